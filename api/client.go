@@ -1,0 +1,112 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Client calls the API. The zero HTTP field means http.DefaultClient.
+type Client struct {
+	BaseURL string // e.g. http://127.0.0.1:8080
+	Token   string
+	HTTP    *http.Client
+}
+
+// Error is an error answer of the server.
+type Error struct {
+	Status int
+	ErrorBody
+}
+
+func (e *Error) Error() string {
+	if len(e.Errors) == 0 {
+		return e.ErrorBody.Error
+	}
+	return e.ErrorBody.Error + ":\n  " + strings.Join(e.Errors, "\n  ")
+}
+
+// Do sends a JSON request (in may be nil) and decodes a JSON answer into
+// out (which may be nil).
+func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	return c.Raw(ctx, method, path, "application/json", body, -1, out)
+}
+
+// Raw sends any body; out is a JSON target, or an io.Writer for raw
+// answers such as an export.
+func (c *Client) Raw(ctx context.Context, method, path, ctype string, body io.Reader, size int64, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.BaseURL, "/")+path, body)
+	if err != nil {
+		return err
+	}
+	if size >= 0 {
+		req.ContentLength = size
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach the server at %s: %w", c.BaseURL, unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return decodeError(resp)
+	}
+	switch o := out.(type) {
+	case nil:
+		return nil
+	case io.Writer:
+		_, err = io.Copy(o, resp.Body)
+		return err
+	default:
+		return json.NewDecoder(resp.Body).Decode(out)
+	}
+}
+
+func decodeError(resp *http.Response) error {
+	e := &Error{Status: resp.StatusCode}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if json.Unmarshal(b, &e.ErrorBody) != nil || e.ErrorBody.Error == "" {
+		e.ErrorBody.Error = fmt.Sprintf("server answered %s", resp.Status)
+	}
+	return e
+}
+
+func unwrapURLError(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err
+	}
+	return err
+}
+
+// Path joins API path segments, escaping each.
+func Path(parts ...string) string {
+	var b strings.Builder
+	b.WriteString("/api/v1")
+	for _, p := range parts {
+		b.WriteString("/")
+		b.WriteString(url.PathEscape(p))
+	}
+	return b.String()
+}

@@ -1,0 +1,129 @@
+// Package api is the appliance's REST API under /api/v1/ (JSON), its
+// Prometheus metrics, and the Go client the CLI uses.
+//
+//	GET    /api/v1/{subnets,images,profiles,systems}         list
+//	POST   /api/v1/{subnets,images,profiles,systems}         add
+//	GET    /api/v1/{subnets,images,profiles,systems}/NAME    show
+//	PUT    /api/v1/{profiles,systems}/NAME                   edit (systems: rename by a new name in the body)
+//	DELETE /api/v1/{subnets,images,profiles,systems}/NAME    remove
+//	PUT    /api/v1/blobs?sha256=HEX                          upload an image file (body = content)
+//	GET    /api/v1/settings[/KEY], PUT /api/v1/settings/KEY {"value": ...}, DELETE /api/v1/settings/KEY
+//	GET    /api/v1/export[?secrets=1], POST /api/v1/import[?dry_run=1] (YAML)
+//	GET    /api/v1/history[?name=NAME&limit=N]
+//
+// Every method but GET and HEAD needs "Authorization: Bearer TOKEN", and so
+// does an export with secrets. BMC passwords are accepted (bmc_password)
+// and never returned.
+package api
+
+import (
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/provision/provision/images"
+	"github.com/provision/provision/registry"
+)
+
+// Config is what the API serves from.
+type Config struct {
+	Registry *registry.Registry
+	Blobs    *images.Store
+	Token    string // bearer token for mutations
+	Log      *slog.Logger
+	Metrics  *prometheus.Registry
+}
+
+type server struct {
+	Config
+	requests *prometheus.CounterVec
+}
+
+// Handler returns the API, /healthz and /metrics on one mux.
+func Handler(cfg Config) http.Handler {
+	s := &server{Config: cfg}
+	s.registerMetrics()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{}))
+	s.routes(mux)
+	return s.logged(s.authorized(mux))
+}
+
+func (s *server) routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/subnets", s.listSubnets)
+	mux.HandleFunc("POST /api/v1/subnets", s.addSubnet)
+	mux.HandleFunc("GET /api/v1/subnets/{name}", s.showSubnet)
+	mux.HandleFunc("DELETE /api/v1/subnets/{name}", s.removeSubnet)
+	mux.HandleFunc("PUT /api/v1/blobs", s.putBlob)
+	mux.HandleFunc("GET /api/v1/images", s.listImages)
+	mux.HandleFunc("POST /api/v1/images", s.addImage)
+	mux.HandleFunc("GET /api/v1/images/{name}", s.showImage)
+	mux.HandleFunc("DELETE /api/v1/images/{name}", s.removeImage)
+	mux.HandleFunc("GET /api/v1/profiles", s.listProfiles)
+	mux.HandleFunc("POST /api/v1/profiles", s.addProfile)
+	mux.HandleFunc("GET /api/v1/profiles/{name}", s.showProfile)
+	mux.HandleFunc("PUT /api/v1/profiles/{name}", s.editProfile)
+	mux.HandleFunc("DELETE /api/v1/profiles/{name}", s.removeProfile)
+	mux.HandleFunc("GET /api/v1/systems", s.listSystems)
+	mux.HandleFunc("POST /api/v1/systems", s.addSystem)
+	mux.HandleFunc("GET /api/v1/systems/{name}", s.showSystem)
+	mux.HandleFunc("PUT /api/v1/systems/{name}", s.editSystem)
+	mux.HandleFunc("DELETE /api/v1/systems/{name}", s.removeSystem)
+	mux.HandleFunc("GET /api/v1/settings", s.listSettings)
+	mux.HandleFunc("GET /api/v1/settings/{key}", s.getSetting)
+	mux.HandleFunc("PUT /api/v1/settings/{key}", s.setSetting)
+	mux.HandleFunc("DELETE /api/v1/settings/{key}", s.unsetSetting)
+	mux.HandleFunc("GET /api/v1/export", s.export)
+	mux.HandleFunc("POST /api/v1/import", s.importDoc)
+	mux.HandleFunc("GET /api/v1/history", s.history)
+}
+
+// authorized lets GET and HEAD through (but an export with secrets) and
+// asks every other request for the bearer token.
+func (s *server) authorized(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		open := (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.Query().Get("secrets") == ""
+		if !open && !s.validToken(r.Header.Get("Authorization")) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="provision"`)
+			writeError(w, http.StatusUnauthorized, "missing or wrong API token (set PROVISION_TOKEN)")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *server) validToken(h string) bool {
+	const prefix = "Bearer "
+	if len(h) <= len(prefix) || h[:len(prefix)] != prefix || s.Token == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(h[len(prefix):]), []byte(s.Token)) == 1
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// logged logs one line per request (never bodies, so never secrets) and
+// counts it.
+func (s *server) logged(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		s.requests.WithLabelValues(r.Method, http.StatusText(sw.status)).Inc()
+		s.Log.Info("http", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+			"remote", r.RemoteAddr, "dur", time.Since(start).Round(time.Microsecond))
+	})
+}

@@ -1,0 +1,56 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/provision/provision/registry"
+)
+
+// SystemInput is the body of a system add or edit: a System plus the BMC
+// password, which is accepted here and never sent back.
+type SystemInput struct {
+	registry.System
+	BMCPassword string `json:"bmc_password,omitempty"`
+}
+
+func (s *server) readSystem(w http.ResponseWriter, r *http.Request) (registry.System, bool) {
+	in := SystemInput{System: registry.System{Netboot: true}}
+	if !decode(w, r, &in) {
+		return registry.System{}, false
+	}
+	if in.BMCPassword != "" {
+		if in.BMC == nil {
+			writeError(w, http.StatusBadRequest, "bmc_password without a bmc address")
+			return registry.System{}, false
+		}
+		in.BMC.Password = registry.Secret(in.BMCPassword)
+	}
+	return in.System, true
+}
+
+func (s *server) listSystems(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.snap().Systems())
+}
+
+func (s *server) showSystem(w http.ResponseWriter, r *http.Request) {
+	v, ok := s.snap().SystemByName(r.PathValue("name"))
+	found(w, v, ok, "system", r.PathValue("name"))
+}
+
+func (s *server) addSystem(w http.ResponseWriter, r *http.Request) {
+	if in, ok := s.readSystem(w, r); ok {
+		v, err := s.Registry.AddSystem(r.Context(), in)
+		respond(w, http.StatusCreated, v, err)
+	}
+}
+
+func (s *server) editSystem(w http.ResponseWriter, r *http.Request) {
+	if in, ok := s.readSystem(w, r); ok {
+		v, err := s.Registry.EditSystem(r.Context(), r.PathValue("name"), in)
+		respond(w, http.StatusOK, v, err)
+	}
+}
+
+func (s *server) removeSystem(w http.ResponseWriter, r *http.Request) {
+	removed(w, s.Registry.RemoveSystem(r.Context(), r.PathValue("name")))
+}

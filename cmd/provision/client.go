@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
+
+	"github.com/provision/provision/api"
+)
+
+// client builds the API client from --server and $PROVISION_TOKEN. The
+// token is never taken from argv, where other users could read it.
+func client(c *cobra.Command) *api.Client {
+	server, _ := c.Flags().GetString("server")
+	return &api.Client{BaseURL: server, Token: os.Getenv("PROVISION_TOKEN")}
+}
+
+func ctx(c *cobra.Command) context.Context { return c.Context() }
+
+// kindCmds adds list, show and remove for one kind of object.
+func kindCmds(parent *cobra.Command, kind, plural string, table func(io.Writer, []json.RawMessage)) {
+	list := &cobra.Command{
+		Use: "list", Short: "List " + plural, Args: args(cobra.NoArgs),
+		RunE: func(c *cobra.Command, _ []string) error {
+			var items []json.RawMessage
+			if err := client(c).Do(ctx(c), "GET", api.Path(plural), nil, &items); err != nil {
+				return err
+			}
+			if asJSON(c) {
+				return printJSON(c.OutOrStdout(), items)
+			}
+			tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 4, 2, ' ', 0)
+			table(tw, items)
+			return tw.Flush()
+		},
+	}
+	show := &cobra.Command{
+		Use: "show NAME", Short: "Show one " + kind, Args: args(cobra.ExactArgs(1)),
+		RunE: func(c *cobra.Command, a []string) error {
+			var item json.RawMessage
+			if err := client(c).Do(ctx(c), "GET", api.Path(plural, a[0]), nil, &item); err != nil {
+				return err
+			}
+			if asJSON(c) {
+				return printJSON(c.OutOrStdout(), item)
+			}
+			return printYAML(c.OutOrStdout(), item)
+		},
+	}
+	remove := &cobra.Command{
+		Use: "remove NAME", Short: "Remove a " + kind, Args: args(cobra.ExactArgs(1)),
+		RunE: func(c *cobra.Command, a []string) error {
+			return client(c).Do(ctx(c), "DELETE", api.Path(plural, a[0]), nil, nil)
+		},
+	}
+	for _, sub := range []*cobra.Command{list, show} {
+		sub.Flags().Bool("json", false, "print JSON")
+	}
+	parent.AddCommand(list, show, remove)
+}
+
+func asJSON(c *cobra.Command) bool {
+	v, _ := c.Flags().GetBool("json")
+	return v
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// printYAML shows a JSON object as YAML, for people.
+func printYAML(w io.Writer, raw json.RawMessage) error {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return err
+	}
+	out, err := yaml.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(out)
+	return err
+}
+
+// row prints one tab-separated table row.
+func row(w io.Writer, cols ...string) {
+	fmt.Fprintln(w, strings.Join(cols, "\t"))
+}
+
+// parseSets turns KEY=VALUE flags into a map.
+func parseSets(sets []string) (map[string]string, error) {
+	if len(sets) == 0 {
+		return nil, nil
+	}
+	m := map[string]string{}
+	for _, s := range sets {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || k == "" {
+			return nil, usageError{fmt.Errorf("--set %q: use KEY=VALUE", s)}
+		}
+		m[k] = v
+	}
+	return m, nil
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

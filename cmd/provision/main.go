@@ -1,0 +1,63 @@
+// Command provision is the appliance: `provision serve` runs the server,
+// and every other verb is a client of its REST API.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// usageError marks errors in how the command was called (exit 2).
+type usageError struct{ error }
+
+func main() {
+	root := newRoot()
+	err := root.Execute()
+	if err == nil {
+		return
+	}
+	fmt.Fprintf(os.Stderr, "provision: %v\n", err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		os.Exit(2)
+	}
+	os.Exit(1)
+}
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "provision",
+		Short: "Network boot and provisioning appliance",
+		Long: `provision serves DHCP, TFTP/PXE, HTTP images, kickstarts and internal DNS
+from one registry of hosts. "provision serve" runs the appliance; the other
+verbs talk to its API at --server (or $PROVISION_SERVER) with the token in
+$PROVISION_TOKEN.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().String("server", envOr("PROVISION_SERVER", "http://127.0.0.1:8080"), "API URL of the appliance ($PROVISION_SERVER)")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newServe(), newSubnet(), newImage(), newProfile(), newSystem(),
+		newSetting(), newExport(), newImport(), newHistory())
+	return root
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// args wraps a cobra.PositionalArgs so that its error is a usage error.
+func args(f cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(c *cobra.Command, a []string) error {
+		if err := f(c, a); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/provision/provision/api"
+	"github.com/provision/provision/registry"
+)
+
+func newProfile() *cobra.Command {
+	c := &cobra.Command{Use: "profile", Short: "Manage profiles (roles: image, kernel arguments, kickstart, settings)"}
+	add := &cobra.Command{
+		Use:   "add NAME --image NAME [--kernel-args \"...\"] [--kickstart NAME] [--set KEY=VALUE]...",
+		Short: "Add a profile",
+		Args:  args(cobra.ExactArgs(1)),
+		RunE: func(c *cobra.Command, a []string) error {
+			p := registry.Profile{Name: a[0]}
+			if err := profileFlags(c, &p); err != nil {
+				return err
+			}
+			return client(c).Do(ctx(c), "POST", api.Path("profiles"), p, nil)
+		},
+	}
+	edit := &cobra.Command{
+		Use:   "edit NAME [--image NAME] [--kernel-args \"...\"] [--kickstart NAME] [--set KEY=VALUE]... [--unset KEY]...",
+		Short: "Change a profile",
+		Args:  args(cobra.ExactArgs(1)),
+		RunE: func(c *cobra.Command, a []string) error {
+			var p registry.Profile
+			cl := client(c)
+			if err := cl.Do(ctx(c), "GET", api.Path("profiles", a[0]), nil, &p); err != nil {
+				return err
+			}
+			if err := profileFlags(c, &p); err != nil {
+				return err
+			}
+			return cl.Do(ctx(c), "PUT", api.Path("profiles", a[0]), p, nil)
+		},
+	}
+	for _, sub := range []*cobra.Command{add, edit} {
+		f := sub.Flags()
+		f.String("image", "", "image to boot (required for add)")
+		f.String("kernel-args", "", "kernel command line arguments")
+		f.String("kickstart", "", "kickstart template name")
+		f.StringArray("set", nil, "setting KEY=VALUE (repeatable)")
+	}
+	edit.Flags().StringArray("unset", nil, "remove setting KEY (repeatable)")
+	add.MarkFlagRequired("image")
+	c.AddCommand(add, edit)
+	kindCmds(c, "profile", "profiles", func(w io.Writer, items []json.RawMessage) {
+		row(w, "NAME", "IMAGE", "KICKSTART", "KERNEL-ARGS")
+		for _, raw := range items {
+			var p registry.Profile
+			json.Unmarshal(raw, &p)
+			row(w, p.Name, p.Image, or(p.Kickstart, "-"), or(p.KernelArgs, "-"))
+		}
+	})
+	return c
+}
+
+// profileFlags applies the flags that were given to p.
+func profileFlags(c *cobra.Command, p *registry.Profile) error {
+	f := c.Flags()
+	for flag, dst := range map[string]*string{"image": &p.Image, "kernel-args": &p.KernelArgs, "kickstart": &p.Kickstart} {
+		if f.Changed(flag) {
+			*dst, _ = f.GetString(flag)
+		}
+	}
+	var err error
+	p.Settings, err = applySets(c, p.Settings)
+	return err
+}
+
+// applySets merges --set and removes --unset keys.
+func applySets(c *cobra.Command, m map[string]string) (map[string]string, error) {
+	sets, _ := c.Flags().GetStringArray("set")
+	add, err := parseSets(sets)
+	if err != nil {
+		return nil, err
+	}
+	if m == nil && len(add) > 0 {
+		m = map[string]string{}
+	}
+	for k, v := range add {
+		m[k] = v
+	}
+	if c.Flags().Lookup("unset") != nil {
+		unset, _ := c.Flags().GetStringArray("unset")
+		for _, k := range unset {
+			delete(m, k)
+		}
+	}
+	return m, nil
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/provision/provision/api"
+	"github.com/provision/provision/registry"
+)
+
+func newSetting() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "setting",
+		Short: "Manage global settings (published as DNS TXT records)",
+		Long: `Global settings are KEY=VALUE pairs such as lvs.vrid=100. Keys are
+dot-separated DNS labels (case-insensitive), values at most 64 KiB.`,
+	}
+	set := &cobra.Command{
+		Use: "set KEY VALUE", Short: "Set a setting", Args: args(cobra.ExactArgs(2)),
+		RunE: func(c *cobra.Command, a []string) error {
+			body := map[string]string{"value": a[1]}
+			return client(c).Do(ctx(c), "PUT", api.Path("settings", a[0]), body, nil)
+		},
+	}
+	get := &cobra.Command{
+		Use: "get KEY", Short: "Print a setting's value", Args: args(cobra.ExactArgs(1)),
+		RunE: func(c *cobra.Command, a []string) error {
+			var s registry.Setting
+			if err := client(c).Do(ctx(c), "GET", api.Path("settings", a[0]), nil, &s); err != nil {
+				return err
+			}
+			fmt.Fprintln(c.OutOrStdout(), s.Value)
+			return nil
+		},
+	}
+	unset := &cobra.Command{
+		Use: "unset KEY", Short: "Remove a setting", Args: args(cobra.ExactArgs(1)),
+		RunE: func(c *cobra.Command, a []string) error {
+			return client(c).Do(ctx(c), "DELETE", api.Path("settings", a[0]), nil, nil)
+		},
+	}
+	list := &cobra.Command{
+		Use: "list", Short: "List settings", Args: args(cobra.NoArgs),
+		RunE: func(c *cobra.Command, _ []string) error {
+			var items []registry.Setting
+			if err := client(c).Do(ctx(c), "GET", api.Path("settings"), nil, &items); err != nil {
+				return err
+			}
+			if asJSON(c) {
+				return printJSON(c.OutOrStdout(), items)
+			}
+			tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 4, 2, ' ', 0)
+			for _, s := range items {
+				row(tw, s.Key, s.Value)
+			}
+			return tw.Flush()
+		},
+	}
+	list.Flags().Bool("json", false, "print JSON")
+	c.AddCommand(set, get, unset, list)
+	return c
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/provision/provision/api"
+	"github.com/provision/provision/registry"
+)
+
+func newSystem() *cobra.Command {
+	c := &cobra.Command{Use: "system", Short: "Manage systems (machines)"}
+	add := &cobra.Command{
+		Use: "add NAME --mac MAC --ip IP --profile NAME [--hostname FQDN] [--netboot=true|false]\n" +
+			"    [--set KEY=VALUE]... [--bmc-address IP --bmc-user USER --bmc-password-env VAR]",
+		Short: "Register a system",
+		Long: `Register a system. The registry refuses an IP, MAC (in any spelling), name or
+hostname that another system uses, an IP outside every subnet, on a subnet's
+network, broadcast or gateway address or inside its dynamic pool, and an IP
+that is some system's BMC address. The error names the other object.
+
+The BMC password is read from the environment variable named by
+--bmc-password-env, never from the command line.`,
+		Args: args(cobra.ExactArgs(1)),
+		RunE: func(c *cobra.Command, a []string) error {
+			in := api.SystemInput{System: registry.System{Name: a[0], Netboot: true}}
+			if err := systemFlags(c, &in); err != nil {
+				return err
+			}
+			return client(c).Do(ctx(c), "POST", api.Path("systems"), in, nil)
+		},
+	}
+	edit := &cobra.Command{
+		Use:   "edit NAME [the flags of add] [--rename NEW] [--unset KEY]...",
+		Short: "Change a system; only the flags given change",
+		Long: `Change a system; only the flags given change. --mac replaces the MAC list.
+--rename gives the system a new name (its default hostname follows unless
+--hostname is given). A system never conflicts with itself.`,
+		Args: args(cobra.ExactArgs(1)),
+		RunE: func(c *cobra.Command, a []string) error {
+			cl := client(c)
+			var in api.SystemInput
+			if err := cl.Do(ctx(c), "GET", api.Path("systems", a[0]), nil, &in.System); err != nil {
+				return err
+			}
+			if err := systemFlags(c, &in); err != nil {
+				return err
+			}
+			return cl.Do(ctx(c), "PUT", api.Path("systems", a[0]), in, nil)
+		},
+	}
+	for _, sub := range []*cobra.Command{add, edit} {
+		systemFlagSet(sub)
+	}
+	edit.Flags().String("rename", "", "new name")
+	edit.Flags().StringArray("unset", nil, "remove setting KEY (repeatable)")
+	edit.Flags().Bool("no-bmc", false, "remove the BMC")
+	add.MarkFlagRequired("mac")
+	add.MarkFlagRequired("ip")
+	add.MarkFlagRequired("profile")
+	c.AddCommand(add, edit)
+	kindCmds(c, "system", "systems", systemTable)
+	return c
+}
+
+func systemFlagSet(c *cobra.Command) {
+	f := c.Flags()
+	f.StringArray("mac", nil, "MAC address (repeatable; any spelling)")
+	f.String("ip", "", "reserved IPv4 address")
+	f.String("profile", "", "profile name")
+	f.String("hostname", "", "fully qualified host name (default NAME.ZONE)")
+	f.Bool("netboot", true, "boot from the network (false: the boot script boots the local disk)")
+	f.String("kernel-args", "", "kernel arguments added to the profile's")
+	f.String("status", "", "lifecycle status: "+strings.Join(registry.Statuses, ", "))
+	f.StringArray("set", nil, "setting KEY=VALUE (repeatable)")
+	f.String("bmc-address", "", "BMC IPv4 address")
+	f.String("bmc-user", "", "BMC user")
+	f.String("bmc-password-env", "", "name of the environment variable holding the BMC password")
+	f.String("bmc-provider", "", "bmclib provider (default ipmitool)")
+}
+
+// systemFlags applies the flags that were given to in.
+func systemFlags(c *cobra.Command, in *api.SystemInput) error {
+	f := c.Flags()
+	s := &in.System
+	if f.Changed("mac") {
+		s.MACs, _ = f.GetStringArray("mac")
+	}
+	for flag, dst := range map[string]*string{"ip": &s.IP, "profile": &s.Profile, "hostname": &s.Hostname,
+		"kernel-args": &s.KernelArgs, "status": &s.Status} {
+		if f.Changed(flag) {
+			*dst, _ = f.GetString(flag)
+		}
+	}
+	if f.Changed("netboot") {
+		s.Netboot, _ = f.GetBool("netboot")
+	}
+	if f.Changed("rename") {
+		s.Name, _ = f.GetString("rename")
+		if !f.Changed("hostname") {
+			s.Hostname = "" // follow the new name
+		}
+	}
+	var err error
+	if s.Settings, err = applySets(c, s.Settings); err != nil {
+		return err
+	}
+	return bmcFlags(c, in)
+}
+
+func bmcFlags(c *cobra.Command, in *api.SystemInput) error {
+	f := c.Flags()
+	if noBMC, _ := f.GetBool("no-bmc"); noBMC {
+		in.BMC = nil
+		return nil
+	}
+	touched := false
+	for _, flag := range []string{"bmc-address", "bmc-user", "bmc-provider", "bmc-password-env"} {
+		touched = touched || f.Changed(flag)
+	}
+	if !touched {
+		return nil
+	}
+	if in.BMC == nil {
+		in.BMC = &registry.BMC{}
+	}
+	for flag, dst := range map[string]*string{"bmc-address": &in.BMC.Address, "bmc-user": &in.BMC.User, "bmc-provider": &in.BMC.Provider} {
+		if f.Changed(flag) {
+			*dst, _ = f.GetString(flag)
+		}
+	}
+	if name, _ := f.GetString("bmc-password-env"); name != "" {
+		pw, ok := os.LookupEnv(name)
+		if !ok || pw == "" {
+			return usageError{fmt.Errorf("--bmc-password-env %s: that environment variable is empty or not set", name)}
+		}
+		in.BMCPassword = pw
+	}
+	return nil
+}
+
+func systemTable(w io.Writer, items []json.RawMessage) {
+	row(w, "NAME", "HOSTNAME", "MAC", "IP", "PROFILE", "NETBOOT", "STATUS")
+	for _, raw := range items {
+		var s registry.System
+		json.Unmarshal(raw, &s)
+		row(w, s.Name, s.Hostname, strings.Join(s.MACs, ","), s.IP, s.Profile, fmt.Sprint(s.Netboot), s.Status)
+	}
+}

@@ -1,0 +1,162 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Document is the registry as a file: what `provision export` writes and
+// `provision import` reads. Objects are sorted by name, so that exporting
+// the same registry twice gives the same bytes.
+type Document struct {
+	Settings map[string]string `yaml:"settings,omitempty"`
+	Subnets  []Subnet          `yaml:"subnets,omitempty"`
+	Images   []Image           `yaml:"images,omitempty"`
+	Profiles []Profile         `yaml:"profiles,omitempty"`
+	Systems  []System          `yaml:"systems,omitempty"`
+}
+
+// Export returns the registry as YAML. BMC passwords are left out unless
+// withSecrets is set.
+func (s *Snapshot) Export(withSecrets bool) ([]byte, error) {
+	var d Document
+	if len(s.settings) > 0 {
+		d.Settings = maps.Clone(s.settings)
+	}
+	for _, x := range s.Subnets() {
+		d.Subnets = append(d.Subnets, *x)
+	}
+	for _, x := range s.Images() {
+		d.Images = append(d.Images, *x)
+	}
+	for _, x := range s.Profiles() {
+		d.Profiles = append(d.Profiles, *x)
+	}
+	for _, x := range s.Systems() {
+		c := x.Clone()
+		if c.BMC != nil && !withSecrets {
+			c.BMC.Password = ""
+		}
+		d.Systems = append(d.Systems, c)
+	}
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(&d); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), enc.Close()
+}
+
+// ImportReport says what an import did (or, dry, would do).
+type ImportReport struct {
+	Added     []string `json:"added"`
+	Changed   []string `json:"changed"`
+	Unchanged int      `json:"unchanged"`
+}
+
+// Import applies a Document, all or nothing: objects that do not exist
+// are added, objects that differ are replaced, nothing is removed. Every
+// problem is reported (as Errors) before anything is written. With dryRun
+// nothing is written at all.
+func (r *Registry) Import(ctx context.Context, data []byte, dryRun bool) (*ImportReport, error) {
+	var d Document
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&d); err != nil {
+		return nil, invalidf("import: %v", err)
+	}
+	rep := &ImportReport{}
+	_, err := r.mutate(ctx, dryRun, func(n *Snapshot) ([]Op, error) {
+		var imp importer
+		imp.run(n, &d)
+		rep.Added, rep.Changed, rep.Unchanged = imp.added, imp.changed, imp.unchanged
+		if len(imp.errs) > 0 {
+			return nil, imp.errs
+		}
+		return imp.ops, nil
+	})
+	return rep, err
+}
+
+type importer struct {
+	ops            []Op
+	errs           Errors
+	added, changed []string
+	unchanged      int
+}
+
+func (im *importer) run(n *Snapshot, d *Document) {
+	for _, k := range slices.Sorted(maps.Keys(d.Settings)) {
+		old, had := n.settings[k]
+		im.put(ObjSetting, k, had, &Setting{Key: k, Value: old}, func() (any, error) { return n.setSetting(k, d.Settings[k]) })
+	}
+	for _, x := range d.Subnets {
+		old, had := n.subnets[x.Name]
+		im.put(ObjSubnet, x.Name, had, subnetOf(old), func() (any, error) { return n.putSubnet(prevIf(had, x.Name), x) })
+	}
+	for _, x := range d.Images {
+		old, had := n.images[x.Name]
+		im.put(ObjImage, x.Name, had, old, func() (any, error) { return n.putImage(prevIf(had, x.Name), x) })
+	}
+	for _, x := range d.Profiles {
+		old, had := n.profiles[x.Name]
+		im.put(ObjProfile, x.Name, had, old, func() (any, error) { return n.putProfile(prevIf(had, x.Name), x) })
+	}
+	for _, x := range d.Systems {
+		old, had := n.systems[x.Name]
+		im.put(ObjSystem, x.Name, had, old, func() (any, error) { return n.putSystem(prevIf(had, x.Name), x) })
+	}
+}
+
+func (im *importer) put(kind, name string, had bool, old any, apply func() (any, error)) {
+	obj, err := apply()
+	if err != nil {
+		im.errs = append(im.errs, err)
+		return
+	}
+	label := fmt.Sprintf("%s %s", kind, name)
+	switch {
+	case !had:
+		im.added = append(im.added, label)
+		im.ops = append(im.ops, op(kind, "", nil, obj, name, "add"))
+	case sameObject(old, obj):
+		im.unchanged++
+	default:
+		im.changed = append(im.changed, label)
+		verb := "edit"
+		if kind == ObjSetting {
+			verb = "set"
+		}
+		im.ops = append(im.ops, op(kind, name, old, obj, name, verb))
+	}
+}
+
+func prevIf(had bool, name string) string {
+	if had {
+		return name
+	}
+	return ""
+}
+
+func subnetOf(e *subnetEntry) *Subnet {
+	if e == nil {
+		return nil
+	}
+	return &e.Subnet
+}
+
+func sameObject(a, b any) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	if sa, ok := a.(*System); ok {
+		return string(ja) == string(jb) && bmcPassword(sa) == bmcPassword(b.(*System))
+	}
+	return string(ja) == string(jb)
+}

@@ -1,0 +1,126 @@
+package registry
+
+import "fmt"
+
+// Image kinds.
+const (
+	KindInstall  = "install"  // installer kernel + initrd
+	KindDiskless = "diskless" // kernel + initrd + root filesystem archive
+)
+
+// Lifecycle states of a system.
+var Statuses = []string{"new", "installing", "installed", "ready", "failed", "decommissioned"}
+
+// Subnet is an IPv4 network the appliance serves. Addresses are kept in
+// their canonical text form.
+type Subnet struct {
+	Name       string   `json:"name" yaml:"name"`
+	CIDR       string   `json:"cidr" yaml:"cidr"`
+	Gateway    string   `json:"gateway,omitempty" yaml:"gateway,omitempty"`
+	DNSServers []string `json:"dns_servers,omitempty" yaml:"dns_servers,omitempty"`
+	Pool       string   `json:"pool,omitempty" yaml:"pool,omitempty"` // "FIRST-LAST", dynamic range
+	NextServer string   `json:"next_server,omitempty" yaml:"next_server,omitempty"`
+}
+
+// File is one file of an image, stored in the image store by its sha256.
+type File struct {
+	SHA256 string `json:"sha256" yaml:"sha256"`
+	Size   int64  `json:"size" yaml:"size"`
+}
+
+// Image is a bootable set of files: "kernel", "initrd" and, for diskless
+// images, "rootfs".
+type Image struct {
+	Name  string          `json:"name" yaml:"name"`
+	Kind  string          `json:"kind" yaml:"kind"`
+	Files map[string]File `json:"files" yaml:"files"`
+}
+
+// Profile is a role: an image, kernel arguments, a kickstart template and
+// settings shared by its systems.
+type Profile struct {
+	Name       string            `json:"name" yaml:"name"`
+	Image      string            `json:"image" yaml:"image"`
+	KernelArgs string            `json:"kernel_args,omitempty" yaml:"kernel_args,omitempty"`
+	Kickstart  string            `json:"kickstart,omitempty" yaml:"kickstart,omitempty"`
+	Settings   map[string]string `json:"settings,omitempty" yaml:"settings,omitempty"`
+}
+
+// System is one machine.
+type System struct {
+	Name       string            `json:"name" yaml:"name"`
+	Hostname   string            `json:"hostname" yaml:"hostname"`
+	MACs       []string          `json:"macs" yaml:"macs"`
+	IP         string            `json:"ip" yaml:"ip"`
+	Profile    string            `json:"profile" yaml:"profile"`
+	Netboot    bool              `json:"netboot" yaml:"netboot"`
+	KernelArgs string            `json:"kernel_args,omitempty" yaml:"kernel_args,omitempty"`
+	Settings   map[string]string `json:"settings,omitempty" yaml:"settings,omitempty"`
+	BMC        *BMC              `json:"bmc,omitempty" yaml:"bmc,omitempty"`
+	Status     string            `json:"status" yaml:"status"`
+}
+
+// BMC is how the appliance reaches a system's baseboard management
+// controller. The password is write-only: it is never put in JSON, and in
+// YAML only by an export that asked for secrets.
+type BMC struct {
+	Address     string `json:"address" yaml:"address"`
+	User        string `json:"user,omitempty" yaml:"user,omitempty"`
+	Password    Secret `json:"-" yaml:"password,omitempty"`
+	PasswordSet bool   `json:"password_set" yaml:"-"`
+	Provider    string `json:"provider,omitempty" yaml:"provider,omitempty"`
+}
+
+// Secret is a string that does not print: fmt and slog show a mask.
+type Secret string
+
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "********"
+}
+
+// GoString masks the secret for %#v too.
+func (s Secret) GoString() string { return fmt.Sprintf("%q", s.String()) }
+
+// Setting is one global key=value pair.
+type Setting struct {
+	Key   string `json:"key" yaml:"key"`
+	Value string `json:"value" yaml:"value"`
+}
+
+// Change is one audit record: which object changed, when, and its old and
+// new JSON (never with secrets).
+type Change struct {
+	ID   int64  `json:"id"`
+	At   string `json:"at"` // RFC 3339, UTC
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+	Op   string `json:"op"` // add, edit, rename, remove, set, unset
+	Old  string `json:"old,omitempty"`
+	New  string `json:"new,omitempty"`
+	Note string `json:"note,omitempty"`
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]string, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// Clone returns a deep copy.
+func (s System) Clone() System {
+	s.MACs = append([]string(nil), s.MACs...)
+	s.Settings = cloneMap(s.Settings)
+	if s.BMC != nil {
+		b := *s.BMC
+		s.BMC = &b
+	}
+	return s
+}

@@ -1,0 +1,145 @@
+package registry
+
+import "context"
+
+// AddSubnet creates a subnet.
+func (r *Registry) AddSubnet(ctx context.Context, sub Subnet) (*Subnet, error) {
+	var out *Subnet
+	_, err := r.mutate(ctx, false, func(n *Snapshot) ([]Op, error) {
+		var err error
+		out, err = n.putSubnet("", sub)
+		return []Op{op(ObjSubnet, "", nil, out, sub.Name, "add")}, err
+	})
+	return out, err
+}
+
+// RemoveSubnet removes a subnet no system IP lies in.
+func (r *Registry) RemoveSubnet(ctx context.Context, name string) error {
+	return r.remove(ctx, ObjSubnet, name, func(n *Snapshot) (any, error) { return n.deleteSubnet(name) })
+}
+
+// AddImage records an image whose files are already in the image store.
+func (r *Registry) AddImage(ctx context.Context, img Image) (*Image, error) {
+	var out *Image
+	_, err := r.mutate(ctx, false, func(n *Snapshot) ([]Op, error) {
+		var err error
+		out, err = n.putImage("", img)
+		return []Op{op(ObjImage, "", nil, out, img.Name, "add")}, err
+	})
+	return out, err
+}
+
+// RemoveImage removes an image no profile uses.
+func (r *Registry) RemoveImage(ctx context.Context, name string) error {
+	return r.remove(ctx, ObjImage, name, func(n *Snapshot) (any, error) { return n.deleteImage(name) })
+}
+
+// AddProfile creates a profile.
+func (r *Registry) AddProfile(ctx context.Context, p Profile) (*Profile, error) {
+	return r.putProfile(ctx, "", p)
+}
+
+// EditProfile replaces profile name with p.
+func (r *Registry) EditProfile(ctx context.Context, name string, p Profile) (*Profile, error) {
+	return r.putProfile(ctx, name, p)
+}
+
+func (r *Registry) putProfile(ctx context.Context, prev string, p Profile) (*Profile, error) {
+	var out *Profile
+	_, err := r.mutate(ctx, false, func(n *Snapshot) ([]Op, error) {
+		old := n.profiles[prev]
+		if prev != "" && old == nil {
+			return nil, notFound(ObjProfile, prev)
+		}
+		var err error
+		out, err = n.putProfile(prev, p)
+		return []Op{op(ObjProfile, prev, old, out, p.Name, verb(prev, p.Name))}, err
+	})
+	return out, err
+}
+
+// RemoveProfile removes a profile no system uses.
+func (r *Registry) RemoveProfile(ctx context.Context, name string) error {
+	return r.remove(ctx, ObjProfile, name, func(n *Snapshot) (any, error) { return n.deleteProfile(name) })
+}
+
+// AddSystem creates a system.
+func (r *Registry) AddSystem(ctx context.Context, s System) (*System, error) {
+	return r.putSystem(ctx, "", s)
+}
+
+// EditSystem replaces system name with s; s.Name may differ (a rename).
+// A BMC given without a password keeps the current password.
+func (r *Registry) EditSystem(ctx context.Context, name string, s System) (*System, error) {
+	return r.putSystem(ctx, name, s)
+}
+
+func (r *Registry) putSystem(ctx context.Context, prev string, s System) (*System, error) {
+	var out *System
+	_, err := r.mutate(ctx, false, func(n *Snapshot) ([]Op, error) {
+		old := n.systems[prev]
+		var err error
+		out, err = n.putSystem(prev, s)
+		return []Op{op(ObjSystem, prev, old, out, s.Name, verb(prev, s.Name))}, err
+	})
+	return out, err
+}
+
+// RemoveSystem removes a system.
+func (r *Registry) RemoveSystem(ctx context.Context, name string) error {
+	return r.remove(ctx, ObjSystem, name, func(n *Snapshot) (any, error) { return n.deleteSystem(name) })
+}
+
+// SetSetting sets a global setting.
+func (r *Registry) SetSetting(ctx context.Context, key, value string) (*Setting, error) {
+	var out *Setting
+	_, err := r.mutate(ctx, false, func(n *Snapshot) ([]Op, error) {
+		k, _ := CheckSettingKey(key)
+		var old *Setting
+		prev := ""
+		if v, ok := n.settings[k]; ok {
+			old, prev = &Setting{Key: k, Value: v}, k
+		}
+		var err error
+		out, err = n.setSetting(key, value)
+		if err != nil {
+			return nil, err
+		}
+		return []Op{op(ObjSetting, prev, old, out, out.Key, "set")}, nil
+	})
+	return out, err
+}
+
+// UnsetSetting removes a global setting.
+func (r *Registry) UnsetSetting(ctx context.Context, key string) error {
+	k, err := CheckSettingKey(key)
+	if err != nil {
+		return err
+	}
+	return r.remove(ctx, ObjSetting, k, func(n *Snapshot) (any, error) { return n.unsetSetting(k) })
+}
+
+func (r *Registry) remove(ctx context.Context, kind, name string, del func(*Snapshot) (any, error)) error {
+	_, err := r.mutate(ctx, false, func(n *Snapshot) ([]Op, error) {
+		old, err := del(n)
+		if err != nil {
+			return nil, err
+		}
+		v := "remove"
+		if kind == ObjSetting {
+			v = "unset"
+		}
+		return []Op{op(kind, name, old, nil, "", v)}, nil
+	})
+	return err
+}
+
+func verb(prev, name string) string {
+	switch prev {
+	case "":
+		return "add"
+	case name:
+		return "edit"
+	}
+	return "rename"
+}

@@ -1,0 +1,149 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Registry validates and commits changes and publishes Snapshots.
+type Registry struct {
+	store Store
+	mu    sync.Mutex // serializes writers: validate, commit, publish
+	cur   atomic.Pointer[Snapshot]
+	subs  []func(*Snapshot)
+	now   func() time.Time
+}
+
+// Open loads the store into the first Snapshot. zone is the appliance's
+// DNS zone, used for default hostnames.
+func Open(ctx context.Context, store Store, zone string) (*Registry, error) {
+	d, err := store.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := build(d, zone)
+	if err != nil {
+		return nil, err
+	}
+	r := &Registry{store: store, now: time.Now}
+	r.cur.Store(snap)
+	return r, nil
+}
+
+// build indexes stored data. Stored data passed validation when it was
+// written, so an error here means the database was edited by hand.
+func build(d *Data, zone string) (*Snapshot, error) {
+	s := newSnapshot(zone)
+	s.Serial = d.Serial
+	s.settings = d.Settings
+	for _, sub := range d.Subnets {
+		e, err := parseSubnet(sub)
+		if err != nil {
+			return nil, fmt.Errorf("registry: stored %w", err)
+		}
+		s.subnets[e.Name] = e
+	}
+	for i := range d.Images {
+		s.images[d.Images[i].Name] = &d.Images[i]
+	}
+	for i := range d.Profiles {
+		s.profiles[d.Profiles[i].Name] = &d.Profiles[i]
+	}
+	for i := range d.Systems {
+		s.index(&d.Systems[i])
+	}
+	return s, nil
+}
+
+// Snapshot returns the current immutable Snapshot. It is safe to call
+// from any goroutine and costs one atomic load.
+func (r *Registry) Snapshot() *Snapshot { return r.cur.Load() }
+
+// OnChange registers f to be called with every new Snapshot, after it is
+// published, from the writer's goroutine: f must be quick (swap a pointer,
+// signal a channel). Register before serving.
+func (r *Registry) OnChange(f func(*Snapshot)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.subs = append(r.subs, f)
+}
+
+// History lists the audit records of an object (all when name is "").
+func (r *Registry) History(ctx context.Context, name string, limit int) ([]Change, error) {
+	return r.store.History(ctx, name, limit)
+}
+
+// Close closes the store.
+func (r *Registry) Close() error { return r.store.Close() }
+
+// change is a mutation: it edits next (a private clone of the current
+// Snapshot) and returns the Ops to commit.
+type change func(next *Snapshot) ([]Op, error)
+
+// mutate runs one change: validate against a clone, commit, publish.
+func (r *Registry) mutate(ctx context.Context, dryRun bool, fn change) (*Snapshot, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	next := r.cur.Load().clone()
+	ops, err := fn(next)
+	if err != nil || dryRun || len(ops) == 0 {
+		return next, err
+	}
+	at := r.now().UTC().Format(time.RFC3339Nano)
+	for i := range ops {
+		ops[i].Audit.At = at
+	}
+	serial, err := r.store.Commit(ctx, ops)
+	if err != nil {
+		return nil, err
+	}
+	next.Serial = serial
+	r.cur.Store(next)
+	for _, f := range r.subs {
+		f(next)
+	}
+	return next, nil
+}
+
+// op builds an Op and its audit record from the old and new object.
+func op(kind, prev string, old, obj any, name, verb string) Op {
+	o := Op{Kind: kind, Prev: prev, Name: name, Obj: obj}
+	o.Audit = Change{Kind: kind, Name: name, Op: verb, Old: auditJSON(old), New: auditJSON(obj)}
+	if name == "" {
+		o.Audit.Name = prev
+	}
+	if sn, ok := obj.(*System); ok {
+		so, _ := old.(*System)
+		switch {
+		case so == nil && bmcPassword(sn) != "":
+			o.Audit.Note = "bmc password set"
+		case so != nil && bmcPassword(so) != bmcPassword(sn):
+			o.Audit.Note = "bmc password changed"
+		}
+	}
+	return o
+}
+
+func bmcPassword(s *System) Secret {
+	if s == nil || s.BMC == nil {
+		return ""
+	}
+	return s.BMC.Password
+}
+
+// auditJSON renders an object for history; JSON never carries secrets.
+func auditJSON(v any) string {
+	if v == nil || reflect.ValueOf(v).IsNil() {
+		return ""
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("(unprintable: %v)", err)
+	}
+	return string(b)
+}

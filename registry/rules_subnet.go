@@ -1,0 +1,158 @@
+package registry
+
+import (
+	"slices"
+	"strings"
+)
+
+// putSubnet adds (prev == "") or replaces the subnet prev.
+func (s *Snapshot) putSubnet(prev string, sub Subnet) (*Subnet, error) {
+	sub.DNSServers = slices.Clone(sub.DNSServers)
+	e, err := parseSubnet(sub)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkNew(ObjSubnet, prev, e.Name, s.subnets[e.Name] != nil); err != nil {
+		return nil, err
+	}
+	for _, o := range s.subnets {
+		if o.Name != prev && o.prefix.Overlaps(e.prefix) {
+			return nil, conflictf("subnet %s (%s) overlaps subnet %s (%s)", e.Name, e.CIDR, o.Name, o.CIDR)
+		}
+	}
+	if err := s.checkSubnetHosts(prev, e); err != nil {
+		return nil, err
+	}
+	delete(s.subnets, prev)
+	s.subnets[e.Name] = e
+	return &e.Subnet, nil
+}
+
+// checkSubnetHosts keeps every system's IP valid: it must stay inside a
+// subnet and clear of the new subnet's reserved addresses.
+func (s *Snapshot) checkSubnetHosts(prev string, e *subnetEntry) error {
+	for ip, sys := range s.byBMC {
+		if why := e.reservedRole(ip); why != "" && e.prefix.Contains(ip) {
+			return conflictf("subnet %s: bmc address %s of system %s would be %s", e.Name, ip, sys.Name, why)
+		}
+	}
+	for ip, sys := range s.byIP {
+		if e.prefix.Contains(ip) {
+			if why := e.reservedRole(ip); why != "" {
+				return conflictf("subnet %s: ip %s of system %s would be %s", e.Name, ip, sys.Name, why)
+			}
+			continue
+		}
+		if old := s.subnets[prev]; old != nil && old.prefix.Contains(ip) {
+			return inUse(ObjSubnet, prev, "system", []string{sys.Name})
+		}
+	}
+	return nil
+}
+
+func (s *Snapshot) deleteSubnet(name string) (*Subnet, error) {
+	e, ok := s.subnets[name]
+	if !ok {
+		return nil, notFound(ObjSubnet, name)
+	}
+	var users []string
+	for ip, sys := range s.byIP {
+		if e.prefix.Contains(ip) {
+			users = append(users, sys.Name)
+		}
+	}
+	if len(users) > 0 {
+		slices.Sort(users)
+		return nil, inUse(ObjSubnet, name, "system", users)
+	}
+	delete(s.subnets, name)
+	return &e.Subnet, nil
+}
+
+// checkNew refuses to create an object whose name is taken, and to
+// replace one that does not exist.
+func (s *Snapshot) checkNew(kind, prev, name string, taken bool) error {
+	if prev == "" || prev != name {
+		if taken {
+			return conflictf("%s %s already exists", kind, name)
+		}
+	}
+	return nil
+}
+
+var imageFiles = map[string][]string{
+	KindInstall:  {"kernel", "initrd"},
+	KindDiskless: {"kernel", "initrd", "rootfs"},
+}
+
+func (s *Snapshot) putImage(prev string, img Image) (*Image, error) {
+	if err := CheckObjectName(ObjImage, img.Name); err != nil {
+		return nil, err
+	}
+	if img.Kind == "" {
+		img.Kind = KindInstall
+	}
+	want, ok := imageFiles[img.Kind]
+	if !ok {
+		return nil, invalidf("image %s: kind %q must be install or diskless", img.Name, img.Kind)
+	}
+	for role, f := range img.Files {
+		if !slices.Contains(want, role) {
+			return nil, invalidf("image %s: a %s image has no %s file (it has %s)", img.Name, img.Kind, role, strings.Join(want, ", "))
+		}
+		if !isSHA256(f.SHA256) {
+			return nil, invalidf("image %s: %s sha256 %q is not 64 hex digits", img.Name, role, f.SHA256)
+		}
+	}
+	for _, role := range want {
+		if _, ok := img.Files[role]; !ok {
+			return nil, invalidf("image %s: a %s image needs a %s file", img.Name, img.Kind, role)
+		}
+	}
+	if err := s.checkNew(ObjImage, prev, img.Name, s.images[img.Name] != nil); err != nil {
+		return nil, err
+	}
+	img.Files = cloneFiles(img.Files)
+	delete(s.images, prev)
+	s.images[img.Name] = &img
+	return &img, nil
+}
+
+func (s *Snapshot) deleteImage(name string) (*Image, error) {
+	img, ok := s.images[name]
+	if !ok {
+		return nil, notFound(ObjImage, name)
+	}
+	var users []string
+	for _, p := range s.profiles {
+		if p.Image == name {
+			users = append(users, p.Name)
+		}
+	}
+	if len(users) > 0 {
+		slices.Sort(users)
+		return nil, inUse(ObjImage, name, "profile", users)
+	}
+	delete(s.images, name)
+	return img, nil
+}
+
+func isSHA256(h string) bool {
+	if len(h) != 64 {
+		return false
+	}
+	for _, c := range h {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func cloneFiles(m map[string]File) map[string]File {
+	c := make(map[string]File, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}

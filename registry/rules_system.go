@@ -1,0 +1,198 @@
+package registry
+
+import (
+	"net/netip"
+	"slices"
+)
+
+// DefaultBMCProvider is the bmclib provider used when none is given.
+const DefaultBMCProvider = "ipmitool"
+
+// normalizeSystem validates the fields of sys that do not depend on other
+// objects and puts them in canonical form.
+func (s *Snapshot) normalizeSystem(sys System) (System, error) {
+	sys = sys.Clone()
+	if err := CheckSystemName(sys.Name); err != nil {
+		return sys, err
+	}
+	if sys.Hostname == "" {
+		sys.Hostname = sys.Name + "." + s.Zone
+	}
+	h, err := CanonicalHostname(sys.Hostname)
+	if err != nil {
+		return sys, err
+	}
+	sys.Hostname = h
+	if len(sys.MACs) == 0 {
+		return sys, invalidf("system %s: needs at least one MAC", sys.Name)
+	}
+	macs := make([]string, 0, len(sys.MACs))
+	for _, m := range sys.MACs {
+		c, err := CanonicalMAC(m)
+		if err != nil {
+			return sys, err
+		}
+		if !slices.Contains(macs, c) {
+			macs = append(macs, c)
+		}
+	}
+	sys.MACs = macs
+	if sys.IP, err = CanonicalIPv4("ip", sys.IP); err != nil {
+		return sys, err
+	}
+	if sys.Status == "" {
+		sys.Status = Statuses[0]
+	}
+	if !slices.Contains(Statuses, sys.Status) {
+		return sys, invalidf("system %s: status %q must be one of %v", sys.Name, sys.Status, Statuses)
+	}
+	if sys.Settings, err = canonicalSettings(sys.Settings); err != nil {
+		return sys, err
+	}
+	return sys, normalizeBMC(sys.BMC)
+}
+
+func normalizeBMC(b *BMC) error {
+	if b == nil {
+		return nil
+	}
+	a, err := CanonicalIPv4("bmc address", b.Address)
+	if err != nil {
+		return err
+	}
+	b.Address = a
+	if b.Provider == "" {
+		b.Provider = DefaultBMCProvider
+	}
+	b.PasswordSet = b.Password != ""
+	return nil
+}
+
+// putSystem adds (prev == "") or replaces the system prev. A replacement
+// without a BMC password keeps the current one.
+func (s *Snapshot) putSystem(prev string, in System) (*System, error) {
+	sys, err := s.normalizeSystem(in)
+	if err != nil {
+		return nil, err
+	}
+	old := s.systems[prev]
+	if prev != "" && old == nil {
+		return nil, notFound(ObjSystem, prev)
+	}
+	keepPassword(old, &sys)
+	if err := s.checkSystem(prev, &sys); err != nil {
+		return nil, err
+	}
+	if old != nil {
+		s.unindex(old)
+	}
+	s.index(&sys)
+	return &sys, nil
+}
+
+func keepPassword(old, sys *System) {
+	if old != nil && old.BMC != nil && sys.BMC != nil && sys.BMC.Password == "" {
+		sys.BMC.Password = old.BMC.Password
+		sys.BMC.PasswordSet = sys.BMC.Password != ""
+	}
+}
+
+// checkSystem applies the conflict rules; the system being edited (prev)
+// never conflicts with itself.
+func (s *Snapshot) checkSystem(prev string, sys *System) error {
+	other := func(o *System) bool { return o != nil && o.Name != prev }
+	if o := s.systems[sys.Name]; other(o) {
+		return conflictf("system %s already exists", sys.Name)
+	}
+	if o := s.byHostname[sys.Hostname]; other(o) {
+		return conflictf("hostname %s is already used by system %s", sys.Hostname, o.Name)
+	}
+	for _, m := range sys.MACs {
+		hw, _ := ParseMAC(m)
+		k, _ := keyOf(hw)
+		if o := s.byMAC[k]; other(o) {
+			return conflictf("mac %s is already used by system %s", m, o.Name)
+		}
+	}
+	if _, ok := s.profiles[sys.Profile]; !ok {
+		return invalidf("system %s: profile %q does not exist", sys.Name, sys.Profile)
+	}
+	ip := netip.MustParseAddr(sys.IP)
+	if err := s.checkAddressFree("ip", ip, other); err != nil {
+		return err
+	}
+	if err := s.checkStaticIP(ip); err != nil {
+		return err
+	}
+	if sys.BMC == nil {
+		return nil
+	}
+	bmc := netip.MustParseAddr(sys.BMC.Address)
+	if bmc == ip {
+		return conflictf("bmc address %s is the system's own ip", bmc)
+	}
+	if e := s.subnetEntryFor(bmc); e != nil {
+		if why := e.reservedRole(bmc); why != "" {
+			return conflictf("bmc address %s is %s of subnet %s", bmc, why, e.Name)
+		}
+	}
+	return s.checkAddressFree("bmc address", bmc, other)
+}
+
+func (s *Snapshot) checkStaticIP(ip netip.Addr) error {
+	e := s.subnetEntryFor(ip)
+	if e == nil {
+		return invalidf("ip %s is not inside any subnet", ip)
+	}
+	if why := e.reservedRole(ip); why != "" {
+		return conflictf("ip %s is %s of subnet %s", ip, why, e.Name)
+	}
+	return nil
+}
+
+func (s *Snapshot) checkAddressFree(what string, ip netip.Addr, other func(*System) bool) error {
+	if o := s.byIP[ip]; other(o) {
+		return conflictf("%s %s is already used by system %s", what, ip, o.Name)
+	}
+	if o := s.byBMC[ip]; other(o) {
+		return conflictf("%s %s is already the BMC address of system %s", what, ip, o.Name)
+	}
+	return nil
+}
+
+func (s *Snapshot) deleteSystem(name string) (*System, error) {
+	sys, ok := s.systems[name]
+	if !ok {
+		return nil, notFound(ObjSystem, name)
+	}
+	s.unindex(sys)
+	return sys, nil
+}
+
+func (s *Snapshot) index(sys *System) {
+	s.systems[sys.Name] = sys
+	s.byHostname[sys.Hostname] = sys
+	for _, m := range sys.MACs {
+		hw, _ := ParseMAC(m)
+		k, _ := keyOf(hw)
+		s.byMAC[k] = sys
+	}
+	s.byIP[netip.MustParseAddr(sys.IP)] = sys
+	if sys.BMC != nil {
+		s.byBMC[netip.MustParseAddr(sys.BMC.Address)] = sys
+	}
+}
+
+func (s *Snapshot) unindex(sys *System) {
+	delete(s.systems, sys.Name)
+	delete(s.byHostname, sys.Hostname)
+	for _, m := range sys.MACs {
+		hw, _ := ParseMAC(m)
+		k, _ := keyOf(hw)
+		delete(s.byMAC, k)
+	}
+	delete(s.byIP, netip.MustParseAddr(sys.IP))
+	if sys.BMC != nil {
+		delete(s.byBMC, netip.MustParseAddr(sys.BMC.Address))
+	}
+}

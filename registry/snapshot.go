@@ -1,0 +1,195 @@
+package registry
+
+import (
+	"maps"
+	"net"
+	"net/netip"
+	"slices"
+)
+
+// Snapshot is one immutable version of the registry with the indexes the
+// protocol servers need. A published Snapshot is never modified: readers
+// may keep it and use it from any goroutine. The pointers it returns are
+// shared and must be treated as read-only.
+type Snapshot struct {
+	Serial uint64 // bumped by every committed change
+	Zone   string // DNS zone of the appliance, e.g. "internal"
+
+	subnets  map[string]*subnetEntry
+	images   map[string]*Image
+	profiles map[string]*Profile
+	systems  map[string]*System
+	settings map[string]string
+
+	byMAC      map[macKey]*System
+	byIP       map[netip.Addr]*System // system IPs
+	byBMC      map[netip.Addr]*System // BMC addresses
+	byHostname map[string]*System
+}
+
+type macKey [6]byte
+
+func keyOf(hw net.HardwareAddr) (macKey, bool) {
+	var k macKey
+	if len(hw) != 6 {
+		return k, false
+	}
+	copy(k[:], hw)
+	return k, true
+}
+
+// subnetEntry is a subnet with its parsed addresses.
+type subnetEntry struct {
+	Subnet
+	prefix              netip.Prefix
+	gateway             netip.Addr
+	poolFirst, poolLast netip.Addr
+}
+
+func newSnapshot(zone string) *Snapshot {
+	return &Snapshot{
+		Zone:       zone,
+		subnets:    map[string]*subnetEntry{},
+		images:     map[string]*Image{},
+		profiles:   map[string]*Profile{},
+		systems:    map[string]*System{},
+		settings:   map[string]string{},
+		byMAC:      map[macKey]*System{},
+		byIP:       map[netip.Addr]*System{},
+		byBMC:      map[netip.Addr]*System{},
+		byHostname: map[string]*System{},
+	}
+}
+
+// clone makes the next version to build: the maps are copied, the objects
+// (immutable) are shared.
+func (s *Snapshot) clone() *Snapshot {
+	return &Snapshot{
+		Serial:     s.Serial,
+		Zone:       s.Zone,
+		subnets:    maps.Clone(s.subnets),
+		images:     maps.Clone(s.images),
+		profiles:   maps.Clone(s.profiles),
+		systems:    maps.Clone(s.systems),
+		settings:   maps.Clone(s.settings),
+		byMAC:      maps.Clone(s.byMAC),
+		byIP:       maps.Clone(s.byIP),
+		byBMC:      maps.Clone(s.byBMC),
+		byHostname: maps.Clone(s.byHostname),
+	}
+}
+
+// SystemByMAC finds the system that owns a MAC address.
+func (s *Snapshot) SystemByMAC(hw net.HardwareAddr) (*System, bool) {
+	k, ok := keyOf(hw)
+	if !ok {
+		return nil, false
+	}
+	sys, ok := s.byMAC[k]
+	return sys, ok
+}
+
+// SystemByIP finds the system whose IP is ip.
+func (s *Snapshot) SystemByIP(ip netip.Addr) (*System, bool) {
+	sys, ok := s.byIP[ip.Unmap()]
+	return sys, ok
+}
+
+// SystemByName finds a system by name.
+func (s *Snapshot) SystemByName(name string) (*System, bool) {
+	sys, ok := s.systems[name]
+	return sys, ok
+}
+
+// Subnet finds a subnet by name.
+func (s *Snapshot) Subnet(name string) (*Subnet, bool) {
+	e, ok := s.subnets[name]
+	if !ok {
+		return nil, false
+	}
+	return &e.Subnet, true
+}
+
+// SubnetFor returns the subnet that contains ip.
+func (s *Snapshot) SubnetFor(ip netip.Addr) (*Subnet, bool) {
+	e := s.subnetEntryFor(ip)
+	if e == nil {
+		return nil, false
+	}
+	return &e.Subnet, true
+}
+
+func (s *Snapshot) subnetEntryFor(ip netip.Addr) *subnetEntry {
+	for _, e := range s.subnets {
+		if e.prefix.Contains(ip) {
+			return e
+		}
+	}
+	return nil
+}
+
+// Image finds an image by name.
+func (s *Snapshot) Image(name string) (*Image, bool) { i, ok := s.images[name]; return i, ok }
+
+// Profile finds a profile by name.
+func (s *Snapshot) Profile(name string) (*Profile, bool) { p, ok := s.profiles[name]; return p, ok }
+
+// Setting returns a global setting.
+func (s *Snapshot) Setting(key string) (string, bool) { v, ok := s.settings[key]; return v, ok }
+
+// Settings returns a copy of the global settings.
+func (s *Snapshot) Settings() map[string]string { return maps.Clone(s.settings) }
+
+// EffectiveSettings returns a system's settings: its profile's, overridden
+// by its own.
+func (s *Snapshot) EffectiveSettings(sys *System) map[string]string {
+	out := map[string]string{}
+	if p, ok := s.profiles[sys.Profile]; ok {
+		maps.Copy(out, p.Settings)
+	}
+	maps.Copy(out, sys.Settings)
+	return out
+}
+
+// Subnets lists subnets sorted by name.
+func (s *Snapshot) Subnets() []*Subnet {
+	out := make([]*Subnet, 0, len(s.subnets))
+	for _, n := range slices.Sorted(maps.Keys(s.subnets)) {
+		out = append(out, &s.subnets[n].Subnet)
+	}
+	return out
+}
+
+// Images lists images sorted by name.
+func (s *Snapshot) Images() []*Image { return sortedValues(s.images) }
+
+// Profiles lists profiles sorted by name.
+func (s *Snapshot) Profiles() []*Profile { return sortedValues(s.profiles) }
+
+// Systems lists systems sorted by name.
+func (s *Snapshot) Systems() []*System { return sortedValues(s.systems) }
+
+func sortedValues[T any](m map[string]*T) []*T {
+	out := make([]*T, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, m[k])
+	}
+	return out
+}
+
+// Count returns how many objects of a kind (ObjSystem, ...) there are.
+func (s *Snapshot) Count(kind string) int {
+	switch kind {
+	case ObjSubnet:
+		return len(s.subnets)
+	case ObjImage:
+		return len(s.images)
+	case ObjProfile:
+		return len(s.profiles)
+	case ObjSystem:
+		return len(s.systems)
+	case ObjSetting:
+		return len(s.settings)
+	}
+	return 0
+}

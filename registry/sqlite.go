@@ -1,0 +1,116 @@
+package registry
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// SQLiteStore is the embedded Store: one SQLite file in WAL mode with
+// synchronous=FULL, so a commit that returned is on disk and survives a
+// crash of the process or the machine.
+type SQLiteStore struct {
+	db *sql.DB
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO meta VALUES ('serial', 0);
+CREATE TABLE IF NOT EXISTS subnets (name TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS images (name TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS profiles (
+	name  TEXT PRIMARY KEY,
+	image TEXT NOT NULL REFERENCES images(name) DEFERRABLE INITIALLY DEFERRED,
+	doc   TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS systems (
+	name     TEXT PRIMARY KEY,
+	hostname TEXT NOT NULL UNIQUE,
+	profile  TEXT NOT NULL REFERENCES profiles(name) DEFERRABLE INITIALLY DEFERRED,
+	bmc_password TEXT NOT NULL DEFAULT '',
+	doc      TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS macs (
+	mac    TEXT PRIMARY KEY,
+	system TEXT NOT NULL REFERENCES systems(name) ON DELETE CASCADE);
+CREATE TABLE IF NOT EXISTS addresses (
+	ip     TEXT PRIMARY KEY,  -- a system's IP or a BMC address: never both
+	system TEXT NOT NULL REFERENCES systems(name) ON DELETE CASCADE,
+	role   TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS history (
+	id   INTEGER PRIMARY KEY AUTOINCREMENT,
+	at   TEXT NOT NULL,
+	kind TEXT NOT NULL,
+	name TEXT NOT NULL,
+	prev TEXT NOT NULL,
+	op   TEXT NOT NULL,
+	old  TEXT NOT NULL,
+	new  TEXT NOT NULL,
+	note TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS history_name ON history(name);
+CREATE INDEX IF NOT EXISTS history_prev ON history(prev);
+`
+
+// OpenSQLite opens (creating if needed, mode 0600) the database at path.
+func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("registry: %w", err)
+	}
+	f.Close()
+	q := url.Values{}
+	for _, p := range []string{"foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("registry: open %s: %w", path, err)
+	}
+	if _, err := db.ExecContext(ctx, schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("registry: create schema in %s: %w", path, err)
+	}
+	return &SQLiteStore{db: db}, nil
+}
+
+// Close closes the database.
+func (st *SQLiteStore) Close() error { return st.db.Close() }
+
+// Commit implements Store.
+func (st *SQLiteStore) Commit(ctx context.Context, ops []Op) (uint64, error) {
+	tx, err := st.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("registry: begin: %w", err)
+	}
+	defer tx.Rollback()
+	for _, op := range ops {
+		if err := applyOp(ctx, tx, op); err != nil {
+			return 0, storeError(err)
+		}
+	}
+	var serial uint64
+	err = tx.QueryRowContext(ctx, `UPDATE meta SET value = value + 1 WHERE key = 'serial' RETURNING value`).Scan(&serial)
+	if err != nil {
+		return 0, fmt.Errorf("registry: bump serial: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, storeError(err)
+	}
+	return serial, nil
+}
+
+// storeError turns a constraint violation into ErrConflict: the Registry
+// checks first, so this is the backstop against writers it does not see.
+func storeError(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT {
+		return &Error{ErrConflict, "registry: refused by the database: " + se.Error()}
+	}
+	return fmt.Errorf("registry: %w", err)
+}

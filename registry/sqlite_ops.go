@@ -1,0 +1,118 @@
+package registry
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// applyOp writes one Op and its audit record inside tx.
+func applyOp(ctx context.Context, tx *sql.Tx, op Op) error {
+	if err := deleteRow(ctx, tx, op); err != nil {
+		return err
+	}
+	if op.Obj != nil {
+		if err := insertRow(ctx, tx, op); err != nil {
+			return err
+		}
+	}
+	a := op.Audit
+	_, err := tx.ExecContext(ctx, `INSERT INTO history (at, kind, name, prev, op, old, new, note) VALUES (?,?,?,?,?,?,?,?)`,
+		a.At, op.Kind, a.Name, op.Prev, a.Op, a.Old, a.New, a.Note)
+	return err
+}
+
+var tables = map[string]string{
+	ObjSubnet: "subnets", ObjImage: "images", ObjProfile: "profiles", ObjSystem: "systems", ObjSetting: "settings",
+}
+
+// deleteRow removes the object stored under op.Prev. A system keeps its
+// row on an in-place edit (its MACs and addresses are rewritten), so that
+// nothing referencing it sees it vanish.
+func deleteRow(ctx context.Context, tx *sql.Tx, op Op) error {
+	if op.Prev == "" {
+		return nil
+	}
+	table, key := tables[op.Kind], "name"
+	if op.Kind == ObjSetting {
+		key = "key"
+	}
+	if op.Kind == ObjSystem && op.Prev == op.Name {
+		for _, q := range []string{`DELETE FROM macs WHERE system = ?`, `DELETE FROM addresses WHERE system = ?`} {
+			if _, err := tx.ExecContext(ctx, q, op.Prev); err != nil {
+				return err
+			}
+		}
+	}
+	if op.Prev == op.Name && op.Obj != nil {
+		return nil // replaced by an upsert in insertRow
+	}
+	res, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE %s = ?`, table, key), op.Prev)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("%s %s is not in the database", op.Kind, op.Prev)
+	}
+	return nil
+}
+
+func insertRow(ctx context.Context, tx *sql.Tx, op Op) error {
+	doc, err := json.Marshal(op.Obj)
+	if err != nil {
+		return err
+	}
+	// A new object is a plain INSERT, so that the primary key refuses a
+	// duplicate; an in-place edit is an upsert.
+	upsert := op.Prev == op.Name
+	switch o := op.Obj.(type) {
+	case *Setting:
+		_, err = tx.ExecContext(ctx, `INSERT INTO settings VALUES (?,?)`+onConflict(upsert, "key", "value"), o.Key, o.Value)
+	case *Profile:
+		_, err = tx.ExecContext(ctx, `INSERT INTO profiles VALUES (?,?,?)`+onConflict(upsert, "name", "image", "doc"), o.Name, o.Image, doc)
+	case *System:
+		err = insertSystem(ctx, tx, o, doc, upsert)
+	case *Subnet, *Image:
+		_, err = tx.ExecContext(ctx, `INSERT INTO `+tables[op.Kind]+` VALUES (?,?)`+onConflict(upsert, "name", "doc"), op.Name, doc)
+	default:
+		err = fmt.Errorf("unknown object %T", op.Obj)
+	}
+	return err
+}
+
+func onConflict(upsert bool, key string, cols ...string) string {
+	if !upsert {
+		return ""
+	}
+	set := make([]string, len(cols))
+	for i, c := range cols {
+		set[i] = c + " = excluded." + c
+	}
+	return " ON CONFLICT(" + key + ") DO UPDATE SET " + strings.Join(set, ", ")
+}
+
+func insertSystem(ctx context.Context, tx *sql.Tx, s *System, doc []byte, upsert bool) error {
+	pw := ""
+	if s.BMC != nil {
+		pw = string(s.BMC.Password)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO systems VALUES (?,?,?,?,?)`+onConflict(upsert, "name", "hostname", "profile", "bmc_password", "doc"),
+		s.Name, s.Hostname, s.Profile, pw, doc)
+	if err != nil {
+		return err
+	}
+	for _, m := range s.MACs {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO macs VALUES (?,?)`, m, s.Name); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO addresses VALUES (?,?,'ip')`, s.IP, s.Name); err != nil {
+		return err
+	}
+	if s.BMC != nil {
+		_, err = tx.ExecContext(ctx, `INSERT INTO addresses VALUES (?,?,'bmc')`, s.BMC.Address, s.Name)
+	}
+	return err
+}
