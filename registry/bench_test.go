@@ -1,0 +1,98 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// fleet returns a registry (on disk) holding n systems on 172.16.0.0/16.
+func fleet(b *testing.B, n int) *Registry {
+	b.Helper()
+	r, _ := openTest(b)
+	var doc strings.Builder
+	doc.WriteString("subnets:\n  - {name: big, cidr: 172.16.0.0/16, gateway: 172.16.0.1}\nsystems:\n")
+	for i := range n {
+		fmt.Fprintf(&doc, "  - {name: h%05d, macs: [\"%s\"], ip: %s, profile: web}\n", i, benchMAC(i), benchIP(i))
+	}
+	if _, err := r.Import(context.Background(), []byte(doc.String()), false); err != nil {
+		b.Fatal(err)
+	}
+	return r
+}
+
+func benchMAC(i int) string { return fmt.Sprintf("02:00:00:%02x:%02x:%02x", i>>16&0xff, i>>8&0xff, i&0xff) }
+
+func benchIP(i int) string { return fmt.Sprintf("172.16.%d.%d", 1+i/250, 2+i%250) }
+
+// BenchmarkSystemAdd: one `system add` (validate, commit with fsync,
+// publish) with 10,000 systems present.
+func BenchmarkSystemAdd(b *testing.B) {
+	r := fleet(b, 10000)
+	ctx := context.Background()
+	i := 10000
+	for b.Loop() {
+		if _, err := r.AddSystem(ctx, System{Name: fmt.Sprintf("h%05d", i), MACs: []string{benchMAC(i)}, IP: benchIP(i), Profile: "web"}); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+func BenchmarkLookupByMAC(b *testing.B) {
+	snap := fleet(b, 10000).Snapshot()
+	macs := make([]net.HardwareAddr, 10000)
+	for i := range macs {
+		macs[i], _ = net.ParseMAC(benchMAC(i))
+	}
+	i := 0
+	for b.Loop() {
+		if _, ok := snap.SystemByMAC(macs[i%len(macs)]); !ok {
+			b.Fatal("not found")
+		}
+		i++
+	}
+}
+
+func BenchmarkLookupByIP(b *testing.B) {
+	snap := fleet(b, 10000).Snapshot()
+	ips := make([]netip.Addr, 10000)
+	for i := range ips {
+		ips[i] = netip.MustParseAddr(benchIP(i))
+	}
+	i := 0
+	for b.Loop() {
+		if _, ok := snap.SystemByIP(ips[i%len(ips)]); !ok {
+			b.Fatal("not found")
+		}
+		i++
+	}
+}
+
+// BenchmarkSnapshotMemory reports the heap held by a Snapshot of 10,000
+// systems (built from the database, as at start-up).
+func BenchmarkSnapshotMemory(b *testing.B) {
+	r := fleet(b, 10000)
+	d, err := r.store.Load(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var held uint64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		d2, _ := r.store.Load(context.Background())
+		s, _ := build(d2, "dsas")
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		runtime.KeepAlive(s)
+		held = after.HeapAlloc - before.HeapAlloc
+	}
+	_ = d
+	b.ReportMetric(float64(held)/(1<<20), "MiB/10k-systems")
+}
