@@ -1,0 +1,72 @@
+package tftp
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// checkGolden compares got with testdata/name, or writes it with -update.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
+	}
+}
+
+func TestRenderRefusesBadHosts(t *testing.T) {
+	tests := []struct {
+		name string
+		host BootConfig
+		tmpl string
+		want string
+	}{
+		{"newline in args", BootConfig{Name: "x", Netboot: true, Kernel: "k", Args: "a\nDEFAULT evil"}, pxelinuxTemplate, "control character"},
+		{"tab in name", BootConfig{Name: "x\ty"}, grubTemplate, "control character"},
+		{"space in kernel", BootConfig{Name: "x", Netboot: true, Kernel: "vmlinuz initrd=evil"}, pxelinuxTemplate, "has a space"},
+		{"no kernel", BootConfig{Name: "x", Netboot: true}, grubTemplate, "without a kernel"},
+		{"https for grub", BootConfig{Name: "x", Netboot: true, Kernel: "https://h/k"}, grubTemplate, "only http and tftp"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := render(tt.tmpl, &hostData{BootConfig: tt.host, MAC: "aa:bb:cc:dd:ee:ff"})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("render error = %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestGrubPath(t *testing.T) {
+	tests := map[string]string{
+		"images/vmlinuz":                   "/images/vmlinuz",
+		"/images/vmlinuz":                  "/images/vmlinuz",
+		"http://10.0.0.1/images/vmlinuz":   "(http,10.0.0.1)/images/vmlinuz",
+		"http://boot.example:8080/a%20b/k": "(http,boot.example,8080)/a%20b/k",
+		"tftp://10.0.0.1/k":                "(tftp,10.0.0.1)/k",
+	}
+	for in, want := range tests {
+		t.Run(in, func(t *testing.T) {
+			got, err := grubPath(in)
+			if err != nil || got != want {
+				t.Errorf("grubPath(%q) = %q, %v; want %q", in, got, err, want)
+			}
+		})
+	}
+}
