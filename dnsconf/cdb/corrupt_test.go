@@ -1,0 +1,106 @@
+package cdb
+
+import (
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestTruncated(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(goldenDir, "t1", "data.cdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := range len(b) {
+		if _, err := New(b[:n]); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("New of the first %d of %d bytes = %v, want ErrCorrupt", n, len(b), err)
+		}
+	}
+}
+
+func TestCorrupt(t *testing.T) {
+	good := build(t, []kv{{"a", "1"}, {"bb", "22"}, {"a", "3"}})
+	put := func(off int, v uint32) func([]byte) {
+		return func(b []byte) { binary.LittleEndian.PutUint32(b[off:], v) }
+	}
+	ha := int(Hash([]byte("a")) & 255)
+	tpos := int(binary.LittleEndian.Uint32(good[8*ha:]))
+	tests := []struct {
+		name  string
+		patch func([]byte)
+	}{
+		{"table inside header", put(8*7, 100)},
+		{"table past end", put(8*7, 1<<31)},
+		{"too many slots", put(8*ha+4, 1000)},
+		{"huge slot count", put(8*ha+4, 0xffffffff)},
+		{"key length past tables", put(HeaderSize, 1000)},
+		{"data length overflow", put(HeaderSize+4, 0xfffffff0)},
+		{"slot points mid-record", put(tpos+4, HeaderSize+1)},
+		{"slot points into header", put(tpos+4, 8)},
+		{"slot points past end", put(tpos+4, 1<<30)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := append([]byte(nil), good...)
+			tc.patch(b)
+			if _, err := New(b); !errors.Is(err, ErrCorrupt) {
+				t.Errorf("New = %v, want ErrCorrupt", err)
+			}
+		})
+	}
+}
+
+// TestFullTable checks that a lookup in a table with no free slot stops.
+func TestFullTable(t *testing.T) {
+	b := build(t, []kv{{"a", "1"}})
+	h := Hash([]byte("a"))
+	tpos := binary.LittleEndian.Uint32(b[8*(h&255):])
+	// Fill the empty slot with a second pointer to the record, under a
+	// hash that never matches.
+	for i := range uint32(2) {
+		s := b[tpos+8*i:]
+		if binary.LittleEndian.Uint32(s[4:]) == 0 {
+			binary.LittleEndian.PutUint32(s, h+1)
+			binary.LittleEndian.PutUint32(s[4:], HeaderSize)
+		}
+	}
+	r, err := New(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.Get([]byte("b")); ok {
+		t.Error("found a missing key")
+	}
+	if got := len(r.FindAll([]byte("a"))); got != 1 {
+		t.Errorf("FindAll found %d records, want 1", got)
+	}
+}
+
+func FuzzReader(f *testing.F) {
+	f.Add(build(f, nil))
+	f.Add(build(f, []kv{{"a", "1"}, {"a", "2"}, {"", ""}}))
+	if b, err := os.ReadFile(filepath.Join(goldenDir, "t2", "data.cdb")); err == nil {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := New(b)
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("New error %v does not wrap ErrCorrupt", err)
+			}
+			return
+		}
+		n := 0
+		_ = r.ForEach(func(k, d []byte) error {
+			n++
+			r.FindAll(k) // a fuzzed file may hold records no slot points at
+			return nil
+		})
+		if n != r.Len() {
+			t.Errorf("ForEach saw %d records, Len = %d", n, r.Len())
+		}
+		r.Get([]byte("\000"))
+	})
+}
