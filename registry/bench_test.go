@@ -25,7 +25,9 @@ func fleet(b *testing.B, n int) *Registry {
 	return r
 }
 
-func benchMAC(i int) string { return fmt.Sprintf("02:00:00:%02x:%02x:%02x", i>>16&0xff, i>>8&0xff, i&0xff) }
+func benchMAC(i int) string {
+	return fmt.Sprintf("02:00:00:%02x:%02x:%02x", i>>16&0xff, i>>8&0xff, i&0xff)
+}
 
 func benchIP(i int) string { return fmt.Sprintf("172.16.%d.%d", 1+i/250, 2+i%250) }
 
