@@ -20,6 +20,7 @@ type Document struct {
 	Images   []Image           `yaml:"images,omitempty"`
 	Profiles []Profile         `yaml:"profiles,omitempty"`
 	Systems  []System          `yaml:"systems,omitempty"`
+	Records  []string          `yaml:"records,omitempty"` // static DNS records
 }
 
 // Export returns the registry as YAML. BMC passwords are left out unless
@@ -45,6 +46,7 @@ func (s *Snapshot) Export(withSecrets bool) ([]byte, error) {
 		}
 		d.Systems = append(d.Systems, c)
 	}
+	d.Records = s.Records()
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
@@ -74,7 +76,7 @@ func (r *Registry) Import(ctx context.Context, data []byte, dryRun bool) (*Impor
 	}
 	rep := &ImportReport{}
 	_, err := r.mutate(ctx, dryRun, func(n *Snapshot) ([]Op, error) {
-		var imp importer
+		imp := importer{policy: r.recordPolicy}
 		imp.run(n, &d)
 		rep.Added, rep.Changed, rep.Unchanged = imp.added, imp.changed, imp.unchanged
 		if len(imp.errs) > 0 {
@@ -86,6 +88,7 @@ func (r *Registry) Import(ctx context.Context, data []byte, dryRun bool) (*Impor
 }
 
 type importer struct {
+	policy         RecordPolicy
 	ops            []Op
 	errs           Errors
 	added, changed []string
@@ -112,6 +115,18 @@ func (im *importer) run(n *Snapshot, d *Document) {
 	for _, x := range d.Systems {
 		old, had := n.systems[x.Name]
 		im.put(ObjSystem, x.Name, had, old, func() (any, error) { return n.putSystem(prevIf(had, x.Name), x) })
+	}
+	for _, text := range d.Records {
+		rec, isNew, err := n.addRecord(text, im.policy)
+		switch {
+		case err != nil:
+			im.errs = append(im.errs, err)
+		case isNew:
+			im.added = append(im.added, "record "+rec.RR)
+			im.ops = append(im.ops, op(ObjRecord, "", nil, rec, rec.RR, "add"))
+		default:
+			im.unchanged++
+		}
 	}
 }
 

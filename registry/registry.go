@@ -16,7 +16,9 @@ type Registry struct {
 	mu    sync.Mutex // serializes writers: validate, commit, publish
 	cur   atomic.Pointer[Snapshot]
 	subs  []func(*Snapshot)
-	now   func() time.Time
+
+	recordPolicy RecordPolicy
+	now          func() time.Time
 }
 
 // Open loads the store into the first Snapshot. zone is the appliance's
@@ -56,6 +58,9 @@ func build(d *Data, zone string) (*Snapshot, error) {
 	}
 	for i := range d.Systems {
 		s.index(&d.Systems[i])
+	}
+	for _, rr := range d.Records {
+		s.records[rr] = struct{}{}
 	}
 	return s, nil
 }

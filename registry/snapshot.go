@@ -20,6 +20,7 @@ type Snapshot struct {
 	profiles map[string]*Profile
 	systems  map[string]*System
 	settings map[string]string
+	records  map[string]struct{} // static DNS records
 
 	byMAC      map[macKey]*System
 	byIP       map[netip.Addr]*System // system IPs
@@ -54,6 +55,7 @@ func newSnapshot(zone string) *Snapshot {
 		profiles:   map[string]*Profile{},
 		systems:    map[string]*System{},
 		settings:   map[string]string{},
+		records:    map[string]struct{}{},
 		byMAC:      map[macKey]*System{},
 		byIP:       map[netip.Addr]*System{},
 		byBMC:      map[netip.Addr]*System{},
@@ -72,6 +74,7 @@ func (s *Snapshot) clone() *Snapshot {
 		profiles:   maps.Clone(s.profiles),
 		systems:    maps.Clone(s.systems),
 		settings:   maps.Clone(s.settings),
+		records:    maps.Clone(s.records),
 		byMAC:      maps.Clone(s.byMAC),
 		byIP:       maps.Clone(s.byIP),
 		byBMC:      maps.Clone(s.byBMC),
@@ -190,6 +193,8 @@ func (s *Snapshot) Count(kind string) int {
 		return len(s.systems)
 	case ObjSetting:
 		return len(s.settings)
+	case ObjRecord:
+		return len(s.records)
 	}
 	return 0
 }

@@ -24,6 +24,9 @@ func (st *SQLiteStore) Load(ctx context.Context) (*Data, error) {
 	if err := st.loadSystems(ctx, d); err != nil {
 		return nil, err
 	}
+	if err := st.loadRecords(ctx, d); err != nil {
+		return nil, err
+	}
 	rows, err := st.db.QueryContext(ctx, `SELECT key, value FROM settings`)
 	if err != nil {
 		return nil, fmt.Errorf("registry: load settings: %w", err)
@@ -103,4 +106,20 @@ func (st *SQLiteStore) History(ctx context.Context, name string, limit int) ([]C
 		out[i], out[j] = out[j], out[i]
 	}
 	return out, rows.Err()
+}
+
+func (st *SQLiteStore) loadRecords(ctx context.Context, d *Data) error {
+	rows, err := st.db.QueryContext(ctx, `SELECT rr FROM records ORDER BY rr`)
+	if err != nil {
+		return fmt.Errorf("registry: load records: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var rr string
+		if err := rows.Scan(&rr); err != nil {
+			return err
+		}
+		d.Records = append(d.Records, rr)
+	}
+	return rows.Err()
 }

@@ -25,7 +25,7 @@ func applyOp(ctx context.Context, tx *sql.Tx, op Op) error {
 }
 
 var tables = map[string]string{
-	ObjSubnet: "subnets", ObjImage: "images", ObjProfile: "profiles", ObjSystem: "systems", ObjSetting: "settings",
+	ObjSubnet: "subnets", ObjImage: "images", ObjProfile: "profiles", ObjSystem: "systems", ObjSetting: "settings", ObjRecord: "records",
 }
 
 // deleteRow removes the object stored under op.Prev. A system keeps its
@@ -36,8 +36,11 @@ func deleteRow(ctx context.Context, tx *sql.Tx, op Op) error {
 		return nil
 	}
 	table, key := tables[op.Kind], "name"
-	if op.Kind == ObjSetting {
+	switch op.Kind {
+	case ObjSetting:
 		key = "key"
+	case ObjRecord:
+		key = "rr"
 	}
 	if op.Kind == ObjSystem && op.Prev == op.Name {
 		for _, q := range []string{`DELETE FROM macs WHERE system = ?`, `DELETE FROM addresses WHERE system = ?`} {
@@ -74,6 +77,8 @@ func insertRow(ctx context.Context, tx *sql.Tx, op Op) error {
 		_, err = tx.ExecContext(ctx, `INSERT INTO profiles VALUES (?,?,?)`+onConflict(upsert, "name", "image", "doc"), o.Name, o.Image, doc)
 	case *System:
 		err = insertSystem(ctx, tx, o, doc, upsert)
+	case *Record:
+		_, err = tx.ExecContext(ctx, `INSERT INTO records VALUES (?)`, o.RR)
 	case *Subnet, *Image:
 		_, err = tx.ExecContext(ctx, `INSERT INTO `+tables[op.Kind]+` VALUES (?,?)`+onConflict(upsert, "name", "doc"), op.Name, doc)
 	default:

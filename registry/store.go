@@ -26,4 +26,5 @@ type Data struct {
 	Profiles []Profile
 	Systems  []System
 	Settings map[string]string
+	Records  []string // static DNS records, zone-file text
 }

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// binary (built with -race) runs the server; cli (without, to start
+// fast) runs the client verbs.
+var binary, cli string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "provision-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary, cli = filepath.Join(dir, "provision-race"), filepath.Join(dir, "provision")
+	for _, b := range [][]string{{"-race", "-o", binary}, {"-o", cli}} {
+		build := exec.Command("go", append(append([]string{"build"}, b...), ".")...)
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "building provision:", err)
+			os.Exit(1)
+		}
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// server is a running `provision serve --dev`.
+type server struct {
+	t     *testing.T
+	Data  string
+	URL   string
+	Token string
+	cmd   *exec.Cmd
+	mu    sync.Mutex
+	log   bytes.Buffer
+	done  chan struct{}
+}
+
+var listenRE = regexp.MustCompile(`msg=listening proto=http addr=(\S+)`)
+
+// startServer runs the server on a fresh port of 127.0.0.1 and waits for
+// its "listening" log line.
+func startServer(t *testing.T, data string) *server {
+	t.Helper()
+	s := &server{t: t, Data: data, done: make(chan struct{})}
+	s.cmd = exec.Command(binary, "serve", "--dev", "--data", data, "--http", "127.0.0.1:0")
+	stderr, err := s.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addr := make(chan string, 1)
+	go s.readLog(stderr, addr)
+	select {
+	case a := <-addr:
+		s.URL = "http://" + a
+	case <-s.done:
+		t.Fatalf("server exited before listening:\n%s", s.Log())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("server did not listen within 60s:\n%s", s.Log())
+	}
+	tok, err := os.ReadFile(filepath.Join(data, "token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Token = strings.TrimSpace(string(tok))
+	t.Cleanup(s.Stop)
+	return s
+}
+
+func (s *server) readLog(r io.Reader, addr chan<- string) {
+	defer close(s.done)
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := sc.Text()
+		s.mu.Lock()
+		s.log.WriteString(line + "\n")
+		s.mu.Unlock()
+		if m := listenRE.FindStringSubmatch(line); m != nil {
+			addr <- m[1]
+		}
+	}
+	s.cmd.Wait()
+}
+
+// Log returns everything the server logged so far.
+func (s *server) Log() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.log.String()
+}
+
+// Stop sends SIGTERM and waits for a graceful exit.
+func (s *server) Stop() {
+	if s.cmd.ProcessState != nil {
+		return
+	}
+	s.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-s.done:
+	case <-time.After(20 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+// Kill is kill -9.
+func (s *server) Kill() {
+	s.cmd.Process.Kill()
+	<-s.done
+}
+
+type result struct {
+	Out, Err string
+	Code     int
+}
+
+// run runs the CLI against s with the token in the environment.
+func (s *server) run(env []string, args ...string) result {
+	s.t.Helper()
+	cmd := exec.Command(cli, args...)
+	cmd.Env = append(os.Environ(), "PROVISION_SERVER="+s.URL, "PROVISION_TOKEN="+s.Token)
+	cmd.Env = append(cmd.Env, env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		s.t.Fatal(err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+// ok runs the CLI and fails the test unless it exits 0.
+func (s *server) ok(args ...string) string {
+	s.t.Helper()
+	r := s.run(nil, args...)
+	if r.Code != 0 {
+		s.t.Fatalf("provision %s: exit %d: %s", strings.Join(args, " "), r.Code, r.Err)
+	}
+	return r.Out
+}
+
+// fails runs the CLI and checks it fails with a one-line error containing want.
+func (s *server) fails(want string, args ...string) {
+	s.t.Helper()
+	r := s.run(nil, args...)
+	if r.Code == 0 || !strings.Contains(r.Err, want) || !strings.HasPrefix(r.Err, "provision: ") {
+		s.t.Errorf("provision %s: exit %d, stderr %q; want failure with %q", strings.Join(args, " "), r.Code, r.Err, want)
+	}
+}
