@@ -1,0 +1,86 @@
+package api
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/provision/provision/images"
+	"github.com/provision/provision/registry"
+)
+
+func newTestServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := registry.OpenSQLite(context.Background(), filepath.Join(dir, "r.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := registry.Open(context.Background(), st, "dsas")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reg.Close() })
+	blobs, err := images.NewStore(filepath.Join(dir, "images"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := Handler(Config{Registry: reg, Blobs: blobs, Token: "tok", Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: prometheus.NewRegistry()})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestBadRequests(t *testing.T) {
+	srv := newTestServer(t)
+	big := `{"value":"` + strings.Repeat("x", maxJSONBody) + `"}`
+	for _, c := range []struct {
+		method, path, body string
+		status             int
+		want               string
+	}{
+		{"PUT", "/api/v1/settings/a", big, 413, "request body over"},
+		{"PUT", "/api/v1/settings/a", `{"value":"1","extra":2}`, 400, `unknown field`},
+		{"PUT", "/api/v1/settings/a", `{"value":`, 400, "bad JSON body"},
+		{"POST", "/api/v1/subnets", `{"name":"lan","cidr":"10.0.0.0/33"}`, 400, "is not an IPv4 prefix"},
+		{"GET", "/api/v1/systems/nope", ``, 404, "system nope not found"},
+		{"DELETE", "/api/v1/profiles/nope", ``, 404, "profile nope not found"},
+		{"POST", "/api/v1/images", `{"name":"x","kind":"install","files":{"kernel":{"sha256":"` + strings.Repeat("a", 64) + `"}}}`, 400, "was not uploaded"},
+		{"POST", "/api/v1/systems", `{"name":"a","bmc_password":"x"}`, 400, "bmc_password without a bmc address"},
+		{"GET", "/api/v1/history?limit=-1", ``, 400, "limit must be a positive number"},
+		{"POST", "/api/v1/import", "systems: [{name: x, nonsense: 1}]", 400, "field nonsense not found"},
+		{"PUT", "/api/v1/blobs?sha256=" + strings.Repeat("0", 64), "content", 400, "upload has sha256"},
+	} {
+		req, _ := http.NewRequest(c.method, srv.URL+c.path, strings.NewReader(c.body))
+		req.Header.Set("Authorization", "Bearer tok")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.status || !strings.Contains(string(b), c.want) {
+			t.Errorf("%s %s: %d %s; want %d with %q", c.method, c.path, resp.StatusCode, b, c.status, c.want)
+		}
+	}
+}
+
+func TestClientError(t *testing.T) {
+	srv := newTestServer(t)
+	c := &Client{BaseURL: srv.URL, Token: "tok"}
+	err := c.Do(context.Background(), "GET", Path("systems", "web/../x"), nil, nil)
+	if e, ok := err.(*Error); !ok || e.Status != 404 {
+		t.Fatalf("got %v", err)
+	}
+	c.BaseURL = "http://127.0.0.1:1"
+	if err := c.Do(context.Background(), "GET", Path("systems"), nil, nil); err == nil || !strings.Contains(err.Error(), "cannot reach the server") {
+		t.Fatalf("unreachable server: %v", err)
+	}
+}
