@@ -10,6 +10,7 @@
 //	GET    /api/v1/settings[/KEY], PUT /api/v1/settings/KEY {"value": ...}, DELETE /api/v1/settings/KEY
 //	GET    /api/v1/export[?secrets=1], POST /api/v1/import[?dry_run=1] (YAML)
 //	GET    /api/v1/history[?name=NAME&limit=N]
+//	GET    /api/v1/records, POST /api/v1/records {"records": [...], "replace": false}, DELETE /api/v1/records?rr=RR
 //
 // Every method but GET and HEAD needs "Authorization: Bearer TOKEN", and so
 // does an export with secrets. BMC passwords are accepted (bmc_password)
@@ -81,6 +82,9 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/export", s.export)
 	mux.HandleFunc("POST /api/v1/import", s.importDoc)
 	mux.HandleFunc("GET /api/v1/history", s.history)
+	mux.HandleFunc("GET /api/v1/records", s.listRecords)
+	mux.HandleFunc("POST /api/v1/records", s.addRecords)
+	mux.HandleFunc("DELETE /api/v1/records", s.removeRecord)
 }
 
 // authorized lets GET and HEAD through (but an export with secrets) and

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -73,7 +74,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry: open %s: %w", path, err)
 	}
-	if _, err := db.ExecContext(ctx, schema); err != nil {
+	if _, err := db.ExecContext(ctx, schema+eventSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("registry: create schema in %s: %w", path, err)
 	}
@@ -114,4 +115,66 @@ func storeError(err error) error {
 		return &Error{ErrConflict, "registry: refused by the database: " + se.Error()}
 	}
 	return fmt.Errorf("registry: %w", err)
+}
+
+const eventSchema = `
+CREATE TABLE IF NOT EXISTS events (
+	id     INTEGER PRIMARY KEY AUTOINCREMENT,
+	at     TEXT NOT NULL,
+	system TEXT NOT NULL,
+	mac    TEXT NOT NULL,
+	ip     TEXT NOT NULL,
+	kind   TEXT NOT NULL,
+	detail TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_system ON events(system, id);
+`
+
+// AppendEvents implements EventStore.
+func (st *SQLiteStore) AppendEvents(ctx context.Context, evs []Event, keep int) error {
+	tx, err := st.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	systems := map[string]bool{}
+	for _, e := range evs {
+		_, err := tx.ExecContext(ctx, `INSERT INTO events (at, system, mac, ip, kind, detail) VALUES (?,?,?,?,?,?)`,
+			e.At.UTC().Format(time.RFC3339Nano), e.System, e.MAC, e.IP, e.Kind, e.Detail)
+		if err != nil {
+			return err
+		}
+		systems[e.System] = true
+	}
+	for s := range systems {
+		_, err := tx.ExecContext(ctx, `DELETE FROM events WHERE system = ? AND id <= (
+			SELECT id FROM events WHERE system = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`, s, s, keep)
+		if err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// Events implements EventStore.
+func (st *SQLiteStore) Events(ctx context.Context, system string, limit int) ([]Event, error) {
+	rows, err := st.db.QueryContext(ctx, `SELECT at, system, mac, ip, kind, detail FROM events
+		WHERE system = ? ORDER BY id DESC LIMIT ?`, system, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var at string
+		if err := rows.Scan(&at, &e.System, &e.MAC, &e.IP, &e.Kind, &e.Detail); err != nil {
+			return nil, err
+		}
+		e.At, _ = time.Parse(time.RFC3339Nano, at)
+		out = append(out, e)
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, rows.Err()
 }
