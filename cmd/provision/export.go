@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -37,30 +36,12 @@ included: copy DATA/images along with the export.`,
 				_, err := c.OutOrStdout().Write(buf.Bytes())
 				return err
 			}
-			return writeFileAtomic(out, buf.Bytes())
+			return writeFileAtomicMode(out, buf.Bytes(), 0o600) // an export may hold secrets
 		},
 	}
 	c.Flags().StringP("output", "o", "", "write to FILE instead of standard output")
 	c.Flags().Bool("with-secrets", false, "include BMC passwords")
 	return c
-}
-
-// writeFileAtomic writes through a temporary file (mode 0600: an export
-// may hold secrets) and renames it into place.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".export-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 func newImport() *cobra.Command {

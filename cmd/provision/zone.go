@@ -1,0 +1,235 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/provision/provision/api"
+	"github.com/provision/provision/dnsconf/cdb"
+	"github.com/provision/provision/dnsconf/tinydns"
+)
+
+func newZone() *cobra.Command {
+	c := &cobra.Command{Use: "zone", Short: "The internal DNS zone: tinydns data files and data.cdb"}
+	c.AddCommand(newZoneCompile(), newZoneExport(), newZoneImport())
+	return c
+}
+
+func newZoneCompile() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "compile [--serial N] DATA OUT",
+		Short: "Compile a tinydns-data `data` file into data.cdb, as djbdns 1.05 tinydns-data does",
+		Long: `Compile a tinydns-data "data" file into a data.cdb byte-identical to the one
+djbdns 1.05 tinydns-data writes. The SOA serial of "." lines is --serial, or,
+as tinydns-data does, the modification time of DATA. OUT is written through
+a temporary file and renamed, so an error leaves an old OUT untouched.
+This runs locally; it needs no server.`,
+		Args: args(cobra.ExactArgs(2)),
+		RunE: func(c *cobra.Command, a []string) error {
+			serial, err := compileSerial(c, a[0])
+			if err != nil {
+				return err
+			}
+			in, err := os.Open(a[0])
+			if err != nil {
+				return err
+			}
+			defer in.Close()
+			var out bytes.Buffer
+			if err := tinydns.Compile(in, serial, &out); err != nil {
+				return err
+			}
+			return writeFileAtomicMode(a[1], out.Bytes(), 0o644)
+		},
+	}
+	c.Flags().String("serial", "", "SOA serial for . lines (default: DATA's modification time)")
+	return c
+}
+
+func compileSerial(c *cobra.Command, data string) (uint32, error) {
+	if s, _ := c.Flags().GetString("serial"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 32)
+		if err != nil {
+			return 0, usageError{fmt.Errorf("--serial %q: a number from 0 to 4294967295", s)}
+		}
+		return uint32(n), nil
+	}
+	st, err := os.Stat(data)
+	if err != nil {
+		return 0, err
+	}
+	return uint32(st.ModTime().Unix()), nil
+}
+
+func newZoneExport() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "export [--format tinydns|zone]",
+		Short: "Print the zone the appliance serves",
+		Long: `Print the zone the appliance serves (its current data.cdb), as a tinydns
+"data" file (compiling it gives the same records) or as an RFC 1035 zone file.`,
+		Args: args(cobra.NoArgs),
+		RunE: func(c *cobra.Command, _ []string) error {
+			format, _ := c.Flags().GetString("format")
+			if format != "tinydns" && format != "zone" {
+				return usageError{fmt.Errorf("--format %q: use tinydns or zone", format)}
+			}
+			var buf bytes.Buffer
+			if err := client(c).Raw(ctx(c), "GET", "/zone/data.cdb", "", nil, -1, &buf); err != nil {
+				return err
+			}
+			recs, err := cdbRecords(buf.Bytes())
+			if err != nil {
+				return err
+			}
+			if format == "tinydns" {
+				return tinydns.Format(c.OutOrStdout(), recs)
+			}
+			return printZoneFile(c.OutOrStdout(), recs)
+		},
+	}
+	c.Flags().String("format", "tinydns", "tinydns (a data file) or zone (RFC 1035)")
+	return c
+}
+
+func cdbRecords(b []byte) ([]tinydns.Record, error) {
+	r, err := cdb.New(b)
+	if err != nil {
+		return nil, fmt.Errorf("the served data.cdb: %w", err)
+	}
+	var recs []tinydns.Record
+	err = r.ForEach(func(k, d []byte) error {
+		rec, err := tinydns.Decode(k, d)
+		recs = append(recs, rec)
+		return err
+	})
+	return recs, err
+}
+
+func printZoneFile(w io.Writer, recs []tinydns.Record) error {
+	for _, rec := range recs {
+		rr, err := rec.RR()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(w, rr.String())
+	}
+	return nil
+}
+
+func newZoneImport() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "import DATA [--replace]",
+		Short: "Add the records of a tinydns data file as static records",
+		Long: `Add the records of a tinydns "data" file that the registry does not own as
+static records of the zone. The SOA and NS of the zone itself are skipped
+(the appliance owns them). Records at names the registry publishes (a
+system, its settings, a global setting), records outside the zone and its
+reverse zones, wildcards, client locations and timestamps are refused:
+every problem is listed and nothing is written. With --replace, static
+records not in DATA are removed.`,
+		Args: args(cobra.ExactArgs(1)),
+		RunE: func(c *cobra.Command, a []string) error {
+			rrs, skipped, err := importRecords(a[0])
+			if err != nil {
+				return err
+			}
+			replace, _ := c.Flags().GetBool("replace")
+			var out api.RecordsAdded
+			if err := client(c).Do(ctx(c), "POST", api.Path("records"), api.RecordsInput{Records: rrs, Replace: replace}, &out); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.OutOrStdout(), "%d records added, %d already there, %d skipped (SOA/NS of the zone)\n", len(out.Added), len(rrs)-len(out.Added), skipped)
+			return nil
+		},
+	}
+	c.Flags().Bool("replace", false, "remove static records not in DATA")
+	return c
+}
+
+// importRecords parses a data file into zone-file records, skipping SOA
+// and apex NS records, which the appliance owns.
+func importRecords(path string) (rrs []string, skipped int, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	recs, err := tinydns.Parse(f, tinydns.Options{Serial: 1})
+	if err != nil {
+		return nil, 0, err
+	}
+	var errs []error
+	for _, rec := range recs {
+		if rec.Type == tinydns.TypeSOA || rec.Type == tinydns.TypeNS {
+			skipped++
+			continue
+		}
+		if why := unsupported(rec); why != "" {
+			errs = append(errs, fmt.Errorf("%s", why))
+			continue
+		}
+		rr, err := rec.RR()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		rrs = append(rrs, rr.String())
+	}
+	return rrs, skipped, errors.Join(errs...)
+}
+
+func unsupported(rec tinydns.Record) string {
+	name, _ := recordName(rec)
+	switch {
+	case rec.IsLocation():
+		return "client location lines (%) are not supported"
+	case rec.Wildcard:
+		return "wildcard *." + name + ": not supported as a static record"
+	case rec.Location != [2]byte{}:
+		return name + ": records restricted to a client location are not supported"
+	case rec.Timestamp != [8]byte{}:
+		return name + ": records with a timestamp are not supported"
+	}
+	return ""
+}
+
+func recordName(rec tinydns.Record) (string, error) {
+	rr, err := rec.RR()
+	if err != nil {
+		return fmt.Sprintf("%q", rec.Key), err
+	}
+	return rr.Header().Name, nil
+}
+
+// writeFileAtomicMode writes through a temporary file in the same
+// directory, then renames it over path.
+func writeFileAtomicMode(path string, data []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
