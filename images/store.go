@@ -2,6 +2,19 @@
 // HTTP. Files are content-addressed: a file whose sha256 is abcd… lives at
 // ROOT/sha256/ab/abcd…, written once through a temporary file, fsynced and
 // renamed, so a crash never leaves a partial file under its final name.
+//
+// BootHandler serves machines booting over HTTP (iPXE), from host data the
+// package reads through its Hosts interface:
+//
+//	GET /boot.ipxe                 iPXE script of the system with the client's IP
+//	GET /boot/<mac>.ipxe           iPXE script of the system with that MAC
+//	GET /images/<image>/<role>     kernel, initrd or rootfs, with Range and ETag
+//	GET /images/<image>/SHA256SUMS "<sha256>  <role>" lines, as sha256sum -c reads
+//
+// A script loads the image's kernel and initrd from the appliance and passes
+// provision.host=, provision.zone= and provision.server= after the profile's
+// and system's kernel arguments; with netboot off it exits to the firmware,
+// which boots the next device. Every request is reported as a BootEvent.
 package images
 
 import (

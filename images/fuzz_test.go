@@ -1,0 +1,149 @@
+package images
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// FuzzBootHandler sends arbitrary paths, Host and Range headers: the
+// handler never panics or fails, and what it serves is a script, the
+// checksum list or a piece of a stored file.
+func FuzzBootHandler(f *testing.F) {
+	for _, s := range []struct{ path, host, rng string }{
+		{"/boot.ipxe", "10.0.0.1", ""},
+		{"/boot/52:54:00:aa:bb:01.ipxe", "", ""},
+		{"/boot/5254.00aa.bb01.ipxe", "[::1]:80", ""},
+		{"/images/centos9/kernel", "h", "bytes=0-10,20-30"},
+		{"/images/centos9/SHA256SUMS", "h", "bytes=-5"},
+		{"/images/centos9/..%2f..%2fsecret", "h", "bytes=5-1"},
+		{"/images/%2e%2e/kernel", "h${x}", "bytes=99999999999999999999-"},
+	} {
+		f.Add(s.path, s.host, s.rng)
+	}
+	fx := newFixture(f)
+	h, err := BootHandler(BootConfig{Hosts: fx.hosts, Blobs: fx.store})
+	if err != nil {
+		f.Fatal(err)
+	}
+	sums, _ := sha256Sums(fx.digest)
+	scripts := [][]byte{}
+	for _, host := range []Host{web01, db01} {
+		s, _ := Script(host, "http://x", fx.digest)
+		scripts = append(scripts, s[:40])
+	}
+	f.Fuzz(func(t *testing.T, target, host, rng string) {
+		u, err := url.ParseRequestURI(target)
+		if err != nil {
+			return
+		}
+		r := (&http.Request{Method: "GET", URL: u, RequestURI: target, Host: host, RemoteAddr: "10.0.0.11:1",
+			Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: http.Header{"Range": {rng}}}).
+			WithContext(context.Background())
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		body := w.Body.Bytes()
+		switch w.Code {
+		case 200, 206:
+			if !servedFromFixture(fx, w.Header().Get("Content-Type"), body, sums, scripts) {
+				t.Errorf("GET %q (Range %q) = %d with %d bytes from nowhere:\n%.200q", target, rng, w.Code, len(body), body)
+			}
+		case 301, 307, 304, 400, 404, 405, 416:
+		default:
+			t.Errorf("GET %q Host %q Range %q = %d", target, host, rng, w.Code)
+		}
+	})
+}
+
+func servedFromFixture(fx *fixture, ctype string, body, sums []byte, scripts [][]byte) bool {
+	if mt, params, _ := mime.ParseMediaType(ctype); mt == "multipart/byteranges" {
+		mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+		for {
+			p, err := mr.NextPart()
+			if err == io.EOF {
+				return true
+			}
+			if err != nil {
+				return false
+			}
+			part, err := io.ReadAll(p)
+			if err != nil || !servedFromFixture(fx, p.Header.Get("Content-Type"), part, sums, scripts) {
+				return false
+			}
+		}
+	}
+	if len(body) == 0 || bytes.Contains(sums, body) {
+		return true
+	}
+	for _, s := range scripts {
+		if bytes.HasPrefix(body, s) {
+			return true
+		}
+	}
+	for _, c := range fx.content {
+		if bytes.Contains(c, body) {
+			return true
+		}
+	}
+	return false
+}
+
+// FuzzParseMAC: a parsed MAC has 6 bytes and reads back the same from its
+// canonical form.
+func FuzzParseMAC(f *testing.F) {
+	for _, s := range []string{"52:54:00:aa:bb:01", "52-54-00-AA-BB-01", "5254.00aa.bb01", "525400aabb01", "", "zz", "02:00:00:00:00:00:00:01"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		mac, err := parseMAC(s)
+		if err != nil {
+			return
+		}
+		back, err := parseMAC(mac.String())
+		if len(mac) != 6 || err != nil || back.String() != mac.String() {
+			t.Errorf("parseMAC(%q) = %v, reads back as %v, %v", s, mac, back, err)
+		}
+	})
+}
+
+// FuzzScript: whatever an operator puts in the kernel arguments, a script
+// that renders has the template's lines, and its kernel line is one
+// command: no iPXE separator, comment or expansion before "|| goto failed".
+func FuzzScript(f *testing.F) {
+	for _, s := range []string{"quiet", "a\nb", "x ${y}", "a || b", "#", "a;b ; c", "\"a  b\"", "é\u0085"} {
+		f.Add(s)
+	}
+	want, err := Script(web01, "http://10.0.0.1", centosFiles)
+	if err != nil {
+		f.Fatal(err)
+	}
+	wantLines := strings.Count(string(want), "\n")
+	f.Fuzz(func(t *testing.T, args string) {
+		h := web01
+		h.KernelArgs = args
+		got, err := Script(h, "http://10.0.0.1", centosFiles)
+		if err != nil {
+			return
+		}
+		lines := strings.Split(string(got), "\n")
+		if len(lines)-1 != wantLines {
+			t.Fatalf("args %q: %d lines, want %d:\n%s", args, len(lines)-1, wantLines, got)
+		}
+		kernel, ok := strings.CutSuffix(lines[2], " || goto failed")
+		if !ok || strings.Contains(kernel, "${") {
+			t.Fatalf("args %q: kernel line %q", args, lines[2])
+		}
+		for _, w := range strings.Fields(kernel) {
+			if w == "||" || w == "&&" || w == ";" || w[0] == '#' {
+				t.Fatalf("args %q: kernel line %q has %q", args, lines[2], w)
+			}
+		}
+	})
+}

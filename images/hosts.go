@@ -1,0 +1,48 @@
+package images
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+)
+
+// Host is what an iPXE script needs to know about one system.
+type Host struct {
+	Name       string // system name, written as provision.host=
+	Profile    string // profile name, for the script's comment
+	Image      string // image whose kernel and initrd the script loads
+	MAC        net.HardwareAddr
+	Netboot    bool   // false: the script boots the local disk
+	KernelArgs string // the profile's then the system's arguments, already joined
+	Zone       string // DNS zone, written as provision.zone=
+}
+
+// Hosts is the host data the boot handler reads: the registry's current
+// snapshot satisfies it. Its methods are called concurrently, once or twice
+// per request, and must not block on I/O.
+type Hosts interface {
+	HostByIP(ip netip.Addr) (Host, bool)
+	HostByMAC(mac net.HardwareAddr) (Host, bool)
+	// ImageFiles returns an image's files: role ("kernel", "initrd",
+	// "rootfs") to sha256 in lower-case hex.
+	ImageFiles(image string) (map[string]string, bool)
+}
+
+// Blobs opens stored files by sha256; *Store satisfies it. Open returns
+// ErrNotFound for a digest it does not hold.
+type Blobs interface {
+	Open(digest string) (*os.File, error)
+}
+
+// Errors carried by BootEvent.Err. From the client's request: ErrUnknownHost,
+// ErrUnknownImage and ErrUnknownFile answer 404, ErrBadRequest 400. From the
+// host data: a script that Script refuses (ErrBadArgs, or a netboot image
+// without a kernel) and a registered blob missing from the store answer 500.
+var (
+	ErrUnknownHost  = errors.New("images: no system has this address")
+	ErrUnknownImage = errors.New("images: no such image")
+	ErrUnknownFile  = errors.New("images: the image has no such file")
+	ErrBadArgs      = errors.New("images: value cannot be written into an iPXE script")
+	ErrBadRequest   = errors.New("images: bad request")
+)

@@ -1,0 +1,89 @@
+package images
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+)
+
+// scriptByIP serves /boot.ipxe: the script of the system with the client's IP.
+func (b *bootHandler) scriptByIP(w http.ResponseWriter, r *http.Request, ev *BootEvent) {
+	ev.Kind = KindScript
+	h, ok := b.hosts.HostByIP(ev.Client)
+	if !ok {
+		fail(w, r, ev, fmt.Errorf("ip %s: %w", ev.Client, ErrUnknownHost))
+		return
+	}
+	b.script(w, r, ev, h)
+}
+
+// scriptByMAC serves /boot/<mac>.ipxe, for any spelling parseMAC accepts.
+func (b *bootHandler) scriptByMAC(w http.ResponseWriter, r *http.Request, ev *BootEvent) {
+	ev.Kind = KindScript
+	name, ok := strings.CutSuffix(r.PathValue("name"), ".ipxe")
+	if !ok {
+		fail(w, r, ev, fmt.Errorf("%q is not <mac>.ipxe: %w", r.PathValue("name"), ErrUnknownFile))
+		return
+	}
+	mac, err := parseMAC(name)
+	if err != nil {
+		fail(w, r, ev, err)
+		return
+	}
+	ev.MAC = mac
+	h, ok := b.hosts.HostByMAC(mac)
+	if !ok {
+		fail(w, r, ev, fmt.Errorf("mac %s: %w", mac, ErrUnknownHost))
+		return
+	}
+	b.script(w, r, ev, h)
+}
+
+// script renders and sends the script of h.
+func (b *bootHandler) script(w http.ResponseWriter, r *http.Request, ev *BootEvent, h Host) {
+	ev.Host = h.Name
+	if ev.MAC == nil {
+		ev.MAC = h.MAC
+	}
+	server, err := b.serverURL(r)
+	if err != nil {
+		fail(w, r, ev, err)
+		return
+	}
+	var files map[string]string
+	if h.Netboot {
+		files, _ = b.hosts.ImageFiles(h.Image)
+	}
+	body, err := Script(h, server, files)
+	if err != nil {
+		failCode(w, r, ev, http.StatusInternalServerError, err) // the registry's data, not the client's
+		return
+	}
+	reply(w, r, http.StatusOK, "text/plain; charset=utf-8", body)
+}
+
+// maxHostLen fits a DNS name (253) and a port.
+const maxHostLen = 253 + len(":65535")
+
+// serverURL is the configured base URL, or the URL the request came to.
+func (b *bootHandler) serverURL(r *http.Request) (string, error) {
+	if b.base != "" {
+		return b.base, nil
+	}
+	host := r.Host
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && host == "" {
+		host = a.String()
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if host == "" || len(host) > maxHostLen || strings.ContainsAny(host, "/?#@\\") {
+		return "", fmt.Errorf("host %q cannot be the server's URL: %w", host, ErrBadRequest)
+	}
+	if err := checkWord(host); err != nil {
+		return "", fmt.Errorf("host header: %w (%v)", ErrBadRequest, err)
+	}
+	return scheme + "://" + host, nil
+}
