@@ -19,10 +19,10 @@ type Record struct {
 	RR string `json:"rr" yaml:"rr"`
 }
 
-// RecordPolicy refuses a static record whose owner name the registry
-// itself publishes (a system's name, a setting...). It returns an error
-// naming the object that owns name. The DNS package provides it.
-type RecordPolicy func(s *Snapshot, owner string) error
+// RecordPolicy refuses a static record at a name the registry itself
+// publishes (a system's name, a setting...) or that the DNS server could
+// not serve. The DNS side provides it.
+type RecordPolicy func(s *Snapshot, rr dns.RR) error
 
 // SetRecordPolicy installs the policy used by AddRecords. Call it before
 // serving.
@@ -35,31 +35,31 @@ func (r *Registry) SetRecordPolicy(p RecordPolicy) {
 // canonicalRecord parses a record and returns its canonical text and
 // lowercase owner name. Records must lie inside the zone or a reverse
 // (in-addr.arpa) zone.
-func (s *Snapshot) canonicalRecord(text string) (string, string, error) {
+func (s *Snapshot) canonicalRecord(text string) (string, dns.RR, error) {
 	rr, err := dns.NewRR(text)
 	if err != nil || rr == nil {
-		return "", "", invalidf("record %q: %v", text, err)
+		return "", nil, invalidf("record %q: %v", text, err)
 	}
 	owner := strings.ToLower(rr.Header().Name)
 	rr.Header().Name = owner // names are case-insensitive: one spelling
 	zone := dns.Fqdn(strings.ToLower(s.Zone))
 	if !dns.IsSubDomain(zone, owner) && !dns.IsSubDomain("in-addr.arpa.", owner) {
-		return "", "", invalidf("record %s: %s is outside zone %s", rr.String(), owner, zone)
+		return "", nil, invalidf("record %s: %s is outside zone %s", rr.String(), owner, zone)
 	}
 	if t := rr.Header().Rrtype; t == dns.TypeSOA || t == dns.TypeNS && owner == zone {
-		return "", "", invalidf("record %s: the appliance owns the SOA and NS of its zone", rr.String())
+		return "", nil, invalidf("record %s: the appliance owns the SOA and NS of its zone", rr.String())
 	}
-	return rr.String(), owner, nil
+	return rr.String(), rr, nil
 }
 
 func (s *Snapshot) addRecord(text string, policy RecordPolicy) (*Record, bool, error) {
-	canon, owner, err := s.canonicalRecord(text)
+	canon, rr, err := s.canonicalRecord(text)
 	if err != nil {
 		return nil, false, err
 	}
 	if policy != nil {
-		if err := policy(s, owner); err != nil {
-			return nil, false, err
+		if err := policy(s, rr); err != nil {
+			return nil, false, &Error{ErrConflict, err.Error()}
 		}
 	}
 	if _, ok := s.records[canon]; ok {

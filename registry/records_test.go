@@ -6,13 +6,15 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/miekg/dns"
 )
 
 func TestStaticRecords(t *testing.T) {
 	r, path := openTest(t)
 	ctx := context.Background()
-	r.SetRecordPolicy(func(s *Snapshot, owner string) error {
-		if owner == "web001.dsas." {
+	r.SetRecordPolicy(func(s *Snapshot, rr dns.RR) error {
+		if owner := rr.Header().Name; owner == "web001.dsas." {
 			return conflictf("%s is owned by system web001", owner)
 		}
 		return nil

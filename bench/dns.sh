@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# bench/dns.sh: dnsperf (Debian dnsperf) against provision's dnsconf.Server
+# and against NSD (Debian nsd), side by side, serving the same zone: N
+# systems with 5 settings each (TXT), their A and PTR records, written by
+# bench/dnsserve from dnsconf's Zone.Records. Same query list for both
+# (per system: a TXT setting, its A, its PTR; plus a global TXT and an
+# NXDOMAIN every 10 systems). Everything runs on 127.0.0.1, on free
+# unprivileged ports; both servers are stopped on exit, whatever happens.
+#
+#   bench/dns.sh                      # 10,000 systems, 10 s per server
+#   SYSTEMS=1000 SECONDS_EACH=5 CLIENTS=4 bench/dns.sh
+set -euo pipefail
+
+SYSTEMS=${SYSTEMS:-10000}
+SECONDS_EACH=${SECONDS_EACH:-10}
+CLIENTS=${CLIENTS:-4}       # dnsperf -c: client sockets
+OUTSTANDING=${OUTSTANDING:-200} # dnsperf -q: queries in flight
+
+for c in go dnsperf nsd dig; do
+	command -v "$c" >/dev/null || { echo "bench/dns.sh: $c is not installed (apt-get install dnsperf nsd dnsutils)" >&2; exit 1; }
+done
+cd "$(dirname "$0")/.."
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+	[[ -n ${KEEP:-} ]] && echo "kept $tmp" || rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# wait_dns PORT: until the server at 127.0.0.1:PORT answers for dsas.
+# (bounded: 20 s).
+wait_dns() {
+	for _ in $(seq 100); do
+		dig @127.0.0.1 -p "$1" +time=1 +tries=1 +short SOA dsas >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	echo "bench/dns.sh: no answer on port $1" >&2
+	return 1
+}
+
+# rate NAME PORT: one dnsperf run, one line of the table.
+rate() {
+	local out
+	out=$(dnsperf -s 127.0.0.1 -p "$2" -d "$tmp/queries" -l "$SECONDS_EACH" -c "$CLIENTS" -q "$OUTSTANDING" 2>&1)
+	printf '%-10s %12s %10s %12s\n' "$1" \
+		"$(awk '/Queries per second:/ {print $4}' <<<"$out")" \
+		"$(awk '/Queries lost:/ {print $3}' <<<"$out")" \
+		"$(awk '/Average Latency/ {print $4}' <<<"$out")"
+}
+
+go build -o "$tmp/dnsserve" ./bench/dnsserve
+
+# provision: loads the registry, writes zone files and queries, serves.
+"$tmp/dnsserve" -n "$SYSTEMS" -dir "$tmp" &
+pids+=($!)
+for _ in $(seq 600); do [[ -s $tmp/ready ]] && break; sleep 0.1; done
+[[ -s $tmp/ready ]] || { echo "bench/dns.sh: dnsserve did not start" >&2; exit 1; }
+ours=$(cut -d: -f2 "$tmp/ready")
+wait_dns "$ours"
+
+# NSD: foreground, unprivileged port, no database, no control socket,
+# socket buffers of 4 MiB like dnsserve's, no response rate limiting (its
+# default, 200 replies a second per client netblock, would drop the load).
+nsdport=$("$tmp/dnsserve" -freeport)
+{
+	cat <<-CONF
+	server:
+	    ip-address: 127.0.0.1
+	    port: $nsdport
+	    server-count: $(nproc)
+	    reuseport: yes
+	    receive-buffer-size: 4194304
+	    send-buffer-size: 4194304
+	    rrl-ratelimit: 0
+	    username: ""
+	    chroot: ""
+	    zonesdir: "$tmp/zones"
+	    database: ""
+	    zonelistfile: "$tmp/zone.list"
+	    xfrdfile: "$tmp/xfrd.state"
+	    xfrdir: "$tmp"
+	    pidfile: "$tmp/nsd.pid"
+	    logfile: "$tmp/nsd.log"
+	    verbosity: 0
+	    hide-version: yes
+	remote-control:
+	    control-enable: no
+	CONF
+	while read -r apex file; do printf 'zone:\n    name: "%s"\n    zonefile: "%s"\n' "$apex" "$file"; done <"$tmp/zones.list"
+} >"$tmp/nsd.conf"
+nsd -d -c "$tmp/nsd.conf" 2>>"$tmp/nsd.log" &
+pids+=($!)
+wait_dns "$nsdport"
+
+# Both must give the same answers before they race.
+for q in "TXT rack.h00001._host.dsas" "A h00001.dsas" "PTR 2.0.64.10.in-addr.arpa" "TXT lvs.vrid.dsas"; do
+	a=$(dig @127.0.0.1 -p "$ours" +short $q)
+	b=$(dig @127.0.0.1 -p "$nsdport" +short $q)
+	[[ $a == "$b" ]] || { echo "bench/dns.sh: $q: provision says '$a', NSD says '$b'" >&2; exit 1; }
+done
+
+echo "$SYSTEMS systems, $(wc -l <"$tmp/queries") queries in the list, ${SECONDS_EACH}s each, $CLIENTS clients, $OUTSTANDING in flight, $(nproc) cores"
+printf '%-10s %12s %10s %12s\n' server "queries/s" lost "avg latency"
+rate provision "$ours"
+rate nsd "$nsdport"

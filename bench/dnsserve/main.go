@@ -1,0 +1,98 @@
+// Command dnsserve is the provision side of bench/dns.sh: it loads N
+// systems (5 settings each) into a registry on a temporary SQLite file,
+// writes the zone files NSD serves (from Zone.Records) and the dnsperf
+// query list, then serves the zone with dnsconf.Server until SIGTERM.
+//
+//	dnsserve -n 10000 -dir DIR    # writes DIR/zones/*.zone, DIR/zones.list, DIR/queries, then DIR/ready (ADDR)
+//	dnsserve -freeport            # prints a port free on 127.0.0.1 for UDP and TCP, for NSD
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/provision/provision/dnsconf"
+)
+
+func main() {
+	n := flag.Int("n", 10000, "systems to load")
+	dir := flag.String("dir", "", "work directory (registry, zone files, queries)")
+	freeport := flag.Bool("freeport", false, "print a free port and exit")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *n, *dir, *freeport); err != nil {
+		fmt.Fprintln(os.Stderr, "dnsserve:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, n int, dir string, freeport bool) error {
+	pc, ln, err := listenPair()
+	if err != nil {
+		return err
+	}
+	if freeport {
+		pc.Close()
+		ln.Close()
+		_, port, _ := net.SplitHostPort(pc.LocalAddr().String())
+		fmt.Println(port)
+		return nil
+	}
+	if dir == "" {
+		return errors.New("-dir is required")
+	}
+	snap, err := load(ctx, filepath.Join(dir, "registry.db"), n)
+	if err != nil {
+		return err
+	}
+	srv, err := dnsconf.New(dnsconf.Config{Zone: dnsconf.Options{Origin: snap.Zone, NS: netip.MustParseAddr("127.0.0.1")}})
+	if err != nil {
+		return err
+	}
+	z, err := srv.Update(snap, snap.Serial)
+	if err != nil {
+		return err
+	}
+	if err := writeFiles(dir, z, snap); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ready"), []byte(pc.LocalAddr().String()+"\n"), 0o644); err != nil {
+		return err
+	}
+	return srv.Serve(ctx, pc, ln)
+}
+
+// bigBuffers gives the UDP socket 4 MiB buffers (net.core.rmem_max on
+// Debian), as bench/dns.sh gives NSD's, so that a burst of queries is not
+// dropped by the kernel.
+func bigBuffers(c *net.UDPConn) error {
+	if err := c.SetReadBuffer(4 << 20); err != nil {
+		return err
+	}
+	return c.SetWriteBuffer(4 << 20)
+}
+
+// listenPair listens on 127.0.0.1 on one port for both UDP and TCP.
+func listenPair() (net.PacketConn, net.Listener, error) {
+	for range 50 {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			return nil, nil, err
+		}
+		ln, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, ln, bigBuffers(pc.(*net.UDPConn))
+		}
+		pc.Close()
+	}
+	return nil, nil, errors.New("no port free for both UDP and TCP")
+}

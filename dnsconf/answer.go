@@ -1,0 +1,123 @@
+package dnsconf
+
+import (
+	"github.com/miekg/dns"
+)
+
+// maxChase bounds how many CNAMEs (static records) one answer follows.
+const maxChase = 8
+
+// Answer computes the reply to req from z, or returns nil when req must
+// not be answered (it is a response). maxUDP is the largest UDP reply
+// this server sends (DefaultMaxUDP), or 0 for a reply over TCP.
+//
+// The reply is authoritative (AA) for the origin and the reverse zones;
+// other names are REFUSED. A missing name is NXDOMAIN and a name without
+// records of the asked type (an empty non-terminal too, RFC 8020) is
+// NODATA, both with the SOA in the authority section (RFC 2308). Names are
+// case-insensitive; the question is echoed as asked, records keep the
+// zone's lowercase names. ANY gets every record at the name (RFC 8482
+// allows less; the zone holds no large RRsets but TXT, which a UDP reply
+// truncates anyway). Static CNAMEs are followed inside the zone. Zone
+// transfers are REFUSED. An EDNS0 OPT record (RFC 6891) is echoed when
+// the query has one. A UDP reply larger than the client's buffer (512
+// bytes without EDNS0, else its EDNS0 size, capped at maxUDP) is sent
+// empty with TC set (RFC 2181 9), so that the client retries over TCP.
+func Answer(z *Zone, req *dns.Msg, maxUDP int) *dns.Msg {
+	m, _ := answer(z, req, maxUDP)
+	return m
+}
+
+// answer is Answer returning the packed reply too, for the server.
+func answer(z *Zone, req *dns.Msg, maxUDP int) (*dns.Msg, []byte) {
+	if req == nil || req.Response {
+		return nil, nil // never answer a response (RFC 1035 4.1.1): no loops
+	}
+	m := new(dns.Msg)
+	m.Id, m.Response, m.Opcode = req.Id, true, req.Opcode
+	m.RecursionDesired, m.CheckingDisabled = req.RecursionDesired, req.CheckingDisabled
+	m.Compress = true
+	if len(req.Question) == 1 {
+		m.Question = []dns.Question{req.Question[0]}
+	}
+	opt, rcode := edns(req, maxUDP)
+	if rcode == dns.RcodeSuccess {
+		rcode = resolve(z, req, m)
+	}
+	m.Rcode = rcode
+	return fit(m, opt, udpLimit(req, maxUDP))
+}
+
+// resolve fills m's sections and returns the rcode.
+func resolve(z *Zone, req *dns.Msg, m *dns.Msg) int {
+	switch {
+	case len(req.Question) != 1:
+		return dns.RcodeFormatError // RFC 1035 4.1.2: one question
+	case req.Opcode != dns.OpcodeQuery:
+		return dns.RcodeNotImplemented
+	case req.Question[0].Qclass != dns.ClassINET:
+		return dns.RcodeRefused
+	case z == nil:
+		return dns.RcodeServerFailure // no zone yet
+	}
+	q := req.Question[0]
+	name := canonicalName(q.Name)
+	a := z.apexOf(name)
+	if a == nil {
+		return dns.RcodeRefused // not ours; this server does not recurse
+	}
+	if q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR {
+		return dns.RcodeRefused // no zone transfers: cdb files carry the data
+	}
+	m.Authoritative = true
+	return z.lookup(m, a, name, q.Qtype)
+}
+
+// lookup answers qtype at name inside apex a, following static CNAMEs.
+func (z *Zone) lookup(m *dns.Msg, a *apex, name string, qtype uint16) int {
+	for hop := 0; ; hop++ {
+		n := z.nodes[name]
+		if n == nil {
+			m.Ns = []dns.RR{a.soa}
+			return dns.RcodeNameError // NXDOMAIN; after a CNAME, for its target (RFC 6604)
+		}
+		if rrs := z.records(n, qtype); len(rrs) > 0 {
+			m.Answer = append(m.Answer, rrs...)
+			if qtype == dns.TypeNS {
+				m.Extra = append(m.Extra, z.glue(rrs)...)
+			}
+			return dns.RcodeSuccess
+		}
+		cname := n.get(dns.TypeCNAME)
+		if cname == nil || hop == maxChase {
+			if cname == nil {
+				m.Ns = []dns.RR{a.soa} // NODATA
+			}
+			return dns.RcodeSuccess
+		}
+		m.Answer = append(m.Answer, cname[0])
+		name = canonicalName(cname[0].(*dns.CNAME).Target)
+		if a = z.apexOf(name); a == nil {
+			return dns.RcodeSuccess // the client resolves the rest
+		}
+	}
+}
+
+func (z *Zone) records(n *node, qtype uint16) []dns.RR {
+	if qtype == dns.TypeANY {
+		return n.all()
+	}
+	return n.get(qtype)
+}
+
+// glue returns the addresses of in-zone name servers, for the additional
+// section of an NS answer.
+func (z *Zone) glue(ns []dns.RR) []dns.RR {
+	var out []dns.RR
+	for _, rr := range ns {
+		if n := z.nodes[canonicalName(rr.(*dns.NS).Ns)]; n != nil {
+			out = append(append(out, n.get(dns.TypeA)...), n.get(dns.TypeAAAA)...)
+		}
+	}
+	return out
+}

@@ -1,0 +1,76 @@
+package dnsconf
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/miekg/dns"
+	"github.com/provision/provision/registry"
+)
+
+// fleetSource is n systems on 10.64.0.0/10 with 5 settings each (3 from
+// their profile, 2 of their own) and 5 global settings.
+func fleetSource(n int) *fakeSource {
+	src := &fakeSource{
+		subnets:  []*registry.Subnet{{Name: "fleet", CIDR: "10.64.0.0/10"}},
+		settings: map[string]string{},
+		profiles: map[string]map[string]string{"web": {"role": "web", "ntp.server": "10.64.0.1", "console": "ttyS0,115200"}},
+	}
+	for i := range 5 {
+		src.settings[fmt.Sprintf("global%d", i)] = fmt.Sprintf("value %d", i)
+	}
+	for i := range n {
+		src.systems = append(src.systems, &registry.System{
+			Name: fmt.Sprintf("h%05d", i), Hostname: fmt.Sprintf("h%05d.dsas", i),
+			IP: fmt.Sprintf("10.%d.%d.%d", 64+i>>16, i>>8&0xff, i&0xff), Profile: "web",
+			Settings: map[string]string{"rack": fmt.Sprintf("r%03d", i/40), "serial": fmt.Sprintf("SN%08d", i)},
+		})
+	}
+	return src
+}
+
+// BenchmarkBuildZone: the zone of 10,000 systems with 5 settings each,
+// rebuilt on every registry change.
+func BenchmarkBuildZone(b *testing.B) {
+	src := fleetSource(10000)
+	opts := Options{Origin: "dsas", NS: applianceIP}
+	var z *Zone
+	for b.Loop() {
+		var err error
+		if z, err = BuildZone(src, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if len(z.Problems()) > 0 || z.Len() < 80000 {
+		b.Fatalf("%d records, problems %v", z.Len(), z.Problems())
+	}
+	b.ReportMetric(float64(z.Len()), "records")
+}
+
+// BenchmarkRecords: the sorted record list (for data.cdb or a zone file).
+func BenchmarkRecords(b *testing.B) {
+	src := fleetSource(10000)
+	for b.Loop() {
+		z, err := BuildZone(src, Options{Origin: "dsas", NS: applianceIP})
+		if err != nil {
+			b.Fatal(err)
+		}
+		z.Records()
+	}
+}
+
+// BenchmarkAnswerTXT: one TXT query answered in-process, packed for UDP,
+// from the 10,000-system zone.
+func BenchmarkAnswerTXT(b *testing.B) {
+	z, err := BuildZone(fleetSource(10000), Options{Origin: "dsas", NS: applianceIP})
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := query("rack.h04711._host.dsas.", dns.TypeTXT, withEDNS(1232))
+	b.ReportAllocs()
+	for b.Loop() {
+		if m, _ := answer(z, req, DefaultMaxUDP); len(m.Answer) != 1 {
+			b.Fatalf("answer: %v", m)
+		}
+	}
+}

@@ -1,0 +1,30 @@
+// Package dnsconf turns the registry into a DNS zone and serves it: the
+// appliance's authoritative DNS server (RFC 1034/1035) with every setting
+// published as a TXT record, so that a booting machine or an installed
+// system can read its configuration with one DNS query.
+//
+// BuildZone makes an immutable Zone from a registry Snapshot (any Source).
+// For the zone "dsas", the appliance at 10.0.0.2, global setting
+// lvs.vrid=100 and system web001 (10.0.0.11, profile web, which sets
+// role=frontend) in subnet 10.0.0.0/24, the zone holds:
+//
+//	dsas.                          SOA   ns.dsas. hostmaster.dsas. SERIAL 3600 600 604800 60
+//	dsas.                          NS    ns.dsas.
+//	ns.dsas.                       A     10.0.0.2
+//	lvs.vrid.dsas.                 TXT   "100"                 global setting KEY at KEY.ZONE
+//	web001.dsas.                   A     10.0.0.11             NAME.ZONE (and its hostname, if inside the zone)
+//	profile.web001._host.dsas.     TXT   "web"                 the system's profile
+//	role.web001._host.dsas.        TXT   "frontend"            effective settings at KEY.NAME._host.ZONE
+//	0.0.10.in-addr.arpa.           SOA   ns.dsas. hostmaster.dsas. SERIAL 3600 600 604800 60
+//	0.0.10.in-addr.arpa.           NS    ns.dsas.
+//	11.0.0.10.in-addr.arpa.        PTR   web001.dsas.          the system's hostname
+//
+// SERIAL is the registry serial, so it goes up with every committed change.
+// Values longer than 255 bytes are split into several character-strings
+// (RFC 1035 3.3.14); a client joins them back (JoinTXT).
+//
+// Server answers from the current Zone, held in an atomic pointer and
+// swapped when the registry changes; a query never touches the database.
+// The reply is computed by the pure function Answer, which the tests call
+// without sockets.
+package dnsconf

@@ -1,0 +1,49 @@
+package dnsconf
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// Records returns every record of the zone in a deterministic order, one
+// block per apex (the origin first, then the reverse zones): the SOA, the
+// NS records, then the other names in canonical order (RFC 4034 6.1),
+// each name's records by type. The slice is new; the records are shared
+// and must not be modified. The order is computed on the first call.
+func (z *Zone) Records() []dns.RR {
+	z.sorted.once.Do(func() { z.sorted.rrs = z.sortRecords() })
+	return slices.Clone(z.sorted.rrs)
+}
+
+func (z *Zone) sortRecords() []dns.RR {
+	type keyed struct{ key, name string }
+	names := make([]keyed, 0, len(z.nodes))
+	for name, n := range z.nodes {
+		if _, isApex := z.apexes[name]; !isApex && len(n.sets) > 0 {
+			names = append(names, keyed{sortKey(name), name})
+		}
+	}
+	slices.SortFunc(names, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
+	byApex := map[string][]string{}
+	for _, k := range names {
+		a, _ := z.apexNameOf(k.name)
+		byApex[a] = append(byApex[a], k.name)
+	}
+	out := make([]dns.RR, 0, z.size)
+	for _, a := range z.order {
+		n := z.nodes[a]
+		out = append(out, n.get(dns.TypeSOA)...)
+		out = append(out, n.get(dns.TypeNS)...)
+		for _, s := range n.sets {
+			if s.t != dns.TypeSOA && s.t != dns.TypeNS {
+				out = append(out, s.rrs...)
+			}
+		}
+		for _, name := range byApex[a] {
+			out = append(out, z.nodes[name].all()...)
+		}
+	}
+	return out
+}

@@ -1,0 +1,128 @@
+package dnsconf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/miekg/dns"
+	"golang.org/x/sync/errgroup"
+)
+
+// shutdownGrace bounds how long Serve waits for replies in flight.
+const shutdownGrace = 5 * time.Second
+
+// Config configures a Server.
+type Config struct {
+	Zone   Options      // how Update builds zones (Options.Serial is ignored)
+	MaxUDP int          // largest UDP reply in bytes; 0 means DefaultMaxUDP
+	Log    *slog.Logger // zone rebuilds and socket errors; nil discards
+}
+
+// Server is the appliance's authoritative DNS server. It answers from the
+// current Zone, swapped atomically by SetZone, Update or Changed.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	state state
+	stats counters
+}
+
+// New checks cfg and returns a Server with no zone yet: until the first
+// one is set, queries get SERVFAIL.
+func New(cfg Config) (*Server, error) {
+	if _, err := cfg.Zone.origin(); err != nil {
+		return nil, err
+	}
+	switch {
+	case cfg.MaxUDP == 0:
+		cfg.MaxUDP = DefaultMaxUDP
+	case cfg.MaxUDP < dns.MinMsgSize || cfg.MaxUDP > dns.MaxMsgSize:
+		return nil, fmt.Errorf("%w: MaxUDP %d is not between %d and %d", ErrOptions, cfg.MaxUDP, dns.MinMsgSize, dns.MaxMsgSize)
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, log: log}
+	s.state.init()
+	return s, nil
+}
+
+// Serve answers on udp and tcp (either may be nil) until ctx is
+// cancelled, then closes them and returns nil; it also applies the
+// changes announced by Changed. It returns an error if a socket fails.
+func (s *Server) Serve(ctx context.Context, udp net.PacketConn, tcp net.Listener) error {
+	if udp == nil && tcp == nil {
+		return errors.New("dnsconf: Serve needs a UDP or a TCP socket")
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	if udp != nil {
+		s.run(gctx, g, "udp "+udp.LocalAddr().String(), &dns.Server{PacketConn: udp, UDPSize: dns.DefaultMsgSize, Handler: s.handler(s.cfg.MaxUDP)})
+	}
+	if tcp != nil {
+		s.run(gctx, g, "tcp "+tcp.Addr().String(), &dns.Server{Listener: tcp, Handler: s.handler(0)})
+	}
+	g.Go(func() error { s.rebuildLoop(gctx); return nil })
+	return g.Wait()
+}
+
+// run serves srv in g and shuts it down when ctx ends.
+func (s *Server) run(ctx context.Context, g *errgroup.Group, what string, srv *dns.Server) {
+	started, done := make(chan struct{}), make(chan struct{})
+	srv.NotifyStartedFunc = func() { close(started) }
+	srv.MsgAcceptFunc = s.accept
+	srv.MsgInvalidFunc = func([]byte, error) { s.stats.malformed.Add(1) }
+	g.Go(func() error {
+		defer close(done)
+		if err := srv.ActivateAndServe(); err != nil {
+			return fmt.Errorf("dnsconf: serve %s: %w", what, err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		select {
+		case <-started:
+		case <-done:
+			return nil
+		}
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		if err := srv.ShutdownContext(sctx); err != nil {
+			return fmt.Errorf("dnsconf: shut down %s: %w", what, err)
+		}
+		return nil
+	})
+}
+
+// accept is miekg/dns's first check of a message (one question, opcode
+// QUERY or NOTIFY, no responses), counted.
+func (s *Server) accept(h dns.Header) dns.MsgAcceptAction {
+	s.stats.queries.Add(1)
+	a := dns.DefaultMsgAcceptFunc(h)
+	switch a {
+	case dns.MsgReject:
+		s.stats.rcodes[dns.RcodeFormatError].Add(1)
+	case dns.MsgRejectNotImplemented:
+		s.stats.rcodes[dns.RcodeNotImplemented].Add(1)
+	}
+	return a
+}
+
+// handler answers queries from the current zone; maxUDP is 0 over TCP.
+func (s *Server) handler(maxUDP int) dns.Handler {
+	return dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+		m, b := answer(s.Zone(), req, maxUDP)
+		if m == nil || b == nil {
+			return
+		}
+		s.stats.reply(m)
+		if _, err := w.Write(b); err != nil {
+			s.log.Debug("dns: write reply", "client", w.RemoteAddr().String(), "err", err)
+		}
+	})
+}

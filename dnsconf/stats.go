@@ -1,0 +1,59 @@
+package dnsconf
+
+import (
+	"sync/atomic"
+
+	"github.com/miekg/dns"
+)
+
+// Stats counts what a Server did since New.
+type Stats struct {
+	Queries   uint64            // messages received with a readable header
+	Malformed uint64            // messages that did not parse (answered FORMERR when their header did)
+	Truncated uint64            // UDP replies sent empty with TC, for the client to retry over TCP
+	Rcodes    map[string]uint64 // replies sent, by rcode: "NOERROR", "NXDOMAIN", "REFUSED", ...
+	Serial    uint64            // registry serial of the zone served; 0 before the first zone
+	Swaps     uint64            // zones swapped in
+}
+
+type counters struct {
+	queries, malformed, truncated, swaps atomic.Uint64
+	rcodes                               [dns.RcodeBadCookie + 1]atomic.Uint64 // RFC 6895 2.3
+}
+
+func (c *counters) reply(m *dns.Msg) {
+	if m.Truncated {
+		c.truncated.Add(1)
+	}
+	c.rcodes[min(max(m.Rcode, 0), len(c.rcodes)-1)].Add(1)
+}
+
+// Stats returns the counters.
+func (s *Server) Stats() Stats {
+	st := Stats{
+		Queries:   s.stats.queries.Load(),
+		Malformed: s.stats.malformed.Load(),
+		Truncated: s.stats.truncated.Load(),
+		Swaps:     s.stats.swaps.Load(),
+		Rcodes:    map[string]uint64{},
+	}
+	for i := range s.stats.rcodes {
+		if n := s.stats.rcodes[i].Load(); n > 0 {
+			st.Rcodes[rcodeName(i)] = n
+		}
+	}
+	if z := s.Zone(); z != nil {
+		st.Serial = z.Serial()
+	}
+	return st
+}
+
+func rcodeName(rcode int) string {
+	if rcode == dns.RcodeBadVers {
+		return "BADVERS" // miekg/dns names 16 after TSIG's BADSIG; this server does no TSIG
+	}
+	if name, ok := dns.RcodeToString[rcode]; ok {
+		return name
+	}
+	return "OTHER"
+}

@@ -1,0 +1,101 @@
+package dnsconf
+
+import (
+	"maps"
+	"net/netip"
+	"slices"
+
+	"github.com/miekg/dns"
+	"github.com/provision/provision/registry"
+)
+
+// host is a system with its parsed address.
+type host struct {
+	sys *registry.System
+	ip  netip.Addr
+}
+
+// systems adds, for every system: the A records of NAME.ORIGIN and of its
+// hostname (if inside the zone), the PTR record of its IP, and the TXT
+// records of its profile and effective settings under NAME._host.ORIGIN.
+// Names go first, then hostnames, so that a hostname never takes the
+// name of another system.
+func (b *builder) systems(src Source, systems []*registry.System) {
+	hosts := make([]host, 0, len(systems))
+	for _, sys := range systems {
+		ip, err := netip.ParseAddr(sys.IP)
+		if err != nil || !ip.Is4() {
+			b.problem("system %s: ip %q is not an IPv4 address: no A or PTR record", sys.Name, sys.IP)
+		}
+		hosts = append(hosts, host{sys, ip})
+	}
+	owner := map[string]string{nsLabel + "." + b.z.origin: "the appliance's name server"}
+	for _, h := range hosts {
+		b.address(h, canonicalName(h.sys.Name+"."+b.z.origin), owner)
+	}
+	for _, h := range hosts {
+		name := canonicalName(h.sys.Hostname)
+		own := canonicalName(h.sys.Name + "." + b.z.origin)
+		if a, ok := b.z.apexNameOf(name); ok && a == b.z.origin && name != own {
+			b.address(h, name, owner)
+		}
+	}
+	ptrs := map[netip.Addr]string{}
+	for _, h := range hosts {
+		b.ptr(h, ptrs)
+		b.hostSettings(h.sys, src.EffectiveSettings(h.sys))
+	}
+}
+
+// address adds the A record name -> the system's IP, unless another
+// system (or the name server) holds the name.
+func (b *builder) address(h host, name string, owner map[string]string) {
+	if !h.ip.Is4() {
+		return
+	}
+	if o, taken := owner[name]; taken {
+		b.problem("system %s: %s already belongs to %s: no A record", h.sys.Name, name, o)
+		return
+	}
+	if !validName(name) {
+		b.problem("system %s: %s is not a valid DNS name: no A record", h.sys.Name, name)
+		return
+	}
+	owner[name] = "system " + h.sys.Name
+	b.add(&dns.A{Hdr: b.hdr(name, dns.TypeA), A: h.ip.AsSlice()})
+}
+
+// ptr adds the PTR record IP -> hostname in the reverse zone of the IP.
+func (b *builder) ptr(h host, ptrs map[netip.Addr]string) {
+	if !h.ip.Is4() {
+		return
+	}
+	name := ptrName(h.ip)
+	switch a, ok := b.z.apexNameOf(name); {
+	case !ok || a == b.z.origin:
+		b.problem("system %s: ip %s is in no subnet: no PTR record", h.sys.Name, h.ip)
+	case ptrs[h.ip] != "":
+		b.problem("system %s: ip %s already belongs to system %s: no PTR record", h.sys.Name, h.ip, ptrs[h.ip])
+	case !validName(canonicalName(h.sys.Hostname)):
+		b.problem("system %s: hostname %q is not a valid DNS name: no PTR record", h.sys.Name, h.sys.Hostname)
+	default:
+		ptrs[h.ip] = h.sys.Name
+		b.add(&dns.PTR{Hdr: b.hdr(name, dns.TypePTR), Ptr: canonicalName(h.sys.Hostname)})
+	}
+}
+
+// hostSettings publishes profile.NAME._host.ORIGIN and, for each
+// effective setting, KEY.NAME._host.ORIGIN. A setting named "profile"
+// would hide the profile record, so it is left out.
+func (b *builder) hostSettings(sys *registry.System, settings map[string]string) {
+	base := "." + sys.Name + "." + hostLabel + "." + b.z.origin
+	b.txt("system "+sys.Name+": profile", canonicalName(profileKey+base), sys.Profile)
+	for _, k := range slices.Sorted(maps.Keys(settings)) {
+		what := "system " + sys.Name + ": setting " + k
+		if k == profileKey {
+			b.problem("%s: the name is taken by the profile record", what)
+			continue
+		}
+		b.txt(what, canonicalName(k+base), settings[k])
+	}
+}

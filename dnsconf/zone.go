@@ -1,0 +1,124 @@
+package dnsconf
+
+import (
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/miekg/dns"
+)
+
+// Zone is the appliance's DNS data: the zone of the registry and the
+// reverse zones of its subnets. A Zone is immutable once built and safe
+// for concurrent use; the records it returns are shared and must not be
+// modified.
+type Zone struct {
+	origin   string           // lowercase FQDN, e.g. "dsas."
+	serial   uint64           // registry serial
+	apexes   map[string]*apex // origin and reverse zones, by name
+	order    []string         // apex names: origin first, then reverse zones in canonical order
+	nodes    map[string]*node // every name that exists, empty non-terminals included
+	size     int              // records
+	problems []error
+
+	sorted struct {
+		once sync.Once
+		rrs  []dns.RR
+	}
+}
+
+// apex is a zone cut: the names at and below it are answered with its SOA.
+type apex struct {
+	soa *dns.SOA // also the negative answer: its TTL equals MINIMUM (RFC 2308 3)
+}
+
+// node is one owner name. Nodes without sets are empty non-terminals:
+// they exist (NODATA, RFC 8020) but hold nothing.
+type node struct {
+	sets  []rrset // sorted by type
+	owned bool    // holds records made from the registry
+}
+
+// rrset is the records of one type at one name.
+type rrset struct {
+	t   uint16
+	rrs []dns.RR
+}
+
+func (n *node) get(t uint16) []dns.RR {
+	for _, s := range n.sets {
+		if s.t == t {
+			return s.rrs
+		}
+	}
+	return nil
+}
+
+func (n *node) add(rr dns.RR) {
+	t := rr.Header().Rrtype
+	i, found := slices.BinarySearchFunc(n.sets, t, func(s rrset, t uint16) int { return int(s.t) - int(t) })
+	if found {
+		n.sets[i].rrs = append(n.sets[i].rrs, rr)
+		return
+	}
+	n.sets = slices.Insert(n.sets, i, rrset{t: t, rrs: []dns.RR{rr}})
+}
+
+// all returns every record at the name, by type.
+func (n *node) all() []dns.RR {
+	var out []dns.RR
+	for _, s := range n.sets {
+		out = append(out, s.rrs...)
+	}
+	return out
+}
+
+// Origin returns the zone's name as a lowercase FQDN ("dsas.").
+func (z *Zone) Origin() string { return z.origin }
+
+// Serial returns the registry serial the zone was built from. The SOA
+// serial is its low 32 bits.
+func (z *Zone) Serial() uint64 { return z.serial }
+
+// Apexes returns the zones served: the origin first, then the reverse
+// zones (in-addr.arpa) of the subnets in canonical order.
+func (z *Zone) Apexes() []string { return slices.Clone(z.order) }
+
+// Len returns the number of records.
+func (z *Zone) Len() int { return z.size }
+
+// Problems lists what BuildZone left out and why: registry records that
+// could not be served (a name too long, a value too large for DNS, two
+// systems claiming one name) and refused static records (ErrClash and
+// others).
+func (z *Zone) Problems() []error { return slices.Clone(z.problems) }
+
+// Lookup returns the records of type qtype at name (case-insensitive).
+func (z *Zone) Lookup(name string, qtype uint16) []dns.RR {
+	n := z.nodes[canonicalName(name)]
+	if n == nil {
+		return nil
+	}
+	return slices.Clone(n.get(qtype))
+}
+
+// apexOf returns the closest apex at or above name (a lowercase FQDN),
+// or nil when the zone does not cover name.
+func (z *Zone) apexOf(name string) *apex {
+	for off, end := 0, false; !end; off, end = dns.NextLabel(name, off) {
+		if a, ok := z.apexes[name[off:]]; ok {
+			return a
+		}
+	}
+	return nil
+}
+
+// apexNameOf is apexOf returning the apex's name.
+func (z *Zone) apexNameOf(name string) (string, bool) {
+	if a := z.apexOf(name); a != nil {
+		return a.soa.Hdr.Name, true
+	}
+	return "", false
+}
+
+func canonicalName(name string) string { return dns.Fqdn(strings.ToLower(name)) }
