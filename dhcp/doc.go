@@ -1,0 +1,43 @@
+// Package dhcp is the appliance's DHCPv4 server (RFC 2131, RFC 2132), built
+// on github.com/insomniacslk/dhcp.
+//
+// The design follows smee's summary, Server(listener, handler(backend)):
+//
+//   - Reply is a pure function of a request and an Env (the configuration,
+//     an in-memory Hosts snapshot, the dynamic-pool Leases and the time).
+//     It never touches a socket, the clock or a database.
+//   - Server owns the socket loop: it parses packets, applies a per-MAC rate
+//     limit, calls Reply, sends the answer where RFC 2131 §4.1 says, and
+//     reports boot and discovery events through a buffered channel so a slow
+//     consumer never delays a reply.
+//   - MemoryLeases is an in-memory dynamic pool that never hands out a
+//     reserved address; it reports every binding change to a persist
+//     callback that must only enqueue.
+//
+// What a client gets:
+//
+//	registered MAC      -> its reserved IP, mask (1), router (3), DNS (6),
+//	                       host name (12), domain (15), lease time (51, 58, 59)
+//	unknown MAC         -> silence (logged once per MAC per minute), or a pool
+//	                       lease and a Discovery event where the subnet has a pool
+//	PXE/HTTP/iPXE client -> siaddr, file, options 66 and 67 (see below)
+//
+// A client's network is found from giaddr (relayed), else ciaddr (a
+// RENEWING or DHCPINFORM unicast), else Config.ServerIP (the interface the
+// server listens on). Replies go where RFC 2131 §4.1 says (see Destination):
+// to giaddr:67 when relayed, NAKs broadcast, to ciaddr:68 when set, and
+// broadcast otherwise, also in the case where the RFC asks for a unicast to
+// yiaddr at chaddr (that would need an ARP entry injected; we broadcast).
+//
+// Boot files by client (option 93, RFC 4578; option 77, RFC 3004):
+//
+//	user class "iPXE"               -> HTTPBase + "/boot.ipxe"
+//	profile loader "pxelinux"       -> pxelinux.0
+//	arch 0 (BIOS)                   -> undionly.kpxe
+//	arch 7, 9 (x86-64 UEFI)         -> ipxe.efi
+//	arch 16 or class "HTTPClient"   -> HTTPBase + "/ipxe.efi", option 60 echoed
+//	any other arch (ARM, IA32 ...)  -> address only
+//
+// Clients that send neither option 93, a PXEClient/HTTPClient class, nor
+// the iPXE user class (an installed OS) get no boot file.
+package dhcp

@@ -1,0 +1,57 @@
+package dhcp
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+
+	"github.com/insomniacslk/dhcp/dhcpv4"
+)
+
+// handle answers one datagram. It never blocks on anything but the socket.
+func (s *Server) handle(conn net.PacketConn, pkt []byte, peer net.Addr) {
+	now := s.cfg.Now()
+	req, err := dhcpv4.FromBytes(pkt)
+	if err != nil {
+		s.stats.malformed.Add(1)
+		s.log.Debug("dhcp: dropping malformed packet", "peer", peer.String(), "err", err)
+		return
+	}
+	key := string(req.ClientHWAddr)
+	if !s.limit.allow(key, now) {
+		s.stats.limited.Add(1)
+		return
+	}
+	resp, err := Reply(req, Env{Config: s.cfg, Hosts: s.hosts, Leases: s.leases, Now: now})
+	if resp == nil {
+		s.stats.ignored.Add(1)
+		if err != nil && s.quiet.allow(key, now) {
+			s.log.Log(context.Background(), dropLevel(err), "dhcp: no reply",
+				"mac", req.ClientHWAddr.String(), "xid", req.TransactionID.String(), "peer", peer.String(), "err", err)
+		}
+		return
+	}
+	if resp.MessageType() == dhcpv4.MessageTypeNak && s.quiet.allow(key, now) {
+		s.log.Info("dhcp: NAK", "mac", req.ClientHWAddr.String(), "xid", req.TransactionID.String(), "why", resp.Message())
+	}
+	dst := net.UDPAddrFromAddrPort(Destination(req, resp, s.cfg.ClientPort, s.cfg.RelayPort))
+	if _, err := conn.WriteTo(resp.ToBytes(), dst); err != nil {
+		s.log.Warn("dhcp: send", "mac", req.ClientHWAddr.String(), "to", dst.String(), "err", err)
+		return
+	}
+	s.stats.replied.Add(1)
+	s.report(req, resp, now)
+}
+
+// dropLevel: unknown MACs are routine, a malformed request is noise, the
+// rest (wrong subnet, exhausted pool, declined address) needs a look.
+func dropLevel(err error) slog.Level {
+	switch {
+	case errors.Is(err, ErrUnknownMAC):
+		return slog.LevelInfo
+	case errors.Is(err, ErrMalformed):
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
+}

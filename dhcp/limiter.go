@@ -1,0 +1,73 @@
+package dhcp
+
+import (
+	"sync"
+	"time"
+)
+
+// limiter is a token bucket per key (a MAC) with bounded memory: at most
+// max buckets. A bucket that has refilled carries no information, so the
+// sweep forgets it; if every bucket is busy, a new key is let through
+// untracked (fail open) rather than shutting out new clients.
+type limiter struct {
+	mu        sync.Mutex
+	rate      float64 // tokens per second
+	burst     float64
+	max       int
+	buckets   map[string]*bucket
+	lastSweep time.Time
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+func newLimiter(rate float64, burst, max int) *limiter {
+	return &limiter{rate: rate, burst: float64(burst), max: max, buckets: make(map[string]*bucket)}
+}
+
+// allow takes a token from key's bucket at now.
+func (l *limiter) allow(key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[key]
+	if !ok {
+		if len(l.buckets) >= l.max && !l.sweep(now) {
+			return true
+		}
+		b = &bucket{tokens: l.burst, last: now}
+		l.buckets[key] = b
+	}
+	if elapsed := now.Sub(b.last).Seconds(); elapsed > 0 {
+		b.tokens = min(l.burst, b.tokens+elapsed*l.rate)
+		b.last = now
+	}
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// sweep forgets refilled buckets, at most once per refill period, and
+// reports whether there is room for a new one.
+func (l *limiter) sweep(now time.Time) bool {
+	refill := time.Duration(l.burst / l.rate * float64(time.Second))
+	if now.Sub(l.lastSweep) >= refill {
+		l.lastSweep = now
+		for k, b := range l.buckets {
+			if now.Sub(b.last) >= refill {
+				delete(l.buckets, k)
+			}
+		}
+	}
+	return len(l.buckets) < l.max
+}
+
+// size is the number of tracked keys.
+func (l *limiter) size() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.buckets)
+}

@@ -1,0 +1,53 @@
+package dhcp
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+func TestLimiterBucket(t *testing.T) {
+	l := newLimiter(10, 3, 100)
+	var got []bool
+	for range 5 {
+		got = append(got, l.allow("a", t0))
+	}
+	want := []bool{true, true, true, false, false}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("burst: %v, want %v", got, want)
+	}
+	if !l.allow("b", t0) {
+		t.Error("another key shares the bucket")
+	}
+	if !l.allow("a", t0.Add(100*time.Millisecond)) || l.allow("a", t0.Add(100*time.Millisecond)) {
+		t.Error("after 100ms at 10/s exactly one token should be back")
+	}
+	if l.allow("a", t0.Add(-time.Hour)) {
+		t.Error("a clock going backwards refilled the bucket")
+	}
+}
+
+func TestLimiterOncePerMinute(t *testing.T) {
+	l := newLimiter(1.0/60, 1, 100)
+	if !l.allow("m", t0) || l.allow("m", t0.Add(59*time.Second)) || !l.allow("m", t0.Add(61*time.Second)) {
+		t.Error("want one pass per minute")
+	}
+}
+
+func TestLimiterBoundedMemory(t *testing.T) {
+	l := newLimiter(10, 2, 50)
+	for i := range 200 {
+		l.allow(fmt.Sprint(i), t0)
+	}
+	if n := l.size(); n > 50 {
+		t.Fatalf("%d buckets tracked, bound is 50", n)
+	}
+	if !l.allow("new", t0) {
+		t.Error("a new key is shut out while the table is full; want fail open")
+	}
+	// Once the buckets have refilled, the sweep makes room again.
+	l.allow("later", t0.Add(time.Second))
+	if n := l.size(); n != 1 {
+		t.Errorf("after the sweep %d buckets, want 1", n)
+	}
+}

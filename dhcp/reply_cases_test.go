@@ -1,0 +1,426 @@
+package dhcp
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/insomniacslk/dhcp/dhcpv4"
+	"github.com/insomniacslk/dhcp/iana"
+)
+
+// replyCase is one request and the reply it must get (nil: silence).
+type replyCase struct {
+	name    string
+	setup   func(t *testing.T, env Env) // e.g. an earlier DHCPOFFER
+	req     func(t *testing.T) *dhcpv4.DHCPv4
+	want    *view
+	wantErr error // for silence: the reason, nil when silence is normal
+}
+
+func TestReplyReservations(t *testing.T) {
+	runReplyCases(t, []replyCase{{
+		name: "discover of a registered MAC gets its reservation",
+		req:  func(t *testing.T) *dhcpv4.DHCPv4 { return discoverPkt(t, macWeb) },
+		want: &view{YIAddr: "10.0.0.10", CIAddr: "0.0.0.0", SIAddr: "0.0.0.0", GIAddr: "0.0.0.0",
+			Opts: labLease.with(offer).with(web01)},
+	}, {
+		name: "request in SELECTING gets an ACK",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return packet(t, dhcpv4.MessageTypeRequest, macWeb, requested("10.0.0.10"), serverID("10.0.0.1"))
+		},
+		want: &view{YIAddr: "10.0.0.10", CIAddr: "0.0.0.0", SIAddr: "0.0.0.0", GIAddr: "0.0.0.0",
+			Opts: labLease.with(ack).with(web01)},
+	}, {
+		name: "renewal from ciaddr echoes ciaddr",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return packet(t, dhcpv4.MessageTypeRequest, macWeb, dhcpv4.WithClientIP(ip("10.0.0.10").AsSlice()))
+		},
+		want: &view{YIAddr: "10.0.0.10", CIAddr: "10.0.0.10", SIAddr: "0.0.0.0", GIAddr: "0.0.0.0",
+			Opts: labLease.with(ack).with(web01)},
+	}, {
+		name: "a registered MAC requesting another address gets NAK",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return packet(t, dhcpv4.MessageTypeRequest, macWeb, requested("10.0.0.77"))
+		},
+		want: &view{YIAddr: "0.0.0.0", CIAddr: "0.0.0.0", SIAddr: "0.0.0.0", GIAddr: "0.0.0.0", Opts: opts{
+			53: "DHCP Message Type: NAK", 54: "Server Identifier: 10.0.0.1",
+			56: "Message: requested 10.0.0.77, reserved 10.0.0.10",
+		}},
+	}, {
+		name: "a request meant for another server gets silence",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return packet(t, dhcpv4.MessageTypeRequest, macWeb, requested("10.0.0.10"), serverID("10.0.0.9"))
+		},
+	}, {
+		name: "hostname option wins over the registry name",
+		req:  func(t *testing.T) *dhcpv4.DHCPv4 { return discoverPkt(t, macPXL) },
+		want: &view{YIAddr: "10.0.0.11", CIAddr: "0.0.0.0", SIAddr: "0.0.0.0", GIAddr: "0.0.0.0",
+			Opts: labLease.with(offer).with(opts{12: "Host Name: pxl01.lab.example"})},
+	}, {
+		name: "inform gets an ACK without yiaddr nor lease time",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return packet(t, dhcpv4.MessageTypeInform, macWeb, dhcpv4.WithClientIP(ip("10.0.0.10").AsSlice()))
+		},
+		want: &view{YIAddr: "0.0.0.0", CIAddr: "10.0.0.10", SIAddr: "0.0.0.0", GIAddr: "0.0.0.0",
+			Opts: labLease.with(ack).with(web01).with(opts{51: "", 58: "", 59: ""})},
+	}, {
+		name:    "inform without ciaddr is malformed",
+		req:     func(t *testing.T) *dhcpv4.DHCPv4 { return packet(t, dhcpv4.MessageTypeInform, macWeb) },
+		wantErr: ErrMalformed,
+	}, {
+		name: "release of a reservation changes nothing",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return packet(t, dhcpv4.MessageTypeRelease, macWeb, dhcpv4.WithClientIP(ip("10.0.0.10").AsSlice()))
+		},
+	}, {
+		name: "decline of a reservation is reported",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return packet(t, dhcpv4.MessageTypeDecline, macWeb, requested("10.0.0.10"))
+		},
+		wantErr: ErrDeclined,
+	}, {
+		name: "client identifier and relay info are echoed",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return discoverPkt(t, macWeb, dhcpv4.WithGeneric(dhcpv4.OptionClientIdentifier, []byte{1, 2, 0, 0, 0, 0, 1}))
+		},
+		want: &view{YIAddr: "10.0.0.10", CIAddr: "0.0.0.0", SIAddr: "0.0.0.0", GIAddr: "0.0.0.0",
+			Opts: labLease.with(offer).with(web01).with(opts{61: "Client identifier: [1 2 0 0 0 0 1]"})},
+	}})
+}
+
+func TestReplyBootFiles(t *testing.T) {
+	boot := func(file string) *view {
+		return &view{YIAddr: "10.0.0.10", CIAddr: "0.0.0.0", SIAddr: "10.0.0.1", GIAddr: "0.0.0.0", File: file,
+			Opts: labLease.with(offer).with(web01).with(tftpBoot(file))}
+	}
+	withClass := func(v *view, c string) *view {
+		v.Opts = v.Opts.with(opts{60: "Class Identifier: " + c})
+		return v
+	}
+	onHost := func(v *view, yiaddr string, o opts) *view {
+		v.YIAddr = yiaddr
+		v.Opts = v.Opts.with(o)
+		return v
+	}
+	runReplyCases(t, []replyCase{{
+		name: "BIOS PXE gets undionly.kpxe",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return discoverPkt(t, macWeb, arch(iana.INTEL_X86PC), class("PXEClient:Arch:00000:UNDI:002001"))
+		},
+		want: withClass(boot("undionly.kpxe"), "PXEClient"),
+	}, {
+		name: "PXEClient without option 93 is taken for BIOS",
+		req:  func(t *testing.T) *dhcpv4.DHCPv4 { return discoverPkt(t, macWeb, class("PXEClient")) },
+		want: withClass(boot("undionly.kpxe"), "PXEClient"),
+	}, {
+		name: "x86-64 UEFI (7) gets ipxe.efi",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return discoverPkt(t, macWeb, arch(iana.EFI_X86_64), class("PXEClient:Arch:00007:UNDI:003016"))
+		},
+		want: withClass(boot("ipxe.efi"), "PXEClient"),
+	}, {
+		name: "EFI BC (9) gets ipxe.efi",
+		req:  func(t *testing.T) *dhcpv4.DHCPv4 { return discoverPkt(t, macWeb, arch(iana.EFI_BC)) },
+		want: boot("ipxe.efi"),
+	}, {
+		name: "UEFI HTTP boot gets the URL of ipxe.efi and HTTPClient echoed",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return discoverPkt(t, macWeb, arch(iana.EFI_X86_64_HTTP), class("HTTPClient:Arch:00016:UNDI:003001"))
+		},
+		want: withClass(boot("http://10.0.0.1:8080/ipxe.efi"), "HTTPClient"),
+	}, {
+		name: "iPXE gets the URL of its script, not itself",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return discoverPkt(t, macWeb, arch(iana.EFI_X86_64), dhcpv4.WithUserClass("iPXE", false), class("PXEClient:Arch:00007:UNDI:003010"))
+		},
+		want: withClass(boot("http://10.0.0.1:8080/boot.ipxe"), "PXEClient"),
+	}, {
+		name: "iPXE with an RFC 3004 user class too",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return discoverPkt(t, macWeb, arch(iana.INTEL_X86PC), dhcpv4.WithUserClass("iPXE", true))
+		},
+		want: boot("http://10.0.0.1:8080/boot.ipxe"),
+	}, {
+		name: "a pxelinux host gets pxelinux.0",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return discoverPkt(t, macPXL, arch(iana.INTEL_X86PC), class("PXEClient:Arch:00000:UNDI:002001"))
+		},
+		want: onHost(withClass(boot("pxelinux.0"), "PXEClient"), "10.0.0.11", opts{12: "Host Name: pxl01.lab.example"}),
+	}, {
+		name: "netboot disabled still gets address and boot file",
+		req:  func(t *testing.T) *dhcpv4.DHCPv4 { return discoverPkt(t, macOff, arch(iana.EFI_X86_64)) },
+		want: onHost(boot("ipxe.efi"), "10.0.0.12", opts{12: "Host Name: off01"}),
+	}, {
+		name: "an unsupported architecture gets an address only",
+		req:  func(t *testing.T) *dhcpv4.DHCPv4 { return discoverPkt(t, macWeb, arch(iana.EFI_ARM64)) },
+		want: &view{YIAddr: "10.0.0.10", CIAddr: "0.0.0.0", SIAddr: "0.0.0.0", GIAddr: "0.0.0.0",
+			Opts: labLease.with(offer).with(web01)},
+	}, {
+		name: "the ACK carries the boot file too",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return packet(t, dhcpv4.MessageTypeRequest, macWeb, requested("10.0.0.10"), arch(iana.EFI_X86_64))
+		},
+		want: &view{YIAddr: "10.0.0.10", CIAddr: "0.0.0.0", SIAddr: "10.0.0.1", GIAddr: "0.0.0.0", File: "ipxe.efi",
+			Opts: labLease.with(ack).with(web01).with(tftpBoot("ipxe.efi"))},
+	}})
+}
+
+func TestReplyRelays(t *testing.T) {
+	remoteLease := opts{
+		1: "Subnet Mask: ffffff00", 3: "Router: 10.0.5.1", 6: "Domain Name Server: 10.0.0.1, 10.0.0.53",
+		12: "Host Name: remote01", 15: "Domain Name: remote.example", 51: "IP Addresses Lease Time: 24h0m0s",
+		54: "Server Identifier: 10.0.0.1", 58: "Renew Time Value: 12h0m0s", 59: "Rebinding Time Value: 21h0m0s",
+	}
+	relayed := dhcpv4.WithRelay(ip("10.0.5.1").AsSlice())
+	runReplyCases(t, []replyCase{{
+		name: "the subnet is chosen by giaddr and giaddr is kept",
+		req:  func(t *testing.T) *dhcpv4.DHCPv4 { return discoverPkt(t, macRemote, relayed, arch(iana.INTEL_X86PC)) },
+		want: &view{YIAddr: "10.0.5.20", CIAddr: "0.0.0.0", SIAddr: "10.0.0.2", GIAddr: "10.0.5.1", File: "undionly.kpxe",
+			Opts: remoteLease.with(offer).with(opts{66: "TFTP Server Name: 10.0.0.2", 67: "Bootfile Name: undionly.kpxe"})},
+	}, {
+		name: "relay info (option 82) is echoed",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return discoverPkt(t, macRemote, relayed, dhcpv4.WithOption(dhcpv4.OptRelayAgentInfo(
+				dhcpv4.OptGeneric(dhcpv4.AgentCircuitIDSubOption, []byte("ge-0/0/1")))))
+		},
+		want: &view{YIAddr: "10.0.5.20", CIAddr: "0.0.0.0", SIAddr: "0.0.0.0", GIAddr: "10.0.5.1",
+			Opts: remoteLease.with(offer).with(opts{82: "Relay Agent Information: \n        Agent Circuit ID Sub-option: \"ge-0/0/1\" ([103 101 45 48 47 48 47 49])"})},
+	}, {
+		name:    "a registered host asking from another subnet gets silence on discover",
+		req:     func(t *testing.T) *dhcpv4.DHCPv4 { return discoverPkt(t, macWeb, relayed) },
+		wantErr: ErrWrongSubnet,
+	}, {
+		name: "and NAK on request, broadcast by the relay",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return packet(t, dhcpv4.MessageTypeRequest, macWeb, relayed, requested("10.0.0.10"))
+		},
+		want: &view{YIAddr: "0.0.0.0", CIAddr: "0.0.0.0", SIAddr: "0.0.0.0", GIAddr: "10.0.5.1", Broadcast: true, Opts: opts{
+			53: "DHCP Message Type: NAK", 54: "Server Identifier: 10.0.0.1",
+			56: "Message: dhcp: host is not on this subnet: host web01 (02:00:00:00:00:01) asks from 10.0.5.1, reserved on 10.0.0.0/24",
+		}},
+	}, {
+		name: "a renewal unicast from a relayed subnet is placed by ciaddr",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return packet(t, dhcpv4.MessageTypeRequest, macRemote, dhcpv4.WithClientIP(ip("10.0.5.20").AsSlice()))
+		},
+		want: &view{YIAddr: "10.0.5.20", CIAddr: "10.0.5.20", SIAddr: "0.0.0.0", GIAddr: "0.0.0.0",
+			Opts: remoteLease.with(ack)},
+	}, {
+		name: "a renewal of an address from another subnet gets NAK",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return packet(t, dhcpv4.MessageTypeRequest, macWeb, dhcpv4.WithClientIP(ip("10.0.5.99").AsSlice()))
+		},
+		want: &view{YIAddr: "0.0.0.0", CIAddr: "0.0.0.0", SIAddr: "0.0.0.0", GIAddr: "0.0.0.0", Opts: opts{
+			53: "DHCP Message Type: NAK", 54: "Server Identifier: 10.0.0.1",
+			56: "Message: dhcp: host is not on this subnet: host web01 (02:00:00:00:00:01) asks from 10.0.5.99, reserved on 10.0.0.0/24",
+		}},
+	}, {
+		name:    "an unknown MAC behind a relay without pool gets silence",
+		req:     func(t *testing.T) *dhcpv4.DHCPv4 { return discoverPkt(t, macNew, relayed) },
+		wantErr: ErrUnknownMAC,
+	}, {
+		name: "an unknown MAC on a subnet not served gets silence",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return discoverPkt(t, macNew, dhcpv4.WithRelay(ip("192.168.77.1").AsSlice()))
+		},
+		wantErr: ErrUnknownMAC,
+	}, {
+		name: "an unknown client's request on a subnet not served gets silence, not NAK",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return packet(t, dhcpv4.MessageTypeRequest, macNew, dhcpv4.WithRelay(ip("192.168.77.1").AsSlice()), requested("192.168.77.5"))
+		},
+		wantErr: ErrUnknownMAC,
+	}})
+}
+
+func TestReplyPool(t *testing.T) {
+	offerTo := func(mac string) func(t *testing.T, env Env) {
+		return func(t *testing.T, env Env) {
+			t.Helper()
+			if _, err := Reply(discoverPkt(t, mustMAC(mac)), env); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	poolLease := labLease
+	runReplyCases(t, []replyCase{{
+		name: "an unknown MAC on a pool subnet is offered the first unreserved pool address",
+		req:  func(t *testing.T) *dhcpv4.DHCPv4 { return discoverPkt(t, macNew) },
+		want: &view{YIAddr: "10.0.0.101", CIAddr: "0.0.0.0", SIAddr: "0.0.0.0", GIAddr: "0.0.0.0", Opts: poolLease.with(offer)},
+	}, {
+		name:  "a second MAC gets the next address",
+		setup: offerTo("02:00:00:00:00:98"),
+		req:   func(t *testing.T) *dhcpv4.DHCPv4 { return discoverPkt(t, macNew) },
+		want:  &view{YIAddr: "10.0.0.102", CIAddr: "0.0.0.0", SIAddr: "0.0.0.0", GIAddr: "0.0.0.0", Opts: poolLease.with(offer)},
+	}, {
+		name:  "the offered address is acknowledged",
+		setup: offerTo("02:00:00:00:00:99"),
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return packet(t, dhcpv4.MessageTypeRequest, macNew, requested("10.0.0.101"), serverID("10.0.0.1"))
+		},
+		want: &view{YIAddr: "10.0.0.101", CIAddr: "0.0.0.0", SIAddr: "0.0.0.0", GIAddr: "0.0.0.0", Opts: poolLease.with(ack)},
+	}, {
+		name:  "an address offered to another MAC is refused",
+		setup: offerTo("02:00:00:00:00:98"),
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return packet(t, dhcpv4.MessageTypeRequest, macNew, requested("10.0.0.101"))
+		},
+		want: &view{YIAddr: "0.0.0.0", CIAddr: "0.0.0.0", SIAddr: "0.0.0.0", GIAddr: "0.0.0.0", Opts: opts{
+			53: "DHCP Message Type: NAK", 54: "Server Identifier: 10.0.0.1",
+			56: "Message: dhcp: address not available to this client: 10.0.0.101 is held by 02:00:00:00:00:98",
+		}},
+	}, {
+		name: "a reserved address is refused to a pool client",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return packet(t, dhcpv4.MessageTypeRequest, macNew, requested("10.0.0.100"))
+		},
+		want: &view{YIAddr: "0.0.0.0", CIAddr: "0.0.0.0", SIAddr: "0.0.0.0", GIAddr: "0.0.0.0", Opts: opts{
+			53: "DHCP Message Type: NAK", 54: "Server Identifier: 10.0.0.1",
+			56: "Message: dhcp: address not available to this client: 10.0.0.100 is not in the pool of lab",
+		}},
+	}, {
+		name: "INIT-REBOOT for a free pool address after a restart is acknowledged",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return packet(t, dhcpv4.MessageTypeRequest, macNew, requested("10.0.0.105"))
+		},
+		want: &view{YIAddr: "10.0.0.105", CIAddr: "0.0.0.0", SIAddr: "0.0.0.0", GIAddr: "0.0.0.0", Opts: poolLease.with(ack)},
+	}, {
+		name: "a pool client asking for an address off the subnet gets NAK",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return packet(t, dhcpv4.MessageTypeRequest, macNew, requested("172.16.0.5"))
+		},
+		want: &view{YIAddr: "0.0.0.0", CIAddr: "0.0.0.0", SIAddr: "0.0.0.0", GIAddr: "0.0.0.0", Opts: opts{
+			53: "DHCP Message Type: NAK", 54: "Server Identifier: 10.0.0.1",
+			56: "Message: dhcp: address not available to this client: 172.16.0.5 is not in the pool of lab",
+		}},
+	}, {
+		name: "a pool client netboots like any other",
+		req:  func(t *testing.T) *dhcpv4.DHCPv4 { return discoverPkt(t, macNew, arch(iana.EFI_X86_64)) },
+		want: &view{YIAddr: "10.0.0.101", CIAddr: "0.0.0.0", SIAddr: "10.0.0.1", GIAddr: "0.0.0.0", File: "ipxe.efi",
+			Opts: poolLease.with(offer).with(tftpBoot("ipxe.efi"))},
+	}, {
+		name:  "a DHCPDECLINE is reported",
+		setup: offerTo("02:00:00:00:00:99"),
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return packet(t, dhcpv4.MessageTypeDecline, macNew, requested("10.0.0.101"))
+		},
+		wantErr: ErrDeclined,
+	}})
+}
+
+func TestReplyMalformed(t *testing.T) {
+	runReplyCases(t, []replyCase{{
+		name: "a BOOTREPLY is not a request",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			p := discoverPkt(t, macWeb)
+			p.OpCode = dhcpv4.OpcodeBootReply
+			return p
+		},
+		wantErr: ErrMalformed,
+	}, {
+		name:    "a hardware address that is not Ethernet",
+		req:     func(t *testing.T) *dhcpv4.DHCPv4 { return discoverPkt(t, macWeb[:4]) },
+		wantErr: ErrMalformed,
+	}, {
+		name: "BOOTP without option 53",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return discoverPkt(t, macWeb, dhcpv4.WithoutOption(dhcpv4.OptionDHCPMessageType))
+		},
+		wantErr: ErrMalformed,
+	}, {
+		name:    "an OFFER sent to the server",
+		req:     func(t *testing.T) *dhcpv4.DHCPv4 { return packet(t, dhcpv4.MessageTypeOffer, macWeb) },
+		wantErr: ErrMalformed,
+	}, {
+		name:    "a request naming no address",
+		req:     func(t *testing.T) *dhcpv4.DHCPv4 { return packet(t, dhcpv4.MessageTypeRequest, macWeb) },
+		wantErr: ErrMalformed,
+	}})
+}
+
+func runReplyCases(t *testing.T, cases []replyCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env, _ := newEnv()
+			if tc.setup != nil {
+				tc.setup(t, env)
+			}
+			req := tc.req(t)
+			resp, err := Reply(req, env)
+			if tc.want == nil {
+				if resp != nil {
+					t.Fatalf("want silence, got %s", resp.Summary())
+				}
+				if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
+					t.Fatalf("err = %v, want %v", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || resp == nil {
+				t.Fatalf("Reply = %v, %v; want a reply", resp, err)
+			}
+			checkEnvelope(t, req, resp)
+			if diff := cmp.Diff(*tc.want, viewOf(resp)); diff != "" {
+				t.Errorf("reply (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// checkEnvelope checks what every reply must copy from its request.
+func checkEnvelope(t *testing.T, req, resp *dhcpv4.DHCPv4) {
+	t.Helper()
+	if resp.OpCode != dhcpv4.OpcodeBootReply || resp.TransactionID != req.TransactionID ||
+		resp.ClientHWAddr.String() != req.ClientHWAddr.String() || resp.HWType != req.HWType {
+		t.Errorf("reply envelope %s does not match request %s", resp, req)
+	}
+	if _, err := dhcpv4.FromBytes(resp.ToBytes()); err != nil {
+		t.Errorf("reply does not parse back: %v", err)
+	}
+}
+
+func TestReplyReleaseAndDeclinePoolLeases(t *testing.T) {
+	env, leases := newEnv()
+	bind := func() {
+		t.Helper()
+		offer, err := Reply(discoverPkt(t, macNew), env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := dhcpv4.NewRequestFromOffer(offer)
+		if ack, err := Reply(req, env); err != nil || ack.MessageType() != dhcpv4.MessageTypeAck {
+			t.Fatalf("Reply(REQUEST) = %v, %v", ack, err)
+		}
+	}
+	state := func() []string {
+		var out []string
+		for _, l := range leases.Leases() {
+			out = append(out, fmt.Sprintf("%s %s %d", l.IP, l.MAC, l.State))
+		}
+		return out
+	}
+	bind()
+	if diff := cmp.Diff([]string{"10.0.0.101 02:00:00:00:00:99 1"}, state()); diff != "" {
+		t.Fatalf("after ACK (-want +got):\n%s", diff)
+	}
+	release := packet(t, dhcpv4.MessageTypeRelease, macNew, dhcpv4.WithClientIP(ip("10.0.0.101").AsSlice()), serverID("10.0.0.1"))
+	if resp, err := Reply(release, env); resp != nil || err != nil {
+		t.Fatalf("Reply(RELEASE) = %v, %v; want silence", resp, err)
+	}
+	if got := state(); len(got) != 0 {
+		t.Fatalf("after RELEASE: %v, want no lease", got)
+	}
+	bind() // gets .102: the cursor lets a freed address rest
+	if _, err := Reply(packet(t, dhcpv4.MessageTypeDecline, macNew, requested("10.0.0.102")), env); !errors.Is(err, ErrDeclined) {
+		t.Fatalf("Reply(DECLINE): %v", err)
+	}
+	if diff := cmp.Diff([]string{"10.0.0.102 02:00:00:00:00:99 3"}, state()); diff != "" {
+		t.Fatalf("after DECLINE (-want +got):\n%s", diff)
+	}
+	if offer, _ := Reply(discoverPkt(t, macOther), env); offer.YourIPAddr.String() == "10.0.0.102" {
+		t.Error("a declined address was offered again")
+	}
+}
