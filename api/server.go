@@ -6,6 +6,7 @@
 //	GET    /api/v1/{subnets,images,profiles,systems}/NAME    show
 //	PUT    /api/v1/{profiles,systems}/NAME                   edit (systems: rename by a new name in the body)
 //	DELETE /api/v1/{subnets,images,profiles,systems}/NAME    remove
+//	GET    /api/v1/systems/NAME/events[?last_boot=1]           boot events, oldest first
 //	PUT    /api/v1/blobs?sha256=HEX                          upload an image file (body = content)
 //	GET    /api/v1/settings[/KEY], PUT /api/v1/settings/KEY {"value": ...}, DELETE /api/v1/settings/KEY
 //	GET    /api/v1/export[?secrets=1], POST /api/v1/import[?dry_run=1] (YAML)
@@ -34,7 +35,8 @@ import (
 type Config struct {
 	Registry *registry.Registry
 	Blobs    *images.Store
-	Token    string // bearer token for mutations
+	Events   *registry.EventLog // boot events; nil: none
+	Token    string             // bearer token for mutations
 	Log      *slog.Logger
 	Metrics  *prometheus.Registry
 }
@@ -75,6 +77,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/systems/{name}", s.showSystem)
 	mux.HandleFunc("PUT /api/v1/systems/{name}", s.editSystem)
 	mux.HandleFunc("DELETE /api/v1/systems/{name}", s.removeSystem)
+	mux.HandleFunc("GET /api/v1/systems/{name}/events", s.systemEvents)
 	mux.HandleFunc("GET /api/v1/settings", s.listSettings)
 	mux.HandleFunc("GET /api/v1/settings/{key}", s.getSetting)
 	mux.HandleFunc("PUT /api/v1/settings/{key}", s.setSetting)

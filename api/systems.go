@@ -54,3 +54,24 @@ func (s *server) editSystem(w http.ResponseWriter, r *http.Request) {
 func (s *server) removeSystem(w http.ResponseWriter, r *http.Request) {
 	removed(w, s.Registry.RemoveSystem(r.Context(), r.PathValue("name")))
 }
+
+func (s *server) systemEvents(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if _, ok := s.snap().SystemByName(name); !ok {
+		writeError(w, http.StatusNotFound, "system "+name+" not found")
+		return
+	}
+	evs := []registry.Event{}
+	if s.Events != nil {
+		got, err := s.Events.Events(r.Context(), name, 1000)
+		if err != nil {
+			fail(w, err)
+			return
+		}
+		if r.URL.Query().Get("last_boot") != "" {
+			got = registry.LastBoot(got)
+		}
+		evs = append(evs, got...)
+	}
+	writeJSON(w, http.StatusOK, evs)
+}

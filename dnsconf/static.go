@@ -32,13 +32,13 @@ func (b *builder) static(rrs []dns.RR) {
 
 // Clashes returns the owner names (lowercase, sorted, once each) of the
 // static records that clash with names the registry owns in z: the
-// origin, ns.ORIGIN, every name holding registry records (systems,
+// origin's SOA and NS (other records may stand at an apex), ns.ORIGIN, every name holding registry records (systems,
 // settings, reverse zones and their PTR records) and everything under
 // _host.ORIGIN. BuildZone refuses such records.
 func (z *Zone) Clashes(static []dns.RR) []string {
 	var out []string
 	for _, rr := range static {
-		if name := canonicalName(rr.Header().Name); z.owned(name) {
+		if name := canonicalName(rr.Header().Name); z.owned(name) && !z.isApex(name) {
 			out = append(out, name)
 		}
 	}
@@ -79,7 +79,7 @@ func (z *Zone) checkStatic(rr dns.RR) error {
 		return refuse("outside the zone " + z.origin + " and its reverse zones")
 	case strings.HasPrefix(name, "*."):
 		return refuse("wildcards are not served")
-	case z.owned(name):
+	case z.owned(name) && !z.isApex(name):
 		return fmt.Errorf("dnsconf: static record %s: %w", rr, ErrClash)
 	}
 	return z.checkCNAME(rr, name)
@@ -112,4 +112,11 @@ func (z *Zone) hasDuplicate(rr dns.RR) bool {
 		}
 	}
 	return false
+}
+
+// isApex reports whether name is a zone apex. The registry owns only the
+// SOA and NS there, so other records (MX, SPF TXT...) may be added.
+func (z *Zone) isApex(name string) bool {
+	_, ok := z.apexes[name]
+	return ok
 }

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +22,10 @@ import (
 type Config struct {
 	Data      string `yaml:"data"`       // database, image store, token
 	HTTP      string `yaml:"http"`       // HTTP listen address
+	DNS       string `yaml:"dns"`        // DNS listen address (UDP and TCP); "" = off
+	TFTP      string `yaml:"tftp"`       // TFTP listen address; "" = off
+	BootFiles string `yaml:"boot_files"` // TFTP root: boot loaders
+	Address   string `yaml:"address"`    // the appliance's IPv4 address as machines reach it
 	Zone      string `yaml:"zone"`       // DNS zone of the hosts
 	Dev       bool   `yaml:"dev"`        // 127.0.0.1 only, unprivileged ports, no root
 	LogFormat string `yaml:"log_format"` // text or json
@@ -27,9 +33,10 @@ type Config struct {
 
 func defaults(dev bool) Config {
 	if dev {
-		return Config{Data: "provision-data", HTTP: "127.0.0.1:8080", Zone: "internal", Dev: true, LogFormat: "text"}
+		return Config{Data: "provision-data", HTTP: "127.0.0.1:8080", DNS: "127.0.0.1:8053", TFTP: "127.0.0.1:8069",
+			Address: "127.0.0.1", Zone: "internal", Dev: true, LogFormat: "text"}
 	}
-	return Config{Data: "/var/lib/provision", HTTP: ":80", Zone: "internal", LogFormat: "text"}
+	return Config{Data: "/var/lib/provision", HTTP: ":80", DNS: ":53", TFTP: ":69", Zone: "internal", LogFormat: "text"}
 }
 
 // loadConfig merges defaults, the file and the flags that were set. The
@@ -54,12 +61,19 @@ func loadConfig(fs *pflag.FlagSet) (Config, error) {
 			return cfg, usageError{fmt.Errorf("config %s: %w", path, err)}
 		}
 	}
-	for flag, dst := range map[string]*string{"data": &cfg.Data, "http": &cfg.HTTP, "zone": &cfg.Zone, "log-format": &cfg.LogFormat} {
+	for flag, dst := range map[string]*string{"data": &cfg.Data, "http": &cfg.HTTP, "dns": &cfg.DNS, "tftp": &cfg.TFTP,
+		"boot-files": &cfg.BootFiles, "address": &cfg.Address, "zone": &cfg.Zone, "log-format": &cfg.LogFormat} {
 		if fs.Changed(flag) {
 			*dst, _ = fs.GetString(flag)
 		}
 	}
 	cfg.Dev = cfg.Dev || dev
+	if cfg.BootFiles == "" {
+		cfg.BootFiles = filepath.Join(cfg.Data, "boot")
+	}
+	if cfg.Address == "" {
+		cfg.Address = outboundAddress()
+	}
 	return cfg, cfg.check()
 }
 
@@ -70,7 +84,28 @@ func (c Config) check() error {
 	if c.Zone == "" {
 		return usageError{errors.New("zone must not be empty")}
 	}
+	if a, err := netip.ParseAddr(c.Address); err != nil || !a.Is4() {
+		return usageError{fmt.Errorf("address %q: give the appliance's IPv4 address with --address", c.Address)}
+	}
 	return nil
+}
+
+// outboundAddress guesses the appliance's address: the first global
+// unicast IPv4 address of an interface that is up, or "".
+func outboundAddress() string {
+	ifaces, _ := net.Interfaces()
+	for _, ifc := range ifaces {
+		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		addrs, _ := ifc.Addrs()
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && n.IP.IsGlobalUnicast() {
+				return n.IP.String()
+			}
+		}
+	}
+	return ""
 }
 
 // loadToken reads DATA/token, creating it (mode 0600) at first start.

@@ -17,7 +17,7 @@ import (
 
 // binary (built with -race) runs the server; cli (without, to start
 // fast) runs the client verbs.
-var binary, cli string
+var binary, cli, zonecfg string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "provision-e2e-")
@@ -26,8 +26,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary, cli = filepath.Join(dir, "provision-race"), filepath.Join(dir, "provision")
-	for _, b := range [][]string{{"-race", "-o", binary}, {"-o", cli}} {
-		build := exec.Command("go", append(append([]string{"build"}, b...), ".")...)
+	zonecfg = filepath.Join(dir, "zonecfg")
+	for _, b := range [][]string{{"-race", "-o", binary, "."}, {"-o", cli, "."}, {"-o", zonecfg, "../zonecfg"}} {
+		build := exec.Command("go", append([]string{"build"}, b...)...)
 		build.Stderr = os.Stderr
 		if err := build.Run(); err != nil {
 			fmt.Fprintln(os.Stderr, "building provision:", err)
@@ -44,6 +45,8 @@ type server struct {
 	t     *testing.T
 	Data  string
 	URL   string
+	DNS   string // host:port of the DNS server
+	TFTP  string // host:port of the TFTP server
 	Token string
 	cmd   *exec.Cmd
 	mu    sync.Mutex
@@ -51,14 +54,15 @@ type server struct {
 	done  chan struct{}
 }
 
-var listenRE = regexp.MustCompile(`msg=listening proto=http addr=(\S+)`)
+var listenRE = regexp.MustCompile(`msg=listening proto=(\w+) addr=(\S+)`)
 
-// startServer runs the server on a fresh port of 127.0.0.1 and waits for
-// its "listening" log line.
-func startServer(t *testing.T, data string) *server {
+// startServer runs the server on fresh ports of 127.0.0.1 and waits for
+// its "listening" log lines.
+func startServer(t *testing.T, data string, extra ...string) *server {
 	t.Helper()
 	s := &server{t: t, Data: data, done: make(chan struct{})}
-	s.cmd = exec.Command(binary, "serve", "--dev", "--data", data, "--http", "127.0.0.1:0")
+	args := []string{"serve", "--dev", "--data", data, "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--tftp", "127.0.0.1:0"}
+	s.cmd = exec.Command(binary, append(args, extra...)...)
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -66,15 +70,25 @@ func startServer(t *testing.T, data string) *server {
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	addr := make(chan string, 1)
+	addr := make(chan [2]string, 3)
 	go s.readLog(stderr, addr)
-	select {
-	case a := <-addr:
-		s.URL = "http://" + a
-	case <-s.done:
-		t.Fatalf("server exited before listening:\n%s", s.Log())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("server did not listen within 60s:\n%s", s.Log())
+	for s.URL == "" {
+		select {
+		case a := <-addr:
+			switch a[0] {
+			case "http":
+				s.URL = "http://" + a[1]
+			case "dns":
+				s.DNS = a[1]
+			case "tftp":
+				s.TFTP = a[1]
+			}
+			continue
+		case <-s.done:
+			t.Fatalf("server exited before listening:\n%s", s.Log())
+		case <-time.After(60 * time.Second):
+			t.Fatalf("server did not listen within 60s:\n%s", s.Log())
+		}
 	}
 	tok, err := os.ReadFile(filepath.Join(data, "token"))
 	if err != nil {
@@ -85,7 +99,7 @@ func startServer(t *testing.T, data string) *server {
 	return s
 }
 
-func (s *server) readLog(r io.Reader, addr chan<- string) {
+func (s *server) readLog(r io.Reader, addr chan<- [2]string) {
 	defer close(s.done)
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
@@ -94,7 +108,7 @@ func (s *server) readLog(r io.Reader, addr chan<- string) {
 		s.log.WriteString(line + "\n")
 		s.mu.Unlock()
 		if m := listenRE.FindStringSubmatch(line); m != nil {
-			addr <- m[1]
+			addr <- [2]string{m[1], m[2]}
 		}
 	}
 	s.cmd.Wait()

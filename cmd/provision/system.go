@@ -63,7 +63,7 @@ The BMC password is read from the environment variable named by
 	add.MarkFlagRequired("mac")
 	add.MarkFlagRequired("ip")
 	add.MarkFlagRequired("profile")
-	c.AddCommand(add, edit)
+	c.AddCommand(add, edit, newSystemStatus())
 	kindCmds(c, "system", "systems", systemTable)
 	return c
 }
@@ -151,4 +151,42 @@ func systemTable(w io.Writer, items []json.RawMessage) {
 		json.Unmarshal(raw, &s)
 		row(w, s.Name, s.Hostname, strings.Join(s.MACs, ","), s.IP, s.Profile, fmt.Sprint(s.Netboot), s.Status)
 	}
+}
+
+func newSystemStatus() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "status NAME [--all]",
+		Short: "Show the timeline of a system's last boot (DHCP, TFTP, script, kernel, initrd...)",
+		Args:  args(cobra.ExactArgs(1)),
+		RunE: func(c *cobra.Command, a []string) error {
+			var sys registry.System
+			cl := client(c)
+			if err := cl.Do(ctx(c), "GET", api.Path("systems", a[0]), nil, &sys); err != nil {
+				return err
+			}
+			path := api.Path("systems", a[0], "events")
+			if all, _ := c.Flags().GetBool("all"); !all {
+				path += "?last_boot=1"
+			}
+			var evs []registry.Event
+			if err := cl.Do(ctx(c), "GET", path, nil, &evs); err != nil {
+				return err
+			}
+			if asJSON(c) {
+				return printJSON(c.OutOrStdout(), evs)
+			}
+			w := c.OutOrStdout()
+			fmt.Fprintf(w, "%s  %s  status %s  netboot %v\n", sys.Name, sys.IP, sys.Status, sys.Netboot)
+			if len(evs) == 0 {
+				fmt.Fprintln(w, "  no boot seen yet")
+			}
+			for _, e := range evs {
+				fmt.Fprintf(w, "  %s  %-7s %s\n", e.At.Local().Format("2006-01-02 15:04:05.000"), e.Kind, e.Detail)
+			}
+			return nil
+		},
+	}
+	c.Flags().Bool("all", false, "every kept event, not only the last boot's")
+	c.Flags().Bool("json", false, "print JSON")
+	return c
 }

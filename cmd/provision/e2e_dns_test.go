@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/provision/provision/dnsconf/cdb"
+	"github.com/provision/provision/internal/testenv"
+)
+
+// dig runs dig against the appliance and returns its +short output.
+func (s *server) dig(args ...string) string {
+	s.t.Helper()
+	host, port, _ := strings.Cut(s.DNS, ":")
+	out, err := exec.Command("dig", append([]string{"@" + host, "-p", port, "+short", "+time=2", "+tries=1"}, args...)...).CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("dig %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// fetchCDB downloads the served data.cdb into a fresh directory.
+func (s *server) fetchCDB() string {
+	s.t.Helper()
+	resp, err := http.Get(s.URL + "/zone/data.cdb")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		s.t.Fatalf("GET /zone/data.cdb: %s", resp.Status)
+	}
+	path := filepath.Join(s.t.TempDir(), "data.cdb")
+	os.WriteFile(path, b, 0o644)
+	return path
+}
+
+// zonecfgRun runs zonecfg with the given arguments in dir.
+func zonecfgRun(t *testing.T, dir string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(zonecfg, args...)
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=/usr/bin:/bin"}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+// both gets KEY for host through the data.cdb (as ./data.cdb, the DSAS
+// convention) and through DNS, and checks they agree.
+func (s *server) both(host, key string) result {
+	s.t.Helper()
+	dir := filepath.Dir(s.fetchCDB())
+	fromCDB := zonecfgRun(s.t, dir, "--host", host, "get", key)
+	fromDNS := zonecfgRun(s.t, s.t.TempDir(), "--server", s.DNS, "--zone", "dsas", "--host", host, "get", key)
+	if fromCDB != fromDNS {
+		s.t.Fatalf("zonecfg get %s for %s: data.cdb says %+v, DNS says %+v", key, host, fromCDB, fromDNS)
+	}
+	return fromCDB
+}
+
+func TestDNSAndZonecfg(t *testing.T) {
+	testenv.NeedCommand(t, "dig")
+	s := startServer(t, t.TempDir(), "--zone", "dsas")
+	seed(t, s)
+	s.ok("system", "add", "lvs001", "--mac", "aa:bb:cc:dd:ee:01", "--ip", "10.0.0.11", "--profile", "centos-web")
+	s.ok("system", "add", "web001", "--mac", "aa:bb:cc:dd:ee:02", "--ip", "10.0.0.12", "--profile", "centos-web")
+
+	start := time.Now()
+	s.ok("setting", "set", "lvs.vrid", "100")
+	for s.dig("TXT", "lvs.vrid.dsas") != `"100"` {
+		if time.Since(start) > time.Second {
+			t.Fatalf("lvs.vrid not visible in DNS within a second: %q", s.dig("TXT", "lvs.vrid.dsas"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("setting set -> visible to dig: %v", time.Since(start))
+	if got := s.dig("A", "web001.dsas"); got != "10.0.0.12" {
+		t.Fatalf("A web001.dsas: %q", got)
+	}
+	if got := s.dig("-x", "10.0.0.12"); got != "web001.dsas." {
+		t.Fatalf("PTR: %q", got)
+	}
+	if r := s.both("web001", "lvs.vrid"); r.Out != "100\n" || r.Code != 0 {
+		t.Fatalf("zonecfg get lvs.vrid: %+v", r)
+	}
+	if r := s.both("web001", "role"); r.Out != "web\n" {
+		t.Fatalf("profile setting: %+v", r)
+	}
+
+	long := strings.Repeat("abcdefghij", 100)
+	s.ok("setting", "set", "big.value", long)
+	s.ok("system", "edit", "lvs001", "--set", "lvs.vrid=7")
+	s.waitDNS("TXT", "lvs.vrid.lvs001._host.dsas", `"7"`)
+	if r := s.both("web001", "big.value"); r.Out != long+"\n" {
+		t.Fatalf("1,000-byte value: %d bytes back", len(r.Out))
+	}
+	if r := s.both("lvs001", "lvs.vrid"); r.Out != "7\n" {
+		t.Fatalf("host override: %+v", r)
+	}
+	if r := s.both("web001", "lvs.vrid"); r.Out != "100\n" {
+		t.Fatalf("override leaked to another host: %+v", r)
+	}
+	s.ok("setting", "unset", "lvs.vrid")
+	s.waitDNS("TXT", "lvs.vrid.dsas", "")
+	if r := s.both("web001", "lvs.vrid"); r.Code != 1 || r.Err != "zonecfg: lvs.vrid: not found\n" {
+		t.Fatalf("removed setting: %+v", r)
+	}
+	dump := zonecfgRun(t, filepath.Dir(s.fetchCDB()), "--host", "lvs001", "dump")
+	if !strings.Contains(dump.Out, "lvs.vrid\t7\thost lvs001\n") || !strings.Contains(dump.Out, "big.value\t"+long+"\tglobal\n") {
+		t.Fatalf("dump:\n%s", dump.Out)
+	}
+}
+
+// waitDNS polls until dig answers want (up to 5 s).
+func (s *server) waitDNS(qtype, name, want string) {
+	s.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for got := s.dig(qtype, name); got != want; got = s.dig(qtype, name) {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("%s %s: %q, want %q", qtype, name, got, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestServedCDB(t *testing.T) {
+	cdbTool := testenv.NeedCommand(t, "cdb")
+	s := startServer(t, t.TempDir(), "--zone", "dsas")
+	seed(t, s)
+	s.ok("system", "add", "web001", "--mac", "aa:bb:cc:dd:ee:02", "--ip", "10.0.0.12", "--profile", "centos-web")
+	s.ok("setting", "set", "lvs.vrid", "100")
+	resp, err := http.Get(s.URL + "/zone/data.cdb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	etag := resp.Header.Get("ETag")
+	req, _ := http.NewRequest("GET", s.URL+"/zone/data.cdb", nil)
+	req.Header.Set("If-None-Match", etag)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNotModified {
+		t.Fatalf("If-None-Match %s: %v %v", etag, resp.Status, err)
+	}
+	path := s.fetchCDB()
+	out, err := exec.Command(cdbTool, "-d", path).Output()
+	if err != nil {
+		t.Fatalf("cdb -d: %v", err)
+	}
+	b, _ := os.ReadFile(path)
+	r, err := cdb.New(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(out, []byte("\n+")) + 1; n != r.Len() || r.Len() < 10 {
+		t.Fatalf("cdb -d listed %d records, the file has %d", n, r.Len())
+	}
+	if !bytes.Contains(out, []byte("\x03lvs\x04vrid\x04dsas\x00->")) {
+		t.Fatalf("cdb -d does not list lvs.vrid.dsas")
+	}
+}
+
+func TestZoneImportAndExport(t *testing.T) {
+	testenv.NeedCommand(t, "dig")
+	s := startServer(t, t.TempDir(), "--zone", "dsas")
+	seed(t, s)
+	s.ok("system", "add", "web001", "--mac", "aa:bb:cc:dd:ee:02", "--ip", "10.0.0.12", "--profile", "centos-web")
+	s.ok("setting", "set", "lvs.vrid", "100")
+	dir := t.TempDir()
+	clash := filepath.Join(dir, "clash")
+	os.WriteFile(clash, []byte(".dsas:10.0.0.2:a\n+mail.dsas:10.0.0.25\n+web001.dsas:10.0.0.99\n'lvs.vrid.dsas:5\n"), 0o644)
+	s.fails("web001.dsas.", "zone", "import", clash)
+	if r := s.run(nil, "zone", "import", clash); !strings.Contains(r.Err, "lvs.vrid.dsas.") {
+		t.Fatalf("every clash must be named: %s", r.Err)
+	}
+	good := filepath.Join(dir, "good")
+	os.WriteFile(good, []byte(".dsas:10.0.0.2:a\n+mail.dsas:10.0.0.25\n@dsas::mail.dsas:10\n'spf.dsas:v=spf1 -all\n"), 0o644)
+	if out := s.ok("zone", "import", good); !strings.Contains(out, "4 records added") {
+		t.Fatalf("import: %s", out)
+	}
+	s.waitDNS("A", "mail.dsas", "10.0.0.25")
+	exported := filepath.Join(dir, "data")
+	os.WriteFile(exported, []byte(s.ok("zone", "export", "--format", "tinydns")), 0o644)
+	compiled := filepath.Join(dir, "data.cdb")
+	s.ok("zone", "compile", exported, compiled)
+	served, _ := os.ReadFile(s.fetchCDB())
+	mine, _ := os.ReadFile(compiled)
+	if !bytes.Equal(served, mine) {
+		t.Fatalf("compiling the exported zone gives other records than the served data.cdb (%d vs %d bytes)", len(mine), len(served))
+	}
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/provision/provision/api"
+	"github.com/provision/provision/dnsconf"
+	"github.com/provision/provision/images"
+	"github.com/provision/provision/internal/hosts"
+	"github.com/provision/provision/registry"
+	"github.com/provision/provision/tftp"
+)
+
+// startHTTP serves the API, /healthz, /metrics, the boot scripts and
+// images, and the zone's data.cdb on one listener.
+func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, dnsSrv *dnsconf.Server) error {
+	boot, err := images.BootHandler(images.BootConfig{
+		Hosts: hosts.Boot{Reg: a.reg}, Blobs: a.blobs, Log: a.log, OnEvent: a.httpEvent,
+	})
+	if err != nil {
+		return err
+	}
+	apiHandler := api.Handler(api.Config{Registry: a.reg, Blobs: a.blobs, Events: a.events, Token: a.token, Log: a.log, Metrics: a.metrics})
+	mux := http.NewServeMux()
+	mux.Handle("/", apiHandler)
+	mux.Handle("GET /zone/data.cdb", dnsconf.CDBHandler(dnsSrv))
+	for _, p := range []string{"/boot.ipxe", "/boot/", "/images/"} {
+		mux.Handle(p, boot)
+	}
+	ln, err := net.Listen("tcp", a.cfg.HTTP)
+	if err != nil {
+		return err
+	}
+	a.log.Info("listening", "proto", "http", "addr", ln.Addr().String())
+	g.Go(func() error { return images.Serve(ctx, ln, mux) })
+	return nil
+}
+
+// httpEvent turns an HTTP boot fetch into a boot event of its system.
+func (a *appliance) httpEvent(e images.BootEvent) {
+	if e.Host == "" {
+		return
+	}
+	ev := registry.Event{At: e.Time, System: e.Host, Kind: e.Kind, IP: e.Client.String(),
+		Detail: fmt.Sprintf("%s %s %d %dB", e.Method, e.Path, e.Status, e.Bytes)}
+	if e.MAC != nil {
+		ev.MAC = e.MAC.String()
+	}
+	a.events.Record(ev)
+}
+
+// startTFTP serves the boot files and generated per-host configs.
+func (a *appliance) startTFTP(ctx context.Context, g *errgroup.Group) error {
+	if a.cfg.TFTP == "" {
+		return nil
+	}
+	if err := fillBootFiles(a.cfg.BootFiles); err != nil {
+		return err
+	}
+	base := "http://" + net.JoinHostPort(a.cfg.Address, portOf(a.cfg.HTTP))
+	srv, err := tftp.New(tftp.Config{Root: a.cfg.BootFiles, Hosts: hosts.Boot{Reg: a.reg, BaseURL: base},
+		Timeout: 2 * time.Second, OnTransfer: a.tftpEvent, Log: a.log})
+	if err != nil {
+		return err
+	}
+	addr, err := net.ResolveUDPAddr("udp", a.cfg.TFTP)
+	if err != nil {
+		return err
+	}
+	conn, err := net.ListenUDP("udp", addr)
+	if err != nil {
+		return fmt.Errorf("tftp: %w", err)
+	}
+	a.log.Info("listening", "proto", "tftp", "addr", conn.LocalAddr().String(), "root", a.cfg.BootFiles)
+	g.Go(func() error { return srv.Serve(ctx, conn) })
+	return nil
+}
+
+func (a *appliance) tftpEvent(t tftp.Transfer) {
+	snap := a.reg.Snapshot()
+	sys, ok := snap.SystemByMAC(t.MAC)
+	if !ok {
+		sys, ok = snap.SystemByIP(t.Client)
+	}
+	if !ok {
+		return
+	}
+	detail := fmt.Sprintf("%s %dB", t.File, t.Bytes)
+	if t.Err != nil {
+		detail += " error: " + t.Err.Error()
+	}
+	a.events.Record(registry.Event{System: sys.Name, Kind: "tftp", IP: t.Client.String(), Detail: detail})
+}
+
+// bootLoaders are copied into the TFTP root from Debian's packages when
+// they are missing there (ipxe, pxelinux, syslinux-common).
+var bootLoaders = map[string][]string{
+	"undionly.kpxe": {"/usr/lib/ipxe/undionly.kpxe"},
+	"ipxe.efi":      {"/usr/lib/ipxe/ipxe.efi"},
+	"pxelinux.0":    {"/usr/lib/PXELINUX/pxelinux.0"},
+	"lpxelinux.0":   {"/usr/lib/PXELINUX/lpxelinux.0"},
+	"ldlinux.c32":   {"/usr/lib/syslinux/modules/bios/ldlinux.c32"},
+}
+
+func fillBootFiles(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for name, sources := range bootLoaders {
+		dst := filepath.Join(dir, name)
+		if _, err := os.Stat(dst); err == nil {
+			continue
+		}
+		for _, src := range sources {
+			if err := copyFile(src, dst); err == nil || !errors.Is(err, os.ErrNotExist) {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst+".tmp", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return os.Rename(dst+".tmp", dst)
+}
+
+func portOf(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" || port == "0" {
+		return "80"
+	}
+	return strings.TrimSpace(port)
+}

@@ -1,0 +1,111 @@
+// Package hosts adapts the registry's Snapshot to the narrow interfaces
+// the protocol packages declare (images.Hosts, tftp.Hosts, ...). Every
+// call reads the current Snapshot: one atomic load, then map lookups.
+package hosts
+
+import (
+	"net"
+	"net/netip"
+	"strings"
+
+	"github.com/provision/provision/images"
+	"github.com/provision/provision/registry"
+	"github.com/provision/provision/tftp"
+)
+
+// Registry gives the current Snapshot; *registry.Registry satisfies it.
+type Registry interface {
+	Snapshot() *registry.Snapshot
+}
+
+// Boot serves the HTTP boot and TFTP servers.
+type Boot struct {
+	Reg Registry
+	// BaseURL is the appliance's HTTP URL as the machines reach it, for
+	// the kernel and initrd URLs of generated pxelinux/GRUB configs.
+	BaseURL string
+}
+
+var (
+	_ images.Hosts = Boot{}
+	_ tftp.Hosts   = Boot{}
+)
+
+// KernelArgs joins the profile's and the system's kernel arguments.
+func KernelArgs(snap *registry.Snapshot, sys *registry.System) string {
+	var parts []string
+	if p, ok := snap.Profile(sys.Profile); ok && p.KernelArgs != "" {
+		parts = append(parts, p.KernelArgs)
+	}
+	if sys.KernelArgs != "" {
+		parts = append(parts, sys.KernelArgs)
+	}
+	return strings.Join(parts, " ")
+}
+
+func imageHost(snap *registry.Snapshot, sys *registry.System) images.Host {
+	h := images.Host{Name: sys.Name, Profile: sys.Profile, Netboot: sys.Netboot,
+		KernelArgs: KernelArgs(snap, sys), Zone: snap.Zone}
+	if p, ok := snap.Profile(sys.Profile); ok {
+		h.Image = p.Image
+	}
+	if len(sys.MACs) > 0 {
+		h.MAC, _ = net.ParseMAC(sys.MACs[0])
+	}
+	return h
+}
+
+// HostByIP implements images.Hosts.
+func (b Boot) HostByIP(ip netip.Addr) (images.Host, bool) {
+	snap := b.Reg.Snapshot()
+	sys, ok := snap.SystemByIP(ip)
+	if !ok {
+		return images.Host{}, false
+	}
+	return imageHost(snap, sys), true
+}
+
+// HostByMAC implements images.Hosts.
+func (b Boot) HostByMAC(mac net.HardwareAddr) (images.Host, bool) {
+	snap := b.Reg.Snapshot()
+	sys, ok := snap.SystemByMAC(mac)
+	if !ok {
+		return images.Host{}, false
+	}
+	h := imageHost(snap, sys)
+	h.MAC = mac
+	return h, true
+}
+
+// ImageFiles implements images.Hosts.
+func (b Boot) ImageFiles(image string) (map[string]string, bool) {
+	img, ok := b.Reg.Snapshot().Image(image)
+	if !ok {
+		return nil, false
+	}
+	out := make(map[string]string, len(img.Files))
+	for role, f := range img.Files {
+		out[role] = f.SHA256
+	}
+	return out, true
+}
+
+// BootConfigByMAC implements tftp.Hosts: the kernel and initrd are
+// fetched over HTTP from the appliance.
+func (b Boot) BootConfigByMAC(mac net.HardwareAddr) (tftp.BootConfig, bool) {
+	snap := b.Reg.Snapshot()
+	sys, ok := snap.SystemByMAC(mac)
+	if !ok {
+		return tftp.BootConfig{}, false
+	}
+	h := imageHost(snap, sys)
+	base := strings.TrimSuffix(b.BaseURL, "/")
+	args := strings.TrimSpace(h.KernelArgs + " provision.host=" + sys.Name + " provision.zone=" + snap.Zone + " provision.server=" + base)
+	return tftp.BootConfig{
+		Name:    sys.Name,
+		Netboot: sys.Netboot,
+		Kernel:  base + "/images/" + h.Image + "/kernel",
+		Initrd:  base + "/images/" + h.Image + "/initrd",
+		Args:    args,
+	}, true
+}
