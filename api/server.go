@@ -7,6 +7,7 @@
 //	PUT    /api/v1/{profiles,systems}/NAME                   edit (systems: rename by a new name in the body)
 //	DELETE /api/v1/{subnets,images,profiles,systems}/NAME    remove
 //	GET    /api/v1/systems/NAME/events[?last_boot=1]           boot events, oldest first
+//	GET    /api/v1/discovered                                  unknown machines that took a pool lease
 //	PUT    /api/v1/blobs?sha256=HEX                          upload an image file (body = content)
 //	GET    /api/v1/settings[/KEY], PUT /api/v1/settings/KEY {"value": ...}, DELETE /api/v1/settings/KEY
 //	GET    /api/v1/export[?secrets=1], POST /api/v1/import[?dry_run=1] (YAML)
@@ -35,8 +36,9 @@ import (
 type Config struct {
 	Registry *registry.Registry
 	Blobs    *images.Store
-	Events   *registry.EventLog // boot events; nil: none
-	Token    string             // bearer token for mutations
+	Events   *registry.EventLog   // boot events; nil: none
+	Dynamic  *registry.DynamicLog // leases and discovered machines; nil: none
+	Token    string               // bearer token for mutations
 	Log      *slog.Logger
 	Metrics  *prometheus.Registry
 }
@@ -78,6 +80,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("PUT /api/v1/systems/{name}", s.editSystem)
 	mux.HandleFunc("DELETE /api/v1/systems/{name}", s.removeSystem)
 	mux.HandleFunc("GET /api/v1/systems/{name}/events", s.systemEvents)
+	mux.HandleFunc("GET /api/v1/discovered", s.discovered)
 	mux.HandleFunc("GET /api/v1/settings", s.listSettings)
 	mux.HandleFunc("GET /api/v1/settings/{key}", s.getSetting)
 	mux.HandleFunc("PUT /api/v1/settings/{key}", s.setSetting)

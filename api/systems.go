@@ -75,3 +75,16 @@ func (s *server) systemEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, evs)
 }
+
+func (s *server) discovered(w http.ResponseWriter, r *http.Request) {
+	out := []registry.Discovered{}
+	if s.Dynamic != nil {
+		got, err := s.Dynamic.Discovered(r.Context(), s.snap())
+		if err != nil {
+			fail(w, err)
+			return
+		}
+		out = append(out, got...)
+	}
+	writeJSON(w, http.StatusOK, out)
+}

@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"sync/atomic"
 	"time"
 )
 
@@ -25,18 +24,16 @@ type EventStore interface {
 }
 
 // EventLog takes events from the protocol servers without ever blocking
-// them: Record puts the event in a buffered channel (dropping it, counted,
-// when the buffer is full) and Run writes them in batches.
+// them (see batcher) and keeps the last keep events of each system.
 type EventLog struct {
-	store   EventStore
-	keep    int
-	ch      chan Event
-	dropped atomic.Int64
+	store EventStore
+	b     *batcher[Event]
 }
 
 // NewEventLog keeps the last keep events of each system.
 func NewEventLog(store EventStore, keep int) *EventLog {
-	return &EventLog{store: store, keep: keep, ch: make(chan Event, 4096)}
+	write := func(ctx context.Context, evs []Event) error { return store.AppendEvents(ctx, evs, keep) }
+	return &EventLog{store: store, b: newBatcher(4096, write)}
 }
 
 // Record queues an event; it never blocks.
@@ -44,51 +41,14 @@ func (l *EventLog) Record(e Event) {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
-	select {
-	case l.ch <- e:
-	default:
-		l.dropped.Add(1)
-	}
+	l.b.record(e)
 }
 
-// Dropped is how many events were lost to a full buffer.
-func (l *EventLog) Dropped() int64 { return l.dropped.Load() }
+// Dropped is how many events were lost to a full buffer or a failed write.
+func (l *EventLog) Dropped() int64 { return l.b.dropped.Load() }
 
 // Run writes queued events until ctx ends, then writes what is left.
-func (l *EventLog) Run(ctx context.Context) error {
-	for {
-		select {
-		case e := <-l.ch:
-			l.flush(context.WithoutCancel(ctx), e)
-		case <-ctx.Done():
-			for {
-				select {
-				case e := <-l.ch:
-					l.flush(context.WithoutCancel(ctx), e)
-				default:
-					return nil
-				}
-			}
-		}
-	}
-}
-
-// flush writes e and whatever else is queued, in one transaction.
-func (l *EventLog) flush(ctx context.Context, e Event) {
-	batch := []Event{e}
-	for len(batch) < 512 {
-		select {
-		case e := <-l.ch:
-			batch = append(batch, e)
-			continue
-		default:
-		}
-		break
-	}
-	if err := l.store.AppendEvents(ctx, batch, l.keep); err != nil {
-		l.dropped.Add(int64(len(batch)))
-	}
-}
+func (l *EventLog) Run(ctx context.Context) error { return l.b.run(ctx) }
 
 // Events returns a system's recent events, oldest first.
 func (l *EventLog) Events(ctx context.Context, system string, limit int) ([]Event, error) {

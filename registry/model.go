@@ -43,6 +43,7 @@ type Profile struct {
 	Image      string            `json:"image" yaml:"image"`
 	KernelArgs string            `json:"kernel_args,omitempty" yaml:"kernel_args,omitempty"`
 	Kickstart  string            `json:"kickstart,omitempty" yaml:"kickstart,omitempty"`
+	Loader     string            `json:"loader,omitempty" yaml:"loader,omitempty"` // ipxe (default) or pxelinux
 	Settings   map[string]string `json:"settings,omitempty" yaml:"settings,omitempty"`
 }
 

@@ -9,6 +9,9 @@ func (s *Snapshot) putProfile(prev string, p Profile) (*Profile, error) {
 	if _, ok := s.images[p.Image]; !ok {
 		return nil, invalidf("profile %s: image %q does not exist", p.Name, p.Image)
 	}
+	if p.Loader != "" && p.Loader != "ipxe" && p.Loader != "pxelinux" {
+		return nil, invalidf("profile %s: loader %q must be ipxe or pxelinux", p.Name, p.Loader)
+	}
 	if p.Kickstart != "" {
 		if err := CheckObjectName("kickstart template", p.Kickstart); err != nil {
 			return nil, err

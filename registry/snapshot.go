@@ -98,6 +98,12 @@ func (s *Snapshot) SystemByIP(ip netip.Addr) (*System, bool) {
 	return sys, ok
 }
 
+// AddressInUse reports whether ip is a system's IP or a BMC address.
+func (s *Snapshot) AddressInUse(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	return s.byIP[ip] != nil || s.byBMC[ip] != nil
+}
+
 // SystemByName finds a system by name.
 func (s *Snapshot) SystemByName(name string) (*System, bool) {
 	sys, ok := s.systems[name]

@@ -74,7 +74,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry: open %s: %w", path, err)
 	}
-	if _, err := db.ExecContext(ctx, schema+eventSchema); err != nil {
+	if _, err := db.ExecContext(ctx, schema+eventSchema+dynamicSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("registry: create schema in %s: %w", path, err)
 	}

@@ -29,6 +29,9 @@ func kindCmds(parent *cobra.Command, kind, plural string, table func(io.Writer, 
 	list := &cobra.Command{
 		Use: "list", Short: "List " + plural, Args: args(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
+			if d := c.Flags().Lookup("discovered"); d != nil && d.Changed {
+				return listDiscovered(c)
+			}
 			var items []json.RawMessage
 			if err := client(c).Do(ctx(c), "GET", api.Path(plural), nil, &items); err != nil {
 				return err
@@ -62,6 +65,9 @@ func kindCmds(parent *cobra.Command, kind, plural string, table func(io.Writer, 
 	}
 	for _, sub := range []*cobra.Command{list, show} {
 		sub.Flags().Bool("json", false, "print JSON")
+	}
+	if kind == "system" {
+		list.Flags().Bool("discovered", false, "list unknown machines that took a pool lease instead")
 	}
 	parent.AddCommand(list, show, remove)
 }

@@ -20,23 +20,25 @@ import (
 // Config is the server's configuration: embedded defaults, then the YAML
 // file given by --config, then flags.
 type Config struct {
-	Data      string `yaml:"data"`       // database, image store, token
-	HTTP      string `yaml:"http"`       // HTTP listen address
-	DNS       string `yaml:"dns"`        // DNS listen address (UDP and TCP); "" = off
-	TFTP      string `yaml:"tftp"`       // TFTP listen address; "" = off
-	BootFiles string `yaml:"boot_files"` // TFTP root: boot loaders
-	Address   string `yaml:"address"`    // the appliance's IPv4 address as machines reach it
-	Zone      string `yaml:"zone"`       // DNS zone of the hosts
-	Dev       bool   `yaml:"dev"`        // 127.0.0.1 only, unprivileged ports, no root
-	LogFormat string `yaml:"log_format"` // text or json
+	Data          string `yaml:"data"`           // database, image store, token
+	HTTP          string `yaml:"http"`           // HTTP listen address
+	DNS           string `yaml:"dns"`            // DNS listen address (UDP and TCP); "" = off
+	TFTP          string `yaml:"tftp"`           // TFTP listen address; "" = off
+	DHCP          string `yaml:"dhcp"`           // DHCP listen address (with DHCPInterface)
+	DHCPInterface string `yaml:"dhcp_interface"` // serve DHCP on this interface; "" = off
+	BootFiles     string `yaml:"boot_files"`     // TFTP root: boot loaders
+	Address       string `yaml:"address"`        // the appliance's IPv4 address as machines reach it
+	Zone          string `yaml:"zone"`           // DNS zone of the hosts
+	Dev           bool   `yaml:"dev"`            // 127.0.0.1 only, unprivileged ports, no root
+	LogFormat     string `yaml:"log_format"`     // text or json
 }
 
 func defaults(dev bool) Config {
 	if dev {
 		return Config{Data: "provision-data", HTTP: "127.0.0.1:8080", DNS: "127.0.0.1:8053", TFTP: "127.0.0.1:8069",
-			Address: "127.0.0.1", Zone: "internal", Dev: true, LogFormat: "text"}
+			DHCP: "0.0.0.0:67", Address: "127.0.0.1", Zone: "internal", Dev: true, LogFormat: "text"}
 	}
-	return Config{Data: "/var/lib/provision", HTTP: ":80", DNS: ":53", TFTP: ":69", Zone: "internal", LogFormat: "text"}
+	return Config{Data: "/var/lib/provision", HTTP: ":80", DNS: ":53", TFTP: ":69", DHCP: "0.0.0.0:67", Zone: "internal", LogFormat: "text"}
 }
 
 // loadConfig merges defaults, the file and the flags that were set. The
@@ -61,7 +63,7 @@ func loadConfig(fs *pflag.FlagSet) (Config, error) {
 			return cfg, usageError{fmt.Errorf("config %s: %w", path, err)}
 		}
 	}
-	for flag, dst := range map[string]*string{"data": &cfg.Data, "http": &cfg.HTTP, "dns": &cfg.DNS, "tftp": &cfg.TFTP,
+	for flag, dst := range map[string]*string{"data": &cfg.Data, "http": &cfg.HTTP, "dns": &cfg.DNS, "tftp": &cfg.TFTP, "dhcp": &cfg.DHCP, "dhcp-interface": &cfg.DHCPInterface,
 		"boot-files": &cfg.BootFiles, "address": &cfg.Address, "zone": &cfg.Zone, "log-format": &cfg.LogFormat} {
 		if fs.Changed(flag) {
 			*dst, _ = fs.GetString(flag)

@@ -45,6 +45,7 @@ func newProfile() *cobra.Command {
 		f.String("image", "", "image to boot (required for add)")
 		f.String("kernel-args", "", "kernel command line arguments")
 		f.String("kickstart", "", "kickstart template name")
+		f.String("loader", "", "network boot loader handed out by DHCP: ipxe (default) or pxelinux")
 		f.StringArray("set", nil, "setting KEY=VALUE (repeatable)")
 	}
 	edit.Flags().StringArray("unset", nil, "remove setting KEY (repeatable)")
@@ -64,7 +65,7 @@ func newProfile() *cobra.Command {
 // profileFlags applies the flags that were given to p.
 func profileFlags(c *cobra.Command, p *registry.Profile) error {
 	f := c.Flags()
-	for flag, dst := range map[string]*string{"image": &p.Image, "kernel-args": &p.KernelArgs, "kickstart": &p.Kickstart} {
+	for flag, dst := range map[string]*string{"image": &p.Image, "kernel-args": &p.KernelArgs, "kickstart": &p.Kickstart, "loader": &p.Loader} {
 		if f.Changed(flag) {
 			*dst, _ = f.GetString(flag)
 		}

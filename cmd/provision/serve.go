@@ -25,8 +25,9 @@ func newServe() *cobra.Command {
 data.cdb, and TFTP, all from one registry.
 
 Configuration comes from the embedded defaults, then the YAML file given by
---config (keys: data, http, dns, tftp, boot_files, address, zone, dev,
-log_format), then flags. With --dev everything listens on 127.0.0.1 on
+--config (keys: data, http, dns, tftp, dhcp, dhcp_interface, boot_files,
+address, zone, dev, log_format), then flags. DHCP runs only with
+--dhcp-interface (it needs root for port 67). With --dev everything listens on 127.0.0.1 on
 unprivileged ports (HTTP 8080, DNS 8053, TFTP 8069) and needs no root; the
 data directory defaults to ./provision-data. At first start a random API
 token is written to DATA/token (mode 0600); clients send it as
@@ -49,6 +50,8 @@ SIGINT shut the server down gracefully.`,
 	f.String("http", "", "HTTP listen address (default :80, or 127.0.0.1:8080 with --dev)")
 	f.String("dns", "", "DNS listen address, UDP and TCP (default :53, or 127.0.0.1:8053 with --dev)")
 	f.String("tftp", "", "TFTP listen address (default :69, or 127.0.0.1:8069 with --dev)")
+	f.String("dhcp-interface", "", "serve DHCP on this interface (default: no DHCP)")
+	f.String("dhcp", "", "DHCP listen address (default 0.0.0.0:67)")
 	f.String("boot-files", "", "TFTP root holding the boot loaders (default DATA/boot, filled from Debian's ipxe and pxelinux packages)")
 	f.String("address", "", "the appliance's IPv4 address as machines reach it (default: the first global address; 127.0.0.1 with --dev)")
 	f.String("zone", "", `DNS zone of the hosts; default hostnames are NAME.ZONE (default "internal")`)
@@ -72,6 +75,7 @@ type appliance struct {
 	reg     *registry.Registry
 	blobs   *images.Store
 	events  *registry.EventLog
+	dynamic *registry.DynamicLog
 	metrics *prometheus.Registry
 }
 
@@ -98,7 +102,7 @@ func openAppliance(ctx context.Context, cfg Config, log *slog.Logger) (*applianc
 		return nil, err
 	}
 	return &appliance{cfg: cfg, log: log, token: token, reg: reg, blobs: blobs,
-		events: registry.NewEventLog(store, 200), metrics: prometheus.NewRegistry()}, nil
+		events: registry.NewEventLog(store, 200), dynamic: registry.NewDynamicLog(store), metrics: prometheus.NewRegistry()}, nil
 }
 
 func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
@@ -113,6 +117,10 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.events.Run(ctx) })
+	g.Go(func() error { return a.dynamic.Run(ctx) })
+	if err := a.startDHCP(ctx, g); err != nil {
+		return err
+	}
 	if err := a.startDNS(ctx, g, dnsSrv); err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, dnsSrv *dn
 	if err != nil {
 		return err
 	}
-	apiHandler := api.Handler(api.Config{Registry: a.reg, Blobs: a.blobs, Events: a.events, Token: a.token, Log: a.log, Metrics: a.metrics})
+	apiHandler := api.Handler(api.Config{Registry: a.reg, Blobs: a.blobs, Events: a.events, Dynamic: a.dynamic, Token: a.token, Log: a.log, Metrics: a.metrics})
 	mux := http.NewServeMux()
 	mux.Handle("/", apiHandler)
 	mux.Handle("GET /zone/data.cdb", dnsconf.CDBHandler(dnsSrv))

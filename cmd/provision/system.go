@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -189,4 +190,20 @@ func newSystemStatus() *cobra.Command {
 	c.Flags().Bool("all", false, "every kept event, not only the last boot's")
 	c.Flags().Bool("json", false, "print JSON")
 	return c
+}
+
+func listDiscovered(c *cobra.Command) error {
+	var items []registry.Discovered
+	if err := client(c).Do(ctx(c), "GET", api.Path("discovered"), nil, &items); err != nil {
+		return err
+	}
+	if asJSON(c) {
+		return printJSON(c.OutOrStdout(), items)
+	}
+	tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 4, 2, ' ', 0)
+	row(tw, "MAC", "IP", "SUBNET", "HOSTNAME", "VENDOR-CLASS", "ARCH", "LAST-SEEN")
+	for _, d := range items {
+		row(tw, d.MAC, d.IP, d.Subnet, or(d.Hostname, "-"), or(d.VendorClass, "-"), fmt.Sprint(d.Arch), d.LastSeen.Local().Format("2006-01-02 15:04:05"))
+	}
+	return tw.Flush()
 }

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/provision/provision/dhcp"
+	"github.com/provision/provision/internal/hosts"
+	"github.com/provision/provision/registry"
+)
+
+// startDHCP serves DHCP on the configured interface, with pool leases
+// restored from the registry and persisted through its dynamic log.
+func (a *appliance) startDHCP(ctx context.Context, g *errgroup.Group) error {
+	if a.cfg.DHCPInterface == "" {
+		return nil
+	}
+	server, err := netip.ParseAddr(a.cfg.Address)
+	if err != nil {
+		return err
+	}
+	leases := dhcp.NewMemoryLeases(a.reg.Snapshot().AddressInUse, a.persistLease)
+	saved, err := a.dynamic.Leases(ctx)
+	if err != nil {
+		return err
+	}
+	leases.Restore(fromRegistryLeases(saved)...)
+	cfg := dhcp.Config{ServerIP: server, HTTPBase: "http://" + net.JoinHostPort(a.cfg.Address, portOf(a.cfg.HTTP))}
+	srv, err := dhcp.New(cfg, hosts.DHCP{Reg: a.reg}, leases, dhcpEvents{a}, a.log)
+	if err != nil {
+		return err
+	}
+	addr, err := netip.ParseAddrPort(a.cfg.DHCP)
+	if err != nil {
+		return fmt.Errorf("dhcp address %q: %w", a.cfg.DHCP, err)
+	}
+	conn, err := dhcp.ListenInterface(a.cfg.DHCPInterface, addr)
+	if err != nil {
+		return err
+	}
+	a.log.Info("listening", "proto", "dhcp", "addr", conn.LocalAddr().String(), "interface", a.cfg.DHCPInterface)
+	g.Go(func() error { return srv.Serve(ctx, conn) })
+	return nil
+}
+
+// persistLease is called under the lease table's lock: it only enqueues.
+func (a *appliance) persistLease(l dhcp.Lease) {
+	state := map[dhcp.LeaseState]string{dhcp.LeaseBound: "bound", dhcp.LeaseReleased: "released", dhcp.LeaseDeclined: "declined"}[l.State]
+	a.dynamic.SaveLease(registry.Lease{MAC: l.MAC.String(), IP: l.IP.String(), Subnet: l.Subnet, Expires: l.Expires, State: state})
+}
+
+func fromRegistryLeases(saved []registry.Lease) []dhcp.Lease {
+	states := map[string]dhcp.LeaseState{"bound": dhcp.LeaseBound, "released": dhcp.LeaseReleased, "declined": dhcp.LeaseDeclined}
+	var out []dhcp.Lease
+	for _, l := range saved {
+		mac, err1 := net.ParseMAC(l.MAC)
+		ip, err2 := netip.ParseAddr(l.IP)
+		if err1 != nil || err2 != nil || l.Expires.Before(time.Now()) {
+			continue
+		}
+		out = append(out, dhcp.Lease{MAC: mac, IP: ip, Subnet: l.Subnet, Expires: l.Expires, State: states[l.State]})
+	}
+	return out
+}
+
+// dhcpEvents puts DHCP acks on the systems' timelines and records the
+// unknown machines that took a pool lease.
+type dhcpEvents struct{ a *appliance }
+
+func (e dhcpEvents) Booted(b dhcp.BootEvent) {
+	if b.Host == "" {
+		return
+	}
+	detail := "ack " + b.IP.String()
+	if b.BootFile != "" {
+		detail += " boot " + b.BootFile
+	}
+	e.a.events.Record(registry.Event{At: b.Time, System: b.Host, MAC: b.MAC.String(), IP: b.IP.String(), Kind: "dhcp", Detail: detail})
+}
+
+func (e dhcpEvents) Discovered(d dhcp.Discovery) {
+	e.a.dynamic.Saw(registry.Discovered{MAC: d.MAC.String(), IP: d.IP.String(), Subnet: d.Subnet, Hostname: d.Hostname,
+		VendorClass: d.VendorClass, Arch: d.Arch, FirstSeen: d.Time, LastSeen: d.Time})
+}
