@@ -44,7 +44,7 @@ func (s *server) fetchCDB() string {
 }
 
 // zonecfgRun runs zonecfg with the given arguments in dir.
-func zonecfgRun(t *testing.T, dir string, args ...string) result {
+func zonecfgRun(t testing.TB, dir string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(zonecfg, args...)
 	cmd.Dir = dir

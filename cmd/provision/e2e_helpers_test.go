@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 
 // server is a running `provision serve --dev`.
 type server struct {
-	t     *testing.T
+	t     testing.TB
 	Data  string
 	URL   string
 	DNS   string // host:port of the DNS server
@@ -58,7 +58,7 @@ var listenRE = regexp.MustCompile(`msg=listening proto=(\w+) addr=(\S+)`)
 
 // startServer runs the server on fresh ports of 127.0.0.1 and waits for
 // its "listening" log lines.
-func startServer(t *testing.T, data string, extra ...string) *server {
+func startServer(t testing.TB, data string, extra ...string) *server {
 	t.Helper()
 	s := &server{t: t, Data: data, done: make(chan struct{})}
 	args := []string{"serve", "--dev", "--data", data, "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--tftp", "127.0.0.1:0"}

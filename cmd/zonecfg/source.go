@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -64,20 +65,28 @@ func (s cdbSource) Lookup(name string, qtype uint16) ([]dns.RR, error) {
 	return toRRs(recs)
 }
 
+// Zone is the owner of the first SOA record; the appliance writes it
+// first, so the scan stops at once.
 func (s cdbSource) Zone() (string, error) {
 	var zone string
 	err := s.r.ForEach(func(k, d []byte) error {
 		rec, err := tinydns.Decode(k, d)
-		if err == nil && rec.Type == dns.TypeSOA && zone == "" {
-			rr, err := rec.RR()
-			if err == nil {
-				zone = rr.Header().Name
-			}
+		if err != nil || rec.Type != dns.TypeSOA {
+			return nil
+		}
+		if rr, err := rec.RR(); err == nil {
+			zone = rr.Header().Name
+			return errFound
 		}
 		return nil
 	})
+	if err == errFound {
+		err = nil
+	}
 	return zone, err
 }
+
+var errFound = errors.New("found")
 
 func (s cdbSource) All(string) ([]dns.RR, error) {
 	var recs []tinydns.Record
