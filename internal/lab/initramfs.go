@@ -1,0 +1,126 @@
+package lab
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Marker lines that the initramfs's /init prints on the serial console.
+const (
+	BootedMarker   = "PROVISION-LAB-BOOTED"   // followed by " host=NAME"
+	DHCPMarker     = "PROVISION-LAB-DHCP"     // followed by " ip=ADDR" or " failed"
+	PoweroffMarker = "PROVISION-LAB-POWEROFF" // the last line before poweroff -f
+)
+
+// BootedPattern matches the boot marker; its first group is the value of
+// provision.host= on the kernel command line (empty when there is none).
+func BootedPattern() *regexp.Regexp {
+	return regexp.MustCompile(BootedMarker + ` host=(\S*)`)
+}
+
+// initScript is /init: mount the kernel file systems, load the modules, print
+// the markers on the first serial port, try DHCP on eth0, and power off.
+// %s is the list of module files under /lib/modules, in load order.
+const initScript = `#!/bin/sh
+/bin/busybox --install -s
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+con=/dev/ttyS0
+[ -c $con ] || con=/dev/console
+say() { echo "$*" >$con; }
+for m in %s; do
+	insmod /lib/modules/$m || say "PROVISION-LAB-ERROR insmod $m failed"
+done
+set -f
+host=
+for w in $(cat /proc/cmdline); do
+	case "$w" in provision.host=*) host="${w#provision.host=}" ;; esac
+done
+set +f
+say "PROVISION-LAB-BOOTED host=$host"
+ip link set lo up
+if ip link set eth0 up; then
+	udhcpc -i eth0 -f -q -n -t 5 -T 1 -s /etc/udhcpc.script || say "PROVISION-LAB-DHCP failed"
+else
+	say "PROVISION-LAB-DHCP failed"
+fi
+say "PROVISION-LAB-POWEROFF"
+poweroff -f
+`
+
+// udhcpcScript configures eth0 from busybox udhcpc's environment.
+const udhcpcScript = `#!/bin/sh
+case "$1" in
+deconfig) ip addr flush dev "$interface" ;;
+bound|renew)
+	ifconfig "$interface" "$ip" netmask "$subnet"
+	for r in $router; do route add default gw "$r" dev "$interface"; done
+	echo "PROVISION-LAB-DHCP ip=$ip" >/dev/ttyS0
+	;;
+esac
+`
+
+// buildInitramfs returns a gzip-compressed newc cpio archive holding busybox,
+// the modules, /init and the udhcpc script. Equal inputs give equal bytes.
+func buildInitramfs(busybox []byte, modules []loadModule) ([]byte, error) {
+	a := newCPIO()
+	for _, d := range []string{"bin", "dev", "etc", "lib", "lib/modules", "proc", "root",
+		"run", "sbin", "sys", "tmp", "usr", "usr/bin", "usr/sbin"} {
+		if err := a.Dir(d, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	files := make([]string, 0, len(modules))
+	for _, m := range modules {
+		if !validModuleName(m.name) {
+			return nil, fmt.Errorf("initramfs: bad module name %q", m.name)
+		}
+		files = append(files, m.name+".ko")
+		if err := a.File("lib/modules/"+m.name+".ko", 0o644, m.data); err != nil {
+			return nil, err
+		}
+	}
+	for _, err := range []error{
+		a.CharDev("dev/console", 0o600, 5, 1),
+		a.File("bin/busybox", 0o755, busybox),
+		a.Symlink("bin/sh", "busybox"),
+		a.File("init", 0o755, []byte(fmt.Sprintf(initScript, strings.Join(files, " ")))),
+		a.File("etc/udhcpc.script", 0o755, []byte(udhcpcScript)),
+	} {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return gzipArchive(a)
+}
+
+func gzipArchive(a *cpioArchive) ([]byte, error) {
+	var buf bytes.Buffer
+	z, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.WriteTo(z); err != nil {
+		return nil, err
+	}
+	if err := z.Close(); err != nil {
+		return nil, fmt.Errorf("initramfs: gzip: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func validModuleName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return true
+}

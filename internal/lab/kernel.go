@@ -1,0 +1,218 @@
+package lab
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/provision/provision/internal/testenv"
+)
+
+// kernelMeta is the Debian package that linux-image-amd64 depends on.
+const kernelMeta = "linux-image-amd64"
+
+// bootModule is the module the initramfs loads (with its dependencies):
+// the driver of QEMU's e1000 NIC.
+const bootModule = "e1000"
+
+// kernelDir is one unpacked kernel in the cache: vmlinuz, and under modules/
+// the plain .ko files the initramfs needs, listed in load order in
+// modules/order.
+type kernelDir struct{ dir string }
+
+func (k kernelDir) vmlinuz() string { return filepath.Join(k.dir, "vmlinuz") }
+
+// modules reads the cached modules in load order.
+func (k kernelDir) modules() ([]loadModule, error) {
+	order, err := os.ReadFile(filepath.Join(k.dir, "modules", "order"))
+	if err != nil {
+		return nil, err
+	}
+	var mods []loadModule
+	for _, name := range strings.Fields(string(order)) {
+		data, err := os.ReadFile(filepath.Join(k.dir, "modules", name+".ko"))
+		if err != nil {
+			return nil, err
+		}
+		mods = append(mods, loadModule{name: name, data: data})
+	}
+	return mods, nil
+}
+
+// debianKernel returns the cached kernel for the current candidate of the
+// package linux-image-amd64 depends on, downloading and unpacking it the
+// first time. A lock file serialises test processes sharing the cache.
+// When apt cannot tell or fetch the current one (stale or missing package
+// lists, no network), the newest kernel already cached serves instead.
+func debianKernel(t testing.TB) kernelDir {
+	t.Helper()
+	root, err := CacheDir()
+	if err == nil {
+		err = os.MkdirAll(root, 0o755)
+	}
+	if err != nil {
+		t.Fatalf("lab: %v", err)
+	}
+	unlock, err := lockDir(root)
+	if err != nil {
+		t.Fatalf("lab: %v", err)
+	}
+	defer unlock()
+	k, err := currentKernel(t, root)
+	if err == nil {
+		return k
+	}
+	if k, ok := newestCached(root); ok {
+		t.Logf("lab: using cached kernel %s: %v", k.dir, err)
+		return k
+	}
+	testenv.Missing(t, "no Debian kernel (run apt-get update?): "+err.Error())
+	return kernelDir{}
+}
+
+// currentKernel returns the cache entry of the kernel apt would download
+// now, fetching it if it is not cached yet.
+func currentKernel(t testing.TB, root string) (kernelDir, error) {
+	t.Helper()
+	for _, c := range []string{"apt-cache", "apt-get", "dpkg"} {
+		testenv.NeedCommand(t, c)
+	}
+	pkg, version, err := kernelPackage()
+	if err != nil {
+		return kernelDir{}, err
+	}
+	k := kernelDir{dir: filepath.Join(root, pkg+"_"+version)}
+	if k.complete() {
+		return k, nil
+	}
+	return k, fetchKernel(root, pkg, version, k.dir)
+}
+
+// kernelPackage asks apt for linux-image-amd64's kernel package and the
+// version apt-get download would fetch.
+func kernelPackage() (pkg, version string, err error) {
+	out, err := command("apt-cache", "depends", kernelMeta)
+	if err != nil {
+		return "", "", err
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if p, ok := strings.CutPrefix(strings.TrimSpace(l), "Depends: "); ok && strings.HasPrefix(p, "linux-image-") {
+			pkg = p
+			break
+		}
+	}
+	if pkg == "" {
+		return "", "", fmt.Errorf("%s depends on no linux-image-* package", kernelMeta)
+	}
+	out, err = command("apt-cache", "show", "--no-all-versions", pkg)
+	if err != nil {
+		return "", "", err
+	}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "Version: "); ok {
+			return pkg, v, nil
+		}
+	}
+	return "", "", fmt.Errorf("apt-cache show %s: no Version", pkg)
+}
+
+// fetchKernel downloads and unpacks pkg in a scratch directory under root,
+// keeps vmlinuz and the boot modules, and renames the result to dst.
+func fetchKernel(root, pkg, version, dst string) error {
+	scratch, err := os.MkdirTemp(root, ".fetch-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(scratch)
+	if _, err := commandIn(scratch, "apt-get", "download", "-q", "-o", "APT::Sandbox::User=root", pkg+"="+version); err != nil {
+		return err
+	}
+	debs, _ := filepath.Glob(filepath.Join(scratch, "*.deb"))
+	if len(debs) != 1 {
+		return fmt.Errorf("apt-get download %s: got %d .deb files", pkg, len(debs))
+	}
+	tree := filepath.Join(scratch, "tree")
+	if _, err := command("dpkg", "-x", debs[0], tree); err != nil {
+		return err
+	}
+	out := filepath.Join(scratch, "out")
+	if err := keepBootFiles(tree, out); err != nil {
+		return fmt.Errorf("%s: %w", pkg, err)
+	}
+	return os.Rename(out, dst)
+}
+
+// keepBootFiles copies vmlinuz and the boot modules of an unpacked kernel
+// package (tree) into the cache layout at out.
+func keepBootFiles(tree, out string) error {
+	vmlinuz, err := oneMatch(tree, "boot/vmlinuz-*")
+	if err != nil {
+		return err
+	}
+	// Debian 12 puts modules in /lib/modules, Debian 13 in /usr/lib/modules.
+	modDir, err := oneMatch(tree, "lib/modules/*", "usr/lib/modules/*")
+	if err != nil {
+		return err
+	}
+	idx, err := indexModules(modDir)
+	if err != nil {
+		return err
+	}
+	mods, err := resolveModules(idx, bootModule)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(out, "modules"), 0o755); err != nil {
+		return err
+	}
+	var order []string
+	for _, m := range mods {
+		order = append(order, m.name)
+		if err := os.WriteFile(filepath.Join(out, "modules", m.name+".ko"), m.data, 0o644); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(vmlinuz, filepath.Join(out, "vmlinuz")); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(out, "modules", "order"), []byte(strings.Join(order, "\n")+"\n"), 0o644)
+}
+
+// oneMatch returns the single path under dir that the first matching
+// pattern finds.
+func oneMatch(dir string, patterns ...string) (string, error) {
+	for _, p := range patterns {
+		m, _ := filepath.Glob(filepath.Join(dir, p))
+		switch len(m) {
+		case 0:
+			continue
+		case 1:
+			return m[0], nil
+		default:
+			return "", fmt.Errorf("%d matches for %s", len(m), p)
+		}
+	}
+	return "", fmt.Errorf("no %s", strings.Join(patterns, " or "))
+}
+
+func command(name string, args ...string) (string, error) { return commandIn("", name, args...) }
+
+// commandIn runs a program in dir and returns its standard output; the
+// error carries its standard error.
+func commandIn(dir, name string, args ...string) (string, error) {
+	var stderr bytes.Buffer
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	return string(out), nil
+}

@@ -1,0 +1,82 @@
+package lab
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// Listen opens a listener inside the server namespace, for a server that
+// runs in the test process (address like "10.251.0.1:0"). Only the socket
+// is made there: the process stays in its own namespace. Cleanup closes it.
+func (n *Net) Listen(t testing.TB, network, address string) net.Listener {
+	t.Helper()
+	var l net.Listener
+	err := inNamespace(n.ServerNS, func() (err error) {
+		l, err = net.Listen(network, address)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("lab: listen %s %s in %s: %v", network, address, n.ServerNS, err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// ListenPacket is Listen for datagram sockets ("udp4", "10.251.0.1:0").
+func (n *Net) ListenPacket(t testing.TB, network, address string) net.PacketConn {
+	t.Helper()
+	var c net.PacketConn
+	err := inNamespace(n.ServerNS, func() (err error) {
+		c, err = net.ListenPacket(network, address)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("lab: listen %s %s in %s: %v", network, address, n.ServerNS, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// inNamespace runs fn on a locked OS thread moved into the named network
+// namespace (setns(2)), so sockets fn creates live there. The thread moves
+// back afterwards; if it cannot, it stays locked and Go ends it with its
+// goroutine, so no other goroutine ever runs in the wrong namespace.
+func inNamespace(name string, fn func() error) error {
+	target, err := os.Open("/run/netns/" + name)
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		home, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
+		if err != nil {
+			errc <- err
+			return // the thread stays locked and is discarded
+		}
+		defer home.Close()
+		if err := setns(target); err != nil {
+			errc <- err
+			return
+		}
+		errc <- fn()
+		if setns(home) == nil {
+			runtime.UnlockOSThread()
+		}
+	}()
+	return <-errc
+}
+
+// setns moves the calling thread into the network namespace of f.
+func setns(f *os.File) error {
+	if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+		return fmt.Errorf("setns %s: %w", f.Name(), err)
+	}
+	return nil
+}

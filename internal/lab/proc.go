@@ -1,0 +1,90 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// stopGrace is how long a process has to exit after SIGTERM before SIGKILL.
+const stopGrace = 5 * time.Second
+
+// Proc is a background process started by Net.Exec or BootVM. Its standard
+// output and error go to the embedded Transcript.
+type Proc struct {
+	*Transcript
+	cmd    *exec.Cmd
+	cancel context.CancelFunc
+	done   chan struct{}
+	err    error // from cmd.Wait, set before done is closed
+}
+
+// startProc starts args, stops it (SIGTERM, then SIGKILL) at cleanup or
+// after limit if limit > 0, and logs its transcript when the test has failed. The kernel
+// kills it too if the test binary dies (PR_SET_PDEATHSIG).
+func startProc(t testing.TB, label string, limit time.Duration, args ...string) *Proc {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	if limit > 0 {
+		ctx, cancel = context.WithTimeout(context.Background(), limit)
+	}
+	p := &Proc{Transcript: newTranscript(), cancel: cancel, done: make(chan struct{})}
+	p.cmd = exec.CommandContext(ctx, args[0], args[1:]...)
+	p.cmd.Stdout, p.cmd.Stderr = p.Transcript, p.Transcript
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	p.cmd.Cancel = func() error { return p.cmd.Process.Signal(syscall.SIGTERM) }
+	p.cmd.WaitDelay = stopGrace
+	if err := p.cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("lab: start %s: %v", strings.Join(args, " "), err)
+	}
+	go p.wait(ctx, label, limit)
+	t.Cleanup(func() {
+		p.Stop()
+		if t.Failed() {
+			t.Logf("lab: %s (%s) printed:\n%s", label, strings.Join(args, " "), p.Timed())
+		}
+	})
+	return p
+}
+
+func (p *Proc) wait(ctx context.Context, label string, limit time.Duration) {
+	p.err = p.cmd.Wait()
+	var reason error
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		reason = fmt.Errorf("%s was stopped at its time limit of %v", label, limit)
+	case p.err != nil:
+		reason = fmt.Errorf("%s exited: %w", label, p.err)
+	default:
+		reason = fmt.Errorf("%s exited", label)
+	}
+	p.end(reason)
+	p.cancel()
+	close(p.done)
+}
+
+// Pid returns the process id.
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+
+// Wait waits up to timeout for the process to exit by itself and returns
+// its exit error (nil for status 0).
+func (p *Proc) Wait(timeout time.Duration) error {
+	select {
+	case <-p.done:
+		return p.err
+	case <-time.After(timeout):
+		return fmt.Errorf("pid %d still running after %v", p.Pid(), timeout)
+	}
+}
+
+// Stop ends the process (SIGTERM, SIGKILL after 5 s) and waits for it.
+func (p *Proc) Stop() {
+	p.cancel()
+	<-p.done
+}

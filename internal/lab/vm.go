@@ -1,0 +1,103 @@
+package lab
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/provision/provision/internal/testenv"
+)
+
+// VM is a QEMU virtual machine booting from the network of a Net. The
+// embedded Proc's Transcript is its serial console: SeaBIOS, iPXE (DHCP,
+// the script, each download), the kernel and the initramfs's markers.
+type VM struct {
+	*Proc
+	MAC     net.HardwareAddr
+	Tap     string    // its tap device, in the Net's bridge namespace
+	Accel   string    // "kvm" or "tcg"
+	Started time.Time // when QEMU was started
+}
+
+// BootVM powers on a VM with one e1000 NIC (MAC mac) on a new tap in n's
+// bridge and boots it from the network (-boot n): the NIC's option ROM,
+// Debian's ipxe-qemu efi-e1000.rom, is iPXE. QEMU is killed after timeout,
+// or at cleanup; the console is logged when the test has failed. It uses
+// TCG, which behaves the same on every machine; PROVISION_LAB_ACCEL=kvm
+// asks for KVM (nested KVM can fail in iPXE's real-mode code with "KVM
+// internal error. Suberror: 1").
+func BootVM(t testing.TB, n *Net, mac string, timeout time.Duration) *VM {
+	t.Helper()
+	qemu := testenv.NeedCommand(t, "qemu-system-x86_64")
+	hw, err := net.ParseMAC(mac)
+	if err != nil || len(hw) != 6 {
+		t.Fatalf("lab: BootVM: bad MAC %q", mac)
+	}
+	needROM(t)
+	vm := &VM{MAC: hw, Tap: "t" + strings.ReplaceAll(hw.String(), ":", ""), Accel: accel()}
+	vm.addTap(t, n)
+	vm.Started = time.Now()
+	vm.Proc = startProc(t, "qemu "+hw.String(), timeout, append(
+		[]string{"ip", "netns", "exec", n.BridgeNS, qemu}, vm.qemuArgs()...)...)
+	return vm
+}
+
+// WaitBooted waits for the initramfs's boot marker and returns the value
+// of provision.host= it printed.
+func (vm *VM) WaitBooted(timeout time.Duration) (host string, err error) {
+	re := BootedPattern()
+	line, err := vm.WaitFor(re, timeout)
+	if err != nil {
+		return "", err
+	}
+	return re.FindStringSubmatch(line)[1], nil
+}
+
+// addTap creates the tap in the bridge namespace and removes it at cleanup
+// (registered before QEMU's, so it runs after QEMU has exited).
+func (vm *VM) addTap(t testing.TB, n *Net) {
+	t.Helper()
+	mustRun(t, "ip", "-n", n.BridgeNS, "tuntap", "add", "dev", vm.Tap, "mode", "tap")
+	t.Cleanup(func() { exec.Command("ip", "-n", n.BridgeNS, "link", "del", vm.Tap).Run() })
+	mustRun(t, "ip", "-n", n.BridgeNS, "link", "set", vm.Tap, "master", BridgeIface, "up")
+}
+
+// qemuArgs: no default devices, the serial port on stdout, no monitor, and
+// exit rather than reboot (poweroff -f, a kernel panic with panic=N).
+// -nographic (not -display none) makes QEMU set fw_cfg etc/sercon-port, so
+// SeaBIOS copies the screen to the serial port: without it iPXE's messages
+// never reach the console. That copy wraps at 80 columns.
+func (vm *VM) qemuArgs() []string {
+	return []string{
+		"-machine", "pc,accel=" + vm.Accel,
+		"-m", "256", "-smp", "1",
+		"-nodefaults", "-no-user-config", "-nographic",
+		"-serial", "stdio", "-monitor", "none",
+		"-no-reboot",
+		"-boot", "n",
+		"-netdev", "tap,id=net0,ifname=" + vm.Tap + ",script=no,downscript=no",
+		"-device", "e1000,netdev=net0,mac=" + vm.MAC.String(),
+	}
+}
+
+// accel is TCG unless PROVISION_LAB_ACCEL says otherwise.
+func accel() string {
+	if a := os.Getenv("PROVISION_LAB_ACCEL"); a != "" {
+		return a
+	}
+	return "tcg"
+}
+
+// needROM calls Missing unless QEMU's e1000 boot ROM is installed: QEMU
+// loads efi-e1000.rom from its data directories, where Debian's ipxe-qemu
+// puts it (/usr/lib/ipxe/qemu).
+func needROM(t testing.TB) {
+	t.Helper()
+	if _, err := os.Stat("/usr/lib/ipxe/qemu/efi-e1000.rom"); err != nil {
+		testenv.Missing(t, fmt.Sprintf("ipxe-qemu is not installed: %v", err))
+	}
+}
