@@ -55,17 +55,26 @@ func (l *EventLog) Events(ctx context.Context, system string, limit int) ([]Even
 	return l.store.Events(ctx, system, limit)
 }
 
-// LastBoot returns the events of the most recent boot: from the last DHCP
-// event on (or all of them if there is none).
+// LastBoot returns the events of the most recent network boot: from the
+// DHCP exchange before the last boot-file fetch (script or TFTP) on, so
+// that the booted OS's own DHCP renewals stay in the timeline instead of
+// starting a new one. Without a fetch it starts at the last DHCP event.
 func LastBoot(evs []Event) []Event {
+	fetch := len(evs)
 	for i := len(evs) - 1; i >= 0; i-- {
-		if evs[i].Kind == "dhcp" {
-			j := i
-			for j > 0 && evs[j-1].Kind == "dhcp" && evs[i].At.Sub(evs[j-1].At) < time.Minute {
-				j-- // a DISCOVER/REQUEST pair or a retry belongs to the same boot
-			}
-			return evs[j:]
+		if evs[i].Kind == "script" || evs[i].Kind == "tftp" {
+			fetch = i
+			break
 		}
+	}
+	for i := min(fetch, len(evs)) - 1; i >= 0; i-- {
+		if evs[i].Kind != "dhcp" {
+			continue
+		}
+		for i > 0 && evs[i-1].Kind == "dhcp" && evs[i].At.Sub(evs[i-1].At) < time.Minute {
+			i-- // a DISCOVER/REQUEST pair or a retry belongs to the same boot
+		}
+		return evs[i:]
 	}
 	return evs
 }

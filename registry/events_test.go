@@ -21,6 +21,7 @@ func TestEventLog(t *testing.T) {
 	log.Record(Event{At: t0.Add(200 * time.Second), System: "web001", Kind: "dhcp"})
 	log.Record(Event{At: t0.Add(201 * time.Second), System: "web001", Kind: "dhcp"})
 	log.Record(Event{At: t0.Add(205 * time.Second), System: "web001", Kind: "script"})
+	log.Record(Event{At: t0.Add(300 * time.Second), System: "web001", Kind: "dhcp", Detail: "the booted OS renews"})
 	log.Record(Event{At: t0.Add(206 * time.Second), System: "web002", Kind: "dhcp"})
 	cancel()
 	if err := <-done; err != nil {
@@ -30,11 +31,11 @@ func TestEventLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(evs) != 50 || evs[0].Detail != "73" || evs[49].Kind != "script" {
+	if len(evs) != 50 || evs[0].Detail != "74" || evs[48].Kind != "script" {
 		t.Fatalf("kept %d events, first %+v", len(evs), evs[0])
 	}
 	last := LastBoot(evs)
-	if len(last) != 3 || last[0].Kind != "dhcp" || last[2].Kind != "script" {
+	if len(last) != 4 || last[0].Kind != "dhcp" || last[2].Kind != "script" || last[3].Detail != "the booted OS renews" {
 		t.Fatalf("last boot: %+v", last)
 	}
 	if log.Dropped() != 0 {
