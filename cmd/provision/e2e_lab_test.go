@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
+	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -10,6 +14,7 @@ import (
 	"time"
 
 	"github.com/provision/provision/internal/lab"
+	"github.com/provision/provision/internal/testenv"
 	"github.com/provision/provision/registry"
 )
 
@@ -20,28 +25,7 @@ import (
 // script, kernel and initrd in that order.
 func TestVMBootsFromAppliance(t *testing.T) {
 	kernel, initrd := lab.Assets(t)
-	n := lab.NewNet(t, "boot")
-	data := t.TempDir()
-	server := n.ServerIP.String()
-	app := n.Exec(t, binary, "serve", "--data", data, "--zone", "dsas", "--address", server,
-		"--http", server+":80", "--dns", server+":53", "--tftp", server+":69", "--dhcp-interface", lab.ServerIface)
-	if _, err := app.WaitFor(regexp.MustCompile(`msg=ready`), time.Minute); err != nil {
-		t.Fatalf("appliance did not start: %v", err)
-	}
-	tok, err := os.ReadFile(filepath.Join(data, "token"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cli := func(args ...string) string {
-		t.Helper()
-		cmd := n.Command(append([]string{cli}, args...)...)
-		cmd.Env = append(os.Environ(), "PROVISION_SERVER=http://"+server, "PROVISION_TOKEN="+strings.TrimSpace(string(tok)))
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("provision %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
+	n, cli := startLabAppliance(t)
 	const mac = "52:54:00:12:34:56"
 	vmIP := n.Addr(50).String()
 	cli("subnet", "add", "lab", "--cidr", n.Prefix.String())
@@ -90,4 +74,110 @@ func firstOccurrences(evs []registry.Event) []string {
 		}
 	}
 	return out
+}
+
+// startLabAppliance runs provision serve in the lab's server namespace,
+// with DHCP on the lab network, and returns a CLI runner for it.
+func startLabAppliance(t *testing.T) (*lab.Net, func(args ...string) string) {
+	n := lab.NewNet(t, "boot")
+	data := t.TempDir()
+	server := n.ServerIP.String()
+	app := n.Exec(t, binary, "serve", "--data", data, "--zone", "dsas", "--address", server,
+		"--http", server+":80", "--dns", server+":53", "--tftp", server+":69", "--dhcp-interface", lab.ServerIface)
+	if _, err := app.WaitFor(regexp.MustCompile(`msg=ready`), time.Minute); err != nil {
+		t.Fatalf("appliance did not start: %v", err)
+	}
+	tok, err := os.ReadFile(filepath.Join(data, "token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n, func(args ...string) string {
+		t.Helper()
+		cmd := n.Command(append([]string{cli}, args...)...)
+		cmd.Env = append(os.Environ(), "PROVISION_SERVER=http://"+server, "PROVISION_TOKEN="+strings.TrimSpace(string(tok)))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("provision %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+}
+
+// dhclient plugs a new veth with the given MAC into the lab bridge and
+// runs ISC dhclient on it once; it returns the address leased, or "".
+func dhclient(t *testing.T, n *lab.Net, name, mac string) string {
+	testenv.NeedCommand(t, "dhclient")
+	br := []string{"ip", "-n", n.BridgeNS, "link"}
+	for _, args := range [][]string{
+		append(br, "add", name, "address", mac, "type", "veth", "peer", "name", name+"p"),
+		append(br, "set", name+"p", "master", lab.BridgeIface, "up"),
+		append(br, "set", name, "up"),
+	} {
+		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "conf"), []byte("timeout 8;\ninitial-interval 1;\nretry 1;\n"), 0o644)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", n.BridgeNS, "dhclient", "-4", "-d", "-1", "-v",
+		"-cf", filepath.Join(dir, "conf"), "-sf", "/bin/true", "-lf", filepath.Join(dir, "leases"), "-pf", filepath.Join(dir, "pid"), name)
+	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill() // -d stays in the foreground once bound
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "bound to ") {
+			b, _ := os.ReadFile(filepath.Join(dir, "leases"))
+			if m := regexp.MustCompile(`fixed-address ([0-9.]+);`).FindSubmatch(b); m != nil {
+				return string(m[1])
+			}
+		}
+	}
+	return ""
+}
+
+// dhclient with a registered MAC gets exactly its registry IP; an unknown
+// MAC gets nothing, until the subnet has a pool: then it gets a pool
+// address and is listed as discovered.
+func TestDHCPClientsAgainstAppliance(t *testing.T) {
+	n, cli := startLabAppliance(t)
+	dir := t.TempDir()
+	kernel := filepath.Join(dir, "k")
+	os.WriteFile(kernel, []byte("kernel"), 0o644)
+	cli("subnet", "add", "lab", "--cidr", n.Prefix.String())
+	cli("image", "add", "img", "--kernel", kernel, "--initrd", kernel)
+	cli("profile", "add", "p", "--image", "img")
+	cli("system", "add", "known1", "--mac", "52:54:00:aa:00:01", "--ip", n.Addr(61).String(), "--profile", "p")
+	if got := dhclient(t, n, "cl1", "52:54:00:aa:00:01"); got != n.Addr(61).String() {
+		t.Fatalf("registered MAC got %q, want %s", got, n.Addr(61))
+	}
+	if got := dhclient(t, n, "cl2", "52:54:00:aa:00:02"); got != "" {
+		t.Fatalf("unknown MAC without a pool got %q", got)
+	}
+	cli("system", "remove", "known1")
+	cli("subnet", "remove", "lab")
+	cli("subnet", "add", "lab", "--cidr", n.Prefix.String(), "--pool", n.Addr(200).String()+"-"+n.Addr(210).String())
+	got := dhclient(t, n, "cl3", "52:54:00:aa:00:03")
+	if a, err := netip.ParseAddr(got); err != nil || a.Less(n.Addr(200)) || n.Addr(210).Less(a) {
+		t.Fatalf("unknown MAC on a pool subnet got %q", got)
+	}
+	var disc []registry.Discovered
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		json.Unmarshal([]byte(cli("system", "list", "--discovered", "--json")), &disc)
+		if len(disc) > 0 {
+			break
+		}
+	}
+	if len(disc) != 1 || disc[0].MAC != "52:54:00:aa:00:03" || disc[0].IP != got {
+		t.Fatalf("discovered: %+v", disc)
+	}
+	if out := cli("system", "list", "--discovered"); !strings.Contains(out, "52:54:00:aa:00:03") {
+		t.Fatalf("system list --discovered:\n%s", out)
+	}
 }
