@@ -26,6 +26,7 @@ const (
 type bootFile struct {
 	name  string // file field and option 67: a TFTP path or an HTTP URL
 	class string // option 60 to echo; empty for none
+	ipxe  bool   // the client is iPXE: tell it not to wait for ProxyDHCP
 }
 
 // chooseBoot picks the boot file for a netboot client; ok is false for a
@@ -41,7 +42,7 @@ func chooseBoot(req *dhcpv4.DHCPv4, h *Host, base string) (bootFile, bool) {
 	arch, hasArch := clientArch(req)
 	switch {
 	case isIPXE(req): // option 77: iPXE is running, give it its script
-		return bootFile{name: base + PathIPXE, class: echo}, true
+		return bootFile{name: base + PathIPXE, class: echo, ipxe: true}, true
 	case !hasArch && echo == "":
 		return bootFile{}, false // an ordinary DHCP client
 	case h != nil && h.Loader == LoaderPXELinux:
@@ -87,4 +88,14 @@ func setBoot(resp *dhcpv4.DHCPv4, f bootFile, next netip.Addr) {
 	if f.class != "" {
 		resp.UpdateOption(dhcpv4.OptClassIdentifier(f.class)) // option 60
 	}
+	if f.ipxe {
+		// option 175, iPXE's encapsulated options: no-pxedhcp (176) = 1, so
+		// iPXE does not wait seconds for ProxyDHCP offers nobody sends.
+		resp.UpdateOption(dhcpv4.OptGeneric(optIPXE, []byte{ipxeNoPXEDHCP, 1, 1}))
+	}
 }
+
+const (
+	optIPXE       = dhcpv4.GenericOptionCode(175)
+	ipxeNoPXEDHCP = 176
+)

@@ -99,6 +99,10 @@ func TestReplyBootFiles(t *testing.T) {
 		v.Opts = v.Opts.with(opts{60: "Class Identifier: " + c})
 		return v
 	}
+	noProxyDHCP := func(v *view) *view { // option 175: iPXE's no-pxedhcp
+		v.Opts = v.Opts.with(opts{175: "Etherboot: [176 1 1]"})
+		return v
+	}
 	onHost := func(v *view, yiaddr string, o opts) *view {
 		v.YIAddr = yiaddr
 		v.Opts = v.Opts.with(o)
@@ -135,13 +139,13 @@ func TestReplyBootFiles(t *testing.T) {
 		req: func(t *testing.T) *dhcpv4.DHCPv4 {
 			return discoverPkt(t, macWeb, arch(iana.EFI_X86_64), dhcpv4.WithUserClass("iPXE", false), class("PXEClient:Arch:00007:UNDI:003010"))
 		},
-		want: withClass(boot("http://10.0.0.1:8080/boot.ipxe"), "PXEClient"),
+		want: noProxyDHCP(withClass(boot("http://10.0.0.1:8080/boot.ipxe"), "PXEClient")),
 	}, {
 		name: "iPXE with an RFC 3004 user class too",
 		req: func(t *testing.T) *dhcpv4.DHCPv4 {
 			return discoverPkt(t, macWeb, arch(iana.INTEL_X86PC), dhcpv4.WithUserClass("iPXE", true))
 		},
-		want: boot("http://10.0.0.1:8080/boot.ipxe"),
+		want: noProxyDHCP(boot("http://10.0.0.1:8080/boot.ipxe")),
 	}, {
 		name: "a pxelinux host gets pxelinux.0",
 		req: func(t *testing.T) *dhcpv4.DHCPv4 {
