@@ -2,7 +2,6 @@ package dnsconf
 
 import (
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,9 +10,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/miekg/dns"
 	"github.com/provision/provision/registry"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/zone")
+	"github.com/provision/provision/internal/testenv"
+)
 
 const testSHA = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -107,7 +106,7 @@ func TestRecordsGolden(t *testing.T) {
 // golden compares got with the file, or rewrites it under -update.
 func golden(t *testing.T, path, got string) {
 	t.Helper()
-	if *update {
+	if testenv.Updating() {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -2,7 +2,6 @@ package tinydns
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,9 +9,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden export files under testdata")
+	"github.com/provision/provision/internal/testenv"
+)
 
 // TestFormatGolden formats the records of each vector (golden file
 // tN/export), parses them back, and compiles them to tinydns-data's bytes.
@@ -49,7 +48,7 @@ func TestFormatGolden(t *testing.T) {
 
 func checkGolden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
+	if testenv.Updating() {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -3,7 +3,6 @@ package lab
 import (
 	"bytes"
 	"compress/gzip"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,8 +16,6 @@ import (
 
 	"github.com/provision/provision/internal/testenv"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata")
 
 // testModules stands in for a kernel's modules: not ELF, which the
 // archive does not care about.
@@ -155,7 +152,7 @@ func gunzip(t *testing.T, b []byte) []byte {
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
-	if *update {
+	if testenv.Updating() {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
 		}
