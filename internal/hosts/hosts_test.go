@@ -1,0 +1,97 @@
+package hosts
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/provision/provision/dhcp"
+	"github.com/provision/provision/registry"
+)
+
+func testRegistry(t *testing.T) *registry.Registry {
+	t.Helper()
+	ctx := context.Background()
+	st, err := registry.OpenSQLite(ctx, filepath.Join(t.TempDir(), "r.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := registry.Open(ctx, st, "dsas")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	sha := strings.Repeat("a", 64)
+	steps := []func() error{
+		func() error {
+			_, err := r.AddSubnet(ctx, registry.Subnet{Name: "lan", CIDR: "10.0.0.0/24", Gateway: "10.0.0.1", DNSServers: []string{"10.0.0.2"}, Pool: "10.0.0.200-10.0.0.250"})
+			return err
+		},
+		func() error {
+			_, err := r.AddImage(ctx, registry.Image{Name: "img", Kind: "install", Files: map[string]registry.File{"kernel": {SHA256: sha}, "initrd": {SHA256: sha}}})
+			return err
+		},
+		func() error {
+			_, err := r.AddProfile(ctx, registry.Profile{Name: "web", Image: "img", KernelArgs: "console=ttyS0", Loader: "pxelinux"})
+			return err
+		},
+		func() error {
+			_, err := r.AddSystem(ctx, registry.System{Name: "web001", MACs: []string{"aa:bb:cc:dd:ee:01"}, IP: "10.0.0.11", Profile: "web", Netboot: true, KernelArgs: "quiet"})
+			return err
+		},
+	}
+	for _, f := range steps {
+		if err := f(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return r
+}
+
+func TestBootAdapters(t *testing.T) {
+	b := Boot{Reg: testRegistry(t), BaseURL: "http://10.0.0.1/"}
+	mac, _ := net.ParseMAC("aa:bb:cc:dd:ee:01")
+	h, ok := b.HostByIP(netip.MustParseAddr("10.0.0.11"))
+	if !ok || h.Name != "web001" || h.Image != "img" || h.KernelArgs != "console=ttyS0 quiet" || h.Zone != "dsas" {
+		t.Fatalf("HostByIP: %+v %v", h, ok)
+	}
+	if _, ok := b.HostByMAC(net.HardwareAddr{2, 0, 0, 0, 0, 1}); ok {
+		t.Fatal("unknown MAC found")
+	}
+	cfg, ok := b.BootConfigByMAC(mac)
+	want := "console=ttyS0 quiet provision.host=web001 provision.zone=dsas provision.server=http://10.0.0.1"
+	if !ok || cfg.Kernel != "http://10.0.0.1/images/img/kernel" || cfg.Args != want {
+		t.Fatalf("BootConfigByMAC: %+v", cfg)
+	}
+	files, ok := b.ImageFiles("img")
+	if !ok || files["kernel"] != strings.Repeat("a", 64) {
+		t.Fatalf("ImageFiles: %v", files)
+	}
+}
+
+func TestDHCPAdapter(t *testing.T) {
+	d := DHCP{Reg: testRegistry(t)}
+	mac, _ := net.ParseMAC("aa:bb:cc:dd:ee:01")
+	h, ok := d.HostByMAC(mac)
+	if !ok {
+		t.Fatal("host not found")
+	}
+	want := dhcp.Host{Name: "web001", Hostname: "web001", MAC: mac, IP: netip.MustParseAddr("10.0.0.11"), Netboot: true, Loader: dhcp.LoaderPXELinux,
+		Subnet: dhcp.Subnet{Name: "lan", Prefix: netip.MustParsePrefix("10.0.0.0/24"), Gateway: netip.MustParseAddr("10.0.0.1"),
+			DNS: []netip.Addr{netip.MustParseAddr("10.0.0.2")}, Domain: "dsas",
+			PoolStart: netip.MustParseAddr("10.0.0.200"), PoolEnd: netip.MustParseAddr("10.0.0.250")}}
+	if diff := cmp.Diff(want, h, cmp.Comparer(func(a, b netip.Addr) bool { return a == b }), cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
+		t.Fatalf("HostByMAC (-want +got):\n%s", diff)
+	}
+	if s, ok := d.SubnetFor(netip.MustParseAddr("10.0.0.230")); !ok || s.Name != "lan" {
+		t.Fatalf("SubnetFor: %+v", s)
+	}
+	if _, ok := d.SubnetFor(netip.MustParseAddr("192.168.1.1")); ok {
+		t.Fatal("a subnet for an outside address")
+	}
+}
