@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -122,6 +123,17 @@ func TestDNSAndZonecfg(t *testing.T) {
 	dump := zonecfgRun(t, filepath.Dir(s.fetchCDB()), "--host", "lvs001", "dump")
 	if !strings.Contains(dump.Out, "lvs.vrid\t7\thost lvs001\n") || !strings.Contains(dump.Out, "big.value\t"+long+"\tglobal\n") {
 		t.Fatalf("dump:\n%s", dump.Out)
+	}
+	resp, err := http.Get(s.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, re := range []string{`provision_dns_queries_total [1-9]`, `provision_dns_replies_total\{rcode="NOERROR"\} [1-9]`, `provision_dns_replies_total\{rcode="NXDOMAIN"\} [1-9]`} {
+		if !regexp.MustCompile(re).Match(metrics) {
+			t.Errorf("/metrics lacks %s", re)
+		}
 	}
 }
 

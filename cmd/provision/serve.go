@@ -118,9 +118,11 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.events.Run(ctx) })
 	g.Go(func() error { return a.dynamic.Run(ctx) })
-	if err := a.startDHCP(ctx, g); err != nil {
+	dhcpSrv, err := a.startDHCP(ctx, g)
+	if err != nil {
 		return err
 	}
+	a.metrics.MustRegister(&protocolMetrics{a: a, dns: dnsSrv, dhcp: dhcpSrv})
 	if err := a.startDNS(ctx, g, dnsSrv); err != nil {
 		return err
 	}

@@ -16,36 +16,36 @@ import (
 
 // startDHCP serves DHCP on the configured interface, with pool leases
 // restored from the registry and persisted through its dynamic log.
-func (a *appliance) startDHCP(ctx context.Context, g *errgroup.Group) error {
+func (a *appliance) startDHCP(ctx context.Context, g *errgroup.Group) (*dhcp.Server, error) {
 	if a.cfg.DHCPInterface == "" {
-		return nil
+		return nil, nil
 	}
 	server, err := netip.ParseAddr(a.cfg.Address)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	leases := dhcp.NewMemoryLeases(a.reg.Snapshot().AddressInUse, a.persistLease)
 	saved, err := a.dynamic.Leases(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	leases.Restore(fromRegistryLeases(saved)...)
 	cfg := dhcp.Config{ServerIP: server, HTTPBase: "http://" + net.JoinHostPort(a.cfg.Address, portOf(a.cfg.HTTP))}
 	srv, err := dhcp.New(cfg, hosts.DHCP{Reg: a.reg}, leases, dhcpEvents{a}, a.log)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	addr, err := netip.ParseAddrPort(a.cfg.DHCP)
 	if err != nil {
-		return fmt.Errorf("dhcp address %q: %w", a.cfg.DHCP, err)
+		return nil, fmt.Errorf("dhcp address %q: %w", a.cfg.DHCP, err)
 	}
 	conn, err := dhcp.ListenInterface(a.cfg.DHCPInterface, addr)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	a.log.Info("listening", "proto", "dhcp", "addr", conn.LocalAddr().String(), "interface", a.cfg.DHCPInterface)
 	g.Go(func() error { return srv.Serve(ctx, conn) })
-	return nil
+	return srv, nil
 }
 
 // persistLease is called under the lease table's lock: it only enqueues.

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/provision/provision/dhcp"
+	"github.com/provision/provision/dnsconf"
+)
+
+// protocolMetrics exports the DNS and DHCP servers' counters and the
+// background writers' losses to /metrics, read at scrape time.
+type protocolMetrics struct {
+	a    *appliance
+	dns  *dnsconf.Server
+	dhcp *dhcp.Server // nil when DHCP is off
+}
+
+var (
+	descDNS = map[string]*prometheus.Desc{
+		"queries":   prometheus.NewDesc("provision_dns_queries_total", "DNS messages received.", nil, nil),
+		"malformed": prometheus.NewDesc("provision_dns_malformed_total", "DNS messages that did not parse.", nil, nil),
+		"truncated": prometheus.NewDesc("provision_dns_truncated_total", "UDP answers sent empty with TC.", nil, nil),
+		"serial":    prometheus.NewDesc("provision_dns_zone_serial", "Registry serial of the zone served.", nil, nil),
+	}
+	descDNSReplies = prometheus.NewDesc("provision_dns_replies_total", "DNS replies by rcode.", []string{"rcode"}, nil)
+	descDHCP       = prometheus.NewDesc("provision_dhcp_packets_total", "DHCP packets by outcome.", []string{"outcome"}, nil)
+	descLost       = prometheus.NewDesc("provision_background_writes_lost_total",
+		"Boot events, leases and sightings lost to a full buffer or a failed write.", []string{"log"}, nil)
+)
+
+func (m *protocolMetrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range descDNS {
+		ch <- d
+	}
+	ch <- descDNSReplies
+	ch <- descDHCP
+	ch <- descLost
+}
+
+func (m *protocolMetrics) Collect(ch chan<- prometheus.Metric) {
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	st := m.dns.Stats()
+	counter(descDNS["queries"], st.Queries)
+	counter(descDNS["malformed"], st.Malformed)
+	counter(descDNS["truncated"], st.Truncated)
+	ch <- prometheus.MustNewConstMetric(descDNS["serial"], prometheus.GaugeValue, float64(st.Serial))
+	for rcode, n := range st.Rcodes {
+		counter(descDNSReplies, n, rcode)
+	}
+	if m.dhcp != nil {
+		d := m.dhcp.Stats()
+		for outcome, n := range map[string]uint64{"received": d.Received, "malformed": d.Malformed,
+			"rate_limited": d.RateLimited, "ignored": d.Ignored, "replied": d.Replied} {
+			counter(descDHCP, n, outcome)
+		}
+	}
+	counter(descLost, uint64(m.a.events.Dropped()), "events")
+	counter(descLost, uint64(m.a.dynamic.Dropped()), "leases")
+}
