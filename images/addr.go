@@ -1,27 +1,17 @@
 package images
 
 import (
-	"encoding/hex"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
+
+	"github.com/provision/provision/internal/macaddr"
 )
 
-// parseMAC reads a 6-byte MAC in the spellings people and firmware write:
-// aa:bb:cc:dd:ee:ff (iPXE's ${mac}), AA-BB-CC-DD-EE-FF (${mac:hexhyp},
-// Windows), aabb.ccdd.eeff (Cisco) and aabbccddeeff, in either case.
+// parseMAC reads a 6-byte MAC in any spelling macaddr.Parse knows.
 func parseMAC(s string) (net.HardwareAddr, error) {
-	if len(s) == 12 {
-		b, err := hex.DecodeString(s)
-		if err == nil {
-			return net.HardwareAddr(b), nil
-		}
-	}
-	mac, err := net.ParseMAC(s)
-	if err == nil && len(mac) != 6 {
-		err = fmt.Errorf("%d bytes, not 6", len(mac))
-	}
+	mac, err := macaddr.Parse(s)
 	if err != nil {
 		return nil, fmt.Errorf("mac %q: %w (%w)", s, ErrBadRequest, err)
 	}

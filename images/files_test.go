@@ -224,16 +224,3 @@ func TestBootSequenceEvents(t *testing.T) {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }
-
-func TestEventQueueNeverBlocks(t *testing.T) {
-	q := NewEventQueue(2)
-	for i := range 5 {
-		q.Report(BootEvent{Bytes: int64(i)})
-	}
-	if q.Lost() != 3 {
-		t.Errorf("lost %d, want 3", q.Lost())
-	}
-	if a, b := <-q.Events(), <-q.Events(); a.Bytes != 0 || b.Bytes != 1 {
-		t.Errorf("kept %d and %d, want the first two", a.Bytes, b.Bytes)
-	}
-}

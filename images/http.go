@@ -25,7 +25,7 @@ type BootConfig struct {
 	BaseURL string
 	// OnEvent, if set, is called once per request to a boot route, after the
 	// response is done, on the request's goroutine: it must not block.
-	// EventQueue.Report is such a function.
+	// registry.EventLog.Record is such a function.
 	OnEvent func(BootEvent)
 	Log     *slog.Logger     // once per request to a boot route; nil: discard
 	Now     func() time.Time // time.Now when nil

@@ -1,11 +1,12 @@
 package registry
 
 import (
-	"encoding/hex"
 	"net"
 	"net/netip"
 	"regexp"
 	"strings"
+
+	"github.com/provision/provision/internal/macaddr"
 )
 
 // MaxValueLen is the largest setting value, in bytes.
@@ -67,14 +68,8 @@ func CanonicalMAC(s string) (string, error) {
 // ParseMAC is CanonicalMAC returning the address. Only 48-bit MACs are
 // accepted.
 func ParseMAC(s string) (net.HardwareAddr, error) {
-	t := strings.TrimSpace(s)
-	if len(t) == 12 {
-		if b, err := hex.DecodeString(t); err == nil {
-			return net.HardwareAddr(b), nil
-		}
-	}
-	hw, err := net.ParseMAC(t)
-	if err != nil || len(hw) != 6 {
+	hw, err := macaddr.Parse(s)
+	if err != nil {
 		return nil, invalidf("mac %q: not a 48-bit MAC address", s)
 	}
 	return hw, nil
