@@ -74,3 +74,21 @@ func BenchmarkAnswerTXT(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEncodeCDB: the 10,000-system zone as data.cdb bytes.
+func BenchmarkEncodeCDB(b *testing.B) {
+	z, err := BuildZone(fleetSource(10000), Options{Origin: "dsas", NS: applianceIP})
+	if err != nil {
+		b.Fatal(err)
+	}
+	z.Records()
+	var n int
+	for b.Loop() {
+		data, err := EncodeCDB(z)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(data)
+	}
+	b.ReportMetric(float64(n)/(1<<20), "MiB")
+}

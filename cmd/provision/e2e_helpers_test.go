@@ -60,9 +60,16 @@ var listenRE = regexp.MustCompile(`msg=listening proto=(\w+) addr=(\S+)`)
 // its "listening" log lines.
 func startServer(t testing.TB, data string, extra ...string) *server {
 	t.Helper()
+	return startServerBinary(t, binary, data, extra...)
+}
+
+// startServerBinary is startServer with another build of provision:
+// benchmarks run the one built without -race.
+func startServerBinary(t testing.TB, bin, data string, extra ...string) *server {
+	t.Helper()
 	s := &server{t: t, Data: data, done: make(chan struct{})}
 	args := []string{"serve", "--dev", "--data", data, "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--tftp", "127.0.0.1:0"}
-	s.cmd = exec.Command(binary, append(args, extra...)...)
+	s.cmd = exec.Command(bin, append(args, extra...)...)
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
