@@ -22,6 +22,7 @@ func (r *Reader) checkHeader() error {
 // it exactly.
 func (r *Reader) scanRecords() error {
 	pos := uint64(HeaderSize)
+	r.isStart = make([]uint64, r.end/64+1)
 	for pos < uint64(r.end) {
 		if pos+8 > uint64(r.end) {
 			return fmt.Errorf("%w: record header at %d runs into the hash tables at %d", ErrCorrupt, pos, r.end)
@@ -32,6 +33,7 @@ func (r *Reader) scanRecords() error {
 			return fmt.Errorf("%w: record at %d (key %d, data %d bytes) runs into the hash tables at %d", ErrCorrupt, pos, klen, dlen, r.end)
 		}
 		r.starts = append(r.starts, uint32(pos))
+		r.isStart[pos/64] |= 1 << (pos % 64)
 		pos = next
 	}
 	return nil

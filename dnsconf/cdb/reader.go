@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"sort"
 )
 
 // A Reader looks up keys in a cdb file held in memory. It is safe for
@@ -15,6 +14,9 @@ type Reader struct {
 	b      []byte
 	end    uint32   // end of the records section = start of the first table
 	starts []uint32 // offsets of the records, ascending
+	// isStart has bit pos set when a record starts at offset pos: the
+	// check of every slot at open is then one lookup each.
+	isStart []uint64
 }
 
 // Open reads the whole file at path and checks it like New.
@@ -136,6 +138,5 @@ func (r *Reader) record(pos uint32) (key, data []byte) {
 
 // isRecord reports whether pos is the offset of a record.
 func (r *Reader) isRecord(pos uint32) bool {
-	i := sort.Search(len(r.starts), func(i int) bool { return r.starts[i] >= pos })
-	return i < len(r.starts) && r.starts[i] == pos
+	return pos < r.end && r.isStart[pos/64]&(1<<(pos%64)) != 0
 }
