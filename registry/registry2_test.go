@@ -127,6 +127,9 @@ func TestHistoryMasksSecrets(t *testing.T) {
 	if len(h) != 2 || h[0].Op != "add" || h[1].Op != "rename" || h[1].Note != "bmc password changed" {
 		t.Fatalf("history: %+v", h)
 	}
+	if h2, _ := r.History(ctx, "web009", 100); len(h2) != 2 || h2[0].Op != "add" {
+		t.Fatalf("history under the new name must follow the rename back: %+v", h2)
+	}
 	for _, c := range h {
 		if strings.Contains(fmt.Sprintf("%v %+v %#v", c, c, c), "secret") {
 			t.Fatalf("secret in history: %+v", c)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // Load implements Store.
@@ -86,10 +88,27 @@ func (st *SQLiteStore) loadSystems(ctx context.Context, d *Data) error {
 	return rows.Err()
 }
 
-// History implements Store.
+// History implements Store. An object's history follows its renames back:
+// the history of web101 includes what happened to it as web001.
 func (st *SQLiteStore) History(ctx context.Context, name string, limit int) ([]Change, error) {
-	q := `SELECT id, at, kind, name, op, old, new, note FROM history WHERE ? = '' OR name = ? OR prev = ? ORDER BY id DESC LIMIT ?`
-	rows, err := st.db.QueryContext(ctx, q, name, name, name, limit)
+	q := `SELECT id, at, kind, name, op, old, new, note FROM history ORDER BY id DESC LIMIT ?`
+	args := []any{limit}
+	if name != "" {
+		names, err := st.formerNames(ctx, name)
+		if err != nil {
+			return nil, fmt.Errorf("registry: history: %w", err)
+		}
+		marks := strings.TrimSuffix(strings.Repeat("?,", len(names)), ",")
+		q = `SELECT id, at, kind, name, op, old, new, note FROM history WHERE name IN (` + marks + `) OR prev IN (` + marks + `) ORDER BY id DESC LIMIT ?`
+		args = nil
+		for range 2 {
+			for _, n := range names {
+				args = append(args, n)
+			}
+		}
+		args = append(args, limit)
+	}
+	rows, err := st.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("registry: history: %w", err)
 	}
@@ -122,4 +141,23 @@ func (st *SQLiteStore) loadRecords(ctx context.Context, d *Data) error {
 		d.Records = append(d.Records, rr)
 	}
 	return rows.Err()
+}
+
+// formerNames returns name and the names it had before renames.
+func (st *SQLiteStore) formerNames(ctx context.Context, name string) ([]string, error) {
+	names := []string{name}
+	for i := 0; i < len(names) && len(names) < 100; i++ {
+		rows, err := st.db.QueryContext(ctx, `SELECT prev FROM history WHERE name = ? AND op = 'rename'`, names[i])
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var prev string
+			if err := rows.Scan(&prev); err == nil && !slices.Contains(names, prev) {
+				names = append(names, prev)
+			}
+		}
+		rows.Close()
+	}
+	return names, nil
 }
