@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -77,6 +79,7 @@ type appliance struct {
 	events  *registry.EventLog
 	dynamic *registry.DynamicLog
 	metrics *prometheus.Registry
+	httpURL string // e.g. http://10.0.0.1:80, for boot scripts and DHCP
 }
 
 func openAppliance(ctx context.Context, cfg Config, log *slog.Logger) (*appliance, error) {
@@ -115,6 +118,13 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	httpLn, err := net.Listen("tcp", cfg.HTTP)
+	if err != nil {
+		return err
+	}
+	// The URL machines use for scripts, kernels and images: the
+	// appliance's address and the port HTTP really listens on.
+	a.httpURL = "http://" + net.JoinHostPort(cfg.Address, strconv.Itoa(httpLn.Addr().(*net.TCPAddr).Port))
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.events.Run(ctx) })
 	g.Go(func() error { return a.dynamic.Run(ctx) })
@@ -126,10 +136,13 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := a.startDNS(ctx, g, dnsSrv); err != nil {
 		return err
 	}
+	if err := fillBootFiles(cfg.BootFiles); err != nil {
+		return err
+	}
 	if err := a.startTFTP(ctx, g); err != nil {
 		return err
 	}
-	if err := a.startHTTP(ctx, g, dnsSrv); err != nil {
+	if err := a.startHTTP(ctx, g, httpLn, dnsSrv); err != nil {
 		return err
 	}
 	log.Info("ready", "data", cfg.Data, "zone", cfg.Zone, "address", cfg.Address, "dev", cfg.Dev)

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -24,7 +23,7 @@ import (
 
 // startHTTP serves the API, /healthz, /metrics, the boot scripts and
 // images, and the zone's data.cdb on one listener.
-func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, dnsSrv *dnsconf.Server) error {
+func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln net.Listener, dnsSrv *dnsconf.Server) error {
 	boot, err := images.BootHandler(images.BootConfig{
 		Hosts: hosts.Boot{Reg: a.reg}, Blobs: a.blobs, Log: a.log, OnEvent: a.httpEvent,
 	})
@@ -38,9 +37,10 @@ func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, dnsSrv *dn
 	for _, p := range []string{"/boot.ipxe", "/boot/", "/images/"} {
 		mux.Handle(p, boot)
 	}
-	ln, err := net.Listen("tcp", a.cfg.HTTP)
-	if err != nil {
-		return err
+	// UEFI HTTP boot fetches iPXE itself over HTTP (DHCP hands out its URL).
+	loaders := os.DirFS(a.cfg.BootFiles)
+	for name := range bootLoaders {
+		mux.HandleFunc("GET /"+name, func(w http.ResponseWriter, r *http.Request) { http.ServeFileFS(w, r, loaders, name) })
 	}
 	a.log.Info("listening", "proto", "http", "addr", ln.Addr().String())
 	g.Go(func() error { return images.Serve(ctx, ln, mux) })
@@ -65,11 +65,7 @@ func (a *appliance) startTFTP(ctx context.Context, g *errgroup.Group) error {
 	if a.cfg.TFTP == "" {
 		return nil
 	}
-	if err := fillBootFiles(a.cfg.BootFiles); err != nil {
-		return err
-	}
-	base := "http://" + net.JoinHostPort(a.cfg.Address, portOf(a.cfg.HTTP))
-	srv, err := tftp.New(tftp.Config{Root: a.cfg.BootFiles, Hosts: hosts.Boot{Reg: a.reg, BaseURL: base},
+	srv, err := tftp.New(tftp.Config{Root: a.cfg.BootFiles, Hosts: hosts.Boot{Reg: a.reg, BaseURL: a.httpURL},
 		Timeout: 2 * time.Second, OnTransfer: a.tftpEvent, Log: a.log})
 	if err != nil {
 		return err
@@ -149,12 +145,4 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return os.Rename(dst+".tmp", dst)
-}
-
-func portOf(addr string) string {
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil || port == "" || port == "0" {
-		return "80"
-	}
-	return strings.TrimSpace(port)
 }

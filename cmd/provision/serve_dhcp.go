@@ -30,7 +30,7 @@ func (a *appliance) startDHCP(ctx context.Context, g *errgroup.Group) (*dhcp.Ser
 		return nil, err
 	}
 	leases.Restore(fromRegistryLeases(saved)...)
-	cfg := dhcp.Config{ServerIP: server, HTTPBase: "http://" + net.JoinHostPort(a.cfg.Address, portOf(a.cfg.HTTP))}
+	cfg := dhcp.Config{ServerIP: server, HTTPBase: a.httpURL}
 	srv, err := dhcp.New(cfg, hosts.DHCP{Reg: a.reg}, leases, dhcpEvents{a}, a.log)
 	if err != nil {
 		return nil, err
