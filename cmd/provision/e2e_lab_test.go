@@ -79,13 +79,28 @@ func firstOccurrences(evs []registry.Event) []string {
 // startLabAppliance runs provision serve in the lab's server namespace,
 // with DHCP on the lab network, and returns a CLI runner for it.
 func startLabAppliance(t *testing.T) (*lab.Net, func(args ...string) string) {
+	n, cli, _ := startLabApplianceR(t)
+	return n, cli
+}
+
+// startLabApplianceR is startLabAppliance that also returns a restart
+// function: SIGTERM, then the same data directory again.
+func startLabApplianceR(t *testing.T) (*lab.Net, func(args ...string) string, func()) {
 	n := lab.NewNet(t, "boot")
 	data := t.TempDir()
 	server := n.ServerIP.String()
-	app := n.Exec(t, binary, "serve", "--data", data, "--zone", "dsas", "--address", server,
-		"--http", server+":80", "--dns", server+":53", "--tftp", server+":69", "--dhcp-interface", lab.ServerIface)
-	if _, err := app.WaitFor(regexp.MustCompile(`msg=ready`), time.Minute); err != nil {
-		t.Fatalf("appliance did not start: %v", err)
+	start := func() *lab.Proc {
+		app := n.Exec(t, binary, "serve", "--data", data, "--zone", "dsas", "--address", server,
+			"--http", server+":80", "--dns", server+":53", "--tftp", server+":69", "--dhcp-interface", lab.ServerIface)
+		if _, err := app.WaitFor(regexp.MustCompile(`msg=ready`), time.Minute); err != nil {
+			t.Fatalf("appliance did not start: %v", err)
+		}
+		return app
+	}
+	app := start()
+	restart := func() {
+		app.Stop()
+		app = start()
 	}
 	tok, err := os.ReadFile(filepath.Join(data, "token"))
 	if err != nil {
@@ -100,7 +115,7 @@ func startLabAppliance(t *testing.T) (*lab.Net, func(args ...string) string) {
 			t.Fatalf("provision %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 		return string(out)
-	}
+	}, restart
 }
 
 // dhclient plugs a new veth with the given MAC into the lab bridge and
@@ -146,7 +161,7 @@ func dhclient(t *testing.T, n *lab.Net, name, mac string) string {
 // MAC gets nothing, until the subnet has a pool: then it gets a pool
 // address and is listed as discovered.
 func TestDHCPClientsAgainstAppliance(t *testing.T) {
-	n, cli := startLabAppliance(t)
+	n, cli, restart := startLabApplianceR(t)
 	dir := t.TempDir()
 	kernel := filepath.Join(dir, "k")
 	os.WriteFile(kernel, []byte("kernel"), 0o644)
@@ -179,5 +194,16 @@ func TestDHCPClientsAgainstAppliance(t *testing.T) {
 	}
 	if out := cli("system", "list", "--discovered"); !strings.Contains(out, "52:54:00:aa:00:03") {
 		t.Fatalf("system list --discovered:\n%s", out)
+	}
+	// Pool leases survive a restart: a second client's address is still
+	// its own afterwards, though a fresh allocator would hand out the
+	// first free one.
+	second := dhclient(t, n, "cl4", "52:54:00:aa:00:04")
+	if second == "" || second == got {
+		t.Fatalf("second pool client got %q (first %q)", second, got)
+	}
+	restart()
+	if again := dhclient(t, n, "cl5", "52:54:00:aa:00:04"); again != second {
+		t.Fatalf("after a restart the second client got %q, want its lease %q", again, second)
 	}
 }
