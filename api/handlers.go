@@ -26,6 +26,15 @@ func (s *server) addSubnet(w http.ResponseWriter, r *http.Request) {
 	respond(w, http.StatusCreated, v, err)
 }
 
+func (s *server) editSubnet(w http.ResponseWriter, r *http.Request) {
+	var in registry.Subnet
+	if !decode(w, r, &in) {
+		return
+	}
+	v, err := s.Registry.EditSubnet(r.Context(), r.PathValue("name"), in)
+	respond(w, http.StatusOK, v, err)
+}
+
 func (s *server) removeSubnet(w http.ResponseWriter, r *http.Request) {
 	removed(w, s.Registry.RemoveSubnet(r.Context(), r.PathValue("name")))
 }

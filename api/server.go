@@ -4,7 +4,7 @@
 //	GET    /api/v1/{subnets,images,profiles,systems}         list
 //	POST   /api/v1/{subnets,images,profiles,systems}         add
 //	GET    /api/v1/{subnets,images,profiles,systems}/NAME    show
-//	PUT    /api/v1/{profiles,systems}/NAME                   edit (systems: rename by a new name in the body)
+//	PUT    /api/v1/{subnets,profiles,systems}/NAME           edit (subnets, systems: rename by a new name in the body)
 //	DELETE /api/v1/{subnets,images,profiles,systems}/NAME    remove
 //	GET    /api/v1/systems/NAME/events[?last_boot=1]           boot events, oldest first
 //	GET    /api/v1/discovered                                  unknown machines that took a pool lease
@@ -63,6 +63,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/subnets", s.listSubnets)
 	mux.HandleFunc("POST /api/v1/subnets", s.addSubnet)
 	mux.HandleFunc("GET /api/v1/subnets/{name}", s.showSubnet)
+	mux.HandleFunc("PUT /api/v1/subnets/{name}", s.editSubnet)
 	mux.HandleFunc("DELETE /api/v1/subnets/{name}", s.removeSubnet)
 	mux.HandleFunc("PUT /api/v1/blobs", s.putBlob)
 	mux.HandleFunc("GET /api/v1/images", s.listImages)

@@ -13,6 +13,23 @@ func (r *Registry) AddSubnet(ctx context.Context, sub Subnet) (*Subnet, error) {
 	return out, err
 }
 
+// EditSubnet replaces subnet name with sub (same name or a new one). Every
+// system IP must stay inside a subnet and clear of the new reserved
+// addresses (gateway, pool, network, broadcast).
+func (r *Registry) EditSubnet(ctx context.Context, name string, sub Subnet) (*Subnet, error) {
+	var out *Subnet
+	_, err := r.mutate(ctx, false, func(n *Snapshot) ([]Op, error) {
+		old, ok := n.subnets[name]
+		if !ok {
+			return nil, notFound(ObjSubnet, name)
+		}
+		var err error
+		out, err = n.putSubnet(name, sub)
+		return []Op{op(ObjSubnet, name, &old.Subnet, out, sub.Name, verb(name, sub.Name))}, err
+	})
+	return out, err
+}
+
 // RemoveSubnet removes a subnet no system IP lies in.
 func (r *Registry) RemoveSubnet(ctx context.Context, name string) error {
 	return r.remove(ctx, ObjSubnet, name, func(n *Snapshot) (any, error) { return n.deleteSubnet(name) })

@@ -209,3 +209,34 @@ systems:
 		t.Fatalf("unknown field: %v", err)
 	}
 }
+
+func TestEditSubnet(t *testing.T) {
+	r, _ := openTest(t)
+	ctx := context.Background()
+	if _, err := r.AddSystem(ctx, sys("web001", "aa:bb:cc:dd:ee:01", "10.0.0.11")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		sub  Subnet
+		want string
+	}{
+		{Subnet{Name: "lan", CIDR: "10.0.0.0/24", Pool: "10.0.0.10-10.0.0.20"}, "ip 10.0.0.11 of system web001 would be inside the dynamic pool"},
+		{Subnet{Name: "lan", CIDR: "10.0.0.0/24", Gateway: "10.0.0.11"}, "ip 10.0.0.11 of system web001 would be the gateway"},
+		{Subnet{Name: "lan", CIDR: "10.0.0.8/30"}, "ip 10.0.0.11 of system web001 would be the broadcast address"},
+		{Subnet{Name: "lan", CIDR: "10.0.1.0/24"}, "subnet lan is in use by system web001"},
+	} {
+		if _, err := r.EditSubnet(ctx, "lan", c.sub); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: got %v, want %q", c.sub, err, c.want)
+		}
+	}
+	got, err := r.EditSubnet(ctx, "lan", Subnet{Name: "lan0", CIDR: "10.0.0.0/23", Gateway: "10.0.0.1", Pool: "10.0.1.100-10.0.1.200"})
+	if err != nil || got.Name != "lan0" {
+		t.Fatalf("rename and grow: %v %v", got, err)
+	}
+	if _, ok := r.Snapshot().Subnet("lan"); ok {
+		t.Fatal("old name still there")
+	}
+	if _, err := r.EditSubnet(ctx, "nope", Subnet{Name: "nope", CIDR: "10.9.0.0/24"}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("edit of a missing subnet: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,6 +70,13 @@ func TestCLIEndToEnd(t *testing.T) {
 	s.fails("profile centos-db is in use by system web101", "profile", "remove", "centos-db")
 	s.fails("image centos is in use by profile centos-db, centos-web", "image", "remove", "centos")
 	s.fails("subnet lan is in use by system web002, web101", "subnet", "remove", "lan")
+	s.fails("ip 10.0.0.11 of system web101 would be inside the dynamic pool 10.0.0.10-10.0.0.20", "subnet", "edit", "lan", "--pool", "10.0.0.10-10.0.0.20")
+	s.ok("subnet", "edit", "lan", "--pool", "", "--dns-server", "10.0.0.3")
+	var lan map[string]any
+	json.Unmarshal([]byte(s.ok("subnet", "show", "lan", "--json")), &lan)
+	if lan["pool"] != nil || fmt.Sprint(lan["dns_servers"]) != "[10.0.0.3]" || lan["gateway"] != "10.0.0.1" {
+		t.Fatalf("after subnet edit: %v", lan)
+	}
 
 	s.ok("setting", "set", "lvs.vrid", "100")
 	s.ok("setting", "set", "net.private", "192.168.0.0/20")

@@ -18,24 +18,40 @@ func newSubnet() *cobra.Command {
 		Short: "Add a subnet",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
-			f := c.Flags()
 			s := registry.Subnet{Name: a[0]}
-			s.CIDR, _ = f.GetString("cidr")
-			s.Gateway, _ = f.GetString("gateway")
-			s.Pool, _ = f.GetString("pool")
-			s.DNSServers, _ = f.GetStringArray("dns-server")
-			s.NextServer, _ = f.GetString("next-server")
+			subnetFlags(c, &s)
 			return client(c).Do(ctx(c), "POST", api.Path("subnets"), s, nil)
 		},
 	}
-	f := add.Flags()
-	f.String("cidr", "", "IPv4 network, e.g. 10.0.0.0/24 (required)")
-	f.String("gateway", "", "default router")
-	f.String("pool", "", "dynamic range FIRST-LAST for unknown machines")
-	f.StringArray("dns-server", nil, "DNS server handed out (repeatable; default the appliance)")
-	f.String("next-server", "", "TFTP server handed out (default the appliance)")
+	edit := &cobra.Command{
+		Use:   "edit NAME [--cidr CIDR] [--gateway IP] [--pool FIRST-LAST] [--dns-server IP]... [--next-server IP] [--rename NEW]",
+		Short: "Change a subnet; only the flags given change (an empty value clears one)",
+		Long: `Change a subnet; only the flags given change, and an empty value clears an
+optional one (--pool "" removes the pool). The change is refused if a
+system's IP would fall outside every subnet or onto the new gateway, pool,
+network or broadcast address.`,
+		Args: args(cobra.ExactArgs(1)),
+		RunE: func(c *cobra.Command, a []string) error {
+			var s registry.Subnet
+			cl := client(c)
+			if err := cl.Do(ctx(c), "GET", api.Path("subnets", a[0]), nil, &s); err != nil {
+				return err
+			}
+			subnetFlags(c, &s)
+			return cl.Do(ctx(c), "PUT", api.Path("subnets", a[0]), s, nil)
+		},
+	}
+	for _, sub := range []*cobra.Command{add, edit} {
+		f := sub.Flags()
+		f.String("cidr", "", "IPv4 network, e.g. 10.0.0.0/24 (required for add)")
+		f.String("gateway", "", "default router")
+		f.String("pool", "", "dynamic range FIRST-LAST for unknown machines")
+		f.StringArray("dns-server", nil, "DNS server handed out (repeatable; default the appliance)")
+		f.String("next-server", "", "TFTP server handed out (default the appliance)")
+	}
+	edit.Flags().String("rename", "", "new name")
 	add.MarkFlagRequired("cidr")
-	c.AddCommand(add)
+	c.AddCommand(add, edit)
 	kindCmds(c, "subnet", "subnets", func(w io.Writer, items []json.RawMessage) {
 		row(w, "NAME", "CIDR", "GATEWAY", "POOL", "DNS")
 		for _, raw := range items {
@@ -45,4 +61,21 @@ func newSubnet() *cobra.Command {
 		}
 	})
 	return c
+}
+
+// subnetFlags applies the flags that were given to s.
+func subnetFlags(c *cobra.Command, s *registry.Subnet) {
+	f := c.Flags()
+	for flag, dst := range map[string]*string{"cidr": &s.CIDR, "gateway": &s.Gateway, "pool": &s.Pool,
+		"next-server": &s.NextServer, "rename": &s.Name} {
+		if f.Lookup(flag) != nil && f.Changed(flag) {
+			*dst, _ = f.GetString(flag)
+		}
+	}
+	if f.Changed("dns-server") {
+		s.DNSServers, _ = f.GetStringArray("dns-server")
+		if len(s.DNSServers) == 1 && s.DNSServers[0] == "" {
+			s.DNSServers = nil // --dns-server "" clears the list
+		}
+	}
 }
