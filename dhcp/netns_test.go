@@ -117,15 +117,7 @@ func (v *veth) serve(t *testing.T, subnet Subnet, hosts *fakeHosts, events Event
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, conn) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	testenv.Serve(t, func(ctx context.Context) error { return srv.Serve(ctx, conn) })
 	return srv
 }
 

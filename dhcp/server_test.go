@@ -14,6 +14,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/insomniacslk/dhcp/dhcpv4"
 	"github.com/insomniacslk/dhcp/iana"
+
+	"github.com/provision/provision/internal/testenv"
 )
 
 var loopNet = Subnet{
@@ -76,15 +78,7 @@ func startServer(t *testing.T, subnet Subnet, tweak func(*Config)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- h.srv.Serve(ctx, conn) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	testenv.Serve(t, func(ctx context.Context) error { return h.srv.Serve(ctx, conn) })
 	return h
 }
 

@@ -12,6 +12,8 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/provision/provision/registry"
+
+	"github.com/provision/provision/internal/testenv"
 )
 
 // listenPair listens on UDP 127.0.0.1:0, then on TCP on the same port,
@@ -42,15 +44,7 @@ func listenPair(t testing.TB) (net.PacketConn, net.Listener, string) {
 func startServer(t testing.TB, srv *Server) string {
 	t.Helper()
 	pc, ln, addr := listenPair(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, pc, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	testenv.Serve(t, func(ctx context.Context) error { return srv.Serve(ctx, pc, ln) })
 	return addr
 }
 

@@ -37,15 +37,7 @@ func startServer(t *testing.T, f *fixture) *liveServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, l, h) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	testenv.Serve(t, func(ctx context.Context) error { return Serve(ctx, l, h) })
 	return &liveServer{url: "http://" + l.Addr().String(), events: q}
 }
 

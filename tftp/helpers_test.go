@@ -97,15 +97,7 @@ func startServerConfig(t testing.TB, cfg Config) *testServer {
 		t.Fatal(err)
 	}
 	ts.addr = conn.LocalAddr().(*net.UDPAddr)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, conn) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	testenv.Serve(t, func(ctx context.Context) error { return srv.Serve(ctx, conn) })
 	return ts
 }
 

@@ -5,6 +5,7 @@
 package testenv
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"testing"
@@ -39,4 +40,20 @@ func NeedRoot(t testing.TB) {
 	if os.Geteuid() != 0 {
 		Missing(t, "needs root")
 	}
+}
+
+// Serve runs serve (a server's Serve loop) in the background until the
+// test ends: then it cancels serve's context and reports an error serve
+// returns.
+func Serve(t testing.TB, serve func(ctx context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
 }
