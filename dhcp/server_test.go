@@ -182,7 +182,13 @@ func TestServerSurvivesMalformedPackets(t *testing.T) {
 	if r := h.exchange(t, discoverPkt(t, macWeb, viaLoop)); r.MessageType() != dhcpv4.MessageTypeOffer {
 		t.Fatalf("got %s", r)
 	}
-	if st := h.srv.Stats(); st.Malformed != 3 || st.Replied != 1 {
+	// The reply is counted after it is sent, so the client can see it
+	// first: wait for the counter before checking.
+	st := h.srv.Stats()
+	for deadline := time.Now().Add(5 * time.Second); st.Replied == 0 && time.Now().Before(deadline); st = h.srv.Stats() {
+		time.Sleep(time.Millisecond)
+	}
+	if st.Malformed != 3 || st.Replied != 1 {
 		t.Errorf("stats %+v, want 3 malformed and 1 reply", st)
 	}
 }
