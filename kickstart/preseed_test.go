@@ -1,0 +1,127 @@
+package kickstart
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/provision/provision/internal/testenv"
+)
+
+func TestPreseedDebconf(t *testing.T) {
+	bin := testenv.NeedCommand(t, "debconf-set-selections")
+	for _, r := range renderingsOf(t, KindPreseed) {
+		t.Run(r.name, func(t *testing.T) {
+			if err := runChecker(t, r.text, bin, "--checkonly"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	doc := renderingsOf(t, KindPreseed)[0].text
+	for _, broken := range []struct{ name, line string }{
+		{"no type", "d-i netcfg/get_ipaddress\n"},
+		{"unknown type", "d-i netcfg/get_ipaddress strin 10.0.0.11\n"},
+		{"one word", "tasksel\n"},
+	} {
+		t.Run("rejects "+broken.name, func(t *testing.T) {
+			text := append(bytes.Clone(doc), broken.line...)
+			if runChecker(t, text, bin, "--checkonly") == nil {
+				t.Errorf("debconf-set-selections accepted %q", broken.line)
+			}
+		})
+	}
+}
+
+// debconfAnswers reads a preseed as debconf-set-selections does: comments
+// and blank lines skipped, a line that ends in \ continued by the next,
+// then "OWNER QUESTION TYPE VALUE". It maps each question to its value.
+func debconfAnswers(t *testing.T, text []byte) map[string]string {
+	t.Helper()
+	answers := make(map[string]string)
+	var line string
+	for _, l := range strings.Split(string(text), "\n") {
+		if more, ok := strings.CutSuffix(l, "\\"); ok {
+			line += more
+			continue
+		}
+		line, l = "", line+l
+		if strings.TrimSpace(l) == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		f := strings.Fields(l)
+		if len(f) < 3 {
+			t.Fatalf("bad line %q", l)
+		}
+		_, value, _ := strings.Cut(l, " "+f[2])
+		answers[f[1]] = strings.TrimSpace(value)
+	}
+	return answers
+}
+
+func TestPreseedAnswers(t *testing.T) {
+	got := debconfAnswers(t, renderingsOf(t, KindPreseed)[0].text)
+	want := map[string]string{
+		"netcfg/get_ipaddress":         "10.0.0.11",
+		"netcfg/get_netmask":           "255.255.255.0",
+		"netcfg/get_gateway":           "10.0.0.1",
+		"netcfg/get_nameservers":       "10.0.0.1",
+		"netcfg/get_hostname":          "web001",
+		"netcfg/get_domain":            "internal",
+		"mirror/http/hostname":         "deb.debian.org",
+		"mirror/http/directory":        "/debian",
+		"passwd/root-password-crypted": "!",
+	}
+	for q, v := range want {
+		if got[q] != v {
+			t.Errorf("%s = %q, want %q", q, got[q], v)
+		}
+	}
+}
+
+func TestPreseedEarlyCommand(t *testing.T) {
+	sh := testenv.NeedCommand(t, "sh")
+	cmd := debconfAnswers(t, renderingsOf(t, KindPreseed)[0].text)["preseed/early_command"]
+	stubs := map[string]string{"kill-all-dhcp": "", "netcfg": ""}
+	dir := runStubbed(t, sh, strings.ReplaceAll(cmd, "/dev/console", "DIR/console"), stubs)
+	if got, want := readFile(t, filepath.Join(dir, "console")), "provision: preseed of web001 loaded\n"; got != want {
+		t.Errorf("console: %q, want %q", got, want)
+	}
+	for name := range stubs {
+		if readFile(t, filepath.Join(dir, name+".args")) == "" {
+			t.Errorf("%s did not run", name)
+		}
+	}
+}
+
+func TestPreseedDiskCommand(t *testing.T) {
+	sh := testenv.NeedCommand(t, "sh")
+	cmd := debconfAnswers(t, renderingsOf(t, KindPreseed)[0].text)["partman/early_command"]
+	script := "mkdir DIR/sda DIR/vdb DIR/vdc && echo 100 > DIR/sda/size && echo 3000 > DIR/vdb/size && echo 200 > DIR/vdc/size && " +
+		strings.ReplaceAll(cmd, "/sys/class/block", "DIR")
+	dir := runStubbed(t, sh, script, map[string]string{"list-devices": "/dev/sda\n/dev/vdb\n/dev/vdc\n", "debconf-set": ""})
+	want := "partman-auto/disk /dev/vdb\ngrub-installer/bootdev /dev/vdb\n"
+	if diff := cmp.Diff(want, readFile(t, filepath.Join(dir, "debconf-set.args"))); diff != "" {
+		t.Errorf("debconf-set (-want +got):\n%s", diff)
+	}
+}
+
+func TestPreseedLateCommand(t *testing.T) {
+	sh := testenv.NeedCommand(t, "sh")
+	for _, r := range renderingsOf(t, KindPreseed) {
+		t.Run(r.name, func(t *testing.T) {
+			cmd := debconfAnswers(t, r.text)["preseed/late_command"]
+			script := "mkdir -p DIR/target/root && " + strings.ReplaceAll(cmd, "/target", "DIR/target")
+			dir := runStubbed(t, sh, script, map[string]string{"wget": ""})
+			if got, want := readFile(t, filepath.Join(dir, "wget.args")), "-q -O /dev/null http://10.0.0.1/ks/TOKEN/done\n"; got != want {
+				t.Errorf("wget %q, want %q", got, want)
+			}
+			key := readFile(t, filepath.Join(dir, "target/root/.ssh/authorized_keys"))
+			if want := fullSettings()["ssh.authorized-key"] + "\n"; strings.HasSuffix(r.name, "-settings") && key != want {
+				t.Errorf("authorized_keys %q, want %q", key, want)
+			}
+		})
+	}
+}
