@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -28,20 +29,46 @@ type EventStore interface {
 type EventLog struct {
 	store EventStore
 	b     *batcher[Event]
+
+	mu   sync.RWMutex
+	subs map[chan Event]struct{} // live followers (provision events --follow)
 }
 
 // NewEventLog keeps the last keep events of each system.
 func NewEventLog(store EventStore, keep int) *EventLog {
 	write := func(ctx context.Context, evs []Event) error { return store.AppendEvents(ctx, evs, keep) }
-	return &EventLog{store: store, b: newBatcher(4096, write)}
+	return &EventLog{store: store, b: newBatcher(4096, write), subs: map[chan Event]struct{}{}}
 }
 
-// Record queues an event; it never blocks.
+// Record queues an event and hands it to every follower; it never blocks
+// (a follower too slow to keep up misses events).
 func (l *EventLog) Record(e Event) {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
 	l.b.record(e)
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	for ch := range l.subs {
+		select {
+		case ch <- e:
+		default:
+		}
+	}
+}
+
+// Follow returns a channel of every event recorded from now on, and the
+// function that stops it.
+func (l *EventLog) Follow() (<-chan Event, func()) {
+	ch := make(chan Event, 1024)
+	l.mu.Lock()
+	l.subs[ch] = struct{}{}
+	l.mu.Unlock()
+	return ch, func() {
+		l.mu.Lock()
+		delete(l.subs, ch)
+		l.mu.Unlock()
+	}
 }
 
 // Dropped is how many events were lost to a full buffer or a failed write.
@@ -50,7 +77,8 @@ func (l *EventLog) Dropped() int64 { return l.b.dropped.Load() }
 // Run writes queued events until ctx ends, then writes what is left.
 func (l *EventLog) Run(ctx context.Context) error { return l.b.run(ctx) }
 
-// Events returns a system's recent events, oldest first.
+// Events returns a system's recent events (every system's when system is
+// ""), oldest first.
 func (l *EventLog) Events(ctx context.Context, system string, limit int) ([]Event, error) {
 	return l.store.Events(ctx, system, limit)
 }
@@ -77,4 +105,17 @@ func LastBoot(evs []Event) []Event {
 		return evs[i:]
 	}
 	return evs
+}
+
+// Timeline returns what `system status` shows: the last network boot, or,
+// when the events hold a build (an installer fetched its template), the
+// boot that ran the installer and everything after it.
+func Timeline(evs []Event) []Event {
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Kind == "template" {
+			start := len(evs[:i+1]) - len(LastBoot(evs[:i+1]))
+			return evs[start:]
+		}
+	}
+	return LastBoot(evs)
 }

@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/provision/provision/kickstart"
 )
 
 // Document is the registry as a file: what `provision export` writes and
@@ -21,6 +24,9 @@ type Document struct {
 	Profiles []Profile         `yaml:"profiles,omitempty"`
 	Systems  []System          `yaml:"systems,omitempty"`
 	Records  []string          `yaml:"records,omitempty"` // static DNS records
+	// Templates are the user's install templates (built-ins are not
+	// exported: every appliance has them).
+	Templates []kickstart.Template `yaml:"templates,omitempty"`
 }
 
 // Export returns the registry as YAML. BMC passwords are left out unless
@@ -44,9 +50,15 @@ func (s *Snapshot) Export(withSecrets bool) ([]byte, error) {
 		if c.BMC != nil && !withSecrets {
 			c.BMC.Password = ""
 		}
+		if !withSecrets {
+			c.BuildToken = ""
+		}
 		d.Systems = append(d.Systems, c)
 	}
 	d.Records = s.Records()
+	for _, name := range slices.Sorted(maps.Keys(s.templates)) {
+		d.Templates = append(d.Templates, *s.templates[name])
+	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
@@ -76,7 +88,7 @@ func (r *Registry) Import(ctx context.Context, data []byte, dryRun bool) (*Impor
 	}
 	rep := &ImportReport{}
 	_, err := r.mutate(ctx, dryRun, func(n *Snapshot) ([]Op, error) {
-		imp := importer{policy: r.recordPolicy}
+		imp := importer{policy: r.recordPolicy, now: r.now()}
 		imp.run(n, &d)
 		rep.Added, rep.Changed, rep.Unchanged = imp.added, imp.changed, imp.unchanged
 		if len(imp.errs) > 0 {
@@ -88,6 +100,7 @@ func (r *Registry) Import(ctx context.Context, data []byte, dryRun bool) (*Impor
 }
 
 type importer struct {
+	now            time.Time
 	policy         RecordPolicy
 	ops            []Op
 	errs           Errors
@@ -99,6 +112,10 @@ func (im *importer) run(n *Snapshot, d *Document) {
 	for _, k := range slices.Sorted(maps.Keys(d.Settings)) {
 		old, had := n.settings[k]
 		im.put(ObjSetting, k, had, &Setting{Key: k, Value: old}, func() (any, error) { return n.setSetting(k, d.Settings[k]) })
+	}
+	for _, x := range d.Templates {
+		old, had := n.templates[x.Name]
+		im.put(ObjTemplate, x.Name, had, old, func() (any, error) { return n.putTemplate(x) })
 	}
 	for _, x := range d.Subnets {
 		old, had := n.subnets[x.Name]
@@ -112,9 +129,12 @@ func (im *importer) run(n *Snapshot, d *Document) {
 		old, had := n.profiles[x.Name]
 		im.put(ObjProfile, x.Name, had, old, func() (any, error) { return n.putProfile(prevIf(had, x.Name), x) })
 	}
+	for _, x := range d.Profiles {
+		im.ops = append(im.ops, n.followProfile(x.Name, im.now)...)
+	}
 	for _, x := range d.Systems {
 		old, had := n.systems[x.Name]
-		im.put(ObjSystem, x.Name, had, old, func() (any, error) { return n.putSystem(prevIf(had, x.Name), x) })
+		im.put(ObjSystem, x.Name, had, old, func() (any, error) { return n.putSystem(prevIf(had, x.Name), x, true, im.now) })
 	}
 	for _, text := range d.Records {
 		rec, isNew, err := n.addRecord(text, im.policy)

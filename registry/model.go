@@ -8,8 +8,17 @@ const (
 	KindDiskless = "diskless" // kernel + initrd + root filesystem archive
 )
 
-// Lifecycle states of a system.
-var Statuses = []string{"new", "installing", "installed", "ready", "failed", "decommissioned"}
+// Lifecycle states of a system (see lifecycle.go for the transitions).
+const (
+	StatePending    = "pending"    // a build is requested: the next network boot runs the installer
+	StateInstalling = "installing" // the installer fetched its template
+	StateInstalled  = "installed"  // the build finished: the machine boots from its disk
+	StateFailed     = "failed"     // the installer reported failure, or the deadline passed
+	StateDiskless   = "diskless"   // no template: every network boot boots the profile's image
+)
+
+// Statuses lists the lifecycle states.
+var Statuses = []string{StatePending, StateInstalling, StateInstalled, StateFailed, StateDiskless}
 
 // Subnet is an IPv4 network the appliance serves. Addresses are kept in
 // their canonical text form.
@@ -45,6 +54,9 @@ type Profile struct {
 	Kickstart  string            `json:"kickstart,omitempty" yaml:"kickstart,omitempty"`
 	Loader     string            `json:"loader,omitempty" yaml:"loader,omitempty"` // ipxe (default) or pxelinux
 	Settings   map[string]string `json:"settings,omitempty" yaml:"settings,omitempty"`
+	// InstallTimeout bounds a build of this profile's template (a Go
+	// duration, default DefaultInstallTimeout): its deadline.
+	InstallTimeout string `json:"install_timeout,omitempty" yaml:"install_timeout,omitempty"`
 }
 
 // System is one machine.
@@ -58,7 +70,16 @@ type System struct {
 	KernelArgs string            `json:"kernel_args,omitempty" yaml:"kernel_args,omitempty"`
 	Settings   map[string]string `json:"settings,omitempty" yaml:"settings,omitempty"`
 	BMC        *BMC              `json:"bmc,omitempty" yaml:"bmc,omitempty"`
-	Status     string            `json:"status" yaml:"status"`
+	// Status is the lifecycle state (StatePending...), decided by the
+	// server: a client's value is ignored but on import.
+	Status      string `json:"status" yaml:"status"`
+	StatusSince string `json:"status_since,omitempty" yaml:"status_since,omitempty"` // RFC 3339, UTC
+	// Deadline ends the current build (pending or installing), RFC 3339.
+	Deadline string `json:"deadline,omitempty" yaml:"deadline,omitempty"`
+	// BuildToken authenticates the current build's installer: it is in
+	// the installer's kernel arguments and its template URLs, and nowhere
+	// else (not in JSON, history or an export without secrets).
+	BuildToken Secret `json:"-" yaml:"build_token,omitempty"`
 }
 
 // BMC is how the appliance reaches a system's baseboard management

@@ -69,8 +69,11 @@ func (r *Registry) putProfile(ctx context.Context, prev string, p Profile) (*Pro
 			return nil, notFound(ObjProfile, prev)
 		}
 		var err error
-		out, err = n.putProfile(prev, p)
-		return []Op{op(ObjProfile, prev, old, out, p.Name, verb(prev, p.Name))}, err
+		if out, err = n.putProfile(prev, p); err != nil {
+			return nil, err
+		}
+		ops := []Op{op(ObjProfile, prev, old, out, p.Name, verb(prev, p.Name))}
+		return append(ops, n.followProfile(out.Name, r.now())...), nil
 	})
 	return out, err
 }
@@ -96,7 +99,7 @@ func (r *Registry) putSystem(ctx context.Context, prev string, s System) (*Syste
 	_, err := r.mutate(ctx, false, func(n *Snapshot) ([]Op, error) {
 		old := n.systems[prev]
 		var err error
-		out, err = n.putSystem(prev, s)
+		out, err = n.putSystem(prev, s, false, r.now())
 		return []Op{op(ObjSystem, prev, old, out, s.Name, verb(prev, s.Name))}, err
 	})
 	return out, err

@@ -17,6 +17,7 @@ type Op struct {
 	Kind  string // ObjSubnet, ...
 	Prev  string // key before the change; "" when the object is new
 	Name  string // key after the change; "" when the object is removed
-	Obj   any    // *Subnet, *Image, *Profile, *System or *Setting; nil to remove
+	Obj   any    // *Subnet, *Image, *Profile, *System, *Setting, *Record or *kickstart.Template; nil to remove
 	Audit Change
+	Log   *InstallLog // an installer log to keep with the change, or nil
 }

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/provision/provision/kickstart"
 )
 
 // Registry validates and commits changes and publishes Snapshots.
@@ -56,13 +59,36 @@ func build(d *Data, zone string) (*Snapshot, error) {
 	for i := range d.Profiles {
 		s.profiles[d.Profiles[i].Name] = &d.Profiles[i]
 	}
-	for i := range d.Systems {
-		s.index(&d.Systems[i])
-	}
 	for _, rr := range d.Records {
 		s.records[rr] = struct{}{}
 	}
+	user := map[string]*kickstart.Template{}
+	for i := range d.Templates {
+		user[d.Templates[i].Name] = &d.Templates[i]
+	}
+	if err := s.setTemplates(user); err != nil {
+		return nil, fmt.Errorf("registry: stored %w", err)
+	}
+	for i := range d.Systems {
+		s.index(migrateState(s, &d.Systems[i]))
+	}
 	return s, nil
+}
+
+// migrateState gives a system stored before the install lifecycle (or
+// with a build that lost its token) a state the lifecycle knows: diskless
+// without a template, failed for a build without a token, else installed.
+func migrateState(s *Snapshot, sys *System) *System {
+	p := s.profiles[sys.Profile]
+	switch {
+	case p == nil || p.Kickstart == "":
+		sys.Status = StateDiskless
+	case sys.Building() && sys.BuildToken == "":
+		sys.Status = StateFailed
+	case !slices.Contains(Statuses, sys.Status) || sys.Status == StateDiskless:
+		sys.Status = StateInstalled
+	}
+	return sys
 }
 
 // Snapshot returns the current immutable Snapshot. It is safe to call
@@ -81,6 +107,12 @@ func (r *Registry) OnChange(f func(*Snapshot)) {
 // History lists the audit records of an object (all when name is "").
 func (r *Registry) History(ctx context.Context, name string, limit int) ([]Change, error) {
 	return r.store.History(ctx, name, limit)
+}
+
+// InstallLog returns what the installer of a system posted with its last
+// failure.
+func (r *Registry) InstallLog(ctx context.Context, system string) (*InstallLog, error) {
+	return r.store.InstallLog(ctx, system)
 }
 
 // Close closes the store.

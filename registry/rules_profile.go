@@ -1,6 +1,11 @@
 package registry
 
-import "slices"
+import (
+	"slices"
+	"time"
+
+	"github.com/provision/provision/kickstart"
+)
 
 func (s *Snapshot) putProfile(prev string, p Profile) (*Profile, error) {
 	if err := CheckObjectName(ObjProfile, p.Name); err != nil {
@@ -12,10 +17,8 @@ func (s *Snapshot) putProfile(prev string, p Profile) (*Profile, error) {
 	if p.Loader != "" && p.Loader != "ipxe" && p.Loader != "pxelinux" {
 		return nil, invalidf("profile %s: loader %q must be ipxe or pxelinux", p.Name, p.Loader)
 	}
-	if p.Kickstart != "" {
-		if err := CheckObjectName("kickstart template", p.Kickstart); err != nil {
-			return nil, err
-		}
+	if err := s.checkProfileInstall(&p); err != nil {
+		return nil, err
 	}
 	settings, err := canonicalSettings(p.Settings)
 	if err != nil {
@@ -32,7 +35,54 @@ func (s *Snapshot) putProfile(prev string, p Profile) (*Profile, error) {
 	}
 	delete(s.profiles, prev)
 	s.profiles[p.Name] = &p
+	for _, sys := range s.Systems() {
+		if sys.Profile == p.Name {
+			if err := s.checkRender(sys); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return &p, nil
+}
+
+// checkProfileInstall checks the profile's template and install timeout.
+func (s *Snapshot) checkProfileInstall(p *Profile) error {
+	if p.Kickstart != "" {
+		t, ok := s.tset.Lookup(p.Kickstart)
+		if !ok {
+			return invalidf("profile %s: template %q does not exist", p.Name, p.Kickstart)
+		}
+		if t.Kind == kickstart.KindSnippet {
+			return invalidf("profile %s: template %s is a snippet, only included by other templates", p.Name, p.Kickstart)
+		}
+	}
+	if p.InstallTimeout == "" {
+		return nil
+	}
+	d, err := time.ParseDuration(p.InstallTimeout)
+	if err != nil || d < time.Second || d > 7*24*time.Hour {
+		return invalidf("profile %s: install timeout %q must be a duration from 1s to 168h", p.Name, p.InstallTimeout)
+	}
+	p.InstallTimeout = d.String()
+	return nil
+}
+
+// followProfile moves the systems of profile name to the state their
+// profile now implies, when it gained or lost its template.
+func (s *Snapshot) followProfile(name string, now time.Time) []Op {
+	var ops []Op
+	for _, sys := range s.Systems() {
+		if sys.Profile != name {
+			continue
+		}
+		next := sys.Clone()
+		s.lifeOf(sys, &next, false, now)
+		if next.Status != sys.Status {
+			s.replaceSystem(sys, &next)
+			ops = append(ops, stateOp(sys, &next, CauseProfile, "profile "+name))
+		}
+	}
+	return ops
 }
 
 func (s *Snapshot) deleteProfile(name string) (*Profile, error) {

@@ -3,6 +3,7 @@ package registry
 import (
 	"net/netip"
 	"slices"
+	"time"
 )
 
 // DefaultBMCProvider is the bmclib provider used when none is given.
@@ -40,10 +41,7 @@ func (s *Snapshot) normalizeSystem(sys System) (System, error) {
 	if sys.IP, err = CanonicalIPv4("ip", sys.IP); err != nil {
 		return sys, err
 	}
-	if sys.Status == "" {
-		sys.Status = Statuses[0]
-	}
-	if !slices.Contains(Statuses, sys.Status) {
+	if sys.Status != "" && !slices.Contains(Statuses, sys.Status) {
 		return sys, invalidf("system %s: status %q must be one of %v", sys.Name, sys.Status, Statuses)
 	}
 	if sys.Settings, err = canonicalSettings(sys.Settings); err != nil {
@@ -69,8 +67,10 @@ func normalizeBMC(b *BMC) error {
 }
 
 // putSystem adds (prev == "") or replaces the system prev. A replacement
-// without a BMC password keeps the current one.
-func (s *Snapshot) putSystem(prev string, in System) (*System, error) {
+// without a BMC password keeps the current one. The lifecycle state is
+// the server's: see lifeOf. With imported set, the document's state is
+// kept (a build under way gets a fresh token and deadline).
+func (s *Snapshot) putSystem(prev string, in System, imported bool, now time.Time) (*System, error) {
 	sys, err := s.normalizeSystem(in)
 	if err != nil {
 		return nil, err
@@ -83,11 +83,45 @@ func (s *Snapshot) putSystem(prev string, in System) (*System, error) {
 	if err := s.checkSystem(prev, &sys); err != nil {
 		return nil, err
 	}
+	s.lifeOf(old, &sys, imported, now)
+	if err := s.checkRender(&sys); err != nil {
+		return nil, err
+	}
 	if old != nil {
 		s.unindex(old)
 	}
 	s.index(&sys)
 	return &sys, nil
+}
+
+// lifeOf sets the lifecycle fields of sys, added or replacing old: a new
+// system is pending when its profile has a template, else diskless; an
+// edit keeps the state unless the profile change gains or loses a
+// template (then the state is that of a new system). Only a reinstall
+// ever moves an installed or failed system back to pending.
+func (s *Snapshot) lifeOf(old, sys *System, imported bool, now time.Time) {
+	p := s.profiles[sys.Profile]
+	want := initialState(p)
+	if imported && sys.Status != "" {
+		want = sys.Status
+		if p == nil || p.Kickstart == "" {
+			want = StateDiskless
+		}
+	} else if old != nil {
+		sys.Status, sys.StatusSince, sys.Deadline, sys.BuildToken = old.Status, old.StatusSince, old.Deadline, old.BuildToken
+		if (old.Status == StateDiskless) == (want == StateDiskless) {
+			return
+		}
+	}
+	if imported && sys.Status == want && (!sys.Building() || sys.BuildToken != "") {
+		return
+	}
+	sys.Status, sys.StatusSince = want, stamp(now)
+	sys.Deadline, sys.BuildToken = "", ""
+	if sys.Building() {
+		sys.BuildToken, sys.Deadline = newToken(), stamp(now.Add(s.installTimeout(sys.Profile)))
+		sys.Status, sys.Netboot = StatePending, true
+	}
 }
 
 func keepPassword(old, sys *System) {
@@ -181,6 +215,9 @@ func (s *Snapshot) index(sys *System) {
 	if sys.BMC != nil {
 		s.byBMC[netip.MustParseAddr(sys.BMC.Address)] = sys
 	}
+	if sys.BuildToken != "" {
+		s.byToken[sys.BuildToken] = sys
+	}
 }
 
 func (s *Snapshot) unindex(sys *System) {
@@ -195,4 +232,5 @@ func (s *Snapshot) unindex(sys *System) {
 	if sys.BMC != nil {
 		delete(s.byBMC, netip.MustParseAddr(sys.BMC.Address))
 	}
+	delete(s.byToken, sys.BuildToken)
 }

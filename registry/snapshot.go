@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+
+	"github.com/provision/provision/kickstart"
 )
 
 // Snapshot is one immutable version of the registry with the indexes the
@@ -22,10 +24,14 @@ type Snapshot struct {
 	settings map[string]string
 	records  map[string]struct{} // static DNS records
 
+	templates map[string]*kickstart.Template // user templates
+	tset      *kickstart.Set                 // built-ins and user templates, parsed
+
 	byMAC      map[macKey]*System
 	byIP       map[netip.Addr]*System // system IPs
 	byBMC      map[netip.Addr]*System // BMC addresses
 	byHostname map[string]*System
+	byToken    map[Secret]*System // systems with a build under way
 }
 
 type macKey [6]byte
@@ -60,6 +66,8 @@ func newSnapshot(zone string) *Snapshot {
 		byIP:       map[netip.Addr]*System{},
 		byBMC:      map[netip.Addr]*System{},
 		byHostname: map[string]*System{},
+		templates:  map[string]*kickstart.Template{},
+		byToken:    map[Secret]*System{},
 	}
 }
 
@@ -79,6 +87,9 @@ func (s *Snapshot) clone() *Snapshot {
 		byIP:       maps.Clone(s.byIP),
 		byBMC:      maps.Clone(s.byBMC),
 		byHostname: maps.Clone(s.byHostname),
+		templates:  s.templates, // replaced, never modified, by setTemplates
+		tset:       s.tset,
+		byToken:    maps.Clone(s.byToken),
 	}
 }
 

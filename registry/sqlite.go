@@ -42,6 +42,15 @@ CREATE TABLE IF NOT EXISTS addresses (
 	ip     TEXT PRIMARY KEY,  -- a system's IP or a BMC address: never both
 	system TEXT NOT NULL REFERENCES systems(name) ON DELETE CASCADE,
 	role   TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS builds (
+	token  TEXT PRIMARY KEY,  -- a build under way: its installer's token
+	system TEXT NOT NULL UNIQUE REFERENCES systems(name) ON DELETE CASCADE);
+CREATE TABLE IF NOT EXISTS install_logs (
+	system TEXT PRIMARY KEY REFERENCES systems(name) ON DELETE CASCADE,
+	at     TEXT NOT NULL,
+	size   INTEGER NOT NULL,
+	log    BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS templates (name TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS records (rr TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS history (
@@ -157,8 +166,11 @@ func (st *SQLiteStore) AppendEvents(ctx context.Context, evs []Event, keep int) 
 
 // Events implements EventStore.
 func (st *SQLiteStore) Events(ctx context.Context, system string, limit int) ([]Event, error) {
-	rows, err := st.db.QueryContext(ctx, `SELECT at, system, mac, ip, kind, detail FROM events
-		WHERE system = ? ORDER BY id DESC LIMIT ?`, system, limit)
+	q, args := `SELECT at, system, mac, ip, kind, detail FROM events WHERE system = ? ORDER BY id DESC LIMIT ?`, []any{system, limit}
+	if system == "" {
+		q, args = `SELECT at, system, mac, ip, kind, detail FROM events ORDER BY id DESC LIMIT ?`, []any{limit}
+	}
+	rows, err := st.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

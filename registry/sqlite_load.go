@@ -2,7 +2,9 @@ package registry
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -21,6 +23,9 @@ func (st *SQLiteStore) Load(ctx context.Context) (*Data, error) {
 		return nil, err
 	}
 	if err := loadDocs(ctx, st, "profiles", &d.Profiles); err != nil {
+		return nil, err
+	}
+	if err := loadDocs(ctx, st, "templates", &d.Templates); err != nil {
 		return nil, err
 	}
 	if err := st.loadSystems(ctx, d); err != nil {
@@ -65,16 +70,17 @@ func loadDocs[T any](ctx context.Context, st *SQLiteStore, table string, out *[]
 }
 
 func (st *SQLiteStore) loadSystems(ctx context.Context, d *Data) error {
-	rows, err := st.db.QueryContext(ctx, `SELECT doc, bmc_password FROM systems ORDER BY name`)
+	rows, err := st.db.QueryContext(ctx, `SELECT doc, bmc_password, COALESCE(token, '') FROM systems
+		LEFT JOIN builds ON builds.system = systems.name ORDER BY name`)
 	if err != nil {
 		return fmt.Errorf("registry: load systems: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var doc []byte
-		var pw string
+		var pw, token string
 		var s System
-		if err := rows.Scan(&doc, &pw); err != nil {
+		if err := rows.Scan(&doc, &pw, &token); err != nil {
 			return err
 		}
 		if err := json.Unmarshal(doc, &s); err != nil {
@@ -83,6 +89,7 @@ func (st *SQLiteStore) loadSystems(ctx context.Context, d *Data) error {
 		if s.BMC != nil {
 			s.BMC.Password = Secret(pw)
 		}
+		s.BuildToken = Secret(token)
 		d.Systems = append(d.Systems, s)
 	}
 	return rows.Err()
@@ -160,4 +167,17 @@ func (st *SQLiteStore) formerNames(ctx context.Context, name string) ([]string, 
 		rows.Close()
 	}
 	return names, nil
+}
+
+// InstallLog implements Store.
+func (st *SQLiteStore) InstallLog(ctx context.Context, system string) (*InstallLog, error) {
+	l := &InstallLog{System: system}
+	err := st.db.QueryRowContext(ctx, `SELECT at, size, log FROM install_logs WHERE system = ?`, system).Scan(&l.At, &l.Size, &l.Log)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, &Error{ErrNotFound, "system " + system + " has no installer log"}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("registry: installer log of %s: %w", system, err)
+	}
+	return l, nil
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/provision/provision/kickstart"
 )
 
 // applyOp writes one Op and its audit record inside tx.
@@ -18,6 +20,13 @@ func applyOp(ctx context.Context, tx *sql.Tx, op Op) error {
 			return err
 		}
 	}
+	if l := op.Log; l != nil {
+		_, err := tx.ExecContext(ctx, `INSERT INTO install_logs VALUES (?,?,?,?) ON CONFLICT(system) DO UPDATE SET
+			at = excluded.at, size = excluded.size, log = excluded.log`, l.System, l.At, l.Size, l.Log)
+		if err != nil {
+			return err
+		}
+	}
 	a := op.Audit
 	_, err := tx.ExecContext(ctx, `INSERT INTO history (at, kind, name, prev, op, old, new, note) VALUES (?,?,?,?,?,?,?,?)`,
 		a.At, op.Kind, a.Name, op.Prev, a.Op, a.Old, a.New, a.Note)
@@ -26,6 +35,7 @@ func applyOp(ctx context.Context, tx *sql.Tx, op Op) error {
 
 var tables = map[string]string{
 	ObjSubnet: "subnets", ObjImage: "images", ObjProfile: "profiles", ObjSystem: "systems", ObjSetting: "settings", ObjRecord: "records",
+	ObjTemplate: "templates",
 }
 
 // deleteRow removes the object stored under op.Prev. A system keeps its
@@ -43,7 +53,7 @@ func deleteRow(ctx context.Context, tx *sql.Tx, op Op) error {
 		key = "rr"
 	}
 	if op.Kind == ObjSystem && op.Prev == op.Name {
-		for _, q := range []string{`DELETE FROM macs WHERE system = ?`, `DELETE FROM addresses WHERE system = ?`} {
+		for _, q := range []string{`DELETE FROM macs WHERE system = ?`, `DELETE FROM addresses WHERE system = ?`, `DELETE FROM builds WHERE system = ?`} {
 			if _, err := tx.ExecContext(ctx, q, op.Prev); err != nil {
 				return err
 			}
@@ -79,7 +89,7 @@ func insertRow(ctx context.Context, tx *sql.Tx, op Op) error {
 		err = insertSystem(ctx, tx, o, doc, upsert)
 	case *Record:
 		_, err = tx.ExecContext(ctx, `INSERT INTO records VALUES (?)`, o.RR)
-	case *Subnet, *Image:
+	case *Subnet, *Image, *kickstart.Template:
 		_, err = tx.ExecContext(ctx, `INSERT INTO `+tables[op.Kind]+` VALUES (?,?)`+onConflict(upsert, "name", "doc"), op.Name, doc)
 	default:
 		err = fmt.Errorf("unknown object %T", op.Obj)
@@ -117,7 +127,12 @@ func insertSystem(ctx context.Context, tx *sql.Tx, s *System, doc []byte, upsert
 		return err
 	}
 	if s.BMC != nil {
-		_, err = tx.ExecContext(ctx, `INSERT INTO addresses VALUES (?,?,'bmc')`, s.BMC.Address, s.Name)
+		if _, err = tx.ExecContext(ctx, `INSERT INTO addresses VALUES (?,?,'bmc')`, s.BMC.Address, s.Name); err != nil {
+			return err
+		}
+	}
+	if s.BuildToken != "" {
+		_, err = tx.ExecContext(ctx, `INSERT INTO builds VALUES (?,?)`, string(s.BuildToken), s.Name)
 	}
 	return err
 }

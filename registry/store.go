@@ -1,6 +1,10 @@
 package registry
 
-import "context"
+import (
+	"context"
+
+	"github.com/provision/provision/kickstart"
+)
 
 // Store keeps the registry durable. Implementations enforce uniqueness of
 // object names, MACs, hostnames and addresses with their own constraints
@@ -15,16 +19,32 @@ type Store interface {
 	Commit(ctx context.Context, ops []Op) (serial uint64, err error)
 	// History lists audit records, newest last; name "" means all.
 	History(ctx context.Context, name string, limit int) ([]Change, error)
+	// InstallLog returns the log the installer of system last reported
+	// with a failure (ErrNotFound when there is none).
+	InstallLog(ctx context.Context, system string) (*InstallLog, error)
 	Close() error
 }
 
 // Data is the whole content of a Store.
 type Data struct {
-	Serial   uint64
-	Subnets  []Subnet
-	Images   []Image
-	Profiles []Profile
-	Systems  []System
-	Settings map[string]string
-	Records  []string // static DNS records, zone-file text
+	Serial    uint64
+	Subnets   []Subnet
+	Images    []Image
+	Profiles  []Profile
+	Systems   []System
+	Settings  map[string]string
+	Records   []string // static DNS records, zone-file text
+	Templates []kickstart.Template
 }
+
+// InstallLog is what a failed installer posted (its last MaxInstallLog
+// bytes) and how much it sent.
+type InstallLog struct {
+	System string `json:"system"`
+	At     string `json:"at"`   // RFC 3339, UTC
+	Size   int64  `json:"size"` // bytes the installer sent
+	Log    []byte `json:"-"`    // the last MaxInstallLog of them
+}
+
+// MaxInstallLog is how much of a failed installer's log is kept.
+const MaxInstallLog = 64 << 10
