@@ -40,22 +40,7 @@ func TestLabBootsWithDnsmasq(t *testing.T) {
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
 
-	dir := t.TempDir()
-	d := n.Exec(t, dnsmasq, "-d", "-C", "/dev/null", "--port=0", "--log-dhcp",
-		"--user=root", "--pid-file="+filepath.Join(dir, "pid"),
-		"--dhcp-leasefile="+filepath.Join(dir, "leases"),
-		"--interface="+lab.ServerIface, "--bind-interfaces",
-		fmt.Sprintf("--dhcp-range=%s,%s,255.255.255.0,10m", n.Addr(100), n.Addr(150)),
-		fmt.Sprintf("--dhcp-host=%s,%s,%s", mac, vmIP, host),
-		// iPXE sends user class (option 77) "iPXE": hand it the script.
-		"--dhcp-userclass=set:ipxe,iPXE",
-		"--dhcp-boot=tag:ipxe,"+base+"/boot.ipxe",
-		// Option 175.176 (iPXE no-pxedhcp) = 1: iPXE takes the offer at
-		// once instead of waiting several seconds for ProxyDHCP offers.
-		"--dhcp-option=tag:ipxe,encap:175,176,1b")
-	if _, err := d.WaitFor(regexp.MustCompile(`DHCP, IP range`), 30*time.Second); err != nil {
-		t.Fatalf("dnsmasq did not start: %v", err)
-	}
+	d := startDnsmasq(t, dnsmasq, n, mac, vmIP, host, base+"/boot.ipxe")
 
 	vm := lab.BootVM(t, n, mac, bootTimeout)
 	waitStages(t, vm, []stage{
@@ -84,6 +69,29 @@ func TestLabBootsWithDnsmasq(t *testing.T) {
 	if _, err := d.WaitFor(regexp.MustCompile(`user class: iPXE`), time.Second); err != nil {
 		t.Errorf("dnsmasq saw no iPXE user class: %v", err)
 	}
+}
+
+// startDnsmasq runs dnsmasq in n's server namespace as the DHCP server:
+// it reserves vmIP for mac and hands iPXE the script's URL.
+func startDnsmasq(t *testing.T, dnsmasq string, n *lab.Net, mac string, vmIP netip.Addr, host, script string) *lab.Proc {
+	t.Helper()
+	dir := t.TempDir()
+	d := n.Exec(t, dnsmasq, "-d", "-C", "/dev/null", "--port=0", "--log-dhcp",
+		"--user=root", "--pid-file="+filepath.Join(dir, "pid"),
+		"--dhcp-leasefile="+filepath.Join(dir, "leases"),
+		"--interface="+lab.ServerIface, "--bind-interfaces",
+		fmt.Sprintf("--dhcp-range=%s,%s,255.255.255.0,10m", n.Addr(100), n.Addr(150)),
+		fmt.Sprintf("--dhcp-host=%s,%s,%s", mac, vmIP, host),
+		// iPXE sends user class (option 77) "iPXE": hand it the script.
+		"--dhcp-userclass=set:ipxe,iPXE",
+		"--dhcp-boot=tag:ipxe,"+script,
+		// Option 175.176 (iPXE no-pxedhcp) = 1: iPXE takes the offer at
+		// once instead of waiting several seconds for ProxyDHCP offers.
+		"--dhcp-option=tag:ipxe,encap:175,176,1b")
+	if _, err := d.WaitFor(regexp.MustCompile(`DHCP, IP range`), 30*time.Second); err != nil {
+		t.Fatalf("dnsmasq did not start: %v", err)
+	}
+	return d
 }
 
 // stage is one step of a network boot and the console line that shows it.

@@ -67,6 +67,12 @@ esac
 // buildInitramfs returns a gzip-compressed newc cpio archive holding busybox,
 // the modules, /init and the udhcpc script. Equal inputs give equal bytes.
 func buildInitramfs(busybox []byte, modules []loadModule) ([]byte, error) {
+	return buildImage(busybox, modules, initScript, nil)
+}
+
+// buildImage is buildInitramfs with init (a format whose %s is the list of
+// module files) as /init and extra files (name under lib/ to contents).
+func buildImage(busybox []byte, modules []loadModule, init string, extra map[string][]byte) ([]byte, error) {
 	a := newCPIO()
 	for _, d := range []string{"bin", "dev", "etc", "lib", "lib/modules", "proc", "root",
 		"run", "sbin", "sys", "tmp", "usr", "usr/bin", "usr/sbin"} {
@@ -88,10 +94,15 @@ func buildInitramfs(busybox []byte, modules []loadModule) ([]byte, error) {
 		a.CharDev("dev/console", 0o600, 5, 1),
 		a.File("bin/busybox", 0o755, busybox),
 		a.Symlink("bin/sh", "busybox"),
-		a.File("init", 0o755, []byte(fmt.Sprintf(initScript, strings.Join(files, " ")))),
+		a.File("init", 0o755, []byte(fmt.Sprintf(init, strings.Join(files, " ")))),
 		a.File("etc/udhcpc.script", 0o755, []byte(udhcpcScript)),
 	} {
 		if err != nil {
+			return nil, err
+		}
+	}
+	for name, data := range extra {
+		if err := a.File("lib/"+name, 0o644, data); err != nil {
 			return nil, err
 		}
 	}

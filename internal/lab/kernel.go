@@ -16,40 +16,58 @@ import (
 // kernelMeta is the Debian package that linux-image-amd64 depends on.
 const kernelMeta = "linux-image-amd64"
 
-// bootModule is the module the initramfs loads (with its dependencies):
-// the driver of QEMU's e1000 NIC.
-const bootModule = "e1000"
+// Modules an initramfs loads, each with its dependencies. netModules is
+// the driver of QEMU's e1000 NIC; installerModules adds the virtio disk:
+// virtio_blk, and virtio_pci, its PCI transport, which is no dependency of
+// virtio_blk and has to be named. In Debian's 6.1 kernel all are modules.
+var (
+	netModules       = []string{"e1000"}
+	installerModules = []string{"e1000", "virtio_pci", "virtio_blk"}
+)
+
+// cachedModules is what the cache keeps of a kernel package (with their
+// dependencies): every module some initramfs needs.
+var cachedModules = installerModules
 
 // kernelDir is one unpacked kernel in the cache: vmlinuz, and under modules/
-// the plain .ko files the initramfs needs, listed in load order in
-// modules/order.
+// the plain .ko files of cachedModules and their dependencies, listed in
+// load order in modules/order.
 type kernelDir struct{ dir string }
 
 func (k kernelDir) vmlinuz() string { return filepath.Join(k.dir, "vmlinuz") }
 
-// modules reads the cached modules in load order.
-func (k kernelDir) modules() ([]loadModule, error) {
+// cachedNames reads modules/order: the names of the modules the entry holds.
+func (k kernelDir) cachedNames() ([]string, error) {
 	order, err := os.ReadFile(filepath.Join(k.dir, "modules", "order"))
 	if err != nil {
 		return nil, err
 	}
-	var mods []loadModule
-	for _, name := range strings.Fields(string(order)) {
-		data, err := os.ReadFile(filepath.Join(k.dir, "modules", name+".ko"))
-		if err != nil {
-			return nil, err
-		}
-		mods = append(mods, loadModule{name: name, data: data})
+	return strings.Fields(string(order)), nil
+}
+
+// modules returns the named modules and their dependencies from the
+// cache, dependencies first, resolved from the cached files' .modinfo as
+// they were from the package's.
+func (k kernelDir) modules(names ...string) ([]loadModule, error) {
+	cached, err := k.cachedNames()
+	if err != nil {
+		return nil, err
 	}
-	return mods, nil
+	idx := map[string]string{}
+	for _, n := range cached {
+		idx[n] = filepath.Join(k.dir, "modules", n+".ko")
+	}
+	return resolveModules(idx, names...)
 }
 
 // debianKernel returns the cached kernel for the current candidate of the
 // package linux-image-amd64 depends on, downloading and unpacking it the
-// first time. A lock file serialises test processes sharing the cache.
-// When apt cannot tell or fetch the current one (stale or missing package
-// lists, no network), the newest kernel already cached serves instead.
-func debianKernel(t testing.TB) kernelDir {
+// first time, or again when its entry lacks some of cachedModules (an entry
+// written before they were added). A lock file serialises test processes
+// sharing the cache. When apt cannot tell or fetch the current one (stale
+// or missing package lists, no network), the newest kernel already cached
+// that holds the modules named by need serves instead.
+func debianKernel(t testing.TB, need ...string) kernelDir {
 	t.Helper()
 	root, err := CacheDir()
 	if err == nil {
@@ -67,11 +85,11 @@ func debianKernel(t testing.TB) kernelDir {
 	if err == nil {
 		return k
 	}
-	if k, ok := newestCached(root); ok {
+	if k, ok := newestCached(root, need...); ok {
 		t.Logf("lab: using cached kernel %s: %v", k.dir, err)
 		return k
 	}
-	testenv.Missing(t, "no Debian kernel (run apt-get update?): "+err.Error())
+	testenv.Missing(t, fmt.Sprintf("no Debian kernel with %s in %s (run apt-get update?): %v", strings.Join(need, ", "), root, err))
 	return kernelDir{}
 }
 
@@ -87,7 +105,7 @@ func currentKernel(t testing.TB, root string) (kernelDir, error) {
 		return kernelDir{}, err
 	}
 	k := kernelDir{dir: filepath.Join(root, pkg+"_"+version)}
-	if k.complete() {
+	if k.has(cachedModules...) {
 		return k, nil
 	}
 	return k, fetchKernel(root, pkg, version, k.dir)
@@ -123,7 +141,8 @@ func kernelPackage() (pkg, version string, err error) {
 }
 
 // fetchKernel downloads and unpacks pkg in a scratch directory under root,
-// keeps vmlinuz and the boot modules, and renames the result to dst.
+// keeps vmlinuz and the boot modules, and moves the result to dst
+// (installEntry).
 func fetchKernel(root, pkg, version, dst string) error {
 	scratch, err := os.MkdirTemp(root, ".fetch-")
 	if err != nil {
@@ -145,7 +164,7 @@ func fetchKernel(root, pkg, version, dst string) error {
 	if err := keepBootFiles(tree, out); err != nil {
 		return fmt.Errorf("%s: %w", pkg, err)
 	}
-	return os.Rename(out, dst)
+	return installEntry(out, dst)
 }
 
 // keepBootFiles copies vmlinuz and the boot modules of an unpacked kernel
@@ -164,7 +183,7 @@ func keepBootFiles(tree, out string) error {
 	if err != nil {
 		return err
 	}
-	mods, err := resolveModules(idx, bootModule)
+	mods, err := resolveModules(idx, cachedModules...)
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,12 @@
 package lab
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -29,21 +31,66 @@ type VM struct {
 // or at cleanup; the console is logged when the test has failed. It uses
 // TCG, which behaves the same on every machine; PROVISION_LAB_ACCEL=kvm
 // asks for KVM (nested KVM can fail in iPXE's real-mode code with "KVM
-// internal error. Suberror: 1").
+// internal error. Suberror: 1"). QEMU exits instead of rebooting.
 func BootVM(t testing.TB, n *Net, mac string, timeout time.Duration) *VM {
+	t.Helper()
+	return BootVMWith(t, n, mac, timeout, VMOptions{})
+}
+
+// VMOptions are what BootVMWith adds to BootVM's VM. The zero value is
+// BootVM's.
+type VMOptions struct {
+	// Disk is a raw disk image (NewDisk) attached as a virtio-blk disk,
+	// /dev/vda in the guest. The boot order is then the NIC, then the
+	// disk (bootindex 1 and 2): when iPXE's script runs exit, SeaBIOS
+	// boots the disk.
+	Disk string
+	// Reboot lets a reboot of the guest reset the VM (iPXE then runs
+	// again) instead of making QEMU exit.
+	Reboot bool
+	// DebugExit adds QEMU's isa-debug-exit device at I/O port 0xf4: a
+	// guest write of v there makes QEMU exit with status (v<<1)|1.
+	// BootSector writes 0x10 (DiskBootedExit, see VM.WaitDiskBooted).
+	DebugExit bool
+	// MemoryMiB is the guest's memory, 256 MiB if 0. The Debian
+	// installer needs about 1024.
+	MemoryMiB int
+}
+
+// BootVMWith is BootVM with the options of opts.
+func BootVMWith(t testing.TB, n *Net, mac string, timeout time.Duration, opts VMOptions) *VM {
 	t.Helper()
 	qemu := testenv.NeedCommand(t, "qemu-system-x86_64")
 	hw, err := net.ParseMAC(mac)
 	if err != nil || len(hw) != 6 {
 		t.Fatalf("lab: BootVM: bad MAC %q", mac)
 	}
+	if opts.Disk != "" {
+		if _, err := os.Stat(opts.Disk); err != nil {
+			t.Fatalf("lab: BootVM: disk: %v", err)
+		}
+	}
 	needROM(t)
 	vm := &VM{MAC: hw, Tap: "t" + strings.ReplaceAll(hw.String(), ":", ""), Accel: accel()}
 	vm.addTap(t, n)
 	vm.Started = time.Now()
 	vm.Proc = startProc(t, "qemu "+hw.String(), timeout, append(
-		[]string{"ip", "netns", "exec", n.BridgeNS, qemu}, vm.qemuArgs()...)...)
+		[]string{"ip", "netns", "exec", n.BridgeNS, qemu}, vm.qemuArgs(opts)...)...)
 	return vm
+}
+
+// WaitDiskBooted waits up to timeout for QEMU to exit and returns nil if
+// it exited with DiskBootedExit: BootSector ran (VMOptions.DebugExit).
+func (vm *VM) WaitDiskBooted(timeout time.Duration) error {
+	err := vm.Wait(timeout)
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit) && exit.ExitCode() == DiskBootedExit:
+		return nil
+	case err == nil:
+		return errors.New("QEMU exited with status 0, not the disk-booted status")
+	}
+	return fmt.Errorf("the disk did not boot: %w", err)
 }
 
 // WaitBooted waits for the initramfs's boot marker and returns the value
@@ -67,21 +114,41 @@ func (vm *VM) addTap(t testing.TB, n *Net) {
 }
 
 // qemuArgs: no default devices, the serial port on stdout, no monitor, and
-// exit rather than reboot (poweroff -f, a kernel panic with panic=N).
+// unless o.Reboot, exit rather than reboot (poweroff -f, a kernel panic with panic=N).
 // -nographic (not -display none) makes QEMU set fw_cfg etc/sercon-port, so
 // SeaBIOS copies the screen to the serial port: without it iPXE's messages
 // never reach the console. That copy wraps at 80 columns.
-func (vm *VM) qemuArgs() []string {
-	return []string{
+func (vm *VM) qemuArgs(o VMOptions) []string {
+	mem := 256
+	if o.MemoryMiB > 0 {
+		mem = o.MemoryMiB
+	}
+	args := []string{
 		"-machine", "pc,accel=" + vm.Accel,
-		"-m", "256", "-smp", "1",
+		"-m", strconv.Itoa(mem), "-smp", "1",
 		"-nodefaults", "-no-user-config", "-nographic",
 		"-serial", "stdio", "-monitor", "none",
-		"-no-reboot",
-		"-boot", "n",
-		"-netdev", "tap,id=net0,ifname=" + vm.Tap + ",script=no,downscript=no",
-		"-device", "e1000,netdev=net0,mac=" + vm.MAC.String(),
 	}
+	if !o.Reboot {
+		args = append(args, "-no-reboot")
+	}
+	nic := "e1000,netdev=net0,mac=" + vm.MAC.String()
+	if o.Disk == "" {
+		args = append(args, "-boot", "n")
+	} else {
+		// bootindex replaces -boot: QEMU hands SeaBIOS the order.
+		nic += ",bootindex=1"
+		args = append(args,
+			"-drive", "if=none,id=d0,format=raw,file="+strings.ReplaceAll(o.Disk, ",", ",,"),
+			"-device", "virtio-blk-pci,drive=d0,bootindex=2")
+	}
+	args = append(args,
+		"-netdev", "tap,id=net0,ifname="+vm.Tap+",script=no,downscript=no",
+		"-device", nic)
+	if o.DebugExit {
+		args = append(args, "-device", fmt.Sprintf("isa-debug-exit,iobase=%#x,iosize=0x04", debugExitPort))
+	}
+	return args
 }
 
 // accel is TCG unless PROVISION_LAB_ACCEL says otherwise.
