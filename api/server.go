@@ -6,13 +6,20 @@
 //	GET    /api/v1/{subnets,images,profiles,systems}/NAME    show
 //	PUT    /api/v1/{subnets,profiles,systems}/NAME           edit (subnets, systems: rename by a new name in the body)
 //	DELETE /api/v1/{subnets,images,profiles,systems}/NAME    remove
-//	GET    /api/v1/systems/NAME/events[?last_boot=1]           boot events, oldest first
+//	GET    /api/v1/systems/NAME/events[?last_boot=1]           boot events, oldest first (last_boot: the last boot, or the last build and what followed)
 //	GET    /api/v1/discovered                                  unknown machines that took a pool lease
 //	PUT    /api/v1/blobs?sha256=HEX                          upload an image file (body = content)
 //	GET    /api/v1/settings[/KEY], PUT /api/v1/settings/KEY {"value": ...}, DELETE /api/v1/settings/KEY
 //	GET    /api/v1/export[?secrets=1], POST /api/v1/import[?dry_run=1] (YAML)
 //	GET    /api/v1/history[?name=NAME&limit=N]
 //	GET    /api/v1/records, POST /api/v1/records {"records": [...], "replace": false}, DELETE /api/v1/records?rr=RR
+//	GET    /api/v1/templates, POST /api/v1/templates {"name","kind","text"}  list (built-ins too), add
+//	GET|PUT|DELETE /api/v1/templates/NAME                      show, edit, remove (a user template)
+//	GET    /api/v1/templates/NAME/render?system=SYS             what SYS would get (token: BUILD-TOKEN)
+//	POST   /api/v1/systems/NAME/reinstall                       a new build: pending, fresh token and deadline
+//	GET    /api/v1/systems/NAME/install-log                     the log of its last failed install (text)
+//	GET    /api/v1/events[?system=NAME&limit=N]                  recent events of every system (or one)
+//	GET    /api/v1/events/stream[?system=NAME]                   events as they happen (Server-Sent Events)
 //
 // Every method but GET and HEAD needs "Authorization: Bearer TOKEN", and so
 // does an export with secrets. BMC passwords are accepted (bmc_password)
@@ -41,6 +48,10 @@ type Config struct {
 	Token    string               // bearer token for mutations
 	Log      *slog.Logger
 	Metrics  *prometheus.Registry
+	// BootURL is the appliance's URL as machines reach it, and DNS the
+	// name server they get when their subnet names none: both for
+	// rendering templates (template render).
+	BootURL, DNS string
 }
 
 type server struct {
@@ -92,6 +103,16 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/records", s.listRecords)
 	mux.HandleFunc("POST /api/v1/records", s.addRecords)
 	mux.HandleFunc("DELETE /api/v1/records", s.removeRecord)
+	mux.HandleFunc("GET /api/v1/templates", s.listTemplates)
+	mux.HandleFunc("POST /api/v1/templates", s.addTemplate)
+	mux.HandleFunc("GET /api/v1/templates/{name}", s.showTemplate)
+	mux.HandleFunc("PUT /api/v1/templates/{name}", s.editTemplate)
+	mux.HandleFunc("DELETE /api/v1/templates/{name}", s.removeTemplate)
+	mux.HandleFunc("GET /api/v1/templates/{name}/render", s.renderTemplate)
+	mux.HandleFunc("POST /api/v1/systems/{name}/reinstall", s.reinstall)
+	mux.HandleFunc("GET /api/v1/systems/{name}/install-log", s.installLog)
+	mux.HandleFunc("GET /api/v1/events", s.listEvents)
+	mux.HandleFunc("GET /api/v1/events/stream", s.streamEvents)
 }
 
 // authorized lets GET and HEAD through (but an export with secrets) and
@@ -125,6 +146,10 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.status = code
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection (Flush, for
+// the events stream).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // logged logs one line per request (never bodies, so never secrets) and
 // counts it.

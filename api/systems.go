@@ -69,7 +69,7 @@ func (s *server) systemEvents(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if r.URL.Query().Get("last_boot") != "" {
-			got = registry.LastBoot(got)
+			got = registry.Timeline(got)
 		}
 		evs = append(evs, got...)
 	}

@@ -16,6 +16,19 @@ type Host struct {
 	Netboot    bool   // false: the script boots the local disk
 	KernelArgs string // the profile's then the system's arguments, already joined
 	Zone       string // DNS zone, written as provision.zone=
+	// Install, when set, is the build under way: the image is an
+	// installer, pointed at the build's template by its kernel arguments.
+	Install *Install
+	// Reason says, in the script's comment, why a host that does not
+	// netboot boots its local disk ("installed", ...); "" means the
+	// netboot flag is off. One word: the system's state.
+	Reason string
+}
+
+// Install is a build under way.
+type Install struct {
+	Kind  string // kickstart.Kind*: decides the installer's arguments
+	Token string // the build's token: its template is SERVER/ks/TOKEN
 }
 
 // Hosts is the host data the boot handler reads: the registry's current

@@ -9,6 +9,8 @@ import (
 	"text/template"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/provision/provision/kickstart"
 )
 
 // Kinds of boot event: a script, a file by its role, or the checksum list.
@@ -85,6 +87,7 @@ func checkWords(h Host, server string) error {
 	}
 	for _, f := range []struct{ name, value string }{
 		{"name", h.Name}, {"profile", h.Profile}, {"image", h.Image}, {"zone", h.Zone}, {"server", server},
+		{"reason", h.Reason}, {"install", installWord(h.Install)},
 	} {
 		if err := checkWord(f.value); err != nil {
 			return fmt.Errorf("%s: %w", f.name, err)
@@ -106,6 +109,9 @@ func kernelCmdline(h Host, server string, initrd bool) (string, error) {
 		words = append(words, "initrd=initrd")
 	}
 	words = append(words, args...)
+	if h.Install != nil {
+		words = append(words, kickstart.BootArgs(h.Install.Kind, server+"/ks/"+h.Install.Token)...)
+	}
 	words = append(words, "provision.host="+h.Name)
 	if h.Zone != "" {
 		words = append(words, "provision.zone="+h.Zone)
@@ -142,6 +148,13 @@ func checkArgs(args string) ([]string, error) {
 		}
 	}
 	return words, nil
+}
+
+func installWord(in *Install) string {
+	if in == nil {
+		return ""
+	}
+	return in.Kind + in.Token
 }
 
 // checkWord refuses what checkText refuses, and white space.

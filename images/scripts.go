@@ -71,6 +71,14 @@ func (b *bootHandler) serverURL(r *http.Request) (string, error) {
 	if b.base != "" {
 		return b.base, nil
 	}
+	return RequestURL(r)
+}
+
+// RequestURL is the base URL a request came to: "http://" (https:// over
+// TLS) and its Host header, or the local address the connection arrived
+// on when it has none. It refuses a Host that cannot be written into a
+// script or kernel command line (ErrBadRequest).
+func RequestURL(r *http.Request) (string, error) {
 	host := r.Host
 	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && host == "" {
 		host = a.String()

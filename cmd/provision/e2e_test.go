@@ -21,6 +21,9 @@ func seed(t *testing.T, s *server) {
 	s.ok("subnet", "add", "mgmt", "--cidr", "10.0.1.0/24", "--gateway", "10.0.1.1")
 	s.ok("image", "add", "centos", "--kernel", kernel, "--initrd", initrd)
 	s.ok("profile", "add", "centos-web", "--image", "centos", "--kernel-args", "console=ttyS0", "--set", "role=web")
+	ks := filepath.Join(dir, "db.ks")
+	os.WriteFile(ks, []byte("# kickstart of {{.System.Name}}\nnetwork --ip={{.System.IP}}\n%post\ncurl -X POST {{.URLs.Done}}\n%end\n"), 0o644)
+	s.ok("template", "add", "db.ks", "--file", ks, "--kind", "kickstart")
 	s.ok("profile", "add", "centos-db", "--image", "centos", "--kickstart", "db.ks")
 }
 

@@ -13,7 +13,7 @@ import (
 func newProfile() *cobra.Command {
 	c := &cobra.Command{Use: "profile", Short: "Manage profiles (roles: image, kernel arguments, kickstart, settings)"}
 	add := &cobra.Command{
-		Use:   "add NAME --image NAME [--kernel-args \"...\"] [--kickstart NAME] [--set KEY=VALUE]...",
+		Use:   "add NAME --image NAME [--kernel-args \"...\"] [--kickstart TEMPLATE] [--install-timeout 60m] [--set KEY=VALUE]...",
 		Short: "Add a profile",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
@@ -44,7 +44,8 @@ func newProfile() *cobra.Command {
 		f := sub.Flags()
 		f.String("image", "", "image to boot (required for add)")
 		f.String("kernel-args", "", "kernel command line arguments")
-		f.String("kickstart", "", "kickstart template name")
+		f.String("kickstart", "", "install template (provision template list); \"\" for none")
+		f.String("install-timeout", "", "deadline of a build from its start, e.g. 90m (default 60m)")
 		f.String("loader", "", "network boot loader handed out by DHCP: ipxe (default) or pxelinux")
 		f.StringArray("set", nil, "setting KEY=VALUE (repeatable)")
 	}
@@ -65,7 +66,7 @@ func newProfile() *cobra.Command {
 // profileFlags applies the flags that were given to p.
 func profileFlags(c *cobra.Command, p *registry.Profile) error {
 	f := c.Flags()
-	for flag, dst := range map[string]*string{"image": &p.Image, "kernel-args": &p.KernelArgs, "kickstart": &p.Kickstart, "loader": &p.Loader} {
+	for flag, dst := range map[string]*string{"image": &p.Image, "kernel-args": &p.KernelArgs, "kickstart": &p.Kickstart, "loader": &p.Loader, "install-timeout": &p.InstallTimeout} {
 		if f.Changed(flag) {
 			*dst, _ = f.GetString(flag)
 		}

@@ -128,6 +128,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.events.Run(ctx) })
 	g.Go(func() error { return a.dynamic.Run(ctx) })
+	g.Go(func() error { return a.runDeadlines(ctx) })
 	dhcpSrv, err := a.startDHCP(ctx, g)
 	if err != nil {
 		return err

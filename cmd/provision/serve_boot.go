@@ -17,6 +17,7 @@ import (
 	"github.com/provision/provision/dnsconf"
 	"github.com/provision/provision/images"
 	"github.com/provision/provision/internal/hosts"
+	"github.com/provision/provision/kickstart"
 	"github.com/provision/provision/registry"
 	"github.com/provision/provision/tftp"
 )
@@ -30,9 +31,19 @@ func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln net.Lis
 	if err != nil {
 		return err
 	}
-	apiHandler := api.Handler(api.Config{Registry: a.reg, Blobs: a.blobs, Events: a.events, Dynamic: a.dynamic, Token: a.token, Log: a.log, Metrics: a.metrics})
+	ks, err := kickstart.Handler(kickstart.HandlerConfig{
+		Builds:    hosts.Builds{Reg: a.reg, DNS: a.cfg.Address},
+		ServerURL: images.RequestURL, OnEvent: a.installerEvent, Log: a.log,
+	})
+	if err != nil {
+		return err
+	}
+	apiHandler := api.Handler(api.Config{Registry: a.reg, Blobs: a.blobs, Events: a.events, Dynamic: a.dynamic, Token: a.token, Log: a.log, Metrics: a.metrics,
+		BootURL: a.httpURL, DNS: a.cfg.Address})
 	mux := http.NewServeMux()
 	mux.Handle("/", apiHandler)
+	mux.Handle("/ks", ks) // installers: templates and callbacks, by build token
+	mux.Handle("/ks/", ks)
 	mux.Handle("GET /zone/data.cdb", dnsconf.CDBHandler(dnsSrv))
 	for _, p := range []string{"/boot.ipxe", "/boot/", "/images/"} {
 		mux.Handle(p, boot)
@@ -58,6 +69,26 @@ func (a *appliance) httpEvent(e images.BootEvent) {
 		ev.MAC = e.MAC.String()
 	}
 	a.events.Record(ev)
+}
+
+// installerEvent puts an installer's request on its system's timeline.
+func (a *appliance) installerEvent(e kickstart.Event) {
+	a.events.Record(registry.Event{At: e.Time, System: e.System, Kind: e.Kind, IP: e.Client.String(), Detail: e.Detail})
+}
+
+// runDeadlines fails the builds whose deadline passes, and puts that on
+// their timelines.
+func (a *appliance) runDeadlines(ctx context.Context) error {
+	return a.reg.RunDeadlines(ctx, func(names []string, err error) {
+		if err != nil {
+			a.log.Error("build deadlines", "err", err)
+			return
+		}
+		for _, n := range names {
+			a.log.Warn("build deadline passed", "system", n)
+			a.events.Record(registry.Event{System: n, Kind: "failed", Detail: "the build's deadline passed"})
+		}
+	})
 }
 
 // startTFTP serves the boot files and generated per-host configs.

@@ -20,7 +20,8 @@ func newSystem() *cobra.Command {
 		Use: "add NAME --mac MAC --ip IP --profile NAME [--hostname FQDN] [--netboot=true|false]\n" +
 			"    [--set KEY=VALUE]... [--bmc-address IP --bmc-user USER --bmc-password-env VAR]",
 		Short: "Register a system",
-		Long: `Register a system. The registry refuses an IP, MAC (in any spelling), name or
+		Long: `Register a system. It starts pending (its next network boot installs it)
+when its profile has an install template, else diskless. The registry refuses an IP, MAC (in any spelling), name or
 hostname that another system uses, an IP outside every subnet, on a subnet's
 network, broadcast or gateway address or inside its dynamic pool, and an IP
 that is some system's BMC address. The error names the other object.
@@ -64,7 +65,7 @@ The BMC password is read from the environment variable named by
 	add.MarkFlagRequired("mac")
 	add.MarkFlagRequired("ip")
 	add.MarkFlagRequired("profile")
-	c.AddCommand(add, edit, newSystemStatus())
+	c.AddCommand(add, edit, newSystemStatus(), newReinstall())
 	kindCmds(c, "system", "systems", systemTable)
 	return c
 }
@@ -77,7 +78,6 @@ func systemFlagSet(c *cobra.Command) {
 	f.String("hostname", "", "fully qualified host name (default NAME.ZONE)")
 	f.Bool("netboot", true, "boot from the network (false: the boot script boots the local disk)")
 	f.String("kernel-args", "", "kernel arguments added to the profile's")
-	f.String("status", "", "lifecycle status: "+strings.Join(registry.Statuses, ", "))
 	f.StringArray("set", nil, "setting KEY=VALUE (repeatable)")
 	f.String("bmc-address", "", "BMC IPv4 address")
 	f.String("bmc-user", "", "BMC user")
@@ -93,7 +93,7 @@ func systemFlags(c *cobra.Command, in *api.SystemInput) error {
 		s.MACs, _ = f.GetStringArray("mac")
 	}
 	for flag, dst := range map[string]*string{"ip": &s.IP, "profile": &s.Profile, "hostname": &s.Hostname,
-		"kernel-args": &s.KernelArgs, "status": &s.Status} {
+		"kernel-args": &s.KernelArgs} {
 		if f.Changed(flag) {
 			*dst, _ = f.GetString(flag)
 		}
@@ -157,7 +157,7 @@ func systemTable(w io.Writer, items []json.RawMessage) {
 func newSystemStatus() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "status NAME [--all]",
-		Short: "Show the timeline of a system's last boot (DHCP, TFTP, script, kernel, initrd...)",
+		Short: "Show a system's state and the timeline of its last boot or build (DHCP, TFTP, script, kernel, initrd, template, done/failed)",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
 			var sys registry.System
@@ -177,7 +177,10 @@ func newSystemStatus() *cobra.Command {
 				return printJSON(c.OutOrStdout(), evs)
 			}
 			w := c.OutOrStdout()
-			fmt.Fprintf(w, "%s  %s  status %s  netboot %v\n", sys.Name, sys.IP, sys.Status, sys.Netboot)
+			fmt.Fprintf(w, "%s  %s  %s since %s  netboot %v\n", sys.Name, sys.IP, sys.Status, localTime(sys.StatusSince), sys.Netboot)
+			if sys.Deadline != "" {
+				fmt.Fprintf(w, "  build deadline %s\n", localTime(sys.Deadline))
+			}
 			if len(evs) == 0 {
 				fmt.Fprintln(w, "  no boot seen yet")
 			}

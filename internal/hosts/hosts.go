@@ -7,8 +7,10 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/provision/provision/images"
+	"github.com/provision/provision/kickstart"
 	"github.com/provision/provision/registry"
 	"github.com/provision/provision/tftp"
 )
@@ -43,9 +45,35 @@ func KernelArgs(snap *registry.Snapshot, sys *registry.System) string {
 	return strings.Join(parts, " ")
 }
 
+// Plan decides what a network boot of sys does, from its netboot flag and
+// its state: a build under way boots the installer pointed at its template
+// (install is set), a diskless system boots its image, and everything else
+// (installed, failed, or netboot off) boots its local disk, with reason
+// its state.
+func Plan(snap *registry.Snapshot, sys *registry.System, now time.Time) (netboot bool, install *images.Install, reason string) {
+	switch {
+	case !sys.Netboot:
+		return false, nil, ""
+	case sys.Status == registry.StateDiskless:
+		return true, nil, ""
+	case sys.Building():
+		if _, ok := snap.BuildByToken(string(sys.BuildToken), now); !ok {
+			return false, nil, "past-its-build-deadline"
+		}
+		p, _ := snap.Profile(sys.Profile)
+		t, ok := snap.Templates().Lookup(p.Kickstart)
+		if !ok {
+			return false, nil, "without-a-template"
+		}
+		return true, &images.Install{Kind: t.Kind, Token: string(sys.BuildToken)}, ""
+	}
+	return false, nil, sys.Status
+}
+
 func imageHost(snap *registry.Snapshot, sys *registry.System) images.Host {
-	h := images.Host{Name: sys.Name, Profile: sys.Profile, Netboot: sys.Netboot,
+	h := images.Host{Name: sys.Name, Profile: sys.Profile,
 		KernelArgs: KernelArgs(snap, sys), Zone: snap.Zone}
+	h.Netboot, h.Install, h.Reason = Plan(snap, sys, time.Now())
 	if p, ok := snap.Profile(sys.Profile); ok {
 		h.Image = p.Image
 	}
@@ -100,10 +128,14 @@ func (b Boot) BootConfigByMAC(mac net.HardwareAddr) (tftp.BootConfig, bool) {
 	}
 	h := imageHost(snap, sys)
 	base := strings.TrimSuffix(b.BaseURL, "/")
-	args := strings.TrimSpace(h.KernelArgs + " provision.host=" + sys.Name + " provision.zone=" + snap.Zone + " provision.server=" + base)
+	args := h.KernelArgs
+	if h.Install != nil {
+		args += " " + strings.Join(kickstart.BootArgs(h.Install.Kind, base+"/ks/"+h.Install.Token), " ")
+	}
+	args = strings.TrimSpace(args + " provision.host=" + sys.Name + " provision.zone=" + snap.Zone + " provision.server=" + base)
 	return tftp.BootConfig{
 		Name:    sys.Name,
-		Netboot: sys.Netboot,
+		Netboot: h.Netboot,
 		Kernel:  base + "/images/" + h.Image + "/kernel",
 		Initrd:  base + "/images/" + h.Image + "/initrd",
 		Args:    args,

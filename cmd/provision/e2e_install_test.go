@@ -1,0 +1,210 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/provision/provision/registry"
+)
+
+// httpDo sends one request to the appliance and returns status and body.
+func httpDo(t *testing.T, method, url, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// tokenOf reads the build token of a system from its iPXE script, which
+// is where machines get it (the API never shows it).
+func tokenOf(t *testing.T, s *server, mac string) string {
+	t.Helper()
+	_, script := httpDo(t, "GET", s.URL+"/boot/"+mac+".ipxe", "")
+	m := regexp.MustCompile(`provision\.ks=\S+/ks/([0-9a-f]{32})`).FindStringSubmatch(script)
+	if m == nil {
+		t.Fatalf("no provision.ks= in the script of %s:\n%s", mac, script)
+	}
+	return m[1]
+}
+
+func systemJSON(t *testing.T, s *server, name string) registry.System {
+	t.Helper()
+	var sys registry.System
+	if err := json.Unmarshal([]byte(s.ok("system", "show", name, "--json")), &sys); err != nil {
+		t.Fatal(err)
+	}
+	return sys
+}
+
+// The install lifecycle through the real binary: templates checked at
+// every write, a build token in the installer's script only, the template
+// served by token and by source IP, done and failed callbacks, tokens that
+// stop working, and the local-boot script afterwards.
+func TestInstallLifecycleHTTP(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	seed(t, s)
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(text), 0o644)
+		return p
+	}
+	s.fails("template bad: line 2:", "template", "add", "bad", "--file", write("bad", "ok\n{{.System.Name\n"))
+	s.fails(`template typo: line 2: can't evaluate field Nmae in type kickstart.System`, "template", "add", "typo", "--file", write("typo", "# {{.System.Name}}\n{{.System.Nmae}}\n"), "--kind", "script")
+	s.ok("template", "add", "needs-disk", "--file", write("nd", "# {{.System.Name}}\ndisk={{index .Settings \"disk\" | default \"sda\"}}\n{{.URLs.Done}}\n"), "--kind", "script")
+	s.ok("profile", "add", "inst", "--image", "centos", "--kickstart", "needs-disk", "--install-timeout", "1h")
+	s.ok("system", "add", "web001", "--mac", "52:54:00:00:00:01", "--ip", "10.0.0.21", "--profile", "inst", "--set", "disk=vda")
+	s.ok("system", "add", "web002", "--mac", "52:54:00:00:00:02", "--ip", "10.0.0.22", "--profile", "inst")
+	s.fails(`system web001: template needs-disk: line 2: map has no entry for key "swap"`,
+		"template", "edit", "needs-disk", "--file", write("nd2", "x\n{{.Settings.swap}}\n"))
+	s.fails("template needs-disk is in use by profile inst", "template", "remove", "needs-disk")
+	if out := s.ok("template", "render", "needs-disk", "--system", "web001"); !strings.Contains(out, "disk=vda") || !strings.Contains(out, "/ks/BUILD-TOKEN/done") {
+		t.Fatalf("template render:\n%s", out)
+	}
+	if out := s.ok("template", "list"); !strings.Contains(out, "debian12-preseed") || !strings.Contains(out, "needs-disk") {
+		t.Fatalf("template list:\n%s", out)
+	}
+	if sys := systemJSON(t, s, "web001"); sys.Status != "pending" || sys.Deadline == "" {
+		t.Fatalf("a new system of a profile with a template: %+v", sys)
+	}
+	tok1, tok2 := tokenOf(t, s, "52:54:00:00:00:01"), tokenOf(t, s, "52:54:00:00:00:02")
+	if tok1 == tok2 {
+		t.Fatal("two systems share a build token")
+	}
+	if show := s.ok("system", "show", "web001", "--json") + s.ok("export") + s.ok("history", "web001"); strings.Contains(show, tok1) {
+		t.Fatal("the build token is in show, export or history")
+	}
+
+	code, body := httpDo(t, "GET", s.URL+"/ks/"+tok1, "")
+	if code != 200 || !strings.Contains(body, "# web001\ndisk=vda\n") || !strings.Contains(body, "/ks/"+tok1+"/done") {
+		t.Fatalf("GET /ks/TOKEN: %d\n%s", code, body)
+	}
+	// The template by source IP: 127.0.0.1 is no system's address.
+	if code, _ := httpDo(t, "GET", s.URL+"/ks", ""); code != 404 {
+		t.Fatalf("GET /ks from an unknown address: %d", code)
+	}
+	for _, bad := range []string{"0123456789abcdef0123456789abcdef", "x", tok1 + "0"} {
+		if code, body := httpDo(t, "GET", s.URL+"/ks/"+bad, ""); code != 404 || strings.Contains(body, "web00") {
+			t.Fatalf("GET /ks/%s: %d %q", bad, code, body)
+		}
+	}
+	waitStatus(t, s, "web001", "installing")
+	if code, _ := httpDo(t, "GET", s.URL+"/ks/"+tok1+"/done", ""); code != 200 {
+		t.Fatalf("GET done: %d", code)
+	}
+	if sys := systemJSON(t, s, "web001"); sys.Status != "installed" || sys.Netboot {
+		t.Fatalf("after done: %+v", sys)
+	}
+	for _, u := range []string{"/ks/" + tok1, "/ks/" + tok1 + "/done"} {
+		if code, _ := httpDo(t, "GET", s.URL+u, ""); code != 404 {
+			t.Fatalf("a used token at %s: %d", u, code)
+		}
+	}
+	if _, script := httpDo(t, "GET", s.URL+"/boot/52:54:00:00:00:01.ipxe", ""); strings.Contains(script, "kernel") || !strings.Contains(script, "exit") {
+		t.Fatalf("an installed system's script:\n%s", script)
+	}
+	// A failure with a log over 64 KiB: its last 64 KiB are kept, and the
+	// answer says so.
+	big := strings.Repeat("x", 70000) + "\nTHE END\n"
+	code, body = httpDo(t, "POST", s.URL+"/ks/"+tok2+"/failed", big)
+	if code != 200 || !strings.Contains(body, "last 65536 of 70009 bytes") {
+		t.Fatalf("POST failed: %d %q", code, body)
+	}
+	if sys := systemJSON(t, s, "web002"); sys.Status != "failed" {
+		t.Fatalf("after failed: %+v", sys)
+	}
+	if code, _ := httpDo(t, "POST", s.URL+"/ks/"+tok2+"/done", ""); code != 404 {
+		t.Fatalf("done after failed: %d", code)
+	}
+	if _, l := httpDo(t, "GET", s.URL+"/api/v1/systems/web002/install-log", ""); len(l) != 65536 || !strings.HasSuffix(l, "THE END\n") {
+		t.Fatalf("install log: %d bytes, ends %q", len(l), l[max(0, len(l)-20):])
+	}
+	if !strings.Contains(s.ok("history", "web002"), "pending -> failed (callback)") {
+		t.Fatalf("history of web002:\n%s", s.ok("history", "web002"))
+	}
+	// A reinstall issues a new token; the old one stays dead.
+	s.ok("system", "reinstall", "web001")
+	if tok3 := tokenOf(t, s, "52:54:00:00:00:01"); tok3 == tok1 {
+		t.Fatal("reinstall kept the token")
+	}
+	if log := s.Log(); strings.Contains(log, tok1) || strings.Contains(log, tok2) {
+		t.Fatal("a build token is in the appliance's log")
+	}
+	if out := s.ok("system", "status", "web002"); !strings.Contains(out, "failed") {
+		t.Fatalf("status:\n%s", out)
+	}
+}
+
+// A build's deadline fails it: the token stops working, and a wait on it
+// exits 1.
+func TestInstallDeadlineAndWait(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	seed(t, s)
+	p := filepath.Join(t.TempDir(), "t")
+	os.WriteFile(p, []byte("# {{.System.Name}}\n"), 0o644)
+	s.ok("template", "add", "quick", "--file", p, "--kind", "script")
+	s.ok("profile", "add", "quick", "--image", "centos", "--kickstart", "quick", "--install-timeout", "3s")
+	s.ok("system", "add", "web001", "--mac", "52:54:00:00:00:01", "--ip", "10.0.0.21", "--profile", "quick")
+	tok := tokenOf(t, s, "52:54:00:00:00:01")
+	start := time.Now()
+	r := s.run(nil, "system", "reinstall", "web001", "--wait")
+	if r.Code != 1 || !strings.Contains(r.Err, "system web001: the build failed") {
+		t.Fatalf("reinstall --wait past the deadline: exit %d\n%s\n%s", r.Code, r.Out, r.Err)
+	}
+	if d := time.Since(start); d < 2*time.Second {
+		t.Fatalf("--wait ended after %v, before the deadline", d)
+	}
+	if !strings.Contains(r.Out, "deadline") {
+		t.Fatalf("--wait printed no deadline line:\n%s", r.Out)
+	}
+	if code, _ := httpDo(t, "GET", s.URL+"/ks/"+tok, ""); code != 404 {
+		t.Fatalf("an expired token: %d", code)
+	}
+	if !strings.Contains(s.ok("history", "web001"), "(deadline)") {
+		t.Fatalf("history:\n%s", s.ok("history", "web001"))
+	}
+	// --wait that ends in installed exits 0.
+	done := make(chan result, 1)
+	s.ok("profile", "edit", "quick", "--install-timeout", "5m")
+	go func() { done <- s.run(nil, "system", "reinstall", "web001", "--wait") }()
+	var tok2 string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if sys := systemJSON(t, s, "web001"); sys.Status == "pending" {
+			tok2 = tokenOf(t, s, "52:54:00:00:00:01")
+			break
+		}
+	}
+	httpDo(t, "GET", s.URL+"/ks/"+tok2, "")
+	httpDo(t, "POST", s.URL+"/ks/"+tok2+"/done", "")
+	if r := <-done; r.Code != 0 || !strings.Contains(r.Out, "web001: installed") {
+		t.Fatalf("reinstall --wait: exit %d\n%s\n%s", r.Code, r.Out, r.Err)
+	}
+	if out := s.ok("events", "--system", "web001"); !strings.Contains(out, "template") || !strings.Contains(out, "done") {
+		t.Fatalf("events:\n%s", out)
+	}
+}
+
+func waitStatus(t *testing.T, s *server, name, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if systemJSON(t, s, name).Status == want {
+			return
+		}
+	}
+	t.Fatalf("system %s never reached %s: %+v", name, want, systemJSON(t, s, name))
+}

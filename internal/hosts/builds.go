@@ -1,0 +1,100 @@
+package hosts
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/provision/provision/kickstart"
+	"github.com/provision/provision/registry"
+)
+
+// Lifecycle is the part of the registry that records a build's progress;
+// *registry.Registry satisfies it.
+type Lifecycle interface {
+	Registry
+	BuildStarted(ctx context.Context, token, note string) (*registry.System, error)
+	BuildDone(ctx context.Context, token, note string) (*registry.System, error)
+	BuildFailed(ctx context.Context, token, note string, log *registry.InstallLog) (*registry.System, error)
+}
+
+// Builds serves the installers' template handler (kickstart.Builds).
+// DNS is the name server written into templates of hosts whose subnet
+// names none (the appliance, as DHCP hands out).
+type Builds struct {
+	Reg Lifecycle
+	DNS string
+	Now func() time.Time // time.Now when nil
+}
+
+var _ kickstart.Builds = Builds{}
+
+func (b Builds) now() time.Time {
+	if b.Now != nil {
+		return b.Now()
+	}
+	return time.Now()
+}
+
+// ByToken implements kickstart.Builds.
+func (b Builds) ByToken(token string) (kickstart.Build, bool) {
+	snap := b.Reg.Snapshot()
+	sys, ok := snap.BuildByToken(token, b.now())
+	if !ok {
+		return kickstart.Build{}, false
+	}
+	return b.build(snap, sys)
+}
+
+// ByIP implements kickstart.Builds: the build of the system with ip.
+func (b Builds) ByIP(ip netip.Addr) (kickstart.Build, bool) {
+	snap := b.Reg.Snapshot()
+	sys, ok := snap.SystemByIP(ip)
+	if !ok {
+		return kickstart.Build{}, false
+	}
+	if sys, ok = snap.BuildByToken(string(sys.BuildToken), b.now()); !ok {
+		return kickstart.Build{}, false
+	}
+	return b.build(snap, sys)
+}
+
+func (b Builds) build(snap *registry.Snapshot, sys *registry.System) (kickstart.Build, bool) {
+	p, ok := snap.Profile(sys.Profile)
+	if !ok || p.Kickstart == "" {
+		return kickstart.Build{}, false
+	}
+	d := snap.TemplateData(sys, kickstart.URLs{})
+	if len(d.System.DNS) == 0 && b.DNS != "" {
+		d.System.DNS = []string{b.DNS}
+	}
+	return kickstart.Build{System: sys.Name, Token: string(sys.BuildToken), Template: p.Kickstart,
+		Set: snap.Templates(), Data: d, Since: sys.StatusSince}, true
+}
+
+// Started implements kickstart.Builds.
+func (b Builds) Started(ctx context.Context, token string) error {
+	_, err := b.Reg.BuildStarted(ctx, token, "template fetched")
+	return noBuild(err)
+}
+
+// Done implements kickstart.Builds.
+func (b Builds) Done(ctx context.Context, token string) error {
+	_, err := b.Reg.BuildDone(ctx, token, "the installer reported success")
+	return noBuild(err)
+}
+
+// Failed implements kickstart.Builds.
+func (b Builds) Failed(ctx context.Context, token string, log []byte, size int64) error {
+	_, err := b.Reg.BuildFailed(ctx, token, "the installer reported failure", &registry.InstallLog{Size: size, Log: log})
+	return noBuild(err)
+}
+
+// noBuild maps the registry's "no such build" to kickstart.ErrNoBuild.
+func noBuild(err error) error {
+	if errors.Is(err, registry.ErrNotFound) {
+		return errors.Join(kickstart.ErrNoBuild, err)
+	}
+	return err
+}
