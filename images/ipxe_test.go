@@ -17,6 +17,11 @@ func TestScriptGolden(t *testing.T) {
 		"init=/bin/sh$HOME 'single' -- x=é a#b y||z a;b & $ {x} "
 	noInitrd := web01
 	noInitrd.Name, noInitrd.MAC, noInitrd.Zone, noInitrd.KernelArgs = "bare01", nil, "", ""
+	installing := web01
+	installing.Name, installing.KernelArgs = "inst01", "console=ttyS0"
+	installing.Install = &Install{Kind: "preseed", Token: "0123456789abcdef0123456789abcdef"}
+	installed := db01
+	installed.Name, installed.Reason = "done01", "installed"
 	tests := []struct {
 		golden string
 		host   Host
@@ -24,6 +29,8 @@ func TestScriptGolden(t *testing.T) {
 		files  map[string]string
 	}{
 		{"web01.ipxe", web01, "http://10.0.0.1:8080", centosFiles},
+		{"inst01-installer.ipxe", installing, "http://10.0.0.1", centosFiles},
+		{"done01-installed.ipxe", installed, "http://10.0.0.1", nil},
 		{"db01-local.ipxe", db01, "http://10.0.0.1:8080", nil},
 		{"odd01-quoting.ipxe", quoting, "http://[fd00::1]:8080/prov", centosFiles},
 		{"bare01-kernel-only.ipxe", noInitrd, "http://boot.internal", map[string]string{KindKernel: centosFiles[KindKernel]}},

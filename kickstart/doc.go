@@ -1,10 +1,10 @@
 // Package kickstart renders the file an installer fetches while it builds a
 // host: a kickstart for anaconda (RHEL, Rocky, Alma), a preseed for
 // debian-installer, cloud-init user-data for Ubuntu's autoinstall, or a
-// script for any other installer. It is pure: it renders templates for
+// script for any other installer. Rendering is pure: it renders templates for
 // data it is given and reads nothing but its embedded built-ins.
 //
-// A Template has a name (a DNS label), a kind and a text/template text. Its
+// A Template has a name (letters, digits, '.', '_', '-'), a kind and a text/template text. Its
 // kind decides the installer's kernel arguments, which point the installer
 // at the build's template URL (BootArgs); a snippet is only included by
 // other templates, with {{template "NAME" .}}. A template does not define
@@ -17,6 +17,13 @@
 // and Render executes one template for one host. Errors name the template
 // and line where they happened (*Error): "template rocky9: line 14: map has
 // no entry for key "disk"".
+//
+// Handler serves the installers over HTTP: a build's rendered template by
+// its token (GET /ks/TOKEN, and /ks/TOKEN/user-data and meta-data for
+// cloud-init's NoCloud), or by the client's address (GET /ks), and the
+// installer's callbacks (/ks/TOKEN/done, /ks/TOKEN/failed with the log as
+// body, of which the last MaxLog bytes are kept). It finds builds through
+// the Builds interface, which the registry satisfies (internal/hosts).
 //
 // # What a template sees
 //
@@ -35,7 +42,7 @@
 //	.Subnet             .Name lan, .CIDR 10.0.0.0/24, .Gateway, .DNSServers
 //	.Settings           map[string]string   global settings, overridden by the profile's, then the system's
 //	.URLs.Server        http://10.0.0.1     the appliance
-//	.URLs.Script        http://10.0.0.1/boot/52:54:00:aa:bb:01.ipxe
+//	.URLs.Script        http://10.0.0.1/boot.ipxe          the iPXE script (by the client's address)
 //	.URLs.Image         http://10.0.0.1/images/centos
 //	.URLs.Template      http://10.0.0.1/ks/TOKEN           this build's template
 //	.URLs.Done          http://10.0.0.1/ks/TOKEN/done      call it when the install succeeded

@@ -2,6 +2,7 @@ package hosts
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/provision/provision/dhcp"
+	"github.com/provision/provision/kickstart"
 	"github.com/provision/provision/registry"
 )
 
@@ -93,5 +95,55 @@ func TestDHCPAdapter(t *testing.T) {
 	}
 	if _, ok := d.SubnetFor(netip.MustParseAddr("192.168.1.1")); ok {
 		t.Fatal("a subnet for an outside address")
+	}
+}
+
+// The boot plan follows the state: a build under way boots the installer
+// of its template's kind, then the local disk once it is installed, and
+// the same in the TFTP configs; the template handler sees the build only
+// while it is under way.
+func TestPlanFollowsTheBuild(t *testing.T) {
+	r := testRegistry(t)
+	ctx := context.Background()
+	p, _ := r.Snapshot().Profile("web")
+	np := *p
+	np.Kickstart = "debian12-preseed"
+	if _, err := r.EditProfile(ctx, "web", np); err != nil {
+		t.Fatal(err)
+	}
+	sys, _ := r.Snapshot().SystemByName("web001")
+	if sys.Status != registry.StatePending {
+		t.Fatalf("after the profile got a template: %s", sys.Status)
+	}
+	tok := string(sys.BuildToken)
+	b := Boot{Reg: r, BaseURL: "http://10.0.0.1"}
+	h, _ := b.HostByIP(netip.MustParseAddr("10.0.0.11"))
+	if !h.Netboot || h.Install == nil || h.Install.Kind != "preseed" || h.Install.Token != tok {
+		t.Fatalf("pending: %+v", h)
+	}
+	mac, _ := net.ParseMAC("aa:bb:cc:dd:ee:01")
+	if c, _ := b.BootConfigByMAC(mac); !strings.Contains(c.Args, "url=http://10.0.0.1/ks/"+tok) || !c.Netboot {
+		t.Fatalf("pxelinux config while pending: %+v", c)
+	}
+	builds := Builds{Reg: r, DNS: "10.0.0.1"}
+	bd, ok := builds.ByIP(netip.MustParseAddr("10.0.0.11"))
+	if !ok || bd.System != "web001" || bd.Template != "debian12-preseed" || strings.Join(bd.Data.System.DNS, ",") != "10.0.0.2" {
+		t.Fatalf("ByIP: %+v %v", bd, ok)
+	}
+	if err := builds.Done(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if err := builds.Done(ctx, tok); !errors.Is(err, kickstart.ErrNoBuild) {
+		t.Fatalf("done twice: %v", err)
+	}
+	h, _ = b.HostByIP(netip.MustParseAddr("10.0.0.11"))
+	if h.Netboot || h.Install != nil {
+		t.Fatalf("installed: %+v", h)
+	}
+	if c, _ := b.BootConfigByMAC(mac); c.Netboot {
+		t.Fatalf("pxelinux config once installed: %+v", c)
+	}
+	if _, ok := builds.ByToken(tok); ok {
+		t.Fatal("the template handler still sees an ended build")
 	}
 }

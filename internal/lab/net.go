@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/provision/provision/internal/testenv"
@@ -35,6 +36,8 @@ type Net struct {
 	ServerNS string       // namespace of the server under test
 	Prefix   netip.Prefix // the test subnet, 10.251.0.0/24
 	ServerIP netip.Addr   // ServerIface's address, 10.251.0.1
+
+	taps atomic.Int32 // taps made so far, for their names
 }
 
 // NewNet creates a Net; name (letters, digits, '-') labels its namespaces.

@@ -71,7 +71,7 @@ func BootVMWith(t testing.TB, n *Net, mac string, timeout time.Duration, opts VM
 		}
 	}
 	needROM(t)
-	vm := &VM{MAC: hw, Tap: "t" + strings.ReplaceAll(hw.String(), ":", ""), Accel: accel()}
+	vm := &VM{MAC: hw, Tap: tapName(n, hw), Accel: accel()}
 	vm.addTap(t, n)
 	vm.Started = time.Now()
 	vm.Proc = startProc(t, "qemu "+hw.String(), timeout, append(
@@ -102,6 +102,14 @@ func (vm *VM) WaitBooted(timeout time.Duration) (host string, err error) {
 		return "", err
 	}
 	return re.FindStringSubmatch(line)[1], nil
+}
+
+// tapName is "t", the MAC's last three bytes and the Net's tap count:
+// unique in the Net, so that a machine powered on again (same MAC) while
+// its first run's tap still exists gets a new one, and short enough for a
+// Linux interface name (15 bytes).
+func tapName(n *Net, hw net.HardwareAddr) string {
+	return fmt.Sprintf("t%x%03d", []byte(hw[3:]), n.taps.Add(1)%1000)
 }
 
 // addTap creates the tap in the bridge namespace and removes it at cleanup

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/provision/provision/internal/lab"
+	"github.com/provision/provision/registry"
+)
+
+// installTemplate is the lab installer's template (kind script): the
+// installer writes it verbatim onto its disk, so the test can compare the
+// disk with what the appliance rendered.
+const installTemplate = `# provision test install of {{.System.Name}} ({{.System.Hostname}})
+ip={{.System.IP}}/{{.System.Prefix}} mac={{.System.MAC}}
+disk={{.Settings.disk}} role={{index .Settings "role" | default "none"}}
+done={{.URLs.Done}}
+`
+
+var showDI = flag.Bool("di-console", false, "log the Debian installer's console")
+
+// vmStage is one line the VM's console must show, in order.
+type vmStage struct{ name, pattern string }
+
+func waitVM(t *testing.T, vm *lab.VM, timeout time.Duration, stages []vmStage) {
+	t.Helper()
+	deadline := vm.Started.Add(timeout)
+	for _, s := range stages {
+		if _, err := vm.WaitFor(regexp.MustCompile(s.pattern), time.Until(deadline)); err != nil {
+			t.Fatalf("%s: %v\nconsole:\n%s", s.name, err, vm.Timed())
+		}
+		t.Logf("%5.1fs %s", time.Since(vm.Started).Seconds(), s.name)
+	}
+}
+
+// installLab is an appliance in a lab network with the lab installer as
+// image "labinst", template "lab-install" and one profile per installer
+// mode: lab-ok, lab-fail, lab-hang (deadline hangTimeout).
+func installLab(t *testing.T, hangTimeout string) (*lab.Net, func(args ...string) string) {
+	kernel, initrd := lab.InstallerAssets(t)
+	n, cli := startLabAppliance(t)
+	tmpl := filepath.Join(t.TempDir(), "lab-install")
+	os.WriteFile(tmpl, []byte(installTemplate), 0o644)
+	cli("subnet", "add", "lab", "--cidr", n.Prefix.String())
+	cli("image", "add", "labinst", "--kernel", kernel, "--initrd", initrd)
+	cli("template", "add", "lab-install", "--kind", "script", "--file", tmpl)
+	for _, mode := range []string{lab.ModeOK, lab.ModeFail, lab.ModeHang} {
+		args := []string{"profile", "add", "lab-" + mode, "--image", "labinst", "--kickstart", "lab-install",
+			"--kernel-args", "console=ttyS0 panic=5 provision.labmode=" + mode, "--set", "disk=vda"}
+		if mode == lab.ModeHang {
+			args = append(args, "--install-timeout", hangTimeout)
+		}
+		cli(args...)
+	}
+	return n, cli
+}
+
+func statusOf(t *testing.T, cli func(...string) string, name string) registry.System {
+	t.Helper()
+	var sys registry.System
+	if err := json.Unmarshal([]byte(cli("system", "show", name, "--json")), &sys); err != nil {
+		t.Fatal(err)
+	}
+	return sys
+}
+
+// waitState polls a system until it reaches state (or fails the test).
+func waitState(t *testing.T, cli func(...string) string, name, state string, timeout time.Duration) time.Time {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if statusOf(t, cli, name).Status == state {
+			return time.Now()
+		}
+	}
+	t.Fatalf("system %s never became %s: %+v", name, state, statusOf(t, cli, name))
+	return time.Time{}
+}
+
+// timelineKinds lists the kinds of the events `system status` shows.
+func timelineKinds(t *testing.T, cli func(...string) string, name string) []string {
+	var evs []registry.Event
+	json.Unmarshal([]byte(cli("system", "status", name, "--json")), &evs)
+	var kinds []string
+	for _, e := range evs {
+		if len(kinds) == 0 || kinds[len(kinds)-1] != e.Kind {
+			kinds = append(kinds, e.Kind)
+		}
+	}
+	return kinds
+}
+
+// Three VMs side by side, one per installer mode, on one appliance:
+//   - ok: the machine installs itself (pending -> installing ->
+//     installed), reboots, and its second boot gets the local-boot script
+//     and boots its disk, which holds the template the appliance rendered.
+//   - fail: the installer reports failure with a log: failed, and the
+//     next boots get the local-boot script.
+//   - hang: the deadline passes: failed, the token is revoked (the
+//     installer's done is refused), and the next boots boot the disk.
+func TestVMInstallLifecycle(t *testing.T) {
+	n, cli := installLab(t, "50s")
+	type vmCase struct {
+		mode, name, mac string
+		ip              uint8
+		report          vmStage
+		state, cause    string
+	}
+	cases := []vmCase{
+		{lab.ModeOK, "inst-ok", "52:54:00:12:35:01", 71, vmStage{"the installer called done", lab.DoneMarker + ` status=200`}, "installed", "installing -> installed (callback)"},
+		{lab.ModeFail, "inst-fail", "52:54:00:12:35:02", 72, vmStage{"the installer reported failure", lab.FailedReportedMarker + ` status=200`}, "failed", "installing -> failed (callback)"},
+		{lab.ModeHang, "inst-hang", "52:54:00:12:35:03", 73, vmStage{"done is refused after the deadline", lab.DoneRefusedMarker + ` status=404`}, "failed", "installing -> failed (deadline)"},
+	}
+	for _, c := range cases {
+		cli("system", "add", c.name, "--mac", c.mac, "--ip", n.Addr(c.ip).String(), "--profile", "lab-"+c.mode, "--set", "role="+c.mode)
+		if s := statusOf(t, cli, c.name); s.Status != "pending" {
+			t.Fatalf("%s after add: %+v", c.name, s)
+		}
+	}
+	for _, c := range cases {
+		t.Run(c.mode, func(t *testing.T) {
+			t.Parallel()
+			disk := lab.NewDisk(t, 8)
+			opts := lab.VMOptions{Disk: disk, Reboot: true, DebugExit: true}
+			vm := lab.BootVMWith(t, n, c.mac, 5*time.Minute, opts)
+			waitVM(t, vm, 4*time.Minute, []vmStage{
+				{"the installer runs with its template URL", lab.InstallerMarker + ` url=http://` + regexp.QuoteMeta(n.ServerIP.String()) + `(:80)?/ks/[0-9a-f]{32} mode=` + c.mode},
+				{"the installer fetched the template", lab.FetchedMarker + ` bytes=[0-9]+`},
+				c.report,
+				{"the installer reboots", lab.RebootMarker},
+				{"SeaBIOS boots the disk", `Booting from Hard Disk`},
+				{"the disk's boot sector runs", lab.DiskBootedMarker},
+			})
+			if err := vm.WaitDiskBooted(time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			booted := time.Since(vm.Started)
+			sys := statusOf(t, cli, c.name)
+			if sys.Status != c.state || sys.Deadline != "" {
+				t.Fatalf("after the VM: %+v", sys)
+			}
+			t.Logf("power-on to %s: %.1fs; to the disk booted: %.1fs", c.state, untilEvent(t, cli, c.name, vm.Started).Seconds(), booted.Seconds())
+			if h := cli("history", c.name); !strings.Contains(h, c.cause) || !strings.Contains(h, "pending -> installing (callback)") {
+				t.Errorf("history of %s:\n%s", c.name, h)
+			}
+			kinds := strings.Join(timelineKinds(t, cli, c.name), ",")
+			if !strings.HasPrefix(kinds, "dhcp,script,kernel,initrd,dhcp,template") || !strings.HasSuffix(kinds, "dhcp,script") {
+				t.Errorf("timeline of %s: %s", c.name, kinds)
+			}
+			t.Logf("status:\n%s", cli("system", "status", c.name))
+			// The disk holds what the appliance rendered for this system
+			// (the render shows the token as a placeholder).
+			host, got, err := lab.ReadInstalled(disk)
+			if err != nil || host != c.name {
+				t.Fatalf("ReadInstalled: %q %v", host, err)
+			}
+			want := cli("template", "render", "lab-install", "--system", c.name)
+			if tok := regexp.MustCompile(`/ks/([0-9a-f]{32})/done`).FindSubmatch(got); tok == nil ||
+				strings.ReplaceAll(string(got), string(tok[1]), "BUILD-TOKEN") != want {
+				t.Errorf("the disk holds:\n%s\nthe appliance renders:\n%s", got, want)
+			}
+			if c.mode == lab.ModeOK {
+				return
+			}
+			if c.mode == lab.ModeFail && !strings.Contains(cli("system", "show", c.name), "status: failed") {
+				t.Errorf("show:\n%s", cli("system", "show", c.name))
+			}
+			// Power it on again: a failed build never reinstalls it.
+			again := lab.BootVMWith(t, n, c.mac, 3*time.Minute, opts)
+			waitVM(t, again, 3*time.Minute, []vmStage{
+				{"the local-boot script", `the system is failed: hand back to the firmware|Booting from Hard Disk`},
+				{"the disk's boot sector runs", lab.DiskBootedMarker},
+			})
+			if strings.Contains(again.String(), lab.InstallerMarker) {
+				t.Fatal("a failed build ran the installer again")
+			}
+		})
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			return
+		}
+		var log strings.Builder
+		log.WriteString(cli("events", "--limit", "200"))
+		t.Logf("events:\n%s", log.String())
+	})
+}
+
+// untilEvent is how long after start the system's build ended (its done
+// or failed event).
+func untilEvent(t *testing.T, cli func(...string) string, name string, start time.Time) time.Duration {
+	var evs []registry.Event
+	json.Unmarshal([]byte(cli("system", "status", name, "--all", "--json")), &evs)
+	for _, e := range evs {
+		if e.Kind == "done" || e.Kind == "failed" {
+			return e.At.Sub(start)
+		}
+	}
+	return -1
+}
+
+// The real Debian installer boots from the appliance with the built-in
+// preseed's URL on its command line, fetches the preseed (a template
+// event from the VM's address), and runs it: the preseed's early command
+// prints its line on the console. It then stops at the mirror, which it
+// cannot reach; the test ends there.
+func TestVMDebianInstallerFetchesPreseed(t *testing.T) {
+	kernel, initrd := lab.DebianInstaller(t)
+	n, cli := startLabAppliance(t)
+	const mac, name = "52:54:00:12:36:01", "deb01"
+	ip := n.Addr(81).String()
+	// A gateway, as every real subnet has: without one d-i asks whether
+	// to go on without a default route before it fetches the preseed.
+	cli("subnet", "add", "lab", "--cidr", n.Prefix.String(), "--gateway", n.Addr(254).String())
+	cli("image", "add", "d-i", "--kernel", kernel, "--initrd", initrd)
+	cli("profile", "add", "debian12", "--image", "d-i", "--kickstart", "debian12-preseed",
+		"--kernel-args", "console=ttyS0,115200n8 DEBIAN_FRONTEND=text")
+	cli("system", "add", name, "--mac", mac, "--ip", ip, "--profile", "debian12")
+	vm := lab.BootVMWith(t, n, mac, 8*time.Minute, lab.VMOptions{MemoryMiB: 1024})
+	waitVM(t, vm, 8*time.Minute, []vmStage{
+		{"iPXE loads d-i's initrd from the appliance", `/images/d-i/initrd\.\.\. ok`},
+		{"the preseed URL is on d-i's command line", `url=http://` + regexp.QuoteMeta(n.ServerIP.String()) + `(:80)?/ks/[0-9a-f]{32}`},
+		{"d-i ran the preseed's early command", `provision: preseed of ` + name + ` loaded`},
+	})
+	t.Logf("power-on to the preseed loaded: %.1fs", time.Since(vm.Started).Seconds())
+	var evs []registry.Event
+	json.Unmarshal([]byte(cli("system", "status", name, "--all", "--json")), &evs)
+	fetched := false
+	for _, e := range evs {
+		fetched = fetched || e.Kind == "template" && e.IP == ip && strings.Contains(e.Detail, "debian12-preseed")
+	}
+	if !fetched {
+		t.Fatalf("no template event from %s: %+v", ip, evs)
+	}
+	if s := statusOf(t, cli, name); s.Status != "installing" {
+		t.Fatalf("after d-i fetched its preseed: %+v", s)
+	}
+	if *showDI {
+		t.Logf("console:\n%s", vm.Timed())
+	}
+}
