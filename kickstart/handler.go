@@ -26,7 +26,10 @@ type Build struct {
 // internal/hosts adapts the registry to it. ByToken and ByIP are called on
 // every request and must not block on I/O.
 type Builds interface {
-	ByToken(token string) (Build, bool)
+	// ByToken finds the build of token, as asked for from client: a
+	// token presented from another registered system's address is
+	// refused (false), like an unknown one.
+	ByToken(token string, client netip.Addr) (Build, bool)
 	ByIP(ip netip.Addr) (Build, bool)
 	Started(ctx context.Context, token string) error // the template was fetched
 	Done(ctx context.Context, token string) error
@@ -80,8 +83,9 @@ type handler struct {
 //	POST /ks/TOKEN/done           the install succeeded (GET too, for installers with only wget)
 //	POST /ks/TOKEN/failed         the install failed; the body is the installer's log
 //
-// An unknown, used or expired token, and a client IP with no build, get
-// 404 and a log line naming the client, never another host's template. A
+// An unknown, used or expired token, a token presented from another
+// registered system's address, and a client IP with no build get 404 and
+// a log line naming the client, never another host's template. A
 // template that fails to render is a 500. Tokens are never logged.
 func Handler(cfg HandlerConfig) (http.Handler, error) {
 	if cfg.Builds == nil || cfg.ServerURL == nil {
@@ -136,9 +140,9 @@ func (h *handler) file(w http.ResponseWriter, r *http.Request) {
 
 // build looks the request's token up, answering 404 when it is unknown.
 func (h *handler) build(w http.ResponseWriter, r *http.Request) (Build, bool) {
-	b, ok := h.Builds.ByToken(r.PathValue("token"))
+	b, ok := h.Builds.ByToken(r.PathValue("token"), clientIP(r))
 	if !ok {
-		h.refuse(w, r, "unknown, used or expired build token")
+		h.refuse(w, r, "unknown, used or expired build token, or another system's")
 	}
 	return b, ok
 }

@@ -24,7 +24,7 @@ type fakeBuilds struct {
 	logSize int64
 }
 
-func (f *fakeBuilds) ByToken(token string) (Build, bool) {
+func (f *fakeBuilds) ByToken(token string, _ netip.Addr) (Build, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	b, ok := f.builds[token]
@@ -35,7 +35,7 @@ func (f *fakeBuilds) ByIP(ip netip.Addr) (Build, bool) {
 	f.mu.Lock()
 	tok := f.byIP[ip]
 	f.mu.Unlock()
-	return f.ByToken(tok)
+	return f.ByToken(tok, ip)
 }
 
 func (f *fakeBuilds) end(call, token string) error {

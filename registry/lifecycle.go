@@ -34,23 +34,18 @@ func (sys *System) Building() bool {
 	return sys.Status == StatePending || sys.Status == StateInstalling
 }
 
-// transition returns a copy of sys moved to state, or an error when the
-// table does not allow it. Entering pending issues a fresh build token
-// and deadline; leaving a build revokes its token.
+// transition returns a copy of sys moved to state to, or an error when the
+// table does not allow it. Entering pending starts a new build (see
+// enter); leaving a build revokes its token; installed turns netboot off.
 func (s *Snapshot) transition(sys *System, to string, now time.Time) (*System, error) {
 	if !slices.Contains(transitions[sys.Status], to) {
 		return nil, invalidf("system %s: cannot go from %s to %s", sys.Name, sys.Status, to)
 	}
 	next := sys.Clone()
-	next.Status, next.StatusSince = to, stamp(now)
-	switch to {
-	case StatePending:
-		timeout := s.installTimeout(sys.Profile)
-		next.BuildToken, next.Deadline = newToken(), stamp(now.Add(timeout))
-		next.Netboot = true
-	case StateInstalling:
-	default:
-		next.BuildToken, next.Deadline = "", ""
+	if to == StateInstalling {
+		next.Status, next.StatusSince = to, stamp(now) // the build goes on
+	} else {
+		s.enter(&next, to, now)
 	}
 	if to == StateInstalled {
 		next.Netboot = false

@@ -281,3 +281,51 @@ func mustSys(t *testing.T, r *Registry, name string) *System {
 	}
 	return s
 }
+
+// Export and import keep the lifecycle: the same bytes after a round trip
+// through a fresh registry, a build under way keeps its deadline (and,
+// exported with secrets, its token), and the token is only in an export
+// with secrets.
+func TestLifecycleExportImport(t *testing.T) {
+	r, _, _ := openLifecycle(t)
+	ctx := context.Background()
+	pend, _ := r.AddSystem(ctx, instSys("web001", "aa:bb:cc:dd:ee:01", "10.0.0.11"))
+	done, _ := r.AddSystem(ctx, instSys("web002", "aa:bb:cc:dd:ee:02", "10.0.0.12"))
+	if _, err := r.BuildDone(ctx, string(done.BuildToken), "done"); err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := r.Snapshot().Export(false)
+	secret, _ := r.Snapshot().Export(true)
+	if strings.Contains(string(plain), string(pend.BuildToken)) || !strings.Contains(string(secret), string(pend.BuildToken)) {
+		t.Fatal("the token must be in the export with secrets only")
+	}
+	for _, doc := range [][]byte{plain, secret} {
+		fresh, _ := openTest(t)
+		if _, err := fresh.Import(ctx, doc, false); err != nil {
+			t.Fatal(err)
+		}
+		again, _ := fresh.Snapshot().Export(false)
+		if string(again) != string(plain) {
+			t.Fatalf("export after import differs:\n%s\nwant:\n%s", again, plain)
+		}
+		s, _ := fresh.Snapshot().SystemByName("web001")
+		if s.Status != StatePending || s.Deadline != pend.Deadline || s.BuildToken == "" {
+			t.Fatalf("imported build: %+v", s)
+		}
+		if sameToken := s.BuildToken == pend.BuildToken; sameToken != (string(doc) == string(secret)) {
+			t.Fatalf("imported token kept: %v", sameToken)
+		}
+		if s, _ := fresh.Snapshot().SystemByName("web002"); s.Status != StateInstalled || s.Netboot {
+			t.Fatalf("imported installed system: %+v", s)
+		}
+	}
+	// Importing the registry's own export changes nothing, and keeps the
+	// token of the build under way.
+	rep, err := r.Import(ctx, plain, false)
+	if err != nil || len(rep.Changed) != 0 {
+		t.Fatalf("re-import: %+v %v", rep, err)
+	}
+	if s, _ := r.Snapshot().SystemByName("web001"); s.BuildToken != pend.BuildToken {
+		t.Fatal("re-import replaced the token")
+	}
+}

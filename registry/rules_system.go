@@ -98,29 +98,52 @@ func (s *Snapshot) putSystem(prev string, in System, imported bool, now time.Tim
 // system is pending when its profile has a template, else diskless; an
 // edit keeps the state unless the profile change gains or loses a
 // template (then the state is that of a new system). Only a reinstall
-// ever moves an installed or failed system back to pending.
+// ever moves an installed or failed system back to pending. An imported
+// system keeps the document's state when its profile installs.
 func (s *Snapshot) lifeOf(old, sys *System, imported bool, now time.Time) {
-	p := s.profiles[sys.Profile]
-	want := initialState(p)
-	if imported && sys.Status != "" {
-		want = sys.Status
-		if p == nil || p.Kickstart == "" {
-			want = StateDiskless
-		}
-	} else if old != nil {
+	want := initialState(s.profiles[sys.Profile])
+	if imported && sys.Status != "" && sys.Status != StateDiskless && want != StateDiskless {
+		s.importedLife(old, sys, now)
+		return
+	}
+	if old != nil {
 		sys.Status, sys.StatusSince, sys.Deadline, sys.BuildToken = old.Status, old.StatusSince, old.Deadline, old.BuildToken
 		if (old.Status == StateDiskless) == (want == StateDiskless) {
 			return
 		}
 	}
-	if imported && sys.Status == want && (!sys.Building() || sys.BuildToken != "") {
+	s.enter(sys, want, now)
+}
+
+// enter puts sys in state at now: entering pending starts a build (a
+// fresh token and deadline, netboot on); any other state has none.
+func (s *Snapshot) enter(sys *System, state string, now time.Time) {
+	sys.Status, sys.StatusSince, sys.Deadline, sys.BuildToken = state, stamp(now), "", ""
+	if state == StatePending {
+		sys.BuildToken, sys.Deadline = newToken(), stamp(now.Add(s.installTimeout(sys.Profile)))
+		sys.Netboot = true
+	}
+}
+
+// importedLife keeps an imported system's state. A build under way keeps
+// its deadline and the token it has (in the document, exported with
+// secrets, or here already); without one it gets a new token.
+func (s *Snapshot) importedLife(old, sys *System, now time.Time) {
+	if sys.StatusSince == "" {
+		sys.StatusSince = stamp(now)
+	}
+	if !sys.Building() {
+		sys.Deadline, sys.BuildToken = "", ""
 		return
 	}
-	sys.Status, sys.StatusSince = want, stamp(now)
-	sys.Deadline, sys.BuildToken = "", ""
-	if sys.Building() {
-		sys.BuildToken, sys.Deadline = newToken(), stamp(now.Add(s.installTimeout(sys.Profile)))
-		sys.Status, sys.Netboot = StatePending, true
+	if sys.BuildToken == "" && old != nil && old.Building() {
+		sys.BuildToken = old.BuildToken
+	}
+	if sys.BuildToken == "" {
+		sys.BuildToken = newToken()
+	}
+	if sys.Deadline == "" {
+		sys.Deadline = stamp(now.Add(s.installTimeout(sys.Profile)))
 	}
 }
 

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -17,11 +20,22 @@ import (
 // httpDo sends one request to the appliance and returns status and body.
 func httpDo(t *testing.T, method, url, body string) (int, string) {
 	t.Helper()
+	return httpFrom(t, "", method, url, body)
+}
+
+// httpFrom is httpDo from the local address from (127.x.y.z), or any.
+func httpFrom(t *testing.T, from, method, url, body string) (int, string) {
+	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	c := http.DefaultClient
+	if from != "" {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+		c = &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
+	}
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,6 +162,48 @@ func TestInstallLifecycleHTTP(t *testing.T) {
 	if out := s.ok("system", "status", "web002"); !strings.Contains(out, "failed") {
 		t.Fatalf("status:\n%s", out)
 	}
+	// A system added to a profile whose template fails for it is refused
+	// with the reason.
+	s.ok("template", "add", "strict", "--kind", "kickstart", "--file", write("strict", "# {{.System.Name}}\npart / --ondisk={{.Settings.disk}}\n"))
+	s.ok("profile", "add", "strict", "--image", "centos", "--kickstart", "strict")
+	s.fails(`system web003: template strict: line 2: map has no entry for key "disk"`,
+		"system", "add", "web003", "--mac", "52:54:00:00:00:03", "--ip", "10.0.0.23", "--profile", "strict")
+}
+
+// Machines are told apart by their address, as on a real network: the
+// template by source IP is the requester's own, and a machine presenting
+// another machine's token gets 404, never that machine's template.
+func TestInstallTokenOfAnotherSystem(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	seed(t, s)
+	p := filepath.Join(t.TempDir(), "t")
+	os.WriteFile(p, []byte("# template of {{.System.Name}}\n"), 0o644)
+	s.ok("template", "add", "own", "--file", p, "--kind", "script")
+	s.ok("profile", "add", "own", "--image", "centos", "--kickstart", "own")
+	s.ok("subnet", "add", "loop", "--cidr", "127.0.0.0/24")
+	s.ok("system", "add", "hosta", "--mac", "52:54:00:00:01:01", "--ip", "127.0.0.11", "--profile", "own")
+	s.ok("system", "add", "hostb", "--mac", "52:54:00:00:01:02", "--ip", "127.0.0.12", "--profile", "own")
+	tokA, tokB := tokenOf(t, s, "52:54:00:00:01:01"), tokenOf(t, s, "52:54:00:00:01:02")
+	if code, body := httpFrom(t, "127.0.0.11", "GET", s.URL+"/ks", ""); code != 200 || body != "# template of hosta\n" {
+		t.Fatalf("GET /ks from hosta: %d %q", code, body)
+	}
+	if code, body := httpFrom(t, "127.0.0.12", "GET", s.URL+"/ks/"+tokB, ""); code != 200 || body != "# template of hostb\n" {
+		t.Fatalf("hostb's token from hostb: %d %q", code, body)
+	}
+	for _, u := range []string{"/ks/" + tokB, "/ks/" + tokB + "/done"} {
+		if code, body := httpFrom(t, "127.0.0.11", "GET", s.URL+u, ""); code != 404 || strings.Contains(body, "hostb") {
+			t.Fatalf("hostb's token from hosta at %s: %d %q", u, code, body)
+		}
+	}
+	if code, _ := httpFrom(t, "127.0.0.11", "POST", s.URL+"/ks/"+tokB+"/failed", "log"); code != 404 {
+		t.Fatalf("hosta reporting hostb's failure: %d", code)
+	}
+	if sys := systemJSON(t, s, "hostb"); sys.Status == "failed" || sys.Status == "installed" {
+		t.Fatalf("hosta ended hostb's build: %+v", sys)
+	}
+	if !strings.Contains(s.Log(), `msg="installer refused" client=127.0.0.11`) || strings.Contains(s.Log(), tokA) {
+		t.Fatal("the refusal is not in the log, or a token is")
+	}
 }
 
 // A build's deadline fails it: the token stops working, and a wait on it
@@ -196,6 +252,37 @@ func TestInstallDeadlineAndWait(t *testing.T) {
 	}
 	if out := s.ok("events", "--system", "web001"); !strings.Contains(out, "template") || !strings.Contains(out, "done") {
 		t.Fatalf("events:\n%s", out)
+	}
+	// events --follow prints each event as it happens.
+	follow := exec.Command(cli, "events", "--follow")
+	follow.Env = append(os.Environ(), "PROVISION_SERVER="+s.URL)
+	out, _ := follow.StdoutPipe()
+	if err := follow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer follow.Wait()
+	defer follow.Process.Kill()
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		s.ok("system", "reinstall", "web001") // an event; the stream may not be open yet
+		select {
+		case l := <-lines:
+			if !strings.Contains(l, "web001") || !strings.Contains(l, "reinstall") {
+				t.Fatalf("events --follow printed %q", l)
+			}
+			return
+		case <-time.After(300 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("events --follow printed nothing")
+		}
 	}
 }
 

@@ -41,10 +41,13 @@ func waitVM(t *testing.T, vm *lab.VM, timeout time.Duration, stages []vmStage) {
 
 // installLab is an appliance in a lab network with the lab installer as
 // image "labinst", template "lab-install" and one profile per installer
-// mode: lab-ok, lab-fail, lab-hang (deadline hangTimeout).
-func installLab(t *testing.T, hangTimeout string) (*lab.Net, func(args ...string) string) {
+// mode: lab-ok, lab-fail, lab-hang (deadline hangTimeout). cliFor gives a
+// CLI runner bound to a (sub)test.
+func installLab(t *testing.T, hangTimeout string) (n *lab.Net, cliFor func(*testing.T) func(...string) string) {
 	kernel, initrd := lab.InstallerAssets(t)
-	n, cli := startLabAppliance(t)
+	n, tok, _ := labAppliance(t)
+	cliFor = func(t *testing.T) func(...string) string { return labCLI(t, n, tok) }
+	cli := cliFor(t)
 	tmpl := filepath.Join(t.TempDir(), "lab-install")
 	os.WriteFile(tmpl, []byte(installTemplate), 0o644)
 	cli("subnet", "add", "lab", "--cidr", n.Prefix.String())
@@ -58,7 +61,7 @@ func installLab(t *testing.T, hangTimeout string) (*lab.Net, func(args ...string
 		}
 		cli(args...)
 	}
-	return n, cli
+	return n, cliFor
 }
 
 func statusOf(t *testing.T, cli func(...string) string, name string) registry.System {
@@ -104,7 +107,8 @@ func timelineKinds(t *testing.T, cli func(...string) string, name string) []stri
 //   - hang: the deadline passes: failed, the token is revoked (the
 //     installer's done is refused), and the next boots boot the disk.
 func TestVMInstallLifecycle(t *testing.T) {
-	n, cli := installLab(t, "50s")
+	t.Parallel() // with the other VM tests; each has a network of its own
+	n, cliFor := installLab(t, "50s")
 	type vmCase struct {
 		mode, name, mac string
 		ip              uint8
@@ -117,14 +121,15 @@ func TestVMInstallLifecycle(t *testing.T) {
 		{lab.ModeHang, "inst-hang", "52:54:00:12:35:03", 73, vmStage{"done is refused after the deadline", lab.DoneRefusedMarker + ` status=404`}, "failed", "installing -> failed (deadline)"},
 	}
 	for _, c := range cases {
-		cli("system", "add", c.name, "--mac", c.mac, "--ip", n.Addr(c.ip).String(), "--profile", "lab-"+c.mode, "--set", "role="+c.mode)
-		if s := statusOf(t, cli, c.name); s.Status != "pending" {
-			t.Fatalf("%s after add: %+v", c.name, s)
-		}
-	}
-	for _, c := range cases {
 		t.Run(c.mode, func(t *testing.T) {
 			t.Parallel()
+			cli := cliFor(t)
+			// Added now, when the VM is about to start: the deadline of
+			// the hang case counts from here.
+			cli("system", "add", c.name, "--mac", c.mac, "--ip", n.Addr(c.ip).String(), "--profile", "lab-"+c.mode, "--set", "role="+c.mode)
+			if s := statusOf(t, cli, c.name); s.Status != "pending" {
+				t.Fatalf("%s after add: %+v", c.name, s)
+			}
 			disk := lab.NewDisk(t, 8)
 			opts := lab.VMOptions{Disk: disk, Reboot: true, DebugExit: true}
 			vm := lab.BootVMWith(t, n, c.mac, 5*time.Minute, opts)
@@ -182,12 +187,9 @@ func TestVMInstallLifecycle(t *testing.T) {
 		})
 	}
 	t.Cleanup(func() {
-		if t.Failed() {
-			return
+		if !t.Failed() {
+			t.Logf("events:\n%s", cliFor(t)("events", "--limit", "200"))
 		}
-		var log strings.Builder
-		log.WriteString(cli("events", "--limit", "200"))
-		t.Logf("events:\n%s", log.String())
 	})
 }
 
@@ -210,6 +212,7 @@ func untilEvent(t *testing.T, cli func(...string) string, name string, start tim
 // prints its line on the console. It then stops at the mirror, which it
 // cannot reach; the test ends there.
 func TestVMDebianInstallerFetchesPreseed(t *testing.T) {
+	t.Parallel()
 	kernel, initrd := lab.DebianInstaller(t)
 	n, cli := startLabAppliance(t)
 	const mac, name = "52:54:00:12:36:01", "deb01"

@@ -79,13 +79,20 @@ func firstOccurrences(evs []registry.Event) []string {
 // startLabAppliance runs provision serve in the lab's server namespace,
 // with DHCP on the lab network, and returns a CLI runner for it.
 func startLabAppliance(t *testing.T) (*lab.Net, func(args ...string) string) {
-	n, cli, _ := startLabApplianceR(t)
-	return n, cli
+	n, tok, _ := labAppliance(t)
+	return n, labCLI(t, n, tok)
 }
 
 // startLabApplianceR is startLabAppliance that also returns a restart
 // function: SIGTERM, then the same data directory again.
 func startLabApplianceR(t *testing.T) (*lab.Net, func(args ...string) string, func()) {
+	n, tok, restart := labAppliance(t)
+	return n, labCLI(t, n, tok), restart
+}
+
+// labAppliance runs the appliance in a new lab network and returns the
+// network, the API token and a restart function.
+func labAppliance(t *testing.T) (*lab.Net, string, func()) {
 	n := lab.NewNet(t, "boot")
 	data := t.TempDir()
 	server := n.ServerIP.String()
@@ -106,16 +113,22 @@ func startLabApplianceR(t *testing.T) (*lab.Net, func(args ...string) string, fu
 	if err != nil {
 		t.Fatal(err)
 	}
-	return n, func(args ...string) string {
+	return n, strings.TrimSpace(string(tok)), restart
+}
+
+// labCLI runs the CLI in the lab's server namespace against its
+// appliance, failing t (which must be the calling test's) on an error.
+func labCLI(t *testing.T, n *lab.Net, token string) func(args ...string) string {
+	return func(args ...string) string {
 		t.Helper()
 		cmd := n.Command(append([]string{cli}, args...)...)
-		cmd.Env = append(os.Environ(), "PROVISION_SERVER=http://"+server, "PROVISION_TOKEN="+strings.TrimSpace(string(tok)))
+		cmd.Env = append(os.Environ(), "PROVISION_SERVER=http://"+n.ServerIP.String(), "PROVISION_TOKEN="+token)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("provision %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 		return string(out)
-	}, restart
+	}
 }
 
 // dhclient plugs a new veth with the given MAC into the lab bridge and

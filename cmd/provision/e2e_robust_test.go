@@ -131,7 +131,7 @@ func TestExportImportIdentical(t *testing.T) {
 	}
 	s2 := startServer(t, t.TempDir())
 	out := s2.ok("import", file, "--dry-run")
-	if !strings.Contains(out, "would import: 8 added") || s2.ok("system", "list") != "NAME  HOSTNAME  MAC  IP  PROFILE  NETBOOT  STATUS\n" {
+	if !strings.Contains(out, "would import: 9 added") || s2.ok("system", "list") != "NAME  HOSTNAME  MAC  IP  PROFILE  NETBOOT  STATUS\n" {
 		t.Fatalf("dry run: %q", out)
 	}
 	s2.ok("import", file)
@@ -139,7 +139,7 @@ func TestExportImportIdentical(t *testing.T) {
 	if second != string(first) {
 		t.Fatalf("export after import differs:\n%s\n---\n%s", first, second)
 	}
-	if out := s2.ok("import", file); !strings.Contains(out, "0 added, 0 changed, 8 unchanged") {
+	if out := s2.ok("import", file); !strings.Contains(out, "0 added, 0 changed, 9 unchanged") {
 		t.Fatalf("re-import: %q", out)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.yaml")

@@ -37,11 +37,16 @@ func (b Builds) now() time.Time {
 	return time.Now()
 }
 
-// ByToken implements kickstart.Builds.
-func (b Builds) ByToken(token string) (kickstart.Build, bool) {
+// ByToken implements kickstart.Builds. A client whose address is another
+// system's is refused: a machine only ever gets its own template. Other
+// addresses (a relay, NAT, an operator's curl) may present a token.
+func (b Builds) ByToken(token string, client netip.Addr) (kickstart.Build, bool) {
 	snap := b.Reg.Snapshot()
 	sys, ok := snap.BuildByToken(token, b.now())
 	if !ok {
+		return kickstart.Build{}, false
+	}
+	if other, ok := snap.SystemByIP(client); ok && other.Name != sys.Name {
 		return kickstart.Build{}, false
 	}
 	return b.build(snap, sys)

@@ -130,6 +130,18 @@ func TestPlanFollowsTheBuild(t *testing.T) {
 	if !ok || bd.System != "web001" || bd.Template != "debian12-preseed" || strings.Join(bd.Data.System.DNS, ",") != "10.0.0.2" {
 		t.Fatalf("ByIP: %+v %v", bd, ok)
 	}
+	if _, ok := builds.ByToken(tok, netip.MustParseAddr("10.0.0.12")); !ok {
+		t.Fatal("a token from an address no system has is refused")
+	}
+	if _, ok := builds.ByToken(tok, netip.MustParseAddr("10.0.0.11")); !ok {
+		t.Fatal("the system's own token is refused")
+	}
+	if _, err := r.AddSystem(ctx, registry.System{Name: "web002", MACs: []string{"aa:bb:cc:dd:ee:02"}, IP: "10.0.0.12", Profile: "web", Netboot: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := builds.ByToken(tok, netip.MustParseAddr("10.0.0.12")); ok {
+		t.Fatal("web002 got web001's build with web001's token")
+	}
 	if err := builds.Done(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +155,7 @@ func TestPlanFollowsTheBuild(t *testing.T) {
 	if c, _ := b.BootConfigByMAC(mac); c.Netboot {
 		t.Fatalf("pxelinux config once installed: %+v", c)
 	}
-	if _, ok := builds.ByToken(tok); ok {
+	if _, ok := builds.ByToken(tok, netip.Addr{}); ok {
 		t.Fatal("the template handler still sees an ended build")
 	}
 }
