@@ -58,21 +58,11 @@ func (c *Client) Raw(ctx context.Context, method, path, ctype string, body io.Re
 	if body != nil {
 		req.Header.Set("Content-Type", ctype)
 	}
-	if c.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.Token)
-	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
-		return fmt.Errorf("cannot reach the server at %s: %w", c.BaseURL, unwrapURLError(err))
+		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		return decodeError(resp)
-	}
 	switch o := out.(type) {
 	case nil:
 		return nil
@@ -82,6 +72,27 @@ func (c *Client) Raw(ctx context.Context, method, path, ctype string, body io.Re
 	default:
 		return json.NewDecoder(resp.Body).Decode(out)
 	}
+}
+
+// send adds the token and sends req; an answer of 300 or more is
+// decoded into an *Error.
+func (c *Client) send(req *http.Request) (*http.Response, error) {
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the server at %s: %w", c.BaseURL, unwrapURLError(err))
+	}
+	if resp.StatusCode >= 300 {
+		defer resp.Body.Close()
+		return nil, decodeError(resp)
+	}
+	return resp, nil
 }
 
 func decodeError(resp *http.Response) error {

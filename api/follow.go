@@ -26,18 +26,11 @@ func (c *Client) Follow(ctx context.Context, system string, ready func(), fn fun
 		return err
 	}
 	req.Header.Set("Accept", "text/event-stream")
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
-		return fmt.Errorf("cannot reach the server at %s: %w", c.BaseURL, unwrapURLError(err))
+		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		return decodeError(resp)
-	}
 	if ready != nil {
 		ready()
 	}

@@ -220,6 +220,16 @@ func TestTemplateRefusals(t *testing.T) {
 			return err
 		}, `profile x: template "nosuch" does not exist`},
 		{"remove in use", func() error { return r.RemoveTemplate(ctx, "inst") }, "template inst is in use by profile inst"},
+		{"unset a global setting a template needs", func() error {
+			if _, err := r.SetSetting(ctx, "ntp", "10.0.0.1"); err != nil {
+				return err
+			}
+			_, err := r.EditTemplate(ctx, kickstart.Template{Name: "inst", Kind: kickstart.KindScript, Text: "{{.Settings.disk}} {{.Settings.ntp}}\n"})
+			if err != nil {
+				return err
+			}
+			return r.UnsetSetting(ctx, "ntp")
+		}, `system web001: template inst: line 1: map has no entry for key "ntp"`},
 		{"remove a built-in", func() error { return r.RemoveTemplate(ctx, "debian12-preseed") }, "template debian12-preseed is built in"},
 		{"bad timeout", func() error {
 			_, err := r.AddProfile(ctx, Profile{Name: "y", Image: "centos", InstallTimeout: "soon"})
@@ -235,6 +245,9 @@ func TestTemplateRefusals(t *testing.T) {
 		})
 	}
 	// Nothing of the refused writes landed.
+	if _, ok := r.Snapshot().Setting("ntp"); !ok {
+		t.Fatal("the refused unset removed the setting")
+	}
 	if tm, _ := r.Snapshot().Templates().Lookup("inst"); !strings.Contains(tm.Text, "Settings.disk") {
 		t.Fatalf("template inst changed: %q", tm.Text)
 	}

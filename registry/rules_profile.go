@@ -130,5 +130,14 @@ func (s *Snapshot) unsetSetting(key string) (*Setting, error) {
 		return nil, notFound(ObjSetting, k)
 	}
 	delete(s.settings, k)
+	// Templates see global settings too: one may need this one. (A set
+	// only adds or changes a value, which no template can fail on.)
+	for _, sys := range s.Systems() {
+		if _, own := s.EffectiveSettings(sys)[k]; !own {
+			if err := s.checkRender(sys); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return &Setting{Key: k, Value: v}, nil
 }

@@ -21,10 +21,10 @@ func BootedPattern() *regexp.Regexp {
 	return regexp.MustCompile(BootedMarker + ` host=(\S*)`)
 }
 
-// initScript is /init: mount the kernel file systems, load the modules, print
-// the markers on the first serial port, try DHCP on eth0, and power off.
-// %s is the list of module files under /lib/modules, in load order.
-const initScript = `#!/bin/sh
+// initPrelude starts every /init: mount the kernel file systems, define
+// say (a line on the first serial port) and load the modules; %s is the
+// list of module files under /lib/modules, in load order.
+const initPrelude = `#!/bin/sh
 /bin/busybox --install -s
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -35,7 +35,11 @@ say() { echo "$*" >$con; }
 for m in %s; do
 	insmod /lib/modules/$m || say "PROVISION-LAB-ERROR insmod $m failed"
 done
-set -f
+`
+
+// initScript is /init: the prelude, then print the markers, try DHCP on
+// eth0, and power off.
+const initScript = initPrelude + `set -f
 host=
 for w in $(cat /proc/cmdline); do
 	case "$w" in provision.host=*) host="${w#provision.host=}" ;; esac

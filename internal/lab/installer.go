@@ -26,18 +26,7 @@ const (
 // in load order. Statuses S are HTTP status codes, or "none" when no
 // server answered. wget is busybox's: -S prints the status line, which
 // the script keeps, and an empty --post-data makes a POST with no body.
-const installerScript = `#!/bin/sh
-/bin/busybox --install -s
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-con=/dev/ttyS0
-[ -c $con ] || con=/dev/console
-say() { echo "$*" >$con; }
-for m in %s; do
-	insmod /lib/modules/$m || say "PROVISION-LAB-ERROR insmod $m failed"
-done
-set -f
+const installerScript = initPrelude + `set -f
 host= url= mode=
 for w in $(cat /proc/cmdline); do
 	case "$w" in
