@@ -17,6 +17,7 @@
 //	GET|PUT|DELETE /api/v1/templates/NAME                      show, edit, remove (a user template)
 //	GET    /api/v1/templates/NAME/render?system=SYS             what SYS would get (token: BUILD-TOKEN)
 //	POST   /api/v1/systems/NAME/reinstall                       a new build: pending, fresh token and deadline
+//	POST   /api/v1/systems/NAME/abort                           end the build under way as failed
 //	GET    /api/v1/systems/NAME/install-log                     the log of its last failed install (text)
 //	GET    /api/v1/events[?system=NAME&limit=N]                  recent events of every system (or one)
 //	GET    /api/v1/events/stream[?system=NAME]                   events as they happen (Server-Sent Events)
@@ -110,6 +111,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /api/v1/templates/{name}", s.removeTemplate)
 	mux.HandleFunc("GET /api/v1/templates/{name}/render", s.renderTemplate)
 	mux.HandleFunc("POST /api/v1/systems/{name}/reinstall", s.reinstall)
+	mux.HandleFunc("POST /api/v1/systems/{name}/abort", s.abort)
 	mux.HandleFunc("GET /api/v1/systems/{name}/install-log", s.installLog)
 	mux.HandleFunc("GET /api/v1/events", s.listEvents)
 	mux.HandleFunc("GET /api/v1/events/stream", s.streamEvents)

@@ -92,6 +92,14 @@ func (s *server) reinstall(w http.ResponseWriter, r *http.Request) {
 	respond(w, http.StatusOK, v, err)
 }
 
+func (s *server) abort(w http.ResponseWriter, r *http.Request) {
+	v, err := s.Registry.AbortBuild(r.Context(), r.PathValue("name"))
+	if err == nil && s.Events != nil {
+		s.Events.Record(registry.Event{System: v.Name, IP: v.IP, Kind: "failed", Detail: "aborted by the operator"})
+	}
+	respond(w, http.StatusOK, v, err)
+}
+
 func (s *server) installLog(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	if _, ok := s.snap().SystemByName(name); !ok {

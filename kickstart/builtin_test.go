@@ -14,7 +14,7 @@ import (
 func TestBuiltinsGolden(t *testing.T) {
 	for _, r := range renderings(t) {
 		t.Run(r.name, func(t *testing.T) {
-			testenv.Golden(t, filepath.Join("testdata", r.name+".out"), r.text)
+			testenv.Golden(t, filepath.Join("testdata", r.name+".golden"), r.text)
 		})
 	}
 }

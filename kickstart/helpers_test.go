@@ -30,7 +30,7 @@ func fullSettings() map[string]string {
 // rendering is one built-in rendered for SampleData, with or without
 // fullSettings.
 type rendering struct {
-	name string // NAME or NAME-settings: its golden file is testdata/name.out
+	name string // NAME or NAME-settings: its golden file is testdata/name.golden
 	kind string
 	text []byte
 }

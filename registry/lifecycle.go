@@ -135,6 +135,21 @@ func (r *Registry) Reinstall(ctx context.Context, name string) (*System, error) 
 	}, StatePending, "")
 }
 
+// AbortBuild ends the build under way of a system as failed (cause
+// operator): its token is revoked and the next boot boots the local disk.
+func (r *Registry) AbortBuild(ctx context.Context, name string) (*System, error) {
+	return r.changeState(ctx, func(n *Snapshot, now time.Time) (*System, string, error) {
+		sys, ok := n.systems[name]
+		if !ok {
+			return nil, "", notFound(ObjSystem, name)
+		}
+		if !sys.Building() {
+			return nil, "", invalidf("system %s is %s: it has no build to abort", name, sys.Status)
+		}
+		return sys, CauseOperator, nil
+	}, StateFailed, "aborted")
+}
+
 // BuildStarted records that the installer of the build token fetched its
 // template: pending becomes installing (installing stays).
 func (r *Registry) BuildStarted(ctx context.Context, token, note string) (*System, error) {

@@ -153,10 +153,18 @@ func TestInstallLifecycleHTTP(t *testing.T) {
 	}
 	// A reinstall issues a new token; the old one stays dead.
 	s.ok("system", "reinstall", "web001")
-	if tok3 := tokenOf(t, s, "52:54:00:00:00:01"); tok3 == tok1 {
+	if tok := tokenOf(t, s, "52:54:00:00:00:01"); tok == tok1 {
 		t.Fatal("reinstall kept the token")
 	}
-	if log := s.Log(); strings.Contains(log, tok1) || strings.Contains(log, tok2) {
+	tok3 := tokenOf(t, s, "52:54:00:00:00:01")
+	if out := s.ok("system", "abort", "web001"); out != "web001: failed\n" {
+		t.Fatalf("abort: %q", out)
+	}
+	if code, _ := httpDo(t, "GET", s.URL+"/ks/"+tok3, ""); code != 404 {
+		t.Fatalf("an aborted build's token: %d", code)
+	}
+	s.fails("system web001 is failed: it has no build to abort", "system", "abort", "web001")
+	if log := s.Log(); strings.Contains(log, tok1) || strings.Contains(log, tok2) || strings.Contains(log, tok3) {
 		t.Fatal("a build token is in the appliance's log")
 	}
 	if out := s.ok("system", "status", "web002"); !strings.Contains(out, "failed") {

@@ -53,6 +53,22 @@ the installer's log when it sent one).`,
 	return c
 }
 
+func newAbort() *cobra.Command {
+	return &cobra.Command{
+		Use:   "abort NAME",
+		Short: "End a system's build under way: failed, its token revoked, the next boot boots the local disk",
+		Args:  args(cobra.ExactArgs(1)),
+		RunE: func(c *cobra.Command, a []string) error {
+			var sys registry.System
+			if err := client(c).Do(ctx(c), "POST", api.Path("systems", a[0], "abort"), nil, &sys); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.OutOrStdout(), "%s: %s\n", sys.Name, sys.Status)
+			return nil
+		},
+	}
+}
+
 // errBuildEnded stops the events stream when the build ended.
 var errBuildEnded = errors.New("build ended")
 

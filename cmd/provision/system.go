@@ -65,7 +65,7 @@ The BMC password is read from the environment variable named by
 	add.MarkFlagRequired("mac")
 	add.MarkFlagRequired("ip")
 	add.MarkFlagRequired("profile")
-	c.AddCommand(add, edit, newSystemStatus(), newReinstall())
+	c.AddCommand(add, edit, newSystemStatus(), newReinstall(), newAbort())
 	kindCmds(c, "system", "systems", systemTable)
 	return c
 }
