@@ -11,13 +11,16 @@ import (
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/provision/provision/internal/seal"
 )
 
 // SQLiteStore is the embedded Store: one SQLite file in WAL mode with
 // synchronous=FULL, so a commit that returned is on disk and survives a
 // crash of the process or the machine.
 type SQLiteStore struct {
-	db *sql.DB
+	db  *sql.DB
+	key *seal.Key // seals BMC passwords and build tokens; nil: plaintext (tests)
 }
 
 const schema = `
@@ -75,7 +78,9 @@ func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
 	}
 	f.Close()
 	q := url.Values{}
-	for _, p := range []string{"foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)"} {
+	// secure_delete: a secret that was overwritten (sealed, changed) or
+	// deleted leaves no copy in free pages.
+	for _, p := range []string{"foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "secure_delete(1)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -101,7 +106,7 @@ func (st *SQLiteStore) Commit(ctx context.Context, ops []Op) (uint64, error) {
 	}
 	defer tx.Rollback()
 	for _, op := range ops {
-		if err := applyOp(ctx, tx, op); err != nil {
+		if err := applyOp(ctx, tx, op, st.seal); err != nil {
 			return 0, storeError(err)
 		}
 	}

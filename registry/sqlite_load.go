@@ -87,9 +87,13 @@ func (st *SQLiteStore) loadSystems(ctx context.Context, d *Data) error {
 			return fmt.Errorf("registry: load systems: %w", err)
 		}
 		if s.BMC != nil {
-			s.BMC.Password = Secret(pw)
+			if s.BMC.Password, err = st.open(pw); err != nil {
+				return fmt.Errorf("registry: the bmc password of system %s: %w", s.Name, err)
+			}
 		}
-		s.BuildToken = Secret(token)
+		if s.BuildToken, err = st.open(token); err != nil {
+			return fmt.Errorf("registry: the build token of system %s: %w", s.Name, err)
+		}
 		d.Systems = append(d.Systems, s)
 	}
 	return rows.Err()

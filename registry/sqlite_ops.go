@@ -10,13 +10,14 @@ import (
 	"github.com/provision/provision/kickstart"
 )
 
-// applyOp writes one Op and its audit record inside tx.
-func applyOp(ctx context.Context, tx *sql.Tx, op Op) error {
+// applyOp writes one Op and its audit record inside tx; secrets go
+// through seal.
+func applyOp(ctx context.Context, tx *sql.Tx, op Op, seal func(Secret) string) error {
 	if err := deleteRow(ctx, tx, op); err != nil {
 		return err
 	}
 	if op.Obj != nil {
-		if err := insertRow(ctx, tx, op); err != nil {
+		if err := insertRow(ctx, tx, op, seal); err != nil {
 			return err
 		}
 	}
@@ -72,7 +73,7 @@ func deleteRow(ctx context.Context, tx *sql.Tx, op Op) error {
 	return nil
 }
 
-func insertRow(ctx context.Context, tx *sql.Tx, op Op) error {
+func insertRow(ctx context.Context, tx *sql.Tx, op Op, seal func(Secret) string) error {
 	doc, err := json.Marshal(op.Obj)
 	if err != nil {
 		return err
@@ -86,7 +87,7 @@ func insertRow(ctx context.Context, tx *sql.Tx, op Op) error {
 	case *Profile:
 		_, err = tx.ExecContext(ctx, `INSERT INTO profiles VALUES (?,?,?)`+onConflict(upsert, "name", "image", "doc"), o.Name, o.Image, doc)
 	case *System:
-		err = insertSystem(ctx, tx, o, doc, upsert)
+		err = insertSystem(ctx, tx, o, doc, upsert, seal)
 	case *Record:
 		_, err = tx.ExecContext(ctx, `INSERT INTO records VALUES (?)`, o.RR)
 	case *Subnet, *Image, *kickstart.Template:
@@ -108,10 +109,10 @@ func onConflict(upsert bool, key string, cols ...string) string {
 	return " ON CONFLICT(" + key + ") DO UPDATE SET " + strings.Join(set, ", ")
 }
 
-func insertSystem(ctx context.Context, tx *sql.Tx, s *System, doc []byte, upsert bool) error {
+func insertSystem(ctx context.Context, tx *sql.Tx, s *System, doc []byte, upsert bool, seal func(Secret) string) error {
 	pw := ""
 	if s.BMC != nil {
-		pw = string(s.BMC.Password)
+		pw = seal(s.BMC.Password)
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO systems VALUES (?,?,?,?,?)`+onConflict(upsert, "name", "hostname", "profile", "bmc_password", "doc"),
 		s.Name, s.Hostname, s.Profile, pw, doc)
@@ -132,7 +133,7 @@ func insertSystem(ctx context.Context, tx *sql.Tx, s *System, doc []byte, upsert
 		}
 	}
 	if s.BuildToken != "" {
-		_, err = tx.ExecContext(ctx, `INSERT INTO builds VALUES (?,?)`, string(s.BuildToken), s.Name)
+		_, err = tx.ExecContext(ctx, `INSERT INTO builds VALUES (?,?)`, seal(s.BuildToken), s.Name)
 	}
 	return err
 }

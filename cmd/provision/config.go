@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -15,22 +16,26 @@ import (
 
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
+
+	"github.com/provision/provision/internal/seal"
+	"github.com/provision/provision/registry"
 )
 
 // Config is the server's configuration: embedded defaults, then the YAML
 // file given by --config, then flags.
 type Config struct {
-	Data          string `yaml:"data"`           // database, image store, token
-	HTTP          string `yaml:"http"`           // HTTP listen address
-	DNS           string `yaml:"dns"`            // DNS listen address (UDP and TCP); "" = off
-	TFTP          string `yaml:"tftp"`           // TFTP listen address; "" = off
-	DHCP          string `yaml:"dhcp"`           // DHCP listen address (with DHCPInterface)
-	DHCPInterface string `yaml:"dhcp_interface"` // serve DHCP on this interface; "" = off
-	BootFiles     string `yaml:"boot_files"`     // TFTP root: boot loaders
-	Address       string `yaml:"address"`        // the appliance's IPv4 address as machines reach it
-	Zone          string `yaml:"zone"`           // DNS zone of the hosts
-	Dev           bool   `yaml:"dev"`            // 127.0.0.1 only, unprivileged ports, no root
-	LogFormat     string `yaml:"log_format"`     // text or json
+	Data          string `yaml:"data"`            // database, image store, token
+	HTTP          string `yaml:"http"`            // HTTP listen address
+	DNS           string `yaml:"dns"`             // DNS listen address (UDP and TCP); "" = off
+	TFTP          string `yaml:"tftp"`            // TFTP listen address; "" = off
+	DHCP          string `yaml:"dhcp"`            // DHCP listen address (with DHCPInterface)
+	DHCPInterface string `yaml:"dhcp_interface"`  // serve DHCP on this interface; "" = off
+	BootFiles     string `yaml:"boot_files"`      // TFTP root: boot loaders
+	Address       string `yaml:"address"`         // the appliance's IPv4 address as machines reach it
+	Zone          string `yaml:"zone"`            // DNS zone of the hosts
+	Dev           bool   `yaml:"dev"`             // 127.0.0.1 only, unprivileged ports, no root
+	LogFormat     string `yaml:"log_format"`      // text or json
+	SecretKeyFile string `yaml:"secret_key_file"` // seals BMC passwords and build tokens; default DATA/secret.key
 }
 
 func defaults(dev bool) Config {
@@ -64,7 +69,8 @@ func loadConfig(fs *pflag.FlagSet) (Config, error) {
 		}
 	}
 	for flag, dst := range map[string]*string{"data": &cfg.Data, "http": &cfg.HTTP, "dns": &cfg.DNS, "tftp": &cfg.TFTP, "dhcp": &cfg.DHCP, "dhcp-interface": &cfg.DHCPInterface,
-		"boot-files": &cfg.BootFiles, "address": &cfg.Address, "zone": &cfg.Zone, "log-format": &cfg.LogFormat} {
+		"boot-files": &cfg.BootFiles, "address": &cfg.Address, "zone": &cfg.Zone, "log-format": &cfg.LogFormat,
+		"secret-key-file": &cfg.SecretKeyFile} {
 		if fs.Changed(flag) {
 			*dst, _ = fs.GetString(flag)
 		}
@@ -72,6 +78,9 @@ func loadConfig(fs *pflag.FlagSet) (Config, error) {
 	cfg.Dev = cfg.Dev || dev
 	if cfg.BootFiles == "" {
 		cfg.BootFiles = filepath.Join(cfg.Data, "boot")
+	}
+	if cfg.SecretKeyFile == "" {
+		cfg.SecretKeyFile = filepath.Join(cfg.Data, "secret.key")
 	}
 	if cfg.Address == "" {
 		cfg.Address = outboundAddress()
@@ -132,4 +141,23 @@ func loadToken(dataDir string) (string, error) {
 		return "", err
 	}
 	return tok, f.Sync()
+}
+
+// secretKey returns the key that seals the registry's secrets: the key
+// file, or a new one at first start. A missing key file is an error when
+// the database already holds secrets sealed with a key: a new key could
+// not open them.
+func secretKey(ctx context.Context, path string, st *registry.SQLiteStore) (*seal.Key, error) {
+	key, err := seal.Load(path)
+	if err == nil || !errors.Is(err, os.ErrNotExist) {
+		return key, err
+	}
+	sealed, err := st.Sealed(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if sealed {
+		return nil, fmt.Errorf("secret key %s is missing, and the registry holds secrets sealed with it: restore the file, or give it with --secret-key-file (nothing was changed)", path)
+	}
+	return seal.Create(path)
 }

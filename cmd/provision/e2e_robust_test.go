@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -215,5 +217,64 @@ func TestTokenAndSecrets(t *testing.T) {
 	s2 := startServer(t, s.Data)
 	if out := s2.ok("export", "--with-secrets"); !strings.Contains(out, pw+"2") {
 		t.Fatal("export --with-secrets with the token lacks the password")
+	}
+	s2.Stop()
+	// At rest the password is sealed: neither the database nor its log
+	// holds it, and the key file is the owner's only.
+	for _, f := range []string{"registry.db", "registry.db-wal"} {
+		if b, _ := os.ReadFile(filepath.Join(s.Data, f)); strings.Contains(string(b), pw) {
+			t.Errorf("%s holds the BMC password", f)
+		}
+	}
+	if st, err := os.Stat(filepath.Join(s.Data, "secret.key")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("secret.key: %v %v", st, err)
+	}
+}
+
+// Without its secret key, or with another, the server refuses to start
+// and changes nothing; with the key back it starts as before.
+func TestSecretKeyLostOrWrong(t *testing.T) {
+	data := t.TempDir()
+	s := startServer(t, data)
+	seed(t, s)
+	s.run([]string{"PW=pw-sealed"}, "system", "add", "web001", "--mac", "aa:bb:cc:dd:ee:01", "--ip", "10.0.0.11", "--profile", "centos-web",
+		"--bmc-address", "10.0.1.11", "--bmc-password-env", "PW")
+	s.Stop()
+	keyFile := filepath.Join(data, "secret.key")
+	key, _ := os.ReadFile(keyFile)
+	db, _ := os.ReadFile(filepath.Join(data, "registry.db"))
+	os.Rename(keyFile, keyFile+".bak")
+	other := filepath.Join(t.TempDir(), "other.key")
+	os.WriteFile(other, []byte(strings.Repeat("ab", 32)+"\n"), 0o600)
+	bad := filepath.Join(t.TempDir(), "bad.key")
+	os.WriteFile(bad, []byte("not a key\n"), 0o600)
+	for _, tc := range []struct {
+		extra []string
+		want  string
+	}{
+		{nil, "secret key " + keyFile + " is missing, and the registry holds secrets sealed with it"},
+		{[]string{"--secret-key-file", other}, "secret key " + other + ": the database's secrets were sealed with another key"},
+		{[]string{"--secret-key-file", filepath.Join(data, "images")}, "secret key"},
+		{[]string{"--secret-key-file", bad}, "want 64 hex digits"},
+	} {
+		cmd := exec.Command(binary, append([]string{"serve", "--dev", "--data", data, "--http", "127.0.0.1:0", "--dns", "", "--tftp", ""}, tc.extra...)...)
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), tc.want) {
+			t.Errorf("serve %v: %v\n%s\nwant an error with %q", tc.extra, err, out, tc.want)
+		}
+	}
+	if _, err := os.Stat(keyFile); !os.IsNotExist(err) {
+		t.Fatal("a refused start wrote a new key")
+	}
+	if now, _ := os.ReadFile(filepath.Join(data, "registry.db")); !bytes.Equal(now, db) {
+		t.Fatal("a refused start changed the database")
+	}
+	os.Rename(keyFile+".bak", keyFile)
+	s2 := startServer(t, data)
+	if out := s2.ok("export", "--with-secrets"); !strings.Contains(out, "pw-sealed") {
+		t.Fatalf("with the key back: %s", out)
+	}
+	if k, _ := os.ReadFile(keyFile); !bytes.Equal(k, key) {
+		t.Fatal("the key file changed")
 	}
 }

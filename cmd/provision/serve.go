@@ -28,12 +28,15 @@ data.cdb, and TFTP, all from one registry.
 
 Configuration comes from the embedded defaults, then the YAML file given by
 --config (keys: data, http, dns, tftp, dhcp, dhcp_interface, boot_files,
-address, zone, dev, log_format), then flags. DHCP runs only with
+address, zone, dev, log_format, secret_key_file), then flags. DHCP runs only with
 --dhcp-interface (it needs root for port 67). With --dev everything listens on 127.0.0.1 on
 unprivileged ports (HTTP 8080, DNS 8053, TFTP 8069) and needs no root; the
 data directory defaults to ./provision-data. At first start a random API
 token is written to DATA/token (mode 0600); clients send it as
-$PROVISION_TOKEN. An empty --dns or --tftp turns that server off. SIGTERM or
+$PROVISION_TOKEN. BMC passwords and build tokens are sealed in the database
+with AES-256-GCM under DATA/secret.key (or --secret-key-file; mode 0600,
+created at first start, when plaintext ones are sealed): back it up with the
+database, which cannot be read without it. An empty --dns or --tftp turns that server off. SIGTERM or
 SIGINT shut the server down gracefully.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -58,6 +61,7 @@ SIGINT shut the server down gracefully.`,
 	f.String("address", "", "the appliance's IPv4 address as machines reach it (default: the first global address; 127.0.0.1 with --dev)")
 	f.String("zone", "", `DNS zone of the hosts; default hostnames are NAME.ZONE (default "internal")`)
 	f.String("log-format", "", `log format, text or json (default "text")`)
+	f.String("secret-key-file", "", "key that seals BMC passwords and build tokens in the database (default DATA/secret.key, created at first start)")
 	f.Bool("dev", false, "development mode: 127.0.0.1 only, unprivileged ports, no root needed")
 	return c
 }
@@ -92,6 +96,16 @@ func openAppliance(ctx context.Context, cfg Config, log *slog.Logger) (*applianc
 	}
 	store, err := registry.OpenSQLite(ctx, filepath.Join(cfg.Data, "registry.db"))
 	if err != nil {
+		return nil, err
+	}
+	key, err := secretKey(ctx, cfg.SecretKeyFile, store)
+	if err == nil {
+		if err = store.UseKey(ctx, key); err != nil {
+			err = fmt.Errorf("secret key %s: %w", cfg.SecretKeyFile, err)
+		}
+	}
+	if err != nil {
+		store.Close()
 		return nil, err
 	}
 	reg, err := registry.Open(ctx, store, cfg.Zone)

@@ -1,0 +1,121 @@
+// Package seal encrypts the registry's secrets at rest (BMC passwords,
+// build tokens) with AES-256-GCM under one key kept in a file beside the
+// database (DATA/secret.key, mode 0600).
+//
+// A sealed value is text, so it fits the column the plaintext used:
+//
+//	enc:v1:BASE64(12-byte nonce || ciphertext || 16-byte tag)
+//
+// Open refuses a value that was sealed under another key, or altered, with
+// ErrWrongKey: never garbage.
+package seal
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// prefix starts every sealed value.
+const prefix = "enc:v1:"
+
+// ErrWrongKey is the error of a value that does not open with the key.
+var ErrWrongKey = errors.New("seal: the value was sealed with another key, or altered")
+
+// Key seals and opens values; it is safe for concurrent use.
+type Key struct {
+	aead cipher.AEAD
+}
+
+// New returns the key of 32 raw bytes.
+func New(raw []byte) (*Key, error) {
+	if len(raw) != 32 {
+		return nil, fmt.Errorf("seal: a key is 32 bytes, not %d", len(raw))
+	}
+	block, err := aes.NewCipher(raw)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &Key{aead: aead}, nil
+}
+
+// Sealed reports whether s is a sealed value.
+func Sealed(s string) bool { return strings.HasPrefix(s, prefix) }
+
+// Seal encrypts plain under a fresh random nonce; "" stays "".
+func (k *Key) Seal(plain string) string {
+	if plain == "" {
+		return ""
+	}
+	nonce := make([]byte, k.aead.NonceSize())
+	rand.Read(nonce) // never fails (crypto/rand)
+	return prefix + base64.StdEncoding.EncodeToString(k.aead.Seal(nonce, nonce, []byte(plain), nil))
+}
+
+// Open decrypts a sealed value; "" stays "". A value that is not sealed,
+// or does not open with k, is an error.
+func (k *Key) Open(sealed string) (string, error) {
+	if sealed == "" {
+		return "", nil
+	}
+	b64, ok := strings.CutPrefix(sealed, prefix)
+	if !ok {
+		return "", errors.New("seal: not a sealed value")
+	}
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	n := k.aead.NonceSize()
+	if err != nil || len(raw) < n+k.aead.Overhead() {
+		return "", ErrWrongKey
+	}
+	plain, err := k.aead.Open(nil, raw[:n], raw[n:], nil)
+	if err != nil {
+		return "", ErrWrongKey
+	}
+	return string(plain), nil
+}
+
+// Load reads the key file at path: 64 hex digits (and a newline).
+func Load(path string) (*Key, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("seal: secret key: %w", err)
+	}
+	raw, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(raw) != 32 {
+		return nil, fmt.Errorf("seal: secret key %s: want 64 hex digits", path)
+	}
+	return New(raw)
+}
+
+// Create writes a new random key to path (mode 0600; it must not exist)
+// and returns it.
+func Create(path string) (*Key, error) {
+	raw := make([]byte, 32)
+	rand.Read(raw)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("seal: secret key: %w", err)
+	}
+	if _, err := f.WriteString(hex.EncodeToString(raw) + "\n"); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("seal: secret key %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("seal: secret key %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	return New(raw)
+}

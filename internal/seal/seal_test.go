@@ -1,0 +1,60 @@
+package seal
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestSealOpen(t *testing.T) {
+	dir := t.TempDir()
+	k, err := Create(filepath.Join(dir, "k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(filepath.Join(dir, "k")); st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode %v", st.Mode().Perm())
+	}
+	if _, err := Create(filepath.Join(dir, "k")); err == nil {
+		t.Fatal("Create overwrote an existing key")
+	}
+	same, err := Load(filepath.Join(dir, "k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := Create(filepath.Join(dir, "other"))
+	for _, plain := range []string{"s3cret", "p\x00w", strings.Repeat("é", 300)} {
+		s := k.Seal(plain)
+		if !Sealed(s) || strings.Contains(s, plain) || s == k.Seal(plain) {
+			t.Fatalf("Seal(%q) = %q", plain, s)
+		}
+		if got, err := same.Open(s); err != nil || got != plain {
+			t.Fatalf("Open: %q %v", got, err)
+		}
+		if _, err := other.Open(s); !errors.Is(err, ErrWrongKey) {
+			t.Fatalf("another key opened it: %v", err)
+		}
+		tampered := s[:len(s)-2] + "AA"
+		if _, err := k.Open(tampered); !errors.Is(err, ErrWrongKey) {
+			t.Fatalf("an altered value opened: %v", err)
+		}
+	}
+	if k.Seal("") != "" {
+		t.Fatal(`Seal("") is not ""`)
+	}
+	if v, err := k.Open(""); v != "" || err != nil {
+		t.Fatal(`Open("")`)
+	}
+	if _, err := k.Open("plaintext"); err == nil {
+		t.Fatal("a plaintext value opened")
+	}
+	os.WriteFile(filepath.Join(dir, "bad"), []byte("zz\n"), 0o600)
+	if _, err := Load(filepath.Join(dir, "bad")); err == nil || !strings.Contains(err.Error(), "64 hex digits") {
+		t.Fatalf("a bad key file: %v", err)
+	}
+	if _, err := Load(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a missing key file: %v", err)
+	}
+}

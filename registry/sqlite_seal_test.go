@@ -1,0 +1,89 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/provision/provision/internal/seal"
+)
+
+// Secrets are sealed at rest: plaintext rows written before a key are
+// sealed when it is first used, the file holds no secret afterwards, the
+// same key reads them back, and another key is refused before anything
+// is read.
+func TestSealedSecrets(t *testing.T) {
+	ctx := context.Background()
+	r, path, _ := openLifecycle(t)
+	web := sys("web001", "aa:bb:cc:dd:ee:01", "10.0.0.11")
+	web.BMC = &BMC{Address: "10.0.1.11", User: "admin", Password: "plain-bmc-pw"}
+	if _, err := r.AddSystem(ctx, web); err != nil {
+		t.Fatal(err)
+	}
+	inst, _ := r.AddSystem(ctx, instSys("web002", "aa:bb:cc:dd:ee:02", "10.0.0.12"))
+	r.Close()
+	raw, _ := os.ReadFile(path)
+	if !bytes.Contains(raw, []byte("plain-bmc-pw")) {
+		t.Fatal("the test needs a plaintext row to start from")
+	}
+	dir := t.TempDir()
+	key, _ := seal.Create(filepath.Join(dir, "key"))
+	other, _ := seal.Create(filepath.Join(dir, "other"))
+
+	st, err := OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sealed, _ := st.Sealed(ctx); sealed {
+		t.Fatal("a database never sealed says it is")
+	}
+	if err := st.UseKey(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := Open(ctx, st, "dsas")
+	if err != nil {
+		t.Fatal(err)
+	}
+	web3 := sys("web003", "aa:bb:cc:dd:ee:03", "10.0.0.13")
+	web3.BMC = &BMC{Address: "10.0.1.13", Password: "new-bmc-pw"}
+	if _, err := r2.AddSystem(ctx, web3); err != nil {
+		t.Fatal(err)
+	}
+	r2.Close()
+	for _, f := range []string{path, path + "-wal"} {
+		b, _ := os.ReadFile(f)
+		for _, secret := range []string{"plain-bmc-pw", "new-bmc-pw", string(inst.BuildToken)} {
+			if bytes.Contains(b, []byte(secret)) {
+				t.Errorf("%s still holds %q", filepath.Base(f), secret)
+			}
+		}
+	}
+
+	st, _ = OpenSQLite(ctx, path)
+	if sealed, _ := st.Sealed(ctx); !sealed {
+		t.Fatal("a sealed database says it is not")
+	}
+	if err := st.UseKey(ctx, other); !errors.Is(err, seal.ErrWrongKey) {
+		t.Fatalf("another key: %v", err)
+	}
+	if _, err := Open(ctx, st, "dsas"); err == nil {
+		t.Fatal("a sealed database opened without its key")
+	}
+	if err := st.UseKey(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	r3, err := Open(ctx, st, "dsas")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r3.Close()
+	s1, _ := r3.Snapshot().SystemByName("web001")
+	s2, _ := r3.Snapshot().SystemByName("web002")
+	s3, _ := r3.Snapshot().SystemByName("web003")
+	if s1.BMC.Password != "plain-bmc-pw" || s3.BMC.Password != "new-bmc-pw" || s2.BuildToken != inst.BuildToken {
+		t.Fatalf("secrets read back: %q %q %v", s1.BMC.Password, s3.BMC.Password, s2.BuildToken == inst.BuildToken)
+	}
+}
