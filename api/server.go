@@ -18,6 +18,8 @@
 //	GET    /api/v1/templates/NAME/render?system=SYS             what SYS would get (token: BUILD-TOKEN)
 //	POST   /api/v1/systems/NAME/reinstall                       a new build: pending, fresh token and deadline
 //	POST   /api/v1/systems/NAME/abort                           end the build under way as failed
+//	GET    /api/v1/systems/NAME/power, POST {"action": "on|off|soft|cycle|reset"}   BMC power (502: the BMC failed)
+//	GET    /api/v1/power                                        every BMC's power state, asked in parallel
 //	GET    /api/v1/systems/NAME/install-log                     the log of its last failed install (text)
 //	GET    /api/v1/events[?system=NAME&limit=N]                  recent events of every system (or one)
 //	GET    /api/v1/events/stream[?system=NAME]                   events as they happen (Server-Sent Events)
@@ -53,6 +55,7 @@ type Config struct {
 	// name server they get when their subnet names none: both for
 	// rendering templates (template render).
 	BootURL, DNS string
+	Power        Power // BMC power; nil: none
 }
 
 type server struct {
@@ -112,6 +115,9 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/templates/{name}/render", s.renderTemplate)
 	mux.HandleFunc("POST /api/v1/systems/{name}/reinstall", s.reinstall)
 	mux.HandleFunc("POST /api/v1/systems/{name}/abort", s.abort)
+	mux.HandleFunc("GET /api/v1/systems/{name}/power", s.powerState)
+	mux.HandleFunc("POST /api/v1/systems/{name}/power", s.setPower)
+	mux.HandleFunc("GET /api/v1/power", s.powerAll)
 	mux.HandleFunc("GET /api/v1/systems/{name}/install-log", s.installLog)
 	mux.HandleFunc("GET /api/v1/events", s.listEvents)
 	mux.HandleFunc("GET /api/v1/events/stream", s.streamEvents)

@@ -90,7 +90,8 @@ type BMC struct {
 	User        string `json:"user,omitempty" yaml:"user,omitempty"`
 	Password    Secret `json:"-" yaml:"password,omitempty"`
 	PasswordSet bool   `json:"password_set" yaml:"-"`
-	Provider    string `json:"provider,omitempty" yaml:"provider,omitempty"`
+	Provider    string `json:"provider,omitempty" yaml:"provider,omitempty"` // ipmi (default) or redfish
+	Port        int    `json:"port,omitempty" yaml:"port,omitempty"`         // 0: the provider's default (623, 443)
 }
 
 // Secret is a string that does not print: fmt and slog show a mask.

@@ -6,8 +6,9 @@ import (
 	"time"
 )
 
-// DefaultBMCProvider is the bmclib provider used when none is given.
-const DefaultBMCProvider = "ipmitool"
+// DefaultBMCProvider is how a BMC is spoken to when no provider is given:
+// IPMI (lanplus). The other is "redfish".
+const DefaultBMCProvider = "ipmi"
 
 // normalizeSystem validates the fields of sys that do not depend on other
 // objects and puts them in canonical form.
@@ -59,8 +60,15 @@ func normalizeBMC(b *BMC) error {
 		return err
 	}
 	b.Address = a
-	if b.Provider == "" {
+	switch b.Provider {
+	case "", "ipmitool": // "ipmitool": what earlier versions stored
 		b.Provider = DefaultBMCProvider
+	case "ipmi", "redfish":
+	default:
+		return invalidf("bmc provider %q: want ipmi or redfish", b.Provider)
+	}
+	if b.Port < 0 || b.Port > 65535 {
+		return invalidf("bmc port %d: want 1 to 65535 (0: the provider's default)", b.Port)
 	}
 	b.PasswordSet = b.Password != ""
 	return nil

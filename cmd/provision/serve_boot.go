@@ -17,6 +17,7 @@ import (
 	"github.com/provision/provision/dnsconf"
 	"github.com/provision/provision/images"
 	"github.com/provision/provision/internal/hosts"
+	"github.com/provision/provision/ipmi"
 	"github.com/provision/provision/kickstart"
 	"github.com/provision/provision/registry"
 	"github.com/provision/provision/tftp"
@@ -39,7 +40,7 @@ func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln net.Lis
 		return err
 	}
 	apiHandler := api.Handler(api.Config{Registry: a.reg, Blobs: a.blobs, Events: a.events, Dynamic: a.dynamic, Token: a.token, Log: a.log, Metrics: a.metrics,
-		BootURL: a.httpURL, DNS: a.cfg.Address})
+		BootURL: a.httpURL, DNS: a.cfg.Address, Power: &ipmi.Controller{}})
 	mux := http.NewServeMux()
 	mux.Handle("/", apiHandler)
 	mux.Handle("/ks", ks) // installers: templates and callbacks, by build token

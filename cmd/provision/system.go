@@ -82,7 +82,8 @@ func systemFlagSet(c *cobra.Command) {
 	f.String("bmc-address", "", "BMC IPv4 address")
 	f.String("bmc-user", "", "BMC user")
 	f.String("bmc-password-env", "", "name of the environment variable holding the BMC password")
-	f.String("bmc-provider", "", "bmclib provider (default ipmitool)")
+	f.String("bmc-provider", "", "how the BMC is spoken to: ipmi (default) or redfish")
+	f.Int("bmc-port", 0, "BMC port (default: 623 for ipmi, 443 for redfish)")
 }
 
 // systemFlags applies the flags that were given to in.
@@ -121,7 +122,7 @@ func bmcFlags(c *cobra.Command, in *api.SystemInput) error {
 		return nil
 	}
 	touched := false
-	for _, flag := range []string{"bmc-address", "bmc-user", "bmc-provider", "bmc-password-env"} {
+	for _, flag := range []string{"bmc-address", "bmc-user", "bmc-provider", "bmc-port", "bmc-password-env"} {
 		touched = touched || f.Changed(flag)
 	}
 	if !touched {
@@ -134,6 +135,9 @@ func bmcFlags(c *cobra.Command, in *api.SystemInput) error {
 		if f.Changed(flag) {
 			*dst, _ = f.GetString(flag)
 		}
+	}
+	if f.Changed("bmc-port") {
+		in.BMC.Port, _ = f.GetInt("bmc-port")
 	}
 	if name, _ := f.GetString("bmc-password-env"); name != "" {
 		pw, ok := os.LookupEnv(name)

@@ -1,0 +1,169 @@
+package ipmi
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/provision/provision/internal/lab"
+)
+
+// sim is a simulated BMC with the BMC that reaches it.
+type sim struct {
+	*lab.BMCSim
+	BMC
+}
+
+func startSim(t *testing.T, password string) *sim {
+	s := lab.StartBMCSim(t, password)
+	return &sim{s, BMC{System: "vm1", Address: s.Address, Port: s.Port, User: s.User, Password: password}}
+}
+
+func freePort(t *testing.T, network string) int { return lab.FreePort(t, network) }
+
+// waitMachine waits until the stand-in machine runs (or not).
+func waitMachine(t *testing.T, s *sim, running bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if _, ok := s.MachinePID(); ok == running {
+			return
+		}
+	}
+	t.Fatalf("the machine behind the BMC is not %s", map[bool]string{true: "running", false: "stopped"}[running])
+}
+
+// Our calls and the real ipmitool see the same power state, and power on,
+// off and cycle start and stop the machine behind the BMC.
+func TestPowerAgainstIPMISim(t *testing.T) {
+	s := startSim(t, "s3cret-bmc")
+	c := &Controller{Timeout: 10 * time.Second}
+	ctx := context.Background()
+	check := func(want string) {
+		t.Helper()
+		got, err := c.PowerState(ctx, s.BMC)
+		if err != nil || got != want {
+			t.Fatalf("PowerState = %q, %v; want %q", got, err, want)
+		}
+		out, err := s.IPMItool("chassis", "power", "status")
+		if err != nil || out != "Chassis Power is "+want {
+			t.Fatalf("ipmitool says %q (%v), we say %q", out, err, want)
+		}
+	}
+	check(Off)
+	if err := c.SetPower(ctx, s.BMC, On); err != nil {
+		t.Fatal(err)
+	}
+	waitMachine(t, s, true)
+	check(On)
+	first, _ := s.MachinePID()
+	if err := c.SetPower(ctx, s.BMC, Cycle); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if pid, ok := s.MachinePID(); ok && pid != first {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("power cycle did not restart the machine")
+		}
+	}
+	check(On)
+	if err := c.SetPower(ctx, s.BMC, Off); err != nil {
+		t.Fatal(err)
+	}
+	waitMachine(t, s, false)
+	check(Off)
+	if err := c.SetPower(ctx, s.BMC, "explode"); err == nil || !strings.Contains(err.Error(), `system vm1: power action "explode"`) {
+		t.Fatalf("a bad action: %v", err)
+	}
+	// The simulator refuses the boot device, as many BMCs do: an error
+	// that names the system, not a hang.
+	start := time.Now()
+	if err := c.SetBootDevice(ctx, s.BMC, BootPXE, false); err == nil || !strings.Contains(err.Error(), "system vm1: bmc 127.0.0.1:") {
+		t.Logf("boot device: %v (after %v)", err, time.Since(start))
+	}
+}
+
+// A wrong password is an authentication error at once, not retried; a BMC
+// that does not answer is an error within the timeout; neither holds up
+// a call to a healthy BMC made at the same time.
+func TestBMCFaults(t *testing.T) {
+	s := startSim(t, "right-password")
+	c := &Controller{Timeout: 4 * time.Second, Backoff: 200 * time.Millisecond}
+	ctx := context.Background()
+	wrong := s.BMC
+	wrong.Password = "wrong-password"
+	start := time.Now()
+	_, err := c.PowerState(ctx, wrong)
+	if !errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), "system vm1: bmc 127.0.0.1:") || time.Since(start) > 3*time.Second {
+		t.Fatalf("wrong password: %v after %v", err, time.Since(start))
+	}
+	dead := BMC{System: "gone1", Address: "127.0.0.1", Port: freePort(t, "udp"), User: "admin", Password: "x"}
+	var wg sync.WaitGroup
+	var deadErr, okErr error
+	var deadTook, okTook time.Duration
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		t0 := time.Now()
+		_, deadErr = c.PowerState(ctx, dead)
+		deadTook = time.Since(t0)
+	}()
+	go func() {
+		defer wg.Done()
+		t0 := time.Now()
+		_, okErr = c.PowerState(ctx, s.BMC)
+		okTook = time.Since(t0)
+	}()
+	wg.Wait()
+	if deadErr == nil || errors.Is(deadErr, ErrAuth) || !strings.Contains(deadErr.Error(), "system gone1") || deadTook > c.Timeout+2*time.Second {
+		t.Fatalf("a BMC that does not answer: %v after %v", deadErr, deadTook)
+	}
+	if okErr != nil || okTook > 2*time.Second {
+		t.Fatalf("the healthy BMC meanwhile: %v after %v", okErr, okTook)
+	}
+}
+
+// The password is never on a command line: while ipmitool runs, no
+// process's argv holds it.
+func TestPasswordNotInArgv(t *testing.T) {
+	const pw = "no-argv-pw-4711" // IPMI passwords are at most 20 bytes
+	s := startSim(t, pw)
+	c := &Controller{}
+	stop := make(chan struct{})
+	found := make(chan string, 1)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+			for _, p := range procs {
+				if b, err := os.ReadFile(p); err == nil && strings.Contains(string(b), pw) {
+					select {
+					case found <- strings.ReplaceAll(string(b), "\x00", " "):
+					default:
+					}
+				}
+			}
+		}
+	}()
+	for range 5 {
+		if _, err := c.PowerState(context.Background(), s.BMC); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	select {
+	case cmd := <-found:
+		t.Fatalf("the password is in argv: %s", cmd)
+	default:
+	}
+}
