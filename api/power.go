@@ -19,6 +19,54 @@ import (
 type Power interface {
 	PowerState(ctx context.Context, b ipmi.BMC) (string, error)
 	SetPower(ctx context.Context, b ipmi.BMC, action string) error
+	SetBootDevice(ctx context.Context, b ipmi.BMC, device string, persistent bool) error
+}
+
+// ReinstallResult is the answer to a reinstall: the system, now pending,
+// and what its BMC was told ("on", "cycle"), or why it could not be.
+type ReinstallResult struct {
+	System     registry.System `json:"system"`
+	Power      string          `json:"power,omitempty"`
+	PowerError string          `json:"power_error,omitempty"`
+}
+
+// powerForBuild boots a system that starts a build: next boot from the
+// network once (a BMC that refuses is only noted: the appliance decides
+// what a network boot does), then power on, or cycle when it is on.
+func (s *server) powerForBuild(ctx context.Context, sys *registry.System) (action string, err error) {
+	b, err := bmcOf(sys)
+	if err != nil || s.Power == nil {
+		return "", err
+	}
+	note := func(detail string) { s.noteP(ctx, sys.Name, detail) }
+	if err := s.Power.SetBootDevice(ctx, b, ipmi.BootPXE, false); err != nil {
+		note("next boot from the network refused, going on: " + err.Error())
+	}
+	state, err := s.Power.PowerState(ctx, b)
+	if err != nil {
+		note("reinstall: " + err.Error())
+		return "", err
+	}
+	action = ipmi.Cycle
+	if state == ipmi.Off {
+		action = ipmi.On
+	}
+	if err := s.Power.SetPower(ctx, b, action); err != nil {
+		note("reinstall: " + err.Error())
+		return "", err
+	}
+	note(action + " for the reinstall, by the operator")
+	return action, nil
+}
+
+// noteP puts a power action on the system's timeline and in its history.
+func (s *server) noteP(ctx context.Context, system, detail string) {
+	if s.Events != nil {
+		s.Events.Record(registry.Event{System: system, Kind: "power", Detail: detail})
+	}
+	if err := s.Registry.Note(ctx, registry.ObjSystem, system, "power", detail); err != nil {
+		s.Log.Warn("history of a power action", "system", system, "err", err)
+	}
 }
 
 // PowerResult is one system's answer: its power state, or why there is
@@ -89,13 +137,11 @@ func (s *server) setPower(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := s.Power.SetPower(r.Context(), b, in.Action)
-	if s.Events != nil {
-		detail := in.Action + " by the operator"
-		if err != nil {
-			detail += ": " + err.Error()
-		}
-		s.Events.Record(registry.Event{System: sys.Name, Kind: "power", Detail: detail})
+	detail := in.Action + " by the operator"
+	if err != nil {
+		detail += ": " + err.Error()
 	}
+	s.noteP(r.Context(), sys.Name, detail)
 	if err != nil {
 		writeError(w, http.StatusBadGateway, err.Error())
 		return

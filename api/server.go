@@ -56,6 +56,10 @@ type Config struct {
 	// rendering templates (template render).
 	BootURL, DNS string
 	Power        Power // BMC power; nil: none
+	// BuildFailed, if set, is told of a build the API ended as failed
+	// (abort), as the appliance is of the others: it powers the machine
+	// off.
+	BuildFailed func(system string)
 }
 
 type server struct {

@@ -84,18 +84,32 @@ func (s *server) renderTemplate(w http.ResponseWriter, r *http.Request) {
 	w.Write(out)
 }
 
+// reinstall starts a build and, when the system has a BMC, boots it.
 func (s *server) reinstall(w http.ResponseWriter, r *http.Request) {
 	v, err := s.Registry.Reinstall(r.Context(), r.PathValue("name"))
-	if err == nil && s.Events != nil {
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	if s.Events != nil {
 		s.Events.Record(registry.Event{System: v.Name, IP: v.IP, Kind: "reinstall", Detail: "pending until " + v.Deadline})
 	}
-	respond(w, http.StatusOK, v, err)
+	res := ReinstallResult{System: *v}
+	if v.BMC != nil {
+		if res.Power, err = s.powerForBuild(r.Context(), v); err != nil {
+			res.PowerError = err.Error()
+		}
+	}
+	writeJSON(w, http.StatusOK, res)
 }
 
 func (s *server) abort(w http.ResponseWriter, r *http.Request) {
 	v, err := s.Registry.AbortBuild(r.Context(), r.PathValue("name"))
 	if err == nil && s.Events != nil {
 		s.Events.Record(registry.Event{System: v.Name, IP: v.IP, Kind: "failed", Detail: "aborted by the operator"})
+	}
+	if err == nil && s.BuildFailed != nil {
+		s.BuildFailed(v.Name)
 	}
 	respond(w, http.StatusOK, v, err)
 }

@@ -167,3 +167,69 @@ func TestPasswordNotInArgv(t *testing.T) {
 	default:
 	}
 }
+
+// The poller reads every BMC each round, and reports a state when it
+// changes: the first reading, power on, and a BMC that stops answering.
+func TestPoller(t *testing.T) {
+	s := startSim(t, "poll-pw")
+	dead := BMC{System: "gone1", Address: "127.0.0.1", Port: freePort(t, "udp"), User: "admin", Password: "x"}
+	c := &Controller{Timeout: 2 * time.Second, Retries: 1}
+	var mu sync.Mutex
+	var changes []string
+	reads := 0
+	p := &Poller{Controller: c, BMCs: func() []BMC { return []BMC{s.BMC, dead} },
+		Report: func(Reading) { mu.Lock(); reads++; mu.Unlock() },
+		Changed: func(r Reading) {
+			mu.Lock()
+			defer mu.Unlock()
+			v := r.State
+			if r.Err != nil {
+				v = "error"
+			}
+			changes = append(changes, r.System+"="+v)
+		}}
+	ctx := context.Background()
+	p.Round(ctx)
+	p.Round(ctx)
+	if err := c.SetPower(ctx, s.BMC, On); err != nil {
+		t.Fatal(err)
+	}
+	p.Round(ctx)
+	mu.Lock()
+	defer mu.Unlock()
+	got := strings.Join(changes, " ")
+	if reads != 6 || !strings.Contains(got, "vm1=off") || !strings.Contains(got, "gone1=error") ||
+		!strings.HasSuffix(got, "vm1=on") || strings.Count(got, "vm1=") != 2 {
+		t.Fatalf("%d reads, changes %q", reads, got)
+	}
+}
+
+// Redfish through bmclib's gofish provider, against a Redfish service in
+// the test (Debian packages no Redfish simulator): the power state and
+// actions, and a wrong password as an authentication error.
+func TestPowerOverRedfish(t *testing.T) {
+	rf := lab.StartRedfishBMC(t, "admin", "redfish-pw")
+	c := &Controller{Timeout: 10 * time.Second, HTTPClient: rf.Server.Client()}
+	b := BMC{System: "rf1", Address: rf.Address, Port: rf.Port, User: "admin", Password: "redfish-pw", Provider: ProviderRedfish}
+	ctx := context.Background()
+	if got, err := c.PowerState(ctx, b); err != nil || got != Off {
+		t.Fatalf("PowerState = %q, %v", got, err)
+	}
+	for _, step := range []struct{ action, want string }{{On, "On"}, {Cycle, "On"}, {Off, "Off"}} {
+		if err := c.SetPower(ctx, b, step.action); err != nil {
+			t.Fatalf("%s: %v", step.action, err)
+		}
+		if rf.Power() != step.want {
+			t.Fatalf("after %s the system is %s", step.action, rf.Power())
+		}
+	}
+	if got := strings.Join(rf.Resets(), ","); got != "On,ForceRestart,ForceOff" {
+		t.Fatalf("resets asked: %s", got)
+	}
+	wrong := b
+	wrong.Password = "nope"
+	start := time.Now()
+	if _, err := c.PowerState(ctx, wrong); !errors.Is(err, ErrAuth) || time.Since(start) > 3*time.Second {
+		t.Fatalf("wrong password over Redfish: %v after %v", err, time.Since(start))
+	}
+}

@@ -57,6 +57,10 @@ type Profile struct {
 	// InstallTimeout bounds a build of this profile's template (a Go
 	// duration, default DefaultInstallTimeout): its deadline.
 	InstallTimeout string `json:"install_timeout,omitempty" yaml:"install_timeout,omitempty"`
+	// OnFailure says what a failed build (or one past its deadline) does
+	// to a machine with a BMC: "off" (the default: power it off) or
+	// "keep" (leave it as it is, to look at).
+	OnFailure string `json:"on_failure,omitempty" yaml:"on_failure,omitempty"`
 }
 
 // System is one machine.

@@ -109,6 +109,13 @@ func (r *Registry) History(ctx context.Context, name string, limit int) ([]Chang
 	return r.store.History(ctx, name, limit)
 }
 
+// Note puts in history something done to an object that changed nothing
+// in the registry: op "power" on a system, with the action and who asked
+// in note.
+func (r *Registry) Note(ctx context.Context, kind, name, op, note string) error {
+	return r.store.Audit(ctx, []Change{{At: r.now().UTC().Format(time.RFC3339Nano), Kind: kind, Name: name, Op: op, Note: note}})
+}
+
 // InstallLog returns what the installer of a system posted with its last
 // failure.
 func (r *Registry) InstallLog(ctx context.Context, system string) (*InstallLog, error) {

@@ -56,6 +56,9 @@ func (s *Snapshot) checkProfileInstall(p *Profile) error {
 			return invalidf("profile %s: template %s is a snippet, only included by other templates", p.Name, p.Kickstart)
 		}
 	}
+	if p.OnFailure != "" && p.OnFailure != "off" && p.OnFailure != "keep" {
+		return invalidf("profile %s: on failure %q must be off or keep", p.Name, p.OnFailure)
+	}
 	if p.InstallTimeout == "" {
 		return nil
 	}

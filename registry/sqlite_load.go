@@ -185,3 +185,20 @@ func (st *SQLiteStore) InstallLog(ctx context.Context, system string) (*InstallL
 	}
 	return l, nil
 }
+
+// Audit implements Store.
+func (st *SQLiteStore) Audit(ctx context.Context, cs []Change) error {
+	tx, err := st.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("registry: begin: %w", err)
+	}
+	defer tx.Rollback()
+	for _, c := range cs {
+		_, err := tx.ExecContext(ctx, `INSERT INTO history (at, kind, name, prev, op, old, new, note) VALUES (?,?,?,'',?,'','',?)`,
+			c.At, c.Kind, c.Name, c.Op, c.Note)
+		if err != nil {
+			return fmt.Errorf("registry: history: %w", err)
+		}
+	}
+	return tx.Commit()
+}

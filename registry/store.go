@@ -19,6 +19,9 @@ type Store interface {
 	Commit(ctx context.Context, ops []Op) (serial uint64, err error)
 	// History lists audit records, newest last; name "" means all.
 	History(ctx context.Context, name string, limit int) ([]Change, error)
+	// Audit appends history records that go with no change of the
+	// registry (a power action, say).
+	Audit(ctx context.Context, cs []Change) error
 	// InstallLog returns the log the installer of system last reported
 	// with a failure (ErrNotFound when there is none).
 	InstallLog(ctx context.Context, system string) (*InstallLog, error)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
@@ -36,6 +37,7 @@ type Config struct {
 	Dev           bool   `yaml:"dev"`             // 127.0.0.1 only, unprivileged ports, no root
 	LogFormat     string `yaml:"log_format"`      // text or json
 	SecretKeyFile string `yaml:"secret_key_file"` // seals BMC passwords and build tokens; default DATA/secret.key
+	PowerPoll     string `yaml:"power_poll"`      // how often every BMC's power state is read; "0" = never
 }
 
 func defaults(dev bool) Config {
@@ -70,7 +72,7 @@ func loadConfig(fs *pflag.FlagSet) (Config, error) {
 	}
 	for flag, dst := range map[string]*string{"data": &cfg.Data, "http": &cfg.HTTP, "dns": &cfg.DNS, "tftp": &cfg.TFTP, "dhcp": &cfg.DHCP, "dhcp-interface": &cfg.DHCPInterface,
 		"boot-files": &cfg.BootFiles, "address": &cfg.Address, "zone": &cfg.Zone, "log-format": &cfg.LogFormat,
-		"secret-key-file": &cfg.SecretKeyFile} {
+		"secret-key-file": &cfg.SecretKeyFile, "power-poll": &cfg.PowerPoll} {
 		if fs.Changed(flag) {
 			*dst, _ = fs.GetString(flag)
 		}
@@ -78,6 +80,12 @@ func loadConfig(fs *pflag.FlagSet) (Config, error) {
 	cfg.Dev = cfg.Dev || dev
 	if cfg.BootFiles == "" {
 		cfg.BootFiles = filepath.Join(cfg.Data, "boot")
+	}
+	if cfg.PowerPoll == "" {
+		cfg.PowerPoll = "60s"
+	}
+	if d, err := time.ParseDuration(cfg.PowerPoll); err != nil || d < 0 || d > 0 && d < time.Second {
+		return cfg, usageError{fmt.Errorf("--power-poll %q: want a duration of 1s or more, or 0 for never", cfg.PowerPoll)}
 	}
 	if cfg.SecretKeyFile == "" {
 		cfg.SecretKeyFile = filepath.Join(cfg.Data, "secret.key")

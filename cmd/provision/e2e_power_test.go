@@ -16,7 +16,7 @@ import (
 // BMC at once with one that does not answer, and clear errors.
 func TestPowerVerbsAgainstIPMISim(t *testing.T) {
 	bmc := lab.StartBMCSim(t, "e2e-bmc-pw")
-	s := startServer(t, t.TempDir())
+	s := startServer(t, t.TempDir(), "--power-poll", "1s")
 	seed(t, s)
 	env := []string{"PW=" + bmc.Password}
 	port := fmt.Sprint(bmc.Port)
@@ -50,6 +50,19 @@ func TestPowerVerbsAgainstIPMISim(t *testing.T) {
 		}
 	}
 	same("on")
+	// The poller sees it: /metrics, and a power event.
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		_, m := httpDo(t, "GET", s.URL+"/metrics", "")
+		if strings.Contains(m, `provision_power_on{system="vm1"} 1`) && strings.Contains(m, `provision_bmc_up{system="gone1"} 0`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics after power on:\n%s", grepLines(m, "provision_power_on", "provision_bmc_up"))
+		}
+	}
+	if ev := s.ok("events", "--system", "vm1"); !strings.Contains(ev, "the BMC says on") {
+		t.Fatalf("no poll event:\n%s", ev)
+	}
 	start := time.Now()
 	var all []api.PowerResult
 	json.Unmarshal([]byte(s.ok("power", "status", "--all", "--json")), &all)
@@ -78,7 +91,24 @@ func TestPowerVerbsAgainstIPMISim(t *testing.T) {
 	if out := s.ok("events", "--system", "vm1"); !strings.Contains(out, "on by the operator") {
 		t.Fatalf("events:\n%s", out)
 	}
+	if h := s.ok("history", "vm1"); !strings.Contains(h, "on by the operator") || !strings.Contains(h, "off by the operator") {
+		t.Fatalf("history:\n%s", h)
+	}
 	if strings.Contains(s.Log(), bmc.Password) {
 		t.Fatal("the BMC password is in the log")
 	}
+}
+
+// grepLines keeps the lines of s that contain one of the words.
+func grepLines(s string, words ...string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		for _, w := range words {
+			if strings.Contains(l, w) {
+				out = append(out, l)
+				break
+			}
+		}
+	}
+	return strings.Join(out, "\n")
 }

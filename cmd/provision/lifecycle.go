@@ -9,9 +9,11 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/term"
 
 	"github.com/provision/provision/api"
@@ -20,37 +22,109 @@ import (
 
 func newReinstall() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "reinstall NAME [--wait]",
-		Short: "Start a new build: the next network boot runs the installer",
+		Use:   "reinstall NAME... [--profile P] [--wait [--timeout D]]",
+		Short: "Start a new build: power-cycle the machine (through its BMC) into its installer",
 		Long: `Start a new build of a system: its state becomes pending with a fresh build
 token and deadline (the profile's --install-timeout, default 60m), and
-netboot is turned on. The next network boot runs the profile's installer,
-pointed at the rendered template; the installer's done callback makes the
-system installed (and turns netboot off), its failed callback or the
-deadline make it failed. Either way later boots boot the local disk until
-the next reinstall.
+netboot is turned on. When the system has a BMC, the appliance asks it to
+boot from the network once (a BMC that refuses is noted and ignored: the
+appliance decides what a network boot does) and power-cycles the machine,
+or powers it on when it is off; without one, reboot it by hand. The next
+network boot runs the profile's installer, pointed at the rendered
+template; the installer's done callback makes the system installed (and
+turns netboot off), its failed callback or the deadline make it failed
+(and power it off, unless the profile says --on-failure keep). Either way
+later boots boot the local disk until the next reinstall.
 
-With --wait, follow the build with a progress line until it ends: exit 0
-when installed, 1 when failed or past its deadline (printing the end of
-the installer's log when it sent one).`,
-		Args: args(cobra.ExactArgs(1)),
-		RunE: func(c *cobra.Command, a []string) error {
-			wait, _ := c.Flags().GetBool("wait")
-			cl := client(c)
-			var sys registry.System
-			start := func() error { return cl.Do(ctx(c), "POST", api.Path("systems", a[0], "reinstall"), nil, &sys) }
-			if !wait {
-				if err := start(); err != nil {
-					return err
-				}
-				fmt.Fprintf(c.OutOrStdout(), "%s: pending until %s\n", sys.Name, localTime(sys.Deadline))
-				return nil
-			}
-			return waitBuild(c, cl, a[0], start)
-		},
+Several names, or --profile P (every system of profile P), are reinstalled
+side by side, 8 at a time, with a summary at the end.
+
+With --wait, follow each build with a progress line until it ends: exit 0
+when all are installed, 1 when one failed, passed its deadline or is not
+done after --timeout (printing the end of the installer's log when it
+sent one).`,
+		Args: args(cobra.ArbitraryArgs),
+		RunE: runReinstall,
 	}
-	c.Flags().Bool("wait", false, "follow the build until it ends (exit 0 installed, 1 failed)")
+	c.Flags().Bool("wait", false, "follow the builds until they end (exit 0 installed, 1 failed)")
+	c.Flags().Duration("timeout", 0, "with --wait: give up waiting after this long (default: the build's deadline)")
+	c.Flags().String("profile", "", "reinstall every system of this profile")
 	return c
+}
+
+// reinstallLimit bounds the reinstalls started at once.
+const reinstallLimit = 8
+
+func runReinstall(c *cobra.Command, names []string) error {
+	cl := client(c)
+	if p, _ := c.Flags().GetString("profile"); p != "" {
+		var all []registry.System
+		if err := cl.Do(ctx(c), "GET", api.Path("systems"), nil, &all); err != nil {
+			return err
+		}
+		for _, s := range all {
+			if s.Profile == p {
+				names = append(names, s.Name)
+			}
+		}
+		if len(names) == 0 {
+			return fmt.Errorf("profile %s has no systems", p)
+		}
+	}
+	if len(names) == 0 {
+		return usageError{errors.New("give the systems to reinstall, or --profile P")}
+	}
+	if len(names) == 1 {
+		return reinstallOne(c, cl, names[0], isTerminal(c.OutOrStdout()))
+	}
+	results := make([]error, len(names))
+	var g errgroup.Group
+	g.SetLimit(reinstallLimit)
+	for i, name := range names {
+		g.Go(func() error { results[i] = reinstallOne(c, cl, name, false); return nil })
+	}
+	g.Wait()
+	tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 4, 2, ' ', 0)
+	row(tw, "SYSTEM", "RESULT")
+	failed := 0
+	for i, name := range names {
+		res := "ok"
+		if results[i] != nil {
+			res, failed = results[i].Error(), failed+1
+		}
+		row(tw, name, res)
+	}
+	tw.Flush()
+	if failed > 0 {
+		return fmt.Errorf("%d of %d reinstalls failed", failed, len(names))
+	}
+	return nil
+}
+
+// reinstallOne starts one build (and with --wait follows it).
+func reinstallOne(c *cobra.Command, cl *api.Client, name string, live bool) error {
+	var res api.ReinstallResult
+	start := func() error {
+		if err := cl.Do(ctx(c), "POST", api.Path("systems", name, "reinstall"), nil, &res); err != nil {
+			return err
+		}
+		line := fmt.Sprintf("%s: pending until %s", name, localTime(res.System.Deadline))
+		switch {
+		case res.Power != "":
+			line += "; power " + res.Power + " through its BMC"
+		case res.PowerError != "":
+			line += "; the BMC failed (" + res.PowerError + "): reboot it by hand"
+		default:
+			line += "; no BMC: reboot it by hand"
+		}
+		fmt.Fprintln(c.OutOrStdout(), line)
+		return nil
+	}
+	if wait, _ := c.Flags().GetBool("wait"); !wait {
+		return start()
+	}
+	timeout, _ := c.Flags().GetDuration("timeout")
+	return waitBuild(c, cl, name, start, live, timeout)
 }
 
 func newAbort() *cobra.Command {
@@ -75,11 +149,16 @@ var errBuildEnded = errors.New("build ended")
 // waitBuild opens the events stream of the system, starts the build, and
 // prints a progress line per event until the system is installed or
 // failed. The state is also polled, in case the stream misses the end.
-func waitBuild(c *cobra.Command, cl *api.Client, name string, start func() error) error {
+func waitBuild(c *cobra.Command, cl *api.Client, name string, start func() error, live bool, timeout time.Duration) error {
 	out := c.OutOrStdout()
-	live := isTerminal(out)
 	cx, cancel := context.WithCancel(ctx(c))
 	defer cancel()
+	var giveUp <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		giveUp = t.C
+	}
 	started := make(chan error, 1)
 	var sys registry.System
 	progress := func(e registry.Event) {
@@ -123,6 +202,8 @@ func waitBuild(c *cobra.Command, cl *api.Client, name string, start func() error
 		case <-ended:
 			ended = nil
 		case <-tick.C:
+		case <-giveUp:
+			return fmt.Errorf("system %s: still %s after %v", name, sys.Status, timeout)
 		case <-ctx(c).Done():
 			return ctx(c).Err()
 		}

@@ -46,6 +46,7 @@ func newProfile() *cobra.Command {
 		f.String("kernel-args", "", "kernel command line arguments")
 		f.String("kickstart", "", "install template (provision template list); \"\" for none")
 		f.String("install-timeout", "", "deadline of a build from its start, e.g. 90m (default 60m)")
+		f.String("on-failure", "", "what a failed build does to a machine with a BMC: off (default: power it off) or keep")
 		f.String("loader", "", "network boot loader handed out by DHCP: ipxe (default) or pxelinux")
 		f.StringArray("set", nil, "setting KEY=VALUE (repeatable)")
 	}
@@ -66,7 +67,7 @@ func newProfile() *cobra.Command {
 // profileFlags applies the flags that were given to p.
 func profileFlags(c *cobra.Command, p *registry.Profile) error {
 	f := c.Flags()
-	for flag, dst := range map[string]*string{"image": &p.Image, "kernel-args": &p.KernelArgs, "kickstart": &p.Kickstart, "loader": &p.Loader, "install-timeout": &p.InstallTimeout} {
+	for flag, dst := range map[string]*string{"image": &p.Image, "kernel-args": &p.KernelArgs, "kickstart": &p.Kickstart, "loader": &p.Loader, "install-timeout": &p.InstallTimeout, "on-failure": &p.OnFailure} {
 		if f.Changed(flag) {
 			*dst, _ = f.GetString(flag)
 		}

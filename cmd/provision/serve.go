@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/provision/provision/images"
+	"github.com/provision/provision/ipmi"
 	"github.com/provision/provision/registry"
 )
 
@@ -28,7 +29,7 @@ data.cdb, and TFTP, all from one registry.
 
 Configuration comes from the embedded defaults, then the YAML file given by
 --config (keys: data, http, dns, tftp, dhcp, dhcp_interface, boot_files,
-address, zone, dev, log_format, secret_key_file), then flags. DHCP runs only with
+address, zone, dev, log_format, secret_key_file, power_poll), then flags. DHCP runs only with
 --dhcp-interface (it needs root for port 67). With --dev everything listens on 127.0.0.1 on
 unprivileged ports (HTTP 8080, DNS 8053, TFTP 8069) and needs no root; the
 data directory defaults to ./provision-data. At first start a random API
@@ -61,6 +62,7 @@ SIGINT shut the server down gracefully.`,
 	f.String("address", "", "the appliance's IPv4 address as machines reach it (default: the first global address; 127.0.0.1 with --dev)")
 	f.String("zone", "", `DNS zone of the hosts; default hostnames are NAME.ZONE (default "internal")`)
 	f.String("log-format", "", `log format, text or json (default "text")`)
+	f.String("power-poll", "", "how often every BMC's power state is read, for the timeline and /metrics (default 60s; 0: never)")
 	f.String("secret-key-file", "", "key that seals BMC passwords and build tokens in the database (default DATA/secret.key, created at first start)")
 	f.Bool("dev", false, "development mode: 127.0.0.1 only, unprivileged ports, no root needed")
 	return c
@@ -84,6 +86,7 @@ type appliance struct {
 	dynamic *registry.DynamicLog
 	metrics *prometheus.Registry
 	httpURL string // e.g. http://10.0.0.1:80, for boot scripts and DHCP
+	power   *ipmi.Controller
 }
 
 func openAppliance(ctx context.Context, cfg Config, log *slog.Logger) (*appliance, error) {
@@ -119,7 +122,8 @@ func openAppliance(ctx context.Context, cfg Config, log *slog.Logger) (*applianc
 		return nil, err
 	}
 	return &appliance{cfg: cfg, log: log, token: token, reg: reg, blobs: blobs,
-		events: registry.NewEventLog(store, 200), dynamic: registry.NewDynamicLog(store), metrics: prometheus.NewRegistry()}, nil
+		events: registry.NewEventLog(store, 200), dynamic: registry.NewDynamicLog(store), metrics: prometheus.NewRegistry(),
+		power: &ipmi.Controller{}}, nil
 }
 
 func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
@@ -143,6 +147,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	g.Go(func() error { return a.events.Run(ctx) })
 	g.Go(func() error { return a.dynamic.Run(ctx) })
 	g.Go(func() error { return a.runDeadlines(ctx) })
+	g.Go(func() error { return a.pollPower(ctx) })
 	dhcpSrv, err := a.startDHCP(ctx, g)
 	if err != nil {
 		return err

@@ -40,7 +40,7 @@ func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln net.Lis
 		return err
 	}
 	apiHandler := api.Handler(api.Config{Registry: a.reg, Blobs: a.blobs, Events: a.events, Dynamic: a.dynamic, Token: a.token, Log: a.log, Metrics: a.metrics,
-		BootURL: a.httpURL, DNS: a.cfg.Address, Power: &ipmi.Controller{}})
+		BootURL: a.httpURL, DNS: a.cfg.Address, Power: a.power, BuildFailed: a.buildFailed})
 	mux := http.NewServeMux()
 	mux.Handle("/", apiHandler)
 	mux.Handle("/ks", ks) // installers: templates and callbacks, by build token
@@ -75,6 +75,35 @@ func (a *appliance) httpEvent(e images.BootEvent) {
 // installerEvent puts an installer's request on its system's timeline.
 func (a *appliance) installerEvent(e kickstart.Event) {
 	a.events.Record(registry.Event{At: e.Time, System: e.System, Kind: e.Kind, IP: e.Client.String(), Detail: e.Detail})
+	if e.Kind == kickstart.EventFailed {
+		a.buildFailed(e.System)
+	}
+}
+
+// buildFailed powers off, through its BMC, a machine whose build failed
+// (as MAAS does), unless its profile says on_failure keep. It does not
+// wait for the BMC.
+func (a *appliance) buildFailed(name string) {
+	snap := a.reg.Snapshot()
+	sys, ok := snap.SystemByName(name)
+	if !ok || sys.BMC == nil || sys.Status != registry.StateFailed {
+		return
+	}
+	if p, ok := snap.Profile(sys.Profile); ok && p.OnFailure == "keep" {
+		return
+	}
+	b := bmcOf(sys)
+	go func() {
+		detail := "off: the build failed"
+		if err := a.power.SetPower(context.Background(), b, ipmi.Off); err != nil {
+			detail += ": " + err.Error()
+			a.log.Warn("power off after a failed build", "system", name, "err", err)
+		}
+		a.events.Record(registry.Event{System: name, Kind: "power", Detail: detail})
+		if err := a.reg.Note(context.Background(), registry.ObjSystem, name, "power", detail); err != nil {
+			a.log.Warn("history of a power action", "system", name, "err", err)
+		}
+	}()
 }
 
 // runDeadlines fails the builds whose deadline passes, and puts that on
@@ -88,6 +117,7 @@ func (a *appliance) runDeadlines(ctx context.Context) error {
 		for _, n := range names {
 			a.log.Warn("build deadline passed", "system", n)
 			a.events.Record(registry.Event{System: n, Kind: "failed", Detail: "the build's deadline passed"})
+			a.buildFailed(n)
 		}
 	})
 }

@@ -25,6 +25,7 @@ type BMCSim struct {
 	User     string // admin
 	Password string
 	dir      string
+	ns       []string // "ip netns exec NS" when it runs in a Net
 	cmd      *exec.Cmd
 }
 
@@ -37,7 +38,7 @@ mc_enable 0x20
 const simLAN = `name "bmc1"
 set_working_mc 0x20
   startlan 1
-    addr 127.0.0.1 %d
+    addr %s %d
     priv_limit admin
     allowed_auths_callback none md2 md5 straight
     allowed_auths_user none md2 md5 straight
@@ -45,7 +46,7 @@ set_working_mc 0x20
     allowed_auths_admin none md2 md5 straight
     guid a123456789abcdefa123456789abcdef
   endlan
-  serial 15 127.0.0.1 %d codec VM
+  serial 15 %s %d codec VM
   startcmd "%s"
   startnow false
   poweroff_wait 1
@@ -75,19 +76,31 @@ func FreePort(t testing.TB, network string) int {
 
 // StartBMCSim runs ipmi_sim (Debian's openipmi) with user admin and
 // password (at most 20 bytes) until the test ends, and waits until the
-// real ipmitool gets an answer from it.
+// real ipmitool gets an answer from it. The machine it powers is a
+// process that sleeps.
 func StartBMCSim(t testing.TB, password string) *BMCSim {
+	return startBMCSim(t, nil, "127.0.0.1", password, "exec sleep 600")
+}
+
+// startBMCSim runs the simulator on addr (a loopback address) of n's
+// server namespace (of this one when n is nil); power on runs the shell
+// command machine, after the script wrote its pid (MachinePID).
+func startBMCSim(t testing.TB, n *Net, addr, password, machine string) *BMCSim {
 	t.Helper()
 	bin := testenv.NeedCommand(t, "ipmi_sim")
 	testenv.NeedCommand(t, "ipmitool")
-	s := &BMCSim{dir: t.TempDir(), Address: "127.0.0.1", Port: FreePort(t, "udp"), User: "admin", Password: password}
+	s := &BMCSim{dir: t.TempDir(), Address: addr, Port: FreePort(t, "udp"), User: "admin", Password: password}
+	if n != nil {
+		s.ns = []string{"ip", "netns", "exec", n.ServerNS}
+	}
 	port := s.Port
-	machine := filepath.Join(s.dir, "machine.sh")
-	os.WriteFile(machine, []byte("#!/bin/sh\necho $$ > "+filepath.Join(s.dir, "machine.pid")+"\nexec sleep 600\n"), 0o755)
-	os.WriteFile(filepath.Join(s.dir, "lan.conf"), []byte(fmt.Sprintf(simLAN, port, FreePort(t, "tcp"), machine, password)), 0o600)
+	script := filepath.Join(s.dir, "machine.sh")
+	os.WriteFile(script, []byte("#!/bin/sh\necho $$ > "+filepath.Join(s.dir, "machine.pid")+"\n"+machine+"\n"), 0o755)
+	os.WriteFile(filepath.Join(s.dir, "lan.conf"), []byte(fmt.Sprintf(simLAN, addr, port, addr, FreePort(t, "tcp"), script, password)), 0o600)
 	os.WriteFile(filepath.Join(s.dir, "bmc.emu"), []byte(simEmu), 0o644)
 	os.MkdirAll(filepath.Join(s.dir, "state"), 0o700)
-	s.cmd = exec.Command(bin, "-n", "-c", filepath.Join(s.dir, "lan.conf"), "-f", filepath.Join(s.dir, "bmc.emu"), "-s", filepath.Join(s.dir, "state"))
+	args := append(append([]string{}, s.ns...), bin, "-n", "-c", filepath.Join(s.dir, "lan.conf"), "-f", filepath.Join(s.dir, "bmc.emu"), "-s", filepath.Join(s.dir, "state"))
+	s.cmd = exec.Command(args[0], args[1:]...)
 	s.cmd.Stdout, s.cmd.Stderr = os.Stderr, os.Stderr
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -104,7 +117,7 @@ func StartBMCSim(t testing.TB, password string) *BMCSim {
 			return s
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("ipmi_sim did not answer on 127.0.0.1:%d", port)
+			t.Fatalf("ipmi_sim did not answer on %s:%d", addr, port)
 		}
 	}
 }
@@ -112,9 +125,11 @@ func StartBMCSim(t testing.TB, password string) *BMCSim {
 // IPMItool runs the real ipmitool against the simulator (the password in
 // its environment) and returns what it printed.
 func (s *BMCSim) IPMItool(args ...string) (string, error) {
-	cmd := exec.Command("ipmitool", append([]string{"-I", "lanplus", "-H", s.Address, "-p", strconv.Itoa(s.Port),
-		"-U", s.User, "-E", "-C", "3", "-N", "1", "-R", "1"}, args...)...)
-	cmd.Env = []string{"IPMITOOL_PASSWORD=" + s.Password}
+	argv := append(append([]string{}, s.ns...), "ipmitool", "-I", "lanplus", "-H", s.Address, "-p", strconv.Itoa(s.Port),
+		"-U", s.User, "-E", "-C", "3", "-N", "1", "-R", "1")
+	argv = append(argv, args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = []string{"IPMITOOL_PASSWORD=" + s.Password, "PATH=" + os.Getenv("PATH")}
 	out, err := cmd.CombinedOutput()
 	return strings.TrimSpace(string(out)), err
 }

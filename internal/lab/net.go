@@ -38,6 +38,7 @@ type Net struct {
 	ServerIP netip.Addr   // ServerIface's address, 10.251.0.1
 
 	taps atomic.Int32 // taps made so far, for their names
+	bmcs atomic.Int32 // simulated BMCs made so far, for their addresses
 }
 
 // NewNet creates a Net; name (letters, digits, '-') labels its namespaces.

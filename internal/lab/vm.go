@@ -55,6 +55,9 @@ type VMOptions struct {
 	// MemoryMiB is the guest's memory, 256 MiB if 0. The Debian
 	// installer needs about 1024.
 	MemoryMiB int
+	// Console, if set, is a file the serial console is appended to,
+	// instead of QEMU's standard output.
+	Console string
 }
 
 // BootVMWith is BootVM with the options of opts.
@@ -135,8 +138,13 @@ func (vm *VM) qemuArgs(o VMOptions) []string {
 		"-machine", "pc,accel=" + vm.Accel,
 		"-m", strconv.Itoa(mem), "-smp", "1",
 		"-nodefaults", "-no-user-config", "-nographic",
-		"-serial", "stdio", "-monitor", "none",
 	}
+	if o.Console == "" {
+		args = append(args, "-serial", "stdio")
+	} else {
+		args = append(args, "-chardev", "file,id=con0,append=on,path="+strings.ReplaceAll(o.Console, ",", ",,"), "-serial", "chardev:con0")
+	}
+	args = append(args, "-monitor", "none")
 	if !o.Reboot {
 		args = append(args, "-no-reboot")
 	}

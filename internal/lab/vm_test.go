@@ -23,6 +23,8 @@ func TestQEMUArgs(t *testing.T) {
 			common + " -drive if=none,id=d0,format=raw,file=/tmp/a,,b/disk.raw -device virtio-blk-pci,drive=d0,bootindex=2" +
 				" -netdev tap,id=net0,ifname=t5254004c4142,script=no,downscript=no -device e1000,netdev=net0,mac=52:54:00:4c:41:42,bootindex=1" +
 				" -device isa-debug-exit,iobase=0xf4,iosize=0x04"},
+		{"console", VMOptions{Console: "/tmp/c,on"}, strings.Replace(common, "-serial stdio", "-chardev file,id=con0,append=on,path=/tmp/c,,on -serial chardev:con0", 1) + " -no-reboot -boot n" +
+			" -netdev tap,id=net0,ifname=t5254004c4142,script=no,downscript=no -device e1000,netdev=net0,mac=52:54:00:4c:41:42"},
 		{"memory", VMOptions{MemoryMiB: 1024}, strings.Replace(common, "-m 256", "-m 1024", 1) + " -no-reboot -boot n" +
 			" -netdev tap,id=net0,ifname=t5254004c4142,script=no,downscript=no -device e1000,netdev=net0,mac=52:54:00:4c:41:42"},
 	} {

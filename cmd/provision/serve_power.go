@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/provision/provision/ipmi"
+	"github.com/provision/provision/registry"
+)
+
+// bmcOf is the BMC of a system, for ipmi.
+func bmcOf(sys *registry.System) ipmi.BMC {
+	b := sys.BMC
+	return ipmi.BMC{System: sys.Name, Address: b.Address, Port: b.Port, User: b.User, Password: string(b.Password), Provider: b.Provider}
+}
+
+// pollPower reads every BMC's power state each --power-poll: gauges
+// provision_power_on and provision_bmc_up per system, and a power event
+// on the system's timeline when its state changes.
+func (a *appliance) pollPower(ctx context.Context) error {
+	every, _ := time.ParseDuration(a.cfg.PowerPoll)
+	if every == 0 {
+		return nil
+	}
+	on := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "provision_power_on", Help: "1 when the system's BMC says it is on, 0 off (last poll)"}, []string{"system"})
+	up := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "provision_bmc_up", Help: "1 when the system's BMC answered the last poll"}, []string{"system"})
+	a.metrics.MustRegister(on, up)
+	p := &ipmi.Poller{Controller: a.power, Interval: every,
+		BMCs: func() []ipmi.BMC {
+			var out []ipmi.BMC
+			for _, sys := range a.reg.Snapshot().Systems() {
+				if sys.BMC != nil {
+					out = append(out, bmcOf(sys))
+				}
+			}
+			return out
+		},
+		Report: func(r ipmi.Reading) {
+			if r.Err != nil {
+				up.WithLabelValues(r.System).Set(0)
+				return
+			}
+			up.WithLabelValues(r.System).Set(1)
+			v := 0.0
+			if r.State == ipmi.On {
+				v = 1
+			}
+			on.WithLabelValues(r.System).Set(v)
+		},
+		Changed: func(r ipmi.Reading) {
+			detail := "the BMC says " + r.State
+			if r.Err != nil {
+				detail = "the BMC does not answer: " + r.Err.Error()
+			}
+			a.events.Record(registry.Event{System: r.System, Kind: "power", Detail: detail})
+		},
+	}
+	return p.Run(ctx)
+}
