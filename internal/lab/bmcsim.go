@@ -151,3 +151,9 @@ func (s *BMCSim) MachinePID() (int, bool) {
 	stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	return pid, !strings.Contains(string(stat), ") Z ") // a zombie is off
 }
+
+// StartBMCSimAt is StartBMCSim on another loopback address (127.x.y.z),
+// so that many simulated BMCs each have an address of their own.
+func StartBMCSimAt(t testing.TB, addr, password string) *BMCSim {
+	return startBMCSim(t, nil, addr, password, "exec sleep 600")
+}
