@@ -8,7 +8,9 @@
 // Every call has a deadline (Controller.Timeout, default 10 s), transient
 // failures are retried with backoff, and an authentication failure is
 // returned at once (no retry storm against a BMC that would lock the
-// account). Errors name the system and the BMC address. The package never
+// account). Errors name the system and the BMC address. A Poller reads
+// every BMC's power state at an interval, a bounded number at a time, and
+// reports the changes. The package never
 // decides what a machine boots: the registry's lifecycle does; ipmi only
 // powers it.
 package ipmi
