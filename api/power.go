@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/provision/provision/internal/hosts"
 	"github.com/provision/provision/ipmi"
 	"github.com/provision/provision/registry"
 )
@@ -83,11 +84,11 @@ const powerAllLimit = 32
 
 // bmcOf is the BMC of a system, with its password, for ipmi.
 func bmcOf(sys *registry.System) (ipmi.BMC, error) {
-	if sys.BMC == nil {
+	b, ok := hosts.BMC(sys)
+	if !ok {
 		return ipmi.BMC{}, &registry.Error{Kind: registry.ErrInvalid, Msg: "system " + sys.Name + " has no BMC (system edit " + sys.Name + " --bmc-address ...)"}
 	}
-	b := sys.BMC
-	return ipmi.BMC{System: sys.Name, Address: b.Address, Port: b.Port, User: b.User, Password: string(b.Password), Provider: b.Provider}, nil
+	return b, nil
 }
 
 func (s *server) powerSystem(w http.ResponseWriter, r *http.Request) (*registry.System, ipmi.BMC, bool) {

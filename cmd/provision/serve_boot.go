@@ -86,13 +86,13 @@ func (a *appliance) installerEvent(e kickstart.Event) {
 func (a *appliance) buildFailed(name string) {
 	snap := a.reg.Snapshot()
 	sys, ok := snap.SystemByName(name)
-	if !ok || sys.BMC == nil || sys.Status != registry.StateFailed {
+	if !ok || sys.Status != registry.StateFailed {
 		return
 	}
-	if p, ok := snap.Profile(sys.Profile); ok && p.OnFailure == "keep" {
+	b, ok := hosts.BMC(sys)
+	if p, _ := snap.Profile(sys.Profile); !ok || p != nil && p.OnFailure == "keep" {
 		return
 	}
-	b := bmcOf(sys)
 	go func() {
 		detail := "off: the build failed"
 		if err := a.power.SetPower(context.Background(), b, ipmi.Off); err != nil {

@@ -6,15 +6,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/provision/provision/internal/hosts"
 	"github.com/provision/provision/ipmi"
 	"github.com/provision/provision/registry"
 )
-
-// bmcOf is the BMC of a system, for ipmi.
-func bmcOf(sys *registry.System) ipmi.BMC {
-	b := sys.BMC
-	return ipmi.BMC{System: sys.Name, Address: b.Address, Port: b.Port, User: b.User, Password: string(b.Password), Provider: b.Provider}
-}
 
 // pollPower reads every BMC's power state each --power-poll: gauges
 // provision_power_on and provision_bmc_up per system, and a power event
@@ -31,8 +26,8 @@ func (a *appliance) pollPower(ctx context.Context) error {
 		BMCs: func() []ipmi.BMC {
 			var out []ipmi.BMC
 			for _, sys := range a.reg.Snapshot().Systems() {
-				if sys.BMC != nil {
-					out = append(out, bmcOf(sys))
+				if b, ok := hosts.BMC(sys); ok {
+					out = append(out, b)
 				}
 			}
 			return out
