@@ -82,7 +82,12 @@ func loadConfig(fs *pflag.FlagSet) (Config, error) {
 		cfg.BootFiles = filepath.Join(cfg.Data, "boot")
 	}
 	if cfg.PowerPoll == "" {
+		// The dev server talks to no BMC on its own: its registry is a
+		// playground whose BMC addresses may be anyone's.
 		cfg.PowerPoll = "60s"
+		if cfg.Dev {
+			cfg.PowerPoll = "0"
+		}
 	}
 	if d, err := time.ParseDuration(cfg.PowerPoll); err != nil || d < 0 || d > 0 && d < time.Second {
 		return cfg, usageError{fmt.Errorf("--power-poll %q: want a duration of 1s or more, or 0 for never", cfg.PowerPoll)}

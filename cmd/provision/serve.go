@@ -62,7 +62,7 @@ SIGINT shut the server down gracefully.`,
 	f.String("address", "", "the appliance's IPv4 address as machines reach it (default: the first global address; 127.0.0.1 with --dev)")
 	f.String("zone", "", `DNS zone of the hosts; default hostnames are NAME.ZONE (default "internal")`)
 	f.String("log-format", "", `log format, text or json (default "text")`)
-	f.String("power-poll", "", "how often every BMC's power state is read, for the timeline and /metrics (default 60s; 0: never)")
+	f.String("power-poll", "", "how often every BMC's power state is read, for the timeline and /metrics (default 60s, or 0 with --dev; 0: never)")
 	f.String("secret-key-file", "", "key that seals BMC passwords and build tokens in the database (default DATA/secret.key, created at first start)")
 	f.Bool("dev", false, "development mode: 127.0.0.1 only, unprivileged ports, no root needed")
 	return c
