@@ -110,7 +110,7 @@ func (s *Snapshot) putSystem(prev string, in System, imported bool, now time.Tim
 // system keeps the document's state when its profile installs.
 func (s *Snapshot) lifeOf(old, sys *System, imported bool, now time.Time) {
 	want := initialState(s.profiles[sys.Profile])
-	if imported && sys.Status != "" && sys.Status != StateDiskless && want != StateDiskless {
+	if imported && sys.Status != "" && (sys.Status == StateDiskless) == (want == StateDiskless) {
 		s.importedLife(old, sys, now)
 		return
 	}
