@@ -48,8 +48,17 @@ func (s *Snapshot) normalizeSystem(sys System) (System, error) {
 	if sys.Settings, err = canonicalSettings(sys.Settings); err != nil {
 		return sys, err
 	}
-	return sys, normalizeBMC(sys.BMC)
+	if err := normalizeBMC(sys.BMC); err != nil {
+		return sys, err
+	}
+	if b := sys.BMC; b != nil && b.Provider == "ipmi" && len(b.Password) > maxIPMIPassword {
+		return sys, invalidf("system %s: the bmc password is %d bytes, IPMI takes at most %d", sys.Name, len(b.Password), maxIPMIPassword)
+	}
+	return sys, nil
 }
+
+// maxIPMIPassword is IPMI 2.0's longest password, in bytes.
+const maxIPMIPassword = 20
 
 func normalizeBMC(b *BMC) error {
 	if b == nil {

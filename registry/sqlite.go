@@ -78,9 +78,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
 	}
 	f.Close()
 	q := url.Values{}
-	// secure_delete: a secret that was overwritten (sealed, changed) or
-	// deleted leaves no copy in free pages.
-	for _, p := range []string{"foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "secure_delete(1)"} {
+	for _, p := range []string{"foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")

@@ -39,6 +39,11 @@ func (st *SQLiteStore) UseKey(ctx context.Context, key *seal.Key) error {
 		return fmt.Errorf("registry: begin: %w", err)
 	}
 	defer tx.Rollback()
+	// Sealing overwrites plaintext: secure_delete zeroes what it leaves
+	// behind in the pages. (Sealed values need no such care.)
+	if _, err := tx.ExecContext(ctx, `PRAGMA secure_delete = ON`); err != nil {
+		return fmt.Errorf("registry: %w", err)
+	}
 	var check string
 	err = tx.QueryRowContext(ctx, `SELECT key_check FROM sealing`).Scan(&check)
 	switch {

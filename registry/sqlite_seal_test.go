@@ -87,3 +87,16 @@ func TestSealedSecrets(t *testing.T) {
 		t.Fatalf("secrets read back: %q %q %v", s1.BMC.Password, s3.BMC.Password, s2.BuildToken == inst.BuildToken)
 	}
 }
+
+func TestIPMIPasswordLength(t *testing.T) {
+	r, _ := openTest(t)
+	s := sys("web001", "aa:bb:cc:dd:ee:01", "10.0.0.11")
+	s.BMC = &BMC{Address: "10.0.1.11", Password: "123456789012345678901"}
+	if _, err := r.AddSystem(context.Background(), s); err == nil || err.Error() != "system web001: the bmc password is 21 bytes, IPMI takes at most 20" {
+		t.Fatalf("a 21-byte IPMI password: %v", err)
+	}
+	s.BMC.Provider = "redfish" // Redfish has no such limit
+	if _, err := r.AddSystem(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -160,7 +160,7 @@ func TestExportImportIdentical(t *testing.T) {
 func TestTokenAndSecrets(t *testing.T) {
 	s := startServer(t, t.TempDir())
 	seed(t, s)
-	const pw = "Zq9-bmc-password-never-shown"
+	const pw = "Zq9-bmc-never-shown" // with the "2" of the edit: 20 bytes, IPMI's most
 	s.run([]string{"PW=" + pw}, "system", "add", "web001", "--mac", "aa:bb:cc:dd:ee:01", "--ip", "10.0.0.11", "--profile", "centos-web",
 		"--bmc-address", "10.0.1.11", "--bmc-user", "admin", "--bmc-password-env", "PW")
 	s.run([]string{"PW=" + pw + "2"}, "system", "edit", "web001", "--bmc-password-env", "PW")
