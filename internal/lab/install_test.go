@@ -46,6 +46,7 @@ func TestLabInstallerLifecycle(t *testing.T) {
 		}, requests: []string{"/ks/tok1", "/ks/tok1", "/ks/tok1", "/ks/tok1/done"}},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
+			t.Parallel() // each mode has a network, dnsmasq and stand-in of its own
 			n := lab.NewNet(t, "install-"+tc.mode)
 			host, mac := fmt.Sprintf("labinst%d", i), fmt.Sprintf("52:54:00:4c:49:%02x", i)
 			vmIP := n.Addr(60 + uint8(i))
