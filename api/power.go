@@ -2,13 +2,10 @@ package api
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/provision/provision/internal/hosts"
 	"github.com/provision/provision/ipmi"
@@ -157,31 +154,18 @@ func (s *server) powerAll(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotImplemented, "this server drives no BMCs")
 		return
 	}
-	var systems []*registry.System
+	var bmcs []ipmi.BMC
 	for _, sys := range s.snap().Systems() {
-		if sys.BMC != nil {
-			systems = append(systems, sys)
+		if b, ok := hosts.BMC(sys); ok {
+			bmcs = append(bmcs, b)
 		}
 	}
-	out := make([]PowerResult, len(systems))
-	var g errgroup.Group
-	g.SetLimit(powerAllLimit)
-	for i, sys := range systems {
-		g.Go(func() error {
-			b, _ := bmcOf(sys)
-			out[i] = PowerResult{System: sys.Name, BMC: b.Address}
-			state, err := s.Power.PowerState(r.Context(), b)
-			if err != nil {
-				out[i].Error = err.Error()
-				if errors.Is(err, context.Canceled) {
-					return err
-				}
-				return nil
-			}
-			out[i].State = state
-			return nil
-		})
+	out := make([]PowerResult, len(bmcs))
+	for i, rd := range ipmi.ReadAll(r.Context(), s.Power, bmcs, powerAllLimit) {
+		out[i] = PowerResult{System: rd.System, BMC: bmcs[i].Address, State: rd.State}
+		if rd.Err != nil {
+			out[i].Error = rd.Err.Error()
+		}
 	}
-	g.Wait()
 	writeJSON(w, http.StatusOK, out)
 }

@@ -2,10 +2,9 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 
+	"github.com/provision/provision/internal/hosts"
 	"github.com/provision/provision/kickstart"
-	"github.com/provision/provision/registry"
 )
 
 // RenderPlaceholderToken stands in for the build token in a template
@@ -71,10 +70,7 @@ func (s *server) renderTemplate(w http.ResponseWriter, r *http.Request) {
 	if s.BootURL != "" {
 		server = s.BootURL
 	}
-	d := snap.TemplateData(sys, kickstart.BuildURLs(server, p.Image, RenderPlaceholderToken))
-	if len(d.System.DNS) == 0 && s.DNS != "" {
-		d.System.DNS = []string{s.DNS}
-	}
+	d := hosts.TemplateData(snap, sys, kickstart.BuildURLs(server, p.Image, RenderPlaceholderToken), s.DNS)
 	out, err := snap.Templates().Render(name, d)
 	if err != nil {
 		writeError(w, http.StatusUnprocessableEntity, "system "+sysName+": "+err.Error())
@@ -82,51 +78,4 @@ func (s *server) renderTemplate(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Write(out)
-}
-
-// reinstall starts a build and, when the system has a BMC, boots it.
-func (s *server) reinstall(w http.ResponseWriter, r *http.Request) {
-	v, err := s.Registry.Reinstall(r.Context(), r.PathValue("name"))
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	if s.Events != nil {
-		s.Events.Record(registry.Event{System: v.Name, IP: v.IP, Kind: "reinstall", Detail: "pending until " + v.Deadline})
-	}
-	res := ReinstallResult{System: *v}
-	if v.BMC != nil {
-		if res.Power, err = s.powerForBuild(r.Context(), v); err != nil {
-			res.PowerError = err.Error()
-		}
-	}
-	writeJSON(w, http.StatusOK, res)
-}
-
-func (s *server) abort(w http.ResponseWriter, r *http.Request) {
-	v, err := s.Registry.AbortBuild(r.Context(), r.PathValue("name"))
-	if err == nil && s.Events != nil {
-		s.Events.Record(registry.Event{System: v.Name, IP: v.IP, Kind: "failed", Detail: "aborted by the operator"})
-	}
-	if err == nil && s.BuildFailed != nil {
-		s.BuildFailed(v.Name)
-	}
-	respond(w, http.StatusOK, v, err)
-}
-
-func (s *server) installLog(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	if _, ok := s.snap().SystemByName(name); !ok {
-		writeError(w, http.StatusNotFound, "system "+name+" not found")
-		return
-	}
-	l, err := s.Registry.InstallLog(r.Context(), name)
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Log-Size", strconv.FormatInt(l.Size, 10))
-	w.Header().Set("X-Log-At", l.At)
-	w.Write(l.Log)
 }

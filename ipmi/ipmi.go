@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -82,7 +83,7 @@ func (c *Controller) PowerState(ctx context.Context, b BMC) (string, error) {
 
 // SetPower runs a power action (On, Off, Soft, Cycle, Reset).
 func (c *Controller) SetPower(ctx context.Context, b BMC, action string) error {
-	if !contains(Actions, action) {
+	if !slices.Contains(Actions, action) {
 		return fmt.Errorf("system %s: power action %q: want one of %s", b.System, action, strings.Join(Actions, ", "))
 	}
 	return c.do(ctx, b, "power "+action, func(ctx context.Context, cl *bmclib.Client) error {
@@ -231,15 +232,6 @@ func firstLine(s string) string {
 		s = s[:i]
 	}
 	return s
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // hostPort is b's address and port, for messages.

@@ -46,20 +46,35 @@ func (p *Poller) Run(ctx context.Context) error {
 // Round asks every BMC once and returns when all have answered (or
 // timed out).
 func (p *Poller) Round(ctx context.Context) {
-	limit := p.Limit
+	for _, r := range ReadAll(ctx, p.Controller, p.BMCs(), p.Limit) {
+		p.read(r)
+	}
+}
+
+// PowerStater reads a power state; *Controller is one.
+type PowerStater interface {
+	PowerState(ctx context.Context, b BMC) (string, error)
+}
+
+// ReadAll asks every BMC for its power state, limit at a time (32 when
+// limit is 0), and returns the readings in the order of bmcs: a BMC that
+// fails or does not answer only fills its own reading.
+func ReadAll(ctx context.Context, c PowerStater, bmcs []BMC, limit int) []Reading {
 	if limit <= 0 {
 		limit = 32
 	}
+	out := make([]Reading, len(bmcs))
 	var g errgroup.Group
 	g.SetLimit(limit)
-	for _, b := range p.BMCs() {
+	for i, b := range bmcs {
 		g.Go(func() error {
-			state, err := p.Controller.PowerState(ctx, b)
-			p.read(Reading{System: b.System, State: state, Err: err})
+			state, err := c.PowerState(ctx, b)
+			out[i] = Reading{System: b.System, State: state, Err: err}
 			return nil
 		})
 	}
 	g.Wait()
+	return out
 }
 
 func (p *Poller) read(r Reading) {

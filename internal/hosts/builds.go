@@ -70,12 +70,20 @@ func (b Builds) build(snap *registry.Snapshot, sys *registry.System) (kickstart.
 	if !ok || p.Kickstart == "" {
 		return kickstart.Build{}, false
 	}
-	d := snap.TemplateData(sys, kickstart.URLs{})
-	if len(d.System.DNS) == 0 && b.DNS != "" {
-		d.System.DNS = []string{b.DNS}
-	}
+	d := TemplateData(snap, sys, kickstart.URLs{}, b.DNS)
 	return kickstart.Build{System: sys.Name, Token: string(sys.BuildToken), Template: p.Kickstart,
 		Set: snap.Templates(), Data: d, Since: sys.StatusSince}, true
+}
+
+// TemplateData is what sys's template sees (registry.Snapshot.TemplateData),
+// with dns, the appliance, as name server when sys's subnet names none:
+// what DHCP hands out.
+func TemplateData(snap *registry.Snapshot, sys *registry.System, urls kickstart.URLs, dns string) kickstart.Data {
+	d := snap.TemplateData(sys, urls)
+	if len(d.System.DNS) == 0 && dns != "" {
+		d.System.DNS = []string{dns}
+	}
+	return d
 }
 
 // Started implements kickstart.Builds.
