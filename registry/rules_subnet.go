@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"maps"
+	"net/netip"
 	"slices"
 	"strings"
 )
@@ -15,7 +17,8 @@ func (s *Snapshot) putSubnet(prev string, sub Subnet) (*Subnet, error) {
 	if err := s.checkNew(ObjSubnet, prev, e.Name, s.subnets[e.Name] != nil); err != nil {
 		return nil, err
 	}
-	for _, o := range s.subnets {
+	for _, name := range slices.Sorted(maps.Keys(s.subnets)) {
+		o := s.subnets[name]
 		if o.Name != prev && o.prefix.Overlaps(e.prefix) {
 			return nil, conflictf("subnet %s (%s) overlaps subnet %s (%s)", e.Name, e.CIDR, o.Name, o.CIDR)
 		}
@@ -31,12 +34,15 @@ func (s *Snapshot) putSubnet(prev string, sub Subnet) (*Subnet, error) {
 // checkSubnetHosts keeps every system's IP valid: it must stay inside a
 // subnet and clear of the new subnet's reserved addresses.
 func (s *Snapshot) checkSubnetHosts(prev string, e *subnetEntry) error {
-	for ip, sys := range s.byBMC {
+	// Lowest address first, so the error names the same system every time.
+	for _, ip := range sortedAddrs(s.byBMC) {
+		sys := s.byBMC[ip]
 		if why := e.reservedRole(ip); why != "" && e.prefix.Contains(ip) {
 			return conflictf("subnet %s: bmc address %s of system %s would be %s", e.Name, ip, sys.Name, why)
 		}
 	}
-	for ip, sys := range s.byIP {
+	for _, ip := range sortedAddrs(s.byIP) {
+		sys := s.byIP[ip]
 		if e.prefix.Contains(ip) {
 			if why := e.reservedRole(ip); why != "" {
 				return conflictf("subnet %s: ip %s of system %s would be %s", e.Name, ip, sys.Name, why)
@@ -48,6 +54,11 @@ func (s *Snapshot) checkSubnetHosts(prev string, e *subnetEntry) error {
 		}
 	}
 	return nil
+}
+
+// sortedAddrs returns m's keys in address order.
+func sortedAddrs[V any](m map[netip.Addr]V) []netip.Addr {
+	return slices.SortedFunc(maps.Keys(m), netip.Addr.Compare)
 }
 
 func (s *Snapshot) deleteSubnet(name string) (*Subnet, error) {
