@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/provision/provision/bootenv"
 	"github.com/provision/provision/internal/testenv"
 )
 
@@ -32,7 +33,7 @@ func InstallerAssets(t testing.TB) (kernel, initrd string) {
 
 // assets builds an initramfs from busybox and the named modules (with
 // their dependencies) of the cached kernel.
-func assets(t testing.TB, names []string, build func(busybox []byte, modules []loadModule) ([]byte, error)) (kernel, initrd string) {
+func assets(t testing.TB, names []string, build func(busybox []byte, modules []bootenv.Module) ([]byte, error)) (kernel, initrd string) {
 	t.Helper()
 	k := debianKernel(t, names...)
 	busybox := staticBusybox(t)
@@ -98,4 +99,11 @@ func checkStatic(file string) error {
 		}
 	}
 	return nil
+}
+
+// KernelPackage returns the path of the cached Debian kernel package (the
+// .deb) whose kernel Assets returns: what a diskless image is added from.
+func KernelPackage(t testing.TB) string {
+	t.Helper()
+	return debianKernel(t, cachedModules...).deb()
 }

@@ -37,6 +37,9 @@ func (k kernelDir) has(names ...string) bool {
 	if err != nil {
 		return false
 	}
+	if _, err := os.Stat(k.deb()); err != nil {
+		return false // written before the package was kept
+	}
 	for _, n := range names {
 		if !slices.Contains(cached, n) {
 			return false
@@ -77,7 +80,7 @@ func installEntry(out, dst string) error {
 	if err != nil {
 		return err
 	}
-	for _, f := range append(files, filepath.Join(out, "vmlinuz"), filepath.Join(out, "modules", "order")) {
+	for _, f := range append(files, filepath.Join(out, "vmlinuz"), filepath.Join(out, "kernel.deb"), filepath.Join(out, "modules", "order")) {
 		rel, err := filepath.Rel(out, f)
 		if err != nil {
 			return err

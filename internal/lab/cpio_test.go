@@ -14,12 +14,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/provision/provision/bootenv"
 	"github.com/provision/provision/internal/testenv"
 )
 
 // testModules stands in for a kernel's modules: not ELF, which the
 // archive does not care about.
-var testModules = []loadModule{{name: "libphy", data: []byte("phy")}, {name: "e1000", data: []byte("e1000 module")}}
+var testModules = []bootenv.Module{{Name: "libphy", Data: []byte("phy")}, {Name: "e1000", Data: []byte("e1000 module")}}
 
 func TestInitramfsGolden(t *testing.T) {
 	img, err := buildInitramfs([]byte("busybox binary"), testModules)
@@ -82,12 +83,12 @@ func TestCPIORejects(t *testing.T) {
 		{"nul", "a\x00b"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := newCPIO().Dir(tc.member, 0o755); err == nil {
+			if err := bootenv.NewArchive().Dir(tc.member, 0o755); err == nil {
 				t.Errorf("Dir(%q) accepted", tc.member)
 			}
 		})
 	}
-	a := newCPIO()
+	a := bootenv.NewArchive()
 	if err := a.Dir("etc", 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -123,10 +124,10 @@ func listCPIO(t *testing.T, b []byte) string {
 			return out.String()
 		}
 		fmt.Fprintf(&out, "%06o %d %s", mode, size, name)
-		if mode&0o170000 == modeSymlink {
+		if mode&0o170000 == 0o120000 {
 			fmt.Fprintf(&out, " -> %s", data)
 		}
-		if mode&0o170000 == modeCharDev {
+		if mode&0o170000 == 0o020000 {
 			fmt.Fprintf(&out, " (%d,%d)", rmajor, rminor)
 		}
 		out.WriteByte('\n')

@@ -1,11 +1,11 @@
 package lab
 
 import (
-	"bytes"
-	"compress/gzip"
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/provision/provision/bootenv"
 )
 
 // Marker lines that the initramfs's /init prints on the serial console.
@@ -70,14 +70,14 @@ esac
 
 // buildInitramfs returns a gzip-compressed newc cpio archive holding busybox,
 // the modules, /init and the udhcpc script. Equal inputs give equal bytes.
-func buildInitramfs(busybox []byte, modules []loadModule) ([]byte, error) {
+func buildInitramfs(busybox []byte, modules []bootenv.Module) ([]byte, error) {
 	return buildImage(busybox, modules, initScript, nil)
 }
 
 // buildImage is buildInitramfs with init (a format whose %s is the list of
 // module files) as /init and extra files (name under lib/ to contents).
-func buildImage(busybox []byte, modules []loadModule, init string, extra map[string][]byte) ([]byte, error) {
-	a := newCPIO()
+func buildImage(busybox []byte, modules []bootenv.Module, init string, extra map[string][]byte) ([]byte, error) {
+	a := bootenv.NewArchive()
 	for _, d := range []string{"bin", "dev", "etc", "lib", "lib/modules", "proc", "root",
 		"run", "sbin", "sys", "tmp", "usr", "usr/bin", "usr/sbin"} {
 		if err := a.Dir(d, 0o755); err != nil {
@@ -86,11 +86,11 @@ func buildImage(busybox []byte, modules []loadModule, init string, extra map[str
 	}
 	files := make([]string, 0, len(modules))
 	for _, m := range modules {
-		if !validModuleName(m.name) {
-			return nil, fmt.Errorf("initramfs: bad module name %q", m.name)
+		if !bootenv.ValidModuleName(m.Name) {
+			return nil, fmt.Errorf("initramfs: bad module name %q", m.Name)
 		}
-		files = append(files, m.name+".ko")
-		if err := a.File("lib/modules/"+m.name+".ko", 0o644, m.data); err != nil {
+		files = append(files, m.Name+".ko")
+		if err := a.File("lib/modules/"+m.Name+".ko", 0o644, m.Data); err != nil {
 			return nil, err
 		}
 	}
@@ -110,32 +110,5 @@ func buildImage(busybox []byte, modules []loadModule, init string, extra map[str
 			return nil, err
 		}
 	}
-	return gzipArchive(a)
-}
-
-func gzipArchive(a *cpioArchive) ([]byte, error) {
-	var buf bytes.Buffer
-	z, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := a.WriteTo(z); err != nil {
-		return nil, err
-	}
-	if err := z.Close(); err != nil {
-		return nil, fmt.Errorf("initramfs: gzip: %w", err)
-	}
-	return buf.Bytes(), nil
-}
-
-func validModuleName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
-			return false
-		}
-	}
-	return true
+	return a.Gzip()
 }

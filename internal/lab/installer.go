@@ -1,5 +1,7 @@
 package lab
 
+import "github.com/provision/provision/bootenv"
+
 // Marker lines that the installer initramfs's /init prints on the serial
 // console, in this order (see the package documentation). Some are
 // prefixes of others: match DoneMarker + " status=".
@@ -136,6 +138,6 @@ finish
 
 // buildInstallerInitramfs is buildInitramfs with the installer's /init and
 // the boot sector it writes, /lib/mbr.bin.
-func buildInstallerInitramfs(busybox []byte, modules []loadModule) ([]byte, error) {
+func buildInstallerInitramfs(busybox []byte, modules []bootenv.Module) ([]byte, error) {
 	return buildImage(busybox, modules, installerScript, map[string][]byte{"mbr.bin": BootSector()})
 }

@@ -10,13 +10,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/provision/provision/bootenv"
 	"github.com/provision/provision/internal/testenv"
 )
 
-var testInstallerModules = []loadModule{
-	{name: "e1000", data: []byte("e1000")}, {name: "virtio_ring", data: []byte("ring")},
-	{name: "virtio", data: []byte("virtio")}, {name: "virtio_pci", data: []byte("pci")},
-	{name: "virtio_blk", data: []byte("blk")},
+var testInstallerModules = []bootenv.Module{
+	{Name: "e1000", Data: []byte("e1000")}, {Name: "virtio_ring", Data: []byte("ring")},
+	{Name: "virtio", Data: []byte("virtio")}, {Name: "virtio_pci", Data: []byte("pci")},
+	{Name: "virtio_blk", Data: []byte("blk")},
 }
 
 func TestInstallerInitramfsGolden(t *testing.T) {

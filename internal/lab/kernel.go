@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/provision/provision/bootenv"
 	"github.com/provision/provision/internal/testenv"
 )
 
@@ -29,12 +30,16 @@ var (
 // dependencies): every module some initramfs needs.
 var cachedModules = installerModules
 
-// kernelDir is one unpacked kernel in the cache: vmlinuz, and under modules/
+// kernelDir is one unpacked kernel in the cache: its package (kernel.deb),
+// vmlinuz, and under modules/
 // the plain .ko files of cachedModules and their dependencies, listed in
 // load order in modules/order.
 type kernelDir struct{ dir string }
 
 func (k kernelDir) vmlinuz() string { return filepath.Join(k.dir, "vmlinuz") }
+
+// deb is the kernel package the entry was unpacked from.
+func (k kernelDir) deb() string { return filepath.Join(k.dir, "kernel.deb") }
 
 // cachedNames reads modules/order: the names of the modules the entry holds.
 func (k kernelDir) cachedNames() ([]string, error) {
@@ -48,7 +53,7 @@ func (k kernelDir) cachedNames() ([]string, error) {
 // modules returns the named modules and their dependencies from the
 // cache, dependencies first, resolved from the cached files' .modinfo as
 // they were from the package's.
-func (k kernelDir) modules(names ...string) ([]loadModule, error) {
+func (k kernelDir) modules(names ...string) ([]bootenv.Module, error) {
 	cached, err := k.cachedNames()
 	if err != nil {
 		return nil, err
@@ -57,7 +62,7 @@ func (k kernelDir) modules(names ...string) ([]loadModule, error) {
 	for _, n := range cached {
 		idx[n] = filepath.Join(k.dir, "modules", n+".ko")
 	}
-	return resolveModules(idx, names...)
+	return bootenv.ResolveModules(idx, names...)
 }
 
 // debianKernel returns the cached kernel for the current candidate of the
@@ -161,15 +166,17 @@ func fetchKernel(root, pkg, version, dst string) error {
 		return err
 	}
 	out := filepath.Join(scratch, "out")
-	if err := keepBootFiles(tree, out); err != nil {
+	if err := keepBootFiles(tree, debs[0], out); err != nil {
 		return fmt.Errorf("%s: %w", pkg, err)
 	}
 	return installEntry(out, dst)
 }
 
 // keepBootFiles copies vmlinuz and the boot modules of an unpacked kernel
-// package (tree) into the cache layout at out.
-func keepBootFiles(tree, out string) error {
+// package (tree) into the cache layout at out, and moves the package (deb)
+// there too: a diskless image is added from it (image add
+// --kernel-package), and the appliance takes its modules.
+func keepBootFiles(tree, deb, out string) error {
 	vmlinuz, err := oneMatch(tree, "boot/vmlinuz-*")
 	if err != nil {
 		return err
@@ -179,11 +186,11 @@ func keepBootFiles(tree, out string) error {
 	if err != nil {
 		return err
 	}
-	idx, err := indexModules(modDir)
+	idx, err := bootenv.IndexModules(modDir)
 	if err != nil {
 		return err
 	}
-	mods, err := resolveModules(idx, cachedModules...)
+	mods, err := bootenv.ResolveModules(idx, cachedModules...)
 	if err != nil {
 		return err
 	}
@@ -192,12 +199,15 @@ func keepBootFiles(tree, out string) error {
 	}
 	var order []string
 	for _, m := range mods {
-		order = append(order, m.name)
-		if err := os.WriteFile(filepath.Join(out, "modules", m.name+".ko"), m.data, 0o644); err != nil {
+		order = append(order, m.Name)
+		if err := os.WriteFile(filepath.Join(out, "modules", m.Name+".ko"), m.Data, 0o644); err != nil {
 			return err
 		}
 	}
 	if err := os.Rename(vmlinuz, filepath.Join(out, "vmlinuz")); err != nil {
+		return err
+	}
+	if err := os.Rename(deb, filepath.Join(out, "kernel.deb")); err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(out, "modules", "order"), []byte(strings.Join(order, "\n")+"\n"), 0o644)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/provision/provision/internal/testenv"
 )
 
 func TestNewestCached(t *testing.T) {
@@ -27,6 +29,7 @@ func TestNewestCached(t *testing.T) {
 		}
 		if tc.order != "" {
 			os.WriteFile(filepath.Join(dir, "modules", "order"), []byte(tc.order), 0o644)
+			os.WriteFile(filepath.Join(dir, "kernel.deb"), nil, 0o644)
 		}
 		os.Chtimes(dir, now, now.Add(time.Duration(i)*time.Hour))
 	}
@@ -65,7 +68,7 @@ func fakeKernelTree(t *testing.T, vmlinuz string) string {
 		"block/virtio_blk":               "virtio,virtio_ring",
 		"block/loop":                     "",
 	} {
-		files[strings.TrimPrefix(filepath.Join(mods, name+".ko"), tree+"/")] = fakeModule("depends=" + depends)
+		files[strings.TrimPrefix(filepath.Join(mods, name+".ko"), tree+"/")] = testenv.FakeModule("depends=" + depends)
 	}
 	for name, data := range files {
 		p := filepath.Join(tree, name)
@@ -81,7 +84,7 @@ func fakeKernelTree(t *testing.T, vmlinuz string) string {
 
 func TestKeepBootFiles(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
-	if err := keepBootFiles(fakeKernelTree(t, "kernel"), out); err != nil {
+	if err := keepBootFiles(fakeKernelTree(t, "kernel"), fakeDeb(t), out); err != nil {
 		t.Fatal(err)
 	}
 	k := kernelDir{dir: out}
@@ -110,7 +113,7 @@ func TestKeepBootFiles(t *testing.T) {
 		}
 		var names []string
 		for _, m := range mods {
-			names = append(names, m.name)
+			names = append(names, m.Name)
 		}
 		if diff := cmp.Diff(tc.want, names); diff != "" {
 			t.Errorf("modules(%v) (-want +got):\n%s", tc.names, diff)
@@ -126,13 +129,14 @@ func TestInstallEntryExtends(t *testing.T) {
 	old := kernelDir{dir: dst}
 	os.MkdirAll(filepath.Join(dst, "modules"), 0o755)
 	os.WriteFile(old.vmlinuz(), []byte("kernel"), 0o644)
-	os.WriteFile(filepath.Join(dst, "modules", "e1000.ko"), fakeModule("depends="), 0o644)
+	os.WriteFile(filepath.Join(dst, "modules", "e1000.ko"), testenv.FakeModule("depends="), 0o644)
 	os.WriteFile(filepath.Join(dst, "modules", "order"), []byte("e1000\n"), 0o644)
+	os.WriteFile(old.deb(), nil, 0o644)
 	if !old.has(netModules...) || old.has(cachedModules...) {
 		t.Fatal("old entry: want e1000 only")
 	}
 	for i, dir := range []string{filepath.Join(root, "new"), filepath.Join(root, "again")} {
-		if err := keepBootFiles(fakeKernelTree(t, "kernel"), dir); err != nil {
+		if err := keepBootFiles(fakeKernelTree(t, "kernel"), fakeDeb(t), dir); err != nil {
 			t.Fatal(err)
 		}
 		if err := installEntry(dir, dst); err != nil {
@@ -150,7 +154,7 @@ func TestInstallEntryExtends(t *testing.T) {
 	}
 	fresh := filepath.Join(root, "linux-image-6.1.0-10-amd64_1")
 	out := filepath.Join(root, "out")
-	if err := keepBootFiles(fakeKernelTree(t, "kernel"), out); err != nil {
+	if err := keepBootFiles(fakeKernelTree(t, "kernel"), fakeDeb(t), out); err != nil {
 		t.Fatal(err)
 	}
 	if err := installEntry(out, fresh); err != nil {
@@ -159,4 +163,14 @@ func TestInstallEntryExtends(t *testing.T) {
 	if !(kernelDir{dir: fresh}).has(cachedModules...) {
 		t.Error("new entry lacks cachedModules")
 	}
+}
+
+// fakeDeb returns the path of a file standing in for a kernel package.
+func fakeDeb(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "linux-image.deb")
+	if err := os.WriteFile(p, []byte("!<arch>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -1,4 +1,4 @@
-package lab
+package bootenv
 
 import (
 	"bytes"
@@ -30,7 +30,7 @@ func moduleName(file string) (string, bool) {
 
 // indexModules maps module names to their files under dir
 // (lib/modules/VERSION of an unpacked kernel package).
-func indexModules(dir string) (map[string]string, error) {
+func IndexModules(dir string) (map[string]string, error) {
 	idx := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -47,15 +47,15 @@ func indexModules(dir string) (map[string]string, error) {
 	return idx, nil
 }
 
-// loadModule is one module of a load order: its name and its plain ELF bytes.
-type loadModule struct {
-	name string
-	data []byte
+// Module is one module of a load order: its name and its plain ELF bytes.
+type Module struct {
+	Name string
+	Data []byte
 }
 
 // resolveModules returns the modules named and everything they depend on
 // (the depends= field of their .modinfo), dependencies first.
-func resolveModules(idx map[string]string, names ...string) ([]loadModule, error) {
+func ResolveModules(idx map[string]string, names ...string) ([]Module, error) {
 	r := &resolver{idx: idx, state: map[string]int{}}
 	for _, n := range names {
 		if err := r.visit(strings.ReplaceAll(n, "-", "_")); err != nil {
@@ -68,7 +68,7 @@ func resolveModules(idx map[string]string, names ...string) ([]loadModule, error
 type resolver struct {
 	idx   map[string]string
 	state map[string]int // 1 visiting, 2 done
-	order []loadModule
+	order []Module
 }
 
 func (r *resolver) visit(name string) error {
@@ -99,7 +99,7 @@ func (r *resolver) visit(name string) error {
 		}
 	}
 	r.state[name] = 2
-	r.order = append(r.order, loadModule{name: name, data: data})
+	r.order = append(r.order, Module{Name: name, Data: data})
 	return nil
 }
 

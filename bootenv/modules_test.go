@@ -1,54 +1,20 @@
-package lab
+package bootenv
 
 import (
 	"bytes"
 	"compress/gzip"
-	"encoding/binary"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/provision/provision/internal/testenv"
 )
 
-// fakeModule returns a minimal ELF64 relocatable file whose .modinfo
-// section holds the given key=value strings, as a kernel module's does.
-func fakeModule(info ...string) []byte {
-	modinfo := []byte(strings.Join(info, "\x00") + "\x00")
-	shstrtab := []byte("\x00.modinfo\x00.shstrtab\x00")
-	var b bytes.Buffer
-	le := binary.LittleEndian
-	w := func(v any) { binary.Write(&b, le, v) }
-	shoff := uint64(64 + len(modinfo) + len(shstrtab))
-	shoff = (shoff + 7) &^ 7
-	b.Write([]byte{0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0})
-	w(uint16(1))  // e_type ET_REL
-	w(uint16(62)) // e_machine EM_X86_64
-	w(uint32(1))  // e_version
-	w(uint64(0))  // e_entry
-	w(uint64(0))  // e_phoff
-	w(shoff)      // e_shoff
-	w(uint32(0))  // e_flags
-	w([]uint16{64, 0, 0, 64, 3, 2})
-	b.Write(modinfo)
-	b.Write(shstrtab)
-	b.Write(make([]byte, int(shoff)-b.Len()))
-	section := func(name, typ uint32, off, size uint64) {
-		w([]uint32{name, typ})
-		w([]uint64{0, 0, off, size})
-		w([]uint32{0, 0})
-		w([]uint64{1, 0})
-	}
-	section(0, 0, 0, 0)
-	section(1, 1, 64, uint64(len(modinfo)))
-	section(10, 3, 64+uint64(len(modinfo)), uint64(len(shstrtab)))
-	return b.Bytes()
-}
-
 func TestModinfo(t *testing.T) {
-	got, err := modinfo(fakeModule("license=GPL", "depends=libphy,mdio", "name=e1000", "alias=pci:v1", "alias=pci:v2"))
+	got, err := modinfo(testenv.FakeModule("license=GPL", "depends=libphy,mdio", "name=e1000", "alias=pci:v1", "alias=pci:v2"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +22,7 @@ func TestModinfo(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("modinfo (-want +got):\n%s", diff)
 	}
-	for _, bad := range [][]byte{nil, []byte("not elf"), fakeModule()[:64]} {
+	for _, bad := range [][]byte{nil, []byte("not elf"), testenv.FakeModule()[:64]} {
 		if _, err := modinfo(bad); err == nil {
 			t.Errorf("modinfo(%q) gave no error", bad)
 		}
@@ -70,7 +36,7 @@ func TestResolveModules(t *testing.T) {
 		"e1000": "libphy,mdio_bus", "libphy": "mdio-bus", "mdio_bus": "", "loop_a": "loop_b", "loop_b": "loop_a", "needs_ghost": "ghost",
 	} {
 		idx[name] = filepath.Join(dir, name+".ko")
-		if err := os.WriteFile(idx[name], fakeModule("depends="+depends), 0o644); err != nil {
+		if err := os.WriteFile(idx[name], testenv.FakeModule("depends="+depends), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -85,7 +51,7 @@ func TestResolveModules(t *testing.T) {
 		{"missing module", "ghost", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			mods, err := resolveModules(idx, tc.module)
+			mods, err := ResolveModules(idx, tc.module)
 			if tc.want == nil {
 				if err == nil {
 					t.Fatalf("no error, got %d modules", len(mods))
@@ -97,7 +63,7 @@ func TestResolveModules(t *testing.T) {
 			}
 			var got []string
 			for _, m := range mods {
-				got = append(got, m.name)
+				got = append(got, m.Name)
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("order (-want +got):\n%s", diff)
@@ -113,7 +79,7 @@ func TestIndexModules(t *testing.T) {
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		os.WriteFile(p, nil, 0o644)
 	}
-	idx, err := indexModules(dir)
+	idx, err := IndexModules(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +95,7 @@ func TestIndexModules(t *testing.T) {
 // TestReadCompressedModule decompresses .ko.gz in Go and .ko.xz with xz,
 // when xz is installed.
 func TestReadCompressedModule(t *testing.T) {
-	ko := fakeModule("depends=")
+	ko := testenv.FakeModule("depends=")
 	dir := t.TempDir()
 	var gz bytes.Buffer
 	z := gzip.NewWriter(&gz)
@@ -160,8 +126,8 @@ func TestReadCompressedModule(t *testing.T) {
 }
 
 func FuzzModinfo(f *testing.F) {
-	f.Add(fakeModule("depends=a,b", "name=x"))
-	f.Add(fakeModule())
+	f.Add(testenv.FakeModule("depends=a,b", "name=x"))
+	f.Add(testenv.FakeModule())
 	f.Add([]byte("\x7fELF"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		info, err := modinfo(b)

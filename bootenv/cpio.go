@@ -1,7 +1,9 @@
-package lab
+package bootenv
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"path"
@@ -25,36 +27,36 @@ type cpioEntry struct {
 	major, minor uint32 // device numbers of a device node
 }
 
-// cpioArchive collects entries and writes them sorted by name, so a parent
+// Archive collects entries and writes them sorted by name, so a parent
 // directory always precedes what it holds and equal inputs give equal bytes:
 // inode numbers count up from 1, owner is root, mtime is 0.
-type cpioArchive struct {
+type Archive struct {
 	entries map[string]cpioEntry
 }
 
-func newCPIO() *cpioArchive { return &cpioArchive{entries: map[string]cpioEntry{}} }
+func NewArchive() *Archive { return &Archive{entries: map[string]cpioEntry{}} }
 
 // Dir adds a directory.
-func (a *cpioArchive) Dir(name string, perm uint32) error {
+func (a *Archive) Dir(name string, perm uint32) error {
 	return a.add(cpioEntry{name: name, mode: modeDir | perm})
 }
 
 // File adds a regular file.
-func (a *cpioArchive) File(name string, perm uint32, data []byte) error {
+func (a *Archive) File(name string, perm uint32, data []byte) error {
 	return a.add(cpioEntry{name: name, mode: modeFile | perm, data: data})
 }
 
 // Symlink adds a symbolic link to target.
-func (a *cpioArchive) Symlink(name, target string) error {
+func (a *Archive) Symlink(name, target string) error {
 	return a.add(cpioEntry{name: name, mode: modeSymlink | 0o777, data: []byte(target)})
 }
 
 // CharDev adds a character device node.
-func (a *cpioArchive) CharDev(name string, perm, major, minor uint32) error {
+func (a *Archive) CharDev(name string, perm, major, minor uint32) error {
 	return a.add(cpioEntry{name: name, mode: modeCharDev | perm, major: major, minor: minor})
 }
 
-func (a *cpioArchive) add(e cpioEntry) error {
+func (a *Archive) add(e cpioEntry) error {
 	clean := path.Clean(e.name)
 	if e.name == "" || clean != e.name || strings.HasPrefix(clean, "/") ||
 		clean == "." || strings.HasPrefix(clean, "../") || clean == ".." || strings.ContainsRune(clean, 0) {
@@ -76,7 +78,7 @@ func (a *cpioArchive) add(e cpioEntry) error {
 }
 
 // WriteTo writes the archive and its TRAILER!!! member.
-func (a *cpioArchive) WriteTo(w io.Writer) (int64, error) {
+func (a *Archive) WriteTo(w io.Writer) (int64, error) {
 	names := make([]string, 0, len(a.entries))
 	for n := range a.entries {
 		names = append(names, n)
@@ -134,4 +136,35 @@ func (c *countWriter) pad() {
 	if r := c.n % 4; r != 0 {
 		c.Write(make([]byte, 4-r))
 	}
+}
+
+// Gzip returns the archive compressed with gzip at its best compression,
+// the form Linux unpacks as an initramfs.
+func (a *Archive) Gzip() ([]byte, error) {
+	var buf bytes.Buffer
+	z, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.WriteTo(z); err != nil {
+		return nil, err
+	}
+	if err := z.Close(); err != nil {
+		return nil, fmt.Errorf("initramfs: gzip: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// ValidModuleName reports whether s is a module name as the kernel writes
+// it: lower-case letters, digits and '_'.
+func ValidModuleName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
