@@ -1,6 +1,7 @@
 package api
 
 import (
+	"maps"
 	"net/http"
 
 	"github.com/provision/provision/registry"
@@ -50,17 +51,88 @@ func (s *server) showImage(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) addImage(w http.ResponseWriter, r *http.Request) {
 	var in registry.Image
-	if !decode(w, r, &in) {
+	if !decode(w, r, &in) || !s.prepareImage(w, r, &in) {
 		return
-	}
-	for role, f := range in.Files {
-		if !s.Blobs.Has(f.SHA256) {
-			writeError(w, http.StatusBadRequest, "image "+in.Name+": "+role+" file sha256:"+f.SHA256+" was not uploaded")
-			return
-		}
 	}
 	v, err := s.Registry.AddImage(r.Context(), in)
 	respond(w, http.StatusCreated, v, err)
+}
+
+// editImage replaces an image's files: a new kernel package rebuilds a
+// diskless image's boot environment.
+func (s *server) editImage(w http.ResponseWriter, r *http.Request) {
+	var in registry.Image
+	if !decode(w, r, &in) || !s.prepareImage(w, r, &in) {
+		return
+	}
+	v, err := s.Registry.EditImage(r.Context(), r.PathValue("name"), in)
+	respond(w, http.StatusOK, v, err)
+}
+
+// prepareImage checks that the files were uploaded and completes the
+// image (PrepareImage), answering the error itself.
+func (s *server) prepareImage(w http.ResponseWriter, r *http.Request, in *registry.Image) bool {
+	for role, f := range in.Files {
+		if !s.Blobs.Has(f.SHA256) {
+			writeError(w, http.StatusBadRequest, "image "+in.Name+": "+role+" file sha256:"+f.SHA256+" was not uploaded")
+			return false
+		}
+	}
+	if in.Files == nil {
+		in.Files = map[string]registry.File{}
+	}
+	if s.PrepareImage != nil && in.Kind == registry.KindDiskless {
+		if err := s.PrepareImage(r.Context(), in); err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return false
+		}
+	}
+	return true
+}
+
+// buildBootenv rebuilds the boot environment of the named diskless images
+// (every one with a kernel package when none is named), as after an
+// upgrade of the appliance's busybox or zonecfg.
+func (s *server) buildBootenv(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Images []string `json:"images"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	snap := s.snap()
+	names := in.Images
+	if len(names) == 0 {
+		for _, img := range snap.Images() {
+			if _, ok := img.Files["kernel-package"]; ok && img.Kind == registry.KindDiskless {
+				names = append(names, img.Name)
+			}
+		}
+	}
+	out := []*registry.Image{}
+	for _, name := range names {
+		img, ok := snap.Image(name)
+		if !ok {
+			writeError(w, http.StatusNotFound, "image "+name+" not found")
+			return
+		}
+		if _, ok := img.Files["kernel-package"]; !ok || img.Kind != registry.KindDiskless {
+			writeError(w, http.StatusBadRequest, "image "+name+" has no kernel package: its boot environment is not built by the appliance")
+			return
+		}
+		next := *img
+		next.Files = maps.Clone(img.Files)
+		if !s.prepareImage(w, r, &next) {
+			return
+		}
+		v, err := s.Registry.EditImage(r.Context(), name, next)
+		if err != nil {
+			respond(w, http.StatusOK, v, err)
+			return
+		}
+		out = append(out, v)
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *server) removeImage(w http.ResponseWriter, r *http.Request) {

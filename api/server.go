@@ -30,6 +30,7 @@
 package api
 
 import (
+	"context"
 	"crypto/subtle"
 	"log/slog"
 	"net/http"
@@ -60,6 +61,10 @@ type Config struct {
 	// (abort), as the appliance is of the others: it powers the machine
 	// off.
 	BuildFailed func(system string)
+	// PrepareImage, if set, completes an image before it is stored (add,
+	// edit, bootenv build): for a diskless image, it measures the rootfs
+	// and builds kernel and initrd from its kernel-package file.
+	PrepareImage func(ctx context.Context, img *registry.Image) error
 }
 
 type server struct {
@@ -88,7 +93,9 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/images", s.listImages)
 	mux.HandleFunc("POST /api/v1/images", s.addImage)
 	mux.HandleFunc("GET /api/v1/images/{name}", s.showImage)
+	mux.HandleFunc("PUT /api/v1/images/{name}", s.editImage)
 	mux.HandleFunc("DELETE /api/v1/images/{name}", s.removeImage)
+	mux.HandleFunc("POST /api/v1/bootenv", s.buildBootenv)
 	mux.HandleFunc("GET /api/v1/profiles", s.listProfiles)
 	mux.HandleFunc("POST /api/v1/profiles", s.addProfile)
 	mux.HandleFunc("GET /api/v1/profiles/{name}", s.showProfile)

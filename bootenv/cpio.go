@@ -138,11 +138,11 @@ func (c *countWriter) pad() {
 	}
 }
 
-// Gzip returns the archive compressed with gzip at its best compression,
-// the form Linux unpacks as an initramfs.
+// Gzip returns the archive compressed with gzip (default level), the form
+// Linux unpacks as an initramfs.
 func (a *Archive) Gzip() ([]byte, error) {
 	var buf bytes.Buffer
-	z, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	z, err := gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
 	if err != nil {
 		return nil, err
 	}

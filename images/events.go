@@ -22,4 +22,6 @@ type BootEvent struct {
 	// Err says why a request failed (see the Err* variables), or that the
 	// client went away mid-body; nil otherwise.
 	Err error
+	// Step and Detail are what a host reported (Kind KindReport).
+	Step, Detail string
 }

@@ -23,6 +23,17 @@ type Host struct {
 	// netboot boots its local disk ("installed", ...); "" means the
 	// netboot flag is off. One word: the system's state.
 	Reason string
+	// Rootfs, when set, is the diskless image's root filesystem: the
+	// boot environment fetches it (see package bootenv).
+	Rootfs *Rootfs
+}
+
+// Rootfs is what a diskless boot environment is told of its root image:
+// the kernel command line carries it as provision.rootfs.*=.
+type Rootfs struct {
+	SHA256   string // of the archive
+	Size     int64  // bytes of the archive
+	Unpacked int64  // bytes of tmpfs its files take
 }
 
 // Install is a build under way.

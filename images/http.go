@@ -51,6 +51,7 @@ type route func(w http.ResponseWriter, r *http.Request, ev *BootEvent)
 //	GET /boot/<mac>.ipxe           iPXE script of the system with that MAC
 //	GET /images/<image>/<role>     a file of an image: kernel, initrd, rootfs
 //	GET /images/<image>/SHA256SUMS the image's files in sha256sum(1) format
+//	POST /boot/event               a boot step reported by the host with the client's IP
 //
 // HEAD works wherever GET does. An unknown system, image or file gets 404
 // with a one-line "# ..." body, so iPXE moves on to its next boot device; a
@@ -76,6 +77,7 @@ func BootHandler(cfg BootConfig) (http.Handler, error) {
 	mux.HandleFunc("GET /boot.ipxe", b.track(b.scriptByIP))
 	mux.HandleFunc("GET /boot/{name}", b.track(b.scriptByMAC))
 	mux.HandleFunc("GET /images/{image}/{file}", b.track(b.file))
+	mux.HandleFunc("POST /boot/event", b.track(b.report))
 	return mux, nil
 }
 

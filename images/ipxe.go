@@ -112,6 +112,17 @@ func kernelCmdline(h Host, server string, initrd bool) (string, error) {
 	if h.Install != nil {
 		words = append(words, kickstart.BootArgs(h.Install.Kind, server+"/ks/"+h.Install.Token)...)
 	}
+	if h.Install == nil && h.Rootfs != nil {
+		words = append(words, "provision.image="+h.Image)
+		if h.MAC != nil {
+			words = append(words, "provision.mac="+h.MAC.String())
+		}
+		words = append(words, "provision.rootfs.sha256="+h.Rootfs.SHA256,
+			fmt.Sprintf("provision.rootfs.size=%d", h.Rootfs.Size))
+		if h.Rootfs.Unpacked > 0 {
+			words = append(words, fmt.Sprintf("provision.rootfs.unpacked=%d", h.Rootfs.Unpacked))
+		}
+	}
 	words = append(words, "provision.host="+h.Name)
 	if h.Zone != "" {
 		words = append(words, "provision.zone="+h.Zone)

@@ -38,11 +38,19 @@ type File struct {
 }
 
 // Image is a bootable set of files: "kernel", "initrd" and, for diskless
-// images, "rootfs".
+// images, "rootfs" and the optional "kernel-package" (the Debian
+// linux-image .deb the appliance builds kernel and initrd from).
 type Image struct {
 	Name  string          `json:"name" yaml:"name"`
 	Kind  string          `json:"kind" yaml:"kind"`
 	Files map[string]File `json:"files" yaml:"files"`
+	// Unpacked is how many bytes of tmpfs a diskless image's rootfs takes
+	// unpacked: its boot environment sizes the tmpfs from it.
+	Unpacked int64 `json:"unpacked_size,omitempty" yaml:"unpacked_size,omitempty"`
+	// Bootenv says how the appliance built the initrd of a diskless image
+	// from its kernel-package file (the kernel version and the modules it
+	// carries); empty when the initrd was uploaded.
+	Bootenv string `json:"bootenv,omitempty" yaml:"bootenv,omitempty"`
 }
 
 // Profile is a role: an image, kernel arguments, a kickstart template and

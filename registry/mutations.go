@@ -46,6 +46,26 @@ func (r *Registry) AddImage(ctx context.Context, img Image) (*Image, error) {
 	return out, err
 }
 
+// EditImage replaces image name's files (the boot environment of a
+// diskless image is rebuilt this way); an image cannot be renamed.
+func (r *Registry) EditImage(ctx context.Context, name string, img Image) (*Image, error) {
+	if img.Name != name {
+		return nil, invalidf("image %s: an image cannot be renamed (to %q)", name, img.Name)
+	}
+	var out *Image
+	_, err := r.mutate(ctx, false, func(n *Snapshot) ([]Op, error) {
+		old, ok := n.images[name]
+		if !ok {
+			return nil, notFound(ObjImage, name)
+		}
+		prev := *old
+		var err error
+		out, err = n.putImage(name, img)
+		return []Op{op(ObjImage, name, &prev, out, name, "edit")}, err
+	})
+	return out, err
+}
+
 // RemoveImage removes an image no profile uses.
 func (r *Registry) RemoveImage(ctx context.Context, name string) error {
 	return r.remove(ctx, ObjImage, name, func(n *Snapshot) (any, error) { return n.deleteImage(name) })

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -86,15 +87,39 @@ func printJSON(w io.Writer, v any) error {
 // printYAML shows a JSON object as YAML, for people.
 func printYAML(w io.Writer, raw json.RawMessage) error {
 	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber() // sizes stay integers, not 1.0258736e+07
+	if err := dec.Decode(&v); err != nil {
 		return err
 	}
-	out, err := yaml.Marshal(v)
+	out, err := yaml.Marshal(numbers(v))
 	if err != nil {
 		return err
 	}
 	_, err = w.Write(out)
 	return err
+}
+
+// numbers turns the json.Numbers in v into int64 or float64, which yaml
+// writes as numbers.
+func numbers(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = numbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = numbers(e)
+		}
+	case json.Number:
+		if n, err := x.Int64(); err == nil {
+			return n
+		}
+		f, _ := x.Float64()
+		return f
+	}
+	return v
 }
 
 // row prints one tab-separated table row.

@@ -38,6 +38,8 @@ type Config struct {
 	LogFormat     string `yaml:"log_format"`      // text or json
 	SecretKeyFile string `yaml:"secret_key_file"` // seals BMC passwords and build tokens; default DATA/secret.key
 	PowerPoll     string `yaml:"power_poll"`      // how often every BMC's power state is read; "0" = never
+	Busybox       string `yaml:"busybox"`         // static busybox for diskless boot environments
+	Zonecfg       string `yaml:"zonecfg"`         // static zonecfg for them; "" = next to provision, else on PATH
 }
 
 func defaults(dev bool) Config {
@@ -72,7 +74,8 @@ func loadConfig(fs *pflag.FlagSet) (Config, error) {
 	}
 	for flag, dst := range map[string]*string{"data": &cfg.Data, "http": &cfg.HTTP, "dns": &cfg.DNS, "tftp": &cfg.TFTP, "dhcp": &cfg.DHCP, "dhcp-interface": &cfg.DHCPInterface,
 		"boot-files": &cfg.BootFiles, "address": &cfg.Address, "zone": &cfg.Zone, "log-format": &cfg.LogFormat,
-		"secret-key-file": &cfg.SecretKeyFile, "power-poll": &cfg.PowerPoll} {
+		"secret-key-file": &cfg.SecretKeyFile, "power-poll": &cfg.PowerPoll,
+		"busybox": &cfg.Busybox, "zonecfg": &cfg.Zonecfg} {
 		if fs.Changed(flag) {
 			*dst, _ = fs.GetString(flag)
 		}
@@ -91,6 +94,9 @@ func loadConfig(fs *pflag.FlagSet) (Config, error) {
 	}
 	if d, err := time.ParseDuration(cfg.PowerPoll); err != nil || d < 0 || d > 0 && d < time.Second {
 		return cfg, usageError{fmt.Errorf("--power-poll %q: want a duration of 1s or more, or 0 for never", cfg.PowerPoll)}
+	}
+	if cfg.Busybox == "" {
+		cfg.Busybox = "/bin/busybox"
 	}
 	if cfg.SecretKeyFile == "" {
 		cfg.SecretKeyFile = filepath.Join(cfg.Data, "secret.key")

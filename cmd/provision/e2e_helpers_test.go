@@ -31,6 +31,12 @@ func TestMain(m *testing.M) {
 	for _, b := range [][]string{{"-race", "-o", binary, "."}, {"-o", cli, "."}, {"-o", zonecfg, "../zonecfg"}} {
 		build := exec.Command("go", append([]string{"build"}, b...)...)
 		build.Stderr = os.Stderr
+		// zonecfg goes into diskless boot environments, which need it
+		// static: the appliance finds it next to its own binary.
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if b[0] == "-race" {
+			build.Env = os.Environ()
+		}
 		if err := build.Run(); err != nil {
 			fmt.Fprintln(os.Stderr, "building provision:", err)
 			os.Exit(1)

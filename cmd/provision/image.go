@@ -21,12 +21,20 @@ import (
 func newImage() *cobra.Command {
 	c := &cobra.Command{Use: "image", Short: "Manage OS images (kernel, initrd, root filesystem)"}
 	add := &cobra.Command{
-		Use:   "add NAME --kernel FILE --initrd FILE [--rootfs FILE] [--kind install|diskless]",
+		Use: "add NAME --kernel FILE --initrd FILE\n" +
+			"  add NAME --kind diskless --kernel-package linux-image-*.deb --rootfs ROOT.tar.gz|.tar.zst",
 		Short: "Upload an image's files to the appliance and register it",
 		Long: `Upload an image's files to the appliance's image store (content-addressed by
 sha256; a file already there is not stored twice) and register the image.
-An image with --rootfs is diskless unless --kind says otherwise. A progress
-bar is shown on a terminal.`,
+An image with --rootfs is diskless unless --kind says otherwise.
+
+An install image boots an installer: --kernel and --initrd. A diskless
+image boots a role into memory: its --rootfs (a tar archive, plain or
+gzip, zstd or xz compressed) and either --kernel-package, a Debian kernel
+package from which the appliance builds the kernel and the boot environment
+(initrd), or your own --kernel and --initrd. The appliance checks the
+rootfs (every member stays inside the root) and measures it for the tmpfs.
+A progress bar is shown on a terminal.`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
 			img, err := imageFromFlags(c, a[0])
@@ -36,14 +44,37 @@ bar is shown on a terminal.`,
 			return client(c).Do(ctx(c), "POST", api.Path("images"), img, nil)
 		},
 	}
-	f := add.Flags()
-	f.String("kernel", "", "kernel file (required)")
-	f.String("initrd", "", "initrd file (required)")
-	f.String("rootfs", "", "root filesystem archive of a diskless role")
-	f.String("kind", "", "install or diskless (default: diskless with --rootfs, else install)")
-	add.MarkFlagRequired("kernel")
-	add.MarkFlagRequired("initrd")
+	imageFlags(add)
 	c.AddCommand(add)
+	edit := &cobra.Command{
+		Use:   "edit NAME [--kernel-package FILE] [--rootfs FILE] [--kernel FILE] [--initrd FILE]",
+		Short: "Replace some of an image's files",
+		Long: `Upload new files for an image and keep the others. A diskless image with a
+kernel package gets its kernel and boot environment rebuilt.`,
+		Args: args(cobra.ExactArgs(1)),
+		RunE: func(c *cobra.Command, a []string) error {
+			var old registry.Image
+			if err := client(c).Do(ctx(c), "GET", api.Path("images", a[0]), nil, &old); err != nil {
+				return err
+			}
+			img, err := imageFromFlags(c, a[0])
+			if err != nil {
+				return err
+			}
+			if img.Kind == "" {
+				img.Kind = old.Kind
+			}
+			for role, f := range old.Files {
+				if _, ok := img.Files[role]; !ok {
+					img.Files[role] = f // the appliance rebuilds kernel and initrd from a kernel package
+				}
+			}
+			return client(c).Do(ctx(c), "PUT", api.Path("images", a[0]), img, nil)
+		},
+	}
+	imageFlags(edit)
+	c.AddCommand(edit)
+	c.AddCommand(newImageBuild())
 	kindCmds(c, "image", "images", func(w io.Writer, items []json.RawMessage) {
 		row(w, "NAME", "KIND", "FILES")
 		for _, raw := range items {
@@ -59,11 +90,28 @@ bar is shown on a terminal.`,
 	return c
 }
 
+func imageFlags(c *cobra.Command) {
+	f := c.Flags()
+	f.String("kernel", "", "kernel file")
+	f.String("initrd", "", "initrd file")
+	f.String("rootfs", "", "root filesystem archive of a diskless role (.tar, .tar.gz, .tar.zst, .tar.xz)")
+	f.String("kernel-package", "", "Debian kernel package (.deb) of a diskless image: the appliance builds its kernel and boot environment")
+	f.String("kind", "", "install or diskless (default: diskless with --rootfs, else install)")
+}
+
 func imageFromFlags(c *cobra.Command, name string) (registry.Image, error) {
 	f := c.Flags()
 	img := registry.Image{Name: name, Files: map[string]registry.File{}}
 	img.Kind, _ = f.GetString("kind")
-	for _, role := range []string{"kernel", "initrd", "rootfs"} {
+	if c.Name() == "add" {
+		kp, _ := f.GetString("kernel-package")
+		k, _ := f.GetString("kernel")
+		i, _ := f.GetString("initrd")
+		if kp == "" && (k == "" || i == "") {
+			return img, usageError{fmt.Errorf("image %s: give --kernel and --initrd, or --kernel-package for a diskless image", name)}
+		}
+	}
+	for _, role := range []string{"kernel", "initrd", "rootfs", "kernel-package"} {
 		path, _ := f.GetString(role)
 		if path == "" {
 			continue

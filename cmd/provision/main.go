@@ -40,7 +40,7 @@ $PROVISION_TOKEN.`,
 	}
 	root.PersistentFlags().String("server", envOr("PROVISION_SERVER", "http://127.0.0.1:8080"), "API URL of the appliance ($PROVISION_SERVER)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newServe(), newSubnet(), newImage(), newProfile(), newSystem(),
+	root.AddCommand(newServe(), newDemo(), newBootenv(), newSubnet(), newImage(), newProfile(), newSystem(),
 		newSetting(), newZone(), newExport(), newImport(), newHistory(), newTemplate(), newEvents(), newPower())
 	return root
 }

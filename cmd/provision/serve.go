@@ -63,6 +63,8 @@ SIGINT shut the server down gracefully.`,
 	f.String("zone", "", `DNS zone of the hosts; default hostnames are NAME.ZONE (default "internal")`)
 	f.String("log-format", "", `log format, text or json (default "text")`)
 	f.String("power-poll", "", "how often every BMC's power state is read, for the timeline and /metrics (default 60s, or 0 with --dev; 0: never)")
+	f.String("busybox", "", "static busybox that diskless boot environments carry (default /bin/busybox, from Debian's busybox-static)")
+	f.String("zonecfg", "", "static zonecfg that diskless boot environments carry (default: next to this program, else on PATH)")
 	f.String("secret-key-file", "", "key that seals BMC passwords and build tokens in the database (default DATA/secret.key, created at first start)")
 	f.Bool("dev", false, "development mode: 127.0.0.1 only, unprivileged ports, no root needed")
 	return c
@@ -87,6 +89,7 @@ type appliance struct {
 	metrics *prometheus.Registry
 	httpURL string // e.g. http://10.0.0.1:80, for boot scripts and DHCP
 	power   *ipmi.Controller
+	bootenv *bootenvBuilder
 }
 
 func openAppliance(ctx context.Context, cfg Config, log *slog.Logger) (*appliance, error) {
@@ -123,7 +126,8 @@ func openAppliance(ctx context.Context, cfg Config, log *slog.Logger) (*applianc
 	}
 	return &appliance{cfg: cfg, log: log, token: token, reg: reg, blobs: blobs,
 		events: registry.NewEventLog(store, 200), dynamic: registry.NewDynamicLog(store), metrics: prometheus.NewRegistry(),
-		power: &ipmi.Controller{}}, nil
+		power:   &ipmi.Controller{},
+		bootenv: &bootenvBuilder{busybox: cfg.Busybox, zonecfg: cfg.Zonecfg, blobs: blobs, tmp: filepath.Join(cfg.Data, "images", "tmp")}}, nil
 }
 
 func serve(ctx context.Context, cfg Config, log *slog.Logger) error {

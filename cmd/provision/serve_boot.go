@@ -40,7 +40,7 @@ func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln net.Lis
 		return err
 	}
 	apiHandler := api.Handler(api.Config{Registry: a.reg, Blobs: a.blobs, Events: a.events, Dynamic: a.dynamic, Token: a.token, Log: a.log, Metrics: a.metrics,
-		BootURL: a.httpURL, DNS: a.cfg.Address, Power: a.power, BuildFailed: a.buildFailed})
+		BootURL: a.httpURL, DNS: a.cfg.Address, Power: a.power, BuildFailed: a.buildFailed, PrepareImage: a.bootenv.Prepare})
 	mux := http.NewServeMux()
 	mux.Handle("/", apiHandler)
 	mux.Handle("/ks", ks) // installers: templates and callbacks, by build token
@@ -66,6 +66,12 @@ func (a *appliance) httpEvent(e images.BootEvent) {
 	}
 	ev := registry.Event{At: e.Time, System: e.Host, Kind: e.Kind, IP: e.Client.String(),
 		Detail: fmt.Sprintf("%s %s %d %dB", e.Method, e.Path, e.Status, e.Bytes)}
+	if e.Kind == images.KindReport {
+		if e.Step == "" {
+			return // refused: in the log only
+		}
+		ev.Kind, ev.Detail = e.Step, e.Detail
+	}
 	if e.MAC != nil {
 		ev.MAC = e.MAC.String()
 	}

@@ -76,6 +76,11 @@ func imageHost(snap *registry.Snapshot, sys *registry.System) images.Host {
 	h.Netboot, h.Install, h.Reason = Plan(snap, sys, time.Now())
 	if p, ok := snap.Profile(sys.Profile); ok {
 		h.Image = p.Image
+		if img, ok := snap.Image(p.Image); ok && img.Kind == registry.KindDiskless {
+			if f, ok := img.Files["rootfs"]; ok {
+				h.Rootfs = &images.Rootfs{SHA256: f.SHA256, Size: f.Size, Unpacked: img.Unpacked}
+			}
+		}
 	}
 	if len(sys.MACs) > 0 {
 		h.MAC, _ = net.ParseMAC(sys.MACs[0])

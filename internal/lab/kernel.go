@@ -1,7 +1,6 @@
 package lab
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
@@ -13,9 +12,6 @@ import (
 	"github.com/provision/provision/bootenv"
 	"github.com/provision/provision/internal/testenv"
 )
-
-// kernelMeta is the Debian package that linux-image-amd64 depends on.
-const kernelMeta = "linux-image-amd64"
 
 // Modules an initramfs loads, each with its dependencies. netModules is
 // the driver of QEMU's e1000 NIC; installerModules adds the virtio disk:
@@ -105,7 +101,7 @@ func currentKernel(t testing.TB, root string) (kernelDir, error) {
 	for _, c := range []string{"apt-cache", "apt-get", "dpkg"} {
 		testenv.NeedCommand(t, c)
 	}
-	pkg, version, err := kernelPackage()
+	pkg, version, err := bootenv.CurrentKernelPackage()
 	if err != nil {
 		return kernelDir{}, err
 	}
@@ -114,35 +110,6 @@ func currentKernel(t testing.TB, root string) (kernelDir, error) {
 		return k, nil
 	}
 	return k, fetchKernel(root, pkg, version, k.dir)
-}
-
-// kernelPackage asks apt for linux-image-amd64's kernel package and the
-// version apt-get download would fetch.
-func kernelPackage() (pkg, version string, err error) {
-	out, err := command("apt-cache", "depends", kernelMeta)
-	if err != nil {
-		return "", "", err
-	}
-	for _, l := range strings.Split(out, "\n") {
-		if p, ok := strings.CutPrefix(strings.TrimSpace(l), "Depends: "); ok && strings.HasPrefix(p, "linux-image-") {
-			pkg = p
-			break
-		}
-	}
-	if pkg == "" {
-		return "", "", fmt.Errorf("%s depends on no linux-image-* package", kernelMeta)
-	}
-	out, err = command("apt-cache", "show", "--no-all-versions", pkg)
-	if err != nil {
-		return "", "", err
-	}
-	sc := bufio.NewScanner(strings.NewReader(out))
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "Version: "); ok {
-			return pkg, v, nil
-		}
-	}
-	return "", "", fmt.Errorf("apt-cache show %s: no Version", pkg)
 }
 
 // fetchKernel downloads and unpacks pkg in a scratch directory under root,

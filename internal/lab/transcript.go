@@ -90,6 +90,13 @@ func (tr *Transcript) match(re *regexp.Regexp) (line string, found bool, ended e
 	return "", false, tr.ended, tr.changed
 }
 
+// Lines returns the complete lines so far.
+func (tr *Transcript) Lines() []string {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return append([]string(nil), tr.lines...)
+}
+
 // String returns the whole transcript.
 func (tr *Transcript) String() string {
 	tr.mu.Lock()

@@ -58,6 +58,8 @@ type VMOptions struct {
 	// Console, if set, is a file the serial console is appended to,
 	// instead of QEMU's standard output.
 	Console string
+	// Accel is "kvm" or "tcg"; empty means PROVISION_LAB_ACCEL, else tcg.
+	Accel string
 }
 
 // BootVMWith is BootVM with the options of opts.
@@ -75,6 +77,9 @@ func BootVMWith(t testing.TB, n *Net, mac string, timeout time.Duration, opts VM
 	}
 	needROM(t)
 	vm := &VM{MAC: hw, Tap: tapName(n, hw), Accel: accel()}
+	if opts.Accel != "" {
+		vm.Accel = opts.Accel
+	}
 	vm.addTap(t, n)
 	vm.Started = time.Now()
 	vm.Proc = startProc(t, "qemu "+hw.String(), timeout, append(

@@ -1,0 +1,128 @@
+package bootenv
+
+import (
+	"bytes"
+	"debug/elf"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// Kernel is what a boot environment takes from a Debian kernel package.
+type Kernel struct {
+	Version string   // the modules directory's name: 6.1.0-28-amd64
+	Vmlinuz []byte   // boot/vmlinuz-VERSION
+	Modules []Module // NICModules and StorageModules it has, with their dependencies, in load order
+}
+
+// FromPackage unpacks a Debian kernel package (linux-image-*.deb) with
+// dpkg-deb into a scratch directory under tmp, removed afterwards, and
+// returns its kernel and the boot environment's modules.
+func FromPackage(deb, tmp string) (*Kernel, error) {
+	scratch, err := os.MkdirTemp(tmp, "kernel-")
+	if err != nil {
+		return nil, fmt.Errorf("bootenv: %w", err)
+	}
+	defer os.RemoveAll(scratch)
+	var stderr bytes.Buffer
+	cmd := exec.Command("dpkg-deb", "-x", deb, scratch)
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("bootenv: kernel package %s: dpkg-deb -x: %v: %s", filepath.Base(deb), err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	k, err := FromTree(scratch)
+	if err != nil {
+		return nil, fmt.Errorf("bootenv: kernel package %s: %w", filepath.Base(deb), err)
+	}
+	return k, nil
+}
+
+// FromTree is FromPackage on an unpacked kernel package.
+func FromTree(tree string) (*Kernel, error) {
+	// Debian 12 puts modules in /lib/modules, Debian 13 in /usr/lib/modules.
+	mods, _ := filepath.Glob(filepath.Join(tree, "lib/modules/*"))
+	if len(mods) == 0 {
+		mods, _ = filepath.Glob(filepath.Join(tree, "usr/lib/modules/*"))
+	}
+	if len(mods) != 1 {
+		return nil, fmt.Errorf("want one lib/modules/VERSION directory, found %d: is it a linux-image package?", len(mods))
+	}
+	k := &Kernel{Version: filepath.Base(mods[0])}
+	var err error
+	if k.Vmlinuz, err = os.ReadFile(filepath.Join(tree, "boot", "vmlinuz-"+k.Version)); err != nil {
+		return nil, fmt.Errorf("no kernel: %w", err)
+	}
+	idx, err := IndexModules(mods[0])
+	if err != nil {
+		return nil, err
+	}
+	var want []string
+	for _, n := range append(append([]string{}, NICModules...), StorageModules...) {
+		if _, ok := idx[n]; ok {
+			want = append(want, n)
+		}
+	}
+	if len(want) == 0 {
+		return nil, fmt.Errorf("kernel %s has none of the NIC drivers %s as modules", k.Version, strings.Join(NICModules, ", "))
+	}
+	if k.Modules, err = ResolveModules(idx, want...); err != nil {
+		return nil, fmt.Errorf("kernel %s: %w", k.Version, err)
+	}
+	return k, nil
+}
+
+// Static fails for an ELF program that needs a dynamic loader: the boot
+// environment has none (Extra brings one only for zstd).
+func Static(file string) error {
+	f, err := elf.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return fmt.Errorf("%s is dynamically linked", file)
+		}
+	}
+	return nil
+}
+
+// Program returns a dynamically linked program and the shared libraries
+// ldd says it loads, by absolute path, for Config.Extra.
+func Program(file string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("bootenv: %w", err)
+	}
+	out[file] = data
+	var stderr bytes.Buffer
+	cmd := exec.Command("ldd", file)
+	cmd.Stderr = &stderr
+	list, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("bootenv: ldd %s: %v: %s", file, err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	for _, l := range strings.Split(string(list), "\n") {
+		// "libzstd.so.1 => /lib/x86_64-linux-gnu/libzstd.so.1 (0x...)" or
+		// "/lib64/ld-linux-x86-64.so.2 (0x...)"; vdso has no file.
+		f := strings.Fields(l)
+		var lib string
+		switch {
+		case len(f) >= 3 && f[1] == "=>" && strings.HasPrefix(f[2], "/"):
+			lib = f[2]
+		case len(f) >= 1 && strings.HasPrefix(f[0], "/"):
+			lib = f[0]
+		default:
+			continue
+		}
+		b, err := os.ReadFile(lib)
+		if err != nil {
+			return nil, fmt.Errorf("bootenv: %s needs %s: %w", file, lib, err)
+		}
+		out[lib] = b
+	}
+	return out, nil
+}

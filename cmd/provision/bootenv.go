@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+
+	"github.com/provision/provision/bootenv"
+	"github.com/provision/provision/images"
+	"github.com/provision/provision/registry"
+)
+
+// bootenvBuilder makes the kernel and initrd of diskless images from their
+// kernel package (package bootenv), with the appliance's busybox and
+// zonecfg, and measures their rootfs.
+type bootenvBuilder struct {
+	busybox, zonecfg string // paths; zonecfg "" means: next to this program, else on PATH
+	blobs            *images.Store
+	tmp              string
+	mu               sync.Mutex // one build at a time: each unpacks a kernel package
+}
+
+// Prepare completes a diskless image before it is stored: it inspects
+// its rootfs (a tar archive, optionally gzip, zstd or xz compressed, whose
+// members stay inside the root) for the tmpfs size, and, when it has a
+// kernel-package file, builds its kernel and initrd from it.
+func (b *bootenvBuilder) Prepare(ctx context.Context, img *registry.Image) error {
+	if img.Kind != registry.KindDiskless {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	root, ok := img.Files["rootfs"]
+	if !ok {
+		return fmt.Errorf("image %s: a diskless image needs a rootfs file", img.Name)
+	}
+	f, err := b.blobs.Open(root.SHA256)
+	if err != nil {
+		return fmt.Errorf("image %s: rootfs: %w", img.Name, err)
+	}
+	info, err := bootenv.InspectRootfs(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("image %s: %w", img.Name, err)
+	}
+	img.Unpacked = info.Unpacked
+	pkg, ok := img.Files["kernel-package"]
+	if !ok {
+		if _, ok := img.Files["initrd"]; !ok {
+			return fmt.Errorf("image %s: a diskless image needs a kernel-package (the appliance builds its boot environment) or a kernel and an initrd", img.Name)
+		}
+		img.Bootenv = ""
+		return nil
+	}
+	return b.build(img, pkg.SHA256, info.Format)
+}
+
+func (b *bootenvBuilder) build(img *registry.Image, pkgDigest, format string) error {
+	busybox, zonecfg, err := b.tools()
+	if err != nil {
+		return fmt.Errorf("image %s: boot environment: %w", img.Name, err)
+	}
+	f, err := b.blobs.Open(pkgDigest)
+	if err != nil {
+		return fmt.Errorf("image %s: kernel-package: %w", img.Name, err)
+	}
+	pkgPath := f.Name()
+	f.Close()
+	k, err := bootenv.FromPackage(pkgPath, b.tmp)
+	if err != nil {
+		return fmt.Errorf("image %s: %w", img.Name, err)
+	}
+	cfg := bootenv.Config{Busybox: busybox, Zonecfg: zonecfg, Modules: k.Modules}
+	if format == bootenv.FormatZstd {
+		zstd, err := exec.LookPath("zstd")
+		if err == nil {
+			cfg.Extra, err = bootenv.Program(zstd)
+		}
+		if err != nil {
+			return fmt.Errorf("image %s: its rootfs is zstd-compressed, and the boot environment needs zstd (Debian package zstd): %w", img.Name, err)
+		}
+	}
+	initrd, err := bootenv.Build(cfg)
+	if err != nil {
+		return fmt.Errorf("image %s: %w", img.Name, err)
+	}
+	for role, data := range map[string][]byte{"kernel": k.Vmlinuz, "initrd": initrd} {
+		digest, size, err := b.blobs.Put(bytes.NewReader(data), "")
+		if err != nil {
+			return fmt.Errorf("image %s: %s: %w", img.Name, role, err)
+		}
+		img.Files[role] = registry.File{SHA256: digest, Size: size}
+	}
+	img.Bootenv = fmt.Sprintf("kernel %s, %d modules, busybox %s, zonecfg %s", k.Version, len(k.Modules), short(busybox), short(zonecfg))
+	if format == bootenv.FormatZstd {
+		img.Bootenv += ", zstd"
+	}
+	return nil
+}
+
+// tools reads busybox and zonecfg, which must both be static: the boot
+// environment has no dynamic loader.
+func (b *bootenvBuilder) tools() (busybox, zonecfg []byte, err error) {
+	zpath := b.zonecfg
+	if zpath == "" {
+		if exe, err := os.Executable(); err == nil {
+			zpath = filepath.Join(filepath.Dir(exe), "zonecfg")
+		}
+		if _, err := os.Stat(zpath); err != nil {
+			if zpath, err = exec.LookPath("zonecfg"); err != nil {
+				return nil, nil, fmt.Errorf("no zonecfg next to provision or on PATH (see --zonecfg)")
+			}
+		}
+	}
+	for _, t := range []struct{ path, hint string }{
+		{b.busybox, "install Debian's busybox-static"},
+		{zpath, "build it with CGO_ENABLED=0"},
+	} {
+		if err := bootenv.Static(t.path); err != nil {
+			return nil, nil, fmt.Errorf("%v: the boot environment needs it static (%s)", err, t.hint)
+		}
+	}
+	if busybox, err = os.ReadFile(b.busybox); err == nil {
+		zonecfg, err = os.ReadFile(zpath)
+	}
+	return busybox, zonecfg, err
+}
+
+func short(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:6])
+}
