@@ -17,6 +17,12 @@ type Kernel struct {
 	Modules []Module // NICModules and StorageModules it has, with their dependencies, in load order
 }
 
+// lastLine is the last line of a program's error output.
+func lastLine(b []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return lines[len(lines)-1]
+}
+
 // FromPackage unpacks a Debian kernel package (linux-image-*.deb) with
 // dpkg-deb into a scratch directory under tmp, removed afterwards, and
 // returns its kernel and the boot environment's modules.
@@ -30,11 +36,11 @@ func FromPackage(deb, tmp string) (*Kernel, error) {
 	cmd := exec.Command("dpkg-deb", "-x", deb, scratch)
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("bootenv: kernel package %s: dpkg-deb -x: %v: %s", filepath.Base(deb), err, bytes.TrimSpace(stderr.Bytes()))
+		return nil, fmt.Errorf("not a Debian package: dpkg-deb -x: %v: %s", err, lastLine(stderr.Bytes()))
 	}
 	k, err := FromTree(scratch)
 	if err != nil {
-		return nil, fmt.Errorf("bootenv: kernel package %s: %w", filepath.Base(deb), err)
+		return nil, err
 	}
 	return k, nil
 }

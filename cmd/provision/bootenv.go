@@ -6,9 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/provision/provision/bootenv"
@@ -74,7 +76,7 @@ func (b *bootenvBuilder) build(img *registry.Image, pkgDigest, format string) er
 	f.Close()
 	k, err := bootenv.FromPackage(pkgPath, b.tmp)
 	if err != nil {
-		return fmt.Errorf("image %s: %w", img.Name, err)
+		return fmt.Errorf("image %s: kernel-package sha256:%s: %w", img.Name, pkgDigest[:12], err)
 	}
 	cfg := bootenv.Config{Busybox: busybox, Zonecfg: zonecfg, Modules: k.Modules}
 	if format == bootenv.FormatZstd {
@@ -102,6 +104,37 @@ func (b *bootenvBuilder) build(img *registry.Image, pkgDigest, format string) er
 		img.Bootenv += ", zstd"
 	}
 	return nil
+}
+
+// refreshBootenvs rebuilds, at startup and in the background, the boot
+// environment of every diskless image built with another busybox or
+// zonecfg than the appliance's now (an upgrade): what bootenv build does
+// by hand. A failure is logged and leaves the image as it was.
+func (a *appliance) refreshBootenvs(ctx context.Context) {
+	busybox, zonecfg, err := a.bootenv.tools()
+	for _, img := range a.reg.Snapshot().Images() {
+		if _, ok := img.Files["kernel-package"]; !ok || img.Bootenv == "" {
+			continue
+		}
+		if err != nil {
+			a.log.Warn("diskless boot environments cannot be rebuilt", "image", img.Name, "err", err)
+			return
+		}
+		if strings.Contains(img.Bootenv, "busybox "+short(busybox)) && strings.Contains(img.Bootenv, "zonecfg "+short(zonecfg)) {
+			continue
+		}
+		next := *img
+		next.Files = maps.Clone(img.Files)
+		if err := a.bootenv.Prepare(ctx, &next); err != nil {
+			a.log.Error("rebuilding a boot environment", "image", img.Name, "err", err)
+			continue
+		}
+		if _, err := a.reg.EditImage(ctx, img.Name, next); err != nil {
+			a.log.Error("rebuilding a boot environment", "image", img.Name, "err", err)
+			continue
+		}
+		a.log.Info("boot environment rebuilt: busybox or zonecfg changed", "image", img.Name, "bootenv", next.Bootenv)
+	}
 }
 
 // tools reads busybox and zonecfg, which must both be static: the boot

@@ -219,6 +219,15 @@ func TestVMDisklessDebianRole(t *testing.T) {
 		{"booted", `provision: booted: lvs-deb`},
 	})
 	t.Logf("power-on to booted: %.1fs", time.Since(vm.Started).Seconds())
+	if testing.Verbose() {
+		var systemd []string // what systemd waited for, with the times
+		for _, l := range strings.Split(vm.Timed(), "\n") {
+			if strings.Contains(l, "Timed out") || strings.Contains(l, "start job") || strings.Contains(l, "Reached target") || strings.Contains(l, "FAILED") {
+				systemd = append(systemd, l)
+			}
+		}
+		t.Logf("systemd:\n%s", strings.Join(systemd, "\n"))
+	}
 	var kinds []string
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {

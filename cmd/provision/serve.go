@@ -152,6 +152,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	g.Go(func() error { return a.dynamic.Run(ctx) })
 	g.Go(func() error { return a.runDeadlines(ctx) })
 	g.Go(func() error { return a.pollPower(ctx) })
+	g.Go(func() error { a.refreshBootenvs(ctx); return nil })
 	dhcpSrv, err := a.startDHCP(ctx, g)
 	if err != nil {
 		return err

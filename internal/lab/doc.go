@@ -7,7 +7,9 @@
 //   - Assets builds what the VM boots: a Debian kernel (apt-get download of
 //     the package linux-image-amd64 depends on, dpkg -x, cached between runs)
 //     and a tiny busybox initramfs holding e1000.ko and an /init that prints
-//     the boot marker on the serial console and powers off.
+//     the boot marker on the serial console and powers off (the archive
+//     and module code is package bootenv's). KernelPackage returns the
+//     cached package itself, which diskless images are added from.
 //   - InstallerAssets builds the lab installer instead: the same kernel and
 //     an initramfs that also loads the virtio disk modules, fetches the
 //     template named by provision.ks=, writes it to /dev/vda with a boot

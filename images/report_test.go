@@ -1,0 +1,77 @@
+package images
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func post(h http.Handler, target, client, body string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest("POST", target, strings.NewReader(body))
+	r.RemoteAddr = client
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+func TestReportRoute(t *testing.T) {
+	f := newFixture(t)
+	h, events := newHandler(t, f, "")
+	tests := []struct {
+		name, client, body string
+		code               int
+		step, detail       string
+	}{
+		{"step", "10.0.0.11:4000", "rootfs fetched\n1065637 bytes in 1s\n", 204, "rootfs fetched", "1065637 bytes in 1s"},
+		{"no detail", "10.0.0.11:4000", "booted", 204, "booted", ""},
+		{"control characters", "10.0.0.11:4000", "hook failed\n/etc/x\x1b[31m exit\t3", 204, "hook failed", "/etc/x [31m exit 3"},
+		{"long detail", "10.0.0.11:4000", "failed\n" + strings.Repeat("é", 300), 204, "failed", strings.Repeat("é", 100) + "…"},
+		{"unknown step", "10.0.0.11:4000", "pwned\nx", 400, "", ""},
+		{"unknown host", "10.9.9.9:4000", "booted\n", 404, "", ""},
+		{"oversized", "10.0.0.11:4000", "booted\n" + strings.Repeat("x", 2000), 400, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := post(h, "/boot/event", tt.client, tt.body)
+			if w.Code != tt.code {
+				t.Fatalf("status %d, want %d: %s", w.Code, tt.code, w.Body)
+			}
+			evs := events.take()
+			if len(evs) != 1 || evs[0].Kind != KindReport {
+				t.Fatalf("events %+v", evs)
+			}
+			if evs[0].Step != tt.step || evs[0].Detail != tt.detail {
+				t.Errorf("step %q detail %q, want %q %q", evs[0].Step, evs[0].Detail, tt.step, tt.detail)
+			}
+			if tt.code == 204 && evs[0].Host != "web01" {
+				t.Errorf("host %q, want web01", evs[0].Host)
+			}
+		})
+	}
+	if w := get(h, "GET", "/boot/event", "10.0.0.11:4000"); w.Code == 204 {
+		t.Error("GET /boot/event took a report")
+	}
+}
+
+// A diskless host's script tells its boot environment where its root is.
+func TestScriptDiskless(t *testing.T) {
+	h := web01
+	h.Rootfs = &Rootfs{SHA256: centosFiles[KindRootfs], Size: 1065637, Unpacked: 2 << 20}
+	got, err := Script(h, "http://10.0.0.1", centosFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"provision.image=centos9", "provision.mac=52:54:00:aa:bb:01",
+		"provision.rootfs.sha256=" + centosFiles[KindRootfs], "provision.rootfs.size=1065637",
+		"provision.rootfs.unpacked=2097152", "provision.server=http://10.0.0.1"} {
+		if !strings.Contains(string(got), want) {
+			t.Errorf("script lacks %q:\n%s", want, got)
+		}
+	}
+	h.Install = &Install{Kind: "script", Token: strings.Repeat("0", 32)}
+	got, _ = Script(h, "http://10.0.0.1", centosFiles)
+	if strings.Contains(string(got), "provision.rootfs") {
+		t.Errorf("an installer got the diskless arguments:\n%s", got)
+	}
+}
