@@ -140,23 +140,7 @@ func TestVMDisklessRole(t *testing.T) {
 			vm := lab.BootVMWith(t, n, fmt.Sprintf("52:54:00:d1:00:%02x", i+1), 6*time.Minute, lab.VMOptions{MemoryMiB: 384})
 			waitVM(t, vm, 5*time.Minute, tc.stages)
 			t.Logf("power-on to %s: %.1fs", tc.stages[len(tc.stages)-1].name, time.Since(vm.Started).Seconds())
-			var kinds []string
-			deadline := time.Now().Add(15 * time.Second)
-			for {
-				var evs []registry.Event
-				json.Unmarshal([]byte(cli("system", "status", name, "--json")), &evs)
-				kinds = kinds[:0]
-				for _, e := range evs {
-					kinds = append(kinds, e.Kind)
-				}
-				if inOrder(kinds, tc.events) || time.Now().After(deadline) {
-					break
-				}
-				time.Sleep(200 * time.Millisecond)
-			}
-			if !inOrder(kinds, tc.events) {
-				t.Errorf("timeline %v lacks %v in that order", kinds, tc.events)
-			}
+			kinds := waitTimeline(t, cli, name, tc.events)
 			if tc.never != "" && slices.Contains(kinds, tc.never) {
 				t.Errorf("timeline %v has %q", kinds, tc.never)
 			}
@@ -164,6 +148,28 @@ func TestVMDisklessRole(t *testing.T) {
 				t.Logf("status:\n%s", cli("system", "status", name))
 			}
 		})
+	}
+}
+
+// waitTimeline waits up to 15 s for the event kinds of want to appear in
+// system name's timeline in that order, and returns the timeline's kinds.
+func waitTimeline(t *testing.T, cli func(...string) string, name string, want []string) []string {
+	t.Helper()
+	var kinds []string
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		var evs []registry.Event
+		json.Unmarshal([]byte(cli("system", "status", name, "--json")), &evs)
+		kinds = kinds[:0]
+		for _, e := range evs {
+			kinds = append(kinds, e.Kind)
+		}
+		if inOrder(kinds, want) {
+			return kinds
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("timeline of %s %v lacks %v in that order", name, kinds, want)
+			return kinds
+		}
 	}
 }
 
@@ -228,23 +234,7 @@ func TestVMDisklessDebianRole(t *testing.T) {
 		}
 		t.Logf("systemd:\n%s", strings.Join(systemd, "\n"))
 	}
-	var kinds []string
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		var evs []registry.Event
-		json.Unmarshal([]byte(cli("system", "status", "lvs-deb", "--json")), &evs)
-		kinds = kinds[:0]
-		for _, e := range evs {
-			kinds = append(kinds, e.Kind)
-		}
-		if inOrder(kinds, []string{"rootfs fetched", "switched", "hooks", "booted"}) {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	if !inOrder(kinds, []string{"rootfs fetched", "switched", "hooks", "booted"}) {
-		t.Errorf("timeline %v", kinds)
-	}
+	waitTimeline(t, cli, "lvs-deb", []string{"rootfs fetched", "switched", "hooks", "booted"})
 	t.Logf("status:\n%s", cli("system", "status", "lvs-deb"))
 }
 

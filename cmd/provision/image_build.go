@@ -22,7 +22,7 @@ func newImageBuild() *cobra.Command {
 machine, from its apt sources with the suite replaced by --debian), then add
 it as a diskless image as "image add --kind diskless" does.
 
-The root is Debian's minbase variant with systemd and the --packages, minus
+The root is Debian's minbase variant with systemd, udev and the --packages, minus
 documentation, manual pages and locales, and two units that run the role's
 boot hooks (see "Boot hooks" in the README):
   provision-hooks.service  early in boot: /usr/lib/provision/boot-hooks run,
@@ -144,7 +144,9 @@ func mmdebstrap(c *cobra.Command, suite string, pkgs []string, overlay, output s
 	if err != nil {
 		return err
 	}
-	include := append([]string{"systemd-sysv"}, pkgs...)
+	// udev: without it no device unit appears, and systemd waits 90 s for
+	// /dev/ttyS0 before the serial getty (and multi-user.target).
+	include := append([]string{"systemd-sysv", "udev"}, pkgs...)
 	for _, p := range include {
 		if !regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]*$`).MatchString(p) {
 			return fmt.Errorf("package %q is not a Debian package name", p)

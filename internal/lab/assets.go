@@ -1,8 +1,6 @@
 package lab
 
 import (
-	"debug/elf"
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -80,25 +78,10 @@ func staticBusybox(t testing.TB) []byte {
 	if err != nil {
 		testenv.Missing(t, "busybox-static is not installed: "+err.Error())
 	}
-	if err := checkStatic(busyboxPath); err != nil {
+	if err := bootenv.Static(busyboxPath); err != nil {
 		testenv.Missing(t, "busybox-static is not installed: "+err.Error())
 	}
 	return data
-}
-
-// checkStatic fails for an ELF program that needs a dynamic loader.
-func checkStatic(file string) error {
-	f, err := elf.Open(file)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			return fmt.Errorf("%s is dynamically linked", file)
-		}
-	}
-	return nil
 }
 
 // KernelPackage returns the path of the cached Debian kernel package (the
