@@ -5,6 +5,8 @@
 //	POST   /api/v1/{subnets,images,profiles,systems}         add
 //	GET    /api/v1/{subnets,images,profiles,systems}/NAME    show
 //	PUT    /api/v1/{subnets,profiles,systems}/NAME           edit (subnets, systems: rename by a new name in the body)
+//	PUT    /api/v1/images/NAME                               new files (a diskless image's boot environment is rebuilt)
+//	POST   /api/v1/bootenv {"images": [...]}                 rebuild diskless boot environments (all when none is named)
 //	DELETE /api/v1/{subnets,images,profiles,systems}/NAME    remove
 //	GET    /api/v1/systems/NAME/events[?last_boot=1]           boot events, oldest first (last_boot: the last boot, or the last build and what followed)
 //	GET    /api/v1/discovered                                  unknown machines that took a pool lease

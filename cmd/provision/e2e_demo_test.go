@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"os"
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -63,4 +66,69 @@ func labNamespaces(t *testing.T) string {
 		}
 	}
 	return strings.Join(ns, "\n")
+}
+
+// Ctrl-C in the middle of the demo removes what it made: namespaces, the
+// VMs' QEMU processes, its files.
+func TestDemoInterrupted(t *testing.T) {
+	testenv.NeedRoot(t)
+	for _, c := range []string{"qemu-system-x86_64", "ip", "apt-get", "dpkg-deb", "pgrep"} {
+		testenv.NeedCommand(t, c)
+	}
+	before := labNamespaces(t)
+	cmd := exec.Command(binary, "demo", "--accel", "tcg")
+	var out lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	deadline := time.Now().Add(5 * time.Minute)
+	for !strings.Contains(out.String(), "powered on") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo never powered its VMs on:\n%s", out.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if exec.Command("pgrep", "-f", "qemu-system-x86_64.*52:54:00:de:00:01").Run() != nil {
+		t.Fatalf("no QEMU for lvs01 while the demo runs:\n%s", out.String())
+	}
+	cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("provision demo after Ctrl-C: %v\n%s", err, out.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("provision demo still runs a minute after Ctrl-C:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "cleaning up") {
+		t.Errorf("no cleanup line:\n%s", out.String())
+	}
+	if exec.Command("pgrep", "-f", "qemu-system-x86_64.*52:54:00:de:00:0").Run() == nil {
+		t.Error("a demo VM's QEMU still runs after the demo ended")
+	}
+	if after := labNamespaces(t); after != before {
+		t.Errorf("namespaces before the demo:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -40,7 +40,8 @@ func disklessLab(t *testing.T) (n *lab.Net, cli func(...string) string, faults s
 	n, tok, _ := labAppliance(t)
 	cli = labCLI(t, n, tok)
 	cli("subnet", "add", "lab", "--cidr", n.Prefix.String())
-	cli("image", "add", "lvs", "--kind", "diskless", "--kernel-package", deb, "--rootfs", rootfs)
+	// --kernel takes the kernel package too (the Debian test gives --kernel-package).
+	cli("image", "add", "lvs", "--kind", "diskless", "--kernel", deb, "--rootfs", rootfs)
 	cli("setting", "set", "lvs.vrid", "50")
 	cli("setting", "set", "net.private", "192.168.0.0/20")
 	faults = faultServer(t, n, root)

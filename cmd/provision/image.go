@@ -32,7 +32,7 @@ An install image boots an installer: --kernel and --initrd. A diskless
 image boots a role into memory: its --rootfs (a tar archive, plain or
 gzip, zstd or xz compressed) and either --kernel-package, a Debian kernel
 package from which the appliance builds the kernel and the boot environment
-(initrd), or your own --kernel and --initrd. The appliance checks the
+(initrd; --kernel takes the package too), or your own --kernel and --initrd. The appliance checks the
 rootfs (every member stays inside the root) and measures it for the tmpfs.
 A progress bar is shown on a terminal.`,
 		Args: args(cobra.ExactArgs(1)),
@@ -92,7 +92,7 @@ kernel package gets its kernel and boot environment rebuilt.`,
 
 func imageFlags(c *cobra.Command) {
 	f := c.Flags()
-	f.String("kernel", "", "kernel file")
+	f.String("kernel", "", "kernel file (for a diskless image, a Debian kernel package works too: see --kernel-package)")
 	f.String("initrd", "", "initrd file")
 	f.String("rootfs", "", "root filesystem archive of a diskless role (.tar, .tar.gz, .tar.zst, .tar.xz)")
 	f.String("kernel-package", "", "Debian kernel package (.deb) of a diskless image: the appliance builds its kernel and boot environment")
@@ -103,21 +103,27 @@ func imageFromFlags(c *cobra.Command, name string) (registry.Image, error) {
 	f := c.Flags()
 	img := registry.Image{Name: name, Files: map[string]registry.File{}}
 	img.Kind, _ = f.GetString("kind")
-	if c.Name() == "add" {
-		kp, _ := f.GetString("kernel-package")
-		k, _ := f.GetString("kernel")
-		i, _ := f.GetString("initrd")
-		if kp == "" && (k == "" || i == "") {
-			return img, usageError{fmt.Errorf("image %s: give --kernel and --initrd, or --kernel-package for a diskless image", name)}
+	paths := map[string]string{}
+	for _, role := range []string{"kernel", "initrd", "rootfs", "kernel-package"} {
+		if p, _ := f.GetString(role); p != "" {
+			paths[role] = p
 		}
 	}
+	if img.Kind == "" && paths["rootfs"] != "" {
+		img.Kind = registry.KindDiskless
+	}
+	// A diskless image's --kernel may be the Debian kernel package itself.
+	if k := paths["kernel"]; img.Kind == registry.KindDiskless && paths["kernel-package"] == "" && isDeb(k) {
+		paths["kernel-package"] = k
+		delete(paths, "kernel")
+	}
+	if c.Name() == "add" && paths["kernel-package"] == "" && (paths["kernel"] == "" || paths["initrd"] == "") {
+		return img, usageError{fmt.Errorf("image %s: give --kernel and --initrd, or --kernel-package for a diskless image", name)}
+	}
 	for _, role := range []string{"kernel", "initrd", "rootfs", "kernel-package"} {
-		path, _ := f.GetString(role)
-		if path == "" {
+		path, ok := paths[role]
+		if !ok {
 			continue
-		}
-		if role == "rootfs" && img.Kind == "" {
-			img.Kind = registry.KindDiskless
 		}
 		ref, err := upload(c, role, path)
 		if err != nil {
@@ -126,6 +132,19 @@ func imageFromFlags(c *cobra.Command, name string) (registry.Image, error) {
 		img.Files[role] = registry.File{SHA256: ref.SHA256, Size: ref.Size}
 	}
 	return img, nil
+}
+
+// isDeb reports whether file is a Debian package: an ar archive whose
+// first member is debian-binary.
+func isDeb(file string) bool {
+	f, err := os.Open(file)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 21)
+	_, err = io.ReadFull(f, head)
+	return err == nil && string(head) == "!<arch>\ndebian-binary"
 }
 
 // upload streams one file to the image store.
