@@ -224,14 +224,23 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	cli := func(args ...string) string {
+	// query runs the CLI against the appliance; cli ends the demo on an
+	// error, and is only for the main goroutine.
+	query := func(args ...string) (string, error) {
 		cmd := n.Command(append([]string{exe}, args...)...)
 		cmd.Env = append(os.Environ(), "PROVISION_SERVER=http://"+server, "PROVISION_TOKEN="+strings.TrimSpace(string(tok)))
 		b, err := cmd.CombinedOutput()
 		if err != nil {
-			d.Fatalf("provision %s: %v\n%s", strings.Join(args, " "), err, b)
+			return string(b), fmt.Errorf("provision %s: %v\n%s", strings.Join(args, " "), err, b)
 		}
-		return string(b)
+		return string(b), nil
+	}
+	cli := func(args ...string) string {
+		out, err := query(args...)
+		if err != nil {
+			d.Fatalf("%v", err)
+		}
+		return out
 	}
 	say("appliance up at %s in namespace %s (bridge in %s)", server, n.ServerNS, n.BridgeNS)
 
@@ -286,7 +295,7 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) (err error) {
 	}()
 	go func() {
 		defer wg.Done()
-		webErr = watchWeb(web, cli, deadline, say)
+		webErr = watchWeb(ctx, web, query, deadline, say)
 	}()
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
@@ -374,10 +383,17 @@ func watchLVS(vm *lab.VM, deadline time.Time, say func(string, ...any)) error {
 }
 
 // watchWeb waits for web01 to be installed and to boot its disk.
-func watchWeb(vm *lab.VM, cli func(...string) string, deadline time.Time, say func(string, ...any)) error {
+func watchWeb(ctx context.Context, vm *lab.VM, query func(...string) (string, error), deadline time.Time, say func(string, ...any)) error {
 	for time.Now().Before(deadline) {
+		out, err := query("system", "show", "web01", "--json")
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			return err
+		}
 		var sys registry.System
-		json.Unmarshal([]byte(cli("system", "show", "web01", "--json")), &sys)
+		json.Unmarshal([]byte(out), &sys)
 		if sys.Status == registry.StateInstalled {
 			say("web01 is %s", sys.Status)
 			break
