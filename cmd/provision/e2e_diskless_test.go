@@ -58,6 +58,13 @@ func TestDisklessImageRefusals(t *testing.T) {
 	if out := s.ok("image", "show", "own"); !strings.Contains(out, "unpacked_size: 4096") {
 		t.Errorf("image show:\n%s", out)
 	}
+	// edit replaces the files given and keeps the others.
+	bigger := write("bigger.tar.gz", gzipTar(t, map[string]string{"sbin/init": "#!/bin/sh\n", "etc/big": strings.Repeat("x", 5000)}))
+	s.ok("image", "edit", "own", "--rootfs", bigger)
+	if out := s.ok("image", "show", "own"); !strings.Contains(out, "unpacked_size: 12288") || !strings.Contains(out, "kernel:") {
+		t.Errorf("image show after edit:\n%s", out)
+	}
+	s.fails(`image own: rootfs: member "../../etc/cron.d/x" would unpack outside the root`, "image", "edit", "own", "--rootfs", climbs)
 	s.fails("image own has no kernel package", "bootenv", "build", "own")
 	s.fails("image nope not found", "bootenv", "build", "nope")
 	if out := s.ok("bootenv", "build"); !strings.Contains(out, "no diskless image has a kernel package") {
