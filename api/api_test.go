@@ -16,9 +16,9 @@ import (
 	"github.com/provision/provision/registry"
 )
 
-func newTestServer(t *testing.T) *httptest.Server {
+// newTestRegistry opens a registry in dir, closed at cleanup.
+func newTestRegistry(t *testing.T, dir string) *registry.Registry {
 	t.Helper()
-	dir := t.TempDir()
 	st, err := registry.OpenSQLite(context.Background(), filepath.Join(dir, "r.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -28,6 +28,13 @@ func newTestServer(t *testing.T) *httptest.Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { reg.Close() })
+	return reg
+}
+
+func newTestServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	dir := t.TempDir()
+	reg := newTestRegistry(t, dir)
 	blobs, err := images.NewStore(filepath.Join(dir, "images"))
 	if err != nil {
 		t.Fatal(err)
@@ -82,5 +89,53 @@ func TestClientError(t *testing.T) {
 	c.BaseURL = "http://127.0.0.1:1"
 	if err := c.Do(context.Background(), "GET", Path("systems"), nil, nil); err == nil || !strings.Contains(err.Error(), "cannot reach the server") {
 		t.Fatalf("unreachable server: %v", err)
+	}
+}
+
+// /healthz says what is missing, with 503, and "ok" otherwise.
+func TestHealthz(t *testing.T) {
+	for _, tc := range []struct {
+		problems []string
+		code     int
+		body     string
+	}{
+		{nil, 200, "ok\n"},
+		{[]string{"boot file undionly.kpxe is missing"}, 503, "degraded\nboot file undionly.kpxe is missing\n"},
+	} {
+		h := Handler(Config{Metrics: prometheus.NewRegistry(), Log: slog.New(slog.DiscardHandler), Health: func() []string { return tc.problems }})
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/healthz", nil))
+		if w.Code != tc.code || w.Body.String() != tc.body {
+			t.Errorf("problems %q: %d %q, want %d %q", tc.problems, w.Code, w.Body, tc.code, tc.body)
+		}
+	}
+}
+
+// A client's junk method does not make a metrics series of its own.
+func TestMetricsMethodLabel(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	h := Handler(Config{Registry: newTestRegistry(t, t.TempDir()), Metrics: reg, Log: slog.New(slog.DiscardHandler)})
+	for _, m := range []string{"GET", "FOO1", "FOO2", "BAR"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(m, "/healthz", nil))
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	methods := map[string]bool{}
+	for _, f := range families {
+		if f.GetName() != "provision_http_requests_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "method" {
+					methods[l.GetValue()] = true
+				}
+			}
+		}
+	}
+	if len(methods) != 2 || !methods["GET"] || !methods["other"] {
+		t.Errorf("method labels %v, want GET and other", methods)
 	}
 }

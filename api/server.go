@@ -36,6 +36,7 @@ import (
 	"crypto/subtle"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -67,6 +68,9 @@ type Config struct {
 	// edit, bootenv build): for a diskless image, it measures the rootfs
 	// and builds kernel and initrd from its kernel-package file.
 	PrepareImage func(ctx context.Context, img *registry.Image) error
+	// Health, if set, lists what keeps the appliance from serving every
+	// machine (a missing boot loader): /healthz then answers 503 with it.
+	Health func() []string
 }
 
 type server struct {
@@ -74,12 +78,39 @@ type server struct {
 	requests *prometheus.CounterVec
 }
 
+// methodLabel is the metrics label of a request method: a client picks
+// the method, so any other than HTTP's own is "other", or each junk method
+// would make a time series of its own.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
+}
+
+// healthz answers "ok", or 503 with the problems Health lists, one a line.
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	var problems []string
+	if s.Health != nil {
+		problems = s.Health()
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if len(problems) == 0 {
+		w.Write([]byte("ok\n"))
+		return
+	}
+	w.WriteHeader(http.StatusServiceUnavailable)
+	w.Write([]byte("degraded\n" + strings.Join(problems, "\n") + "\n"))
+}
+
 // Handler returns the API, /healthz and /metrics on one mux.
 func Handler(cfg Config) http.Handler {
 	s := &server{Config: cfg}
 	s.registerMetrics()
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{}))
 	s.routes(mux)
 	return s.logged(s.authorized(mux))
@@ -179,7 +210,7 @@ func (s *server) logged(next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
-		s.requests.WithLabelValues(r.Method, http.StatusText(sw.status)).Inc()
+		s.requests.WithLabelValues(methodLabel(r.Method), http.StatusText(sw.status)).Inc()
 		s.Log.Info("http", "method", r.Method, "path", r.URL.Path, "status", sw.status,
 			"remote", r.RemoteAddr, "dur", time.Since(start).Round(time.Microsecond))
 	})

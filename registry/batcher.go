@@ -13,7 +13,12 @@ type batcher[T any] struct {
 	write   func(ctx context.Context, batch []T) error
 	ch      chan T
 	dropped atomic.Int64
+	onError atomic.Pointer[func(err error, lost int)]
 }
+
+// setOnError makes run call f with the error and the number of items of
+// every batch that could not be written.
+func (b *batcher[T]) setOnError(f func(err error, lost int)) { b.onError.Store(&f) }
 
 func newBatcher[T any](size int, write func(context.Context, []T) error) *batcher[T] {
 	return &batcher[T]{write: write, ch: make(chan T, size)}
@@ -61,5 +66,8 @@ func (b *batcher[T]) flush(ctx context.Context, v T) {
 	}
 	if err := b.write(ctx, batch); err != nil {
 		b.dropped.Add(int64(len(batch)))
+		if f := b.onError.Load(); f != nil {
+			(*f)(err, len(batch))
+		}
 	}
 }

@@ -75,6 +75,9 @@ func (l *DynamicLog) Saw(d Discovered) { l.b.record(dynamicItem{seen: &d}) }
 // Run writes until ctx ends, then writes what is left.
 func (l *DynamicLog) Run(ctx context.Context) error { return l.b.run(ctx) }
 
+// OnWriteError is EventLog.OnWriteError for leases and sightings.
+func (l *DynamicLog) OnWriteError(f func(err error, lost int)) { l.b.setOnError(f) }
+
 // Dropped counts what a full buffer or a failed write lost.
 func (l *DynamicLog) Dropped() int64 { return l.b.dropped.Load() }
 

@@ -71,6 +71,11 @@ func (l *EventLog) Follow() (<-chan Event, func()) {
 	}
 }
 
+// OnWriteError makes Run call f for every batch of events that could not
+// be written (they are lost, and counted in Dropped), so that a failing
+// database is logged and not only counted.
+func (l *EventLog) OnWriteError(f func(err error, lost int)) { l.b.setOnError(f) }
+
 // Dropped is how many events were lost to a full buffer or a failed write.
 func (l *EventLog) Dropped() int64 { return l.b.dropped.Load() }
 

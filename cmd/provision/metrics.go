@@ -25,7 +25,7 @@ var (
 	descDNSReplies = prometheus.NewDesc("provision_dns_replies_total", "DNS replies by rcode.", []string{"rcode"}, nil)
 	descDHCP       = prometheus.NewDesc("provision_dhcp_packets_total", "DHCP packets by outcome.", []string{"outcome"}, nil)
 	descLost       = prometheus.NewDesc("provision_background_writes_lost_total",
-		"Boot events, leases and sightings lost to a full buffer or a failed write.", []string{"log"}, nil)
+		"Boot events, leases and sightings lost to a full buffer or a failed write; DHCP events lost to a slow consumer.", []string{"log"}, nil)
 )
 
 func (m *protocolMetrics) Describe(ch chan<- *prometheus.Desc) {
@@ -57,5 +57,8 @@ func (m *protocolMetrics) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	counter(descLost, uint64(m.a.events.Dropped()), "events")
+	if m.dhcp != nil {
+		counter(descLost, m.dhcp.Stats().EventsLost, "dhcp_events")
+	}
 	counter(descLost, uint64(m.a.dynamic.Dropped()), "leases")
 }

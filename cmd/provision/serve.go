@@ -90,6 +90,9 @@ type appliance struct {
 	httpURL string // e.g. http://10.0.0.1:80, for boot scripts and DHCP
 	power   *ipmi.Controller
 	bootenv *bootenvBuilder
+	// bootMissing lists the boot loaders the TFTP root lacks (set at
+	// start, before the HTTP server, then only read): /healthz reports them.
+	bootMissing []string
 }
 
 func openAppliance(ctx context.Context, cfg Config, log *slog.Logger) (*appliance, error) {
@@ -148,6 +151,12 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	// appliance's address and the port HTTP really listens on.
 	a.httpURL = "http://" + net.JoinHostPort(cfg.Address, strconv.Itoa(httpLn.Addr().(*net.TCPAddr).Port))
 	g, ctx := errgroup.WithContext(ctx)
+	a.events.OnWriteError(func(err error, lost int) {
+		log.Error("boot events lost: the database write failed", "events", lost, "err", err)
+	})
+	a.dynamic.OnWriteError(func(err error, lost int) {
+		log.Error("leases and sightings lost: the database write failed", "items", lost, "err", err)
+	})
 	g.Go(func() error { return a.events.Run(ctx) })
 	g.Go(func() error { return a.dynamic.Run(ctx) })
 	g.Go(func() error { return a.runDeadlines(ctx) })
@@ -161,8 +170,11 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := a.startDNS(ctx, g, dnsSrv); err != nil {
 		return err
 	}
-	if err := fillBootFiles(cfg.BootFiles); err != nil {
+	if a.bootMissing, err = fillBootFiles(cfg.BootFiles, bootLoaders); err != nil {
 		return err
+	}
+	for _, m := range a.bootMissing {
+		log.Warn(m) // and /healthz says so
 	}
 	if err := a.startTFTP(ctx, g); err != nil {
 		return err

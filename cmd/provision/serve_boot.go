@@ -40,7 +40,8 @@ func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln net.Lis
 		return err
 	}
 	apiHandler := api.Handler(api.Config{Registry: a.reg, Blobs: a.blobs, Events: a.events, Dynamic: a.dynamic, Token: a.token, Log: a.log, Metrics: a.metrics,
-		BootURL: a.httpURL, DNS: a.cfg.Address, Power: a.power, BuildFailed: a.buildFailed, PrepareImage: a.bootenv.Prepare})
+		BootURL: a.httpURL, DNS: a.cfg.Address, Power: a.power, BuildFailed: a.buildFailed, PrepareImage: a.bootenv.Prepare,
+		Health: func() []string { return a.bootMissing }})
 	mux := http.NewServeMux()
 	mux.Handle("/", apiHandler)
 	mux.Handle("/ks", ks) // installers: templates and callbacks, by build token
@@ -51,8 +52,8 @@ func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln net.Lis
 	}
 	// UEFI HTTP boot fetches iPXE itself over HTTP (DHCP hands out its URL).
 	loaders := os.DirFS(a.cfg.BootFiles)
-	for name := range bootLoaders {
-		mux.HandleFunc("GET /"+name, func(w http.ResponseWriter, r *http.Request) { http.ServeFileFS(w, r, loaders, name) })
+	for _, l := range bootLoaders {
+		mux.HandleFunc("GET /"+l.name, func(w http.ResponseWriter, r *http.Request) { http.ServeFileFS(w, r, loaders, l.name) })
 	}
 	a.log.Info("listening", "proto", "http", "addr", ln.Addr().String())
 	g.Go(func() error { return images.Serve(ctx, ln, mux) })
@@ -167,32 +168,41 @@ func (a *appliance) tftpEvent(t tftp.Transfer) {
 	a.events.Record(registry.Event{System: sys.Name, Kind: "tftp", IP: t.Client.String(), Detail: detail})
 }
 
+// bootLoader is a boot file the TFTP root should hold, and where Debian
+// installs it.
+type bootLoader struct{ name, src, pkg string }
+
 // bootLoaders are copied into the TFTP root from Debian's packages when
-// they are missing there (ipxe, pxelinux, syslinux-common).
-var bootLoaders = map[string][]string{
-	"undionly.kpxe": {"/usr/lib/ipxe/undionly.kpxe"},
-	"ipxe.efi":      {"/usr/lib/ipxe/ipxe.efi"},
-	"pxelinux.0":    {"/usr/lib/PXELINUX/pxelinux.0"},
-	"lpxelinux.0":   {"/usr/lib/PXELINUX/lpxelinux.0"},
-	"ldlinux.c32":   {"/usr/lib/syslinux/modules/bios/ldlinux.c32"},
+// they are missing there.
+var bootLoaders = []bootLoader{
+	{"undionly.kpxe", "/usr/lib/ipxe/undionly.kpxe", "ipxe"},
+	{"ipxe.efi", "/usr/lib/ipxe/ipxe.efi", "ipxe"},
+	{"pxelinux.0", "/usr/lib/PXELINUX/pxelinux.0", "pxelinux"},
+	{"lpxelinux.0", "/usr/lib/PXELINUX/lpxelinux.0", "pxelinux"},
+	{"ldlinux.c32", "/usr/lib/syslinux/modules/bios/ldlinux.c32", "syslinux-common"},
 }
 
-func fillBootFiles(dir string) error {
+// fillBootFiles copies the loaders missing from dir, and returns those
+// still missing afterwards, each with the reason: its package is not
+// installed, or the copy failed.
+func fillBootFiles(dir string, loaders []bootLoader) (missing []string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return nil, err
 	}
-	for name, sources := range bootLoaders {
-		dst := filepath.Join(dir, name)
+	for _, l := range loaders {
+		dst := filepath.Join(dir, l.name)
 		if _, err := os.Stat(dst); err == nil {
 			continue
 		}
-		for _, src := range sources {
-			if err := copyFile(src, dst); err == nil || !errors.Is(err, os.ErrNotExist) {
-				break
-			}
+		switch err := copyFile(l.src, dst); {
+		case err == nil:
+		case errors.Is(err, os.ErrNotExist):
+			missing = append(missing, fmt.Sprintf("boot file %s is missing: no %s (apt-get install %s)", l.name, l.src, l.pkg))
+		default:
+			missing = append(missing, fmt.Sprintf("boot file %s is missing: copying %s: %v", l.name, l.src, err))
 		}
 	}
-	return nil
+	return missing, nil
 }
 
 func copyFile(src, dst string) error {
