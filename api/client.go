@@ -4,18 +4,36 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
-// Client calls the API. The zero HTTP field means http.DefaultClient.
+// Client calls the API. A nil HTTP means NewHTTPClient(AnswerTimeout).
 type Client struct {
 	BaseURL string // e.g. http://127.0.0.1:8080
 	Token   string
 	HTTP    *http.Client
+}
+
+// AnswerTimeout is how long NewHTTPClient's default waits for the headers
+// of an answer; the body (an event stream, an export) has no bound.
+const AnswerTimeout = 2 * time.Minute
+
+// NewHTTPClient returns a client that gives up on a server that does not
+// accept the connection within 10 s, or does not start answering within
+// answer: a server that hangs must not hang the CLI with it.
+func NewHTTPClient(answer time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = 10 * time.Second
+	t.ResponseHeaderTimeout = answer
+	return &http.Client{Transport: t}
 }
 
 // Error is an error answer of the server.
@@ -82,10 +100,14 @@ func (c *Client) send(req *http.Request) (*http.Response, error) {
 	}
 	hc := c.HTTP
 	if hc == nil {
-		hc = http.DefaultClient
+		hc = NewHTTPClient(AnswerTimeout)
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() && req.Context().Err() == nil {
+			return nil, fmt.Errorf("the server at %s did not answer%s: %w", c.BaseURL, answerWithin(hc), unwrapURLError(err))
+		}
 		return nil, fmt.Errorf("cannot reach the server at %s: %w", c.BaseURL, unwrapURLError(err))
 	}
 	if resp.StatusCode >= 300 {
@@ -93,6 +115,14 @@ func (c *Client) send(req *http.Request) (*http.Response, error) {
 		return nil, decodeError(resp)
 	}
 	return resp, nil
+}
+
+// answerWithin says how long a client made by NewHTTPClient waits.
+func answerWithin(hc *http.Client) string {
+	if t, ok := hc.Transport.(*http.Transport); ok && t.ResponseHeaderTimeout > 0 {
+		return " within " + t.ResponseHeaderTimeout.String()
+	}
+	return " in time"
 }
 
 func decodeError(resp *http.Response) error {

@@ -109,9 +109,16 @@ type importer struct {
 }
 
 func (im *importer) run(n *Snapshot, d *Document) {
-	for _, k := range slices.Sorted(maps.Keys(d.Settings)) {
+	for _, key := range slices.Sorted(maps.Keys(d.Settings)) {
+		// Keys are stored in lower case: "LVS.VRID" is lvs.vrid, here as
+		// for setting set, or the write would go to another row.
+		k, err := CheckSettingKey(key)
+		if err != nil {
+			im.errs = append(im.errs, err)
+			continue
+		}
 		old, had := n.settings[k]
-		im.put(ObjSetting, k, had, &Setting{Key: k, Value: old}, func() (any, error) { return n.setSetting(k, d.Settings[k]) })
+		im.put(ObjSetting, k, had, &Setting{Key: k, Value: old}, func() (any, error) { return n.setSetting(k, d.Settings[key]) })
 	}
 	for _, x := range d.Templates {
 		old, had := n.templates[x.Name]

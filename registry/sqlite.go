@@ -82,7 +82,9 @@ func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	// The path is a URI path: escaped, so that "?", "#" or "%" in a
+	// directory name stay part of it.
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("registry: open %s: %w", path, err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -26,7 +27,8 @@ tmpfs and switch_roots to the role's init, reporting each step to the
 system's timeline (provision system status NAME).`,
 		RunE: func(c *cobra.Command, a []string) error {
 			var out []registry.Image
-			if err := client(c).Do(ctx(c), "POST", api.Path("bootenv"), map[string]any{"images": a}, &out); err != nil {
+			// Each image takes a while: its kernel package is unpacked.
+			if err := clientWaiting(c, 30*time.Minute).Do(ctx(c), "POST", api.Path("bootenv"), map[string]any{"images": a}, &out); err != nil {
 				return err
 			}
 			if asJSON(c) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
@@ -18,9 +19,21 @@ import (
 
 // client builds the API client from --server and $PROVISION_TOKEN. The
 // token is never taken from argv, where other users could read it.
-func client(c *cobra.Command) *api.Client {
+func client(c *cobra.Command) *api.Client { return clientWaiting(c, api.AnswerTimeout) }
+
+// clientWaiting is client for a request the server may take long to
+// answer (a boot environment build): it waits at least least, or what
+// --answer-timeout says.
+func clientWaiting(c *cobra.Command, least time.Duration) *api.Client {
 	server, _ := c.Flags().GetString("server")
-	return &api.Client{BaseURL: server, Token: os.Getenv("PROVISION_TOKEN")}
+	answer, _ := c.Flags().GetDuration("answer-timeout")
+	if !c.Flags().Changed("answer-timeout") {
+		answer = max(answer, least)
+	}
+	if answer <= 0 {
+		answer = api.AnswerTimeout
+	}
+	return &api.Client{BaseURL: server, Token: os.Getenv("PROVISION_TOKEN"), HTTP: api.NewHTTPClient(answer)}
 }
 
 func ctx(c *cobra.Command) context.Context { return c.Context() }

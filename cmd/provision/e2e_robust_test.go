@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -276,5 +277,32 @@ func TestSecretKeyLostOrWrong(t *testing.T) {
 	}
 	if k, _ := os.ReadFile(keyFile); !bytes.Equal(k, key) {
 		t.Fatal("the key file changed")
+	}
+}
+
+// A server that accepts the connection and never answers does not hang
+// the CLI: it gives up after --answer-timeout, saying so.
+func TestCLIGivesUpOnASilentServer(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, never answered
+		}
+	}()
+	start := time.Now()
+	out, err := exec.Command(cli, "--server", "http://"+l.Addr().String(), "--answer-timeout", "1s", "system", "list").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "did not answer within 1s") {
+		t.Fatalf("provision system list against a silent server: %v\n%s", err, out)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("gave up after %v", d)
 	}
 }

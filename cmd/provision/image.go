@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -41,7 +42,7 @@ A progress bar is shown on a terminal.`,
 			if err != nil {
 				return err
 			}
-			return client(c).Do(ctx(c), "POST", api.Path("images"), img, nil)
+			return clientWaiting(c, imageAnswer).Do(ctx(c), "POST", api.Path("images"), img, nil)
 		},
 	}
 	imageFlags(add)
@@ -69,7 +70,7 @@ kernel package gets its kernel and boot environment rebuilt.`,
 					img.Files[role] = f // the appliance rebuilds kernel and initrd from a kernel package
 				}
 			}
-			return client(c).Do(ctx(c), "PUT", api.Path("images", a[0]), img, nil)
+			return clientWaiting(c, imageAnswer).Do(ctx(c), "PUT", api.Path("images", a[0]), img, nil)
 		},
 	}
 	imageFlags(edit)
@@ -185,3 +186,7 @@ func humanSize(n int64) string {
 	}
 	return fmt.Sprintf("%.1f%ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
+
+// imageAnswer is how long image add and edit wait for the appliance: a
+// diskless image's boot environment is built before it answers.
+const imageAnswer = 10 * time.Minute

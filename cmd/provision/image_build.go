@@ -72,7 +72,7 @@ With --no-add the root archive is only written to --output.`,
 			if err != nil {
 				return err
 			}
-			return client(c).Do(ctx(c), "POST", api.Path("images"), img, nil)
+			return clientWaiting(c, imageAnswer).Do(ctx(c), "POST", api.Path("images"), img, nil)
 		},
 	}
 	f := c.Flags()

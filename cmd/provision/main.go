@@ -8,6 +8,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/provision/provision/api"
 )
 
 // usageError marks errors in how the command was called (exit 2).
@@ -39,6 +41,7 @@ $PROVISION_TOKEN.`,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().String("server", envOr("PROVISION_SERVER", "http://127.0.0.1:8080"), "API URL of the appliance ($PROVISION_SERVER)")
+	root.PersistentFlags().Duration("answer-timeout", api.AnswerTimeout, "give up on a server that has not started to answer after this long")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newServe(), newDemo(), newBootenv(), newSubnet(), newImage(), newProfile(), newSystem(),
 		newSetting(), newZone(), newExport(), newImport(), newHistory(), newTemplate(), newEvents(), newPower())
