@@ -66,7 +66,6 @@ func (s *Server) Serve(ctx context.Context, udp net.PacketConn, tcp net.Listener
 	if tcp != nil {
 		s.run(gctx, g, "tcp "+tcp.Addr().String(), &dns.Server{Listener: tcp, Handler: s.handler(0)})
 	}
-	g.Go(func() error { s.rebuildLoop(gctx); return nil })
 	return g.Wait()
 }
 

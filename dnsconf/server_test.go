@@ -39,12 +39,13 @@ func listenPair(t testing.TB) (net.PacketConn, net.Listener, string) {
 	return nil, nil, ""
 }
 
-// startServer serves srv on a fresh port until the test ends, and checks
-// that Serve then returns nil.
+// startServer serves srv on a fresh port until the test ends, and
+// rebuilds its zone on Changed (Run), and checks that both then return nil.
 func startServer(t testing.TB, srv *Server) string {
 	t.Helper()
 	pc, ln, addr := listenPair(t)
 	testenv.Serve(t, func(ctx context.Context) error { return srv.Serve(ctx, pc, ln) })
+	testenv.Serve(t, srv.Run)
 	return addr
 }
 

@@ -53,7 +53,7 @@ func (s *Server) Update(src Source, serial uint64) (*Zone, error) {
 	return z, nil
 }
 
-// Changed announces a new registry version and returns at once: Serve
+// Changed announces a new registry version and returns at once: Run
 // builds its zone in the background, and when changes come faster than
 // zones are built, only the latest is built. It is meant for
 // registry.Registry.OnChange, whose callbacks must be quick:
@@ -85,12 +85,14 @@ func (s *Server) WaitSerial(ctx context.Context, serial uint64) error {
 	}
 }
 
-// rebuildLoop applies the changes announced by Changed until ctx ends.
-func (s *Server) rebuildLoop(ctx context.Context) {
+// Run applies the changes announced by Changed until ctx ends, and then
+// returns nil. It runs whether or not the Server answers queries (Serve):
+// data.cdb and the checks of static records follow the zone it builds.
+func (s *Server) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-s.state.wake:
 		}
 		c := s.state.pending.Swap(nil)

@@ -213,3 +213,25 @@ func TestZoneImportAndExport(t *testing.T) {
 		t.Fatalf("compiling the exported zone gives other records than the served data.cdb (%d vs %d bytes)", len(mine), len(served))
 	}
 }
+
+// With DNS off the zone still follows the registry: a setting changed
+// after the start is in the next data.cdb.
+func TestDataCDBFollowsWithDNSOff(t *testing.T) {
+	s := startServer(t, t.TempDir(), "--dns", "")
+	if s.DNS != "" {
+		t.Fatalf("DNS listens on %s with --dns \"\"", s.DNS)
+	}
+	for _, v := range []string{"100", "101"} {
+		s.ok("setting", "set", "lvs.vrid", v)
+		var got result
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			got = zonecfgRun(t, t.TempDir(), "--cdb", s.fetchCDB(), "--host", "nohost", "get", "lvs.vrid")
+			if got.Out == v+"\n" {
+				break
+			}
+		}
+		if got.Out != v+"\n" {
+			t.Fatalf("after setting set lvs.vrid %s, data.cdb gives %q (exit %d, %s)", v, got.Out, got.Code, got.Err)
+		}
+	}
+}
