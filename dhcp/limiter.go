@@ -7,14 +7,16 @@ import (
 
 // limiter is a token bucket per key (a MAC) with bounded memory: at most
 // max buckets. A bucket that has refilled carries no information, so the
-// sweep forgets it; if every bucket is busy, a new key is let through
-// untracked (fail open) rather than shutting out new clients.
+// sweep forgets it. When every bucket is busy (a flood of made-up MACs),
+// the keys without one share a single overflow bucket: the flood is
+// limited as one client would be, and the tracked clients keep theirs.
 type limiter struct {
 	mu        sync.Mutex
 	rate      float64 // tokens per second
 	burst     float64
 	max       int
 	buckets   map[string]*bucket
+	overflow  bucket // shared by the keys that found no room
 	lastSweep time.Time
 }
 
@@ -24,7 +26,8 @@ type bucket struct {
 }
 
 func newLimiter(rate float64, burst, max int) *limiter {
-	return &limiter{rate: rate, burst: float64(burst), max: max, buckets: make(map[string]*bucket)}
+	return &limiter{rate: rate, burst: float64(burst), max: max, buckets: make(map[string]*bucket),
+		overflow: bucket{tokens: float64(burst)}}
 }
 
 // allow takes a token from key's bucket at now.
@@ -32,10 +35,14 @@ func (l *limiter) allow(key string, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.buckets[key]
-	if !ok {
-		if len(l.buckets) >= l.max && !l.sweep(now) {
-			return true
+	switch {
+	case ok:
+	case len(l.buckets) >= l.max && !l.sweep(now):
+		b = &l.overflow
+		if b.last.IsZero() {
+			b.last = now
 		}
+	default:
 		b = &bucket{tokens: l.burst, last: now}
 		l.buckets[key] = b
 	}

@@ -36,14 +36,28 @@ func TestLimiterOncePerMinute(t *testing.T) {
 
 func TestLimiterBoundedMemory(t *testing.T) {
 	l := newLimiter(10, 2, 50)
+	passed := 0
 	for i := range 200 {
-		l.allow(fmt.Sprint(i), t0)
+		if l.allow(fmt.Sprint(i), t0) {
+			passed++
+		}
 	}
 	if n := l.size(); n > 50 {
 		t.Fatalf("%d buckets tracked, bound is 50", n)
 	}
-	if !l.allow("new", t0) {
-		t.Error("a new key is shut out while the table is full; want fail open")
+	// 50 tracked keys pass once each; the 150 beyond the bound share one
+	// bucket of burst 2, instead of all passing (fail open).
+	if passed != 52 {
+		t.Errorf("%d of 200 new keys passed at once, want 50 tracked + 2 from the shared bucket", passed)
+	}
+	if l.allow("new", t0) {
+		t.Error("a key beyond the bound passed with the shared bucket empty")
+	}
+	if !l.allow("0", t0) {
+		t.Error("a tracked key lost its own bucket to the flood")
+	}
+	if !l.allow("new", t0.Add(100*time.Millisecond)) {
+		t.Error("the shared bucket does not refill")
 	}
 	// Once the buckets have refilled, the sweep makes room again.
 	l.allow("later", t0.Add(time.Second))

@@ -143,6 +143,14 @@ func decline(req *dhcpv4.DHCPv4, mac net.HardwareAddr, env Env) error {
 	if !ip.IsValid() {
 		return fmt.Errorf("%w: DHCPDECLINE from %s without option 50", ErrMalformed, mac)
 	}
+	// RFC 2131 table 5: a DECLINE names the server whose offer it
+	// declines. Without ours, anyone could quarantine our pool.
+	switch sid := addr4(req.ServerIdentifier()); {
+	case !sid.IsValid():
+		return fmt.Errorf("%w: DHCPDECLINE from %s without option 54 (server identifier)", ErrMalformed, mac)
+	case sid != env.Config.ServerIP:
+		return nil // another server's offer
+	}
 	if h, known := env.Hosts.HostByMAC(mac); known {
 		return fmt.Errorf("%w: host %s (%s) reports %s in use by another machine", ErrDeclined, h.Name, mac, ip)
 	}

@@ -77,7 +77,7 @@ func TestReplyReservations(t *testing.T) {
 	}, {
 		name: "decline of a reservation is reported",
 		req: func(t *testing.T) *dhcpv4.DHCPv4 {
-			return packet(t, dhcpv4.MessageTypeDecline, macWeb, requested("10.0.0.10"))
+			return packet(t, dhcpv4.MessageTypeDecline, macWeb, requested("10.0.0.10"), serverID("10.0.0.1"))
 		},
 		wantErr: ErrDeclined,
 	}, {
@@ -308,7 +308,7 @@ func TestReplyPool(t *testing.T) {
 		name:  "a DHCPDECLINE is reported",
 		setup: offerTo("02:00:00:00:00:99"),
 		req: func(t *testing.T) *dhcpv4.DHCPv4 {
-			return packet(t, dhcpv4.MessageTypeDecline, macNew, requested("10.0.0.101"))
+			return packet(t, dhcpv4.MessageTypeDecline, macNew, requested("10.0.0.101"), serverID("10.0.0.1"))
 		},
 		wantErr: ErrDeclined,
 	}})
@@ -418,7 +418,18 @@ func TestReplyReleaseAndDeclinePoolLeases(t *testing.T) {
 		t.Fatalf("after RELEASE: %v, want no lease", got)
 	}
 	bind() // gets .102: the cursor lets a freed address rest
-	if _, err := Reply(packet(t, dhcpv4.MessageTypeDecline, macNew, requested("10.0.0.102")), env); !errors.Is(err, ErrDeclined) {
+	// A DECLINE must name us: without option 54, or naming another server,
+	// it quarantines nothing.
+	if _, err := Reply(packet(t, dhcpv4.MessageTypeDecline, macNew, requested("10.0.0.102")), env); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("Reply(DECLINE without option 54): %v, want ErrMalformed", err)
+	}
+	if _, err := Reply(packet(t, dhcpv4.MessageTypeDecline, macNew, requested("10.0.0.102"), serverID("10.0.0.9")), env); err != nil {
+		t.Fatalf("Reply(DECLINE of another server's offer): %v", err)
+	}
+	if diff := cmp.Diff([]string{"10.0.0.102 02:00:00:00:00:99 1"}, state()); diff != "" {
+		t.Fatalf("after DECLINEs that are not ours (-want +got):\n%s", diff)
+	}
+	if _, err := Reply(packet(t, dhcpv4.MessageTypeDecline, macNew, requested("10.0.0.102"), serverID("10.0.0.1")), env); !errors.Is(err, ErrDeclined) {
 		t.Fatalf("Reply(DECLINE): %v", err)
 	}
 	if diff := cmp.Diff([]string{"10.0.0.102 02:00:00:00:00:99 3"}, state()); diff != "" {
