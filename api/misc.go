@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/provision/provision/registry"
 )
@@ -21,6 +22,9 @@ type BlobRef struct {
 }
 
 func (s *server) putBlob(w http.ResponseWriter, r *http.Request) {
+	// An image file may take minutes to arrive: the server's read timeout
+	// is for requests from anyone, and this one carries the token.
+	http.NewResponseController(w).SetReadDeadline(time.Time{})
 	digest, size, err := s.Blobs.Put(r.Body, r.URL.Query().Get("sha256"))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())

@@ -26,6 +26,8 @@ func wireError(err error) error {
 		return errors.New("file not found")
 	case errors.Is(err, fs.ErrPermission):
 		return errors.New("access violation")
+	case errors.Is(err, ErrBusy):
+		return errors.New("server busy, try again")
 	default:
 		return errors.New("transfer failed")
 	}

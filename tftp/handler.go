@@ -25,6 +25,14 @@ type handler struct {
 
 // read is pin/tftp's read handler: it runs on the transfer's goroutine.
 func (h *handler) read(name string, rf io.ReaderFrom) error {
+	select {
+	case h.srv.slots <- struct{}{}:
+		defer func() { <-h.srv.slots }()
+	default:
+		err := fmt.Errorf("read %q: %w (%d)", name, ErrBusy, cap(h.srv.slots))
+		h.report(rf, Transfer{File: name, Err: err})
+		return wireError(err)
+	}
 	start := time.Now()
 	c, n, err := h.send(name, rf)
 	h.report(rf, Transfer{File: name, MAC: c.mac, Bytes: n, Duration: time.Since(start), Err: err})

@@ -54,7 +54,19 @@ type Config struct {
 	// and delays Serve's return.
 	OnTransfer func(Transfer)
 	Log        *slog.Logger // nil: discard
+	// MaxTransfers bounds the transfers in flight; a request beyond it
+	// is refused at once (ErrBusy), so a flood of requests cannot hold
+	// every goroutine and file. 0 means DefaultMaxTransfers.
+	MaxTransfers int
 }
+
+// DefaultMaxTransfers is MaxTransfers when the Config says 0: well above
+// a rack booting at once (each BIOS or UEFI client holds one transfer for
+// well under a second).
+const DefaultMaxTransfers = 512
+
+// ErrBusy: MaxTransfers transfers are already in flight.
+var ErrBusy = errors.New("tftp: too many transfers in flight")
 
 // Server is a read-only TFTP server. It holds no state between requests.
 type Server struct {
@@ -63,6 +75,7 @@ type Server struct {
 	timeout    time.Duration
 	onTransfer func(Transfer)
 	log        *slog.Logger
+	slots      chan struct{} // one token per transfer in flight
 }
 
 // New checks the config and returns a Server; Root must be a directory.
@@ -74,8 +87,12 @@ func New(cfg Config) (*Server, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("tftp: root %s is not a directory", cfg.Root)
 	}
+	max := cfg.MaxTransfers
+	if max <= 0 {
+		max = DefaultMaxTransfers
+	}
 	s := &Server{root: cfg.Root, hosts: cfg.Hosts, timeout: cfg.Timeout,
-		onTransfer: cfg.OnTransfer, log: cfg.Log}
+		onTransfer: cfg.OnTransfer, log: cfg.Log, slots: make(chan struct{}, max)}
 	if s.hosts == nil {
 		s.hosts = noHosts{}
 	}
