@@ -24,7 +24,9 @@ func (r *Registry) EditSubnet(ctx context.Context, name string, sub Subnet) (*Su
 			return nil, notFound(ObjSubnet, name)
 		}
 		var err error
-		out, err = n.putSubnet(name, sub)
+		if out, err = n.putSubnet(name, sub); err == nil {
+			err = r.checkPoolLeases(old, n.subnets[out.Name])
+		}
 		return []Op{op(ObjSubnet, name, &old.Subnet, out, sub.Name, verb(name, sub.Name))}, err
 	})
 	return out, err
@@ -119,7 +121,9 @@ func (r *Registry) putSystem(ctx context.Context, prev string, s System) (*Syste
 	_, err := r.mutate(ctx, false, func(n *Snapshot) ([]Op, error) {
 		old := n.systems[prev]
 		var err error
-		out, err = n.putSystem(prev, s, false, r.now())
+		if out, err = n.putSystem(prev, s, false, r.now()); err == nil {
+			err = r.checkSystemLeases(out)
+		}
 		return []Op{op(ObjSystem, prev, old, out, s.Name, verb(prev, s.Name))}, err
 	})
 	return out, err

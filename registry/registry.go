@@ -22,6 +22,7 @@ type Registry struct {
 
 	recordPolicy RecordPolicy
 	now          func() time.Time
+	leases       atomic.Pointer[func() []LiveLease] // SetLiveLeases
 }
 
 // Open loads the store into the first Snapshot. zone is the appliance's

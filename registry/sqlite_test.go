@@ -2,8 +2,10 @@ package registry
 
 import (
 	"context"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -82,4 +84,63 @@ func TestImportUpperCaseSettingKey(t *testing.T) {
 	if n := len(r.Snapshot().Settings()); n != 2 {
 		t.Errorf("%d settings after restart, want 2", n)
 	}
+}
+
+// A write that would give a leased pool address to a second machine is
+// refused, naming the MAC that holds it.
+func TestLiveLeasesRefuseASecondHolder(t *testing.T) {
+	ctx := context.Background()
+	st, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "r.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(ctx, st, "dsas")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	mustDo := func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustDo(r.AddSubnet(ctx, Subnet{Name: "lan", CIDR: "10.0.0.0/24", Pool: "10.0.0.100-10.0.0.200"}))
+	mustDo(r.AddImage(ctx, Image{Name: "img", Files: map[string]File{"kernel": {SHA256: strings.Repeat("a", 64)}, "initrd": {SHA256: strings.Repeat("b", 64)}}}))
+	mustDo(r.AddProfile(ctx, Profile{Name: "p", Image: "img"}))
+	const holder = "02:00:00:00:00:99"
+	r.SetLiveLeases(func() []LiveLease {
+		return []LiveLease{{IP: netip.MustParseAddr("10.0.0.150"), MAC: holder}, {IP: netip.MustParseAddr("10.0.0.20"), MAC: holder}}
+	})
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"pool shrunk under a lease", func() error {
+			_, err := r.EditSubnet(ctx, "lan", Subnet{Name: "lan", CIDR: "10.0.0.0/24", Pool: "10.0.0.100-10.0.0.120"})
+			return err
+		}(), "subnet lan: pool 10.0.0.100-10.0.0.120 would leave out 10.0.0.150, leased to mac " + holder},
+		{"pool removed under a lease", func() error {
+			_, err := r.EditSubnet(ctx, "lan", Subnet{Name: "lan", CIDR: "10.0.0.0/24"})
+			return err
+		}(), "subnet lan: pool none would leave out 10.0.0.150, leased to mac " + holder},
+		{"a leased address as a system's IP", func() error {
+			_, err := r.AddSystem(ctx, System{Name: "web01", MACs: []string{"52:54:00:00:00:01"}, IP: "10.0.0.20", Profile: "p"})
+			return err
+		}(), "system web01: ip 10.0.0.20 is leased from the pool to mac " + holder},
+		{"a leased address as a BMC's", func() error {
+			_, err := r.AddSystem(ctx, System{Name: "web02", MACs: []string{"52:54:00:00:00:02"}, IP: "10.0.0.21", Profile: "p",
+				BMC: &BMC{Address: "10.0.0.20", User: "admin"}})
+			return err
+		}(), "system web02: bmc address 10.0.0.20 is leased from the pool to mac " + holder},
+	} {
+		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, tc.err, tc.want)
+		}
+	}
+	// The holder itself may become a reservation of its address, and a
+	// pool that keeps the lease may change.
+	mustDo(r.AddSystem(ctx, System{Name: "web03", MACs: []string{holder}, IP: "10.0.0.20", Profile: "p"}))
+	mustDo(r.EditSubnet(ctx, "lan", Subnet{Name: "lan", CIDR: "10.0.0.0/24", Pool: "10.0.0.140-10.0.0.200"}))
 }

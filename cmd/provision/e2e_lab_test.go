@@ -220,3 +220,28 @@ func TestDHCPClientsAgainstAppliance(t *testing.T) {
 		t.Fatalf("after a restart the second client got %q, want its lease %q", again, second)
 	}
 }
+
+// A pool that dhclient holds a lease from cannot be shrunk away from it:
+// the edit is refused naming the client's MAC, and the lease stays.
+func TestPoolShrinkUnderALease(t *testing.T) {
+	n, tok, _ := labAppliance(t)
+	run := labCLI(t, n, tok)
+	pool := n.Addr(100).String() + "-" + n.Addr(110).String()
+	run("subnet", "add", "lab", "--cidr", n.Prefix.String(), "--pool", pool)
+	const mac = "02:00:00:00:00:77"
+	got := dhclient(t, n, "dcp", mac)
+	if got != n.Addr(100).String() {
+		t.Fatalf("dhclient got %q, want %s from the pool", got, n.Addr(100))
+	}
+	shrunk := n.Addr(105).String() + "-" + n.Addr(110).String()
+	cmd := n.Command(cli, "subnet", "edit", "lab", "--pool", shrunk)
+	cmd.Env = append(os.Environ(), "PROVISION_SERVER=http://"+n.ServerIP.String(), "PROVISION_TOKEN="+tok)
+	out, err := cmd.CombinedOutput()
+	want := "pool " + shrunk + " would leave out " + got + ", leased to mac " + mac
+	if err == nil || !strings.Contains(string(out), want) {
+		t.Fatalf("subnet edit --pool %s: %v\n%s\nwant a refusal with %q", shrunk, err, out, want)
+	}
+	if s := run("subnet", "show", "lab"); !strings.Contains(s, pool) {
+		t.Errorf("the refused edit changed the subnet:\n%s", s)
+	}
+}

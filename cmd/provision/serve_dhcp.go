@@ -14,6 +14,25 @@ import (
 	"github.com/provision/provision/registry"
 )
 
+// registeredAddress tells the pool which addresses systems and BMCs hold,
+// from the registry's current snapshot at each call: a method value of one
+// snapshot would miss every system added after the start.
+func registeredAddress(reg *registry.Registry) func(netip.Addr) bool {
+	return func(ip netip.Addr) bool { return reg.Snapshot().AddressInUse(ip) }
+}
+
+// liveLeases lists the pool addresses that clients hold at now: bound, or
+// offered and not yet requested.
+func liveLeases(m *dhcp.MemoryLeases, now time.Time) []registry.LiveLease {
+	var out []registry.LiveLease
+	for _, l := range m.Leases() {
+		if (l.State == dhcp.LeaseBound || l.State == dhcp.LeaseOffered) && now.Before(l.Expires) {
+			out = append(out, registry.LiveLease{IP: l.IP, MAC: l.MAC.String()})
+		}
+	}
+	return out
+}
+
 // startDHCP serves DHCP on the configured interface, with pool leases
 // restored from the registry and persisted through its dynamic log.
 func (a *appliance) startDHCP(ctx context.Context, g *errgroup.Group) (*dhcp.Server, error) {
@@ -24,12 +43,13 @@ func (a *appliance) startDHCP(ctx context.Context, g *errgroup.Group) (*dhcp.Ser
 	if err != nil {
 		return nil, err
 	}
-	leases := dhcp.NewMemoryLeases(a.reg.Snapshot().AddressInUse, a.persistLease)
+	leases := dhcp.NewMemoryLeases(registeredAddress(a.reg), a.persistLease)
 	saved, err := a.dynamic.Leases(ctx)
 	if err != nil {
 		return nil, err
 	}
 	leases.Restore(fromRegistryLeases(saved)...)
+	a.reg.SetLiveLeases(func() []registry.LiveLease { return liveLeases(leases, time.Now()) })
 	cfg := dhcp.Config{ServerIP: server, HTTPBase: a.httpURL}
 	srv, err := dhcp.New(cfg, hosts.DHCP{Reg: a.reg}, leases, dhcpEvents{a}, a.log)
 	if err != nil {
