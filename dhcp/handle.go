@@ -23,7 +23,9 @@ func (s *Server) handle(conn net.PacketConn, pkt []byte, peer net.Addr) {
 		s.stats.limited.Add(1)
 		return
 	}
-	resp, err := Reply(req, Env{Config: s.cfg, Hosts: s.hosts, Leases: s.leases, Now: now})
+	cfg := s.cfg
+	cfg.ServerIP = s.ServerIP()
+	resp, err := Reply(req, Env{Config: cfg, Hosts: s.hosts, Leases: s.leases, Now: now})
 	if resp == nil {
 		s.stats.ignored.Add(1)
 		if err != nil && s.quiet.allow(key, now) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -21,15 +22,16 @@ const (
 
 // Server answers DHCPv4 on one socket (one interface).
 type Server struct {
-	cfg    Config
-	hosts  Hosts
-	leases Leases
-	events Events
-	log    *slog.Logger
-	limit  *limiter // per-MAC packet rate
-	quiet  *limiter // per-MAC log throttle: one line a minute
-	queue  chan any // BootEvent or Discovery
-	stats  counters
+	cfg      Config
+	serverIP atomic.Pointer[netip.Addr] // Config.ServerIP, or SetServerIP's
+	hosts    Hosts
+	leases   Leases
+	events   Events
+	log      *slog.Logger
+	limit    *limiter // per-MAC packet rate
+	quiet    *limiter // per-MAC log throttle: one line a minute
+	queue    chan any // BootEvent or Discovery
+	stats    counters
 }
 
 type counters struct {
@@ -63,12 +65,28 @@ func New(cfg Config, hosts Hosts, leases Leases, events Events, log *slog.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{
+	srv := &Server{
 		cfg: cfg, hosts: hosts, leases: leases, events: events, log: log,
 		limit: newLimiter(cfg.RateLimit, cfg.RateBurst, maxTracked),
 		quiet: newLimiter(1.0/60, 1, maxTracked),
 		queue: make(chan any, eventBuffer),
-	}, nil
+	}
+	srv.serverIP.Store(&cfg.ServerIP)
+	return srv, nil
+}
+
+// ServerIP is the address the Server answers as (option 54, and the
+// subnet a request without a relay arrived on).
+func (s *Server) ServerIP() netip.Addr { return *s.serverIP.Load() }
+
+// SetServerIP changes it from the next packet on: the interface's address
+// inside a registered subnet may change with the registry.
+func (s *Server) SetServerIP(ip netip.Addr) error {
+	if !ip.Is4() {
+		return fmt.Errorf("dhcp: server address %q is not an IPv4 address", ip)
+	}
+	s.serverIP.Store(&ip)
+	return nil
 }
 
 func withDefaults(cfg Config) Config {

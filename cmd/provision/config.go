@@ -40,6 +40,10 @@ type Config struct {
 	PowerPoll     string `yaml:"power_poll"`      // how often every BMC's power state is read; "0" = never
 	Busybox       string `yaml:"busybox"`         // static busybox for diskless boot environments
 	Zonecfg       string `yaml:"zonecfg"`         // static zonecfg for them; "" = next to provision, else on PATH
+
+	// addressFromInterface: no --address was given, so the appliance's
+	// address is the DHCP interface's, chosen again once the registry is open.
+	addressFromInterface bool
 }
 
 func defaults(dev bool) Config {
@@ -101,6 +105,13 @@ func loadConfig(fs *pflag.FlagSet) (Config, error) {
 	if cfg.SecretKeyFile == "" {
 		cfg.SecretKeyFile = filepath.Join(cfg.Data, "secret.key")
 	}
+	if cfg.Address == "" && cfg.DHCPInterface != "" {
+		own, err := interfaceAddrs(cfg.DHCPInterface)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Address, cfg.addressFromInterface = own[0].Addr().String(), true
+	}
 	if cfg.Address == "" {
 		cfg.Address = outboundAddress()
 	}
@@ -120,8 +131,9 @@ func (c Config) check() error {
 	return nil
 }
 
-// outboundAddress guesses the appliance's address: the first global
-// unicast IPv4 address of an interface that is up, or "".
+// outboundAddress guesses the appliance's address without a DHCP
+// interface: the first global unicast IPv4 address of an interface that
+// is up, or "".
 func outboundAddress() string {
 	ifaces, _ := net.Interfaces()
 	for _, ifc := range ifaces {

@@ -134,6 +134,12 @@ func labCLI(t *testing.T, n *lab.Net, token string) func(args ...string) string 
 // dhclient plugs a new veth with the given MAC into the lab bridge and
 // runs ISC dhclient on it once; it returns the address leased, or "".
 func dhclient(t *testing.T, n *lab.Net, name, mac string) string {
+	ip, _ := dhclientLease(t, n, name, mac)
+	return ip
+}
+
+// dhclientLease is dhclient that also returns the lease file.
+func dhclientLease(t *testing.T, n *lab.Net, name, mac string) (ip, lease string) {
 	testenv.NeedCommand(t, "dhclient")
 	br := []string{"ip", "-n", n.BridgeNS, "link"}
 	for _, args := range [][]string{
@@ -163,11 +169,11 @@ func dhclient(t *testing.T, n *lab.Net, name, mac string) string {
 		if strings.Contains(sc.Text(), "bound to ") {
 			b, _ := os.ReadFile(filepath.Join(dir, "leases"))
 			if m := regexp.MustCompile(`fixed-address ([0-9.]+);`).FindSubmatch(b); m != nil {
-				return string(m[1])
+				return string(m[1]), string(b)
 			}
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // dhclient with a registered MAC gets exactly its registry IP; an unknown
@@ -243,5 +249,39 @@ func TestPoolShrinkUnderALease(t *testing.T) {
 	}
 	if s := run("subnet", "show", "lab"); !strings.Contains(s, pool) {
 		t.Errorf("the refused edit changed the subnet:\n%s", s)
+	}
+}
+
+// Without --address, DHCP answers as the --dhcp-interface's address that
+// lies in a registered subnet, not as the first global address of the
+// machine (here the interface's own first one, in no registered subnet),
+// and follows the registry when the subnet is added after the start.
+func TestDHCPIdentityFromTheInterface(t *testing.T) {
+	n := lab.NewNet(t, "ident")
+	server := n.ServerIP.String()
+	for _, args := range [][]string{
+		{"ip", "-n", n.ServerNS, "addr", "flush", "dev", lab.ServerIface},
+		{"ip", "-n", n.ServerNS, "addr", "add", "10.99.0.1/24", "dev", lab.ServerIface},
+		{"ip", "-n", n.ServerNS, "addr", "add", server + "/24", "dev", lab.ServerIface},
+	} {
+		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	data := t.TempDir()
+	app := n.Exec(t, binary, "serve", "--data", data, "--zone", "dsas", "--http", ":80", "--dns", ":53", "--tftp", ":69",
+		"--dhcp-interface", lab.ServerIface)
+	if _, err := app.WaitFor(regexp.MustCompile(`msg=ready`), time.Minute); err != nil {
+		t.Fatalf("appliance did not start: %v", err)
+	}
+	tok, err := os.ReadFile(filepath.Join(data, "token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	labCLI(t, n, strings.TrimSpace(string(tok)))("subnet", "add", "lab", "--cidr", n.Prefix.String(),
+		"--pool", n.Addr(100).String()+"-"+n.Addr(110).String())
+	ip, lease := dhclientLease(t, n, "dci", "02:00:00:00:00:66")
+	if ip != n.Addr(100).String() || !strings.Contains(lease, "dhcp-server-identifier "+server+";") {
+		t.Fatalf("dhclient got %q with lease:\n%s\nwant %s from server %s\nappliance log:\n%s", ip, lease, n.Addr(100), server, app.String())
 	}
 }

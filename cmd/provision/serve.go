@@ -59,7 +59,7 @@ SIGINT shut the server down gracefully.`,
 	f.String("dhcp-interface", "", "serve DHCP on this interface (default: no DHCP)")
 	f.String("dhcp", "", "DHCP listen address (default 0.0.0.0:67)")
 	f.String("boot-files", "", "TFTP root holding the boot loaders (default DATA/boot, filled from Debian's ipxe and pxelinux packages)")
-	f.String("address", "", "the appliance's IPv4 address as machines reach it (default: the first global address; 127.0.0.1 with --dev)")
+	f.String("address", "", "the appliance's IPv4 address as machines reach it (default: the --dhcp-interface's address in a registered subnet, else the first global address; 127.0.0.1 with --dev)")
 	f.String("zone", "", `DNS zone of the hosts; default hostnames are NAME.ZONE (default "internal")`)
 	f.String("log-format", "", `log format, text or json (default "text")`)
 	f.String("power-poll", "", "how often every BMC's power state is read, for the timeline and /metrics (default 60s, or 0 with --dev; 0: never)")
@@ -139,6 +139,15 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer a.reg.Close()
+	if cfg.addressFromInterface {
+		// The DHCP interface's address in a registered subnet, if it has one.
+		own, err := interfaceAddrs(cfg.DHCPInterface)
+		if err != nil {
+			return err
+		}
+		cfg.Address = dhcpIdentity(own, a.reg.Snapshot()).String()
+		a.cfg.Address = cfg.Address
+	}
 	dnsSrv, err := a.newDNS()
 	if err != nil {
 		return err

@@ -21,6 +21,56 @@ func registeredAddress(reg *registry.Registry) func(netip.Addr) bool {
 	return func(ip netip.Addr) bool { return reg.Snapshot().AddressInUse(ip) }
 }
 
+// interfaceAddrs returns the IPv4 addresses (with their prefixes) of the
+// DHCP interface, in the kernel's order; an interface without one cannot
+// serve DHCP, and says so.
+func interfaceAddrs(name string) ([]netip.Prefix, error) {
+	ifc, err := net.InterfaceByName(name)
+	if err != nil {
+		return nil, fmt.Errorf("dhcp interface %s: %w", name, err)
+	}
+	addrs, err := ifc.Addrs()
+	if err != nil {
+		return nil, fmt.Errorf("dhcp interface %s: %w", name, err)
+	}
+	var out []netip.Prefix
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			if ip, ok := netip.AddrFromSlice(n.IP.To4()); ok && n.IP.To4() != nil {
+				bits, _ := n.Mask.Size()
+				out = append(out, netip.PrefixFrom(ip, bits))
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("dhcp interface %s has no IPv4 address: give it one in the subnet it serves", name)
+	}
+	return out, nil
+}
+
+// dhcpIdentity is the address DHCP answers as: the interface's address
+// that lies in a registered subnet, else its first. Another interface's
+// address (docker0's...) is never taken.
+func dhcpIdentity(own []netip.Prefix, snap *registry.Snapshot) netip.Addr {
+	for _, p := range own {
+		if _, ok := snap.SubnetFor(p.Addr()); ok {
+			return p.Addr()
+		}
+	}
+	return own[0].Addr()
+}
+
+// warnIdentity says when no registered subnet contains an address of the
+// interface: only relayed requests can then be answered.
+func (a *appliance) warnIdentity(own []netip.Prefix, ip netip.Addr, snap *registry.Snapshot) {
+	if _, ok := snap.SubnetFor(ip); ok {
+		a.log.Info("dhcp: answering as", "interface", a.cfg.DHCPInterface, "address", ip.String())
+		return
+	}
+	a.log.Warn("dhcp: no registered subnet contains an address of the interface: only relayed requests are answered",
+		"interface", a.cfg.DHCPInterface, "addresses", fmt.Sprint(own))
+}
+
 // liveLeases lists the pool addresses that clients hold at now: bound, or
 // offered and not yet requested.
 func liveLeases(m *dhcp.MemoryLeases, now time.Time) []registry.LiveLease {
@@ -39,10 +89,11 @@ func (a *appliance) startDHCP(ctx context.Context, g *errgroup.Group) (*dhcp.Ser
 	if a.cfg.DHCPInterface == "" {
 		return nil, nil
 	}
-	server, err := netip.ParseAddr(a.cfg.Address)
+	own, err := interfaceAddrs(a.cfg.DHCPInterface)
 	if err != nil {
 		return nil, err
 	}
+	server := dhcpIdentity(own, a.reg.Snapshot())
 	leases := dhcp.NewMemoryLeases(registeredAddress(a.reg), a.persistLease)
 	saved, err := a.dynamic.Leases(ctx)
 	if err != nil {
@@ -55,6 +106,14 @@ func (a *appliance) startDHCP(ctx context.Context, g *errgroup.Group) (*dhcp.Ser
 	if err != nil {
 		return nil, err
 	}
+	a.warnIdentity(own, server, a.reg.Snapshot())
+	// The address in a registered subnet may change with the registry.
+	a.reg.OnChange(func(snap *registry.Snapshot) {
+		if ip := dhcpIdentity(own, snap); ip != srv.ServerIP() {
+			srv.SetServerIP(ip)
+			a.warnIdentity(own, ip, snap)
+		}
+	})
 	addr, err := netip.ParseAddrPort(a.cfg.DHCP)
 	if err != nil {
 		return nil, fmt.Errorf("dhcp address %q: %w", a.cfg.DHCP, err)
