@@ -235,3 +235,27 @@ func TestDataCDBFollowsWithDNSOff(t *testing.T) {
 		}
 	}
 }
+
+// Settings are published to anyone: a key named like a secret is refused
+// unless --public says it holds none, for global, profile and system
+// settings, naming the object; an object that has one can still be edited.
+func TestSecretLookingSettingKeys(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	seed(t, s)
+	s.fails(`global: setting db.password looks like a secret (its name has "password")`, "setting", "set", "db.password", "hunter2")
+	s.fails("give --public if it is not one", "setting", "set", "API_TOKEN", "x")
+	s.fails(`profile p2: setting ldap.secret looks like a secret`, "profile", "add", "p2", "--image", "centos", "--set", "ldap.secret=x")
+	s.fails(`system web009: setting vpn.passwd looks like a secret`, "system", "add", "web009", "--mac", "aa:bb:cc:00:00:09",
+		"--ip", "10.0.0.19", "--profile", "centos-web", "--set", "vpn.passwd=x")
+	if out := s.ok("setting", "list"); strings.Contains(out, "db.password") {
+		t.Errorf("a refused setting was stored:\n%s", out)
+	}
+	s.ok("setting", "set", "db.password", "none", "--public")
+	s.ok("system", "add", "web009", "--mac", "aa:bb:cc:00:00:09", "--ip", "10.0.0.19", "--profile", "centos-web",
+		"--set", "token.bucket.size=10", "--public")
+	s.ok("system", "edit", "web009", "--set", "role=web") // keeps token.bucket.size as it was
+	s.fails("setting token.bucket.size looks like a secret", "system", "edit", "web009", "--set", "token.bucket.size=20")
+	if got := s.dig("TXT", "db.password.internal"); got != `"none"` {
+		t.Errorf("the public setting is not served: %q", got)
+	}
+}

@@ -21,7 +21,7 @@ func newProfile() *cobra.Command {
 			if err := profileFlags(c, &p); err != nil {
 				return err
 			}
-			return client(c).Do(ctx(c), "POST", api.Path("profiles"), p, nil)
+			return client(c).Do(ctx(c), "POST", api.Path("profiles")+publicQuery(c), p, nil)
 		},
 	}
 	edit := &cobra.Command{
@@ -37,7 +37,7 @@ func newProfile() *cobra.Command {
 			if err := profileFlags(c, &p); err != nil {
 				return err
 			}
-			return cl.Do(ctx(c), "PUT", api.Path("profiles", a[0]), p, nil)
+			return cl.Do(ctx(c), "PUT", api.Path("profiles", a[0])+publicQuery(c), p, nil)
 		},
 	}
 	for _, sub := range []*cobra.Command{add, edit} {
@@ -48,7 +48,8 @@ func newProfile() *cobra.Command {
 		f.String("install-timeout", "", "deadline of a build from its start, e.g. 90m (default 60m)")
 		f.String("on-failure", "", "what a failed build does to a machine with a BMC: off (default: power it off) or keep")
 		f.String("loader", "", "network boot loader handed out by DHCP: ipxe (default) or pxelinux")
-		f.StringArray("set", nil, "setting KEY=VALUE (repeatable)")
+		f.StringArray("set", nil, "setting KEY=VALUE (repeatable; published in DNS and data.cdb)")
+		publicFlag(sub)
 	}
 	edit.Flags().StringArray("unset", nil, "remove setting KEY (repeatable)")
 	add.MarkFlagRequired("image")

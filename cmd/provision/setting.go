@@ -15,15 +15,21 @@ func newSetting() *cobra.Command {
 		Use:   "setting",
 		Short: "Manage global settings (published as DNS TXT records)",
 		Long: `Global settings are KEY=VALUE pairs such as lvs.vrid=100. Keys are
-dot-separated DNS labels (case-insensitive), values at most 64 KiB.`,
+dot-separated DNS labels (case-insensitive), values at most 64 KiB.
+
+Settings are public: anyone who can query the appliance's DNS or fetch
+/zone/data.cdb reads them, as machines must at boot. Keep secrets out of
+them: a key whose name has password, passwd, secret or token is refused
+unless --public says it holds none.`,
 	}
 	set := &cobra.Command{
 		Use: "set KEY VALUE", Short: "Set a setting", Args: args(cobra.ExactArgs(2)),
 		RunE: func(c *cobra.Command, a []string) error {
 			body := map[string]string{"value": a[1]}
-			return client(c).Do(ctx(c), "PUT", api.Path("settings", a[0]), body, nil)
+			return client(c).Do(ctx(c), "PUT", api.Path("settings", a[0])+publicQuery(c), body, nil)
 		},
 	}
+	publicFlag(set)
 	get := &cobra.Command{
 		Use: "get KEY", Short: "Print a setting's value", Args: args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
@@ -61,4 +67,18 @@ dot-separated DNS labels (case-insensitive), values at most 64 KiB.`,
 	list.Flags().Bool("json", false, "print JSON")
 	c.AddCommand(set, get, unset, list)
 	return c
+}
+
+// publicFlag adds --public: the secret-looking setting keys given hold no
+// secret (settings are published to anyone).
+func publicFlag(c *cobra.Command) {
+	c.Flags().Bool("public", false, "a key named like a secret (password, secret, token) holds none: settings are published in DNS and data.cdb")
+}
+
+// publicQuery is "?public=1" when --public is given.
+func publicQuery(c *cobra.Command) string {
+	if p, _ := c.Flags().GetBool("public"); p {
+		return "?public=1"
+	}
+	return ""
 }

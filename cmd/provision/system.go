@@ -34,7 +34,7 @@ The BMC password is read from the environment variable named by
 			if err := systemFlags(c, &in); err != nil {
 				return err
 			}
-			return client(c).Do(ctx(c), "POST", api.Path("systems"), in, nil)
+			return client(c).Do(ctx(c), "POST", api.Path("systems")+publicQuery(c), in, nil)
 		},
 	}
 	edit := &cobra.Command{
@@ -53,7 +53,7 @@ The BMC password is read from the environment variable named by
 			if err := systemFlags(c, &in); err != nil {
 				return err
 			}
-			return cl.Do(ctx(c), "PUT", api.Path("systems", a[0]), in, nil)
+			return cl.Do(ctx(c), "PUT", api.Path("systems", a[0])+publicQuery(c), in, nil)
 		},
 	}
 	for _, sub := range []*cobra.Command{add, edit} {
@@ -78,7 +78,8 @@ func systemFlagSet(c *cobra.Command) {
 	f.String("hostname", "", "fully qualified host name (default NAME.ZONE)")
 	f.Bool("netboot", true, "boot from the network (false: the boot script boots the local disk)")
 	f.String("kernel-args", "", "kernel arguments added to the profile's")
-	f.StringArray("set", nil, "setting KEY=VALUE (repeatable)")
+	f.StringArray("set", nil, "setting KEY=VALUE (repeatable; published in DNS and data.cdb)")
+	publicFlag(c)
 	f.String("bmc-address", "", "BMC IPv4 address")
 	f.String("bmc-user", "", "BMC user")
 	f.String("bmc-password-env", "", "name of the environment variable holding the BMC password")
