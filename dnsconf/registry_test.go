@@ -137,3 +137,10 @@ func TestSerialFollowsRegistry(t *testing.T) {
 		t.Errorf("SOA %s does not carry serial %d", soa, after.Serial())
 	}
 }
+
+// The registry refuses every value DNS could not serve: one limit.
+func TestOneValueLimit(t *testing.T) {
+	if MaxTXTValue != registry.MaxValueLen {
+		t.Errorf("dnsconf serves values up to %d bytes, the registry stores up to %d", MaxTXTValue, registry.MaxValueLen)
+	}
+}

@@ -9,8 +9,10 @@ import (
 	"github.com/provision/provision/internal/macaddr"
 )
 
-// MaxValueLen is the largest setting value, in bytes.
-const MaxValueLen = 64 << 10
+// MaxValueLen is the largest setting value, in bytes: what a DNS message
+// can carry as one TXT record with the rest of the answer (dnsconf's
+// MaxTXTValue), so that every stored value is also served.
+const MaxValueLen = 64000
 
 // maxKeyLen keeps KEY.NAME._host.ZONE within the 255-byte DNS name limit
 // for names and zones of ordinary length.
@@ -113,7 +115,7 @@ func CheckSettingKey(key string) (string, error) {
 // CheckSettingValue bounds a value's size.
 func CheckSettingValue(key, v string) error {
 	if len(v) > MaxValueLen {
-		return invalidf("setting %s: value is %d bytes, the limit is %d", key, len(v), MaxValueLen)
+		return invalidf("setting %s: value is %d bytes, the limit is %d (what one DNS answer carries)", key, len(v), MaxValueLen)
 	}
 	return nil
 }

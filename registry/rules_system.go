@@ -181,6 +181,9 @@ func (s *Snapshot) checkSystem(prev string, sys *System) error {
 	if o := s.byHostname[sys.Hostname]; other(o) {
 		return conflictf("hostname %s is already used by system %s", sys.Hostname, o.Name)
 	}
+	if err := s.checkSystemNames(prev, sys); err != nil {
+		return err
+	}
 	for _, m := range sys.MACs {
 		hw, _ := ParseMAC(m)
 		k, _ := keyOf(hw)

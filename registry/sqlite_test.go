@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -143,4 +144,55 @@ func TestLiveLeasesRefuseASecondHolder(t *testing.T) {
 	// pool that keeps the lease may change.
 	mustDo(r.AddSystem(ctx, System{Name: "web03", MACs: []string{holder}, IP: "10.0.0.20", Profile: "p"}))
 	mustDo(r.EditSubnet(ctx, "lan", Subnet{Name: "lan", CIDR: "10.0.0.0/24", Pool: "10.0.0.140-10.0.0.200"}))
+}
+
+// Names DNS could not serve are refused at the write, naming the other
+// owner, instead of being dropped from the zone.
+func TestNamesDNSCannotServe(t *testing.T) {
+	ctx := context.Background()
+	st, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "r.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(ctx, st, "dsas")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	must := func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(r.AddSubnet(ctx, Subnet{Name: "lan", CIDR: "10.0.0.0/24"}))
+	must(r.AddImage(ctx, Image{Name: "img", Files: map[string]File{"kernel": {SHA256: strings.Repeat("a", 64)}, "initrd": {SHA256: strings.Repeat("b", 64)}}}))
+	must(r.AddProfile(ctx, Profile{Name: "p", Image: "img"}))
+	sys := func(name, hostname string, n byte) System {
+		return System{Name: name, Hostname: hostname, MACs: []string{fmt.Sprintf("52:54:00:00:01:%02x", n)}, IP: fmt.Sprintf("10.0.0.%d", n), Profile: "p"}
+	}
+	must(r.AddSystem(ctx, sys("web01", "www.example.org", 1)))
+	must(r.AddSystem(ctx, sys("mailhost", "mail.dsas", 2)))
+	must(r.AddRecords(ctx, []string{"db.dsas. 3600 IN A 10.0.0.99"}, false))
+	for _, tc := range []struct {
+		sys  System
+		want string
+	}{
+		{sys("ns", "", 3), "system ns: ns.dsas is the appliance's name server"},
+		{sys("web02", "web01.dsas", 4), "system web02: web01.dsas is the name of system web01"},
+		{sys("mail", "", 5), "hostname mail.dsas is already used by system mailhost"},
+		{sys("mail", "m.example.org", 7), "system mail: mail.dsas is the hostname of system mailhost"},
+		{sys("db", "", 6), `system db: db.dsas is the name of the static record "db.dsas.\t3600\tIN\tA\t10.0.0.99"`},
+	} {
+		_, err := r.AddSystem(ctx, tc.sys)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("add %s: %v, want %q", tc.sys.Name, err, tc.want)
+		}
+	}
+	if _, err := r.SetSetting(ctx, "big", strings.Repeat("x", 64001)); err == nil || !strings.Contains(err.Error(), "the limit is 64000") {
+		t.Errorf("a 64,001-byte value: %v", err)
+	}
+	must(r.SetSetting(ctx, "big", strings.Repeat("x", 64000)))
+	// A rename keeps its own names.
+	must(r.EditSystem(ctx, "mailhost", sys("mailhost2", "mail.dsas", 2)))
 }

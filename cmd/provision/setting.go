@@ -15,7 +15,7 @@ func newSetting() *cobra.Command {
 		Use:   "setting",
 		Short: "Manage global settings (published as DNS TXT records)",
 		Long: `Global settings are KEY=VALUE pairs such as lvs.vrid=100. Keys are
-dot-separated DNS labels (case-insensitive), values at most 64 KiB.
+dot-separated DNS labels (case-insensitive), values at most 64,000 bytes (what one DNS answer carries).
 
 Settings are public: anyone who can query the appliance's DNS or fetch
 /zone/data.cdb reads them, as machines must at boot. Keep secrets out of
