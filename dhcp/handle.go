@@ -25,7 +25,11 @@ func (s *Server) handle(conn net.PacketConn, pkt []byte, peer net.Addr) {
 	}
 	cfg := s.cfg
 	cfg.ServerIP = s.ServerIP()
-	resp, err := Reply(req, Env{Config: cfg, Hosts: s.hosts, Leases: s.leases, Now: now})
+	hosts := s.hosts
+	if p, ok := hosts.(SnapshotHosts); ok {
+		hosts = p.Snapshot() // one version for the whole packet
+	}
+	resp, err := Reply(req, Env{Config: cfg, Hosts: hosts, Leases: s.leases, Now: now})
 	if resp == nil {
 		s.stats.ignored.Add(1)
 		if err != nil && s.quiet.allow(key, now) {

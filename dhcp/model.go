@@ -55,6 +55,15 @@ type Hosts interface {
 	SubnetFor(ip netip.Addr) (Subnet, bool)
 }
 
+// SnapshotHosts is Hosts that can pin one version of its data: the Server
+// calls Snapshot once per packet and answers the whole packet from what
+// it returns, so that a registry change between two lookups cannot mix
+// two versions in one reply.
+type SnapshotHosts interface {
+	Hosts
+	Snapshot() Hosts
+}
+
 // Leases is the dynamic pool. Implementations answer from memory and persist
 // asynchronously; MemoryLeases is one.
 type Leases interface {

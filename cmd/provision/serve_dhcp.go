@@ -102,7 +102,7 @@ func (a *appliance) startDHCP(ctx context.Context, g *errgroup.Group) (*dhcp.Ser
 	leases.Restore(fromRegistryLeases(saved)...)
 	a.reg.SetLiveLeases(func() []registry.LiveLease { return liveLeases(leases, time.Now()) })
 	cfg := dhcp.Config{ServerIP: server, HTTPBase: a.httpURL}
-	srv, err := dhcp.New(cfg, hosts.DHCP{Reg: a.reg}, leases, dhcpEvents{a}, a.log)
+	srv, err := dhcp.New(cfg, hosts.NewDHCP(a.reg), leases, dhcpEvents{a}, a.log)
 	if err != nil {
 		return nil, err
 	}

@@ -4,22 +4,59 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 
 	"github.com/provision/provision/dhcp"
 	"github.com/provision/provision/registry"
 )
 
 // DHCP serves the DHCP server: reservations and subnets from the Snapshot.
+// It is a dhcp.SnapshotHosts: each packet is answered from one snapshot,
+// whose subnets are converted once, not once per packet.
 type DHCP struct {
-	Reg Registry
+	Reg  Registry
+	last *atomic.Pointer[dhcpView] // the view of the latest snapshot seen; nil: none kept
 }
 
-var _ dhcp.Hosts = DHCP{}
+var _ dhcp.SnapshotHosts = DHCP{}
 
-// HostByMAC implements dhcp.Hosts.
-func (d DHCP) HostByMAC(mac net.HardwareAddr) (dhcp.Host, bool) {
+// NewDHCP returns a DHCP that keeps the view of the latest snapshot.
+func NewDHCP(reg Registry) DHCP { return DHCP{Reg: reg, last: new(atomic.Pointer[dhcpView])} }
+
+// dhcpView is one snapshot with its subnets in dhcp's form.
+type dhcpView struct {
+	snap    *registry.Snapshot
+	subnets map[string]dhcp.Subnet // by name
+}
+
+// Snapshot implements dhcp.SnapshotHosts.
+func (d DHCP) Snapshot() dhcp.Hosts { return d.view() }
+
+func (d DHCP) view() *dhcpView {
 	snap := d.Reg.Snapshot()
-	sys, ok := snap.SystemByMAC(mac)
+	if d.last != nil {
+		if v := d.last.Load(); v != nil && v.snap == snap {
+			return v
+		}
+	}
+	v := &dhcpView{snap: snap, subnets: map[string]dhcp.Subnet{}}
+	for _, sub := range snap.Subnets() {
+		v.subnets[sub.Name] = dhcpSubnet(snap, sub)
+	}
+	if d.last != nil {
+		d.last.Store(v)
+	}
+	return v
+}
+
+// HostByMAC implements dhcp.Hosts, on the current snapshot.
+func (d DHCP) HostByMAC(mac net.HardwareAddr) (dhcp.Host, bool) { return d.view().HostByMAC(mac) }
+
+// SubnetFor implements dhcp.Hosts, on the current snapshot.
+func (d DHCP) SubnetFor(ip netip.Addr) (dhcp.Subnet, bool) { return d.view().SubnetFor(ip) }
+
+func (v *dhcpView) HostByMAC(mac net.HardwareAddr) (dhcp.Host, bool) {
+	sys, ok := v.snap.SystemByMAC(mac)
 	if !ok {
 		return dhcp.Host{}, false
 	}
@@ -27,26 +64,24 @@ func (d DHCP) HostByMAC(mac net.HardwareAddr) (dhcp.Host, bool) {
 	if err != nil {
 		return dhcp.Host{}, false
 	}
-	sub, ok := snap.SubnetFor(ip)
+	sub, ok := v.SubnetFor(ip)
 	if !ok {
 		return dhcp.Host{}, false
 	}
-	h := dhcp.Host{Name: sys.Name, Hostname: strings.TrimSuffix(sys.Hostname, "."+snap.Zone), MAC: mac, IP: ip,
-		Subnet: dhcpSubnet(snap, sub), Netboot: sys.Netboot, Loader: dhcp.LoaderIPXE}
-	if p, ok := snap.Profile(sys.Profile); ok && p.Loader == "pxelinux" {
+	h := dhcp.Host{Name: sys.Name, Hostname: strings.TrimSuffix(sys.Hostname, "."+v.snap.Zone), MAC: mac, IP: ip,
+		Subnet: sub, Netboot: sys.Netboot, Loader: dhcp.LoaderIPXE}
+	if p, ok := v.snap.Profile(sys.Profile); ok && p.Loader == "pxelinux" {
 		h.Loader = dhcp.LoaderPXELinux
 	}
 	return h, true
 }
 
-// SubnetFor implements dhcp.Hosts.
-func (d DHCP) SubnetFor(ip netip.Addr) (dhcp.Subnet, bool) {
-	snap := d.Reg.Snapshot()
-	sub, ok := snap.SubnetFor(ip)
+func (v *dhcpView) SubnetFor(ip netip.Addr) (dhcp.Subnet, bool) {
+	sub, ok := v.snap.SubnetFor(ip)
 	if !ok {
 		return dhcp.Subnet{}, false
 	}
-	return dhcpSubnet(snap, sub), true
+	return v.subnets[sub.Name], true
 }
 
 // dhcpSubnet converts a registry subnet (validated, canonical text).

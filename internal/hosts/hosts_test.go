@@ -77,7 +77,7 @@ func TestBootAdapters(t *testing.T) {
 }
 
 func TestDHCPAdapter(t *testing.T) {
-	d := DHCP{Reg: testRegistry(t)}
+	d := NewDHCP(testRegistry(t))
 	mac, _ := net.ParseMAC("aa:bb:cc:dd:ee:01")
 	h, ok := d.HostByMAC(mac)
 	if !ok {
@@ -157,5 +157,30 @@ func TestPlanFollowsTheBuild(t *testing.T) {
 	}
 	if _, ok := builds.ByToken(tok, netip.Addr{}); ok {
 		t.Fatal("the template handler still sees an ended build")
+	}
+}
+
+// A packet is answered from one snapshot: a change between its lookups
+// does not show in the view it pinned, and the view of one snapshot is
+// built once.
+func TestDHCPViewPinsOneSnapshot(t *testing.T) {
+	reg := testRegistry(t)
+	d := NewDHCP(reg)
+	v := d.Snapshot()
+	if d.Snapshot() != v {
+		t.Error("two views of one snapshot: its subnets are converted again")
+	}
+	mac, _ := net.ParseMAC("aa:bb:cc:dd:ee:02")
+	if _, err := reg.AddSystem(context.Background(), registry.System{Name: "web002", MACs: []string{mac.String()}, IP: "10.0.0.12", Profile: "web", Netboot: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := v.HostByMAC(mac); ok {
+		t.Error("the pinned view sees a system added after it")
+	}
+	if _, ok := d.HostByMAC(mac); !ok {
+		t.Error("the adapter does not see the new system")
+	}
+	if d.Snapshot() == v {
+		t.Error("a new snapshot kept the old view")
 	}
 }
