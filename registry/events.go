@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,12 +17,18 @@ type Event struct {
 	IP     string    `json:"ip,omitempty"`
 	Kind   string    `json:"kind"`             // dhcp, tftp, script, kernel, initrd, rootfs, ...
 	Detail string    `json:"detail,omitempty"` // file name, bytes, status
+	// SystemID is the system's identity (System.ID), which events are
+	// kept by: a rename keeps them, a new system of an old name starts
+	// with none. Record fills it from the name (SetIdentity).
+	SystemID string `json:"-"`
 }
 
-// EventStore persists events, keeping at most keep per system.
+// EventStore persists events, keeping at most keep per system identity.
 type EventStore interface {
 	AppendEvents(ctx context.Context, evs []Event, keep int) error
-	Events(ctx context.Context, system string, limit int) ([]Event, error)
+	// Events returns the events of the system with identity id (every
+	// system's when id is ""), oldest first.
+	Events(ctx context.Context, id string, limit int) ([]Event, error)
 }
 
 // EventLog takes events from the protocol servers without ever blocking
@@ -32,6 +39,22 @@ type EventLog struct {
 
 	mu   sync.RWMutex
 	subs map[chan Event]struct{} // live followers (provision events --follow)
+
+	identity atomic.Pointer[func(name string) string] // SetIdentity
+}
+
+// SetIdentity tells the log how to find a system's identity from its name
+// (Snapshot.SystemID on the current snapshot); until it is set, events
+// are kept under the name itself.
+func (l *EventLog) SetIdentity(f func(name string) string) { l.identity.Store(&f) }
+
+func (l *EventLog) idOf(name string) string {
+	if f := l.identity.Load(); f != nil {
+		if id := (*f)(name); id != "" {
+			return id
+		}
+	}
+	return name
 }
 
 // NewEventLog keeps the last keep events of each system.
@@ -45,6 +68,9 @@ func NewEventLog(store EventStore, keep int) *EventLog {
 func (l *EventLog) Record(e Event) {
 	if e.At.IsZero() {
 		e.At = time.Now()
+	}
+	if e.SystemID == "" && e.System != "" {
+		e.SystemID = l.idOf(e.System)
 	}
 	l.b.record(e)
 	l.mu.RLock()
@@ -83,9 +109,17 @@ func (l *EventLog) Dropped() int64 { return l.b.dropped.Load() }
 func (l *EventLog) Run(ctx context.Context) error { return l.b.run(ctx) }
 
 // Events returns a system's recent events (every system's when system is
-// ""), oldest first.
+// ""), oldest first: those of its identity, under its current name even
+// when they were recorded before a rename.
 func (l *EventLog) Events(ctx context.Context, system string, limit int) ([]Event, error) {
-	return l.store.Events(ctx, system, limit)
+	if system == "" {
+		return l.store.Events(ctx, "", limit)
+	}
+	evs, err := l.store.Events(ctx, l.idOf(system), limit)
+	for i := range evs {
+		evs[i].System = system
+	}
+	return evs, err
 }
 
 // LastBoot returns the events of the most recent network boot: from the

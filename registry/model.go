@@ -73,6 +73,10 @@ type Profile struct {
 
 // System is one machine.
 type System struct {
+	// ID is the system's identity: made when it is added, kept through
+	// edits and renames, new for a new system of an old name. Boot events
+	// are kept by it.
+	ID         string            `json:"id,omitempty" yaml:"id,omitempty"`
 	Name       string            `json:"name" yaml:"name"`
 	Hostname   string            `json:"hostname" yaml:"hostname"`
 	MACs       []string          `json:"macs" yaml:"macs"`

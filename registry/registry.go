@@ -71,6 +71,9 @@ func build(d *Data, zone string) (*Snapshot, error) {
 		return nil, fmt.Errorf("registry: stored %w", err)
 	}
 	for i := range d.Systems {
+		if d.Systems[i].ID == "" {
+			d.Systems[i].ID = legacySystemID(d.Systems[i].Name)
+		}
 		s.index(migrateState(s, &d.Systems[i]))
 	}
 	return s, nil

@@ -97,6 +97,7 @@ func (s *Snapshot) putSystem(prev string, in System, imported bool, now time.Tim
 		return nil, notFound(ObjSystem, prev)
 	}
 	keepPassword(old, &sys)
+	s.assignID(old, &sys, imported)
 	if err := s.checkSystem(prev, &sys); err != nil {
 		return nil, err
 	}
@@ -248,6 +249,7 @@ func (s *Snapshot) deleteSystem(name string) (*System, error) {
 
 func (s *Snapshot) index(sys *System) {
 	s.systems[sys.Name] = sys
+	s.byID[sys.ID] = sys
 	s.byHostname[sys.Hostname] = sys
 	for _, m := range sys.MACs {
 		hw, _ := ParseMAC(m)
@@ -265,6 +267,7 @@ func (s *Snapshot) index(sys *System) {
 
 func (s *Snapshot) unindex(sys *System) {
 	delete(s.systems, sys.Name)
+	delete(s.byID, sys.ID)
 	delete(s.byHostname, sys.Hostname)
 	for _, m := range sys.MACs {
 		hw, _ := ParseMAC(m)

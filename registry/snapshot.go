@@ -29,6 +29,7 @@ type Snapshot struct {
 
 	byMAC      map[macKey]*System
 	byIP       map[netip.Addr]*System // system IPs
+	byID       map[string]*System     // systems by identity
 	byBMC      map[netip.Addr]*System // BMC addresses
 	byHostname map[string]*System
 	byToken    map[Secret]*System // systems with a build under way
@@ -64,6 +65,7 @@ func newSnapshot(zone string) *Snapshot {
 		records:    map[string]struct{}{},
 		byMAC:      map[macKey]*System{},
 		byIP:       map[netip.Addr]*System{},
+		byID:       map[string]*System{},
 		byBMC:      map[netip.Addr]*System{},
 		byHostname: map[string]*System{},
 		templates:  map[string]*kickstart.Template{},
@@ -85,6 +87,7 @@ func (s *Snapshot) clone() *Snapshot {
 		records:    maps.Clone(s.records),
 		byMAC:      maps.Clone(s.byMAC),
 		byIP:       maps.Clone(s.byIP),
+		byID:       maps.Clone(s.byID),
 		byBMC:      maps.Clone(s.byBMC),
 		byHostname: maps.Clone(s.byHostname),
 		templates:  s.templates, // replaced, never modified, by setTemplates

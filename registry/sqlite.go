@@ -92,6 +92,10 @@ func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
 		db.Close()
 		return nil, fmt.Errorf("registry: create schema in %s: %w", path, err)
 	}
+	if err := migrateEvents(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("registry: events in %s: %w", path, err)
+	}
 	return &SQLiteStore{db: db}, nil
 }
 
@@ -139,9 +143,48 @@ CREATE TABLE IF NOT EXISTS events (
 	mac    TEXT NOT NULL,
 	ip     TEXT NOT NULL,
 	kind   TEXT NOT NULL,
-	detail TEXT NOT NULL);
+	detail TEXT NOT NULL,
+	sid    TEXT NOT NULL DEFAULT '');  -- the system's identity (System.ID)
 CREATE INDEX IF NOT EXISTS events_system ON events(system, id);
 `
+
+// migrateEvents gives events recorded before systems had an identity
+// (no sid column, or rows with an empty one) the identity their system
+// got (LegacySystemID), and indexes them by it.
+func migrateEvents(ctx context.Context, db *sql.DB) error {
+	var has int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('events') WHERE name = 'sid'`).Scan(&has); err != nil {
+		return err
+	}
+	if has == 0 {
+		if _, err := db.ExecContext(ctx, `ALTER TABLE events ADD COLUMN sid TEXT NOT NULL DEFAULT ''`); err != nil {
+			return err
+		}
+	}
+	if _, err := db.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS events_sid ON events(sid, id)`); err != nil {
+		return err
+	}
+	rows, err := db.QueryContext(ctx, `SELECT DISTINCT system FROM events WHERE sid = ''`)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	for _, n := range names {
+		if _, err := db.ExecContext(ctx, `UPDATE events SET sid = ? WHERE sid = '' AND system = ?`, LegacySystemID(n), n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // AppendEvents implements EventStore.
 func (st *SQLiteStore) AppendEvents(ctx context.Context, evs []Event, keep int) error {
@@ -150,18 +193,22 @@ func (st *SQLiteStore) AppendEvents(ctx context.Context, evs []Event, keep int) 
 		return err
 	}
 	defer tx.Rollback()
-	systems := map[string]bool{}
+	ids := map[string]bool{}
 	for _, e := range evs {
-		_, err := tx.ExecContext(ctx, `INSERT INTO events (at, system, mac, ip, kind, detail) VALUES (?,?,?,?,?,?)`,
-			e.At.UTC().Format(time.RFC3339Nano), e.System, e.MAC, e.IP, e.Kind, e.Detail)
+		id := e.SystemID
+		if id == "" {
+			id = e.System
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO events (at, system, mac, ip, kind, detail, sid) VALUES (?,?,?,?,?,?,?)`,
+			e.At.UTC().Format(time.RFC3339Nano), e.System, e.MAC, e.IP, e.Kind, e.Detail, id)
 		if err != nil {
 			return err
 		}
-		systems[e.System] = true
+		ids[id] = true
 	}
-	for s := range systems {
-		_, err := tx.ExecContext(ctx, `DELETE FROM events WHERE system = ? AND id <= (
-			SELECT id FROM events WHERE system = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`, s, s, keep)
+	for id := range ids {
+		_, err := tx.ExecContext(ctx, `DELETE FROM events WHERE sid = ? AND id <= (
+			SELECT id FROM events WHERE sid = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`, id, id, keep)
 		if err != nil {
 			return err
 		}
@@ -170,9 +217,9 @@ func (st *SQLiteStore) AppendEvents(ctx context.Context, evs []Event, keep int) 
 }
 
 // Events implements EventStore.
-func (st *SQLiteStore) Events(ctx context.Context, system string, limit int) ([]Event, error) {
-	q, args := `SELECT at, system, mac, ip, kind, detail FROM events WHERE system = ? ORDER BY id DESC LIMIT ?`, []any{system, limit}
-	if system == "" {
+func (st *SQLiteStore) Events(ctx context.Context, id string, limit int) ([]Event, error) {
+	q, args := `SELECT at, system, mac, ip, kind, detail FROM events WHERE sid = ? ORDER BY id DESC LIMIT ?`, []any{id, limit}
+	if id == "" {
 		q, args = `SELECT at, system, mac, ip, kind, detail FROM events ORDER BY id DESC LIMIT ?`, []any{limit}
 	}
 	rows, err := st.db.QueryContext(ctx, q, args...)

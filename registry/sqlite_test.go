@@ -196,3 +196,79 @@ func TestNamesDNSCannotServe(t *testing.T) {
 	// A rename keeps its own names.
 	must(r.EditSystem(ctx, "mailhost", sys("mailhost2", "mail.dsas", 2)))
 }
+
+// Events are kept by the system's identity: a rename keeps its timeline,
+// and a new system with an old name does not inherit the old events.
+func TestEventsFollowTheSystemsIdentity(t *testing.T) {
+	ctx := context.Background()
+	st, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "r.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(ctx, st, "dsas")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	must := func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(r.AddSubnet(ctx, Subnet{Name: "lan", CIDR: "10.0.0.0/24"}))
+	must(r.AddImage(ctx, Image{Name: "img", Files: map[string]File{"kernel": {SHA256: strings.Repeat("a", 64)}, "initrd": {SHA256: strings.Repeat("b", 64)}}}))
+	must(r.AddProfile(ctx, Profile{Name: "p", Image: "img"}))
+	web := System{Name: "web01", MACs: []string{"52:54:00:00:02:01"}, IP: "10.0.0.21", Profile: "p"}
+	must(r.AddSystem(ctx, web))
+	log := NewEventLog(st, 100)
+	log.SetIdentity(func(name string) string { id, _ := r.Snapshot().SystemID(name); return id })
+	flush := func() {
+		t.Helper()
+		c, cancel := context.WithCancel(ctx)
+		cancel() // Run writes what is queued, then returns
+		if err := log.Run(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log.Record(Event{System: "web01", Kind: "dhcp", Detail: "ack"})
+	flush()
+	renamed := web
+	renamed.Name, renamed.Hostname = "web101", ""
+	must(r.EditSystem(ctx, "web01", renamed))
+	evs, err := log.Events(ctx, "web101", 10)
+	if err != nil || len(evs) != 1 || evs[0].Kind != "dhcp" || evs[0].System != "web101" {
+		t.Fatalf("after the rename, web101's events: %+v, %v", evs, err)
+	}
+	if err := r.RemoveSystem(ctx, "web101"); err != nil {
+		t.Fatal(err)
+	}
+	must(r.AddSystem(ctx, System{Name: "web101", MACs: []string{"52:54:00:00:02:02"}, IP: "10.0.0.22", Profile: "p"}))
+	if evs, _ := log.Events(ctx, "web101", 10); len(evs) != 0 {
+		t.Errorf("a new web101 inherited the old one's events: %+v", evs)
+	}
+}
+
+// Events recorded by name before systems had identities are found under
+// the identity the system gets when loaded.
+func TestLegacyEventsMigrate(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "r.db")
+	st, err := OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.db.ExecContext(ctx, `INSERT INTO events (at, system, mac, ip, kind, detail, sid) VALUES ('2026-01-01T00:00:00Z', 'old01', '', '', 'dhcp', 'legacy', '')`); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	st, err = OpenSQLite(ctx, path) // the migration runs at open
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	evs, err := st.Events(ctx, LegacySystemID("old01"), 10)
+	if err != nil || len(evs) != 1 || evs[0].Detail != "legacy" {
+		t.Errorf("legacy events under old01's identity: %+v, %v", evs, err)
+	}
+}

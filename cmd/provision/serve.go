@@ -160,6 +160,8 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	// appliance's address and the port HTTP really listens on.
 	a.httpURL = "http://" + net.JoinHostPort(cfg.Address, strconv.Itoa(httpLn.Addr().(*net.TCPAddr).Port))
 	g, ctx := errgroup.WithContext(ctx)
+	// Events are kept by system identity: a rename keeps the timeline.
+	a.events.SetIdentity(func(name string) string { id, _ := a.reg.Snapshot().SystemID(name); return id })
 	a.events.OnWriteError(func(err error, lost int) {
 		log.Error("boot events lost: the database write failed", "events", lost, "err", err)
 	})
