@@ -342,3 +342,25 @@ func TestLifecycleExportImport(t *testing.T) {
 		t.Fatal("re-import replaced the token")
 	}
 }
+
+// A failed build's installer log stays with the system through a rename.
+func TestInstallLogSurvivesARename(t *testing.T) {
+	r, _, _ := openLifecycle(t)
+	ctx := context.Background()
+	sys, _ := r.AddSystem(ctx, instSys("web001", "aa:bb:cc:dd:ee:01", "10.0.0.11"))
+	if _, err := r.BuildFailed(ctx, string(sys.BuildToken), "reported", &InstallLog{Size: 5, Log: []byte("oops\n")}); err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := r.Snapshot().SystemByName("web001")
+	next := *cur
+	next.Name, next.Hostname = "web101", ""
+	if _, err := r.EditSystem(ctx, "web001", next); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := r.InstallLog(ctx, "web101"); err != nil || string(l.Log) != "oops\n" {
+		t.Fatalf("web101's log after the rename: %+v, %v", l, err)
+	}
+	if _, err := r.InstallLog(ctx, "web001"); err == nil {
+		t.Error("the old name still has a log")
+	}
+}

@@ -13,11 +13,30 @@ import (
 // applyOp writes one Op and its audit record inside tx; secrets go
 // through seal.
 func applyOp(ctx context.Context, tx *sql.Tx, op Op, seal func(Secret) string) error {
+	// A renamed system keeps its installer log: the delete of its old row
+	// would cascade to it, so it is moved aside and back.
+	renamed := op.Kind == ObjSystem && op.Prev != "" && op.Obj != nil && op.Prev != op.Name
+	if renamed {
+		if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS moved_log AS SELECT * FROM install_logs WHERE 0`); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO moved_log SELECT ?, at, size, log FROM install_logs WHERE system = ?`, op.Name, op.Prev); err != nil {
+			return err
+		}
+	}
 	if err := deleteRow(ctx, tx, op); err != nil {
 		return err
 	}
 	if op.Obj != nil {
 		if err := insertRow(ctx, tx, op, seal); err != nil {
+			return err
+		}
+	}
+	if renamed {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO install_logs SELECT * FROM moved_log`); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM moved_log`); err != nil {
 			return err
 		}
 	}
