@@ -19,26 +19,12 @@ func TestOpenSQLiteOddPath(t *testing.T) {
 	}
 	path := filepath.Join(dir, "registry.db")
 	ctx := context.Background()
-	st, err := OpenSQLite(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := Open(ctx, st, "dsas")
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := reopen(t, path)
 	if _, err := r.SetSetting(ctx, "lvs.vrid", "100"); err != nil {
 		t.Fatal(err)
 	}
 	r.Close()
-	st, err = OpenSQLite(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err = Open(ctx, st, "dsas")
-	if err != nil {
-		t.Fatal(err)
-	}
+	r = reopen(t, path)
 	defer r.Close()
 	if v, ok := r.Snapshot().Setting("lvs.vrid"); !ok || v != "100" {
 		t.Errorf("after reopening %s: lvs.vrid = %q, %v", path, v, ok)
@@ -54,18 +40,7 @@ func TestOpenSQLiteOddPath(t *testing.T) {
 func TestImportUpperCaseSettingKey(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "registry.db")
-	open := func() *Registry {
-		st, err := OpenSQLite(ctx, path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := Open(ctx, st, "dsas")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
-	r := open()
+	r := reopen(t, path)
 	if _, err := r.SetSetting(ctx, "lvs.vrid", "50"); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +50,7 @@ func TestImportUpperCaseSettingKey(t *testing.T) {
 	}
 	t.Logf("import: %+v", rep)
 	r.Close()
-	r = open()
+	r = reopen(t, path)
 	defer r.Close()
 	for k, want := range map[string]string{"lvs.vrid": "100", "net.private": "10.0.0.0/8"} {
 		if v, ok := r.Snapshot().Setting(k); !ok || v != want {
@@ -91,24 +66,7 @@ func TestImportUpperCaseSettingKey(t *testing.T) {
 // refused, naming the MAC that holds it.
 func TestLiveLeasesRefuseASecondHolder(t *testing.T) {
 	ctx := context.Background()
-	st, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := Open(ctx, st, "dsas")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	mustDo := func(_ any, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	mustDo(r.AddSubnet(ctx, Subnet{Name: "lan", CIDR: "10.0.0.0/24", Pool: "10.0.0.100-10.0.0.200"}))
-	mustDo(r.AddImage(ctx, Image{Name: "img", Files: map[string]File{"kernel": {SHA256: strings.Repeat("a", 64)}, "initrd": {SHA256: strings.Repeat("b", 64)}}}))
-	mustDo(r.AddProfile(ctx, Profile{Name: "p", Image: "img"}))
+	r, _, mustDo := seededRegistry(t, "10.0.0.100-10.0.0.200")
 	const holder = "02:00:00:00:00:99"
 	r.SetLiveLeases(func() []LiveLease {
 		return []LiveLease{{IP: netip.MustParseAddr("10.0.0.150"), MAC: holder}, {IP: netip.MustParseAddr("10.0.0.20"), MAC: holder}}
@@ -150,24 +108,7 @@ func TestLiveLeasesRefuseASecondHolder(t *testing.T) {
 // owner, instead of being dropped from the zone.
 func TestNamesDNSCannotServe(t *testing.T) {
 	ctx := context.Background()
-	st, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := Open(ctx, st, "dsas")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	must := func(_ any, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(r.AddSubnet(ctx, Subnet{Name: "lan", CIDR: "10.0.0.0/24"}))
-	must(r.AddImage(ctx, Image{Name: "img", Files: map[string]File{"kernel": {SHA256: strings.Repeat("a", 64)}, "initrd": {SHA256: strings.Repeat("b", 64)}}}))
-	must(r.AddProfile(ctx, Profile{Name: "p", Image: "img"}))
+	r, _, must := seededRegistry(t, "")
 	sys := func(name, hostname string, n byte) System {
 		return System{Name: name, Hostname: hostname, MACs: []string{fmt.Sprintf("52:54:00:00:01:%02x", n)}, IP: fmt.Sprintf("10.0.0.%d", n), Profile: "p"}
 	}
@@ -201,24 +142,7 @@ func TestNamesDNSCannotServe(t *testing.T) {
 // and a new system with an old name does not inherit the old events.
 func TestEventsFollowTheSystemsIdentity(t *testing.T) {
 	ctx := context.Background()
-	st, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := Open(ctx, st, "dsas")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	must := func(_ any, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(r.AddSubnet(ctx, Subnet{Name: "lan", CIDR: "10.0.0.0/24"}))
-	must(r.AddImage(ctx, Image{Name: "img", Files: map[string]File{"kernel": {SHA256: strings.Repeat("a", 64)}, "initrd": {SHA256: strings.Repeat("b", 64)}}}))
-	must(r.AddProfile(ctx, Profile{Name: "p", Image: "img"}))
+	r, st, must := seededRegistry(t, "")
 	web := System{Name: "web01", MACs: []string{"52:54:00:00:02:01"}, IP: "10.0.0.21", Profile: "p"}
 	must(r.AddSystem(ctx, web))
 	log := NewEventLog(st, 100)
@@ -271,4 +195,24 @@ func TestLegacyEventsMigrate(t *testing.T) {
 	if err != nil || len(evs) != 1 || evs[0].Detail != "legacy" {
 		t.Errorf("legacy events under old01's identity: %+v, %v", evs, err)
 	}
+}
+
+// seededRegistry opens a registry in a new database with subnet lan
+// (10.0.0.0/24, with pool, when given), image img and profile p, and returns
+// it with its store and a helper that fails t on an error.
+func seededRegistry(t *testing.T, pool string) (*Registry, *SQLiteStore, func(any, error)) {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "r.db")
+	r := reopen(t, path)
+	must := func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(r.AddSubnet(ctx, Subnet{Name: "lan", CIDR: "10.0.0.0/24", Pool: pool}))
+	must(r.AddImage(ctx, Image{Name: "img", Files: map[string]File{"kernel": {SHA256: strings.Repeat("a", 64)}, "initrd": {SHA256: strings.Repeat("b", 64)}}}))
+	must(r.AddProfile(ctx, Profile{Name: "p", Image: "img"}))
+	return r, r.store.(*SQLiteStore), must
 }
