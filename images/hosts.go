@@ -53,6 +53,14 @@ type Hosts interface {
 	ImageFiles(image string) (map[string]string, bool)
 }
 
+// SnapshotHosts is Hosts that can pin one version of its data: the boot
+// handler calls Snapshot once per request and answers the whole request
+// from what it returns.
+type SnapshotHosts interface {
+	Hosts
+	Snapshot() Hosts
+}
+
 // Blobs opens stored files by sha256; *Store satisfies it. Open returns
 // ErrNotFound for a digest it does not hold.
 type Blobs interface {

@@ -42,8 +42,8 @@ type bootHandler struct {
 }
 
 // route is a boot route: it answers and fills in the event's Host, MAC,
-// Kind and Err.
-type route func(w http.ResponseWriter, r *http.Request, ev *BootEvent)
+// Kind and Err. Its handler's hosts are pinned for the request.
+type route func(b *bootHandler, w http.ResponseWriter, r *http.Request, ev *BootEvent)
 
 // BootHandler returns the handler of the HTTP boot routes:
 //
@@ -74,10 +74,10 @@ func BootHandler(cfg BootConfig) (http.Handler, error) {
 		b.now = time.Now
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /boot.ipxe", b.track(b.scriptByIP))
-	mux.HandleFunc("GET /boot/{name}", b.track(b.scriptByMAC))
-	mux.HandleFunc("GET /images/{image}/{file}", b.track(b.file))
-	mux.HandleFunc("POST /boot/event", b.track(b.report))
+	mux.HandleFunc("GET /boot.ipxe", b.track((*bootHandler).scriptByIP))
+	mux.HandleFunc("GET /boot/{name}", b.track((*bootHandler).scriptByMAC))
+	mux.HandleFunc("GET /images/{image}/{file}", b.track((*bootHandler).file))
+	mux.HandleFunc("POST /boot/event", b.track((*bootHandler).report))
 	return mux, nil
 }
 
@@ -105,7 +105,7 @@ func (b *bootHandler) track(fn route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ev := BootEvent{Time: b.now(), Method: r.Method, Path: r.URL.Path, Client: clientIP(r)}
 		rec := &recorder{ResponseWriter: w}
-		fn(rec, r, &ev)
+		fn(b.pinned(), rec, r, &ev)
 		ev.Duration = b.now().Sub(ev.Time)
 		ev.Status, ev.Bytes = rec.status(), rec.bytes
 		if ev.Err == nil && rec.err != nil {
@@ -116,6 +116,17 @@ func (b *bootHandler) track(fn route) http.HandlerFunc {
 			b.onEvent(ev)
 		}
 	}
+}
+
+// pinned is b with its hosts pinned to one version (SnapshotHosts), so
+// that a registry change between two lookups of a request cannot mix two.
+func (b *bootHandler) pinned() *bootHandler {
+	if p, ok := b.hosts.(SnapshotHosts); ok {
+		c := *b
+		c.hosts = p.Snapshot()
+		return &c
+	}
+	return b
 }
 
 func (b *bootHandler) logEvent(r *http.Request, ev BootEvent) {

@@ -3,6 +3,7 @@ package images
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 )
@@ -73,5 +74,46 @@ func TestScriptDiskless(t *testing.T) {
 	got, _ = Script(h, "http://10.0.0.1", centosFiles)
 	if strings.Contains(string(got), "provision.rootfs") {
 		t.Errorf("an installer got the diskless arguments:\n%s", got)
+	}
+}
+
+// pinnedHosts counts Snapshot calls and answers from the hosts it pins.
+type pinnedHosts struct {
+	*fakeHosts
+	pins  int
+	calls *int
+}
+
+func (p *pinnedHosts) Snapshot() Hosts { p.pins++; return countingHosts{p.fakeHosts, p.calls} }
+
+// countingHosts counts the lookups made on a pinned version.
+type countingHosts struct {
+	*fakeHosts
+	calls *int
+}
+
+func (c countingHosts) HostByIP(ip netip.Addr) (Host, bool) {
+	*c.calls++
+	return c.fakeHosts.HostByIP(ip)
+}
+func (c countingHosts) ImageFiles(image string) (map[string]string, bool) {
+	*c.calls++
+	return c.fakeHosts.ImageFiles(image)
+}
+
+// A request's lookups all go to the one version pinned for it.
+func TestRequestPinsOneVersion(t *testing.T) {
+	f := newFixture(t)
+	calls := 0
+	ph := &pinnedHosts{fakeHosts: f.hosts, calls: &calls}
+	h, err := BootHandler(BootConfig{Hosts: ph, Blobs: f.store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := get(h, "GET", "/boot.ipxe", "10.0.0.11:4000"); w.Code != 200 {
+		t.Fatalf("boot.ipxe: %d %s", w.Code, w.Body)
+	}
+	if ph.pins != 1 || calls < 2 {
+		t.Errorf("one request pinned %d versions and made %d lookups on them; want 1 version, both lookups on it", ph.pins, calls)
 	}
 }

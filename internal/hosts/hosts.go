@@ -88,31 +88,47 @@ func imageHost(snap *registry.Snapshot, sys *registry.System) images.Host {
 	return h
 }
 
-// HostByIP implements images.Hosts.
-func (b Boot) HostByIP(ip netip.Addr) (images.Host, bool) {
-	snap := b.Reg.Snapshot()
-	sys, ok := snap.SystemByIP(ip)
-	if !ok {
-		return images.Host{}, false
-	}
-	return imageHost(snap, sys), true
+var _ images.SnapshotHosts = Boot{}
+
+// Snapshot implements images.SnapshotHosts: one snapshot for a request.
+func (b Boot) Snapshot() images.Hosts { return bootView{b.Reg.Snapshot()} }
+
+// HostByIP implements images.Hosts, on the current snapshot.
+func (b Boot) HostByIP(ip netip.Addr) (images.Host, bool) { return bootView{b.Reg.Snapshot()}.HostByIP(ip) }
+
+// HostByMAC implements images.Hosts, on the current snapshot.
+func (b Boot) HostByMAC(mac net.HardwareAddr) (images.Host, bool) {
+	return bootView{b.Reg.Snapshot()}.HostByMAC(mac)
 }
 
-// HostByMAC implements images.Hosts.
-func (b Boot) HostByMAC(mac net.HardwareAddr) (images.Host, bool) {
-	snap := b.Reg.Snapshot()
-	sys, ok := snap.SystemByMAC(mac)
+// ImageFiles implements images.Hosts, on the current snapshot.
+func (b Boot) ImageFiles(image string) (map[string]string, bool) {
+	return bootView{b.Reg.Snapshot()}.ImageFiles(image)
+}
+
+// bootView is images.Hosts on one snapshot.
+type bootView struct{ snap *registry.Snapshot }
+
+func (v bootView) HostByIP(ip netip.Addr) (images.Host, bool) {
+	sys, ok := v.snap.SystemByIP(ip)
 	if !ok {
 		return images.Host{}, false
 	}
-	h := imageHost(snap, sys)
+	return imageHost(v.snap, sys), true
+}
+
+func (v bootView) HostByMAC(mac net.HardwareAddr) (images.Host, bool) {
+	sys, ok := v.snap.SystemByMAC(mac)
+	if !ok {
+		return images.Host{}, false
+	}
+	h := imageHost(v.snap, sys)
 	h.MAC = mac
 	return h, true
 }
 
-// ImageFiles implements images.Hosts.
-func (b Boot) ImageFiles(image string) (map[string]string, bool) {
-	img, ok := b.Reg.Snapshot().Image(image)
+func (v bootView) ImageFiles(image string) (map[string]string, bool) {
+	img, ok := v.snap.Image(image)
 	if !ok {
 		return nil, false
 	}
