@@ -94,7 +94,9 @@ var _ images.SnapshotHosts = Boot{}
 func (b Boot) Snapshot() images.Hosts { return bootView{b.Reg.Snapshot()} }
 
 // HostByIP implements images.Hosts, on the current snapshot.
-func (b Boot) HostByIP(ip netip.Addr) (images.Host, bool) { return bootView{b.Reg.Snapshot()}.HostByIP(ip) }
+func (b Boot) HostByIP(ip netip.Addr) (images.Host, bool) {
+	return bootView{b.Reg.Snapshot()}.HostByIP(ip)
+}
 
 // HostByMAC implements images.Hosts, on the current snapshot.
 func (b Boot) HostByMAC(mac net.HardwareAddr) (images.Host, bool) {
