@@ -19,7 +19,7 @@ func (s *Server) handle(conn net.PacketConn, pkt []byte, peer net.Addr) {
 		return
 	}
 	key := string(req.ClientHWAddr)
-	if !s.limit.allow(key, now) {
+	if !s.limit.Allow(key, now) {
 		s.stats.limited.Add(1)
 		return
 	}
@@ -32,13 +32,13 @@ func (s *Server) handle(conn net.PacketConn, pkt []byte, peer net.Addr) {
 	resp, err := Reply(req, Env{Config: cfg, Hosts: hosts, Leases: s.leases, Now: now})
 	if resp == nil {
 		s.stats.ignored.Add(1)
-		if err != nil && s.quiet.allow(key, now) {
+		if err != nil && s.quiet.Allow(key, now) {
 			s.log.Log(context.Background(), dropLevel(err), "dhcp: no reply",
 				"mac", req.ClientHWAddr.String(), "xid", req.TransactionID.String(), "peer", peer.String(), "err", err)
 		}
 		return
 	}
-	if resp.MessageType() == dhcpv4.MessageTypeNak && s.quiet.allow(key, now) {
+	if resp.MessageType() == dhcpv4.MessageTypeNak && s.quiet.Allow(key, now) {
 		s.log.Info("dhcp: NAK", "mac", req.ClientHWAddr.String(), "xid", req.TransactionID.String(), "why", resp.Message())
 	}
 	dst := net.UDPAddrFromAddrPort(Destination(req, resp, s.cfg.ClientPort, s.cfg.RelayPort))

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/provision/provision/internal/ratelimit"
 )
 
 // Bounds on the server's memory.
@@ -28,9 +30,9 @@ type Server struct {
 	leases   Leases
 	events   Events
 	log      *slog.Logger
-	limit    *limiter // per-MAC packet rate
-	quiet    *limiter // per-MAC log throttle: one line a minute
-	queue    chan any // BootEvent or Discovery
+	limit    *ratelimit.Limiter // per-MAC packet rate
+	quiet    *ratelimit.Limiter // per-MAC log throttle: one line a minute
+	queue    chan any           // BootEvent or Discovery
 	stats    counters
 }
 
@@ -67,8 +69,8 @@ func New(cfg Config, hosts Hosts, leases Leases, events Events, log *slog.Logger
 	}
 	srv := &Server{
 		cfg: cfg, hosts: hosts, leases: leases, events: events, log: log,
-		limit: newLimiter(cfg.RateLimit, cfg.RateBurst, maxTracked),
-		quiet: newLimiter(1.0/60, 1, maxTracked),
+		limit: ratelimit.New(cfg.RateLimit, cfg.RateBurst, maxTracked),
+		quiet: ratelimit.New(1.0/60, 1, maxTracked),
 		queue: make(chan any, eventBuffer),
 	}
 	srv.serverIP.Store(&cfg.ServerIP)

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/miekg/dns"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/provision/provision/internal/ratelimit"
 )
 
 // shutdownGrace bounds how long Serve waits for replies in flight.
@@ -20,7 +23,22 @@ type Config struct {
 	Zone   Options      // how Update builds zones (Options.Serial is ignored)
 	MaxUDP int          // largest UDP reply in bytes; 0 means DefaultMaxUDP
 	Log    *slog.Logger // zone rebuilds and socket errors; nil discards
+	// Trusted, if set, says which clients are the appliance's own (inside
+	// a registered subnet): UDP queries from the others are rate limited
+	// per address (RateLimit a second, bursts of RateBurst), so that the
+	// server cannot be used to reflect and amplify traffic (the RRL of
+	// NSD and Knot). TCP is never limited: its source cannot be forged.
+	Trusted   func(netip.Addr) bool
+	RateLimit float64 // 0 means DefaultRateLimit
+	RateBurst int     // 0 means DefaultRateBurst
 }
+
+// Defaults of the rate limit for untrusted clients.
+const (
+	DefaultRateLimit = 20
+	DefaultRateBurst = 40
+	maxLimited       = 1 << 16 // addresses tracked; past it they share one bucket
+)
 
 // Server is the appliance's authoritative DNS server. It answers from the
 // current Zone, swapped atomically by SetZone, Update or Changed.
@@ -29,6 +47,7 @@ type Server struct {
 	log   *slog.Logger
 	state state
 	stats counters
+	limit *ratelimit.Limiter // per untrusted client address (Config.Trusted)
 }
 
 // New checks cfg and returns a Server with no zone yet: until the first
@@ -47,14 +66,20 @@ func New(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: log}
+	if cfg.RateLimit <= 0 {
+		cfg.RateLimit = DefaultRateLimit
+	}
+	if cfg.RateBurst <= 0 {
+		cfg.RateBurst = DefaultRateBurst
+	}
+	s := &Server{cfg: cfg, log: log, limit: ratelimit.New(cfg.RateLimit, cfg.RateBurst, maxLimited)}
 	s.state.init()
 	return s, nil
 }
 
 // Serve answers on udp and tcp (either may be nil) until ctx is
-// cancelled, then closes them and returns nil; it also applies the
-// changes announced by Changed. It returns an error if a socket fails.
+// cancelled, then closes them and returns nil (Run applies the changes
+// announced by Changed). It returns an error if a socket fails.
 func (s *Server) Serve(ctx context.Context, udp net.PacketConn, tcp net.Listener) error {
 	if udp == nil && tcp == nil {
 		return errors.New("dnsconf: Serve needs a UDP or a TCP socket")
@@ -112,9 +137,27 @@ func (s *Server) accept(h dns.Header) dns.MsgAcceptAction {
 	return a
 }
 
+// allowed applies the rate limit of untrusted clients to a UDP query.
+func (s *Server) allowed(from net.Addr) bool {
+	if s.cfg.Trusted == nil {
+		return true
+	}
+	ua, ok := from.(*net.UDPAddr)
+	if !ok {
+		return true
+	}
+	ip, _ := netip.AddrFromSlice(ua.IP)
+	ip = ip.Unmap()
+	return s.cfg.Trusted(ip) || s.limit.Allow(ip.String(), time.Now())
+}
+
 // handler answers queries from the current zone; maxUDP is 0 over TCP.
 func (s *Server) handler(maxUDP int) dns.Handler {
 	return dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+		if maxUDP > 0 && !s.allowed(w.RemoteAddr()) {
+			s.stats.limited.Add(1)
+			return
+		}
 		m, b := answer(s.Zone(), req, maxUDP)
 		if m == nil || b == nil {
 			return

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"syscall"
 	"testing"
@@ -209,5 +210,46 @@ func TestWaitSerialCancelled(t *testing.T) {
 	cancel()
 	if err := srv.WaitSerial(ctx, 1); !errors.Is(err, context.Canceled) {
 		t.Errorf("WaitSerial = %v, want context.Canceled", err)
+	}
+}
+
+// UDP queries from an untrusted client are rate limited; a trusted one's
+// and TCP are not.
+func TestRateLimitUntrusted(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		trusted bool
+		network string
+		min     int
+		max     int
+	}{
+		{"untrusted udp", false, "udp", 5, 5},
+		{"trusted udp", true, "udp", 30, 30},
+		{"untrusted tcp", false, "tcp", 30, 30},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, err := New(Config{Zone: Options{Origin: "dsas", NS: applianceIP}, RateLimit: 0.01, RateBurst: 5,
+				Trusted: func(netip.Addr) bool { return tc.trusted }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := srv.Update(testSource(), 1); err != nil {
+				t.Fatal(err)
+			}
+			addr := startServer(t, srv)
+			c := &dns.Client{Net: tc.network, Timeout: 100 * time.Millisecond}
+			answered := 0
+			for range 30 {
+				if m, _, err := c.Exchange(query("dsas.", dns.TypeSOA), addr); err == nil && m != nil {
+					answered++
+				}
+			}
+			if answered < tc.min || answered > tc.max {
+				t.Errorf("%d of 30 queries answered, want %d to %d", answered, tc.min, tc.max)
+			}
+			if tc.name == "untrusted udp" && srv.Stats().Limited == 0 {
+				t.Error("no query counted as limited")
+			}
+		})
 	}
 }

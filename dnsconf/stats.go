@@ -14,10 +14,11 @@ type Stats struct {
 	Rcodes    map[string]uint64 // replies sent, by rcode: "NOERROR", "NXDOMAIN", "REFUSED", ...
 	Serial    uint64            // registry serial of the zone served; 0 before the first zone
 	Swaps     uint64            // zones swapped in
+	Limited   uint64            // UDP queries dropped by the rate limit for untrusted clients
 }
 
 type counters struct {
-	queries, malformed, truncated, swaps atomic.Uint64
+	queries, malformed, truncated, swaps, limited atomic.Uint64
 	rcodes                               [dns.RcodeBadCookie + 1]atomic.Uint64 // RFC 6895 2.3
 }
 
@@ -35,6 +36,7 @@ func (s *Server) Stats() Stats {
 		Malformed: s.stats.malformed.Load(),
 		Truncated: s.stats.truncated.Load(),
 		Swaps:     s.stats.swaps.Load(),
+		Limited:   s.stats.limited.Load(),
 		Rcodes:    map[string]uint64{},
 	}
 	for i := range s.stats.rcodes {

@@ -20,6 +20,7 @@ var (
 		"queries":   prometheus.NewDesc("provision_dns_queries_total", "DNS messages received.", nil, nil),
 		"malformed": prometheus.NewDesc("provision_dns_malformed_total", "DNS messages that did not parse.", nil, nil),
 		"truncated": prometheus.NewDesc("provision_dns_truncated_total", "UDP answers sent empty with TC.", nil, nil),
+		"limited":   prometheus.NewDesc("provision_dns_rate_limited_total", "UDP queries from outside the registered subnets dropped by the rate limit.", nil, nil),
 		"serial":    prometheus.NewDesc("provision_dns_zone_serial", "Registry serial of the zone served.", nil, nil),
 	}
 	descDNSReplies = prometheus.NewDesc("provision_dns_replies_total", "DNS replies by rcode.", []string{"rcode"}, nil)
@@ -45,6 +46,7 @@ func (m *protocolMetrics) Collect(ch chan<- prometheus.Metric) {
 	counter(descDNS["queries"], st.Queries)
 	counter(descDNS["malformed"], st.Malformed)
 	counter(descDNS["truncated"], st.Truncated)
+	counter(descDNS["limited"], st.Limited)
 	ch <- prometheus.MustNewConstMetric(descDNS["serial"], prometheus.GaugeValue, float64(st.Serial))
 	for rcode, n := range st.Rcodes {
 		counter(descDNSReplies, n, rcode)

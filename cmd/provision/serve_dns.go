@@ -17,12 +17,23 @@ import (
 
 // newDNS builds the DNS server and its first zone, follows the registry,
 // and lets the zone vet static records before the registry takes them.
+// trustedDNSClient: the appliance's own machines (inside a registered
+// subnet) and this host (loopback) are never rate limited.
+func trustedDNSClient(snap *registry.Snapshot, ip netip.Addr) bool {
+	if ip.IsLoopback() {
+		return true
+	}
+	_, ok := snap.SubnetFor(ip)
+	return ok
+}
+
 func (a *appliance) newDNS() (*dnsconf.Server, error) {
 	addr, err := netip.ParseAddr(a.cfg.Address)
 	if err != nil {
 		return nil, err
 	}
-	srv, err := dnsconf.New(dnsconf.Config{Zone: dnsconf.Options{Origin: a.cfg.Zone, NS: addr}, Log: a.log})
+	srv, err := dnsconf.New(dnsconf.Config{Zone: dnsconf.Options{Origin: a.cfg.Zone, NS: addr}, Log: a.log,
+		Trusted: func(ip netip.Addr) bool { return trustedDNSClient(a.reg.Snapshot(), ip) }})
 	if err != nil {
 		return nil, err
 	}

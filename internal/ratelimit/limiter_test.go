@@ -1,4 +1,4 @@
-package dhcp
+package ratelimit
 
 import (
 	"fmt"
@@ -6,43 +6,45 @@ import (
 	"time"
 )
 
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
 func TestLimiterBucket(t *testing.T) {
-	l := newLimiter(10, 3, 100)
+	l := New(10, 3, 100)
 	var got []bool
 	for range 5 {
-		got = append(got, l.allow("a", t0))
+		got = append(got, l.Allow("a", t0))
 	}
 	want := []bool{true, true, true, false, false}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("burst: %v, want %v", got, want)
 	}
-	if !l.allow("b", t0) {
+	if !l.Allow("b", t0) {
 		t.Error("another key shares the bucket")
 	}
-	if !l.allow("a", t0.Add(100*time.Millisecond)) || l.allow("a", t0.Add(100*time.Millisecond)) {
+	if !l.Allow("a", t0.Add(100*time.Millisecond)) || l.Allow("a", t0.Add(100*time.Millisecond)) {
 		t.Error("after 100ms at 10/s exactly one token should be back")
 	}
-	if l.allow("a", t0.Add(-time.Hour)) {
+	if l.Allow("a", t0.Add(-time.Hour)) {
 		t.Error("a clock going backwards refilled the bucket")
 	}
 }
 
 func TestLimiterOncePerMinute(t *testing.T) {
-	l := newLimiter(1.0/60, 1, 100)
-	if !l.allow("m", t0) || l.allow("m", t0.Add(59*time.Second)) || !l.allow("m", t0.Add(61*time.Second)) {
+	l := New(1.0/60, 1, 100)
+	if !l.Allow("m", t0) || l.Allow("m", t0.Add(59*time.Second)) || !l.Allow("m", t0.Add(61*time.Second)) {
 		t.Error("want one pass per minute")
 	}
 }
 
 func TestLimiterBoundedMemory(t *testing.T) {
-	l := newLimiter(10, 2, 50)
+	l := New(10, 2, 50)
 	passed := 0
 	for i := range 200 {
-		if l.allow(fmt.Sprint(i), t0) {
+		if l.Allow(fmt.Sprint(i), t0) {
 			passed++
 		}
 	}
-	if n := l.size(); n > 50 {
+	if n := l.Size(); n > 50 {
 		t.Fatalf("%d buckets tracked, bound is 50", n)
 	}
 	// 50 tracked keys pass once each; the 150 beyond the bound share one
@@ -50,18 +52,18 @@ func TestLimiterBoundedMemory(t *testing.T) {
 	if passed != 52 {
 		t.Errorf("%d of 200 new keys passed at once, want 50 tracked + 2 from the shared bucket", passed)
 	}
-	if l.allow("new", t0) {
+	if l.Allow("new", t0) {
 		t.Error("a key beyond the bound passed with the shared bucket empty")
 	}
-	if !l.allow("0", t0) {
+	if !l.Allow("0", t0) {
 		t.Error("a tracked key lost its own bucket to the flood")
 	}
-	if !l.allow("new", t0.Add(100*time.Millisecond)) {
+	if !l.Allow("new", t0.Add(100*time.Millisecond)) {
 		t.Error("the shared bucket does not refill")
 	}
 	// Once the buckets have refilled, the sweep makes room again.
-	l.allow("later", t0.Add(time.Second))
-	if n := l.size(); n != 1 {
+	l.Allow("later", t0.Add(time.Second))
+	if n := l.Size(); n != 1 {
 		t.Errorf("after the sweep %d buckets, want 1", n)
 	}
 }

@@ -1,16 +1,18 @@
-package dhcp
+// Package ratelimit is a token bucket per key (a MAC, a client address)
+// with bounded memory, for the packet paths of DHCP and DNS.
+package ratelimit
 
 import (
 	"sync"
 	"time"
 )
 
-// limiter is a token bucket per key (a MAC) with bounded memory: at most
+// Limiter is a token bucket per key with bounded memory: at most
 // max buckets. A bucket that has refilled carries no information, so the
-// sweep forgets it. When every bucket is busy (a flood of made-up MACs),
+// sweep forgets it. When every bucket is busy (a flood of made-up keys),
 // the keys without one share a single overflow bucket: the flood is
 // limited as one client would be, and the tracked clients keep theirs.
-type limiter struct {
+type Limiter struct {
 	mu        sync.Mutex
 	rate      float64 // tokens per second
 	burst     float64
@@ -25,13 +27,15 @@ type bucket struct {
 	last   time.Time
 }
 
-func newLimiter(rate float64, burst, max int) *limiter {
-	return &limiter{rate: rate, burst: float64(burst), max: max, buckets: make(map[string]*bucket),
+// New returns a Limiter of rate tokens a second and burst tokens per key,
+// tracking at most max keys.
+func New(rate float64, burst, max int) *Limiter {
+	return &Limiter{rate: rate, burst: float64(burst), max: max, buckets: make(map[string]*bucket),
 		overflow: bucket{tokens: float64(burst)}}
 }
 
-// allow takes a token from key's bucket at now.
-func (l *limiter) allow(key string, now time.Time) bool {
+// Allow takes a token from key's bucket at now.
+func (l *Limiter) Allow(key string, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.buckets[key]
@@ -59,7 +63,7 @@ func (l *limiter) allow(key string, now time.Time) bool {
 
 // sweep forgets refilled buckets, at most once per refill period, and
 // reports whether there is room for a new one.
-func (l *limiter) sweep(now time.Time) bool {
+func (l *Limiter) sweep(now time.Time) bool {
 	refill := time.Duration(l.burst / l.rate * float64(time.Second))
 	if now.Sub(l.lastSweep) >= refill {
 		l.lastSweep = now
@@ -72,8 +76,8 @@ func (l *limiter) sweep(now time.Time) bool {
 	return len(l.buckets) < l.max
 }
 
-// size is the number of tracked keys.
-func (l *limiter) size() int {
+// Size is the number of tracked keys.
+func (l *Limiter) Size() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.buckets)
