@@ -19,7 +19,7 @@ type Stats struct {
 
 type counters struct {
 	queries, malformed, truncated, swaps, limited atomic.Uint64
-	rcodes                               [dns.RcodeBadCookie + 1]atomic.Uint64 // RFC 6895 2.3
+	rcodes                                        [dns.RcodeBadCookie + 1]atomic.Uint64 // RFC 6895 2.3
 }
 
 func (c *counters) reply(m *dns.Msg) {
