@@ -1,13 +1,11 @@
 package dhcp
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,24 +29,7 @@ type harness struct {
 	relay  net.PacketConn
 	events *recorder
 	clock  *clock
-	logs   *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) count(substr string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Count(s.b.String(), substr)
+	logs   *testenv.Buffer
 }
 
 func startServer(t *testing.T, subnet Subnet, tweak func(*Config)) *harness {
@@ -62,7 +43,7 @@ func startServer(t *testing.T, subnet Subnet, tweak func(*Config)) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { relay.Close() })
-	h := &harness{addr: conn.LocalAddr(), relay: relay, events: newRecorder(), clock: &clock{t: t0}, logs: &syncBuffer{}}
+	h := &harness{addr: conn.LocalAddr(), relay: relay, events: newRecorder(), clock: &clock{t: t0}, logs: &testenv.Buffer{}}
 	cfg := Config{
 		ServerIP: ip("127.0.0.1"), RelayPort: relay.LocalAddr().(*net.UDPAddr).Port,
 		ClientPort: relay.LocalAddr().(*net.UDPAddr).Port, Now: h.clock.Now,
@@ -224,12 +205,12 @@ func TestServerLogsUnknownMACOncePerMinute(t *testing.T) {
 		h.exchange(t, discoverPkt(t, macWeb, viaLoop)) // barrier: one worker, in order
 	}
 	round()
-	if n := h.logs.count("unknown mac"); n != 1 {
-		t.Errorf("%d log lines after 3 packets, want 1:\n%s", n, h.logs.b.String())
+	if n := strings.Count(h.logs.String(), "unknown mac"); n != 1 {
+		t.Errorf("%d log lines after 3 packets, want 1:\n%s", n, h.logs.String())
 	}
 	h.clock.advance(61 * time.Second)
 	round()
-	if n := h.logs.count("unknown mac"); n != 2 {
+	if n := strings.Count(h.logs.String(), "unknown mac"); n != 2 {
 		t.Errorf("%d log lines a minute later, want 2", n)
 	}
 	if st := h.srv.Stats(); st.Ignored != 6 {

@@ -1,10 +1,6 @@
 package registry
 
-import (
-	"strings"
-
-	"github.com/miekg/dns"
-)
+import "strings"
 
 // The registry decides what DNS can serve: a write that would give a name
 // of the zone two owners is refused here, naming the other owner, rather
@@ -50,13 +46,14 @@ func (s *Snapshot) checkSystemNames(prev string, sys *System) error {
 	return nil
 }
 
-// recordAt returns a static record whose owner is name (lower case, no
-// final dot), or "".
+// recordAt returns the first (in text order) static record whose owner is
+// name (lower case, no final dot), or "".
 func (s *Snapshot) recordAt(name string) string {
-	for text := range s.records {
-		if rr, err := dns.NewRR(text); err == nil && rr != nil && strings.TrimSuffix(rr.Header().Name, ".") == name {
-			return text
+	first := ""
+	for text, owner := range s.records {
+		if owner == name && (first == "" || text < first) {
+			first = text
 		}
 	}
-	return ""
+	return first
 }

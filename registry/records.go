@@ -65,9 +65,12 @@ func (s *Snapshot) addRecord(text string, policy RecordPolicy) (*Record, bool, e
 	if _, ok := s.records[canon]; ok {
 		return &Record{canon}, false, nil
 	}
-	s.records[canon] = struct{}{}
+	s.records[canon] = recordOwner(rr)
 	return &Record{canon}, true, nil
 }
+
+// recordOwner is a record's owner name as zoneNames writes names.
+func recordOwner(rr dns.RR) string { return strings.TrimSuffix(strings.ToLower(rr.Header().Name), ".") }
 
 // Records lists the static records, sorted.
 func (s *Snapshot) Records() []string { return slices.Sorted(maps.Keys(s.records)) }

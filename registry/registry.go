@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"github.com/miekg/dns"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -61,7 +63,11 @@ func build(d *Data, zone string) (*Snapshot, error) {
 		s.profiles[d.Profiles[i].Name] = &d.Profiles[i]
 	}
 	for _, rr := range d.Records {
-		s.records[rr] = struct{}{}
+		owner := ""
+		if parsed, err := dns.NewRR(rr); err == nil && parsed != nil {
+			owner = recordOwner(parsed)
+		}
+		s.records[rr] = owner
 	}
 	user := map[string]*kickstart.Template{}
 	for i := range d.Templates {

@@ -22,7 +22,7 @@ type Snapshot struct {
 	profiles map[string]*Profile
 	systems  map[string]*System
 	settings map[string]string
-	records  map[string]struct{} // static DNS records
+	records  map[string]string // static DNS records: text to owner name (lower case, no final dot)
 
 	templates map[string]*kickstart.Template // user templates
 	tset      *kickstart.Set                 // built-ins and user templates, parsed
@@ -62,7 +62,7 @@ func newSnapshot(zone string) *Snapshot {
 		profiles:   map[string]*Profile{},
 		systems:    map[string]*System{},
 		settings:   map[string]string{},
-		records:    map[string]struct{}{},
+		records:    map[string]string{},
 		byMAC:      map[macKey]*System{},
 		byIP:       map[netip.Addr]*System{},
 		byID:       map[string]*System{},

@@ -137,19 +137,32 @@ func (a *appliance) refreshBootenvs(ctx context.Context) {
 	}
 }
 
+// zonecfgPath is the zonecfg boot environments carry: --zonecfg when
+// given, else the one next to this program, else the one on PATH.
+func zonecfgPath(flag string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if exe, err := os.Executable(); err == nil {
+		if p := filepath.Join(filepath.Dir(exe), "zonecfg"); fileExists(p) {
+			return p, nil
+		}
+	}
+	p, err := exec.LookPath("zonecfg")
+	if err != nil {
+		return "", fmt.Errorf("no zonecfg next to provision or on PATH (see --zonecfg)")
+	}
+	return p, nil
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
 // tools reads busybox and zonecfg, which must both be static: the boot
 // environment has no dynamic loader.
 func (b *bootenvBuilder) tools() (busybox, zonecfg []byte, err error) {
-	zpath := b.zonecfg
-	if zpath == "" {
-		if exe, err := os.Executable(); err == nil {
-			zpath = filepath.Join(filepath.Dir(exe), "zonecfg")
-		}
-		if _, err := os.Stat(zpath); err != nil {
-			if zpath, err = exec.LookPath("zonecfg"); err != nil {
-				return nil, nil, fmt.Errorf("no zonecfg next to provision or on PATH (see --zonecfg)")
-			}
-		}
+	zpath, err := zonecfgPath(b.zonecfg)
+	if err != nil {
+		return nil, nil, err
 	}
 	for _, t := range []struct{ path, hint string }{
 		{b.busybox, "install Debian's busybox-static"},

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"regexp"
@@ -187,10 +186,14 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	if z := filepath.Join(filepath.Dir(exe), "zonecfg"); bootenv.Static(z) != nil {
-		if p, lerr := exec.LookPath("zonecfg"); lerr != nil || bootenv.Static(p) != nil {
-			return fmt.Errorf("the boot environment needs a static zonecfg next to %s or on PATH: CGO_ENABLED=0 go build -o %s ./cmd/zonecfg", exe, z)
-		}
+	// The appliance the demo starts takes this zonecfg (no --zonecfg).
+	z, err := zonecfgPath("")
+	if err == nil {
+		err = bootenv.Static(z)
+	}
+	if err != nil {
+		return fmt.Errorf("the boot environment needs a static zonecfg next to %s or on PATH (CGO_ENABLED=0 go build -o %s ./cmd/zonecfg): %w",
+			exe, filepath.Join(filepath.Dir(exe), "zonecfg"), err)
 	}
 
 	say("building the boot files (the Debian kernel package is downloaded once, into /var/cache/provision-lab)")

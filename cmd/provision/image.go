@@ -100,16 +100,27 @@ func imageFlags(c *cobra.Command) {
 	f.String("kind", "", "install or diskless (default: diskless with --rootfs, else install)")
 }
 
+// imageRoles are the files an image may have, in upload order.
+var imageRoles = []string{"kernel", "initrd", "rootfs", "kernel-package"}
+
+// imageFromFlags uploads the files that add or edit name and returns the
+// image.
 func imageFromFlags(c *cobra.Command, name string) (registry.Image, error) {
 	f := c.Flags()
-	img := registry.Image{Name: name, Files: map[string]registry.File{}}
-	img.Kind, _ = f.GetString("kind")
+	kind, _ := f.GetString("kind")
 	paths := map[string]string{}
-	for _, role := range []string{"kernel", "initrd", "rootfs", "kernel-package"} {
+	for _, role := range imageRoles {
 		if p, _ := f.GetString(role); p != "" {
 			paths[role] = p
 		}
 	}
+	return imageFromPaths(c, name, kind, paths, c.Name() == "add")
+}
+
+// imageFromPaths uploads the files of paths (role to file) and returns the
+// image; complete says all the image's files are there (add, build).
+func imageFromPaths(c *cobra.Command, name, kind string, paths map[string]string, complete bool) (registry.Image, error) {
+	img := registry.Image{Name: name, Kind: kind, Files: map[string]registry.File{}}
 	if img.Kind == "" && paths["rootfs"] != "" {
 		img.Kind = registry.KindDiskless
 	}
@@ -118,10 +129,10 @@ func imageFromFlags(c *cobra.Command, name string) (registry.Image, error) {
 		paths["kernel-package"] = k
 		delete(paths, "kernel")
 	}
-	if c.Name() == "add" && paths["kernel-package"] == "" && (paths["kernel"] == "" || paths["initrd"] == "") {
+	if complete && paths["kernel-package"] == "" && (paths["kernel"] == "" || paths["initrd"] == "") {
 		return img, usageError{fmt.Errorf("image %s: give --kernel and --initrd, or --kernel-package for a diskless image", name)}
 	}
-	for _, role := range []string{"kernel", "initrd", "rootfs", "kernel-package"} {
+	for _, role := range imageRoles {
 		path, ok := paths[role]
 		if !ok {
 			continue

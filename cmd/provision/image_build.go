@@ -65,10 +65,7 @@ With --no-add the root archive is only written to --output.`,
 					return fmt.Errorf("image %s: kernel package: %w", a[0], err)
 				}
 			}
-			f.Set("rootfs", output)
-			f.Set("kernel-package", kpkg)
-			f.Set("kind", "diskless")
-			img, err := imageFromFlags(c, a[0])
+			img, err := imageFromPaths(c, a[0], "diskless", map[string]string{"rootfs": output, "kernel-package": kpkg}, true)
 			if err != nil {
 				return err
 			}
@@ -82,13 +79,6 @@ With --no-add the root archive is only written to --output.`,
 	f.String("kernel-package", "", "Debian kernel package (.deb) to boot (default: apt-get download of the current one)")
 	f.String("output", "", "keep the root archive here (.tar.zst, .tar.gz or .tar)")
 	f.Bool("no-add", false, "only build the root archive (--output), for image add on another machine")
-	f.String("rootfs", "", "")
-	f.String("kind", "", "")
-	f.String("kernel", "", "")
-	f.String("initrd", "", "")
-	for _, h := range []string{"rootfs", "kind", "kernel", "initrd"} {
-		f.MarkHidden(h)
-	}
 	c.MarkFlagRequired("debian")
 	return c
 }
