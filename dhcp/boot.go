@@ -1,6 +1,8 @@
 package dhcp
 
 import (
+	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 
@@ -10,11 +12,24 @@ import (
 
 // Boot files served over TFTP, and the paths of those served over HTTP.
 const (
-	FileBIOS     = "undionly.kpxe" // iPXE for BIOS PXE ROMs
-	FileUEFI     = "ipxe.efi"      // iPXE for x86-64 UEFI, also over HTTP
-	FilePXELinux = "pxelinux.0"
-	PathIPXE     = "/boot.ipxe" // the host's iPXE script, under Config.HTTPBase
+	FileBIOS = "undionly.kpxe" // iPXE for BIOS PXE ROMs
+	FileUEFI = "ipxe.efi"      // iPXE for x86-64 UEFI, also over HTTP
+	// FilePXELinux is PXELINUX for BIOS: lpxelinux.0, the build with its
+	// own TCP/IP stack, because the generated pxelinux.cfg names the
+	// kernel and initrd by HTTP URL, which plain pxelinux.0 cannot fetch
+	// from a PXE ROM. It loads ldlinux.c32 from its own TFTP directory.
+	FilePXELinux = "lpxelinux.0"
+	// FileSyslinuxEFI is SYSLINUX for x86-64 UEFI PXE (Debian's
+	// syslinux-efi): it reads the same pxelinux.cfg names over TFTP and
+	// loads ldlinux.e64 from its own TFTP directory.
+	FileSyslinuxEFI = "syslinux.efi"
+	PathIPXE        = "/boot.ipxe" // the host's iPXE script, under Config.HTTPBase
 )
+
+// ErrNoBootFile comes with a reply that was sent without a boot file
+// because the host's loader has none for the client's firmware: the
+// caller logs it.
+var ErrNoBootFile = errors.New("dhcp: no boot file for this client")
 
 // Vendor class prefixes (option 60, RFC 2132 §9.13) of firmware clients.
 const (
@@ -30,8 +45,9 @@ type bootFile struct {
 }
 
 // chooseBoot picks the boot file for a netboot client; ok is false for a
-// client that does not netboot or whose architecture has no loader.
-func chooseBoot(req *dhcpv4.DHCPv4, h *Host, base string) (bootFile, bool) {
+// client that does not netboot or whose architecture has no loader. A
+// non-nil error (ErrNoBootFile) says why a netboot client gets none.
+func chooseBoot(req *dhcpv4.DHCPv4, h *Host, base string) (bootFile, bool, error) {
 	class := req.ClassIdentifier()
 	echo := ""
 	for _, p := range []string{classHTTP, classPXE} {
@@ -40,21 +56,50 @@ func chooseBoot(req *dhcpv4.DHCPv4, h *Host, base string) (bootFile, bool) {
 		}
 	}
 	arch, hasArch := clientArch(req)
+	ipxe := isIPXE(req) // option 77: iPXE is running
 	switch {
-	case isIPXE(req): // option 77: iPXE is running, give it its script
-		return bootFile{name: base + PathIPXE, class: echo, ipxe: true}, true
-	case !hasArch && echo == "":
-		return bootFile{}, false // an ordinary DHCP client
+	case !ipxe && !hasArch && echo == "":
+		return bootFile{}, false, nil // an ordinary DHCP client
 	case h != nil && h.Loader == LoaderPXELinux:
-		return bootFile{name: FilePXELinux, class: echo}, true
+		return choosePXELinux(h.Name, arch, echo, ipxe)
+	case ipxe: // give iPXE its script
+		return bootFile{name: base + PathIPXE, class: echo, ipxe: true}, true, nil
 	case arch == iana.EFI_X86_64_HTTP, echo == classHTTP && (!hasArch || isX8664EFI(arch)):
-		return bootFile{name: base + "/" + FileUEFI, class: classHTTP}, true
+		return bootFile{name: base + "/" + FileUEFI, class: classHTTP}, true, nil
 	case isX8664EFI(arch):
-		return bootFile{name: FileUEFI, class: echo}, true
+		return bootFile{name: FileUEFI, class: echo}, true, nil
 	case arch == iana.INTEL_X86PC: // also a PXEClient sending no option 93
-		return bootFile{name: FileBIOS, class: echo}, true
+		return bootFile{name: FileBIOS, class: echo}, true, nil
 	}
-	return bootFile{}, false
+	return bootFile{}, false, nil
+}
+
+// choosePXELinux is chooseBoot for a host whose profile says loader
+// pxelinux. The profile does not know its machines' firmware, so the
+// client's architecture decides: a BIOS gets lpxelinux.0, from a PXE ROM
+// or from iPXE (which runs it as a PXE NBP; lpxelinux does not DHCP
+// again, so there is no loop), an x86-64 UEFI PXE client gets
+// syslinux.efi, and UEFI HTTP boot is refused: syslinux.efi fetches
+// ldlinux.e64 and its config by TFTP through the firmware's PXE base code,
+// which an HTTP boot does not start, so the host gets its address only
+// and the error says why.
+//
+// The UEFI answer carries no option 60: EDK II's PXE (OVMF, and the
+// firmware built on it) takes an offer with "PXEClient" but no PXE vendor
+// options (43) for a BINL offer, asks the server's port 4011 for the boot
+// file, gets no answer and gives up (PXE-E16); without option 60 it boots
+// the file the offer names.
+func choosePXELinux(host string, arch iana.Arch, echo string, ipxe bool) (bootFile, bool, error) {
+	switch {
+	case arch == iana.EFI_X86_64_HTTP || echo == classHTTP:
+		return bootFile{}, false, fmt.Errorf("%w: host %s: loader pxelinux has no UEFI HTTP boot (arch %d, class %s): boot it by UEFI PXE, or give its profile loader ipxe",
+			ErrNoBootFile, host, uint16(arch), echo)
+	case isX8664EFI(arch):
+		return bootFile{name: FileSyslinuxEFI, ipxe: ipxe}, true, nil
+	case arch == iana.INTEL_X86PC:
+		return bootFile{name: FilePXELinux, class: echo, ipxe: ipxe}, true, nil
+	}
+	return bootFile{}, false, nil // another architecture: the address only, as for iPXE
 }
 
 // clientArch is the first value of option 93 (RFC 4578 §2.1); a PXE client

@@ -31,13 +31,32 @@
 //
 // Boot files by client (option 93, RFC 4578; option 77, RFC 3004):
 //
-//	user class "iPXE"               -> HTTPBase + "/boot.ipxe"
-//	profile loader "pxelinux"       -> pxelinux.0
-//	arch 0 (BIOS)                   -> undionly.kpxe
-//	arch 7, 9 (x86-64 UEFI)         -> ipxe.efi
-//	arch 16 or class "HTTPClient"   -> HTTPBase + "/ipxe.efi", option 60 echoed
-//	any other arch (ARM, IA32 ...)  -> address only
+//	profile loader "pxelinux":
+//	  arch 0 (BIOS), PXE ROM or iPXE  -> lpxelinux.0
+//	  arch 7, 9 (x86-64 UEFI PXE)     -> syslinux.efi, without option 60
+//	  arch 16 or class "HTTPClient"   -> address only, ErrNoBootFile (logged)
+//	  any other arch                  -> address only
+//	user class "iPXE"                 -> HTTPBase + "/boot.ipxe"
+//	arch 0 (BIOS)                     -> undionly.kpxe
+//	arch 7, 9 (x86-64 UEFI)           -> ipxe.efi
+//	arch 16 or class "HTTPClient"     -> HTTPBase + "/ipxe.efi", option 60 echoed
+//	any other arch (ARM, IA32 ...)    -> address only
 //
 // Clients that send neither option 93, a PXEClient/HTTPClient class, nor
 // the iPXE user class (an installed OS) get no boot file.
+//
+// A pxelinux host gets lpxelinux.0, not pxelinux.0: the generated
+// pxelinux.cfg/01-<mac> (package tftp) names the kernel and initrd by HTTP
+// URL on the appliance, and only lpxelinux, with its own TCP/IP stack,
+// fetches HTTP from a plain PXE ROM. Its firmware is not in the profile, so
+// the client's architecture decides, and iPXE (a NIC's iPXE ROM) gets
+// lpxelinux.0 rather than the iPXE script: iPXE runs it as a PXE NBP, and
+// lpxelinux reads iPXE's DHCP answer instead of asking again, so there is
+// no loop. lpxelinux.0 and syslinux.efi load ldlinux.c32 and ldlinux.e64
+// from their own TFTP directory. syslinux.efi's offer has no option 60,
+// since EDK II's PXE takes "PXEClient" without vendor options (43) for a
+// BINL offer and asks port 4011 for its boot file. UEFI HTTP boot cannot
+// start syslinux.efi (it reads its files through the PXE base code), so
+// such a client gets only its address, and Reply's error (ErrNoBootFile)
+// is logged.
 package dhcp

@@ -38,8 +38,12 @@ func (s *Server) handle(conn net.PacketConn, pkt []byte, peer net.Addr) {
 		}
 		return
 	}
-	if resp.MessageType() == dhcpv4.MessageTypeNak && s.quiet.Allow(key, now) {
+	switch {
+	case resp.MessageType() == dhcpv4.MessageTypeNak && s.quiet.Allow(key, now):
 		s.log.Info("dhcp: NAK", "mac", req.ClientHWAddr.String(), "xid", req.TransactionID.String(), "why", resp.Message())
+	case err != nil && s.quiet.Allow(key, now): // a reply lacking something, ErrNoBootFile
+		s.log.Warn("dhcp: reply without a boot file", "mac", req.ClientHWAddr.String(), "xid", req.TransactionID.String(),
+			"type", resp.MessageType().String(), "err", err)
 	}
 	dst := net.UDPAddrFromAddrPort(Destination(req, resp, s.cfg.ClientPort, s.cfg.RelayPort))
 	if _, err := conn.WriteTo(resp.ToBytes(), dst); err != nil {

@@ -10,7 +10,7 @@ import (
 // Loader names accepted in Host.Loader.
 const (
 	LoaderIPXE     = "ipxe"     // default: undionly.kpxe / ipxe.efi, then boot.ipxe
-	LoaderPXELinux = "pxelinux" // pxelinux.0
+	LoaderPXELinux = "pxelinux" // lpxelinux.0 (BIOS), syslinux.efi (UEFI PXE)
 )
 
 // Subnet is a network the appliance serves, directly or through a relay.

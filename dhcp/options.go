@@ -10,7 +10,7 @@ import (
 )
 
 // answer builds a DHCPOFFER or DHCPACK giving ip (zero for DHCPINFORM).
-func answer(req *dhcpv4.DHCPv4, t dhcpv4.MessageType, b binding, ip netip.Addr, env Env) *dhcpv4.DHCPv4 {
+func answer(req *dhcpv4.DHCPv4, t dhcpv4.MessageType, b binding, ip netip.Addr, env Env) (*dhcpv4.DHCPv4, error) {
 	resp := newReply(req, t, env.Config)
 	if t == dhcpv4.MessageTypeAck {
 		if ci := addr4(req.ClientIPAddr); ci.IsValid() {
@@ -25,10 +25,11 @@ func answer(req *dhcpv4.DHCPv4, t dhcpv4.MessageType, b binding, ip netip.Addr, 
 		resp.UpdateOption(dhcpv4.OptRebindingTimeValue(lt * 7 / 8)) // option 59, T2
 	}
 	networkOptions(resp, b, env.Config)
-	if f, ok := chooseBoot(req, b.host, httpBase(env.Config)); ok {
+	f, ok, err := chooseBoot(req, b.host, httpBase(env.Config))
+	if ok {
 		setBoot(resp, f, nextServer(b.subnet, env.Config))
 	}
-	return resp
+	return resp, err
 }
 
 // networkOptions sets options 1, 3, 6, 12 and 15.

@@ -21,7 +21,9 @@ type Env struct {
 // Reply computes the answer to req. It is pure: it reads the clock only
 // through env.Now and changes nothing but env.Leases. A nil reply means stay
 // silent; the error then says why, and is nil when silence is the normal
-// answer (DHCPRELEASE, a DHCPREQUEST for another server).
+// answer (DHCPRELEASE, a DHCPREQUEST for another server). A reply with an
+// error (ErrNoBootFile) is to be sent all the same: the error says what it
+// lacks, for the log.
 func Reply(req *dhcpv4.DHCPv4, env Env) (*dhcpv4.DHCPv4, error) {
 	mac, err := clientMAC(req)
 	if err != nil {
@@ -69,7 +71,7 @@ func discover(req *dhcpv4.DHCPv4, mac net.HardwareAddr, env Env) (*dhcpv4.DHCPv4
 			return nil, fmt.Errorf("offer to %s on %s: %w", mac, b.subnet.Name, err)
 		}
 	}
-	return answer(req, dhcpv4.MessageTypeOffer, b, ip, env), nil
+	return answer(req, dhcpv4.MessageTypeOffer, b, ip, env)
 }
 
 // request handles the SELECTING, INIT-REBOOT, RENEWING and REBINDING
@@ -96,13 +98,13 @@ func request(req *dhcpv4.DHCPv4, mac net.HardwareAddr, env Env) (*dhcpv4.DHCPv4,
 		if want != b.ip {
 			return nak(req, env, fmt.Sprintf("requested %s, reserved %s", want, b.ip)), nil
 		}
-		return answer(req, dhcpv4.MessageTypeAck, b, want, env), nil
+		return answer(req, dhcpv4.MessageTypeAck, b, want, env)
 	}
 	until := env.Now.Add(leaseTime(b.subnet, env.Config))
 	if err := env.Leases.Ack(mac, want, b.subnet, env.Now, until); err != nil {
 		return nak(req, env, err.Error()), nil
 	}
-	return answer(req, dhcpv4.MessageTypeAck, b, want, env), nil
+	return answer(req, dhcpv4.MessageTypeAck, b, want, env)
 }
 
 // inform answers a client that has an address and wants its other
@@ -119,7 +121,7 @@ func inform(req *dhcpv4.DHCPv4, mac net.HardwareAddr, env Env) (*dhcpv4.DHCPv4, 
 	if !b.subnet.Prefix.Contains(ci) {
 		return nil, fmt.Errorf("%w: DHCPINFORM from %s for %s outside %s", ErrWrongSubnet, mac, ci, b.subnet.Prefix)
 	}
-	return answer(req, dhcpv4.MessageTypeAck, b, netip.Addr{}, env), nil
+	return answer(req, dhcpv4.MessageTypeAck, b, netip.Addr{}, env)
 }
 
 // release frees a pool lease; a reservation outlives any DHCPRELEASE.

@@ -16,7 +16,7 @@ type replyCase struct {
 	setup   func(t *testing.T, env Env) // e.g. an earlier DHCPOFFER
 	req     func(t *testing.T) *dhcpv4.DHCPv4
 	want    *view
-	wantErr error // for silence: the reason, nil when silence is normal
+	wantErr error // for silence: the reason, nil when silence is normal; with want: what the reply lacks (ErrNoBootFile)
 }
 
 func TestReplyReservations(t *testing.T) {
@@ -108,6 +108,11 @@ func TestReplyBootFiles(t *testing.T) {
 		v.Opts = v.Opts.with(o)
 		return v
 	}
+	pxl := func(v *view) *view { return onHost(v, "10.0.0.11", opts{12: "Host Name: pxl01.lab.example"}) }
+	pxlAddressOnly := func() *view {
+		return &view{YIAddr: "10.0.0.11", CIAddr: "0.0.0.0", SIAddr: "0.0.0.0", GIAddr: "0.0.0.0",
+			Opts: labLease.with(offer).with(opts{12: "Host Name: pxl01.lab.example"})}
+	}
 	runReplyCases(t, []replyCase{{
 		name: "BIOS PXE gets undionly.kpxe",
 		req: func(t *testing.T) *dhcpv4.DHCPv4 {
@@ -147,11 +152,62 @@ func TestReplyBootFiles(t *testing.T) {
 		},
 		want: noProxyDHCP(boot("http://10.0.0.1:8080/boot.ipxe")),
 	}, {
-		name: "a pxelinux host gets pxelinux.0",
+		name: "a pxelinux host's BIOS PXE ROM gets lpxelinux.0, which fetches HTTP URLs",
 		req: func(t *testing.T) *dhcpv4.DHCPv4 {
 			return discoverPkt(t, macPXL, arch(iana.INTEL_X86PC), class("PXEClient:Arch:00000:UNDI:002001"))
 		},
-		want: onHost(withClass(boot("pxelinux.0"), "PXEClient"), "10.0.0.11", opts{12: "Host Name: pxl01.lab.example"}),
+		want: pxl(withClass(boot("lpxelinux.0"), "PXEClient")),
+	}, {
+		name: "a pxelinux host's PXEClient without option 93 gets lpxelinux.0",
+		req:  func(t *testing.T) *dhcpv4.DHCPv4 { return discoverPkt(t, macPXL, class("PXEClient")) },
+		want: pxl(withClass(boot("lpxelinux.0"), "PXEClient")),
+	}, {
+		name: "a pxelinux host's BIOS iPXE gets lpxelinux.0, not the iPXE script",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return discoverPkt(t, macPXL, arch(iana.INTEL_X86PC), dhcpv4.WithUserClass("iPXE", false), class("PXEClient:Arch:00000:UNDI:002001"))
+		},
+		want: pxl(noProxyDHCP(withClass(boot("lpxelinux.0"), "PXEClient"))),
+	}, {
+		name: "a pxelinux host's ACK carries lpxelinux.0 too",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return packet(t, dhcpv4.MessageTypeRequest, macPXL, requested("10.0.0.11"), arch(iana.INTEL_X86PC))
+		},
+		want: &view{YIAddr: "10.0.0.11", CIAddr: "0.0.0.0", SIAddr: "10.0.0.1", GIAddr: "0.0.0.0", File: "lpxelinux.0",
+			Opts: labLease.with(ack).with(opts{12: "Host Name: pxl01.lab.example"}).with(tftpBoot("lpxelinux.0"))},
+	}, {
+		// No option 60: EDK II would take PXEClient without option 43
+		// for a BINL offer and ask port 4011 for the boot file.
+		name: "a pxelinux host's x86-64 UEFI PXE (7) gets syslinux.efi, without option 60",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return discoverPkt(t, macPXL, arch(iana.EFI_X86_64), class("PXEClient:Arch:00007:UNDI:003016"))
+		},
+		want: pxl(boot("syslinux.efi")),
+	}, {
+		name: "a pxelinux host's EFI BC (9) gets syslinux.efi",
+		req:  func(t *testing.T) *dhcpv4.DHCPv4 { return discoverPkt(t, macPXL, arch(iana.EFI_BC)) },
+		want: pxl(boot("syslinux.efi")),
+	}, {
+		name: "a pxelinux host's UEFI iPXE gets syslinux.efi",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return discoverPkt(t, macPXL, arch(iana.EFI_X86_64), dhcpv4.WithUserClass("iPXE", false))
+		},
+		want: pxl(noProxyDHCP(boot("syslinux.efi"))),
+	}, {
+		name: "a pxelinux host's UEFI HTTP boot (16) is refused: address only, and why",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return discoverPkt(t, macPXL, arch(iana.EFI_X86_64_HTTP), class("HTTPClient:Arch:00016:UNDI:003001"))
+		},
+		want:    pxlAddressOnly(),
+		wantErr: ErrNoBootFile,
+	}, {
+		name:    "a pxelinux host's HTTPClient without option 93 is refused",
+		req:     func(t *testing.T) *dhcpv4.DHCPv4 { return discoverPkt(t, macPXL, class("HTTPClient")) },
+		want:    pxlAddressOnly(),
+		wantErr: ErrNoBootFile,
+	}, {
+		name: "a pxelinux host on another architecture gets an address only",
+		req:  func(t *testing.T) *dhcpv4.DHCPv4 { return discoverPkt(t, macPXL, arch(iana.EFI_ARM64)) },
+		want: pxlAddressOnly(),
 	}, {
 		name: "netboot disabled still gets address and boot file",
 		req:  func(t *testing.T) *dhcpv4.DHCPv4 { return discoverPkt(t, macOff, arch(iana.EFI_X86_64)) },
@@ -363,8 +419,8 @@ func runReplyCases(t *testing.T, cases []replyCase) {
 				}
 				return
 			}
-			if err != nil || resp == nil {
-				t.Fatalf("Reply = %v, %v; want a reply", resp, err)
+			if resp == nil || !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
+				t.Fatalf("Reply = %v, %v; want a reply and error %v", resp, err, tc.wantErr)
 			}
 			checkEnvelope(t, req, resp)
 			if diff := cmp.Diff(*tc.want, viewOf(resp)); diff != "" {

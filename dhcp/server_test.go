@@ -53,7 +53,8 @@ func startServer(t *testing.T, subnet Subnet, tweak func(*Config)) *harness {
 	}
 	hosts := newFakeHosts([]Subnet{subnet},
 		Host{Name: "h1", MAC: macWeb, IP: ip("127.0.0.50"), Subnet: subnet},
-		Host{Name: "h2", MAC: macOff, IP: ip("127.0.0.51"), Subnet: subnet})
+		Host{Name: "h2", MAC: macOff, IP: ip("127.0.0.51"), Subnet: subnet},
+		Host{Name: "h3", MAC: macPXL, IP: ip("127.0.0.52"), Subnet: subnet, Loader: LoaderPXELinux})
 	log := slog.New(slog.NewTextHandler(h.logs, nil))
 	h.srv, err = New(cfg, hosts, NewMemoryLeases(hosts.reserved, nil), h.events, log)
 	if err != nil {
@@ -215,6 +216,28 @@ func TestServerLogsUnknownMACOncePerMinute(t *testing.T) {
 	}
 	if st := h.srv.Stats(); st.Ignored != 6 {
 		t.Errorf("stats %+v, want 6 ignored", st)
+	}
+}
+
+// A pxelinux host booting by UEFI HTTP gets its address without a boot
+// file, and the log says why, once a minute.
+func TestServerLogsARefusedBootFile(t *testing.T) {
+	h := startServer(t, loopNet, func(c *Config) { c.Workers = 1 })
+	httpBoot := func() *dhcpv4.DHCPv4 {
+		return discoverPkt(t, macPXL, viaLoop, arch(iana.EFI_X86_64_HTTP), class("HTTPClient:Arch:00016:UNDI:003001"))
+	}
+	for range 2 {
+		offer := h.exchange(t, httpBoot())
+		if offer.YourIPAddr.String() != "127.0.0.52" || offer.BootFileName != "" || offer.BootFileNameOption() != "" {
+			t.Fatalf("got %s, want 127.0.0.52 without a boot file", offer.Summary())
+		}
+	}
+	logs := h.logs.String()
+	if n := strings.Count(logs, "loader pxelinux has no UEFI HTTP boot"); n != 1 || !strings.Contains(logs, "level=WARN") {
+		t.Errorf("%d warnings after 2 refusals, want 1:\n%s", n, logs)
+	}
+	if st := h.srv.Stats(); st.Replied != 2 {
+		t.Errorf("stats %+v, want 2 replied", st)
 	}
 }
 

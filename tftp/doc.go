@@ -7,11 +7,15 @@
 // Names a client may ask for (directories before the last element are free,
 // since a boot loader asks relative to its own directory or GRUB prefix):
 //
-//	undionly.kpxe, ipxe.efi, pxelinux.0, ...  a regular file under Config.Root
-//	pxelinux.cfg/01-aa-bb-cc-dd-ee-ff        PXELINUX config of that host (generated)
-//	pxelinux.cfg/default                     PXELINUX fallback: boot the local disk
-//	grub.cfg-01-aa-bb-cc-dd-ee-ff            GRUB config of that host (generated)
-//	grub.cfg                                 GRUB fallback: the MAC-named config, else local disk
+//	undionly.kpxe, ipxe.efi, lpxelinux.0, ...  a regular file under Config.Root
+//	pxelinux.cfg/01-aa-bb-cc-dd-ee-ff         PXELINUX config of that host (generated)
+//	pxelinux.cfg/default                      PXELINUX fallback: boot the local disk
+//	grub.cfg-01-aa-bb-cc-dd-ee-ff             GRUB config of that host (generated)
+//	grub.cfg                                  GRUB fallback: the MAC-named config, else local disk
+//
+// The PXELINUX configs are read by lpxelinux.0 (BIOS) and syslinux.efi
+// (UEFI PXE) alike; they name the kernel and initrd as the Hosts give them,
+// HTTP URLs on the appliance, which both fetch themselves.
 //
 // "01" is the ARP hardware type of Ethernet; PXELINUX and GRUB both ask for the
 // MAC in lower-case hex joined by "-". An unknown MAC gets "file not found", so
