@@ -12,7 +12,8 @@ const maxChase = 8
 // this server sends (DefaultMaxUDP), or 0 for a reply over TCP.
 //
 // The reply is authoritative (AA) for the origin and the reverse zones;
-// other names are REFUSED. A missing name is NXDOMAIN and a name without
+// other names are REFUSED (Server forwards them for some clients,
+// Config.Forward). A missing name is NXDOMAIN and a name without
 // records of the asked type (an empty non-terminal too, RFC 8020) is
 // NODATA, both with the SOA in the authority section (RFC 2308). Names are
 // case-insensitive; the question is echoed as asked, records keep the
@@ -30,12 +31,18 @@ func Answer(z *Zone, req *dns.Msg, maxUDP int) *dns.Msg {
 
 // answer is Answer returning the packed reply too, for the server.
 func answer(z *Zone, req *dns.Msg, maxUDP int) (*dns.Msg, []byte) {
+	return reply(z, req, maxUDP, false)
+}
+
+// reply is answer with RA set when ra: to a client whose queries for
+// other names are forwarded (Config.Recursion).
+func reply(z *Zone, req *dns.Msg, maxUDP int, ra bool) (*dns.Msg, []byte) {
 	if req == nil || req.Response {
 		return nil, nil // never answer a response (RFC 1035 4.1.1): no loops
 	}
 	m := new(dns.Msg)
 	m.Id, m.Response, m.Opcode = req.Id, true, req.Opcode
-	m.RecursionDesired, m.CheckingDisabled = req.RecursionDesired, req.CheckingDisabled
+	m.RecursionDesired, m.CheckingDisabled, m.RecursionAvailable = req.RecursionDesired, req.CheckingDisabled, ra
 	m.Compress = true
 	if len(req.Question) == 1 {
 		m.Question = []dns.Question{req.Question[0]}
@@ -64,7 +71,7 @@ func resolve(z *Zone, req *dns.Msg, m *dns.Msg) int {
 	name := canonicalName(q.Name)
 	a := z.apexOf(name)
 	if a == nil {
-		return dns.RcodeRefused // not ours; this server does not recurse
+		return dns.RcodeRefused // not ours, and not forwarded (Config.Forward)
 	}
 	if q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR {
 		return dns.RcodeRefused // no zone transfers: cdb files carry the data

@@ -34,6 +34,7 @@ func BuildZone(src Source, opts Options) (*Zone, error) {
 		z: &Zone{
 			origin: origin,
 			serial: opts.Serial,
+			inst:   opts.Instance,
 			apexes: map[string]*apex{},
 			nodes:  make(map[string]*node, 10*len(systems)+64), // ~8 names a system, no rehash
 		},

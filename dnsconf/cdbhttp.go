@@ -3,7 +3,6 @@ package dnsconf
 import (
 	"bytes"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -50,7 +49,7 @@ func (h *cdbHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no zone yet", http.StatusServiceUnavailable)
 		return
 	}
-	etag := `"` + strconv.FormatUint(z.Serial(), 10) + `"`
+	etag := z.ETag()
 	w.Header().Set("ETag", etag)
 	w.Header().Set("Cache-Control", "no-cache")
 	if r.Header.Get("If-None-Match") == etag {

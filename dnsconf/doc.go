@@ -27,4 +27,24 @@
 // swapped when the registry changes; a query never touches the database.
 // The reply is computed by the pure function Answer, which the tests call
 // without sockets.
+//
+// Names outside the zone and its reverse zones are REFUSED, except to the
+// clients Config.Recursion allows (the appliance's own machines and this
+// host): their queries of class IN are forwarded to the upstream
+// resolvers of Config.Forward, tried in order, each for at most
+// Config.UpstreamTimeout (2 s) and all for at most twice that; after a
+// timeout, an error, SERVFAIL or REFUSED the next one is tried, and when
+// none answers the reply is SERVFAIL. The reply carries the client's ID,
+// question, RD and CD bits, RA, and our EDNS0 record; when it does not fit
+// the client's UDP buffer it is sent empty with TC, as Answer's are, and
+// over TCP an upstream's truncated UDP answer is asked again over TCP.
+// Answers are cached by name (case-insensitive), type, class and the DO
+// and CD bits: an answer for the smallest TTL of its records, at most an
+// hour; NXDOMAIN and NODATA for the negative TTL of their SOA (RFC 2308),
+// at most five minutes; SERVFAIL and truncated answers not at all. The
+// cache holds DefaultCacheSize answers and then drops one at random (an
+// expired one first); TTLs served from it go down with its age. The
+// clients that may recurse get RA on the zone's answers too; the others
+// get neither RA nor a forwarded answer, so that the server is no open
+// resolver.
 package dnsconf

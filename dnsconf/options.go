@@ -39,11 +39,17 @@ const (
 
 // Options say how to build a Zone.
 type Options struct {
-	Origin string     // the zone, registry Snapshot.Zone (e.g. "dsas")
-	Serial uint64     // registry Snapshot.Serial; the SOA carries it mod 2^32 (RFC 1982)
-	NS     netip.Addr // the appliance's address, served as ns.ORIGIN A (or AAAA)
-	TTL    uint32     // TTL of every generated record; 0 means DefaultTTL
-	Static []dns.RR   // operator records; refused ones are listed in Zone.Problems
+	Origin string // the zone, registry Snapshot.Zone (e.g. "dsas")
+	Serial uint64 // registry Snapshot.Serial; the SOA carries SerialBase+Serial mod 2^32 (RFC 1982)
+	// SerialBase (registry Snapshot.Epoch) starts the SOA serials of a
+	// database where those of an older one cannot reach, and Instance
+	// (Snapshot.Instance) is in data.cdb's ETag: a new database repeats
+	// neither. Zero and "" leave the SOA serial at Serial.
+	SerialBase uint32
+	Instance   string
+	NS         netip.Addr // the appliance's address, served as ns.ORIGIN A (or AAAA)
+	TTL        uint32     // TTL of every generated record; 0 means DefaultTTL
+	Static     []dns.RR   // operator records; refused ones are listed in Zone.Problems
 }
 
 // ErrOptions is wrapped by the errors BuildZone returns for bad Options.

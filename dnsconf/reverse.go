@@ -29,7 +29,7 @@ func (b *builder) apexes(subnets []*registry.Subnet, opts Options) {
 	ns := nsLabel + "." + origin
 	for _, name := range b.z.order {
 		soa := &dns.SOA{Hdr: b.hdr(name, dns.TypeSOA), Ns: ns, Mbox: "hostmaster." + origin,
-			Serial: uint32(opts.Serial), Refresh: soaRefresh, Retry: soaRetry, Expire: soaExpire, Minttl: b.ttl}
+			Serial: opts.SerialBase + uint32(opts.Serial), Refresh: soaRefresh, Retry: soaRetry, Expire: soaExpire, Minttl: b.ttl}
 		b.z.apexes[name] = &apex{soa: soa}
 		b.add(soa)
 		b.add(&dns.NS{Hdr: b.hdr(name, dns.TypeNS), Ns: ns})

@@ -31,6 +31,15 @@ type Config struct {
 	Trusted   func(netip.Addr) bool
 	RateLimit float64 // 0 means DefaultRateLimit
 	RateBurst int     // 0 means DefaultRateBurst
+	// Forward lists the upstream resolvers, tried in order, that answer
+	// the queries for names outside the zone of the clients Recursion
+	// allows (their replies have RA set); the answers are cached. Without
+	// upstreams or Recursion, such names are REFUSED, as they are to the
+	// other clients: this is no open resolver.
+	Forward         []netip.AddrPort
+	Recursion       func(netip.Addr) bool
+	UpstreamTimeout time.Duration // one try of one upstream; 0 means DefaultUpstreamTimeout
+	CacheSize       int           // forwarded answers kept; 0 means DefaultCacheSize, -1 none
 }
 
 // Defaults of the rate limit for untrusted clients.
@@ -48,6 +57,7 @@ type Server struct {
 	state state
 	stats counters
 	limit *ratelimit.Limiter // per untrusted client address (Config.Trusted)
+	fwd   *forwarder         // nil without Config.Forward
 }
 
 // New checks cfg and returns a Server with no zone yet: until the first
@@ -74,6 +84,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: log, limit: ratelimit.New(cfg.RateLimit, cfg.RateBurst, maxLimited)}
 	s.state.init()
+	if len(cfg.Forward) > 0 {
+		fwd, err := newForwarder(cfg, &s.stats, log)
+		if err != nil {
+			return nil, err
+		}
+		s.fwd = fwd
+	}
 	return s, nil
 }
 
@@ -86,10 +103,10 @@ func (s *Server) Serve(ctx context.Context, udp net.PacketConn, tcp net.Listener
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	if udp != nil {
-		s.run(gctx, g, "udp "+udp.LocalAddr().String(), &dns.Server{PacketConn: udp, UDPSize: dns.DefaultMsgSize, Handler: s.handler(s.cfg.MaxUDP)})
+		s.run(gctx, g, "udp "+udp.LocalAddr().String(), &dns.Server{PacketConn: udp, UDPSize: dns.DefaultMsgSize, Handler: s.handler(gctx, s.cfg.MaxUDP)})
 	}
 	if tcp != nil {
-		s.run(gctx, g, "tcp "+tcp.Addr().String(), &dns.Server{Listener: tcp, Handler: s.handler(0)})
+		s.run(gctx, g, "tcp "+tcp.Addr().String(), &dns.Server{Listener: tcp, Handler: s.handler(gctx, 0)})
 	}
 	return g.Wait()
 }
@@ -142,23 +159,30 @@ func (s *Server) allowed(from net.Addr) bool {
 	if s.cfg.Trusted == nil {
 		return true
 	}
-	ua, ok := from.(*net.UDPAddr)
-	if !ok {
+	if _, ok := from.(*net.UDPAddr); !ok {
 		return true
 	}
-	ip, _ := netip.AddrFromSlice(ua.IP)
-	ip = ip.Unmap()
+	ip := clientIP(from)
 	return s.cfg.Trusted(ip) || s.limit.Allow(ip.String(), time.Now())
 }
 
-// handler answers queries from the current zone; maxUDP is 0 over TCP.
-func (s *Server) handler(maxUDP int) dns.Handler {
+// handler answers queries from the current zone, and forwards those for
+// other names of the clients that may recurse; maxUDP is 0 over TCP.
+// Forwarding stops when ctx ends.
+func (s *Server) handler(ctx context.Context, maxUDP int) dns.Handler {
 	return dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
 		if maxUDP > 0 && !s.allowed(w.RemoteAddr()) {
 			s.stats.limited.Add(1)
 			return
 		}
-		m, b := answer(s.Zone(), req, maxUDP)
+		var m *dns.Msg
+		var b []byte
+		z, recurse := s.Zone(), s.mayRecurse(w.RemoteAddr())
+		if recurse && forwardable(z, req, maxUDP) {
+			m, b = s.fwd.forward(ctx, req, maxUDP)
+		} else {
+			m, b = reply(z, req, maxUDP, recurse)
+		}
 		if m == nil || b == nil {
 			return
 		}

@@ -8,17 +8,22 @@ import (
 
 // Stats counts what a Server did since New.
 type Stats struct {
-	Queries   uint64            // messages received with a readable header
-	Malformed uint64            // messages that did not parse (answered FORMERR when their header did)
-	Truncated uint64            // UDP replies sent empty with TC, for the client to retry over TCP
-	Rcodes    map[string]uint64 // replies sent, by rcode: "NOERROR", "NXDOMAIN", "REFUSED", ...
-	Serial    uint64            // registry serial of the zone served; 0 before the first zone
-	Swaps     uint64            // zones swapped in
-	Limited   uint64            // UDP queries dropped by the rate limit for untrusted clients
+	Queries          uint64            // messages received with a readable header
+	Malformed        uint64            // messages that did not parse (answered FORMERR when their header did)
+	Truncated        uint64            // UDP replies sent empty with TC, for the client to retry over TCP
+	Rcodes           map[string]uint64 // replies sent, by rcode: "NOERROR", "NXDOMAIN", "REFUSED", ...
+	Serial           uint64            // registry serial of the zone served; 0 before the first zone
+	Swaps            uint64            // zones swapped in
+	Limited          uint64            // UDP queries dropped by the rate limit for untrusted clients
+	Forwarded        uint64            // queries for names outside the zone sent to upstream resolvers (Config.Forward)
+	CacheHits        uint64            // queries for names outside the zone answered from the cache
+	UpstreamFailures uint64            // upstream tries that failed: no answer in time, SERVFAIL, REFUSED, an error
+	Cached           int               // answers in the cache
 }
 
 type counters struct {
 	queries, malformed, truncated, swaps, limited atomic.Uint64
+	forwarded, cacheHits, upstreamFailures        atomic.Uint64
 	rcodes                                        [dns.RcodeBadCookie + 1]atomic.Uint64 // RFC 6895 2.3
 }
 
@@ -32,12 +37,18 @@ func (c *counters) reply(m *dns.Msg) {
 // Stats returns the counters.
 func (s *Server) Stats() Stats {
 	st := Stats{
-		Queries:   s.stats.queries.Load(),
-		Malformed: s.stats.malformed.Load(),
-		Truncated: s.stats.truncated.Load(),
-		Swaps:     s.stats.swaps.Load(),
-		Limited:   s.stats.limited.Load(),
-		Rcodes:    map[string]uint64{},
+		Queries:          s.stats.queries.Load(),
+		Malformed:        s.stats.malformed.Load(),
+		Truncated:        s.stats.truncated.Load(),
+		Swaps:            s.stats.swaps.Load(),
+		Limited:          s.stats.limited.Load(),
+		Forwarded:        s.stats.forwarded.Load(),
+		CacheHits:        s.stats.cacheHits.Load(),
+		UpstreamFailures: s.stats.upstreamFailures.Load(),
+		Rcodes:           map[string]uint64{},
+	}
+	if s.fwd != nil {
+		st.Cached = s.fwd.cache.len()
 	}
 	for i := range s.stats.rcodes {
 		if n := s.stats.rcodes[i].Load(); n > 0 {

@@ -2,6 +2,7 @@ package dnsconf
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -15,6 +16,7 @@ import (
 type Zone struct {
 	origin   string           // lowercase FQDN, e.g. "dsas."
 	serial   uint64           // registry serial
+	inst     string           // the registry database's identity (Options.Instance)
 	apexes   map[string]*apex // origin and reverse zones, by name
 	order    []string         // apex names: origin first, then reverse zones in canonical order
 	nodes    map[string]*node // every name that exists, empty non-terminals included
@@ -79,6 +81,15 @@ func (z *Zone) Origin() string { return z.origin }
 // Serial returns the registry serial the zone was built from. The SOA
 // serial is its low 32 bits.
 func (z *Zone) Serial() uint64 { return z.serial }
+
+// ETag is the entity tag of the zone's data.cdb: the database's identity
+// and the serial, so that a new database does not repeat an old ETag.
+func (z *Zone) ETag() string {
+	if z.inst == "" {
+		return `"` + strconv.FormatUint(z.serial, 10) + `"`
+	}
+	return `"` + z.inst + "-" + strconv.FormatUint(z.serial, 10) + `"`
+}
 
 // Apexes returns the zones served: the origin first, then the reverse
 // zones (in-addr.arpa) of the subnets in canonical order.
