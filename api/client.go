@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ type Client struct {
 	BaseURL string // e.g. http://127.0.0.1:8080
 	Token   string
 	HTTP    *http.Client
+	Err     error // if set, every request fails with it (a bad --ca)
 }
 
 // AnswerTimeout is how long NewHTTPClient's default waits for the headers
@@ -28,8 +30,11 @@ const AnswerTimeout = 2 * time.Minute
 // NewHTTPClient returns a client that gives up on a server that does not
 // accept the connection within 10 s, or does not start answering within
 // answer: a server that hangs must not hang the CLI with it.
-func NewHTTPClient(answer time.Duration) *http.Client {
+func NewHTTPClient(answer time.Duration, tlsConfig *tls.Config) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
+	if tlsConfig != nil {
+		t.TLSClientConfig = tlsConfig
+	}
 	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = 10 * time.Second
 	t.ResponseHeaderTimeout = answer
@@ -95,12 +100,15 @@ func (c *Client) Raw(ctx context.Context, method, path, ctype string, body io.Re
 // send adds the token and sends req; an answer of 300 or more is
 // decoded into an *Error.
 func (c *Client) send(req *http.Request) (*http.Response, error) {
+	if c.Err != nil {
+		return nil, c.Err
+	}
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
 	hc := c.HTTP
 	if hc == nil {
-		hc = NewHTTPClient(AnswerTimeout)
+		hc = NewHTTPClient(AnswerTimeout, nil)
 	}
 	resp, err := hc.Do(req)
 	if err != nil {

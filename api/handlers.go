@@ -32,6 +32,7 @@ func (s *server) editSubnet(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &in) {
 		return
 	}
+	r = expect(r, registry.ObjSubnet)
 	v, err := s.Registry.EditSubnet(r.Context(), r.PathValue("name"), in)
 	respond(w, http.StatusOK, v, err)
 }
@@ -174,6 +175,7 @@ func (s *server) editProfile(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
+	r = expect(r, registry.ObjProfile)
 	v, err := s.Registry.EditProfile(r.Context(), r.PathValue("name"), in)
 	respond(w, http.StatusOK, v, err)
 }
@@ -186,6 +188,9 @@ func respond[T any](w http.ResponseWriter, status int, v *T, err error) {
 	if err != nil {
 		fail(w, err)
 		return
+	}
+	if v != nil {
+		w.Header().Set("ETag", ETag(v))
 	}
 	writeJSON(w, status, v)
 }

@@ -48,6 +48,8 @@ func fail(w http.ResponseWriter, err error) {
 		status = http.StatusConflict
 	case errors.Is(err, registry.ErrInvalid):
 		status = http.StatusBadRequest
+	case errors.Is(err, registry.ErrChanged):
+		status = http.StatusPreconditionFailed
 	}
 	writeError(w, status, err.Error())
 }
@@ -74,5 +76,6 @@ func found[T any](w http.ResponseWriter, v *T, ok bool, kind, name string) {
 		writeError(w, http.StatusNotFound, kind+" "+name+" not found")
 		return
 	}
+	w.Header().Set("ETag", ETag(v))
 	writeJSON(w, http.StatusOK, v)
 }

@@ -5,6 +5,8 @@
 //	POST   /api/v1/{subnets,images,profiles,systems}         add
 //	GET    /api/v1/{subnets,images,profiles,systems}/NAME    show
 //	PUT    /api/v1/{subnets,profiles,systems}/NAME           edit (subnets, systems: rename by a new name in the body)
+//	PATCH  /api/v1/{subnets,profiles,systems}/NAME           edit only the fields given (JSON merge patch, RFC 7386; null removes)
+//	       GET of one object answers its ETag; PUT and PATCH with If-Match: ETAG get 412 if it changed since
 //	PUT    /api/v1/images/NAME                               new files (a diskless image's boot environment is rebuilt)
 //	POST   /api/v1/bootenv {"images": [...]}                 rebuild diskless boot environments (all when none is named)
 //	DELETE /api/v1/{subnets,images,profiles,systems}/NAME    remove
@@ -26,15 +28,20 @@
 //	GET    /api/v1/events[?system=NAME&limit=N]                  recent events of every system (or one)
 //	GET    /api/v1/events/stream[?system=NAME]                   events as they happen (Server-Sent Events)
 //
-// Every method but GET and HEAD needs "Authorization: Bearer TOKEN", and so
-// does an export with secrets. BMC passwords are accepted (bmc_password)
-// and never returned.
+// Every request but /healthz needs "Authorization: Bearer TOKEN": the
+// read-only token or the admin token for GET and HEAD (and /metrics), the
+// admin token for every other method and for an export with secrets. The
+// boot routes (scripts, images, data.cdb, templates by build token) are
+// not here: machines fetch those without a token. Every change records
+// the token's name and the client's address in history. BMC passwords are
+// accepted (bmc_password) and never returned.
 package api
 
 import (
 	"context"
 	"crypto/subtle"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -52,9 +59,11 @@ type Config struct {
 	Blobs    *images.Store
 	Events   *registry.EventLog   // boot events; nil: none
 	Dynamic  *registry.DynamicLog // leases and discovered machines; nil: none
-	Token    string               // bearer token for mutations
-	Log      *slog.Logger
-	Metrics  *prometheus.Registry
+	// Auth names the token a request carries (Caller), ok false for an
+	// unknown or missing one: then only /healthz answers.
+	Auth    func(token string) (Caller, bool)
+	Log     *slog.Logger
+	Metrics *prometheus.Registry
 	// BootURL is the appliance's URL as machines reach it, and DNS the
 	// name server they get when their subnet names none: both for
 	// rendering templates (template render).
@@ -121,6 +130,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/subnets", s.addSubnet)
 	mux.HandleFunc("GET /api/v1/subnets/{name}", s.showSubnet)
 	mux.HandleFunc("PUT /api/v1/subnets/{name}", s.editSubnet)
+	mux.HandleFunc("PATCH /api/v1/subnets/{name}", s.patchSubnet)
 	mux.HandleFunc("DELETE /api/v1/subnets/{name}", s.removeSubnet)
 	mux.HandleFunc("PUT /api/v1/blobs", s.putBlob)
 	mux.HandleFunc("GET /api/v1/images", s.listImages)
@@ -133,11 +143,13 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/profiles", s.addProfile)
 	mux.HandleFunc("GET /api/v1/profiles/{name}", s.showProfile)
 	mux.HandleFunc("PUT /api/v1/profiles/{name}", s.editProfile)
+	mux.HandleFunc("PATCH /api/v1/profiles/{name}", s.patchProfile)
 	mux.HandleFunc("DELETE /api/v1/profiles/{name}", s.removeProfile)
 	mux.HandleFunc("GET /api/v1/systems", s.listSystems)
 	mux.HandleFunc("POST /api/v1/systems", s.addSystem)
 	mux.HandleFunc("GET /api/v1/systems/{name}", s.showSystem)
 	mux.HandleFunc("PUT /api/v1/systems/{name}", s.editSystem)
+	mux.HandleFunc("PATCH /api/v1/systems/{name}", s.patchSystem)
 	mux.HandleFunc("DELETE /api/v1/systems/{name}", s.removeSystem)
 	mux.HandleFunc("GET /api/v1/systems/{name}/events", s.systemEvents)
 	mux.HandleFunc("GET /api/v1/discovered", s.discovered)
@@ -167,26 +179,61 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/events/stream", s.streamEvents)
 }
 
-// authorized lets GET and HEAD through (but an export with secrets) and
-// asks every other request for the bearer token.
+// Caller is who a token names.
+type Caller struct {
+	Name  string // recorded in history: "admin", "read-only"
+	Write bool   // may change the registry (and export secrets)
+}
+
+// Tokens is an Auth of fixed tokens: admin may write, readOnly may only
+// read (empty: none).
+func Tokens(admin, readOnly string) func(string) (Caller, bool) {
+	return func(t string) (Caller, bool) {
+		switch {
+		case t == "":
+		case admin != "" && subtle.ConstantTimeCompare([]byte(t), []byte(admin)) == 1:
+			return Caller{Name: "admin", Write: true}, true
+		case readOnly != "" && subtle.ConstantTimeCompare([]byte(t), []byte(readOnly)) == 1:
+			return Caller{Name: "read-only"}, true
+		}
+		return Caller{}, false
+	}
+}
+
+// authorized asks every request but /healthz for a token: any for GET and
+// HEAD, one that may write for the others and for an export with secrets.
+// The request's context then names the caller for history.
 func (s *server) authorized(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		open := (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.Query().Get("secrets") == ""
-		if !open && !s.validToken(r.Header.Get("Authorization")) {
+		if r.URL.Path == "/healthz" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		caller, ok := s.caller(r.Header.Get("Authorization"))
+		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="provision"`)
 			writeError(w, http.StatusUnauthorized, "missing or wrong API token (set PROVISION_TOKEN)")
 			return
 		}
-		next.ServeHTTP(w, r)
+		read := (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.Query().Get("secrets") == ""
+		if !read && !caller.Write {
+			writeError(w, http.StatusForbidden, "the "+caller.Name+" token may only read: "+r.Method+" "+r.URL.Path+" needs the admin token")
+			return
+		}
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		next.ServeHTTP(w, r.WithContext(registry.WithActor(r.Context(), registry.Actor{Name: caller.Name, Addr: host})))
 	})
 }
 
-func (s *server) validToken(h string) bool {
+func (s *server) caller(h string) (Caller, bool) {
 	const prefix = "Bearer "
-	if len(h) <= len(prefix) || h[:len(prefix)] != prefix || s.Token == "" {
-		return false
+	if s.Auth == nil || len(h) <= len(prefix) || h[:len(prefix)] != prefix {
+		return Caller{}, false
 	}
-	return subtle.ConstantTimeCompare([]byte(h[len(prefix):]), []byte(s.Token)) == 1
+	return s.Auth(h[len(prefix):])
 }
 
 type statusWriter struct {

@@ -58,6 +58,7 @@ func (s *server) editSystem(w http.ResponseWriter, r *http.Request) {
 			fail(w, err)
 			return
 		}
+		r = expect(r, registry.ObjSystem)
 		v, err := s.Registry.EditSystem(r.Context(), r.PathValue("name"), in)
 		respond(w, http.StatusOK, v, err)
 	}

@@ -129,8 +129,8 @@ type Setting struct {
 	Value string `json:"value" yaml:"value"`
 }
 
-// Change is one audit record: which object changed, when, and its old and
-// new JSON (never with secrets).
+// Change is one audit record: which object changed, when, who asked and
+// from where, and its old and new JSON (never with secrets).
 type Change struct {
 	ID   int64  `json:"id"`
 	At   string `json:"at"` // RFC 3339, UTC
@@ -140,6 +140,8 @@ type Change struct {
 	Old  string `json:"old,omitempty"`
 	New  string `json:"new,omitempty"`
 	Note string `json:"note,omitempty"`
+	By   string `json:"by,omitempty"`   // who asked: the token's name, "installer", "appliance"
+	From string `json:"from,omitempty"` // the client's address
 }
 
 func cloneMap(m map[string]string) map[string]string {

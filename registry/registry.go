@@ -47,7 +47,7 @@ func Open(ctx context.Context, store Store, zone string) (*Registry, error) {
 // written, so an error here means the database was edited by hand.
 func build(d *Data, zone string) (*Snapshot, error) {
 	s := newSnapshot(zone)
-	s.Serial = d.Serial
+	s.Serial, s.Epoch, s.Instance = d.Serial, d.Epoch, d.Instance
 	s.settings = d.Settings
 	for _, sub := range d.Subnets {
 		e, err := parseSubnet(sub)
@@ -123,7 +123,9 @@ func (r *Registry) History(ctx context.Context, name string, limit int) ([]Chang
 // in the registry: op "power" on a system, with the action and who asked
 // in note.
 func (r *Registry) Note(ctx context.Context, kind, name, op, note string) error {
-	return r.store.Audit(ctx, []Change{{At: r.now().UTC().Format(time.RFC3339Nano), Kind: kind, Name: name, Op: op, Note: note}})
+	who := ActorOf(ctx)
+	return r.store.Audit(ctx, []Change{{At: r.now().UTC().Format(time.RFC3339Nano), Kind: kind, Name: name, Op: op, Note: note,
+		By: who.Name, From: who.Addr}})
 }
 
 // InstallLog returns what the installer of a system posted with its last
@@ -143,14 +145,17 @@ type change func(next *Snapshot) ([]Op, error)
 func (r *Registry) mutate(ctx context.Context, dryRun bool, fn change) (*Snapshot, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if err := checkExpected(ctx, r.cur.Load()); err != nil {
+		return nil, err
+	}
 	next := r.cur.Load().clone()
 	ops, err := fn(next)
 	if err != nil || dryRun || len(ops) == 0 {
 		return next, err
 	}
-	at := r.now().UTC().Format(time.RFC3339Nano)
+	at, who := r.now().UTC().Format(time.RFC3339Nano), ActorOf(ctx)
 	for i := range ops {
-		ops[i].Audit.At = at
+		ops[i].Audit.At, ops[i].Audit.By, ops[i].Audit.From = at, who.Name, who.Addr
 	}
 	serial, err := r.store.Commit(ctx, ops)
 	if err != nil {

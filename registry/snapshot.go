@@ -15,7 +15,13 @@ import (
 // shared and must be treated as read-only.
 type Snapshot struct {
 	Serial uint64 // bumped by every committed change
-	Zone   string // DNS zone of the appliance, e.g. "internal"
+	// Epoch (the database's creation time, Unix seconds) and Instance (its
+	// random identity) tell databases apart: the SOA serial counts from
+	// Epoch and data.cdb's ETag carries Instance, so a new database does
+	// not repeat the serials and ETags of the one it replaced.
+	Epoch    uint64
+	Instance string
+	Zone     string // DNS zone of the appliance, e.g. "internal"
 
 	subnets  map[string]*subnetEntry
 	images   map[string]*Image
@@ -78,6 +84,8 @@ func newSnapshot(zone string) *Snapshot {
 func (s *Snapshot) clone() *Snapshot {
 	return &Snapshot{
 		Serial:     s.Serial,
+		Epoch:      s.Epoch,
+		Instance:   s.Instance,
 		Zone:       s.Zone,
 		subnets:    maps.Clone(s.subnets),
 		images:     maps.Clone(s.images),

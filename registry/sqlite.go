@@ -26,6 +26,11 @@ type SQLiteStore struct {
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('serial', 0);
+-- The database's own: its creation time (the SOA serial counts from it)
+-- and a random number (data.cdb's ETag carries it), so that a new
+-- database never repeats an old one's serials or ETags.
+INSERT OR IGNORE INTO meta VALUES ('epoch', CAST(strftime('%s', 'now') AS INTEGER));
+INSERT OR IGNORE INTO meta VALUES ('instance', random());
 CREATE TABLE IF NOT EXISTS subnets (name TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS images (name TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS profiles (
@@ -65,7 +70,9 @@ CREATE TABLE IF NOT EXISTS history (
 	op   TEXT NOT NULL,
 	old  TEXT NOT NULL,
 	new  TEXT NOT NULL,
-	note TEXT NOT NULL);
+	note TEXT NOT NULL,
+	actor TEXT NOT NULL DEFAULT '',  -- who asked (Change.By)
+	addr  TEXT NOT NULL DEFAULT ''); -- from where (Change.From)
 CREATE INDEX IF NOT EXISTS history_name ON history(name);
 CREATE INDEX IF NOT EXISTS history_prev ON history(prev);
 `
@@ -91,6 +98,10 @@ func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
 	if _, err := db.ExecContext(ctx, schema+eventSchema+dynamicSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("registry: create schema in %s: %w", path, err)
+	}
+	if err := addColumns(ctx, db, "history", "actor", "addr"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("registry: history in %s: %w", path, err)
 	}
 	if err := migrateEvents(ctx, db); err != nil {
 		db.Close()
@@ -147,6 +158,23 @@ CREATE TABLE IF NOT EXISTS events (
 	sid    TEXT NOT NULL DEFAULT '');  -- the system's identity (System.ID)
 CREATE INDEX IF NOT EXISTS events_system ON events(system, id);
 `
+
+// addColumns adds to table, as empty text, the columns a database made
+// before them lacks.
+func addColumns(ctx context.Context, db *sql.DB, table string, cols ...string) error {
+	for _, c := range cols {
+		var has int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?`, table, c).Scan(&has); err != nil {
+			return err
+		}
+		if has == 0 {
+			if _, err := db.ExecContext(ctx, `ALTER TABLE `+table+` ADD COLUMN `+c+` TEXT NOT NULL DEFAULT ''`); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
 
 // migrateEvents gives events recorded before systems had an identity
 // (no sid column, or rows with an empty one) the identity their system

@@ -16,6 +16,12 @@ func (st *SQLiteStore) Load(ctx context.Context) (*Data, error) {
 	if err := st.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'serial'`).Scan(&d.Serial); err != nil {
 		return nil, fmt.Errorf("registry: load serial: %w", err)
 	}
+	var instance int64
+	err := st.db.QueryRowContext(ctx, `SELECT (SELECT value FROM meta WHERE key = 'epoch'), (SELECT value FROM meta WHERE key = 'instance')`).Scan(&d.Epoch, &instance)
+	if err != nil {
+		return nil, fmt.Errorf("registry: load epoch: %w", err)
+	}
+	d.Instance = fmt.Sprintf("%016x", uint64(instance))
 	if err := loadDocs(ctx, st, "subnets", &d.Subnets); err != nil {
 		return nil, err
 	}
@@ -102,7 +108,7 @@ func (st *SQLiteStore) loadSystems(ctx context.Context, d *Data) error {
 // History implements Store. An object's history follows its renames back:
 // the history of web101 includes what happened to it as web001.
 func (st *SQLiteStore) History(ctx context.Context, name string, limit int) ([]Change, error) {
-	q := `SELECT id, at, kind, name, op, old, new, note FROM history ORDER BY id DESC LIMIT ?`
+	q := `SELECT id, at, kind, name, op, old, new, note, actor, addr FROM history ORDER BY id DESC LIMIT ?`
 	args := []any{limit}
 	if name != "" {
 		names, err := st.formerNames(ctx, name)
@@ -110,7 +116,7 @@ func (st *SQLiteStore) History(ctx context.Context, name string, limit int) ([]C
 			return nil, fmt.Errorf("registry: history: %w", err)
 		}
 		marks := strings.TrimSuffix(strings.Repeat("?,", len(names)), ",")
-		q = `SELECT id, at, kind, name, op, old, new, note FROM history WHERE name IN (` + marks + `) OR prev IN (` + marks + `) ORDER BY id DESC LIMIT ?`
+		q = `SELECT id, at, kind, name, op, old, new, note, actor, addr FROM history WHERE name IN (` + marks + `) OR prev IN (` + marks + `) ORDER BY id DESC LIMIT ?`
 		args = nil
 		for range 2 {
 			for _, n := range names {
@@ -127,7 +133,7 @@ func (st *SQLiteStore) History(ctx context.Context, name string, limit int) ([]C
 	var out []Change
 	for rows.Next() {
 		var c Change
-		if err := rows.Scan(&c.ID, &c.At, &c.Kind, &c.Name, &c.Op, &c.Old, &c.New, &c.Note); err != nil {
+		if err := rows.Scan(&c.ID, &c.At, &c.Kind, &c.Name, &c.Op, &c.Old, &c.New, &c.Note, &c.By, &c.From); err != nil {
 			return nil, err
 		}
 		out = append(out, c)
@@ -194,8 +200,8 @@ func (st *SQLiteStore) Audit(ctx context.Context, cs []Change) error {
 	}
 	defer tx.Rollback()
 	for _, c := range cs {
-		_, err := tx.ExecContext(ctx, `INSERT INTO history (at, kind, name, prev, op, old, new, note) VALUES (?,?,?,'',?,'','',?)`,
-			c.At, c.Kind, c.Name, c.Op, c.Note)
+		_, err := tx.ExecContext(ctx, `INSERT INTO history (at, kind, name, prev, op, old, new, note, actor, addr) VALUES (?,?,?,'',?,'','',?,?,?)`,
+			c.At, c.Kind, c.Name, c.Op, c.Note, c.By, c.From)
 		if err != nil {
 			return fmt.Errorf("registry: history: %w", err)
 		}

@@ -48,8 +48,8 @@ func applyOp(ctx context.Context, tx *sql.Tx, op Op, seal func(Secret) string) e
 		}
 	}
 	a := op.Audit
-	_, err := tx.ExecContext(ctx, `INSERT INTO history (at, kind, name, prev, op, old, new, note) VALUES (?,?,?,?,?,?,?,?)`,
-		a.At, op.Kind, a.Name, op.Prev, a.Op, a.Old, a.New, a.Note)
+	_, err := tx.ExecContext(ctx, `INSERT INTO history (at, kind, name, prev, op, old, new, note, actor, addr) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+		a.At, op.Kind, a.Name, op.Prev, a.Op, a.Old, a.New, a.Note, a.By, a.From)
 	return err
 }
 

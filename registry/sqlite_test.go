@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A data directory whose name holds URI characters opens the database
@@ -215,4 +216,34 @@ func seededRegistry(t *testing.T, pool string) (*Registry, *SQLiteStore, func(an
 	must(r.AddImage(ctx, Image{Name: "img", Files: map[string]File{"kernel": {SHA256: strings.Repeat("a", 64)}, "initrd": {SHA256: strings.Repeat("b", 64)}}}))
 	must(r.AddProfile(ctx, Profile{Name: "p", Image: "img"}))
 	return r, r.store.(*SQLiteStore), must
+}
+
+// Every database has its own epoch (its creation time) and a random
+// identity, kept across opens.
+func TestDatabaseEpochAndInstance(t *testing.T) {
+	ctx := context.Background()
+	open := func(path string) *Snapshot {
+		st, err := OpenSQLite(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg, err := Open(ctx, st, "dsas")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer reg.Close()
+		return reg.Snapshot()
+	}
+	dir := t.TempDir()
+	a, b := open(filepath.Join(dir, "a.db")), open(filepath.Join(dir, "b.db"))
+	now := uint64(time.Now().Unix())
+	if a.Epoch+5 < now || a.Epoch > now || len(a.Instance) != 16 {
+		t.Fatalf("epoch %d (now %d), instance %q", a.Epoch, now, a.Instance)
+	}
+	if a.Instance == b.Instance {
+		t.Fatalf("two databases, one instance %s", a.Instance)
+	}
+	if again := open(filepath.Join(dir, "a.db")); again.Instance != a.Instance || again.Epoch != a.Epoch {
+		t.Fatalf("reopened: %d %s, was %d %s", again.Epoch, again.Instance, a.Epoch, a.Instance)
+	}
 }

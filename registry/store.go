@@ -31,6 +31,8 @@ type Store interface {
 // Data is the whole content of a Store.
 type Data struct {
 	Serial    uint64
+	Epoch     uint64 // the database's creation time, Unix seconds
+	Instance  string // the database's random identity
 	Subnets   []Subnet
 	Images    []Image
 	Profiles  []Profile

@@ -15,10 +15,11 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/provision/provision/api"
+	"github.com/provision/provision/internal/tlscert"
 )
 
-// client builds the API client from --server and $PROVISION_TOKEN. The
-// token is never taken from argv, where other users could read it.
+// client builds the API client from --server, --ca and $PROVISION_TOKEN.
+// The token is never taken from argv, where other users could read it.
 func client(c *cobra.Command) *api.Client { return clientWaiting(c, api.AnswerTimeout) }
 
 // clientWaiting is client for a request the server may take long to
@@ -33,10 +34,26 @@ func clientWaiting(c *cobra.Command, least time.Duration) *api.Client {
 	if answer <= 0 {
 		answer = api.AnswerTimeout
 	}
-	return &api.Client{BaseURL: server, Token: os.Getenv("PROVISION_TOKEN"), HTTP: api.NewHTTPClient(answer)}
+	ca, _ := c.Flags().GetString("ca")
+	cl := &api.Client{BaseURL: server, Token: os.Getenv("PROVISION_TOKEN")}
+	tc, err := tlscert.ClientConfig(ca)
+	if err != nil {
+		// Every request fails with it, naming the --ca value.
+		cl.Err = err
+	}
+	cl.HTTP = api.NewHTTPClient(answer, tc)
+	return cl
 }
 
 func ctx(c *cobra.Command) context.Context { return c.Context() }
+
+// noChange says on stderr that an edit changed nothing (and sent nothing).
+func noChange(c *cobra.Command, what string, changed bool, err error) error {
+	if err == nil && !changed {
+		fmt.Fprintln(c.ErrOrStderr(), what+": no change")
+	}
+	return err
+}
 
 // kindCmds adds list, show and remove for one kind of object.
 func kindCmds(parent *cobra.Command, kind, plural string, table func(io.Writer, []json.RawMessage)) {

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +10,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -40,6 +37,15 @@ type Config struct {
 	PowerPoll     string `yaml:"power_poll"`      // how often every BMC's power state is read; "0" = never
 	Busybox       string `yaml:"busybox"`         // static busybox for diskless boot environments
 	Zonecfg       string `yaml:"zonecfg"`         // static zonecfg for them; "" = next to provision, else on PATH
+	// API, if set, is where the API listens apart from the boot routes,
+	// over TLS: TLSCert and TLSKey, or a self-signed certificate in
+	// DATA/tls made at first start.
+	API     string `yaml:"api"`
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// DNSForward lists the upstream resolvers (IP[:PORT]) of names outside
+	// the zone; nil = /etc/resolv.conf's name servers, [] or [none] = none.
+	DNSForward []string `yaml:"dns_forward"`
 
 	// addressFromInterface: no --address was given, so the appliance's
 	// address is the DHCP interface's, chosen again once the registry is open.
@@ -79,10 +85,13 @@ func loadConfig(fs *pflag.FlagSet) (Config, error) {
 	for flag, dst := range map[string]*string{"data": &cfg.Data, "http": &cfg.HTTP, "dns": &cfg.DNS, "tftp": &cfg.TFTP, "dhcp": &cfg.DHCP, "dhcp-interface": &cfg.DHCPInterface,
 		"boot-files": &cfg.BootFiles, "address": &cfg.Address, "zone": &cfg.Zone, "log-format": &cfg.LogFormat,
 		"secret-key-file": &cfg.SecretKeyFile, "power-poll": &cfg.PowerPoll,
-		"busybox": &cfg.Busybox, "zonecfg": &cfg.Zonecfg} {
+		"busybox": &cfg.Busybox, "zonecfg": &cfg.Zonecfg, "api": &cfg.API, "tls-cert": &cfg.TLSCert, "tls-key": &cfg.TLSKey} {
 		if fs.Changed(flag) {
 			*dst, _ = fs.GetString(flag)
 		}
+	}
+	if fs.Changed("dns-forward") {
+		cfg.DNSForward, _ = fs.GetStringSlice("dns-forward")
 	}
 	cfg.Dev = cfg.Dev || dev
 	if cfg.BootFiles == "" {
@@ -125,8 +134,17 @@ func (c Config) check() error {
 	if c.Zone == "" {
 		return usageError{errors.New("zone must not be empty")}
 	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return usageError{errors.New("give --tls-cert and --tls-key together")}
+	}
+	if c.TLSCert != "" && c.API == "" {
+		return usageError{errors.New("--tls-cert is for the API listener: give --api ADDR too")}
+	}
 	if a, err := netip.ParseAddr(c.Address); err != nil || !a.Is4() {
 		return usageError{fmt.Errorf("address %q: give the appliance's IPv4 address with --address", c.Address)}
+	}
+	if _, err := parseDNSForward(c.DNSForward); err != nil {
+		return usageError{err}
 	}
 	return nil
 }
@@ -148,30 +166,6 @@ func outboundAddress() string {
 		}
 	}
 	return ""
-}
-
-// loadToken reads DATA/token, creating it (mode 0600) at first start.
-func loadToken(dataDir string) (string, error) {
-	path := filepath.Join(dataDir, "token")
-	b, err := os.ReadFile(path)
-	if err == nil {
-		return strings.TrimSpace(string(b)), nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return "", err
-	}
-	raw := make([]byte, 32)
-	rand.Read(raw)
-	tok := hex.EncodeToString(raw)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	if _, err := f.WriteString(tok + "\n"); err != nil {
-		return "", err
-	}
-	return tok, f.Sync()
 }
 
 // secretKey returns the key that seals the registry's secrets: the key

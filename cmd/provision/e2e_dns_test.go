@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -124,12 +125,8 @@ func TestDNSAndZonecfg(t *testing.T) {
 	if !strings.Contains(dump.Out, "lvs.vrid\t7\thost lvs001\n") || !strings.Contains(dump.Out, "big.value\t"+long+"\tglobal\n") {
 		t.Fatalf("dump:\n%s", dump.Out)
 	}
-	resp, err := http.Get(s.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	metrics, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_, body := s.get("/metrics")
+	metrics := []byte(body)
 	for _, re := range []string{`provision_dns_queries_total [1-9]`, `provision_dns_replies_total\{rcode="NOERROR"\} [1-9]`, `provision_dns_replies_total\{rcode="NXDOMAIN"\} [1-9]`} {
 		if !regexp.MustCompile(re).Match(metrics) {
 			t.Errorf("/metrics lacks %s", re)
@@ -257,5 +254,47 @@ func TestSecretLookingSettingKeys(t *testing.T) {
 	s.fails("setting token.bucket.size looks like a secret", "system", "edit", "web009", "--set", "token.bucket.size=20")
 	if got := s.dig("TXT", "db.password.internal"); got != `"none"` {
 		t.Errorf("the public setting is not served: %q", got)
+	}
+}
+
+// Item 16 of the hardening issue: a new database (a reinstalled
+// appliance, a restored backup gone wrong) with as many changes as the
+// old one must not repeat its SOA serial or its data.cdb ETag, or
+// secondaries and boot scripts that cached the old zone keep it. The SOA
+// serial counts from the database's creation time, so the new one is
+// ahead; the ETag carries the database's random identity.
+func TestSerialAndETagPerDatabase(t *testing.T) {
+	type seen struct {
+		soa  uint64
+		etag string
+	}
+	look := func() seen {
+		s := startServer(t, t.TempDir(), "--zone", "dsas")
+		defer s.Stop()
+		s.ok("setting", "set", "lvs.vrid", "100")
+		s.waitDNS("TXT", "lvs.vrid.dsas", `"100"`)
+		f := strings.Fields(s.dig("SOA", "dsas"))
+		if len(f) != 7 {
+			t.Fatalf("SOA: %v", f)
+		}
+		soa, err := strconv.ParseUint(f[2], 10, 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Get(s.URL + "/zone/data.cdb")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return seen{soa, resp.Header.Get("ETag")}
+	}
+	first := look()
+	time.Sleep(1100 * time.Millisecond) // the next database is made a second later
+	second := look()
+	if first.etag == second.etag || first.etag == "" {
+		t.Errorf("two databases, one data.cdb ETag: %q", first.etag)
+	}
+	if second.soa <= first.soa || first.soa < 1_700_000_000 {
+		t.Errorf("SOA serials %d then %d: the new database's must be ahead, counted from its creation time", first.soa, second.soa)
 	}
 }

@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -54,6 +56,8 @@ type server struct {
 	URL   string
 	DNS   string // host:port of the DNS server
 	TFTP  string // host:port of the TFTP server
+	API   string // https://host:port of the API with --api, else ""
+	CA    string // the --api certificate's fingerprint
 	Token string
 	cmd   *exec.Cmd
 	mu    sync.Mutex
@@ -61,7 +65,10 @@ type server struct {
 	done  chan struct{}
 }
 
-var listenRE = regexp.MustCompile(`msg=listening proto=(\w+) addr=(\S+)`)
+var (
+	listenRE      = regexp.MustCompile(`msg=listening proto=(\w+) addr=(\S+)`)
+	fingerprintRE = regexp.MustCompile(`certificate=(sha256:[0-9a-f]{64})`)
+)
 
 // startServer runs the server on fresh ports of 127.0.0.1 and waits for
 // its "listening" log lines.
@@ -76,6 +83,10 @@ func startServerBinary(t testing.TB, bin, data string, extra ...string) *server 
 	t.Helper()
 	s := &server{t: t, Data: data, done: make(chan struct{})}
 	args := []string{"serve", "--dev", "--data", data, "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--tftp", "127.0.0.1:0"}
+	if !slices.ContainsFunc(extra, func(a string) bool { return strings.HasPrefix(a, "--dns-forward") }) {
+		// Tests never send a query out of this machine: no resolv.conf upstream.
+		args = append(args, "--dns-forward", "none")
+	}
 	s.cmd = exec.Command(bin, append(args, extra...)...)
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {
@@ -84,7 +95,7 @@ func startServerBinary(t testing.TB, bin, data string, extra ...string) *server 
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	addr := make(chan [2]string, 3)
+	addr := make(chan [2]string, 8)
 	go s.readLog(stderr, addr)
 	for s.URL == "" {
 		select {
@@ -96,6 +107,8 @@ func startServerBinary(t testing.TB, bin, data string, extra ...string) *server 
 				s.DNS = a[1]
 			case "tftp":
 				s.TFTP = a[1]
+			case "https":
+				s.API = "https://" + a[1]
 			}
 			continue
 		case <-s.done:
@@ -109,6 +122,9 @@ func startServerBinary(t testing.TB, bin, data string, extra ...string) *server 
 		t.Fatal(err)
 	}
 	s.Token = strings.TrimSpace(string(tok))
+	if m := fingerprintRE.FindStringSubmatch(s.Log()); m != nil {
+		s.CA = m[1]
+	}
 	t.Cleanup(s.Stop)
 	return s
 }
@@ -165,7 +181,10 @@ func (s *server) run(env []string, args ...string) result {
 	s.t.Helper()
 	cmd := exec.Command(cli, args...)
 	cmd.Env = append(os.Environ(), "PROVISION_SERVER="+s.URL, "PROVISION_TOKEN="+s.Token)
-	cmd.Env = append(cmd.Env, env...)
+	if s.API != "" {
+		cmd.Env = append(cmd.Env, "PROVISION_SERVER="+s.API, "PROVISION_CA="+s.CA)
+	}
+	cmd.Env = append(cmd.Env, env...) // the last of a name wins
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -195,4 +214,18 @@ func (s *server) fails(want string, args ...string) {
 	if r.Code == 0 || !strings.Contains(r.Err, want) || !strings.HasPrefix(r.Err, "provision: ") {
 		s.t.Errorf("provision %s: exit %d, stderr %q; want failure with %q", strings.Join(args, " "), r.Code, r.Err, want)
 	}
+}
+
+// get is a GET of the API (or /metrics) with the admin token.
+func (s *server) get(path string) (int, string) {
+	s.t.Helper()
+	req, _ := http.NewRequest("GET", s.URL+path, nil)
+	req.Header.Set("Authorization", "Bearer "+s.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

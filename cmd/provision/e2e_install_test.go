@@ -145,7 +145,7 @@ func TestInstallLifecycleHTTP(t *testing.T) {
 	if code, _ := httpDo(t, "POST", s.URL+"/ks/"+tok2+"/done", ""); code != 404 {
 		t.Fatalf("done after failed: %d", code)
 	}
-	if _, l := httpDo(t, "GET", s.URL+"/api/v1/systems/web002/install-log", ""); len(l) != 65536 || !strings.HasSuffix(l, "THE END\n") {
+	if _, l := s.get("/api/v1/systems/web002/install-log"); len(l) != 65536 || !strings.HasSuffix(l, "THE END\n") {
 		t.Fatalf("install log: %d bytes, ends %q", len(l), l[max(0, len(l)-20):])
 	}
 	if !strings.Contains(s.ok("history", "web002"), "pending -> failed (callback)") {
@@ -263,7 +263,7 @@ func TestInstallDeadlineAndWait(t *testing.T) {
 	}
 	// events --follow prints each event as it happens.
 	follow := exec.Command(cli, "events", "--follow")
-	follow.Env = append(os.Environ(), "PROVISION_SERVER="+s.URL)
+	follow.Env = append(os.Environ(), "PROVISION_SERVER="+s.URL, "PROVISION_TOKEN="+s.Token)
 	out, _ := follow.StdoutPipe()
 	if err := follow.Start(); err != nil {
 		t.Fatal(err)

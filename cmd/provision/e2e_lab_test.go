@@ -97,7 +97,7 @@ func labAppliance(t *testing.T) (*lab.Net, string, func()) {
 	data := t.TempDir()
 	server := n.ServerIP.String()
 	start := func() *lab.Proc {
-		app := n.Exec(t, binary, "serve", "--data", data, "--zone", "dsas", "--address", server,
+		app := n.Exec(t, binary, "serve", "--data", data, "--zone", "dsas", "--dns-forward", "none", "--address", server,
 			"--http", server+":80", "--dns", server+":53", "--tftp", server+":69", "--dhcp-interface", lab.ServerIface)
 		if _, err := app.WaitFor(regexp.MustCompile(`msg=ready`), time.Minute); err != nil {
 			t.Fatalf("appliance did not start: %v", err)
@@ -269,7 +269,7 @@ func TestDHCPIdentityFromTheInterface(t *testing.T) {
 		}
 	}
 	data := t.TempDir()
-	app := n.Exec(t, binary, "serve", "--data", data, "--zone", "dsas", "--http", ":80", "--dns", ":53", "--tftp", ":69",
+	app := n.Exec(t, binary, "serve", "--data", data, "--zone", "dsas", "--dns-forward", "none", "--http", ":80", "--dns", ":53", "--tftp", ":69",
 		"--dhcp-interface", lab.ServerIface)
 	if _, err := app.WaitFor(regexp.MustCompile(`msg=ready`), time.Minute); err != nil {
 		t.Fatalf("appliance did not start: %v", err)

@@ -52,7 +52,7 @@ func TestPowerVerbsAgainstIPMISim(t *testing.T) {
 	same("on")
 	// The poller sees it: /metrics, and a power event.
 	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		_, m := httpDo(t, "GET", s.URL+"/metrics", "")
+		_, m := s.get("/metrics")
 		if strings.Contains(m, `provision_power_on{system="vm1"} 1`) && strings.Contains(m, `provision_bmc_up{system="gone1"} 0`) {
 			break
 		}

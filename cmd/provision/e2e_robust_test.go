@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -95,7 +94,7 @@ func TestKillDuringWrites(t *testing.T) {
 		t.Fatalf("only %d writes acknowledged before the kill", len(acked))
 	}
 	s2 := startServer(t, data)
-	c2 := &api.Client{BaseURL: s2.URL}
+	c2 := &api.Client{BaseURL: s2.URL, Token: s2.Token}
 	var systems []registry.System
 	if err := c2.Do(context.Background(), "GET", api.Path("systems"), nil, &systems); err != nil {
 		t.Fatal(err)
@@ -196,13 +195,8 @@ func TestTokenAndSecrets(t *testing.T) {
 	}
 	var seen strings.Builder
 	for _, p := range []string{"/api/v1/systems", "/api/v1/systems/web001", "/api/v1/history", "/api/v1/history?name=web001", "/api/v1/export", "/metrics"} {
-		resp, err := http.Get(s.URL + p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		seen.Write(b)
+		_, b := s.get(p)
+		seen.WriteString(b)
 	}
 	seen.WriteString(s.ok("history"))
 	seen.WriteString(s.ok("system", "show", "web001"))

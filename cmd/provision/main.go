@@ -41,10 +41,11 @@ $PROVISION_TOKEN.`,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().String("server", envOr("PROVISION_SERVER", "http://127.0.0.1:8080"), "API URL of the appliance ($PROVISION_SERVER)")
+	root.PersistentFlags().String("ca", os.Getenv("PROVISION_CA"), "for an https --server: the certificate file to trust, or the fingerprint sha256:HEX that provision serve printed ($PROVISION_CA)")
 	root.PersistentFlags().Duration("answer-timeout", api.AnswerTimeout, "give up on a server that has not started to answer after this long")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newServe(), newDemo(), newBootenv(), newSubnet(), newImage(), newProfile(), newSystem(),
-		newSetting(), newZone(), newExport(), newImport(), newHistory(), newTemplate(), newEvents(), newPower())
+		newSetting(), newZone(), newExport(), newImport(), newHistory(), newTemplate(), newEvents(), newPower(), newToken())
 	return root
 }
 

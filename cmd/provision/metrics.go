@@ -22,6 +22,10 @@ var (
 		"truncated": prometheus.NewDesc("provision_dns_truncated_total", "UDP answers sent empty with TC.", nil, nil),
 		"limited":   prometheus.NewDesc("provision_dns_rate_limited_total", "UDP queries from outside the registered subnets dropped by the rate limit.", nil, nil),
 		"serial":    prometheus.NewDesc("provision_dns_zone_serial", "Registry serial of the zone served.", nil, nil),
+		"forwarded": prometheus.NewDesc("provision_dns_forwarded_total", "DNS queries for names outside the zone sent to upstream resolvers.", nil, nil),
+		"cachehits": prometheus.NewDesc("provision_dns_cache_hits_total", "DNS queries for names outside the zone answered from the cache.", nil, nil),
+		"upstream":  prometheus.NewDesc("provision_dns_upstream_failures_total", "Tries of upstream resolvers that failed: timeout, SERVFAIL, REFUSED or an error.", nil, nil),
+		"cached":    prometheus.NewDesc("provision_dns_cache_entries", "Forwarded answers in the cache.", nil, nil),
 	}
 	descDNSReplies = prometheus.NewDesc("provision_dns_replies_total", "DNS replies by rcode.", []string{"rcode"}, nil)
 	descDHCP       = prometheus.NewDesc("provision_dhcp_packets_total", "DHCP packets by outcome.", []string{"outcome"}, nil)
@@ -48,6 +52,10 @@ func (m *protocolMetrics) Collect(ch chan<- prometheus.Metric) {
 	counter(descDNS["truncated"], st.Truncated)
 	counter(descDNS["limited"], st.Limited)
 	ch <- prometheus.MustNewConstMetric(descDNS["serial"], prometheus.GaugeValue, float64(st.Serial))
+	counter(descDNS["forwarded"], st.Forwarded)
+	counter(descDNS["cachehits"], st.CacheHits)
+	counter(descDNS["upstream"], st.UpstreamFailures)
+	ch <- prometheus.MustNewConstMetric(descDNS["cached"], prometheus.GaugeValue, float64(st.Cached))
 	for rcode, n := range st.Rcodes {
 		counter(descDNSReplies, n, rcode)
 	}

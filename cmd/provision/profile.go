@@ -26,18 +26,12 @@ func newProfile() *cobra.Command {
 	}
 	edit := &cobra.Command{
 		Use:   "edit NAME [--image NAME] [--kernel-args \"...\"] [--kickstart NAME] [--set KEY=VALUE]... [--unset KEY]...",
-		Short: "Change a profile",
+		Short: "Change a profile; only the flags given change, and only those fields are sent",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
 			var p registry.Profile
-			cl := client(c)
-			if err := cl.Do(ctx(c), "GET", api.Path("profiles", a[0]), nil, &p); err != nil {
-				return err
-			}
-			if err := profileFlags(c, &p); err != nil {
-				return err
-			}
-			return cl.Do(ctx(c), "PUT", api.Path("profiles", a[0])+publicQuery(c), p, nil)
+			changed, err := client(c).Edit(ctx(c), api.Path("profiles", a[0]), publicQuery(c), &p, func() error { return profileFlags(c, &p) })
+			return noChange(c, "profile "+a[0], changed, err)
 		},
 	}
 	for _, sub := range []*cobra.Command{add, edit} {
@@ -47,7 +41,7 @@ func newProfile() *cobra.Command {
 		f.String("kickstart", "", "install template (provision template list); \"\" for none")
 		f.String("install-timeout", "", "deadline of a build from its start, e.g. 90m (default 60m)")
 		f.String("on-failure", "", "what a failed build does to a machine with a BMC: off (default: power it off) or keep")
-		f.String("loader", "", "network boot loader handed out by DHCP: ipxe (default) or pxelinux")
+		f.String("loader", "", "network boot loader handed out by DHCP: ipxe (default) or pxelinux (lpxelinux.0 to BIOS, syslinux.efi to UEFI PXE; none to UEFI HTTP boot)")
 		f.StringArray("set", nil, "setting KEY=VALUE (repeatable; published in DNS and data.cdb)")
 		publicFlag(sub)
 	}

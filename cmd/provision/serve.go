@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/provision/provision/images"
+	"github.com/provision/provision/internal/apitoken"
 	"github.com/provision/provision/ipmi"
 	"github.com/provision/provision/registry"
 )
@@ -28,17 +29,34 @@ func newServe() *cobra.Command {
 data.cdb, and TFTP, all from one registry.
 
 Configuration comes from the embedded defaults, then the YAML file given by
---config (keys: data, http, dns, tftp, dhcp, dhcp_interface, boot_files,
-address, zone, dev, log_format, secret_key_file, power_poll), then flags. DHCP runs only with
+--config (keys: data, http, api, tls_cert, tls_key, dns, dns_forward, tftp, dhcp,
+dhcp_interface, boot_files, address, zone, dev, log_format, secret_key_file,
+power_poll), then flags. DHCP runs only with
 --dhcp-interface (it needs root for port 67). With --dev everything listens on 127.0.0.1 on
 unprivileged ports (HTTP 8080, DNS 8053, TFTP 8069) and needs no root; the
-data directory defaults to ./provision-data. At first start a random API
-token is written to DATA/token (mode 0600); clients send it as
-$PROVISION_TOKEN. BMC passwords and build tokens are sealed in the database
+data directory defaults to ./provision-data.
+
+Every API request, reads too, needs a token, sent as $PROVISION_TOKEN: the
+admin token (DATA/token) reads and writes, the read-only token
+(DATA/token-read-only) only reads. Both are random, mode 0600, made at first
+start and replaced by "provision token rotate [--read-only]"; history records
+which token made each change, and from which address. Machines need no
+token: boot scripts, images, data.cdb and templates (by build token) stay
+open. The API is served on --http beside the boot routes, in plain HTTP,
+unless --api ADDR gives it a listener of its own (a management interface):
+over TLS with --tls-cert and --tls-key, or else with a self-signed
+certificate made at first start in DATA/tls, whose fingerprint is logged at
+every start; clients pin it with --ca sha256:HEX or $PROVISION_CA. BMC passwords and build tokens are sealed in the database
 with AES-256-GCM under DATA/secret.key (or --secret-key-file; mode 0600,
 created at first start, when plaintext ones are sealed): back it up with the
 database, which cannot be read without it. An empty --dns or --tftp turns that server off. SIGTERM or
-SIGINT shut the server down gracefully.`,
+SIGINT shut the server down gracefully.
+
+DNS answers the zone and its reverse zones itself. Queries for other names
+from machines inside a registered subnet and from this host (127.0.0.1, ::1)
+are forwarded to --dns-forward (default: the name servers of
+/etc/resolv.conf, but this server itself) and the answers cached; everyone
+else gets REFUSED. --dns-forward none turns forwarding off.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(c.Flags())
@@ -55,10 +73,14 @@ SIGINT shut the server down gracefully.`,
 	f.String("data", "", "data directory: database, image store, API token (default /var/lib/provision, or ./provision-data with --dev)")
 	f.String("http", "", "HTTP listen address (default :80, or 127.0.0.1:8080 with --dev)")
 	f.String("dns", "", "DNS listen address, UDP and TCP (default :53, or 127.0.0.1:8053 with --dev)")
+	f.StringSlice("dns-forward", nil, "upstream resolvers IP[:PORT],... of names outside the zone, for registered subnets and this host (default: /etc/resolv.conf's name servers; none: refuse them)")
 	f.String("tftp", "", "TFTP listen address (default :69, or 127.0.0.1:8069 with --dev)")
+	f.String("api", "", "serve the API (and /metrics) here, over TLS, apart from the boot routes on --http (default: on --http, plain)")
+	f.String("tls-cert", "", "certificate of the --api listener (PEM; default: a self-signed one made at first start in DATA/tls)")
+	f.String("tls-key", "", "key of --tls-cert (PEM)")
 	f.String("dhcp-interface", "", "serve DHCP on this interface (default: no DHCP)")
 	f.String("dhcp", "", "DHCP listen address (default 0.0.0.0:67)")
-	f.String("boot-files", "", "TFTP root holding the boot loaders (default DATA/boot, filled from Debian's ipxe and pxelinux packages)")
+	f.String("boot-files", "", "TFTP root holding the boot loaders (default DATA/boot, filled from Debian's ipxe, pxelinux, syslinux-common and syslinux-efi packages)")
 	f.String("address", "", "the appliance's IPv4 address as machines reach it (default: the --dhcp-interface's address in a registered subnet, else the first global address; 127.0.0.1 with --dev)")
 	f.String("zone", "", `DNS zone of the hosts; default hostnames are NAME.ZONE (default "internal")`)
 	f.String("log-format", "", `log format, text or json (default "text")`)
@@ -81,7 +103,7 @@ func newLogger(format string) *slog.Logger {
 type appliance struct {
 	cfg     Config
 	log     *slog.Logger
-	token   string
+	tokens  *apitoken.Files // DATA/token (admin), DATA/token-read-only
 	reg     *registry.Registry
 	blobs   *images.Store
 	events  *registry.EventLog
@@ -99,9 +121,8 @@ func openAppliance(ctx context.Context, cfg Config, log *slog.Logger) (*applianc
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, err
 	}
-	token, err := loadToken(cfg.Data)
-	if err != nil {
-		return nil, fmt.Errorf("api token: %w", err)
+	if err := apitoken.Ensure(cfg.Data); err != nil {
+		return nil, fmt.Errorf("api tokens in %s: %w", cfg.Data, err)
 	}
 	store, err := registry.OpenSQLite(ctx, filepath.Join(cfg.Data, "registry.db"))
 	if err != nil {
@@ -127,7 +148,7 @@ func openAppliance(ctx context.Context, cfg Config, log *slog.Logger) (*applianc
 		reg.Close()
 		return nil, err
 	}
-	return &appliance{cfg: cfg, log: log, token: token, reg: reg, blobs: blobs,
+	return &appliance{cfg: cfg, log: log, tokens: &apitoken.Files{Dir: cfg.Data}, reg: reg, blobs: blobs,
 		events: registry.NewEventLog(store, 200), dynamic: registry.NewDynamicLog(store), metrics: prometheus.NewRegistry(),
 		power:   &ipmi.Controller{},
 		bootenv: &bootenvBuilder{busybox: cfg.Busybox, zonecfg: cfg.Zonecfg, blobs: blobs, tmp: filepath.Join(cfg.Data, "images", "tmp")}}, nil
@@ -190,7 +211,13 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := a.startTFTP(ctx, g); err != nil {
 		return err
 	}
-	if err := a.startHTTP(ctx, g, httpLn, dnsSrv); err != nil {
+	var apiLn net.Listener
+	if cfg.API != "" {
+		if apiLn, err = a.listenAPI(); err != nil {
+			return err
+		}
+	}
+	if err := a.startHTTP(ctx, g, httpLn, apiLn, dnsSrv); err != nil {
 		return err
 	}
 	log.Info("ready", "data", cfg.Data, "zone", cfg.Zone, "address", cfg.Address, "dev", cfg.Dev)

@@ -9,11 +9,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/provision/provision/api"
+	"github.com/provision/provision/dhcp"
 	"github.com/provision/provision/dnsconf"
 	"github.com/provision/provision/images"
 	"github.com/provision/provision/internal/hosts"
@@ -23,9 +25,10 @@ import (
 	"github.com/provision/provision/tftp"
 )
 
-// startHTTP serves the API, /healthz, /metrics, the boot scripts and
-// images, and the zone's data.cdb on one listener.
-func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln net.Listener, dnsSrv *dnsconf.Server) error {
+// startHTTP serves the boot scripts and images, the zone's data.cdb,
+// /healthz and the installers' /ks on ln, and the API and /metrics on
+// apiLn (TLS), or on ln too when apiLn is nil.
+func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln, apiLn net.Listener, dnsSrv *dnsconf.Server) error {
 	boot, err := images.BootHandler(images.BootConfig{
 		Hosts: hosts.Boot{Reg: a.reg}, Blobs: a.blobs, Log: a.log, OnEvent: a.httpEvent,
 	})
@@ -39,12 +42,24 @@ func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln net.Lis
 	if err != nil {
 		return err
 	}
-	apiHandler := api.Handler(api.Config{Registry: a.reg, Blobs: a.blobs, Events: a.events, Dynamic: a.dynamic, Token: a.token, Log: a.log, Metrics: a.metrics,
+	apiHandler := api.Handler(api.Config{Registry: a.reg, Blobs: a.blobs, Events: a.events, Dynamic: a.dynamic, Auth: a.caller, Log: a.log, Metrics: a.metrics,
 		BootURL: a.httpURL, DNS: a.cfg.Address, Power: a.power, BuildFailed: a.buildFailed, PrepareImage: a.bootenv.Prepare,
 		Health: func() []string { return a.bootMissing }})
 	mux := http.NewServeMux()
-	mux.Handle("/", apiHandler)
-	mux.Handle("/ks", ks) // installers: templates and callbacks, by build token
+	if apiLn == nil {
+		mux.Handle("/", apiHandler)
+		if ip, _, _ := strings.Cut(ln.Addr().String(), ":"); !net.ParseIP(ip).IsLoopback() {
+			a.log.Warn("the API shares the boot listener, in plain HTTP: its tokens cross the network in clear text; give it a listener of its own with --api ADDR")
+		}
+	} else {
+		mux.Handle("GET /healthz", apiHandler)
+		mux.HandleFunc("/api/", func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "the API is served on its own listener: https://"+a.cfg.API, http.StatusNotFound)
+		})
+		a.serveAPI(ctx, g, apiLn, apiHandler)
+	}
+	ks = asActor("installer", ks) // its callbacks change the build's state
+	mux.Handle("/ks", ks)         // installers: templates and callbacks, by build token
 	mux.Handle("/ks/", ks)
 	mux.Handle("GET /zone/data.cdb", dnsconf.CDBHandler(dnsSrv))
 	for _, p := range []string{"/boot.ipxe", "/boot/", "/images/"} {
@@ -173,13 +188,20 @@ func (a *appliance) tftpEvent(t tftp.Transfer) {
 type bootLoader struct{ name, src, pkg string }
 
 // bootLoaders are copied into the TFTP root from Debian's packages when
-// they are missing there.
+// they are missing there: every file DHCP hands out (package dhcp's
+// File* names) and what those load from the same directory. A profile
+// with loader pxelinux gives BIOS lpxelinux.0 (not pxelinux.0: the
+// generated configs name HTTP URLs), which loads ldlinux.c32, and UEFI PXE
+// syslinux.efi, which loads ldlinux.e64. Like the others they are wanted
+// whether or not a profile uses them now: one missing is logged at start
+// and named by /healthz.
 var bootLoaders = []bootLoader{
-	{"undionly.kpxe", "/usr/lib/ipxe/undionly.kpxe", "ipxe"},
-	{"ipxe.efi", "/usr/lib/ipxe/ipxe.efi", "ipxe"},
-	{"pxelinux.0", "/usr/lib/PXELINUX/pxelinux.0", "pxelinux"},
-	{"lpxelinux.0", "/usr/lib/PXELINUX/lpxelinux.0", "pxelinux"},
+	{dhcp.FileBIOS, "/usr/lib/ipxe/undionly.kpxe", "ipxe"},
+	{dhcp.FileUEFI, "/usr/lib/ipxe/ipxe.efi", "ipxe"},
+	{dhcp.FilePXELinux, "/usr/lib/PXELINUX/lpxelinux.0", "pxelinux"},
 	{"ldlinux.c32", "/usr/lib/syslinux/modules/bios/ldlinux.c32", "syslinux-common"},
+	{dhcp.FileSyslinuxEFI, "/usr/lib/SYSLINUX.EFI/efi64/syslinux.efi", "syslinux-efi"},
+	{"ldlinux.e64", "/usr/lib/syslinux/modules/efi64/ldlinux.e64", "syslinux-common"},
 }
 
 // fillBootFiles copies the loaders missing from dir, and returns those

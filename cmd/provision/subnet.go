@@ -33,12 +33,8 @@ network or broadcast address.`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
 			var s registry.Subnet
-			cl := client(c)
-			if err := cl.Do(ctx(c), "GET", api.Path("subnets", a[0]), nil, &s); err != nil {
-				return err
-			}
-			subnetFlags(c, &s)
-			return cl.Do(ctx(c), "PUT", api.Path("subnets", a[0]), s, nil)
+			changed, err := client(c).Edit(ctx(c), api.Path("subnets", a[0]), "", &s, func() error { subnetFlags(c, &s); return nil })
+			return noChange(c, "subnet "+a[0], changed, err)
 		},
 	}
 	for _, sub := range []*cobra.Command{add, edit} {

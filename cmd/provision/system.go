@@ -40,20 +40,16 @@ The BMC password is read from the environment variable named by
 	edit := &cobra.Command{
 		Use:   "edit NAME [the flags of add] [--rename NEW] [--unset KEY]...",
 		Short: "Change a system; only the flags given change",
-		Long: `Change a system; only the flags given change. --mac replaces the MAC list.
+		Long: `Change a system; only the flags given change, and only those fields are
+sent (a merge patch with the version read: an edit made by someone else in
+between is kept, not overwritten). --mac replaces the MAC list.
 --rename gives the system a new name (its default hostname follows unless
 --hostname is given). A system never conflicts with itself.`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
-			cl := client(c)
 			var in api.SystemInput
-			if err := cl.Do(ctx(c), "GET", api.Path("systems", a[0]), nil, &in.System); err != nil {
-				return err
-			}
-			if err := systemFlags(c, &in); err != nil {
-				return err
-			}
-			return cl.Do(ctx(c), "PUT", api.Path("systems", a[0])+publicQuery(c), in, nil)
+			changed, err := client(c).Edit(ctx(c), api.Path("systems", a[0]), publicQuery(c), &in, func() error { return systemFlags(c, &in) })
+			return noChange(c, "system "+a[0], changed, err)
 		},
 	}
 	for _, sub := range []*cobra.Command{add, edit} {

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/provision/provision/api"
+	"github.com/provision/provision/images"
+	"github.com/provision/provision/internal/apitoken"
+	"github.com/provision/provision/internal/tlscert"
+	"github.com/provision/provision/registry"
+)
+
+// caller names the token a request carries: the admin token writes.
+func (a *appliance) caller(token string) (api.Caller, bool) {
+	name, ok := a.tokens.Check(token)
+	return api.Caller{Name: name, Write: name == apitoken.Admin}, ok
+}
+
+// asActor marks the registry changes h makes as made by name, from the
+// client's address (history's by and from).
+func asActor(name string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		h.ServeHTTP(w, r.WithContext(registry.WithActor(r.Context(), registry.Actor{Name: name, Addr: host})))
+	})
+}
+
+// listenAPI opens the --api listener, over TLS, before anything is
+// served: a certificate that cannot be read stops the start.
+func (a *appliance) listenAPI() (net.Listener, error) {
+	var cert tls.Certificate
+	var err error
+	if a.cfg.TLSCert != "" {
+		cert, err = tlscert.Load(a.cfg.TLSCert, a.cfg.TLSKey)
+	} else {
+		dir := filepath.Join(a.cfg.Data, "tls")
+		if err = os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
+		names := []string{a.cfg.Address}
+		if host, _, err := net.SplitHostPort(a.cfg.API); err == nil && host != "" {
+			names = append(names, host)
+		}
+		cert, err = tlscert.Ensure(filepath.Join(dir, "api.crt"), filepath.Join(dir, "api.key"), names)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", a.cfg.API)
+	if err != nil {
+		return nil, fmt.Errorf("api listener (--api %s): %w", a.cfg.API, err)
+	}
+	a.log.Info("listening", "proto", "https", "addr", ln.Addr().String(), "what", "api",
+		"certificate", tlscert.Fingerprint(cert.Certificate[0]))
+	return tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}), nil
+}
+
+// serveAPI serves the API on its own listener.
+func (a *appliance) serveAPI(ctx context.Context, g *errgroup.Group, ln net.Listener, h http.Handler) {
+	g.Go(func() error { return images.Serve(ctx, ln, h) })
+}
