@@ -21,6 +21,9 @@ type Client struct {
 	Token   string
 	HTTP    *http.Client
 	Err     error // if set, every request fails with it (a bad --ca)
+	// TokenFrom says where Token came from (or where none was found), for
+	// the error of a server that refuses it.
+	TokenFrom string
 }
 
 // AnswerTimeout is how long NewHTTPClient's default waits for the headers
@@ -120,7 +123,15 @@ func (c *Client) send(req *http.Request) (*http.Response, error) {
 	}
 	if resp.StatusCode >= 300 {
 		defer resp.Body.Close()
-		return nil, decodeError(resp)
+		err := decodeError(resp)
+		if e, ok := err.(*Error); ok && e.Status == http.StatusUnauthorized && c.TokenFrom != "" {
+			if c.Token == "" {
+				e.ErrorBody.Error = "the server wants an API token: " + c.TokenFrom
+			} else {
+				e.ErrorBody.Error += " (the token is from " + c.TokenFrom + ")"
+			}
+		}
+		return nil, err
 	}
 	return resp, nil
 }

@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 )
@@ -21,29 +23,29 @@ const maxEditTries = 10
 // Edit reads the object at path into obj, lets change modify obj, and
 // sends only the fields that changed, as a JSON merge patch (PATCH) with
 // If-Match: the ETag read. If another writer changed the object in
-// between (412), it reads it again and applies change again. It reports
-// whether anything changed: when nothing did, nothing is sent.
-func (c *Client) Edit(ctx context.Context, path, query string, obj any, change func() error) (bool, error) {
+// between (412), it reads it again and applies change again. It returns
+// the names of the fields it changed, sorted: when none, nothing was sent.
+func (c *Client) Edit(ctx context.Context, path, query string, obj any, change func() error) ([]string, error) {
 	for try := 1; ; try++ {
 		reset(obj)
 		hdr, err := c.do(ctx, "GET", path, nil, nil, obj)
 		if err != nil {
-			return false, err
+			return nil, err
 		}
 		before, err := asMap(obj)
 		if err != nil {
-			return false, err
+			return nil, err
 		}
 		if err := change(); err != nil {
-			return false, err
+			return nil, err
 		}
 		after, err := asMap(obj)
 		if err != nil {
-			return false, err
+			return nil, err
 		}
 		patch := diffPatch(before, after)
 		if len(patch) == 0 {
-			return false, nil
+			return nil, nil
 		}
 		_, err = c.do(ctx, "PATCH", path+query, http.Header{"If-Match": {hdr.Get("ETag")}}, patch, nil)
 		var e *Error
@@ -51,11 +53,14 @@ func (c *Client) Edit(ctx context.Context, path, query string, obj any, change f
 			select {
 			case <-time.After(time.Duration(rand.Int64N(int64(try) * int64(20*time.Millisecond)))):
 			case <-ctx.Done():
-				return false, ctx.Err()
+				return nil, ctx.Err()
 			}
 			continue
 		}
-		return err == nil, err
+		if err != nil {
+			return nil, err
+		}
+		return slices.Sorted(maps.Keys(patch)), nil
 	}
 }
 

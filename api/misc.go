@@ -121,6 +121,10 @@ func (s *server) history(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
+	if name := r.URL.Query().Get("name"); len(h) == 0 && name != "" {
+		writeError(w, http.StatusNotFound, "no history of "+name+": nothing of that name was ever added")
+		return
+	}
 	if h == nil {
 		h = []registry.Change{}
 	}

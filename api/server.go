@@ -1,7 +1,8 @@
 // Package api is the appliance's REST API under /api/v1/ (JSON), its
 // Prometheus metrics, and the Go client the CLI uses.
 //
-//	GET    /api/v1/{subnets,images,profiles,systems}         list
+//	GET    /api/v1/whoami                                    the token's name and whether it may write
+//	GET    /api/v1/{subnets,images,profiles,systems}         list (systems: ?profile=P&subnet=S&state=STATE)
 //	POST   /api/v1/{subnets,images,profiles,systems}         add
 //	GET    /api/v1/{subnets,images,profiles,systems}/NAME    show
 //	PUT    /api/v1/{subnets,profiles,systems}/NAME           edit (subnets, systems: rename by a new name in the body)
@@ -11,6 +12,7 @@
 //	POST   /api/v1/bootenv {"images": [...]}                 rebuild diskless boot environments (all when none is named)
 //	DELETE /api/v1/{subnets,images,profiles,systems}/NAME    remove
 //	GET    /api/v1/systems/NAME/events[?last_boot=1]           boot events, oldest first (last_boot: the last boot, or the last build and what followed)
+//	GET    /api/v1/systems/NAME/report                         the merged view: effective settings and their sources, kernel arguments, boot URL, last boot
 //	GET    /api/v1/discovered                                  unknown machines that took a pool lease
 //	PUT    /api/v1/blobs?sha256=HEX                          upload an image file (body = content)
 //	GET    /api/v1/settings[/KEY], PUT /api/v1/settings/KEY {"value": ...}, DELETE /api/v1/settings/KEY
@@ -126,6 +128,7 @@ func Handler(cfg Config) http.Handler {
 }
 
 func (s *server) routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/whoami", s.whoami)
 	mux.HandleFunc("GET /api/v1/subnets", s.listSubnets)
 	mux.HandleFunc("POST /api/v1/subnets", s.addSubnet)
 	mux.HandleFunc("GET /api/v1/subnets/{name}", s.showSubnet)
@@ -152,6 +155,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("PATCH /api/v1/systems/{name}", s.patchSystem)
 	mux.HandleFunc("DELETE /api/v1/systems/{name}", s.removeSystem)
 	mux.HandleFunc("GET /api/v1/systems/{name}/events", s.systemEvents)
+	mux.HandleFunc("GET /api/v1/systems/{name}/report", s.systemReport)
 	mux.HandleFunc("GET /api/v1/discovered", s.discovered)
 	mux.HandleFunc("GET /api/v1/settings", s.listSettings)
 	mux.HandleFunc("GET /api/v1/settings/{key}", s.getSetting)
@@ -181,8 +185,8 @@ func (s *server) routes(mux *http.ServeMux) {
 
 // Caller is who a token names.
 type Caller struct {
-	Name  string // recorded in history: "admin", "read-only"
-	Write bool   // may change the registry (and export secrets)
+	Name  string `json:"name"`  // recorded in history: "admin", "read-only"
+	Write bool   `json:"write"` // may change the registry (and export secrets)
 }
 
 // Tokens is an Auth of fixed tokens: admin may write, readOnly may only
@@ -226,6 +230,12 @@ func (s *server) authorized(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(registry.WithActor(r.Context(), registry.Actor{Name: caller.Name, Addr: host})))
 	})
+}
+
+// whoami names the token the request carries: {"name": "admin", "write": true}.
+func (s *server) whoami(w http.ResponseWriter, r *http.Request) {
+	c, _ := s.caller(r.Header.Get("Authorization"))
+	writeJSON(w, http.StatusOK, c)
 }
 
 func (s *server) caller(h string) (Caller, bool) {

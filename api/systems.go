@@ -2,6 +2,9 @@ package api
 
 import (
 	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
 
 	"github.com/provision/provision/registry"
 )
@@ -28,8 +31,38 @@ func (s *server) readSystem(w http.ResponseWriter, r *http.Request) (registry.Sy
 	return in.System, true
 }
 
+// listSystems lists systems, filtered by ?profile=P, ?subnet=S (the subnet
+// their IP lies in) and ?state=STATE, all of which must exist.
 func (s *server) listSystems(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.snap().Systems())
+	snap := s.snap()
+	q := r.URL.Query()
+	profile, subnet, state := q.Get("profile"), q.Get("subnet"), q.Get("state")
+	if _, ok := snap.Profile(profile); profile != "" && !ok {
+		writeError(w, http.StatusNotFound, "profile "+profile+" not found")
+		return
+	}
+	if _, ok := snap.Subnet(subnet); subnet != "" && !ok {
+		writeError(w, http.StatusNotFound, "subnet "+subnet+" not found")
+		return
+	}
+	if state != "" && !slices.Contains(registry.Statuses, state) {
+		writeError(w, http.StatusBadRequest, "state "+state+": want one of "+strings.Join(registry.Statuses, ", "))
+		return
+	}
+	out := []*registry.System{}
+	for _, sys := range snap.Systems() {
+		if profile != "" && sys.Profile != profile || state != "" && sys.Status != state {
+			continue
+		}
+		if subnet != "" {
+			ip, err := netip.ParseAddr(sys.IP)
+			if sub, ok := snap.SubnetFor(ip); err != nil || !ok || sub.Name != subnet {
+				continue
+			}
+		}
+		out = append(out, sys)
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *server) showSystem(w http.ResponseWriter, r *http.Request) {

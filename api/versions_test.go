@@ -116,7 +116,7 @@ func TestEditConcurrent(t *testing.T) {
 		a.Gateway = "10.0.0.1"
 		return nil
 	})
-	if err != nil || !changed || tries != 2 {
+	if err != nil || len(changed) != 1 || changed[0] != "gateway" || tries != 2 {
 		t.Fatalf("edit: changed %v, %d tries, %v", changed, tries, err)
 	}
 	var got registry.Subnet
@@ -130,7 +130,7 @@ func TestEditConcurrent(t *testing.T) {
 	n := len(hist)
 	changed, err = c.Edit(ctx, "/api/v1/subnets/lan", "", &a, func() error { a.Gateway = "10.0.0.1"; return nil })
 	c.Do(ctx, "GET", "/api/v1/history?name=lan", nil, &hist)
-	if err != nil || changed || len(hist) != n {
+	if err != nil || changed != nil || len(hist) != n {
 		t.Fatalf("no-op edit: changed %v, history %d -> %d, %v", changed, n, len(hist), err)
 	}
 }

@@ -105,9 +105,9 @@ func CheckSettingKey(key string) (string, error) {
 		if !keyRE.MatchString(l) {
 			return "", invalidf("setting key %q: %q is not a DNS label (letters, digits, '-', '_')", key, l)
 		}
-	}
-	if strings.HasSuffix(k, "._host") || strings.Contains(k, "._host.") || k == "_host" {
-		return "", invalidf("setting key %q: the label _host is reserved", key)
+		if l == "_host" { // KEY.HOST._host.ZONE are the hosts' own settings
+			return "", invalidf("setting key %q: the label _host is reserved (hosts' own settings are published under it)", key)
+		}
 	}
 	return k, nil
 }

@@ -150,6 +150,12 @@ func (r *Registry) mutate(ctx context.Context, dryRun bool, fn change) (*Snapsho
 	}
 	next := r.cur.Load().clone()
 	ops, err := fn(next)
+	// An edit that changes nothing is no change: nothing is written, and
+	// history does not say something happened.
+	ops = slices.DeleteFunc(ops, func(o Op) bool {
+		a := o.Audit
+		return (a.Op == "edit" || a.Op == "set") && a.Old != "" && a.Old == a.New && a.Note == "" && o.Log == nil
+	})
 	if err != nil || dryRun || len(ops) == 0 {
 		return next, err
 	}

@@ -240,3 +240,28 @@ func TestEditSubnet(t *testing.T) {
 		t.Fatalf("edit of a missing subnet: %v", err)
 	}
 }
+
+// An edit or a set that changes nothing writes nothing: no serial, no
+// history.
+func TestNoOpChangesWriteNothing(t *testing.T) {
+	ctx := context.Background()
+	reg, _ := openTest(t)
+	if _, err := reg.SetSetting(ctx, "a", "1"); err != nil {
+		t.Fatal(err)
+	}
+	serial := reg.Snapshot().Serial
+	h, _ := reg.History(ctx, "", 100)
+	if _, err := reg.EditSubnet(ctx, "lan", Subnet{Name: "lan", CIDR: "10.0.0.0/24", Gateway: "10.0.0.1", Pool: "10.0.0.200-10.0.0.250"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.SetSetting(ctx, "a", "1"); err != nil {
+		t.Fatal(err)
+	}
+	h2, _ := reg.History(ctx, "", 100)
+	if reg.Snapshot().Serial != serial || len(h2) != len(h) {
+		t.Fatalf("no-op changes: serial %d -> %d, history %d -> %d", serial, reg.Snapshot().Serial, len(h), len(h2))
+	}
+	if _, err := reg.SetSetting(ctx, "a", "2"); err != nil || reg.Snapshot().Serial != serial+1 {
+		t.Fatalf("a real change: %v, serial %d", err, reg.Snapshot().Serial)
+	}
+}

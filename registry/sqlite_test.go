@@ -221,16 +221,8 @@ func seededRegistry(t *testing.T, pool string) (*Registry, *SQLiteStore, func(an
 // Every database has its own epoch (its creation time) and a random
 // identity, kept across opens.
 func TestDatabaseEpochAndInstance(t *testing.T) {
-	ctx := context.Background()
 	open := func(path string) *Snapshot {
-		st, err := OpenSQLite(ctx, path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		reg, err := Open(ctx, st, "dsas")
-		if err != nil {
-			t.Fatal(err)
-		}
+		reg := reopen(t, path)
 		defer reg.Close()
 		return reg.Snapshot()
 	}

@@ -1,12 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,10 +17,13 @@ import (
 
 	"github.com/provision/provision/api"
 	"github.com/provision/provision/internal/tlscert"
+	"github.com/provision/provision/registry"
 )
 
-// client builds the API client from --server, --ca and $PROVISION_TOKEN.
-// The token is never taken from argv, where other users could read it.
+// client builds the API client from --server, --ca and $PROVISION_TOKEN,
+// else what provision login saved, else a data directory's token file
+// (findToken). The token is never taken from argv, where other users
+// could read it.
 func client(c *cobra.Command) *api.Client { return clientWaiting(c, api.AnswerTimeout) }
 
 // clientWaiting is client for a request the server may take long to
@@ -27,6 +31,14 @@ func client(c *cobra.Command) *api.Client { return clientWaiting(c, api.AnswerTi
 // --answer-timeout says.
 func clientWaiting(c *cobra.Command, least time.Duration) *api.Client {
 	server, _ := c.Flags().GetString("server")
+	ca, _ := c.Flags().GetString("ca")
+	cc, cerr := readClientConfig()
+	if !c.Flags().Changed("server") && os.Getenv("PROVISION_SERVER") == "" && cc.Server != "" {
+		server = cc.Server // provision login's
+		if !c.Flags().Changed("ca") && os.Getenv("PROVISION_CA") == "" {
+			ca = cc.CA
+		}
+	}
 	answer, _ := c.Flags().GetDuration("answer-timeout")
 	if !c.Flags().Changed("answer-timeout") {
 		answer = max(answer, least)
@@ -34,12 +46,16 @@ func clientWaiting(c *cobra.Command, least time.Duration) *api.Client {
 	if answer <= 0 {
 		answer = api.AnswerTimeout
 	}
-	ca, _ := c.Flags().GetString("ca")
-	cl := &api.Client{BaseURL: server, Token: os.Getenv("PROVISION_TOKEN")}
+	base, err := serverURL(server)
+	if err == nil {
+		err = cerr
+	}
+	tok, where := findToken(cc)
+	cl := &api.Client{BaseURL: base, Token: tok, Err: err, TokenFrom: where}
 	tc, err := tlscert.ClientConfig(ca)
-	if err != nil {
+	if err != nil && cl.Err == nil {
 		// Every request fails with it, naming the --ca value.
-		cl.Err = err
+		cl.Err = usageError{err}
 	}
 	cl.HTTP = api.NewHTTPClient(answer, tc)
 	return cl
@@ -47,36 +63,84 @@ func clientWaiting(c *cobra.Command, least time.Duration) *api.Client {
 
 func ctx(c *cobra.Command) context.Context { return c.Context() }
 
-// noChange says on stderr that an edit changed nothing (and sent nothing).
-func noChange(c *cobra.Command, what string, changed bool, err error) error {
-	if err == nil && !changed {
-		fmt.Fprintln(c.ErrOrStderr(), what+": no change")
+// serverURL is --server as a URL: HOST:PORT alone means http://HOST:PORT.
+func serverURL(given string) (string, error) {
+	s := given
+	if !strings.Contains(s, "://") {
+		s = "http://" + s
 	}
-	return err
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || (u.Path != "" && u.Path != "/") {
+		return "", usageError{fmt.Errorf("--server %q: want the appliance's URL, http://HOST:PORT or https://HOST:PORT", given)}
+	}
+	return strings.TrimSuffix(s, "/"), nil
+}
+
+// edited confirms an edit: the fields it changed, or on stderr that it
+// changed nothing (and sent nothing). A rename says so.
+func edited(c *cobra.Command, what string, fields []string, err error) error {
+	if err != nil {
+		return err
+	}
+	if len(fields) == 0 {
+		fmt.Fprintln(c.ErrOrStderr(), what+": no change")
+		return nil
+	}
+	if to, _ := c.Flags().GetString("rename"); c.Flags().Changed("rename") {
+		confirm(c, "%s renamed to %s (%s)", what, to, strings.Join(fields, ", "))
+		return nil
+	}
+	confirm(c, "%s changed (%s)", what, strings.Join(fields, ", "))
+	return nil
+}
+
+// confirm prints the one line that says what a change did, unless -q.
+func confirm(c *cobra.Command, format string, a ...any) {
+	if q, _ := c.Flags().GetBool("quiet"); !q {
+		fmt.Fprintf(c.OutOrStdout(), format+"\n", a...)
+	}
 }
 
 // kindCmds adds list, show and remove for one kind of object.
-func kindCmds(parent *cobra.Command, kind, plural string, table func(io.Writer, []json.RawMessage)) {
+func kindCmds(parent *cobra.Command, kind, plural string, table func(w io.Writer, items []json.RawMessage, wide bool)) {
 	list := &cobra.Command{
-		Use: "list", Short: "List " + plural, Args: args(cobra.NoArgs),
+		Use: "list [-o table|wide|json|yaml]", Short: "List " + plural, Args: args(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
 			if d := c.Flags().Lookup("discovered"); d != nil && d.Changed {
 				return listDiscovered(c)
 			}
-			var items []json.RawMessage
-			if err := client(c).Do(ctx(c), "GET", api.Path(plural), nil, &items); err != nil {
+			format, err := outputFormat(c)
+			if err != nil {
 				return err
 			}
-			if asJSON(c) {
+			q := url.Values{}
+			for _, f := range []string{"profile", "subnet", "state"} {
+				if v, _ := c.Flags().GetString(f); c.Flags().Lookup(f) != nil && v != "" {
+					q.Set(f, v)
+				}
+			}
+			path := api.Path(plural)
+			if len(q) > 0 {
+				path += "?" + q.Encode()
+			}
+			var items []json.RawMessage
+			if err := client(c).Do(ctx(c), "GET", path, nil, &items); err != nil {
+				return err
+			}
+			switch format {
+			case "json":
 				return printJSON(c.OutOrStdout(), items)
+			case "yaml":
+				b, _ := json.Marshal(items)
+				return printYAML(c.OutOrStdout(), b)
 			}
 			tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 4, 2, ' ', 0)
-			table(tw, items)
+			table(tw, items, format == "wide")
 			return tw.Flush()
 		},
 	}
 	show := &cobra.Command{
-		Use: "show NAME", Short: "Show one " + kind, Args: args(cobra.ExactArgs(1)),
+		Use: "show NAME [--json]", Short: "Show one " + kind + ", name first", Args: args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
 			var item json.RawMessage
 			if err := client(c).Do(ctx(c), "GET", api.Path(plural, a[0]), nil, &item); err != nil {
@@ -89,18 +153,52 @@ func kindCmds(parent *cobra.Command, kind, plural string, table func(io.Writer, 
 		},
 	}
 	remove := &cobra.Command{
-		Use: "remove NAME", Short: "Remove a " + kind, Args: args(cobra.ExactArgs(1)),
+		Use: "remove NAME", Short: "Remove " + article(kind) + " " + kind, Args: args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
-			return client(c).Do(ctx(c), "DELETE", api.Path(plural, a[0]), nil, nil)
+			if err := client(c).Do(ctx(c), "DELETE", api.Path(plural, a[0]), nil, nil); err != nil {
+				return err
+			}
+			confirm(c, "%s %s removed", kind, a[0])
+			return nil
 		},
 	}
 	for _, sub := range []*cobra.Command{list, show} {
-		sub.Flags().Bool("json", false, "print JSON")
+		sub.Flags().Bool("json", false, "print JSON (-o json)")
 	}
+	list.Flags().StringP("output", "o", "table", "table, wide (more columns), json or yaml")
+	list.Example = fmt.Sprintf("  provision %s list\n  provision %s list -o wide\n  provision %s list -o json | jq -r '.[].name'", kind, kind, kind)
+	show.Example = fmt.Sprintf("  provision %s show NAME\n  provision %s show NAME --json", kind, kind)
+	remove.Example = fmt.Sprintf("  provision %s remove NAME", kind)
 	if kind == "system" {
+		list.Use = "list [--profile P] [--subnet S] [--state STATE] [-o table|wide|json|yaml] | list --discovered"
 		list.Flags().Bool("discovered", false, "list unknown machines that took a pool lease instead")
+		list.Flags().String("profile", "", "only the systems of this profile")
+		list.Flags().String("subnet", "", "only the systems whose IP lies in this subnet")
+		list.Flags().String("state", "", "only the systems in this state: "+strings.Join(registry.Statuses, ", "))
+		list.Example += "\n  provision system list --profile centos-web --state installed\n  provision system list --subnet lan -o wide"
 	}
 	parent.AddCommand(list, show, remove)
+}
+
+// article is "an" before a vowel, else "a".
+func article(word string) string {
+	if strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
+}
+
+// outputFormat is -o (or --json): table, wide, json or yaml.
+func outputFormat(c *cobra.Command) (string, error) {
+	if asJSON(c) {
+		return "json", nil
+	}
+	o, _ := c.Flags().GetString("output")
+	switch o {
+	case "table", "wide", "json", "yaml":
+		return o, nil
+	}
+	return "", usageError{fmt.Errorf("-o %q: want table, wide, json or yaml", o)}
 }
 
 func asJSON(c *cobra.Command) bool {
@@ -114,42 +212,47 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// printYAML shows a JSON object as YAML, for people.
+// printYAML shows a JSON object as YAML, for people: fields in the order
+// the server sends them (the registry's own order) with the name first,
+// numbers as written, and sizes in bytes with their human form.
 func printYAML(w io.Writer, raw json.RawMessage) error {
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber() // sizes stay integers, not 1.0258736e+07
-	if err := dec.Decode(&v); err != nil {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil { // JSON is YAML
 		return err
 	}
-	out, err := yaml.Marshal(numbers(v))
-	if err != nil {
+	tidy(&doc)
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
 		return err
 	}
-	_, err = w.Write(out)
-	return err
+	return enc.Close()
 }
 
-// numbers turns the json.Numbers in v into int64 or float64, which yaml
-// writes as numbers.
-func numbers(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = numbers(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = numbers(e)
-		}
-	case json.Number:
-		if n, err := x.Int64(); err == nil {
-			return n
-		}
-		f, _ := x.Float64()
-		return f
+// tidy drops JSON's quoting (YAML quotes what needs it), puts each
+// mapping's name first and annotates sizes.
+func tidy(n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode {
+		n.Style = 0
 	}
-	return v
+	n.Style &^= yaml.FlowStyle
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Value == "name" && i > 0 {
+				n.Content = append(append([]*yaml.Node{k, v}, n.Content[:i]...), n.Content[i+2:]...)
+			}
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if size, err := strconv.ParseInt(v.Value, 10, 64); err == nil && v.Tag == "!!int" && (k.Value == "size" || strings.HasSuffix(k.Value, "_size")) && size >= 1024 {
+				v.LineComment = humanSize(size)
+			}
+		}
+	}
+	for _, c := range n.Content {
+		tidy(c)
+	}
 }
 
 // row prints one tab-separated table row.

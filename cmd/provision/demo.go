@@ -27,7 +27,7 @@ import (
 
 func newDemo() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "demo [--once]",
+		Use:   "demo [--once] [--accel auto|kvm|tcg]",
 		Short: "Run the demo lab: a diskless LVS host and an installed host boot as VMs from the appliance",
 		Long: `Run the demo lab (as root): a private network namespace with a bridge, the
 appliance in it (DHCP, TFTP, HTTP, DNS on the bridge), and two QEMU VMs that

@@ -68,6 +68,9 @@ func (s *server) both(host, key string) result {
 	dir := filepath.Dir(s.fetchCDB())
 	fromCDB := zonecfgRun(s.t, dir, "--host", host, "get", key)
 	fromDNS := zonecfgRun(s.t, s.t.TempDir(), "--server", s.DNS, "--zone", "dsas", "--host", host, "get", key)
+	// Where it looked differs; what it found (or not) must not.
+	fromCDB.Err, _, _ = strings.Cut(fromCDB.Err, " (looked in")
+	fromDNS.Err, _, _ = strings.Cut(fromDNS.Err, " (looked in")
 	if fromCDB != fromDNS {
 		s.t.Fatalf("zonecfg get %s for %s: data.cdb says %+v, DNS says %+v", key, host, fromCDB, fromDNS)
 	}
@@ -118,7 +121,7 @@ func TestDNSAndZonecfg(t *testing.T) {
 	}
 	s.ok("setting", "unset", "lvs.vrid")
 	s.waitDNS("TXT", "lvs.vrid.dsas", "")
-	if r := s.both("web001", "lvs.vrid"); r.Code != 1 || r.Err != "zonecfg: lvs.vrid: not found\n" {
+	if r := s.both("web001", "lvs.vrid"); r.Code != 1 || r.Err != "zonecfg: lvs.vrid: not found" {
 		t.Fatalf("removed setting: %+v", r)
 	}
 	dump := zonecfgRun(t, filepath.Dir(s.fetchCDB()), "--host", "lvs001", "dump")

@@ -179,22 +179,11 @@ type result struct {
 // run runs the CLI against s with the token in the environment.
 func (s *server) run(env []string, args ...string) result {
 	s.t.Helper()
-	cmd := exec.Command(cli, args...)
-	cmd.Env = append(os.Environ(), "PROVISION_SERVER="+s.URL, "PROVISION_TOKEN="+s.Token)
+	base := []string{"PROVISION_SERVER=" + s.URL, "PROVISION_TOKEN=" + s.Token}
 	if s.API != "" {
-		cmd.Env = append(cmd.Env, "PROVISION_SERVER="+s.API, "PROVISION_CA="+s.CA)
+		base = append(base, "PROVISION_SERVER="+s.API, "PROVISION_CA="+s.CA)
 	}
-	cmd.Env = append(cmd.Env, env...) // the last of a name wins
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		s.t.Fatal(err)
-	}
-	return result{out.String(), errb.String(), code}
+	return runCLI(s.t, "", append(base, env...), args...)
 }
 
 // ok runs the CLI and fails the test unless it exits 0.

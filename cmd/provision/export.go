@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -90,39 +89,6 @@ func readInput(c *cobra.Command, path string) ([]byte, error) {
 		return io.ReadAll(c.InOrStdin())
 	}
 	return os.ReadFile(path)
-}
-
-func newHistory() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "history [NAME]",
-		Short: "Show the audit log, of one object or of everything",
-		Args:  args(cobra.MaximumNArgs(1)),
-		RunE: func(c *cobra.Command, a []string) error {
-			path := api.Path("history")
-			if len(a) == 1 {
-				path += "?name=" + a[0]
-			}
-			var h []registry.Change
-			if err := client(c).Do(ctx(c), "GET", path, nil, &h); err != nil {
-				return err
-			}
-			if asJSON(c) {
-				return printJSON(c.OutOrStdout(), h)
-			}
-			for _, ch := range h {
-				fmt.Fprintf(c.OutOrStdout(), "%s  %-7s %s %s%s\n", ch.At, ch.Op, ch.Kind, ch.Name, note(ch.Note))
-				if ch.Old != "" {
-					fmt.Fprintln(c.OutOrStdout(), "    old: "+strings.TrimSpace(ch.Old))
-				}
-				if ch.New != "" {
-					fmt.Fprintln(c.OutOrStdout(), "    new: "+strings.TrimSpace(ch.New))
-				}
-			}
-			return nil
-		},
-	}
-	c.Flags().Bool("json", false, "print JSON")
-	return c
 }
 
 func note(n string) string {

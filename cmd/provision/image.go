@@ -22,8 +22,7 @@ import (
 func newImage() *cobra.Command {
 	c := &cobra.Command{Use: "image", Short: "Manage OS images (kernel, initrd, root filesystem)"}
 	add := &cobra.Command{
-		Use: "add NAME --kernel FILE --initrd FILE\n" +
-			"  add NAME --kind diskless --kernel-package linux-image-*.deb --rootfs ROOT.tar.gz|.tar.zst",
+		Use:   "add NAME (--kernel FILE --initrd FILE | [--kind diskless] --kernel-package DEB --rootfs ROOT.tar.gz|.tar.zst)",
 		Short: "Upload an image's files to the appliance and register it",
 		Long: `Upload an image's files to the appliance's image store (content-addressed by
 sha256; a file already there is not stored twice) and register the image.
@@ -42,7 +41,7 @@ A progress bar is shown on a terminal.`,
 			if err != nil {
 				return err
 			}
-			return clientWaiting(c, imageAnswer).Do(ctx(c), "POST", api.Path("images"), img, nil)
+			return addImage(c, img)
 		},
 	}
 	imageFlags(add)
@@ -76,7 +75,7 @@ kernel package gets its kernel and boot environment rebuilt.`,
 	imageFlags(edit)
 	c.AddCommand(edit)
 	c.AddCommand(newImageBuild())
-	kindCmds(c, "image", "images", func(w io.Writer, items []json.RawMessage) {
+	kindCmds(c, "image", "images", func(w io.Writer, items []json.RawMessage, _ bool) {
 		row(w, "NAME", "KIND", "FILES")
 		for _, raw := range items {
 			var img registry.Image
@@ -201,3 +200,17 @@ func humanSize(n int64) string {
 // imageAnswer is how long image add and edit wait for the appliance: a
 // diskless image's boot environment is built before it answers.
 const imageAnswer = 10 * time.Minute
+
+// addImage registers an image whose files are uploaded, and says so.
+func addImage(c *cobra.Command, img registry.Image) error {
+	var out registry.Image
+	if err := clientWaiting(c, imageAnswer).Do(ctx(c), "POST", api.Path("images"), img, &out); err != nil {
+		return err
+	}
+	var size int64
+	for _, f := range out.Files {
+		size += f.Size
+	}
+	confirm(c, "image %s added (%s, %d files, %s)", out.Name, out.Kind, len(out.Files), humanSize(size))
+	return nil
+}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/provision/provision/api"
 	"github.com/provision/provision/bootenv"
 )
 
@@ -69,7 +68,7 @@ With --no-add the root archive is only written to --output.`,
 			if err != nil {
 				return err
 			}
-			return clientWaiting(c, imageAnswer).Do(ctx(c), "POST", api.Path("images"), img, nil)
+			return addImage(c, img)
 		},
 	}
 	f := c.Flags()

@@ -23,7 +23,7 @@ func main() {
 	}
 	fmt.Fprintf(os.Stderr, "provision: %v\n", err)
 	var ue usageError
-	if errors.As(err, &ue) {
+	if errors.As(err, &ue) || cobraUsage(err) {
 		os.Exit(2)
 	}
 	os.Exit(1)
@@ -39,13 +39,19 @@ verbs talk to its API at --server (or $PROVISION_SERVER) with the token in
 $PROVISION_TOKEN.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionString(),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.PersistentFlags().String("server", envOr("PROVISION_SERVER", "http://127.0.0.1:8080"), "API URL of the appliance ($PROVISION_SERVER)")
 	root.PersistentFlags().String("ca", os.Getenv("PROVISION_CA"), "for an https --server: the certificate file to trust, or the fingerprint sha256:HEX that provision serve printed ($PROVISION_CA)")
+	root.PersistentFlags().BoolP("quiet", "q", false, "print nothing on success but what was asked for")
 	root.PersistentFlags().Duration("answer-timeout", api.AnswerTimeout, "give up on a server that has not started to answer after this long")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newServe(), newDemo(), newBootenv(), newSubnet(), newImage(), newProfile(), newSystem(),
-		newSetting(), newZone(), newExport(), newImport(), newHistory(), newTemplate(), newEvents(), newPower(), newToken())
+		newSetting(), newZone(), newExport(), newImport(), newHistory(), newTemplate(), newEvents(), newPower(), newToken(), newVersion(), newLogin())
+	wireGroups(root)
+	wireCompletion(root)
+	wireExamples(root)
 	return root
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -21,7 +22,11 @@ func newProfile() *cobra.Command {
 			if err := profileFlags(c, &p); err != nil {
 				return err
 			}
-			return client(c).Do(ctx(c), "POST", api.Path("profiles")+publicQuery(c), p, nil)
+			if err := client(c).Do(ctx(c), "POST", api.Path("profiles")+publicQuery(c), p, nil); err != nil {
+				return err
+			}
+			confirm(c, "profile %s added (image %s)", p.Name, p.Image)
+			return nil
 		},
 	}
 	edit := &cobra.Command{
@@ -31,7 +36,7 @@ func newProfile() *cobra.Command {
 		RunE: func(c *cobra.Command, a []string) error {
 			var p registry.Profile
 			changed, err := client(c).Edit(ctx(c), api.Path("profiles", a[0]), publicQuery(c), &p, func() error { return profileFlags(c, &p) })
-			return noChange(c, "profile "+a[0], changed, err)
+			return edited(c, "profile "+a[0], changed, err)
 		},
 	}
 	for _, sub := range []*cobra.Command{add, edit} {
@@ -48,11 +53,19 @@ func newProfile() *cobra.Command {
 	edit.Flags().StringArray("unset", nil, "remove setting KEY (repeatable)")
 	add.MarkFlagRequired("image")
 	c.AddCommand(add, edit)
-	kindCmds(c, "profile", "profiles", func(w io.Writer, items []json.RawMessage) {
-		row(w, "NAME", "IMAGE", "KICKSTART", "KERNEL-ARGS")
+	kindCmds(c, "profile", "profiles", func(w io.Writer, items []json.RawMessage, wide bool) {
+		if wide {
+			row(w, "NAME", "IMAGE", "KICKSTART", "KERNEL-ARGS", "LOADER", "INSTALL-TIMEOUT", "ON-FAILURE", "SETTINGS")
+		} else {
+			row(w, "NAME", "IMAGE", "KICKSTART", "KERNEL-ARGS")
+		}
 		for _, raw := range items {
 			var p registry.Profile
 			json.Unmarshal(raw, &p)
+			if wide {
+				row(w, p.Name, p.Image, or(p.Kickstart, "-"), or(p.KernelArgs, "-"), or(p.Loader, "ipxe"), or(p.InstallTimeout, "-"), or(p.OnFailure, "off"), fmt.Sprint(len(p.Settings)))
+				continue
+			}
 			row(w, p.Name, p.Image, or(p.Kickstart, "-"), or(p.KernelArgs, "-"))
 		}
 	})
@@ -68,12 +81,12 @@ func profileFlags(c *cobra.Command, p *registry.Profile) error {
 		}
 	}
 	var err error
-	p.Settings, err = applySets(c, p.Settings)
+	p.Settings, err = applySets(c, "profile "+p.Name, p.Settings)
 	return err
 }
 
 // applySets merges --set and removes --unset keys.
-func applySets(c *cobra.Command, m map[string]string) (map[string]string, error) {
+func applySets(c *cobra.Command, what string, m map[string]string) (map[string]string, error) {
 	sets, _ := c.Flags().GetStringArray("set")
 	add, err := parseSets(sets)
 	if err != nil {
@@ -88,6 +101,9 @@ func applySets(c *cobra.Command, m map[string]string) (map[string]string, error)
 	if c.Flags().Lookup("unset") != nil {
 		unset, _ := c.Flags().GetStringArray("unset")
 		for _, k := range unset {
+			if _, ok := m[k]; !ok {
+				return nil, fmt.Errorf("%s has no setting %s to unset", what, k)
+			}
 			delete(m, k)
 		}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -23,7 +24,7 @@ import (
 
 func newServe() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "serve",
+		Use:   "serve [--dev] [--config FILE] [--data DIR] [--http ADDR] [--api ADDR [--tls-cert F --tls-key F]] [--dns ADDR] [--dns-forward IP,...] [--tftp ADDR] [--dhcp-interface IF] [--zone ZONE]",
 		Short: "Run the appliance",
 		Long: `Run the appliance: the HTTP API, boot scripts and images, the DNS zone and its
 data.cdb, and TFTP, all from one registry.
@@ -34,7 +35,9 @@ dhcp_interface, boot_files, address, zone, dev, log_format, secret_key_file,
 power_poll), then flags. DHCP runs only with
 --dhcp-interface (it needs root for port 67). With --dev everything listens on 127.0.0.1 on
 unprivileged ports (HTTP 8080, DNS 8053, TFTP 8069) and needs no root; the
-data directory defaults to ./provision-data.
+data directory defaults to ./provision-data; and the server stops when the
+process that started it exits (so that "go run" killed does not leave it
+holding its ports).
 
 Every API request, reads too, needs a token, sent as $PROVISION_TOKEN: the
 admin token (DATA/token) reads and writes, the read-only token
@@ -62,6 +65,9 @@ else gets REFUSED. --dns-forward none turns forwarding off.`,
 			cfg, err := loadConfig(c.Flags())
 			if err != nil {
 				return err
+			}
+			if cfg.Dev && !dieWithParent() {
+				return errors.New("the process that started the dev server is gone")
 			}
 			ctx, stop := signal.NotifyContext(c.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
@@ -175,7 +181,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	httpLn, err := net.Listen("tcp", cfg.HTTP)
 	if err != nil {
-		return err
+		return listenError("HTTP", "--http", cfg.HTTP, err)
 	}
 	// The URL machines use for scripts, kernels and images: the
 	// appliance's address and the port HTTP really listens on.

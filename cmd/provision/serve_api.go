@@ -59,11 +59,21 @@ func (a *appliance) listenAPI() (net.Listener, error) {
 	}
 	ln, err := net.Listen("tcp", a.cfg.API)
 	if err != nil {
-		return nil, fmt.Errorf("api listener (--api %s): %w", a.cfg.API, err)
+		return nil, listenError("API", "--api", a.cfg.API, err)
 	}
 	a.log.Info("listening", "proto", "https", "addr", ln.Addr().String(), "what", "api",
 		"certificate", tlscert.Fingerprint(cert.Certificate[0]))
 	return tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}), nil
+}
+
+// listenError names the listener that could not open and the flag that
+// moves it (or turns it off).
+func listenError(what, flag, addr string, err error) error {
+	hint := "give another address with " + flag
+	if flag == "--dns" || flag == "--tftp" {
+		hint += `, or ` + flag + ` "" to turn it off`
+	}
+	return fmt.Errorf("%s listener on %s: %w (%s)", what, addr, err, hint)
 }
 
 // serveAPI serves the API on its own listener.

@@ -156,11 +156,11 @@ func (a *appliance) startTFTP(ctx context.Context, g *errgroup.Group) error {
 	}
 	addr, err := net.ResolveUDPAddr("udp", a.cfg.TFTP)
 	if err != nil {
-		return err
+		return listenError("TFTP", "--tftp", a.cfg.TFTP, err)
 	}
 	conn, err := net.ListenUDP("udp", addr)
 	if err != nil {
-		return fmt.Errorf("tftp: %w", err)
+		return listenError("TFTP", "--tftp", a.cfg.TFTP, err)
 	}
 	a.log.Info("listening", "proto", "tftp", "addr", conn.LocalAddr().String(), "root", a.cfg.BootFiles)
 	g.Go(func() error { return srv.Serve(ctx, conn) })

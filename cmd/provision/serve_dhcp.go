@@ -120,7 +120,7 @@ func (a *appliance) startDHCP(ctx context.Context, g *errgroup.Group) (*dhcp.Ser
 	}
 	conn, err := dhcp.ListenInterface(a.cfg.DHCPInterface, addr)
 	if err != nil {
-		return nil, err
+		return nil, listenError("DHCP", "--dhcp", a.cfg.DHCP, err)
 	}
 	a.log.Info("listening", "proto", "dhcp", "addr", conn.LocalAddr().String(), "interface", a.cfg.DHCPInterface)
 	g.Go(func() error { return srv.Serve(ctx, conn) })

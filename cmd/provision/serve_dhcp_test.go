@@ -10,18 +10,26 @@ import (
 	"github.com/provision/provision/registry"
 )
 
+// testRegistry opens a registry of zone dsas in a temporary directory,
+// closed at cleanup.
+func testRegistry(t *testing.T) *registry.Registry {
+	t.Helper()
+	st, err := registry.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "r.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := registry.Open(context.Background(), st, "dsas")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reg.Close() })
+	return reg
+}
+
 // The pool's guard sees systems added after it was made.
 func TestRegisteredAddressFollowsTheRegistry(t *testing.T) {
 	ctx := context.Background()
-	st, err := registry.OpenSQLite(ctx, filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := registry.Open(ctx, st, "dsas")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reg.Close()
+	reg := testRegistry(t)
 	inUse := registeredAddress(reg)
 	ip := netip.MustParseAddr("10.0.0.20")
 	if inUse(ip) {

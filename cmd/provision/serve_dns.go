@@ -86,7 +86,7 @@ func (a *appliance) startDNS(ctx context.Context, g *errgroup.Group, srv *dnscon
 	}
 	udp, tcp, err := listenBoth(a.cfg.DNS)
 	if err != nil {
-		return fmt.Errorf("dns: %w", err)
+		return listenError("DNS", "--dns", a.cfg.DNS, err)
 	}
 	a.log.Info("listening", "proto", "dns", "addr", udp.LocalAddr().String())
 	g.Go(func() error { return srv.Serve(ctx, udp, tcp) })

@@ -17,15 +17,7 @@ import (
 // the rate limit's trust (all of loopback) is wider.
 func TestRecursionClient(t *testing.T) {
 	ctx := context.Background()
-	st, err := registry.OpenSQLite(ctx, filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := registry.Open(ctx, st, "dsas")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reg.Close()
+	reg := testRegistry(t)
 	if _, err := reg.AddSubnet(ctx, registry.Subnet{Name: "lan", CIDR: "10.0.0.0/24"}); err != nil {
 		t.Fatal(err)
 	}

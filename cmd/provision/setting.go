@@ -23,10 +23,20 @@ them: a key whose name has password, passwd, secret or token is refused
 unless --public says it holds none.`,
 	}
 	set := &cobra.Command{
-		Use: "set KEY VALUE", Short: "Set a setting", Args: args(cobra.ExactArgs(2)),
+		Use: "set KEY VALUE [--public]", Short: "Set a setting (published in DNS and data.cdb)", Args: args(cobra.ExactArgs(2)),
 		RunE: func(c *cobra.Command, a []string) error {
 			body := map[string]string{"value": a[1]}
-			return client(c).Do(ctx(c), "PUT", api.Path("settings", a[0])+publicQuery(c), body, nil)
+			var out, cur registry.Setting
+			cl := client(c)
+			if err := cl.Do(ctx(c), "GET", api.Path("settings", a[0]), nil, &cur); err == nil && cur.Value == a[1] {
+				fmt.Fprintln(c.ErrOrStderr(), "setting "+cur.Key+": no change")
+				return nil
+			}
+			if err := cl.Do(ctx(c), "PUT", api.Path("settings", a[0])+publicQuery(c), body, &out); err != nil {
+				return err
+			}
+			confirm(c, "setting %s set", out.Key)
+			return nil
 		},
 	}
 	publicFlag(set)
@@ -44,11 +54,15 @@ unless --public says it holds none.`,
 	unset := &cobra.Command{
 		Use: "unset KEY", Short: "Remove a setting", Args: args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
-			return client(c).Do(ctx(c), "DELETE", api.Path("settings", a[0]), nil, nil)
+			if err := client(c).Do(ctx(c), "DELETE", api.Path("settings", a[0]), nil, nil); err != nil {
+				return err
+			}
+			confirm(c, "setting %s unset", a[0])
+			return nil
 		},
 	}
 	list := &cobra.Command{
-		Use: "list", Short: "List settings", Args: args(cobra.NoArgs),
+		Use: "list [--json]", Short: "List settings", Args: args(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
 			var items []registry.Setting
 			if err := client(c).Do(ctx(c), "GET", api.Path("settings"), nil, &items); err != nil {

@@ -20,7 +20,12 @@ func newSubnet() *cobra.Command {
 		RunE: func(c *cobra.Command, a []string) error {
 			s := registry.Subnet{Name: a[0]}
 			subnetFlags(c, &s)
-			return client(c).Do(ctx(c), "POST", api.Path("subnets"), s, nil)
+			var out registry.Subnet
+			if err := client(c).Do(ctx(c), "POST", api.Path("subnets"), s, &out); err != nil {
+				return err
+			}
+			confirm(c, "subnet %s added (%s)", out.Name, out.CIDR)
+			return nil
 		},
 	}
 	edit := &cobra.Command{
@@ -34,7 +39,7 @@ network or broadcast address.`,
 		RunE: func(c *cobra.Command, a []string) error {
 			var s registry.Subnet
 			changed, err := client(c).Edit(ctx(c), api.Path("subnets", a[0]), "", &s, func() error { subnetFlags(c, &s); return nil })
-			return noChange(c, "subnet "+a[0], changed, err)
+			return edited(c, "subnet "+a[0], changed, err)
 		},
 	}
 	for _, sub := range []*cobra.Command{add, edit} {
@@ -48,7 +53,7 @@ network or broadcast address.`,
 	edit.Flags().String("rename", "", "new name")
 	add.MarkFlagRequired("cidr")
 	c.AddCommand(add, edit)
-	kindCmds(c, "subnet", "subnets", func(w io.Writer, items []json.RawMessage) {
+	kindCmds(c, "subnet", "subnets", func(w io.Writer, items []json.RawMessage, _ bool) {
 		row(w, "NAME", "CIDR", "GATEWAY", "POOL", "DNS")
 		for _, raw := range items {
 			var s registry.Subnet

@@ -34,7 +34,12 @@ The BMC password is read from the environment variable named by
 			if err := systemFlags(c, &in); err != nil {
 				return err
 			}
-			return client(c).Do(ctx(c), "POST", api.Path("systems")+publicQuery(c), in, nil)
+			var out registry.System
+			if err := client(c).Do(ctx(c), "POST", api.Path("systems")+publicQuery(c), in, &out); err != nil {
+				return err
+			}
+			confirm(c, "system %s added (%s, %s, %s)", out.Name, out.IP, strings.Join(out.MACs, " "), out.Status)
+			return nil
 		},
 	}
 	edit := &cobra.Command{
@@ -49,7 +54,7 @@ between is kept, not overwritten). --mac replaces the MAC list.
 		RunE: func(c *cobra.Command, a []string) error {
 			var in api.SystemInput
 			changed, err := client(c).Edit(ctx(c), api.Path("systems", a[0]), publicQuery(c), &in, func() error { return systemFlags(c, &in) })
-			return noChange(c, "system "+a[0], changed, err)
+			return edited(c, "system "+a[0], changed, err)
 		},
 	}
 	for _, sub := range []*cobra.Command{add, edit} {
@@ -61,7 +66,7 @@ between is kept, not overwritten). --mac replaces the MAC list.
 	add.MarkFlagRequired("mac")
 	add.MarkFlagRequired("ip")
 	add.MarkFlagRequired("profile")
-	c.AddCommand(add, edit, newSystemStatus(), newReinstall(), newAbort())
+	c.AddCommand(add, edit, newSystemStatus(), newSystemReport(), newReinstall(), newAbort())
 	kindCmds(c, "system", "systems", systemTable)
 	return c
 }
@@ -87,6 +92,7 @@ func systemFlagSet(c *cobra.Command) {
 func systemFlags(c *cobra.Command, in *api.SystemInput) error {
 	f := c.Flags()
 	s := &in.System
+	what := "system " + s.Name // before a rename
 	if f.Changed("mac") {
 		s.MACs, _ = f.GetStringArray("mac")
 	}
@@ -106,7 +112,7 @@ func systemFlags(c *cobra.Command, in *api.SystemInput) error {
 		}
 	}
 	var err error
-	if s.Settings, err = applySets(c, s.Settings); err != nil {
+	if s.Settings, err = applySets(c, what, s.Settings); err != nil {
 		return err
 	}
 	return bmcFlags(c, in)
@@ -146,11 +152,24 @@ func bmcFlags(c *cobra.Command, in *api.SystemInput) error {
 	return nil
 }
 
-func systemTable(w io.Writer, items []json.RawMessage) {
-	row(w, "NAME", "HOSTNAME", "MAC", "IP", "PROFILE", "NETBOOT", "STATUS")
+func systemTable(w io.Writer, items []json.RawMessage, wide bool) {
+	if wide {
+		row(w, "NAME", "HOSTNAME", "MAC", "IP", "PROFILE", "NETBOOT", "STATUS", "SINCE", "KERNEL-ARGS", "BMC", "SETTINGS")
+	} else {
+		row(w, "NAME", "HOSTNAME", "MAC", "IP", "PROFILE", "NETBOOT", "STATUS")
+	}
 	for _, raw := range items {
 		var s registry.System
 		json.Unmarshal(raw, &s)
+		if wide {
+			bmc := "-"
+			if s.BMC != nil {
+				bmc = s.BMC.Address
+			}
+			row(w, s.Name, s.Hostname, strings.Join(s.MACs, ","), s.IP, s.Profile, fmt.Sprint(s.Netboot), s.Status,
+				localTime(s.StatusSince), or(s.KernelArgs, "-"), bmc, fmt.Sprint(len(s.Settings)))
+			continue
+		}
 		row(w, s.Name, s.Hostname, strings.Join(s.MACs, ","), s.IP, s.Profile, fmt.Sprint(s.Netboot), s.Status)
 	}
 }

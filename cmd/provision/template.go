@@ -96,7 +96,11 @@ is refused, naming the system, template and line, if one fails.`}
 	remove := &cobra.Command{
 		Use: "remove NAME", Short: "Remove a user template (refused while a profile or template uses it)", Args: args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
-			return client(c).Do(ctx(c), "DELETE", api.Path("templates", a[0]), nil, nil)
+			if err := client(c).Do(ctx(c), "DELETE", api.Path("templates", a[0]), nil, nil); err != nil {
+				return err
+			}
+			confirm(c, "template %s removed", a[0])
+			return nil
 		},
 	}
 	c.AddCommand(add, edit, list, show, remove, render)
@@ -124,7 +128,15 @@ func putTemplate(c *cobra.Command, name string, edit bool) error {
 		}
 	}
 	if edit {
-		return cl.Do(ctx(c), "PUT", api.Path("templates", name), t, nil)
+		if err := cl.Do(ctx(c), "PUT", api.Path("templates", name), t, nil); err != nil {
+			return err
+		}
+		confirm(c, "template %s changed", name)
+		return nil
 	}
-	return cl.Do(ctx(c), "POST", api.Path("templates"), t, nil)
+	if err := cl.Do(ctx(c), "POST", api.Path("templates"), t, nil); err != nil {
+		return err
+	}
+	confirm(c, "template %s added (%s)", name, t.Kind)
+	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"io"
 	"strings"
@@ -29,7 +30,9 @@ func parseArgs(args []string) (options, error) {
 	fs.StringVar(&qtype, "t", "TXT", "record type for get")
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			return o, err
+		} else if err != nil {
 			return o, usagef("%v", err)
 		}
 		if fs.NArg() == 0 {

@@ -60,7 +60,7 @@ func BenchmarkLookup(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	src := cdbSource{r}
+	src := cdbSource{r, "data.cdb"}
 	i := 0
 	for b.Loop() {
 		rrs, err := src.Lookup(fmt.Sprintf("k%d.h%05d._host.dsas.", i%5, i%10000), dns.TypeTXT)

@@ -23,7 +23,7 @@ func get(out io.Writer, src source, c lookupContext, o options) error {
 			return err
 		}
 		if len(rrs) == 0 {
-			return &exitError{exitNotFound, o.arg + ": not found"}
+			return notFound(src, c, o.arg+" ("+dns.TypeToString[o.qtype]+")")
 		}
 		for _, rr := range rrs {
 			fmt.Fprintln(out, rdataText(rr))
@@ -41,7 +41,13 @@ func get(out io.Writer, src source, c lookupContext, o options) error {
 			return nil
 		}
 	}
-	return &exitError{exitNotFound, o.arg + ": not found"}
+	return notFound(src, c, o.arg)
+}
+
+// notFound says what was not found and where zonecfg looked.
+func notFound(src source, c lookupContext, what string) error {
+	return &exitError{exitNotFound, fmt.Sprintf("%s: not found (looked in %s, zone %s, host %s)",
+		what, src.Where(), strings.TrimSuffix(c.zone, "."), c.host)}
 }
 
 // txtValue joins a TXT record's character-strings back into the value's

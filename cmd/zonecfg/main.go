@@ -8,12 +8,15 @@
 //	zonecfg [flags] get -t A NAME    the addresses of NAME (relative to the zone unless it ends in '.')
 //	zonecfg [flags] dump             every setting this host sees, and where it comes from
 //
-// Exit status: 0 found; 1 not found ("zonecfg: KEY: not found"); 2 usage
-// error; 3 neither a data.cdb nor DNS could be read.
+// Exit status: 0 found; 1 not found ("zonecfg: KEY: not found (looked in
+// data.cdb ./data.cdb, zone dsas, host web001)", naming where it looked);
+// 2 usage error; 3 neither a data.cdb nor DNS could be read. -h and --help
+// print the usage and exit 0.
 package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -63,6 +66,10 @@ source: --cdb, $ZONECFG_CDB, ./data.cdb if it exists, else DNS (--server or reso
 
 func run(args []string, out io.Writer, env environment) error {
 	o, err := parseArgs(args)
+	if errors.Is(err, flag.ErrHelp) {
+		_, err = io.WriteString(out, usage) // -h, --help: the usage, exit 0
+		return err
+	}
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 // exist; an error means the source could not be read (exit 3).
 type source interface {
 	Lookup(name string, qtype uint16) ([]dns.RR, error)
+	Where() string         // "data.cdb PATH" or "DNS server ADDR", for messages
 	Zone() (string, error) // the zone apex, "" if the source cannot tell
 	All(zone string) ([]dns.RR, error)
 	Close() error
@@ -38,7 +39,7 @@ func openSource(o options, env environment) (source, error) {
 		if err != nil {
 			return nil, noSource("%s: %v", path, err)
 		}
-		return cdbSource{r}, nil
+		return cdbSource{r, path}, nil
 	}
 	server := o.server
 	if server == "" {
@@ -53,9 +54,13 @@ func openSource(o options, env environment) (source, error) {
 	return &dnsSource{server: server}, nil
 }
 
-type cdbSource struct{ r *cdb.Reader }
+type cdbSource struct {
+	r    *cdb.Reader
+	path string
+}
 
-func (s cdbSource) Close() error { return nil }
+func (s cdbSource) Close() error  { return nil }
+func (s cdbSource) Where() string { return "data.cdb " + s.path }
 
 func (s cdbSource) Lookup(name string, qtype uint16) ([]dns.RR, error) {
 	recs, err := tinydns.Lookup(s.r, name, qtype)
@@ -122,7 +127,8 @@ func toRRs(recs []tinydns.Record) ([]dns.RR, error) {
 // is truncated.
 type dnsSource struct{ server string }
 
-func (s *dnsSource) Close() error { return nil }
+func (s *dnsSource) Close() error  { return nil }
+func (s *dnsSource) Where() string { return "DNS server " + s.server }
 
 func (s *dnsSource) Lookup(name string, qtype uint16) ([]dns.RR, error) {
 	m := new(dns.Msg)

@@ -100,7 +100,7 @@ func TestGetFromCDB(t *testing.T) {
 	}
 	var out bytes.Buffer
 	err := run([]string{"--cdb", path, "get", "nope"}, &out, env)
-	if err == nil || err.Error() != "nope: not found" {
+	if err == nil || err.Error() != "nope: not found (looked in data.cdb "+path+", zone dsas, host web001)" {
 		t.Errorf("not found message: %v", err)
 	}
 }

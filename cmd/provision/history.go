@@ -1,0 +1,186 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/provision/provision/api"
+	"github.com/provision/provision/registry"
+)
+
+func newHistory() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "history [NAME] [--limit N] [--since DURATION|TIME] [--json]",
+		Short: "Show the audit log, of one object or of everything",
+		Long: `Show the audit log, oldest first: when (UTC, to the second), what was done to
+which object, by which token and from which address, and for an edit the
+fields that changed (old → new). The history of a name follows its renames
+back. A name that never existed is an error.`,
+		Example: `  provision history web101
+  provision history --since 1h
+  provision history --since 2026-12-01T08:00:00Z --limit 50
+  provision history web101 --json | jq '.[] | select(.op == "edit")'`,
+		Args: args(cobra.MaximumNArgs(1)),
+		RunE: func(c *cobra.Command, a []string) error {
+			limit, _ := c.Flags().GetInt("limit")
+			if limit < 1 {
+				return usageError{fmt.Errorf("--limit %d: want 1 or more", limit)}
+			}
+			since, err := parseSince(c)
+			if err != nil {
+				return err
+			}
+			q := url.Values{}
+			fetch := limit
+			if !since.IsZero() {
+				fetch = max(limit, 100000) // filtered here: ask for enough
+			}
+			q.Set("limit", strconv.Itoa(fetch))
+			if len(a) == 1 {
+				q.Set("name", a[0])
+			}
+			var h []registry.Change
+			if err := client(c).Do(ctx(c), "GET", api.Path("history")+"?"+q.Encode(), nil, &h); err != nil {
+				return err
+			}
+			if !since.IsZero() {
+				h = slices.DeleteFunc(h, func(ch registry.Change) bool {
+					at, err := time.Parse(time.RFC3339Nano, ch.At)
+					return err == nil && at.Before(since)
+				})
+			}
+			if len(h) > limit {
+				h = h[len(h)-limit:]
+			}
+			if asJSON(c) {
+				return printJSON(c.OutOrStdout(), historyJSON(h))
+			}
+			for _, ch := range h {
+				printChange(c.OutOrStdout(), ch)
+			}
+			return nil
+		},
+	}
+	c.Flags().Bool("json", false, "print JSON (old and new objects as JSON)")
+	c.Flags().Int("limit", 1000, "the last N records at most")
+	c.Flags().String("since", "", "only records since a time (RFC 3339) or this long ago (e.g. 1h, 30m)")
+	return c
+}
+
+func parseSince(c *cobra.Command) (time.Time, error) {
+	s, _ := c.Flags().GetString("since")
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return time.Now().Add(-d), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, usageError{fmt.Errorf("--since %q: want a duration (1h) or an RFC 3339 time (2026-12-01T08:00:00Z)", s)}
+}
+
+// historyJSON is history with old and new as JSON objects.
+func historyJSON(h []registry.Change) []map[string]any {
+	out := []map[string]any{}
+	for _, ch := range h {
+		m := map[string]any{"id": ch.ID, "at": ch.At, "kind": ch.Kind, "name": ch.Name, "op": ch.Op}
+		for k, v := range map[string]string{"note": ch.Note, "by": ch.By, "from": ch.From} {
+			if v != "" {
+				m[k] = v
+			}
+		}
+		for k, v := range map[string]string{"old": ch.Old, "new": ch.New} {
+			if v != "" && json.Valid([]byte(v)) {
+				m[k] = json.RawMessage(v)
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// printChange writes one record: a line, then the fields an edit changed.
+func printChange(w io.Writer, ch registry.Change) {
+	at := ch.At
+	if t, err := time.Parse(time.RFC3339Nano, ch.At); err == nil {
+		at = t.UTC().Format(time.RFC3339)
+	}
+	what := ch.Kind + " " + ch.Name
+	var oldObj, newObj map[string]any
+	json.Unmarshal([]byte(ch.Old), &oldObj)
+	json.Unmarshal([]byte(ch.New), &newObj)
+	if ch.Op == "rename" {
+		if from, ok := oldObj["name"].(string); ok {
+			what = ch.Kind + " " + from + " → " + ch.Name
+		}
+	}
+	line := fmt.Sprintf("%s  %-7s %s", at, ch.Op, what)
+	if ch.By != "" {
+		line += "  by " + ch.By
+	}
+	if ch.From != "" {
+		line += " from " + ch.From
+	}
+	fmt.Fprintln(w, line+note(ch.Note))
+	if oldObj == nil || newObj == nil {
+		return
+	}
+	o, n := flatten("", oldObj), flatten("", newObj)
+	keys := slices.Sorted(maps.Keys(o))
+	for k := range n {
+		if _, ok := o[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if k == "name" && ch.Op == "rename" || o[k] == n[k] {
+			continue
+		}
+		fmt.Fprintf(w, "    %s: %s → %s\n", k, orNone(o[k]), orNone(n[k]))
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// flatten turns a JSON object into dotted paths and their values as text
+// (lists joined by commas).
+func flatten(prefix string, v any) map[string]string {
+	out := map[string]string{}
+	switch x := v.(type) {
+	case map[string]any:
+		for k, sub := range x {
+			p := k
+			if prefix != "" {
+				p = prefix + "." + k
+			}
+			maps.Copy(out, flatten(p, sub))
+		}
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = fmt.Sprint(e)
+		}
+		out[prefix] = strings.Join(parts, ",")
+	case nil:
+	default:
+		out[prefix] = fmt.Sprint(x)
+	}
+	return out
+}
