@@ -7,12 +7,17 @@
 # NXDOMAIN every 10 systems). Everything runs on 127.0.0.1, on free
 # unprivileged ports; both servers are stopped on exit, whatever happens.
 #
-#   bench/dns.sh                      # 10,000 systems, 10 s per server
+# The two run alternately ROUNDS times; the last lines are each one's
+# median and the ratio.
+#
+#   bench/dns.sh                      # 10,000 systems, 10 s per server, 3 rounds
+#   SYSTEMS=100000 ROUNDS=5 bench/dns.sh
 #   SYSTEMS=1000 SECONDS_EACH=5 CLIENTS=4 bench/dns.sh
 set -euo pipefail
 
 SYSTEMS=${SYSTEMS:-10000}
 SECONDS_EACH=${SECONDS_EACH:-10}
+ROUNDS=${ROUNDS:-3}
 CLIENTS=${CLIENTS:-4}       # dnsperf -c: client sockets
 OUTSTANDING=${OUTSTANDING:-200} # dnsperf -q: queries in flight
 
@@ -40,15 +45,20 @@ wait_dns() {
 	return 1
 }
 
-# rate NAME PORT: one dnsperf run, one line of the table.
+# rate NAME PORT: one dnsperf run, one line of the table; the rate is
+# also appended to $tmp/NAME.rates.
 rate() {
-	local out
+	local out qps
 	out=$(dnsperf -s 127.0.0.1 -p "$2" -d "$tmp/queries" -l "$SECONDS_EACH" -c "$CLIENTS" -q "$OUTSTANDING" 2>&1)
-	printf '%-10s %12s %10s %12s\n' "$1" \
-		"$(awk '/Queries per second:/ {print $4}' <<<"$out")" \
+	qps=$(awk '/Queries per second:/ {print $4}' <<<"$out")
+	echo "$qps" >>"$tmp/$1.rates"
+	printf '%-10s %12s %10s %12s\n' "$1" "$qps" \
 		"$(awk '/Queries lost:/ {print $3}' <<<"$out")" \
 		"$(awk '/Average Latency/ {print $4}' <<<"$out")"
 }
+
+# median NAME: the median of NAME's rates.
+median() { sort -g "$tmp/$1.rates" | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 go build -o "$tmp/dnsserve" ./bench/dnsserve
 
@@ -103,5 +113,9 @@ done
 
 echo "$SYSTEMS systems, $(wc -l <"$tmp/queries") queries in the list, ${SECONDS_EACH}s each, $CLIENTS clients, $OUTSTANDING in flight, $(nproc) cores"
 printf '%-10s %12s %10s %12s\n' server "queries/s" lost "avg latency"
-rate provision "$ours"
-rate nsd "$nsdport"
+for _ in $(seq "$ROUNDS"); do
+	rate provision "$ours"
+	rate nsd "$nsdport"
+done
+p=$(median provision) n=$(median nsd)
+printf 'median of %d: provision %.0f, nsd %.0f queries/s: %.2fx NSD\n' "$ROUNDS" "$p" "$n" "$(awk -v p="$p" -v n="$n" 'BEGIN {print p / n}')"

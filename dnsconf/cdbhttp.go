@@ -3,7 +3,6 @@ package dnsconf
 import (
 	"bytes"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/provision/provision/dnsconf/tinydns"
@@ -29,19 +28,14 @@ func EncodeCDB(z *Zone) ([]byte, error) {
 }
 
 // CDBHandler serves the zone being served by s as data.cdb, with ETag =
-// the zone serial (304 on a match). The file is encoded once per serial,
-// on the first request that needs it.
+// the database's identity and the zone serial (304 on a match). Each zone
+// is encoded once (Zone.CDB), in the background as soon as Run has built
+// it, so a request rarely waits for it.
 func CDBHandler(s *Server) http.Handler {
 	return &cdbHandler{srv: s}
 }
 
-type cdbHandler struct {
-	srv    *Server
-	mu     sync.Mutex
-	serial uint64
-	data   []byte
-	built  time.Time
-}
+type cdbHandler struct{ srv *Server }
 
 func (h *cdbHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	z := h.srv.Zone()
@@ -56,7 +50,7 @@ func (h *cdbHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	data, built, err := h.encoded(z)
+	data, built, err := z.CDB()
 	if err != nil {
 		http.Error(w, "encoding data.cdb: "+err.Error(), http.StatusInternalServerError)
 		return
@@ -65,16 +59,11 @@ func (h *cdbHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, "data.cdb", built, bytes.NewReader(data))
 }
 
-func (h *cdbHandler) encoded(z *Zone) ([]byte, time.Time, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.data != nil && h.serial == z.Serial() {
-		return h.data, h.built, nil
-	}
-	data, err := EncodeCDB(z)
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	h.serial, h.data, h.built = z.Serial(), data, time.Now()
-	return data, h.built, nil
+// CDB returns the zone as data.cdb (EncodeCDB), encoded once, and when.
+func (z *Zone) CDB() ([]byte, time.Time, error) {
+	z.cdb.once.Do(func() {
+		z.cdb.data, z.cdb.err = EncodeCDB(z)
+		z.cdb.at = time.Now()
+	})
+	return z.cdb.data, z.cdb.at, z.cdb.err
 }

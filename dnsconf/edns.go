@@ -54,6 +54,14 @@ func udpLimit(req *dns.Msg, maxUDP int) int {
 // fit packs m with opt and, when it exceeds limit, empties it and sets TC
 // instead of sending part of an RRset (RFC 2181 9).
 func fit(m *dns.Msg, opt *dns.OPT, limit int) (*dns.Msg, []byte) {
+	// Packing writes each record's header (its rdata length), and the
+	// zone's records are shared by every reply and by data.cdb's encoder:
+	// pack copies. (The UDP fast path packs a question once per worker.)
+	for _, sec := range [][]dns.RR{m.Answer, m.Ns, m.Extra} {
+		for i, rr := range sec {
+			sec[i] = dns.Copy(rr)
+		}
+	}
 	if opt != nil {
 		m.Extra = append(m.Extra, opt)
 	}

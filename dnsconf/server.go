@@ -102,7 +102,9 @@ func (s *Server) Serve(ctx context.Context, udp net.PacketConn, tcp net.Listener
 		return errors.New("dnsconf: Serve needs a UDP or a TCP socket")
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	if udp != nil {
+	if uc, ok := udp.(*net.UDPConn); ok {
+		g.Go(func() error { return s.serveUDP(gctx, uc) }) // the fast path
+	} else if udp != nil {
 		s.run(gctx, g, "udp "+udp.LocalAddr().String(), &dns.Server{PacketConn: udp, UDPSize: dns.DefaultMsgSize, Handler: s.handler(gctx, s.cfg.MaxUDP)})
 	}
 	if tcp != nil {

@@ -108,6 +108,7 @@ func (s *Server) Run(ctx context.Context) error {
 			continue
 		}
 		s.logZone(z)
+		go z.CDB() // data.cdb ready before boot scripts ask for it
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -26,6 +27,12 @@ type Zone struct {
 	sorted struct {
 		once sync.Once
 		rrs  []dns.RR
+	}
+	cdb struct { // the zone as data.cdb (CDB)
+		once sync.Once
+		data []byte
+		at   time.Time
+		err  error
 	}
 }
 

@@ -84,13 +84,13 @@ func bigBuffers(c *net.UDPConn) error {
 // listenPair listens on 127.0.0.1 on one port for both UDP and TCP.
 func listenPair() (net.PacketConn, net.Listener, error) {
 	for range 50 {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		pc, err := dnsconf.ListenUDP("127.0.0.1:0") // SO_REUSEPORT: a socket per CPU
 		if err != nil {
 			return nil, nil, err
 		}
 		ln, err := net.Listen("tcp", pc.LocalAddr().String())
 		if err == nil {
-			return pc, ln, bigBuffers(pc.(*net.UDPConn))
+			return pc, ln, bigBuffers(pc)
 		}
 		pc.Close()
 	}

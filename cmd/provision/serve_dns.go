@@ -94,10 +94,13 @@ func (a *appliance) startDNS(ctx context.Context, g *errgroup.Group, srv *dnscon
 }
 
 // listenBoth opens UDP and TCP on one address. With port 0 it takes the
-// port the kernel gives UDP and retries if TCP finds it taken.
+// port the kernel gives UDP and retries if TCP finds it taken. UDP has
+// SO_REUSEPORT, so that the DNS server can spread queries over one socket
+// per CPU; TCP has not, so that a second appliance on the same port fails
+// here instead of sharing it.
 func listenBoth(addr string) (net.PacketConn, net.Listener, error) {
 	for range 20 {
-		udp, err := net.ListenPacket("udp", addr)
+		udp, err := dnsconf.ListenUDP(addr)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -12,6 +12,9 @@ import (
 // whose first label is "*" makes a wildcard record. The class is ignored
 // (tinydns serves IN only).
 func FromRR(rr dns.RR) (Record, error) {
+	// Packing writes the record's header (its rdata length): a copy
+	// leaves rr, which may be shared with other readers, alone.
+	rr = dns.Copy(rr)
 	buf := make([]byte, dns.Len(rr)+maxName)
 	end, err := dns.PackRR(rr, buf, 0, nil, false)
 	if err != nil {

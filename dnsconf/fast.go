@@ -1,0 +1,343 @@
+package dnsconf
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/miekg/dns"
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
+	"golang.org/x/sys/unix"
+)
+
+// The UDP fast path. A query that is plain (one question, all lowercase,
+// class IN, at most an EDNS0 OPT record without error) is answered from
+// bytes prepared the first time the same question was asked of the same
+// zone by a client of the same kind (EDNS size and DO bit, RD, CD, RA):
+// only the ID is patched, no message is parsed or packed, nothing is
+// allocated. Everything else (upper case, other classes, several
+// questions, malformed packets, forwarded names) goes the slow way, with
+// miekg/dns, and gives the same bytes it always gave: the prepared bytes
+// are exactly the slow path's.
+
+// socketBuffer is the kernel buffer of the sockets serveUDP adds (the
+// kernel caps it at net.core.rmem_max and wmem_max).
+const socketBuffer = 4 << 20
+
+// maxPrepared bounds the answers one worker keeps for one zone: past it
+// (a flood of random names), it starts again from none.
+const maxPrepared = 1 << 18
+
+// prepared is an answer kept for a question.
+type prepared struct {
+	b        []byte // the reply, ID 0
+	rcode    int
+	tc       bool
+	forwards bool // the name is not ours and the client may recurse: forward
+}
+
+// worker reads one UDP socket and keeps its own prepared answers (no
+// locks between workers).
+type worker struct {
+	s       *Server
+	conn    *net.UDPConn
+	zone    *Zone
+	answers map[string]prepared
+	key     []byte
+}
+
+// ListenUDP opens a UDP socket on addr with SO_REUSEPORT, so that Serve
+// can open one more on the same address for each CPU and spread queries
+// over them.
+func ListenUDP(addr string) (*net.UDPConn, error) {
+	lc := net.ListenConfig{Control: reusePort}
+	c, err := lc.ListenPacket(context.Background(), "udp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return c.(*net.UDPConn), nil
+}
+
+func reusePort(_, _ string, rc syscall.RawConn) error {
+	var serr error
+	err := rc.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1) })
+	if err != nil {
+		return err
+	}
+	return serr
+}
+
+// serveUDP answers on conn, and on one more SO_REUSEPORT socket of its
+// address for each further CPU when conn was opened by ListenUDP, until
+// ctx ends.
+func (s *Server) serveUDP(ctx context.Context, conn *net.UDPConn) error {
+	conns := []*net.UDPConn{conn}
+	for range runtime.GOMAXPROCS(0) - 1 {
+		c, err := ListenUDP(conn.LocalAddr().String())
+		if err != nil {
+			break // conn has no SO_REUSEPORT: one socket it is
+		}
+		conns = append(conns, c)
+	}
+	for _, c := range conns[1:] {
+		c.SetReadBuffer(socketBuffer) // bursts queue instead of dropping
+		c.SetWriteBuffer(socketBuffer)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(conns))
+	for _, c := range conns {
+		w := &worker{s: s, conn: c, key: make([]byte, 0, 300)}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- w.run(ctx)
+		}()
+	}
+	<-ctx.Done()
+	for _, c := range conns {
+		c.Close()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// batch is how many datagrams one recvmmsg reads and one sendmmsg
+// writes (Linux; elsewhere one at a time).
+const batch = 32
+
+// batchConn is ipv4's or ipv6's PacketConn: the same methods.
+type batchConn interface {
+	ReadBatch(ms []ipv4.Message, flags int) (int, error)
+	WriteBatch(ms []ipv4.Message, flags int) (int, error)
+}
+
+func (w *worker) run(ctx context.Context) error {
+	var pc batchConn = ipv4.NewPacketConn(w.conn)
+	if a, ok := w.conn.LocalAddr().(*net.UDPAddr); ok && a.IP.To4() == nil {
+		pc = ipv6.NewPacketConn(w.conn)
+	}
+	in, out := make([]ipv4.Message, batch), make([]ipv4.Message, batch)
+	bufs := make([][]byte, batch)
+	for i := range in {
+		in[i].Buffers = [][]byte{make([]byte, dns.MaxMsgSize)}
+		bufs[i] = make([]byte, w.s.cfg.MaxUDP)
+		out[i].Buffers = [][]byte{nil}
+	}
+	for {
+		n, err := pc.ReadBatch(in, 0)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return err
+		}
+		replies := 0
+		for _, m := range in[:n] {
+			ua, ok := m.Addr.(*net.UDPAddr)
+			if !ok {
+				continue
+			}
+			if r := w.packet(ctx, m.Buffers[0][:m.N], ua.AddrPort(), bufs[replies]); r != nil {
+				out[replies].Buffers[0], out[replies].Addr = r, m.Addr
+				replies++
+			}
+		}
+		for sent := 0; sent < replies; {
+			k, err := pc.WriteBatch(out[sent:replies], 0)
+			if err != nil || k == 0 {
+				break // a reply lost like a datagram: the client asks again
+			}
+			sent += k
+		}
+	}
+}
+
+// packet answers one query: a prepared answer is copied into out and
+// returned, to be sent with the batch; others are sent from here (or
+// from the goroutine that forwards them), and packet returns nil.
+func (w *worker) packet(ctx context.Context, b []byte, from netip.AddrPort, out []byte) []byte {
+	s := w.s
+	ip := from.Addr().Unmap()
+	if s.cfg.Trusted != nil && !s.cfg.Trusted(ip) && !s.limit.Allow(ip.String(), time.Now()) {
+		s.stats.limited.Add(1)
+		return nil
+	}
+	recurse := s.fwd != nil && s.cfg.Recursion != nil && s.cfg.Recursion(ip)
+	z := s.Zone()
+	if z != w.zone || len(w.answers) >= maxPrepared {
+		w.zone, w.answers = z, make(map[string]prepared)
+	}
+	key, ok := w.plainKey(b, recurse, s.cfg.MaxUDP)
+	if ok && z != nil {
+		if p, ok := w.answers[string(key)]; ok && !p.forwards {
+			s.stats.queries.Add(1)
+			if p.tc {
+				s.stats.truncated.Add(1)
+			}
+			s.stats.rcodes[p.rcode].Add(1)
+			out = append(out[:0], p.b...)
+			out[0], out[1] = b[0], b[1]
+			return out
+		}
+	}
+	// The slow way: parse, answer or forward, and keep the answer of a
+	// plain query for the next time.
+	h, ok := header(b)
+	s.stats.queries.Add(1)
+	if !ok {
+		s.stats.malformed.Add(1)
+		return nil
+	}
+	switch dns.DefaultMsgAcceptFunc(h) {
+	case dns.MsgIgnore:
+		return nil
+	case dns.MsgReject:
+		s.stats.rcodes[dns.RcodeFormatError].Add(1)
+		w.refuse(b, from, dns.RcodeFormatError)
+		return nil
+	case dns.MsgRejectNotImplemented:
+		s.stats.rcodes[dns.RcodeNotImplemented].Add(1)
+		w.refuse(b, from, dns.RcodeNotImplemented)
+		return nil
+	}
+	req := new(dns.Msg)
+	if err := req.Unpack(b); err != nil {
+		s.stats.malformed.Add(1)
+		w.refuse(b, from, dns.RcodeFormatError)
+		return nil
+	}
+	if recurse && forwardable(z, req, s.cfg.MaxUDP) {
+		if ok {
+			w.answers[string(key)] = prepared{forwards: true}
+		}
+		go func() { // an upstream may take seconds: not in this loop
+			m, fb := s.fwd.forward(ctx, req, s.cfg.MaxUDP)
+			if m != nil && fb != nil {
+				s.stats.reply(m)
+				w.conn.WriteToUDPAddrPort(fb, from)
+			}
+		}()
+		return nil
+	}
+	m, b2 := reply(z, req, s.cfg.MaxUDP, recurse)
+	if m == nil || b2 == nil {
+		return nil
+	}
+	s.stats.reply(m)
+	w.conn.WriteToUDPAddrPort(b2, from)
+	if ok && z != nil {
+		kept := append([]byte(nil), b2...)
+		kept[0], kept[1] = 0, 0
+		w.answers[string(key)] = prepared{b: kept, rcode: min(max(m.Rcode, 0), len(s.stats.rcodes)-1), tc: m.Truncated}
+	}
+	return nil
+}
+
+// refuse answers a query that does not parse, or that miekg/dns refuses
+// from its header, as dns.Server does: the header alone with the rcode
+// (FORMERR says opcode QUERY, NOTIMP keeps the query's).
+func (w *worker) refuse(b []byte, from netip.AddrPort, rcode int) {
+	m := new(dns.Msg)
+	m.Id = uint16(b[0])<<8 | uint16(b[1])
+	m.Response, m.Rcode = true, rcode
+	m.RecursionDesired, m.CheckingDisabled = b[2]&1 != 0, b[3]&0x10 != 0
+	if rcode == dns.RcodeNotImplemented {
+		m.Opcode = int(b[2]>>3) & 0xf
+	}
+	if out, err := m.Pack(); err == nil {
+		w.conn.WriteToUDPAddrPort(out, from)
+	}
+}
+
+// header reads a message's header.
+func header(b []byte) (dns.Header, bool) {
+	if len(b) < 12 {
+		return dns.Header{}, false
+	}
+	u := func(i int) uint16 { return uint16(b[i])<<8 | uint16(b[i+1]) }
+	return dns.Header{Id: u(0), Bits: u(2), Qdcount: u(4), Ancount: u(6), Nscount: u(8), Arcount: u(10)}, true
+}
+
+// plainKey returns the key of a plain query's prepared answer, or false
+// for a query the fast path does not take. The key holds the question's
+// name and type and everything else the answer depends on: the RD and CD
+// bits, whether the client may recurse (RA), and the EDNS0 record's
+// presence, DO bit and the reply size it allows.
+func (w *worker) plainKey(b []byte, ra bool, maxUDP int) ([]byte, bool) {
+	if len(b) < 12+5 {
+		return nil, false
+	}
+	if b[2]&0xf8 != 0 || b[4] != 0 || b[5] != 1 || b[6]|b[7]|b[8]|b[9]|b[10] != 0 || b[11] > 1 {
+		return nil, false // a response, an opcode but QUERY, TC, not one question, records
+	}
+	key := w.key[:0]
+	i := 12
+	for {
+		if i >= len(b) {
+			return nil, false
+		}
+		l := int(b[i])
+		if l == 0 {
+			i++
+			break
+		}
+		if l > 63 || i+1+l > len(b) || i-12+1+l > 254 {
+			return nil, false // a pointer, or too long
+		}
+		for _, c := range b[i+1 : i+1+l] {
+			if c >= 'A' && c <= 'Z' || c == '.' || c == '\\' || c < 0x21 || c > 0x7e {
+				return nil, false // upper case (echoed as asked), or escaped in text form
+			}
+		}
+		key = append(key, b[i:i+1+l]...)
+		i += 1 + l
+	}
+	if i+4 > len(b) || b[i+2] != 0 || b[i+3] != 1 {
+		return nil, false // class IN only
+	}
+	key = append(key, 0, b[i], b[i+1], b[2]&1, b[3]&0x10)
+	if ra {
+		key = append(key, 1)
+	} else {
+		key = append(key, 0)
+	}
+	i += 4
+	if b[11] == 0 {
+		if i != len(b) {
+			return nil, false
+		}
+		return append(key, 0, 0, 0), true
+	}
+	// One OPT record: root name, type 41, class = UDP size, TTL = extended
+	// rcode, version and flags, then options (ignored, as the slow path
+	// ignores them).
+	if i+11 > len(b) || b[i] != 0 || b[i+1] != 0 || b[i+2] != 41 {
+		return nil, false
+	}
+	size := int(b[i+3])<<8 | int(b[i+4])
+	if b[i+5] != 0 || b[i+6] != 0 { // extended rcode, version 0
+		return nil, false
+	}
+	rdlen := int(b[i+9])<<8 | int(b[i+10])
+	if i+11+rdlen != len(b) {
+		return nil, false
+	}
+	limit := min(max(size, dns.MinMsgSize), advertised(maxUDP))
+	return append(key, 1, byte(limit>>8), byte(limit), b[i+7]&0x80), true
+}
