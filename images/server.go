@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"golang.org/x/net/netutil"
 	"net"
 	"net/http"
 	"time"
@@ -41,7 +40,7 @@ func Serve(ctx context.Context, l net.Listener, h http.Handler) error {
 	})
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, IdleTimeout: idleTimeout,
 		BaseContext: func(net.Listener) context.Context { return ctx }}
-	l = netutil.LimitListener(l, maxConns)
+	l = newLimitListener(l, maxConns)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(l) }()
 	select {

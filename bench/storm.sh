@@ -1,0 +1,327 @@
+#!/usr/bin/env bash
+# bench/storm.sh: a boot storm (bench/storm: N machines booting at once,
+# as a BIOS PXE ROM then iPXE do: DHCP, undionly.kpxe over TFTP, DHCP
+# again as iPXE, the boot script, kernel and initrd over HTTP, then
+# /zone/data.cdb) against provision, and against the classic stack, dnsmasq
+# (DHCP + TFTP) with nginx (HTTP), configured for the same hosts, the same
+# files at the same paths, in the same run; side by side.
+#
+#   sudo bench/storm.sh                          # N = 100 then 1000, kernel 8 MiB + initrd 32 MiB
+#   MACHINES="100" INITRD_SIZE=8M sudo bench/storm.sh
+#   STACKS=provision MACHINES=1000 sudo bench/storm.sh
+#
+# Two network namespaces joined by a veth pair: the servers' (10.77.0.1/20)
+# and the machines' (10.77.0.2/20, plus every machine's reserved address,
+# which its HTTP comes from), so that DHCP broadcasts stay between them:
+# no traffic leaves this machine. It needs root, Go, and Debian's iproute2,
+# dnsmasq-base, nginx-light (or nginx), ipxe (undionly.kpxe) and curl; it
+# installs nothing. Before the storms it measures the HTTP throughput of the
+# veth (bench/storm -measure: the initrd downloaded over and over, from
+# each stack, by 1, 4 and 16 streams); the best is the link's throughput,
+# and each storm's byte limit is its total bytes over it. Everything it
+# starts (provision, dnsmasq, nginx, the namespaces) is stopped and removed
+# on exit, whatever happens; so is its temporary directory, unless KEEP=1.
+#
+# Settings (environment):
+#   MACHINES       storm sizes, in order ("100 1000")
+#   KERNEL_SIZE    kernel of random bytes (8M); INITRD_SIZE: initrd (32M)
+#   STACKS         which to run, in order ("provision classic")
+#   STREAMS        parallel downloads measured ("1,4,16"); MEASURE_BYTES each ("2G")
+#   DNSMASQ_TFTP_MAX  dnsmasq's tftp-max (512, provision's cap; dnsmasq's default is 50)
+#   DNSMASQ_LEASEFILE_RO=1  dnsmasq without its lease file (provision writes none for a reservation)
+#   STORM_FLAGS    more flags for bench/storm (e.g. "-concurrency 200 -ramp 5s")
+#   PROVISION_BIN  a provision binary to run instead of building ./cmd/provision
+#   KEEP=1         keep the temporary directory (logs, configs, results)
+set -euo pipefail
+
+MACHINES=${MACHINES:-"100 1000"}
+KERNEL_SIZE=${KERNEL_SIZE:-8M}
+INITRD_SIZE=${INITRD_SIZE:-32M}
+STACKS=${STACKS:-"provision classic"}
+STREAMS=${STREAMS:-"1,4,16"}
+MEASURE_BYTES=${MEASURE_BYTES:-2G}
+DNSMASQ_TFTP_MAX=${DNSMASQ_TFTP_MAX:-512}
+STORM_FLAGS=${STORM_FLAGS:-}
+
+die() { echo "bench/storm.sh: $*" >&2; exit 1; }
+
+[[ $EUID -eq 0 ]] || die "needs root (network namespaces, ports 67, 68, 69, 80)"
+missing=()
+for c in ip:iproute2 dnsmasq:dnsmasq-base nginx:nginx-light curl:curl sha256sum:coreutils; do
+	command -v "${c%%:*}" >/dev/null || missing+=("${c#*:}")
+done
+[[ -r /usr/lib/ipxe/undionly.kpxe ]] || missing+=(ipxe)
+((${#missing[@]} == 0)) || die "missing: apt-get install ${missing[*]}"
+command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
+command -v go >/dev/null || die "no go on PATH or in /usr/local/go/bin"
+max=0
+for n in $MACHINES; do
+	[[ $n =~ ^[0-9]+$ ]] && ((n >= 1 && n <= 4000)) || die "MACHINES: $n is not a count from 1 to 4000"
+	((n > max)) && max=$n
+done
+for s in $STACKS; do [[ $s == provision || $s == classic ]] || die "STACKS: $s is not provision or classic"; done
+cd "$(dirname "$0")/.."
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/provision-storm.XXXXXX")
+chmod 755 "$tmp" # nginx's workers run as nobody
+id=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+srv=pvstorm-s$id cli=pvstorm-c$id # namespaces
+sv=pvss$id cl=pvsc$id             # their ends of the veth pair
+server=10.77.0.1
+pids=()
+thresh=()
+
+cleanup() {
+	set +e
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	# Anything else still in our namespaces (a storm interrupted...).
+	for ns in "$srv" "$cli"; do
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+	done
+	ip netns del "$cli" 2>/dev/null
+	ip netns del "$srv" 2>/dev/null
+	for t in "${thresh[@]}"; do echo "${t#*=}" >"${t%%=*}"; done
+	if [[ -n ${KEEP:-} ]]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# addr I: the reserved address of machine I (1-based), in 10.77.0.0/20
+# from 10.77.0.10 on; mac I: its MAC, as bench/storm makes it.
+addr() { local x=$((9 + $1)); echo "10.77.$((x / 256)).$((x % 256))"; }
+mac() { printf '52:54:00:%02x:%02x:%02x' $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)); }
+# (Never put these in the background: $! would be a subshell, and killing
+# it would leave the server running; the servers start with ip netns exec,
+# which execs them, so that $! is the server itself.)
+in_srv() { ip netns exec "$srv" "$@"; }
+in_cli() { ip netns exec "$cli" "$@"; }
+
+# The kernel's ARP table is one for all namespaces; the server side holds
+# an entry per machine. Raise its limits (restored on exit) if they are
+# below what the storm needs beside what the host has.
+for k in 1:$((max + 256)) 2:$((2 * max + 512)) 3:$((4 * max + 1024)); do
+	f=/proc/sys/net/ipv4/neigh/default/gc_thresh${k%%:*}
+	cur=$(<"$f")
+	if ((cur < ${k#*:})); then thresh+=("$f=$cur"); echo "${k#*:}" >"$f"; fi
+done
+
+ip netns add "$srv"
+ip netns add "$cli"
+ip link add "$sv" type veth peer name "$cl"
+ip link set "$sv" netns "$srv"
+ip link set "$cl" netns "$cli"
+in_srv ip link set lo up
+in_cli ip link set lo up
+in_srv ip addr add "$server/20" dev "$sv"
+in_cli ip addr add 10.77.0.2/20 dev "$cl"
+for i in $(seq "$max"); do echo "addr add $(addr "$i")/20 dev $cl"; done | in_cli ip -batch -
+in_srv ip link set "$sv" up
+in_cli ip link set "$cl" up
+
+if [[ -n ${PROVISION_BIN:-} ]]; then
+	echo "building bench/storm; provision is $PROVISION_BIN"
+	cp "$PROVISION_BIN" "$tmp/provision"
+else
+	echo "building provision and bench/storm"
+	go build -o "$tmp/provision" ./cmd/provision
+fi
+go build -o "$tmp/storm" ./bench/storm
+
+mkdir -p "$tmp/files" "$tmp/results"
+head -c "$KERNEL_SIZE" /dev/urandom >"$tmp/files/kernel"
+head -c "$INITRD_SIZE" /dev/urandom >"$tmp/files/initrd"
+image_bytes=$(($(stat -c %s "$tmp/files/kernel") + $(stat -c %s "$tmp/files/initrd")))
+
+# wait_until WHAT CMD...: poll CMD (bounded, 20 s).
+wait_until() {
+	local what=$1
+	shift
+	for _ in $(seq 200); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+	die "$what did not come up"
+}
+# stop_all: stop what was started since the last call.
+stop_all() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	pids=()
+}
+
+# ---- provision -----------------------------------------------------------
+data=$tmp/provision-data
+export PROVISION_SERVER=http://$server:80
+runs=0
+start_provision() {
+	runs=$((runs + 1))
+	local log=$tmp/provision-$runs.log
+	ip netns exec "$srv" "$tmp/provision" serve --data "$data" --zone bench --dhcp-interface "$sv" --address "$server" \
+		--http "$server:80" --dns "" --tftp "$server:69" --dns-forward none >"$log" 2>&1 &
+	pids+=($!)
+	wait_until provision grep -q 'msg=ready' "$log"
+}
+pv() { PROVISION_TOKEN=$(<"$data/token") in_srv "$tmp/provision" -q "$@"; }
+
+echo "registering $max systems in provision"
+start_provision
+pv image add img --kernel "$tmp/files/kernel" --initrd "$tmp/files/initrd"
+{
+	printf 'subnets:\n  - name: storm\n    cidr: 10.77.0.0/20\nprofiles:\n  - name: storm\n    image: img\n    kernel_args: console=ttyS0\nsystems:\n'
+	for i in $(seq "$max"); do
+		printf '  - name: m%04d\n    macs: ["%s"]\n    ip: %s\n    profile: storm\n    netboot: true\n' "$i" "$(mac "$i")" "$(addr "$i")"
+	done
+} >"$tmp/registry.yaml"
+pv import "$tmp/registry.yaml"
+
+# The classic stack serves what provision serves: its data.cdb, each
+# machine's script (by the address it asks from, as /boot.ipxe does),
+# the same kernel and initrd, the same undionly.kpxe.
+www=$tmp/classic/www
+mkdir -p "$www/zone" "$www/scripts" "$www/images/img" "$tmp/classic/tftp" "$tmp/nginx"
+in_srv curl -fsS -m 60 -o "$www/zone/data.cdb" "http://$server/zone/data.cdb"
+# (Host: as the storm's requests have it, from the URL DHCP gives: the
+# script names its files by it.)
+{
+	printf 'header = "Host: %s:80"\n' "$server"
+	for i in $(seq "$max"); do printf 'url = "http://%s/boot/%s.ipxe"\noutput = "%s/scripts/%s.ipxe"\n' "$server" "$(mac "$i")" "$www" "$(addr "$i")"; done
+} >"$tmp/scripts.curl"
+in_srv curl -fsS -m 300 --config "$tmp/scripts.curl"
+grep -q '^kernel http' "$www/scripts/$(addr 1).ipxe" || die "the script of m0001 does not netboot: $(cat "$www/scripts/$(addr 1).ipxe")"
+cp "$tmp/files/kernel" "$tmp/files/initrd" "$www/images/img/"
+cp "$data/boot/undionly.kpxe" "$tmp/classic/tftp/"
+(cd "$tmp/files" && cp "$www/zone/data.cdb" . && sha256sum kernel initrd data.cdb >SHA256SUMS)
+chmod -R a+rX "$tmp/classic"
+
+# ---- dnsmasq and nginx ---------------------------------------------------
+for i in $(seq "$max"); do printf '%s,%s,m%04d\n' "$(mac "$i")" "$(addr "$i")" "$i"; done >"$tmp/classic/hosts"
+cat >"$tmp/classic/dnsmasq.conf" <<EOF
+port=0
+interface=$sv
+bind-interfaces
+dhcp-authoritative
+dhcp-range=10.77.0.0,static,255.255.240.0,1h
+dhcp-hostsfile=$tmp/classic/hosts
+dhcp-lease-max=$((2 * max + 100))
+$([[ -n ${DNSMASQ_LEASEFILE_RO:-} ]] && echo leasefile-ro || echo "dhcp-leasefile=$tmp/classic/dnsmasq.leases")
+dhcp-option=option:dns-server,$server
+domain=bench
+dhcp-userclass=set:ipxe,iPXE
+dhcp-boot=tag:!ipxe,undionly.kpxe,,$server
+dhcp-boot=tag:ipxe,http://$server:80/boot.ipxe
+enable-tftp
+tftp-root=$tmp/classic/tftp
+tftp-max=$DNSMASQ_TFTP_MAX
+log-facility=$tmp/classic/dnsmasq.log
+pid-file=$tmp/classic/dnsmasq.pid
+user=root
+EOF
+cat >"$tmp/nginx/nginx.conf" <<EOF
+daemon off;
+worker_processes auto;
+worker_rlimit_nofile 16384;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log;
+events { worker_connections 8192; }
+http {
+	access_log $tmp/nginx/access.log;
+	sendfile on;
+	tcp_nopush on;
+	keepalive_timeout 65;
+	default_type application/octet-stream;
+	client_body_temp_path $tmp/nginx/body;
+	proxy_temp_path $tmp/nginx/proxy;
+	fastcgi_temp_path $tmp/nginx/fastcgi;
+	uwsgi_temp_path $tmp/nginx/uwsgi;
+	scgi_temp_path $tmp/nginx/scgi;
+	server {
+		listen $server:80;
+		root $www;
+		location = /boot.ipxe { try_files /scripts/\$remote_addr.ipxe =404; }
+	}
+}
+EOF
+start_classic() {
+	rm -f "$tmp/classic/dnsmasq.pid"
+	ip netns exec "$srv" dnsmasq -k -C "$tmp/classic/dnsmasq.conf" 2>>"$tmp/classic/dnsmasq.log" &
+	pids+=($!)
+	ip netns exec "$srv" nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" &
+	pids+=($!)
+	wait_until nginx in_srv curl -fs -m 2 -o /dev/null "http://$server/zone/data.cdb"
+	wait_until dnsmasq sh -c "ip netns exec $srv ss -Hlun 'sport = :67' | grep -q . && ip netns exec $srv ss -Hlun 'sport = :69' | grep -q ."
+}
+
+# ---- the link ------------------------------------------------------------
+link=0
+measure() {
+	local out
+	out=$(in_cli "$tmp/storm" -measure "http://$server/images/img/initrd" -streams "$STREAMS" \
+		-measure-bytes "$MEASURE_BYTES" -measure-from 10.77.0.2)
+	sed "s/^/  $1: /" <<<"$out"
+	best=$(awk '/^best/ {print $2}' <<<"$out")
+	((best > link)) && link=$best
+	return 0
+}
+echo "HTTP throughput over the veth (initrd, $INITRD_SIZE):"
+measure provision # it is still running from the registration
+stop_all
+start_classic
+measure nginx
+stop_all
+echo "link: $link MB/s (the best above)"
+
+# ---- the storms ----------------------------------------------------------
+# server_cpu: user + system seconds of the processes in the server namespace.
+hz=$(getconf CLK_TCK)
+# udp_drops NS: UDP datagrams NS dropped because a socket's receive buffer was full.
+udp_drops() {
+	ip netns exec "$1" awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "RcvbufErrors") c = i; h = 1 } else print $c }' /proc/net/snmp
+}
+server_cpu() {
+	local t=0 p
+	for p in $(ip netns pids "$srv"); do
+		t=$((t + $(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}' || echo 0)))
+	done
+	awk -v t="$t" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }'
+}
+for n in $MACHINES; do
+	for s in $STACKS; do
+		echo
+		echo "== $s, $n machines"
+		if [[ $s == provision ]]; then start_provision; else start_classic; fi
+		rc=0 cpu0=$(server_cpu) drops0=$(udp_drops "$srv") cdrops0=$(udp_drops "$cli")
+		in_cli "$tmp/storm" -iface "$cl" -n "$n" -label "$s" -out "$tmp/results/$s-$n.tsv" -link-mbps "$link" \
+			-sums "$tmp/files/SHA256SUMS" -verify-every 100 $STORM_FLAGS || rc=$?
+		((rc <= 1)) || die "bench/storm failed against $s (exit $rc)"
+		cpu=$(awk -v a="$cpu0" -v b="$(server_cpu)" 'BEGIN { printf "%.1fs", b - a }')
+		drops=$(($(udp_drops "$srv") - drops0)) cdrops=$(($(udp_drops "$cli") - cdrops0))
+		echo "server CPU (every process in the server namespace): $cpu; UDP datagrams dropped for a full receive buffer: $drops server side, $cdrops client side"
+		printf 'server CPU\t%s\nUDP drops srv/cli\t%s\n' "$cpu" "$drops/$cdrops" >>"$tmp/results/$s-$n.tsv"
+		stop_all
+	done
+done
+
+echo
+echo "== side by side (kernel $KERNEL_SIZE + initrd $INITRD_SIZE = $image_bytes bytes a machine; link $link MB/s; $(nproc) cores)"
+for n in $MACHINES; do
+	files=()
+	for s in $STACKS; do files+=("$tmp/results/$s-$n.tsv"); done
+	"$tmp/storm" -compare "${files[@]}"
+	echo
+done
+# The goal (issue 12): at 1,000, wall time within 1.5 x the byte limit and
+# no failures; and provision at least as fast as the classic stack, with
+# no more failures.
+get() { awk -F'\t' -v k="$2" '$1 == k {print $2}' "$1"; }
+secs() { awk '{ v = $1; if (v ~ /ms$/) { sub(/ms$/, "", v); v /= 1000 } else sub(/s$/, "", v); print v }' <<<"$1"; }
+for n in $MACHINES; do
+	p=$tmp/results/provision-$n.tsv c=$tmp/results/classic-$n.tsv
+	[[ -f $p ]] || continue
+	pw=$(secs "$(get "$p" wall)") pr=$(get "$p" wall/limit) pf=$(get "$p" failures)
+	verdict=$(awk -v r="$pr" -v f="$pf" 'BEGIN { printf "wall/limit %.2f (goal <= 1.5), %d failures: %s", r, f, (r <= 1.5 && f == 0) ? "met" : "missed" }')
+	if [[ -f $c ]]; then
+		cw=$(secs "$(get "$c" wall)") cf=$(get "$c" failures)
+		verdict+=$(awk -v pw="$pw" -v cw="$cw" -v pf="$pf" -v cf="$cf" 'BEGIN {
+			printf "; vs classic: %.2fs vs %.2fs (%s), %d vs %d failures (%s): %s", pw, cw, pw <= cw ? "as fast or faster" : "slower",
+				pf, cf, pf <= cf ? "no more" : "more", (pw <= cw && pf <= cf) ? "met" : "missed" }')
+	fi
+	echo "N=$n provision: $verdict"
+done
