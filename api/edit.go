@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"maps"
 	"math/rand/v2"
 	"net/http"
@@ -108,18 +109,19 @@ func diffPatch(before, after map[string]any) map[string]any {
 
 // do is Raw for JSON with extra request headers, returning the answer's.
 func (c *Client) do(ctx context.Context, method, path string, hdr http.Header, in, out any) (http.Header, error) {
-	var body *bytes.Reader
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.BaseURL, "/")+path, nil)
-	if err != nil {
-		return nil, err
-	}
+	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
 			return nil, err
 		}
 		body = bytes.NewReader(b)
-		req, _ = http.NewRequestWithContext(ctx, method, req.URL.String(), body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.BaseURL, "/")+path, body)
+	if err != nil {
+		return nil, err
+	}
+	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for k, v := range hdr {

@@ -6,13 +6,13 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/sys/unix"
 )
 
@@ -89,28 +89,19 @@ func (s *Server) serveUDP(ctx context.Context, conn *net.UDPConn) error {
 		c.SetReadBuffer(socketBuffer) // bursts queue instead of dropping
 		c.SetWriteBuffer(socketBuffer)
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, len(conns))
+	g, gctx := errgroup.WithContext(ctx)
 	for _, c := range conns {
 		w := &worker{s: s, conn: c, key: make([]byte, 0, 300)}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs <- w.run(ctx)
-		}()
+		g.Go(func() error { return w.run(gctx) })
 	}
-	<-ctx.Done()
-	for _, c := range conns {
-		c.Close()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			return err
+	g.Go(func() error { // a cancelled ctx or a failed socket stops them all
+		<-gctx.Done()
+		for _, c := range conns {
+			c.Close()
 		}
-	}
-	return nil
+		return nil
+	})
+	return g.Wait()
 }
 
 // batch is how many datagrams one recvmmsg reads and one sendmmsg
