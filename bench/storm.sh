@@ -27,7 +27,7 @@
 #   KERNEL_SIZE    kernel of random bytes (8M); INITRD_SIZE: initrd (32M)
 #   STACKS         which to run, in order ("provision classic")
 #   STREAMS        parallel downloads measured ("1,4,16"); MEASURE_BYTES each ("2G")
-#   DNSMASQ_TFTP_MAX  dnsmasq's tftp-max (512, provision's cap; dnsmasq's default is 50)
+#   DNSMASQ_TFTP_MAX  dnsmasq's tftp-max (2048, provision's cap; dnsmasq's default is 50)
 #   DNSMASQ_LEASEFILE_RO=1  dnsmasq without its lease file (provision writes none for a reservation)
 #   STORM_FLAGS    more flags for bench/storm (e.g. "-concurrency 200 -ramp 5s")
 #   PROVISION_BIN  a provision binary to run instead of building ./cmd/provision
@@ -40,7 +40,7 @@ INITRD_SIZE=${INITRD_SIZE:-32M}
 STACKS=${STACKS:-"provision classic"}
 STREAMS=${STREAMS:-"1,4,16"}
 MEASURE_BYTES=${MEASURE_BYTES:-2G}
-DNSMASQ_TFTP_MAX=${DNSMASQ_TFTP_MAX:-512}
+DNSMASQ_TFTP_MAX=${DNSMASQ_TFTP_MAX:-2048}
 STORM_FLAGS=${STORM_FLAGS:-}
 
 die() { echo "bench/storm.sh: $*" >&2; exit 1; }
