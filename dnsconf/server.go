@@ -96,19 +96,19 @@ func New(cfg Config) (*Server, error) {
 
 // Serve answers on udp and tcp (either may be nil) until ctx is
 // cancelled, then closes them and returns nil (Run applies the changes
-// announced by Changed). It returns an error if a socket fails.
-func (s *Server) Serve(ctx context.Context, udp net.PacketConn, tcp net.Listener) error {
+// announced by Changed). It returns an error if a socket fails. UDP goes
+// through the fast path (serveUDP), which opens one more socket per CPU
+// when udp was opened by ListenUDP; TCP through miekg/dns.
+func (s *Server) Serve(ctx context.Context, udp *net.UDPConn, tcp net.Listener) error {
 	if udp == nil && tcp == nil {
 		return errors.New("dnsconf: Serve needs a UDP or a TCP socket")
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	if uc, ok := udp.(*net.UDPConn); ok {
-		g.Go(func() error { return s.serveUDP(gctx, uc) }) // the fast path
-	} else if udp != nil {
-		s.run(gctx, g, "udp "+udp.LocalAddr().String(), &dns.Server{PacketConn: udp, UDPSize: dns.DefaultMsgSize, Handler: s.handler(gctx, s.cfg.MaxUDP)})
+	if udp != nil {
+		g.Go(func() error { return s.serveUDP(gctx, udp) })
 	}
 	if tcp != nil {
-		s.run(gctx, g, "tcp "+tcp.Addr().String(), &dns.Server{Listener: tcp, Handler: s.handler(gctx, 0)})
+		s.run(gctx, g, "tcp "+tcp.Addr().String(), &dns.Server{Listener: tcp, Handler: s.handler(gctx)})
 	}
 	return g.Wait()
 }
@@ -156,34 +156,18 @@ func (s *Server) accept(h dns.Header) dns.MsgAcceptAction {
 	return a
 }
 
-// allowed applies the rate limit of untrusted clients to a UDP query.
-func (s *Server) allowed(from net.Addr) bool {
-	if s.cfg.Trusted == nil {
-		return true
-	}
-	if _, ok := from.(*net.UDPAddr); !ok {
-		return true
-	}
-	ip := clientIP(from)
-	return s.cfg.Trusted(ip) || s.limit.Allow(ip.String(), time.Now())
-}
-
-// handler answers queries from the current zone, and forwards those for
-// other names of the clients that may recurse; maxUDP is 0 over TCP.
-// Forwarding stops when ctx ends.
-func (s *Server) handler(ctx context.Context, maxUDP int) dns.Handler {
+// handler answers TCP queries from the current zone, and forwards those
+// for other names of the clients that may recurse. TCP is never rate
+// limited: its source cannot be forged. Forwarding stops when ctx ends.
+func (s *Server) handler(ctx context.Context) dns.Handler {
 	return dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
-		if maxUDP > 0 && !s.allowed(w.RemoteAddr()) {
-			s.stats.limited.Add(1)
-			return
-		}
 		var m *dns.Msg
 		var b []byte
 		z, recurse := s.Zone(), s.mayRecurse(w.RemoteAddr())
-		if recurse && forwardable(z, req, maxUDP) {
-			m, b = s.fwd.forward(ctx, req, maxUDP)
+		if recurse && forwardable(z, req, 0) {
+			m, b = s.fwd.forward(ctx, req, 0)
 		} else {
-			m, b = reply(z, req, maxUDP, recurse)
+			m, b = reply(z, req, 0, recurse)
 		}
 		if m == nil || b == nil {
 			return

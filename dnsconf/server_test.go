@@ -19,7 +19,7 @@ import (
 
 // listenPair listens on UDP 127.0.0.1:0, then on TCP on the same port,
 // trying again with another port when TCP's is taken.
-func listenPair(t testing.TB) (net.PacketConn, net.Listener, string) {
+func listenPair(t testing.TB) (*net.UDPConn, net.Listener, string) {
 	t.Helper()
 	for range 50 {
 		pc, err := ListenUDP("127.0.0.1:0") // a socket per CPU: the appliance's way

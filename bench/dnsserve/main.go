@@ -82,7 +82,7 @@ func bigBuffers(c *net.UDPConn) error {
 }
 
 // listenPair listens on 127.0.0.1 on one port for both UDP and TCP.
-func listenPair() (net.PacketConn, net.Listener, error) {
+func listenPair() (*net.UDPConn, net.Listener, error) {
 	for range 50 {
 		pc, err := dnsconf.ListenUDP("127.0.0.1:0") // SO_REUSEPORT: a socket per CPU
 		if err != nil {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/provision/provision/internal/testenv"
 )
 
 // runCLI runs the built CLI with env added (the last of a name wins) in
@@ -294,7 +296,7 @@ func TestCLITokenDiscovery(t *testing.T) {
 	env := []string{"PROVISION_SERVER=" + s.URL, "PROVISION_TOKEN=", "HOME=" + home, "XDG_CONFIG_HOME="}
 	empty := t.TempDir()
 	if _, err := os.Stat("/var/lib/provision/token"); err == nil {
-		t.Skip("this machine has an appliance's token in /var/lib/provision: the CLI would find it")
+		testenv.Missing(t, "a machine without an appliance's token in /var/lib/provision (the CLI would find it)")
 	}
 	r := runCLI(t, empty, env, "setting", "list")
 	want := "provision: the server wants an API token: no token found in $PROVISION_TOKEN, " + home + "/.config/provision/config.yaml (provision login) or /var/lib/provision/token, provision-data/token\n"

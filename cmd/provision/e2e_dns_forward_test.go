@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,19 +119,12 @@ func digFull(t *testing.T, addr string, args ...string) string {
 // metric returns the value of a metric without labels from /metrics.
 func (s *server) metric(name string) float64 {
 	s.t.Helper()
-	req, _ := http.NewRequest("GET", s.URL+"/metrics", nil)
-	req.Header.Set("Authorization", "Bearer "+s.Token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\S+)$`).FindSubmatch(b)
+	code, body := s.get("/metrics")
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\S+)$`).FindStringSubmatch(body)
 	if m == nil {
-		s.t.Fatalf("GET /metrics: %s, lacks %s", resp.Status, name)
+		s.t.Fatalf("GET /metrics: %d, lacks %s", code, name)
 	}
-	v, _ := strconv.ParseFloat(string(m[1]), 64)
+	v, _ := strconv.ParseFloat(m[1], 64)
 	return v
 }
 

@@ -26,13 +26,8 @@ import (
 // banner on the console, and fails if DHCP hands out pxelinux.0 or the
 // iPXE script.
 func TestVMPXELinuxBIOS(t *testing.T) {
-	kernel, initrd := lab.Assets(t)
-	n, cli := startLabAppliance(t)
 	const mac = "52:54:00:12:35:10"
-	cli("subnet", "add", "lab", "--cidr", n.Prefix.String())
-	cli("image", "add", "labimg", "--kernel", kernel, "--initrd", initrd)
-	cli("profile", "add", "pxl", "--image", "labimg", "--loader", "pxelinux", "--kernel-args", "console=ttyS0 panic=5")
-	cli("system", "add", "pxlvm1", "--mac", mac, "--ip", n.Addr(52).String(), "--profile", "pxl")
+	n, cli := pxelinuxLab(t, "pxlvm1", mac, 52)
 
 	vm := lab.BootVM(t, n, mac, 5*time.Minute)
 	host := waitMarker(t, vm, `No bootable device|Boot failed|Unable to locate configuration file|Could not find kernel image|Failed to load ldlinux`)
@@ -68,13 +63,8 @@ func TestVMPXELinuxBIOS(t *testing.T) {
 // With option 60 in the offer, EDK II's PXE would ask port 4011 for its
 // boot file and stop at PXE-E16.
 func TestVMPXELinuxUEFI(t *testing.T) {
-	kernel, initrd := lab.Assets(t)
-	n, cli := startLabAppliance(t)
 	const mac = "52:54:00:12:35:11"
-	cli("subnet", "add", "lab", "--cidr", n.Prefix.String())
-	cli("image", "add", "labimg", "--kernel", kernel, "--initrd", initrd)
-	cli("profile", "add", "pxl", "--image", "labimg", "--loader", "pxelinux", "--kernel-args", "console=ttyS0 panic=5")
-	cli("system", "add", "pxlvm2", "--mac", mac, "--ip", n.Addr(53).String(), "--profile", "pxl")
+	n, cli := pxelinuxLab(t, "pxlvm2", mac, 53)
 
 	vm := lab.BootVMWith(t, n, mac, 5*time.Minute, lab.VMOptions{UEFI: true})
 	host := waitMarker(t, vm, `PXE-E[0-9]+|BdsDxe: failed to load|Failed to load ldlinux|Unable to locate configuration file|Could not find kernel image`)
@@ -94,6 +84,19 @@ func TestVMPXELinuxUEFI(t *testing.T) {
 		{"initrd", `^GET /images/labimg/initrd 200 [0-9]+B$`},
 	})
 	t.Logf("status:\n%s", cli("system", "status", "pxlvm2", "--all"))
+}
+
+// pxelinuxLab starts a lab appliance and registers system name (MAC mac,
+// the lab's address host) of a profile with --loader pxelinux.
+func pxelinuxLab(t *testing.T, name, mac string, host uint8) (*lab.Net, func(...string) string) {
+	t.Helper()
+	kernel, initrd := lab.Assets(t)
+	n, cli := startLabAppliance(t)
+	cli("subnet", "add", "lab", "--cidr", n.Prefix.String())
+	cli("image", "add", "labimg", "--kernel", kernel, "--initrd", initrd)
+	cli("profile", "add", "pxl", "--image", "labimg", "--loader", "pxelinux", "--kernel-args", "console=ttyS0 panic=5")
+	cli("system", "add", name, "--mac", mac, "--ip", n.Addr(host).String(), "--profile", "pxl")
+	return n, cli
 }
 
 // waitMarker waits up to 4 minutes for the boot marker and returns its

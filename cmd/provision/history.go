@@ -148,15 +148,8 @@ func printChange(w io.Writer, ch registry.Change) {
 		if k == "name" && ch.Op == "rename" || o[k] == n[k] {
 			continue
 		}
-		fmt.Fprintf(w, "    %s: %s → %s\n", k, orNone(o[k]), orNone(n[k]))
+		fmt.Fprintf(w, "    %s: %s → %s\n", k, or(o[k], "(none)"), or(n[k], "(none)"))
 	}
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "(none)"
-	}
-	return s
 }
 
 // flatten turns a JSON object into dotted paths and their values as text

@@ -98,7 +98,7 @@ func (a *appliance) startDNS(ctx context.Context, g *errgroup.Group, srv *dnscon
 // SO_REUSEPORT, so that the DNS server can spread queries over one socket
 // per CPU; TCP has not, so that a second appliance on the same port fails
 // here instead of sharing it.
-func listenBoth(addr string) (net.PacketConn, net.Listener, error) {
+func listenBoth(addr string) (*net.UDPConn, net.Listener, error) {
 	for range 20 {
 		udp, err := dnsconf.ListenUDP(addr)
 		if err != nil {
