@@ -15,9 +15,9 @@ func fleet(b *testing.B, n int) *Registry {
 	b.Helper()
 	r, _ := openTest(b)
 	var doc strings.Builder
-	doc.WriteString("subnets:\n  - {name: big, cidr: 172.16.0.0/16, gateway: 172.16.0.1}\nsystems:\n")
+	doc.WriteString("subnets:\n  - {name: big, cidr: 172.16.0.0/12, gateway: 172.16.0.1}\nsystems:\n")
 	for i := range n {
-		fmt.Fprintf(&doc, "  - {name: h%05d, macs: [\"%s\"], ip: %s, profile: web}\n", i, benchMAC(i), benchIP(i))
+		fmt.Fprintf(&doc, "  - {name: h%06d, macs: [\"%s\"], ip: %s, profile: web}\n", i, benchMAC(i), benchIP(i))
 	}
 	if _, err := r.Import(context.Background(), []byte(doc.String()), false); err != nil {
 		b.Fatal(err)
@@ -29,19 +29,28 @@ func benchMAC(i int) string {
 	return fmt.Sprintf("02:00:00:%02x:%02x:%02x", i>>16&0xff, i>>8&0xff, i&0xff)
 }
 
-func benchIP(i int) string { return fmt.Sprintf("172.16.%d.%d", 1+i/250, 2+i%250) }
+// benchIP is the IP of system i in 172.16.0.0/12: 250 to a /24, from
+// 172.16.1.0/24 up.
+func benchIP(i int) string {
+	j := 1 + i/250
+	return fmt.Sprintf("172.%d.%d.%d", 16+j/256, j%256, 2+i%250)
+}
 
 // BenchmarkSystemAdd: one `system add` (validate, commit with fsync,
-// publish) with 10,000 systems present.
+// publish) with 1,000, 10,000 and 100,000 systems present.
 func BenchmarkSystemAdd(b *testing.B) {
-	r := fleet(b, 10000)
-	ctx := context.Background()
-	i := 10000
-	for b.Loop() {
-		if _, err := r.AddSystem(ctx, System{Name: fmt.Sprintf("h%05d", i), MACs: []string{benchMAC(i)}, IP: benchIP(i), Profile: "web"}); err != nil {
-			b.Fatal(err)
-		}
-		i++
+	for _, n := range []int{1000, 10000, 100000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			r := fleet(b, n)
+			ctx := context.Background()
+			i := n
+			for b.Loop() {
+				if _, err := r.AddSystem(ctx, System{Name: fmt.Sprintf("h%06d", i), MACs: []string{benchMAC(i)}, IP: benchIP(i), Profile: "web"}); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
 	}
 }
 

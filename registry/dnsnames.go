@@ -31,12 +31,12 @@ func (s *Snapshot) checkSystemNames(prev string, sys *System) error {
 		}
 		// NAME.ZONE of another system, taken as this one's hostname.
 		if label, ok := strings.CutSuffix(n, "."+zone); ok && !strings.Contains(label, ".") {
-			if o := s.systems[label]; o != nil && o.Name != prev && o.Name != sys.Name {
+			if o := s.systems.At(label); o != nil && o.Name != prev && o.Name != sys.Name {
 				return conflictf("system %s: %s is the name of system %s", sys.Name, n, o.Name)
 			}
 		}
 		// Another system's hostname, taken as this one's NAME.ZONE.
-		if o := s.byHostname[n]; o != nil && o.Name != prev && o.Name != sys.Name {
+		if o := s.byHostname.At(n); o != nil && o.Name != prev && o.Name != sys.Name {
 			return conflictf("system %s: %s is the hostname of system %s", sys.Name, n, o.Name)
 		}
 		if rr := s.recordAt(n); rr != "" {

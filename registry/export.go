@@ -140,7 +140,7 @@ func (im *importer) run(n *Snapshot, d *Document) {
 		im.ops = append(im.ops, n.followProfile(x.Name, im.now)...)
 	}
 	for _, x := range d.Systems {
-		old, had := n.systems[x.Name]
+		old, had := n.systems.Get(x.Name)
 		im.put(ObjSystem, x.Name, had, old, func() (any, error) { return n.putSystem(prevIf(had, x.Name), x, true, im.now) })
 	}
 	for _, text := range d.Records {

@@ -40,7 +40,7 @@ func (s *Snapshot) assignID(old, sys *System, imported bool) {
 	switch {
 	case old != nil:
 		sys.ID = old.ID
-	case imported && validSystemID(sys.ID) && s.byID[sys.ID] == nil:
+	case imported && validSystemID(sys.ID) && s.byID.At(sys.ID) == nil:
 	default:
 		sys.ID = newSystemID()
 	}
@@ -48,7 +48,7 @@ func (s *Snapshot) assignID(old, sys *System, imported bool) {
 
 // SystemID returns the identity of the system named name.
 func (s *Snapshot) SystemID(name string) (string, bool) {
-	if sys, ok := s.systems[name]; ok {
+	if sys, ok := s.systems.Get(name); ok {
 		return sys.ID, true
 	}
 	return "", false
@@ -56,6 +56,6 @@ func (s *Snapshot) SystemID(name string) (string, bool) {
 
 // SystemByID returns the system with that identity.
 func (s *Snapshot) SystemByID(id string) (*System, bool) {
-	sys, ok := s.byID[id]
+	sys, ok := s.byID.Get(id)
 	return sys, ok
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -84,7 +85,7 @@ func initialState(p *Profile) string {
 // that build is still under way at now (a token past its deadline is
 // unknown even before the deadline loop revokes it).
 func (s *Snapshot) BuildByToken(token string, now time.Time) (*System, bool) {
-	sys, ok := s.byToken[Secret(token)]
+	sys, ok := s.byToken.Get(Secret(token))
 	if !ok || token == "" || !sys.Building() || deadlinePassed(sys, now) {
 		return nil, false
 	}
@@ -96,10 +97,23 @@ func deadlinePassed(sys *System, now time.Time) bool {
 	return err == nil && !now.Before(d)
 }
 
+// building lists the systems with a build under way, by name: those
+// with a build token (the fleet's installed systems are not looked at).
+func (s *Snapshot) building() []*System {
+	var out []*System
+	for sys := range s.byToken.Values() {
+		if sys.Building() {
+			out = append(out, sys)
+		}
+	}
+	slices.SortFunc(out, func(a, b *System) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
 // NextDeadline returns the earliest deadline of the builds under way.
 func (s *Snapshot) NextDeadline() (time.Time, bool) {
 	var best time.Time
-	for _, sys := range s.byToken {
+	for sys := range s.byToken.Values() {
 		if d, err := time.Parse(time.RFC3339, sys.Deadline); err == nil && (best.IsZero() || d.Before(best)) {
 			best = d
 		}
@@ -121,7 +135,7 @@ func stateOp(old, next *System, cause, note string) Op {
 // token and deadline, netboot on. Its profile must have a template.
 func (r *Registry) Reinstall(ctx context.Context, name string) (*System, error) {
 	return r.changeState(ctx, func(n *Snapshot, now time.Time) (*System, string, error) {
-		sys, ok := n.systems[name]
+		sys, ok := n.systems.Get(name)
 		if !ok {
 			return nil, "", notFound(ObjSystem, name)
 		}
@@ -139,7 +153,7 @@ func (r *Registry) Reinstall(ctx context.Context, name string) (*System, error) 
 // operator): its token is revoked and the next boot boots the local disk.
 func (r *Registry) AbortBuild(ctx context.Context, name string) (*System, error) {
 	return r.changeState(ctx, func(n *Snapshot, now time.Time) (*System, string, error) {
-		sys, ok := n.systems[name]
+		sys, ok := n.systems.Get(name)
 		if !ok {
 			return nil, "", notFound(ObjSystem, name)
 		}
@@ -189,8 +203,8 @@ func (r *Registry) ExpireBuilds(ctx context.Context, now time.Time) ([]string, e
 	var names []string
 	_, err := r.mutate(ctx, false, func(n *Snapshot) ([]Op, error) {
 		var ops []Op
-		for _, sys := range n.Systems() {
-			if !sys.Building() || !deadlinePassed(sys, now) {
+		for _, sys := range n.building() {
+			if !deadlinePassed(sys, now) {
 				continue
 			}
 			next, err := n.transition(sys, StateFailed, now)

@@ -119,7 +119,7 @@ func (r *Registry) EditSystem(ctx context.Context, name string, s System) (*Syst
 func (r *Registry) putSystem(ctx context.Context, prev string, s System) (*System, error) {
 	var out *System
 	_, err := r.mutate(ctx, false, func(n *Snapshot) ([]Op, error) {
-		old := n.systems[prev]
+		old := n.systems.At(prev)
 		var err error
 		if out, err = n.putSystem(prev, s, false, r.now()); err == nil {
 			err = r.checkSystemLeases(out)

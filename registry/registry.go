@@ -167,6 +167,7 @@ func (r *Registry) mutate(ctx context.Context, dryRun bool, fn change) (*Snapsho
 	if err != nil {
 		return nil, err
 	}
+	next.delta = newDelta(next.Serial, serial, ops, next.delta)
 	next.Serial = serial
 	r.cur.Store(next)
 	for _, f := range r.subs {

@@ -102,7 +102,7 @@ func (s *Snapshot) deleteProfile(name string) (*Profile, error) {
 
 func (s *Snapshot) profileUsers(name string) []string {
 	var users []string
-	for _, sys := range s.systems {
+	for sys := range s.systems.Values() {
 		if sys.Profile == name {
 			users = append(users, sys.Name)
 		}
@@ -144,3 +144,6 @@ func (s *Snapshot) unsetSetting(key string) (*Setting, error) {
 	}
 	return &Setting{Key: k, Value: v}, nil
 }
+
+// SystemsOf lists the names of the systems of a profile, sorted.
+func (s *Snapshot) SystemsOf(profile string) []string { return s.profileUsers(profile) }

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/provision/provision/internal/cow"
 )
 
 // putSubnet adds (prev == "") or replaces the subnet prev.
@@ -36,13 +38,13 @@ func (s *Snapshot) putSubnet(prev string, sub Subnet) (*Subnet, error) {
 func (s *Snapshot) checkSubnetHosts(prev string, e *subnetEntry) error {
 	// Lowest address first, so the error names the same system every time.
 	for _, ip := range sortedAddrs(s.byBMC) {
-		sys := s.byBMC[ip]
+		sys := s.byBMC.At(ip)
 		if why := e.reservedRole(ip); why != "" && e.prefix.Contains(ip) {
 			return conflictf("subnet %s: bmc address %s of system %s would be %s", e.Name, ip, sys.Name, why)
 		}
 	}
 	for _, ip := range sortedAddrs(s.byIP) {
-		sys := s.byIP[ip]
+		sys := s.byIP.At(ip)
 		if e.prefix.Contains(ip) {
 			if why := e.reservedRole(ip); why != "" {
 				return conflictf("subnet %s: ip %s of system %s would be %s", e.Name, ip, sys.Name, why)
@@ -57,8 +59,8 @@ func (s *Snapshot) checkSubnetHosts(prev string, e *subnetEntry) error {
 }
 
 // sortedAddrs returns m's keys in address order.
-func sortedAddrs[V any](m map[netip.Addr]V) []netip.Addr {
-	return slices.SortedFunc(maps.Keys(m), netip.Addr.Compare)
+func sortedAddrs(m *cow.Map[netip.Addr, *System]) []netip.Addr {
+	return slices.SortedFunc(m.Keys(), netip.Addr.Compare)
 }
 
 func (s *Snapshot) deleteSubnet(name string) (*Subnet, error) {
@@ -67,7 +69,7 @@ func (s *Snapshot) deleteSubnet(name string) (*Subnet, error) {
 		return nil, notFound(ObjSubnet, name)
 	}
 	var users []string
-	for ip, sys := range s.byIP {
+	for ip, sys := range s.byIP.All() {
 		if e.prefix.Contains(ip) {
 			users = append(users, sys.Name)
 		}

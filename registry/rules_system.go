@@ -92,7 +92,7 @@ func (s *Snapshot) putSystem(prev string, in System, imported bool, now time.Tim
 	if err != nil {
 		return nil, err
 	}
-	old := s.systems[prev]
+	old := s.systems.At(prev)
 	if prev != "" && old == nil {
 		return nil, notFound(ObjSystem, prev)
 	}
@@ -176,10 +176,10 @@ func keepPassword(old, sys *System) {
 // never conflicts with itself.
 func (s *Snapshot) checkSystem(prev string, sys *System) error {
 	other := func(o *System) bool { return o != nil && o.Name != prev }
-	if o := s.systems[sys.Name]; other(o) {
+	if o := s.systems.At(sys.Name); other(o) {
 		return conflictf("system %s already exists", sys.Name)
 	}
-	if o := s.byHostname[sys.Hostname]; other(o) {
+	if o := s.byHostname.At(sys.Hostname); other(o) {
 		return conflictf("hostname %s is already used by system %s", sys.Hostname, o.Name)
 	}
 	if err := s.checkSystemNames(prev, sys); err != nil {
@@ -188,7 +188,7 @@ func (s *Snapshot) checkSystem(prev string, sys *System) error {
 	for _, m := range sys.MACs {
 		hw, _ := ParseMAC(m)
 		k, _ := keyOf(hw)
-		if o := s.byMAC[k]; other(o) {
+		if o := s.byMAC.At(k); other(o) {
 			return conflictf("mac %s is already used by system %s", m, o.Name)
 		}
 	}
@@ -229,17 +229,17 @@ func (s *Snapshot) checkStaticIP(ip netip.Addr) error {
 }
 
 func (s *Snapshot) checkAddressFree(what string, ip netip.Addr, other func(*System) bool) error {
-	if o := s.byIP[ip]; other(o) {
+	if o := s.byIP.At(ip); other(o) {
 		return conflictf("%s %s is already used by system %s", what, ip, o.Name)
 	}
-	if o := s.byBMC[ip]; other(o) {
+	if o := s.byBMC.At(ip); other(o) {
 		return conflictf("%s %s is already the BMC address of system %s", what, ip, o.Name)
 	}
 	return nil
 }
 
 func (s *Snapshot) deleteSystem(name string) (*System, error) {
-	sys, ok := s.systems[name]
+	sys, ok := s.systems.Get(name)
 	if !ok {
 		return nil, notFound(ObjSystem, name)
 	}
@@ -248,35 +248,35 @@ func (s *Snapshot) deleteSystem(name string) (*System, error) {
 }
 
 func (s *Snapshot) index(sys *System) {
-	s.systems[sys.Name] = sys
-	s.byID[sys.ID] = sys
-	s.byHostname[sys.Hostname] = sys
+	s.systems.Set(sys.Name, sys)
+	s.byID.Set(sys.ID, sys)
+	s.byHostname.Set(sys.Hostname, sys)
 	for _, m := range sys.MACs {
 		hw, _ := ParseMAC(m)
 		k, _ := keyOf(hw)
-		s.byMAC[k] = sys
+		s.byMAC.Set(k, sys)
 	}
-	s.byIP[netip.MustParseAddr(sys.IP)] = sys
+	s.byIP.Set(netip.MustParseAddr(sys.IP), sys)
 	if sys.BMC != nil {
-		s.byBMC[netip.MustParseAddr(sys.BMC.Address)] = sys
+		s.byBMC.Set(netip.MustParseAddr(sys.BMC.Address), sys)
 	}
 	if sys.BuildToken != "" {
-		s.byToken[sys.BuildToken] = sys
+		s.byToken.Set(sys.BuildToken, sys)
 	}
 }
 
 func (s *Snapshot) unindex(sys *System) {
-	delete(s.systems, sys.Name)
-	delete(s.byID, sys.ID)
-	delete(s.byHostname, sys.Hostname)
+	s.systems.Delete(sys.Name)
+	s.byID.Delete(sys.ID)
+	s.byHostname.Delete(sys.Hostname)
 	for _, m := range sys.MACs {
 		hw, _ := ParseMAC(m)
 		k, _ := keyOf(hw)
-		delete(s.byMAC, k)
+		s.byMAC.Delete(k)
 	}
-	delete(s.byIP, netip.MustParseAddr(sys.IP))
+	s.byIP.Delete(netip.MustParseAddr(sys.IP))
 	if sys.BMC != nil {
-		delete(s.byBMC, netip.MustParseAddr(sys.BMC.Address))
+		s.byBMC.Delete(netip.MustParseAddr(sys.BMC.Address))
 	}
-	delete(s.byToken, sys.BuildToken)
+	s.byToken.Delete(sys.BuildToken)
 }

@@ -5,7 +5,9 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 
+	"github.com/provision/provision/internal/cow"
 	"github.com/provision/provision/kickstart"
 )
 
@@ -22,23 +24,26 @@ type Snapshot struct {
 	Epoch    uint64
 	Instance string
 	Zone     string // DNS zone of the appliance, e.g. "internal"
+	delta    *delta // what the commit that made this version changed
 
 	subnets  map[string]*subnetEntry
 	images   map[string]*Image
 	profiles map[string]*Profile
-	systems  map[string]*System
 	settings map[string]string
 	records  map[string]string // static DNS records: text to owner name (lower case, no final dot)
 
 	templates map[string]*kickstart.Template // user templates
 	tset      *kickstart.Set                 // built-ins and user templates, parsed
 
-	byMAC      map[macKey]*System
-	byIP       map[netip.Addr]*System // system IPs
-	byID       map[string]*System     // systems by identity
-	byBMC      map[netip.Addr]*System // BMC addresses
-	byHostname map[string]*System
-	byToken    map[Secret]*System // systems with a build under way
+	// The indexes of systems are copy-on-write maps: a new version costs
+	// in proportion to what it changes, not to the fleet.
+	systems    *cow.Map[string, *System]
+	byMAC      *cow.Map[macKey, *System]
+	byIP       *cow.Map[netip.Addr, *System] // system IPs
+	byID       *cow.Map[string, *System]     // systems by identity
+	byBMC      *cow.Map[netip.Addr, *System] // BMC addresses
+	byHostname *cow.Map[string, *System]
+	byToken    *cow.Map[Secret, *System] // systems with a build under way
 }
 
 type macKey [6]byte
@@ -66,41 +71,43 @@ func newSnapshot(zone string) *Snapshot {
 		subnets:    map[string]*subnetEntry{},
 		images:     map[string]*Image{},
 		profiles:   map[string]*Profile{},
-		systems:    map[string]*System{},
+		systems:    cow.New[string, *System](),
 		settings:   map[string]string{},
 		records:    map[string]string{},
-		byMAC:      map[macKey]*System{},
-		byIP:       map[netip.Addr]*System{},
-		byID:       map[string]*System{},
-		byBMC:      map[netip.Addr]*System{},
-		byHostname: map[string]*System{},
+		byMAC:      cow.New[macKey, *System](),
+		byIP:       cow.New[netip.Addr, *System](),
+		byID:       cow.New[string, *System](),
+		byBMC:      cow.New[netip.Addr, *System](),
+		byHostname: cow.New[string, *System](),
 		templates:  map[string]*kickstart.Template{},
-		byToken:    map[Secret]*System{},
+		byToken:    cow.New[Secret, *System](),
 	}
 }
 
-// clone makes the next version to build: the maps are copied, the objects
-// (immutable) are shared.
+// clone makes the next version to build: the small maps are copied, the
+// indexes of systems cloned (copy-on-write), the objects (immutable)
+// shared. It runs under the Registry's lock (cow.Map.Clone is a write).
 func (s *Snapshot) clone() *Snapshot {
 	return &Snapshot{
 		Serial:     s.Serial,
 		Epoch:      s.Epoch,
 		Instance:   s.Instance,
 		Zone:       s.Zone,
+		delta:      s.delta,
 		subnets:    maps.Clone(s.subnets),
 		images:     maps.Clone(s.images),
 		profiles:   maps.Clone(s.profiles),
-		systems:    maps.Clone(s.systems),
+		systems:    s.systems.Clone(),
 		settings:   maps.Clone(s.settings),
 		records:    maps.Clone(s.records),
-		byMAC:      maps.Clone(s.byMAC),
-		byIP:       maps.Clone(s.byIP),
-		byID:       maps.Clone(s.byID),
-		byBMC:      maps.Clone(s.byBMC),
-		byHostname: maps.Clone(s.byHostname),
+		byMAC:      s.byMAC.Clone(),
+		byIP:       s.byIP.Clone(),
+		byID:       s.byID.Clone(),
+		byBMC:      s.byBMC.Clone(),
+		byHostname: s.byHostname.Clone(),
 		templates:  s.templates, // replaced, never modified, by setTemplates
 		tset:       s.tset,
-		byToken:    maps.Clone(s.byToken),
+		byToken:    s.byToken.Clone(),
 	}
 }
 
@@ -110,26 +117,23 @@ func (s *Snapshot) SystemByMAC(hw net.HardwareAddr) (*System, bool) {
 	if !ok {
 		return nil, false
 	}
-	sys, ok := s.byMAC[k]
-	return sys, ok
+	return s.byMAC.Get(k)
 }
 
 // SystemByIP finds the system whose IP is ip.
 func (s *Snapshot) SystemByIP(ip netip.Addr) (*System, bool) {
-	sys, ok := s.byIP[ip.Unmap()]
-	return sys, ok
+	return s.byIP.Get(ip.Unmap())
 }
 
 // AddressInUse reports whether ip is a system's IP or a BMC address.
 func (s *Snapshot) AddressInUse(ip netip.Addr) bool {
 	ip = ip.Unmap()
-	return s.byIP[ip] != nil || s.byBMC[ip] != nil
+	return s.byIP.At(ip) != nil || s.byBMC.At(ip) != nil
 }
 
 // SystemByName finds a system by name.
 func (s *Snapshot) SystemByName(name string) (*System, bool) {
-	sys, ok := s.systems[name]
-	return sys, ok
+	return s.systems.Get(name)
 }
 
 // Subnet finds a subnet by name.
@@ -198,7 +202,11 @@ func (s *Snapshot) Images() []*Image { return sortedValues(s.images) }
 func (s *Snapshot) Profiles() []*Profile { return sortedValues(s.profiles) }
 
 // Systems lists systems sorted by name.
-func (s *Snapshot) Systems() []*System { return sortedValues(s.systems) }
+func (s *Snapshot) Systems() []*System {
+	out := slices.Collect(s.systems.Values())
+	slices.SortFunc(out, func(a, b *System) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
 
 func sortedValues[T any](m map[string]*T) []*T {
 	out := make([]*T, 0, len(m))
@@ -218,7 +226,7 @@ func (s *Snapshot) Count(kind string) int {
 	case ObjProfile:
 		return len(s.profiles)
 	case ObjSystem:
-		return len(s.systems)
+		return s.systems.Len()
 	case ObjSetting:
 		return len(s.settings)
 	case ObjRecord:
