@@ -83,7 +83,7 @@ func resolve(z *Zone, req *dns.Msg, m *dns.Msg) int {
 // lookup answers qtype at name inside apex a, following static CNAMEs.
 func (z *Zone) lookup(m *dns.Msg, a *apex, name string, qtype uint16) int {
 	for hop := 0; ; hop++ {
-		n := z.nodes[name]
+		n := z.nodes.get(name)
 		if n == nil {
 			m.Ns = []dns.RR{a.soa}
 			return dns.RcodeNameError // NXDOMAIN; after a CNAME, for its target (RFC 6604)
@@ -122,7 +122,7 @@ func (z *Zone) records(n *node, qtype uint16) []dns.RR {
 func (z *Zone) glue(ns []dns.RR) []dns.RR {
 	var out []dns.RR
 	for _, rr := range ns {
-		if n := z.nodes[canonicalName(rr.(*dns.NS).Ns)]; n != nil {
+		if n := z.nodes.get(canonicalName(rr.(*dns.NS).Ns)); n != nil {
 			out = append(append(out, n.get(dns.TypeA)...), n.get(dns.TypeAAAA)...)
 		}
 	}

@@ -3,6 +3,7 @@ package dnsconf
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 	"github.com/provision/provision/registry"
@@ -91,4 +92,51 @@ func BenchmarkEncodeCDB(b *testing.B) {
 		n = len(data)
 	}
 	b.ReportMetric(float64(n)/(1<<20), "MiB")
+}
+
+// settingChange is a fleet whose one change since the zone was built is
+// a global setting: what Zone.update is told by a registry Snapshot.
+type settingChange struct {
+	*fakeSource
+	since uint64
+}
+
+func (c settingChange) ChangedSince(serial uint64) (registry.Changes, bool) {
+	return registry.Changes{registry.ObjSetting: {"bench.value": true}}, serial == c.since
+}
+func (c settingChange) SystemByName(string) (*registry.System, bool) { return nil, false }
+func (c settingChange) Setting(k string) (string, bool)              { v, ok := c.settings[k]; return v, ok }
+func (c settingChange) SystemsOf(string) []string                    { return nil }
+
+// BenchmarkPublish: one global setting changed in the zone of 10,000 and
+// 100,000 systems: the zone changed in place (Zone.update), then its
+// data.cdb put together, as Server.Run does for every registry change.
+func BenchmarkPublish(b *testing.B) {
+	for _, n := range []int{10000, 100000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			src := fleetSource(n)
+			z, err := BuildZone(src, Options{Origin: "dsas", NS: applianceIP, Serial: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, _, err := z.dataCDB(); err != nil {
+				b.Fatal(err)
+			}
+			var cdbTime time.Duration
+			for i := 0; b.Loop(); i++ {
+				src.settings["bench.value"] = fmt.Sprint(i)
+				next, ok := z.update(settingChange{src, z.Serial()}, Options{Origin: "dsas", NS: applianceIP, Serial: z.Serial() + 1})
+				if !ok {
+					b.Fatal("not updated in place")
+				}
+				start := time.Now()
+				if _, _, err := next.dataCDB(); err != nil {
+					b.Fatal(err)
+				}
+				cdbTime += time.Since(start)
+				z = next
+			}
+			b.ReportMetric(float64(cdbTime.Microseconds())/1000/float64(b.N), "ms-cdb")
+		})
+	}
 }

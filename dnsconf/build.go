@@ -7,13 +7,24 @@ import (
 	"slices"
 
 	"github.com/miekg/dns"
+	"github.com/provision/provision/internal/cow"
 )
 
-// builder fills a Zone; it is the only code that writes to one.
+// builder fills a Zone; it is the only code that writes to one. It
+// writes only the nodes it made or copied (mine): the others are shared
+// with the Zone it started from.
 type builder struct {
 	z     *Zone
 	ttl   uint32
-	owned bool // the records being added come from the registry
+	owned bool     // the records being added come from the registry
+	cur   *contrib // the system's or setting's being added, or nil
+	tail  bool     // problems now are the static records'
+	mine  map[*node]bool
+	// incremental: the builder changes a zone (Zone.update) instead of
+	// making one; then a name already held (clash) means it must give
+	// up, as only a whole build decides who wins.
+	incremental bool
+	clash       bool
 }
 
 // BuildZone makes the Zone of a registry snapshot: SOA and NS records of
@@ -32,19 +43,22 @@ func BuildZone(src Source, opts Options) (*Zone, error) {
 	systems := src.Systems()
 	b := &builder{
 		z: &Zone{
-			origin: origin,
-			serial: opts.Serial,
-			inst:   opts.Instance,
-			apexes: map[string]*apex{},
-			nodes:  make(map[string]*node, 10*len(systems)+64), // ~8 names a system, no rehash
+			origin:   origin,
+			serial:   opts.Serial,
+			inst:     opts.Instance,
+			opts:     opts,
+			apexes:   map[string]*apex{},
+			nodes:    newNodeMap(10*len(systems) + 64), // ~8 names a system, no rehash
+			contribs: cow.New[string, *contrib](),
 		},
 		ttl:   opts.ttl(),
 		owned: true,
+		mine:  map[*node]bool{},
 	}
 	b.apexes(src.Subnets(), opts)
 	b.systems(src, systems)
 	b.globalSettings(src.Settings())
-	b.owned = false
+	b.owned, b.tail = false, true
 	b.static(opts.Static)
 	if rs, ok := src.(recordSource); ok {
 		b.static(b.parseStatic(rs.Records()))
@@ -76,7 +90,27 @@ func (b *builder) hdr(name string, t uint16) dns.RR_Header {
 }
 
 func (b *builder) problem(format string, args ...any) {
-	b.z.problems = append(b.z.problems, fmt.Errorf("dnsconf: "+format, args...))
+	b.problemErr(fmt.Errorf("dnsconf: "+format, args...))
+}
+
+// problemErr lists err with the system or setting being added, or with
+// the zone's own.
+func (b *builder) problemErr(err error) {
+	switch {
+	case b.cur != nil:
+		b.cur.problems = append(b.cur.problems, err)
+	case b.tail:
+		b.z.tail = append(b.z.tail, err)
+	default:
+		b.z.head = append(b.z.head, err)
+	}
+	b.z.nproblems++
+}
+
+// begin starts recording what the system or setting key adds.
+func (b *builder) begin(key string) {
+	b.cur = &contrib{}
+	b.z.contribs.Set(key, b.cur)
 }
 
 // add puts rr in the zone; its owner must be a lowercase FQDN at or below
@@ -86,22 +120,77 @@ func (b *builder) add(rr dns.RR) {
 	n.add(rr)
 	n.owned = n.owned || b.owned
 	b.z.size++
+	if b.cur != nil {
+		b.cur.rrs = append(b.cur.rrs, rr)
+	}
 }
 
-// node returns the node of name, creating it and the empty non-terminals
-// between it and its apex.
+// node returns the node of name, writable, creating it and the empty
+// non-terminals between it and its apex.
 func (b *builder) node(name string) *node {
-	if n, ok := b.z.nodes[name]; ok {
+	n := b.z.nodes.get(name)
+	switch {
+	case n != nil && (!b.incremental || b.mine[n]): // a whole build makes every node
+		return n
+	case n != nil:
+		n = n.copy()
+		b.z.nodes.set(name, n)
+		b.mine[n] = true
 		return n
 	}
-	n := &node{}
-	b.z.nodes[name] = n
+	n = &node{hash: nameHash(name)}
+	b.z.nodes.set(name, n)
+	if b.incremental {
+		b.mine[n] = true
+	}
 	if _, isApex := b.z.apexes[name]; !isApex {
 		if off, end := dns.NextLabel(name, 0); !end {
-			b.node(name[off:])
+			b.node(name[off:]).kids++
 		}
 	}
 	return n
+}
+
+// remove takes rr, which an earlier version added, out of the zone, and
+// the empty non-terminals it leaves with nothing below them.
+func (b *builder) remove(rr dns.RR) {
+	name := rr.Header().Name
+	n := b.node(name)
+	if !n.remove(rr) {
+		return
+	}
+	b.z.size--
+	for len(n.sets) == 0 && n.kids == 0 {
+		if _, isApex := b.z.apexes[name]; isApex {
+			return
+		}
+		b.z.nodes.del(name)
+		off, end := dns.NextLabel(name, 0)
+		if end {
+			return
+		}
+		name = name[off:]
+		n = b.node(name)
+		n.kids--
+	}
+	if len(n.sets) == 0 {
+		n.owned = false
+	}
+}
+
+// free reports whether the registry may put a record of type t at name:
+// always in a whole build (which decides clashes itself, in order); in an
+// incremental one only if nothing of type t and no static record is
+// there, else it notes the clash and gives up.
+func (b *builder) free(name string, t uint16) bool {
+	if !b.incremental {
+		return true
+	}
+	if n := b.z.nodes.get(name); n != nil && (n.get(t) != nil || (!n.owned && len(n.sets) > 0)) {
+		b.clash = true
+		return false
+	}
+	return true
 }
 
 // validName reports whether name (a FQDN) can be put on the wire: labels
@@ -121,9 +210,21 @@ const maxNameWire = 255
 // globalSettings publishes each global setting KEY at KEY.ORIGIN.
 func (b *builder) globalSettings(settings map[string]string) {
 	for _, k := range slices.Sorted(maps.Keys(settings)) {
-		b.txt("setting "+k, canonicalName(k+"."+b.z.origin), settings[k])
+		b.setting(k, settings[k])
+	}
+	b.cur = nil
+}
+
+func (b *builder) setting(k, value string) {
+	b.begin(settingKey(k))
+	name := canonicalName(k + "." + b.z.origin)
+	if b.free(name, dns.TypeTXT) {
+		b.txt("setting "+k, name, value)
 	}
 }
+
+func systemKey(name string) string { return "1" + name }
+func settingKey(key string) string { return "2" + key }
 
 // txt adds a TXT record holding value, unless it cannot be served.
 func (b *builder) txt(what, name, value string) {

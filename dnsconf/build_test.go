@@ -84,14 +84,15 @@ func TestBuildZoneProblems(t *testing.T) {
 		got = append(got, p.Error())
 	}
 	want := []string{
+		// The subnets', then each system's by name, then the settings'.
 		`dnsconf: subnet bad: cidr "nonsense" is not an IPv4 prefix: no reverse zone`,
-		`dnsconf: system e: ip "not-an-ip" is not an IPv4 address: no A or PTR record`,
-		`dnsconf: system ns: ns.dsas. already belongs to the appliance's name server: no A record`,
 		`dnsconf: system a: b.dsas. already belongs to system b: no A record`,
 		`dnsconf: system c: ip 10.0.0.11 already belongs to system b: no PTR record`,
 		`dnsconf: system d: ip 192.168.0.1 is in no subnet: no PTR record`,
+		`dnsconf: system e: ip "not-an-ip" is not an IPv4 address: no A or PTR record`,
 		`dnsconf: system f: setting ` + long + `: ` + long + `.f._host.dsas. is not a valid DNS name (too long?)`,
 		`dnsconf: system f: setting profile: the name is taken by the profile record`,
+		`dnsconf: system ns: ns.dsas. already belongs to the appliance's name server: no A record`,
 		`dnsconf: setting toolarge: value of 64001 bytes does not fit in a DNS message (limit 64000)`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -1,30 +1,18 @@
 package dnsconf
 
 import (
-	"bytes"
 	"net/http"
 	"time"
-
-	"github.com/provision/provision/dnsconf/tinydns"
 )
 
-// EncodeCDB writes the zone's records as a tinydns data.cdb, readable by
+// EncodeCDB returns the zone's records as a tinydns data.cdb, readable by
 // tinydns, tinycdb and zonecfg.
 func EncodeCDB(z *Zone) ([]byte, error) {
-	rrs := z.Records()
-	recs := make([]tinydns.Record, 0, len(rrs))
-	for _, rr := range rrs {
-		rec, err := tinydns.FromRR(rr)
-		if err != nil {
-			return nil, err
-		}
-		recs = append(recs, rec)
-	}
-	var buf bytes.Buffer
-	if err := tinydns.WriteCDB(&buf, recs); err != nil {
+	f, _, err := z.dataCDB()
+	if err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return f.bytes(), nil
 }
 
 // CDBHandler serves the zone being served by s as data.cdb, with ETag =
@@ -50,20 +38,20 @@ func (h *cdbHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	data, built, err := z.CDB()
+	f, built, err := z.dataCDB()
 	if err != nil {
 		http.Error(w, "encoding data.cdb: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
-	http.ServeContent(w, r, "data.cdb", built, bytes.NewReader(data))
+	http.ServeContent(w, r, "data.cdb", built, f.reader())
 }
 
-// CDB returns the zone as data.cdb (EncodeCDB), encoded once, and when.
-func (z *Zone) CDB() ([]byte, time.Time, error) {
+// dataCDB returns the zone as data.cdb, put together once, and when.
+func (z *Zone) dataCDB() (*cdbFile, time.Time, error) {
 	z.cdb.once.Do(func() {
-		z.cdb.data, z.cdb.err = EncodeCDB(z)
+		z.cdb.file, z.cdb.err = z.encodeCDB()
 		z.cdb.at = time.Now()
 	})
-	return z.cdb.data, z.cdb.at, z.cdb.err
+	return z.cdb.file, z.cdb.at, z.cdb.err
 }

@@ -19,8 +19,8 @@ func (z *Zone) Records() []dns.RR {
 
 func (z *Zone) sortRecords() []dns.RR {
 	type keyed struct{ key, name string }
-	names := make([]keyed, 0, len(z.nodes))
-	for name, n := range z.nodes {
+	names := make([]keyed, 0, z.nodes.n)
+	for name, n := range z.nodes.all() {
 		if _, isApex := z.apexes[name]; !isApex && len(n.sets) > 0 {
 			names = append(names, keyed{sortKey(name), name})
 		}
@@ -33,7 +33,7 @@ func (z *Zone) sortRecords() []dns.RR {
 	}
 	out := make([]dns.RR, 0, z.size)
 	for _, a := range z.order {
-		n := z.nodes[a]
+		n := z.nodes.get(a)
 		out = append(out, n.get(dns.TypeSOA)...)
 		out = append(out, n.get(dns.TypeNS)...)
 		for _, s := range n.sets {
@@ -42,7 +42,7 @@ func (z *Zone) sortRecords() []dns.RR {
 			}
 		}
 		for _, name := range byApex[a] {
-			out = append(out, z.nodes[name].all()...)
+			out = append(out, z.nodes.get(name).all()...)
 		}
 	}
 	return out

@@ -19,7 +19,10 @@ var ErrClash = errors.New("name owned by the registry")
 func (b *builder) static(rrs []dns.RR) {
 	for _, rr := range rrs {
 		if err := b.z.checkStatic(rr); err != nil {
-			b.z.problems = append(b.z.problems, err)
+			b.problemErr(err)
+			// Refused at a name the registry holds: a change to what
+			// it holds may let it in.
+			b.z.fragile = b.z.fragile || b.z.nodes.get(canonicalName(rr.Header().Name)) != nil
 			continue
 		}
 		rr = dns.Copy(rr)
@@ -48,7 +51,7 @@ func (z *Zone) Clashes(static []dns.RR) []string {
 
 // owned reports whether the registry owns name.
 func (z *Zone) owned(name string) bool {
-	if n := z.nodes[name]; n != nil && n.owned {
+	if n := z.nodes.get(name); n != nil && n.owned {
 		return true
 	}
 	return dns.IsSubDomain(hostLabel+"."+z.origin, name)
@@ -87,7 +90,7 @@ func (z *Zone) checkStatic(rr dns.RR) error {
 
 // checkCNAME: a CNAME stands alone at its name (RFC 1034 3.6.2).
 func (z *Zone) checkCNAME(rr dns.RR, name string) error {
-	n := z.nodes[name]
+	n := z.nodes.get(name)
 	if n == nil {
 		return nil
 	}
@@ -102,7 +105,7 @@ func (z *Zone) checkCNAME(rr dns.RR, name string) error {
 // hasDuplicate reports whether z already holds rr (RFC 2181 5: an RRset
 // has no duplicates).
 func (z *Zone) hasDuplicate(rr dns.RR) bool {
-	n := z.nodes[canonicalName(rr.Header().Name)]
+	n := z.nodes.get(canonicalName(rr.Header().Name))
 	if n == nil {
 		return false
 	}

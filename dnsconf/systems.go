@@ -23,27 +23,56 @@ type host struct {
 func (b *builder) systems(src Source, systems []*registry.System) {
 	hosts := make([]host, 0, len(systems))
 	for _, sys := range systems {
-		ip, err := netip.ParseAddr(sys.IP)
-		if err != nil || !ip.Is4() {
-			b.problem("system %s: ip %q is not an IPv4 address: no A or PTR record", sys.Name, sys.IP)
-		}
-		hosts = append(hosts, host{sys, ip})
+		b.begin(systemKey(sys.Name))
+		hosts = append(hosts, b.host(sys))
 	}
+	on := func(h host) { b.cur = b.z.contribs.At(systemKey(h.sys.Name)) }
 	owner := map[string]string{nsLabel + "." + b.z.origin: "the appliance's name server"}
 	for _, h := range hosts {
+		on(h)
 		b.address(h, canonicalName(h.sys.Name+"."+b.z.origin), owner)
 	}
 	for _, h := range hosts {
-		name := canonicalName(h.sys.Hostname)
-		own := canonicalName(h.sys.Name + "." + b.z.origin)
-		if a, ok := b.z.apexNameOf(name); ok && a == b.z.origin && name != own {
-			b.address(h, name, owner)
-		}
+		on(h)
+		b.hostname(h, owner)
 	}
 	ptrs := map[netip.Addr]string{}
 	for _, h := range hosts {
+		on(h)
 		b.ptr(h, ptrs)
 		b.hostSettings(h.sys, src.EffectiveSettings(h.sys))
+	}
+	b.cur = nil
+}
+
+// system adds one system to a zone being changed (Zone.update), with the
+// records of a whole build, unless one of its names is held.
+func (b *builder) system(src Source, sys *registry.System) {
+	b.begin(systemKey(sys.Name))
+	h := b.host(sys)
+	owner := map[string]string{}
+	b.address(h, canonicalName(h.sys.Name+"."+b.z.origin), owner)
+	b.hostname(h, owner)
+	b.ptr(h, map[netip.Addr]string{})
+	b.hostSettings(h.sys, src.EffectiveSettings(h.sys))
+	b.cur = nil
+}
+
+func (b *builder) host(sys *registry.System) host {
+	ip, err := netip.ParseAddr(sys.IP)
+	if err != nil || !ip.Is4() {
+		b.problem("system %s: ip %q is not an IPv4 address: no A or PTR record", sys.Name, sys.IP)
+	}
+	return host{sys, ip}
+}
+
+// hostname adds the A record of the system's hostname, when it is in the
+// origin and is not its name.
+func (b *builder) hostname(h host, owner map[string]string) {
+	name := canonicalName(h.sys.Hostname)
+	own := canonicalName(h.sys.Name + "." + b.z.origin)
+	if a, ok := b.z.apexNameOf(name); ok && a == b.z.origin && name != own {
+		b.address(h, name, owner)
 	}
 }
 
@@ -55,6 +84,10 @@ func (b *builder) address(h host, name string, owner map[string]string) {
 	}
 	if o, taken := owner[name]; taken {
 		b.problem("system %s: %s already belongs to %s: no A record", h.sys.Name, name, o)
+		b.z.fragile = true
+		return
+	}
+	if !b.free(name, dns.TypeA) {
 		return
 	}
 	if !validName(name) {
@@ -76,6 +109,8 @@ func (b *builder) ptr(h host, ptrs map[netip.Addr]string) {
 		b.problem("system %s: ip %s is in no subnet: no PTR record", h.sys.Name, h.ip)
 	case ptrs[h.ip] != "":
 		b.problem("system %s: ip %s already belongs to system %s: no PTR record", h.sys.Name, h.ip, ptrs[h.ip])
+		b.z.fragile = true
+	case !b.free(name, dns.TypePTR):
 	case !validName(canonicalName(h.sys.Hostname)):
 		b.problem("system %s: hostname %q is not a valid DNS name: no PTR record", h.sys.Name, h.sys.Hostname)
 	default:
@@ -89,13 +124,17 @@ func (b *builder) ptr(h host, ptrs map[netip.Addr]string) {
 // would hide the profile record, so it is left out.
 func (b *builder) hostSettings(sys *registry.System, settings map[string]string) {
 	base := "." + sys.Name + "." + hostLabel + "." + b.z.origin
-	b.txt("system "+sys.Name+": profile", canonicalName(profileKey+base), sys.Profile)
+	if name := canonicalName(profileKey + base); b.free(name, dns.TypeTXT) {
+		b.txt("system "+sys.Name+": profile", name, sys.Profile)
+	}
 	for _, k := range slices.Sorted(maps.Keys(settings)) {
 		what := "system " + sys.Name + ": setting " + k
 		if k == profileKey {
 			b.problem("%s: the name is taken by the profile record", what)
 			continue
 		}
-		b.txt(what, canonicalName(k+base), settings[k])
+		if name := canonicalName(k + base); b.free(name, dns.TypeTXT) {
+			b.txt(what, name, settings[k])
+		}
 	}
 }

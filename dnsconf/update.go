@@ -42,9 +42,17 @@ func (s *Server) SetZone(z *Zone) {
 
 // Update builds the zone of src at serial with the Server's Options and
 // serves it. It returns the zone, whose Problems say what was left out.
+// When src says what changed since the zone being served (a
+// registry.Snapshot does), the zone is changed rather than built again.
 func (s *Server) Update(src Source, serial uint64) (*Zone, error) {
 	opts := s.cfg.Zone
 	opts.Serial = serial
+	if cur := s.Zone(); cur != nil && cur.serial < serial {
+		if z, ok := cur.update(src, opts); ok {
+			s.SetZone(z)
+			return z, nil
+		}
+	}
 	z, err := BuildZone(src, opts)
 	if err != nil {
 		return nil, err
@@ -102,19 +110,26 @@ func (s *Server) Run(ctx context.Context) error {
 		if z := s.Zone(); z != nil && z.Serial() > c.serial {
 			continue // Update already served a later version
 		}
+		prev := s.Zone()
 		z, err := s.Update(c.src, c.serial)
 		if err != nil {
 			s.log.Error("dns: zone not rebuilt", "serial", c.serial, "err", err)
 			continue
 		}
-		s.logZone(z)
-		go z.CDB() // data.cdb ready before boot scripts ask for it
+		s.logZone(prev, z)
+		go z.dataCDB() // data.cdb ready before boot scripts ask for it
 	}
 }
 
-func (s *Server) logZone(z *Zone) {
+// logZone logs a new zone, and the first problems when their number
+// changed.
+func (s *Server) logZone(prev, z *Zone) {
+	n := z.ProblemCount()
+	s.log.Info("dns: zone rebuilt", "serial", z.Serial(), "records", z.Len(), "problems", n)
+	if n == 0 || (prev != nil && prev.ProblemCount() == n) {
+		return
+	}
 	p := z.Problems()
-	s.log.Info("dns: zone rebuilt", "serial", z.Serial(), "records", z.Len(), "problems", len(p))
 	for _, err := range p[:min(len(p), 5)] {
 		s.log.Warn("dns: left out of the zone", "serial", z.Serial(), "err", err)
 	}

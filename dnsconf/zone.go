@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/provision/provision/internal/cow"
 )
 
 // Zone is the appliance's DNS data: the zone of the registry and the
@@ -15,14 +16,27 @@ import (
 // for concurrent use; the records it returns are shared and must not be
 // modified.
 type Zone struct {
-	origin   string           // lowercase FQDN, e.g. "dsas."
-	serial   uint64           // registry serial
-	inst     string           // the registry database's identity (Options.Instance)
-	apexes   map[string]*apex // origin and reverse zones, by name
-	order    []string         // apex names: origin first, then reverse zones in canonical order
-	nodes    map[string]*node // every name that exists, empty non-terminals included
-	size     int              // records
-	problems []error
+	origin string           // lowercase FQDN, e.g. "dsas."
+	serial uint64           // registry serial
+	inst   string           // the registry database's identity (Options.Instance)
+	opts   Options          // what it was built with
+	apexes map[string]*apex // origin and reverse zones, by name
+	order  []string         // apex names: origin first, then reverse zones in canonical order
+	nodes  *nodeMap         // every name that exists, empty non-terminals included
+	size   int              // records
+
+	// What each system ("1"+name) and global setting ("2"+key) put in the
+	// zone, so that a change takes out what the old version put in
+	// (Zone.update); the problems of the apexes and of the static records.
+	contribs  *cow.Map[string, *contrib]
+	head      []error // problems of the subnets, before those of the systems
+	tail      []error // problems of the static records, after
+	nproblems int
+	// fragile: what the registry put in the zone decided the fate of
+	// another record (two systems claiming a name, a static record
+	// refused at a name the registry holds): a change may turn it, so
+	// the next version is built whole.
+	fragile bool
 
 	sorted struct {
 		once sync.Once
@@ -30,7 +44,7 @@ type Zone struct {
 	}
 	cdb struct { // the zone as data.cdb (CDB)
 		once sync.Once
-		data []byte
+		file *cdbFile
 		at   time.Time
 		err  error
 	}
@@ -41,11 +55,54 @@ type apex struct {
 	soa *dns.SOA // also the negative answer: its TTL equals MINIMUM (RFC 2308 3)
 }
 
+// contrib is what one system or setting put in the zone.
+type contrib struct {
+	rrs      []dns.RR
+	problems []error
+}
+
 // node is one owner name. Nodes without sets are empty non-terminals:
-// they exist (NODATA, RFC 8020) but hold nothing.
+// they exist (NODATA, RFC 8020) but hold nothing. A node in a published
+// Zone is never modified: a new version copies the nodes it changes.
 type node struct {
 	sets  []rrset // sorted by type
 	owned bool    // holds records made from the registry
+	hash  uint32  // nameHash of its name
+	kids  int32   // nodes directly below it
+	cdb   struct {
+		once sync.Once
+		recs []byte // its records as data.cdb records (klen, dlen, key, data)
+		n    int    // how many
+		err  error
+	}
+}
+
+// copy returns a modifiable copy of n (without its encoded records).
+func (n *node) copy() *node {
+	c := &node{owned: n.owned, hash: n.hash, kids: n.kids, sets: make([]rrset, len(n.sets))}
+	for i, s := range n.sets {
+		c.sets[i] = rrset{t: s.t, rrs: slices.Clone(s.rrs)}
+	}
+	return c
+}
+
+// remove takes rr (the record itself, not an equal one) out of n.
+func (n *node) remove(rr dns.RR) bool {
+	for i, s := range n.sets {
+		if s.t != rr.Header().Rrtype {
+			continue
+		}
+		j := slices.Index(s.rrs, rr)
+		if j < 0 {
+			return false
+		}
+		n.sets[i].rrs = slices.Delete(s.rrs, j, j+1)
+		if len(n.sets[i].rrs) == 0 {
+			n.sets = slices.Delete(n.sets, i, i+1)
+		}
+		return true
+	}
+	return false
 }
 
 // rrset is the records of one type at one name.
@@ -109,11 +166,23 @@ func (z *Zone) Len() int { return z.size }
 // could not be served (a name too long, a value too large for DNS, two
 // systems claiming one name) and refused static records (ErrClash and
 // others).
-func (z *Zone) Problems() []error { return slices.Clone(z.problems) }
+func (z *Zone) Problems() []error {
+	out := slices.Clone(z.head)
+	if z.nproblems > len(z.head)+len(z.tail) {
+		keys := slices.Sorted(z.contribs.Keys())
+		for _, k := range keys {
+			out = append(out, z.contribs.At(k).problems...)
+		}
+	}
+	return append(out, z.tail...)
+}
+
+// ProblemCount returns len(Problems()) without making the list.
+func (z *Zone) ProblemCount() int { return z.nproblems }
 
 // Lookup returns the records of type qtype at name (case-insensitive).
 func (z *Zone) Lookup(name string, qtype uint16) []dns.RR {
-	n := z.nodes[canonicalName(name)]
+	n := z.nodes.get(canonicalName(name))
 	if n == nil {
 		return nil
 	}

@@ -1,0 +1,287 @@
+package dnsconf
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"math"
+	"slices"
+	"sort"
+
+	"github.com/provision/provision/dnsconf/cdb"
+	"github.com/provision/provision/dnsconf/tinydns"
+)
+
+// The zone's data.cdb is made of pieces that outlive a version: each node
+// encodes its records once; each part of the nodeMap (the names of one
+// data.cdb hash table) keeps its nodes' records in name order and its
+// hash table, and a part copied to change a few names changes those in
+// its copy of the other's; a version's file is the header, the parts'
+// records and the tables with their positions moved to where the parts
+// now start, read from those pieces as it is served (cdbFile.ReadAt):
+// nothing the size of the zone is copied for a change.
+
+// cdbPart is the data.cdb encoding of a part: the names that hold
+// records, in order, with their records, hash and the offset of their
+// records from the part's start, and the part's hash table.
+type cdbPart struct {
+	names  []string
+	recs   [][]byte // records (klen, dlen, key, data) of names[i]
+	counts []int32  // how many
+	hashes []uint32
+	offs   []uint32 // offs[i]: where names[i]'s records start; offs[len(names)] = size
+	err    error
+}
+
+type cdbSlot struct{ hash, pos uint32 }
+
+func (c *cdbPart) size() uint32 { return c.offs[len(c.offs)-1] }
+
+// encoded returns the records of n as data.cdb records, and how many.
+func (n *node) encoded() ([]byte, int, error) {
+	n.cdb.once.Do(func() {
+		for _, rr := range n.all() {
+			rec, err := tinydns.FromRR(rr)
+			if err != nil {
+				n.cdb.err = err
+				return
+			}
+			key, data := rec.CDB()
+			n.cdb.recs = binary.LittleEndian.AppendUint32(n.cdb.recs, uint32(len(key)))
+			n.cdb.recs = binary.LittleEndian.AppendUint32(n.cdb.recs, uint32(len(data)))
+			n.cdb.recs = append(append(n.cdb.recs, key...), data...)
+			n.cdb.n++
+		}
+	})
+	return n.cdb.recs, n.cdb.n, n.cdb.err
+}
+
+// encoded returns the part's data.cdb encoding: the encoding of the part
+// it was copied from with its changed names changed, or else made from
+// its nodes.
+func (p *part) encoded() *cdbPart {
+	p.cdb.once.Do(func() {
+		if p.prev != nil {
+			p.cdb.enc = with(p.prev.encoded(), p.nodes, p.dirty)
+		} else {
+			p.cdb.enc = with(emptyPart, p.nodes, p.nodes)
+		}
+		p.prev, p.dirty = nil, nil
+		p.cdb.done.Store(true)
+	})
+	return p.cdb.enc
+}
+
+// with returns c where the names in changed hold what nodes has for them
+// (nothing when they are not there, or hold no records). It walks c's
+// names and the changed names, both sorted, side by side.
+func with[V any](c *cdbPart, nodes map[string]*node, changed map[string]V) *cdbPart {
+	if c.err != nil {
+		return c
+	}
+	names := make([]string, 0, len(changed))
+	for name := range changed {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	size := len(c.names) + len(names)
+	out := &cdbPart{names: make([]string, 0, size), recs: make([][]byte, 0, size), counts: make([]int32, 0, size), hashes: make([]uint32, 0, size)}
+	i := 0
+	for _, name := range names {
+		j := i
+		for j < len(c.names) && c.names[j] < name {
+			j++
+		}
+		out.names, out.recs = append(out.names, c.names[i:j]...), append(out.recs, c.recs[i:j]...)
+		out.counts, out.hashes = append(out.counts, c.counts[i:j]...), append(out.hashes, c.hashes[i:j]...)
+		i = j
+		if i < len(c.names) && c.names[i] == name {
+			i++ // changed: what nodes has now, below
+		}
+		n := nodes[name]
+		if n == nil || len(n.sets) == 0 {
+			continue
+		}
+		recs, count, err := n.encoded()
+		if err != nil {
+			return &cdbPart{err: err, offs: []uint32{0}}
+		}
+		out.names, out.recs = append(out.names, name), append(out.recs, recs)
+		out.counts, out.hashes = append(out.counts, int32(count)), append(out.hashes, n.hash)
+	}
+	out.names, out.recs = append(out.names, c.names[i:]...), append(out.recs, c.recs[i:]...)
+	out.counts, out.hashes = append(out.counts, c.counts[i:]...), append(out.hashes, c.hashes[i:]...)
+	out.index()
+	return out
+}
+
+// index computes the offsets of the names' records.
+func (c *cdbPart) index() {
+	c.offs = make([]uint32, len(c.names)+1)
+	for i, r := range c.recs {
+		c.offs[i+1] = c.offs[i] + uint32(len(r))
+	}
+}
+
+// cdbGroup is a group's parts encoded, and its data.cdb hash table over
+// their records, which are in part order.
+type cdbGroup struct {
+	parts [partsPerGroup]*cdbPart
+	size  uint32    // of the records
+	table []cdbSlot // pos: offset from the first part's records, plus one; 0: empty
+	err   error
+}
+
+// encoded returns the group's parts encoded and its hash table.
+func (g *group) encoded() *cdbGroup {
+	g.cdb.once.Do(func() { g.cdb.enc = encodeGroup(g) })
+	return g.cdb.enc
+}
+
+func encodeGroup(g *group) *cdbGroup {
+	out := &cdbGroup{}
+	slots := 0
+	for i, p := range g.parts {
+		c := emptyPart
+		if p != nil {
+			c = p.encoded()
+		}
+		if c.err != nil {
+			return &cdbGroup{err: c.err}
+		}
+		out.parts[i] = c
+		for _, n := range c.counts {
+			slots += int(n)
+		}
+	}
+	out.table = make([]cdbSlot, 2*slots)
+	put := func(h, pos uint32) {
+		at := (h >> 8) % uint32(len(out.table))
+		for out.table[at].pos != 0 {
+			at = (at + 1) % uint32(len(out.table))
+		}
+		out.table[at] = cdbSlot{h, pos + 1}
+	}
+	for _, c := range out.parts {
+		for i, r := range c.recs {
+			if c.counts[i] == 1 {
+				put(c.hashes[i], out.size+c.offs[i])
+				continue
+			}
+			for off := 0; off < len(r); off += 8 + int(binary.LittleEndian.Uint32(r[off:])) + int(binary.LittleEndian.Uint32(r[off+4:])) {
+				put(c.hashes[i], out.size+c.offs[i]+uint32(off))
+			}
+		}
+		out.size += c.size()
+	}
+	return out
+}
+
+// cdbFile is a version's data.cdb: the header it makes, and the groups
+// it reads the rest from.
+type cdbFile struct {
+	header []byte
+	groups [256]*cdbGroup
+	bases  [257]int64 // where each group's records start; bases[256]: the tables
+	tables [257]int64 // where each group's table starts; tables[256]: the end
+}
+
+var errCDBTooLarge = errors.New("dnsconf: data.cdb would be larger than 4 GiB")
+
+var (
+	emptyPart  = &cdbPart{offs: []uint32{0}}
+	emptyGroup = &cdbGroup{parts: [partsPerGroup]*cdbPart{emptyPart, emptyPart, emptyPart, emptyPart, emptyPart, emptyPart, emptyPart,
+		emptyPart, emptyPart, emptyPart, emptyPart, emptyPart, emptyPart, emptyPart, emptyPart, emptyPart}}
+)
+
+// encodeCDB puts the zone's data.cdb together from its groups.
+func (z *Zone) encodeCDB() (*cdbFile, error) {
+	f := &cdbFile{header: make([]byte, 0, cdb.HeaderSize)}
+	f.bases[0] = cdb.HeaderSize
+	for i, g := range z.nodes.groups {
+		c := emptyGroup
+		if g != nil {
+			if c = g.encoded(); c.err != nil {
+				return nil, c.err
+			}
+		}
+		f.groups[i] = c
+		f.bases[i+1] = f.bases[i] + int64(c.size)
+	}
+	f.tables[0] = f.bases[256]
+	for i, c := range f.groups {
+		f.tables[i+1] = f.tables[i] + 8*int64(len(c.table))
+		f.header = binary.LittleEndian.AppendUint32(f.header, uint32(f.tables[i]))
+		f.header = binary.LittleEndian.AppendUint32(f.header, uint32(len(c.table)))
+	}
+	if f.size() > math.MaxUint32 {
+		return nil, errCDBTooLarge
+	}
+	return f, nil
+}
+
+func (f *cdbFile) size() int64 { return f.tables[256] }
+
+// ReadAt reads the file's bytes at off (io.ReaderAt).
+func (f *cdbFile) ReadAt(p []byte, off int64) (int, error) {
+	n := 0
+	for n < len(p) && off < f.size() {
+		var c int
+		switch {
+		case off < cdb.HeaderSize:
+			c = copy(p[n:], f.header[off:])
+		case off < f.bases[256]:
+			c = f.readRecords(p[n:], off)
+		default:
+			c = f.readTable(p[n:], off)
+		}
+		n, off = n+c, off+int64(c)
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// readRecords copies records from the group, part and name that hold off.
+func (f *cdbFile) readRecords(p []byte, off int64) int {
+	i := sort.Search(256, func(i int) bool { return f.bases[i+1] > off })
+	g, rel := f.groups[i], uint32(off-f.bases[i])
+	for _, c := range g.parts {
+		if rel >= c.size() {
+			rel -= c.size()
+			continue
+		}
+		j := sort.Search(len(c.names), func(j int) bool { return c.offs[j+1] > rel })
+		return copy(p, c.recs[j][rel-c.offs[j]:])
+	}
+	return 0 // not reached: bases add up the parts' sizes
+}
+
+// readTable writes the slots of the table that holds off, with their
+// positions moved to where the group's records are in this file.
+func (f *cdbFile) readTable(p []byte, off int64) int {
+	i := sort.Search(256, func(i int) bool { return f.tables[i+1] > off })
+	g, rel := f.groups[i], off-f.tables[i]
+	n := 0
+	for k := rel / 8; k < int64(len(g.table)) && n < len(p); k++ {
+		var b [8]byte
+		s := g.table[k]
+		binary.LittleEndian.PutUint32(b[:], s.hash)
+		if s.pos != 0 {
+			binary.LittleEndian.PutUint32(b[4:], uint32(f.bases[i])+s.pos-1)
+		}
+		n += copy(p[n:], b[(rel+int64(n))%8:])
+	}
+	return n
+}
+
+// bytes returns the whole file.
+func (f *cdbFile) bytes() []byte {
+	out := make([]byte, f.size())
+	f.ReadAt(out, 0)
+	return out
+}
+
+// reader returns the file as an io.ReadSeeker, for http.ServeContent.
+func (f *cdbFile) reader() io.ReadSeeker { return io.NewSectionReader(f, 0, f.size()) }
