@@ -2,7 +2,6 @@ package dnsconf
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/netip"
 	"runtime"
@@ -10,8 +9,6 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-	"golang.org/x/net/ipv4"
-	"golang.org/x/net/ipv6"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sys/unix"
 )
@@ -31,8 +28,17 @@ import (
 const socketBuffer = 4 << 20
 
 // maxPrepared bounds the answers one worker keeps for one zone: past it
-// (a flood of random names), it starts again from none.
-const maxPrepared = 1 << 18
+// (a flood of random names), it starts again from none. The bound is at
+// least minPrepared, and grows with the zone: two answers a name (a
+// fleet's clients ask each name for one or two types).
+const minPrepared = 1 << 18
+
+func maxPrepared(z *Zone) int {
+	if z == nil {
+		return minPrepared
+	}
+	return max(minPrepared, 2*z.nodes.n)
+}
 
 // prepared is an answer kept for a question.
 type prepared struct {
@@ -49,6 +55,8 @@ type worker struct {
 	conn    *net.UDPConn
 	zone    *Zone
 	answers map[string]prepared
+	limit   int             // maxPrepared(zone)
+	hits    *workerCounters // the prepared answers it sent
 	key     []byte
 }
 
@@ -91,7 +99,7 @@ func (s *Server) serveUDP(ctx context.Context, conn *net.UDPConn) error {
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	for _, c := range conns {
-		w := &worker{s: s, conn: c, key: make([]byte, 0, 300)}
+		w := &worker{s: s, conn: c, key: make([]byte, 0, 300), hits: s.stats.worker()}
 		g.Go(func() error { return w.run(gctx) })
 	}
 	g.Go(func() error { // a cancelled ctx or a failed socket stops them all
@@ -105,59 +113,8 @@ func (s *Server) serveUDP(ctx context.Context, conn *net.UDPConn) error {
 }
 
 // batch is how many datagrams one recvmmsg reads and one sendmmsg
-// writes (Linux; elsewhere one at a time).
+// writes (Linux: mmsg_linux.go; elsewhere golang.org/x/net's batches).
 const batch = 32
-
-// batchConn is ipv4's or ipv6's PacketConn: the same methods.
-type batchConn interface {
-	ReadBatch(ms []ipv4.Message, flags int) (int, error)
-	WriteBatch(ms []ipv4.Message, flags int) (int, error)
-}
-
-func (w *worker) run(ctx context.Context) error {
-	var pc batchConn = ipv4.NewPacketConn(w.conn)
-	if a, ok := w.conn.LocalAddr().(*net.UDPAddr); ok && a.IP.To4() == nil {
-		pc = ipv6.NewPacketConn(w.conn)
-	}
-	in, out := make([]ipv4.Message, batch), make([]ipv4.Message, batch)
-	bufs := make([][]byte, batch)
-	for i := range in {
-		in[i].Buffers = [][]byte{make([]byte, dns.MaxMsgSize)}
-		bufs[i] = make([]byte, w.s.cfg.MaxUDP)
-		out[i].Buffers = [][]byte{nil}
-	}
-	for {
-		n, err := pc.ReadBatch(in, 0)
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return err
-		}
-		replies := 0
-		for _, m := range in[:n] {
-			ua, ok := m.Addr.(*net.UDPAddr)
-			if !ok {
-				continue
-			}
-			if r := w.packet(ctx, m.Buffers[0][:m.N], ua.AddrPort(), bufs[replies]); r != nil {
-				out[replies].Buffers[0], out[replies].Addr = r, m.Addr
-				replies++
-			}
-		}
-		for sent := 0; sent < replies; {
-			k, err := pc.WriteBatch(out[sent:replies], 0)
-			if err != nil || k == 0 {
-				break // a reply lost like a datagram: the client asks again
-			}
-			sent += k
-		}
-	}
-}
 
 // packet answers one query: a prepared answer is copied into out and
 // returned, to be sent with the batch; others are sent from here (or
@@ -171,17 +128,17 @@ func (w *worker) packet(ctx context.Context, b []byte, from netip.AddrPort, out 
 	}
 	recurse := s.fwd != nil && s.cfg.Recursion != nil && s.cfg.Recursion(ip)
 	z := s.Zone()
-	if z != w.zone || len(w.answers) >= maxPrepared {
-		w.zone, w.answers = z, make(map[string]prepared)
+	if z != w.zone || len(w.answers) >= w.limit {
+		w.zone, w.answers, w.limit = z, make(map[string]prepared), maxPrepared(z)
 	}
 	key, ok := w.plainKey(b, recurse, s.cfg.MaxUDP)
 	if ok && z != nil {
 		if p, ok := w.answers[string(key)]; ok && !p.forwards {
-			s.stats.queries.Add(1)
+			w.hits.queries.Add(1) // the worker's own counters: no cache line shared with the other workers
 			if p.tc {
-				s.stats.truncated.Add(1)
+				w.hits.truncated.Add(1)
 			}
-			s.stats.rcodes[p.rcode].Add(1)
+			w.hits.rcodes[p.rcode].Add(1)
 			out = append(out[:0], p.b...)
 			out[0], out[1] = b[0], b[1]
 			return out

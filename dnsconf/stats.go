@@ -1,6 +1,7 @@
 package dnsconf
 
 import (
+	"sync"
 	"sync/atomic"
 
 	"github.com/miekg/dns"
@@ -25,6 +26,25 @@ type counters struct {
 	queries, malformed, truncated, swaps, limited atomic.Uint64
 	forwarded, cacheHits, upstreamFailures        atomic.Uint64
 	rcodes                                        [dns.RcodeBadCookie + 1]atomic.Uint64 // RFC 6895 2.3
+
+	mu      sync.Mutex
+	workers []*workerCounters
+}
+
+// workerCounters are what one UDP worker counts alone (Stats adds them).
+type workerCounters struct {
+	queries, truncated atomic.Uint64
+	rcodes             [dns.RcodeBadCookie + 1]atomic.Uint64
+	_                  [64]byte // no cache line shared with the next worker's
+}
+
+// worker returns new counters for a worker, counted in Stats.
+func (c *counters) worker() *workerCounters {
+	w := &workerCounters{}
+	c.mu.Lock()
+	c.workers = append(c.workers, w)
+	c.mu.Unlock()
+	return w
 }
 
 func (c *counters) reply(m *dns.Msg) {
@@ -50,10 +70,21 @@ func (s *Server) Stats() Stats {
 	if s.fwd != nil {
 		st.Cached = s.fwd.cache.len()
 	}
+	s.stats.mu.Lock()
+	workers := s.stats.workers
+	s.stats.mu.Unlock()
 	for i := range s.stats.rcodes {
-		if n := s.stats.rcodes[i].Load(); n > 0 {
+		n := s.stats.rcodes[i].Load()
+		for _, w := range workers {
+			n += w.rcodes[i].Load()
+		}
+		if n > 0 {
 			st.Rcodes[rcodeName(i)] = n
 		}
+	}
+	for _, w := range workers {
+		st.Queries += w.queries.Load()
+		st.Truncated += w.truncated.Load()
 	}
 	if z := s.Zone(); z != nil {
 		st.Serial = z.Serial()

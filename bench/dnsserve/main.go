@@ -17,16 +17,30 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/provision/provision/dnsconf"
 )
 
+// profile is where -cpuprofile writes, or nil.
+var profile *os.File
+
 func main() {
 	n := flag.Int("n", 10000, "systems to load")
 	dir := flag.String("dir", "", "work directory (registry, zone files, queries)")
 	freeport := flag.Bool("freeport", false, "print a free port and exit")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the serving to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "dnsserve:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		profile = f
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, *n, *dir, *freeport); err != nil {
@@ -67,6 +81,10 @@ func run(ctx context.Context, n int, dir string, freeport bool) error {
 	}
 	if err := os.WriteFile(filepath.Join(dir, "ready"), []byte(pc.LocalAddr().String()+"\n"), 0o644); err != nil {
 		return err
+	}
+	if profile != nil {
+		pprof.StartCPUProfile(profile)
+		defer pprof.StopCPUProfile()
 	}
 	return srv.Serve(ctx, pc, ln)
 }
