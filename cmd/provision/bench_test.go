@@ -114,6 +114,23 @@ func BenchmarkSettingVisibility(b *testing.B) {
 	b.ReportMetric(ms(addAPI), "ms-add-api")
 	b.ReportMetric(ms(addDNS), "ms-add-to-dns")
 	b.ReportMetric(ms(addCDB), "ms-add-to-cdb")
+	b.ReportMetric(rssMiB(b, s.cmd.Process.Pid), "MiB-rss")
+}
+
+// rssMiB is the resident memory of process pid.
+func rssMiB(b *testing.B, pid int) float64 {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for line := range strings.Lines(string(status)) {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.Atoi(f[1])
+			return float64(kb) / 1024
+		}
+	}
+	b.Fatal("no VmRSS in /proc/PID/status")
+	return 0
 }
 
 // cdbPoller fetches data.cdb whenever its ETag changes.
