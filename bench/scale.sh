@@ -6,6 +6,8 @@
 #                  fsync, publish (server side, SQLite on disk)
 #   add via API    POST /api/v1/systems to a running server, round trip
 #   snapshot MiB   registry.BenchmarkSnapshotMemory: heap of one Snapshot
+#   zone MiB       dnsconf.BenchmarkZoneMemory: heap of the zone, and what
+#                  its data.cdb encoding adds
 #   server RSS     the running server after the import and the changes
 #   zone build     dnsconf.BenchmarkBuildZone: a whole zone (start-up,
 #                  subnet or static record changes)
@@ -46,6 +48,7 @@ nsop() { awk -v b="$2" '$1 ~ "^"b"(-[0-9]+)?$" { for (i = 2; i <= NF; i++) if ($
 echo "go benchmarks (registry, dnsconf)..."
 go test -run XXX -bench 'SystemAdd|SnapshotMemory' -benchtime 100x ./registry >"$tmp/registry.txt"
 go test -run XXX -bench 'BuildZone|Publish' -benchtime 5x ./dnsconf >"$tmp/dnsconf.txt"
+go test -run XXX -bench 'ZoneMemory' -benchtime 1x ./dnsconf >>"$tmp/dnsconf.txt"
 
 rows=()
 for n in $SIZES; do
@@ -59,12 +62,12 @@ for n in $SIZES; do
 	fi
 	s=$tmp/server-$n.txt
 	publish=$(nsop "$tmp/dnsconf.txt" "BenchmarkPublish/$n")
-	rows+=("| $n | $(nsop "$tmp/registry.txt" "BenchmarkSystemAdd/$n") ms | $(metric "$s" BenchmarkSettingVisibility ms-add-api) ms | $(metric "$tmp/registry.txt" "BenchmarkSnapshotMemory/$n" MiB) | $(metric "$s" BenchmarkSettingVisibility MiB-rss) | $(nsop "$tmp/dnsconf.txt" "BenchmarkBuildZone/$n") ms | ${publish:--} ms | $(metric "$s" BenchmarkSettingVisibility ms-to-dns) / $(metric "$s" BenchmarkSettingVisibility ms-to-cdb) ms | $(metric "$s" BenchmarkSettingVisibility ms-add-to-dns) / $(metric "$s" BenchmarkSettingVisibility ms-add-to-cdb) ms | $(metric "$s" BenchmarkZonecfgProcess MiB-cdb) | $(nsop "$s" BenchmarkZonecfgProcess) ms | $dns |")
+	rows+=("| $n | $(nsop "$tmp/registry.txt" "BenchmarkSystemAdd/$n") ms | $(metric "$s" BenchmarkSettingVisibility ms-add-api) ms | $(metric "$tmp/registry.txt" "BenchmarkSnapshotMemory/$n" MiB) | $(metric "$tmp/dnsconf.txt" "BenchmarkZoneMemory/$n" MiB-zone) + $(metric "$tmp/dnsconf.txt" "BenchmarkZoneMemory/$n" MiB-cdb) | $(metric "$s" BenchmarkSettingVisibility MiB-rss) | $(nsop "$tmp/dnsconf.txt" "BenchmarkBuildZone/$n") ms | ${publish:--} ms | $(metric "$s" BenchmarkSettingVisibility ms-to-dns) / $(metric "$s" BenchmarkSettingVisibility ms-to-cdb) ms | $(metric "$s" BenchmarkSettingVisibility ms-add-to-dns) / $(metric "$s" BenchmarkSettingVisibility ms-add-to-cdb) ms | $(metric "$s" BenchmarkZonecfgProcess MiB-cdb) | $(nsop "$s" BenchmarkZonecfgProcess) ms | $dns |")
 done
 
 echo
 echo "$(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(uname -r), $(date -u +%F)"
 echo
-echo "| systems | system add | add via API | snapshot MiB | server RSS MiB | zone build | publish | set->dig / ->cdb | add->dig / ->cdb | cdb MiB | zonecfg get | DNS q/s |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| systems | system add | add via API | snapshot MiB | zone + cdb MiB | server RSS MiB | zone build | publish | set->dig / ->cdb | add->dig / ->cdb | cdb MiB | zonecfg get | DNS q/s |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"

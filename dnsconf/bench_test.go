@@ -2,6 +2,7 @@ package dnsconf
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -143,6 +144,37 @@ func BenchmarkPublish(b *testing.B) {
 				z = next
 			}
 			b.ReportMetric(float64(cdbTime.Microseconds())/1000/float64(b.N), "ms-cdb")
+		})
+	}
+}
+
+// BenchmarkZoneMemory reports the heap a zone holds (MiB-zone) and its
+// data.cdb encoding adds (MiB-cdb), at 1,000, 10,000 and 100,000 systems.
+func BenchmarkZoneMemory(b *testing.B) {
+	for _, n := range []int{1000, 10000, 100000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			src := fleetSource(n)
+			var zone, enc uint64
+			for b.Loop() {
+				var m0, m1, m2 runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&m0)
+				z, err := BuildZone(src, Options{Origin: "dsas", NS: applianceIP, Serial: 1})
+				if err != nil {
+					b.Fatal(err)
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&m1)
+				if _, _, err := z.dataCDB(); err != nil {
+					b.Fatal(err)
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&m2)
+				runtime.KeepAlive(z)
+				zone, enc = m1.HeapAlloc-m0.HeapAlloc, m2.HeapAlloc-m1.HeapAlloc
+			}
+			b.ReportMetric(float64(zone)/(1<<20), "MiB-zone")
+			b.ReportMetric(float64(enc)/(1<<20), "MiB-cdb")
 		})
 	}
 }

@@ -21,15 +21,15 @@ import (
 // now start, read from those pieces as it is served (cdbFile.ReadAt):
 // nothing the size of the zone is copied for a change.
 
-// cdbPart is the data.cdb encoding of a part: the names that hold
-// records, in order, with their records, hash and the offset of their
-// records from the part's start, and the part's hash table.
+// cdbPart is the data.cdb encoding of a part: its records (klen, dlen,
+// key, data) in the order of their names, and for each name that holds
+// records: the name, where its records start, how many and their hash.
 type cdbPart struct {
+	recs   []byte
 	names  []string
-	recs   [][]byte // records (klen, dlen, key, data) of names[i]
-	counts []int32  // how many
+	offs   []uint32 // offs[i]: where names[i]'s records start; offs[len(names)] = len(recs)
+	counts []uint16
 	hashes []uint32
-	offs   []uint32 // offs[i]: where names[i]'s records start; offs[len(names)] = size
 	err    error
 }
 
@@ -37,23 +37,22 @@ type cdbSlot struct{ hash, pos uint32 }
 
 func (c *cdbPart) size() uint32 { return c.offs[len(c.offs)-1] }
 
-// encoded returns the records of n as data.cdb records, and how many.
-func (n *node) encoded() ([]byte, int, error) {
-	n.cdb.once.Do(func() {
-		for _, rr := range n.all() {
-			rec, err := tinydns.FromRR(rr)
-			if err != nil {
-				n.cdb.err = err
-				return
-			}
-			key, data := rec.CDB()
-			n.cdb.recs = binary.LittleEndian.AppendUint32(n.cdb.recs, uint32(len(key)))
-			n.cdb.recs = binary.LittleEndian.AppendUint32(n.cdb.recs, uint32(len(data)))
-			n.cdb.recs = append(append(n.cdb.recs, key...), data...)
-			n.cdb.n++
+// encode appends the records of n to b as data.cdb records, and returns
+// how many.
+func (n *node) encode(b []byte) ([]byte, int, error) {
+	count := 0
+	for _, rr := range n.all() {
+		rec, err := tinydns.FromRR(rr)
+		if err != nil {
+			return b, 0, err
 		}
-	})
-	return n.cdb.recs, n.cdb.n, n.cdb.err
+		key, data := rec.CDB()
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(key)))
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(data)))
+		b = append(append(b, key...), data...)
+		count++
+	}
+	return b, count, nil
 }
 
 // encoded returns the part's data.cdb encoding: the encoding of the part
@@ -73,8 +72,9 @@ func (p *part) encoded() *cdbPart {
 }
 
 // with returns c where the names in changed hold what nodes has for them
-// (nothing when they are not there, or hold no records). It walks c's
-// names and the changed names, both sorted, side by side.
+// (nothing when they are not there, or hold no records): it walks c's
+// names and the changed names, both sorted, side by side, copies c's
+// records of the others and encodes the changed ones.
 func with[V any](c *cdbPart, nodes map[string]*node, changed map[string]V) *cdbPart {
 	if c.err != nil {
 		return c
@@ -85,15 +85,22 @@ func with[V any](c *cdbPart, nodes map[string]*node, changed map[string]V) *cdbP
 	}
 	slices.Sort(names)
 	size := len(c.names) + len(names)
-	out := &cdbPart{names: make([]string, 0, size), recs: make([][]byte, 0, size), counts: make([]int32, 0, size), hashes: make([]uint32, 0, size)}
+	out := &cdbPart{recs: make([]byte, 0, len(c.recs)+64*len(names)), names: make([]string, 0, size),
+		offs: make([]uint32, 0, size+1), counts: make([]uint16, 0, size), hashes: make([]uint32, 0, size)}
+	keep := func(i, j int) { // c's names i to j
+		for k := i; k < j; k++ {
+			out.offs = append(out.offs, uint32(len(out.recs))+c.offs[k]-c.offs[i])
+		}
+		out.recs = append(out.recs, c.recs[c.offs[i]:c.offs[j]]...)
+		out.names, out.counts, out.hashes = append(out.names, c.names[i:j]...), append(out.counts, c.counts[i:j]...), append(out.hashes, c.hashes[i:j]...)
+	}
 	i := 0
 	for _, name := range names {
 		j := i
 		for j < len(c.names) && c.names[j] < name {
 			j++
 		}
-		out.names, out.recs = append(out.names, c.names[i:j]...), append(out.recs, c.recs[i:j]...)
-		out.counts, out.hashes = append(out.counts, c.counts[i:j]...), append(out.hashes, c.hashes[i:j]...)
+		keep(i, j)
 		i = j
 		if i < len(c.names) && c.names[i] == name {
 			i++ // changed: what nodes has now, below
@@ -102,25 +109,18 @@ func with[V any](c *cdbPart, nodes map[string]*node, changed map[string]V) *cdbP
 		if n == nil || len(n.sets) == 0 {
 			continue
 		}
-		recs, count, err := n.encoded()
+		start := uint32(len(out.recs))
+		recs, count, err := n.encode(out.recs)
 		if err != nil {
 			return &cdbPart{err: err, offs: []uint32{0}}
 		}
-		out.names, out.recs = append(out.names, name), append(out.recs, recs)
-		out.counts, out.hashes = append(out.counts, int32(count)), append(out.hashes, n.hash)
+		out.recs = recs
+		out.offs, out.names = append(out.offs, start), append(out.names, name)
+		out.counts, out.hashes = append(out.counts, uint16(count)), append(out.hashes, n.hash)
 	}
-	out.names, out.recs = append(out.names, c.names[i:]...), append(out.recs, c.recs[i:]...)
-	out.counts, out.hashes = append(out.counts, c.counts[i:]...), append(out.hashes, c.hashes[i:]...)
-	out.index()
+	keep(i, len(c.names))
+	out.offs = append(out.offs, uint32(len(out.recs)))
 	return out
-}
-
-// index computes the offsets of the names' records.
-func (c *cdbPart) index() {
-	c.offs = make([]uint32, len(c.names)+1)
-	for i, r := range c.recs {
-		c.offs[i+1] = c.offs[i] + uint32(len(r))
-	}
 }
 
 // cdbGroup is a group's parts encoded, and its data.cdb hash table over
@@ -163,13 +163,14 @@ func encodeGroup(g *group) *cdbGroup {
 		out.table[at] = cdbSlot{h, pos + 1}
 	}
 	for _, c := range out.parts {
-		for i, r := range c.recs {
+		for i, h := range c.hashes {
 			if c.counts[i] == 1 {
-				put(c.hashes[i], out.size+c.offs[i])
+				put(h, out.size+c.offs[i])
 				continue
 			}
+			r := c.recs[c.offs[i]:c.offs[i+1]]
 			for off := 0; off < len(r); off += 8 + int(binary.LittleEndian.Uint32(r[off:])) + int(binary.LittleEndian.Uint32(r[off+4:])) {
-				put(c.hashes[i], out.size+c.offs[i]+uint32(off))
+				put(h, out.size+c.offs[i]+uint32(off))
 			}
 		}
 		out.size += c.size()
@@ -243,7 +244,7 @@ func (f *cdbFile) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-// readRecords copies records from the group, part and name that hold off.
+// readRecords copies records from the group and part that hold off.
 func (f *cdbFile) readRecords(p []byte, off int64) int {
 	i := sort.Search(256, func(i int) bool { return f.bases[i+1] > off })
 	g, rel := f.groups[i], uint32(off-f.bases[i])
@@ -252,8 +253,7 @@ func (f *cdbFile) readRecords(p []byte, off int64) int {
 			rel -= c.size()
 			continue
 		}
-		j := sort.Search(len(c.names), func(j int) bool { return c.offs[j+1] > rel })
-		return copy(p, c.recs[j][rel-c.offs[j]:])
+		return copy(p, c.recs[rel:])
 	}
 	return 0 // not reached: bases add up the parts' sizes
 }

@@ -66,18 +66,12 @@ type contrib struct {
 // Zone is never modified: a new version copies the nodes it changes.
 type node struct {
 	sets  []rrset // sorted by type
-	owned bool    // holds records made from the registry
 	hash  uint32  // nameHash of its name
 	kids  int32   // nodes directly below it
-	cdb   struct {
-		once sync.Once
-		recs []byte // its records as data.cdb records (klen, dlen, key, data)
-		n    int    // how many
-		err  error
-	}
+	owned bool    // holds records made from the registry
 }
 
-// copy returns a modifiable copy of n (without its encoded records).
+// copy returns a modifiable copy of n.
 func (n *node) copy() *node {
 	c := &node{owned: n.owned, hash: n.hash, kids: n.kids, sets: make([]rrset, len(n.sets))}
 	for i, s := range n.sets {
