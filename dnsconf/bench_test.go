@@ -103,13 +103,10 @@ func BenchmarkEncodeCDB(b *testing.B) {
 
 // settingChange is a fleet whose one change since the zone was built is
 // a global setting: what Zone.update is told by a registry Snapshot.
-type settingChange struct {
-	*fakeSource
-	since uint64
-}
+type settingChange struct{ *fakeSource }
 
-func (c settingChange) ChangedSince(serial uint64) (registry.Changes, bool) {
-	return registry.Changes{registry.ObjSetting: {"bench.value": true}}, serial == c.since
+func (c settingChange) ChangedSince(*registry.Snapshot) (registry.Changes, bool) {
+	return registry.Changes{registry.ObjSetting: {"bench.value": true}}, true
 }
 func (c settingChange) SystemByName(string) (*registry.System, bool) { return nil, false }
 func (c settingChange) Setting(k string) (string, bool)              { v, ok := c.settings[k]; return v, ok }
@@ -132,7 +129,7 @@ func BenchmarkPublish(b *testing.B) {
 			var cdbTime time.Duration
 			for i := 0; b.Loop(); i++ {
 				src.settings["bench.value"] = fmt.Sprint(i)
-				next, ok := z.update(settingChange{src, z.Serial()}, Options{Origin: "dsas", NS: applianceIP, Serial: z.Serial() + 1})
+				next, ok := z.update(settingChange{src}, Options{Origin: "dsas", NS: applianceIP, Serial: z.Serial() + 1})
 				if !ok {
 					b.Fatal("not updated in place")
 				}

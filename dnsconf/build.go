@@ -47,6 +47,7 @@ func BuildZone(src Source, opts Options) (*Zone, error) {
 			serial:   opts.Serial,
 			inst:     opts.Instance,
 			opts:     opts,
+			snap:     snapshotOf(src),
 			apexes:   map[string]*apex{},
 			nodes:    newNodeMap(10*len(systems) + 64), // ~8 names a system, no rehash
 			contribs: cow.New[string, *contrib](),

@@ -13,7 +13,7 @@ import (
 // rather than built again.
 type changeSource interface {
 	Source
-	ChangedSince(serial uint64) (registry.Changes, bool)
+	ChangedSince(prev *registry.Snapshot) (registry.Changes, bool)
 	SystemByName(name string) (*registry.System, bool)
 	Setting(key string) (string, bool)
 	SystemsOf(profile string) []string
@@ -31,7 +31,7 @@ func (z *Zone) update(src Source, opts Options) (*Zone, bool) {
 	if !ok || z.fragile || !sameOptions(z.opts, opts) {
 		return nil, false
 	}
-	ch, ok := cs.ChangedSince(z.serial)
+	ch, ok := cs.ChangedSince(z.snap)
 	if !ok {
 		return nil, false
 	}
@@ -51,7 +51,7 @@ func (z *Zone) update(src Source, opts Options) (*Zone, bool) {
 			return nil, false
 		}
 	}
-	b := &builder{z: z.next(opts), ttl: opts.ttl(), owned: true, mine: map[*node]bool{}, incremental: true}
+	b := &builder{z: z.next(src, opts), ttl: opts.ttl(), owned: true, mine: map[*node]bool{}, incremental: true}
 	b.serial(opts)
 	settings := slices.Sorted(maps.Keys(ch[registry.ObjSetting]))
 	sysNames := slices.Sorted(maps.Keys(systems))
@@ -79,9 +79,9 @@ func (z *Zone) update(src Source, opts Options) (*Zone, bool) {
 }
 
 // next is a copy of z to change into the version of opts.Serial.
-func (z *Zone) next(opts Options) *Zone {
+func (z *Zone) next(src Source, opts Options) *Zone {
 	return &Zone{
-		origin: z.origin, serial: opts.Serial, inst: opts.Instance, opts: opts,
+		origin: z.origin, serial: opts.Serial, inst: opts.Instance, opts: opts, snap: snapshotOf(src),
 		apexes: maps.Clone(z.apexes), order: z.order, nodes: z.nodes.clone(), size: z.size,
 		contribs: z.contribs.Clone(), head: z.head, tail: z.tail, nproblems: z.nproblems,
 	}
@@ -117,4 +117,11 @@ func (b *builder) takeOut(key string) {
 func sameOptions(a, b Options) bool {
 	return a.Origin == b.Origin && a.SerialBase == b.SerialBase && a.Instance == b.Instance && a.NS == b.NS &&
 		a.TTL == b.TTL && len(a.Static) == len(b.Static) && (len(a.Static) == 0 || &a.Static[0] == &b.Static[0])
+}
+
+// snapshotOf is src when it is a registry Snapshot (what a later version
+// tells its changes since), else nil.
+func snapshotOf(src Source) *registry.Snapshot {
+	s, _ := src.(*registry.Snapshot)
+	return s
 }

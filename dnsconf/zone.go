@@ -9,6 +9,7 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/provision/provision/internal/cow"
+	"github.com/provision/provision/registry"
 )
 
 // Zone is the appliance's DNS data: the zone of the registry and the
@@ -16,14 +17,15 @@ import (
 // for concurrent use; the records it returns are shared and must not be
 // modified.
 type Zone struct {
-	origin string           // lowercase FQDN, e.g. "dsas."
-	serial uint64           // registry serial
-	inst   string           // the registry database's identity (Options.Instance)
-	opts   Options          // what it was built with
-	apexes map[string]*apex // origin and reverse zones, by name
-	order  []string         // apex names: origin first, then reverse zones in canonical order
-	nodes  *nodeMap         // every name that exists, empty non-terminals included
-	size   int              // records
+	origin string             // lowercase FQDN, e.g. "dsas."
+	serial uint64             // registry serial
+	inst   string             // the registry database's identity (Options.Instance)
+	opts   Options            // what it was built with
+	snap   *registry.Snapshot // the Snapshot it was built from, if it was
+	apexes map[string]*apex   // origin and reverse zones, by name
+	order  []string           // apex names: origin first, then reverse zones in canonical order
+	nodes  *nodeMap           // every name that exists, empty non-terminals included
+	size   int                // records
 
 	// What each system ("1"+name) and global setting ("2"+key) put in the
 	// zone, so that a change takes out what the old version put in

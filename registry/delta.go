@@ -7,7 +7,8 @@ package registry
 type Changes map[string]map[string]bool // kind (ObjSystem, ...) to names
 
 // delta is what one commit changed: it made version serial from version
-// from. It links to the commits before, up to maxDeltas of them, so that
+// from. Open gives the first Snapshot a delta of its own (no changes),
+// so that every chain has a root no other Registry shares. It links to the commits before, up to maxDeltas of them, so that
 // a Snapshot does not keep the whole history alive; an older version
 // gets a full rebuild.
 type delta struct {
@@ -45,15 +46,19 @@ func newDelta(from, serial uint64, ops []Op, parent *delta) *delta {
 	return d
 }
 
-// ChangedSince returns what changed from version serial (an earlier
-// Snapshot's Serial) to s. It returns false when s cannot tell (serial is
-// not a recent earlier version of s) or when too much changed.
-func (s *Snapshot) ChangedSince(serial uint64) (Changes, bool) {
+// ChangedSince returns what changed from prev, an earlier version of the
+// same Registry, to s. It returns false when s cannot tell (prev is not a
+// recent earlier version of s: nil, of another Registry, or too old) or
+// when too much changed.
+func (s *Snapshot) ChangedSince(prev *Snapshot) (Changes, bool) {
 	out, n := Changes{}, 0
-	if s.Serial == serial {
+	if prev == nil {
+		return nil, false
+	}
+	if s == prev {
 		return out, true
 	}
-	for d := s.delta; d != nil && d.from >= serial; d = d.parent {
+	for d := s.delta; d != nil && d.from >= prev.Serial; d = d.parent {
 		for kind, names := range d.changes {
 			if out[kind] == nil {
 				out[kind] = map[string]bool{}
@@ -68,8 +73,8 @@ func (s *Snapshot) ChangedSince(serial uint64) (Changes, bool) {
 		if n > maxDeltaNames {
 			return nil, false
 		}
-		if d.from == serial {
-			return out, true
+		if d.from == prev.Serial {
+			return out, d.parent == prev.delta // prev is an ancestor, not a namesake
 		}
 	}
 	return nil, false

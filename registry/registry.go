@@ -48,6 +48,7 @@ func Open(ctx context.Context, store Store, zone string) (*Registry, error) {
 func build(d *Data, zone string) (*Snapshot, error) {
 	s := newSnapshot(zone)
 	s.Serial, s.Epoch, s.Instance = d.Serial, d.Epoch, d.Instance
+	s.delta = &delta{from: d.Serial, serial: d.Serial}
 	s.settings = d.Settings
 	for _, sub := range d.Subnets {
 		e, err := parseSubnet(sub)
