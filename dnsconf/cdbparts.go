@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/miekg/dns"
 	"github.com/provision/provision/dnsconf/cdb"
 	"github.com/provision/provision/dnsconf/tinydns"
 )
@@ -38,10 +39,16 @@ type cdbSlot struct{ hash, pos uint32 }
 func (c *cdbPart) size() uint32 { return c.offs[len(c.offs)-1] }
 
 // encode appends the records of n to b as data.cdb records, and returns
-// how many.
+// how many. An SOA goes first (zonecfg takes the zone from the first).
 func (n *node) encode(b []byte) ([]byte, int, error) {
 	count := 0
-	for _, rr := range n.all() {
+	rrs := n.get(dns.TypeSOA)
+	for _, s := range n.sets {
+		if s.t != dns.TypeSOA {
+			rrs = append(slices.Clip(rrs), s.rrs...)
+		}
+	}
+	for _, rr := range rrs {
 		rec, err := tinydns.FromRR(rr)
 		if err != nil {
 			return b, 0, err
@@ -58,12 +65,14 @@ func (n *node) encode(b []byte) ([]byte, int, error) {
 // encoded returns the part's data.cdb encoding: the encoding of the part
 // it was copied from with its changed names changed, or else made from
 // its nodes.
-func (p *part) encoded() *cdbPart {
+// lead, the zone's origin, is left out: its records go first in the file
+// (cdbFile.lead).
+func (p *part) encoded(lead string) *cdbPart {
 	p.cdb.once.Do(func() {
 		if p.prev != nil {
-			p.cdb.enc = with(p.prev.encoded(), p.nodes, p.dirty)
+			p.cdb.enc = with(p.prev.encoded(lead), p.nodes, p.dirty, lead)
 		} else {
-			p.cdb.enc = with(emptyPart, p.nodes, p.nodes)
+			p.cdb.enc = with(emptyPart, p.nodes, p.nodes, lead)
 		}
 		p.prev, p.dirty = nil, nil
 		p.cdb.done.Store(true)
@@ -74,8 +83,8 @@ func (p *part) encoded() *cdbPart {
 // with returns c where the names in changed hold what nodes has for them
 // (nothing when they are not there, or hold no records): it walks c's
 // names and the changed names, both sorted, side by side, copies c's
-// records of the others and encodes the changed ones.
-func with[V any](c *cdbPart, nodes map[string]*node, changed map[string]V) *cdbPart {
+// records of the others and encodes the changed ones, but skip.
+func with[V any](c *cdbPart, nodes map[string]*node, changed map[string]V, skip string) *cdbPart {
 	if c.err != nil {
 		return c
 	}
@@ -106,7 +115,7 @@ func with[V any](c *cdbPart, nodes map[string]*node, changed map[string]V) *cdbP
 			i++ // changed: what nodes has now, below
 		}
 		n := nodes[name]
-		if n == nil || len(n.sets) == 0 {
+		if n == nil || len(n.sets) == 0 || name == skip {
 			continue
 		}
 		start := uint32(len(out.recs))
@@ -128,23 +137,33 @@ func with[V any](c *cdbPart, nodes map[string]*node, changed map[string]V) *cdbP
 type cdbGroup struct {
 	parts [partsPerGroup]*cdbPart
 	size  uint32    // of the records
-	table []cdbSlot // pos: offset from the first part's records, plus one; 0: empty
+	table []cdbSlot // pos: offset from the first part's records, plus one (or leadPos); 0: empty
+	lead  []byte    // the records of the origin, when it is in this group
 	err   error
 }
 
-// encoded returns the group's parts encoded and its hash table.
-func (g *group) encoded() *cdbGroup {
-	g.cdb.once.Do(func() { g.cdb.enc = encodeGroup(g) })
+// leadPos marks a slot whose position is in cdbFile.lead, not the group.
+const leadPos = 1 << 31
+
+// encoded returns the group's parts encoded and its hash table. lead is
+// the zone's origin: zonecfg takes the zone from the first SOA of the
+// file, so the origin's records go first, before every group's.
+func (g *group) encoded(lead string) *cdbGroup {
+	g.cdb.once.Do(func() { g.cdb.enc = encodeGroup(g, lead) })
 	return g.cdb.enc
 }
 
-func encodeGroup(g *group) *cdbGroup {
+func encodeGroup(g *group, lead string) *cdbGroup {
 	out := &cdbGroup{}
-	slots := 0
+	slots, leadSlots := 0, 0
+	var leadNode *node
 	for i, p := range g.parts {
 		c := emptyPart
 		if p != nil {
-			c = p.encoded()
+			c = p.encoded(lead)
+			if n := p.nodes[lead]; n != nil {
+				leadNode = n
+			}
 		}
 		if c.err != nil {
 			return &cdbGroup{err: c.err}
@@ -154,7 +173,10 @@ func encodeGroup(g *group) *cdbGroup {
 			slots += int(n)
 		}
 	}
-	out.table = make([]cdbSlot, 2*slots)
+	if leadNode != nil {
+		leadSlots = len(leadNode.all())
+	}
+	out.table = make([]cdbSlot, 2*(slots+leadSlots))
 	put := func(h, pos uint32) {
 		at := (h >> 8) % uint32(len(out.table))
 		for out.table[at].pos != 0 {
@@ -175,6 +197,15 @@ func encodeGroup(g *group) *cdbGroup {
 		}
 		out.size += c.size()
 	}
+	if leadNode != nil {
+		var err error
+		if out.lead, _, err = leadNode.encode(nil); err != nil {
+			return &cdbGroup{err: err}
+		}
+		for off := 0; off < len(out.lead); off += 8 + int(binary.LittleEndian.Uint32(out.lead[off:])) + int(binary.LittleEndian.Uint32(out.lead[off+4:])) {
+			put(leadNode.hash, leadPos|uint32(off))
+		}
+	}
 	return out
 }
 
@@ -182,6 +213,7 @@ func encodeGroup(g *group) *cdbGroup {
 // it reads the rest from.
 type cdbFile struct {
 	header []byte
+	lead   []byte // the origin's records, first
 	groups [256]*cdbGroup
 	bases  [257]int64 // where each group's records start; bases[256]: the tables
 	tables [257]int64 // where each group's table starts; tables[256]: the end
@@ -198,15 +230,20 @@ var (
 // encodeCDB puts the zone's data.cdb together from its groups.
 func (z *Zone) encodeCDB() (*cdbFile, error) {
 	f := &cdbFile{header: make([]byte, 0, cdb.HeaderSize)}
-	f.bases[0] = cdb.HeaderSize
 	for i, g := range z.nodes.groups {
 		c := emptyGroup
 		if g != nil {
-			if c = g.encoded(); c.err != nil {
+			if c = g.encoded(z.origin); c.err != nil {
 				return nil, c.err
 			}
 		}
 		f.groups[i] = c
+		if c.lead != nil {
+			f.lead = c.lead
+		}
+	}
+	f.bases[0] = cdb.HeaderSize + int64(len(f.lead))
+	for i, c := range f.groups {
 		f.bases[i+1] = f.bases[i] + int64(c.size)
 	}
 	f.tables[0] = f.bases[256]
@@ -231,6 +268,8 @@ func (f *cdbFile) ReadAt(p []byte, off int64) (int, error) {
 		switch {
 		case off < cdb.HeaderSize:
 			c = copy(p[n:], f.header[off:])
+		case off < f.bases[0]:
+			c = copy(p[n:], f.lead[off-cdb.HeaderSize:])
 		case off < f.bases[256]:
 			c = f.readRecords(p[n:], off)
 		default:
@@ -268,7 +307,10 @@ func (f *cdbFile) readTable(p []byte, off int64) int {
 		var b [8]byte
 		s := g.table[k]
 		binary.LittleEndian.PutUint32(b[:], s.hash)
-		if s.pos != 0 {
+		switch {
+		case s.pos&leadPos != 0:
+			binary.LittleEndian.PutUint32(b[4:], cdb.HeaderSize+s.pos&^leadPos-1)
+		case s.pos != 0:
 			binary.LittleEndian.PutUint32(b[4:], uint32(f.bases[i])+s.pos-1)
 		}
 		n += copy(p[n:], b[(rel+int64(n))%8:])

@@ -3,6 +3,7 @@ package dnsconf
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -122,6 +123,16 @@ func compareZones(t *testing.T, what string, got, want *Zone) {
 	}
 	if g, w := cdbRecords(t, gc), cdbRecords(t, ref.Bytes()); !slices.Equal(g, w) {
 		t.Fatalf("%s: data.cdb holds %d records, tinydns.WriteCDB %d, or others", what, len(g), len(w))
+	}
+	// zonecfg takes the zone from the first SOA: the origin's comes first.
+	r, _ := cdb.New(gc)
+	var first tinydns.Record
+	r.ForEach(func(k, d []byte) error {
+		first, _ = tinydns.Decode(k, d)
+		return errors.New("first only")
+	})
+	if rr, err := first.RR(); err != nil || rr.Header().Rrtype != dns.TypeSOA || rr.Header().Name != got.Origin() {
+		t.Fatalf("%s: the first record of data.cdb is %v (%v), want the SOA of %s", what, rr, err, got.Origin())
 	}
 }
 
