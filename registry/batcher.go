@@ -52,10 +52,11 @@ func (b *batcher[T]) run(ctx context.Context) error {
 	}
 }
 
-// flush writes v and whatever else is queued (up to 512 items).
+// flush writes v and whatever else is queued (up to 4096 items: one
+// transaction, whatever its size, costs about one fsync).
 func (b *batcher[T]) flush(ctx context.Context, v T) {
 	batch := []T{v}
-	for len(batch) < 512 {
+	for len(batch) < 4096 {
 		select {
 		case v := <-b.ch:
 			batch = append(batch, v)

@@ -42,3 +42,51 @@ func TestEventLog(t *testing.T) {
 		t.Fatalf("dropped %d", log.Dropped())
 	}
 }
+
+// TestAppendEventsKeepsTheNewest writes batches straight to the store:
+// of each system the newest keep events survive, in order, whether they
+// came in one batch or over several, and another system's are untouched.
+func TestAppendEventsKeepsTheNewest(t *testing.T) {
+	r, _ := openTest(t)
+	st := r.store.(*SQLiteStore)
+	ctx := context.Background()
+	const keep = 5
+	var want []string
+	n := 0
+	for batch, sizes := range [][2]int{{3, 1}, {12, 2}, {1, 0}, {0, 4}} {
+		var evs []Event
+		for i := 0; i < max(sizes[0], sizes[1]); i++ {
+			if i < sizes[0] {
+				n++
+				evs = append(evs, Event{System: "a", SystemID: "id-a", Kind: "tftp", Detail: fmt.Sprint(n)})
+				want = append(want, fmt.Sprint(n))
+			}
+			if i < sizes[1] {
+				evs = append(evs, Event{System: "b", Kind: "dhcp", Detail: fmt.Sprintf("b%d.%d", batch, i)})
+			}
+		}
+		if err := st.AppendEvents(ctx, evs, keep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := st.Events(ctx, "id-a", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = want[len(want)-keep:]
+	if len(got) != keep {
+		t.Fatalf("system a kept %d events, want %d", len(got), keep)
+	}
+	for i := range got {
+		if got[i].Detail != want[i] {
+			t.Fatalf("system a kept %v..., want %v", got[i].Detail, want)
+		}
+	}
+	b, err := st.Events(ctx, "b", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) != keep || b[0].Detail != "b1.1" || b[keep-1].Detail != "b3.3" {
+		t.Fatalf("system b kept %+v", b)
+	}
+}

@@ -214,30 +214,52 @@ func migrateEvents(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// AppendEvents implements EventStore.
+// AppendEvents implements EventStore. One transaction writes the batch:
+// of each system's events in it only the last keep are inserted (the
+// trim below would delete the others in the same transaction), through
+// one prepared statement, and each system's older events are then
+// trimmed to keep.
 func (st *SQLiteStore) AppendEvents(ctx context.Context, evs []Event, keep int) error {
+	idOf := func(e *Event) string {
+		if e.SystemID != "" {
+			return e.SystemID
+		}
+		return e.System
+	}
+	left := make(map[string]int) // of each identity's events, how many are still to come
+	for i := range evs {
+		left[idOf(&evs[i])]++
+	}
 	tx, err := st.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	ids := map[string]bool{}
-	for _, e := range evs {
-		id := e.SystemID
-		if id == "" {
-			id = e.System
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO events (at, system, mac, ip, kind, detail, sid) VALUES (?,?,?,?,?,?,?)`)
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	for i := range evs {
+		e := &evs[i]
+		id := idOf(e)
+		n := left[id]
+		left[id] = n - 1
+		if n > keep {
+			continue // keep newer events of id follow in this batch
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO events (at, system, mac, ip, kind, detail, sid) VALUES (?,?,?,?,?,?,?)`,
-			e.At.UTC().Format(time.RFC3339Nano), e.System, e.MAC, e.IP, e.Kind, e.Detail, id)
-		if err != nil {
+		if _, err := ins.ExecContext(ctx, e.At.UTC().Format(time.RFC3339Nano), e.System, e.MAC, e.IP, e.Kind, e.Detail, id); err != nil {
 			return err
 		}
-		ids[id] = true
 	}
-	for id := range ids {
-		_, err := tx.ExecContext(ctx, `DELETE FROM events WHERE sid = ? AND id <= (
-			SELECT id FROM events WHERE sid = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`, id, id, keep)
-		if err != nil {
+	trim, err := tx.PrepareContext(ctx, `DELETE FROM events WHERE sid = ? AND id <= (
+		SELECT id FROM events WHERE sid = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`)
+	if err != nil {
+		return err
+	}
+	defer trim.Close()
+	for id := range left {
+		if _, err := trim.ExecContext(ctx, id, id, keep); err != nil {
 			return err
 		}
 	}
