@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"sync/atomic"
+	"time"
 )
 
 // batcher takes items from hot paths without ever blocking them: Record
@@ -32,18 +33,26 @@ func (b *batcher[T]) record(v T) {
 	}
 }
 
+// linger is how long a batch waits for more items after its first: under
+// a flood (wrk on an image file, a boot storm) batches of thousands cost
+// one transaction each, and EventLog's writer trims each system's events
+// of a batch to the last keep before inserting them.
+const linger = 50 * time.Millisecond
+
 // run writes queued items until ctx ends, then writes what is left.
 func (b *batcher[T]) run(ctx context.Context) error {
 	wctx := context.WithoutCancel(ctx)
+	timer := time.NewTimer(linger)
+	timer.Stop()
 	for {
 		select {
 		case v := <-b.ch:
-			b.flush(wctx, v)
+			b.flush(wctx, v, ctx.Done(), timer)
 		case <-ctx.Done():
 			for {
 				select {
 				case v := <-b.ch:
-					b.flush(wctx, v)
+					b.flush(wctx, v, nil, nil)
 				default:
 					return nil
 				}
@@ -52,18 +61,38 @@ func (b *batcher[T]) run(ctx context.Context) error {
 	}
 }
 
-// flush writes v and whatever else is queued (up to 4096 items: one
-// transaction, whatever its size, costs about one fsync).
-func (b *batcher[T]) flush(ctx context.Context, v T) {
+// flush writes v and what else is queued, up to the queue's size: one
+// transaction, whatever its size, costs about one fsync. With a timer it
+// waits up to linger for more, or until done is closed.
+func (b *batcher[T]) flush(ctx context.Context, v T, done <-chan struct{}, timer *time.Timer) {
 	batch := []T{v}
-	for len(batch) < 4096 {
+	if timer != nil {
+		timer.Reset(linger)
+		defer timer.Stop()
+	}
+	var wait <-chan time.Time
+	if timer != nil {
+		wait = timer.C
+	}
+collect:
+	for len(batch) < cap(b.ch) {
 		select {
 		case v := <-b.ch:
 			batch = append(batch, v)
 			continue
 		default:
 		}
-		break
+		if wait == nil {
+			break
+		}
+		select {
+		case v := <-b.ch:
+			batch = append(batch, v)
+		case <-wait:
+			break collect
+		case <-done:
+			break collect
+		}
 	}
 	if err := b.write(ctx, batch); err != nil {
 		b.dropped.Add(int64(len(batch)))

@@ -60,7 +60,7 @@ func (l *EventLog) idOf(name string) string {
 // NewEventLog keeps the last keep events of each system.
 func NewEventLog(store EventStore, keep int) *EventLog {
 	write := func(ctx context.Context, evs []Event) error { return store.AppendEvents(ctx, evs, keep) }
-	return &EventLog{store: store, b: newBatcher(4096, write), subs: map[chan Event]struct{}{}}
+	return &EventLog{store: store, b: newBatcher(16384, write), subs: map[chan Event]struct{}{}}
 }
 
 // Record queues an event and hands it to every follower; it never blocks
