@@ -33,26 +33,23 @@ func (b *batcher[T]) record(v T) {
 	}
 }
 
-// linger is how long a batch waits for more items after its first: under
-// a flood (wrk on an image file, a boot storm) batches of thousands cost
-// one transaction each, and EventLog's writer trims each system's events
-// of a batch to the last keep before inserting them.
+// linger is how long a batch waits for more items after its first, so
+// that a flood (wrk on an image file, a boot storm) is written in batches
+// of thousands, one transaction each.
 const linger = 50 * time.Millisecond
 
 // run writes queued items until ctx ends, then writes what is left.
 func (b *batcher[T]) run(ctx context.Context) error {
 	wctx := context.WithoutCancel(ctx)
-	timer := time.NewTimer(linger)
-	timer.Stop()
 	for {
 		select {
 		case v := <-b.ch:
-			b.flush(wctx, v, ctx.Done(), timer)
+			b.flush(wctx, v, ctx.Done())
 		case <-ctx.Done():
 			for {
 				select {
 				case v := <-b.ch:
-					b.flush(wctx, v, nil, nil)
+					b.flush(wctx, v, nil)
 				default:
 					return nil
 				}
@@ -62,28 +59,27 @@ func (b *batcher[T]) run(ctx context.Context) error {
 }
 
 // flush writes v and what else is queued, up to the queue's size: one
-// transaction, whatever its size, costs about one fsync. With a timer it
-// waits up to linger for more, or until done is closed.
-func (b *batcher[T]) flush(ctx context.Context, v T, done <-chan struct{}, timer *time.Timer) {
+// transaction, whatever its size, costs about one fsync. With a done
+// channel it waits up to linger for more, or until done is closed; with
+// none it takes only what is queued already.
+func (b *batcher[T]) flush(ctx context.Context, v T, done <-chan struct{}) {
 	batch := []T{v}
-	if timer != nil {
-		timer.Reset(linger)
-		defer timer.Stop()
-	}
 	var wait <-chan time.Time
-	if timer != nil {
-		wait = timer.C
+	if done != nil {
+		t := time.NewTimer(linger)
+		defer t.Stop()
+		wait = t.C
 	}
 collect:
 	for len(batch) < cap(b.ch) {
-		select {
-		case v := <-b.ch:
-			batch = append(batch, v)
-			continue
-		default:
-		}
 		if wait == nil {
-			break
+			select {
+			case v := <-b.ch:
+				batch = append(batch, v)
+				continue
+			default:
+				break collect
+			}
 		}
 		select {
 		case v := <-b.ch:

@@ -246,7 +246,7 @@ func (st *SQLiteStore) AppendEvents(ctx context.Context, evs []Event, keep int) 
 		n := left[id]
 		left[id] = n - 1
 		if n > keep {
-			continue // keep newer events of id follow in this batch
+			continue // at least keep newer events of id follow in this batch
 		}
 		if _, err := ins.ExecContext(ctx, e.At.UTC().Format(time.RFC3339Nano), e.System, e.MAC, e.IP, e.Kind, e.Detail, id); err != nil {
 			return err
