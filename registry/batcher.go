@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -15,6 +16,16 @@ type batcher[T any] struct {
 	ch      chan T
 	dropped atomic.Int64
 	onError atomic.Pointer[func(err error, lost int)]
+
+	// For sync: queued counts items taken into ch, handled those written
+	// (or lost to a failed write); kick cuts a lingering batch short; a
+	// batch closes handledCh when it is done.
+	queued    atomic.Int64
+	running   atomic.Bool
+	kick      chan struct{}
+	mu        sync.Mutex
+	handled   int64
+	handledCh chan struct{}
 }
 
 // setOnError makes run call f with the error and the number of items of
@@ -22,12 +33,13 @@ type batcher[T any] struct {
 func (b *batcher[T]) setOnError(f func(err error, lost int)) { b.onError.Store(&f) }
 
 func newBatcher[T any](size int, write func(context.Context, []T) error) *batcher[T] {
-	return &batcher[T]{write: write, ch: make(chan T, size)}
+	return &batcher[T]{write: write, ch: make(chan T, size), kick: make(chan struct{}, 1), handledCh: make(chan struct{})}
 }
 
 func (b *batcher[T]) record(v T) {
 	select {
 	case b.ch <- v:
+		b.queued.Add(1)
 	default:
 		b.dropped.Add(1)
 	}
@@ -40,6 +52,8 @@ const linger = 50 * time.Millisecond
 
 // run writes queued items until ctx ends, then writes what is left.
 func (b *batcher[T]) run(ctx context.Context) error {
+	b.running.Store(true)
+	defer b.running.Store(false)
 	wctx := context.WithoutCancel(ctx)
 	for {
 		select {
@@ -88,6 +102,8 @@ collect:
 			break collect
 		case <-done:
 			break collect
+		case <-b.kick:
+			wait = nil // a reader is waiting: take what is queued, no more
 		}
 	}
 	if err := b.write(ctx, batch); err != nil {
@@ -96,4 +112,38 @@ collect:
 			(*f)(err, len(batch))
 		}
 	}
+	b.mu.Lock()
+	b.handled += int64(len(batch))
+	close(b.handledCh)
+	b.handledCh = make(chan struct{})
+	b.mu.Unlock()
+}
+
+// sync returns once every item recorded before it was called has been
+// written (or lost to a failed write), cutting the linger short: a reader
+// of the store sees what the hot paths recorded before it asked. Without
+// run it gives up after one linger.
+func (b *batcher[T]) sync(ctx context.Context) error {
+	target := b.queued.Load()
+	for looked := false; !looked || b.running.Load(); looked = true {
+		b.mu.Lock()
+		if b.handled >= target {
+			b.mu.Unlock()
+			return nil
+		}
+		ch := b.handledCh
+		b.mu.Unlock()
+		select {
+		case b.kick <- struct{}{}:
+		default:
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(linger):
+			// run may have stopped since; look again
+		}
+	}
+	return nil
 }

@@ -109,9 +109,12 @@ func (l *EventLog) Dropped() int64 { return l.b.dropped.Load() }
 func (l *EventLog) Run(ctx context.Context) error { return l.b.run(ctx) }
 
 // Events returns a system's recent events (every system's when system is
-// ""), oldest first: those of its identity, under its current name even
+// ""), oldest first, including every event recorded before the call: those of its identity, under its current name even
 // when they were recorded before a rename.
 func (l *EventLog) Events(ctx context.Context, system string, limit int) ([]Event, error) {
+	if err := l.b.sync(ctx); err != nil {
+		return nil, err
+	}
 	if system == "" {
 		return l.store.Events(ctx, "", limit)
 	}

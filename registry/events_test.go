@@ -90,3 +90,24 @@ func TestAppendEventsKeepsTheNewest(t *testing.T) {
 		t.Fatalf("system b kept %+v", b)
 	}
 }
+
+// TestEventsSeeWhatWasRecorded: a batch lingers for more events, but a
+// reader sees every event recorded before it asked, at once (the CLI's
+// `events` right after a build reports done).
+func TestEventsSeeWhatWasRecorded(t *testing.T) {
+	r, _ := openTest(t)
+	log := NewEventLog(r.store.(*SQLiteStore), 50)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go log.Run(ctx)
+	for i := range 20 {
+		log.Record(Event{System: "web001", Kind: "script", Detail: fmt.Sprint(i)})
+		evs, err := log.Events(context.Background(), "web001", 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != i+1 || evs[i].Detail != fmt.Sprint(i) {
+			t.Fatalf("after recording event %d the log shows %d: %+v", i, len(evs), evs)
+		}
+	}
+}
