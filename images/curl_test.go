@@ -37,7 +37,7 @@ func startServer(t *testing.T, f *fixture) *liveServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	testenv.Serve(t, func(ctx context.Context) error { return Serve(ctx, l, h) })
+	testenv.Serve(t, func(ctx context.Context) error { return ServeBoot(ctx, l, h, h) }) // as the appliance does
 	return &liveServer{url: "http://" + l.Addr().String(), events: q}
 }
 

@@ -6,10 +6,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 )
@@ -43,8 +46,13 @@ func (b *bootHandler) file(w http.ResponseWriter, r *http.Request, ev *BootEvent
 
 // blob sends a stored file with http.ServeContent: Range (RFC 9110 §14),
 // If-None-Match against the sha256 as a strong ETag, and Last-Modified
-// (the time the blob was stored).
+// (the time the blob was stored). A small file is read once and then
+// served from memory (see blobCache).
 func (b *bootHandler) blob(w http.ResponseWriter, r *http.Request, ev *BootEvent, digest string) {
+	if sb := b.small.get(digest); sb != nil {
+		sb.serve(w, r)
+		return
+	}
 	f, err := b.blobs.Open(digest)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
@@ -59,11 +67,120 @@ func (b *bootHandler) blob(w http.ResponseWriter, r *http.Request, ev *BootEvent
 		failCode(w, r, ev, http.StatusInternalServerError, fmt.Errorf("blob %s: %w", digest, err))
 		return
 	}
-	h := w.Header()
+	if fi.Mode().IsRegular() && fi.Size() <= smallBlobMax {
+		data := make([]byte, fi.Size())
+		if _, err := io.ReadFull(f, data); err != nil {
+			failCode(w, r, ev, http.StatusInternalServerError, fmt.Errorf("blob %s: %w", digest, err))
+			return
+		}
+		b.small.put(digest, newSmallBlob(digest, data, fi.ModTime())).serve(w, r)
+		return
+	}
+	blobHeader(w.Header(), digest)
+	http.ServeContent(w, r, "", fi.ModTime(), f)
+}
+
+func blobHeader(h http.Header, digest string) {
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("ETag", `"`+digest+`"`)
 	h.Set("Cache-Control", "no-cache") // the URL can point at new content: revalidate
-	http.ServeContent(w, r, "", fi.ModTime(), f)
+}
+
+// Small blobs: a file up to smallBlobMax is kept in memory once read, up
+// to smallCacheMax bytes of them. A blob never changes (its name is its
+// sha256, and the store writes it once), so what is kept stays right:
+// every machine of a profile fetches the same kernel, initrd and files.
+const (
+	smallBlobMax  = 64 << 10
+	smallCacheMax = 64 << 20
+)
+
+type smallBlob struct {
+	data    []byte
+	modTime time.Time
+	// Header values, made once; never changed, as http.Header.Set and
+	// Del replace or drop a value rather than write into it.
+	etag, length, lastModified []string
+}
+
+func newSmallBlob(digest string, data []byte, modTime time.Time) *smallBlob {
+	sb := &smallBlob{data: data, modTime: modTime, etag: []string{`"` + digest + `"`}, length: []string{strconv.Itoa(len(data))}}
+	if !isZeroTime(modTime) {
+		sb.lastModified = []string{modTime.UTC().Format(http.TimeFormat)}
+	}
+	return sb
+}
+
+// serve answers as http.ServeContent with the blob's header would: a
+// plain GET or HEAD (without Range or a condition) straight, anything
+// else through ServeContent.
+func (sb *smallBlob) serve(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h["Content-Type"] = octetStream
+	h["Etag"] = sb.etag
+	h["Cache-Control"] = noCache
+	if !plainGet(r) {
+		http.ServeContent(w, r, "", sb.modTime, bytes.NewReader(sb.data))
+		return
+	}
+	if sb.lastModified != nil {
+		h["Last-Modified"] = sb.lastModified
+	}
+	h["Accept-Ranges"] = acceptRanges
+	h["Content-Length"] = sb.length
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(sb.data)
+	}
+}
+
+var (
+	octetStream  = []string{"application/octet-stream"}
+	noCache      = []string{"no-cache"}
+	acceptRanges = []string{"bytes"}
+)
+
+// plainGet: a GET or HEAD that ServeContent answers 200 with the whole body.
+func plainGet(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	for _, k := range []string{"Range", "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "If-Range"} {
+		if _, ok := r.Header[k]; ok {
+			return false
+		}
+	}
+	return true
+}
+
+// isZeroTime is net/http's: the zero time or the Unix epoch, which
+// ServeContent sends no Last-Modified for.
+func isZeroTime(t time.Time) bool { return t.IsZero() || t.Equal(time.Unix(0, 0)) }
+
+type blobCache struct {
+	mu    sync.RWMutex
+	blobs map[string]*smallBlob
+	size  int
+}
+
+func (c *blobCache) get(digest string) *smallBlob {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.blobs[digest]
+}
+
+// put keeps sb unless the cache is full, and returns it.
+func (c *blobCache) put(digest string, sb *smallBlob) *smallBlob {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.blobs == nil {
+		c.blobs = map[string]*smallBlob{}
+	}
+	if _, ok := c.blobs[digest]; !ok && c.size+len(sb.data) <= smallCacheMax {
+		c.blobs[digest] = sb
+		c.size += len(sb.data)
+	}
+	return sb
 }
 
 // sums sends the image's files in sha256sum(1) format, sorted by role.

@@ -3,7 +3,9 @@ package images
 import (
 	"bytes"
 	"fmt"
+	"mime"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -222,5 +224,73 @@ func TestBootSequenceEvents(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
+	}
+}
+
+// TestSmallBlobAsServeContent: a small file served from memory gets what
+// http.ServeContent of the stored file gives, whatever the request.
+func TestSmallBlobAsServeContent(t *testing.T) {
+	f := newFixture(t)
+	small := randomBytes(11, 5000)
+	d, _, err := f.store.Put(bytes.NewReader(small), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.hosts.images["tiny"] = map[string]string{KindKernel: d}
+	h, _ := newHandler(t, f, "")
+	reference := func(r *http.Request) *httptest.ResponseRecorder {
+		file, err := f.store.Open(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer file.Close()
+		fi, _ := file.Stat()
+		w := httptest.NewRecorder()
+		blobHeader(w.Header(), d)
+		http.ServeContent(w, r, "", fi.ModTime(), file)
+		return w
+	}
+	file, _ := f.store.Open(d)
+	fi, _ := file.Stat()
+	file.Close()
+	mod := fi.ModTime().UTC().Format(http.TimeFormat)
+	for _, hdr := range [][]string{
+		nil,
+		{"Range", "bytes=0-99"},
+		{"Range", "bytes=-10"},
+		{"Range", "bytes=0-1,3-4"},
+		{"Range", "bytes=9999-"},
+		{"If-None-Match", `"` + d + `"`},
+		{"If-None-Match", `"other"`},
+		{"If-Match", `"other"`},
+		{"If-Modified-Since", mod},
+		{"If-Unmodified-Since", "Mon, 02 Jan 2006 15:04:05 GMT"},
+		{"If-Range", `"` + d + `"`, "Range", "bytes=0-9"},
+		{"If-Range", `"x"`, "Range", "bytes=0-9"},
+	} {
+		for _, method := range []string{"GET", "HEAD"} {
+			for round := range 2 { // read from the store, then from memory
+				r := httptest.NewRequest(method, "/images/tiny/kernel", nil)
+				r.RemoteAddr = "10.0.0.11:1"
+				for i := 0; i+1 < len(hdr); i += 2 {
+					r.Header.Set(hdr[i], hdr[i+1])
+				}
+				got := httptest.NewRecorder()
+				h.ServeHTTP(got, r)
+				want := reference(r)
+				clean := func(w *httptest.ResponseRecorder) string {
+					hd := w.Header().Clone()
+					body := w.Body.String()
+					if _, params, err := mime.ParseMediaType(hd.Get("Content-Type")); err == nil && params["boundary"] != "" {
+						body = strings.ReplaceAll(body, params["boundary"], "B")
+						hd.Set("Content-Type", strings.ReplaceAll(hd.Get("Content-Type"), params["boundary"], "B"))
+					}
+					return fmt.Sprintf("%d %v %q", w.Code, hd, body)
+				}
+				if g, w := clean(got), clean(want); g != w {
+					t.Errorf("%s %v (round %d):\n got %.300s\nwant %.300s", method, hdr, round, g, w)
+				}
+			}
+		}
 	}
 }

@@ -49,7 +49,8 @@ type Hosts interface {
 	HostByIP(ip netip.Addr) (Host, bool)
 	HostByMAC(mac net.HardwareAddr) (Host, bool)
 	// ImageFiles returns an image's files: role ("kernel", "initrd",
-	// "rootfs") to sha256 in lower-case hex.
+	// "rootfs") to sha256 in lower-case hex. The handler does not change
+	// the map: it may be shared.
 	ImageFiles(image string) (map[string]string, bool)
 }
 

@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,7 +33,8 @@ type BootConfig struct {
 	Now     func() time.Time // time.Now when nil
 }
 
-// bootHandler serves the boot routes; it holds no state between requests.
+// bootHandler serves the boot routes; it holds no state between requests
+// but the small files it has read (blobCache).
 type bootHandler struct {
 	hosts   Hosts
 	blobs   Blobs
@@ -39,6 +42,7 @@ type bootHandler struct {
 	onEvent func(BootEvent)
 	log     *slog.Logger
 	now     func() time.Time
+	small   *blobCache // shared by the pinned copies
 }
 
 // route is a boot route: it answers and fills in the event's Host, MAC,
@@ -66,7 +70,7 @@ func BootHandler(cfg BootConfig) (http.Handler, error) {
 		return nil, err
 	}
 	b := &bootHandler{hosts: cfg.Hosts, blobs: cfg.Blobs, base: base,
-		onEvent: cfg.OnEvent, log: cfg.Log, now: cfg.Now}
+		onEvent: cfg.OnEvent, log: cfg.Log, now: cfg.Now, small: &blobCache{}}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
 	}
@@ -129,18 +133,37 @@ func (b *bootHandler) pinned() *bootHandler {
 	return b
 }
 
+// logEvent writes the request's line, as b.log.LogAttrs would, but with
+// its PC (the source a handler may add) found once, not for every line.
 func (b *bootHandler) logEvent(r *http.Request, ev BootEvent) {
 	level := slog.LevelInfo
 	if ev.Status >= 500 || ev.Err != nil && ev.Status < 400 {
 		level = slog.LevelWarn
 	}
-	b.log.LogAttrs(r.Context(), level, "http boot",
-		slog.String("client", ev.Client.String()), slog.String("host", ev.Host),
+	ctx := r.Context()
+	h := b.log.Handler()
+	if !h.Enabled(ctx, level) {
+		return
+	}
+	pc := logPC.Load()
+	if pc == 0 {
+		var pcs [1]uintptr
+		runtime.Callers(1, pcs[:]) // here, in logEvent
+		pc = pcs[0]
+		logPC.Store(pc)
+	}
+	rec := slog.NewRecord(time.Now(), level, "http boot", pc)
+	rec.AddAttrs(slog.String("client", ev.Client.String()), slog.String("host", ev.Host),
 		slog.String("mac", ev.MAC.String()), slog.String("kind", ev.Kind),
 		slog.String("path", ev.Path), slog.Int("status", ev.Status),
 		slog.Int64("bytes", ev.Bytes), slog.Duration("duration", ev.Duration),
 		slog.Any("err", ev.Err))
+	h.Handle(ctx, rec) // as Logger.LogAttrs, the error is dropped
 }
+
+// logPC is a PC in logEvent: the source of its lines, for a handler that
+// adds it, as Logger.LogAttrs would record (the same function and file).
+var logPC atomic.Uintptr
 
 // fail answers an error with its status and a one-line iPXE comment. The
 // body is generic: the error itself may quote registry values, and goes to

@@ -3,12 +3,15 @@ package images
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -188,5 +191,80 @@ func TestScriptServerURLWithoutHost(t *testing.T) {
 	h.ServeHTTP(w, r)
 	if want := "provision.server=http://10.0.0.1:8080 "; w.Code != 200 || !strings.Contains(w.Body.String(), want) {
 		t.Errorf("= %d\n%s\nwant %q", w.Code, w.Body, want)
+	}
+}
+
+// discardWriter is a ResponseWriter that keeps nothing.
+type discardWriter struct{ h http.Header }
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *discardWriter) WriteHeader(int)             {}
+
+// BenchmarkBootHandler: the handler's own cost for a script and a small
+// file, with the log line (slog's text handler, to io.Discard) and an
+// event, as the appliance has them.
+func BenchmarkBootHandler(b *testing.B) {
+	f := newFixture(b)
+	tiny, _, err := f.store.Put(strings.NewReader(strings.Repeat("t", 4096)), "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	f.hosts.images["tiny"] = map[string]string{KindKernel: tiny}
+	q := NewEventQueue(1024)
+	go func() {
+		for range q.Events() {
+		}
+	}()
+	h, err := BootHandler(BootConfig{Hosts: f.hosts, Blobs: f.store, OnEvent: q.Report,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, path := range []string{"/boot.ipxe", "/images/tiny/kernel"} {
+		b.Run(path, func(b *testing.B) {
+			r := httptest.NewRequest("GET", path, nil)
+			r.RemoteAddr = "10.0.0.11:1234"
+			w := &discardWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				h.ServeHTTP(w, r)
+			}
+		})
+	}
+}
+
+// TestBootLogLine: every boot request has its line, with the event's
+// fields, and the source (for a handler that adds it) in the boot handler.
+func TestBootLogLine(t *testing.T) {
+	f := newFixture(t)
+	var buf strings.Builder
+	noTime := func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		if a.Key == slog.SourceKey {
+			src := a.Value.Any().(*slog.Source)
+			return slog.String("source", fmt.Sprintf("%s %s", src.Function, src.File[strings.LastIndex(src.File, "/")+1:]))
+		}
+		return a
+	}
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	h, err := BootHandler(BootConfig{Hosts: f.hosts, Blobs: f.store, Now: func() time.Time { return at },
+		Log: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{ReplaceAttr: noTime, AddSource: true}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get(h, "GET", "/boot.ipxe", "10.0.0.11:1")
+	get(h, "GET", "/images/centos9/nope", "10.0.0.99:1")
+	want := fmt.Sprintf(`level=INFO source="github.com/provision/provision/images.(*bootHandler).logEvent http.go" msg="http boot" `+
+		`client=10.0.0.11 host=web01 mac=52:54:00:aa:bb:01 kind=script path=/boot.ipxe status=200 bytes=%d duration=0s err=<nil>
+level=INFO source="github.com/provision/provision/images.(*bootHandler).logEvent http.go" msg="http boot" `+
+		`client=10.0.0.99 host="" mac="" kind="" path=/images/centos9/nope status=404 bytes=23 duration=0s `+
+		`err="image \"centos9\", file \"nope\": images: the image has no such file"
+`, len(golden(t, "web01.ipxe")))
+	if buf.String() != want {
+		t.Errorf("log:\n%s\nwant:\n%s", buf.String(), want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 )
 
 // scriptByIP serves /boot.ipxe: the script of the system with the client's IP.
@@ -55,13 +56,19 @@ func (b *bootHandler) script(w http.ResponseWriter, r *http.Request, ev *BootEve
 	if h.Netboot {
 		files, _ = b.hosts.ImageFiles(h.Image)
 	}
-	body, err := Script(h, server, files)
+	buf := scriptBufs.Get().(*[]byte)
+	defer scriptBufs.Put(buf)
+	body, err := appendScriptOf((*buf)[:0], h, server, files)
 	if err != nil {
 		failCode(w, r, ev, http.StatusInternalServerError, err) // the registry's data, not the client's
 		return
 	}
-	reply(w, r, http.StatusOK, "text/plain; charset=utf-8", body)
+	reply(w, r, http.StatusOK, "text/plain; charset=utf-8", body) // a Write does not keep body
+	*buf = body[:0]
 }
+
+// scriptBufs are the buffers scripts are written in.
+var scriptBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
 
 // maxHostLen fits a DNS name (253) and a port.
 const maxHostLen = 253 + len(":65535")

@@ -18,28 +18,22 @@ import (
 // answer (an event stream, a slow rootfs) when it passes. At most maxConns
 // connections are open at once; more wait in the kernel's accept queue.
 const (
-	readHeaderTimeout = 10 * time.Second
-	idleTimeout       = 2 * time.Minute
-	shutdownGrace     = 5 * time.Second // for transfers in flight at shutdown
-	maxConns          = 2048
+	shutdownGrace = 5 * time.Second // for transfers in flight at shutdown
+	maxConns      = 2048
 )
 
-// readTimeout is a variable for the tests.
-var readTimeout = 30 * time.Second
+// Variables for the tests.
+var (
+	readTimeout       = 30 * time.Second
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 2 * time.Minute
+)
 
 // Serve answers HTTP on l with h until ctx is done, then stops accepting,
 // gives the requests in flight shutdownGrace to finish, closes the rest and
 // returns nil. Serve owns l and closes it.
 func Serve(ctx context.Context, l net.Listener, h http.Handler) error {
-	inner := h
-	h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength == 0 {
-			http.NewResponseController(w).SetReadDeadline(time.Time{})
-		}
-		inner.ServeHTTP(w, r)
-	})
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, IdleTimeout: idleTimeout,
-		BaseContext: func(net.Listener) context.Context { return ctx }}
+	srv := newServer(ctx, h)
 	l = newLimitListener(l, maxConns)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(l) }()
@@ -57,4 +51,17 @@ func Serve(ctx context.Context, l net.Listener, h http.Handler) error {
 		return fmt.Errorf("images: http: %w", err)
 	}
 	return nil
+}
+
+// newServer is the net/http server of Serve and ServeBoot.
+func newServer(ctx context.Context, h http.Handler) *http.Server {
+	inner := h
+	h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength == 0 {
+			http.NewResponseController(w).SetReadDeadline(time.Time{})
+		}
+		inner.ServeHTTP(w, r)
+	})
+	return &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, IdleTimeout: idleTimeout,
+		BaseContext: func(net.Listener) context.Context { return ctx }}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -71,7 +72,7 @@ else gets REFUSED. --dns-forward none turns forwarding off.`,
 			}
 			ctx, stop := signal.NotifyContext(c.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, cfg, newLogger(cfg.LogFormat))
+			return serve(ctx, cfg, newLogger(cfg.LogFormat, os.Stderr))
 		},
 	}
 	f := c.Flags()
@@ -98,11 +99,12 @@ else gets REFUSED. --dns-forward none turns forwarding off.`,
 	return c
 }
 
-func newLogger(format string) *slog.Logger {
+// newLogger logs to w in the appliance's format (--log-format).
+func newLogger(format string, w io.Writer) *slog.Logger {
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+		return slog.New(slog.NewJSONHandler(w, nil))
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	return slog.New(slog.NewTextHandler(w, nil))
 }
 
 // appliance is what the servers share.

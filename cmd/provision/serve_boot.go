@@ -29,10 +29,14 @@ import (
 // /healthz and the installers' /ks on ln, and the API and /metrics on
 // apiLn (TLS), or on ln too when apiLn is nil.
 func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln, apiLn net.Listener, dnsSrv *dnsconf.Server) error {
+	// The boot routes' lines (one a request) go through a LineWriter, so
+	// that a request does not wait on stderr; closed when the server returns.
+	lines := images.NewLineWriter(os.Stderr)
 	boot, err := images.BootHandler(images.BootConfig{
-		Hosts: hosts.Boot{Reg: a.reg}, Blobs: a.blobs, Log: a.log, OnEvent: a.httpEvent,
+		Hosts: hosts.NewBoot(a.reg, ""), Blobs: a.blobs, Log: newLogger(a.cfg.LogFormat, lines), OnEvent: a.httpEvent,
 	})
 	if err != nil {
+		lines.Close()
 		return err
 	}
 	ks, err := kickstart.Handler(kickstart.HandlerConfig{
@@ -40,6 +44,7 @@ func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln, apiLn 
 		ServerURL: images.RequestURL, OnEvent: a.installerEvent, Log: a.log,
 	})
 	if err != nil {
+		lines.Close()
 		return err
 	}
 	apiHandler := api.Handler(api.Config{Registry: a.reg, Blobs: a.blobs, Events: a.events, Dynamic: a.dynamic, Auth: a.caller, Log: a.log, Metrics: a.metrics,
@@ -62,7 +67,7 @@ func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln, apiLn 
 	mux.Handle("/ks", ks)         // installers: templates and callbacks, by build token
 	mux.Handle("/ks/", ks)
 	mux.Handle("GET /zone/data.cdb", dnsconf.CDBHandler(dnsSrv))
-	for _, p := range []string{"/boot.ipxe", "/boot/", "/images/"} {
+	for _, p := range images.BootPaths() {
 		mux.Handle(p, boot)
 	}
 	// UEFI HTTP boot fetches iPXE itself over HTTP (DHCP hands out its URL).
@@ -71,27 +76,18 @@ func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln, apiLn 
 		mux.HandleFunc("GET /"+l.name, func(w http.ResponseWriter, r *http.Request) { http.ServeFileFS(w, r, loaders, l.name) })
 	}
 	a.log.Info("listening", "proto", "http", "addr", ln.Addr().String())
-	g.Go(func() error { return images.Serve(ctx, ln, mux) })
+	g.Go(func() error {
+		defer lines.Close() // the lines of the last requests
+		return images.ServeBoot(ctx, ln, mux, boot)
+	})
 	return nil
 }
 
 // httpEvent turns an HTTP boot fetch into a boot event of its system.
 func (a *appliance) httpEvent(e images.BootEvent) {
-	if e.Host == "" {
-		return
+	if ev, ok := hosts.BootEvent(e); ok {
+		a.events.Record(ev)
 	}
-	ev := registry.Event{At: e.Time, System: e.Host, Kind: e.Kind, IP: e.Client.String(),
-		Detail: fmt.Sprintf("%s %s %d %dB", e.Method, e.Path, e.Status, e.Bytes)}
-	if e.Kind == images.KindReport {
-		if e.Step == "" {
-			return // refused: in the log only
-		}
-		ev.Kind, ev.Detail = e.Step, e.Detail
-	}
-	if e.MAC != nil {
-		ev.MAC = e.MAC.String()
-	}
-	a.events.Record(ev)
 }
 
 // installerEvent puts an installer's request on its system's timeline.

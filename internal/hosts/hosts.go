@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/provision/provision/images"
@@ -26,6 +28,15 @@ type Boot struct {
 	// BaseURL is the appliance's HTTP URL as the machines reach it, for
 	// the kernel and initrd URLs of generated pxelinux/GRUB configs.
 	BaseURL string
+	last    *atomic.Pointer[bootView] // the view of the latest snapshot seen; nil: none kept
+}
+
+// NewBoot returns a Boot that keeps, for the latest snapshot, the hosts
+// and image files its requests looked up, so that the next requests of
+// that snapshot find them made: a machine that boots asks for its script,
+// kernel and initrd, and all machines of a profile for the same files.
+func NewBoot(reg Registry, baseURL string) Boot {
+	return Boot{Reg: reg, BaseURL: baseURL, last: new(atomic.Pointer[bootView])}
 }
 
 var (
@@ -91,45 +102,86 @@ func imageHost(snap *registry.Snapshot, sys *registry.System) images.Host {
 var _ images.SnapshotHosts = Boot{}
 
 // Snapshot implements images.SnapshotHosts: one snapshot for a request.
-func (b Boot) Snapshot() images.Hosts { return bootView{b.Reg.Snapshot()} }
+func (b Boot) Snapshot() images.Hosts { return b.view() }
 
 // HostByIP implements images.Hosts, on the current snapshot.
-func (b Boot) HostByIP(ip netip.Addr) (images.Host, bool) {
-	return bootView{b.Reg.Snapshot()}.HostByIP(ip)
-}
+func (b Boot) HostByIP(ip netip.Addr) (images.Host, bool) { return b.view().HostByIP(ip) }
 
 // HostByMAC implements images.Hosts, on the current snapshot.
-func (b Boot) HostByMAC(mac net.HardwareAddr) (images.Host, bool) {
-	return bootView{b.Reg.Snapshot()}.HostByMAC(mac)
-}
+func (b Boot) HostByMAC(mac net.HardwareAddr) (images.Host, bool) { return b.view().HostByMAC(mac) }
 
 // ImageFiles implements images.Hosts, on the current snapshot.
-func (b Boot) ImageFiles(image string) (map[string]string, bool) {
-	return bootView{b.Reg.Snapshot()}.ImageFiles(image)
+func (b Boot) ImageFiles(image string) (map[string]string, bool) { return b.view().ImageFiles(image) }
+
+func (b Boot) view() *bootView {
+	snap := b.Reg.Snapshot()
+	if b.last == nil {
+		return &bootView{snap: snap}
+	}
+	if v := b.last.Load(); v != nil && v.snap == snap {
+		return v
+	}
+	v := &bootView{snap: snap, hosts: map[*registry.System]images.Host{}, files: map[string]map[string]string{}}
+	b.last.Store(v)
+	return v
 }
 
-// bootView is images.Hosts on one snapshot.
-type bootView struct{ snap *registry.Snapshot }
+// bootView is images.Hosts on one snapshot, with what its lookups made
+// (when the maps are not nil): the Host of each system whose Host does
+// not change with time (one not building: a build's deadline changes its
+// script), and the files of each image. The maps handed out are shared:
+// the boot handler only reads them.
+type bootView struct {
+	snap  *registry.Snapshot
+	mu    sync.RWMutex
+	hosts map[*registry.System]images.Host
+	files map[string]map[string]string
+}
 
-func (v bootView) HostByIP(ip netip.Addr) (images.Host, bool) {
+func (v *bootView) HostByIP(ip netip.Addr) (images.Host, bool) {
 	sys, ok := v.snap.SystemByIP(ip)
 	if !ok {
 		return images.Host{}, false
 	}
-	return imageHost(v.snap, sys), true
+	return v.host(sys), true
 }
 
-func (v bootView) HostByMAC(mac net.HardwareAddr) (images.Host, bool) {
+func (v *bootView) HostByMAC(mac net.HardwareAddr) (images.Host, bool) {
 	sys, ok := v.snap.SystemByMAC(mac)
 	if !ok {
 		return images.Host{}, false
 	}
-	h := imageHost(v.snap, sys)
+	h := v.host(sys)
 	h.MAC = mac
 	return h, true
 }
 
-func (v bootView) ImageFiles(image string) (map[string]string, bool) {
+func (v *bootView) host(sys *registry.System) images.Host {
+	if v.hosts == nil || sys.Building() {
+		return imageHost(v.snap, sys)
+	}
+	v.mu.RLock()
+	h, ok := v.hosts[sys]
+	v.mu.RUnlock()
+	if ok {
+		return h
+	}
+	h = imageHost(v.snap, sys)
+	v.mu.Lock()
+	v.hosts[sys] = h
+	v.mu.Unlock()
+	return h
+}
+
+func (v *bootView) ImageFiles(image string) (map[string]string, bool) {
+	if v.files != nil {
+		v.mu.RLock()
+		out, ok := v.files[image]
+		v.mu.RUnlock()
+		if ok {
+			return out, true
+		}
+	}
 	img, ok := v.snap.Image(image)
 	if !ok {
 		return nil, false
@@ -137,6 +189,11 @@ func (v bootView) ImageFiles(image string) (map[string]string, bool) {
 	out := make(map[string]string, len(img.Files))
 	for role, f := range img.Files {
 		out[role] = f.SHA256
+	}
+	if v.files != nil {
+		v.mu.Lock()
+		v.files[image] = out
+		v.mu.Unlock()
 	}
 	return out, true
 }

@@ -117,9 +117,13 @@ func TestPlanFollowsTheBuild(t *testing.T) {
 	}
 	tok := string(sys.BuildToken)
 	b := Boot{Reg: r, BaseURL: "http://10.0.0.1"}
+	kept := NewBoot(r, "http://10.0.0.1")
 	h, _ := b.HostByIP(netip.MustParseAddr("10.0.0.11"))
 	if !h.Netboot || h.Install == nil || h.Install.Kind != "preseed" || h.Install.Token != tok {
 		t.Fatalf("pending: %+v", h)
+	}
+	if hk, _ := kept.HostByIP(netip.MustParseAddr("10.0.0.11")); hk.Install == nil || hk.Install.Token != tok {
+		t.Fatalf("pending, NewBoot: %+v", hk)
 	}
 	mac, _ := net.ParseMAC("aa:bb:cc:dd:ee:01")
 	if c, _ := b.BootConfigByMAC(mac); !strings.Contains(c.Args, "url=http://10.0.0.1/ks/"+tok) || !c.Netboot {
@@ -152,6 +156,9 @@ func TestPlanFollowsTheBuild(t *testing.T) {
 	if h.Netboot || h.Install != nil {
 		t.Fatalf("installed: %+v", h)
 	}
+	if hk, _ := kept.HostByIP(netip.MustParseAddr("10.0.0.11")); hk.Netboot || hk.Install != nil {
+		t.Fatalf("installed, NewBoot: %+v", hk)
+	}
 	if c, _ := b.BootConfigByMAC(mac); c.Netboot {
 		t.Fatalf("pxelinux config once installed: %+v", c)
 	}
@@ -182,5 +189,56 @@ func TestDHCPViewPinsOneSnapshot(t *testing.T) {
 	}
 	if d.Snapshot() == v {
 		t.Error("a new snapshot kept the old view")
+	}
+}
+
+// NewBoot's view of one snapshot makes each host once, and a change to the
+// registry shows in the next; a build's host, which its deadline changes,
+// is made anew every time.
+func TestBootViewKeepsOneSnapshot(t *testing.T) {
+	reg := testRegistry(t)
+	b := NewBoot(reg, "")
+	v := b.Snapshot()
+	if b.Snapshot() != v {
+		t.Error("two views of one snapshot")
+	}
+	ip := netip.MustParseAddr("10.0.0.11")
+	h1, _ := v.HostByIP(ip)
+	h2, _ := b.HostByIP(ip)
+	if h1.KernelArgs != "console=ttyS0 quiet" || h2.KernelArgs != h1.KernelArgs {
+		t.Fatalf("HostByIP: %+v, %+v", h1, h2)
+	}
+	if bv := v.(*bootView); len(bv.hosts) != 1 {
+		t.Errorf("the view keeps %d hosts, want 1", len(bv.hosts))
+	}
+	f1, _ := v.ImageFiles("img")
+	f2, _ := b.ImageFiles("img")
+	if len(f1) != 2 || f1["kernel"] != f2["kernel"] {
+		t.Errorf("ImageFiles: %v, %v", f1, f2)
+	}
+	sys, _ := reg.Snapshot().SystemByName("web001")
+	edit := *sys
+	edit.KernelArgs = "loud"
+	if _, err := reg.EditSystem(context.Background(), "web001", edit); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := v.HostByIP(ip); h.KernelArgs != "console=ttyS0 quiet" {
+		t.Errorf("the pinned view sees a later edit: %+v", h)
+	}
+	if h, _ := b.HostByIP(ip); h.KernelArgs != "console=ttyS0 loud" {
+		t.Errorf("after an edit: %+v", h)
+	}
+	p, _ := reg.Snapshot().Profile("web")
+	np := *p
+	np.Kickstart = "debian12-preseed"
+	if _, err := reg.EditProfile(context.Background(), "web", np); err != nil {
+		t.Fatal(err)
+	}
+	v = b.Snapshot()
+	if h, _ := v.HostByIP(ip); h.Install == nil {
+		t.Fatalf("pending: %+v", h)
+	}
+	if bv := v.(*bootView); len(bv.hosts) != 0 {
+		t.Errorf("the view keeps a building host")
 	}
 }

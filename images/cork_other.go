@@ -1,0 +1,8 @@
+//go:build !linux
+
+package images
+
+import "net"
+
+// cork does nothing but on Linux.
+func cork(*net.TCPConn, bool) bool { return false }
