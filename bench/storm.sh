@@ -61,6 +61,7 @@ for n in $MACHINES; do
 done
 for s in $STACKS; do [[ $s == provision || $s == classic ]] || die "STACKS: $s is not provision or classic"; done
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/provision-storm.XXXXXX")
 chmod 755 "$tmp" # nginx's workers run as nobody
@@ -106,18 +107,10 @@ for k in 1:$((max + 256)) 2:$((2 * max + 512)) 3:$((4 * max + 1024)); do
 	if ((cur < ${k#*:})); then thresh+=("$f=$cur"); echo "${k#*:}" >"$f"; fi
 done
 
-ip netns add "$srv"
-ip netns add "$cli"
-ip link add "$sv" type veth peer name "$cl"
-ip link set "$sv" netns "$srv"
-ip link set "$cl" netns "$cli"
-in_srv ip link set lo up
-in_cli ip link set lo up
+netns_pair "$srv" "$cli" "$sv" "$cl"
 in_srv ip addr add "$server/20" dev "$sv"
 in_cli ip addr add 10.77.0.2/20 dev "$cl"
 for i in $(seq "$max"); do echo "addr add $(addr "$i")/20 dev $cl"; done | in_cli ip -batch -
-in_srv ip link set "$sv" up
-in_cli ip link set "$cl" up
 
 if [[ -n ${PROVISION_BIN:-} ]]; then
 	echo "building bench/storm; provision is $PROVISION_BIN"

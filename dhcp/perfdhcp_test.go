@@ -38,7 +38,8 @@ func TestPerfdhcpReservations(t *testing.T) {
 	if testing.Short() {
 		t.Skip("perfdhcp runs for 10 seconds")
 	}
-	// DHCP_PERF_RATE and DHCP_PERF_SECONDS override the load (bench/dhcp.sh).
+	// DHCP_PERF_RATE and DHCP_PERF_SECONDS override the load. (bench/dhcp.sh,
+	// which compares servers, runs the provision binary and TestPerfdhcpServe.)
 	testenv.NeedCommand(t, "perfdhcp")
 	v := newVethBits(t, net.HardwareAddr{0x02, 0xfa, 0, 0, 0, 1}, 22)
 	client := v.addr(2)
