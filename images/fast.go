@@ -773,13 +773,53 @@ func (w *fastResponse) ReadFrom(src io.Reader) (n int64, err error) {
 	if c.flush(); c.werr != nil {
 		return n, c.werr
 	}
-	n0, err := c.c.ReadFrom(src) // sendfile(2)
+	n0, err := c.sendFile(src)
 	n += n0
 	w.written += n0
 	if err != nil {
 		c.werr = err
 	}
 	return n, err
+}
+
+// sendSlots bounds the connections sending a large file at one moment,
+// and sendChunk how much one sends before it lets another take its turn
+// (nginx's sendfile_max_chunk does the same within a worker). A thousand
+// machines pulling their initrd at once otherwise share the cores among
+// a thousand sockets, each woken to send what its buffer has room for:
+// the storm moved 2.4 GB/s where 16 streams move 3.3. A connection
+// waiting for its turn has its headers and part of its body already; the
+// longest wait is about one turn of every other (1,000 x 4 MiB at 3 GB/s:
+// a second), which neither TCP nor a boot loader notices.
+var sendSlots = make(chan struct{}, 32)
+
+const sendChunk = 4 << 20
+
+// sendFile sends src, a file or a part of one, with sendfile(2), in
+// chunks of sendChunk, each in a sendSlots turn.
+func (c *fastConn) sendFile(src io.Reader) (int64, error) {
+	lr, ok := src.(*io.LimitedReader)
+	if !ok {
+		sendSlots <- struct{}{}
+		defer func() { <-sendSlots }()
+		return c.c.ReadFrom(src)
+	}
+	var n int64
+	for lr.N > 0 {
+		part := &io.LimitedReader{R: lr.R, N: min(lr.N, sendChunk)}
+		sendSlots <- struct{}{}
+		m, err := c.c.ReadFrom(part) // sendfile(2), when lr.R is a file
+		<-sendSlots
+		n += m
+		lr.N -= m
+		if err != nil {
+			return n, err
+		}
+		if m == 0 {
+			break // the file ended early
+		}
+	}
+	return n, nil
 }
 
 // Flush implements http.Flusher.

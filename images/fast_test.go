@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -625,4 +626,51 @@ func exchangeAll(t *testing.T, addr string, raw []byte) []string {
 		out = append(out, strings.ReplaceAll(describe(t, resp), addr, "ADDR"))
 	}
 	return out
+}
+
+// TestFastPathLargeFilesInTurns: more connections than sendSlots pull a
+// file of several sendChunks at once, whole or by a range across chunk
+// boundaries, with keep-alive: every byte arrives, in order, and each
+// connection then answers its next request.
+func TestFastPathLargeFilesInTurns(t *testing.T) {
+	f := newFixture(t)
+	big := randomBytes(21, 2*sendChunk+12345)
+	d, _, err := f.store.Put(bytes.NewReader(big), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.hosts.images["big"] = map[string]string{KindRootfs: d}
+	s := startBootServer(t, f, true)
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*cap(sendSlots))
+	for i := range 2 * cap(sendSlots) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			from, to := 0, len(big)-1
+			req, _ := http.NewRequest("GET", "http://"+s.addr+"/images/big/rootfs", nil)
+			if i%2 == 1 { // across both chunk boundaries
+				from, to = sendChunk-7-i, 2*sendChunk+9+i
+				req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", from, to))
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				errs <- err
+				return
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil || !bytes.Equal(body, big[from:to+1]) {
+				errs <- fmt.Errorf("connection %d: %s, %d bytes (want %d), err %v", i, resp.Status, len(body), to+1-from, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := len(sendSlots); n != 0 {
+		t.Errorf("%d send slots still taken", n)
+	}
 }
