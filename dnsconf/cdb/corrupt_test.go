@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestTruncated(t *testing.T) {
@@ -102,5 +104,49 @@ func FuzzReader(f *testing.F) {
 			t.Errorf("ForEach saw %d records, Len = %d", n, r.Len())
 		}
 		r.Get([]byte("\000"))
+		lazy, err := newLazy(b)
+		if err != nil {
+			t.Fatalf("New takes the file, newLazy does not: %v", err)
+		}
+		if diff := cmp.Diff(all(t, r), all(t, lazy)); diff != "" {
+			t.Errorf("the lazy reader's records (-checked +lazy):\n%s", diff)
+		}
+	})
+}
+
+// FuzzLazyReader: a reader that checks records as it reaches them never
+// reads outside the file, and says ErrCorrupt of what it cannot read.
+func FuzzLazyReader(f *testing.F) {
+	f.Add(build(f, []kv{{"a", "1"}, {"a", "2"}, {"", ""}}), []byte("a"))
+	f.Fuzz(func(t *testing.T, b, key []byte) {
+		if len(b) > 64<<10 {
+			return // a lookup may scan a whole table: keep each run short
+		}
+		r, err := newLazy(b)
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("newLazy error %v does not wrap ErrCorrupt", err)
+			}
+			return
+		}
+		if _, err := r.Find(key); err != nil && !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("Find error %v does not wrap ErrCorrupt", err)
+		}
+		seen := 0
+		err = r.ForEach(func(k, d []byte) error {
+			if seen++; seen > 64 {
+				return nil
+			}
+			if _, err := r.Find(k); err != nil && !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("Find error %v does not wrap ErrCorrupt", err)
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("ForEach error %v does not wrap ErrCorrupt", err)
+		}
+		if _, nerr := New(b); nerr == nil && err != nil {
+			t.Fatalf("New takes the file, the lazy ForEach says %v", err)
+		}
 	})
 }

@@ -17,6 +17,10 @@ type Reader struct {
 	// isStart has bit pos set when a record starts at offset pos: the
 	// check of every slot at open is then one lookup each.
 	isStart []uint64
+	// lazy: opened by OpenMapped, only the header checked; records are
+	// checked as they are reached. unmap undoes the mapping.
+	lazy  bool
+	unmap func() error
 }
 
 // Open reads the whole file at path and checks it like New.
@@ -55,8 +59,18 @@ func New(b []byte) (*Reader, error) {
 	return r, nil
 }
 
-// Len returns the number of records.
-func (r *Reader) Len() int { return len(r.starts) }
+// Len returns the number of records (a Reader of OpenMapped counts them,
+// reading the whole file, and returns -1 when it is corrupt).
+func (r *Reader) Len() int {
+	if !r.lazy {
+		return len(r.starts)
+	}
+	n := 0
+	if r.ForEach(func(_, _ []byte) error { n++; return nil }) != nil {
+		return -1
+	}
+	return n
+}
 
 // Get returns the data of the first record with key.
 func (r *Reader) Get(key []byte) ([]byte, bool) {
@@ -71,17 +85,37 @@ func (r *Reader) Get(key []byte) ([]byte, bool) {
 
 // FindAll returns the data of every record with key, in insertion order.
 func (r *Reader) FindAll(key []byte) [][]byte {
+	all, _ := r.Find(key)
+	return all
+}
+
+// Find is FindAll with the error of a Reader of OpenMapped that reached a
+// corrupt record (a Reader of New or Open has none: it checked them all).
+func (r *Reader) Find(key []byte) ([][]byte, error) {
 	var all [][]byte
-	r.find(key, func(data []byte) bool {
+	err := r.find(key, func(data []byte) bool {
 		all = append(all, data)
 		return true
 	})
-	return all
+	return all, err
 }
 
 // ForEach calls fn for every record in file order (= insertion order) and
 // stops at the first error fn returns.
 func (r *Reader) ForEach(fn func(key, data []byte) error) error {
+	if r.lazy {
+		for pos := uint32(HeaderSize); pos < r.end; {
+			if err := r.checkRecord(pos); err != nil {
+				return err
+			}
+			key, data := r.record(pos)
+			if err := fn(key, data); err != nil {
+				return err
+			}
+			pos += 8 + uint32(len(key)) + uint32(len(data))
+		}
+		return nil
+	}
 	for _, pos := range r.starts {
 		key, data := r.record(pos)
 		if err := fn(key, data); err != nil {
@@ -93,26 +127,32 @@ func (r *Reader) ForEach(fn func(key, data []byte) error) error {
 
 // find probes the table of key, at most once per slot, and calls fn with
 // the data of each matching record until fn returns false.
-func (r *Reader) find(key []byte, fn func(data []byte) bool) {
+func (r *Reader) find(key []byte, fn func(data []byte) bool) error {
 	h := Hash(key)
 	tpos, n := r.table(h & 255)
 	if n == 0 {
-		return
+		return nil
 	}
 	at := (h >> 8) % n
 	for range n {
 		sh, pos := r.slot(tpos, at)
 		if pos == 0 {
-			return
+			return nil
 		}
 		if sh == h {
+			if r.lazy {
+				if err := r.checkRecord(pos); err != nil {
+					return fmt.Errorf("slot %d of hash table %d: %w", at, h&255, err)
+				}
+			}
 			k, data := r.record(pos)
 			if bytes.Equal(k, key) && !fn(data) {
-				return
+				return nil
 			}
 		}
 		at = (at + 1) % n
 	}
+	return nil
 }
 
 func (r *Reader) u32(off uint32) uint32 {

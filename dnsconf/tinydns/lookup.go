@@ -22,8 +22,12 @@ func Lookup(r *cdb.Reader, name string, qtype uint16) ([]Record, error) {
 		return nil, err
 	}
 	key := lowerASCII(wire)
+	all, err := r.Find(key)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	var out []Record
-	for _, data := range r.FindAll(key) {
+	for _, data := range all {
 		rec, err := Decode(key, data)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
