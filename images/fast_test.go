@@ -81,19 +81,28 @@ func roundTrip(t *testing.T, addr, raw string, n int) exchange {
 	return ex
 }
 
-func roundTripRaw(t *testing.T, addr, raw string, n int) exchange {
+// dialSend opens a connection to addr, closed at the end of the test,
+// with a deadline of 10 s, and writes raw to it.
+func dialSend(t testing.TB, addr string, raw []byte) *net.TCPConn {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(c, raw); err != nil {
+	if _, err := c.Write(raw); err != nil {
 		t.Fatal(err)
 	}
+	return c.(*net.TCPConn)
+}
+
+func roundTripRaw(t *testing.T, addr, raw string, n int) exchange {
+	t.Helper()
+	c := dialSend(t, addr, []byte(raw))
+	defer c.Close()
 	if n < 0 { // the request is all there is
-		c.(*net.TCPConn).CloseWrite()
+		c.CloseWrite()
 		n = 1
 	}
 	br := bufio.NewReader(c)
@@ -605,16 +614,9 @@ func FuzzFastPathAsNetHTTP(f *testing.F) {
 // does not parse.
 func exchangeAll(t *testing.T, addr string, raw []byte) []string {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dialSend(t, addr, raw)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := c.Write(raw); err != nil {
-		t.Fatal(err)
-	}
-	c.(*net.TCPConn).CloseWrite()
+	c.CloseWrite()
 	br := bufio.NewReader(c)
 	methods := requestMethods(string(raw))
 	var out []string
