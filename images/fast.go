@@ -791,31 +791,50 @@ func (w *fastResponse) ReadFrom(src io.Reader) (n int64, err error) {
 // waiting for its turn has its headers and part of its body already; the
 // longest wait is about one turn of every other (1,000 x 4 MiB at 3 GB/s:
 // a second), which neither TCP nor a boot loader notices.
+//
+// A turn lasts at most turnHold: a client that reads slowly gives up its
+// slot and waits for another turn; one that read nothing in a whole turn
+// (a machine switched off mid-download) sends the rest outside the turns,
+// so that dead clients cannot hold the slots until TCP gives up on them.
 var sendSlots = make(chan struct{}, 32)
 
 const sendChunk = 4 << 20
+
+var turnHold = 2 * time.Second // a variable for tests
 
 // sendFile sends src, a file or a part of one, with sendfile(2), in
 // chunks of sendChunk, each in a sendSlots turn.
 func (c *fastConn) sendFile(src io.Reader) (int64, error) {
 	lr, ok := src.(*io.LimitedReader)
-	if !ok {
-		sendSlots <- struct{}{}
-		defer func() { <-sendSlots }()
+	if !ok || c.wdeadline { // a deadline of the handler's own: not ours to change
 		return c.c.ReadFrom(src)
 	}
 	var n int64
+	turns := true
 	for lr.N > 0 {
 		part := &io.LimitedReader{R: lr.R, N: min(lr.N, sendChunk)}
-		sendSlots <- struct{}{}
+		if !turns {
+			part.N = lr.N
+		}
+		if turns {
+			sendSlots <- struct{}{}
+			c.c.SetWriteDeadline(time.Now().Add(turnHold))
+		}
 		m, err := c.c.ReadFrom(part) // sendfile(2), when lr.R is a file
-		<-sendSlots
+		timedOut := false
+		if turns {
+			<-sendSlots
+			c.c.SetWriteDeadline(time.Time{})
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				err, timedOut, turns = nil, true, m > 0 // slow: another turn; stuck: no more turns
+			}
+		}
 		n += m
 		lr.N -= m
 		if err != nil {
 			return n, err
 		}
-		if m == 0 {
+		if m == 0 && !timedOut {
 			break // the file ended early
 		}
 	}

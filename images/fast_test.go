@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -674,5 +675,44 @@ func TestFastPathLargeFilesInTurns(t *testing.T) {
 	}
 	if n := len(sendSlots); n != 0 {
 		t.Errorf("%d send slots still taken", n)
+	}
+}
+
+// TestFastPathStuckClientsLoseTheirTurn: as many clients as sendSlots ask
+// for a large file and never read it; a client that does read still gets
+// all of it, once the stuck ones have had a turn without progress.
+func TestFastPathStuckClientsLoseTheirTurn(t *testing.T) {
+	old := turnHold
+	turnHold = 200 * time.Millisecond
+	t.Cleanup(func() { turnHold = old })
+	f := newFixture(t)
+	big := randomBytes(22, 2*sendChunk+777)
+	d, _, err := f.store.Put(bytes.NewReader(big), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.hosts.images["big"] = map[string]string{KindRootfs: d}
+	s := startBootServer(t, f, true)
+	small := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+	}}
+	for range cap(sendSlots) {
+		c, err := small.Dial("tcp", s.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		io.WriteString(c, "GET /images/big/rootfs HTTP/1.1\r\nHost: h\r\n\r\n") // and never read
+	}
+	time.Sleep(100 * time.Millisecond) // they take the slots
+	client := &http.Client{Timeout: 20 * time.Second}
+	resp, err := client.Get("http://" + s.addr + "/images/big/rootfs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || !bytes.Equal(body, big) {
+		t.Fatalf("behind %d stuck clients: %d of %d bytes, %v", cap(sendSlots), len(body), len(big), err)
 	}
 }
