@@ -117,11 +117,7 @@ func TestCurlLargeFile(t *testing.T) {
 	testenv.NeedCommand(t, "curl")
 	f := newFixture(t)
 	big := randomBytes(7, 64<<20)
-	d, _, err := f.store.Put(bytes.NewReader(big), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.hosts.images["big"] = map[string]string{KindRootfs: d}
+	d := f.addImage(t, "big", KindRootfs, big)
 	s := startServer(t, f)
 	out := filepath.Join(t.TempDir(), "rootfs")
 	if code := curl(t, "-o", out, "-w", "%{http_code}", s.url+"/images/big/rootfs"); code != "200" {
@@ -144,11 +140,7 @@ func TestCurlLargeFile(t *testing.T) {
 // bytes sent so far and an error.
 func TestClientGoesAway(t *testing.T) {
 	f := newFixture(t)
-	d, _, err := f.store.Put(bytes.NewReader(randomBytes(8, 32<<20)), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.hosts.images["big"] = map[string]string{KindRootfs: d}
+	f.addImage(t, "big", KindRootfs, randomBytes(8, 32<<20))
 	s := startServer(t, f)
 	c, err := net.Dial("tcp", strings.TrimPrefix(s.url, "http://"))
 	if err != nil {

@@ -190,11 +190,7 @@ func TestFastPathAnswersAsNetHTTP(t *testing.T) {
 	local := web01
 	local.Name = "local01"
 	f.hosts.add("127.0.0.1", local)
-	tiny, _, err := f.store.Put(bytes.NewReader(randomBytes(12, 4096)), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.hosts.images["tiny"] = map[string]string{KindKernel: tiny}
+	tiny := f.addImage(t, "tiny", KindKernel, randomBytes(12, 4096))
 	fast, slow := startBootServer(t, f, true), startBootServer(t, f, false)
 	k := f.digest[KindKernel]
 	get := func(target string, hdr ...string) string {
@@ -448,11 +444,7 @@ func TestFastPathTimeouts(t *testing.T) {
 func TestFastPathShutdown(t *testing.T) {
 	f := newFixture(t)
 	big := randomBytes(9, 16<<20)
-	d, _, err := f.store.Put(bytes.NewReader(big), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.hosts.images["big"] = map[string]string{KindRootfs: d}
+	f.addImage(t, "big", KindRootfs, big)
 	boot, err := BootHandler(BootConfig{Hosts: f.hosts, Blobs: f.store})
 	if err != nil {
 		t.Fatal(err)
@@ -638,11 +630,7 @@ func exchangeAll(t *testing.T, addr string, raw []byte) []string {
 func TestFastPathLargeFilesInTurns(t *testing.T) {
 	f := newFixture(t)
 	big := randomBytes(21, 2*sendChunk+12345)
-	d, _, err := f.store.Put(bytes.NewReader(big), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.hosts.images["big"] = map[string]string{KindRootfs: d}
+	f.addImage(t, "big", KindRootfs, big)
 	s := startBootServer(t, f, true)
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*cap(sendSlots))
@@ -687,11 +675,7 @@ func TestFastPathStuckClientsLoseTheirTurn(t *testing.T) {
 	t.Cleanup(func() { turnHold = old })
 	f := newFixture(t)
 	big := randomBytes(22, 2*sendChunk+777)
-	d, _, err := f.store.Put(bytes.NewReader(big), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.hosts.images["big"] = map[string]string{KindRootfs: d}
+	f.addImage(t, "big", KindRootfs, big)
 	s := startBootServer(t, f, true)
 	small := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
 		return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })

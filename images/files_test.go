@@ -232,11 +232,7 @@ func TestBootSequenceEvents(t *testing.T) {
 func TestSmallBlobAsServeContent(t *testing.T) {
 	f := newFixture(t)
 	small := randomBytes(11, 5000)
-	d, _, err := f.store.Put(bytes.NewReader(small), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.hosts.images["tiny"] = map[string]string{KindKernel: d}
+	d := f.addImage(t, "tiny", KindKernel, small)
 	h, _ := newHandler(t, f, "")
 	reference := func(r *http.Request) *httptest.ResponseRecorder {
 		file, err := f.store.Open(d)

@@ -113,3 +113,15 @@ func (l *eventLog) take() []BootEvent {
 	l.evs = nil
 	return evs
 }
+
+// addImage stores data and makes it file kind of the fixture's image
+// name (an image of that one file); it returns the digest.
+func (f *fixture) addImage(t testing.TB, name, kind string, data []byte) string {
+	t.Helper()
+	d, _, err := f.store.Put(bytes.NewReader(data), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.hosts.images[name] = map[string]string{kind: d}
+	return d
+}

@@ -206,11 +206,7 @@ func (w *discardWriter) WriteHeader(int)             {}
 // event, as the appliance has them.
 func BenchmarkBootHandler(b *testing.B) {
 	f := newFixture(b)
-	tiny, _, err := f.store.Put(strings.NewReader(strings.Repeat("t", 4096)), "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	f.hosts.images["tiny"] = map[string]string{KindKernel: tiny}
+	f.addImage(b, "tiny", KindKernel, []byte(strings.Repeat("t", 4096)))
 	q := NewEventQueue(1024)
 	go func() {
 		for range q.Events() {

@@ -22,31 +22,44 @@ func TestTruncated(t *testing.T) {
 	}
 }
 
-func TestCorrupt(t *testing.T) {
-	good := build(t, []kv{{"a", "1"}, {"bb", "22"}, {"a", "3"}})
-	put := func(off int, v uint32) func([]byte) {
-		return func(b []byte) { binary.LittleEndian.PutUint32(b[off:], v) }
+// corruption is a change that breaks a good file.
+type corruption struct {
+	name  string
+	patch func([]byte) []byte
+}
+
+// corruptions are the ways tests break good, a file of the records a=1,
+// bb=22, a=3: the first slot a lookup of "a" reads is patched where a
+// slot is.
+func corruptions(good []byte) []corruption {
+	put := func(off int, v uint32) func([]byte) []byte {
+		return func(b []byte) []byte { binary.LittleEndian.PutUint32(b[off:], v); return b }
 	}
-	ha := int(Hash([]byte("a")) & 255)
+	h := Hash([]byte("a"))
+	ha := int(h & 255)
 	tpos := int(binary.LittleEndian.Uint32(good[8*ha:]))
-	tests := []struct {
-		name  string
-		patch func([]byte)
-	}{
+	slot := tpos + 8*int((h>>8)%binary.LittleEndian.Uint32(good[8*ha+4:]))
+	return []corruption{
 		{"table inside header", put(8*7, 100)},
 		{"table past end", put(8*7, 1<<31)},
 		{"too many slots", put(8*ha+4, 1000)},
 		{"huge slot count", put(8*ha+4, 0xffffffff)},
 		{"key length past tables", put(HeaderSize, 1000)},
 		{"data length overflow", put(HeaderSize+4, 0xfffffff0)},
-		{"slot points mid-record", put(tpos+4, HeaderSize+1)},
-		{"slot points into header", put(tpos+4, 8)},
-		{"slot points past end", put(tpos+4, 1<<30)},
+		{"slot points mid-record", put(slot+4, HeaderSize+1)},
+		{"slot points into header", put(slot+4, 8)},
+		{"slot points past end", put(slot+4, 1<<30)},
+		{"truncated", func(b []byte) []byte { return b[:len(b)-1] }},
 	}
-	for _, tc := range tests {
+}
+
+func goodFile(t testing.TB) []byte { return build(t, []kv{{"a", "1"}, {"bb", "22"}, {"a", "3"}}) }
+
+func TestCorrupt(t *testing.T) {
+	good := goodFile(t)
+	for _, tc := range corruptions(good) {
 		t.Run(tc.name, func(t *testing.T) {
-			b := append([]byte(nil), good...)
-			tc.patch(b)
+			b := tc.patch(append([]byte(nil), good...))
 			if _, err := New(b); !errors.Is(err, ErrCorrupt) {
 				t.Errorf("New = %v, want ErrCorrupt", err)
 			}

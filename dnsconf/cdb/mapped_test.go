@@ -1,7 +1,6 @@
 package cdb
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -57,35 +56,10 @@ func TestOpenMappedAsOpen(t *testing.T) {
 // wrapping ErrCorrupt that names the file or the record, never a panic
 // or a wrong answer given as right.
 func TestOpenMappedCorrupt(t *testing.T) {
-	good := build(t, []kv{{"a", "1"}, {"bb", "22"}, {"a", "3"}})
-	put := func(off int, v uint32) func([]byte) {
-		return func(b []byte) { binary.LittleEndian.PutUint32(b[off:], v) }
-	}
-	h := Hash([]byte("a"))
-	ha := int(h & 255)
-	tpos := int(binary.LittleEndian.Uint32(good[8*ha:]))
-	// the slot where a lookup of "a" starts (its first record)
-	slot := tpos + 8*int((h>>8)%binary.LittleEndian.Uint32(good[8*ha+4:]))
-	tests := []struct {
-		name  string
-		patch func([]byte)
-	}{
-		{"table past end", put(8*7, 1<<31)},
-		{"huge slot count", put(8*ha+4, 0xffffffff)},
-		{"key length past tables", put(HeaderSize, 1000)},
-		{"data length overflow", put(HeaderSize+4, 0xfffffff0)},
-		{"slot points mid-record", put(slot+4, HeaderSize+1)},
-		{"slot points into header", put(slot+4, 8)},
-		{"slot points past end", put(slot+4, 1<<30)},
-		{"truncated", func(b []byte) {}},
-	}
-	for _, tc := range tests {
+	good := goodFile(t)
+	for _, tc := range corruptions(good) {
 		t.Run(tc.name, func(t *testing.T) {
-			b := append([]byte(nil), good...)
-			tc.patch(b)
-			if tc.name == "truncated" {
-				b = b[:len(b)-1]
-			}
+			b := tc.patch(append([]byte(nil), good...))
 			p := filepath.Join(t.TempDir(), "data.cdb")
 			os.WriteFile(p, b, 0o644)
 			r, err := OpenMapped(p)
