@@ -83,19 +83,13 @@ func chooseBoot(req *dhcpv4.DHCPv4, h *Host, base string) (bootFile, bool, error
 // ldlinux.e64 and its config by TFTP through the firmware's PXE base code,
 // which an HTTP boot does not start, so the host gets its address only
 // and the error says why.
-//
-// The UEFI answer carries no option 60: EDK II's PXE (OVMF, and the
-// firmware built on it) takes an offer with "PXEClient" but no PXE vendor
-// options (43) for a BINL offer, asks the server's port 4011 for the boot
-// file, gets no answer and gives up (PXE-E16); without option 60 it boots
-// the file the offer names.
 func choosePXELinux(host string, arch iana.Arch, echo string, ipxe bool) (bootFile, bool, error) {
 	switch {
 	case arch == iana.EFI_X86_64_HTTP || echo == classHTTP:
 		return bootFile{}, false, fmt.Errorf("%w: host %s: loader pxelinux has no UEFI HTTP boot (arch %d, class %s): boot it by UEFI PXE, or give its profile loader ipxe",
 			ErrNoBootFile, host, uint16(arch), echo)
 	case isX8664EFI(arch):
-		return bootFile{name: FileSyslinuxEFI, ipxe: ipxe}, true, nil
+		return bootFile{name: FileSyslinuxEFI, class: echo, ipxe: ipxe}, true, nil
 	case arch == iana.INTEL_X86PC:
 		return bootFile{name: FilePXELinux, class: echo, ipxe: ipxe}, true, nil
 	}
@@ -133,12 +127,24 @@ func setBoot(resp *dhcpv4.DHCPv4, f bootFile, next netip.Addr) {
 	if f.class != "" {
 		resp.UpdateOption(dhcpv4.OptClassIdentifier(f.class)) // option 60
 	}
+	if f.class == classPXE {
+		// option 43, PXE vendor options: discovery control (6) = 8, boot
+		// the file named here. Without it EDK II's PXE (OVMF, and most
+		// UEFI firmware) takes a PXEClient offer for a BINL one, asks port
+		// 4011 for the file and gives up with PXE-E16.
+		resp.UpdateOption(dhcpv4.OptGeneric(dhcpv4.OptionVendorSpecificInformation, pxeSkipDiscovery))
+	}
 	if f.ipxe {
 		// option 175, iPXE's encapsulated options: no-pxedhcp (176) = 1, so
 		// iPXE does not wait seconds for ProxyDHCP offers nobody sends.
 		resp.UpdateOption(dhcpv4.OptGeneric(optIPXE, []byte{ipxeNoPXEDHCP, 1, 1}))
 	}
 }
+
+// pxeSkipDiscovery is option 43 holding PXE discovery control (6) with
+// bit 3 set: skip boot server discovery when the offer names a file (PXE
+// 2.1 §2.4.3, iPXE's PXEBS_SKIP).
+var pxeSkipDiscovery = []byte{6, 1, 8, 255}
 
 const (
 	optIPXE       = dhcpv4.GenericOptionCode(175)

@@ -33,7 +33,7 @@
 //
 //	profile loader "pxelinux":
 //	  arch 0 (BIOS), PXE ROM or iPXE  -> lpxelinux.0
-//	  arch 7, 9 (x86-64 UEFI PXE)     -> syslinux.efi, without option 60
+//	  arch 7, 9 (x86-64 UEFI PXE)     -> syslinux.efi
 //	  arch 16 or class "HTTPClient"   -> address only, ErrNoBootFile (logged)
 //	  any other arch                  -> address only
 //	user class "iPXE"                 -> HTTPBase + "/boot.ipxe"
@@ -41,6 +41,12 @@
 //	arch 7, 9 (x86-64 UEFI)           -> ipxe.efi
 //	arch 16 or class "HTTPClient"     -> HTTPBase + "/ipxe.efi", option 60 echoed
 //	any other arch (ARM, IA32 ...)    -> address only
+//
+// A PXE client's class, "PXEClient", is echoed in option 60 with option
+// 43 holding PXE discovery control 8 (boot the file named, no boot server
+// discovery), as the PXE spec and smee do: EDK II's PXE (OVMF, and most
+// UEFI firmware) takes a "PXEClient" offer without option 43 for a BINL
+// offer, asks port 4011 for its boot file and gives up (PXE-E16).
 //
 // Clients that send neither option 93, a PXEClient/HTTPClient class, nor
 // the iPXE user class (an installed OS) get no boot file.
@@ -53,9 +59,7 @@
 // lpxelinux.0 rather than the iPXE script: iPXE runs it as a PXE NBP, and
 // lpxelinux reads iPXE's DHCP answer instead of asking again, so there is
 // no loop. lpxelinux.0 and syslinux.efi load ldlinux.c32 and ldlinux.e64
-// from their own TFTP directory. syslinux.efi's offer has no option 60,
-// since EDK II's PXE takes "PXEClient" without vendor options (43) for a
-// BINL offer and asks port 4011 for its boot file. UEFI HTTP boot cannot
+// from their own TFTP directory. UEFI HTTP boot cannot
 // start syslinux.efi (it reads its files through the PXE base code), so
 // such a client gets only its address, and Reply's error (ErrNoBootFile)
 // is logged.

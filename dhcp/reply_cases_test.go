@@ -13,6 +13,7 @@ import (
 // replyCase is one request and the reply it must get (nil: silence).
 type replyCase struct {
 	name    string
+	config  func(c *Config)             // changes to testConfig, e.g. Proxy
 	setup   func(t *testing.T, env Env) // e.g. an earlier DHCPOFFER
 	req     func(t *testing.T) *dhcpv4.DHCPv4
 	want    *view
@@ -97,6 +98,9 @@ func TestReplyBootFiles(t *testing.T) {
 	}
 	withClass := func(v *view, c string) *view {
 		v.Opts = v.Opts.with(opts{60: "Class Identifier: " + c})
+		if c == "PXEClient" { // and PXE discovery control: boot the file named
+			v.Opts = v.Opts.with(opts{43: "Vendor Specific Information: [6 1 8 255]"})
+		}
 		return v
 	}
 	noProxyDHCP := func(v *view) *view { // option 175: iPXE's no-pxedhcp
@@ -175,13 +179,11 @@ func TestReplyBootFiles(t *testing.T) {
 		want: &view{YIAddr: "10.0.0.11", CIAddr: "0.0.0.0", SIAddr: "10.0.0.1", GIAddr: "0.0.0.0", File: "lpxelinux.0",
 			Opts: labLease.with(ack).with(opts{12: "Host Name: pxl01.lab.example"}).with(tftpBoot("lpxelinux.0"))},
 	}, {
-		// No option 60: EDK II would take PXEClient without option 43
-		// for a BINL offer and ask port 4011 for the boot file.
-		name: "a pxelinux host's x86-64 UEFI PXE (7) gets syslinux.efi, without option 60",
+		name: "a pxelinux host's x86-64 UEFI PXE (7) gets syslinux.efi",
 		req: func(t *testing.T) *dhcpv4.DHCPv4 {
 			return discoverPkt(t, macPXL, arch(iana.EFI_X86_64), class("PXEClient:Arch:00007:UNDI:003016"))
 		},
-		want: pxl(boot("syslinux.efi")),
+		want: pxl(withClass(boot("syslinux.efi"), "PXEClient")),
 	}, {
 		name: "a pxelinux host's EFI BC (9) gets syslinux.efi",
 		req:  func(t *testing.T) *dhcpv4.DHCPv4 { return discoverPkt(t, macPXL, arch(iana.EFI_BC)) },
@@ -405,6 +407,9 @@ func runReplyCases(t *testing.T, cases []replyCase) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			env, _ := newEnv()
+			if tc.config != nil {
+				tc.config(&env.Config)
+			}
 			if tc.setup != nil {
 				tc.setup(t, env)
 			}

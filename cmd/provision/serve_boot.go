@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,10 +71,14 @@ func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln, apiLn 
 	for _, p := range images.BootPaths() {
 		mux.Handle(p, boot)
 	}
-	// UEFI HTTP boot fetches iPXE itself over HTTP (DHCP hands out its URL).
+	// UEFI HTTP boot fetches its loader over HTTP (DHCP hands out its URL).
 	loaders := os.DirFS(a.cfg.BootFiles)
 	for _, l := range bootLoaders {
-		mux.HandleFunc("GET /"+l.name, func(w http.ResponseWriter, r *http.Request) { http.ServeFileFS(w, r, loaders, l.name) })
+		mux.HandleFunc("GET /"+l.name, func(w http.ResponseWriter, r *http.Request) {
+			cw := &countingWriter{ResponseWriter: w, status: http.StatusOK}
+			http.ServeFileFS(cw, r, loaders, l.name)
+			a.loaderEvent(r, cw)
+		})
 	}
 	a.log.Info("listening", "proto", "http", "addr", ln.Addr().String())
 	g.Go(func() error {
@@ -81,6 +86,40 @@ func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln, apiLn 
 		return images.ServeBoot(ctx, ln, mux, boot)
 	})
 	return nil
+}
+
+// countingWriter remembers the status and counts the body bytes of a
+// response.
+type countingWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *countingWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *countingWriter) Write(b []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// loaderEvent puts a boot loader fetched over HTTP (UEFI HTTP boot) on
+// the timeline of the system at the client's address, as kind "loader".
+func (a *appliance) loaderEvent(r *http.Request, w *countingWriter) {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return
+	}
+	sys, ok := a.reg.Snapshot().SystemByIP(ap.Addr().Unmap())
+	if !ok {
+		return
+	}
+	a.events.Record(registry.Event{System: sys.Name, Kind: "loader", IP: ap.Addr().Unmap().String(),
+		Detail: fmt.Sprintf("%s %s %d %dB", r.Method, r.URL.Path, w.status, w.bytes)})
 }
 
 // httpEvent turns an HTTP boot fetch into a boot event of its system.

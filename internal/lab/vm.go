@@ -65,6 +65,11 @@ type VMOptions struct {
 	// iPXE. The initramfs has no virtio-net driver, so its DHCP fails
 	// after the boot marker.
 	UEFI bool
+	// HTTPBoot is UEFI with the firmware's PXE turned off (OVMF's fw_cfg
+	// knobs opt/org.tianocore/IPv4PXESupport and IPv6PXESupport) and no
+	// IPv6: the first thing it tries is UEFI HTTP boot over IPv4 (DHCP
+	// arch 16, class HTTPClient), as a server set to HTTP boot does.
+	HTTPBoot bool
 }
 
 // OVMFCode is Debian's ovmf firmware image, without Secure Boot.
@@ -82,6 +87,9 @@ func BootVMWith(t testing.TB, n *Net, mac string, timeout time.Duration, opts VM
 		if _, err := os.Stat(opts.Disk); err != nil {
 			t.Fatalf("lab: BootVM: disk: %v", err)
 		}
+	}
+	if opts.HTTPBoot {
+		opts.UEFI = true
 	}
 	if opts.UEFI {
 		if _, err := os.Stat(OVMFCode); err != nil {
@@ -160,6 +168,11 @@ func (vm *VM) qemuArgs(o VMOptions) []string {
 	}
 	if o.UEFI {
 		args = append(args, "-drive", "if=pflash,format=raw,readonly=on,file="+OVMFCode)
+	}
+	if o.HTTPBoot {
+		for _, knob := range []string{"IPv4PXESupport", "IPv6PXESupport", "IPv6Support"} {
+			args = append(args, "-fw_cfg", "name=opt/org.tianocore/"+knob+",string=no")
+		}
 	}
 	if o.Console == "" {
 		args = append(args, "-serial", "stdio")
