@@ -23,7 +23,17 @@ const (
 	// syslinux-efi): it reads the same pxelinux.cfg names over TFTP and
 	// loads ldlinux.e64 from its own TFTP directory.
 	FileSyslinuxEFI = "syslinux.efi"
-	PathIPXE        = "/boot.ipxe" // the host's iPXE script, under Config.HTTPBase
+	// FileGRUB is Debian's signed network GRUB (grub-efi-amd64-signed's
+	// grubnetx64.efi.signed) under the name shim loads from its own
+	// directory; it reads the generated grub.cfg from its prefix, /grub.
+	FileGRUB = "grubx64.efi"
+	// FileShim is shim signed by Microsoft (shim-signed's
+	// shimx64.efi.signed), the first stage of a Secure Boot.
+	FileShim = "shimx64.efi"
+	// FileARM64 is the name an iPXE for ARM64 UEFI has in the boot files,
+	// when the operator puts one there (Debian's ipxe has none).
+	FileARM64 = "ipxe-arm64.efi"
+	PathIPXE  = "/boot.ipxe" // the host's iPXE script, under Config.HTTPBase
 )
 
 // ErrNoBootFile comes with a reply that was sent without a boot file
@@ -47,7 +57,8 @@ type bootFile struct {
 // chooseBoot picks the boot file for a netboot client; ok is false for a
 // client that does not netboot or whose architecture has no loader. A
 // non-nil error (ErrNoBootFile) says why a netboot client gets none.
-func chooseBoot(req *dhcpv4.DHCPv4, h *Host, base string) (bootFile, bool, error) {
+func chooseBoot(req *dhcpv4.DHCPv4, h *Host, cfg Config) (bootFile, bool, error) {
+	base := httpBase(cfg)
 	class := req.ClassIdentifier()
 	echo := ""
 	for _, p := range []string{classHTTP, classPXE} {
@@ -60,8 +71,12 @@ func chooseBoot(req *dhcpv4.DHCPv4, h *Host, base string) (bootFile, bool, error
 	switch {
 	case !ipxe && !hasArch && echo == "":
 		return bootFile{}, false, nil // an ordinary DHCP client
+	case !ipxe && (arch == iana.EFI_ARM64 || arch == iana.EFI_ARM64_HTTP):
+		return chooseARM64(h, arch, echo, cfg)
 	case h != nil && h.Loader == LoaderPXELinux:
 		return choosePXELinux(h.Name, arch, echo, ipxe)
+	case h != nil && h.Loader == LoaderGRUB && !ipxe && (isX8664EFI(arch) || arch == iana.EFI_X86_64_HTTP || echo == classHTTP):
+		return chooseGRUB(h, arch, echo)
 	case ipxe: // give iPXE its script
 		return bootFile{name: base + PathIPXE, class: echo, ipxe: true}, true, nil
 	case arch == iana.EFI_X86_64_HTTP, echo == classHTTP && (!hasArch || isX8664EFI(arch)):
@@ -72,6 +87,26 @@ func chooseBoot(req *dhcpv4.DHCPv4, h *Host, base string) (bootFile, bool, error
 		return bootFile{name: FileBIOS, class: echo}, true, nil
 	}
 	return bootFile{}, false, nil
+}
+
+// chooseARM64 gives an ARM64 UEFI client (arch 11 PXE, 19 HTTP boot) the
+// loader the boot files have for it (Config.ARM64, an iPXE built for
+// ARM64, which then asks for its script like any iPXE), whatever the
+// host's loader; without one the client gets its address only, and the
+// error says what to add.
+func chooseARM64(h *Host, arch iana.Arch, echo string, cfg Config) (bootFile, bool, error) {
+	if cfg.ARM64 == "" {
+		name := "an unregistered client"
+		if h != nil {
+			name = "host " + h.Name
+		}
+		return bootFile{}, false, fmt.Errorf("%w: %s is ARM64 UEFI (arch %d), and the boot files have no loader for it: add %s (iPXE built for arm64-efi)",
+			ErrNoBootFile, name, uint16(arch), FileARM64)
+	}
+	if arch == iana.EFI_ARM64_HTTP || echo == classHTTP {
+		return bootFile{name: httpBase(cfg) + "/" + cfg.ARM64, class: classHTTP}, true, nil
+	}
+	return bootFile{name: cfg.ARM64, class: echo}, true, nil
 }
 
 // choosePXELinux is chooseBoot for a host whose profile says loader
@@ -94,6 +129,26 @@ func choosePXELinux(host string, arch iana.Arch, echo string, ipxe bool) (bootFi
 		return bootFile{name: FilePXELinux, class: echo, ipxe: ipxe}, true, nil
 	}
 	return bootFile{}, false, nil // another architecture: the address only, as for iPXE
+}
+
+// chooseGRUB is chooseBoot for an x86-64 UEFI client of a host whose
+// profile says loader grub: GRUB, or shim first with SecureBoot (shim
+// then loads grubx64.efi from its own TFTP directory). UEFI HTTP boot is
+// refused: Debian's signed GRUB has no HTTP, so booted over HTTP it could
+// read neither its config nor the kernel; such a host gets its address
+// only, and the error says why. A BIOS (no Secure Boot there) and iPXE
+// already running (which a Secure Boot firmware would not have started)
+// take the iPXE path instead, to the same kernel and initrd.
+func chooseGRUB(h *Host, arch iana.Arch, echo string) (bootFile, bool, error) {
+	if arch == iana.EFI_X86_64_HTTP || echo == classHTTP {
+		return bootFile{}, false, fmt.Errorf("%w: host %s: loader grub has no UEFI HTTP boot (arch %d, class %s): Debian's signed GRUB reads nothing over HTTP; boot it by UEFI PXE",
+			ErrNoBootFile, h.Name, uint16(arch), echo)
+	}
+	name := FileGRUB
+	if h.SecureBoot {
+		name = FileShim
+	}
+	return bootFile{name: name, class: echo}, true, nil
 }
 
 // clientArch is the first value of option 93 (RFC 4578 §2.1); a PXE client

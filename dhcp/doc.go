@@ -31,16 +31,27 @@
 //
 // Boot files by client (option 93, RFC 4578; option 77, RFC 3004):
 //
+//	arch 11, 19 (ARM64 UEFI PXE, HTTP), any loader:
+//	  with Config.ARM64               -> that file (its URL for 19)
+//	  without                         -> address only, ErrNoBootFile (logged)
 //	profile loader "pxelinux":
 //	  arch 0 (BIOS), PXE ROM or iPXE  -> lpxelinux.0
 //	  arch 7, 9 (x86-64 UEFI PXE)     -> syslinux.efi
 //	  arch 16 or class "HTTPClient"   -> address only, ErrNoBootFile (logged)
 //	  any other arch                  -> address only
+//	profile loader "grub" (x86-64 UEFI; BIOS and iPXE as below):
+//	  arch 7, 9, Secure Boot          -> shimx64.efi (which loads grubx64.efi)
+//	  arch 7, 9                       -> grubx64.efi
+//	  arch 16 or class "HTTPClient"   -> address only, ErrNoBootFile (logged)
 //	user class "iPXE"                 -> HTTPBase + "/boot.ipxe"
 //	arch 0 (BIOS)                     -> undionly.kpxe
 //	arch 7, 9 (x86-64 UEFI)           -> ipxe.efi
 //	arch 16 or class "HTTPClient"     -> HTTPBase + "/ipxe.efi", option 60 echoed
-//	any other arch (ARM, IA32 ...)    -> address only
+//	any other arch (IA32 ...)         -> address only
+//
+// In proxy mode (Config.Proxy) the same files go to PXE and HTTP boot
+// clients only, with no address (see proxy), and iPXE's script is named
+// by MAC (/boot/MAC.ipxe), since the address is another server's.
 //
 // A PXE client's class, "PXEClient", is echoed in option 60 with option
 // 43 holding PXE discovery control 8 (boot the file named, no boot server

@@ -10,7 +10,9 @@ import (
 // report turns a DHCPACK into a BootEvent, and a pool DHCPACK to an
 // unknown MAC into a Discovery as well.
 func (s *Server) report(req, resp *dhcpv4.DHCPv4, now time.Time) {
-	if s.events == nil || resp.MessageType() != dhcpv4.MessageTypeAck {
+	// A proxyDHCP offer is reported too: EDK II boots from it, asking
+	// nothing more.
+	if s.events == nil || resp.MessageType() != dhcpv4.MessageTypeAck && !s.cfg.Proxy {
 		return
 	}
 	mac := cloneMAC(req.ClientHWAddr)
@@ -18,13 +20,13 @@ func (s *Server) report(req, resp *dhcpv4.DHCPv4, now time.Time) {
 	if !ip.IsValid() {
 		ip = addr4(req.ClientIPAddr) // DHCPINFORM
 	}
-	ev := BootEvent{Time: now, MAC: mac, IP: ip, BootFile: resp.BootFileNameOption()}
+	ev := BootEvent{Time: now, MAC: mac, IP: ip, BootFile: resp.BootFileNameOption(), Proxy: s.cfg.Proxy}
 	h, known := s.hosts.HostByMAC(mac)
 	if known {
 		ev.Host = h.Name
 	}
 	s.emit(ev)
-	if known || req.MessageType() != dhcpv4.MessageTypeRequest {
+	if known || s.cfg.Proxy || req.MessageType() != dhcpv4.MessageTypeRequest {
 		return
 	}
 	d := Discovery{Time: now, MAC: mac, IP: ip, Hostname: req.HostName(), VendorClass: req.ClassIdentifier(), Arch: -1}

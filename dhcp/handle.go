@@ -5,12 +5,15 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/netip"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
 )
 
 // handle answers one datagram. It never blocks on anything but the socket.
-func (s *Server) handle(conn net.PacketConn, pkt []byte, peer net.Addr) {
+// toPeer sends the reply back to peer (the PXE boot server port) unless
+// it came through a relay.
+func (s *Server) handle(conn net.PacketConn, pkt []byte, peer net.Addr, toPeer bool) {
 	now := s.cfg.Now()
 	req, err := dhcpv4.FromBytes(pkt)
 	if err != nil {
@@ -46,6 +49,9 @@ func (s *Server) handle(conn net.PacketConn, pkt []byte, peer net.Addr) {
 			"type", resp.MessageType().String(), "err", err)
 	}
 	dst := net.UDPAddrFromAddrPort(Destination(req, resp, s.cfg.ClientPort, s.cfg.RelayPort))
+	if p, ok := peer.(*net.UDPAddr); ok && toPeer && addr4(req.GatewayIPAddr) == (netip.Addr{}) {
+		dst = p
+	}
 	if _, err := conn.WriteTo(resp.ToBytes(), dst); err != nil {
 		s.log.Warn("dhcp: send", "mac", req.ClientHWAddr.String(), "to", dst.String(), "err", err)
 		return

@@ -11,6 +11,7 @@ import (
 const (
 	LoaderIPXE     = "ipxe"     // default: undionly.kpxe / ipxe.efi, then boot.ipxe
 	LoaderPXELinux = "pxelinux" // lpxelinux.0 (BIOS), syslinux.efi (UEFI PXE)
+	LoaderGRUB     = "grub"     // grubx64.efi, or shimx64.efi with SecureBoot (UEFI); iPXE on BIOS
 )
 
 // Subnet is a network the appliance serves, directly or through a relay.
@@ -43,7 +44,10 @@ type Host struct {
 	// Netboot false still gets an address and a boot file: the host's
 	// iPXE script (served over HTTP) then boots the local disk.
 	Netboot bool
-	Loader  string // LoaderIPXE (default, also when empty) or LoaderPXELinux
+	Loader  string // LoaderIPXE (default, also when empty), LoaderPXELinux or LoaderGRUB
+	// SecureBoot, with LoaderGRUB, starts UEFI machines at shim, which
+	// loads the signed GRUB from the same place.
+	SecureBoot bool
 }
 
 // Hosts is the read side of the registry snapshot. Both methods are called
@@ -78,12 +82,21 @@ type Leases interface {
 	Decline(mac net.HardwareAddr, ip netip.Addr, now time.Time)
 }
 
-// Config is the server's configuration. Reply reads ServerIP, HTTPBase and
-// LeaseTime; the rest is for Server.
+// Config is the server's configuration. Reply reads ServerIP, HTTPBase,
+// LeaseTime, Proxy, ProxyAll and ARM64; the rest is for Server.
 type Config struct {
 	ServerIP  netip.Addr    // option 54; the address of the serving interface
 	HTTPBase  string        // e.g. http://10.0.0.1; "http://"+ServerIP when empty
 	LeaseTime time.Duration // default lease when Subnet.LeaseTime is zero; DefaultLeaseTime when zero
+	// Proxy makes the server a proxyDHCP: another DHCP server hands out
+	// the addresses, this one answers netboot clients with boot
+	// information only (see proxy), on ports 67 and ProxyPort.
+	Proxy    bool
+	ProxyAll bool // with Proxy, answer unknown MACs too (the default loader)
+	// ARM64 is the boot file of ARM64 UEFI clients (FileARM64 when the
+	// boot files have it); "" means none, and such clients get an address
+	// only.
+	ARM64 string
 
 	RateLimit  float64          // packets per second per MAC; DefaultRateLimit when zero
 	RateBurst  int              // bucket size per MAC; DefaultRateBurst when zero
@@ -107,6 +120,7 @@ type BootEvent struct {
 	IP       netip.Addr // yiaddr, or ciaddr for a DHCPINFORM
 	Host     string     // Host.Name; empty for a pool client
 	BootFile string     // option 67 as sent; empty when none
+	Proxy    bool       // a proxyDHCP answer: boot information, no address
 }
 
 // Discovery reports an unknown MAC that was acknowledged a pool lease, so

@@ -25,7 +25,7 @@ func answer(req *dhcpv4.DHCPv4, t dhcpv4.MessageType, b binding, ip netip.Addr, 
 		resp.UpdateOption(dhcpv4.OptRebindingTimeValue(lt * 7 / 8)) // option 59, T2
 	}
 	networkOptions(resp, b, env.Config)
-	f, ok, err := chooseBoot(req, b.host, httpBase(env.Config))
+	f, ok, err := chooseBoot(req, b.host, env.Config)
 	if ok {
 		setBoot(resp, f, nextServer(b.subnet, env.Config))
 	}

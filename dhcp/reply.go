@@ -32,6 +32,9 @@ func Reply(req *dhcpv4.DHCPv4, env Env) (*dhcpv4.DHCPv4, error) {
 	if !env.Config.ServerIP.Is4() || env.Hosts == nil {
 		return nil, errors.New("dhcp: Env needs Config.ServerIP (IPv4) and Hosts")
 	}
+	if env.Config.Proxy {
+		return proxy(req, mac, env)
+	}
 	switch t := req.MessageType(); t {
 	case dhcpv4.MessageTypeDiscover:
 		return discover(req, mac, env)

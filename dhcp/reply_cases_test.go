@@ -113,6 +113,12 @@ func TestReplyBootFiles(t *testing.T) {
 		return v
 	}
 	pxl := func(v *view) *view { return onHost(v, "10.0.0.11", opts{12: "Host Name: pxl01.lab.example"}) }
+	grub := func(v *view, yiaddr, name string) *view { return onHost(v, yiaddr, opts{12: "Host Name: " + name}) }
+	withARM64 := func(c *Config) { c.ARM64 = "ipxe-arm64.efi" }
+	addressOnly := func() *view {
+		return &view{YIAddr: "10.0.0.10", CIAddr: "0.0.0.0", SIAddr: "0.0.0.0", GIAddr: "0.0.0.0",
+			Opts: labLease.with(offer).with(web01)}
+	}
 	pxlAddressOnly := func() *view {
 		return &view{YIAddr: "10.0.0.11", CIAddr: "0.0.0.0", SIAddr: "0.0.0.0", GIAddr: "0.0.0.0",
 			Opts: labLease.with(offer).with(opts{12: "Host Name: pxl01.lab.example"})}
@@ -208,17 +214,79 @@ func TestReplyBootFiles(t *testing.T) {
 		wantErr: ErrNoBootFile,
 	}, {
 		name: "a pxelinux host on another architecture gets an address only",
-		req:  func(t *testing.T) *dhcpv4.DHCPv4 { return discoverPkt(t, macPXL, arch(iana.EFI_ARM64)) },
+		req:  func(t *testing.T) *dhcpv4.DHCPv4 { return discoverPkt(t, macPXL, arch(iana.EFI_IA32)) },
 		want: pxlAddressOnly(),
 	}, {
 		name: "netboot disabled still gets address and boot file",
 		req:  func(t *testing.T) *dhcpv4.DHCPv4 { return discoverPkt(t, macOff, arch(iana.EFI_X86_64)) },
 		want: onHost(boot("ipxe.efi"), "10.0.0.12", opts{12: "Host Name: off01"}),
 	}, {
-		name: "an unsupported architecture gets an address only",
-		req:  func(t *testing.T) *dhcpv4.DHCPv4 { return discoverPkt(t, macWeb, arch(iana.EFI_ARM64)) },
-		want: &view{YIAddr: "10.0.0.10", CIAddr: "0.0.0.0", SIAddr: "0.0.0.0", GIAddr: "0.0.0.0",
-			Opts: labLease.with(offer).with(web01)},
+		name: "an unsupported architecture (IA32 UEFI) gets an address only",
+		req:  func(t *testing.T) *dhcpv4.DHCPv4 { return discoverPkt(t, macWeb, arch(iana.EFI_IA32)) },
+		want: addressOnly(),
+	}, {
+		name:    "ARM64 UEFI (11) without an ARM64 loader gets an address only, and why",
+		req:     func(t *testing.T) *dhcpv4.DHCPv4 { return discoverPkt(t, macWeb, arch(iana.EFI_ARM64)) },
+		want:    addressOnly(),
+		wantErr: ErrNoBootFile,
+	}, {
+		name:   "ARM64 UEFI (11) gets the ARM64 loader of the boot files",
+		config: withARM64,
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return discoverPkt(t, macWeb, arch(iana.EFI_ARM64), class("PXEClient:Arch:00011:UNDI:003000"))
+		},
+		want: withClass(boot("ipxe-arm64.efi"), "PXEClient"),
+	}, {
+		name:   "ARM64 UEFI HTTP boot (19) gets its URL",
+		config: withARM64,
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return discoverPkt(t, macWeb, arch(iana.EFI_ARM64_HTTP), class("HTTPClient:Arch:00019:UNDI:003000"))
+		},
+		want: withClass(boot("http://10.0.0.1:8080/ipxe-arm64.efi"), "HTTPClient"),
+	}, {
+		name:   "ARM64 gets the ARM64 loader whatever the host's loader",
+		config: withARM64,
+		req:    func(t *testing.T) *dhcpv4.DHCPv4 { return discoverPkt(t, macPXL, arch(iana.EFI_ARM64)) },
+		want:   pxl(boot("ipxe-arm64.efi")),
+	}, {
+		name:   "ARM64 iPXE gets its script",
+		config: withARM64,
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return discoverPkt(t, macWeb, arch(iana.EFI_ARM64), dhcpv4.WithUserClass("iPXE", false))
+		},
+		want: noProxyDHCP(boot("http://10.0.0.1:8080/boot.ipxe")),
+	}, {
+		name: "a grub host's x86-64 UEFI PXE gets Debian's signed GRUB",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return discoverPkt(t, macGRUB, arch(iana.EFI_X86_64), class("PXEClient:Arch:00007:UNDI:003016"))
+		},
+		want: grub(withClass(boot("grubx64.efi"), "PXEClient"), "10.0.0.13", "grub01"),
+	}, {
+		name: "a Secure Boot host's x86-64 UEFI PXE gets shim first",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return discoverPkt(t, macSB, arch(iana.EFI_X86_64), class("PXEClient:Arch:00007:UNDI:003016"))
+		},
+		want: grub(withClass(boot("shimx64.efi"), "PXEClient"), "10.0.0.14", "sb01"),
+	}, {
+		name: "a Secure Boot host's UEFI HTTP boot is refused: the signed GRUB has no HTTP",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return discoverPkt(t, macSB, arch(iana.EFI_X86_64_HTTP), class("HTTPClient:Arch:00016:UNDI:003001"))
+		},
+		want: &view{YIAddr: "10.0.0.14", CIAddr: "0.0.0.0", SIAddr: "0.0.0.0", GIAddr: "0.0.0.0",
+			Opts: labLease.with(offer).with(opts{12: "Host Name: sb01"})},
+		wantErr: ErrNoBootFile,
+	}, {
+		name: "a grub host's BIOS takes the iPXE path (no Secure Boot on a BIOS)",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return discoverPkt(t, macSB, arch(iana.INTEL_X86PC), class("PXEClient:Arch:00000:UNDI:002001"))
+		},
+		want: grub(withClass(boot("undionly.kpxe"), "PXEClient"), "10.0.0.14", "sb01"),
+	}, {
+		name: "a grub host's iPXE gets the script",
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return discoverPkt(t, macGRUB, arch(iana.EFI_X86_64), dhcpv4.WithUserClass("iPXE", false))
+		},
+		want: grub(noProxyDHCP(boot("http://10.0.0.1:8080/boot.ipxe")), "10.0.0.13", "grub01"),
 	}, {
 		name: "the ACK carries the boot file too",
 		req: func(t *testing.T) *dhcpv4.DHCPv4 {

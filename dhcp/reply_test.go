@@ -31,6 +31,8 @@ var (
 	macRemote = mustMAC("02:00:00:00:00:05")
 	macNew    = mustMAC("02:00:00:00:00:99")
 	macOther  = mustMAC("02:00:00:00:00:98")
+	macGRUB   = mustMAC("02:00:00:00:00:06")
+	macSB     = mustMAC("02:00:00:00:00:07")
 
 	testHosts = []Host{
 		{Name: "web01", MAC: macWeb, IP: ip("10.0.0.10"), Subnet: labNet, Netboot: true},
@@ -38,6 +40,8 @@ var (
 		{Name: "off01", MAC: macOff, IP: ip("10.0.0.12"), Subnet: labNet, Netboot: false},
 		{Name: "pool01", MAC: macInPool, IP: ip("10.0.0.100"), Subnet: labNet, Netboot: true},
 		{Name: "remote01", MAC: macRemote, IP: ip("10.0.5.20"), Netboot: true}, // Subnet from SubnetFor
+		{Name: "grub01", MAC: macGRUB, IP: ip("10.0.0.13"), Subnet: labNet, Netboot: true, Loader: LoaderGRUB},
+		{Name: "sb01", MAC: macSB, IP: ip("10.0.0.14"), Subnet: labNet, Netboot: true, Loader: LoaderGRUB, SecureBoot: true},
 	}
 	testConfig = Config{ServerIP: ip("10.0.0.1"), HTTPBase: "http://10.0.0.1:8080/", LeaseTime: time.Hour}
 )

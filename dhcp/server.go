@@ -135,7 +135,22 @@ func (s *Server) Serve(ctx context.Context, conn net.PacketConn) error {
 	return g.Wait()
 }
 
+// ServePXE answers, alongside Serve, the requests that PXE clients send
+// to a proxyDHCP's boot server port (ProxyPort, Config.Proxy) on conn,
+// replying to the address and port each came from, until ctx is done.
+func (s *Server) ServePXE(ctx context.Context, conn net.PacketConn) error {
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	return s.readFrom(ctx, conn, true)
+}
+
 func (s *Server) read(ctx context.Context, conn net.PacketConn) error {
+	return s.readFrom(ctx, conn, false)
+}
+
+// readFrom answers the datagrams of conn; toPeer sends each reply to
+// where its request came from rather than where RFC 2131 says.
+func (s *Server) readFrom(ctx context.Context, conn net.PacketConn, toPeer bool) error {
 	buf := make([]byte, packetSize)
 	for {
 		n, peer, err := conn.ReadFrom(buf)
@@ -146,6 +161,6 @@ func (s *Server) read(ctx context.Context, conn net.PacketConn) error {
 			return fmt.Errorf("dhcp: read: %w", err)
 		}
 		s.stats.received.Add(1)
-		s.handle(conn, buf[:n], peer)
+		s.handle(conn, buf[:n], peer, toPeer)
 	}
 }

@@ -173,3 +173,36 @@ func TestInUse(t *testing.T) {
 		}
 	}
 }
+
+// A profile's loader is one the appliance hands out, and Secure Boot
+// needs the chain that can do it (shim, then the signed GRUB).
+func TestProfileLoaders(t *testing.T) {
+	r, _ := openTest(t)
+	ctx := context.Background()
+	for _, p := range []Profile{
+		{Name: "p-ipxe", Image: "centos", Loader: "ipxe"},
+		{Name: "p-pxelinux", Image: "centos", Loader: "pxelinux"},
+		{Name: "p-grub", Image: "centos", Loader: "grub"},
+		{Name: "p-sb", Image: "centos", Loader: "grub", SecureBoot: true},
+	} {
+		if _, err := r.AddProfile(ctx, p); err != nil {
+			t.Errorf("add %s: %v", p.Name, err)
+		}
+	}
+	for _, tt := range []struct {
+		p    Profile
+		want string
+	}{
+		{Profile{Name: "bad", Image: "centos", Loader: "syslinux"}, `profile bad: loader "syslinux" must be ipxe, pxelinux or grub`},
+		{Profile{Name: "bad", Image: "centos", SecureBoot: true}, `profile bad: secure boot needs loader grub (shim, then Debian's signed GRUB), not "ipxe"`},
+		{Profile{Name: "bad", Image: "centos", Loader: "pxelinux", SecureBoot: true}, `not "pxelinux"`},
+	} {
+		_, err := r.AddProfile(ctx, tt.p)
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("add %+v: %v, want ErrInvalid with %q", tt.p, err, tt.want)
+		}
+	}
+	if p, _ := r.Snapshot().Profile("p-sb"); p == nil || !p.SecureBoot {
+		t.Errorf("p-sb lost its secure boot: %+v", p)
+	}
+}

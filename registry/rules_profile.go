@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -14,8 +15,11 @@ func (s *Snapshot) putProfile(prev string, p Profile) (*Profile, error) {
 	if _, ok := s.images[p.Image]; !ok {
 		return nil, invalidf("profile %s: image %q does not exist", p.Name, p.Image)
 	}
-	if p.Loader != "" && p.Loader != "ipxe" && p.Loader != "pxelinux" {
-		return nil, invalidf("profile %s: loader %q must be ipxe or pxelinux", p.Name, p.Loader)
+	if p.Loader != "" && p.Loader != "ipxe" && p.Loader != "pxelinux" && p.Loader != "grub" {
+		return nil, invalidf("profile %s: loader %q must be ipxe, pxelinux or grub", p.Name, p.Loader)
+	}
+	if p.SecureBoot && p.Loader != "grub" {
+		return nil, invalidf("profile %s: secure boot needs loader grub (shim, then Debian's signed GRUB), not %q", p.Name, cmp.Or(p.Loader, "ipxe"))
 	}
 	if err := s.checkProfileInstall(&p); err != nil {
 		return nil, err

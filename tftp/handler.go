@@ -18,9 +18,10 @@ import (
 
 // handler answers the requests of one Serve call.
 type handler struct {
-	srv  *Server
-	ctx  context.Context
-	root *os.Root
+	srv    *Server
+	ctx    context.Context
+	root   *os.Root
+	images Images // Config.Images
 }
 
 // read is pin/tftp's read handler: it runs on the transfer's goroutine.
@@ -71,12 +72,22 @@ func (h *handler) send(name string, rf io.ReaderFrom) (content, int64, error) {
 // through the os.Root and must be a regular file; O_NONBLOCK keeps a FIFO
 // from blocking the open.
 func (h *handler) open(c content) (io.ReadCloser, int64, error) {
-	if c.file == "" {
+	var f *os.File
+	var err error
+	switch {
+	case c.image != "":
+		if h.images == nil {
+			return nil, 0, fmt.Errorf("images/%s/%s: no images are served: %w", c.image, c.role, fs.ErrNotExist)
+		}
+		if f, err = h.images.OpenImageFile(c.image, c.role); err != nil {
+			return nil, 0, fmt.Errorf("images/%s/%s: %w", c.image, c.role, err)
+		}
+	case c.file == "":
 		return io.NopCloser(bytes.NewReader(c.data)), int64(len(c.data)), nil
-	}
-	f, err := h.root.OpenFile(c.file, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, 0, openError(c.file, err)
+	default:
+		if f, err = h.root.OpenFile(c.file, os.O_RDONLY|syscall.O_NONBLOCK, 0); err != nil {
+			return nil, 0, openError(c.file, err)
+		}
 	}
 	fi, err := f.Stat()
 	if err == nil && !fi.Mode().IsRegular() {

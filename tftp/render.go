@@ -70,9 +70,12 @@ func grubQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// grubPath turns a kernel or initrd location into GRUB's device syntax:
-// http://host[:port]/p becomes (http,host[,port])/p, tftp:// likewise, and a
-// plain path is read from the TFTP server GRUB booted from ($root).
+// grubPath turns a kernel or initrd location into GRUB's device syntax.
+// Debian's signed GRUB has no HTTP (and loads no module under Secure
+// Boot), so the appliance's http://host[:port]/images/... is read over
+// TFTP from the server GRUB booted from ($root), which serves the
+// images' files under the same path; tftp://host/p becomes (tftp,host)/p,
+// and a plain path is read from $root too.
 func grubPath(loc string) (string, error) {
 	if !strings.Contains(loc, "://") {
 		return "/" + strings.TrimLeft(loc, "/"), nil
@@ -81,12 +84,11 @@ func grubPath(loc string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if u.Scheme != "http" && u.Scheme != "tftp" {
-		return "", fmt.Errorf("GRUB cannot fetch %s: only http and tftp", loc)
+	switch u.Scheme {
+	case "http":
+		return u.Path, nil
+	case "tftp":
+		return "(tftp," + u.Hostname() + ")" + u.Path, nil
 	}
-	dev := u.Scheme + "," + u.Hostname()
-	if p := u.Port(); p != "" {
-		dev += "," + p
-	}
-	return "(" + dev + ")" + u.EscapedPath(), nil
+	return "", fmt.Errorf("GRUB cannot fetch %s: only http (from the appliance, over TFTP) and tftp", loc)
 }

@@ -25,7 +25,7 @@ func TestRenderRefusesBadHosts(t *testing.T) {
 		{"tab in name", BootConfig{Name: "x\ty"}, grubTemplate, "control character"},
 		{"space in kernel", BootConfig{Name: "x", Netboot: true, Kernel: "vmlinuz initrd=evil"}, pxelinuxTemplate, "has a space"},
 		{"no kernel", BootConfig{Name: "x", Netboot: true}, grubTemplate, "without a kernel"},
-		{"https for grub", BootConfig{Name: "x", Netboot: true, Kernel: "https://h/k"}, grubTemplate, "only http and tftp"},
+		{"https for grub", BootConfig{Name: "x", Netboot: true, Kernel: "https://h/k"}, grubTemplate, "only http (from the appliance, over TFTP) and tftp"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -41,8 +41,8 @@ func TestGrubPath(t *testing.T) {
 	tests := map[string]string{
 		"images/vmlinuz":                   "/images/vmlinuz",
 		"/images/vmlinuz":                  "/images/vmlinuz",
-		"http://10.0.0.1/images/vmlinuz":   "(http,10.0.0.1)/images/vmlinuz",
-		"http://boot.example:8080/a%20b/k": "(http,boot.example,8080)/a%20b/k",
+		"http://10.0.0.1/images/vmlinuz":   "/images/vmlinuz", // over TFTP: signed GRUB has no HTTP
+		"http://boot.example:8080/a%20b/k": "/a b/k",
 		"tftp://10.0.0.1/k":                "(tftp,10.0.0.1)/k",
 	}
 	for in, want := range tests {

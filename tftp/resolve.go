@@ -15,6 +15,8 @@ type content struct {
 	file string           // root-relative path of a static file; "" if generated
 	data []byte           // the generated config
 	mac  net.HardwareAddr // the host of a per-host config
+	// image and role name an image's file (Config.Images), when set.
+	image, role string
 }
 
 // Names of generated files, by their last path element.
@@ -23,6 +25,7 @@ const (
 	pxelinuxDefault = "default"      // PXELINUX's last candidate
 	grubConfig      = "grub.cfg"     // GRUB's last candidate
 	macPrefix       = "01-"          // ARP hardware type 1, Ethernet
+	imagesDir       = "images"       // images/IMAGE/{kernel,initrd}
 )
 
 // resolve maps a requested name to its content. It touches no file: a static
@@ -34,6 +37,9 @@ func (s *Server) resolve(name string) (content, error) {
 		return content{}, err
 	}
 	dir, base := path.Split(rel)
+	if image, ok := imageDir(dir); ok && (base == "kernel" || base == "initrd") {
+		return content{image: image, role: base}, nil
+	}
 	switch {
 	case path.Base(dir) == pxelinuxDir && base == pxelinuxDefault:
 		return s.generate(pxelinuxTemplate, nil)
@@ -45,6 +51,17 @@ func (s *Server) resolve(name string) (content, error) {
 		return s.perHost(grubTemplate, rel, base[len(grubConfig+"-"+macPrefix):])
 	}
 	return content{file: rel}, nil
+}
+
+// imageDir reports whether dir is "images/NAME/" (at the root, since
+// GRUB's names are absolute), and returns NAME.
+func imageDir(dir string) (string, bool) {
+	name, ok := strings.CutPrefix(dir, imagesDir+"/")
+	name, ok2 := strings.CutSuffix(name, "/")
+	if !ok || !ok2 || name == "" || strings.Contains(name, "/") {
+		return "", false
+	}
+	return name, true
 }
 
 // perHost renders the config of the host whose MAC is written in the name as

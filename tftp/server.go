@@ -28,6 +28,14 @@ type Hosts interface {
 	BootConfigByMAC(mac net.HardwareAddr) (BootConfig, bool)
 }
 
+// Images opens the kernel and initrd of the appliance's images, served as
+// images/IMAGE/kernel and images/IMAGE/initrd: Debian's signed GRUB has
+// no HTTP, so the generated GRUB configs name them over TFTP. Open
+// returns an error wrapping fs.ErrNotExist for an unknown image or file.
+type Images interface {
+	OpenImageFile(image, role string) (*os.File, error)
+}
+
 // Transfer is one request as the appliance puts it on a host's timeline.
 type Transfer struct {
 	Client   netip.Addr       // the client's IP address
@@ -44,6 +52,9 @@ type Transfer struct {
 type Config struct {
 	Root  string // directory of boot loaders and other static files
 	Hosts Hosts  // source of per-host configs; nil: every MAC is unknown
+	// Images serves images/IMAGE/{kernel,initrd}; nil: those names are
+	// not found.
+	Images Images
 	// Timeout is how long a transfer waits for each acknowledgement before
 	// it resends the packet: a client that stops acknowledging loses its
 	// transfer after 6 × Timeout (the send and 5 resends). 0 means 5 s.
@@ -78,6 +89,7 @@ var ErrBusy = errors.New("tftp: too many transfers in flight")
 type Server struct {
 	root       string
 	hosts      Hosts
+	images     Images
 	timeout    time.Duration
 	onTransfer func(Transfer)
 	log        *slog.Logger
@@ -97,7 +109,7 @@ func New(cfg Config) (*Server, error) {
 	if max <= 0 {
 		max = DefaultMaxTransfers
 	}
-	s := &Server{root: cfg.Root, hosts: cfg.Hosts, timeout: cfg.Timeout,
+	s := &Server{root: cfg.Root, hosts: cfg.Hosts, images: cfg.Images, timeout: cfg.Timeout,
 		onTransfer: cfg.OnTransfer, log: cfg.Log, slots: make(chan struct{}, max)}
 	if s.hosts == nil {
 		s.hosts = noHosts{}
@@ -119,7 +131,7 @@ func (s *Server) Serve(ctx context.Context, conn *net.UDPConn) error {
 		return fmt.Errorf("tftp: %w", err)
 	}
 	defer root.Close()
-	h := &handler{srv: s, ctx: ctx, root: root}
+	h := &handler{srv: s, ctx: ctx, root: root, images: s.images}
 	ts := tftp.NewServer(h.read, h.write)
 	ts.SetTimeout(s.timeout)
 	ts.SetBackoff(func(int) time.Duration { return 0 }) // no random pause on top of Timeout

@@ -28,6 +28,8 @@ type Config struct {
 	TFTP          string `yaml:"tftp"`            // TFTP listen address; "" = off
 	DHCP          string `yaml:"dhcp"`            // DHCP listen address (with DHCPInterface)
 	DHCPInterface string `yaml:"dhcp_interface"`  // serve DHCP on this interface; "" = off
+	DHCPMode      string `yaml:"dhcp_mode"`       // server (addresses and boot files) or proxy (boot files beside another DHCP server)
+	ProxyAll      bool   `yaml:"proxy_all"`       // proxy mode: answer unknown MACs too
 	BootFiles     string `yaml:"boot_files"`      // TFTP root: boot loaders
 	Address       string `yaml:"address"`         // the appliance's IPv4 address as machines reach it
 	Zone          string `yaml:"zone"`            // DNS zone of the hosts
@@ -55,9 +57,9 @@ type Config struct {
 func defaults(dev bool) Config {
 	if dev {
 		return Config{Data: "provision-data", HTTP: "127.0.0.1:8080", DNS: "127.0.0.1:8053", TFTP: "127.0.0.1:8069",
-			DHCP: "0.0.0.0:67", Address: "127.0.0.1", Zone: "internal", Dev: true, LogFormat: "text"}
+			DHCP: "0.0.0.0:67", DHCPMode: "server", Address: "127.0.0.1", Zone: "internal", Dev: true, LogFormat: "text"}
 	}
-	return Config{Data: "/var/lib/provision", HTTP: ":80", DNS: ":53", TFTP: ":69", DHCP: "0.0.0.0:67", Zone: "internal", LogFormat: "text"}
+	return Config{Data: "/var/lib/provision", HTTP: ":80", DNS: ":53", TFTP: ":69", DHCP: "0.0.0.0:67", DHCPMode: "server", Zone: "internal", LogFormat: "text"}
 }
 
 // loadConfig merges defaults, the file and the flags that were set. The
@@ -83,12 +85,16 @@ func loadConfig(fs *pflag.FlagSet) (Config, error) {
 		}
 	}
 	for flag, dst := range map[string]*string{"data": &cfg.Data, "http": &cfg.HTTP, "dns": &cfg.DNS, "tftp": &cfg.TFTP, "dhcp": &cfg.DHCP, "dhcp-interface": &cfg.DHCPInterface,
+		"dhcp-mode":  &cfg.DHCPMode,
 		"boot-files": &cfg.BootFiles, "address": &cfg.Address, "zone": &cfg.Zone, "log-format": &cfg.LogFormat,
 		"secret-key-file": &cfg.SecretKeyFile, "power-poll": &cfg.PowerPoll,
 		"busybox": &cfg.Busybox, "zonecfg": &cfg.Zonecfg, "api": &cfg.API, "tls-cert": &cfg.TLSCert, "tls-key": &cfg.TLSKey} {
 		if fs.Changed(flag) {
 			*dst, _ = fs.GetString(flag)
 		}
+	}
+	if fs.Changed("proxy-all") {
+		cfg.ProxyAll, _ = fs.GetBool("proxy-all")
 	}
 	if fs.Changed("dns-forward") {
 		cfg.DNSForward, _ = fs.GetStringSlice("dns-forward")
@@ -133,6 +139,12 @@ func (c Config) check() error {
 	}
 	if c.Zone == "" {
 		return usageError{errors.New("zone must not be empty")}
+	}
+	if c.DHCPMode != "server" && c.DHCPMode != "proxy" {
+		return usageError{fmt.Errorf("--dhcp-mode %q: use server or proxy", c.DHCPMode)}
+	}
+	if c.ProxyAll && c.DHCPMode != "proxy" {
+		return usageError{errors.New("--proxy-all needs --dhcp-mode proxy")}
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return usageError{errors.New("give --tls-cert and --tls-key together")}

@@ -92,13 +92,13 @@ func startLabApplianceR(t *testing.T) (*lab.Net, func(args ...string) string, fu
 
 // labAppliance runs the appliance in a new lab network and returns the
 // network, the API token and a restart function.
-func labAppliance(t *testing.T) (*lab.Net, string, func()) {
+func labAppliance(t *testing.T, extra ...string) (*lab.Net, string, func()) {
 	n := lab.NewNet(t, "boot")
 	data := t.TempDir()
 	server := n.ServerIP.String()
 	start := func() *lab.Proc {
-		app := n.Exec(t, binary, "serve", "--data", data, "--zone", "dsas", "--dns-forward", "none", "--address", server,
-			"--http", server+":80", "--dns", server+":53", "--tftp", server+":69", "--dhcp-interface", lab.ServerIface)
+		app := n.Exec(t, append([]string{binary, "serve", "--data", data, "--zone", "dsas", "--dns-forward", "none", "--address", server,
+			"--http", server + ":80", "--dns", server + ":53", "--tftp", server + ":69", "--dhcp-interface", lab.ServerIface}, extra...)...)
 		if _, err := app.WaitFor(regexp.MustCompile(`msg=ready`), time.Minute); err != nil {
 			t.Fatalf("appliance did not start: %v", err)
 		}

@@ -46,7 +46,8 @@ func newProfile() *cobra.Command {
 		f.String("kickstart", "", "install template (provision template list); \"\" for none")
 		f.String("install-timeout", "", "deadline of a build from its start, e.g. 90m (default 60m)")
 		f.String("on-failure", "", "what a failed build does to a machine with a BMC: off (default: power it off) or keep")
-		f.String("loader", "", "network boot loader handed out by DHCP: ipxe (default) or pxelinux (lpxelinux.0 to BIOS, syslinux.efi to UEFI PXE; none to UEFI HTTP boot)")
+		f.String("loader", "", "network boot loader handed out by DHCP: ipxe (default), pxelinux (lpxelinux.0 to BIOS, syslinux.efi to UEFI PXE; none to UEFI HTTP boot) or grub (Debian's signed grubx64.efi to UEFI; iPXE to BIOS)")
+		f.Bool("secure-boot", false, "with --loader grub: start UEFI machines at shimx64.efi (signed by Microsoft), which loads the signed GRUB, which boots the signed kernel")
 		f.StringArray("set", nil, "setting KEY=VALUE (repeatable; published in DNS and data.cdb)")
 		publicFlag(sub)
 	}
@@ -63,7 +64,7 @@ func newProfile() *cobra.Command {
 			var p registry.Profile
 			json.Unmarshal(raw, &p)
 			if wide {
-				row(w, p.Name, p.Image, or(p.Kickstart, "-"), or(p.KernelArgs, "-"), or(p.Loader, "ipxe"), or(p.InstallTimeout, "-"), or(p.OnFailure, "off"), fmt.Sprint(len(p.Settings)))
+				row(w, p.Name, p.Image, or(p.Kickstart, "-"), or(p.KernelArgs, "-"), loaderName(p), or(p.InstallTimeout, "-"), or(p.OnFailure, "off"), fmt.Sprint(len(p.Settings)))
 				continue
 			}
 			row(w, p.Name, p.Image, or(p.Kickstart, "-"), or(p.KernelArgs, "-"))
@@ -79,6 +80,9 @@ func profileFlags(c *cobra.Command, p *registry.Profile) error {
 		if f.Changed(flag) {
 			*dst, _ = f.GetString(flag)
 		}
+	}
+	if f.Changed("secure-boot") {
+		p.SecureBoot, _ = f.GetBool("secure-boot")
 	}
 	var err error
 	p.Settings, err = applySets(c, "profile "+p.Name, p.Settings)
@@ -108,4 +112,12 @@ func applySets(c *cobra.Command, what string, m map[string]string) (map[string]s
 		}
 	}
 	return m, nil
+}
+
+// loaderName is a profile's loader as listed: grub+secureboot for Secure Boot.
+func loaderName(p registry.Profile) string {
+	if p.SecureBoot {
+		return or(p.Loader, "ipxe") + "+secureboot"
+	}
+	return or(p.Loader, "ipxe")
 }

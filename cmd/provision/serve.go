@@ -25,16 +25,21 @@ import (
 
 func newServe() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "serve [--dev] [--config FILE] [--data DIR] [--http ADDR] [--api ADDR [--tls-cert F --tls-key F]] [--dns ADDR] [--dns-forward IP,...] [--tftp ADDR] [--dhcp-interface IF] [--zone ZONE]",
+		Use:   "serve [--dev] [--config FILE] [--data DIR] [--http ADDR] [--api ADDR [--tls-cert F --tls-key F]] [--dns ADDR] [--dns-forward IP,...] [--tftp ADDR] [--dhcp-interface IF [--dhcp-mode proxy [--proxy-all]]] [--zone ZONE]",
 		Short: "Run the appliance",
 		Long: `Run the appliance: the HTTP API, boot scripts and images, the DNS zone and its
 data.cdb, and TFTP, all from one registry.
 
 Configuration comes from the embedded defaults, then the YAML file given by
 --config (keys: data, http, api, tls_cert, tls_key, dns, dns_forward, tftp, dhcp,
-dhcp_interface, boot_files, address, zone, dev, log_format, secret_key_file,
-power_poll), then flags. DHCP runs only with
---dhcp-interface (it needs root for port 67). With --dev everything listens on 127.0.0.1 on
+dhcp_interface, dhcp_mode, proxy_all, boot_files, address, zone, dev, log_format,
+secret_key_file, power_poll), then flags. DHCP runs only with
+--dhcp-interface (it needs root for port 67). --dhcp-mode proxy runs it as a
+proxyDHCP beside a DHCP server the network already has: that server hands
+out the addresses, the appliance answers PXE and HTTP boot clients only
+(option 60 PXEClient or HTTPClient) with their boot file and no address, on
+port 67 and on the PXE boot server port 4011; registered MACs only, unless
+--proxy-all. With --dev everything listens on 127.0.0.1 on
 unprivileged ports (HTTP 8080, DNS 8053, TFTP 8069) and needs no root; the
 data directory defaults to ./provision-data; and the server stops when the
 process that started it exits (so that "go run" killed does not leave it
@@ -87,6 +92,8 @@ else gets REFUSED. --dns-forward none turns forwarding off.`,
 	f.String("tls-key", "", "key of --tls-cert (PEM)")
 	f.String("dhcp-interface", "", "serve DHCP on this interface (default: no DHCP)")
 	f.String("dhcp", "", "DHCP listen address (default 0.0.0.0:67)")
+	f.String("dhcp-mode", "", `server: hand out addresses and boot files; proxy: boot files only, beside the network's DHCP server (default "server")`)
+	f.Bool("proxy-all", false, "with --dhcp-mode proxy, answer the PXE clients of unregistered MACs too (default: registered MACs only)")
 	f.String("boot-files", "", "TFTP root holding the boot loaders (default DATA/boot, filled from Debian's ipxe, pxelinux, syslinux-common and syslinux-efi packages)")
 	f.String("address", "", "the appliance's IPv4 address as machines reach it (default: the --dhcp-interface's address in a registered subnet, else the first global address; 127.0.0.1 with --dev)")
 	f.String("zone", "", `DNS zone of the hosts; default hostnames are NAME.ZONE (default "internal")`)

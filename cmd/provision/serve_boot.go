@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -73,7 +75,7 @@ func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln, apiLn 
 	}
 	// UEFI HTTP boot fetches its loader over HTTP (DHCP hands out its URL).
 	loaders := os.DirFS(a.cfg.BootFiles)
-	for _, l := range bootLoaders {
+	for _, l := range append(bootLoaders, bootLoader{name: dhcp.FileARM64}) {
 		mux.HandleFunc("GET /"+l.name, func(w http.ResponseWriter, r *http.Request) {
 			cw := &countingWriter{ResponseWriter: w, status: http.StatusOK}
 			http.ServeFileFS(cw, r, loaders, l.name)
@@ -184,7 +186,7 @@ func (a *appliance) startTFTP(ctx context.Context, g *errgroup.Group) error {
 	if a.cfg.TFTP == "" {
 		return nil
 	}
-	srv, err := tftp.New(tftp.Config{Root: a.cfg.BootFiles, Hosts: hosts.Boot{Reg: a.reg, BaseURL: a.httpURL},
+	srv, err := tftp.New(tftp.Config{Root: a.cfg.BootFiles, Hosts: hosts.Boot{Reg: a.reg, BaseURL: a.httpURL}, Images: tftpImages{a},
 		Timeout: 2 * time.Second, OnTransfer: a.tftpEvent, Log: a.log})
 	if err != nil {
 		return err
@@ -202,6 +204,29 @@ func (a *appliance) startTFTP(ctx context.Context, g *errgroup.Group) error {
 	return nil
 }
 
+// tftpImages serves the kernel and initrd of the registry's images over
+// TFTP, from the image store (for GRUB, which has no HTTP).
+type tftpImages struct{ a *appliance }
+
+func (i tftpImages) OpenImageFile(image, role string) (*os.File, error) {
+	img, ok := i.a.reg.Snapshot().Image(image)
+	if !ok {
+		return nil, fmt.Errorf("no image %s: %w", image, fs.ErrNotExist)
+	}
+	f, ok := img.Files[role]
+	if !ok {
+		return nil, fmt.Errorf("image %s has no %s: %w", image, role, fs.ErrNotExist)
+	}
+	file, err := i.a.blobs.Open(f.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("image %s: %s %s: %w", image, role, f.SHA256, err)
+	}
+	return file, nil
+}
+
+// tftpImageFile matches the name of an image's kernel or initrd over TFTP.
+var tftpImageFile = regexp.MustCompile(`^/?images/[^/]+/(kernel|initrd)$`)
+
 func (a *appliance) tftpEvent(t tftp.Transfer) {
 	snap := a.reg.Snapshot()
 	sys, ok := snap.SystemByMAC(t.MAC)
@@ -215,7 +240,11 @@ func (a *appliance) tftpEvent(t tftp.Transfer) {
 	if t.Err != nil {
 		detail += " error: " + t.Err.Error()
 	}
-	a.events.Record(registry.Event{System: sys.Name, Kind: "tftp", IP: t.Client.String(), Detail: detail})
+	kind := "tftp"
+	if m := tftpImageFile.FindStringSubmatch(t.File); m != nil {
+		kind = m[1] // GRUB fetching the kernel or the initrd
+	}
+	a.events.Record(registry.Event{System: sys.Name, Kind: kind, IP: t.Client.String(), Detail: detail})
 }
 
 // bootLoader is a boot file the TFTP root should hold, and where Debian
@@ -227,7 +256,10 @@ type bootLoader struct{ name, src, pkg string }
 // File* names) and what those load from the same directory. A profile
 // with loader pxelinux gives BIOS lpxelinux.0 (not pxelinux.0: the
 // generated configs name HTTP URLs), which loads ldlinux.c32, and UEFI PXE
-// syslinux.efi, which loads ldlinux.e64. Like the others they are wanted
+// syslinux.efi, which loads ldlinux.e64. A profile with loader grub gives
+// UEFI Debian's signed network GRUB as grubx64.efi, behind shimx64.efi
+// for Secure Boot (shim loads grubx64.efi from its own directory). Like
+// the others they are wanted
 // whether or not a profile uses them now: one missing is logged at start
 // and named by /healthz.
 var bootLoaders = []bootLoader{
@@ -237,6 +269,8 @@ var bootLoaders = []bootLoader{
 	{"ldlinux.c32", "/usr/lib/syslinux/modules/bios/ldlinux.c32", "syslinux-common"},
 	{dhcp.FileSyslinuxEFI, "/usr/lib/SYSLINUX.EFI/efi64/syslinux.efi", "syslinux-efi"},
 	{"ldlinux.e64", "/usr/lib/syslinux/modules/efi64/ldlinux.e64", "syslinux-common"},
+	{dhcp.FileGRUB, "/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed", "grub-efi-amd64-signed"},
+	{dhcp.FileShim, "/usr/lib/shim/shimx64.efi.signed", "shim-signed"},
 }
 
 // fillBootFiles copies the loaders missing from dir, and returns those

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -63,7 +65,7 @@ func dhcpIdentity(own []netip.Prefix, snap *registry.Snapshot) netip.Addr {
 // warnIdentity says when no registered subnet contains an address of the
 // interface: only relayed requests can then be answered.
 func (a *appliance) warnIdentity(own []netip.Prefix, ip netip.Addr, snap *registry.Snapshot) {
-	if _, ok := snap.SubnetFor(ip); ok {
+	if _, ok := snap.SubnetFor(ip); ok || a.cfg.DHCPMode == "proxy" { // a proxy needs no subnet: it gives no address
 		a.log.Info("dhcp: answering as", "interface", a.cfg.DHCPInterface, "address", ip.String())
 		return
 	}
@@ -101,7 +103,11 @@ func (a *appliance) startDHCP(ctx context.Context, g *errgroup.Group) (*dhcp.Ser
 	}
 	leases.Restore(fromRegistryLeases(saved)...)
 	a.reg.SetLiveLeases(func() []registry.LiveLease { return liveLeases(leases, time.Now()) })
-	cfg := dhcp.Config{ServerIP: server, HTTPBase: a.httpURL}
+	proxy := a.cfg.DHCPMode == "proxy"
+	cfg := dhcp.Config{ServerIP: server, HTTPBase: a.httpURL, Proxy: proxy, ProxyAll: a.cfg.ProxyAll}
+	if _, err := os.Stat(filepath.Join(a.cfg.BootFiles, dhcp.FileARM64)); err == nil {
+		cfg.ARM64 = dhcp.FileARM64 // an iPXE for ARM64 the operator put there
+	}
 	srv, err := dhcp.New(cfg, hosts.NewDHCP(a.reg), leases, dhcpEvents{a}, a.log)
 	if err != nil {
 		return nil, err
@@ -122,8 +128,16 @@ func (a *appliance) startDHCP(ctx context.Context, g *errgroup.Group) (*dhcp.Ser
 	if err != nil {
 		return nil, listenError("DHCP", "--dhcp", a.cfg.DHCP, err)
 	}
-	a.log.Info("listening", "proto", "dhcp", "addr", conn.LocalAddr().String(), "interface", a.cfg.DHCPInterface)
+	a.log.Info("listening", "proto", "dhcp", "addr", conn.LocalAddr().String(), "interface", a.cfg.DHCPInterface, "mode", a.cfg.DHCPMode)
 	g.Go(func() error { return srv.Serve(ctx, conn) })
+	if proxy {
+		pxe, err := dhcp.ListenInterface(a.cfg.DHCPInterface, netip.AddrPortFrom(addr.Addr(), dhcp.ProxyPort))
+		if err != nil {
+			return nil, listenError("the PXE boot server port", "--dhcp", netip.AddrPortFrom(addr.Addr(), dhcp.ProxyPort).String(), err)
+		}
+		a.log.Info("listening", "proto", "dhcp-pxe", "addr", pxe.LocalAddr().String(), "interface", a.cfg.DHCPInterface)
+		g.Go(func() error { return srv.ServePXE(ctx, pxe) })
+	}
 	return srv, nil
 }
 
@@ -156,6 +170,12 @@ func (e dhcpEvents) Booted(b dhcp.BootEvent) {
 		return
 	}
 	detail := "ack " + b.IP.String()
+	if b.Proxy { // boot information beside another server's address
+		detail = "proxy"
+		if b.IP.IsValid() {
+			detail += " " + b.IP.String()
+		}
+	}
 	if b.BootFile != "" {
 		detail += " boot " + b.BootFile
 	}

@@ -70,8 +70,13 @@ func (v *dhcpView) HostByMAC(mac net.HardwareAddr) (dhcp.Host, bool) {
 	}
 	h := dhcp.Host{Name: sys.Name, Hostname: strings.TrimSuffix(sys.Hostname, "."+v.snap.Zone), MAC: mac, IP: ip,
 		Subnet: sub, Netboot: sys.Netboot, Loader: dhcp.LoaderIPXE}
-	if p, ok := v.snap.Profile(sys.Profile); ok && p.Loader == "pxelinux" {
-		h.Loader = dhcp.LoaderPXELinux
+	if p, ok := v.snap.Profile(sys.Profile); ok {
+		switch p.Loader {
+		case "pxelinux":
+			h.Loader = dhcp.LoaderPXELinux
+		case "grub":
+			h.Loader, h.SecureBoot = dhcp.LoaderGRUB, p.SecureBoot
+		}
 	}
 	return h, true
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,6 +24,7 @@ type VM struct {
 	Tap     string    // its tap device, in the Net's bridge namespace
 	Accel   string    // "kvm" or "tcg"
 	Started time.Time // when QEMU was started
+	vars    string    // the VM's copy of OVMFMSVars (SecureBoot)
 }
 
 // BootVM powers on a VM with one e1000 NIC (MAC mac) on a new tap in n's
@@ -70,10 +72,21 @@ type VMOptions struct {
 	// IPv6: the first thing it tries is UEFI HTTP boot over IPv4 (DHCP
 	// arch 16, class HTTPClient), as a server set to HTTP boot does.
 	HTTPBoot bool
+	// SecureBoot is UEFI with Secure Boot on: OVMF's Secure Boot build
+	// (OVMFSecureCode, which needs SMM, so a q35 machine) with a fresh
+	// copy of OVMFMSVars, Microsoft's keys enrolled, as on a server off
+	// the shelf. Only loaders signed for those keys (shim) start.
+	SecureBoot bool
 }
 
-// OVMFCode is Debian's ovmf firmware image, without Secure Boot.
-const OVMFCode = "/usr/share/OVMF/OVMF_CODE.fd"
+// Debian's ovmf firmware images: OVMFCode without Secure Boot;
+// OVMFSecureCode with it, and OVMFMSVars, its variable store with
+// Microsoft's keys enrolled (PK, KEK, db) and Secure Boot on.
+const (
+	OVMFCode       = "/usr/share/OVMF/OVMF_CODE.fd"
+	OVMFSecureCode = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
+	OVMFMSVars     = "/usr/share/OVMF/OVMF_VARS_4M.ms.fd"
+)
 
 // BootVMWith is BootVM with the options of opts.
 func BootVMWith(t testing.TB, n *Net, mac string, timeout time.Duration, opts VMOptions) *VM {
@@ -88,12 +101,14 @@ func BootVMWith(t testing.TB, n *Net, mac string, timeout time.Duration, opts VM
 			t.Fatalf("lab: BootVM: disk: %v", err)
 		}
 	}
-	if opts.HTTPBoot {
+	if opts.HTTPBoot || opts.SecureBoot {
 		opts.UEFI = true
 	}
 	if opts.UEFI {
-		if _, err := os.Stat(OVMFCode); err != nil {
-			testenv.Missing(t, fmt.Sprintf("ovmf is not installed: %v", err))
+		for _, f := range []string{OVMFCode, OVMFSecureCode, OVMFMSVars} {
+			if _, err := os.Stat(f); err != nil {
+				testenv.Missing(t, fmt.Sprintf("ovmf is not installed: %v", err))
+			}
 		}
 	} else {
 		needROM(t)
@@ -103,6 +118,12 @@ func BootVMWith(t testing.TB, n *Net, mac string, timeout time.Duration, opts VM
 		vm.Accel = opts.Accel
 	}
 	vm.addTap(t, n)
+	if opts.SecureBoot {
+		vm.vars = filepath.Join(t.TempDir(), "OVMF_VARS.fd") // the firmware writes its variables
+		if err := copyFile(OVMFMSVars, vm.vars); err != nil {
+			t.Fatalf("lab: BootVM: %v", err)
+		}
+	}
 	vm.Started = time.Now()
 	vm.Proc = startProc(t, "qemu "+hw.String(), timeout, append(
 		[]string{"ip", "netns", "exec", n.BridgeNS, qemu}, vm.qemuArgs(opts)...)...)
@@ -161,12 +182,21 @@ func (vm *VM) qemuArgs(o VMOptions) []string {
 	if o.MemoryMiB > 0 {
 		mem = o.MemoryMiB
 	}
+	machine := "pc"
+	if o.SecureBoot {
+		machine = "q35,smm=on" // the Secure Boot build keeps its variables behind SMM
+	}
 	args := []string{
-		"-machine", "pc,accel=" + vm.Accel,
+		"-machine", machine + ",accel=" + vm.Accel,
 		"-m", strconv.Itoa(mem), "-smp", "1",
 		"-nodefaults", "-no-user-config", "-nographic",
 	}
-	if o.UEFI {
+	switch {
+	case o.SecureBoot:
+		args = append(args, "-global", "driver=cfi.pflash01,property=secure,value=on",
+			"-drive", "if=pflash,format=raw,unit=0,readonly=on,file="+OVMFSecureCode,
+			"-drive", "if=pflash,format=raw,unit=1,file="+strings.ReplaceAll(vm.vars, ",", ",,"))
+	case o.UEFI:
 		args = append(args, "-drive", "if=pflash,format=raw,readonly=on,file="+OVMFCode)
 	}
 	if o.HTTPBoot {
@@ -221,4 +251,13 @@ func needROM(t testing.TB) {
 	if _, err := os.Stat("/usr/lib/ipxe/qemu/efi-e1000.rom"); err != nil {
 		testenv.Missing(t, fmt.Sprintf("ipxe-qemu is not installed: %v", err))
 	}
+}
+
+// copyFile copies src to a new file dst.
+func copyFile(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o644)
 }
