@@ -56,15 +56,15 @@ type Image struct {
 // Profile is a role: an image, kernel arguments, a kickstart template and
 // settings shared by its systems.
 type Profile struct {
-	Name       string            `json:"name" yaml:"name"`
-	Image      string            `json:"image" yaml:"image"`
-	KernelArgs string            `json:"kernel_args,omitempty" yaml:"kernel_args,omitempty"`
-	Kickstart  string            `json:"kickstart,omitempty" yaml:"kickstart,omitempty"`
-	Loader     string            `json:"loader,omitempty" yaml:"loader,omitempty"` // ipxe (default), pxelinux or grub
+	Name       string `json:"name" yaml:"name"`
+	Image      string `json:"image" yaml:"image"`
+	KernelArgs string `json:"kernel_args,omitempty" yaml:"kernel_args,omitempty"`
+	Kickstart  string `json:"kickstart,omitempty" yaml:"kickstart,omitempty"`
+	Loader     string `json:"loader,omitempty" yaml:"loader,omitempty"` // ipxe (default), pxelinux or grub
 	// SecureBoot, with loader grub, boots UEFI machines through Debian's
 	// signed chain: shim (signed by Microsoft), then GRUB (signed by
 	// Debian), which boots the signed kernel.
-	SecureBoot bool `json:"secure_boot,omitempty" yaml:"secure_boot,omitempty"`
+	SecureBoot bool              `json:"secure_boot,omitempty" yaml:"secure_boot,omitempty"`
 	Settings   map[string]string `json:"settings,omitempty" yaml:"settings,omitempty"`
 	// InstallTimeout bounds a build of this profile's template (a Go
 	// duration, default DefaultInstallTimeout): its deadline.
