@@ -43,6 +43,27 @@ func TestReplyProxy(t *testing.T) {
 		},
 		want: proxied(offer, "ipxe.efi", "PXEClient"),
 	}, {
+		name:   "EFI BC (9) gets ipxe.efi",
+		config: proxyOn,
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return discoverPkt(t, macWeb, arch(iana.EFI_BC), class("PXEClient:Arch:00009:UNDI:003016"))
+		},
+		want: proxied(offer, "ipxe.efi", "PXEClient"),
+	}, {
+		name:   "a Secure Boot host's UEFI PXE gets shim",
+		config: proxyOn,
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return discoverPkt(t, macSB, arch(iana.EFI_X86_64), class("PXEClient:Arch:00007:UNDI:003016"))
+		},
+		want: proxied(offer, "shimx64.efi", "PXEClient"),
+	}, {
+		name:   "ARM64 gets the ARM64 loader when there is one",
+		config: func(c *Config) { c.Proxy, c.ARM64 = true, "ipxe-arm64.efi" },
+		req: func(t *testing.T) *dhcpv4.DHCPv4 {
+			return discoverPkt(t, macWeb, arch(iana.EFI_ARM64), class("PXEClient:Arch:00011:UNDI:003000"))
+		},
+		want: proxied(offer, "ipxe-arm64.efi", "PXEClient"),
+	}, {
 		name:   "UEFI HTTP boot gets the URL of ipxe.efi, HTTPClient and no option 43",
 		config: proxyOn,
 		req: func(t *testing.T) *dhcpv4.DHCPv4 {

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/provision/provision/internal/lab"
+	"github.com/provision/provision/internal/testenv"
 )
 
 // firmwareFail are the console lines of a firmware that gives up on the
@@ -204,4 +207,50 @@ func TestVMSecureBoot(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A BIOS PXE client that is not iPXE (arch 0, class PXEClient, no iPXE
+// user class) is handed undionly.kpxe over TFTP, runs it on its own
+// PXE/UNDI stack, and iPXE asking again gets its script, not itself (the
+// chain-load and its loop prevention), then the kernel and the initrd.
+// Debian ships no non-iPXE PXE ROM, so the client is played by Debian's
+// ipxe.lkrn, booted by SeaBIOS with a script that sets its DHCP user
+// class to something else while it asks, and then chains to the file it
+// was given, as a PXE ROM does (undionly.kpxe runs on the UNDI API that
+// iPXE lends it, as it would on a PXE ROM's).
+func TestVMPlainPXEChainLoadsIPXE(t *testing.T) {
+	const lkrn = "/usr/lib/ipxe/ipxe.lkrn"
+	if _, err := os.Stat(lkrn); err != nil {
+		testenv.Missing(t, "ipxe is not installed: "+err.Error())
+	}
+	const mac = "52:54:00:12:36:31"
+	n, cli := ipxeLab(t, "plainpxe", mac, 91)
+	script := filepath.Join(t.TempDir(), "pxe-rom.ipxe")
+	// The user class is cleared before the chain: iPXE lends the NBP a
+	// DHCP packet made from its settings (PXENV_GET_CACHED_INFO), which
+	// would carry it on; a PXE ROM's cached ACK has none.
+	os.WriteFile(script, []byte("#!ipxe\nset user-class PXE-ROM\ndhcp net0\nclear user-class\nchain tftp://${next-server}/${filename}\n"), 0o644)
+
+	vm := lab.BootVMWith(t, n, mac, 5*time.Minute, lab.VMOptions{Kernel: lkrn, Initrd: script})
+	if host := waitMarker(t, vm, firmwareFail); host != "plainpxe" {
+		t.Fatalf("booted with provision.host=%q, want plainpxe", host)
+	}
+	ip := regexp.QuoteMeta(n.Addr(91).String())
+	evs := waitSteps(t, cli, "plainpxe", []timelineStep{
+		{"dhcp", `^ack ` + ip + ` boot undionly\.kpxe$`},
+		{"tftp", `^undionly\.kpxe [0-9]+B$`},
+		{"dhcp", `^ack ` + ip + ` boot http://.*/boot\.ipxe$`},
+		{"script", `boot\.ipxe`},
+		{"kernel", `^GET /images/labimg/kernel 200 [0-9]+B$`},
+		{"initrd", `^GET /images/labimg/initrd 200 [0-9]+B$`},
+	})
+	loaders := 0
+	for _, e := range evs {
+		if e.Kind == "tftp" && regexp.MustCompile(`^undionly\.kpxe [0-9]+B$`).MatchString(e.Detail) {
+			loaders++
+		}
+	}
+	if loaders != 1 {
+		t.Errorf("undionly.kpxe was fetched %d times, want once (iPXE asking again must get its script)", loaders)
+	}
 }

@@ -77,6 +77,10 @@ type VMOptions struct {
 	// copy of OVMFMSVars, Microsoft's keys enrolled, as on a server off
 	// the shelf. Only loaders signed for those keys (shim) start.
 	SecureBoot bool
+	// Kernel and Initrd, if set, are booted directly by QEMU (-kernel,
+	// -initrd) instead of the network: Debian's ipxe.lkrn with a script
+	// as its initrd plays a PXE client that is not the NIC's iPXE ROM.
+	Kernel, Initrd string
 }
 
 // Debian's ovmf firmware images: OVMFCode without Secure Boot;
@@ -217,9 +221,15 @@ func (vm *VM) qemuArgs(o VMOptions) []string {
 	if o.UEFI {
 		nic = "virtio-net-pci,romfile=,netdev=net0,mac=" + vm.MAC.String()
 	}
-	if o.Disk == "" {
+	switch {
+	case o.Kernel != "":
+		args = append(args, "-kernel", o.Kernel)
+		if o.Initrd != "" {
+			args = append(args, "-initrd", o.Initrd)
+		}
+	case o.Disk == "":
 		args = append(args, "-boot", "n")
-	} else {
+	default:
 		// bootindex replaces -boot: QEMU hands SeaBIOS the order.
 		nic += ",bootindex=1"
 		args = append(args,
