@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"modernc.org/sqlite"
@@ -95,19 +96,81 @@ func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry: open %s: %w", path, err)
 	}
-	if _, err := db.ExecContext(ctx, schema+eventSchema+dynamicSchema); err != nil {
+	if err := migrateSQLite(ctx, db); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("registry: create schema in %s: %w", path, err)
-	}
-	if err := addColumns(ctx, db, "history", "actor", "addr"); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("registry: history in %s: %w", path, err)
-	}
-	if err := migrateEvents(ctx, db); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("registry: events in %s: %w", path, err)
+		return nil, fmt.Errorf("registry: %s: %w", path, err)
 	}
 	return &SQLiteStore{db: db}, nil
+}
+
+// SchemaVersion is the version of the registry's schema this build reads
+// and writes, kept in the database (meta 'schema'). Opening a database of
+// an older version migrates it; a newer one, written by a later
+// provision, is refused (ErrSchemaTooNew) before anything is changed.
+const SchemaVersion = 1
+
+// ErrSchemaTooNew: the database was written by a newer provision.
+var ErrSchemaTooNew = errors.New("the database was written by a newer provision")
+
+// sqliteMigrations[v] brings a database from version v to v+1, inside
+// one transaction with the version's update. Version 0 is every database
+// made before versions were kept: the steps of 1 are idempotent, since
+// such a database may have had some of them already.
+var sqliteMigrations = []func(ctx context.Context, tx *sql.Tx) error{
+	0: func(ctx context.Context, tx *sql.Tx) error {
+		if err := addColumns(ctx, tx, "history", "actor", "addr"); err != nil {
+			return fmt.Errorf("history: %w", err)
+		}
+		if err := migrateEvents(ctx, tx); err != nil {
+			return fmt.Errorf("events: %w", err)
+		}
+		return nil
+	},
+}
+
+// migrateSQLite creates the tables a new database lacks and runs the
+// migrations from the database's version to SchemaVersion.
+func migrateSQLite(ctx context.Context, db *sql.DB) error {
+	var version int
+	err := db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'schema'`).Scan(&version)
+	switch {
+	case err == nil, errors.Is(err, sql.ErrNoRows):
+	case strings.Contains(err.Error(), "no such table"): // a new database
+	default:
+		return fmt.Errorf("read the schema version: %w", err)
+	}
+	if version > SchemaVersion {
+		return fmt.Errorf("%w: its schema is version %d, this provision knows %d at most: run a provision at least as new as the one that wrote it", ErrSchemaTooNew, version, SchemaVersion)
+	}
+	if _, err := db.ExecContext(ctx, schema+eventSchema+dynamicSchema); err != nil {
+		return fmt.Errorf("create schema: %w", err)
+	}
+	for v := version; v < SchemaVersion; v++ {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		err = sqliteMigrations[v](ctx, tx)
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `INSERT INTO meta VALUES ('schema', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, v+1)
+		}
+		if err == nil {
+			err = tx.Commit()
+		} else {
+			tx.Rollback()
+		}
+		if err != nil {
+			return fmt.Errorf("migrate the schema from version %d to %d: %w", v, v+1, err)
+		}
+	}
+	return nil
+}
+
+// execQuerier is what migrations use of a *sql.Tx (or *sql.DB).
+type execQuerier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // Close closes the database.
@@ -161,7 +224,7 @@ CREATE INDEX IF NOT EXISTS events_system ON events(system, id);
 
 // addColumns adds to table, as empty text, the columns a database made
 // before them lacks.
-func addColumns(ctx context.Context, db *sql.DB, table string, cols ...string) error {
+func addColumns(ctx context.Context, db execQuerier, table string, cols ...string) error {
 	for _, c := range cols {
 		var has int
 		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?`, table, c).Scan(&has); err != nil {
@@ -179,7 +242,7 @@ func addColumns(ctx context.Context, db *sql.DB, table string, cols ...string) e
 // migrateEvents gives events recorded before systems had an identity
 // (no sid column, or rows with an empty one) the identity their system
 // got (LegacySystemID), and indexes them by it.
-func migrateEvents(ctx context.Context, db *sql.DB) error {
+func migrateEvents(ctx context.Context, db execQuerier) error {
 	var has int
 	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('events') WHERE name = 'sid'`).Scan(&has); err != nil {
 		return err

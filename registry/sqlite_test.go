@@ -2,6 +2,8 @@ package registry
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -237,5 +239,65 @@ func TestDatabaseEpochAndInstance(t *testing.T) {
 	}
 	if again := open(filepath.Join(dir, "a.db")); again.Instance != a.Instance || again.Epoch != a.Epoch {
 		t.Fatalf("reopened: %d %s, was %d %s", again.Epoch, again.Instance, a.Epoch, a.Instance)
+	}
+}
+
+// The schema's version is kept in the database: a new one starts at
+// SchemaVersion, one from before versions (no 'schema' row, an old
+// history table) is migrated, and one written by a newer provision is
+// refused, untouched.
+func TestSQLiteSchemaVersion(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "registry.db")
+	version := func(st *SQLiteStore) int {
+		t.Helper()
+		var v int
+		if err := st.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'schema'`).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	st, err := OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := version(st); v != SchemaVersion {
+		t.Fatalf("a new database has schema %d, want %d", v, SchemaVersion)
+	}
+
+	// A database from before versions were kept.
+	for _, q := range []string{`DELETE FROM meta WHERE key = 'schema'`, `ALTER TABLE history DROP COLUMN actor`} {
+		if _, err := st.db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	st.Close()
+	if st, err = OpenSQLite(ctx, path); err != nil {
+		t.Fatalf("open a database without a schema version: %v", err)
+	}
+	if v := version(st); v != SchemaVersion {
+		t.Errorf("migrated database has schema %d, want %d", v, SchemaVersion)
+	}
+	var actor int
+	st.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('history') WHERE name = 'actor'`).Scan(&actor)
+	if actor != 1 {
+		t.Error("the migration did not add history.actor back")
+	}
+
+	// A database of a newer provision.
+	st.db.ExecContext(ctx, `UPDATE meta SET value = 99 WHERE key = 'schema'`)
+	st.Close()
+	_, err = OpenSQLite(ctx, path)
+	if !errors.Is(err, ErrSchemaTooNew) || !strings.Contains(err.Error(), "version 99") || !strings.Contains(err.Error(), path) {
+		t.Fatalf("open a newer database: %v, want ErrSchemaTooNew naming version 99 and %s", err, path)
+	}
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var v int
+	if err := raw.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'schema'`).Scan(&v); err != nil || v != 99 {
+		t.Errorf("the refused database's version is now %d (%v), want 99 untouched", v, err)
 	}
 }
