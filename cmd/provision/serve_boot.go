@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -85,9 +86,26 @@ func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln, apiLn 
 	a.log.Info("listening", "proto", "http", "addr", ln.Addr().String())
 	g.Go(func() error {
 		defer lines.Close() // the lines of the last requests
-		return images.ServeBoot(ctx, ln, mux, boot)
+		return images.ServeBoot(ctx, ln, cleanPaths(mux), boot)
 	})
 	return nil
+}
+
+// cleanPaths serves a request for a path with "//", "." or ".." as the
+// clean path, where http.ServeMux would redirect: firmware follows no
+// redirect, and shim fetching grubx64.efi over HTTP asks for
+// "//grubx64.efi" when its own URL ends in "/".
+func cleanPaths(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := path.Clean("/" + r.URL.Path); p != r.URL.Path && r.Method != http.MethodConnect {
+			r2 := *r
+			u := *r.URL
+			u.Path, u.RawPath = p, ""
+			r2.URL = &u
+			r = &r2
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // countingWriter remembers the status and counts the body bytes of a
