@@ -24,7 +24,7 @@ const firmwareFail = `PXE-E[0-9]+|BdsDxe: failed to load|No bootable device|Boot
 // PXE-E16 (no valid offer) or a fall back to HTTP boot fails the test.
 func TestVMUEFIPXE(t *testing.T) {
 	const mac = "52:54:00:12:36:01"
-	n, cli := ipxeLab(t, "uefivm1", mac, 61)
+	n, cli := bootLab(t, "uefivm1", mac, 61)
 
 	vm := lab.BootVMWith(t, n, mac, 5*time.Minute, lab.VMOptions{UEFI: true})
 	if host := waitMarker(t, vm, firmwareFail+`|>>Start HTTP Boot`); host != "uefivm1" {
@@ -41,26 +41,13 @@ func TestVMUEFIPXE(t *testing.T) {
 	})
 }
 
-// ipxeLab starts a lab appliance and registers system name (MAC mac, the
-// lab's address host) of a profile with the default loader, iPXE.
-func ipxeLab(t *testing.T, name, mac string, host uint8) (*lab.Net, func(...string) string) {
-	t.Helper()
-	kernel, initrd := lab.Assets(t)
-	n, cli := startLabAppliance(t)
-	cli("subnet", "add", "lab", "--cidr", n.Prefix.String())
-	cli("image", "add", "labimg", "--kernel", kernel, "--initrd", initrd)
-	cli("profile", "add", "ipx", "--image", "labimg", "--kernel-args", "console=ttyS0 panic=5")
-	cli("system", "add", name, "--mac", mac, "--ip", n.Addr(host).String(), "--profile", "ipx")
-	return n, cli
-}
-
 // A UEFI VM set to HTTP boot (OVMF with its PXE off) boots with no TFTP at
 // all: the firmware's DHCP (arch 16, class HTTPClient) gets the URL of
 // ipxe.efi, fetches it over HTTP and runs it; iPXE gets its script, the
 // kernel and the initrd over HTTP.
 func TestVMUEFIHTTPBoot(t *testing.T) {
 	const mac = "52:54:00:12:36:02"
-	n, cli := ipxeLab(t, "uefivm2", mac, 62)
+	n, cli := bootLab(t, "uefivm2", mac, 62)
 
 	vm := lab.BootVMWith(t, n, mac, 5*time.Minute, lab.VMOptions{HTTPBoot: true})
 	if host := waitMarker(t, vm, firmwareFail+`|>>Start PXE`); host != "uefivm2" {
@@ -224,7 +211,7 @@ func TestVMPlainPXEChainLoadsIPXE(t *testing.T) {
 		testenv.Missing(t, "ipxe is not installed: "+err.Error())
 	}
 	const mac = "52:54:00:12:36:31"
-	n, cli := ipxeLab(t, "plainpxe", mac, 91)
+	n, cli := bootLab(t, "plainpxe", mac, 91)
 	script := filepath.Join(t.TempDir(), "pxe-rom.ipxe")
 	// The user class is cleared before the chain: iPXE lends the NBP a
 	// DHCP packet made from its settings (PXENV_GET_CACHED_INFO), which

@@ -86,16 +86,23 @@ func TestVMPXELinuxUEFI(t *testing.T) {
 	t.Logf("status:\n%s", cli("system", "status", "pxlvm2", "--all"))
 }
 
-// pxelinuxLab starts a lab appliance and registers system name (MAC mac,
-// the lab's address host) of a profile with --loader pxelinux.
+// pxelinuxLab is bootLab with a profile of --loader pxelinux.
 func pxelinuxLab(t *testing.T, name, mac string, host uint8) (*lab.Net, func(...string) string) {
+	t.Helper()
+	return bootLab(t, name, mac, host, "--loader", "pxelinux")
+}
+
+// bootLab starts a lab appliance and registers system name (MAC mac, the
+// lab's address host) of a profile booting the lab's image, made with the
+// profile flags given (none: the default loader, iPXE).
+func bootLab(t *testing.T, name, mac string, host uint8, profileFlags ...string) (*lab.Net, func(...string) string) {
 	t.Helper()
 	kernel, initrd := lab.Assets(t)
 	n, cli := startLabAppliance(t)
 	cli("subnet", "add", "lab", "--cidr", n.Prefix.String())
 	cli("image", "add", "labimg", "--kernel", kernel, "--initrd", initrd)
-	cli("profile", "add", "pxl", "--image", "labimg", "--loader", "pxelinux", "--kernel-args", "console=ttyS0 panic=5")
-	cli("system", "add", name, "--mac", mac, "--ip", n.Addr(host).String(), "--profile", "pxl")
+	cli(append([]string{"profile", "add", "boot", "--image", "labimg", "--kernel-args", "console=ttyS0 panic=5"}, profileFlags...)...)
+	cli("system", "add", name, "--mac", mac, "--ip", n.Addr(host).String(), "--profile", "boot")
 	return n, cli
 }
 
