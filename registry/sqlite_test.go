@@ -185,11 +185,15 @@ func TestLegacyEventsMigrate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.db.ExecContext(ctx, `INSERT INTO events (at, system, mac, ip, kind, detail, sid) VALUES ('2026-01-01T00:00:00Z', 'old01', '', '', 'dhcp', 'legacy', '')`); err != nil {
-		t.Fatal(err)
+	// A database of that time: no schema version, events without identity.
+	for _, q := range []string{`DELETE FROM meta WHERE key = 'schema'`,
+		`INSERT INTO events (at, system, mac, ip, kind, detail, sid) VALUES ('2026-01-01T00:00:00Z', 'old01', '', '', 'dhcp', 'legacy', '')`} {
+		if _, err := st.db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
 	}
 	st.Close()
-	st, err = OpenSQLite(ctx, path) // the migration runs at open
+	st, err = OpenSQLite(ctx, path) // the migration from version 0 runs at open
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +207,7 @@ func TestLegacyEventsMigrate(t *testing.T) {
 // seededRegistry opens a registry in a new database with subnet lan
 // (10.0.0.0/24, with pool, when given), image img and profile p, and returns
 // it with its store and a helper that fails t on an error.
-func seededRegistry(t *testing.T, pool string) (*Registry, *SQLiteStore, func(any, error)) {
+func seededRegistry(t *testing.T, pool string) (*Registry, *SQLStore, func(any, error)) {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "r.db")
@@ -217,7 +221,7 @@ func seededRegistry(t *testing.T, pool string) (*Registry, *SQLiteStore, func(an
 	must(r.AddSubnet(ctx, Subnet{Name: "lan", CIDR: "10.0.0.0/24", Pool: pool}))
 	must(r.AddImage(ctx, Image{Name: "img", Files: map[string]File{"kernel": {SHA256: strings.Repeat("a", 64)}, "initrd": {SHA256: strings.Repeat("b", 64)}}}))
 	must(r.AddProfile(ctx, Profile{Name: "p", Image: "img"}))
-	return r, r.store.(*SQLiteStore), must
+	return r, r.store.(*SQLStore), must
 }
 
 // Every database has its own epoch (its creation time) and a random
@@ -249,7 +253,7 @@ func TestDatabaseEpochAndInstance(t *testing.T) {
 func TestSQLiteSchemaVersion(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "registry.db")
-	version := func(st *SQLiteStore) int {
+	version := func(st *SQLStore) int {
 		t.Helper()
 		var v int
 		if err := st.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'schema'`).Scan(&v); err != nil {
