@@ -1,6 +1,6 @@
 // Package registry is the single source of truth of the appliance: subnets,
 // images, profiles, systems and global settings, kept in a Store (SQLite on
-// disk) and published to the protocol servers as an immutable in-memory
+// disk, or PostgreSQL) and published to the protocol servers as an immutable in-memory
 // Snapshot.
 //
 // Writers go through a Registry, which validates a change against the

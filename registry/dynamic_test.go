@@ -9,7 +9,7 @@ import (
 func TestDynamicLog(t *testing.T) {
 	r, _ := openTest(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	l := NewDynamicLog(r.store.(*SQLiteStore))
+	l := NewDynamicLog(r.store.(*SQLStore))
 	done := make(chan error)
 	go func() { done <- l.Run(ctx) }()
 	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Millisecond)

@@ -9,7 +9,7 @@ import (
 
 func TestEventLog(t *testing.T) {
 	r, _ := openTest(t)
-	st := r.store.(*SQLiteStore)
+	st := r.store.(*SQLStore)
 	log := NewEventLog(st, 50)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
@@ -48,7 +48,7 @@ func TestEventLog(t *testing.T) {
 // came in one batch or over several, and another system's are untouched.
 func TestAppendEventsKeepsTheNewest(t *testing.T) {
 	r, _ := openTest(t)
-	st := r.store.(*SQLiteStore)
+	st := r.store.(*SQLStore)
 	ctx := context.Background()
 	const keep = 5
 	var want []string
@@ -96,7 +96,7 @@ func TestAppendEventsKeepsTheNewest(t *testing.T) {
 // `events` right after a build reports done).
 func TestEventsSeeWhatWasRecorded(t *testing.T) {
 	r, _ := openTest(t)
-	log := NewEventLog(r.store.(*SQLiteStore), 50)
+	log := NewEventLog(r.store.(*SQLStore), 50)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go log.Run(ctx)

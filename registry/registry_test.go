@@ -3,9 +3,13 @@ package registry
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/provision/provision/internal/pgtest"
 )
 
 const sha = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -32,16 +36,50 @@ func openTest(t testing.TB) (*Registry, string) {
 
 func reopen(t testing.TB, path string) *Registry {
 	t.Helper()
-	st, err := OpenSQLite(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openStore(t, path)
 	r, err := Open(context.Background(), st, "dsas")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
 	return r
+}
+
+// TestMain stops the PostgreSQL server, if the tests started one.
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// testStore is the backend the registry's tests run on: SQLite, or with
+// PROVISION_TEST_STORE=postgres a database of a PostgreSQL server that
+// internal/pgtest runs (scripts/test runs the tests on both).
+var testStore = os.Getenv("PROVISION_TEST_STORE")
+
+// pgDatabases maps a test's database path to its PostgreSQL database, so
+// that opening the same path again (a restart) opens the same database.
+var pgDatabases sync.Map
+
+// openStore opens the Store of path on the test backend.
+func openStore(t testing.TB, path string) *SQLStore {
+	t.Helper()
+	ctx := context.Background()
+	var st *SQLStore
+	var err error
+	switch testStore {
+	case "", "sqlite":
+		st, err = OpenSQLite(ctx, path)
+	case "postgres":
+		url, ok := pgDatabases.Load(path)
+		if !ok {
+			url = pgtest.DB(t)
+			pgDatabases.Store(path, url)
+		}
+		st, err = OpenPostgres(ctx, url.(string))
+	default:
+		t.Fatalf("PROVISION_TEST_STORE=%q: want sqlite or postgres", testStore)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 func must(t testing.TB, f func() error) {

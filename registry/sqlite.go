@@ -10,17 +10,21 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/provision/provision/internal/seal"
 )
 
-// SQLiteStore is the embedded Store: one SQLite file in WAL mode with
-// synchronous=FULL, so a commit that returned is on disk and survives a
-// crash of the process or the machine.
-type SQLiteStore struct {
-	db  *sql.DB
+// SQLStore is the Store on a SQL database: the embedded one, one SQLite
+// file in WAL mode with synchronous=FULL, so a commit that returned is on
+// disk and survives a crash of the process or the machine (OpenSQLite);
+// or a PostgreSQL database that several appliances share (OpenPostgres).
+// Both have the same tables and the same constraints, and run the same
+// queries.
+type SQLStore struct {
+	db  sqlDB
 	key *seal.Key // seals BMC passwords and build tokens; nil: plaintext (tests)
 }
 
@@ -79,7 +83,7 @@ CREATE INDEX IF NOT EXISTS history_prev ON history(prev);
 `
 
 // OpenSQLite opens (creating if needed, mode 0600) the database at path.
-func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
+func OpenSQLite(ctx context.Context, path string) (*SQLStore, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("registry: %w", err)
@@ -96,11 +100,11 @@ func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry: open %s: %w", path, err)
 	}
-	if err := migrateSQLite(ctx, db); err != nil {
+	if err := migrateSQLite(ctx, sqlDB{DB: db}); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("registry: %s: %w", path, err)
 	}
-	return &SQLiteStore{db: db}, nil
+	return &SQLStore{db: sqlDB{DB: db}}, nil
 }
 
 // SchemaVersion is the version of the registry's schema this build reads
@@ -116,8 +120,8 @@ var ErrSchemaTooNew = errors.New("the database was written by a newer provision"
 // one transaction with the version's update. Version 0 is every database
 // made before versions were kept: the steps of 1 are idempotent, since
 // such a database may have had some of them already.
-var sqliteMigrations = []func(ctx context.Context, tx *sql.Tx) error{
-	0: func(ctx context.Context, tx *sql.Tx) error {
+var sqliteMigrations = []func(ctx context.Context, tx sqlTx) error{
+	0: func(ctx context.Context, tx sqlTx) error {
 		if err := addColumns(ctx, tx, "history", "actor", "addr"); err != nil {
 			return fmt.Errorf("history: %w", err)
 		}
@@ -130,7 +134,7 @@ var sqliteMigrations = []func(ctx context.Context, tx *sql.Tx) error{
 
 // migrateSQLite creates the tables a new database lacks and runs the
 // migrations from the database's version to SchemaVersion.
-func migrateSQLite(ctx context.Context, db *sql.DB) error {
+func migrateSQLite(ctx context.Context, db sqlDB) error {
 	var version int
 	err := db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'schema'`).Scan(&version)
 	switch {
@@ -166,7 +170,7 @@ func migrateSQLite(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// execQuerier is what migrations use of a *sql.Tx (or *sql.DB).
+// execQuerier is what migrations use of a sqlTx (or *sql.DB).
 type execQuerier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -174,10 +178,10 @@ type execQuerier interface {
 }
 
 // Close closes the database.
-func (st *SQLiteStore) Close() error { return st.db.Close() }
+func (st *SQLStore) Close() error { return st.db.Close() }
 
 // Commit implements Store.
-func (st *SQLiteStore) Commit(ctx context.Context, ops []Op) (uint64, error) {
+func (st *SQLStore) Commit(ctx context.Context, ops []Op) (uint64, error) {
 	tx, err := st.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("registry: begin: %w", err)
@@ -205,6 +209,10 @@ func storeError(err error) error {
 	var se *sqlite.Error
 	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT {
 		return &Error{ErrConflict, "registry: refused by the database: " + se.Error()}
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && strings.HasPrefix(pe.Code, "23") { // integrity constraint violation
+		return &Error{ErrConflict, "registry: refused by the database: " + pe.Error()}
 	}
 	return fmt.Errorf("registry: %w", err)
 }
@@ -282,7 +290,7 @@ func migrateEvents(ctx context.Context, db execQuerier) error {
 // trim below would delete the others in the same transaction), through
 // one prepared statement, and each system's older events are then
 // trimmed to keep.
-func (st *SQLiteStore) AppendEvents(ctx context.Context, evs []Event, keep int) error {
+func (st *SQLStore) AppendEvents(ctx context.Context, evs []Event, keep int) error {
 	idOf := func(e *Event) string {
 		if e.SystemID != "" {
 			return e.SystemID
@@ -330,7 +338,7 @@ func (st *SQLiteStore) AppendEvents(ctx context.Context, evs []Event, keep int) 
 }
 
 // Events implements EventStore.
-func (st *SQLiteStore) Events(ctx context.Context, id string, limit int) ([]Event, error) {
+func (st *SQLStore) Events(ctx context.Context, id string, limit int) ([]Event, error) {
 	q, args := `SELECT at, system, mac, ip, kind, detail FROM events WHERE sid = ? ORDER BY id DESC LIMIT ?`, []any{id, limit}
 	if id == "" {
 		q, args = `SELECT at, system, mac, ip, kind, detail FROM events ORDER BY id DESC LIMIT ?`, []any{limit}

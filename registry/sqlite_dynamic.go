@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS discovered (
 `
 
 // SaveDynamic implements DynamicStore: the last word on each MAC wins.
-func (st *SQLiteStore) SaveDynamic(ctx context.Context, leases []Lease, seen []Discovered) error {
+func (st *SQLStore) SaveDynamic(ctx context.Context, leases []Lease, seen []Discovered) error {
 	tx, err := st.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -53,7 +53,7 @@ func (st *SQLiteStore) SaveDynamic(ctx context.Context, leases []Lease, seen []D
 func rfc(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // Leases implements DynamicStore.
-func (st *SQLiteStore) Leases(ctx context.Context) ([]Lease, error) {
+func (st *SQLStore) Leases(ctx context.Context) ([]Lease, error) {
 	rows, err := st.db.QueryContext(ctx, `SELECT mac, ip, subnet, expires, state FROM leases ORDER BY ip`)
 	if err != nil {
 		return nil, err
@@ -73,7 +73,7 @@ func (st *SQLiteStore) Leases(ctx context.Context) ([]Lease, error) {
 }
 
 // Discovered implements DynamicStore.
-func (st *SQLiteStore) Discovered(ctx context.Context) ([]Discovered, error) {
+func (st *SQLStore) Discovered(ctx context.Context) ([]Discovered, error) {
 	rows, err := st.db.QueryContext(ctx, `SELECT mac, ip, subnet, hostname, vendor_class, arch, first_seen, last_seen
 		FROM discovered ORDER BY last_seen DESC`)
 	if err != nil {

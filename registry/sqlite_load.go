@@ -11,7 +11,7 @@ import (
 )
 
 // Load implements Store.
-func (st *SQLiteStore) Load(ctx context.Context) (*Data, error) {
+func (st *SQLStore) Load(ctx context.Context) (*Data, error) {
 	d := &Data{Settings: map[string]string{}}
 	if err := st.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'serial'`).Scan(&d.Serial); err != nil {
 		return nil, fmt.Errorf("registry: load serial: %w", err)
@@ -55,7 +55,7 @@ func (st *SQLiteStore) Load(ctx context.Context) (*Data, error) {
 	return d, rows.Err()
 }
 
-func loadDocs[T any](ctx context.Context, st *SQLiteStore, table string, out *[]T) error {
+func loadDocs[T any](ctx context.Context, st *SQLStore, table string, out *[]T) error {
 	rows, err := st.db.QueryContext(ctx, `SELECT doc FROM `+table+` ORDER BY name`)
 	if err != nil {
 		return fmt.Errorf("registry: load %s: %w", table, err)
@@ -75,7 +75,7 @@ func loadDocs[T any](ctx context.Context, st *SQLiteStore, table string, out *[]
 	return rows.Err()
 }
 
-func (st *SQLiteStore) loadSystems(ctx context.Context, d *Data) error {
+func (st *SQLStore) loadSystems(ctx context.Context, d *Data) error {
 	rows, err := st.db.QueryContext(ctx, `SELECT doc, bmc_password, COALESCE(token, '') FROM systems
 		LEFT JOIN builds ON builds.system = systems.name ORDER BY name`)
 	if err != nil {
@@ -107,7 +107,7 @@ func (st *SQLiteStore) loadSystems(ctx context.Context, d *Data) error {
 
 // History implements Store. An object's history follows its renames back:
 // the history of web101 includes what happened to it as web001.
-func (st *SQLiteStore) History(ctx context.Context, name string, limit int) ([]Change, error) {
+func (st *SQLStore) History(ctx context.Context, name string, limit int) ([]Change, error) {
 	q := `SELECT id, at, kind, name, op, old, new, note, actor, addr FROM history ORDER BY id DESC LIMIT ?`
 	args := []any{limit}
 	if name != "" {
@@ -144,7 +144,7 @@ func (st *SQLiteStore) History(ctx context.Context, name string, limit int) ([]C
 	return out, rows.Err()
 }
 
-func (st *SQLiteStore) loadRecords(ctx context.Context, d *Data) error {
+func (st *SQLStore) loadRecords(ctx context.Context, d *Data) error {
 	rows, err := st.db.QueryContext(ctx, `SELECT rr FROM records ORDER BY rr`)
 	if err != nil {
 		return fmt.Errorf("registry: load records: %w", err)
@@ -161,7 +161,7 @@ func (st *SQLiteStore) loadRecords(ctx context.Context, d *Data) error {
 }
 
 // formerNames returns name and the names it had before renames.
-func (st *SQLiteStore) formerNames(ctx context.Context, name string) ([]string, error) {
+func (st *SQLStore) formerNames(ctx context.Context, name string) ([]string, error) {
 	names := []string{name}
 	for i := 0; i < len(names) && len(names) < 100; i++ {
 		rows, err := st.db.QueryContext(ctx, `SELECT prev FROM history WHERE name = ? AND op = 'rename'`, names[i])
@@ -180,7 +180,7 @@ func (st *SQLiteStore) formerNames(ctx context.Context, name string) ([]string, 
 }
 
 // InstallLog implements Store.
-func (st *SQLiteStore) InstallLog(ctx context.Context, system string) (*InstallLog, error) {
+func (st *SQLStore) InstallLog(ctx context.Context, system string) (*InstallLog, error) {
 	l := &InstallLog{System: system}
 	err := st.db.QueryRowContext(ctx, `SELECT at, size, log FROM install_logs WHERE system = ?`, system).Scan(&l.At, &l.Size, &l.Log)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -193,7 +193,7 @@ func (st *SQLiteStore) InstallLog(ctx context.Context, system string) (*InstallL
 }
 
 // Audit implements Store.
-func (st *SQLiteStore) Audit(ctx context.Context, cs []Change) error {
+func (st *SQLStore) Audit(ctx context.Context, cs []Change) error {
 	tx, err := st.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("registry: begin: %w", err)

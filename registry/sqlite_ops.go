@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -12,12 +11,12 @@ import (
 
 // applyOp writes one Op and its audit record inside tx; secrets go
 // through seal.
-func applyOp(ctx context.Context, tx *sql.Tx, op Op, seal func(Secret) string) error {
+func applyOp(ctx context.Context, tx sqlTx, op Op, seal func(Secret) string) error {
 	// A renamed system keeps its installer log: the delete of its old row
 	// would cascade to it, so it is moved aside and back.
 	renamed := op.Kind == ObjSystem && op.Prev != "" && op.Obj != nil && op.Prev != op.Name
 	if renamed {
-		if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS moved_log AS SELECT * FROM install_logs WHERE 0`); err != nil {
+		if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS moved_log AS SELECT * FROM install_logs WHERE 1 = 0`); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO moved_log SELECT ?, at, size, log FROM install_logs WHERE system = ?`, op.Name, op.Prev); err != nil {
@@ -61,7 +60,7 @@ var tables = map[string]string{
 // deleteRow removes the object stored under op.Prev. A system keeps its
 // row on an in-place edit (its MACs and addresses are rewritten), so that
 // nothing referencing it sees it vanish.
-func deleteRow(ctx context.Context, tx *sql.Tx, op Op) error {
+func deleteRow(ctx context.Context, tx sqlTx, op Op) error {
 	if op.Prev == "" {
 		return nil
 	}
@@ -92,7 +91,7 @@ func deleteRow(ctx context.Context, tx *sql.Tx, op Op) error {
 	return nil
 }
 
-func insertRow(ctx context.Context, tx *sql.Tx, op Op, seal func(Secret) string) error {
+func insertRow(ctx context.Context, tx sqlTx, op Op, seal func(Secret) string) error {
 	doc, err := json.Marshal(op.Obj)
 	if err != nil {
 		return err
@@ -128,7 +127,7 @@ func onConflict(upsert bool, key string, cols ...string) string {
 	return " ON CONFLICT(" + key + ") DO UPDATE SET " + strings.Join(set, ", ")
 }
 
-func insertSystem(ctx context.Context, tx *sql.Tx, s *System, doc []byte, upsert bool, seal func(Secret) string) error {
+func insertSystem(ctx context.Context, tx sqlTx, s *System, doc []byte, upsert bool, seal func(Secret) string) error {
 	pw := ""
 	if s.BMC != nil {
 		pw = seal(s.BMC.Password)

@@ -17,7 +17,7 @@ const sealSchema = `CREATE TABLE IF NOT EXISTS sealing (id INTEGER PRIMARY KEY C
 
 // Sealed reports whether the database holds secrets sealed with a key:
 // then the key must be given (UseKey) before Load.
-func (st *SQLiteStore) Sealed(ctx context.Context) (bool, error) {
+func (st *SQLStore) Sealed(ctx context.Context) (bool, error) {
 	if _, err := st.db.ExecContext(ctx, sealSchema); err != nil {
 		return false, fmt.Errorf("registry: %w", err)
 	}
@@ -30,7 +30,7 @@ func (st *SQLiteStore) Sealed(ctx context.Context) (bool, error) {
 // The first time, it seals every plaintext secret already stored (in one
 // transaction); afterwards it refuses a key other than the one used then
 // (seal.ErrWrongKey), before anything is read or written.
-func (st *SQLiteStore) UseKey(ctx context.Context, key *seal.Key) error {
+func (st *SQLStore) UseKey(ctx context.Context, key *seal.Key) error {
 	if _, err := st.db.ExecContext(ctx, sealSchema); err != nil {
 		return fmt.Errorf("registry: %w", err)
 	}
@@ -41,8 +41,10 @@ func (st *SQLiteStore) UseKey(ctx context.Context, key *seal.Key) error {
 	defer tx.Rollback()
 	// Sealing overwrites plaintext: secure_delete zeroes what it leaves
 	// behind in the pages. (Sealed values need no such care.)
-	if _, err := tx.ExecContext(ctx, `PRAGMA secure_delete = ON`); err != nil {
-		return fmt.Errorf("registry: %w", err)
+	if !st.db.pg {
+		if _, err := tx.ExecContext(ctx, `PRAGMA secure_delete = ON`); err != nil {
+			return fmt.Errorf("registry: %w", err)
+		}
 	}
 	var check string
 	err = tx.QueryRowContext(ctx, `SELECT key_check FROM sealing`).Scan(&check)
@@ -66,15 +68,17 @@ func (st *SQLiteStore) UseKey(ctx context.Context, key *seal.Key) error {
 	}
 	// Move the sealed pages into the database file now, so that neither
 	// the file nor the log keeps a plaintext copy.
-	if _, err := st.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		return fmt.Errorf("registry: checkpoint: %w", err)
+	if !st.db.pg {
+		if _, err := st.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+			return fmt.Errorf("registry: checkpoint: %w", err)
+		}
 	}
 	st.key = key
 	return nil
 }
 
 // sealPlaintext seals the secrets stored before a key was used.
-func sealPlaintext(ctx context.Context, tx *sql.Tx, key *seal.Key) error {
+func sealPlaintext(ctx context.Context, tx sqlTx, key *seal.Key) error {
 	for _, c := range []struct{ table, col, id string }{
 		{"systems", "bmc_password", "name"},
 		{"builds", "token", "system"},
@@ -110,7 +114,7 @@ func (wrongKey) Error() string { return "the database's secrets were sealed with
 func (wrongKey) Unwrap() error { return seal.ErrWrongKey }
 
 // seal prepares a secret for storing.
-func (st *SQLiteStore) seal(s Secret) string {
+func (st *SQLStore) seal(s Secret) string {
 	if st.key == nil {
 		return string(s)
 	}
@@ -118,7 +122,7 @@ func (st *SQLiteStore) seal(s Secret) string {
 }
 
 // open reads a stored secret back.
-func (st *SQLiteStore) open(stored string) (Secret, error) {
+func (st *SQLStore) open(stored string) (Secret, error) {
 	if !seal.Sealed(stored) {
 		return Secret(stored), nil
 	}

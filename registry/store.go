@@ -10,8 +10,8 @@ import (
 // object names, MACs, hostnames and addresses with their own constraints
 // inside transactions, refuse to remove an image or profile still
 // referenced, and write each commit's audit records in the same
-// transaction. SQLiteStore is the embedded one; a PostgreSQL Store can be
-// added for several appliances sharing one registry.
+// transaction. SQLStore is one, on SQLite (the embedded default) or on
+// PostgreSQL (a database several appliances share).
 type Store interface {
 	// Load reads everything, for building the first Snapshot.
 	Load(ctx context.Context) (*Data, error)

@@ -184,7 +184,7 @@ func outboundAddress() string {
 // file, or a new one at first start. A missing key file is an error when
 // the database already holds secrets sealed with a key: a new key could
 // not open them.
-func secretKey(ctx context.Context, path string, st *registry.SQLiteStore) (*seal.Key, error) {
+func secretKey(ctx context.Context, path string, st *registry.SQLStore) (*seal.Key, error) {
 	key, err := seal.Load(path)
 	if err == nil || !errors.Is(err, os.ErrNotExist) {
 		return key, err

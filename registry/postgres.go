@@ -1,0 +1,165 @@
+package registry
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+)
+
+// pgSchema is the schema of SQLite's tables (schema, eventSchema,
+// dynamicSchema, sealSchema) in PostgreSQL's types, with the same keys,
+// unique constraints and references. Text keys sort bytewise (COLLATE
+// "C"), as SQLite's do, whatever the database's locale, so that both
+// backends load in one order.
+const pgSchema = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT COLLATE "C" PRIMARY KEY, value BIGINT NOT NULL);
+INSERT INTO meta VALUES ('serial', 0) ON CONFLICT DO NOTHING;
+INSERT INTO meta VALUES ('epoch', EXTRACT(EPOCH FROM now())::BIGINT) ON CONFLICT DO NOTHING;
+INSERT INTO meta VALUES ('instance', (random() * 9.2e18 - 4.6e18)::BIGINT) ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS subnets (name TEXT COLLATE "C" PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS images (name TEXT COLLATE "C" PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS profiles (
+	name  TEXT COLLATE "C" PRIMARY KEY,
+	image TEXT NOT NULL REFERENCES images(name) DEFERRABLE INITIALLY DEFERRED,
+	doc   TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS systems (
+	name     TEXT COLLATE "C" PRIMARY KEY,
+	hostname TEXT NOT NULL UNIQUE,
+	profile  TEXT NOT NULL REFERENCES profiles(name) DEFERRABLE INITIALLY DEFERRED,
+	bmc_password TEXT NOT NULL DEFAULT '',
+	doc      TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS macs (
+	mac    TEXT COLLATE "C" PRIMARY KEY,
+	system TEXT NOT NULL REFERENCES systems(name) ON DELETE CASCADE);
+CREATE TABLE IF NOT EXISTS addresses (
+	ip     TEXT COLLATE "C" PRIMARY KEY,
+	system TEXT NOT NULL REFERENCES systems(name) ON DELETE CASCADE,
+	role   TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS builds (
+	token  TEXT PRIMARY KEY,
+	system TEXT NOT NULL UNIQUE REFERENCES systems(name) ON DELETE CASCADE);
+CREATE TABLE IF NOT EXISTS install_logs (
+	system TEXT PRIMARY KEY REFERENCES systems(name) ON DELETE CASCADE,
+	at     TEXT NOT NULL,
+	size   BIGINT NOT NULL,
+	log    BYTEA NOT NULL);
+CREATE TABLE IF NOT EXISTS templates (name TEXT COLLATE "C" PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS settings (key TEXT COLLATE "C" PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records (rr TEXT COLLATE "C" PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS history (
+	id    BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	at    TEXT NOT NULL,
+	kind  TEXT NOT NULL,
+	name  TEXT NOT NULL,
+	prev  TEXT NOT NULL,
+	op    TEXT NOT NULL,
+	old   TEXT NOT NULL,
+	new   TEXT NOT NULL,
+	note  TEXT NOT NULL,
+	actor TEXT NOT NULL DEFAULT '',
+	addr  TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS history_name ON history(name);
+CREATE INDEX IF NOT EXISTS history_prev ON history(prev);
+CREATE TABLE IF NOT EXISTS events (
+	id     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	at     TEXT NOT NULL,
+	system TEXT NOT NULL,
+	mac    TEXT NOT NULL,
+	ip     TEXT NOT NULL,
+	kind   TEXT NOT NULL,
+	detail TEXT NOT NULL,
+	sid    TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS events_system ON events(system, id);
+CREATE INDEX IF NOT EXISTS events_sid ON events(sid, id);
+CREATE TABLE IF NOT EXISTS leases (
+	mac     TEXT COLLATE "C" PRIMARY KEY,
+	ip      TEXT COLLATE "C" NOT NULL,
+	subnet  TEXT NOT NULL,
+	expires TEXT NOT NULL,
+	state   TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS discovered (
+	mac          TEXT COLLATE "C" PRIMARY KEY,
+	ip           TEXT NOT NULL,
+	subnet       TEXT NOT NULL,
+	hostname     TEXT NOT NULL,
+	vendor_class TEXT NOT NULL,
+	arch         INTEGER NOT NULL,
+	first_seen   TEXT NOT NULL,
+	last_seen    TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sealing (id INTEGER PRIMARY KEY CHECK (id = 1), key_check TEXT NOT NULL)
+`
+
+// pgMigrations[v] brings a PostgreSQL database from version v to v+1. A
+// new database is made at version 1 by pgSchema: 0 to 1 has nothing to do.
+var pgMigrations = []func(ctx context.Context, tx sqlTx) error{
+	0: func(context.Context, sqlTx) error { return nil },
+}
+
+// schemaLock is the advisory lock under which an appliance creates or
+// migrates the schema, so that appliances starting at once on one
+// database do not race.
+const schemaLock = 0x70726f76 // "prov"
+
+// OpenPostgres opens the registry in the PostgreSQL database at url
+// (postgres://USER@HOST:PORT/DB?..., or key=value pairs; the password
+// from $PGPASSWORD or ~/.pgpass rather than the URL), creating the tables
+// it lacks or migrating them, under an advisory lock. A database whose
+// schema is newer than SchemaVersion is refused (ErrSchemaTooNew). The
+// errors never repeat url, which may hold a password.
+func OpenPostgres(ctx context.Context, url string) (*SQLStore, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("registry: postgres: %w", err)
+	}
+	st := &SQLStore{db: sqlDB{DB: db, pg: true}}
+	if err := migratePostgres(ctx, st.db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("registry: postgres: %w", err)
+	}
+	return st, nil
+}
+
+func migratePostgres(ctx context.Context, db sqlDB) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, schemaLock); err != nil {
+		return fmt.Errorf("lock the schema: %w", err)
+	}
+	version := 0
+	var exists bool
+	if err := tx.QueryRowContext(ctx, `SELECT to_regclass('meta') IS NOT NULL`).Scan(&exists); err != nil {
+		return fmt.Errorf("read the schema version: %w", err)
+	}
+	if exists {
+		err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'schema'`).Scan(&version)
+		if err != nil && err != sql.ErrNoRows {
+			return fmt.Errorf("read the schema version: %w", err)
+		}
+	}
+	if version > SchemaVersion {
+		return fmt.Errorf("%w: its schema is version %d, this provision knows %d at most: run a provision at least as new as the one that wrote it", ErrSchemaTooNew, version, SchemaVersion)
+	}
+	for _, stmt := range strings.Split(pgSchema, ";\n") {
+		if strings.TrimSpace(stmt) == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("create schema: %w", err)
+		}
+	}
+	for v := version; v < SchemaVersion; v++ {
+		if err := pgMigrations[v](ctx, tx); err != nil {
+			return fmt.Errorf("migrate the schema from version %d to %d: %w", v, v+1, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO meta VALUES ('schema', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, SchemaVersion); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
