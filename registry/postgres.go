@@ -6,8 +6,18 @@ import (
 	"fmt"
 	"strings"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 )
+
+// redactedParseError is pgx's parse error without the URL it quotes.
+func redactedParseError(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		return msg[i+2:]
+	}
+	return "invalid"
+}
 
 // pgSchema is the schema of SQLite's tables (schema, eventSchema,
 // dynamicSchema, sealSchema) in PostgreSQL's types, with the same keys,
@@ -110,10 +120,21 @@ const schemaLock = 0x70726f76 // "prov"
 // schema is newer than SchemaVersion is refused (ErrSchemaTooNew). The
 // errors never repeat url, which may hold a password.
 func OpenPostgres(ctx context.Context, url string) (*SQLStore, error) {
-	db, err := sql.Open("pgx", url)
+	return OpenPostgresPassword(ctx, url, "")
+}
+
+// OpenPostgresPassword is OpenPostgres with the password given apart from
+// url (read from a file); "" leaves it to the URL, $PGPASSWORD or
+// ~/.pgpass.
+func OpenPostgresPassword(ctx context.Context, url, password string) (*SQLStore, error) {
+	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("registry: postgres: %w", err)
+		return nil, fmt.Errorf("registry: postgres: the database URL does not parse (%s)", redactedParseError(err))
 	}
+	if password != "" {
+		cfg.Password = password
+	}
+	db := stdlib.OpenDB(*cfg)
 	st := &SQLStore{db: sqlDB{DB: db, pg: true}}
 	if err := migratePostgres(ctx, st.db); err != nil {
 		db.Close()

@@ -8,8 +8,10 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -48,6 +50,13 @@ type Config struct {
 	// DNSForward lists the upstream resolvers (IP[:PORT]) of names outside
 	// the zone; nil = /etc/resolv.conf's name servers, [] or [none] = none.
 	DNSForward []string `yaml:"dns_forward"`
+	// Database is the registry's PostgreSQL database
+	// (postgres://USER@HOST:PORT/DB), which several appliances may share;
+	// "" is the embedded SQLite file DATA/registry.db. Its password comes
+	// from DatabasePasswordFile, $PGPASSWORD or ~/.pgpass, never from
+	// the command line.
+	Database             string `yaml:"database"`
+	DatabasePasswordFile string `yaml:"database_password_file"`
 
 	// addressFromInterface: no --address was given, so the appliance's
 	// address is the DHCP interface's, chosen again once the registry is open.
@@ -88,10 +97,13 @@ func loadConfig(fs *pflag.FlagSet) (Config, error) {
 		"dhcp-mode":  &cfg.DHCPMode,
 		"boot-files": &cfg.BootFiles, "address": &cfg.Address, "zone": &cfg.Zone, "log-format": &cfg.LogFormat,
 		"secret-key-file": &cfg.SecretKeyFile, "power-poll": &cfg.PowerPoll,
-		"busybox": &cfg.Busybox, "zonecfg": &cfg.Zonecfg, "api": &cfg.API, "tls-cert": &cfg.TLSCert, "tls-key": &cfg.TLSKey} {
+		"busybox": &cfg.Busybox, "zonecfg": &cfg.Zonecfg, "database": &cfg.Database, "database-password-file": &cfg.DatabasePasswordFile, "api": &cfg.API, "tls-cert": &cfg.TLSCert, "tls-key": &cfg.TLSKey} {
 		if fs.Changed(flag) {
 			*dst, _ = fs.GetString(flag)
 		}
+	}
+	if fs.Changed("database") && databaseHasPassword(cfg.Database) {
+		return cfg, usageError{errors.New("--database: the URL holds a password, which every user of this machine can read on the command line: put it in $PGPASSWORD, ~/.pgpass or --database-password-file")}
 	}
 	if fs.Changed("proxy-all") {
 		cfg.ProxyAll, _ = fs.GetBool("proxy-all")
@@ -131,6 +143,16 @@ func loadConfig(fs *pflag.FlagSet) (Config, error) {
 		cfg.Address = outboundAddress()
 	}
 	return cfg, cfg.check()
+}
+
+// databaseHasPassword reports whether a PostgreSQL URL or key=value
+// connection string carries a password.
+func databaseHasPassword(dsn string) bool {
+	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
+		_, set := u.User.Password()
+		return set || u.Query().Has("password")
+	}
+	return strings.Contains(strings.ToLower(dsn), "password=")
 }
 
 func (c Config) check() error {

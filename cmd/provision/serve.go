@@ -7,10 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,13 +27,13 @@ import (
 
 func newServe() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "serve [--dev] [--config FILE] [--data DIR] [--http ADDR] [--api ADDR [--tls-cert F --tls-key F]] [--dns ADDR] [--dns-forward IP,...] [--tftp ADDR] [--dhcp-interface IF [--dhcp-mode proxy [--proxy-all]]] [--zone ZONE]",
+		Use:   "serve [--dev] [--config FILE] [--data DIR] [--database URL] [--http ADDR] [--api ADDR [--tls-cert F --tls-key F]] [--dns ADDR] [--dns-forward IP,...] [--tftp ADDR] [--dhcp-interface IF [--dhcp-mode proxy [--proxy-all]]] [--zone ZONE]",
 		Short: "Run the appliance",
 		Long: `Run the appliance: the HTTP API, boot scripts and images, the DNS zone and its
 data.cdb, and TFTP, all from one registry.
 
 Configuration comes from the embedded defaults, then the YAML file given by
---config (keys: data, http, api, tls_cert, tls_key, dns, dns_forward, tftp, dhcp,
+--config (keys: data, database, database_password_file, http, api, tls_cert, tls_key, dns, dns_forward, tftp, dhcp,
 dhcp_interface, dhcp_mode, proxy_all, boot_files, address, zone, dev, log_format,
 secret_key_file, power_poll), then flags. DHCP runs only with
 --dhcp-interface (it needs root for port 67). --dhcp-mode proxy runs it as a
@@ -60,6 +62,12 @@ with AES-256-GCM under DATA/secret.key (or --secret-key-file; mode 0600,
 created at first start, when plaintext ones are sealed): back it up with the
 database, which cannot be read without it. An empty --dns or --tftp turns that server off. SIGTERM or
 SIGINT shut the server down gracefully.
+
+The registry is DATA/registry.db (SQLite) unless --database names a
+PostgreSQL database (postgres://USER@HOST:PORT/DB), which several
+appliances may share with the same secret key; its password comes from
+--database-password-file, $PGPASSWORD or ~/.pgpass, never from the URL on
+the command line.
 
 DNS answers the zone and its reverse zones itself. Queries for other names
 from machines inside a registered subnet and from this host (127.0.0.1, ::1)
@@ -101,6 +109,8 @@ else gets REFUSED. --dns-forward none turns forwarding off.`,
 	f.String("power-poll", "", "how often every BMC's power state is read, for the timeline and /metrics (default 60s, or 0 with --dev; 0: never)")
 	f.String("busybox", "", "static busybox that diskless boot environments carry (default /bin/busybox, from Debian's busybox-static)")
 	f.String("zonecfg", "", "static zonecfg that diskless boot environments carry (default: next to this program, else on PATH)")
+	f.String("database", "", "the registry's PostgreSQL database, postgres://USER@HOST:PORT/DB, which several appliances may share (default: DATA/registry.db, SQLite); its password from --database-password-file, $PGPASSWORD or ~/.pgpass, never in the URL")
+	f.String("database-password-file", "", "file holding the --database password")
 	f.String("secret-key-file", "", "key that seals BMC passwords and build tokens in the database (default DATA/secret.key, created at first start)")
 	f.Bool("dev", false, "development mode: 127.0.0.1 only, unprivileged ports, no root needed")
 	return c
@@ -139,7 +149,7 @@ func openAppliance(ctx context.Context, cfg Config, log *slog.Logger) (*applianc
 	if err := apitoken.Ensure(cfg.Data); err != nil {
 		return nil, fmt.Errorf("api tokens in %s: %w", cfg.Data, err)
 	}
-	store, err := registry.OpenSQLite(ctx, filepath.Join(cfg.Data, "registry.db"))
+	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -239,4 +249,43 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	err = g.Wait()
 	log.Info("stopped", "err", err)
 	return err
+}
+
+// openStore opens the registry's Store: the PostgreSQL database of
+// --database, or the SQLite file in the data directory. The log names the
+// database without its password.
+func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*registry.SQLStore, error) {
+	if cfg.Database == "" {
+		return registry.OpenSQLite(ctx, filepath.Join(cfg.Data, "registry.db"))
+	}
+	var password string
+	if cfg.DatabasePasswordFile != "" {
+		b, err := os.ReadFile(cfg.DatabasePasswordFile)
+		if err != nil {
+			return nil, fmt.Errorf("--database-password-file: %w", err)
+		}
+		password = strings.TrimRight(string(b), "\r\n")
+	}
+	st, err := registry.OpenPostgresPassword(ctx, cfg.Database, password)
+	if err != nil {
+		return nil, fmt.Errorf("%w (database %s)", err, redactDatabase(cfg.Database))
+	}
+	log.Info("registry: on PostgreSQL", "database", redactDatabase(cfg.Database))
+	return st, nil
+}
+
+// redactDatabase is a database URL without its user's password.
+func redactDatabase(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
+		q := u.Query()
+		if q.Has("password") {
+			q.Set("password", "xxxxx")
+			u.RawQuery = q.Encode()
+		}
+		return u.Redacted()
+	}
+	if strings.Contains(strings.ToLower(dsn), "password=") {
+		return "(a key=value connection string with a password)"
+	}
+	return dsn
 }
