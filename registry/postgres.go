@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -134,8 +136,8 @@ func OpenPostgresPassword(ctx context.Context, url, password string) (*SQLStore,
 	if password != "" {
 		cfg.Password = password
 	}
-	db := stdlib.OpenDB(*cfg)
-	st := &SQLStore{db: sqlDB{DB: db, pg: true}}
+	db := stdlib.OpenDB(*cfg.Copy())
+	st := &SQLStore{db: sqlDB{DB: db, pg: true}, pgcfg: cfg}
 	if err := migratePostgres(ctx, st.db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("registry: postgres: %w", err)
@@ -183,4 +185,79 @@ func migratePostgres(ctx context.Context, db sqlDB) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// commitChannel is the channel every commit is notified on, with its
+// serial as the payload.
+const commitChannel = "provision_registry"
+
+// listenerName is the application_name of the LISTEN connections, as
+// pg_stat_activity shows them.
+const listenerName = "provision-listener"
+
+// Commits implements Notifier: a connection of its own LISTENs on
+// commitChannel, and after each (re)connection the current serial is
+// sent; a lost connection is made again, 100 ms to 5 s apart. On SQLite
+// the channel is closed at once: one appliance owns the file.
+func (st *SQLStore) Commits(ctx context.Context) <-chan uint64 {
+	out := make(chan uint64, 1)
+	if st.pgcfg == nil {
+		close(out)
+		return out
+	}
+	go st.listen(ctx, out)
+	return out
+}
+
+func (st *SQLStore) listen(ctx context.Context, out chan uint64) {
+	defer close(out)
+	send := func(s uint64) { // the latest serial, never blocking on a slow reader
+		select {
+		case old := <-out:
+			s = max(s, old)
+		default:
+		}
+		out <- s
+	}
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		if st.listenOnce(ctx, send) { // it was up: start the backoff again
+			backoff = 100 * time.Millisecond
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// listenOnce connects, listens and sends serials until the connection
+// fails or ctx ends; it reports whether it got as far as listening.
+func (st *SQLStore) listenOnce(ctx context.Context, send func(uint64)) bool {
+	cfg := st.pgcfg.Copy()
+	cfg.RuntimeParams["application_name"] = listenerName
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return false
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "LISTEN "+commitChannel); err != nil {
+		return false
+	}
+	var serial int64
+	if err := conn.QueryRow(ctx, `SELECT value FROM meta WHERE key = 'serial'`).Scan(&serial); err != nil {
+		return true
+	}
+	send(uint64(serial))
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return true
+		}
+		if s, err := strconv.ParseUint(n.Payload, 10, 64); err == nil {
+			send(s)
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/provision/provision/internal/pgtest"
 )
@@ -106,4 +107,71 @@ func TestPostgresRefusesANewerSchema(t *testing.T) {
 	if strings.Contains(err.Error(), "postgres://") {
 		t.Errorf("the error repeats the database URL: %v", err)
 	}
+}
+
+// An appliance following the database sees another's commits: at once
+// through NOTIFY; after a commit of its own that skipped the other's
+// serial; and after its listening connection was cut, when it reconnects.
+func TestPostgresFollow(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	url := pgtest.DB(t)
+	open := func() *Registry {
+		st, err := OpenPostgres(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Open(ctx, st, "dsas")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		return r
+	}
+	a, b := open(), open()
+	sees := func(r *Registry, subnet string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			if _, ok := r.Snapshot().Subnet(subnet); ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("subnet %s never reached the other appliance (its serial %d)", subnet, r.Snapshot().Serial)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+
+	// b commits without having seen a's commit: its serial skips one.
+	must(t, func() error { _, err := a.AddSubnet(ctx, Subnet{Name: "s1", CIDR: "10.1.0.0/24"}); return err })
+	must(t, func() error { _, err := b.AddSubnet(ctx, Subnet{Name: "s2", CIDR: "10.2.0.0/24"}); return err })
+	changed := make(chan uint64, 100)
+	b.OnChange(func(s *Snapshot) { changed <- s.Serial })
+	go b.Follow(ctx)
+	sees(b, "s1")
+	if _, ok := b.Snapshot().Subnet("s2"); !ok {
+		t.Fatal("b lost its own commit in the reload")
+	}
+
+	start := time.Now()
+	must(t, func() error { _, err := a.AddSubnet(ctx, Subnet{Name: "s3", CIDR: "10.3.0.0/24"}); return err })
+	sees(b, "s3")
+	t.Logf("a's commit reached b's Snapshot in %v", time.Since(start))
+	if len(changed) == 0 {
+		t.Error("b's OnChange subscribers were not told")
+	}
+
+	// Cut b's listening connection, commit meanwhile: b catches up.
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var cut int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`, listenerName).Scan(&cut); err != nil || cut == 0 {
+		t.Fatalf("cut the listener: %d cut, %v", cut, err)
+	}
+	must(t, func() error { _, err := a.AddSubnet(ctx, Subnet{Name: "s4", CIDR: "10.4.0.0/24"}); return err })
+	sees(b, "s4")
 }

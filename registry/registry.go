@@ -25,6 +25,10 @@ type Registry struct {
 	recordPolicy RecordPolicy
 	now          func() time.Time
 	leases       atomic.Pointer[func() []LiveLease] // SetLiveLeases
+	// stale is signalled when a commit of ours got a serial beyond the
+	// next one: another appliance committed in between, and Follow must
+	// load what it wrote.
+	stale chan struct{}
 }
 
 // Open loads the store into the first Snapshot. zone is the appliance's
@@ -38,7 +42,7 @@ func Open(ctx context.Context, store Store, zone string) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Registry{store: store, now: time.Now}
+	r := &Registry{store: store, now: time.Now, stale: make(chan struct{}, 1)}
 	r.cur.Store(snap)
 	return r, nil
 }
@@ -167,6 +171,12 @@ func (r *Registry) mutate(ctx context.Context, dryRun bool, fn change) (*Snapsho
 	serial, err := r.store.Commit(ctx, ops)
 	if err != nil {
 		return nil, err
+	}
+	if serial != next.Serial+1 {
+		select {
+		case r.stale <- struct{}{}:
+		default:
+		}
 	}
 	next.delta = newDelta(next.Serial, serial, ops, next.delta)
 	next.Serial = serial

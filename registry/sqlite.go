@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -24,8 +26,9 @@ import (
 // Both have the same tables and the same constraints, and run the same
 // queries.
 type SQLStore struct {
-	db  sqlDB
-	key *seal.Key // seals BMC passwords and build tokens; nil: plaintext (tests)
+	db    sqlDB
+	pgcfg *pgx.ConnConfig // PostgreSQL: for the LISTEN connection of Commits
+	key   *seal.Key       // seals BMC passwords and build tokens; nil: plaintext (tests)
 }
 
 const schema = `
@@ -196,6 +199,11 @@ func (st *SQLStore) Commit(ctx context.Context, ops []Op) (uint64, error) {
 	err = tx.QueryRowContext(ctx, `UPDATE meta SET value = value + 1 WHERE key = 'serial' RETURNING value`).Scan(&serial)
 	if err != nil {
 		return 0, fmt.Errorf("registry: bump serial: %w", err)
+	}
+	if st.db.pg { // delivered to the listeners when the transaction commits
+		if _, err := tx.ExecContext(ctx, `SELECT pg_notify(?, ?)`, commitChannel, strconv.FormatUint(serial, 10)); err != nil {
+			return 0, fmt.Errorf("registry: notify: %w", err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, storeError(err)

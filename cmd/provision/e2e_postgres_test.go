@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -15,7 +16,8 @@ import (
 // provision serve --database keeps the registry in PostgreSQL: what one
 // appliance wrote is there after its restart, and a second appliance
 // started on the same database (with the same secret key) loads it and
-// answers it in DNS. The password never goes on the command line: a URL
+// answers it in DNS, and what is changed through the first is answered by
+// the second's DNS and data.cdb within a second. The password never goes on the command line: a URL
 // holding one is refused, and --database-password-file is read.
 func TestServeOnPostgres(t *testing.T) {
 	url := pgtest.DB(t)
@@ -50,6 +52,32 @@ func TestServeOnPostgres(t *testing.T) {
 	if err != nil || len(r.Answer) != 1 || !strings.Contains(r.Answer[0].String(), `"100"`) {
 		t.Fatalf("B's DNS for lvs.vrid: %v, %v; want the TXT 100 that A wrote", r, err)
 	}
+
+	// A change through A is answered by B's DNS and data.cdb within 1 s.
+	start := time.Now()
+	a.ok("setting", "set", "lvs.vrid", "from-a-7f3b9e")
+	for {
+		r, err := dns.Exchange(m, b.DNS)
+		if err == nil && len(r.Answer) == 1 && strings.Contains(r.Answer[0].String(), `"from-a-7f3b9e"`) {
+			break
+		}
+		if time.Since(start) > time.Second {
+			t.Fatalf("1 s after the change through A, B's DNS says %v, %v", r, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	dnsAt := time.Since(start)
+	for {
+		code, body := b.get("/zone/data.cdb")
+		if code == 200 && strings.Contains(body, "from-a-7f3b9e") {
+			break
+		}
+		if time.Since(start) > time.Second {
+			t.Fatalf("1 s after the change through A, B's data.cdb lacks it (%d)", code)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Logf("a setting set through A: in B's DNS after %v, in B's data.cdb after %v", dnsAt.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 
 	withPassword := strings.Replace(url, "provision@", "provision:s3cret@", 1)
 	out, err := exec.Command(binary, "serve", "--dev", "--data", t.TempDir(), "--database", withPassword).CombinedOutput()

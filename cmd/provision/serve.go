@@ -245,6 +245,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := a.startHTTP(ctx, g, httpLn, apiLn, dnsSrv); err != nil {
 		return err
 	}
+	// Other appliances' commits to a shared database (PostgreSQL), once
+	// every subscriber of the Snapshot is registered.
+	g.Go(func() error { a.reg.Follow(ctx); return nil })
 	log.Info("ready", "data", cfg.Data, "zone", cfg.Zone, "address", cfg.Address, "dev", cfg.Dev)
 	err = g.Wait()
 	log.Info("stopped", "err", err)
