@@ -225,12 +225,20 @@ func TestVMDebianInstallerFetchesPreseed(t *testing.T) {
 		"--kernel-args", "console=ttyS0,115200n8 DEBIAN_FRONTEND=text")
 	cli("system", "add", name, "--mac", mac, "--ip", ip, "--profile", "debian12")
 	vm := lab.BootVMWith(t, n, mac, 8*time.Minute, lab.VMOptions{MemoryMiB: 1024})
+	// The console proves what only the VM sees (d-i running the preseed);
+	// the appliance's records prove the fetches. (Once, in CI, the serial
+	// console lost iPXE's and the kernel's lines of the first 40 s while
+	// both files were served: they are not asked of the console.)
 	waitVM(t, vm, 8*time.Minute, []vmStage{
-		{"iPXE loads d-i's initrd from the appliance", `/images/d-i/initrd\.\.\. ok`},
-		{"the preseed URL is on d-i's command line", `url=http://` + regexp.QuoteMeta(n.ServerIP.String()) + `(:80)?/ks/[0-9a-f]{32}`},
 		{"d-i ran the preseed's early command", `provision: preseed of ` + name + ` loaded`},
 	})
 	t.Logf("power-on to the preseed loaded: %.1fs", time.Since(vm.Started).Seconds())
+	// The template's URL, with its build token, reached d-i's command
+	// line: the template event is d-i fetching it from the VM's address.
+	waitSteps(t, cli, name, []timelineStep{
+		{"kernel", `^GET /images/d-i/kernel 200 [0-9]+B$`},
+		{"initrd", `^GET /images/d-i/initrd 200 [0-9]+B$`},
+	})
 	var evs []registry.Event
 	json.Unmarshal([]byte(cli("system", "status", name, "--all", "--json")), &evs)
 	fetched := false
