@@ -21,18 +21,7 @@ import (
 func TestPostgresRefusesWhatAStaleApplianceLetsThrough(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.DB(t)
-	open := func() *Registry {
-		st, err := OpenPostgres(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := Open(ctx, st, "dsas")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { r.Close() })
-		return r
-	}
+	open := func() *Registry { return openPostgresRegistry(t, url) }
 	a := open()
 	must(t, func() error { _, err := a.AddSubnet(ctx, Subnet{Name: "lan", CIDR: "10.0.0.0/24"}); return err })
 	must(t, func() error {
@@ -87,6 +76,22 @@ func TestPostgresRefusesWhatAStaleApplianceLetsThrough(t *testing.T) {
 	t.Logf("1 added, %d refused by the database, %d by a Snapshot", refusedByDB, len(errs)-1-refusedByDB)
 }
 
+// openPostgresRegistry opens a Registry (an appliance) on the database at
+// url, closed at t's end.
+func openPostgresRegistry(t *testing.T, url string) *Registry {
+	t.Helper()
+	st, err := OpenPostgres(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(context.Background(), st, "dsas")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
 // A PostgreSQL database written by a newer provision is refused, and left
 // as it is.
 func TestPostgresRefusesANewerSchema(t *testing.T) {
@@ -116,18 +121,7 @@ func TestPostgresFollow(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	url := pgtest.DB(t)
-	open := func() *Registry {
-		st, err := OpenPostgres(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := Open(ctx, st, "dsas")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { r.Close() })
-		return r
-	}
+	open := func() *Registry { return openPostgresRegistry(t, url) }
 	a, b := open(), open()
 	sees := func(r *Registry, subnet string) {
 		t.Helper()
