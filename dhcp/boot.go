@@ -49,9 +49,10 @@ const (
 
 // bootFile is the answer to a netboot client.
 type bootFile struct {
-	name  string // file field and option 67: a TFTP path or an HTTP URL
-	class string // option 60 to echo; empty for none
-	ipxe  bool   // the client is iPXE: tell it not to wait for ProxyDHCP
+	name   string // file field and option 67: a TFTP path or an HTTP URL
+	class  string // option 60 to echo; empty for none
+	ipxe   bool   // the client is iPXE: tell it not to wait for ProxyDHCP
+	script bool   // name is the URL of the host's iPXE script
 }
 
 // chooseBoot picks the boot file for a netboot client; ok is false for a
@@ -78,7 +79,7 @@ func chooseBoot(req *dhcpv4.DHCPv4, h *Host, cfg Config) (bootFile, bool, error)
 	case h != nil && h.Loader == LoaderGRUB && !ipxe && (isX8664EFI(arch) || arch == iana.EFI_X86_64_HTTP || echo == classHTTP):
 		return chooseGRUB(h, arch, echo)
 	case ipxe: // give iPXE its script
-		return bootFile{name: base + PathIPXE, class: echo, ipxe: true}, true, nil
+		return bootFile{name: base + PathIPXE, class: echo, ipxe: true, script: true}, true, nil
 	case arch == iana.EFI_X86_64_HTTP, echo == classHTTP && (!hasArch || isX8664EFI(arch)):
 		return bootFile{name: base + "/" + FileUEFI, class: classHTTP}, true, nil
 	case isX8664EFI(arch):

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net"
-	"net/netip"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
 )
@@ -49,7 +48,7 @@ func (s *Server) handle(conn net.PacketConn, pkt []byte, peer net.Addr, toPeer b
 			"type", resp.MessageType().String(), "err", err)
 	}
 	dst := net.UDPAddrFromAddrPort(Destination(req, resp, s.cfg.ClientPort, s.cfg.RelayPort))
-	if p, ok := peer.(*net.UDPAddr); ok && toPeer && addr4(req.GatewayIPAddr) == (netip.Addr{}) {
+	if p, ok := peer.(*net.UDPAddr); ok && toPeer && !addr4(req.GatewayIPAddr).IsValid() {
 		dst = p
 	}
 	if _, err := conn.WriteTo(resp.ToBytes(), dst); err != nil {

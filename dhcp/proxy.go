@@ -53,19 +53,14 @@ func proxy(req *dhcpv4.DHCPv4, mac net.HardwareAddr, env Env) (*dhcpv4.DHCPv4, e
 		}
 		return nil, err
 	}
-	// A proxy offer names its kind in option 60 whatever the client is,
-	// and iPXE must keep listening for it: no option 175 no-pxedhcp.
-	if f.class == "" {
-		f.class = classPXE
-		if strings.HasPrefix(class, classHTTP) {
-			f.class = classHTTP
-		}
-	}
+	// chooseBoot echoes the client's class (option 60), which a proxy
+	// offer must carry; iPXE must keep listening for this offer: no
+	// option 175 no-pxedhcp.
 	f.ipxe = false
-	if base := httpBase(env.Config); f.name == base+PathIPXE {
+	if f.script {
 		// The address is the other server's, which the registry may not
 		// know: name the script by MAC rather than by client address.
-		f.name = base + "/boot/" + mac.String() + ".ipxe"
+		f.name = httpBase(env.Config) + "/boot/" + mac.String() + ".ipxe"
 	}
 	resp := newReply(req, t, env.Config)
 	if ci := addr4(req.ClientIPAddr); ci.IsValid() && t == dhcpv4.MessageTypeAck {

@@ -165,8 +165,8 @@ func migratePostgres(ctx context.Context, db sqlDB) error {
 			return fmt.Errorf("read the schema version: %w", err)
 		}
 	}
-	if version > SchemaVersion {
-		return fmt.Errorf("%w: its schema is version %d, this provision knows %d at most: run a provision at least as new as the one that wrote it", ErrSchemaTooNew, version, SchemaVersion)
+	if err := checkSchemaVersion(version); err != nil {
+		return err
 	}
 	for _, stmt := range strings.Split(pgSchema, ";\n") {
 		if strings.TrimSpace(stmt) == "" {

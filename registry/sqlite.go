@@ -119,6 +119,15 @@ const SchemaVersion = 1
 // ErrSchemaTooNew: the database was written by a newer provision.
 var ErrSchemaTooNew = errors.New("the database was written by a newer provision")
 
+// checkSchemaVersion refuses a database whose schema is newer than this
+// build knows (both backends).
+func checkSchemaVersion(version int) error {
+	if version > SchemaVersion {
+		return fmt.Errorf("%w: its schema is version %d, this provision knows %d at most: run a provision at least as new as the one that wrote it", ErrSchemaTooNew, version, SchemaVersion)
+	}
+	return nil
+}
+
 // sqliteMigrations[v] brings a database from version v to v+1, inside
 // one transaction with the version's update. Version 0 is every database
 // made before versions were kept: the steps of 1 are idempotent, since
@@ -146,8 +155,8 @@ func migrateSQLite(ctx context.Context, db sqlDB) error {
 	default:
 		return fmt.Errorf("read the schema version: %w", err)
 	}
-	if version > SchemaVersion {
-		return fmt.Errorf("%w: its schema is version %d, this provision knows %d at most: run a provision at least as new as the one that wrote it", ErrSchemaTooNew, version, SchemaVersion)
+	if err := checkSchemaVersion(version); err != nil {
+		return err
 	}
 	if _, err := db.ExecContext(ctx, schema+eventSchema+dynamicSchema); err != nil {
 		return fmt.Errorf("create schema: %w", err)

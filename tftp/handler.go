@@ -18,10 +18,9 @@ import (
 
 // handler answers the requests of one Serve call.
 type handler struct {
-	srv    *Server
-	ctx    context.Context
-	root   *os.Root
-	images Images // Config.Images
+	srv  *Server
+	ctx  context.Context
+	root *os.Root
 }
 
 // read is pin/tftp's read handler: it runs on the transfer's goroutine.
@@ -36,7 +35,7 @@ func (h *handler) read(name string, rf io.ReaderFrom) error {
 	}
 	start := time.Now()
 	c, n, err := h.send(name, rf)
-	h.report(rf, Transfer{File: name, MAC: c.mac, Bytes: n, Duration: time.Since(start), Err: err})
+	h.report(rf, Transfer{File: name, MAC: c.mac, Role: c.role, Bytes: n, Duration: time.Since(start), Err: err})
 	return wireError(err)
 }
 
@@ -76,10 +75,10 @@ func (h *handler) open(c content) (io.ReadCloser, int64, error) {
 	var err error
 	switch {
 	case c.image != "":
-		if h.images == nil {
+		if h.srv.images == nil {
 			return nil, 0, fmt.Errorf("images/%s/%s: no images are served: %w", c.image, c.role, fs.ErrNotExist)
 		}
-		if f, err = h.images.OpenImageFile(c.image, c.role); err != nil {
+		if f, err = h.srv.images.OpenImageFile(c.image, c.role); err != nil {
 			return nil, 0, fmt.Errorf("images/%s/%s: %w", c.image, c.role, err)
 		}
 	case c.file == "":

@@ -42,7 +42,7 @@ func TestImageFilesOverTFTP(t *testing.T) {
 	if d := diffBytes(got, kernel); d != "" || tsize != int64(len(kernel)) {
 		t.Errorf("kernel: %s, tsize %d", d, tsize)
 	}
-	if ev := ts.event(t); ev.Err != nil || ev.Bytes != int64(len(kernel)) {
+	if ev := ts.event(t); ev.Err != nil || ev.Bytes != int64(len(kernel)) || ev.Role != "kernel" {
 		t.Errorf("event %+v", ev)
 	}
 	for _, name := range []string{"images/debian-12/initrd", "images/nosuch/kernel", "images/debian-12/rootfs", "images/kernel", "a/images/debian-12/kernel"} {

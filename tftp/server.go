@@ -41,6 +41,7 @@ type Transfer struct {
 	Client   netip.Addr       // the client's IP address
 	File     string           // the name as the client sent it
 	MAC      net.HardwareAddr // the MAC in a per-host config name, else nil
+	Role     string           // "kernel" or "initrd" for an image's file (Config.Images), else ""
 	Bytes    int64            // bytes of the file sent (acknowledged or not)
 	Duration time.Duration    // from the request to the last packet
 	// Err is nil for a complete transfer. A refused request wraps
@@ -131,7 +132,7 @@ func (s *Server) Serve(ctx context.Context, conn *net.UDPConn) error {
 		return fmt.Errorf("tftp: %w", err)
 	}
 	defer root.Close()
-	h := &handler{srv: s, ctx: ctx, root: root, images: s.images}
+	h := &handler{srv: s, ctx: ctx, root: root}
 	ts := tftp.NewServer(h.read, h.write)
 	ts.SetTimeout(s.timeout)
 	ts.SetBackoff(func(int) time.Duration { return 0 }) // no random pause on top of Timeout

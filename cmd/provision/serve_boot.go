@@ -12,7 +12,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -204,7 +203,7 @@ func (a *appliance) startTFTP(ctx context.Context, g *errgroup.Group) error {
 	if a.cfg.TFTP == "" {
 		return nil
 	}
-	srv, err := tftp.New(tftp.Config{Root: a.cfg.BootFiles, Hosts: hosts.Boot{Reg: a.reg, BaseURL: a.httpURL}, Images: tftpImages{a},
+	srv, err := tftp.New(tftp.Config{Root: a.cfg.BootFiles, Hosts: hosts.Boot{Reg: a.reg, BaseURL: a.httpURL}, Images: tftpImages{files: hosts.NewBoot(a.reg, ""), blobs: a.blobs},
 		Timeout: 2 * time.Second, OnTransfer: a.tftpEvent, Log: a.log})
 	if err != nil {
 		return err
@@ -223,27 +222,28 @@ func (a *appliance) startTFTP(ctx context.Context, g *errgroup.Group) error {
 }
 
 // tftpImages serves the kernel and initrd of the registry's images over
-// TFTP, from the image store (for GRUB, which has no HTTP).
-type tftpImages struct{ a *appliance }
+// TFTP (for GRUB, which has no HTTP) as the HTTP boot handler does: the
+// files of the current snapshot's image, from the image store.
+type tftpImages struct {
+	files images.Hosts
+	blobs images.Blobs
+}
 
 func (i tftpImages) OpenImageFile(image, role string) (*os.File, error) {
-	img, ok := i.a.reg.Snapshot().Image(image)
+	files, ok := i.files.ImageFiles(image)
 	if !ok {
 		return nil, fmt.Errorf("no image %s: %w", image, fs.ErrNotExist)
 	}
-	f, ok := img.Files[role]
+	sha, ok := files[role]
 	if !ok {
 		return nil, fmt.Errorf("image %s has no %s: %w", image, role, fs.ErrNotExist)
 	}
-	file, err := i.a.blobs.Open(f.SHA256)
+	f, err := i.blobs.Open(sha)
 	if err != nil {
-		return nil, fmt.Errorf("image %s: %s %s: %w", image, role, f.SHA256, err)
+		return nil, fmt.Errorf("image %s: %s %s: %w", image, role, sha, err)
 	}
-	return file, nil
+	return f, nil
 }
-
-// tftpImageFile matches the name of an image's kernel or initrd over TFTP.
-var tftpImageFile = regexp.MustCompile(`^/?images/[^/]+/(kernel|initrd)$`)
 
 func (a *appliance) tftpEvent(t tftp.Transfer) {
 	snap := a.reg.Snapshot()
@@ -259,8 +259,8 @@ func (a *appliance) tftpEvent(t tftp.Transfer) {
 		detail += " error: " + t.Err.Error()
 	}
 	kind := "tftp"
-	if m := tftpImageFile.FindStringSubmatch(t.File); m != nil {
-		kind = m[1] // GRUB fetching the kernel or the initrd
+	if t.Role != "" {
+		kind = t.Role // GRUB fetching the kernel or the initrd
 	}
 	a.events.Record(registry.Event{System: sys.Name, Kind: kind, IP: t.Client.String(), Detail: detail})
 }
