@@ -13,6 +13,10 @@ type Lease struct {
 	Subnet  string    `json:"subnet"`
 	Expires time.Time `json:"expires"`
 	State   string    `json:"state"` // bound, released, declined
+	// Holder is the appliance that acknowledged the lease (serve --name);
+	// on a shared database, ClaimLease keeps an address to one MAC at a
+	// time across appliances.
+	Holder string `json:"holder,omitempty"`
 }
 
 // Discovered is an unknown machine seen on a subnet with a pool, ready to

@@ -17,6 +17,10 @@ type Event struct {
 	IP     string    `json:"ip,omitempty"`
 	Kind   string    `json:"kind"`             // dhcp, tftp, script, kernel, initrd, rootfs, ...
 	Detail string    `json:"detail,omitempty"` // file name, bytes, status
+	// Appliance is the name of the appliance that served the step (serve
+	// --name), which tells the two of a master pair apart; EventLog fills
+	// it in.
+	Appliance string `json:"appliance,omitempty"`
 	// SystemID is the system's identity (System.ID), which events are
 	// kept by: a rename keeps them, a new system of an old name starts
 	// with none. Record fills it from the name (SetIdentity).
@@ -40,8 +44,13 @@ type EventLog struct {
 	mu   sync.RWMutex
 	subs map[chan Event]struct{} // live followers (provision events --follow)
 
-	identity atomic.Pointer[func(name string) string] // SetIdentity
+	identity  atomic.Pointer[func(name string) string] // SetIdentity
+	appliance string                                   // SetAppliance
 }
+
+// SetAppliance names the appliance in every event recorded from now on;
+// call it before the servers start.
+func (l *EventLog) SetAppliance(name string) { l.appliance = name }
 
 // SetIdentity tells the log how to find a system's identity from its name
 // (Snapshot.SystemID on the current snapshot); until it is set, events
@@ -71,6 +80,9 @@ func (l *EventLog) Record(e Event) {
 	}
 	if e.SystemID == "" && e.System != "" {
 		e.SystemID = l.idOf(e.System)
+	}
+	if e.Appliance == "" {
+		e.Appliance = l.appliance
 	}
 	l.b.record(e)
 	l.mu.RLock()

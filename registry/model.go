@@ -29,6 +29,9 @@ type Subnet struct {
 	DNSServers []string `json:"dns_servers,omitempty" yaml:"dns_servers,omitempty"`
 	Pool       string   `json:"pool,omitempty" yaml:"pool,omitempty"` // "FIRST-LAST", dynamic range
 	NextServer string   `json:"next_server,omitempty" yaml:"next_server,omitempty"`
+	// Site names the appliances that serve DHCP on the subnet (those
+	// started with --site SITE); empty, every appliance does.
+	Site string `json:"site,omitempty" yaml:"site,omitempty"`
 }
 
 // File is one file of an image, stored in the image store by its sha256.

@@ -41,6 +41,15 @@ func CheckObjectName(kind, name string) error {
 	return nil
 }
 
+// CheckSiteName checks the name of a site (`serve --site`, a subnet's
+// site): an object name.
+func CheckSiteName(site string) error {
+	if !objectRE.MatchString(site) {
+		return invalidf("site %q: use letters, digits, '.', '_' and '-' (at most 63, starting with a letter or digit)", site)
+	}
+	return nil
+}
+
 // CanonicalHostname lowercases a fully qualified host name and checks that
 // it is a valid DNS name.
 func CanonicalHostname(h string) (string, error) {

@@ -108,6 +108,24 @@ CREATE TABLE IF NOT EXISTS sealing (id INTEGER PRIMARY KEY CHECK (id = 1), key_c
 // new database is made at version 1 by pgSchema: 0 to 1 has nothing to do.
 var pgMigrations = []func(ctx context.Context, tx sqlTx) error{
 	0: func(context.Context, sqlTx) error { return nil },
+	// 1 to 2: which appliance holds a lease and served an event; an address is
+	// leased to one MAC at a time across every appliance (the unique index
+	// is what makes ClaimLease safe between appliances). Rows that would
+	// break it (left by appliances that did not claim) are dropped, the
+	// most recent one of each address kept.
+	1: func(ctx context.Context, tx sqlTx) error {
+		for _, stmt := range []string{
+			`ALTER TABLE leases ADD COLUMN IF NOT EXISTS holder TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE events ADD COLUMN IF NOT EXISTS appliance TEXT NOT NULL DEFAULT ''`,
+			`DELETE FROM leases a USING leases b WHERE a.ip = b.ip AND (a.expires, a.mac) < (b.expires, b.mac)`,
+			`CREATE UNIQUE INDEX IF NOT EXISTS leases_ip ON leases(ip)`,
+		} {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
 }
 
 // schemaLock is the advisory lock under which an appliance creates or

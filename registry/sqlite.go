@@ -114,7 +114,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLStore, error) {
 // and writes, kept in the database (meta 'schema'). Opening a database of
 // an older version migrates it; a newer one, written by a later
 // provision, is refused (ErrSchemaTooNew) before anything is changed.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // ErrSchemaTooNew: the database was written by a newer provision.
 var ErrSchemaTooNew = errors.New("the database was written by a newer provision")
@@ -128,6 +128,11 @@ func checkSchemaVersion(version int) error {
 	return nil
 }
 
+// The CREATE statements (schema, eventSchema, dynamicSchema, pgSchema)
+// stay as they were at version 1: a new database is made at version 1 and
+// brought up to date by the same migrations as an old one, so that both
+// end with the same tables.
+
 // sqliteMigrations[v] brings a database from version v to v+1, inside
 // one transaction with the version's update. Version 0 is every database
 // made before versions were kept: the steps of 1 are idempotent, since
@@ -138,6 +143,24 @@ var sqliteMigrations = []func(ctx context.Context, tx sqlTx) error{
 			return fmt.Errorf("history: %w", err)
 		}
 		if err := migrateEvents(ctx, tx); err != nil {
+			return fmt.Errorf("events: %w", err)
+		}
+		return nil
+	},
+	1: func(ctx context.Context, tx sqlTx) error {
+		if err := addColumns(ctx, tx, "leases", "holder"); err != nil {
+			return fmt.Errorf("leases: %w", err)
+		}
+		// One MAC per address, as on PostgreSQL: of the rows an older
+		// provision left for one address, the most recent stays.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM leases WHERE EXISTS (SELECT 1 FROM leases b WHERE b.ip = leases.ip
+			AND (b.expires > leases.expires OR (b.expires = leases.expires AND b.mac > leases.mac)))`); err != nil {
+			return fmt.Errorf("leases: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `CREATE UNIQUE INDEX IF NOT EXISTS leases_ip ON leases(ip)`); err != nil {
+			return fmt.Errorf("leases: %w", err)
+		}
+		if err := addColumns(ctx, tx, "events", "appliance"); err != nil {
 			return fmt.Errorf("events: %w", err)
 		}
 		return nil
@@ -234,6 +257,16 @@ func storeError(err error) error {
 	return fmt.Errorf("registry: %w", err)
 }
 
+// isUniqueViolation reports a unique constraint's refusal (either backend).
+func isUniqueViolation(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
 const eventSchema = `
 CREATE TABLE IF NOT EXISTS events (
 	id     INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -323,7 +356,7 @@ func (st *SQLStore) AppendEvents(ctx context.Context, evs []Event, keep int) err
 		return err
 	}
 	defer tx.Rollback()
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO events (at, system, mac, ip, kind, detail, sid) VALUES (?,?,?,?,?,?,?)`)
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO events (at, system, mac, ip, kind, detail, sid, appliance) VALUES (?,?,?,?,?,?,?,?)`)
 	if err != nil {
 		return err
 	}
@@ -336,7 +369,7 @@ func (st *SQLStore) AppendEvents(ctx context.Context, evs []Event, keep int) err
 		if n > keep {
 			continue // at least keep newer events of id follow in this batch
 		}
-		if _, err := ins.ExecContext(ctx, e.At.UTC().Format(time.RFC3339Nano), e.System, e.MAC, e.IP, e.Kind, e.Detail, id); err != nil {
+		if _, err := ins.ExecContext(ctx, e.At.UTC().Format(time.RFC3339Nano), e.System, e.MAC, e.IP, e.Kind, e.Detail, id, e.Appliance); err != nil {
 			return err
 		}
 	}
@@ -356,9 +389,9 @@ func (st *SQLStore) AppendEvents(ctx context.Context, evs []Event, keep int) err
 
 // Events implements EventStore.
 func (st *SQLStore) Events(ctx context.Context, id string, limit int) ([]Event, error) {
-	q, args := `SELECT at, system, mac, ip, kind, detail FROM events WHERE sid = ? ORDER BY id DESC LIMIT ?`, []any{id, limit}
+	q, args := `SELECT at, system, mac, ip, kind, detail, appliance FROM events WHERE sid = ? ORDER BY id DESC LIMIT ?`, []any{id, limit}
 	if id == "" {
-		q, args = `SELECT at, system, mac, ip, kind, detail FROM events ORDER BY id DESC LIMIT ?`, []any{limit}
+		q, args = `SELECT at, system, mac, ip, kind, detail, appliance FROM events ORDER BY id DESC LIMIT ?`, []any{limit}
 	}
 	rows, err := st.db.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -369,7 +402,7 @@ func (st *SQLStore) Events(ctx context.Context, id string, limit int) ([]Event, 
 	for rows.Next() {
 		var e Event
 		var at string
-		if err := rows.Scan(&at, &e.System, &e.MAC, &e.IP, &e.Kind, &e.Detail); err != nil {
+		if err := rows.Scan(&at, &e.System, &e.MAC, &e.IP, &e.Kind, &e.Detail, &e.Appliance); err != nil {
 			return nil, err
 		}
 		e.At, _ = time.Parse(time.RFC3339Nano, at)

@@ -2,6 +2,9 @@ package registry
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -23,7 +26,10 @@ CREATE TABLE IF NOT EXISTS discovered (
 	last_seen    TEXT NOT NULL);
 `
 
-// SaveDynamic implements DynamicStore: the last word on each MAC wins.
+// SaveDynamic implements DynamicStore: the last word on each MAC wins. A
+// bound lease takes its address from whichever MAC had it last; a
+// released or declined one only changes the row of that MAC and address
+// (on a shared database the address may have gone to another MAC since).
 func (st *SQLStore) SaveDynamic(ctx context.Context, leases []Lease, seen []Discovered) error {
 	tx, err := st.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -31,9 +37,16 @@ func (st *SQLStore) SaveDynamic(ctx context.Context, leases []Lease, seen []Disc
 	}
 	defer tx.Rollback()
 	for _, l := range leases {
-		_, err := tx.ExecContext(ctx, `INSERT INTO leases VALUES (?,?,?,?,?) ON CONFLICT(mac) DO UPDATE SET
-			ip = excluded.ip, subnet = excluded.subnet, expires = excluded.expires, state = excluded.state`,
-			l.MAC, l.IP, l.Subnet, l.Expires.UTC().Format(time.RFC3339Nano), l.State)
+		if l.State == "bound" {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM leases WHERE ip = ? AND mac <> ?`, l.IP, l.MAC); err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO leases (mac, ip, subnet, expires, state, holder) VALUES (?,?,?,?,?,?) ON CONFLICT(mac) DO UPDATE SET
+				ip = excluded.ip, subnet = excluded.subnet, expires = excluded.expires, state = excluded.state, holder = excluded.holder`,
+				l.MAC, l.IP, l.Subnet, rfc(l.Expires), l.State, l.Holder)
+		} else {
+			_, err = tx.ExecContext(ctx, `UPDATE leases SET state = ?, expires = ? WHERE mac = ? AND ip = ?`, l.State, rfc(l.Expires), l.MAC, l.IP)
+		}
 		if err != nil {
 			return err
 		}
@@ -50,11 +63,87 @@ func (st *SQLStore) SaveDynamic(ctx context.Context, leases []Lease, seen []Disc
 	return tx.Commit()
 }
 
+// LeaseHeldError is ClaimLease's refusal: the address is another MAC's.
+type LeaseHeldError struct {
+	Lease Lease // the holder's lease; only IP is known when two claims met
+}
+
+func (e *LeaseHeldError) Error() string {
+	l := e.Lease
+	if l.MAC == "" {
+		return fmt.Sprintf("lease %s: claimed for another MAC at the same moment", l.IP)
+	}
+	by := ""
+	if l.Holder != "" {
+		by = " through appliance " + l.Holder
+	}
+	return fmt.Sprintf("lease %s: %s to %s%s until %s", l.IP, l.State, l.MAC, by, l.Expires.UTC().Format(time.RFC3339))
+}
+
+// ClaimLease makes l (state bound or declined) the lease of l.IP, held by
+// l.Holder, unless another MAC holds that address at now (bound or
+// declined, not expired): then it fails with a *LeaseHeldError and
+// changes nothing. Its transaction is the arbiter between appliances on
+// one database: the address's row is locked, and two claims of an address
+// nobody had meet on the unique index of leases(ip), where one fails.
+// The MAC's previous address, if any, is freed.
+func (st *SQLStore) ClaimLease(ctx context.Context, l Lease, now time.Time) error {
+	tx, err := st.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	q := `SELECT mac, subnet, expires, state, holder FROM leases WHERE ip = ?`
+	if st.db.pg {
+		q += ` FOR UPDATE`
+	}
+	var cur Lease
+	var exp string
+	err = tx.QueryRowContext(ctx, q, l.IP).Scan(&cur.MAC, &cur.Subnet, &exp, &cur.State, &cur.Holder)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return err
+	default:
+		cur.IP = l.IP
+		cur.Expires, _ = time.Parse(time.RFC3339Nano, exp)
+		if cur.MAC != l.MAC && (cur.State == "bound" || cur.State == "declined") && cur.Expires.After(now) {
+			return &LeaseHeldError{Lease: cur}
+		}
+		if cur.MAC != l.MAC { // that row, as read: a claim that got there first replaced it
+			if _, err := tx.ExecContext(ctx, `DELETE FROM leases WHERE ip = ? AND mac = ? AND expires = ?`, l.IP, cur.MAC, exp); err != nil {
+				return err
+			}
+		}
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO leases (mac, ip, subnet, expires, state, holder) VALUES (?,?,?,?,?,?) ON CONFLICT(mac) DO UPDATE SET
+		ip = excluded.ip, subnet = excluded.subnet, expires = excluded.expires, state = excluded.state, holder = excluded.holder`,
+		l.MAC, l.IP, l.Subnet, rfc(l.Expires), l.State, l.Holder)
+	if err == nil {
+		err = tx.Commit()
+	}
+	if isUniqueViolation(err) {
+		return &LeaseHeldError{Lease: Lease{IP: l.IP}}
+	}
+	return err
+}
+
+// Shared reports whether several appliances may use the database
+// (PostgreSQL): their pools must then claim addresses (ClaimLease).
+func (st *SQLStore) Shared() bool { return st.db.pg }
+
+// EndLease records that mac's lease of ip was released or declined
+// (l.State), at once; another MAC's lease of the address is left alone.
+func (st *SQLStore) EndLease(ctx context.Context, l Lease) error {
+	_, err := st.db.ExecContext(ctx, `UPDATE leases SET state = ?, expires = ? WHERE mac = ? AND ip = ?`, l.State, rfc(l.Expires), l.MAC, l.IP)
+	return err
+}
+
 func rfc(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // Leases implements DynamicStore.
 func (st *SQLStore) Leases(ctx context.Context) ([]Lease, error) {
-	rows, err := st.db.QueryContext(ctx, `SELECT mac, ip, subnet, expires, state FROM leases ORDER BY ip`)
+	rows, err := st.db.QueryContext(ctx, `SELECT mac, ip, subnet, expires, state, holder FROM leases ORDER BY ip`)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +152,7 @@ func (st *SQLStore) Leases(ctx context.Context) ([]Lease, error) {
 	for rows.Next() {
 		var l Lease
 		var exp string
-		if err := rows.Scan(&l.MAC, &l.IP, &l.Subnet, &exp, &l.State); err != nil {
+		if err := rows.Scan(&l.MAC, &l.IP, &l.Subnet, &exp, &l.State, &l.Holder); err != nil {
 			return nil, err
 		}
 		l.Expires, _ = time.Parse(time.RFC3339Nano, exp)

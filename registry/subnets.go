@@ -10,6 +10,11 @@ func parseSubnet(sub Subnet) (*subnetEntry, error) {
 	if err := CheckObjectName("subnet", sub.Name); err != nil {
 		return nil, err
 	}
+	if sub.Site != "" {
+		if err := CheckSiteName(sub.Site); err != nil {
+			return nil, invalidf("subnet %s: %v", sub.Name, err)
+		}
+	}
 	e := &subnetEntry{Subnet: sub}
 	p, err := netip.ParsePrefix(strings.TrimSpace(sub.CIDR))
 	if err != nil || !p.Addr().Is4() {
