@@ -47,6 +47,7 @@ type MemoryLeases struct {
 	byIP     map[netip.Addr]*Lease
 	byMAC    map[string][]netip.Addr
 	cursor   map[netip.Prefix]netip.Addr // next address to try per subnet
+	shared   *sharedState                // Share; nil: this server alone decides
 }
 
 // NewMemoryLeases returns an empty pool store; reserved and persist may be
@@ -115,8 +116,20 @@ func (m *MemoryLeases) Offer(mac net.HardwareAddr, s Subnet, now time.Time) (net
 // Ack implements Leases: ip must be usable in s's pool and free, expired,
 // or already mac's.
 func (m *MemoryLeases) Ack(mac net.HardwareAddr, ip netip.Addr, s Subnet, now, until time.Time) error {
+	if m.shared != nil {
+		return m.ackShared(mac, ip, s, now, until)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.checkAck(mac, ip, s, now); err != nil {
+		return err
+	}
+	m.bind(mac, ip, s, until)
+	return nil
+}
+
+// checkAck is Ack's refusal, under m.mu.
+func (m *MemoryLeases) checkAck(mac net.HardwareAddr, ip netip.Addr, s Subnet, now time.Time) error {
 	if !m.usable(s, ip) {
 		return fmt.Errorf("%w: %s is not in the pool of %s", ErrConflict, ip, s.Name)
 	}
@@ -128,6 +141,11 @@ func (m *MemoryLeases) Ack(mac net.HardwareAddr, ip netip.Addr, s Subnet, now, u
 			return fmt.Errorf("%w: %s is held by %s", ErrConflict, ip, l.MAC)
 		}
 	}
+	return nil
+}
+
+// bind makes ip mac's until until, under m.mu.
+func (m *MemoryLeases) bind(mac net.HardwareAddr, ip netip.Addr, s Subnet, until time.Time) {
 	for _, old := range m.byMAC[string(mac)] {
 		if old != ip && m.byIP[old].State == LeaseBound && s.Prefix.Contains(old) {
 			m.drop(old, true) // the client moved within the subnet
@@ -136,11 +154,14 @@ func (m *MemoryLeases) Ack(mac net.HardwareAddr, ip netip.Addr, s Subnet, now, u
 	l := Lease{MAC: cloneMAC(mac), IP: ip, Subnet: s.Name, Expires: until, State: LeaseBound}
 	m.set(l)
 	m.persist(l)
-	return nil
 }
 
 // Release implements Leases.
 func (m *MemoryLeases) Release(mac net.HardwareAddr, ip netip.Addr) {
+	if m.shared != nil {
+		m.endShared(mac, ip, time.Now(), LeaseReleased)
+		return
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if l := m.byIP[ip]; l != nil && string(l.MAC) == string(mac) && l.State != LeaseDeclined {
@@ -150,6 +171,10 @@ func (m *MemoryLeases) Release(mac net.HardwareAddr, ip netip.Addr) {
 
 // Decline implements Leases: only the client holding ip can decline it.
 func (m *MemoryLeases) Decline(mac net.HardwareAddr, ip netip.Addr, now time.Time) {
+	if m.shared != nil {
+		m.endShared(mac, ip, now, LeaseDeclined)
+		return
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	l := m.byIP[ip]

@@ -104,7 +104,9 @@ func request(req *dhcpv4.DHCPv4, mac net.HardwareAddr, env Env) (*dhcpv4.DHCPv4,
 		return answer(req, dhcpv4.MessageTypeAck, b, want, env)
 	}
 	until := env.Now.Add(leaseTime(b.subnet, env.Config))
-	if err := env.Leases.Ack(mac, want, b.subnet, env.Now, until); err != nil {
+	if err := env.Leases.Ack(mac, want, b.subnet, env.Now, until); errors.Is(err, ErrUnavailable) {
+		return nil, err // not known to be taken: the client asks again
+	} else if err != nil {
 		return nak(req, env, err.Error()), nil
 	}
 	return answer(req, dhcpv4.MessageTypeAck, b, want, env)
