@@ -14,14 +14,19 @@ import (
 // It is a dhcp.SnapshotHosts: each packet is answered from one snapshot,
 // whose subnets are converted once, not once per packet.
 type DHCP struct {
-	Reg  Registry
+	Reg Registry
+	// Site is the appliance's (serve --site): subnets of another site are
+	// not served, as if they did not exist, nor the systems on them.
+	Site string
 	last *atomic.Pointer[dhcpView] // the view of the latest snapshot seen; nil: none kept
 }
 
 var _ dhcp.SnapshotHosts = DHCP{}
 
 // NewDHCP returns a DHCP that keeps the view of the latest snapshot.
-func NewDHCP(reg Registry) DHCP { return DHCP{Reg: reg, last: new(atomic.Pointer[dhcpView])} }
+func NewDHCP(reg Registry, site string) DHCP {
+	return DHCP{Reg: reg, Site: site, last: new(atomic.Pointer[dhcpView])}
+}
 
 // dhcpView is one snapshot with its subnets in dhcp's form.
 type dhcpView struct {
@@ -41,7 +46,9 @@ func (d DHCP) view() *dhcpView {
 	}
 	v := &dhcpView{snap: snap, subnets: map[string]dhcp.Subnet{}}
 	for _, sub := range snap.Subnets() {
-		v.subnets[sub.Name] = dhcpSubnet(snap, sub)
+		if Serves(d.Site, sub) {
+			v.subnets[sub.Name] = dhcpSubnet(snap, sub)
+		}
 	}
 	if d.last != nil {
 		d.last.Store(v)
@@ -86,8 +93,13 @@ func (v *dhcpView) SubnetFor(ip netip.Addr) (dhcp.Subnet, bool) {
 	if !ok {
 		return dhcp.Subnet{}, false
 	}
-	return v.subnets[sub.Name], true
+	s, ok := v.subnets[sub.Name]
+	return s, ok
 }
+
+// Serves reports whether an appliance of site serves DHCP on sub: a
+// subnet of no site is every appliance's.
+func Serves(site string, sub *registry.Subnet) bool { return sub.Site == "" || sub.Site == site }
 
 // dhcpSubnet converts a registry subnet (validated, canonical text).
 func dhcpSubnet(snap *registry.Snapshot, s *registry.Subnet) dhcp.Subnet {

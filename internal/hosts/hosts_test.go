@@ -77,7 +77,7 @@ func TestBootAdapters(t *testing.T) {
 }
 
 func TestDHCPAdapter(t *testing.T) {
-	d := NewDHCP(testRegistry(t))
+	d := NewDHCP(testRegistry(t), "")
 	mac, _ := net.ParseMAC("aa:bb:cc:dd:ee:01")
 	h, ok := d.HostByMAC(mac)
 	if !ok {
@@ -172,7 +172,7 @@ func TestPlanFollowsTheBuild(t *testing.T) {
 // built once.
 func TestDHCPViewPinsOneSnapshot(t *testing.T) {
 	reg := testRegistry(t)
-	d := NewDHCP(reg)
+	d := NewDHCP(reg, "")
 	v := d.Snapshot()
 	if d.Snapshot() != v {
 		t.Error("two views of one snapshot: its subnets are converted again")
@@ -240,5 +240,35 @@ func TestBootViewKeepsOneSnapshot(t *testing.T) {
 	}
 	if bv := v.(*bootView); len(bv.hosts) != 0 {
 		t.Errorf("the view keeps a building host")
+	}
+}
+
+// An appliance serves DHCP on the subnets of its site and those of none:
+// another site's subnet, and the systems on it, do not exist for it.
+func TestDHCPServesItsSite(t *testing.T) {
+	reg := testRegistry(t)
+	ctx := context.Background()
+	if _, err := reg.AddSubnet(ctx, registry.Subnet{Name: "rack2", CIDR: "10.2.0.0/24", Site: "east"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.AddSystem(ctx, registry.System{Name: "east001", MACs: []string{"aa:bb:cc:dd:ee:21"}, IP: "10.2.0.21", Profile: "web", Netboot: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.AddSubnet(ctx, registry.Subnet{Name: "bad", CIDR: "10.3.0.0/24", Site: "no site"}); err == nil || !strings.Contains(err.Error(), `subnet bad: site "no site"`) {
+		t.Fatalf("a subnet with a bad site name: %v", err)
+	}
+	east, _ := net.ParseMAC("aa:bb:cc:dd:ee:21")
+	lan, _ := net.ParseMAC("aa:bb:cc:dd:ee:01")
+	for _, c := range []struct {
+		site          string
+		east, lanHost bool
+	}{{"", false, true}, {"west", false, true}, {"east", true, true}} {
+		d := NewDHCP(reg, c.site)
+		_, gotEast := d.HostByMAC(east)
+		_, gotSub := d.SubnetFor(netip.MustParseAddr("10.2.0.1"))
+		_, gotLan := d.HostByMAC(lan)
+		if gotEast != c.east || gotSub != c.east || gotLan != c.lanHost {
+			t.Errorf("site %q: east001 %v, subnet rack2 %v, web001 %v; want %v, %v, %v", c.site, gotEast, gotSub, gotLan, c.east, c.east, c.lanHost)
+		}
 	}
 }

@@ -155,3 +155,31 @@ func randomHex(t testing.TB, n int) string {
 	}
 	return hex.EncodeToString(b)
 }
+
+// AddServer joins another server namespace to n's bridge, its end of a
+// veth pair also named ServerIface, at address at of n's subnet: a second
+// appliance on the same segment as the first (a master pair). The Net it
+// returns shares n's bridge and subnet and runs commands (Command, Exec,
+// Listen) in the new namespace; boot VMs through n, not through it.
+// name (letters and digits, at most 8) labels the namespace and the
+// bridge's end of the pair.
+func (n *Net) AddServer(t testing.TB, name string, at netip.Addr) *Net {
+	t.Helper()
+	if !regexp.MustCompile(`^[a-zA-Z0-9]{1,8}$`).MatchString(name) || !n.Prefix.Contains(at) {
+		t.Fatalf("lab: AddServer(%q, %s): want a short name and an address in %s", name, at, n.Prefix)
+	}
+	ns := strings.TrimSuffix(n.BridgeNS, "-br") + "-" + name
+	mustRun(t, "ip", "netns", "add", ns)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	up := "up-" + name
+	for _, args := range [][]string{
+		{"ip", "-n", ns, "link", "set", "lo", "up"},
+		{"ip", "-n", n.BridgeNS, "link", "add", up, "type", "veth", "peer", "name", ServerIface, "netns", ns},
+		{"ip", "-n", n.BridgeNS, "link", "set", up, "master", BridgeIface, "up"},
+		{"ip", "-n", ns, "addr", "add", netip.PrefixFrom(at, n.Prefix.Bits()).String(), "dev", ServerIface},
+		{"ip", "-n", ns, "link", "set", ServerIface, "up"},
+	} {
+		mustRun(t, args...)
+	}
+	return &Net{BridgeNS: n.BridgeNS, ServerNS: ns, Prefix: n.Prefix, ServerIP: at}
+}

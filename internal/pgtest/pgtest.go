@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -97,6 +98,16 @@ func DB(t testing.TB) string {
 	}
 	t.Cleanup(func() { s.exec("DROP DATABASE " + name + " WITH (FORCE)") })
 	return s.URL(name)
+}
+
+// DBSocket is DB reached through the server's Unix socket, for clients
+// in another network namespace (the lab's appliances), which cannot reach
+// this one's 127.0.0.1.
+func DBSocket(t testing.TB) string {
+	t.Helper()
+	url := DB(t)
+	name := url[strings.LastIndex(url, "/")+1 : strings.Index(url, "?")]
+	return fmt.Sprintf("postgres://provision@/%s?host=%s&port=%d&sslmode=disable", name, Start(t).Dir, Start(t).Port)
 }
 
 // URL is the pgx URL of database name on s.
