@@ -57,6 +57,12 @@ type Config struct {
 	// the command line.
 	Database             string `yaml:"database"`
 	DatabasePasswordFile string `yaml:"database_password_file"`
+	// Name tells appliances on one database apart, in leases and boot
+	// events (default: the host name). Site, if set, is the site this
+	// appliance serves DHCP for: the subnets of that site and those of no
+	// site; "" serves every subnet of no site.
+	Name string `yaml:"name"`
+	Site string `yaml:"site"`
 
 	// addressFromInterface: no --address was given, so the appliance's
 	// address is the DHCP interface's, chosen again once the registry is open.
@@ -97,7 +103,8 @@ func loadConfig(fs *pflag.FlagSet) (Config, error) {
 		"dhcp-mode":  &cfg.DHCPMode,
 		"boot-files": &cfg.BootFiles, "address": &cfg.Address, "zone": &cfg.Zone, "log-format": &cfg.LogFormat,
 		"secret-key-file": &cfg.SecretKeyFile, "power-poll": &cfg.PowerPoll,
-		"busybox": &cfg.Busybox, "zonecfg": &cfg.Zonecfg, "database": &cfg.Database, "database-password-file": &cfg.DatabasePasswordFile, "api": &cfg.API, "tls-cert": &cfg.TLSCert, "tls-key": &cfg.TLSKey} {
+		"busybox": &cfg.Busybox, "zonecfg": &cfg.Zonecfg, "database": &cfg.Database, "database-password-file": &cfg.DatabasePasswordFile, "api": &cfg.API, "tls-cert": &cfg.TLSCert, "tls-key": &cfg.TLSKey,
+		"name": &cfg.Name, "site": &cfg.Site} {
 		if fs.Changed(flag) {
 			*dst, _ = fs.GetString(flag)
 		}
@@ -131,6 +138,12 @@ func loadConfig(fs *pflag.FlagSet) (Config, error) {
 	}
 	if cfg.SecretKeyFile == "" {
 		cfg.SecretKeyFile = filepath.Join(cfg.Data, "secret.key")
+	}
+	if cfg.Name == "" {
+		cfg.Name, _ = os.Hostname()
+		if registry.CheckObjectName("appliance", cfg.Name) != nil {
+			cfg.Name = "provision"
+		}
 	}
 	if cfg.Address == "" && cfg.DHCPInterface != "" {
 		own, err := interfaceAddrs(cfg.DHCPInterface)
@@ -179,6 +192,14 @@ func (c Config) check() error {
 	}
 	if _, err := parseDNSForward(c.DNSForward); err != nil {
 		return usageError{err}
+	}
+	if err := registry.CheckObjectName("appliance", c.Name); err != nil {
+		return usageError{fmt.Errorf("--name: %w", err)}
+	}
+	if c.Site != "" {
+		if err := registry.CheckSiteName(c.Site); err != nil {
+			return usageError{fmt.Errorf("--site: %w", err)}
+		}
 	}
 	return nil
 }

@@ -67,7 +67,12 @@ The registry is DATA/registry.db (SQLite) unless --database names a
 PostgreSQL database (postgres://USER@HOST:PORT/DB), which several
 appliances may share with the same secret key; its password comes from
 --database-password-file, $PGPASSWORD or ~/.pgpass, never from the URL on
-the command line.
+the command line. Appliances sharing a database tell each other apart by
+--name (default the host name): leases and boot events name the appliance
+that served them, and a pool address is leased to one MAC at a time across
+all of them. --site SITE makes an appliance serve DHCP only for the subnets
+of that site (subnet add --site) and those of no site; every appliance
+answers DNS for the whole zone.
 
 DNS answers the zone and its reverse zones itself. Queries for other names
 from machines inside a registered subnet and from this host (127.0.0.1, ::1)
@@ -112,6 +117,8 @@ else gets REFUSED. --dns-forward none turns forwarding off.`,
 	f.String("database", "", "the registry's PostgreSQL database, postgres://USER@HOST:PORT/DB, which several appliances may share (default: DATA/registry.db, SQLite); its password from --database-password-file, $PGPASSWORD or ~/.pgpass, never in the URL")
 	f.String("database-password-file", "", "file holding the --database password")
 	f.String("secret-key-file", "", "key that seals BMC passwords and build tokens in the database (default DATA/secret.key, created at first start)")
+	f.String("name", "", "this appliance's name among those sharing a --database, in leases and boot events (default: the host name)")
+	f.String("site", "", "serve DHCP for the subnets of this site (and those of none); default: only subnets of no site")
 	f.Bool("dev", false, "development mode: 127.0.0.1 only, unprivileged ports, no root needed")
 	return c
 }
@@ -130,6 +137,7 @@ type appliance struct {
 	log     *slog.Logger
 	tokens  *apitoken.Files // DATA/token (admin), DATA/token-read-only
 	reg     *registry.Registry
+	store   *registry.SQLStore
 	blobs   *images.Store
 	events  *registry.EventLog
 	dynamic *registry.DynamicLog
@@ -173,8 +181,10 @@ func openAppliance(ctx context.Context, cfg Config, log *slog.Logger) (*applianc
 		reg.Close()
 		return nil, err
 	}
-	return &appliance{cfg: cfg, log: log, tokens: &apitoken.Files{Dir: cfg.Data}, reg: reg, blobs: blobs,
-		events: registry.NewEventLog(store, 200), dynamic: registry.NewDynamicLog(store), metrics: prometheus.NewRegistry(),
+	events := registry.NewEventLog(store, 200)
+	events.SetAppliance(cfg.Name)
+	return &appliance{cfg: cfg, log: log, tokens: &apitoken.Files{Dir: cfg.Data}, reg: reg, store: store, blobs: blobs,
+		events: events, dynamic: registry.NewDynamicLog(store), metrics: prometheus.NewRegistry(),
 		power:   &ipmi.Controller{},
 		bootenv: &bootenvBuilder{busybox: cfg.Busybox, zonecfg: cfg.Zonecfg, blobs: blobs, tmp: filepath.Join(cfg.Data, "images", "tmp")}}, nil
 }
@@ -248,7 +258,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	// Other appliances' commits to a shared database (PostgreSQL), once
 	// every subscriber of the Snapshot is registered.
 	g.Go(func() error { a.reg.Follow(ctx); return nil })
-	log.Info("ready", "data", cfg.Data, "zone", cfg.Zone, "address", cfg.Address, "dev", cfg.Dev)
+	log.Info("ready", "name", cfg.Name, "site", cfg.Site, "data", cfg.Data, "zone", cfg.Zone, "address", cfg.Address, "dev", cfg.Dev)
 	err = g.Wait()
 	log.Info("stopped", "err", err)
 	return err

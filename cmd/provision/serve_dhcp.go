@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -102,17 +103,21 @@ func (a *appliance) startDHCP(ctx context.Context, g *errgroup.Group) (*dhcp.Ser
 		return nil, err
 	}
 	leases.Restore(fromRegistryLeases(saved)...)
+	if a.store.Shared() { // other appliances lease from the same pools
+		leases.Share(sharedLeases{a})
+	}
 	a.reg.SetLiveLeases(func() []registry.LiveLease { return liveLeases(leases, time.Now()) })
 	proxy := a.cfg.DHCPMode == "proxy"
 	cfg := dhcp.Config{ServerIP: server, HTTPBase: a.httpURL, Proxy: proxy, ProxyAll: a.cfg.ProxyAll}
 	if _, err := os.Stat(filepath.Join(a.cfg.BootFiles, dhcp.FileARM64)); err == nil {
 		cfg.ARM64 = dhcp.FileARM64 // an iPXE for ARM64 the operator put there
 	}
-	srv, err := dhcp.New(cfg, hosts.NewDHCP(a.reg), leases, dhcpEvents{a}, a.log)
+	srv, err := dhcp.New(cfg, hosts.NewDHCP(a.reg, a.cfg.Site), leases, dhcpEvents{a}, a.log)
 	if err != nil {
 		return nil, err
 	}
 	a.warnIdentity(own, server, a.reg.Snapshot())
+	a.logSites(a.reg.Snapshot())
 	// The address in a registered subnet may change with the registry.
 	a.reg.OnChange(func(snap *registry.Snapshot) {
 		if ip := dhcpIdentity(own, snap); ip != srv.ServerIP() {
@@ -141,24 +146,70 @@ func (a *appliance) startDHCP(ctx context.Context, g *errgroup.Group) (*dhcp.Ser
 	return srv, nil
 }
 
+// logSites says which subnets this appliance leaves to another site's.
+func (a *appliance) logSites(snap *registry.Snapshot) {
+	for _, sub := range snap.Subnets() {
+		if !hosts.Serves(a.cfg.Site, sub) {
+			a.log.Info("dhcp: not serving the subnet of another site", "subnet", sub.Name, "cidr", sub.CIDR, "site", sub.Site, "this site", a.cfg.Site)
+		}
+	}
+}
+
+// sharedLeases is the pool's arbiter on a shared database: the registry's
+// lease table, where a claim is a transaction (registry.ClaimLease).
+type sharedLeases struct{ a *appliance }
+
+// leaseWait bounds how long a DHCPACK of a pool address waits for the
+// database: less than a client's first retransmission (4 s).
+const leaseWait = 2 * time.Second
+
+func (s sharedLeases) Claim(l dhcp.Lease) (*dhcp.Lease, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), leaseWait)
+	defer cancel()
+	rl := registry.Lease{MAC: l.MAC.String(), IP: l.IP.String(), Subnet: l.Subnet, Expires: l.Expires, State: "bound", Holder: s.a.cfg.Name}
+	err := s.a.store.ClaimLease(ctx, rl, time.Now())
+	var held *registry.LeaseHeldError
+	if errors.As(err, &held) {
+		h := fromRegistryLease(held.Lease)
+		return &h, nil
+	}
+	return nil, err
+}
+
+func (s sharedLeases) End(l dhcp.Lease) error {
+	ctx, cancel := context.WithTimeout(context.Background(), leaseWait)
+	defer cancel()
+	state := map[dhcp.LeaseState]string{dhcp.LeaseReleased: "released", dhcp.LeaseDeclined: "declined"}[l.State]
+	err := s.a.store.EndLease(ctx, registry.Lease{MAC: l.MAC.String(), IP: l.IP.String(), Expires: l.Expires, State: state})
+	if err != nil {
+		s.a.log.Warn("dhcp: the end of a lease was not written: the shared database keeps it until it expires",
+			"mac", l.MAC.String(), "ip", l.IP.String(), "state", state, "err", err)
+	}
+	return err
+}
+
 // persistLease is called under the lease table's lock: it only enqueues.
 func (a *appliance) persistLease(l dhcp.Lease) {
 	state := map[dhcp.LeaseState]string{dhcp.LeaseBound: "bound", dhcp.LeaseReleased: "released", dhcp.LeaseDeclined: "declined"}[l.State]
-	a.dynamic.SaveLease(registry.Lease{MAC: l.MAC.String(), IP: l.IP.String(), Subnet: l.Subnet, Expires: l.Expires, State: state})
+	a.dynamic.SaveLease(registry.Lease{MAC: l.MAC.String(), IP: l.IP.String(), Subnet: l.Subnet, Expires: l.Expires, State: state, Holder: a.cfg.Name})
 }
 
 func fromRegistryLeases(saved []registry.Lease) []dhcp.Lease {
-	states := map[string]dhcp.LeaseState{"bound": dhcp.LeaseBound, "released": dhcp.LeaseReleased, "declined": dhcp.LeaseDeclined}
 	var out []dhcp.Lease
 	for _, l := range saved {
-		mac, err1 := net.ParseMAC(l.MAC)
-		ip, err2 := netip.ParseAddr(l.IP)
-		if err1 != nil || err2 != nil || l.Expires.Before(time.Now()) {
-			continue
+		if d := fromRegistryLease(l); d.MAC != nil && d.IP.IsValid() && !l.Expires.Before(time.Now()) {
+			out = append(out, d)
 		}
-		out = append(out, dhcp.Lease{MAC: mac, IP: ip, Subnet: l.Subnet, Expires: l.Expires, State: states[l.State]})
 	}
 	return out
+}
+
+// fromRegistryLease converts a lease; a bad MAC or address is left zero.
+func fromRegistryLease(l registry.Lease) dhcp.Lease {
+	states := map[string]dhcp.LeaseState{"bound": dhcp.LeaseBound, "released": dhcp.LeaseReleased, "declined": dhcp.LeaseDeclined}
+	mac, _ := net.ParseMAC(l.MAC)
+	ip, _ := netip.ParseAddr(l.IP)
+	return dhcp.Lease{MAC: mac, IP: ip, Subnet: l.Subnet, Expires: l.Expires, State: states[l.State]}
 }
 
 // dhcpEvents puts DHCP acks on the systems' timelines and records the

@@ -14,7 +14,7 @@ import (
 func newSubnet() *cobra.Command {
 	c := &cobra.Command{Use: "subnet", Short: "Manage subnets"}
 	add := &cobra.Command{
-		Use:   "add NAME --cidr CIDR [--gateway IP] [--pool FIRST-LAST] [--dns-server IP]... [--next-server IP]",
+		Use:   "add NAME --cidr CIDR [--gateway IP] [--pool FIRST-LAST] [--dns-server IP]... [--next-server IP] [--site SITE]",
 		Short: "Add a subnet",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
@@ -29,7 +29,7 @@ func newSubnet() *cobra.Command {
 		},
 	}
 	edit := &cobra.Command{
-		Use:   "edit NAME [--cidr CIDR] [--gateway IP] [--pool FIRST-LAST] [--dns-server IP]... [--next-server IP] [--rename NEW]",
+		Use:   "edit NAME [--cidr CIDR] [--gateway IP] [--pool FIRST-LAST] [--dns-server IP]... [--next-server IP] [--site SITE] [--rename NEW]",
 		Short: "Change a subnet; only the flags given change (an empty value clears one)",
 		Long: `Change a subnet; only the flags given change, and an empty value clears an
 optional one (--pool "" removes the pool). The change is refused if a
@@ -49,16 +49,17 @@ network or broadcast address.`,
 		f.String("pool", "", "dynamic range FIRST-LAST for unknown machines")
 		f.StringArray("dns-server", nil, "DNS server handed out (repeatable; default the appliance)")
 		f.String("next-server", "", "TFTP server handed out (default the appliance)")
+		f.String("site", "", "only the appliances of this site (serve --site) serve DHCP here (default: every appliance)")
 	}
 	edit.Flags().String("rename", "", "new name")
 	add.MarkFlagRequired("cidr")
 	c.AddCommand(add, edit)
 	kindCmds(c, "subnet", "subnets", func(w io.Writer, items []json.RawMessage, _ bool) {
-		row(w, "NAME", "CIDR", "GATEWAY", "POOL", "DNS")
+		row(w, "NAME", "CIDR", "GATEWAY", "POOL", "DNS", "SITE")
 		for _, raw := range items {
 			var s registry.Subnet
 			json.Unmarshal(raw, &s)
-			row(w, s.Name, s.CIDR, or(s.Gateway, "-"), or(s.Pool, "-"), or(strings.Join(s.DNSServers, ","), "-"))
+			row(w, s.Name, s.CIDR, or(s.Gateway, "-"), or(s.Pool, "-"), or(strings.Join(s.DNSServers, ","), "-"), or(s.Site, "-"))
 		}
 	})
 	return c
@@ -68,7 +69,7 @@ network or broadcast address.`,
 func subnetFlags(c *cobra.Command, s *registry.Subnet) {
 	f := c.Flags()
 	for flag, dst := range map[string]*string{"cidr": &s.CIDR, "gateway": &s.Gateway, "pool": &s.Pool,
-		"next-server": &s.NextServer, "rename": &s.Name} {
+		"next-server": &s.NextServer, "site": &s.Site, "rename": &s.Name} {
 		if f.Lookup(flag) != nil && f.Changed(flag) {
 			*dst, _ = f.GetString(flag)
 		}
