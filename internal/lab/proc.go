@@ -88,3 +88,10 @@ func (p *Proc) Stop() {
 	p.cancel()
 	<-p.done
 }
+
+// Kill ends the process with SIGKILL, as a crash: it has no chance to
+// finish anything. It waits for the process to be gone.
+func (p *Proc) Kill() {
+	p.cmd.Process.Kill()
+	<-p.done
+}

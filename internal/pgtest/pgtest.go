@@ -38,6 +38,8 @@ type Server struct {
 	Dir  string // its temporary directory: data/, the socket, the log
 	Port int    // on 127.0.0.1
 	cmd  *exec.Cmd
+	bin  string // the PostgreSQL programs' directory
+	cred *syscall.Credential
 }
 
 var (
@@ -72,15 +74,7 @@ func Stop() {
 	if shared == nil {
 		return
 	}
-	shared.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
-	done := make(chan struct{})
-	go func() { shared.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		shared.cmd.Process.Kill()
-		<-done
-	}
+	shared.halt()
 	os.RemoveAll(shared.Dir)
 	shared = nil
 }
@@ -107,7 +101,7 @@ func DBSocket(t testing.TB) string {
 	t.Helper()
 	url := DB(t)
 	name := url[strings.LastIndex(url, "/")+1 : strings.Index(url, "?")]
-	return fmt.Sprintf("postgres://provision@/%s?host=%s&port=%d&sslmode=disable", name, Start(t).Dir, Start(t).Port)
+	return Start(t).socketURL(name)
 }
 
 // URL is the pgx URL of database name on s.
@@ -160,43 +154,117 @@ func start(bin string) (*Server, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	data := filepath.Join(dir, "data")
-	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", "provision", "-A", "trust", "-E", "UTF8", "--no-sync")
+	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", filepath.Join(dir, "data"), "-U", "provision", "-A", "trust", "-E", "UTF8", "--no-sync")
 	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	if out, err := initdb.CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
 	}
-	logf, err := os.Create(filepath.Join(dir, "server.log"))
-	if err != nil {
+	s := &Server{Dir: dir, Port: port, bin: bin, cred: cred}
+	if err := s.launch(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	defer logf.Close()
-	if cred != nil {
-		os.Chown(logf.Name(), int(cred.Uid), int(cred.Gid))
+	return s, nil
+}
+
+// launch starts the server on s's data directory and port and waits until
+// it answers.
+func (s *Server) launch() error {
+	logf, err := os.OpenFile(filepath.Join(s.Dir, "server.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
 	}
-	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-p", strconv.Itoa(port), "-k", dir,
+	defer logf.Close()
+	if s.cred != nil {
+		os.Chown(logf.Name(), int(s.cred.Uid), int(s.cred.Gid))
+	}
+	cmd := exec.Command(filepath.Join(s.bin, "postgres"), "-D", filepath.Join(s.Dir, "data"), "-p", strconv.Itoa(s.Port), "-k", s.Dir,
 		"-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "fsync=off")
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("start postgres: %w", err)
+		return fmt.Errorf("start postgres: %w", err)
 	}
-	s := &Server{Dir: dir, Port: port, cmd: cmd}
+	s.cmd = cmd
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		if s.exec("SELECT 1") == nil {
-			return s, nil
+			return nil
 		}
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
 			cmd.Wait()
 			b, _ := os.ReadFile(logf.Name())
-			os.RemoveAll(dir)
-			return nil, fmt.Errorf("postgres did not answer on port %d within 30 s:\n%s", port, b)
+			return fmt.Errorf("postgres did not answer on port %d within 30 s:\n%s", s.Port, b)
 		}
 	}
+}
+
+// halt stops the server (a fast shutdown: clients are disconnected,
+// committed transactions stay) and waits for it to exit.
+func (s *Server) halt() {
+	s.cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan struct{})
+	go func() { s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		s.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// Private starts a server of t's own, for tests that stop and restart
+// it (Down, Up); t's cleanup stops it and removes its directory.
+func Private(t testing.TB) *Server {
+	t.Helper()
+	bin, err := binDir()
+	if err != nil {
+		testenv.Missing(t, err.Error())
+	}
+	s, err := start(bin)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(func() {
+		if s.cmd.ProcessState == nil {
+			s.halt()
+		}
+		os.RemoveAll(s.Dir)
+	})
+	return s
+}
+
+// Down stops a Private server, as a database outage: every client loses
+// its connection, nothing committed is lost.
+func (s *Server) Down(t testing.TB) {
+	t.Helper()
+	s.halt()
+}
+
+// Up starts a Private server again after Down, on the same port and data.
+func (s *Server) Up(t testing.TB) {
+	t.Helper()
+	if err := s.launch(); err != nil {
+		t.Fatalf("pgtest: restart: %v", err)
+	}
+}
+
+// NewDB creates a database on s and returns its URL through the Unix
+// socket (see DBSocket) and through 127.0.0.1.
+func (s *Server) NewDB(t testing.TB) (socket, tcp string) {
+	t.Helper()
+	var b [6]byte
+	rand.Read(b[:])
+	name := "t_" + hex.EncodeToString(b[:])
+	if err := s.exec("CREATE DATABASE " + name); err != nil {
+		t.Fatalf("pgtest: create database: %v", err)
+	}
+	return s.socketURL(name), s.URL(name)
+}
+
+func (s *Server) socketURL(name string) string {
+	return fmt.Sprintf("postgres://provision@/%s?host=%s&port=%d&sslmode=disable", name, s.Dir, s.Port)
 }
 
 // credential is the user the server runs as: the postgres user when the
