@@ -50,6 +50,8 @@ func fail(w http.ResponseWriter, err error) {
 		status = http.StatusBadRequest
 	case errors.Is(err, registry.ErrChanged):
 		status = http.StatusPreconditionFailed
+	case errors.Is(err, registry.ErrUnavailable):
+		status = http.StatusServiceUnavailable
 	}
 	writeError(w, status, err.Error())
 }

@@ -12,6 +12,9 @@ var (
 	ErrConflict = errors.New("conflict")
 	ErrInvalid  = errors.New("invalid")
 	ErrInUse    = errors.New("in use")
+	// ErrUnavailable: the database did not take a write (unreachable,
+	// restarting); nothing was changed, and the same write may be retried.
+	ErrUnavailable = errors.New("unavailable")
 )
 
 // Error is a registry error that names the object concerned.

@@ -238,9 +238,25 @@ func (st *SQLStore) listen(ctx context.Context, out chan uint64) {
 		out <- s
 	}
 	backoff := 100 * time.Millisecond
+	lost := time.Time{} // when the connection was lost; zero while it is up
 	for ctx.Err() == nil {
-		if st.listenOnce(ctx, send) { // it was up: start the backoff again
+		up, err := st.listenOnce(ctx, send, func() {
+			if !lost.IsZero() && st.log != nil {
+				st.log.Info("registry: following the database's changes again, catching up", "after", time.Since(lost).Round(time.Millisecond))
+			}
+			lost = time.Time{}
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		if up { // it was up: start the backoff again
 			backoff = 100 * time.Millisecond
+		}
+		if lost.IsZero() {
+			lost = time.Now()
+			if st.log != nil {
+				st.log.Warn("registry: lost the database's change notifications: serving the last Snapshot, reconnecting", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -252,27 +268,29 @@ func (st *SQLStore) listen(ctx context.Context, out chan uint64) {
 }
 
 // listenOnce connects, listens and sends serials until the connection
-// fails or ctx ends; it reports whether it got as far as listening.
-func (st *SQLStore) listenOnce(ctx context.Context, send func(uint64)) bool {
+// fails or ctx ends; it reports whether it got as far as listening (and
+// then called listening), and why it ended.
+func (st *SQLStore) listenOnce(ctx context.Context, send func(uint64), listening func()) (bool, error) {
 	cfg := st.pgcfg.Copy()
 	cfg.RuntimeParams["application_name"] = listenerName
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return false
+		return false, err
 	}
 	defer conn.Close(context.Background())
 	if _, err := conn.Exec(ctx, "LISTEN "+commitChannel); err != nil {
-		return false
+		return false, err
 	}
 	var serial int64
 	if err := conn.QueryRow(ctx, `SELECT value FROM meta WHERE key = 'serial'`).Scan(&serial); err != nil {
-		return true
+		return true, err
 	}
+	listening()
 	send(uint64(serial))
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
-			return true
+			return true, err
 		}
 		if s, err := strconv.ParseUint(n.Payload, 10, 64); err == nil {
 			send(s)

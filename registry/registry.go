@@ -1,16 +1,17 @@
 package registry
 
 import (
-	"github.com/miekg/dns"
-
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/miekg/dns"
 
 	"github.com/provision/provision/kickstart"
 )
@@ -170,7 +171,7 @@ func (r *Registry) mutate(ctx context.Context, dryRun bool, fn change) (*Snapsho
 	}
 	serial, err := r.store.Commit(ctx, ops)
 	if err != nil {
-		return nil, err
+		return nil, unsaved(ops, err)
 	}
 	if serial != next.Serial+1 {
 		select {
@@ -185,6 +186,21 @@ func (r *Registry) mutate(ctx context.Context, dryRun bool, fn change) (*Snapsho
 		f(next)
 	}
 	return next, nil
+}
+
+// unsaved names what a failed commit was about. A refusal by the
+// database's constraints stays a conflict; any other failure is the
+// database not taking the write: ErrUnavailable, nothing changed.
+func unsaved(ops []Op, err error) error {
+	var re *Error
+	if errors.As(err, &re) {
+		return err
+	}
+	what := ops[0].Audit.Kind + " " + ops[0].Audit.Name
+	if len(ops) > 1 {
+		what += fmt.Sprintf(" (and %d more changes)", len(ops)-1)
+	}
+	return &Error{ErrUnavailable, fmt.Sprintf("%s not saved: the registry's database did not take the write, nothing was changed: %v", what, err)}
 }
 
 // op builds an Op and its audit record from the old and new object.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"strconv"
@@ -29,7 +30,12 @@ type SQLStore struct {
 	db    sqlDB
 	pgcfg *pgx.ConnConfig // PostgreSQL: for the LISTEN connection of Commits
 	key   *seal.Key       // seals BMC passwords and build tokens; nil: plaintext (tests)
+	log   *slog.Logger    // where Commits reports a lost and a regained connection; nil: nowhere
 }
+
+// SetLogger makes Commits report to log when it loses the database and
+// when it follows it again.
+func (st *SQLStore) SetLogger(log *slog.Logger) { st.log = log }
 
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);

@@ -16,6 +16,7 @@ import (
 
 	"github.com/provision/provision/internal/lab"
 	"github.com/provision/provision/internal/pgtest"
+	"github.com/provision/provision/internal/testenv"
 )
 
 // pairApp is an appliance of a pair in a lab network: it runs in the
@@ -180,4 +181,161 @@ func TestTwoAppliancesOneSegment(t *testing.T) {
 	if ip := dhclient(t, n, "st2", "02:00:00:00:02:02"); ip == "" {
 		t.Fatal("the subnet moved to site east, its appliance still does not answer")
 	}
+}
+
+// try runs the CLI against a and returns what it printed and its error.
+func (a *pairApp) try(args ...string) (string, error) {
+	tok, err := os.ReadFile(filepath.Join(a.data, "token"))
+	if err != nil {
+		return "", err
+	}
+	cmd := a.net.Command(append([]string{cli}, args...)...)
+	cmd.Env = append(os.Environ(), "PROVISION_SERVER=http://"+a.net.ServerIP.String(), "PROVISION_TOKEN="+strings.TrimSpace(string(tok)))
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// txt asks a's DNS for the TXT record of name and returns its text, or
+// "" when there is no answer.
+func (a *pairApp) txt(name string) string {
+	out, _ := a.net.Command("dig", "+short", "+time=1", "+tries=1", "@"+a.net.ServerIP.String(), name+".dsas", "TXT").Output()
+	return strings.Trim(strings.TrimSpace(string(out)), `"`)
+}
+
+// eventually polls f every 20 ms until it is true or d has passed.
+func eventually(d time.Duration, f func() bool) bool {
+	for deadline := time.Now().Add(d); ; time.Sleep(20 * time.Millisecond) {
+		if f() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
+// The faults a shared database brings, with two appliances serving:
+// PostgreSQL restarted under them (they reconnect and catch up), stopped
+// for 30 s (DHCP and DNS keep answering from the Snapshot, writes fail
+// with an error that says why, and everything converges once it is
+// back), and one appliance killed with SIGKILL in the middle of a burst
+// of writes (every write it acknowledged is in the registry).
+func TestPairFaults(t *testing.T) {
+	testenv.NeedCommand(t, "dig")
+	pg := pgtest.Private(t)
+	url, _ := pg.NewDB(t)
+	n := lab.NewNet(t, "fault")
+	nb := n.AddServer(t, "b", n.Addr(2))
+	a := startPairApp(t, n, url, "a", "")
+	b := startPairApp(t, nb, url, "b", a.key())
+	a.cli("subnet", "add", "lab", "--cidr", n.Prefix.String())
+	kernel := filepath.Join(t.TempDir(), "k")
+	os.WriteFile(kernel, []byte("kernel"), 0o644)
+	a.cli("image", "add", "img", "--kernel", kernel, "--initrd", kernel)
+	a.cli("profile", "add", "p", "--image", "img")
+	const mac = "52:54:00:fa:00:01"
+	a.cli("system", "add", "s1", "--mac", mac, "--ip", n.Addr(71).String(), "--profile", "p")
+	a.cli("setting", "set", "lvs.vrid", "1")
+	if !eventually(2*time.Second, func() bool { return b.txt("lvs.vrid") == "1" }) {
+		t.Fatalf("B's DNS for lvs.vrid says %q, want the 1 set through A", b.txt("lvs.vrid"))
+	}
+
+	// A restart of PostgreSQL: both reconnect, and a change through A
+	// reaches B without anyone restarting an appliance.
+	pg.Down(t)
+	pg.Up(t)
+	if !eventually(10*time.Second, func() bool { _, err := a.try("setting", "set", "lvs.vrid", "2"); return err == nil }) {
+		out, err := a.try("setting", "set", "lvs.vrid", "2")
+		t.Fatalf("10 s after PostgreSQL came back, a write through A still fails: %v\n%s", err, out)
+	}
+	if !eventually(10*time.Second, func() bool { return b.txt("lvs.vrid") == "2" }) {
+		t.Fatalf("after the database restart B's DNS says %q, want the 2 set through A", b.txt("lvs.vrid"))
+	}
+	for _, x := range []*pairApp{a, b} {
+		if _, err := x.proc.WaitFor(regexp.MustCompile(`following the database's changes again`), 5*time.Second); err != nil {
+			t.Errorf("%s did not log that it follows the database again: %v", x.net.ServerNS, err)
+		}
+	}
+
+	// 30 s without the database: the Snapshot serves, writes fail.
+	pg.Down(t)
+	down := time.Now()
+	out, err := a.try("setting", "set", "lvs.vrid", "lost")
+	if err == nil {
+		t.Fatalf("with the database down, a write through A was acknowledged:\n%s", out)
+	}
+	if !strings.Contains(out, "lvs.vrid") || !strings.Contains(strings.ToLower(out), "database") {
+		t.Errorf("the refused write does not say what and why:\n%s", out)
+	}
+	if ip := dhclient(t, n, "c1", mac); ip != n.Addr(71).String() {
+		t.Errorf("with the database down, s1 got %q from the pair, want %s", ip, n.Addr(71))
+	}
+	for _, x := range []*pairApp{a, b} {
+		if got := x.txt("lvs.vrid"); got != "2" {
+			t.Errorf("with the database down, %s's DNS says %q for lvs.vrid, want 2", x.net.ServerNS, got)
+		}
+	}
+	time.Sleep(30*time.Second - time.Since(down))
+	if ip := dhclient(t, n, "c2", mac); ip != n.Addr(71).String() {
+		t.Errorf("30 s into the outage, s1 got %q from the pair, want %s", ip, n.Addr(71))
+	}
+	pg.Up(t)
+	if !eventually(10*time.Second, func() bool { _, err := b.try("setting", "set", "lvs.vrid", "3"); return err == nil }) {
+		t.Fatal("10 s after the outage, a write through B still fails")
+	}
+	if !eventually(10*time.Second, func() bool { return a.txt("lvs.vrid") == "3" }) {
+		t.Fatalf("after the outage A's DNS says %q, want the 3 set through B", a.txt("lvs.vrid"))
+	}
+
+	// SIGKILL in the middle of a burst of writes through A: whatever A
+	// acknowledged is there, as B sees it.
+	a.cli("subnet", "add", "burst", "--cidr", "10.252.0.0/16")
+	var (
+		mu    sync.Mutex
+		acked []string
+		wg    sync.WaitGroup
+		stop  = make(chan struct{})
+	)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				name := fmt.Sprintf("burst%d-%d", w, i)
+				if out, err := a.try("system", "add", name, "--mac", fmt.Sprintf("02:00:00:%02x:%02x:%02x", w, i/256, i%256),
+					"--ip", fmt.Sprintf("10.252.%d.%d", w, i%250+1), "--profile", "p"); err != nil {
+					if i == 0 {
+						t.Logf("burst worker %d: the first write failed: %v\n%s", w, err, out)
+					}
+					return
+				}
+				mu.Lock()
+				acked = append(acked, name)
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(1500 * time.Millisecond)
+	a.proc.Kill()
+	close(stop)
+	wg.Wait()
+	if len(acked) < 10 {
+		t.Fatalf("only %d writes were acknowledged before the kill: no burst", len(acked))
+	}
+	list := b.cli("system", "list")
+	var missing []string
+	for _, name := range acked {
+		if !strings.Contains(list, name+" ") && !strings.Contains(list, name+"\n") {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		t.Fatalf("%d of %d writes A acknowledged before its SIGKILL are not in the registry: %v", len(missing), len(acked), missing)
+	}
+	t.Logf("%d writes acknowledged by A before its SIGKILL, all in the registry", len(acked))
 }

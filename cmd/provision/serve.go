@@ -284,6 +284,7 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*registry.SQL
 		return nil, fmt.Errorf("%w (database %s)", err, redactDatabase(cfg.Database))
 	}
 	log.Info("registry: on PostgreSQL", "database", redactDatabase(cfg.Database))
+	st.SetLogger(log)
 	return st, nil
 }
 
