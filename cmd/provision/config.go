@@ -63,6 +63,10 @@ type Config struct {
 	// site; "" serves every subnet of no site.
 	Name string `yaml:"name"`
 	Site string `yaml:"site"`
+	// Peers are the HTTP base URLs of the other appliances on the same
+	// database (a master pair): image files uploaded to one of them are
+	// fetched from it by the others, checked against the registry's sha256.
+	Peers []string `yaml:"peers"`
 
 	// addressFromInterface: no --address was given, so the appliance's
 	// address is the DHCP interface's, chosen again once the registry is open.
@@ -114,6 +118,9 @@ func loadConfig(fs *pflag.FlagSet) (Config, error) {
 	}
 	if fs.Changed("proxy-all") {
 		cfg.ProxyAll, _ = fs.GetBool("proxy-all")
+	}
+	if fs.Changed("peer") {
+		cfg.Peers, _ = fs.GetStringSlice("peer")
 	}
 	if fs.Changed("dns-forward") {
 		cfg.DNSForward, _ = fs.GetStringSlice("dns-forward")
@@ -192,6 +199,11 @@ func (c Config) check() error {
 	}
 	if _, err := parseDNSForward(c.DNSForward); err != nil {
 		return usageError{err}
+	}
+	for _, p := range c.Peers {
+		if u, err := url.Parse(p); err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.User != nil {
+			return usageError{fmt.Errorf("--peer %q: give another appliance's boot URL, http://HOST[:PORT]", p)}
+		}
 	}
 	if err := registry.CheckObjectName("appliance", c.Name); err != nil {
 		return usageError{fmt.Errorf("--name: %w", err)}

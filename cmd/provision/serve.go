@@ -35,7 +35,7 @@ data.cdb, and TFTP, all from one registry.
 Configuration comes from the embedded defaults, then the YAML file given by
 --config (keys: data, database, database_password_file, http, api, tls_cert, tls_key, dns, dns_forward, tftp, dhcp,
 dhcp_interface, dhcp_mode, proxy_all, boot_files, address, zone, dev, log_format,
-secret_key_file, power_poll), then flags. DHCP runs only with
+secret_key_file, power_poll, name, site, peers), then flags. DHCP runs only with
 --dhcp-interface (it needs root for port 67). --dhcp-mode proxy runs it as a
 proxyDHCP beside a DHCP server the network already has: that server hands
 out the addresses, the appliance answers PXE and HTTP boot clients only
@@ -72,7 +72,11 @@ the command line. Appliances sharing a database tell each other apart by
 that served them, and a pool address is leased to one MAC at a time across
 all of them. --site SITE makes an appliance serve DHCP only for the subnets
 of that site (subnet add --site) and those of no site; every appliance
-answers DNS for the whole zone.
+answers DNS for the whole zone. Image files live in each appliance's data
+directory: --peer URL (repeatable; another appliance's boot listener,
+http://HOST) makes this one fetch the files of images uploaded there, as
+soon as the registry names them, keeping each only if its sha256 is the
+registry's.
 
 DNS answers the zone and its reverse zones itself. Queries for other names
 from machines inside a registered subnet and from this host (127.0.0.1, ::1)
@@ -119,6 +123,7 @@ else gets REFUSED. --dns-forward none turns forwarding off.`,
 	f.String("secret-key-file", "", "key that seals BMC passwords and build tokens in the database (default DATA/secret.key, created at first start)")
 	f.String("name", "", "this appliance's name among those sharing a --database, in leases and boot events (default: the host name)")
 	f.String("site", "", "serve DHCP for the subnets of this site (and those of none); default: only subnets of no site")
+	f.StringSlice("peer", nil, "another appliance on the same --database whose image files this one fetches, http://HOST[:PORT] (repeatable)")
 	f.Bool("dev", false, "development mode: 127.0.0.1 only, unprivileged ports, no root needed")
 	return c
 }
@@ -229,6 +234,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	g.Go(func() error { return a.runDeadlines(ctx) })
 	g.Go(func() error { return a.pollPower(ctx) })
 	g.Go(func() error { a.refreshBootenvs(ctx); return nil })
+	g.Go(func() error { a.syncPeers(ctx); return nil })
 	dhcpSrv, err := a.startDHCP(ctx, g)
 	if err != nil {
 		return err
