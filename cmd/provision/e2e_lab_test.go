@@ -141,16 +141,7 @@ func dhclient(t *testing.T, n *lab.Net, name, mac string) string {
 // dhclientLease is dhclient that also returns the lease file.
 func dhclientLease(t *testing.T, n *lab.Net, name, mac string) (ip, lease string) {
 	testenv.NeedCommand(t, "dhclient")
-	br := []string{"ip", "-n", n.BridgeNS, "link"}
-	for _, args := range [][]string{
-		append(br, "add", name, "address", mac, "type", "veth", "peer", "name", name+"p"),
-		append(br, "set", name+"p", "master", lab.BridgeIface, "up"),
-		append(br, "set", name, "up"),
-	} {
-		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-			t.Fatalf("%v: %v\n%s", args, err, out)
-		}
-	}
+	plugClient(t, n, name, mac)
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "conf"), []byte("timeout 8;\ninitial-interval 1;\nretry 1;\n"), 0o644)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -174,6 +165,21 @@ func dhclientLease(t *testing.T, n *lab.Net, name, mac string) (ip, lease string
 		}
 	}
 	return "", ""
+}
+
+// plugClient plugs a new veth with the given MAC into the lab bridge; its
+// end named name is in the bridge namespace.
+func plugClient(t *testing.T, n *lab.Net, name, mac string) {
+	br := []string{"ip", "-n", n.BridgeNS, "link"}
+	for _, args := range [][]string{
+		append(br, "add", name, "address", mac, "type", "veth", "peer", "name", name+"p"),
+		append(br, "set", name+"p", "master", lab.BridgeIface, "up"),
+		append(br, "set", name, "up"),
+	} {
+		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
 }
 
 // dhclient with a registered MAC gets exactly its registry IP; an unknown

@@ -2,21 +2,28 @@ package main
 
 import (
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/insomniacslk/dhcp/dhcpv4"
+	"github.com/insomniacslk/dhcp/dhcpv4/nclient4"
+	"github.com/insomniacslk/dhcp/iana"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", to read the leases table
 
 	"github.com/provision/provision/internal/lab"
 	"github.com/provision/provision/internal/pgtest"
 	"github.com/provision/provision/internal/testenv"
+	"github.com/provision/provision/registry"
 )
 
 // pairApp is an appliance of a pair in a lab network: it runs in the
@@ -154,6 +161,15 @@ func TestTwoAppliancesOneSegment(t *testing.T) {
 	a.cli("profile", "add", "p", "--image", "img")
 	const known = "52:54:00:aa:00:01"
 	a.cli("system", "add", "known1", "--mac", known, "--ip", n.Addr(61).String(), "--profile", "p")
+	offers := dhcpOffers(t, n, "off1", known)
+	if len(offers) != 2 {
+		t.Fatalf("a PXE DISCOVER of a registered MAC got %d offers, want one from each appliance", len(offers))
+	}
+	if x, y := sameReply(offers[0]), sameReply(offers[1]); x != y {
+		t.Errorf("the two appliances offer the registered host different things:\n%s\n%s", x, y)
+	} else {
+		t.Logf("both appliances offer the registered host: %s", x)
+	}
 	if ip := dhclient(t, n, "kn1", known); ip != n.Addr(61).String() {
 		t.Fatalf("the registered MAC got %q, want %s", ip, n.Addr(61))
 	}
@@ -338,4 +354,121 @@ func TestPairFaults(t *testing.T) {
 		t.Fatalf("%d of %d writes A acknowledged before its SIGKILL are not in the registry: %v", len(missing), len(acked), missing)
 	}
 	t.Logf("%d writes acknowledged by A before its SIGKILL, all in the registry", len(acked))
+}
+
+// The master pair: two appliances of one site on one database, each
+// naming the other as its --peer. An image uploaded to A is fetched by B
+// (checked against the registry's digest); then A is killed, and a VM
+// powered on boots from B alone: DHCP, script, kernel and initrd, every
+// step of its timeline marked as served by b.
+func TestVMMasterPair(t *testing.T) {
+	kernel, initrd := lab.Assets(t)
+	url := pgtest.DBSocket(t)
+	n := lab.NewNet(t, "master")
+	nb := n.AddServer(t, "b", n.Addr(2))
+	a := startPairApp(t, n, url, "a", "", "--peer", "http://"+nb.ServerIP.String())
+	b := startPairApp(t, nb, url, "b", a.key(), "--peer", "http://"+n.ServerIP.String())
+
+	const mac = "52:54:00:12:34:77"
+	vmIP := n.Addr(52).String()
+	a.cli("subnet", "add", "lab", "--cidr", n.Prefix.String())
+	a.cli("image", "add", "labimg", "--kernel", kernel, "--initrd", initrd)
+	a.cli("profile", "add", "lab", "--image", "labimg", "--kernel-args", "console=ttyS0 panic=5")
+	a.cli("system", "add", "labvm1", "--mac", mac, "--ip", vmIP, "--profile", "lab")
+	for _, role := range []string{"kernel", "initrd"} {
+		if _, err := b.proc.WaitFor(regexp.MustCompile(`fetched from a peer.*file=`+role), 30*time.Second); err != nil {
+			t.Fatalf("B did not fetch the image's %s from A: %v", role, err)
+		}
+	}
+
+	a.proc.Kill()
+	vm := lab.BootVM(t, n, mac, 5*time.Minute)
+	host, err := vm.WaitBooted(5 * time.Minute)
+	if err != nil {
+		t.Fatalf("with A killed, the VM did not boot from B: %v\n%s", err, vm.Timed())
+	}
+	if host != "labvm1" {
+		t.Fatalf("booted with provision.host=%q, want labvm1", host)
+	}
+	t.Logf("A killed, power-on to marker through B: %v", time.Since(vm.Started).Round(100*time.Millisecond))
+	want := []string{"dhcp", "script", "kernel", "initrd"}
+	var evs []registry.Event
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		evs = nil
+		json.Unmarshal([]byte(b.cli("system", "status", "labvm1", "--json")), &evs)
+		if inOrder(firstOccurrences(evs), want) || time.Now().After(deadline) {
+			break
+		}
+	}
+	if kinds := firstOccurrences(evs); !inOrder(kinds, want) {
+		t.Fatalf("timeline %v, want %v in order", kinds, want)
+	}
+	for _, e := range evs {
+		if e.Appliance != "b" {
+			t.Errorf("with A dead, the timeline has %s served by %q, want b", e.Kind, e.Appliance)
+		}
+	}
+}
+
+// dhcpOffers broadcasts one PXE DISCOVER from a new veth with mac and
+// returns every OFFER that arrives within 2 s.
+func dhcpOffers(t *testing.T, n *lab.Net, name, mac string) []*dhcpv4.DHCPv4 {
+	t.Helper()
+	plugClient(t, n, name, mac)
+	hw, _ := net.ParseMAC(mac)
+	var offers []*dhcpv4.DHCPv4
+	err := n.InBridge(func() error {
+		conn, err := nclient4.NewRawUDPConn(name, dhcpv4.ClientPort)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		d, err := dhcpv4.NewDiscovery(hw, dhcpv4.WithOption(dhcpv4.OptClassIdentifier("PXEClient:Arch:00000:UNDI:002001")),
+			dhcpv4.WithOption(dhcpv4.OptClientArch(iana.INTEL_X86PC)))
+		if err != nil {
+			return err
+		}
+		if _, err := conn.WriteTo(d.ToBytes(), &net.UDPAddr{IP: net.IPv4bcast, Port: dhcpv4.ServerPort}); err != nil {
+			return err
+		}
+		conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		buf := make([]byte, 1500)
+		for {
+			k, _, err := conn.ReadFrom(buf)
+			if err != nil {
+				return nil // the deadline
+			}
+			m, err := dhcpv4.FromBytes(buf[:k])
+			if err == nil && m.TransactionID == d.TransactionID && m.MessageType() == dhcpv4.MessageTypeOffer {
+				offers = append(offers, m)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatalf("DISCOVER from %s: %v", mac, err)
+	}
+	return offers
+}
+
+// sameReply is what must be alike in the offers of a master pair: all of
+// it but the server's own address, which names whichever answered
+// (server identifier, next server, and the address in a boot file URL).
+func sameReply(m *dhcpv4.DHCPv4) string {
+	self := m.ServerIdentifier()
+	norm := func(v string) string {
+		return strings.ReplaceAll(strings.ReplaceAll(v, self.String(), "SELF"), string(self.To4()), "<SELF>")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "yiaddr=%s siaddr-is-self=%v file=%s", m.YourIPAddr, m.ServerIPAddr.Equal(self), norm(m.BootFileName))
+	codes := make([]int, 0, len(m.Options))
+	for code := range m.Options {
+		if code != dhcpv4.OptionServerIdentifier.Code() {
+			codes = append(codes, int(code))
+		}
+	}
+	sort.Ints(codes)
+	for _, c := range codes {
+		fmt.Fprintf(&b, " %d=%q", c, norm(string(m.Options[uint8(c)])))
+	}
+	return b.String()
 }

@@ -80,3 +80,7 @@ func setns(f *os.File) error {
 	}
 	return nil
 }
+
+// InBridge runs fn with its sockets made in the bridge namespace, where
+// the test's DHCP clients plug their veths (see InNamespace).
+func (n *Net) InBridge(fn func() error) error { return inNamespace(n.BridgeNS, fn) }
