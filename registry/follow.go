@@ -50,6 +50,9 @@ func (r *Registry) Follow(ctx context.Context) {
 		if !gap && want <= r.Snapshot().Serial {
 			continue
 		}
+		if !gap && r.catchUp(ctx) == nil {
+			continue // only what changed was read
+		}
 		if err := r.reload(ctx, gap); err != nil {
 			retry.Reset(time.Second)
 			continue

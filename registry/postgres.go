@@ -126,6 +126,19 @@ var pgMigrations = []func(ctx context.Context, tx sqlTx) error{
 		}
 		return nil
 	},
+	// 2 to 3: the serial of the commit on its history rows (see the SQLite
+	// migration).
+	2: func(ctx context.Context, tx sqlTx) error {
+		for _, stmt := range []string{
+			`ALTER TABLE history ADD COLUMN IF NOT EXISTS serial BIGINT NOT NULL DEFAULT 0`,
+			`CREATE INDEX IF NOT EXISTS history_serial ON history(serial)`,
+		} {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
 }
 
 // schemaLock is the advisory lock under which an appliance creates or

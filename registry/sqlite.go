@@ -120,7 +120,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLStore, error) {
 // and writes, kept in the database (meta 'schema'). Opening a database of
 // an older version migrates it; a newer one, written by a later
 // provision, is refused (ErrSchemaTooNew) before anything is changed.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // ErrSchemaTooNew: the database was written by a newer provision.
 var ErrSchemaTooNew = errors.New("the database was written by a newer provision")
@@ -170,6 +170,22 @@ var sqliteMigrations = []func(ctx context.Context, tx sqlTx) error{
 			return fmt.Errorf("events: %w", err)
 		}
 		return nil
+	},
+	// 2 to 3: every history row of a commit carries the commit's serial,
+	// so that another appliance can read what a commit changed instead of
+	// the whole registry (changesSince). Older rows keep 0.
+	2: func(ctx context.Context, tx sqlTx) error {
+		var has int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('history') WHERE name = 'serial'`).Scan(&has); err != nil {
+			return err
+		}
+		if has == 0 {
+			if _, err := tx.ExecContext(ctx, `ALTER TABLE history ADD COLUMN serial INTEGER NOT NULL DEFAULT 0`); err != nil {
+				return fmt.Errorf("history: %w", err)
+			}
+		}
+		_, err := tx.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS history_serial ON history(serial)`)
+		return err
 	},
 }
 
@@ -228,15 +244,17 @@ func (st *SQLStore) Commit(ctx context.Context, ops []Op) (uint64, error) {
 		return 0, fmt.Errorf("registry: begin: %w", err)
 	}
 	defer tx.Rollback()
-	for _, op := range ops {
-		if err := applyOp(ctx, tx, op, st.seal); err != nil {
-			return 0, storeError(err)
-		}
-	}
+	// The serial first: the history rows carry it. On PostgreSQL the row
+	// lock it takes orders the commits of all appliances by serial.
 	var serial uint64
 	err = tx.QueryRowContext(ctx, `UPDATE meta SET value = value + 1 WHERE key = 'serial' RETURNING value`).Scan(&serial)
 	if err != nil {
 		return 0, fmt.Errorf("registry: bump serial: %w", err)
+	}
+	for _, op := range ops {
+		if err := applyOp(ctx, tx, op, st.seal, serial); err != nil {
+			return 0, storeError(err)
+		}
 	}
 	if st.db.pg { // delivered to the listeners when the transaction commits
 		if _, err := tx.ExecContext(ctx, `SELECT pg_notify(?, ?)`, commitChannel, strconv.FormatUint(serial, 10)); err != nil {

@@ -85,24 +85,35 @@ func (st *SQLStore) loadSystems(ctx context.Context, d *Data) error {
 	for rows.Next() {
 		var doc []byte
 		var pw, token string
-		var s System
 		if err := rows.Scan(&doc, &pw, &token); err != nil {
 			return err
 		}
-		if err := json.Unmarshal(doc, &s); err != nil {
-			return fmt.Errorf("registry: load systems: %w", err)
+		s, err := st.decodeSystem(doc, pw, token)
+		if err != nil {
+			return err
 		}
-		if s.BMC != nil {
-			if s.BMC.Password, err = st.open(pw); err != nil {
-				return fmt.Errorf("registry: the bmc password of system %s: %w", s.Name, err)
-			}
-		}
-		if s.BuildToken, err = st.open(token); err != nil {
-			return fmt.Errorf("registry: the build token of system %s: %w", s.Name, err)
-		}
-		d.Systems = append(d.Systems, s)
+		d.Systems = append(d.Systems, *s)
 	}
 	return rows.Err()
+}
+
+// decodeSystem is a system as stored: its document, with the sealed BMC
+// password and build token opened.
+func (st *SQLStore) decodeSystem(doc []byte, pw, token string) (*System, error) {
+	var s System
+	if err := json.Unmarshal(doc, &s); err != nil {
+		return nil, fmt.Errorf("registry: load systems: %w", err)
+	}
+	var err error
+	if s.BMC != nil {
+		if s.BMC.Password, err = st.open(pw); err != nil {
+			return nil, fmt.Errorf("registry: the bmc password of system %s: %w", s.Name, err)
+		}
+	}
+	if s.BuildToken, err = st.open(token); err != nil {
+		return nil, fmt.Errorf("registry: the build token of system %s: %w", s.Name, err)
+	}
+	return &s, nil
 }
 
 // History implements Store. An object's history follows its renames back:

@@ -9,9 +9,9 @@ import (
 	"github.com/provision/provision/kickstart"
 )
 
-// applyOp writes one Op and its audit record inside tx; secrets go
-// through seal.
-func applyOp(ctx context.Context, tx sqlTx, op Op, seal func(Secret) string) error {
+// applyOp writes one Op and its audit record, at the commit's serial,
+// inside tx; secrets go through seal.
+func applyOp(ctx context.Context, tx sqlTx, op Op, seal func(Secret) string, serial uint64) error {
 	// A renamed system keeps its installer log: the delete of its old row
 	// would cascade to it, so it is moved aside and back.
 	renamed := op.Kind == ObjSystem && op.Prev != "" && op.Obj != nil && op.Prev != op.Name
@@ -47,8 +47,8 @@ func applyOp(ctx context.Context, tx sqlTx, op Op, seal func(Secret) string) err
 		}
 	}
 	a := op.Audit
-	_, err := tx.ExecContext(ctx, `INSERT INTO history (at, kind, name, prev, op, old, new, note, actor, addr) VALUES (?,?,?,?,?,?,?,?,?,?)`,
-		a.At, op.Kind, a.Name, op.Prev, a.Op, a.Old, a.New, a.Note, a.By, a.From)
+	_, err := tx.ExecContext(ctx, `INSERT INTO history (at, kind, name, prev, op, old, new, note, actor, addr, serial) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+		a.At, op.Kind, a.Name, op.Prev, a.Op, a.Old, a.New, a.Note, a.By, a.From, int64(serial))
 	return err
 }
 
