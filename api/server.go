@@ -2,6 +2,7 @@
 // Prometheus metrics, and the Go client the CLI uses.
 //
 //	GET    /api/v1/whoami                                    the token's name and whether it may write
+//	GET    /api/v1/fleet[?state=&profile=&subnet=&q=&offset=&limit=]  counts by state, and a page of systems with power and last boot
 //	GET    /api/v1/{subnets,images,profiles,systems}         list (systems: ?profile=P&subnet=S&state=STATE)
 //	POST   /api/v1/{subnets,images,profiles,systems}         add
 //	GET    /api/v1/{subnets,images,profiles,systems}/NAME    show
@@ -71,6 +72,9 @@ type Config struct {
 	// rendering templates (template render).
 	BootURL, DNS string
 	Power        Power // BMC power; nil: none
+	// PowerStates, if set, gives the last poll of a system's BMC (on, off,
+	// or "" when none answered yet), for the fleet view.
+	PowerStates func(system string) string
 	// BuildFailed, if set, is told of a build the API ended as failed
 	// (abort), as the appliance is of the others: it powers the machine
 	// off.
@@ -129,6 +133,7 @@ func Handler(cfg Config) http.Handler {
 
 func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/whoami", s.whoami)
+	mux.HandleFunc("GET /api/v1/fleet", s.fleet)
 	mux.HandleFunc("GET /api/v1/subnets", s.listSubnets)
 	mux.HandleFunc("POST /api/v1/subnets", s.addSubnet)
 	mux.HandleFunc("GET /api/v1/subnets/{name}", s.showSubnet)

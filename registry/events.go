@@ -41,8 +41,9 @@ type EventLog struct {
 	store EventStore
 	b     *batcher[Event]
 
-	mu   sync.RWMutex
-	subs map[chan Event]struct{} // live followers (provision events --follow)
+	mu     sync.RWMutex
+	subs   map[chan Event]struct{} // live followers (provision events --follow)
+	latest map[string]Latest       // by system identity: LoadLatest, then Record
 
 	identity  atomic.Pointer[func(name string) string] // SetIdentity
 	appliance string                                   // SetAppliance
@@ -69,7 +70,7 @@ func (l *EventLog) idOf(name string) string {
 // NewEventLog keeps the last keep events of each system.
 func NewEventLog(store EventStore, keep int) *EventLog {
 	write := func(ctx context.Context, evs []Event) error { return store.AppendEvents(ctx, evs, keep) }
-	return &EventLog{store: store, b: newBatcher(16384, write), subs: map[chan Event]struct{}{}}
+	return &EventLog{store: store, b: newBatcher(16384, write), subs: map[chan Event]struct{}{}, latest: map[string]Latest{}}
 }
 
 // Record queues an event and hands it to every follower; it never blocks
@@ -85,8 +86,9 @@ func (l *EventLog) Record(e Event) {
 		e.Appliance = l.appliance
 	}
 	l.b.record(e)
-	l.mu.RLock()
-	defer l.mu.RUnlock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.noteLatest(e)
 	for ch := range l.subs {
 		select {
 		case ch <- e:
