@@ -18,13 +18,13 @@ import (
 )
 
 // httpDo sends one request to the appliance and returns status and body.
-func httpDo(t *testing.T, method, url, body string) (int, string) {
+func httpDo(t testing.TB, method, url, body string) (int, string) {
 	t.Helper()
 	return httpFrom(t, "", method, url, body)
 }
 
 // httpFrom is httpDo from the local address from (127.x.y.z), or any.
-func httpFrom(t *testing.T, from, method, url, body string) (int, string) {
+func httpFrom(t testing.TB, from, method, url, body string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -153,6 +154,9 @@ type appliance struct {
 	// bootMissing lists the boot loaders the TFTP root lacks (set at
 	// start, before the HTTP server, then only read): /healthz reports them.
 	bootMissing []string
+	// powerStates is the last poll of each system's BMC (name to on or
+	// off), for the dashboard.
+	powerStates sync.Map
 }
 
 func openAppliance(ctx context.Context, cfg Config, log *slog.Logger) (*appliance, error) {
@@ -200,6 +204,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer a.reg.Close()
+	if err := a.events.LoadLatest(ctx); err != nil {
+		log.Warn("the dashboard's last boots start empty", "err", err)
+	}
 	if cfg.addressFromInterface {
 		// The DHCP interface's address in a registered subnet, if it has one.
 		own, err := interfaceAddrs(cfg.DHCPInterface)

@@ -26,6 +26,7 @@ import (
 	"github.com/provision/provision/kickstart"
 	"github.com/provision/provision/registry"
 	"github.com/provision/provision/tftp"
+	"github.com/provision/provision/ui"
 )
 
 // startHTTP serves the boot scripts and images, the zone's data.cdb,
@@ -52,10 +53,21 @@ func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln, apiLn 
 	}
 	apiHandler := api.Handler(api.Config{Registry: a.reg, Blobs: a.blobs, Events: a.events, Dynamic: a.dynamic, Auth: a.caller, Log: a.log, Metrics: a.metrics,
 		BootURL: a.httpURL, DNS: a.cfg.Address, Power: a.power, BuildFailed: a.buildFailed, PrepareImage: a.bootenv.Prepare,
-		Health: func() []string { return a.bootMissing }})
+		Health: func() []string { return a.bootMissing },
+		PowerStates: func(system string) string {
+			v, _ := a.powerStates.Load(system)
+			s, _ := v.(string)
+			return s
+		}})
+	// The dashboard is a client of the API, on the API's listener.
+	dashboard := ui.Handler(ui.Config{API: apiHandler, Auth: a.caller, Log: a.log})
+	apiAndUI := http.NewServeMux()
+	apiAndUI.Handle("/ui/", dashboard)
+	apiAndUI.Handle("/ui", dashboard)
+	apiAndUI.Handle("/", apiHandler)
 	mux := http.NewServeMux()
 	if apiLn == nil {
-		mux.Handle("/", apiHandler)
+		mux.Handle("/", apiAndUI)
 		if ip, _, _ := strings.Cut(ln.Addr().String(), ":"); !net.ParseIP(ip).IsLoopback() {
 			a.log.Warn("the API shares the boot listener, in plain HTTP: its tokens cross the network in clear text; give it a listener of its own with --api ADDR")
 		}
@@ -64,7 +76,10 @@ func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln, apiLn 
 		mux.HandleFunc("/api/", func(w http.ResponseWriter, _ *http.Request) {
 			http.Error(w, "the API is served on its own listener: https://"+a.cfg.API, http.StatusNotFound)
 		})
-		a.serveAPI(ctx, g, apiLn, apiHandler)
+		mux.HandleFunc("/ui/", func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "the dashboard is served on the API's own listener: https://"+a.cfg.API+"/ui/", http.StatusNotFound)
+		})
+		a.serveAPI(ctx, g, apiLn, apiAndUI)
 	}
 	ks = asActor("installer", ks) // its callbacks change the build's state
 	mux.Handle("/ks", ks)         // installers: templates and callbacks, by build token
@@ -96,7 +111,11 @@ func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln, apiLn 
 // "//grubx64.efi" when its own URL ends in "/".
 func cleanPaths(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := path.Clean("/" + r.URL.Path); p != r.URL.Path && r.Method != http.MethodConnect {
+		p := path.Clean("/" + r.URL.Path)
+		if strings.HasSuffix(r.URL.Path, "/") && p != "/" {
+			p += "/" // a directory stays one: /ui/ is not /ui
+		}
+		if p != r.URL.Path && r.Method != http.MethodConnect {
 			r2 := *r
 			u := *r.URL
 			u.Path, u.RawPath = p, ""

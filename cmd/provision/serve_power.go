@@ -35,8 +35,10 @@ func (a *appliance) pollPower(ctx context.Context) error {
 		Report: func(r ipmi.Reading) {
 			if r.Err != nil {
 				up.WithLabelValues(r.System).Set(0)
+				a.powerStates.Store(r.System, "unknown")
 				return
 			}
+			a.powerStates.Store(r.System, r.State)
 			up.WithLabelValues(r.System).Set(1)
 			v := 0.0
 			if r.State == ipmi.On {

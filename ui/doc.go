@@ -1,0 +1,19 @@
+// Package ui is the appliance's web dashboard, served on the API listener
+// under /ui/: the fleet (every system with its state, power, profile,
+// addresses and last boot; counts by state; filters and search, paged by
+// the server), one host (its boot timeline as a waterfall, effective
+// settings and where each comes from, the rendered template, history and
+// the installer log of a failed build), and actions (reinstall, power,
+// netboot) behind a confirmation that names the host.
+//
+// The dashboard is a client of the API, not a second way into the
+// registry: every page and action is an API request made in-process with
+// the session's token, so it is authorized, validated and recorded in
+// history exactly as the CLI's. The token is given once, in the login
+// form, and kept server-side; the browser holds only a random session id
+// in an HttpOnly, SameSite=Strict cookie (Secure over TLS). Every form
+// that changes something carries the session's CSRF token. Pages are
+// server-rendered (html/template escapes every value) with a little
+// JavaScript that follows the events stream and refreshes what changed;
+// the Content-Security-Policy allows nothing from outside the appliance.
+package ui

@@ -1,0 +1,368 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/provision/provision/api"
+	"github.com/provision/provision/registry"
+)
+
+func parsePages() map[string]*template.Template {
+	funcs := template.FuncMap{
+		"ago":   ago,
+		"clock": func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") },
+	}
+	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html"))
+	pages := map[string]*template.Template{}
+	for _, p := range []string{"login", "fleet", "host", "confirm", "rows", "live"} {
+		t := template.Must(base.Clone())
+		pages[p] = template.Must(t.ParseFS(templateFS, "templates/"+p+".html"))
+	}
+	return pages
+}
+
+// ago says how long ago t was, as an operator reads it.
+func ago(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := time.Since(t)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds ago", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+}
+
+// fleetQuery is the fleet view's filters, from the page's query string.
+type fleetQuery struct {
+	State, Profile, Subnet, Q string
+	Page                      int
+}
+
+func parseFleetQuery(r *http.Request) fleetQuery {
+	q := r.URL.Query()
+	f := fleetQuery{State: q.Get("state"), Profile: q.Get("profile"), Subnet: q.Get("subnet"), Q: q.Get("q")}
+	f.Page, _ = strconv.Atoi(q.Get("page"))
+	f.Page = max(f.Page, 1)
+	return f
+}
+
+// values is the query string of f, with page set to page.
+func (f fleetQuery) values(page int) string {
+	v := url.Values{}
+	for k, s := range map[string]string{"state": f.State, "profile": f.Profile, "subnet": f.Subnet, "q": f.Q} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	return v.Encode()
+}
+
+const pageSize = 100
+
+type fleetData struct {
+	Session          *session
+	Query            fleetQuery
+	Fleet            api.Fleet
+	States           []string
+	Profiles         []string
+	Subnets          []string
+	Prev, Next, Self string
+	Pages            int
+}
+
+func (u *ui) fleet(r *http.Request, ss *session) (*fleetData, error) {
+	f := parseFleetQuery(r)
+	v := url.Values{"offset": {strconv.Itoa((f.Page - 1) * pageSize)}, "limit": {strconv.Itoa(pageSize)}}
+	for k, s := range map[string]string{"state": f.State, "profile": f.Profile, "subnet": f.Subnet, "q": f.Q} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	d := &fleetData{Session: ss, Query: f, States: api.FleetStates, Self: f.values(f.Page)}
+	if err := u.call(r, ss, "GET", "/api/v1/fleet?"+v.Encode(), nil, &d.Fleet); err != nil {
+		return nil, err
+	}
+	d.Pages = max(1, (d.Fleet.Matched+pageSize-1)/pageSize)
+	if f.Page > 1 {
+		d.Prev = "?" + f.values(f.Page-1)
+	}
+	if f.Page < d.Pages {
+		d.Next = "?" + f.values(f.Page+1)
+	}
+	return d, nil
+}
+
+func (u *ui) fleetPage(w http.ResponseWriter, r *http.Request, ss *session) {
+	d, err := u.fleet(r, ss)
+	if err != nil {
+		u.fail(w, err)
+		return
+	}
+	var profiles []registry.Profile
+	var subnets []registry.Subnet
+	if err := u.call(r, ss, "GET", "/api/v1/profiles", nil, &profiles); err != nil {
+		u.fail(w, err)
+		return
+	}
+	if err := u.call(r, ss, "GET", "/api/v1/subnets", nil, &subnets); err != nil {
+		u.fail(w, err)
+		return
+	}
+	for _, p := range profiles {
+		d.Profiles = append(d.Profiles, p.Name)
+	}
+	for _, s := range subnets {
+		d.Subnets = append(d.Subnets, s.Name)
+	}
+	u.render(w, "fleet", d)
+}
+
+// fleetRows is the part of the fleet page that changes: counts, rows and
+// pages, for the script to swap in when events arrive.
+func (u *ui) fleetRows(w http.ResponseWriter, r *http.Request, ss *session) {
+	d, err := u.fleet(r, ss)
+	if err != nil {
+		u.fail(w, err)
+		return
+	}
+	u.render(w, "rows", d)
+}
+
+// bar is one step of the waterfall: when it started after the first
+// step, and how long until the next one.
+type bar struct {
+	Event              registry.Event
+	Offset, Dur        time.Duration
+	X, W, Y, TextY     float64 // in the SVG's units
+	Label, Start, Took string
+}
+
+type hostData struct {
+	Session  *session
+	System   registry.System
+	Row      api.FleetRow
+	Report   api.Report
+	Bars     []bar
+	Height   int
+	Total    string
+	Rendered string
+	RenderEr string
+	History  []registry.Change
+	Log      string
+	Done     string // the result of the last action
+	Actions  []action
+}
+
+func (u *ui) host(r *http.Request, ss *session, name string, full bool) (*hostData, error) {
+	d := &hostData{Session: ss, Done: r.URL.Query().Get("done")}
+	if err := u.call(r, ss, "GET", "/api/v1/systems/"+url.PathEscape(name)+"/report", nil, &d.Report); err != nil {
+		return nil, err
+	}
+	d.System = *d.Report.System
+	var fl api.Fleet
+	if err := u.call(r, ss, "GET", "/api/v1/fleet?limit=1000&q="+url.QueryEscape(name), nil, &fl); err != nil {
+		return nil, err
+	}
+	for _, row := range fl.Systems {
+		if row.Name == name {
+			d.Row = row
+		}
+	}
+	d.Bars, d.Total = waterfall(d.Report.LastBoot)
+	d.Height = 24*len(d.Bars) + 8
+	d.Actions = actionsFor(d.System, d.Report.Template != "")
+	if !full {
+		return d, nil
+	}
+	if d.Report.Template != "" {
+		err := u.call(r, ss, "GET", "/api/v1/templates/"+url.PathEscape(d.Report.Template)+"/render?system="+url.QueryEscape(name), nil, &d.Rendered)
+		if err != nil {
+			d.RenderEr = err.Error()
+		}
+	}
+	if err := u.call(r, ss, "GET", "/api/v1/history?limit=50&name="+url.QueryEscape(name), nil, &d.History); err != nil {
+		return nil, err
+	}
+	slices.Reverse(d.History)
+	if d.System.Status == registry.StateFailed {
+		var log string
+		if err := u.call(r, ss, "GET", "/api/v1/systems/"+url.PathEscape(name)+"/install-log", nil, &log); err == nil {
+			const keep = 64 << 10
+			if len(log) > keep {
+				log = "... (the first " + strconv.Itoa(len(log)-keep) + " bytes left out)\n" + log[len(log)-keep:]
+			}
+			d.Log = log
+		}
+	}
+	return d, nil
+}
+
+// waterfall lays the timeline's steps out on a 1000-unit axis.
+func waterfall(evs []registry.Event) ([]bar, string) {
+	if len(evs) == 0 {
+		return nil, ""
+	}
+	start, end := evs[0].At, evs[len(evs)-1].At
+	total := end.Sub(start)
+	scale := 1.0
+	if total > 0 {
+		scale = 760 / float64(total)
+	}
+	bars := make([]bar, len(evs))
+	for i, e := range evs {
+		b := bar{Event: e, Offset: e.At.Sub(start), Label: e.Kind, Start: "+" + e.At.Sub(start).Round(time.Millisecond).String()}
+		if i+1 < len(evs) {
+			b.Dur = evs[i+1].At.Sub(e.At)
+		}
+		b.Took = b.Dur.Round(time.Millisecond).String()
+		b.X = 180 + float64(b.Offset)*scale
+		b.W = max(3, float64(b.Dur)*scale)
+		b.Y = float64(4 + 24*i)
+		b.TextY = b.Y + 13
+		bars[i] = b
+	}
+	return bars, total.Round(time.Millisecond).String()
+}
+
+func (u *ui) hostPage(w http.ResponseWriter, r *http.Request, ss *session) {
+	d, err := u.host(r, ss, r.PathValue("name"), true)
+	if err != nil {
+		u.fail(w, err)
+		return
+	}
+	u.render(w, "host", d)
+}
+
+// hostLive is the part of the host page that events change.
+func (u *ui) hostLive(w http.ResponseWriter, r *http.Request, ss *session) {
+	d, err := u.host(r, ss, r.PathValue("name"), false)
+	if err != nil {
+		u.fail(w, err)
+		return
+	}
+	u.render(w, "live", d)
+}
+
+// action is something an operator does to a host from the dashboard.
+type action struct {
+	Name, Label, Question string
+	Danger                bool
+}
+
+var actions = []action{
+	{"reinstall", "Reinstall", "Reinstall %s? Its next network boot installs it again from scratch, and its BMC is told to boot it now.", true},
+	{"power-on", "Power on", "Power on %s through its BMC?", false},
+	{"power-off", "Power off", "Power off %s through its BMC? It stops at once, without shutting down.", true},
+	{"power-cycle", "Power cycle", "Power cycle %s through its BMC? It restarts at once, without shutting down.", true},
+	{"netboot-on", "Netboot on", "Turn netboot on for %s? Its next boot is from the network.", false},
+	{"netboot-off", "Netboot off", "Turn netboot off for %s? Its next boot is from its disk.", false},
+}
+
+// actionsFor lists what makes sense for sys: reinstall only with a
+// template to install from, power only with a BMC.
+func actionsFor(sys registry.System, installs bool) []action {
+	var out []action
+	for _, a := range actions {
+		if a.Name == "reinstall" && !installs {
+			continue
+		}
+		if strings.HasPrefix(a.Name, "power-") && sys.BMC == nil {
+			continue
+		}
+		if a.Name == "netboot-on" && sys.Netboot || a.Name == "netboot-off" && !sys.Netboot {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func findAction(name string) (action, bool) {
+	for _, a := range actions {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return action{}, false
+}
+
+func (u *ui) confirmPage(w http.ResponseWriter, r *http.Request, ss *session) {
+	name := r.PathValue("name")
+	a, ok := findAction(r.URL.Query().Get("action"))
+	if !ok {
+		http.Error(w, "no such action: "+r.URL.Query().Get("action"), http.StatusBadRequest)
+		return
+	}
+	var sys registry.System
+	if err := u.call(r, ss, "GET", "/api/v1/systems/"+url.PathEscape(name), nil, &sys); err != nil {
+		u.fail(w, err)
+		return
+	}
+	u.render(w, "confirm", map[string]any{"Session": ss, "System": sys, "Action": a, "Question": fmt.Sprintf(a.Question, sys.Name)})
+}
+
+// action does what the confirmed form asks, through the API, and shows
+// the host page with the outcome.
+func (u *ui) action(w http.ResponseWriter, r *http.Request, ss *session) {
+	name := r.PathValue("name")
+	a, ok := findAction(r.PostFormValue("action"))
+	if !ok {
+		http.Error(w, "no such action: "+r.PostFormValue("action"), http.StatusBadRequest)
+		return
+	}
+	if r.PostFormValue("confirm") != name {
+		http.Error(w, "refused: the confirmation does not name "+name, http.StatusBadRequest)
+		return
+	}
+	sysPath := "/api/v1/systems/" + url.PathEscape(name)
+	var err error
+	switch a.Name {
+	case "reinstall":
+		err = u.call(r, ss, "POST", sysPath+"/reinstall", nil, nil)
+	case "power-on", "power-off", "power-cycle":
+		err = u.call(r, ss, "POST", sysPath+"/power", map[string]string{"action": strings.TrimPrefix(a.Name, "power-")}, nil)
+	case "netboot-on", "netboot-off":
+		err = u.call(r, ss, "PATCH", sysPath, map[string]bool{"netboot": a.Name == "netboot-on"}, nil)
+	}
+	done := a.Label + ": done"
+	if err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Status == http.StatusForbidden {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(http.StatusForbidden)
+			u.pages["confirm"].ExecuteTemplate(w, "refused", map[string]any{"Session": ss, "Name": name, "Action": a, "Msg": ae.Msg})
+			return
+		}
+		done = a.Label + " failed: " + err.Error()
+	}
+	http.Redirect(w, r, "/ui/systems/"+url.PathEscape(name)+"?done="+url.QueryEscape(done), http.StatusSeeOther)
+}
+
+// stream relays the API's event stream to the page, as the session.
+func (u *ui) stream(w http.ResponseWriter, r *http.Request, ss *session) {
+	req := r.Clone(r.Context())
+	req.URL = &url.URL{Path: "/api/v1/events/stream", RawQuery: url.Values{"system": {r.URL.Query().Get("system")}}.Encode()}
+	if r.URL.Query().Get("system") == "" {
+		req.URL.RawQuery = ""
+	}
+	req.RequestURI = req.URL.RequestURI()
+	req.Header = http.Header{"Authorization": {"Bearer " + ss.token}}
+	u.API.ServeHTTP(w, req)
+}

@@ -1,0 +1,69 @@
+// provision dashboard: follow the appliance's events and refresh the part
+// of the page that they change (server-rendered, so escaped there).
+(function () {
+  "use strict";
+  var body = document.body;
+  var mode = body.dataset.live;
+  var live = document.getElementById("live");
+  var status = document.getElementById("live-status");
+  if (!mode || !live || !window.EventSource) {
+    return;
+  }
+  var host = body.dataset.host || "";
+  var url = mode === "fleet" ? "/ui/rows" + location.search : "/ui/systems/" + encodeURIComponent(host) + "/live";
+  var stream = "/ui/stream" + (mode === "host" ? "?system=" + encodeURIComponent(host) : "");
+  var timer = null;
+  var running = false;
+  var again = false;
+
+  function refresh() {
+    timer = null;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    fetch(url, { credentials: "same-origin", cache: "no-store" })
+      .then(function (r) {
+        if (r.status === 401) {
+          location.assign("/ui/login?next=" + encodeURIComponent(location.pathname + location.search));
+        }
+        return r.ok ? r.text() : Promise.reject(r.status);
+      })
+      .then(function (html) {
+        live.innerHTML = html;
+        live.dataset.updated = String(Date.now());
+        if (status) {
+          status.textContent = "Live: updated " + new Date().toLocaleTimeString();
+        }
+      })
+      .catch(function () {})
+      .then(function () {
+        running = false;
+        if (again) {
+          again = false;
+          schedule();
+        }
+      });
+  }
+
+  function schedule() {
+    if (!timer) {
+      timer = setTimeout(refresh, 200); // a burst of events is one refresh
+    }
+  }
+
+  var es = new EventSource(stream);
+  es.onopen = function () {
+    if (status) {
+      status.textContent = "Live";
+    }
+    body.dataset.stream = "open";
+  };
+  es.onmessage = schedule;
+  es.onerror = function () {
+    if (status) {
+      status.textContent = "Reconnecting to the appliance…";
+    }
+  };
+})();

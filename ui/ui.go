@@ -1,0 +1,239 @@
+package ui
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/provision/provision/api"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Config is what the dashboard serves from.
+type Config struct {
+	// API is the appliance's API handler (api.Handler): every page and
+	// action is a request to it, made with the session's token.
+	API http.Handler
+	// Auth checks a token given in the login form, as the API does.
+	Auth func(token string) (api.Caller, bool)
+	Log  *slog.Logger
+}
+
+type ui struct {
+	Config
+	sessions *sessions
+	pages    map[string]*template.Template
+	now      func() time.Time
+}
+
+// Handler serves the dashboard under /ui/.
+func Handler(cfg Config) http.Handler {
+	u := &ui{Config: cfg, sessions: newSessions(), now: time.Now, pages: parsePages()}
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(staticFS, "static")
+	mux.Handle("GET /ui/static/", http.StripPrefix("/ui/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /ui/login", u.loginPage)
+	mux.HandleFunc("POST /ui/login", u.login)
+	mux.HandleFunc("POST /ui/logout", u.authed(u.logout))
+	mux.HandleFunc("GET /ui/{$}", u.authed(u.fleetPage))
+	mux.HandleFunc("GET /ui/rows", u.authed(u.fleetRows))
+	mux.HandleFunc("GET /ui/systems/{name}", u.authed(u.hostPage))
+	mux.HandleFunc("GET /ui/systems/{name}/live", u.authed(u.hostLive))
+	mux.HandleFunc("GET /ui/systems/{name}/confirm", u.authed(u.confirmPage))
+	mux.HandleFunc("POST /ui/systems/{name}/action", u.authed(u.action))
+	mux.HandleFunc("GET /ui/stream", u.authed(u.stream))
+	mux.HandleFunc("/ui", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/ui/", http.StatusSeeOther) })
+	return secured(mux)
+}
+
+// secured adds the headers every page carries: nothing loads from
+// outside the appliance, no page is framed or cached.
+func secured(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "same-origin")
+		hd.Set("X-Frame-Options", "DENY")
+		if !strings.HasPrefix(r.URL.Path, "/ui/static/") {
+			hd.Set("Cache-Control", "no-store")
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request, ss *session)
+
+// authed runs h with the request's session, or sends the browser to the
+// login form (a fragment or stream request gets a 401 instead).
+func (u *ui) authed(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ss := u.sessions.get(r)
+		if ss == nil {
+			if r.Method == http.MethodGet && !strings.HasSuffix(r.URL.Path, "/live") && r.URL.Path != "/ui/rows" && r.URL.Path != "/ui/stream" {
+				http.Redirect(w, r, "/ui/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			http.Error(w, "not logged in", http.StatusUnauthorized)
+			return
+		}
+		if r.Method == http.MethodPost && !ss.checkCSRF(r) {
+			http.Error(w, "refused: the form lacks this session's CSRF token (reload the page)", http.StatusForbidden)
+			return
+		}
+		h(w, r, ss)
+	}
+}
+
+// apiError is an API answer other than 2xx, with the API's message.
+type apiError struct {
+	Status int
+	Msg    string
+}
+
+func (e *apiError) Error() string { return e.Msg }
+
+// recorder is the ResponseWriter of an in-process API request.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (w *recorder) Header() http.Header { return w.header }
+func (w *recorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.body.Write(b)
+}
+func (w *recorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+}
+
+// call makes an API request as the session's token, from the browser's
+// address (so history records both), and decodes a JSON answer into out
+// (a string pointer gets the body as text).
+func (u *ui) call(r *http.Request, ss *session, method, path string, body any, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(r.Context(), method, path, rd)
+	if err != nil {
+		return err
+	}
+	req.RemoteAddr = r.RemoteAddr
+	req.Header.Set("Authorization", "Bearer "+ss.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	rec := &recorder{header: http.Header{}}
+	u.API.ServeHTTP(rec, req)
+	if rec.status/100 != 2 {
+		var e api.ErrorBody
+		if json.Unmarshal(rec.body.Bytes(), &e) == nil && e.Error != "" {
+			msg := e.Error
+			if len(e.Errors) > 0 {
+				msg += ": " + strings.Join(e.Errors, "; ")
+			}
+			return &apiError{rec.status, msg}
+		}
+		return &apiError{rec.status, strings.TrimSpace(rec.body.String())}
+	}
+	switch o := out.(type) {
+	case nil:
+		return nil
+	case *string:
+		*o = rec.body.String()
+		return nil
+	default:
+		return json.Unmarshal(rec.body.Bytes(), out)
+	}
+}
+
+func (u *ui) loginPage(w http.ResponseWriter, r *http.Request) {
+	u.render(w, "login", map[string]any{"Next": safeNext(r.URL.Query().Get("next")), "Error": r.URL.Query().Get("error") != ""})
+}
+
+// login takes the token once: checked as the API checks it, then kept
+// in the session, never in the browser.
+func (u *ui) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4096)
+	token := strings.TrimSpace(r.PostFormValue("token"))
+	next := safeNext(r.PostFormValue("next"))
+	c, ok := u.Auth(token)
+	if token == "" || !ok {
+		if u.Log != nil {
+			u.Log.Warn("ui: a login with a wrong token", "remote", r.RemoteAddr)
+		}
+		http.Redirect(w, r, "/ui/login?error=1&next="+url.QueryEscape(next), http.StatusSeeOther)
+		return
+	}
+	ss := u.sessions.create(token, c)
+	setCookie(w, r, ss.id, int(sessionTTL/time.Second))
+	if u.Log != nil {
+		u.Log.Info("ui: logged in", "token", c.Name, "remote", r.RemoteAddr)
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (u *ui) logout(w http.ResponseWriter, r *http.Request, ss *session) {
+	u.sessions.end(ss)
+	setCookie(w, r, "", -1)
+	http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
+}
+
+// safeNext keeps a redirect after login inside the dashboard.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/ui/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/ui/"
+	}
+	return next
+}
+
+func (u *ui) render(w http.ResponseWriter, page string, data any) {
+	var b bytes.Buffer
+	if err := u.pages[page].ExecuteTemplate(&b, page, data); err != nil {
+		if u.Log != nil {
+			u.Log.Error("ui: render", "page", page, "err", err)
+		}
+		http.Error(w, "the page could not be rendered: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(b.Bytes())
+}
+
+// fail shows an API error as the page's answer, with the API's status.
+func (u *ui) fail(w http.ResponseWriter, err error) {
+	status := http.StatusBadGateway
+	var ae *apiError
+	if errors.As(err, &ae) {
+		status = ae.Status
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	fmt.Fprintln(w, err.Error())
+}
