@@ -169,6 +169,20 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("searching web shows %d systems, want 3", rows)
 	}
 
+	// By keyboard alone: Tab to the first system, Enter opens it.
+	focused := ""
+	for range 40 {
+		do(t, ctx, "tab", chromedp.KeyEvent("\t"))
+		focused = get(t, ctx, "focus", chromedp.Evaluate[string](`document.activeElement.getAttribute("href") || document.activeElement.tagName`))
+		if strings.HasPrefix(focused, "/ui/systems/") {
+			break
+		}
+	}
+	if focused != "/ui/systems/web1" {
+		t.Fatalf("tabbing through the fleet page never reached the first system's link (last focus %q)", focused)
+	}
+	do(t, ctx, "enter", chromedp.KeyEvent("\r"), chromedp.WaitVisible(css(`body[data-host="web1"]`)))
+
 	// The host: timeline, settings with their sources, history.
 	do(t, ctx, "open inst1", chromedp.Navigate(s.URL+"/ui/systems/inst1"), chromedp.WaitVisible(css("svg.waterfall")))
 	html = get(t, ctx, "the host page", chromedp.OuterHTML(css("html")))
@@ -214,8 +228,15 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("the action is not in history as the admin's:\n%s", h)
 	}
 
+	// Reinstall: the installed host is pending again, netboot on.
+	do(t, ctx, "reinstall", chromedp.Click(css(`a[href$="action=reinstall"]`)), chromedp.WaitVisible(id("confirm")),
+		chromedp.Click(id("confirm")), chromedp.WaitVisible(css("p.done")))
+	if done := get(t, ctx, "outcome", chromedp.Text(css("p.done"))); !strings.HasPrefix(done, "Reinstall: done") || systemJSON(t, s, "inst1").Status != "pending" {
+		t.Errorf("after reinstall the page says %q and inst1 is %s", done, systemJSON(t, s, "inst1").Status)
+	}
+
 	// A form without the session's CSRF token is refused.
-	form := url.Values{"action": {"netboot-on"}, "confirm": {"inst1"}}
+	form := url.Values{"action": {"netboot-off"}, "confirm": {"inst1"}}
 	req, _ := http.NewRequest("POST", s.URL+"/ui/systems/inst1/action", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.AddCookie(&http.Cookie{Name: session.Name, Value: session.Value})
@@ -224,7 +245,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden || systemJSON(t, s, "inst1").Netboot {
+	if resp.StatusCode != http.StatusForbidden || !systemJSON(t, s, "inst1").Netboot {
 		t.Errorf("an action without the CSRF token: %s, netboot %v; want 403 and nothing changed", resp.Status, systemJSON(t, s, "inst1").Netboot)
 	}
 
@@ -235,9 +256,9 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	do(t, ctx, "log out, in read-only", chromedp.Click(css(`form[action="/ui/logout"] button`)), chromedp.WaitVisible(id("token")),
 		chromedp.SendKeys(id("token"), strings.TrimSpace(string(ro))), chromedp.Submit(id("token")), chromedp.WaitVisible(css("table.fleet")),
-		chromedp.Navigate(s.URL+"/ui/systems/inst1/confirm?action=netboot-on"), chromedp.WaitVisible(id("confirm")),
+		chromedp.Navigate(s.URL+"/ui/systems/inst1/confirm?action=netboot-off"), chromedp.WaitVisible(id("confirm")),
 		chromedp.Click(id("confirm")), chromedp.WaitVisible(css("p.error")))
-	if refused := get(t, ctx, "refusal", chromedp.Text(css("p.error"))); !strings.Contains(refused, "read") || systemJSON(t, s, "inst1").Netboot {
+	if refused := get(t, ctx, "refusal", chromedp.Text(css("p.error"))); !strings.Contains(refused, "read") || !systemJSON(t, s, "inst1").Netboot {
 		t.Errorf("with the read-only token the action says %q, netboot %v; want a refusal and nothing changed", refused, systemJSON(t, s, "inst1").Netboot)
 	}
 
