@@ -47,10 +47,19 @@
       });
   }
 
+  // The first event of a quiet spell redraws at once; a burst after it
+  // is one more redraw, at most every gap ms.
+  var gap = 250;
+  var last = 0;
   function schedule() {
-    if (!timer) {
-      timer = setTimeout(refresh, 200); // a burst of events is one refresh
+    if (timer) {
+      return;
     }
+    var wait = Math.max(0, last + gap - Date.now());
+    timer = setTimeout(function () {
+      last = Date.now();
+      refresh();
+    }, wait);
   }
 
   var es = new EventSource(stream);
