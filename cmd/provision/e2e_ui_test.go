@@ -228,6 +228,17 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("the action is not in history as the admin's:\n%s", h)
 	}
 
+	// A failed build: its installer's log is on its page.
+	tok2 := tokenOf(t, s, "02:00:00:00:00:02")
+	if code, _ := httpDo(t, "POST", s.URL+"/ks/"+tok2+"/failed", "anaconda: no disk <b>sda</b>\n"); code != 200 {
+		t.Fatalf("the failed callback: %d", code)
+	}
+	do(t, ctx, "open inst2", chromedp.Navigate(s.URL+"/ui/systems/inst2"), chromedp.WaitVisible(css("#log")))
+	if log := get(t, ctx, "the log", chromedp.Text(id("install-log"))); !strings.Contains(log, "anaconda: no disk <b>sda</b>") {
+		t.Errorf("the failed build's log shows %q", log)
+	}
+	do(t, ctx, "back to inst1", chromedp.Navigate(s.URL+"/ui/systems/inst1"), chromedp.WaitVisible(css(`body[data-host="inst1"]`)))
+
 	// Reinstall: the installed host is pending again, netboot on.
 	do(t, ctx, "reinstall", chromedp.Click(css(`a[href$="action=reinstall"]`)), chromedp.WaitVisible(id("confirm")),
 		chromedp.Click(id("confirm")), chromedp.WaitVisible(css("p.done")))
