@@ -2,6 +2,7 @@
 // Prometheus metrics, and the Go client the CLI uses.
 //
 //	GET    /api/v1/whoami                                    the token's name and whether it may write
+//	POST   /api/v1/backup[?secrets=1]                         the whole state as a tar archive (package backup); admin token
 //	GET    /api/v1/fleet[?state=&profile=&subnet=&q=&offset=&limit=]  counts by state, and a page of systems with power and last boot
 //	GET    /api/v1/{subnets,images,profiles,systems}         list (systems: ?profile=P&subnet=S&state=STATE)
 //	POST   /api/v1/{subnets,images,profiles,systems}         add
@@ -43,6 +44,7 @@ package api
 import (
 	"context"
 	"crypto/subtle"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -72,6 +74,9 @@ type Config struct {
 	// rendering templates (template render).
 	BootURL, DNS string
 	Power        Power // BMC power; nil: none
+	// Backup, if set, writes the appliance's whole state to w as a backup
+	// archive, the secrets (key, tokens) too when asked.
+	Backup func(ctx context.Context, w io.Writer, secrets bool) error
 	// PowerStates, if set, gives the last poll of a system's BMC (on, off,
 	// or "" when none answered yet), for the fleet view.
 	PowerStates func(system string) string
@@ -134,6 +139,7 @@ func Handler(cfg Config) http.Handler {
 func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/whoami", s.whoami)
 	mux.HandleFunc("GET /api/v1/fleet", s.fleet)
+	mux.HandleFunc("POST /api/v1/backup", s.backup)
 	mux.HandleFunc("GET /api/v1/subnets", s.listSubnets)
 	mux.HandleFunc("POST /api/v1/subnets", s.addSubnet)
 	mux.HandleFunc("GET /api/v1/subnets/{name}", s.showSubnet)

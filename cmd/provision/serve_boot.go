@@ -54,6 +54,7 @@ func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln, apiLn 
 	apiHandler := api.Handler(api.Config{Registry: a.reg, Blobs: a.blobs, Events: a.events, Dynamic: a.dynamic, Auth: a.caller, Log: a.log, Metrics: a.metrics,
 		BootURL: a.httpURL, DNS: a.cfg.Address, Power: a.power, BuildFailed: a.buildFailed, PrepareImage: a.bootenv.Prepare,
 		Health: func() []string { return a.bootMissing },
+		Backup: a.writeBackup,
 		PowerStates: func(system string) string {
 			v, _ := a.powerStates.Load(system)
 			s, _ := v.(string)

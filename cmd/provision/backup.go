@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/provision/provision/backup"
+	"github.com/provision/provision/internal/apitoken"
+)
+
+// writeBackup is the API's Backup: a consistent copy of the registry
+// (made while serving), every image file, and with secrets the sealing
+// key, the API tokens and the TLS key of the API listener.
+func (a *appliance) writeBackup(ctx context.Context, w io.Writer, secrets bool) error {
+	start := time.Now()
+	serial := a.reg.Snapshot().Serial
+	tmp, err := os.MkdirTemp(filepath.Join(a.cfg.Data, "images", "tmp"), "backup-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	db := filepath.Join(tmp, "registry.db")
+	if err := a.store.CopyTo(ctx, db); err != nil {
+		return err
+	}
+	entries := []backup.Entry{{Path: "registry.db", Source: db}}
+	blobs := filepath.Join(a.cfg.Data, "images", "sha256")
+	err = filepath.WalkDir(blobs, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(filepath.Join(a.cfg.Data, "images"), p)
+		entries = append(entries, backup.Entry{Path: "images/" + filepath.ToSlash(rel), Source: p})
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if secrets {
+		for name, src := range map[string]string{
+			"secret.key":                         a.cfg.SecretKeyFile,
+			apitoken.FileName(apitoken.Admin):    filepath.Join(a.cfg.Data, apitoken.FileName(apitoken.Admin)),
+			apitoken.FileName(apitoken.ReadOnly): filepath.Join(a.cfg.Data, apitoken.FileName(apitoken.ReadOnly)),
+			"tls/api.crt":                        filepath.Join(a.cfg.Data, "tls", "api.crt"),
+			"tls/api.key":                        filepath.Join(a.cfg.Data, "tls", "api.key"),
+		} {
+			if _, err := os.Stat(src); err == nil {
+				entries = append(entries, backup.Entry{Path: name, Source: src, Secret: true})
+			}
+		}
+	}
+	m, err := backup.Write(w, backup.Manifest{Created: start.UTC(), Appliance: a.cfg.Name, Serial: serial, Secrets: secrets}, entries)
+	if err != nil {
+		return err
+	}
+	var size int64
+	for _, f := range m.Files {
+		size += f.Size
+	}
+	a.log.Info("backup written", "files", len(m.Files), "bytes", size, "secrets", secrets, "serial", serial, "dur", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func newBackup() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "backup FILE [--with-secrets]",
+		Short: "Write the appliance's whole state to FILE, while it serves",
+		Long: `Write a consistent snapshot of the appliance to FILE (a tar archive), while it
+keeps serving: the registry with its history, boot events, leases and
+discovered machines (a copy made in one read transaction, as SQLite whatever
+the appliance's store), and every image file. BMC passwords and build tokens
+stay sealed: with --with-secrets the archive also holds the key that seals
+them (secret.key), the API tokens and the API listener's TLS key, and must
+then be kept as secret as they are. It needs the admin token.
+
+The archive is written to FILE.partial, synced, checked against its manifest
+and only then renamed to FILE: an interrupted backup never leaves a FILE
+that looks whole. "provision restore FILE --data DIR" makes a data directory
+of it.`,
+		Example: `  provision backup /srv/backups/provision-$(date +%F).tar --with-secrets
+  provision backup nightly.tar          # without the key: restore needs the old secret.key`,
+		Args: args(cobra.ExactArgs(1)),
+		RunE: func(c *cobra.Command, a []string) error {
+			file := a[0]
+			path := "/api/v1/backup"
+			secrets, _ := c.Flags().GetBool("with-secrets")
+			if secrets {
+				path += "?secrets=1"
+			}
+			partial := file + ".partial"
+			f, err := os.OpenFile(partial, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+			if err != nil {
+				return fmt.Errorf("backup: %w", err)
+			}
+			defer os.Remove(partial) // renamed away when all went well
+			err = client(c).Raw(ctx(c), "POST", path, "", nil, 0, f)
+			if err == nil {
+				err = f.Sync()
+			}
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return fmt.Errorf("backup %s: %w (nothing was written to %s)", file, err, file)
+			}
+			r, err := os.Open(partial)
+			if err != nil {
+				return err
+			}
+			m, err := backup.Check(r)
+			r.Close()
+			if err != nil {
+				return fmt.Errorf("backup %s: the archive received is not whole: %w (nothing was written to %s)", file, err, file)
+			}
+			if err := os.Rename(partial, file); err != nil {
+				return fmt.Errorf("backup: %w", err)
+			}
+			if d, err := os.Open(filepath.Dir(file)); err == nil {
+				d.Sync()
+				d.Close()
+			}
+			var size int64
+			for _, f := range m.Files {
+				size += f.Size
+			}
+			if !quiet(c) {
+				fmt.Fprintf(c.OutOrStdout(), "%s: %d files, %s, registry serial %d, of %s%s\n", file, len(m.Files), humanBytes(size), m.Serial, m.Appliance, secretsNote(m.Secrets))
+			}
+			return nil
+		},
+	}
+	c.Flags().Bool("with-secrets", false, "include the sealing key (secret.key), the API tokens and the API's TLS key")
+	return c
+}
+
+func secretsNote(with bool) string {
+	if with {
+		return ", with its secrets"
+	}
+	return ", without secrets"
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+func newRestore() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "restore FILE --data DIR",
+		Short: "Make a data directory of a backup",
+		Long: `Restore a backup written by "provision backup" into DIR, which must be new or
+empty: the archive is extracted beside DIR, every file checked against the
+manifest (an archive cut short or damaged is refused, and nothing is left),
+and only then renamed to DIR. It runs on the machine, without a server.
+"provision serve --data DIR" then answers as the appliance did: the same
+registry, DNS zone and data.cdb, DHCP reservations, history and events. A
+backup made without --with-secrets holds no key: put the old appliance's
+secret.key in DIR (or give --secret-key-file) before serving; new API
+tokens are made at the first start.`,
+		Example: `  provision restore /srv/backups/provision-2026-12-01.tar --data /var/lib/provision
+  provision restore nightly.tar --data ./provision-data && provision serve --dev`,
+		Args: args(cobra.ExactArgs(1)),
+		RunE: func(c *cobra.Command, a []string) error {
+			dir, _ := c.Flags().GetString("data")
+			f, err := os.Open(a[0])
+			if err != nil {
+				return fmt.Errorf("restore: %w", err)
+			}
+			defer f.Close()
+			m, err := backup.Restore(f, dir)
+			if err != nil {
+				return fmt.Errorf("%w (from %s; nothing was written to %s)", err, a[0], dir)
+			}
+			if !quiet(c) {
+				out := c.OutOrStdout()
+				fmt.Fprintf(out, "restored %d files of %s (registry serial %d, %s) into %s\n", len(m.Files), m.Appliance, m.Serial, m.Created.Format(time.RFC3339), dir)
+				if !m.Secrets {
+					fmt.Fprintln(out, "the backup holds no secret key: put the old appliance's secret.key in "+filepath.Join(dir, "secret.key")+" (or give --secret-key-file) before serving")
+				}
+				fmt.Fprintln(out, "serve it: provision serve --data "+shellQuote(dir))
+			}
+			return nil
+		},
+	}
+	c.Flags().String("data", "", "the data directory to make (new or empty)")
+	c.MarkFlagRequired("data")
+	return c
+}
+
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`*?[]#~;&|<>(){}") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// quiet reports -q.
+func quiet(c *cobra.Command) bool {
+	q, _ := c.Flags().GetBool("quiet")
+	return q
+}
