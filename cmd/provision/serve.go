@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -157,6 +159,8 @@ type appliance struct {
 	// powerStates is the last poll of each system's BMC (name to on or
 	// off), for the dashboard.
 	powerStates sync.Map
+	// apiCert is the API listener's certificate, read again on SIGHUP.
+	apiCert atomic.Pointer[tls.Certificate]
 }
 
 func openAppliance(ctx context.Context, cfg Config, log *slog.Logger) (*appliance, error) {
@@ -272,6 +276,12 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	// every subscriber of the Snapshot is registered.
 	g.Go(func() error { a.reg.Follow(ctx); return nil })
 	log.Info("ready", "name", cfg.Name, "site", cfg.Site, "data", cfg.Data, "zone", cfg.Zone, "address", cfg.Address, "dev", cfg.Dev)
+	a.notify("READY=1\nSTATUS=serving " + cfg.Zone + " as " + cfg.Name)
+	g.Go(func() error { a.reloadOnHUP(ctx); return nil })
+	go func() {
+		<-ctx.Done()
+		a.notify("STOPPING=1\nSTATUS=stopping: writing what is pending")
+	}()
 	err = g.Wait()
 	log.Info("stopped", "err", err)
 	return err

@@ -7,13 +7,16 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/provision/provision/api"
 	"github.com/provision/provision/images"
 	"github.com/provision/provision/internal/apitoken"
+	"github.com/provision/provision/internal/sdnotify"
 	"github.com/provision/provision/internal/tlscert"
 	"github.com/provision/provision/registry"
 )
@@ -63,7 +66,48 @@ func (a *appliance) listenAPI() (net.Listener, error) {
 	}
 	a.log.Info("listening", "proto", "https", "addr", ln.Addr().String(), "what", "api",
 		"certificate", tlscert.Fingerprint(cert.Certificate[0]))
-	return tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}), nil
+	a.apiCert.Store(&cert)
+	return tls.NewListener(ln, &tls.Config{MinVersion: tls.VersionTLS12,
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return a.apiCert.Load(), nil }}), nil
+}
+
+// notify tells systemd (Type=notify) how the appliance is doing.
+func (a *appliance) notify(state string) {
+	if _, err := sdnotify.Notify(state); err != nil {
+		a.log.Warn("systemd: cannot notify", "err", err)
+	}
+}
+
+// reloadOnHUP reads the API's TLS certificate and key (--tls-cert,
+// --tls-key) again on SIGHUP, so that a renewed certificate is served
+// without a restart; a bad one is refused and the old one kept. The API
+// tokens need no signal: their files are read again when they change.
+// Other settings take a restart.
+func (a *appliance) reloadOnHUP(ctx context.Context) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		}
+		a.notify("RELOADING=1")
+		switch {
+		case a.cfg.TLSCert == "":
+			a.log.Info("SIGHUP: nothing to read again (the API has no --tls-cert); tokens are read when their files change, other settings take a restart")
+		default:
+			cert, err := tlscert.Load(a.cfg.TLSCert, a.cfg.TLSKey)
+			if err != nil {
+				a.log.Error("SIGHUP: the new TLS certificate is refused, the old one stays", "cert", a.cfg.TLSCert, "err", err)
+				break
+			}
+			a.apiCert.Store(&cert)
+			a.log.Info("SIGHUP: the API's TLS certificate was read again", "cert", a.cfg.TLSCert, "certificate", tlscert.Fingerprint(cert.Certificate[0]))
+		}
+		a.notify("READY=1")
+	}
 }
 
 // listenError names the listener that could not open and the flag that
