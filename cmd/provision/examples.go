@@ -23,8 +23,6 @@ sudo provision demo --once   # boot one diskless VM and exit`,
 provision events --follow --system web001`,
 	"provision export": `provision export -o registry.yaml
 provision export --with-secrets -o backup.yaml   # needs the admin token`,
-	"provision import": `provision import registry.yaml --dry-run
-provision import registry.yaml`,
 	"provision image": `provision image list
 provision image add centos --kernel vmlinuz --initrd initrd.img`,
 	"provision image add": `provision image add centos9 --kernel vmlinuz --initrd initrd.img
