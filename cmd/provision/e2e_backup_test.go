@@ -76,6 +76,7 @@ func TestBackupAndRestore(t *testing.T) {
 		"export":  s.ok("export", "--with-secrets"),
 		"history": s.ok("history", "web001"),
 		"status":  s.ok("system", "status", "web001", "--json"),
+		"zone":    s.ok("zone", "export"),
 	}
 	wantCDB := cdbBytes(t, s)
 	s.Stop() // the original no longer serves; the restored one answers alike
@@ -89,6 +90,8 @@ func TestBackupAndRestore(t *testing.T) {
 			got = r.ok("history", "web001")
 		case "status":
 			got = r.ok("system", "status", "web001", "--json")
+		case "zone":
+			got = r.ok("zone", "export")
 		}
 		if got != w {
 			t.Errorf("the restored appliance's %s differs:\n%s\nwant:\n%s", what, got, w)
