@@ -59,12 +59,7 @@ func (s *server) fleet(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "state "+state+": want one of "+strings.Join(FleetStates, ", "))
 		return
 	}
-	if _, ok := snap.Profile(profile); profile != "" && !ok {
-		writeError(w, http.StatusNotFound, "profile "+profile+" not found")
-		return
-	}
-	if _, ok := snap.Subnet(subnet); subnet != "" && !ok {
-		writeError(w, http.StatusNotFound, "subnet "+subnet+" not found")
+	if !knownFilters(w, snap, profile, subnet) {
 		return
 	}
 	offset, err1 := atoiDefault(q.Get("offset"), 0)

@@ -37,12 +37,7 @@ func (s *server) listSystems(w http.ResponseWriter, r *http.Request) {
 	snap := s.snap()
 	q := r.URL.Query()
 	profile, subnet, state := q.Get("profile"), q.Get("subnet"), q.Get("state")
-	if _, ok := snap.Profile(profile); profile != "" && !ok {
-		writeError(w, http.StatusNotFound, "profile "+profile+" not found")
-		return
-	}
-	if _, ok := snap.Subnet(subnet); subnet != "" && !ok {
-		writeError(w, http.StatusNotFound, "subnet "+subnet+" not found")
+	if !knownFilters(w, snap, profile, subnet) {
 		return
 	}
 	if state != "" && !slices.Contains(registry.Statuses, state) {
@@ -63,6 +58,20 @@ func (s *server) listSystems(w http.ResponseWriter, r *http.Request) {
 		out = append(out, sys)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// knownFilters answers 404 for a profile or subnet filter that names
+// nothing, and reports whether both are known (or not given).
+func knownFilters(w http.ResponseWriter, snap *registry.Snapshot, profile, subnet string) bool {
+	if _, ok := snap.Profile(profile); profile != "" && !ok {
+		writeError(w, http.StatusNotFound, "profile "+profile+" not found")
+		return false
+	}
+	if _, ok := snap.Subnet(subnet); subnet != "" && !ok {
+		writeError(w, http.StatusNotFound, "subnet "+subnet+" not found")
+		return false
+	}
+	return true
 }
 
 func (s *server) showSystem(w http.ResponseWriter, r *http.Request) {

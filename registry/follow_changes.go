@@ -143,29 +143,12 @@ func (st *SQLStore) readObject(ctx context.Context, tx sqlTx, kind, key string) 
 	if err != nil {
 		return nil, fmt.Errorf("registry: read %s %s: %w", kind, key, err)
 	}
-	// A typed nil from readDoc is no object.
-	switch o := obj.(type) {
-	case *Subnet:
-		if o == nil {
-			return nil, nil
-		}
-	case *Image:
-		if o == nil {
-			return nil, nil
-		}
-	case *Profile:
-		if o == nil {
-			return nil, nil
-		}
-	case *kickstart.Template:
-		if o == nil {
-			return nil, nil
-		}
-	}
 	return obj, nil
 }
 
-func readDoc[T any](ctx context.Context, tx sqlTx, table, key string) (*T, error) {
+// readDoc reads the document stored under key as a *T, returned as any:
+// without a row (sql.ErrNoRows) the object stays an untyped nil.
+func readDoc[T any](ctx context.Context, tx sqlTx, table, key string) (any, error) {
 	var doc []byte
 	if err := tx.QueryRowContext(ctx, `SELECT doc FROM `+table+` WHERE name = ?`, key).Scan(&doc); err != nil {
 		return nil, err
