@@ -189,6 +189,7 @@ func inOrder(kinds, want []string) bool {
 // the LVS overlay) boots diskless under systemd: its units run the same
 // hooks, and the timeline ends at booted.
 func TestVMDisklessDebianRole(t *testing.T) {
+	t.Parallel() // mostly waiting (a VM, mmdebstrap, timeouts): beside the other parallel tests
 	testenv.NeedCommand(t, "mmdebstrap")
 	suite := debianSuite(t)
 	deb := lab.KernelPackage(t)

@@ -24,6 +24,7 @@ import (
 // has nothing to say of the package (its overrides are explained in
 // packaging/debian/lintian-overrides).
 func TestVMDebianPackage(t *testing.T) {
+	t.Parallel() // mostly waiting (a VM, mmdebstrap, timeouts): beside the other parallel tests
 	testenv.NeedCommand(t, "mmdebstrap")
 	testenv.NeedCommand(t, "dpkg-deb")
 	dist := t.TempDir()
