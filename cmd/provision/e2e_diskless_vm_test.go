@@ -187,7 +187,9 @@ func inOrder(kinds, want []string) bool {
 
 // A Debian role built by image build (mmdebstrap, keepalived and ipvsadm,
 // the LVS overlay) boots diskless under systemd: its units run the same
-// hooks, and the timeline ends at booted.
+// hooks, and the timeline ends at booted. The same VM is the Debian with
+// systemd that the Debian package is tested in (packageOverlay,
+// checkPackageTest), and lintian checks the package.
 func TestVMDisklessDebianRole(t *testing.T) {
 	t.Parallel() // mostly waiting (a VM, mmdebstrap, timeouts): beside the other parallel tests
 	testenv.NeedCommand(t, "mmdebstrap")
@@ -195,8 +197,11 @@ func TestVMDisklessDebianRole(t *testing.T) {
 	deb := lab.KernelPackage(t)
 	rootfs := filepath.Join(t.TempDir(), "lvs-debian.tar.zst")
 	start := time.Now()
-	build := exec.Command(cli, "image", "build", "lvsdeb", "--debian", suite, "--packages", "keepalived,ipvsadm",
-		"--overlay", "../../roles/lvs/overlay", "--output", rootfs, "--no-add")
+	// The same VM installs the Debian package and tests it (one Debian
+	// boot for both: CI's cores are few).
+	overlay := packageOverlay(t, "../../roles/lvs/overlay")
+	build := exec.Command(cli, "image", "build", "lvsdeb", "--debian", suite, "--packages", "keepalived,ipvsadm,adduser,curl,dnsutils,procps",
+		"--overlay", overlay, "--output", rootfs, "--no-add")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("image build: %v\n%s", err, out)
 	}
@@ -224,6 +229,7 @@ func TestVMDisklessDebianRole(t *testing.T) {
 		{"global net.private", `keepalived.conf: +# 192\.168\.0\.0/20`},
 		{"lvs.vrid over DNS", `lvs.vrid over DNS: 100`},
 		{"data.cdb gone", `data.cdb: absent`},
+		{"package tested", `pkgtest: done`},
 		{"booted", `provision: booted: lvs-deb`},
 	})
 	t.Logf("power-on to booted: %.1fs", time.Since(vm.Started).Seconds())
@@ -236,6 +242,7 @@ func TestVMDisklessDebianRole(t *testing.T) {
 		}
 		t.Logf("systemd:\n%s", strings.Join(systemd, "\n"))
 	}
+	checkPackageTest(t, vm)
 	waitTimeline(t, cli, "lvs-deb", []string{"rootfs fetched", "switched", "hooks", "booted"})
 	t.Logf("status:\n%s", cli("system", "status", "lvs-deb"))
 }

@@ -413,8 +413,10 @@ func TestVMMasterPair(t *testing.T) {
 	}
 }
 
-// dhcpOffers broadcasts one PXE DISCOVER from a new veth with mac and
-// returns every OFFER that arrives within 2 s.
+// dhcpOffers broadcasts a PXE DISCOVER from a new veth with mac, again
+// every 500 ms until an offer comes (a link just made up may drop the
+// first), and returns the first OFFER of each server that answered
+// within 1.5 s of the first one (or none within 10 s).
 func dhcpOffers(t *testing.T, n *lab.Net, name, mac string) []*dhcpv4.DHCPv4 {
 	t.Helper()
 	plugClient(t, n, name, mac)
@@ -431,21 +433,31 @@ func dhcpOffers(t *testing.T, n *lab.Net, name, mac string) []*dhcpv4.DHCPv4 {
 		if err != nil {
 			return err
 		}
-		if _, err := conn.WriteTo(d.ToBytes(), &net.UDPAddr{IP: net.IPv4bcast, Port: dhcpv4.ServerPort}); err != nil {
-			return err
-		}
-		conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		seen := map[string]bool{}
+		deadline := time.Now().Add(10 * time.Second)
 		buf := make([]byte, 1500)
-		for {
+		for time.Now().Before(deadline) {
+			if len(offers) == 0 {
+				if _, err := conn.WriteTo(d.ToBytes(), &net.UDPAddr{IP: net.IPv4bcast, Port: dhcpv4.ServerPort}); err != nil {
+					return err
+				}
+			}
+			conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
 			k, _, err := conn.ReadFrom(buf)
 			if err != nil {
-				return nil // the deadline
+				continue // a timeout: send again, or stop at the deadline
 			}
 			m, err := dhcpv4.FromBytes(buf[:k])
-			if err == nil && m.TransactionID == d.TransactionID && m.MessageType() == dhcpv4.MessageTypeOffer {
-				offers = append(offers, m)
+			if err != nil || m.TransactionID != d.TransactionID || m.MessageType() != dhcpv4.MessageTypeOffer || seen[m.ServerIdentifier().String()] {
+				continue
 			}
+			seen[m.ServerIdentifier().String()] = true
+			if len(offers) == 0 {
+				deadline = time.Now().Add(1500 * time.Millisecond)
+			}
+			offers = append(offers, m)
 		}
+		return nil
 	})
 	if err != nil {
 		t.Fatalf("DISCOVER from %s: %v", mac, err)
