@@ -29,7 +29,7 @@ func redactedParseError(err error) string {
 const pgSchema = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT COLLATE "C" PRIMARY KEY, value BIGINT NOT NULL);
 INSERT INTO meta VALUES ('serial', 0) ON CONFLICT DO NOTHING;
-INSERT INTO meta VALUES ('epoch', EXTRACT(EPOCH FROM now())::BIGINT) ON CONFLICT DO NOTHING;
+INSERT INTO meta VALUES ('epoch', FLOOR(EXTRACT(EPOCH FROM now()))::BIGINT) ON CONFLICT DO NOTHING; -- floor: a cast would round up half a second
 INSERT INTO meta VALUES ('instance', (random() * 9.2e18 - 4.6e18)::BIGINT) ON CONFLICT DO NOTHING;
 CREATE TABLE IF NOT EXISTS subnets (name TEXT COLLATE "C" PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS images (name TEXT COLLATE "C" PRIMARY KEY, doc TEXT NOT NULL);
