@@ -209,26 +209,20 @@ func (s *Snapshot) applyStored(changes []storedChange) ([]Op, error) {
 		var had bool
 		switch c.Kind {
 		case ObjSubnet:
-			_, had = s.subnets[c.Key]
-			delete(s.subnets, c.Key)
+			had = take(s.subnets, c.Key)
 		case ObjImage:
-			_, had = s.images[c.Key]
-			delete(s.images, c.Key)
+			had = take(s.images, c.Key)
 		case ObjProfile:
-			_, had = s.profiles[c.Key]
-			delete(s.profiles, c.Key)
+			had = take(s.profiles, c.Key)
 		case ObjTemplate:
 			if !templates {
 				user, templates = maps.Clone(user), true
 			}
-			_, had = user[c.Key]
-			delete(user, c.Key)
+			had = take(user, c.Key)
 		case ObjSetting:
-			_, had = s.settings[c.Key]
-			delete(s.settings, c.Key)
+			had = take(s.settings, c.Key)
 		case ObjRecord:
-			_, had = s.records[c.Key]
-			delete(s.records, c.Key)
+			had = take(s.records, c.Key)
 		case ObjSystem:
 			var old *System
 			if old, had = s.systems.Get(c.Key); had {
@@ -277,4 +271,11 @@ func (s *Snapshot) applyStored(changes []storedChange) ([]Op, error) {
 		}
 	}
 	return ops, nil
+}
+
+// take deletes key from m and reports whether it was there.
+func take[V any](m map[string]V, key string) bool {
+	_, ok := m[key]
+	delete(m, key)
+	return ok
 }
