@@ -40,21 +40,13 @@ func maxPrepared(z *Zone) int {
 	return max(minPrepared, 2*z.nodes.n)
 }
 
-// prepared is an answer kept for a question.
-type prepared struct {
-	b        []byte // the reply, ID 0
-	rcode    int
-	tc       bool
-	forwards bool // the name is not ours and the client may recurse: forward
-}
-
 // worker reads one UDP socket and keeps its own prepared answers (no
 // locks between workers).
 type worker struct {
 	s       *Server
 	conn    *net.UDPConn
 	zone    *Zone
-	answers map[string]prepared
+	answers *answerTable
 	limit   int             // maxPrepared(zone)
 	hits    *workerCounters // the prepared answers it sent
 	key     []byte
@@ -128,18 +120,18 @@ func (w *worker) packet(ctx context.Context, b []byte, from netip.AddrPort, out 
 	}
 	recurse := s.fwd != nil && s.cfg.Recursion != nil && s.cfg.Recursion(ip)
 	z := s.Zone()
-	if z != w.zone || len(w.answers) >= w.limit {
-		w.zone, w.answers, w.limit = z, make(map[string]prepared), maxPrepared(z)
+	if z != w.zone || w.answers == nil || w.answers.len() >= w.limit {
+		w.zone, w.answers, w.limit = z, newAnswerTable(), maxPrepared(z)
 	}
 	key, ok := w.plainKey(b, recurse, s.cfg.MaxUDP)
 	if ok && z != nil {
-		if p, ok := w.answers[string(key)]; ok && !p.forwards {
+		if p, ans, ok := w.answers.get(key); ok && !p.fwd {
 			w.hits.queries.Add(1) // the worker's own counters: no cache line shared with the other workers
 			if p.tc {
 				w.hits.truncated.Add(1)
 			}
 			w.hits.rcodes[p.rcode].Add(1)
-			out = append(out[:0], p.b...)
+			out = append(out[:0], ans...)
 			out[0], out[1] = b[0], b[1]
 			return out
 		}
@@ -172,7 +164,7 @@ func (w *worker) packet(ctx context.Context, b []byte, from netip.AddrPort, out 
 	}
 	if recurse && forwardable(z, req, s.cfg.MaxUDP) {
 		if ok {
-			w.answers[string(key)] = prepared{forwards: true}
+			w.answers.put(key, nil, 0, false, true)
 		}
 		go func() { // an upstream may take seconds: not in this loop
 			m, fb := s.fwd.forward(ctx, req, s.cfg.MaxUDP)
@@ -190,9 +182,7 @@ func (w *worker) packet(ctx context.Context, b []byte, from netip.AddrPort, out 
 	s.stats.reply(m)
 	w.conn.WriteToUDPAddrPort(b2, from)
 	if ok && z != nil {
-		kept := append([]byte(nil), b2...)
-		kept[0], kept[1] = 0, 0
-		w.answers[string(key)] = prepared{b: kept, rcode: min(max(m.Rcode, 0), len(s.stats.rcodes)-1), tc: m.Truncated}
+		w.answers.put(key, b2, min(max(m.Rcode, 0), len(s.stats.rcodes)-1), m.Truncated, false)
 	}
 	return nil
 }

@@ -90,7 +90,7 @@ func TestFastPathAnswersAsTheSlowPath(t *testing.T) {
 // The fast path's key: which queries it takes, and no allocation for one
 // it has prepared.
 func TestPlainKey(t *testing.T) {
-	w := &worker{key: make([]byte, 0, 300), answers: map[string]prepared{}}
+	w := &worker{key: make([]byte, 0, 300), answers: newAnswerTable()}
 	pack := func(m *dns.Msg) []byte { b, _ := m.Pack(); return b }
 	plain := pack(query("lvs.vrid.dsas.", dns.TypeTXT))
 	for name, c := range map[string]struct {
@@ -120,10 +120,10 @@ func TestPlainKey(t *testing.T) {
 	if k2, _ := w.plainKey(plain, true, DefaultMaxUDP); bytes.Equal(k1, k2) {
 		t.Error("RA is not in the key")
 	}
-	w.answers[string(k1)] = prepared{b: plain}
+	w.answers.put(k1, plain, 0, false, false)
 	if n := testing.AllocsPerRun(100, func() {
 		k, _ := w.plainKey(plain, false, DefaultMaxUDP)
-		if _, ok := w.answers[string(k)]; !ok {
+		if _, _, ok := w.answers.get(k); !ok {
 			t.Fatal("not found")
 		}
 	}); n != 0 {
