@@ -72,18 +72,26 @@ func (t *answerTable) put(key, answer []byte, rcode int, tc, fwd bool) {
 		t.grow()
 	}
 	h := t.hash(key)
-	e := answerSlot{h: h, off: uint32(len(t.arena)), klen: uint16(len(key)), alen: uint16(len(answer)), rcode: uint8(rcode), tc: tc, fwd: fwd}
-	t.arena = append(append(t.arena, key...), answer...)
+	e := answerSlot{h: h, klen: uint16(len(key)), alen: uint16(len(answer)), rcode: uint8(rcode), tc: tc, fwd: fwd}
 	mask := len(t.slots) - 1
 	for i := int(h) & mask; ; i = (i + 1) & mask {
 		s := &t.slots[i]
 		if s.h == 0 {
+			e.off = uint32(len(t.arena))
+			t.arena = append(append(t.arena, key...), answer...)
 			*s = e
 			t.n++
 			return
 		}
 		if s.h == h && int(s.klen) == len(key) && bytes.Equal(t.arena[s.off:int(s.off)+len(key)], key) {
-			*s = e // the old bytes stay in the arena until the table goes
+			if len(answer) <= int(s.alen) { // in place: a name forwarded at every query takes no more room
+				e.off = s.off
+				copy(t.arena[int(s.off)+len(key):], answer)
+			} else { // the old bytes stay in the arena until the table goes
+				e.off = uint32(len(t.arena))
+				t.arena = append(append(t.arena, key...), answer...)
+			}
+			*s = e
 			return
 		}
 	}

@@ -23,6 +23,13 @@ func TestAnswerTable(t *testing.T) {
 		tab.put([]byte(k), nil, 0, false, true)
 		want[k] = "forwarded"
 	}
+	size := len(tab.arena)
+	for range 100 { // forwarded again at every query: no more room taken
+		tab.put([]byte("\x05h00003\x04dsas\x00\x00\x10"), nil, 0, false, true)
+	}
+	if len(tab.arena) != size {
+		t.Errorf("the arena grew from %d to %d bytes re-putting one forwarded name", size, len(tab.arena))
+	}
 	if tab.len() != len(want) {
 		t.Fatalf("%d entries, want %d", tab.len(), len(want))
 	}
