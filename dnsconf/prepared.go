@@ -77,8 +77,7 @@ func (t *answerTable) put(key, answer []byte, rcode int, tc, fwd bool) {
 	for i := int(h) & mask; ; i = (i + 1) & mask {
 		s := &t.slots[i]
 		if s.h == 0 {
-			e.off = uint32(len(t.arena))
-			t.arena = append(append(t.arena, key...), answer...)
+			e.off = t.add(key, answer)
 			*s = e
 			t.n++
 			return
@@ -88,13 +87,19 @@ func (t *answerTable) put(key, answer []byte, rcode int, tc, fwd bool) {
 				e.off = s.off
 				copy(t.arena[int(s.off)+len(key):], answer)
 			} else { // the old bytes stay in the arena until the table goes
-				e.off = uint32(len(t.arena))
-				t.arena = append(append(t.arena, key...), answer...)
+				e.off = t.add(key, answer)
 			}
 			*s = e
 			return
 		}
 	}
+}
+
+// add appends key and answer to the arena and returns where they start.
+func (t *answerTable) add(key, answer []byte) uint32 {
+	off := uint32(len(t.arena))
+	t.arena = append(append(t.arena, key...), answer...)
+	return off
 }
 
 // grow doubles the slots and puts every entry back by its kept hash.
