@@ -11,15 +11,23 @@ import (
 // Poller asks every BMC for its power state at an interval, a bounded
 // number at a time, and reports each state that changed (and each BMC
 // that stopped or started answering).
+//
+// Each BMC keeps its own pace: a reading is reported as soon as it is
+// in, and a BMC whose last question is still open (one that does not
+// answer takes the Controller's whole timeout) is skipped that round,
+// so one dead BMC never holds up, or piles up behind, the others.
 type Poller struct {
-	Controller *Controller
+	Controller PowerStater   // a *Controller
 	Interval   time.Duration // between rounds; default 60 s
 	Limit      int           // BMCs asked at once; default 32
 	BMCs       func() []BMC  // the BMCs to ask, read at every round
-	Report     func(Reading) // every reading, from the round's goroutines: must be quick
+	Report     func(Reading) // every reading, from the reading's goroutine: must be quick
 	Changed    func(Reading) // a reading whose state differs from the last one
 	mu         sync.Mutex
 	last       map[string]string // system -> state or "error"
+	busy       map[string]bool   // systems whose question is still open
+	slots      chan struct{}     // Limit of them
+	open       sync.WaitGroup    // every question still open
 }
 
 // Reading is one BMC's answer in a round.
@@ -29,12 +37,14 @@ type Reading struct {
 	Err    error
 }
 
-// Run polls until ctx ends.
+// Run polls until ctx ends, and returns once the questions still open
+// have been given up.
 func (p *Poller) Run(ctx context.Context) error {
 	tick := time.NewTicker(or(p.Interval, time.Minute))
 	defer tick.Stop()
+	defer p.open.Wait()
 	for {
-		p.Round(ctx)
+		p.ask(ctx)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -43,12 +53,55 @@ func (p *Poller) Run(ctx context.Context) error {
 	}
 }
 
-// Round asks every BMC once and returns when all have answered (or
-// timed out).
+// Round asks every BMC that has no question open and returns when all
+// of them have answered (or timed out).
 func (p *Poller) Round(ctx context.Context) {
-	for _, r := range ReadAll(ctx, p.Controller, p.BMCs(), p.Limit) {
-		p.read(r)
+	p.ask(ctx).Wait()
+}
+
+// ask starts a question to every BMC without one open; the WaitGroup
+// ends when they have all been answered.
+func (p *Poller) ask(ctx context.Context) *sync.WaitGroup {
+	p.mu.Lock()
+	if p.slots == nil {
+		limit := p.Limit
+		if limit <= 0 {
+			limit = 32
+		}
+		p.slots = make(chan struct{}, limit)
+		p.busy = map[string]bool{}
+		p.last = map[string]string{}
 	}
+	p.mu.Unlock()
+	var round sync.WaitGroup
+	for _, b := range p.BMCs() {
+		p.mu.Lock()
+		if p.busy[b.System] {
+			p.mu.Unlock()
+			continue
+		}
+		p.busy[b.System] = true
+		p.mu.Unlock()
+		round.Add(1)
+		p.open.Add(1)
+		go func() {
+			defer p.open.Done()
+			defer round.Done()
+			defer func() { p.mu.Lock(); delete(p.busy, b.System); p.mu.Unlock() }()
+			select {
+			case p.slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			state, err := p.Controller.PowerState(ctx, b)
+			<-p.slots
+			if ctx.Err() != nil {
+				return // given up, not a BMC that stopped answering
+			}
+			p.read(Reading{System: b.System, State: state, Err: err})
+		}()
+	}
+	return &round
 }
 
 // PowerStater reads a power state; *Controller is one.
@@ -86,9 +139,6 @@ func (p *Poller) read(r Reading) {
 		key = "error"
 	}
 	p.mu.Lock()
-	if p.last == nil {
-		p.last = map[string]string{}
-	}
 	prev, seen := p.last[r.System]
 	p.last[r.System] = key
 	p.mu.Unlock()
