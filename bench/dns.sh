@@ -10,7 +10,9 @@
 # Each server first gets one untimed run of WARMUP seconds (the first time
 # provision answers a question it prepares the answer's bytes, NSD has
 # its zone in memory already); then the two run alternately ROUNDS times;
-# the last lines are each one's median and the ratio.
+# the last lines are each one's median and the ratio, and the CPU each
+# server used per query it answered (read from /proc around each run: on
+# two shared cores the queries/s are bounded by the load generator too).
 #
 #   bench/dns.sh                      # 10,000 systems, 10 s per server, 3 rounds
 #   SYSTEMS=100000 ROUNDS=5 bench/dns.sh
@@ -48,26 +50,53 @@ wait_dns() {
 	return 1
 }
 
-# rate NAME PORT: one dnsperf run, one line of the table; the rate is
-# also appended to $tmp/NAME.rates.
-rate() {
-	local out qps
-	out=$(dnsperf -s 127.0.0.1 -p "$2" -d "$tmp/queries" -l "$SECONDS_EACH" -c "$CLIENTS" -q "$OUTSTANDING" 2>&1)
-	qps=$(awk '/Queries per second:/ {print $4}' <<<"$out")
-	echo "$qps" >>"$tmp/$1.rates"
-	printf '%-10s %12s %10s %12s\n' "$1" "$qps" \
-		"$(awk '/Queries lost:/ {print $3}' <<<"$out")" \
-		"$(awk '/Average Latency/ {print $4}' <<<"$out")"
+hz=$(getconf CLK_TCK)
+
+# tree PID: PID and its descendants.
+tree() {
+	local c
+	echo "$1"
+	for c in $(pgrep -P "$1" || true); do tree "$c"; done
 }
 
-# median NAME: the median of NAME's rates.
-median() { sort -g "$tmp/$1.rates" | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+# ticks PID: the CPU (user + system, in clock ticks) that PID and its
+# descendants have used so far (NSD answers from server processes its
+# main process forks; their names, "nsd: server 1", hold spaces, so the
+# fields are counted after the name's closing parenthesis).
+ticks() {
+	local sum=0 p stat
+	for p in $(tree "$1"); do
+		stat=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+		sum=$((sum + $(awk '{print $12 + $13}' <<<"${stat##*) }")))
+	done
+	echo "$sum"
+}
+
+# rate NAME PORT PID: one dnsperf run, one line of the table; the rate is
+# also appended to $tmp/NAME.rates, and the server's CPU per answered
+# query (from PID's /proc/PID/stat around the run) to $tmp/NAME.cpu.
+rate() {
+	local out qps before cpu
+	before=$(ticks "$3")
+	out=$(dnsperf -s 127.0.0.1 -p "$2" -d "$tmp/queries" -l "$SECONDS_EACH" -c "$CLIENTS" -q "$OUTSTANDING" 2>&1)
+	cpu=$(awk -v t="$(($(ticks "$3") - before))" -v hz="$hz" '/Queries completed:/ {printf "%.2f", t / hz * 1e6 / $3}' <<<"$out")
+	qps=$(awk '/Queries per second:/ {print $4}' <<<"$out")
+	echo "$qps" >>"$tmp/$1.rates"
+	echo "$cpu" >>"$tmp/$1.cpu"
+	printf '%-10s %12s %10s %12s %12s\n' "$1" "$qps" \
+		"$(awk '/Queries lost:/ {print $3}' <<<"$out")" \
+		"$(awk '/Average Latency/ {print $4}' <<<"$out")" "$cpu"
+}
+
+# median FILE: the median of the numbers in FILE, one a line.
+median() { sort -g "$1" | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 go build -o "$tmp/dnsserve" ./bench/dnsserve
 
 # provision: loads the registry, writes zone files and queries, serves.
 "$tmp/dnsserve" -n "$SYSTEMS" -dir "$tmp" &
 pids+=($!)
+ourpid=$!
 for _ in $(seq 600); do [[ -s $tmp/ready ]] && break; sleep 0.1; done
 [[ -s $tmp/ready ]] || { echo "bench/dns.sh: dnsserve did not start" >&2; exit 1; }
 ours=$(cut -d: -f2 "$tmp/ready")
@@ -105,6 +134,7 @@ nsdport=$("$tmp/dnsserve" -freeport)
 } >"$tmp/nsd.conf"
 nsd -d -c "$tmp/nsd.conf" 2>>"$tmp/nsd.log" &
 pids+=($!)
+nsdpid=$!
 wait_dns "$nsdport"
 
 # Both must give the same answers before they race.
@@ -118,10 +148,11 @@ echo "$SYSTEMS systems, $(wc -l <"$tmp/queries") queries in the list, ${SECONDS_
 for port in "$ours" "$nsdport"; do
 	dnsperf -s 127.0.0.1 -p "$port" -d "$tmp/queries" -l "$WARMUP" -c "$CLIENTS" -q "$OUTSTANDING" >/dev/null 2>&1
 done
-printf '%-10s %12s %10s %12s\n' server "queries/s" lost "avg latency"
+printf '%-10s %12s %10s %12s %12s\n' server "queries/s" lost "avg latency" "CPU us/query"
 for _ in $(seq "$ROUNDS"); do
-	rate provision "$ours"
-	rate nsd "$nsdport"
+	rate provision "$ours" "$ourpid"
+	rate nsd "$nsdport" "$nsdpid"
 done
-p=$(median provision) n=$(median nsd)
+p=$(median "$tmp/provision.rates") n=$(median "$tmp/nsd.rates")
 printf 'median of %d: provision %.0f, nsd %.0f queries/s: %.2fx NSD\n' "$ROUNDS" "$p" "$n" "$(awk -v p="$p" -v n="$n" 'BEGIN {print p / n}')"
+printf 'server CPU per query, median: provision %s us, nsd %s us\n' "$(median "$tmp/provision.cpu")" "$(median "$tmp/nsd.cpu")"

@@ -21,7 +21,8 @@
 #   cdb MiB        BenchmarkZonecfgProcess: size of data.cdb
 #   zonecfg get    BenchmarkZonecfgProcess: one `zonecfg get` process, start
 #                  to exit, on that data.cdb
-#   DNS q/s        bench/dns.sh (provision and NSD side by side)
+#   DNS q/s        bench/dns.sh (provision and NSD side by side), with
+#                  each server's CPU per query answered
 #
 #   bench/scale.sh                  # all sizes; about 15 minutes
 #   SIZES="1000 10000" DNS=0 bench/scale.sh
@@ -58,7 +59,9 @@ for n in $SIZES; do
 	if [[ $DNS == 1 ]]; then
 		echo "$n systems: bench/dns.sh..."
 		SYSTEMS=$n ROUNDS=3 bench/dns.sh >"$tmp/dns-$n.txt"
-		dns=$(awk '/^median/ { gsub(",", "", $5); gsub(",", "", $7); printf "%s vs NSD %s (%s)", $5, $7, $9 }' "$tmp/dns-$n.txt")
+		dns=$(awk '/^median/ { gsub(",", "", $5); gsub(",", "", $7); p = $5; n = $7; r = $9 }
+			/^server CPU/ { c = $7 " / " $10 }
+			END { printf "%s vs NSD %s (%s; CPU %s us/query)", p, n, r, c }' "$tmp/dns-$n.txt")
 	fi
 	s=$tmp/server-$n.txt
 	publish=$(nsop "$tmp/dnsconf.txt" "BenchmarkPublish/$n")
