@@ -65,7 +65,9 @@ for n in $SIZES; do
 	fi
 	s=$tmp/server-$n.txt
 	publish=$(nsop "$tmp/dnsconf.txt" "BenchmarkPublish/$n")
-	rows+=("| $n | $(nsop "$tmp/registry.txt" "BenchmarkSystemAdd/$n") ms | $(metric "$s" BenchmarkSettingVisibility ms-add-api) ms | $(metric "$tmp/registry.txt" "BenchmarkSnapshotMemory/$n" MiB) | $(metric "$tmp/dnsconf.txt" "BenchmarkZoneMemory/$n" MiB-zone) + $(metric "$tmp/dnsconf.txt" "BenchmarkZoneMemory/$n" MiB-cdb) | $(metric "$s" BenchmarkSettingVisibility MiB-rss) | $(nsop "$tmp/dnsconf.txt" "BenchmarkBuildZone/$n") ms | ${publish:--} ms | $(metric "$s" BenchmarkSettingVisibility ms-to-dns) / $(metric "$s" BenchmarkSettingVisibility ms-to-cdb) ms | $(metric "$s" BenchmarkSettingVisibility ms-add-to-dns) / $(metric "$s" BenchmarkSettingVisibility ms-add-to-cdb) ms | $(metric "$s" BenchmarkZonecfgProcess MiB-cdb) | $(nsop "$s" BenchmarkZonecfgProcess) ms | $dns |")
+	publish=${publish:+$publish ms}
+	publish=${publish:--}
+	rows+=("| $n | $(nsop "$tmp/registry.txt" "BenchmarkSystemAdd/$n") ms | $(metric "$s" BenchmarkSettingVisibility ms-add-api) ms | $(metric "$tmp/registry.txt" "BenchmarkSnapshotMemory/$n" MiB) | $(metric "$tmp/dnsconf.txt" "BenchmarkZoneMemory/$n" MiB-zone) + $(metric "$tmp/dnsconf.txt" "BenchmarkZoneMemory/$n" MiB-cdb) | $(metric "$s" BenchmarkSettingVisibility MiB-rss) | $(nsop "$tmp/dnsconf.txt" "BenchmarkBuildZone/$n") ms | $publish | $(metric "$s" BenchmarkSettingVisibility ms-to-dns) / $(metric "$s" BenchmarkSettingVisibility ms-to-cdb) ms | $(metric "$s" BenchmarkSettingVisibility ms-add-to-dns) / $(metric "$s" BenchmarkSettingVisibility ms-add-to-cdb) ms | $(metric "$s" BenchmarkZonecfgProcess MiB-cdb) | $(nsop "$s" BenchmarkZonecfgProcess) ms | $dns |")
 done
 
 echo
