@@ -11,6 +11,7 @@
 #   sudo bench/dhcp.sh                                   # both, 2000..10000/s, 10 s each
 #   RATES="6000 7000 8000" WORKLOADS=pool sudo bench/dhcp.sh
 #   SERVERS="provision provision-test kea kea-mt dnsmasq dnsmasq-ro" sudo bench/dhcp.sh
+#   SERVERS="provision-pg kea-pg" WORKLOADS=pool RATES="500 1000 2000" sudo bench/dhcp.sh
 #
 # Every server serves the same subnet, 10.250.0.0/18 (router and DNS: the
 # server, domain "bench", lease time 1 h), with the same 1,000
@@ -40,13 +41,23 @@
 #                   pings every new pool address for up to 3 s first; the
 #                   others do not)
 #   dnsmasq-ro      the same with --leasefile-ro (no lease file)
+#   provision-pg    "provision serve --database": the registry, and the pool
+#                   leases, in PostgreSQL, as appliances sharing a database
+#                   run; a pool DHCPACK waits for its claim's transaction
+#   kea-pg          kea-dhcp4 2.2 with its PostgreSQL lease database
+#                   (lease-database type postgresql), single-threaded
+# The last two share one PostgreSQL server (Debian's postgresql, started
+# here in the servers' namespace on 127.0.0.1, fsync and synchronous
+# commit on, as deployed), each run on a fresh copy of a database made
+# once (createdb -T).
 #
 # Per run: offered rate (perfdhcp -r: new DISCOVERs a second), DISCOVERs
 # really sent a second, ACKs a second (completed exchanges), perfdhcp's
 # drops of DISCOVER-OFFER and REQUEST-ACK (no answer within 2 s) in %,
 # latency percentiles of each (computed here from perfdhcp -x t, the send
 # and receive times of every successful exchange: drops are not in them),
-# the server's CPU (user + system, all threads) per ACK, perfdhcp's CPU
+# the server's CPU (user + system, all threads; for the -pg ones with
+# their PostgreSQL server's) per ACK, perfdhcp's CPU
 # and everything else's (other people's builds and tests share the
 # machine: see QUIET) in % of one CPU, UDP receive-buffer overflows in the
 # server's and in perfdhcp's namespace, and what the server persisted. A
@@ -75,7 +86,8 @@
 #   TIMESTAMPS=0         no perfdhcp -x t (which keeps every packet in memory): no latency
 #   KEEP=1               keep the temporary directory (logs, configs, raw output)
 # It needs root, Go, iproute2, kea-admin (perfdhcp), kea-dhcp4-server,
-# dnsmasq-base, curl; sqlite3 (optional) counts what provision persisted.
+# dnsmasq-base, curl; sqlite3 (optional) counts what provision persisted;
+# postgresql for provision-pg and kea-pg.
 # Everything it starts is stopped, and the namespaces removed, on exit,
 # whatever happens.
 set -euo pipefail
@@ -107,7 +119,7 @@ done
 command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
 for w in $WORKLOADS; do [[ $w == reservations || $w == pool ]] || die "WORKLOADS: $w is not reservations or pool"; done
 for s in $SERVERS; do
-	[[ $s =~ ^(provision|provision-test|kea|kea-mt|dnsmasq|dnsmasq-ro)$ ]] || die "SERVERS: unknown server $s"
+	[[ $s =~ ^(provision|provision-test|kea|kea-mt|dnsmasq|dnsmasq-ro|provision-pg|kea-pg)$ ]] || die "SERVERS: unknown server $s"
 done
 for r in $RATES; do [[ $r =~ ^[1-9][0-9]*$ ]] || die "RATES: $r is not a rate"; done
 [[ $PERIOD =~ ^[1-9][0-9]*$ ]] || die "PERIOD: $PERIOD is not a number of seconds"
@@ -175,8 +187,29 @@ wait_until() { # WHAT CMD...: poll CMD (bounded, 20 s)
 }
 listening67() { [[ -n $(in_srv ss -Hlun "sport = :67") ]]; }
 
+# ---- PostgreSQL (provision-pg, kea-pg) -----------------------------------------
+pg_port=5432
+psql_() { in_srv runuser -u postgres -- psql -qtA -h 127.0.0.1 -p "$pg_port" -U provision "$@"; }
+if [[ " $SERVERS " == *-pg* ]]; then
+	pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+	[[ -x $pg_bin/initdb ]] || die "provision-pg and kea-pg need PostgreSQL: apt-get install postgresql"
+	chmod 755 "$tmp"
+	mkdir -p "$tmp/pg"
+	chown postgres: "$tmp/pg"
+	runuser -u postgres -- "$pg_bin/initdb" -D "$tmp/pg/data" -U provision -A trust -E UTF8 >"$tmp/pg/initdb.log" 2>&1 ||
+		{ cat "$tmp/pg/initdb.log" >&2; die "initdb failed"; }
+	ip netns exec "$srv" runuser -u postgres -- "$pg_bin/postgres" -D "$tmp/pg/data" -k "$tmp/pg" -p "$pg_port" \
+		-c listen_addresses=127.0.0.1 -c max_connections=200 >"$tmp/pg/server.log" 2>&1 &
+	wait_until PostgreSQL psql_ -d postgres -c 'SELECT 1'
+	echo "PostgreSQL $(psql_ -d postgres -c 'SHOW server_version'): fsync $(psql_ -d postgres -c 'SHOW fsync'), synchronous_commit $(psql_ -d postgres -c 'SHOW synchronous_commit')"
+fi
+# fresh_db TEMPLATE DB: DB afresh, a copy of TEMPLATE.
+fresh_db() {
+	psql_ -d postgres -c "DROP DATABASE IF EXISTS $2" -c "CREATE DATABASE $2 TEMPLATE $1"
+}
+
 # ---- provision ---------------------------------------------------------------
-if [[ " $SERVERS " == *" provision "* ]]; then
+if [[ " $SERVERS " == *" provision "* || " $SERVERS " == *" provision-pg "* ]]; then
 	if [[ -n ${PROVISION_BIN:-} ]]; then
 		cp "$PROVISION_BIN" "$tmp/provision"
 	else
@@ -189,14 +222,16 @@ if [[ " $SERVERS " == *" provision-test "* ]]; then
 	go test -c -o "$tmp/dhcp.test" ./dhcp
 fi
 
-pv_start() { # DATA LOG
-	ip netns exec "$srv" "${pin_srv[@]}" "$tmp/provision" serve --data "$1" --zone bench --dhcp-interface "$sv" --address "$server" \
-		--http "$server:80" --dns "" --tftp "" --dns-forward none --power-poll 0 >"$2" 2>&1 &
+pv_start() { # DATA LOG [serve flags...]
+	local data=$1 log=$2
+	shift 2
+	ip netns exec "$srv" "${pin_srv[@]}" "$tmp/provision" serve --data "$data" --zone bench --dhcp-interface "$sv" --address "$server" \
+		--http "$server:80" --dns "" --tftp "" --dns-forward none --power-poll 0 "$@" >"$log" 2>&1 &
 	spid=$!
-	wait_until provision grep -q 'msg=ready' "$2"
+	wait_until provision grep -q 'msg=ready' "$log"
 	wait_until "provision's DHCP" listening67
 }
-if [[ " $SERVERS " == *" provision "* ]]; then
+if [[ " $SERVERS " == *" provision "* || " $SERVERS " == *" provision-pg "* ]]; then
 	echo "registering the subnet, its pool and $RES_CLIENTS systems in provision"
 	mkdir -p "$tmp/files"
 	head -c 4096 /dev/urandom >"$tmp/files/kernel"
@@ -215,14 +250,23 @@ if [[ " $SERVERS " == *" provision "* ]]; then
 	kill "$spid"
 	wait "$spid" || true
 	spid=
+	if [[ " $SERVERS " == *" provision-pg "* ]]; then
+		psql_ -d postgres -c "CREATE DATABASE pvtemplate"
+		in_srv "$tmp/provision" -q migrate --from "sqlite:$tmp/pv-template/registry.db" \
+			--to "postgres://provision@127.0.0.1:$pg_port/pvtemplate?sslmode=disable" >"$tmp/pv-migrate.log"
+	fi
 fi
 
 # ---- Kea ---------------------------------------------------------------------
-kea_conf() { # MT(true|false) > JSON
+kea_conf() { # MT(true|false) [pg] > JSON
 	local mt=$1 first=1
 	printf '{"Dhcp4": {\n'
 	printf '  "interfaces-config": {"interfaces": ["%s"], "dhcp-socket-type": "udp"},\n' "$sv"
-	printf '  "lease-database": {"type": "memfile", "persist": true, "name": "%s/kea/leases4.csv", "lfc-interval": 3600},\n' "$tmp"
+	if [[ ${2:-} == pg ]]; then
+		printf '  "lease-database": {"type": "postgresql", "name": "kearun", "host": "127.0.0.1", "port": %d, "user": "provision", "password": "unused"},\n' "$pg_port"
+	else
+		printf '  "lease-database": {"type": "memfile", "persist": true, "name": "%s/kea/leases4.csv", "lfc-interval": 3600},\n' "$tmp"
+	fi
 	printf '  "valid-lifetime": 3600, "renew-timer": 1800, "rebind-timer": 3150,\n'
 	printf '  "host-reservation-identifiers": ["hw-address"],\n'
 	if [[ $mt == true ]]; then
@@ -246,7 +290,13 @@ if [[ " $SERVERS " == *" kea"* ]]; then
 	mkdir -p "$tmp/kea"
 	kea_conf false >"$tmp/kea/kea.json"
 	kea_conf true >"$tmp/kea/kea-mt.json"
+	kea_conf false pg >"$tmp/kea/kea-pg.json"
 	in_srv kea-dhcp4 -t "$tmp/kea/kea.json" >"$tmp/kea/check.log" 2>&1 || { cat "$tmp/kea/check.log" >&2; die "kea-dhcp4 -t refused its configuration"; }
+	if [[ " $SERVERS " == *" kea-pg "* ]]; then
+		psql_ -d postgres -c "CREATE DATABASE keatemplate"
+		in_srv kea-admin db-init pgsql -h 127.0.0.1 -P "$pg_port" -u provision -p unused -n keatemplate >"$tmp/kea/db-init.log" 2>&1 ||
+			{ cat "$tmp/kea/db-init.log" >&2; die "kea-admin db-init pgsql failed"; }
+	fi
 fi
 
 # ---- dnsmasq -----------------------------------------------------------------
@@ -263,6 +313,12 @@ start_server() {
 		cp -a "$tmp/pv-template" "$tmp/run/data"
 		pv_start "$tmp/run/data" "$tmp/run/server.log"
 		;;
+	provision-pg)
+		cp -a "$tmp/pv-template" "$tmp/run/data"
+		rm -f "$tmp"/run/data/registry.db*
+		fresh_db pvtemplate pvrun
+		pv_start "$tmp/run/data" "$tmp/run/server.log" --database "postgres://provision@127.0.0.1:$pg_port/pvrun?sslmode=disable" --name bench
+		;;
 	provision-test)
 		DHCP_PERF_SERVE=$sv DHCP_PERF_PREFIX=$prefix DHCP_PERF_WORKLOAD=$workload DHCP_PERF_STOP=$tmp/run/stop \
 			DHCP_PERF_RATELIMIT=$PROVISION_TEST_LIMIT ip netns exec "$srv" "${pin_srv[@]}" "$tmp/dhcp.test" -test.run '^TestPerfdhcpServe$' -test.v \
@@ -270,8 +326,9 @@ start_server() {
 		spid=$!
 		wait_until provision-test listening67
 		;;
-	kea | kea-mt)
+	kea | kea-mt | kea-pg)
 		rm -f "$tmp"/kea/leases4.csv* "$tmp"/kea/*.pid
+		[[ $name == kea-pg ]] && fresh_db keatemplate kearun
 		KEA_PIDFILE_DIR=$tmp/kea KEA_LOCKFILE_DIR=$tmp/kea ip netns exec "$srv" "${pin_srv[@]}" kea-dhcp4 -c "$tmp/kea/$name.json" >"$tmp/run/server.log" 2>&1 &
 		spid=$!
 		wait_until "$name" listening67
@@ -291,7 +348,7 @@ start_server() {
 # stop_server NAME: stop $spid; $tmp/run/persisted says what it persisted.
 stop_server() {
 	local name=$1 t0 t1 persisted=-
-	if [[ $name == provision ]]; then
+	if [[ $name == provision || $name == provision-pg ]]; then
 		in_srv curl -fsS -m 5 -H "Authorization: Bearer $(<"$tmp/run/data/token")" "http://$server/metrics" \
 			>"$tmp/run/metrics" 2>/dev/null || true
 	fi
@@ -312,6 +369,13 @@ stop_server() {
 		fi
 		persisted="$persisted; stop $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s"
 		;;
+	provision-pg)
+		persisted="$(psql_ -d pvrun -c "SELECT count(*) FROM leases WHERE state = 'bound'") leases, $(psql_ -d pvrun -c 'SELECT count(*) FROM events') events"
+		persisted="$persisted; stop $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s"
+		;;
+	kea-pg)
+		persisted="$(psql_ -d kearun -c 'SELECT count(*) FROM lease4') leases"
+		;;
 	provision-test)
 		persisted="none; $(grep -o 'rate_limited=[0-9]*' "$tmp/run/server.log" || echo '?')"
 		;;
@@ -331,6 +395,26 @@ udp_rcvbuf() { # NS: RcvbufErrors of /proc/net/snmp in NS
 	ip netns exec "$1" awk '/^Udp:/ {if (!n) {for (i = 1; i <= NF; i++) if ($i == "RcvbufErrors") c = i; n = 1} else print $c}' /proc/net/snmp
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, all threads
+# pg_ticks: the CPU of the PostgreSQL server: the postmaster, the children
+# it has reaped (cutime, cstime) and those alive (their names hold spaces:
+# the fields are counted after the closing parenthesis).
+pg_ticks() {
+	local pm sum=0 p st
+	pm=$(head -1 "$tmp/pg/data/postmaster.pid")
+	for p in "$pm" $(pgrep -P "$pm"); do
+		st=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+		sum=$((sum + $(awk -v pm="$([[ $p == "$pm" ]] && echo 1)" '{print $12 + $13 + (pm ? $14 + $15 : 0)}' <<<"${st##*) }")))
+	done
+	echo "$sum"
+}
+# server_ticks NAME: the CPU of the server running ($spid), and of its
+# lease database for NAME-pg.
+server_ticks() {
+	local t
+	t=$(cpu_ticks "$spid")
+	[[ $1 == *-pg ]] && t=$((t + $(pg_ticks)))
+	echo "$t"
+}
 hz=$(getconf CLK_TCK)
 # busy_ticks: CPU ticks spent by everything (user, nice, system, irq, softirq, steal).
 busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
@@ -381,14 +465,14 @@ run_once() {
 	out=$tmp/run/perfdhcp.out
 	local xt=()
 	[[ $TIMESTAMPS == 1 ]] && xt=(-x t)
-	s0=$(udp_rcvbuf "$srv") c0=$(udp_rcvbuf "$cli") k0=$(cpu_ticks "$spid")
+	s0=$(udp_rcvbuf "$srv") c0=$(udp_rcvbuf "$cli") k0=$(server_ticks "$name")
 	t0=$(now) b0=$(busy_ticks)
 	times >"$tmp/run/times0"
 	in_cli "${pin_cli[@]}" perfdhcp -4 -l "$client" -r "$rate" -p "$PERIOD" -R "$clients" -b "mac=$base" -d 2 -W 2000000 "${xt[@]}" "$server" \
 		>"$out" 2>&1 || rc=$?
 	times >"$tmp/run/times1"
 	b1=$(busy_ticks) t1=$(now) p0=$(child_ticks "$tmp/run/times0") p1=$(child_ticks "$tmp/run/times1")
-	k1=$(cpu_ticks "$spid") s1=$(udp_rcvbuf "$srv") c1=$(udp_rcvbuf "$cli")
+	k1=$(server_ticks "$name") s1=$(udp_rcvbuf "$srv") c1=$(udp_rcvbuf "$cli")
 	stop_server "$name"
 	persisted=$(<"$tmp/run/persisted")
 	[[ $rc == 0 || $rc == 3 ]] || persisted="perfdhcp exit $rc; $persisted" # 3: some exchanges failed
@@ -467,7 +551,7 @@ echo "REQUEST-ACK (and perfdhcp sent >= 95 % of the offered DISCOVERs); its clea
 echo "rate was clean.$( ((SKIP_AFTER > 0)) && echo " Within a round, a server dirty at $SKIP_AFTER rates in a row is not run at higher ones (they count as dirty).")"
 echo "ACKs/s: the lowest of the rounds at the clean rate; p99: the highest; CPU: the mean."
 echo
-echo "| workload | server | clean rate /s | ACKs/s there | p99 DO / RA ms there | server CPU µs/ACK there | clean rate / Kea's | clean rounds per rate |"
+echo "| workload | server | clean rate /s | ACKs/s there | p99 DO / RA ms there | server CPU µs/ACK there | clean rate / Kea's (kea-pg's for provision-pg) | clean rounds per rate |"
 echo "|---|---|--:|--:|--:|--:|--:|---|"
 tail -n +2 "$tmp/results.tsv" | awk -F'\t' -v rates="$RATES" -v order="$SERVERS" -v rounds="$ROUNDS" '
 	{
@@ -493,12 +577,13 @@ tail -n +2 "$tmp/results.tsv" | awk -F'\t' -v rates="$RATES" -v order="$SERVERS"
 					if (all[k]) clean[k] = R[ri]
 				}
 			}
-			kea = w SUBSEP "kea"
 			for (si = 1; si <= ns; si++) {
 				k = w SUBSEP S[si]; c = clean[k]; key = k SUBSEP c
 				shown = c ? (all[k] ? ">= " c : c) : "< " R[1]
 				ratio = "-"
-				if (S[si] != "kea" && (kea in clean)) {
+				peer = S[si] ~ /-pg$/ ? "kea-pg" : "kea" # leases in PostgreSQL: against Kea on the same server
+				kea = w SUBSEP peer
+				if (S[si] != peer && (kea in clean)) {
 					if (all[k] && all[kea]) ratio = "both clean at every rate"
 					else if (clean[kea] && c) ratio = sprintf("%s%.2fx", (all[k] && !all[kea]) ? ">= " : (all[kea] && !all[k] ? "<= " : ""), c / clean[kea])
 					else if (c && !clean[kea]) ratio = "Kea never clean"
