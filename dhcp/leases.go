@@ -169,6 +169,17 @@ func (m *MemoryLeases) Release(mac net.HardwareAddr, ip netip.Addr) {
 	}
 }
 
+// Forget implements Leases. It never writes: on a shared database the
+// binding it leaves may be another appliance's (learned from a refused
+// claim), which a REQUEST to that appliance must not end.
+func (m *MemoryLeases) Forget(mac net.HardwareAddr, ip netip.Addr) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if l := m.byIP[ip]; l != nil && string(l.MAC) == string(mac) && l.State == LeaseOffered {
+		m.drop(ip, false)
+	}
+}
+
 // Decline implements Leases: only the client holding ip can decline it.
 func (m *MemoryLeases) Decline(mac net.HardwareAddr, ip netip.Addr, now time.Time) {
 	if m.shared != nil {

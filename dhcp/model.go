@@ -78,6 +78,9 @@ type Leases interface {
 	Ack(mac net.HardwareAddr, ip netip.Addr, s Subnet, now, until time.Time) error
 	// Release frees ip if mac holds it (DHCPRELEASE).
 	Release(mac net.HardwareAddr, ip netip.Addr)
+	// Forget frees ip if it is only offered to mac: the client chose
+	// another server's offer. A binding stays, whoever made it.
+	Forget(mac net.HardwareAddr, ip netip.Addr)
 	// Decline quarantines ip, which mac found in use (DHCPDECLINE).
 	Decline(mac net.HardwareAddr, ip netip.Addr, now time.Time)
 }

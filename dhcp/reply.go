@@ -86,7 +86,7 @@ func request(req *dhcpv4.DHCPv4, mac net.HardwareAddr, env Env) (*dhcpv4.DHCPv4,
 	}
 	if sid := addr4(req.ServerIdentifier()); sid.IsValid() && sid != env.Config.ServerIP {
 		if _, known := env.Hosts.HostByMAC(mac); !known && env.Leases != nil {
-			env.Leases.Release(mac, want) // it chose another server: free our offer
+			env.Leases.Forget(mac, want) // it chose another server: free our offer
 		}
 		return nil, nil
 	}

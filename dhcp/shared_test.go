@@ -157,3 +157,49 @@ func TestReplyOnSharedLeases(t *testing.T) {
 		t.Fatalf("request of the new offer: %v, %v; want an ACK", resp, err)
 	}
 }
+
+// A REQUEST that picks another appliance's offer frees only this
+// appliance's own offer: a binding it learned from a refused claim is the
+// other appliance's, and ending it would let the address go out twice.
+func TestSharedRequestForTheOtherAppliance(t *testing.T) {
+	db := &fakeShared{byIP: map[netip.Addr]Lease{}}
+	envA, leasesA := newEnv()
+	envB, leasesB := newEnv()
+	envA.Now, envB.Now = time.Now(), time.Now() // the fake database's clock
+	envB.Config.ServerIP = ip("10.0.0.2")
+	leasesA.Share(db)
+	leasesB.Share(db)
+	sidA, sidB := serverID(envA.Config.ServerIP.String()), serverID(envB.Config.ServerIP.String())
+	reply := func(env Env, p *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
+		t.Helper()
+		resp, err := Reply(p, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+
+	offer := reply(envB, discoverPkt(t, macNew))
+	x := offer.YourIPAddr.String()
+	if resp := reply(envB, packet(t, dhcpv4.MessageTypeRequest, macNew, requested(x), sidB)); resp.MessageType() != dhcpv4.MessageTypeAck {
+		t.Fatalf("B: request of %s: %v, want an ACK", x, resp.MessageType())
+	}
+	// A, which has not heard of that lease, offers the same address to
+	// another client, and learns from the refused claim who holds it.
+	if offer := reply(envA, discoverPkt(t, macOther)); offer.YourIPAddr.String() != x {
+		t.Fatalf("A offered %s, want %s (the first free address in its memory)", offer.YourIPAddr, x)
+	}
+	if resp := reply(envA, packet(t, dhcpv4.MessageTypeRequest, macOther, requested(x), sidA)); resp.MessageType() != dhcpv4.MessageTypeNak {
+		t.Fatalf("A: request of %s held through B: %v, want a NAK", x, resp.MessageType())
+	}
+	// The first client's REQUEST to B, sent again, reaches A too.
+	if resp := reply(envA, packet(t, dhcpv4.MessageTypeRequest, macNew, requested(x), sidB)); resp != nil {
+		t.Fatalf("A answered a REQUEST for B: %v", resp.MessageType())
+	}
+	if got := db.byIP[ip(x)]; string(got.MAC) != string(macNew) || got.State != LeaseBound {
+		t.Fatalf("database after A saw the REQUEST for B: %s is %v state %v, want bound to %s", x, got.MAC, got.State, macNew)
+	}
+	if offer := reply(envA, discoverPkt(t, macOther)); offer.YourIPAddr.String() == x {
+		t.Fatalf("A offered %s again, which %s holds through B", x, macNew)
+	}
+}
