@@ -395,24 +395,12 @@ udp_rcvbuf() { # NS: RcvbufErrors of /proc/net/snmp in NS
 	ip netns exec "$1" awk '/^Udp:/ {if (!n) {for (i = 1; i <= NF; i++) if ($i == "RcvbufErrors") c = i; n = 1} else print $c}' /proc/net/snmp
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, all threads
-# pg_ticks: the CPU of the PostgreSQL server: the postmaster, the children
-# it has reaped (cutime, cstime) and those alive (their names hold spaces:
-# the fields are counted after the closing parenthesis).
-pg_ticks() {
-	local pm sum=0 p st
-	pm=$(head -1 "$tmp/pg/data/postmaster.pid")
-	for p in "$pm" $(pgrep -P "$pm"); do
-		st=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-		sum=$((sum + $(awk -v pm="$([[ $p == "$pm" ]] && echo 1)" '{print $12 + $13 + (pm ? $14 + $15 : 0)}' <<<"${st##*) }")))
-	done
-	echo "$sum"
-}
-# server_ticks NAME: the CPU of the server running ($spid), and of its
-# lease database for NAME-pg.
+# server_ticks NAME: the CPU of the server running ($spid), and for
+# NAME-pg that of its PostgreSQL server, backends included.
 server_ticks() {
 	local t
 	t=$(cpu_ticks "$spid")
-	[[ $1 == *-pg ]] && t=$((t + $(pg_ticks)))
+	[[ $1 == *-pg ]] && t=$((t + $(tree_ticks "$(head -1 "$tmp/pg/data/postmaster.pid")")))
 	echo "$t"
 }
 hz=$(getconf CLK_TCK)

@@ -30,6 +30,7 @@ for c in go dnsperf nsd dig; do
 	command -v "$c" >/dev/null || { echo "bench/dns.sh: $c is not installed (apt-get install dnsperf nsd dnsutils)" >&2; exit 1; }
 done
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 tmp=$(mktemp -d)
 pids=()
@@ -52,34 +53,14 @@ wait_dns() {
 
 hz=$(getconf CLK_TCK)
 
-# tree PID: PID and its descendants.
-tree() {
-	local c
-	echo "$1"
-	for c in $(pgrep -P "$1" || true); do tree "$c"; done
-}
-
-# ticks PID: the CPU (user + system, in clock ticks) that PID and its
-# descendants have used so far (NSD answers from server processes its
-# main process forks; their names, "nsd: server 1", hold spaces, so the
-# fields are counted after the name's closing parenthesis).
-ticks() {
-	local sum=0 p stat
-	for p in $(tree "$1"); do
-		stat=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-		sum=$((sum + $(awk '{print $12 + $13}' <<<"${stat##*) }")))
-	done
-	echo "$sum"
-}
-
 # rate NAME PORT PID: one dnsperf run, one line of the table; the rate is
 # also appended to $tmp/NAME.rates, and the server's CPU per answered
-# query (from PID's /proc/PID/stat around the run) to $tmp/NAME.cpu.
+# query (tree_ticks of PID around the run) to $tmp/NAME.cpu.
 rate() {
 	local out qps before cpu
-	before=$(ticks "$3")
+	before=$(tree_ticks "$3")
 	out=$(dnsperf -s 127.0.0.1 -p "$2" -d "$tmp/queries" -l "$SECONDS_EACH" -c "$CLIENTS" -q "$OUTSTANDING" 2>&1)
-	cpu=$(awk -v t="$(($(ticks "$3") - before))" -v hz="$hz" '/Queries completed:/ {printf "%.2f", t / hz * 1e6 / $3}' <<<"$out")
+	cpu=$(awk -v t="$(($(tree_ticks "$3") - before))" -v hz="$hz" '/Queries completed:/ {printf "%.2f", t / hz * 1e6 / $3}' <<<"$out")
 	qps=$(awk '/Queries per second:/ {print $4}' <<<"$out")
 	echo "$qps" >>"$tmp/$1.rates"
 	echo "$cpu" >>"$tmp/$1.cpu"

@@ -64,11 +64,7 @@ func (p *Poller) Round(ctx context.Context) {
 func (p *Poller) ask(ctx context.Context) *sync.WaitGroup {
 	p.mu.Lock()
 	if p.slots == nil {
-		limit := p.Limit
-		if limit <= 0 {
-			limit = 32
-		}
-		p.slots = make(chan struct{}, limit)
+		p.slots = make(chan struct{}, limitOr32(p.Limit))
 		p.busy = map[string]bool{}
 		p.last = map[string]string{}
 	}
@@ -113,12 +109,9 @@ type PowerStater interface {
 // limit is 0), and returns the readings in the order of bmcs: a BMC that
 // fails or does not answer only fills its own reading.
 func ReadAll(ctx context.Context, c PowerStater, bmcs []BMC, limit int) []Reading {
-	if limit <= 0 {
-		limit = 32
-	}
 	out := make([]Reading, len(bmcs))
 	var g errgroup.Group
-	g.SetLimit(limit)
+	g.SetLimit(limitOr32(limit))
 	for i, b := range bmcs {
 		g.Go(func() error {
 			state, err := c.PowerState(ctx, b)
@@ -128,6 +121,14 @@ func ReadAll(ctx context.Context, c PowerStater, bmcs []BMC, limit int) []Readin
 	}
 	g.Wait()
 	return out
+}
+
+// limitOr32 is how many BMCs are asked at once: limit, 32 when it is 0.
+func limitOr32(limit int) int {
+	if limit <= 0 {
+		return 32
+	}
+	return limit
 }
 
 func (p *Poller) read(r Reading) {

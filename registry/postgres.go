@@ -168,7 +168,7 @@ func OpenPostgresPassword(ctx context.Context, url, password string) (*SQLStore,
 		cfg.Password = password
 	}
 	db := stdlib.OpenDB(*cfg.Copy())
-	db.SetMaxIdleConns(pgIdleConns)
+	db.SetMaxIdleConns(PostgresIdleConns)
 	st := &SQLStore{db: sqlDB{DB: db, pg: true}, pgcfg: cfg}
 	if err := migratePostgres(ctx, st.db); err != nil {
 		db.Close()
@@ -177,12 +177,12 @@ func OpenPostgresPassword(ctx context.Context, url, password string) (*SQLStore,
 	return st, nil
 }
 
-// pgIdleConns is how many connections to the database an appliance keeps
-// open between uses (database/sql keeps 2): as many as DHCP pool claims it
-// makes at once (cmd/provision's shared DHCP workers), so that a burst of
-// claims does not open and close a connection each. Five appliances keep
-// 80, under PostgreSQL's default max_connections of 100.
-const pgIdleConns = 16
+// PostgresIdleConns is how many connections to the database an appliance
+// keeps open between uses (database/sql keeps 2), and so how many writes
+// it should have in flight at once (cmd/provision's DHCP pool claims): a
+// burst of them does not open and close a connection each. Five
+// appliances keep 80, under PostgreSQL's default max_connections of 100.
+const PostgresIdleConns = 16
 
 func migratePostgres(ctx context.Context, db sqlDB) error {
 	tx, err := db.BeginTx(ctx, nil)

@@ -113,8 +113,9 @@ func (a *appliance) startDHCP(ctx context.Context, g *errgroup.Group) (*dhcp.Ser
 		// A pool DHCPACK waits for its claim's transaction: more
 		// goroutines reading the socket keep the other packets (offers,
 		// registered hosts) from queueing behind it, and let the
-		// database commit the claims together.
-		cfg.Workers = sharedDHCPWorkers
+		// database commit the claims together; one connection kept
+		// open for each.
+		cfg.Workers = registry.PostgresIdleConns
 	}
 	if _, err := os.Stat(filepath.Join(a.cfg.BootFiles, dhcp.FileARM64)); err == nil {
 		cfg.ARM64 = dhcp.FileARM64 // an iPXE for ARM64 the operator put there
@@ -165,10 +166,6 @@ func (a *appliance) logSites(snap *registry.Snapshot) {
 // sharedLeases is the pool's arbiter on a shared database: the registry's
 // lease table, where a claim is a transaction (registry.ClaimLease).
 type sharedLeases struct{ a *appliance }
-
-// sharedDHCPWorkers is how many packets the DHCP server handles at once
-// on a shared database (2 otherwise: nothing there waits).
-const sharedDHCPWorkers = 16
 
 // leaseWait bounds how long a DHCPACK of a pool address waits for the
 // database: less than a client's first retransmission (4 s).
