@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/provision/provision/internal/hosts"
+	"github.com/provision/provision/bind"
 	"github.com/provision/provision/ipmi"
 	"github.com/provision/provision/registry"
 )
@@ -81,7 +81,7 @@ const powerAllLimit = 32
 
 // bmcOf is the BMC of a system, with its password, for ipmi.
 func bmcOf(sys *registry.System) (ipmi.BMC, error) {
-	b, ok := hosts.BMC(sys)
+	b, ok := bind.BMC(sys)
 	if !ok {
 		return ipmi.BMC{}, &registry.Error{Kind: registry.ErrInvalid, Msg: "system " + sys.Name + " has no BMC (system edit " + sys.Name + " --bmc-address ...)"}
 	}
@@ -156,7 +156,7 @@ func (s *server) powerAll(w http.ResponseWriter, r *http.Request) {
 	}
 	var bmcs []ipmi.BMC
 	for _, sys := range s.snap().Systems() {
-		if b, ok := hosts.BMC(sys); ok {
+		if b, ok := bind.BMC(sys); ok {
 			bmcs = append(bmcs, b)
 		}
 	}

@@ -3,7 +3,7 @@ package api
 import (
 	"net/http"
 
-	"github.com/provision/provision/internal/hosts"
+	"github.com/provision/provision/bind"
 	"github.com/provision/provision/kickstart"
 )
 
@@ -70,7 +70,7 @@ func (s *server) renderTemplate(w http.ResponseWriter, r *http.Request) {
 	if s.BootURL != "" {
 		server = s.BootURL
 	}
-	d := hosts.TemplateData(snap, sys, kickstart.BuildURLs(server, p.Image, RenderPlaceholderToken), s.DNS)
+	d := bind.TemplateData(snap, sys, kickstart.BuildURLs(server, p.Image, RenderPlaceholderToken), s.DNS)
 	out, err := snap.Templates().Render(name, d)
 	if err != nil {
 		writeError(w, http.StatusUnprocessableEntity, "system "+sysName+": "+err.Error())

@@ -18,7 +18,7 @@ import (
 	"testing"
 
 	"github.com/provision/provision/images"
-	"github.com/provision/provision/internal/hosts"
+	"github.com/provision/provision/bind"
 	"github.com/provision/provision/registry"
 )
 
@@ -70,9 +70,9 @@ func TestBenchServer(t *testing.T) {
 	lines := images.NewLineWriter(os.Stderr) // as cmd/provision's startHTTP
 	defer lines.Close()
 	boot, err := images.BootHandler(images.BootConfig{
-		Hosts: hosts.NewBoot(reg, ""), Blobs: store, Log: slog.New(slog.NewTextHandler(lines, nil)),
+		Hosts: bind.NewBoot(reg, ""), Blobs: store, Log: slog.New(slog.NewTextHandler(lines, nil)),
 		OnEvent: func(e images.BootEvent) {
-			if ev, ok := hosts.BootEvent(e); ok {
+			if ev, ok := bind.BootEvent(e); ok {
 				events.Record(ev)
 			}
 		},

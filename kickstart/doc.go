@@ -23,7 +23,7 @@
 // cloud-init's NoCloud), or by the client's address (GET /ks), and the
 // installer's callbacks (/ks/TOKEN/done, /ks/TOKEN/failed with the log as
 // body, of which the last MaxLog bytes are kept). It finds builds through
-// the Builds interface, which the registry satisfies (internal/hosts).
+// the Builds interface, which the registry satisfies (package bind).
 //
 // # What a template sees
 //

@@ -14,7 +14,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/provision/provision/dhcp"
-	"github.com/provision/provision/internal/hosts"
+	"github.com/provision/provision/bind"
 	"github.com/provision/provision/registry"
 )
 
@@ -186,7 +186,7 @@ func checkCobblerDHCP(t *testing.T, s *server) {
 	if _, err := reg.Import(ctx, []byte(s.ok("export")), false); err != nil {
 		t.Fatal(err)
 	}
-	env := dhcp.Env{Config: dhcp.Config{ServerIP: netip.MustParseAddr("10.10.0.5")}, Hosts: hosts.NewDHCP(reg, "").Snapshot(), Now: time.Now()}
+	env := dhcp.Env{Config: dhcp.Config{ServerIP: netip.MustParseAddr("10.10.0.5")}, Hosts: bind.NewDHCP(reg, "").Snapshot(), Now: time.Now()}
 	for _, c := range []struct{ mac, relay, want string }{
 		{"52:54:00:10:00:01", "", "10.10.0.11"},          // web001 eth0
 		{"52:54:00:11:00:01", "", "10.10.0.11"},          // web001 eth1: the system's MACs are all its interfaces'

@@ -21,7 +21,7 @@ import (
 	"github.com/provision/provision/dhcp"
 	"github.com/provision/provision/dnsconf"
 	"github.com/provision/provision/images"
-	"github.com/provision/provision/internal/hosts"
+	"github.com/provision/provision/bind"
 	"github.com/provision/provision/ipmi"
 	"github.com/provision/provision/kickstart"
 	"github.com/provision/provision/registry"
@@ -37,14 +37,14 @@ func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln, apiLn 
 	// that a request does not wait on stderr; closed when the server returns.
 	lines := images.NewLineWriter(os.Stderr)
 	boot, err := images.BootHandler(images.BootConfig{
-		Hosts: hosts.NewBoot(a.reg, ""), Blobs: a.blobs, Log: newLogger(a.cfg.LogFormat, lines), OnEvent: a.httpEvent,
+		Hosts: bind.NewBoot(a.reg, ""), Blobs: a.blobs, Log: newLogger(a.cfg.LogFormat, lines), OnEvent: a.httpEvent,
 	})
 	if err != nil {
 		lines.Close()
 		return err
 	}
 	ks, err := kickstart.Handler(kickstart.HandlerConfig{
-		Builds:    hosts.Builds{Reg: a.reg, DNS: a.cfg.Address},
+		Builds:    bind.Builds{Reg: a.reg, DNS: a.cfg.Address},
 		ServerURL: images.RequestURL, OnEvent: a.installerEvent, Log: a.log,
 	})
 	if err != nil {
@@ -163,7 +163,7 @@ func (a *appliance) loaderEvent(r *http.Request, w *countingWriter) {
 
 // httpEvent turns an HTTP boot fetch into a boot event of its system.
 func (a *appliance) httpEvent(e images.BootEvent) {
-	if ev, ok := hosts.BootEvent(e); ok {
+	if ev, ok := bind.BootEvent(e); ok {
 		a.events.Record(ev)
 	}
 }
@@ -185,7 +185,7 @@ func (a *appliance) buildFailed(name string) {
 	if !ok || sys.Status != registry.StateFailed {
 		return
 	}
-	b, ok := hosts.BMC(sys)
+	b, ok := bind.BMC(sys)
 	if p, _ := snap.Profile(sys.Profile); !ok || p != nil && p.OnFailure == "keep" {
 		return
 	}
@@ -223,7 +223,7 @@ func (a *appliance) startTFTP(ctx context.Context, g *errgroup.Group) error {
 	if a.cfg.TFTP == "" {
 		return nil
 	}
-	srv, err := tftp.New(tftp.Config{Root: a.cfg.BootFiles, Hosts: hosts.Boot{Reg: a.reg, BaseURL: a.httpURL}, Images: tftpImages{files: hosts.NewBoot(a.reg, ""), blobs: a.blobs},
+	srv, err := tftp.New(tftp.Config{Root: a.cfg.BootFiles, Hosts: bind.Boot{Reg: a.reg, BaseURL: a.httpURL}, Images: tftpImages{files: bind.NewBoot(a.reg, ""), blobs: a.blobs},
 		Timeout: 2 * time.Second, OnTransfer: a.tftpEvent, Log: a.log})
 	if err != nil {
 		return err

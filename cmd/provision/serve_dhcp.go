@@ -13,7 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/provision/provision/dhcp"
-	"github.com/provision/provision/internal/hosts"
+	"github.com/provision/provision/bind"
 	"github.com/provision/provision/registry"
 )
 
@@ -120,7 +120,7 @@ func (a *appliance) startDHCP(ctx context.Context, g *errgroup.Group) (*dhcp.Ser
 	if _, err := os.Stat(filepath.Join(a.cfg.BootFiles, dhcp.FileARM64)); err == nil {
 		cfg.ARM64 = dhcp.FileARM64 // an iPXE for ARM64 the operator put there
 	}
-	srv, err := dhcp.New(cfg, hosts.NewDHCP(a.reg, a.cfg.Site), leases, dhcpEvents{a}, a.log)
+	srv, err := dhcp.New(cfg, bind.NewDHCP(a.reg, a.cfg.Site), leases, dhcpEvents{a}, a.log)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +157,7 @@ func (a *appliance) startDHCP(ctx context.Context, g *errgroup.Group) (*dhcp.Ser
 // logSites says which subnets this appliance leaves to another site's.
 func (a *appliance) logSites(snap *registry.Snapshot) {
 	for _, sub := range snap.Subnets() {
-		if !hosts.Serves(a.cfg.Site, sub) {
+		if !bind.Serves(a.cfg.Site, sub) {
 			a.log.Info("dhcp: not serving the subnet of another site", "subnet", sub.Name, "cidr", sub.CIDR, "site", sub.Site, "this site", a.cfg.Site)
 		}
 	}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/provision/provision/internal/hosts"
+	"github.com/provision/provision/bind"
 	"github.com/provision/provision/ipmi"
 	"github.com/provision/provision/registry"
 )
@@ -26,7 +26,7 @@ func (a *appliance) pollPower(ctx context.Context) error {
 		BMCs: func() []ipmi.BMC {
 			var out []ipmi.BMC
 			for _, sys := range a.reg.Snapshot().Systems() {
-				if b, ok := hosts.BMC(sys); ok {
+				if b, ok := bind.BMC(sys); ok {
 					out = append(out, b)
 				}
 			}

@@ -1,7 +1,7 @@
-// Package hosts adapts the registry's Snapshot to the narrow interfaces
+// Package bind adapts the registry's Snapshot to the narrow interfaces
 // the protocol packages declare (images.Hosts, tftp.Hosts, ...). Every
 // call reads the current Snapshot: one atomic load, then map lookups.
-package hosts
+package bind
 
 import (
 	"net"
