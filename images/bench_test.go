@@ -17,8 +17,8 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/provision/provision/images"
 	"github.com/provision/provision/bind"
+	"github.com/provision/provision/images"
 	"github.com/provision/provision/registry"
 )
 

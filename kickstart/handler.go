@@ -23,7 +23,7 @@ type Build struct {
 }
 
 // Builds finds builds under way and records their progress;
-// Package bind adapts the registry to it. ByToken and ByIP are called on
+// The bind package adapts the registry to it. ByToken and ByIP are called on
 // every request and must not block on I/O.
 type Builds interface {
 	// ByToken finds the build of token, as asked for from client: a

@@ -13,8 +13,8 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv4"
 	"github.com/miekg/dns"
 
-	"github.com/provision/provision/dhcp"
 	"github.com/provision/provision/bind"
+	"github.com/provision/provision/dhcp"
 	"github.com/provision/provision/registry"
 )
 

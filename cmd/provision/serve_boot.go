@@ -18,10 +18,10 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/provision/provision/api"
+	"github.com/provision/provision/bind"
 	"github.com/provision/provision/dhcp"
 	"github.com/provision/provision/dnsconf"
 	"github.com/provision/provision/images"
-	"github.com/provision/provision/bind"
 	"github.com/provision/provision/ipmi"
 	"github.com/provision/provision/kickstart"
 	"github.com/provision/provision/registry"

@@ -12,8 +12,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/provision/provision/dhcp"
 	"github.com/provision/provision/bind"
+	"github.com/provision/provision/dhcp"
 	"github.com/provision/provision/registry"
 )
 
