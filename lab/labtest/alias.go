@@ -1,0 +1,69 @@
+package labtest
+
+import (
+	"regexp"
+
+	"github.com/provision/provision/lab"
+)
+
+// Package lab's types, under the names tests use.
+type (
+	BMCSim      = lab.BMCSim
+	PoweredVM   = lab.PoweredVM
+	Proc        = lab.Proc
+	Reservation = lab.Reservation
+	Transcript  = lab.Transcript
+	VM          = lab.VM
+	VMOptions   = lab.VMOptions
+)
+
+// Package lab's constants; see there.
+const (
+	ServerIface = lab.ServerIface
+	BridgeIface = lab.BridgeIface
+
+	BootedMarker         = lab.BootedMarker
+	DHCPMarker           = lab.DHCPMarker
+	PoweroffMarker       = lab.PoweroffMarker
+	InstallerMarker      = lab.InstallerMarker
+	FetchedMarker        = lab.FetchedMarker
+	FetchFailedMarker    = lab.FetchFailedMarker
+	DiskMarker           = lab.DiskMarker
+	DoneMarker           = lab.DoneMarker
+	FailedReportedMarker = lab.FailedReportedMarker
+	HangingMarker        = lab.HangingMarker
+	DoneRefusedMarker    = lab.DoneRefusedMarker
+	RebootMarker         = lab.RebootMarker
+	DiskBootedMarker     = lab.DiskBootedMarker
+	DiskBootedExit       = lab.DiskBootedExit
+
+	ModeOK   = lab.ModeOK
+	ModeFail = lab.ModeFail
+	ModeHang = lab.ModeHang
+
+	DiskLabelOffset    = lab.DiskLabelOffset
+	DiskTemplateOffset = lab.DiskTemplateOffset
+
+	OVMFCode       = lab.OVMFCode
+	OVMFSecureCode = lab.OVMFSecureCode
+	OVMFMSVars     = lab.OVMFMSVars
+)
+
+// ErrNotInstalled is returned by ReadInstalled for a disk without the
+// installer's label.
+var ErrNotInstalled = lab.ErrNotInstalled
+
+// BootSector is lab.BootSector: the MBR the lab installer writes.
+func BootSector() []byte { return lab.BootSector() }
+
+// BootedPattern is lab.BootedPattern: it matches the boot marker.
+func BootedPattern() *regexp.Regexp { return lab.BootedPattern() }
+
+// CacheDir is lab.CacheDir: where unpacked kernels are kept.
+func CacheDir() (string, error) { return lab.CacheDir() }
+
+// ReadInstalled is lab.ReadInstalled: what the lab installer wrote on a
+// disk image.
+func ReadInstalled(path string) (host string, template []byte, err error) {
+	return lab.ReadInstalled(path)
+}
