@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/provision/provision/internal/lab"
+	lab "github.com/provision/provision/lab/labtest"
 )
 
 // sim is a simulated BMC with the BMC that reaches it.

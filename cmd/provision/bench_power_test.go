@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/provision/provision/api"
-	"github.com/provision/provision/internal/lab"
 	"github.com/provision/provision/internal/testenv"
+	lab "github.com/provision/provision/lab/labtest"
 )
 
 // BenchmarkPowerStatusAll400: `provision power status --all` against 400

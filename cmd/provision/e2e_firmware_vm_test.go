@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/provision/provision/internal/lab"
 	"github.com/provision/provision/internal/testenv"
+	lab "github.com/provision/provision/lab/labtest"
 )
 
 // firmwareFail are the console lines of a firmware that gives up on the

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/provision/provision/internal/lab"
+	lab "github.com/provision/provision/lab/labtest"
 	"github.com/provision/provision/registry"
 )
 

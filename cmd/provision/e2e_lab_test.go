@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/provision/provision/internal/lab"
 	"github.com/provision/provision/internal/testenv"
+	lab "github.com/provision/provision/lab/labtest"
 	"github.com/provision/provision/registry"
 )
 

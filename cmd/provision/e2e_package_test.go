@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/provision/provision/internal/lab"
 	"github.com/provision/provision/internal/testenv"
+	lab "github.com/provision/provision/lab/labtest"
 )
 
 // packageOverlay builds the Debian package (scripts/package), checks it

@@ -20,9 +20,9 @@ import (
 	"github.com/insomniacslk/dhcp/iana"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", to read the leases table
 
-	"github.com/provision/provision/internal/lab"
 	"github.com/provision/provision/internal/pgtest"
 	"github.com/provision/provision/internal/testenv"
+	lab "github.com/provision/provision/lab/labtest"
 	"github.com/provision/provision/registry"
 )
 

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/provision/provision/api"
-	"github.com/provision/provision/internal/lab"
+	lab "github.com/provision/provision/lab/labtest"
 )
 
 // provision power against OpenIPMI's ipmi_sim: the same state as the real

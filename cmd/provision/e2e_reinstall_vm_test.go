@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/provision/provision/internal/lab"
+	lab "github.com/provision/provision/lab/labtest"
 )
 
 // labBMCPassword is the BMC password of the VMs behind ipmi_sim; the CLI
