@@ -19,6 +19,7 @@ import (
 
 	"github.com/provision/provision/bind"
 	"github.com/provision/provision/images"
+	"github.com/provision/provision/internal/httpserve"
 	"github.com/provision/provision/registry"
 )
 
@@ -30,7 +31,7 @@ import (
 // GET /boot.ipxe from 127.0.0.1 is its script. The boot handler has the
 // appliance's logger (slog's text handler on stderr), its boot events go
 // to a registry.EventLog written to the database, and it is served through
-// a mux as the appliance's, by images.Serve. It prints the base URL as
+// a mux as the appliance's, by httpserve. It prints the base URL as
 // PROVISION_BENCH_URL=... on stdout and runs until SIGTERM or SIGINT.
 // With $PROVISION_BENCH_CPUPROFILE it writes a CPU profile there, from
 // start to stop. Without $PROVISION_BENCH_DIR it skips.
@@ -67,7 +68,7 @@ func TestBenchServer(t *testing.T) {
 	events.SetIdentity(func(name string) string { id, _ := reg.Snapshot().SystemID(name); return id })
 	evDone := make(chan error, 1)
 	go func() { evDone <- events.Run(ctx) }()
-	lines := images.NewLineWriter(os.Stderr) // as cmd/provision's startHTTP
+	lines := httpserve.NewLineWriter(os.Stderr) // as cmd/provision's startHTTP
 	defer lines.Close()
 	boot, err := images.BootHandler(images.BootConfig{
 		Hosts: bind.NewBoot(reg, ""), Blobs: store, Log: slog.New(slog.NewTextHandler(lines, nil)),
@@ -102,11 +103,11 @@ func TestBenchServer(t *testing.T) {
 		defer pprof.StopCPUProfile()
 	}
 	fmt.Printf("PROVISION_BENCH_URL=http://%s\n", l.Addr())
-	serve := images.ServeBoot
+	cfg := httpserve.Config{Handler: mux, Fast: boot, FastPaths: images.BootPaths()}
 	if os.Getenv("PROVISION_BENCH_NETHTTP") != "" { // net/http only, for comparison
-		serve = func(ctx context.Context, l net.Listener, h, _ http.Handler) error { return images.Serve(ctx, l, h) }
+		cfg.Fast, cfg.FastPaths = nil, nil
 	}
-	if err := serve(ctx, l, mux, boot); err != nil {
+	if err := httpserve.New(cfg).Serve(ctx, l); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-evDone; err != nil {

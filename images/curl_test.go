@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/provision/provision/internal/httpserve"
 	"github.com/provision/provision/internal/testenv"
 )
 
@@ -37,7 +38,8 @@ func startServer(t *testing.T, f *fixture) *liveServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	testenv.Serve(t, func(ctx context.Context) error { return ServeBoot(ctx, l, h, h) }) // as the appliance does
+	srv := httpserve.New(httpserve.Config{Handler: h, Fast: h, FastPaths: BootPaths()}) // as the appliance does
+	testenv.Serve(t, func(ctx context.Context) error { return srv.Serve(ctx, l) })
 	return &liveServer{url: "http://" + l.Addr().String(), events: q}
 }
 

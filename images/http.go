@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/provision/provision/internal/httpserve"
 )
 
 // BootConfig configures the boot handler.
@@ -85,6 +87,12 @@ func BootHandler(cfg BootConfig) (http.Handler, error) {
 	return mux, nil
 }
 
+// BootPaths are the paths of BootHandler's routes: "/boot.ipxe" and
+// everything under "/boot/" and "/images/", as http.ServeMux patterns. A
+// server's mux must route them to the boot handler; they are the
+// httpserve.Config.FastPaths of the boot handler as Config.Fast.
+func BootPaths() []string { return []string{"/boot.ipxe", "/boot/", "/images/"} }
+
 // checkBaseURL accepts an absolute http or https URL that can be written
 // into a script, and drops its trailing slash.
 func checkBaseURL(s string) (string, error) {
@@ -108,12 +116,12 @@ func checkBaseURL(s string) (string, error) {
 func (b *bootHandler) track(fn route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ev := BootEvent{Time: b.now(), Method: r.Method, Path: r.URL.Path, Client: clientIP(r)}
-		rec := &recorder{ResponseWriter: w}
+		rec := &httpserve.Recorder{ResponseWriter: w}
 		fn(b.pinned(), rec, r, &ev)
 		ev.Duration = b.now().Sub(ev.Time)
-		ev.Status, ev.Bytes = rec.status(), rec.bytes
-		if ev.Err == nil && rec.err != nil {
-			ev.Err = fmt.Errorf("client went away after %d bytes: %w", rec.bytes, rec.err)
+		ev.Status, ev.Bytes = rec.Status(), rec.Bytes()
+		if ev.Err == nil && rec.Err() != nil {
+			ev.Err = fmt.Errorf("client went away after %d bytes: %w", rec.Bytes(), rec.Err())
 		}
 		b.logEvent(r, ev)
 		if b.onEvent != nil {

@@ -14,8 +14,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/provision/provision/api"
-	"github.com/provision/provision/images"
 	"github.com/provision/provision/internal/apitoken"
+	"github.com/provision/provision/internal/httpserve"
 	"github.com/provision/provision/internal/sdnotify"
 	"github.com/provision/provision/internal/tlscert"
 	"github.com/provision/provision/registry"
@@ -122,5 +122,5 @@ func listenError(what, flag, addr string, err error) error {
 
 // serveAPI serves the API on its own listener.
 func (a *appliance) serveAPI(ctx context.Context, g *errgroup.Group, ln net.Listener, h http.Handler) {
-	g.Go(func() error { return images.Serve(ctx, ln, h) })
+	g.Go(func() error { return httpserve.New(httpserve.Config{Handler: h, Log: a.log}).Serve(ctx, ln) })
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/provision/provision/dhcp"
 	"github.com/provision/provision/dnsconf"
 	"github.com/provision/provision/images"
+	"github.com/provision/provision/internal/httpserve"
 	"github.com/provision/provision/ipmi"
 	"github.com/provision/provision/kickstart"
 	"github.com/provision/provision/registry"
@@ -35,7 +36,7 @@ import (
 func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln, apiLn net.Listener, dnsSrv *dnsconf.Server) error {
 	// The boot routes' lines (one a request) go through a LineWriter, so
 	// that a request does not wait on stderr; closed when the server returns.
-	lines := images.NewLineWriter(os.Stderr)
+	lines := httpserve.NewLineWriter(os.Stderr)
 	boot, err := images.BootHandler(images.BootConfig{
 		Hosts: bind.NewBoot(a.reg, ""), Blobs: a.blobs, Log: newLogger(a.cfg.LogFormat, lines), OnEvent: a.httpEvent,
 	})
@@ -101,7 +102,7 @@ func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln, apiLn 
 	a.log.Info("listening", "proto", "http", "addr", ln.Addr().String())
 	g.Go(func() error {
 		defer lines.Close() // the lines of the last requests
-		return images.ServeBoot(ctx, ln, cleanPaths(mux), boot)
+		return httpserve.New(httpserve.Config{Handler: cleanPaths(mux), Fast: boot, FastPaths: images.BootPaths(), Log: a.log}).Serve(ctx, ln)
 	})
 	return nil
 }

@@ -1,4 +1,4 @@
-package images
+package httpserve
 
 import (
 	"bufio"
@@ -12,58 +12,12 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/provision/provision/internal/testenv"
 )
-
-// bootServer serves the fixture as the appliance does: a mux sending
-// BootPaths to the boot handler, everything else to a handler of its own;
-// through ServeBoot when fast, else through Serve (net/http only).
-type bootServer struct {
-	addr   string
-	events *eventLog
-}
-
-func startBootServer(t testing.TB, f *fixture, fast bool) *bootServer {
-	t.Helper()
-	events := &eventLog{}
-	boot, err := BootHandler(BootConfig{Hosts: f.hosts, Blobs: f.store, OnEvent: events.report})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "other %s %s %s\n", r.Method, r.URL.Path, r.Proto)
-	})
-	for _, p := range BootPaths() {
-		mux.Handle(p, boot)
-	}
-	return &bootServer{addr: serveOn(t, mux, boot, fast), events: events}
-}
-
-// serveOn serves h on a new loopback port through ServeBoot, with boot
-// as its boot handler, when fast, else through Serve; it returns the
-// address.
-func serveOn(t testing.TB, h, boot http.Handler, fast bool) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	testenv.Serve(t, func(ctx context.Context) error {
-		if fast {
-			return ServeBoot(ctx, l, h, boot)
-		}
-		return Serve(ctx, l, h)
-	})
-	return l.Addr().String()
-}
 
 // exchange is what a server answered to raw requests on one connection.
 type exchange struct {
@@ -172,36 +126,30 @@ func slicesHas(s []string, v string) bool {
 	return false
 }
 
-// eventSummary is an event as compared: no times.
-func eventSummary(evs []BootEvent) []string {
+// eventSummary is the events as compared: the server's address replaced.
+func eventSummary(evs []event, addr string) []string {
 	var out []string
 	for _, e := range evs {
-		out = append(out, fmt.Sprintf("%s %s %s host=%s mac=%s kind=%s status=%d bytes=%d err=%v step=%s",
-			e.Method, e.Path, e.Client, e.Host, e.MAC, e.Kind, e.Status, e.Bytes, e.Err != nil, e.Step))
+		out = append(out, strings.ReplaceAll(fmt.Sprintf("%+v", e), addr, "ADDR"))
 	}
 	return out
 }
 
 // TestFastPathAnswersAsNetHTTP sends the same raw requests to the boot
-// routes through ServeBoot and through Serve: the answers, whether the
-// connection stays open, and the boot events are the same.
+// routes with the fast path and through net/http alone: the answers,
+// whether the connection stays open, and the events (what the handler saw
+// of the request, what the Recorder noted) are the same.
 func TestFastPathAnswersAsNetHTTP(t *testing.T) {
 	f := newFixture(t)
-	local := web01
-	local.Name = "local01"
-	f.hosts.add("127.0.0.1", local)
-	tiny := f.addImage(t, "tiny", KindKernel, randomBytes(12, 4096))
-	fast, slow := startBootServer(t, f, true), startBootServer(t, f, false)
-	k := f.digest[KindKernel]
+	tiny := f.add(t, "tiny", "kernel", randomBytes(12, 4096))
+	fast, slow := startSite(t, f, true), startSite(t, f, false)
+	k := f.digest["centos9/kernel"]
 	get := func(target string, hdr ...string) string {
 		return "GET " + target + " HTTP/1.1\r\nHost: boot.test:80\r\n" + strings.Join(hdr, "") + "\r\n"
 	}
 	head := func(target string, hdr ...string) string {
 		return "HEAD " + target + " HTTP/1.1\r\nHost: boot.test:80\r\n" + strings.Join(hdr, "") + "\r\n"
 	}
-	var fastCount atomic.Int64
-	fastHook = func(*http.Request) { fastCount.Add(1) }
-	t.Cleanup(func() { fastHook = nil })
 	tests := []struct {
 		name string
 		raw  string
@@ -293,22 +241,22 @@ func TestFastPathAnswersAsNetHTTP(t *testing.T) {
 		}
 		t.Run(tt.name, func(t *testing.T) {
 			want := roundTrip(t, slow.addr, tt.raw, tt.n)
-			fastCount.Store(0)
+			fast.fast.Store(0)
 			got := roundTrip(t, fast.addr, tt.raw, tt.n)
 			wantFast := int64(tt.fast)
 			if got.Open && tt.fast == tt.n {
 				wantFast++ // and the request that checks the connection
 			}
-			if n := fastCount.Load(); n != wantFast {
+			if n := fast.fast.Load(); n != wantFast {
 				t.Errorf("%d requests on the fast path, want %d", n, wantFast)
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("ServeBoot answers otherwise than net/http (-net/http +ServeBoot):\n%s", diff)
+				t.Errorf("the fast path answers otherwise than net/http (-net/http +fast):\n%s", diff)
 			}
 			time.Sleep(20 * time.Millisecond) // the events of the last request
-			we, ge := eventSummary(slow.events.take()), eventSummary(fast.events.take())
+			we, ge := eventSummary(slow.events.take(), slow.addr), eventSummary(fast.events.take(), fast.addr)
 			if diff := cmp.Diff(we, ge); diff != "" {
-				t.Errorf("events (-net/http +ServeBoot):\n%s", diff)
+				t.Errorf("events (-net/http +fast):\n%s", diff)
 			}
 		})
 	}
@@ -370,8 +318,7 @@ func TestFastPathHandler(t *testing.T) {
 			panic(http.ErrAbortHandler)
 		}
 	})
-	serveWith := func(fast bool) string { return serveOn(t, h, h, fast) }
-	fast, slow := serveWith(true), serveWith(false)
+	fast, slow := serveOn(t, New(Config{Handler: h, Fast: h, FastPaths: []string{"/boot/"}})), serveOn(t, New(Config{Handler: h}))
 	for _, p := range []string{"short", "long", "long-length", "short-length", "too-long", "nocontent", "early-hints", "flush",
 		"close", "empty", "status", "header-newline", "readfrom", "readfrom-sniff", "panic", "abort"} {
 		for _, m := range []string{"GET", "HEAD"} {
@@ -380,21 +327,18 @@ func TestFastPathHandler(t *testing.T) {
 				want := roundTrip(t, slow, raw, 1)
 				got := roundTrip(t, fast, raw, 1)
 				if diff := cmp.Diff(want, got); diff != "" {
-					t.Errorf("(-net/http +ServeBoot):\n%s", diff)
+					t.Errorf("(-net/http +fast):\n%s", diff)
 				}
 			})
 		}
 	}
 }
 
-// TestFastPathTimeouts: an idle connection closes after idleTimeout, one
-// whose request headers stall after readHeaderTimeout.
+// TestFastPathTimeouts: an idle connection closes after IdleTimeout, one
+// whose request headers stall after ReadHeaderTimeout.
 func TestFastPathTimeouts(t *testing.T) {
-	oldIdle, oldHeader := idleTimeout, readHeaderTimeout
-	idleTimeout, readHeaderTimeout = 300*time.Millisecond, 300*time.Millisecond
-	t.Cleanup(func() { idleTimeout, readHeaderTimeout = oldIdle, oldHeader })
 	f := newFixture(t)
-	s := startBootServer(t, f, true)
+	s := startSite(t, f, true, func(c *Config) { c.IdleTimeout, c.ReadHeaderTimeout = 300*time.Millisecond, 300*time.Millisecond })
 	closedWithin := func(t *testing.T, c net.Conn, d time.Duration) {
 		t.Helper()
 		c.SetReadDeadline(time.Now().Add(d))
@@ -444,18 +388,15 @@ func TestFastPathTimeouts(t *testing.T) {
 func TestFastPathShutdown(t *testing.T) {
 	f := newFixture(t)
 	big := randomBytes(9, 16<<20)
-	f.addImage(t, "big", KindRootfs, big)
-	boot, err := BootHandler(BootConfig{Hosts: f.hosts, Blobs: f.store})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f.add(t, "big", "rootfs", big)
+	boot := f.handler(&eventLog{})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- ServeBoot(ctx, l, boot, boot) }()
+	go func() { done <- New(Config{Handler: boot, Fast: boot, FastPaths: bootPaths}).Serve(ctx, l) }()
 	addr := l.Addr().String()
 
 	idle, err := net.Dial("tcp", addr)
@@ -499,10 +440,10 @@ func TestFastPathShutdown(t *testing.T) {
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Errorf("ServeBoot: %v", err)
+			t.Errorf("Serve: %v", err)
 		}
-	case <-time.After(shutdownGrace + 5*time.Second):
-		t.Fatal("ServeBoot did not return")
+	case <-time.After(defaultShutdownGrace + 5*time.Second):
+		t.Fatal("Serve did not return")
 	}
 }
 
@@ -515,8 +456,7 @@ func isTimeout(err error) bool {
 // fast path's and net/http's on one connection.
 func TestFastPathPipeline(t *testing.T) {
 	f := newFixture(t)
-	f.hosts.add("127.0.0.1", web01)
-	s := startBootServer(t, f, true)
+	s := startSite(t, f, true)
 	raw := strings.Repeat("GET /images/centos9/SHA256SUMS HTTP/1.1\r\nHost: h\r\n\r\n", 20) +
 		"POST /boot/event HTTP/1.1\r\nHost: h\r\nContent-Length: 7\r\n\r\nbooted\n" +
 		"GET /images/centos9/kernel HTTP/1.1\r\nHost: h\r\n\r\n"
@@ -535,8 +475,8 @@ func TestFastPathPipeline(t *testing.T) {
 	}
 	time.Sleep(20 * time.Millisecond)
 	evs := s.events.take()
-	if len(evs) != 23 || evs[20].Step != "booted" || evs[21].Kind != KindKernel {
-		t.Errorf("events: %q", eventSummary(evs))
+	if len(evs) != 23 || evs[20].Step != "booted" || evs[21].Path != "/images/centos9/kernel" {
+		t.Errorf("events: %q", eventSummary(evs, s.addr))
 	}
 }
 
@@ -545,7 +485,7 @@ func TestFastPathPipeline(t *testing.T) {
 // the kernel's 200 ms.
 func TestFastPathLargeThenSmall(t *testing.T) {
 	f := newFixture(t)
-	s := startBootServer(t, f, true)
+	s := startSite(t, f, true)
 	c, err := net.Dial("tcp", s.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -563,7 +503,7 @@ func TestFastPathLargeThenSmall(t *testing.T) {
 		if err != nil || resp.StatusCode != 200 {
 			t.Fatalf("%s: %d, %d bytes, %v", p, resp.StatusCode, len(body), err)
 		}
-		if role := strings.TrimPrefix(p, "/images/centos9/"); role != "SHA256SUMS" && !bytes.Equal(body, f.content[role]) {
+		if key := strings.TrimPrefix(p, "/images/"); key != "centos9/SHA256SUMS" && !bytes.Equal(body, f.content[key]) {
 			t.Errorf("%s: not the file", p)
 		}
 		if d := time.Since(start); i%2 == 1 && d > 150*time.Millisecond {
@@ -572,12 +512,13 @@ func TestFastPathLargeThenSmall(t *testing.T) {
 	}
 }
 
-// FuzzFastPathAsNetHTTP sends any bytes as requests, to ServeBoot and to
-// Serve: every answer is the same. (The seeds run in every test run; `go
-// test -fuzz FuzzFastPathAsNetHTTP ./images` looks for more.)
+// FuzzFastPathAsNetHTTP sends any bytes as requests, with the fast path
+// and through net/http alone: every answer is the same. (The seeds run in
+// every test run; `go test -fuzz FuzzFastPathAsNetHTTP
+// ./internal/httpserve` looks for more.)
 func FuzzFastPathAsNetHTTP(f *testing.F) {
 	fx := newFixture(f)
-	fast, slow := startBootServer(f, fx, true), startBootServer(f, fx, false)
+	fast, slow := startSite(f, fx, true), startSite(f, fx, false)
 	for _, seed := range []string{
 		"GET /boot.ipxe HTTP/1.1\r\nHost: h\r\n\r\n",
 		"HEAD /images/centos9/kernel HTTP/1.1\r\nHost: h:80\r\nRange: bytes=1-2\r\n\r\n",
@@ -597,7 +538,7 @@ func FuzzFastPathAsNetHTTP(f *testing.F) {
 		}
 		want, got := exchangeAll(t, slow.addr, raw), exchangeAll(t, fast.addr, raw)
 		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("%q: ServeBoot answers otherwise than net/http (-net/http +ServeBoot):\n%s", raw, diff)
+			t.Errorf("%q: the fast path answers otherwise than net/http (-net/http +fast):\n%s", raw, diff)
 		}
 	})
 }
@@ -623,18 +564,22 @@ func exchangeAll(t *testing.T, addr string, raw []byte) []string {
 	return out
 }
 
-// TestFastPathLargeFilesInTurns: more connections than sendSlots pull a
+// TestFastPathLargeFilesInTurns: more connections than SendSlots pull a
 // file of several sendChunks at once, whole or by a range across chunk
 // boundaries, with keep-alive: every byte arrives, in order, and each
 // connection then answers its next request.
 func TestFastPathLargeFilesInTurns(t *testing.T) {
 	f := newFixture(t)
 	big := randomBytes(21, 2*sendChunk+12345)
-	f.addImage(t, "big", KindRootfs, big)
-	s := startBootServer(t, f, true)
+	f.add(t, "big", "rootfs", big)
+	s := startSite(t, f, true)
+	slots := s.srv.sendSlots
+	if cap(slots) != defaultSendSlots {
+		t.Fatalf("%d send slots, want the default %d", cap(slots), defaultSendSlots)
+	}
 	var wg sync.WaitGroup
-	errs := make(chan error, 2*cap(sendSlots))
-	for i := range 2 * cap(sendSlots) {
+	errs := make(chan error, 2*cap(slots))
+	for i := range 2 * cap(slots) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -661,26 +606,25 @@ func TestFastPathLargeFilesInTurns(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if n := len(sendSlots); n != 0 {
+	if n := len(slots); n != 0 {
 		t.Errorf("%d send slots still taken", n)
 	}
 }
 
-// TestFastPathStuckClientsLoseTheirTurn: as many clients as sendSlots ask
+// TestFastPathStuckClientsLoseTheirTurn: as many clients as SendSlots ask
 // for a large file and never read it; a client that does read still gets
-// all of it, once the stuck ones have had a turn without progress.
+// all of it, once the stuck ones have had a turn (TurnHold) without
+// progress.
 func TestFastPathStuckClientsLoseTheirTurn(t *testing.T) {
-	old := turnHold
-	turnHold = 200 * time.Millisecond
-	t.Cleanup(func() { turnHold = old })
 	f := newFixture(t)
 	big := randomBytes(22, 2*sendChunk+777)
-	f.addImage(t, "big", KindRootfs, big)
-	s := startBootServer(t, f, true)
+	f.add(t, "big", "rootfs", big)
+	s := startSite(t, f, true, func(c *Config) { c.TurnHold = 200 * time.Millisecond })
+	slots := cap(s.srv.sendSlots)
 	small := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
 		return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
 	}}
-	for range cap(sendSlots) {
+	for range slots {
 		c, err := small.Dial("tcp", s.addr)
 		if err != nil {
 			t.Fatal(err)
@@ -697,6 +641,6 @@ func TestFastPathStuckClientsLoseTheirTurn(t *testing.T) {
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if err != nil || !bytes.Equal(body, big) {
-		t.Fatalf("behind %d stuck clients: %d of %d bytes, %v", cap(sendSlots), len(body), len(big), err)
+		t.Fatalf("behind %d stuck clients: %d of %d bytes, %v", slots, len(body), len(big), err)
 	}
 }

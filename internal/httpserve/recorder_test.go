@@ -1,4 +1,4 @@
-package images
+package httpserve
 
 import (
 	"errors"
@@ -28,10 +28,10 @@ func (w *readerFromWriter) ReadFrom(r io.Reader) (int64, error) {
 
 func TestRecorderPassesReadFrom(t *testing.T) {
 	inner := &readerFromWriter{ResponseRecorder: httptest.NewRecorder()}
-	rec := &recorder{ResponseWriter: inner}
+	rec := &Recorder{ResponseWriter: inner}
 	n, err := io.Copy(rec, io.LimitReader(strings.NewReader(strings.Repeat("x", 5000)), 4096))
-	if err != nil || n != 4096 || inner.readFrom != 1 || rec.bytes != 4096 || rec.status() != 200 {
-		t.Errorf("copied %d (%v), ReadFrom called %d times, recorded %d bytes, status %d", n, err, inner.readFrom, rec.bytes, rec.status())
+	if err != nil || n != 4096 || inner.readFrom != 1 || rec.Bytes() != 4096 || rec.Status() != 200 {
+		t.Errorf("copied %d (%v), ReadFrom called %d times, recorded %d bytes, status %d", n, err, inner.readFrom, rec.Bytes(), rec.Status())
 	}
 	if http.NewResponseController(rec).Flush() != nil {
 		t.Error("ResponseController cannot reach the writer through Unwrap")
@@ -41,11 +41,11 @@ func TestRecorderPassesReadFrom(t *testing.T) {
 func TestRecorderNotesFirstError(t *testing.T) {
 	broken := errors.New("broken pipe")
 	inner := &readerFromWriter{ResponseRecorder: httptest.NewRecorder(), fail: broken}
-	rec := &recorder{ResponseWriter: inner}
+	rec := &Recorder{ResponseWriter: inner}
 	rec.WriteHeader(http.StatusPartialContent)
 	rec.ReadFrom(strings.NewReader("abc"))
 	rec.ReadFrom(strings.NewReader("de"))
-	if rec.err != broken || rec.bytes != 5 || rec.status() != 206 {
-		t.Errorf("err %v, bytes %d, status %d", rec.err, rec.bytes, rec.status())
+	if rec.Err() != broken || rec.Bytes() != 5 || rec.Status() != 206 {
+		t.Errorf("err %v, bytes %d, status %d", rec.Err(), rec.Bytes(), rec.Status())
 	}
 }
