@@ -89,9 +89,9 @@ func (e *Env) StartBMCSimAt(addr, password string) (*BMCSim, error) {
 // server namespace (of this one when n is nil); power on runs the shell
 // command machine, after the script wrote its pid (MachinePID).
 func (e *Env) startBMCSim(n *Net, addr, password, machine string) (*BMCSim, error) {
-	bin, err := needCommand("ipmi_sim")
+	bin, err := needCommand("ipmi_sim", "openipmi")
 	if err == nil {
-		_, err = needCommand("ipmitool")
+		_, err = needCommand("ipmitool", "ipmitool")
 	}
 	if err != nil {
 		return nil, err

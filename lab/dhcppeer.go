@@ -20,7 +20,7 @@ type Reservation struct {
 // reservations and a small pool, with no boot options and no DNS. It is
 // what a proxyDHCP appliance lives beside. Close stops it.
 func (e *Env) StartDnsmasq(n *Net, at netip.Addr, reservations ...Reservation) (*Proc, error) {
-	bin, err := needCommand("dnsmasq")
+	bin, err := needCommand("dnsmasq", "dnsmasq-base")
 	if err != nil {
 		return nil, err
 	}

@@ -113,13 +113,12 @@ func TestEnvStopsProcs(t *testing.T) {
 }
 
 func TestMissingError(t *testing.T) {
-	_, err := needCommand("provision-lab-no-such-program")
+	_, err := needCommand("provision-lab-no-such-program", "provision-lab-pkg")
 	if !errors.Is(err, ErrMissing) {
 		t.Fatalf("needCommand: %v, not ErrMissing", err)
 	}
-	_, err = needCommand("qemu-system-x86_64-not")
 	var m *MissingError
-	if !errors.As(err, &m) || m.Reason == "" {
+	if !errors.As(fmt.Errorf("booting: %w", err), &m) || m.Fix != "apt-get install provision-lab-pkg" {
 		t.Fatalf("errors.As: %v", err)
 	}
 	qemu := &MissingError{Reason: "qemu-system-x86_64 is not installed", Fix: "apt-get install qemu-system-x86"}

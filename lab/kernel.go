@@ -100,8 +100,8 @@ func (e *Env) debianKernel(need ...string) (kernelDir, error) {
 // currentKernel returns the cache entry of the kernel apt would download
 // now, fetching it if it is not cached yet.
 func (e *Env) currentKernel(root string) (kernelDir, error) {
-	for _, c := range []string{"apt-cache", "apt-get", "dpkg"} {
-		if _, err := needCommand(c); err != nil {
+	for _, c := range [][2]string{{"apt-cache", "apt"}, {"apt-get", "apt"}, {"dpkg", "dpkg"}} {
+		if _, err := needCommand(c[0], c[1]); err != nil {
 			return kernelDir{}, err
 		}
 	}

@@ -28,24 +28,12 @@ func (e *MissingError) Error() string {
 // Is makes errors.Is(err, ErrMissing) hold.
 func (e *MissingError) Is(target error) bool { return target == ErrMissing }
 
-// packages names the Debian package of each program the lab runs.
-var packages = map[string]string{
-	"qemu-system-x86_64": "qemu-system-x86",
-	"ip":                 "iproute2",
-	"dnsmasq":            "dnsmasq-base",
-	"ipmi_sim":           "openipmi",
-	"ipmitool":           "ipmitool",
-	"apt-cache":          "apt",
-	"apt-get":            "apt",
-	"dpkg":               "dpkg",
-}
-
 // needCommand returns the path of the named program, or a *MissingError
-// that names its package.
-func needCommand(name string) (string, error) {
+// that names pkg, the Debian package that installs it.
+func needCommand(name, pkg string) (string, error) {
 	p, err := exec.LookPath(name)
 	if err != nil {
-		return "", &MissingError{Reason: name + " is not installed", Fix: "apt-get install " + packages[name]}
+		return "", &MissingError{Reason: name + " is not installed", Fix: "apt-get install " + pkg}
 	}
 	return p, nil
 }

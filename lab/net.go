@@ -50,7 +50,7 @@ func (e *Env) NewNet(name string) (*Net, error) {
 	if err := needRoot(); err != nil {
 		return nil, err
 	}
-	if _, err := needCommand("ip"); err != nil {
+	if _, err := needCommand("ip", "iproute2"); err != nil {
 		return nil, err
 	}
 	if !regexp.MustCompile(`^[a-zA-Z0-9-]{1,24}$`).MatchString(name) {

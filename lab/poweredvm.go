@@ -25,7 +25,7 @@ type PoweredVM struct {
 // user admin has password. opts are BootVMWith's (DebugExit would make
 // QEMU exit at a disk boot, which the BMC then sees as power off).
 func (e *Env) NewPoweredVM(n *Net, mac, password string, opts VMOptions) (*PoweredVM, error) {
-	qemu, err := needCommand("qemu-system-x86_64")
+	qemu, err := needCommand("qemu-system-x86_64", "qemu-system-x86")
 	if err != nil {
 		return nil, err
 	}

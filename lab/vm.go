@@ -90,7 +90,7 @@ const (
 
 // BootVMWith is BootVM with the options of opts.
 func (e *Env) BootVMWith(n *Net, mac string, life time.Duration, opts VMOptions) (*VM, error) {
-	qemu, err := needCommand("qemu-system-x86_64")
+	qemu, err := needCommand("qemu-system-x86_64", "qemu-system-x86")
 	if err != nil {
 		return nil, err
 	}
