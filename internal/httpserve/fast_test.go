@@ -644,3 +644,50 @@ func TestFastPathStuckClientsLoseTheirTurn(t *testing.T) {
 		t.Fatalf("behind %d stuck clients: %d of %d bytes, %v", slots, len(body), len(big), err)
 	}
 }
+
+// TestFastPathTurnOverBeforeSendfile: a turn that is over before
+// sendfile(2) begins (a goroutine held up longer than TurnHold, made
+// certain here by a TurnHold of 1 ns) loses no byte of the file: net's
+// fallback copy reads a buffer of it before its write times out.
+func TestFastPathTurnOverBeforeSendfile(t *testing.T) {
+	f := newFixture(t)
+	big := randomBytes(23, 2*sendChunk+999)
+	f.add(t, "big", "rootfs", big)
+	s := startSite(t, f, true, func(c *Config) { c.TurnHold = time.Nanosecond })
+	for _, rng := range []string{"", "bytes=1000-5000000", "", "bytes=1000-5000000", ""} {
+		req, _ := http.NewRequest("GET", "http://"+s.addr+"/images/big/rootfs", nil)
+		from, to := 0, len(big)-1
+		if rng != "" {
+			req.Header.Set("Range", rng)
+			from, to = 1000, 5000000
+		}
+		resp, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || !bytes.Equal(body, big[from:to+1]) {
+			t.Errorf("Range %q: %s, %d bytes (want %d), err %v", rng, resp.Status, len(body), to+1-from, err)
+		}
+	}
+}
+
+// unread moves a Seeker back; a reader that cannot is an error, not a
+// body with a hole.
+func TestUnread(t *testing.T) {
+	r := strings.NewReader("0123456789")
+	io.CopyN(io.Discard, r, 8)
+	if err := unread(r, 3); err != nil {
+		t.Fatal(err)
+	}
+	if rest, _ := io.ReadAll(r); string(rest) != "56789" {
+		t.Errorf("after unread: %q, want 56789", rest)
+	}
+	if err := unread(io.MultiReader(r), 0); err != nil {
+		t.Errorf("nothing to unread: %v", err)
+	}
+	if err := unread(io.MultiReader(r), 1); err == nil {
+		t.Error("unread of a reader that cannot seek: no error")
+	}
+}

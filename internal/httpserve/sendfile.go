@@ -2,6 +2,7 @@ package httpserve
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -82,6 +83,22 @@ func (w *fastResponse) ReadFrom(src io.Reader) (n int64, err error) {
 // so that dead clients cannot hold the slots until TCP gives up on them.
 const sendChunk = 4 << 20
 
+// unread moves r back over the n bytes read from it but not sent. A turn
+// that is over before sendfile(2) begins (its goroutine held up longer
+// than TurnHold) finds the deadline passed: net then falls back to a copy,
+// which reads a buffer of the file before its write times out.
+func unread(r io.Reader, n int64) error {
+	if n <= 0 {
+		return nil
+	}
+	s, ok := r.(io.Seeker)
+	if !ok {
+		return fmt.Errorf("httpserve: %d bytes of a body read but not sent", n)
+	}
+	_, err := s.Seek(-n, io.SeekCurrent)
+	return err
+}
+
 // sendFile sends src, a file or a part of one, with sendfile(2), in
 // chunks of sendChunk, each in a turn of a Server.sendSlots slot.
 func (c *fastConn) sendFile(src io.Reader) (int64, error) {
@@ -100,13 +117,15 @@ func (c *fastConn) sendFile(src io.Reader) (int64, error) {
 			c.fs.s.sendSlots <- struct{}{}
 			c.c.SetWriteDeadline(time.Now().Add(c.fs.s.turnHold))
 		}
+		size := part.N
 		m, err := c.c.ReadFrom(part) // sendfile(2), when lr.R is a file
 		timedOut := false
 		if turns {
 			<-c.fs.s.sendSlots
 			c.c.SetWriteDeadline(time.Time{})
 			if ne, ok := err.(net.Error); ok && ne.Timeout() {
-				err, timedOut, turns = nil, true, m > 0 // slow: another turn; stuck: no more turns
+				// Slow: another turn; stuck: no more turns.
+				err, timedOut, turns = unread(lr.R, size-part.N-m), true, m > 0
 			}
 		}
 		n += m
