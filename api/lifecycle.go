@@ -18,8 +18,8 @@ func (s *server) reinstall(w http.ResponseWriter, r *http.Request) {
 		s.Events.Record(registry.Event{System: v.Name, IP: v.IP, Kind: "reinstall", Detail: "pending until " + v.Deadline})
 	}
 	res := ReinstallResult{System: *v}
-	if v.BMC != nil {
-		if res.Power, err = s.powerForBuild(r.Context(), v); err != nil {
+	if v.BMC != nil && s.Builds != nil {
+		if res.Power, err = s.Builds.PowerForBuild(r.Context(), v); err != nil {
 			res.PowerError = err.Error()
 		}
 	}
@@ -31,8 +31,8 @@ func (s *server) abort(w http.ResponseWriter, r *http.Request) {
 	if err == nil && s.Events != nil {
 		s.Events.Record(registry.Event{System: v.Name, IP: v.IP, Kind: "failed", Detail: "aborted by the operator"})
 	}
-	if err == nil && s.BuildFailed != nil {
-		s.BuildFailed(v.Name)
+	if err == nil && s.Builds != nil {
+		s.Builds.BuildFailed(v.Name)
 	}
 	respond(w, http.StatusOK, v, err)
 }

@@ -28,33 +28,13 @@ type ReinstallResult struct {
 	PowerError string          `json:"power_error,omitempty"`
 }
 
-// powerForBuild boots a system that starts a build: next boot from the
-// network once (a BMC that refuses is only noted: the appliance decides
-// what a network boot does), then power on, or cycle when it is on.
-func (s *server) powerForBuild(ctx context.Context, sys *registry.System) (action string, err error) {
-	b, err := bmcOf(sys)
-	if err != nil || s.Power == nil {
-		return "", err
-	}
-	note := func(detail string) { s.noteP(ctx, sys.Name, detail) }
-	if err := s.Power.SetBootDevice(ctx, b, ipmi.BootPXE, false); err != nil {
-		note("next boot from the network refused, going on: " + err.Error())
-	}
-	state, err := s.Power.PowerState(ctx, b)
-	if err != nil {
-		note("reinstall: " + err.Error())
-		return "", err
-	}
-	action = ipmi.Cycle
-	if state == ipmi.Off {
-		action = ipmi.On
-	}
-	if err := s.Power.SetPower(ctx, b, action); err != nil {
-		note("reinstall: " + err.Error())
-		return "", err
-	}
-	note(action + " for the reinstall, by the operator")
-	return action, nil
+// Builds is the install lifecycle's power half, which the appliance
+// owns: PowerForBuild boots a system whose build starts (next boot from
+// the network, then power on or cycle) and says what its BMC was told;
+// BuildFailed powers off, in the background, one whose build failed.
+type Builds interface {
+	PowerForBuild(ctx context.Context, sys *registry.System) (action string, err error)
+	BuildFailed(system string)
 }
 
 // noteP puts a power action on the system's timeline and in its history.

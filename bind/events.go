@@ -1,10 +1,16 @@
 package bind
 
 import (
+	"fmt"
+	"net/netip"
 	"strconv"
 
+	"github.com/provision/provision/dhcp"
 	"github.com/provision/provision/images"
+	"github.com/provision/provision/ipmi"
+	"github.com/provision/provision/kickstart"
 	"github.com/provision/provision/registry"
+	"github.com/provision/provision/tftp"
 )
 
 // BootEvent is the boot event that an HTTP boot request puts on its
@@ -26,4 +32,88 @@ func BootEvent(e images.BootEvent) (registry.Event, bool) {
 		ev.MAC = e.MAC.String()
 	}
 	return ev, true
+}
+
+// EventLog is where protocol events go; *registry.EventLog satisfies it.
+type EventLog interface{ Record(registry.Event) }
+
+// DHCPEvents puts DHCP acks on the systems' timelines and records the
+// unknown machines that took a pool lease (dhcp.Events).
+type DHCPEvents struct {
+	Events  EventLog
+	Dynamic *registry.DynamicLog
+}
+
+// Booted records an ack (or a proxy offer) to a registered host.
+func (e DHCPEvents) Booted(b dhcp.BootEvent) {
+	if b.Host == "" {
+		return
+	}
+	detail := "ack " + b.IP.String()
+	if b.Proxy { // boot information beside another server's address
+		detail = "proxy"
+		if b.IP.IsValid() {
+			detail += " " + b.IP.String()
+		}
+	}
+	if b.BootFile != "" {
+		detail += " boot " + b.BootFile
+	}
+	e.Events.Record(registry.Event{At: b.Time, System: b.Host, MAC: b.MAC.String(), IP: b.IP.String(), Kind: "dhcp", Detail: detail})
+}
+
+// Discovered records a machine the registry does not know.
+func (e DHCPEvents) Discovered(d dhcp.Discovery) {
+	e.Dynamic.Saw(registry.Discovered{MAC: d.MAC.String(), IP: d.IP.String(), Subnet: d.Subnet, Hostname: d.Hostname,
+		VendorClass: d.VendorClass, Arch: d.Arch, FirstSeen: d.Time, LastSeen: d.Time})
+}
+
+// TFTPEvent is the event a TFTP transfer puts on the timeline of the
+// system it was for (by the MAC of a per-host config, else the client's
+// address); false when it was for no system.
+func TFTPEvent(snap *registry.Snapshot, t tftp.Transfer) (registry.Event, bool) {
+	sys, ok := snap.SystemByMAC(t.MAC)
+	if !ok {
+		sys, ok = snap.SystemByIP(t.Client)
+	}
+	if !ok {
+		return registry.Event{}, false
+	}
+	detail := fmt.Sprintf("%s %dB", t.File, t.Bytes)
+	if t.Err != nil {
+		detail += " error: " + t.Err.Error()
+	}
+	kind := "tftp"
+	if t.Role != "" {
+		kind = t.Role // GRUB fetching the kernel or the initrd
+	}
+	return registry.Event{System: sys.Name, Kind: kind, IP: t.Client.String(), Detail: detail}, true
+}
+
+// LoaderEvent is the event of a boot loader fetched over HTTP (UEFI HTTP
+// boot) by the system at client, as kind "loader"; false when no system
+// has that address.
+func LoaderEvent(snap *registry.Snapshot, client netip.Addr, method, path string, status int, bytes int64) (registry.Event, bool) {
+	sys, ok := snap.SystemByIP(client.Unmap())
+	if !ok {
+		return registry.Event{}, false
+	}
+	return registry.Event{System: sys.Name, Kind: "loader", IP: client.Unmap().String(),
+		Detail: fmt.Sprintf("%s %s %d %dB", method, path, status, bytes)}, true
+}
+
+// InstallerEvent is an installer's request (template, done, failed) as
+// an event of its system.
+func InstallerEvent(e kickstart.Event) registry.Event {
+	return registry.Event{At: e.Time, System: e.System, Kind: e.Kind, IP: e.Client.String(), Detail: e.Detail}
+}
+
+// PowerEvent is a change of a BMC's polled power state (ipmi.Poller's
+// Changed) as an event of its system.
+func PowerEvent(r ipmi.Reading) registry.Event {
+	detail := "the BMC says " + r.State
+	if r.Err != nil {
+		detail = "the BMC does not answer: " + r.Err.Error()
+	}
+	return registry.Event{System: r.System, Kind: "power", Detail: detail}
 }

@@ -4,11 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -17,24 +16,22 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/provision/provision/bind"
-	"github.com/provision/provision/images"
-	"github.com/provision/provision/internal/httpserve"
+	"github.com/provision/provision/appliance"
 	"github.com/provision/provision/registry"
 )
 
-// TestBenchServer is bench/http.sh's server: the appliance's HTTP boot
-// path as `provision serve` wires it, in one process. A registry (SQLite,
-// in a temporary directory) holds the diskless image "bench" of the files
-// kernel, initrd and rootfs in $PROVISION_BENCH_DIR, hard-linked into an
-// image Store, and the system bench01 of IP 127.0.0.1, so that
-// GET /boot.ipxe from 127.0.0.1 is its script. The boot handler has the
-// appliance's logger (slog's text handler on stderr), its boot events go
-// to a registry.EventLog written to the database, and it is served through
-// a mux as the appliance's, by httpserve. It prints the base URL as
+// TestBenchServer is bench/http.sh's server: the appliance itself
+// (appliance.Open, then Run), in one process, with HTTP only, on a free
+// port of 127.0.0.1. Its registry (SQLite, in a temporary data directory)
+// holds the diskless image "bench" of the files kernel, initrd and rootfs
+// in $PROVISION_BENCH_DIR, hard-linked into the appliance's image store,
+// and the system bench01 of IP 127.0.0.1, so that GET /boot.ipxe from
+// 127.0.0.1 is its script. It prints the base URL as
 // PROVISION_BENCH_URL=... on stdout and runs until SIGTERM or SIGINT.
-// With $PROVISION_BENCH_CPUPROFILE it writes a CPU profile there, from
-// start to stop. Without $PROVISION_BENCH_DIR it skips.
+// With $PROVISION_BENCH_NETHTTP the boot routes go through net/http
+// alone (no fast path), for comparison. With $PROVISION_BENCH_CPUPROFILE
+// it writes a CPU profile there, from start to stop. Without
+// $PROVISION_BENCH_DIR it skips.
 func TestBenchServer(t *testing.T) {
 	dir := os.Getenv("PROVISION_BENCH_DIR")
 	if dir == "" {
@@ -42,16 +39,12 @@ func TestBenchServer(t *testing.T) {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	tmp := t.TempDir()
-	store, err := images.NewStore(filepath.Join(tmp, "images"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := t.TempDir()
 	files := map[string]registry.File{}
 	for _, role := range []string{"kernel", "initrd", "rootfs"} {
-		files[role] = linkBlob(t, filepath.Join(dir, role), filepath.Join(tmp, "images"))
+		files[role] = linkBlob(t, filepath.Join(dir, role), filepath.Join(data, "images"))
 	}
-	st, err := registry.OpenSQLite(ctx, filepath.Join(tmp, "registry.db"))
+	st, err := registry.OpenSQLite(ctx, filepath.Join(data, "registry.db")) // the appliance's
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,35 +52,16 @@ func TestBenchServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer reg.Close()
 	if _, err := reg.Import(ctx, []byte(benchRegistry(files)), false); err != nil {
 		t.Fatal(err)
 	}
-
-	events := registry.NewEventLog(st, 200) // as openAppliance and serve
-	events.SetIdentity(func(name string) string { id, _ := reg.Snapshot().SystemID(name); return id })
-	evDone := make(chan error, 1)
-	go func() { evDone <- events.Run(ctx) }()
-	lines := httpserve.NewLineWriter(os.Stderr) // as cmd/provision's startHTTP
-	defer lines.Close()
-	boot, err := images.BootHandler(images.BootConfig{
-		Hosts: bind.NewBoot(reg, ""), Blobs: store, Log: slog.New(slog.NewTextHandler(lines, nil)),
-		OnEvent: func(e images.BootEvent) {
-			if ev, ok := bind.BootEvent(e); ok {
-				events.Record(ev)
-			}
-		},
-	})
-	if err != nil {
+	if err := reg.Close(); err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux() // the appliance's has the API and /ks beside
-	mux.HandleFunc("/ks/", http.NotFound)
-	mux.HandleFunc("/api/", http.NotFound)
-	for _, p := range images.BootPaths() {
-		mux.Handle(p, boot)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	cfg := appliance.Defaults(true)
+	cfg.Data, cfg.Zone, cfg.HTTP, cfg.DNS, cfg.TFTP = data, "bench", "127.0.0.1:0", "", ""
+	cfg.BootNetHTTP = os.Getenv("PROVISION_BENCH_NETHTTP") != ""
+	a, err := appliance.Open(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,22 +76,12 @@ func TestBenchServer(t *testing.T) {
 		defer f.Close()
 		defer pprof.StopCPUProfile()
 	}
-	fmt.Printf("PROVISION_BENCH_URL=http://%s\n", l.Addr())
-	cfg := httpserve.Config{Handler: mux, Fast: boot, FastPaths: images.BootPaths()}
-	if os.Getenv("PROVISION_BENCH_NETHTTP") != "" { // net/http only, for comparison
-		cfg.Fast, cfg.FastPaths = nil, nil
-	}
-	if err := httpserve.New(cfg).Serve(ctx, l); err != nil {
+	fmt.Printf("PROVISION_BENCH_URL=http://%s\n", a.Addrs().HTTP)
+	if err := a.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatal(err)
 	}
-	if err := <-evDone; err != nil {
-		t.Error(err)
-	}
-	t.Logf("boot events dropped: %d", events.Dropped())
 }
 
-// linkBlob hard-links file into the store at root under its sha256, as
-// Store.Put would have stored it, without copying a large file.
 func linkBlob(t *testing.T, file, root string) registry.File {
 	t.Helper()
 	f, err := os.Open(file)

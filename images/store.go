@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -131,3 +132,33 @@ func syncDir(dir string) error {
 	defer d.Close()
 	return d.Sync()
 }
+
+// StoredFile is one file of a Store: its sha256, its path on disk, and
+// that path relative to the store's root (sha256/ab/abcd…), as a backup
+// names it.
+type StoredFile struct {
+	Digest, Path, Rel string
+}
+
+// List lists every file the store holds, in no set order; files being
+// written (under tmp/) are not among them.
+func (s *Store) List() ([]StoredFile, error) {
+	var out []StoredFile
+	err := filepath.WalkDir(filepath.Join(s.root, "sha256"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !validDigest(d.Name()) {
+			return err
+		}
+		rel, _ := filepath.Rel(s.root, p)
+		out = append(out, StoredFile{Digest: d.Name(), Path: p, Rel: filepath.ToSlash(rel)})
+		return nil
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		err = nil
+	}
+	return out, err
+}
+
+// TempDir is the store's folder for files on their way in, on the same
+// file system as the store: a backup's scratch copy of the registry goes
+// there too.
+func (s *Store) TempDir() string { return filepath.Join(s.root, "tmp") }

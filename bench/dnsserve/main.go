@@ -1,7 +1,8 @@
 // Command dnsserve is the provision side of bench/dns.sh: it loads N
 // systems (5 settings each) into a registry on a temporary SQLite file,
 // writes the zone files NSD serves (from Zone.Records) and the dnsperf
-// query list, then serves the zone with dnsconf.Server until SIGTERM.
+// query list, then runs the appliance on that registry (appliance.Open,
+// DNS only on a free port of 127.0.0.1) until SIGTERM.
 //
 //	dnsserve -n 10000 -dir DIR    # writes DIR/zones/*.zone, DIR/zones.list, DIR/queries, then DIR/ready (ADDR)
 //	dnsserve -freeport            # prints a port free on 127.0.0.1 for UDP and TCP, for NSD
@@ -12,6 +13,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -20,6 +22,7 @@ import (
 	"runtime/pprof"
 	"syscall"
 
+	"github.com/provision/provision/appliance"
 	"github.com/provision/provision/dnsconf"
 )
 
@@ -50,11 +53,11 @@ func main() {
 }
 
 func run(ctx context.Context, n int, dir string, freeport bool) error {
-	pc, ln, err := listenPair()
-	if err != nil {
-		return err
-	}
 	if freeport {
+		pc, ln, err := listenPair()
+		if err != nil {
+			return err
+		}
 		pc.Close()
 		ln.Close()
 		_, port, _ := net.SplitHostPort(pc.LocalAddr().String())
@@ -64,51 +67,50 @@ func run(ctx context.Context, n int, dir string, freeport bool) error {
 	if dir == "" {
 		return errors.New("-dir is required")
 	}
+	// The registry is the appliance's: DIR/registry.db.
 	snap, err := load(ctx, filepath.Join(dir, "registry.db"), n)
 	if err != nil {
 		return err
 	}
-	srv, err := dnsconf.New(dnsconf.Config{Zone: dnsconf.Options{Origin: snap.Zone, NS: netip.MustParseAddr("127.0.0.1")}})
+	// NSD's zone files, from the zone the appliance builds too.
+	zone, err := dnsconf.New(dnsconf.Config{Zone: dnsconf.Options{Origin: snap.Zone, NS: netip.MustParseAddr("127.0.0.1")}})
 	if err != nil {
 		return err
 	}
-	z, err := srv.Update(snap, snap.Serial)
+	z, err := zone.Update(snap, snap.Serial)
 	if err != nil {
 		return err
 	}
 	if err := writeFiles(dir, z, snap); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "ready"), []byte(pc.LocalAddr().String()+"\n"), 0o644); err != nil {
+	cfg := appliance.Defaults(true)
+	cfg.Data, cfg.Zone = dir, snap.Zone
+	cfg.HTTP, cfg.DNS, cfg.TFTP, cfg.DNSForward = "127.0.0.1:0", "127.0.0.1:0", "", []string{"none"}
+	a, err := appliance.Open(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ready"), []byte(a.Addrs().DNS+"\n"), 0o644); err != nil {
 		return err
 	}
 	if profile != nil {
 		pprof.StartCPUProfile(profile)
 		defer pprof.StopCPUProfile()
 	}
-	return srv.Serve(ctx, pc, ln)
-}
-
-// bigBuffers gives the UDP socket 4 MiB buffers (net.core.rmem_max on
-// Debian), as bench/dns.sh gives NSD's, so that a burst of queries is not
-// dropped by the kernel.
-func bigBuffers(c *net.UDPConn) error {
-	if err := c.SetReadBuffer(4 << 20); err != nil {
-		return err
-	}
-	return c.SetWriteBuffer(4 << 20)
+	return a.Run(ctx)
 }
 
 // listenPair listens on 127.0.0.1 on one port for both UDP and TCP.
 func listenPair() (*net.UDPConn, net.Listener, error) {
 	for range 50 {
-		pc, err := dnsconf.ListenUDP("127.0.0.1:0") // SO_REUSEPORT: a socket per CPU
+		pc, err := dnsconf.ListenUDP("127.0.0.1:0")
 		if err != nil {
 			return nil, nil, err
 		}
 		ln, err := net.Listen("tcp", pc.LocalAddr().String())
 		if err == nil {
-			return pc, ln, bigBuffers(pc)
+			return pc, ln, nil
 		}
 		pc.Close()
 	}

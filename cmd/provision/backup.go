@@ -1,11 +1,7 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,61 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/provision/provision/backup"
-	"github.com/provision/provision/internal/apitoken"
 )
-
-// writeBackup is the API's Backup: a consistent copy of the registry
-// (made while serving), every image file, and with secrets the sealing
-// key, the API tokens and the TLS key of the API listener.
-func (a *appliance) writeBackup(ctx context.Context, w io.Writer, secrets bool) error {
-	start := time.Now()
-	serial := a.reg.Snapshot().Serial
-	tmp, err := os.MkdirTemp(filepath.Join(a.cfg.Data, "images", "tmp"), "backup-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	db := filepath.Join(tmp, "registry.db")
-	if err := a.store.CopyTo(ctx, db); err != nil {
-		return err
-	}
-	entries := []backup.Entry{{Path: "registry.db", Source: db}}
-	blobs := filepath.Join(a.cfg.Data, "images", "sha256")
-	err = filepath.WalkDir(blobs, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(filepath.Join(a.cfg.Data, "images"), p)
-		entries = append(entries, backup.Entry{Path: "images/" + filepath.ToSlash(rel), Source: p})
-		return nil
-	})
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	if secrets {
-		for name, src := range map[string]string{
-			"secret.key":                         a.cfg.SecretKeyFile,
-			apitoken.FileName(apitoken.Admin):    filepath.Join(a.cfg.Data, apitoken.FileName(apitoken.Admin)),
-			apitoken.FileName(apitoken.ReadOnly): filepath.Join(a.cfg.Data, apitoken.FileName(apitoken.ReadOnly)),
-			"tls/api.crt":                        filepath.Join(a.cfg.Data, "tls", "api.crt"),
-			"tls/api.key":                        filepath.Join(a.cfg.Data, "tls", "api.key"),
-		} {
-			if _, err := os.Stat(src); err == nil {
-				entries = append(entries, backup.Entry{Path: name, Source: src, Secret: true})
-			}
-		}
-	}
-	m, err := backup.Write(w, backup.Manifest{Created: start.UTC(), Appliance: a.cfg.Name, Serial: serial, Secrets: secrets}, entries)
-	if err != nil {
-		return err
-	}
-	var size int64
-	for _, f := range m.Files {
-		size += f.Size
-	}
-	a.log.Info("backup written", "files", len(m.Files), "bytes", size, "secrets", secrets, "serial", serial, "dur", time.Since(start).Round(time.Millisecond))
-	return nil
-}
 
 func newBackup() *cobra.Command {
 	c := &cobra.Command{

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/provision/provision/appliance"
 	"github.com/provision/provision/registry"
 )
 
@@ -72,15 +73,15 @@ func runMigrate(c *cobra.Command, _ []string) error {
 	defer src.Close()
 	dst, err := registry.OpenPostgresPassword(ctx, to, password)
 	if err != nil {
-		return fmt.Errorf("%w (database %s)", err, redactDatabase(to))
+		return fmt.Errorf("%w (database %s)", err, appliance.RedactDatabase(to))
 	}
 	defer dst.Close()
 	counts, err := registry.Migrate(ctx, src, dst)
 	if err != nil {
-		return fmt.Errorf("%w (database %s)", err, redactDatabase(to))
+		return fmt.Errorf("%w (database %s)", err, appliance.RedactDatabase(to))
 	}
 	if q, _ := c.Flags().GetBool("quiet"); !q {
-		printMigrate(c.OutOrStdout(), path, redactDatabase(to), counts)
+		printMigrate(c.OutOrStdout(), path, appliance.RedactDatabase(to), counts)
 	}
 	return nil
 }
@@ -90,7 +91,7 @@ func runMigrate(c *cobra.Command, _ []string) error {
 func migrateSource(from string) (string, error) {
 	path := strings.TrimPrefix(from, "sqlite:")
 	if strings.HasPrefix(path, "postgres:") || strings.HasPrefix(path, "postgresql:") {
-		return "", usageError{fmt.Errorf("--from %s: migrate copies from a SQLite file (sqlite:PATH)", redactDatabase(from))}
+		return "", usageError{fmt.Errorf("--from %s: migrate copies from a SQLite file (sqlite:PATH)", appliance.RedactDatabase(from))}
 	}
 	if path == "" {
 		return "", usageError{errors.New("--from: give the SQLite registry, sqlite:PATH")}

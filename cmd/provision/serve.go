@@ -1,31 +1,14 @@
 package main
 
 import (
-	"context"
-	"crypto/tls"
 	"errors"
-	"fmt"
-	"io"
-	"log/slog"
-	"net"
-	"net/url"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"strconv"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
-	"golang.org/x/sync/errgroup"
 
-	"github.com/provision/provision/images"
-	"github.com/provision/provision/internal/apitoken"
-	"github.com/provision/provision/ipmi"
-	"github.com/provision/provision/registry"
+	"github.com/provision/provision/appliance"
 )
 
 func newServe() *cobra.Command {
@@ -97,7 +80,11 @@ else gets REFUSED. --dns-forward none turns forwarding off.`,
 			}
 			ctx, stop := signal.NotifyContext(c.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, cfg, newLogger(cfg.LogFormat, os.Stderr))
+			a, err := appliance.Open(ctx, cfg, appliance.NewLogger(cfg.LogFormat, os.Stderr))
+			if err != nil {
+				return err
+			}
+			return a.Run(ctx)
 		},
 	}
 	f := c.Flags()
@@ -129,200 +116,4 @@ else gets REFUSED. --dns-forward none turns forwarding off.`,
 	f.StringSlice("peer", nil, "another appliance on the same --database whose image files this one fetches, http://HOST[:PORT] (repeatable)")
 	f.Bool("dev", false, "development mode: 127.0.0.1 only, unprivileged ports, no root needed")
 	return c
-}
-
-// newLogger logs to w in the appliance's format (--log-format).
-func newLogger(format string, w io.Writer) *slog.Logger {
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, nil))
-	}
-	return slog.New(slog.NewTextHandler(w, nil))
-}
-
-// appliance is what the servers share.
-type appliance struct {
-	cfg     Config
-	log     *slog.Logger
-	tokens  *apitoken.Files // DATA/token (admin), DATA/token-read-only
-	reg     *registry.Registry
-	store   *registry.SQLStore
-	blobs   *images.Store
-	events  *registry.EventLog
-	dynamic *registry.DynamicLog
-	metrics *prometheus.Registry
-	httpURL string // e.g. http://10.0.0.1:80, for boot scripts and DHCP
-	power   *ipmi.Controller
-	bootenv *bootenvBuilder
-	// bootMissing lists the boot loaders the TFTP root lacks (set at
-	// start, before the HTTP server, then only read): /healthz reports them.
-	bootMissing []string
-	// powerStates is the last poll of each system's BMC (name to on or
-	// off), for the dashboard.
-	powerStates sync.Map
-	// apiCert is the API listener's certificate, read again on SIGHUP.
-	apiCert atomic.Pointer[tls.Certificate]
-}
-
-func openAppliance(ctx context.Context, cfg Config, log *slog.Logger) (*appliance, error) {
-	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
-		return nil, err
-	}
-	if err := apitoken.Ensure(cfg.Data); err != nil {
-		return nil, fmt.Errorf("api tokens in %s: %w", cfg.Data, err)
-	}
-	store, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return nil, err
-	}
-	key, err := secretKey(ctx, cfg.SecretKeyFile, store)
-	if err == nil {
-		if err = store.UseKey(ctx, key); err != nil {
-			err = fmt.Errorf("secret key %s: %w", cfg.SecretKeyFile, err)
-		}
-	}
-	if err != nil {
-		store.Close()
-		return nil, err
-	}
-	reg, err := registry.Open(ctx, store, cfg.Zone)
-	if err != nil {
-		store.Close()
-		return nil, err
-	}
-	blobs, err := images.NewStore(filepath.Join(cfg.Data, "images"))
-	if err != nil {
-		reg.Close()
-		return nil, err
-	}
-	events := registry.NewEventLog(store, 200)
-	events.SetAppliance(cfg.Name)
-	return &appliance{cfg: cfg, log: log, tokens: &apitoken.Files{Dir: cfg.Data}, reg: reg, store: store, blobs: blobs,
-		events: events, dynamic: registry.NewDynamicLog(store), metrics: prometheus.NewRegistry(),
-		power:   &ipmi.Controller{},
-		bootenv: &bootenvBuilder{busybox: cfg.Busybox, zonecfg: cfg.Zonecfg, blobs: blobs, tmp: filepath.Join(cfg.Data, "images", "tmp")}}, nil
-}
-
-func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
-	a, err := openAppliance(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer a.reg.Close()
-	if err := a.events.LoadLatest(ctx); err != nil {
-		log.Warn("the dashboard's last boots start empty", "err", err)
-	}
-	if cfg.addressFromInterface {
-		// The DHCP interface's address in a registered subnet, if it has one.
-		own, err := interfaceAddrs(cfg.DHCPInterface)
-		if err != nil {
-			return err
-		}
-		cfg.Address = dhcpIdentity(own, a.reg.Snapshot()).String()
-		a.cfg.Address = cfg.Address
-	}
-	dnsSrv, err := a.newDNS()
-	if err != nil {
-		return err
-	}
-	httpLn, err := net.Listen("tcp", cfg.HTTP)
-	if err != nil {
-		return listenError("HTTP", "--http", cfg.HTTP, err)
-	}
-	// The URL machines use for scripts, kernels and images: the
-	// appliance's address and the port HTTP really listens on.
-	a.httpURL = "http://" + net.JoinHostPort(cfg.Address, strconv.Itoa(httpLn.Addr().(*net.TCPAddr).Port))
-	g, ctx := errgroup.WithContext(ctx)
-	// Events are kept by system identity: a rename keeps the timeline.
-	a.events.SetIdentity(func(name string) string { id, _ := a.reg.Snapshot().SystemID(name); return id })
-	a.events.OnWriteError(func(err error, lost int) {
-		log.Error("boot events lost: the database write failed", "events", lost, "err", err)
-	})
-	a.dynamic.OnWriteError(func(err error, lost int) {
-		log.Error("leases and sightings lost: the database write failed", "items", lost, "err", err)
-	})
-	g.Go(func() error { return a.events.Run(ctx) })
-	g.Go(func() error { return a.dynamic.Run(ctx) })
-	g.Go(func() error { return a.runDeadlines(ctx) })
-	g.Go(func() error { return a.pollPower(ctx) })
-	g.Go(func() error { a.refreshBootenvs(ctx); return nil })
-	g.Go(func() error { a.syncPeers(ctx); return nil })
-	dhcpSrv, err := a.startDHCP(ctx, g)
-	if err != nil {
-		return err
-	}
-	a.metrics.MustRegister(&protocolMetrics{a: a, dns: dnsSrv, dhcp: dhcpSrv})
-	if err := a.startDNS(ctx, g, dnsSrv); err != nil {
-		return err
-	}
-	if a.bootMissing, err = fillBootFiles(cfg.BootFiles, bootLoaders); err != nil {
-		return err
-	}
-	for _, m := range a.bootMissing {
-		log.Warn(m) // and /healthz says so
-	}
-	if err := a.startTFTP(ctx, g); err != nil {
-		return err
-	}
-	var apiLn net.Listener
-	if cfg.API != "" {
-		if apiLn, err = a.listenAPI(); err != nil {
-			return err
-		}
-	}
-	if err := a.startHTTP(ctx, g, httpLn, apiLn, dnsSrv); err != nil {
-		return err
-	}
-	// Other appliances' commits to a shared database (PostgreSQL), once
-	// every subscriber of the Snapshot is registered.
-	g.Go(func() error { a.reg.Follow(ctx); return nil })
-	log.Info("ready", "name", cfg.Name, "site", cfg.Site, "data", cfg.Data, "zone", cfg.Zone, "address", cfg.Address, "dev", cfg.Dev)
-	a.notify("READY=1\nSTATUS=serving " + cfg.Zone + " as " + cfg.Name)
-	g.Go(func() error { a.reloadOnHUP(ctx); return nil })
-	go func() {
-		<-ctx.Done()
-		a.notify("STOPPING=1\nSTATUS=stopping: writing what is pending")
-	}()
-	err = g.Wait()
-	log.Info("stopped", "err", err)
-	return err
-}
-
-// openStore opens the registry's Store: the PostgreSQL database of
-// --database, or the SQLite file in the data directory. The log names the
-// database without its password.
-func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*registry.SQLStore, error) {
-	if cfg.Database == "" {
-		return registry.OpenSQLite(ctx, filepath.Join(cfg.Data, "registry.db"))
-	}
-	var password string
-	if cfg.DatabasePasswordFile != "" {
-		b, err := os.ReadFile(cfg.DatabasePasswordFile)
-		if err != nil {
-			return nil, fmt.Errorf("--database-password-file: %w", err)
-		}
-		password = strings.TrimRight(string(b), "\r\n")
-	}
-	st, err := registry.OpenPostgresPassword(ctx, cfg.Database, password)
-	if err != nil {
-		return nil, fmt.Errorf("%w (database %s)", err, redactDatabase(cfg.Database))
-	}
-	log.Info("registry: on PostgreSQL", "database", redactDatabase(cfg.Database))
-	st.SetLogger(log)
-	return st, nil
-}
-
-// redactDatabase is a database URL without its user's password.
-func redactDatabase(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
-		q := u.Query()
-		if q.Has("password") {
-			q.Set("password", "xxxxx")
-			u.RawQuery = q.Encode()
-		}
-		return u.Redacted()
-	}
-	if strings.Contains(strings.ToLower(dsn), "password=") {
-		return "(a key=value connection string with a password)"
-	}
-	return dsn
 }

@@ -1,4 +1,4 @@
-package main
+package appliance
 
 import (
 	"context"
@@ -12,14 +12,11 @@ import (
 	"syscall"
 
 	"github.com/miekg/dns"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/provision/provision/dnsconf"
 	"github.com/provision/provision/registry"
 )
 
-// newDNS builds the DNS server and its first zone, follows the registry,
-// and lets the zone vet static records before the registry takes them.
 // trustedDNSClient: the appliance's own machines (inside a registered
 // subnet) and this host (loopback) are never rate limited.
 func trustedDNSClient(snap *registry.Snapshot, ip netip.Addr) bool {
@@ -42,7 +39,9 @@ func recursionClient(snap *registry.Snapshot, ip netip.Addr) bool {
 	return ok
 }
 
-func (a *appliance) newDNS() (*dnsconf.Server, error) {
+// newDNS builds the DNS server and its first zone, follows the registry,
+// and lets the zone vet static records before the registry takes them.
+func (a *Appliance) newDNS() (*dnsconf.Server, error) {
 	addr, err := netip.ParseAddr(a.cfg.Address)
 	if err != nil {
 		return nil, err
@@ -76,11 +75,11 @@ func (a *appliance) newDNS() (*dnsconf.Server, error) {
 	return srv, nil
 }
 
-// startDNS listens on UDP and TCP (same port) and serves.
-func (a *appliance) startDNS(ctx context.Context, g *errgroup.Group, srv *dnsconf.Server) error {
+// startDNS listens on UDP and TCP (same port) for Run to serve.
+func (a *Appliance) startDNS(srv *dnsconf.Server) error {
 	// The zone is rebuilt after every change even with DNS off: data.cdb,
 	// zone export and the static-record checks read it.
-	g.Go(func() error { return srv.Run(ctx) })
+	a.serve(srv.Run)
 	if a.cfg.DNS == "" {
 		return nil
 	}
@@ -88,12 +87,14 @@ func (a *appliance) startDNS(ctx context.Context, g *errgroup.Group, srv *dnscon
 	if err != nil {
 		return listenError("DNS", "--dns", a.cfg.DNS, err)
 	}
+	a.closers = append(a.closers, udp, tcp)
+	a.addrs.DNS = udp.LocalAddr().String()
 	a.log.Info("listening", "proto", "dns", "addr", udp.LocalAddr().String())
-	g.Go(func() error { return srv.Serve(ctx, udp, tcp) })
+	a.serve(func(ctx context.Context) error { return srv.Serve(ctx, udp, tcp) })
 	return nil
 }
 
-// listenBoth opens UDP and TCP on one address. With port 0 it takes the
+// listenBoth opens UDP and TCP on one address, UDP with large buffers. With port 0 it takes the
 // port the kernel gives UDP and retries if TCP finds it taken. UDP has
 // SO_REUSEPORT, so that the DNS server can spread queries over one socket
 // per CPU; TCP has not, so that a second appliance on the same port fails
@@ -106,6 +107,10 @@ func listenBoth(addr string) (*net.UDPConn, net.Listener, error) {
 		}
 		tcp, err := net.Listen("tcp", udp.LocalAddr().String())
 		if err == nil {
+			// 4 MiB (Debian's net.core.rmem_max caps it) so that a burst of
+			// queries is not dropped by the kernel; best effort.
+			udp.SetReadBuffer(4 << 20)
+			udp.SetWriteBuffer(4 << 20)
 			return udp, tcp, nil
 		}
 		udp.Close()
@@ -122,7 +127,7 @@ const resolvConf = "/etc/resolv.conf"
 
 // dnsForward returns the upstream resolvers of names outside the zone
 // and logs them.
-func (a *appliance) dnsForward() ([]netip.AddrPort, error) {
+func (a *Appliance) dnsForward() ([]netip.AddrPort, error) {
 	local := localAddrs()
 	if ip, err := netip.ParseAddr(a.cfg.Address); err == nil {
 		local = append(local, ip)
@@ -162,7 +167,7 @@ func dnsForwarders(list []string, resolvConf string, own func(netip.AddrPort) bo
 		ups, err := parseDNSForward(list)
 		for _, up := range ups {
 			if own(up) {
-				return forwardPlan{}, usageError{fmt.Errorf("--dns-forward %s is this DNS server itself: queries would go round in a loop", up)}
+				return forwardPlan{}, configError{fmt.Errorf("--dns-forward %s is this DNS server itself: queries would go round in a loop", up)}
 			}
 		}
 		return forwardPlan{upstreams: ups, from: "--dns-forward"}, err

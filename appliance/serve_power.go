@@ -1,4 +1,4 @@
-package main
+package appliance
 
 import (
 	"context"
@@ -8,13 +8,12 @@ import (
 
 	"github.com/provision/provision/bind"
 	"github.com/provision/provision/ipmi"
-	"github.com/provision/provision/registry"
 )
 
 // pollPower reads every BMC's power state each --power-poll: gauges
 // provision_power_on and provision_bmc_up per system, and a power event
 // on the system's timeline when its state changes.
-func (a *appliance) pollPower(ctx context.Context) error {
+func (a *Appliance) pollPower(ctx context.Context) error {
 	every, _ := time.ParseDuration(a.cfg.PowerPoll)
 	if every == 0 {
 		return nil
@@ -46,13 +45,7 @@ func (a *appliance) pollPower(ctx context.Context) error {
 			}
 			on.WithLabelValues(r.System).Set(v)
 		},
-		Changed: func(r ipmi.Reading) {
-			detail := "the BMC says " + r.State
-			if r.Err != nil {
-				detail = "the BMC does not answer: " + r.Err.Error()
-			}
-			a.events.Record(registry.Event{System: r.System, Kind: "power", Detail: detail})
-		},
+		Changed: func(r ipmi.Reading) { a.events.Record(bind.PowerEvent(r)) },
 	}
 	return p.Run(ctx)
 }

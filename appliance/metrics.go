@@ -1,4 +1,4 @@
-package main
+package appliance
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
@@ -10,7 +10,7 @@ import (
 // protocolMetrics exports the DNS and DHCP servers' counters and the
 // background writers' losses to /metrics, read at scrape time.
 type protocolMetrics struct {
-	a    *appliance
+	a    *Appliance
 	dns  *dnsconf.Server
 	dhcp *dhcp.Server // nil when DHCP is off
 }

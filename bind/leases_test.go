@@ -1,36 +1,20 @@
-package main
+package bind
 
 import (
 	"context"
 	"net/netip"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/provision/provision/registry"
+	"github.com/provision/provision/registry/registrytest"
 )
-
-// testRegistry opens a registry of zone dsas in a temporary directory,
-// closed at cleanup.
-func testRegistry(t *testing.T) *registry.Registry {
-	t.Helper()
-	st, err := registry.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := registry.Open(context.Background(), st, "dsas")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { reg.Close() })
-	return reg
-}
 
 // The pool's guard sees systems added after it was made.
 func TestRegisteredAddressFollowsTheRegistry(t *testing.T) {
 	ctx := context.Background()
-	reg := testRegistry(t)
-	inUse := registeredAddress(reg)
+	reg := registrytest.Open(t)
+	inUse := InUse(reg)
 	ip := netip.MustParseAddr("10.0.0.20")
 	if inUse(ip) {
 		t.Fatal("an empty registry holds 10.0.0.20")

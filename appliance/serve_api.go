@@ -1,4 +1,4 @@
-package main
+package appliance
 
 import (
 	"context"
@@ -11,8 +11,6 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/provision/provision/api"
 	"github.com/provision/provision/internal/apitoken"
 	"github.com/provision/provision/internal/httpserve"
@@ -22,7 +20,7 @@ import (
 )
 
 // caller names the token a request carries: the admin token writes.
-func (a *appliance) caller(token string) (api.Caller, bool) {
+func (a *Appliance) caller(token string) (api.Caller, bool) {
 	name, ok := a.tokens.Check(token)
 	return api.Caller{Name: name, Write: name == apitoken.Admin}, ok
 }
@@ -41,7 +39,7 @@ func asActor(name string, h http.Handler) http.Handler {
 
 // listenAPI opens the --api listener, over TLS, before anything is
 // served: a certificate that cannot be read stops the start.
-func (a *appliance) listenAPI() (net.Listener, error) {
+func (a *Appliance) listenAPI() (net.Listener, error) {
 	var cert tls.Certificate
 	var err error
 	if a.cfg.TLSCert != "" {
@@ -60,10 +58,11 @@ func (a *appliance) listenAPI() (net.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", a.cfg.API)
+	ln, err := a.listen("tcp", a.cfg.API, "API", "--api")
 	if err != nil {
-		return nil, listenError("API", "--api", a.cfg.API, err)
+		return nil, err
 	}
+	a.addrs.API = ln.Addr().String()
 	a.log.Info("listening", "proto", "https", "addr", ln.Addr().String(), "what", "api",
 		"certificate", tlscert.Fingerprint(cert.Certificate[0]))
 	a.apiCert.Store(&cert)
@@ -72,7 +71,7 @@ func (a *appliance) listenAPI() (net.Listener, error) {
 }
 
 // notify tells systemd (Type=notify) how the appliance is doing.
-func (a *appliance) notify(state string) {
+func (a *Appliance) notify(state string) {
 	if _, err := sdnotify.Notify(state); err != nil {
 		a.log.Warn("systemd: cannot notify", "err", err)
 	}
@@ -83,7 +82,7 @@ func (a *appliance) notify(state string) {
 // without a restart; a bad one is refused and the old one kept. The API
 // tokens need no signal: their files are read again when they change.
 // Other settings take a restart.
-func (a *appliance) reloadOnHUP(ctx context.Context) {
+func (a *Appliance) reloadOnHUP(ctx context.Context) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -121,6 +120,7 @@ func listenError(what, flag, addr string, err error) error {
 }
 
 // serveAPI serves the API on its own listener.
-func (a *appliance) serveAPI(ctx context.Context, g *errgroup.Group, ln net.Listener, h http.Handler) {
-	g.Go(func() error { return httpserve.New(httpserve.Config{Handler: h, Log: a.log}).Serve(ctx, ln) })
+func (a *Appliance) serveAPI(ln net.Listener, h http.Handler) {
+	srv := httpserve.New(httpserve.Config{Handler: h, Log: a.log})
+	a.serve(func(ctx context.Context) error { return srv.Serve(ctx, ln) })
 }

@@ -1,4 +1,4 @@
-package main
+package appliance
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 // the rate limit's trust (all of loopback) is wider.
 func TestRecursionClient(t *testing.T) {
 	ctx := context.Background()
-	reg := testRegistry(t)
+	reg, _ := openRegistry(t)
 	if _, err := reg.AddSubnet(ctx, registry.Subnet{Name: "lan", CIDR: "10.0.0.0/24"}); err != nil {
 		t.Fatal(err)
 	}
@@ -132,52 +132,7 @@ func TestDNSForwarders(t *testing.T) {
 		}
 	}
 	_, err = dnsForwarders([]string{"127.0.0.1"}, conf, own)
-	var uerr usageError
-	if !errors.As(err, &uerr) || !strings.Contains(err.Error(), "--dns-forward 127.0.0.1:53 is this DNS server itself") {
+	if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "--dns-forward 127.0.0.1:53 is this DNS server itself") {
 		t.Errorf("--dns-forward to itself: %v", err)
-	}
-}
-
-// --dns-forward and dns_forward: not given means the default (nil), none
-// or an empty list means off.
-func TestDNSForwardConfig(t *testing.T) {
-	dir := t.TempDir()
-	file := func(body string) string {
-		p := filepath.Join(dir, fmt.Sprintf("c%d.yaml", len(body)))
-		os.WriteFile(p, []byte(body), 0o644)
-		return p
-	}
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
-		{nil, "[] nil"},
-		{[]string{"--dns-forward", "192.0.2.1,192.0.2.2:5353"}, "[192.0.2.1 192.0.2.2:5353]"},
-		{[]string{"--dns-forward", "192.0.2.1", "--dns-forward", "192.0.2.2"}, "[192.0.2.1 192.0.2.2]"},
-		{[]string{"--dns-forward", "none"}, "[none]"},
-		{[]string{"--dns-forward="}, "[]"},
-		{[]string{"--config", file("dns_forward: [192.0.2.7]\n")}, "[192.0.2.7]"},
-		{[]string{"--config", file("dns_forward: []\n")}, "[]"},
-		{[]string{"--config", file("dns_forward: [192.0.2.7]\n"), "--dns-forward", "none"}, "[none]"},
-		{[]string{"--dns-forward", "nameserver"}, `usage: --dns-forward "nameserver": want IP or IP:PORT, or none`},
-	} {
-		fs := newServe().Flags()
-		if err := fs.Parse(append([]string{"--dev"}, tc.args...)); err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := loadConfig(fs)
-		got := fmt.Sprint(cfg.DNSForward)
-		if cfg.DNSForward == nil {
-			got += " nil"
-		}
-		var uerr usageError
-		if errors.As(err, &uerr) {
-			got = "usage: " + err.Error()
-		} else if err != nil {
-			got = err.Error()
-		}
-		if got != tc.want {
-			t.Errorf("%q: DNSForward %s, want %s", tc.args, got, tc.want)
-		}
 	}
 }

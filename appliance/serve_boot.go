@@ -1,11 +1,10 @@
-package main
+package appliance
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
 	"net/netip"
@@ -15,17 +14,13 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/provision/provision/api"
 	"github.com/provision/provision/bind"
 	"github.com/provision/provision/dhcp"
 	"github.com/provision/provision/dnsconf"
 	"github.com/provision/provision/images"
 	"github.com/provision/provision/internal/httpserve"
-	"github.com/provision/provision/ipmi"
 	"github.com/provision/provision/kickstart"
-	"github.com/provision/provision/registry"
 	"github.com/provision/provision/tftp"
 	"github.com/provision/provision/ui"
 )
@@ -33,12 +28,12 @@ import (
 // startHTTP serves the boot scripts and images, the zone's data.cdb,
 // /healthz and the installers' /ks on ln, and the API and /metrics on
 // apiLn (TLS), or on ln too when apiLn is nil.
-func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln, apiLn net.Listener, dnsSrv *dnsconf.Server) error {
+func (a *Appliance) startHTTP(ln, apiLn net.Listener, dnsSrv *dnsconf.Server) error {
 	// The boot routes' lines (one a request) go through a LineWriter, so
 	// that a request does not wait on stderr; closed when the server returns.
 	lines := httpserve.NewLineWriter(os.Stderr)
 	boot, err := images.BootHandler(images.BootConfig{
-		Hosts: bind.NewBoot(a.reg, ""), Blobs: a.blobs, Log: newLogger(a.cfg.LogFormat, lines), OnEvent: a.httpEvent,
+		Hosts: bind.NewBoot(a.reg, ""), Blobs: a.blobs, Log: NewLogger(a.cfg.LogFormat, lines), OnEvent: a.httpEvent,
 	})
 	if err != nil {
 		lines.Close()
@@ -53,7 +48,7 @@ func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln, apiLn 
 		return err
 	}
 	apiHandler := api.Handler(api.Config{Registry: a.reg, Blobs: a.blobs, Events: a.events, Dynamic: a.dynamic, Auth: a.caller, Log: a.log, Metrics: a.metrics,
-		BootURL: a.httpURL, DNS: a.cfg.Address, Power: a.power, BuildFailed: a.buildFailed, PrepareImage: a.bootenv.Prepare,
+		BootURL: a.httpURL, DNS: a.cfg.Address, Power: a.power, Builds: a.builds, PrepareImage: a.bootenv.Prepare,
 		Health: func() []string { return a.bootMissing },
 		Backup: a.writeBackup,
 		PowerStates: func(system string) string {
@@ -81,7 +76,7 @@ func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln, apiLn 
 		mux.HandleFunc("/ui/", func(w http.ResponseWriter, _ *http.Request) {
 			http.Error(w, "the dashboard is served on the API's own listener: https://"+a.cfg.API+"/ui/", http.StatusNotFound)
 		})
-		a.serveAPI(ctx, g, apiLn, apiAndUI)
+		a.serveAPI(apiLn, apiAndUI)
 	}
 	ks = asActor("installer", ks) // its callbacks change the build's state
 	mux.Handle("/ks", ks)         // installers: templates and callbacks, by build token
@@ -100,9 +95,14 @@ func (a *appliance) startHTTP(ctx context.Context, g *errgroup.Group, ln, apiLn 
 		})
 	}
 	a.log.Info("listening", "proto", "http", "addr", ln.Addr().String())
-	g.Go(func() error {
+	a.serve(func(ctx context.Context) error {
 		defer lines.Close() // the lines of the last requests
-		return httpserve.New(httpserve.Config{Handler: cleanPaths(mux), Fast: boot, FastPaths: images.BootPaths(), Log: a.log}).Serve(ctx, ln)
+		hc := httpserve.Config{Handler: cleanPaths(mux), Fast: boot, FastPaths: images.BootPaths(), Log: a.log}
+		if a.cfg.BootNetHTTP {
+			hc.Fast, hc.FastPaths = nil, nil
+		}
+		srv := httpserve.New(hc)
+		return srv.Serve(ctx, ln)
 	})
 	return nil
 }
@@ -149,82 +149,38 @@ func (w *countingWriter) Write(b []byte) (int, error) {
 
 // loaderEvent puts a boot loader fetched over HTTP (UEFI HTTP boot) on
 // the timeline of the system at the client's address, as kind "loader".
-func (a *appliance) loaderEvent(r *http.Request, w *countingWriter) {
+func (a *Appliance) loaderEvent(r *http.Request, w *countingWriter) {
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return
 	}
-	sys, ok := a.reg.Snapshot().SystemByIP(ap.Addr().Unmap())
-	if !ok {
-		return
+	if ev, ok := bind.LoaderEvent(a.reg.Snapshot(), ap.Addr(), r.Method, r.URL.Path, w.status, w.bytes); ok {
+		a.events.Record(ev)
 	}
-	a.events.Record(registry.Event{System: sys.Name, Kind: "loader", IP: ap.Addr().Unmap().String(),
-		Detail: fmt.Sprintf("%s %s %d %dB", r.Method, r.URL.Path, w.status, w.bytes)})
 }
 
 // httpEvent turns an HTTP boot fetch into a boot event of its system.
-func (a *appliance) httpEvent(e images.BootEvent) {
+func (a *Appliance) httpEvent(e images.BootEvent) {
 	if ev, ok := bind.BootEvent(e); ok {
 		a.events.Record(ev)
 	}
 }
 
-// installerEvent puts an installer's request on its system's timeline.
-func (a *appliance) installerEvent(e kickstart.Event) {
-	a.events.Record(registry.Event{At: e.Time, System: e.System, Kind: e.Kind, IP: e.Client.String(), Detail: e.Detail})
+// installerEvent puts an installer's request on its system's timeline;
+// a failed build goes to the lifecycle (power off).
+func (a *Appliance) installerEvent(e kickstart.Event) {
+	a.events.Record(bind.InstallerEvent(e))
 	if e.Kind == kickstart.EventFailed {
-		a.buildFailed(e.System)
+		a.builds.BuildFailed(e.System)
 	}
-}
-
-// buildFailed powers off, through its BMC, a machine whose build failed
-// (as MAAS does), unless its profile says on_failure keep. It does not
-// wait for the BMC.
-func (a *appliance) buildFailed(name string) {
-	snap := a.reg.Snapshot()
-	sys, ok := snap.SystemByName(name)
-	if !ok || sys.Status != registry.StateFailed {
-		return
-	}
-	b, ok := bind.BMC(sys)
-	if p, _ := snap.Profile(sys.Profile); !ok || p != nil && p.OnFailure == "keep" {
-		return
-	}
-	go func() {
-		detail := "off: the build failed"
-		if err := a.power.SetPower(context.Background(), b, ipmi.Off); err != nil {
-			detail += ": " + err.Error()
-			a.log.Warn("power off after a failed build", "system", name, "err", err)
-		}
-		a.events.Record(registry.Event{System: name, Kind: "power", Detail: detail})
-		if err := a.reg.Note(context.Background(), registry.ObjSystem, name, "power", detail); err != nil {
-			a.log.Warn("history of a power action", "system", name, "err", err)
-		}
-	}()
-}
-
-// runDeadlines fails the builds whose deadline passes, and puts that on
-// their timelines.
-func (a *appliance) runDeadlines(ctx context.Context) error {
-	return a.reg.RunDeadlines(ctx, func(names []string, err error) {
-		if err != nil {
-			a.log.Error("build deadlines", "err", err)
-			return
-		}
-		for _, n := range names {
-			a.log.Warn("build deadline passed", "system", n)
-			a.events.Record(registry.Event{System: n, Kind: "failed", Detail: "the build's deadline passed"})
-			a.buildFailed(n)
-		}
-	})
 }
 
 // startTFTP serves the boot files and generated per-host configs.
-func (a *appliance) startTFTP(ctx context.Context, g *errgroup.Group) error {
+func (a *Appliance) startTFTP() error {
 	if a.cfg.TFTP == "" {
 		return nil
 	}
-	srv, err := tftp.New(tftp.Config{Root: a.cfg.BootFiles, Hosts: bind.Boot{Reg: a.reg, BaseURL: a.httpURL}, Images: tftpImages{files: bind.NewBoot(a.reg, ""), blobs: a.blobs},
+	srv, err := tftp.New(tftp.Config{Root: a.cfg.BootFiles, Hosts: bind.Boot{Reg: a.reg, BaseURL: a.httpURL}, Images: bind.TFTPImages{Files: bind.NewBoot(a.reg, ""), Blobs: a.blobs},
 		Timeout: 2 * time.Second, OnTransfer: a.tftpEvent, Log: a.log})
 	if err != nil {
 		return err
@@ -237,53 +193,17 @@ func (a *appliance) startTFTP(ctx context.Context, g *errgroup.Group) error {
 	if err != nil {
 		return listenError("TFTP", "--tftp", a.cfg.TFTP, err)
 	}
+	a.closers = append(a.closers, conn)
+	a.addrs.TFTP = conn.LocalAddr().String()
 	a.log.Info("listening", "proto", "tftp", "addr", conn.LocalAddr().String(), "root", a.cfg.BootFiles)
-	g.Go(func() error { return srv.Serve(ctx, conn) })
+	a.serve(func(ctx context.Context) error { return srv.Serve(ctx, conn) })
 	return nil
 }
 
-// tftpImages serves the kernel and initrd of the registry's images over
-// TFTP (for GRUB, which has no HTTP) as the HTTP boot handler does: the
-// files of the current snapshot's image, from the image store.
-type tftpImages struct {
-	files images.Hosts
-	blobs images.Blobs
-}
-
-func (i tftpImages) OpenImageFile(image, role string) (*os.File, error) {
-	files, ok := i.files.ImageFiles(image)
-	if !ok {
-		return nil, fmt.Errorf("no image %s: %w", image, fs.ErrNotExist)
+func (a *Appliance) tftpEvent(t tftp.Transfer) {
+	if ev, ok := bind.TFTPEvent(a.reg.Snapshot(), t); ok {
+		a.events.Record(ev)
 	}
-	sha, ok := files[role]
-	if !ok {
-		return nil, fmt.Errorf("image %s has no %s: %w", image, role, fs.ErrNotExist)
-	}
-	f, err := i.blobs.Open(sha)
-	if err != nil {
-		return nil, fmt.Errorf("image %s: %s %s: %w", image, role, sha, err)
-	}
-	return f, nil
-}
-
-func (a *appliance) tftpEvent(t tftp.Transfer) {
-	snap := a.reg.Snapshot()
-	sys, ok := snap.SystemByMAC(t.MAC)
-	if !ok {
-		sys, ok = snap.SystemByIP(t.Client)
-	}
-	if !ok {
-		return
-	}
-	detail := fmt.Sprintf("%s %dB", t.File, t.Bytes)
-	if t.Err != nil {
-		detail += " error: " + t.Err.Error()
-	}
-	kind := "tftp"
-	if t.Role != "" {
-		kind = t.Role // GRUB fetching the kernel or the initrd
-	}
-	a.events.Record(registry.Event{System: sys.Name, Kind: kind, IP: t.Client.String(), Detail: detail})
 }
 
 // bootLoader is a boot file the TFTP root should hold, and where Debian

@@ -1,4 +1,4 @@
-package main
+package appliance
 
 import (
 	"bytes"
@@ -110,7 +110,7 @@ func (b *bootenvBuilder) build(img *registry.Image, pkgDigest, format string) er
 // environment of every diskless image built with another busybox or
 // zonecfg than the appliance's now (an upgrade): what bootenv build does
 // by hand. A failure is logged and leaves the image as it was.
-func (a *appliance) refreshBootenvs(ctx context.Context) {
+func (a *Appliance) refreshBootenvs(ctx context.Context) {
 	busybox, zonecfg, err := a.bootenv.tools()
 	for _, img := range a.reg.Snapshot().Images() {
 		if _, ok := img.Files["kernel-package"]; !ok || img.Bootenv == "" {
@@ -137,9 +137,9 @@ func (a *appliance) refreshBootenvs(ctx context.Context) {
 	}
 }
 
-// zonecfgPath is the zonecfg boot environments carry: --zonecfg when
+// ZonecfgPath is the zonecfg boot environments carry: --zonecfg when
 // given, else the one next to this program, else the one on PATH.
-func zonecfgPath(flag string) (string, error) {
+func ZonecfgPath(flag string) (string, error) {
 	if flag != "" {
 		return flag, nil
 	}
@@ -160,7 +160,7 @@ func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 // tools reads busybox and zonecfg, which must both be static: the boot
 // environment has no dynamic loader.
 func (b *bootenvBuilder) tools() (busybox, zonecfg []byte, err error) {
-	zpath, err := zonecfgPath(b.zonecfg)
+	zpath, err := ZonecfgPath(b.zonecfg)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,4 +1,4 @@
-package main
+package appliance
 
 import (
 	"context"
@@ -15,7 +15,7 @@ const peerRetry = 5 * time.Second
 // syncPeers keeps the image store holding every file the registry names,
 // fetching what is missing from --peer appliances: at start, at every
 // change of the registry, and every peerRetry while something is missing.
-func (a *appliance) syncPeers(ctx context.Context) {
+func (a *Appliance) syncPeers(ctx context.Context) {
 	if len(a.cfg.Peers) == 0 {
 		return
 	}
