@@ -13,6 +13,10 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/provision/provision/registry"
 )
 
 // Client calls the API. A nil HTTP means NewHTTPClient(AnswerTimeout).
@@ -169,4 +173,17 @@ func Path(parts ...string) string {
 		b.WriteString(url.PathEscape(p))
 	}
 	return b.String()
+}
+
+// Export reads the registry's export document (without secrets).
+func (c *Client) Export(ctx context.Context) (*registry.Document, error) {
+	var buf bytes.Buffer
+	if err := c.Raw(ctx, "GET", Path("export"), "", nil, -1, &buf); err != nil {
+		return nil, err
+	}
+	var d registry.Document
+	if err := yaml.Unmarshal(buf.Bytes(), &d); err != nil {
+		return nil, fmt.Errorf("the registry's export: %w", err)
+	}
+	return &d, nil
 }

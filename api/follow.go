@@ -2,12 +2,15 @@ package api
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/provision/provision/registry"
 )
@@ -56,4 +59,78 @@ func (c *Client) Follow(ctx context.Context, system string, ready func(), fn fun
 		return fmt.Errorf("events stream: %w", err)
 	}
 	return fmt.Errorf("events stream: the server at %s closed it", c.BaseURL)
+}
+
+// errBuildEnded stops the events stream when the build ended.
+var errBuildEnded = errors.New("build ended")
+
+// WaitBuild opens the events stream of the system name, starts its build
+// (start, e.g. a reinstall), calls progress for each of its events, and
+// returns the system once it is installed or failed. The state is also
+// polled every 2 s, in case the stream misses the end. A timeout > 0 gives
+// up after that long, with an error naming the system and its state.
+func (c *Client) WaitBuild(ctx context.Context, name string, start func() error, progress func(registry.Event), timeout time.Duration) (*registry.System, error) {
+	cx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var giveUp <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		giveUp = t.C
+	}
+	started := make(chan error, 1)
+	go func() {
+		err := c.Follow(cx, name, func() { started <- start() }, func(e registry.Event) error {
+			progress(e)
+			if e.Kind == "done" || e.Kind == "failed" {
+				return errBuildEnded
+			}
+			return nil
+		})
+		if !errors.Is(err, errBuildEnded) && !errors.Is(err, context.Canceled) {
+			select {
+			case started <- err:
+			default:
+			}
+		}
+		cancel()
+	}()
+	if err := <-started; err != nil {
+		return nil, err
+	}
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	ended := cx.Done() // the stream saw the end (or broke): poll now
+	for {
+		var sys registry.System
+		if err := c.Do(ctx, "GET", Path("systems", name), nil, &sys); err != nil {
+			return nil, err
+		}
+		if sys.Status == registry.StateInstalled || sys.Status == registry.StateFailed {
+			return &sys, nil
+		}
+		select {
+		case <-ended:
+			ended = nil
+		case <-tick.C:
+		case <-giveUp:
+			return nil, fmt.Errorf("system %s: still %s after %v", name, sys.Status, timeout)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// InstallLogTail is the last n lines of the installer's log of the
+// system name, or nothing when it sent none.
+func (c *Client) InstallLogTail(ctx context.Context, name string, n int) []string {
+	var log bytes.Buffer
+	if err := c.Raw(ctx, "GET", Path("systems", name, "install-log"), "", nil, -1, &log); err != nil {
+		return nil
+	}
+	lines := strings.Split(strings.TrimRight(log.String(), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return lines
 }

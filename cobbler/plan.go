@@ -246,3 +246,17 @@ func plural(n int, what string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, what)
 }
+
+// ConflictsError lists every conflict of the plan, one a line, with what
+// the import did about them ("nothing was written").
+func (p *ImportPlan) ConflictsError(what string) error {
+	msgs := make([]string, len(p.Conflicts))
+	for i, x := range p.Conflicts {
+		msgs[i] = x.Msg
+	}
+	n := fmt.Sprintf("%d conflicts", len(msgs))
+	if len(msgs) == 1 {
+		n = "1 conflict"
+	}
+	return fmt.Errorf("%s, %s (--skip-conflicts imports the rest):\n  %s", n, what, strings.Join(msgs, "\n  "))
+}

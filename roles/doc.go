@@ -1,5 +1,6 @@
-// Package roles holds the example diskless roles and builds the small
-// busybox root images the tests and the demo lab boot.
+// Package roles holds the example diskless roles, builds the small
+// busybox root images the tests and the demo lab boot, and builds Debian
+// role roots with mmdebstrap (DebianRoot, for "provision image build").
 //
 // A role is an overlay: files copied over a root image, holding the boot
 // hooks that write the role's configuration from its settings (see

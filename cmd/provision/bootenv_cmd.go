@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/provision/provision/api"
+	"github.com/provision/provision/internal/human"
 	"github.com/provision/provision/registry"
 )
 
@@ -35,7 +36,7 @@ system's timeline (provision system status NAME).`,
 				return json.NewEncoder(c.OutOrStdout()).Encode(out)
 			}
 			for _, img := range out {
-				fmt.Fprintf(c.OutOrStdout(), "%s: %s, initrd %s\n", img.Name, img.Bootenv, humanSize(img.Files["initrd"].Size))
+				fmt.Fprintf(c.OutOrStdout(), "%s: %s, initrd %s\n", img.Name, img.Bootenv, human.Size(img.Files["initrd"].Size))
 			}
 			if len(out) == 0 {
 				fmt.Fprintln(c.OutOrStdout(), "no diskless image has a kernel package")

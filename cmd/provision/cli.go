@@ -2,57 +2,19 @@ package main
 
 import (
 	"fmt"
-	"runtime"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/provision/provision/internal/buildinfo"
 )
 
 // version and commit are set at build time (-ldflags "-X main.version=1.2.3
-// -X main.commit=abc123"); else from the build info (module version, VCS
-// revision, which -buildvcs=false leaves out), else "dev" and "unknown".
+// -X main.commit=abc123"); see package buildinfo.
 var version, commit = "", ""
 
 // versionString is "provision VERSION (commit C, DATE, GOVERSION)".
-func versionString() string {
-	v, rev, date, dirty := version, commit, "", false
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if v == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			v = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				if rev == "" {
-					rev = s.Value
-				}
-			case "vcs.time":
-				date = s.Value
-			case "vcs.modified":
-				dirty = s.Value == "true"
-			}
-		}
-	}
-	if v == "" {
-		v = "dev"
-	}
-	if rev == "" {
-		rev = "unknown"
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if dirty {
-		rev += "+changes"
-	}
-	parts := []string{"commit " + rev}
-	if date != "" {
-		parts = append(parts, date)
-	}
-	parts = append(parts, runtime.Version())
-	return fmt.Sprintf("provision %s (%s)", v, strings.Join(parts, ", "))
-}
+func versionString() string { return buildinfo.String("provision", version, commit) }
 
 func newVersion() *cobra.Command {
 	return &cobra.Command{

@@ -3,26 +3,24 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
-	"os"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-	"gopkg.in/yaml.v3"
 
 	"github.com/provision/provision/api"
-	"github.com/provision/provision/internal/tlscert"
+	"github.com/provision/provision/internal/human"
 	"github.com/provision/provision/registry"
 )
 
 // client builds the API client from --server, --ca and $PROVISION_TOKEN,
 // else what provision login saved, else a data directory's token file
-// (findToken). The token is never taken from argv, where other users
+// (api.FindToken). The token is never taken from argv, where other users
 // could read it.
 func client(c *cobra.Command) *api.Client { return clientWaiting(c, api.AnswerTimeout) }
 
@@ -30,51 +28,25 @@ func client(c *cobra.Command) *api.Client { return clientWaiting(c, api.AnswerTi
 // answer (a boot environment build): it waits at least least, or what
 // --answer-timeout says.
 func clientWaiting(c *cobra.Command, least time.Duration) *api.Client {
-	server, _ := c.Flags().GetString("server")
-	ca, _ := c.Flags().GetString("ca")
-	cc, cerr := readClientConfig()
-	if !c.Flags().Changed("server") && os.Getenv("PROVISION_SERVER") == "" && cc.Server != "" {
-		server = cc.Server // provision login's
-		if !c.Flags().Changed("ca") && os.Getenv("PROVISION_CA") == "" {
-			ca = cc.CA
-		}
+	var o api.ClientOptions
+	if c.Flags().Changed("server") {
+		o.Server, _ = c.Flags().GetString("server")
 	}
-	answer, _ := c.Flags().GetDuration("answer-timeout")
+	if c.Flags().Changed("ca") {
+		o.CA, _ = c.Flags().GetString("ca")
+	}
+	o.Answer, _ = c.Flags().GetDuration("answer-timeout")
 	if !c.Flags().Changed("answer-timeout") {
-		answer = max(answer, least)
+		o.Answer = max(o.Answer, least)
 	}
-	if answer <= 0 {
-		answer = api.AnswerTimeout
+	cl := api.NewClient(o)
+	if errors.Is(cl.Err, api.ErrClientOptions) {
+		cl.Err = usageError{cl.Err}
 	}
-	base, err := serverURL(server)
-	if err == nil {
-		err = cerr
-	}
-	tok, where := findToken(cc)
-	cl := &api.Client{BaseURL: base, Token: tok, Err: err, TokenFrom: where}
-	tc, err := tlscert.ClientConfig(ca)
-	if err != nil && cl.Err == nil {
-		// Every request fails with it, naming the --ca value.
-		cl.Err = usageError{err}
-	}
-	cl.HTTP = api.NewHTTPClient(answer, tc)
 	return cl
 }
 
 func ctx(c *cobra.Command) context.Context { return c.Context() }
-
-// serverURL is --server as a URL: HOST:PORT alone means http://HOST:PORT.
-func serverURL(given string) (string, error) {
-	s := given
-	if !strings.Contains(s, "://") {
-		s = "http://" + s
-	}
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || (u.Path != "" && u.Path != "/") {
-		return "", usageError{fmt.Errorf("--server %q: want the appliance's URL, http://HOST:PORT or https://HOST:PORT", given)}
-	}
-	return strings.TrimSuffix(s, "/"), nil
-}
 
 // edited confirms an edit: the fields it changed, or on stderr that it
 // changed nothing (and sent nothing). A rename says so.
@@ -132,7 +104,7 @@ func kindCmds(parent *cobra.Command, kind, plural string, table func(w io.Writer
 				return printJSON(c.OutOrStdout(), items)
 			case "yaml":
 				b, _ := json.Marshal(items)
-				return printYAML(c.OutOrStdout(), b)
+				return human.YAML(c.OutOrStdout(), b)
 			}
 			tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 4, 2, ' ', 0)
 			table(tw, items, format == "wide")
@@ -149,7 +121,7 @@ func kindCmds(parent *cobra.Command, kind, plural string, table func(w io.Writer
 			if asJSON(c) {
 				return printJSON(c.OutOrStdout(), item)
 			}
-			return printYAML(c.OutOrStdout(), item)
+			return human.YAML(c.OutOrStdout(), item)
 		},
 	}
 	remove := &cobra.Command{
@@ -210,49 +182,6 @@ func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-// printYAML shows a JSON object as YAML, for people: fields in the order
-// the server sends them (the registry's own order) with the name first,
-// numbers as written, and sizes in bytes with their human form.
-func printYAML(w io.Writer, raw json.RawMessage) error {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(raw, &doc); err != nil { // JSON is YAML
-		return err
-	}
-	tidy(&doc)
-	enc := yaml.NewEncoder(w)
-	enc.SetIndent(2)
-	if err := enc.Encode(&doc); err != nil {
-		return err
-	}
-	return enc.Close()
-}
-
-// tidy drops JSON's quoting (YAML quotes what needs it), puts each
-// mapping's name first and annotates sizes.
-func tidy(n *yaml.Node) {
-	if n.Kind == yaml.ScalarNode {
-		n.Style = 0
-	}
-	n.Style &^= yaml.FlowStyle
-	if n.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if k.Value == "name" && i > 0 {
-				n.Content = append(append([]*yaml.Node{k, v}, n.Content[:i]...), n.Content[i+2:]...)
-			}
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if size, err := strconv.ParseInt(v.Value, 10, 64); err == nil && v.Tag == "!!int" && (k.Value == "size" || strings.HasSuffix(k.Value, "_size")) && size >= 1024 {
-				v.LineComment = humanSize(size)
-			}
-		}
-	}
-	for _, c := range n.Content {
-		tidy(c)
-	}
 }
 
 // row prints one tab-separated table row.

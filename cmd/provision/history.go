@@ -1,14 +1,11 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -94,18 +91,7 @@ func parseSince(c *cobra.Command) (time.Time, error) {
 func historyJSON(h []registry.Change) []map[string]any {
 	out := []map[string]any{}
 	for _, ch := range h {
-		m := map[string]any{"id": ch.ID, "at": ch.At, "kind": ch.Kind, "name": ch.Name, "op": ch.Op}
-		for k, v := range map[string]string{"note": ch.Note, "by": ch.By, "from": ch.From} {
-			if v != "" {
-				m[k] = v
-			}
-		}
-		for k, v := range map[string]string{"old": ch.Old, "new": ch.New} {
-			if v != "" && json.Valid([]byte(v)) {
-				m[k] = json.RawMessage(v)
-			}
-		}
-		out = append(out, m)
+		out = append(out, ch.Document())
 	}
 	return out
 }
@@ -117,13 +103,8 @@ func printChange(w io.Writer, ch registry.Change) {
 		at = t.UTC().Format(time.RFC3339)
 	}
 	what := ch.Kind + " " + ch.Name
-	var oldObj, newObj map[string]any
-	json.Unmarshal([]byte(ch.Old), &oldObj)
-	json.Unmarshal([]byte(ch.New), &newObj)
-	if ch.Op == "rename" {
-		if from, ok := oldObj["name"].(string); ok {
-			what = ch.Kind + " " + from + " → " + ch.Name
-		}
+	if from := ch.RenamedFrom(); from != "" {
+		what = ch.Kind + " " + from + " → " + ch.Name
 	}
 	line := fmt.Sprintf("%s  %-7s %s", at, ch.Op, what)
 	if ch.By != "" {
@@ -133,47 +114,7 @@ func printChange(w io.Writer, ch registry.Change) {
 		line += " from " + ch.From
 	}
 	fmt.Fprintln(w, line+note(ch.Note))
-	if oldObj == nil || newObj == nil {
-		return
+	for _, f := range ch.Diff() {
+		fmt.Fprintf(w, "    %s: %s → %s\n", f.Field, or(f.Old, "(none)"), or(f.New, "(none)"))
 	}
-	o, n := flatten("", oldObj), flatten("", newObj)
-	keys := slices.Sorted(maps.Keys(o))
-	for k := range n {
-		if _, ok := o[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if k == "name" && ch.Op == "rename" || o[k] == n[k] {
-			continue
-		}
-		fmt.Fprintf(w, "    %s: %s → %s\n", k, or(o[k], "(none)"), or(n[k], "(none)"))
-	}
-}
-
-// flatten turns a JSON object into dotted paths and their values as text
-// (lists joined by commas).
-func flatten(prefix string, v any) map[string]string {
-	out := map[string]string{}
-	switch x := v.(type) {
-	case map[string]any:
-		for k, sub := range x {
-			p := k
-			if prefix != "" {
-				p = prefix + "." + k
-			}
-			maps.Copy(out, flatten(p, sub))
-		}
-	case []any:
-		parts := make([]string, len(x))
-		for i, e := range x {
-			parts[i] = fmt.Sprint(e)
-		}
-		out[prefix] = strings.Join(parts, ",")
-	case nil:
-	default:
-		out[prefix] = fmt.Sprint(x)
-	}
-	return out
 }

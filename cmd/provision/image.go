@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/provision/provision/api"
+	"github.com/provision/provision/internal/human"
 	"github.com/provision/provision/registry"
 )
 
@@ -82,7 +83,7 @@ kernel package gets its kernel and boot environment rebuilt.`,
 			json.Unmarshal(raw, &img)
 			var files []string
 			for _, role := range slices.Sorted(maps.Keys(img.Files)) {
-				files = append(files, fmt.Sprintf("%s(%s)", role, humanSize(img.Files[role].Size)))
+				files = append(files, fmt.Sprintf("%s(%s)", role, human.Size(img.Files[role].Size)))
 			}
 			row(w, img.Name, img.Kind, strings.Join(files, " "))
 		}
@@ -184,19 +185,6 @@ func upload(c *cobra.Command, role, path string) (api.BlobRef, error) {
 	return ref, err
 }
 
-func humanSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%dB", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f%ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
 // imageAnswer is how long image add and edit wait for the appliance: a
 // diskless image's boot environment is built before it answers.
 const imageAnswer = 10 * time.Minute
@@ -211,6 +199,6 @@ func addImage(c *cobra.Command, img registry.Image) error {
 	for _, f := range out.Files {
 		size += f.Size
 	}
-	confirm(c, "image %s added (%s, %d files, %s)", out.Name, out.Kind, len(out.Files), humanSize(size))
+	confirm(c, "image %s added (%s, %d files, %s)", out.Name, out.Kind, len(out.Files), human.Size(size))
 	return nil
 }

@@ -3,14 +3,12 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/provision/provision/bootenv"
+	"github.com/provision/provision/roles"
 )
 
 func newImageBuild() *cobra.Command {
@@ -52,7 +50,8 @@ With --no-add the root archive is only written to --output.`,
 			if noAdd, _ := f.GetBool("no-add"); noAdd && !f.Changed("output") {
 				return usageError{fmt.Errorf("image %s: --no-add needs --output", a[0])}
 			}
-			if err := mmdebstrap(c, suite, pkgs, overlay, output); err != nil {
+			root := roles.DebianRoot{Suite: suite, Packages: pkgs, Overlay: overlay}
+			if err := root.Build(ctx(c), output, c.ErrOrStderr()); err != nil {
 				return fmt.Errorf("image %s: %w", a[0], err)
 			}
 			if noAdd, _ := f.GetBool("no-add"); noAdd {
@@ -80,133 +79,4 @@ With --no-add the root archive is only written to --output.`,
 	f.Bool("no-add", false, "only build the root archive (--output), for image add on another machine")
 	c.MarkFlagRequired("debian")
 	return c
-}
-
-var suiteName = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
-
-// Units the image build adds: they run /usr/lib/provision/boot-hooks,
-// which the boot environment copies into the root.
-const (
-	hooksUnit = `[Unit]
-Description=provision boot hooks: config files from data.cdb
-DefaultDependencies=no
-After=local-fs.target
-Before=sysinit.target network-pre.target
-Wants=network-pre.target
-ConditionPathExists=/usr/lib/provision/boot-hooks
-
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-ExecStart=/usr/lib/provision/boot-hooks run
-
-[Install]
-WantedBy=sysinit.target
-`
-	upUnit = `[Unit]
-Description=provision: live DNS, data.cdb deleted, booted
-DefaultDependencies=no
-After=multi-user.target
-Conflicts=shutdown.target
-Before=shutdown.target
-ConditionPathExists=/usr/lib/provision/boot-hooks
-
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-ExecStart=/usr/lib/provision/boot-hooks up
-
-[Install]
-WantedBy=multi-user.target
-`
-)
-
-// mmdebstrap builds the root archive at output.
-func mmdebstrap(c *cobra.Command, suite string, pkgs []string, overlay, output string) error {
-	if !suiteName.MatchString(suite) {
-		return fmt.Errorf("--debian %q is not a suite name", suite)
-	}
-	if _, err := exec.LookPath("mmdebstrap"); err != nil {
-		return fmt.Errorf("mmdebstrap is needed (apt-get install mmdebstrap): %w", err)
-	}
-	sources, err := aptSources(suite)
-	if err != nil {
-		return err
-	}
-	// udev: without it no device unit appears, and systemd waits 90 s for
-	// /dev/ttyS0 before the serial getty (and multi-user.target).
-	include := append([]string{"systemd-sysv", "udev"}, pkgs...)
-	for _, p := range include {
-		if !regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]*$`).MatchString(p) {
-			return fmt.Errorf("package %q is not a Debian package name", p)
-		}
-	}
-	args := []string{"--variant=minbase", "--include=" + strings.Join(include, ","),
-		"--dpkgopt=path-exclude=/usr/share/doc/*", "--dpkgopt=path-include=/usr/share/doc/*/copyright",
-		"--dpkgopt=path-exclude=/usr/share/man/*", "--dpkgopt=path-exclude=/usr/share/locale/*",
-		"--dpkgopt=path-exclude=/usr/share/info/*",
-		"--customize-hook=" + writeFileHook("/etc/systemd/system/provision-hooks.service", hooksUnit),
-		"--customize-hook=" + writeFileHook("/etc/systemd/system/provision-up.service", upUnit),
-		"--customize-hook=mkdir -p \"$1/etc/systemd/system/sysinit.target.wants\" \"$1/etc/systemd/system/multi-user.target.wants\" \"$1/etc/provision/boot.d\" \"$1/etc/provision/up.d\"" +
-			" && ln -sf ../provision-hooks.service \"$1/etc/systemd/system/sysinit.target.wants/\"" +
-			" && ln -sf ../provision-up.service \"$1/etc/systemd/system/multi-user.target.wants/\"" +
-			" && : >\"$1/etc/fstab\" && rm -f \"$1/etc/hostname\" \"$1/etc/machine-id\" && : >\"$1/etc/machine-id\"" +
-			" && passwd --root \"$1\" -d root",
-	}
-	if overlay != "" {
-		st, err := os.Stat(overlay)
-		if err != nil || !st.IsDir() {
-			return fmt.Errorf("--overlay %s is not a directory", overlay)
-		}
-		abs, _ := filepath.Abs(overlay)
-		args = append(args, "--customize-hook=sync-in "+abs+" /")
-	}
-	args = append(args, suite, output, "-")
-	cmd := exec.CommandContext(ctx(c), "mmdebstrap", args...)
-	cmd.Stdin = strings.NewReader(sources)
-	cmd.Stdout, cmd.Stderr = c.ErrOrStderr(), c.ErrOrStderr()
-	fmt.Fprintf(c.ErrOrStderr(), "provision: mmdebstrap %s with %s\n", suite, strings.Join(include, ", "))
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("mmdebstrap: %w", err)
-	}
-	return nil
-}
-
-// writeFileHook is a --customize-hook that writes content to path in the root.
-func writeFileHook(path, content string) string {
-	return fmt.Sprintf("printf '%%s' '%s' >\"$1%s\"", strings.ReplaceAll(content, "'", `'\''`), path)
-}
-
-// aptSources returns this machine's enabled apt sources, in the one-line or
-// deb822 form they are written in, with its own suite name replaced by
-// suite: mmdebstrap reads them from standard input.
-func aptSources(suite string) (string, error) {
-	own := ""
-	if b, err := os.ReadFile("/etc/os-release"); err == nil {
-		if m := regexp.MustCompile(`(?m)^VERSION_CODENAME=(\S+)`).FindSubmatch(b); m != nil {
-			own = string(m[1])
-		}
-	}
-	files, _ := filepath.Glob("/etc/apt/sources.list.d/*.sources")
-	if len(files) == 0 {
-		files, _ = filepath.Glob("/etc/apt/sources.list")
-		more, _ := filepath.Glob("/etc/apt/sources.list.d/*.list")
-		files = append(files, more...)
-	}
-	var out strings.Builder
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return "", err
-		}
-		text := string(b)
-		if own != "" && own != suite {
-			text = regexp.MustCompile(`\b`+regexp.QuoteMeta(own)+`\b`).ReplaceAllString(text, suite)
-		}
-		out.WriteString(strings.TrimSpace(text) + "\n\n")
-	}
-	if out.Len() == 0 {
-		return "", fmt.Errorf("no apt sources in /etc/apt")
-	}
-	return out.String(), nil
 }

@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
-	"gopkg.in/yaml.v3"
 
-	"github.com/provision/provision/api"
 	"github.com/provision/provision/cobbler"
-	"github.com/provision/provision/registry"
+	"github.com/provision/provision/internal/human"
 )
 
 // importCobbler is `import --from cobbler DIR`: plan against the
@@ -28,7 +24,7 @@ func importCobbler(c *cobra.Command, dir string) error {
 	if err != nil {
 		return err
 	}
-	existing, err := registryDocument(c)
+	existing, err := client(c).Export(ctx(c))
 	if err != nil {
 		return err
 	}
@@ -41,7 +37,7 @@ func importCobbler(c *cobra.Command, dir string) error {
 	plan.Write(out, dry)
 	blocked := len(plan.Conflicts) > 0 && !skip
 	if blocked && !dry {
-		return conflictsError(plan, "nothing was written")
+		return plan.ConflictsError("nothing was written")
 	}
 	doc, err := plan.YAML()
 	if err != nil {
@@ -57,7 +53,7 @@ func importCobbler(c *cobra.Command, dir string) error {
 		}
 		printImport(out, true, rep, false)
 		if blocked {
-			return conflictsError(plan, "the import would write nothing")
+			return plan.ConflictsError("the import would write nothing")
 		}
 		return nil
 	}
@@ -74,19 +70,6 @@ func importCobbler(c *cobra.Command, dir string) error {
 	return nil
 }
 
-// registryDocument reads the registry's export (without secrets).
-func registryDocument(c *cobra.Command) (*registry.Document, error) {
-	var buf bytes.Buffer
-	if err := client(c).Raw(ctx(c), "GET", api.Path("export"), "", nil, -1, &buf); err != nil {
-		return nil, err
-	}
-	var d registry.Document
-	if err := yaml.Unmarshal(buf.Bytes(), &d); err != nil {
-		return nil, fmt.Errorf("the registry's export: %w", err)
-	}
-	return &d, nil
-}
-
 // uploadPlan puts the new images' files in the appliance's store.
 func uploadPlan(c *cobra.Command, plan *cobbler.ImportPlan) error {
 	var size int64
@@ -101,20 +84,7 @@ func uploadPlan(c *cobra.Command, plan *cobbler.ImportPlan) error {
 		size += u.Size
 	}
 	if len(plan.Uploads) > 0 {
-		fmt.Fprintf(c.OutOrStdout(), "uploaded %d files (%s)\n", len(plan.Uploads), humanSize(size))
+		fmt.Fprintf(c.OutOrStdout(), "uploaded %d files (%s)\n", len(plan.Uploads), human.Size(size))
 	}
 	return nil
-}
-
-// conflictsError lists every conflict of the plan, one a line.
-func conflictsError(plan *cobbler.ImportPlan, what string) error {
-	msgs := make([]string, len(plan.Conflicts))
-	for i, x := range plan.Conflicts {
-		msgs[i] = x.Msg
-	}
-	n := fmt.Sprintf("%d conflicts", len(msgs))
-	if len(msgs) == 1 {
-		n = "1 conflict"
-	}
-	return fmt.Errorf("%s, %s (--skip-conflicts imports the rest):\n  %s", n, what, strings.Join(msgs, "\n  "))
 }

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -143,24 +140,11 @@ func newAbort() *cobra.Command {
 	}
 }
 
-// errBuildEnded stops the events stream when the build ended.
-var errBuildEnded = errors.New("build ended")
-
-// waitBuild opens the events stream of the system, starts the build, and
-// prints a progress line per event until the system is installed or
-// failed. The state is also polled, in case the stream misses the end.
+// waitBuild starts the build, prints a progress line per event until the
+// system is installed or failed, and on failure the end of the
+// installer's log.
 func waitBuild(c *cobra.Command, cl *api.Client, name string, start func() error, live bool, timeout time.Duration) error {
 	out := c.OutOrStdout()
-	cx, cancel := context.WithCancel(ctx(c))
-	defer cancel()
-	var giveUp <-chan time.Time
-	if timeout > 0 {
-		t := time.NewTimer(timeout)
-		defer t.Stop()
-		giveUp = t.C
-	}
-	started := make(chan error, 1)
-	var sys registry.System
 	progress := func(e registry.Event) {
 		line := fmt.Sprintf("%s  %s  %-10s %s", name, e.At.Local().Format("15:04:05"), e.Kind, e.Detail)
 		if live {
@@ -169,44 +153,9 @@ func waitBuild(c *cobra.Command, cl *api.Client, name string, start func() error
 			fmt.Fprintln(out, line)
 		}
 	}
-	go func() {
-		err := cl.Follow(cx, name, func() { started <- start() }, func(e registry.Event) error {
-			progress(e)
-			if e.Kind == "done" || e.Kind == "failed" {
-				return errBuildEnded
-			}
-			return nil
-		})
-		if !errors.Is(err, errBuildEnded) && !errors.Is(err, context.Canceled) {
-			select {
-			case started <- err:
-			default:
-			}
-		}
-		cancel()
-	}()
-	if err := <-started; err != nil {
+	sys, err := cl.WaitBuild(ctx(c), name, start, progress, timeout)
+	if err != nil {
 		return err
-	}
-	tick := time.NewTicker(2 * time.Second)
-	defer tick.Stop()
-	ended := cx.Done() // the stream saw the end (or broke): poll now
-	for {
-		if err := cl.Do(ctx(c), "GET", api.Path("systems", name), nil, &sys); err != nil {
-			return err
-		}
-		if sys.Status == registry.StateInstalled || sys.Status == registry.StateFailed {
-			break
-		}
-		select {
-		case <-ended:
-			ended = nil
-		case <-tick.C:
-		case <-giveUp:
-			return fmt.Errorf("system %s: still %s after %v", name, sys.Status, timeout)
-		case <-ctx(c).Done():
-			return ctx(c).Err()
-		}
 	}
 	if live {
 		fmt.Fprintln(out)
@@ -215,24 +164,13 @@ func waitBuild(c *cobra.Command, cl *api.Client, name string, start func() error
 		fmt.Fprintf(out, "%s: installed\n", name)
 		return nil
 	}
-	printLogTail(c, cl, name)
+	if lines := cl.InstallLogTail(ctx(c), name, 20); len(lines) > 0 {
+		fmt.Fprintf(c.ErrOrStderr(), "the end of the installer's log of %s:\n", name)
+		for _, l := range lines {
+			fmt.Fprintln(c.ErrOrStderr(), "  "+l)
+		}
+	}
 	return fmt.Errorf("system %s: the build failed (see provision history %s)", name, name)
-}
-
-// printLogTail prints the last lines of the installer's log, if it sent one.
-func printLogTail(c *cobra.Command, cl *api.Client, name string) {
-	var log bytes.Buffer
-	if err := cl.Raw(ctx(c), "GET", api.Path("systems", name, "install-log"), "", nil, -1, &log); err != nil {
-		return
-	}
-	lines := strings.Split(strings.TrimRight(log.String(), "\n"), "\n")
-	if len(lines) > 20 {
-		lines = lines[len(lines)-20:]
-	}
-	fmt.Fprintf(c.ErrOrStderr(), "the end of the installer's log of %s:\n", name)
-	for _, l := range lines {
-		fmt.Fprintln(c.ErrOrStderr(), "  "+l)
-	}
 }
 
 func isTerminal(w io.Writer) bool {

@@ -6,78 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
-	"gopkg.in/yaml.v3"
 
 	"github.com/provision/provision/api"
 )
-
-// clientConfig is ~/.config/provision/config.yaml, written by login.
-type clientConfig struct {
-	Server string `yaml:"server"`
-	CA     string `yaml:"ca,omitempty"`
-	Token  string `yaml:"token"`
-}
-
-// clientConfigPath is $XDG_CONFIG_HOME/provision/config.yaml, by default
-// under ~/.config.
-func clientConfigPath() string {
-	dir := os.Getenv("XDG_CONFIG_HOME")
-	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return ""
-		}
-		dir = filepath.Join(home, ".config")
-	}
-	return filepath.Join(dir, "provision", "config.yaml")
-}
-
-func readClientConfig() (clientConfig, error) {
-	var cc clientConfig
-	path := clientConfigPath()
-	if path == "" {
-		return cc, nil
-	}
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return cc, nil
-	}
-	if err != nil {
-		return cc, fmt.Errorf("client config %s: %w", path, err)
-	}
-	if err := yaml.Unmarshal(b, &cc); err != nil {
-		return cc, usageError{fmt.Errorf("client config %s: %w", path, err)}
-	}
-	return cc, nil
-}
-
-// tokenFiles are the data directories' admin tokens the CLI reads when no
-// token is given otherwise: the appliance's (readable by root) and the
-// dev server's in the current directory.
-var tokenFiles = []string{"/var/lib/provision/token", "provision-data/token"}
-
-// findToken is the token the CLI sends: $PROVISION_TOKEN, else the client
-// config's, else a data directory's token file. where lists the places
-// looked in, for the error of a server that wants a token.
-func findToken(cc clientConfig) (tok, where string) {
-	if t := os.Getenv("PROVISION_TOKEN"); t != "" {
-		return t, "$PROVISION_TOKEN"
-	}
-	if cc.Token != "" {
-		return cc.Token, clientConfigPath()
-	}
-	for _, f := range tokenFiles {
-		if b, err := os.ReadFile(f); err == nil && len(strings.TrimSpace(string(b))) > 0 {
-			return strings.TrimSpace(string(b)), f
-		}
-	}
-	return "", "no token found in $PROVISION_TOKEN, " + clientConfigPath() + " (provision login) or " + strings.Join(tokenFiles, ", ")
-}
 
 func newLogin() *cobra.Command {
 	c := &cobra.Command{
@@ -106,15 +41,8 @@ not say otherwise. The token is never taken from the command line.`,
 				return err
 			}
 			ca, _ := c.Flags().GetString("ca")
-			out, _ := yaml.Marshal(clientConfig{Server: cl.BaseURL, CA: ca, Token: tok})
-			path := clientConfigPath()
-			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-				return err
-			}
-			if err := os.WriteFile(path+".new", out, 0o600); err != nil {
-				return err
-			}
-			if err := os.Rename(path+".new", path); err != nil {
+			path, err := api.ClientConfig{Server: cl.BaseURL, CA: ca, Token: tok}.Save()
+			if err != nil {
 				return err
 			}
 			confirm(c, "logged in to %s with the %s token; saved in %s", cl.BaseURL, who.Name, path)

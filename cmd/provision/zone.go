@@ -2,9 +2,7 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/provision/provision/api"
-	"github.com/provision/provision/dnsconf/cdb"
 	"github.com/provision/provision/dnsconf/tinydns"
 )
 
@@ -84,43 +81,18 @@ func newZoneExport() *cobra.Command {
 			if err := client(c).Raw(ctx(c), "GET", "/zone/data.cdb", "", nil, -1, &buf); err != nil {
 				return err
 			}
-			recs, err := cdbRecords(buf.Bytes())
+			recs, err := tinydns.ReadCDB(buf.Bytes())
 			if err != nil {
-				return err
+				return fmt.Errorf("the served %w", err)
 			}
 			if format == "tinydns" {
 				return tinydns.Format(c.OutOrStdout(), recs)
 			}
-			return printZoneFile(c.OutOrStdout(), recs)
+			return tinydns.FormatZone(c.OutOrStdout(), recs)
 		},
 	}
 	c.Flags().String("format", "tinydns", "tinydns (a data file) or zone (RFC 1035)")
 	return c
-}
-
-func cdbRecords(b []byte) ([]tinydns.Record, error) {
-	r, err := cdb.New(b)
-	if err != nil {
-		return nil, fmt.Errorf("the served data.cdb: %w", err)
-	}
-	var recs []tinydns.Record
-	err = r.ForEach(func(k, d []byte) error {
-		rec, err := tinydns.Decode(k, d)
-		recs = append(recs, rec)
-		return err
-	})
-	return recs, err
-}
-
-func printZoneFile(w io.Writer, recs []tinydns.Record) error {
-	for _, rec := range recs {
-		rr, err := rec.RR()
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(w, rr.String())
-	}
-	return nil
 }
 
 func newZoneImport() *cobra.Command {
@@ -136,7 +108,12 @@ every problem is listed and nothing is written. With --replace, static
 records not in DATA are removed.`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
-			rrs, skipped, err := importRecords(a[0])
+			f, err := os.Open(a[0])
+			if err != nil {
+				return err
+			}
+			rrs, skipped, err := tinydns.StaticRecords(f)
+			f.Close()
 			if err != nil {
 				return err
 			}
@@ -151,61 +128,6 @@ records not in DATA are removed.`,
 	}
 	c.Flags().Bool("replace", false, "remove static records not in DATA")
 	return c
-}
-
-// importRecords parses a data file into zone-file records, skipping SOA
-// and apex NS records, which the appliance owns.
-func importRecords(path string) (rrs []string, skipped int, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer f.Close()
-	recs, err := tinydns.Parse(f, tinydns.Options{Serial: 1})
-	if err != nil {
-		return nil, 0, err
-	}
-	var errs []error
-	for _, rec := range recs {
-		if rec.Type == tinydns.TypeSOA || rec.Type == tinydns.TypeNS {
-			skipped++
-			continue
-		}
-		if why := unsupported(rec); why != "" {
-			errs = append(errs, fmt.Errorf("%s", why))
-			continue
-		}
-		rr, err := rec.RR()
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		rrs = append(rrs, rr.String())
-	}
-	return rrs, skipped, errors.Join(errs...)
-}
-
-func unsupported(rec tinydns.Record) string {
-	name, _ := recordName(rec)
-	switch {
-	case rec.IsLocation():
-		return "client location lines (%) are not supported"
-	case rec.Wildcard:
-		return "wildcard *." + name + ": not supported as a static record"
-	case rec.Location != [2]byte{}:
-		return name + ": records restricted to a client location are not supported"
-	case rec.Timestamp != [8]byte{}:
-		return name + ": records with a timestamp are not supported"
-	}
-	return ""
-}
-
-func recordName(rec tinydns.Record) (string, error) {
-	rr, err := rec.RR()
-	if err != nil {
-		return fmt.Sprintf("%q", rec.Key), err
-	}
-	return rr.Header().Name, nil
 }
 
 // writeFileAtomicMode writes through a temporary file in the same

@@ -1,0 +1,52 @@
+package tinydns
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// StaticRecords keeps what a zone can hold, skips the zone's own SOA and
+// NS, and names every record it refuses.
+func TestStaticRecords(t *testing.T) {
+	data := ".dsas::ns.dsas:259200\n" + // an SOA and an NS of the zone itself, both skipped
+		"+mail.dsas:10.0.0.25:300\n" +
+		"+*.wild.dsas:10.0.0.26:300\n" +
+		"%in:10.0.0\n" +
+		"+far.dsas:10.0.0.27:300::in\n"
+	rrs, skipped, err := StaticRecords(strings.NewReader(data))
+	if skipped != 2 {
+		t.Errorf("skipped %d, want 2 (the SOA and NS of .dsas)", skipped)
+	}
+	got := strings.Join(rrs, "\n")
+	if !strings.Contains(got, "mail.dsas.\t300\tIN\tA\t10.0.0.25") || strings.Contains(got, "far.dsas") {
+		t.Errorf("records:\n%s", got)
+	}
+	for _, want := range []string{"wildcard *.wild.dsas.", "client location lines (%) are not supported", "far.dsas.: records restricted to a client location"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want it to say %q", err, want)
+		}
+	}
+}
+
+// ReadCDB reads back what Compile wrote, and FormatZone prints it.
+func TestReadCDBFormatZone(t *testing.T) {
+	var cdb bytes.Buffer
+	if err := Compile(strings.NewReader("+web01.dsas:10.0.0.11:300\n"), 1, &cdb); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := ReadCDB(cdb.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var zone bytes.Buffer
+	if err := FormatZone(&zone, recs); err != nil {
+		t.Fatal(err)
+	}
+	if got := zone.String(); got != "web01.dsas.\t300\tIN\tA\t10.0.0.11\n" {
+		t.Errorf("zone:\n%q", got)
+	}
+	if _, err := ReadCDB([]byte("short")); err == nil || !strings.HasPrefix(err.Error(), "data.cdb: ") {
+		t.Errorf("ReadCDB of 5 bytes: %v, want an error naming data.cdb", err)
+	}
+}
