@@ -33,42 +33,10 @@ of it.`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
 			file := a[0]
-			path := "/api/v1/backup"
 			secrets, _ := c.Flags().GetBool("with-secrets")
-			if secrets {
-				path += "?secrets=1"
-			}
-			partial := file + ".partial"
-			f, err := os.OpenFile(partial, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-			if err != nil {
-				return fmt.Errorf("backup: %w", err)
-			}
-			defer os.Remove(partial) // renamed away when all went well
-			err = client(c).Raw(ctx(c), "POST", path, "", nil, 0, f)
-			if err == nil {
-				err = f.Sync()
-			}
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return fmt.Errorf("backup %s: %w (nothing was written to %s)", file, err, file)
-			}
-			r, err := os.Open(partial)
+			m, err := client(c).Backup(ctx(c), file, secrets)
 			if err != nil {
 				return err
-			}
-			m, err := backup.Check(r)
-			r.Close()
-			if err != nil {
-				return fmt.Errorf("backup %s: the archive received is not whole: %w (nothing was written to %s)", file, err, file)
-			}
-			if err := os.Rename(partial, file); err != nil {
-				return fmt.Errorf("backup: %w", err)
-			}
-			if d, err := os.Open(filepath.Dir(file)); err == nil {
-				d.Sync()
-				d.Close()
 			}
 			var size int64
 			for _, f := range m.Files {
