@@ -80,10 +80,10 @@ type Config struct {
 	// PowerStates, if set, gives the last poll of a system's BMC (on, off,
 	// or "" when none answered yet), for the fleet view.
 	PowerStates func(system string) string
-	// BuildFailed, if set, is told of a build the API ended as failed
-	// (abort), as the appliance is of the others: it powers the machine
-	// off.
-	BuildFailed func(system string)
+	// Builds, if set, powers the machines of builds: it boots one whose
+	// build the API starts (reinstall) and powers off one whose build the
+	// API ended as failed (abort), as the appliance does for the others.
+	Builds Builds
 	// PrepareImage, if set, completes an image before it is stored (add,
 	// edit, bootenv build): for a diskless image, it measures the rootfs
 	// and builds kernel and initrd from its kernel-package file.
