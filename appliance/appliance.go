@@ -91,7 +91,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *Appliance, err 
 	}
 	defer func() {
 		if err != nil {
-			a.closeAll()
+			a.Close()
 		}
 	}()
 	if err := a.events.LoadLatest(ctx); err != nil {
@@ -230,8 +230,9 @@ func (a *Appliance) Run(ctx context.Context) error {
 // serve adds a socket loop for Run to start.
 func (a *Appliance) serve(f func(ctx context.Context) error) { a.servers = append(a.servers, f) }
 
-// closeAll closes what Open opened, when it fails half way.
-func (a *Appliance) closeAll() {
+// Close releases what Open opened (its listeners and the registry), for
+// an Appliance that is not Run; Run releases them itself.
+func (a *Appliance) Close() {
 	for _, c := range a.closers {
 		c.Close()
 	}

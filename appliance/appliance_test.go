@@ -134,12 +134,12 @@ func TestOpenFailsCleanly(t *testing.T) {
 	if _, err := Open(ctx, second, log); err == nil || !strings.Contains(err.Error(), "--dns") {
 		t.Fatalf("Open on a DNS port in use: %v, want an error naming --dns", err)
 	}
-	a.closeAll()
+	a.Close()
 	b, err := Open(ctx, first, log)
 	if err != nil {
 		t.Fatalf("Open again after closing: %v", err)
 	}
-	b.closeAll()
+	b.Close()
 
 	bad := devConfig(t)
 	bad.DHCPMode = "relay"
