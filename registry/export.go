@@ -136,6 +136,11 @@ func (im *importer) run(n *Snapshot, d *Document) {
 		old, had := n.profiles[x.Name]
 		im.put(ObjProfile, x.Name, had, old, func() (any, error) { return n.putProfile(prevIf(had, x.Name), x) })
 	}
+	for _, x := range d.Images { // once the profiles are in: they may change loader
+		if err := n.checkImageLoaders(x.Name); err != nil {
+			im.errs = append(im.errs, err)
+		}
+	}
 	for _, x := range d.Profiles {
 		im.ops = append(im.ops, n.followProfile(x.Name, im.now)...)
 	}

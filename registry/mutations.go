@@ -62,7 +62,9 @@ func (r *Registry) EditImage(ctx context.Context, name string, img Image) (*Imag
 		}
 		prev := *old
 		var err error
-		out, err = n.putImage(name, img)
+		if out, err = n.putImage(name, img); err == nil {
+			err = n.checkImageLoaders(name)
+		}
 		return []Op{op(ObjImage, name, &prev, out, name, "edit")}, err
 	})
 	return out, err

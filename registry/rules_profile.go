@@ -15,11 +15,17 @@ func (s *Snapshot) putProfile(prev string, p Profile) (*Profile, error) {
 	if _, ok := s.images[p.Image]; !ok {
 		return nil, invalidf("profile %s: image %q does not exist", p.Name, p.Image)
 	}
-	if p.Loader != "" && p.Loader != "ipxe" && p.Loader != "pxelinux" && p.Loader != "grub" {
+	if p.Loader != "" && p.Loader != LoaderIPXE && p.Loader != LoaderPXELinux && p.Loader != LoaderGRUB {
 		return nil, invalidf("profile %s: loader %q must be ipxe, pxelinux or grub", p.Name, p.Loader)
 	}
-	if p.SecureBoot && p.Loader != "grub" {
-		return nil, invalidf("profile %s: secure boot needs loader grub (shim, then Debian's signed GRUB), not %q", p.Name, cmp.Or(p.Loader, "ipxe"))
+	if p.SecureBoot && p.Loader != LoaderGRUB {
+		return nil, invalidf("profile %s: secure boot needs loader grub (shim, then Debian's signed GRUB), not %q", p.Name, cmp.Or(p.Loader, LoaderIPXE))
+	}
+	if img := s.images[p.Image]; img.Kind == KindDiskless && !bootsDiskless(p.Loader) {
+		return nil, invalidf("profile %s: loader %s cannot boot diskless image %s: %s", p.Name, p.Loader, p.Image, disklessNeedsIPXE)
+	}
+	if err := checkArgsOf(ObjProfile, p.Name, p.KernelArgs); err != nil {
+		return nil, err
 	}
 	if err := s.checkProfileInstall(&p); err != nil {
 		return nil, err
@@ -41,12 +47,53 @@ func (s *Snapshot) putProfile(prev string, p Profile) (*Profile, error) {
 	s.profiles[p.Name] = &p
 	for _, sys := range s.Systems() {
 		if sys.Profile == p.Name {
+			if err := s.checkArgsLength(sys, ObjProfile); err != nil {
+				return nil, err
+			}
 			if err := s.checkRender(sys); err != nil {
 				return nil, err
 			}
 		}
 	}
 	return &p, nil
+}
+
+// disklessNeedsIPXE says why a diskless image needs loader ipxe: its
+// boot environment is only ever booted, and tested, through iPXE.
+const disklessNeedsIPXE = "a diskless image boots with loader ipxe only"
+
+// bootsDiskless reports whether a profile's loader boots diskless images.
+func bootsDiskless(loader string) bool { return loader == "" || loader == LoaderIPXE }
+
+// checkImageLoaders refuses a diskless image that a profile boots with a
+// loader that cannot boot it: the other direction of putProfile's rule,
+// for an image edited (or imported) into a diskless one.
+func (s *Snapshot) checkImageLoaders(image string) error {
+	img := s.images[image]
+	if img == nil || img.Kind != KindDiskless {
+		return nil
+	}
+	for _, p := range s.Profiles() {
+		if p.Image == image && !bootsDiskless(p.Loader) {
+			return invalidf("image %s: diskless, but profile %s boots it with loader %s: %s", image, p.Name, p.Loader, disklessNeedsIPXE)
+		}
+	}
+	return nil
+}
+
+// checkArgsLength refuses a system whose kernel arguments and its
+// profile's are over MaxCmdline together, naming the object (kind) the
+// change is about. Arguments that are refused on their own are left to
+// their object's rule.
+func (s *Snapshot) checkArgsLength(sys *System, kind string) error {
+	b, err := s.appendOperatorArgs(nil, 0, sys)
+	if err != nil || len(b) <= MaxCmdline {
+		return nil
+	}
+	if kind == ObjProfile {
+		return invalidf("profile %s: kernel args are %d bytes with those of system %s, Linux takes %d", sys.Profile, len(b), sys.Name, MaxCmdline)
+	}
+	return invalidf("system %s: kernel args are %d bytes with those of profile %s, Linux takes %d", sys.Name, len(b), sys.Profile, MaxCmdline)
 }
 
 // checkProfileInstall checks the profile's template and install timeout.

@@ -101,6 +101,12 @@ func (s *Snapshot) putSystem(prev string, in System, imported bool, now time.Tim
 	if err := s.checkSystem(prev, &sys); err != nil {
 		return nil, err
 	}
+	if err := checkArgsOf(ObjSystem, sys.Name, sys.KernelArgs); err != nil {
+		return nil, err
+	}
+	if err := s.checkArgsLength(&sys, ObjSystem); err != nil {
+		return nil, err
+	}
 	s.lifeOf(old, &sys, imported, now)
 	if err := s.checkRender(&sys); err != nil {
 		return nil, err
