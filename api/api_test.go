@@ -6,36 +6,19 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/provision/provision/images"
-	"github.com/provision/provision/registry"
+	"github.com/provision/provision/registry/registrytest"
 )
-
-// newTestRegistry opens a registry in dir, closed at cleanup.
-func newTestRegistry(t *testing.T, dir string) *registry.Registry {
-	t.Helper()
-	st, err := registry.OpenSQLite(context.Background(), filepath.Join(dir, "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := registry.Open(context.Background(), st, "dsas")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { reg.Close() })
-	return reg
-}
 
 func newTestServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	dir := t.TempDir()
-	reg := newTestRegistry(t, dir)
-	blobs, err := images.NewStore(filepath.Join(dir, "images"))
+	reg := registrytest.Open(t)
+	blobs, err := images.NewStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +97,7 @@ func TestHealthz(t *testing.T) {
 // A client's junk method does not make a metrics series of its own.
 func TestMetricsMethodLabel(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	h := Handler(Config{Registry: newTestRegistry(t, t.TempDir()), Metrics: reg, Log: slog.New(slog.DiscardHandler)})
+	h := Handler(Config{Registry: registrytest.Open(t), Metrics: reg, Log: slog.New(slog.DiscardHandler)})
 	for _, m := range []string{"GET", "FOO1", "FOO2", "BAR"} {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(m, "/healthz", nil))
 	}
