@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/provision/provision/registry"
@@ -58,23 +57,10 @@ func (s *server) setSetting(w http.ResponseWriter, r *http.Request) {
 		Value string `json:"value"`
 	}
 	if decode(w, r, &in) {
-		key := r.PathValue("key")
-		var old map[string]string
-		if v, ok := s.snap().Setting(strings.ToLower(key)); ok {
-			old = map[string]string{key: v}
-		}
-		if err := registry.CheckPublic("global", old, map[string]string{key: in.Value}, public(r)); err != nil {
-			fail(w, err)
-			return
-		}
-		v, err := s.Registry.SetSetting(r.Context(), key, in.Value)
+		v, err := s.Registry.SetSetting(r.Context(), r.PathValue("key"), in.Value)
 		respond(w, http.StatusOK, v, err)
 	}
 }
-
-// public reports whether the writer said that secret-looking setting keys
-// hold no secret (?public=1, the CLI's --public).
-func public(r *http.Request) bool { return r.URL.Query().Get("public") == "1" }
 
 func (s *server) unsetSetting(w http.ResponseWriter, r *http.Request) {
 	removed(w, s.Registry.UnsetSetting(r.Context(), r.PathValue("key")))

@@ -174,12 +174,9 @@ func (s *server) patchSubnet(w http.ResponseWriter, r *http.Request) {
 func (s *server) patchProfile(w http.ResponseWriter, r *http.Request) {
 	s.patchObject(w, r, registry.ObjProfile,
 		func(sn *registry.Snapshot, n string) (any, bool) { return sn.Profile(n) },
-		func(ctx context.Context, cur any, merged []byte) (any, error) {
+		func(ctx context.Context, _ any, merged []byte) (any, error) {
 			var in registry.Profile
 			if err := decodeStrict(merged, &in, "profile", r.PathValue("name")); err != nil {
-				return nil, err
-			}
-			if err := registry.CheckPublic("profile "+in.Name, cur.(*registry.Profile).Settings, in.Settings, public(r)); err != nil {
 				return nil, err
 			}
 			return s.Registry.EditProfile(ctx, r.PathValue("name"), in)
@@ -189,7 +186,7 @@ func (s *server) patchProfile(w http.ResponseWriter, r *http.Request) {
 func (s *server) patchSystem(w http.ResponseWriter, r *http.Request) {
 	s.patchObject(w, r, registry.ObjSystem,
 		func(sn *registry.Snapshot, n string) (any, bool) { return sn.SystemByName(n) },
-		func(ctx context.Context, cur any, merged []byte) (any, error) {
+		func(ctx context.Context, _ any, merged []byte) (any, error) {
 			var in SystemInput
 			if err := decodeStrict(merged, &in, "system", r.PathValue("name")); err != nil {
 				return nil, err
@@ -199,9 +196,6 @@ func (s *server) patchSystem(w http.ResponseWriter, r *http.Request) {
 					return nil, &registry.Error{Kind: registry.ErrInvalid, Msg: "system " + r.PathValue("name") + ": bmc_password without a bmc address"}
 				}
 				in.BMC.Password = registry.Secret(in.BMCPassword)
-			}
-			if err := registry.CheckPublic("system "+in.Name, cur.(*registry.System).Settings, in.Settings, public(r)); err != nil {
-				return nil, err
 			}
 			return s.Registry.EditSystem(ctx, r.PathValue("name"), in.System)
 		})

@@ -89,6 +89,9 @@ func (r *Registry) putProfile(ctx context.Context, prev string, p Profile) (*Pro
 	var out *Profile
 	_, err := r.mutate(ctx, false, func(n *Snapshot) ([]Op, error) {
 		old := n.profiles[prev]
+		if err := checkPublic(ctx, "profile "+p.Name, settingsOf(old), p.Settings); err != nil {
+			return nil, err
+		}
 		if prev != "" && old == nil {
 			return nil, notFound(ObjProfile, prev)
 		}
@@ -122,6 +125,13 @@ func (r *Registry) putSystem(ctx context.Context, prev string, s System) (*Syste
 	var out *System
 	_, err := r.mutate(ctx, false, func(n *Snapshot) ([]Op, error) {
 		old := n.systems.At(prev)
+		var oldSettings map[string]string
+		if old != nil {
+			oldSettings = old.Settings
+		}
+		if err := checkPublic(ctx, "system "+s.Name, oldSettings, s.Settings); err != nil {
+			return nil, err
+		}
 		var err error
 		if out, err = n.putSystem(prev, s, false, r.now()); err == nil {
 			err = r.checkSystemLeases(out)
@@ -142,9 +152,13 @@ func (r *Registry) SetSetting(ctx context.Context, key, value string) (*Setting,
 	_, err := r.mutate(ctx, false, func(n *Snapshot) ([]Op, error) {
 		k, _ := CheckSettingKey(key)
 		var old *Setting
+		var had map[string]string
 		prev := ""
 		if v, ok := n.settings[k]; ok {
-			old, prev = &Setting{Key: k, Value: v}, k
+			old, prev, had = &Setting{Key: k, Value: v}, k, map[string]string{key: v}
+		}
+		if err := checkPublic(ctx, "global", had, map[string]string{key: value}); err != nil {
+			return nil, err
 		}
 		var err error
 		out, err = n.setSetting(key, value)
@@ -178,6 +192,13 @@ func (r *Registry) remove(ctx context.Context, kind, name string, del func(*Snap
 		return []Op{op(kind, name, old, nil, "", v)}, nil
 	})
 	return err
+}
+
+func settingsOf(p *Profile) map[string]string {
+	if p == nil {
+		return nil
+	}
+	return p.Settings
 }
 
 func verb(prev, name string) string {

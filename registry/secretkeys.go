@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"context"
 	"maps"
 	"slices"
 	"strings"
@@ -12,7 +13,7 @@ var secretWords = []string{"password", "passwd", "secret", "token"}
 // SecretLike returns the word that makes key look like the name of a
 // secret ("db.password": "password"), or "". Settings are published to
 // anyone who asks, in DNS and data.cdb, so such a key is refused unless the
-// writer says it is public (CheckPublic).
+// writer says it is public (Public).
 func SecretLike(key string) string {
 	k := strings.ToLower(key)
 	for _, w := range secretWords {
@@ -23,12 +24,26 @@ func SecretLike(key string) string {
 	return ""
 }
 
-// CheckPublic refuses the keys of next that look like secrets and are new
-// or changed against old, unless public: what object (e.g. "system web01")
-// is named in the error. A key kept as it was passes, so an object that
-// already has one can still be edited.
-func CheckPublic(object string, old, next map[string]string, public bool) error {
-	if public {
+type publicKey struct{}
+
+// Public returns ctx whose changes may set settings whose keys look like
+// secrets (SecretLike): the writer said they hold none (the CLI's
+// --public, the API's ?public=1). Without it, AddProfile, EditProfile,
+// AddSystem, EditSystem and SetSetting refuse such a key when it is new
+// or its value changes. An import is not checked: its document says what
+// the registry held, and is taken as it is.
+func Public(ctx context.Context) context.Context {
+	return context.WithValue(ctx, publicKey{}, true)
+}
+
+func isPublic(ctx context.Context) bool { v, _ := ctx.Value(publicKey{}).(bool); return v }
+
+// checkPublic refuses the keys of next that look like secrets and are new
+// or changed against old, unless ctx is Public: what object (e.g. "system
+// web01") is named in the error. A key kept as it was passes, so an object
+// that already has one can still be edited.
+func checkPublic(ctx context.Context, object string, old, next map[string]string) error {
+	if isPublic(ctx) {
 		return nil
 	}
 	for _, k := range slices.Sorted(maps.Keys(next)) {
