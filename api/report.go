@@ -4,7 +4,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"strings"
+	"time"
 
 	"github.com/provision/provision/registry"
 )
@@ -19,9 +19,19 @@ type Report struct {
 	Template   string           `json:"template,omitempty"`
 	Loader     string           `json:"loader"`
 	KernelArgs string           `json:"kernel_args"` // the profile's, then the system's
-	BootURL    string           `json:"boot_url,omitempty"`
-	Settings   []ReportSetting  `json:"settings"`
-	LastBoot   []registry.Event `json:"last_boot"` // the timeline of system status
+	// Boot is what a network boot of the system does now: "netboot", or
+	// "local disk" with why (its state, "netboot off", ...).
+	Boot string `json:"boot"`
+	// Cmdline is the kernel command line a network boot passes
+	// (registry.Snapshot.KernelArgs, as pxelinux and GRUB pass it; iPXE
+	// adds its initrd=initrd first), from BootURL's server, with
+	// RenderPlaceholderToken for a build's token; CmdlineError says why
+	// there is none.
+	Cmdline      string           `json:"cmdline,omitempty"`
+	CmdlineError string           `json:"cmdline_error,omitempty"`
+	BootURL      string           `json:"boot_url,omitempty"`
+	Settings     []ReportSetting  `json:"settings"`
+	LastBoot     []registry.Event `json:"last_boot"` // the timeline of system status
 }
 
 // ReportSetting is an effective setting and where it comes from: global,
@@ -40,31 +50,23 @@ func (s *server) systemReport(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "system "+name+" not found")
 		return
 	}
-	rep := Report{System: sys, Loader: "ipxe", Settings: []ReportSetting{}, LastBoot: []registry.Event{}}
+	plan := snap.BootPlan(sys, time.Now())
+	rep := Report{System: sys, Loader: plan.Loader, KernelArgs: snap.OperatorArgs(sys), Boot: bootOf(plan),
+		Settings: []ReportSetting{}, LastBoot: []registry.Event{}}
+	rep.Cmdline, rep.CmdlineError = s.cmdline(r, snap, sys, plan)
+	if img := plan.Image; img != nil {
+		rep.Image, rep.ImageKind = img.Name, img.Kind
+	}
 	from := map[string]ReportSetting{}
 	for k, v := range snap.Settings() {
 		from[k] = ReportSetting{k, v, "global"}
 	}
-	var args []string
 	if p, ok := snap.Profile(sys.Profile); ok {
-		rep.Image, rep.Template = p.Image, p.Kickstart
-		if p.Loader != "" {
-			rep.Loader = p.Loader
-		}
-		if img, ok := snap.Image(p.Image); ok {
-			rep.ImageKind = img.Kind
-		}
-		if p.KernelArgs != "" {
-			args = append(args, p.KernelArgs)
-		}
+		rep.Template = p.Kickstart
 		for k, v := range p.Settings {
 			from[k] = ReportSetting{k, v, "profile " + p.Name}
 		}
 	}
-	if sys.KernelArgs != "" {
-		args = append(args, sys.KernelArgs)
-	}
-	rep.KernelArgs = strings.Join(args, " ")
 	for k, v := range sys.Settings {
 		from[k] = ReportSetting{k, v, "system"}
 	}
@@ -83,4 +85,41 @@ func (s *server) systemReport(w http.ResponseWriter, r *http.Request) {
 		rep.LastBoot = append(rep.LastBoot, registry.Timeline(evs)...)
 	}
 	writeJSON(w, http.StatusOK, rep)
+}
+
+// bootOf says what plan boots, for the report.
+func bootOf(plan registry.BootPlan) string {
+	switch {
+	case plan.Netboot && plan.Install != nil:
+		return "netboot: the installer of its " + plan.Install.Kind + " template"
+	case plan.Netboot:
+		return "netboot"
+	case plan.Reason == "":
+		return "local disk: netboot off"
+	}
+	return "local disk: " + plan.Reason
+}
+
+// cmdline is the kernel command line of sys's network boot as plan says,
+// from the appliance's boot URL (else the URL the request came to), with
+// RenderPlaceholderToken for a build's token, which the API never shows;
+// or why there is none.
+func (s *server) cmdline(r *http.Request, snap *registry.Snapshot, sys *registry.System, plan registry.BootPlan) (string, string) {
+	if !plan.Netboot {
+		return "", ""
+	}
+	if plan.Install != nil {
+		in := *plan.Install
+		in.Token = RenderPlaceholderToken
+		plan.Install = &in
+	}
+	server := "http://" + r.Host
+	if s.BootURL != "" {
+		server = s.BootURL
+	}
+	line, err := snap.KernelArgs(sys, plan, registry.BootVia{Server: server})
+	if err != nil {
+		return "", err.Error()
+	}
+	return line, ""
 }

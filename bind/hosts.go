@@ -4,6 +4,8 @@
 package bind
 
 import (
+	"bytes"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -12,7 +14,6 @@ import (
 	"time"
 
 	"github.com/provision/provision/images"
-	"github.com/provision/provision/kickstart"
 	"github.com/provision/provision/registry"
 	"github.com/provision/provision/tftp"
 )
@@ -44,59 +45,46 @@ var (
 	_ tftp.Hosts   = Boot{}
 )
 
-// KernelArgs joins the profile's and the system's kernel arguments.
-func KernelArgs(snap *registry.Snapshot, sys *registry.System) string {
-	var parts []string
-	if p, ok := snap.Profile(sys.Profile); ok && p.KernelArgs != "" {
-		parts = append(parts, p.KernelArgs)
+// imageHost is sys as the iPXE script of its boot at now sees it: the
+// registry's BootPlan, and its kernel command line (KernelArgs) for the
+// server and MAC of the request.
+func imageHost(snap *registry.Snapshot, sys *registry.System, now time.Time) images.Host {
+	plan := snap.BootPlan(sys, now)
+	h := images.Host{Name: sys.Name, Profile: sys.Profile, Netboot: plan.Netboot, Reason: plan.Reason}
+	if plan.Image != nil {
+		h.Image = plan.Image.Name
 	}
-	if sys.KernelArgs != "" {
-		parts = append(parts, sys.KernelArgs)
+	if plan.Install != nil {
+		h.Install = &images.Install{Kind: plan.Install.Kind}
 	}
-	return strings.Join(parts, " ")
-}
-
-// Plan decides what a network boot of sys does, from its netboot flag and
-// its state: a build under way boots the installer pointed at its template
-// (install is set), a diskless system boots its image, and everything else
-// (installed, failed, or netboot off) boots its local disk, with reason
-// its state.
-func Plan(snap *registry.Snapshot, sys *registry.System, now time.Time) (netboot bool, install *images.Install, reason string) {
-	switch {
-	case !sys.Netboot:
-		return false, nil, ""
-	case sys.Status == registry.StateDiskless:
-		return true, nil, ""
-	case sys.Building():
-		if _, ok := snap.BuildByToken(string(sys.BuildToken), now); !ok {
-			return false, nil, "past-its-build-deadline"
-		}
-		p, _ := snap.Profile(sys.Profile)
-		t, ok := snap.Templates().Lookup(p.Kickstart)
-		if !ok {
-			return false, nil, "without-a-template"
-		}
-		return true, &images.Install{Kind: t.Kind, Token: string(sys.BuildToken)}, ""
-	}
-	return false, nil, sys.Status
-}
-
-func imageHost(snap *registry.Snapshot, sys *registry.System) images.Host {
-	h := images.Host{Name: sys.Name, Profile: sys.Profile,
-		KernelArgs: KernelArgs(snap, sys), Zone: snap.Zone}
-	h.Netboot, h.Install, h.Reason = Plan(snap, sys, time.Now())
-	if p, ok := snap.Profile(sys.Profile); ok {
-		h.Image = p.Image
-		if img, ok := snap.Image(p.Image); ok && img.Kind == registry.KindDiskless {
-			if f, ok := img.Files["rootfs"]; ok {
-				h.Rootfs = &images.Rootfs{SHA256: f.SHA256, Size: f.Size, Unpacked: img.Unpacked}
-			}
-		}
-	}
+	h.Cmdline = cmdlineOf(snap, sys, plan)
 	if len(sys.MACs) > 0 {
 		h.MAC, _ = net.ParseMAC(sys.MACs[0])
 	}
 	return h
+}
+
+// cmdlineOf is images.Host.Cmdline of sys: the registry's AppendKernelArgs,
+// remembered for the server, MAC and initrd name of the last request (a
+// Host is kept for its snapshot, and the scripts of one host are asked
+// for from the same server).
+func cmdlineOf(snap *registry.Snapshot, sys *registry.System, plan registry.BootPlan) func([]byte, string, net.HardwareAddr, string) ([]byte, error) {
+	type made struct {
+		server, mac, initrd string
+		line                []byte
+	}
+	var last atomic.Pointer[made]
+	return func(b []byte, server string, mac net.HardwareAddr, initrd string) ([]byte, error) {
+		if m := last.Load(); m != nil && m.server == server && m.mac == string(mac) && m.initrd == initrd {
+			return append(b, m.line...), nil
+		}
+		start := len(b)
+		b, err := snap.AppendKernelArgs(b, sys, plan, registry.BootVia{Server: server, MAC: mac, Initrd: initrd})
+		if err == nil {
+			last.Store(&made{server, string(mac), initrd, bytes.Clone(b[start:])})
+		}
+		return b, err
+	}
 }
 
 var _ images.SnapshotHosts = Boot{}
@@ -158,7 +146,7 @@ func (v *bootView) HostByMAC(mac net.HardwareAddr) (images.Host, bool) {
 
 func (v *bootView) host(sys *registry.System) images.Host {
 	if v.hosts == nil || sys.Building() {
-		return imageHost(v.snap, sys)
+		return imageHost(v.snap, sys, time.Now())
 	}
 	v.mu.RLock()
 	h, ok := v.hosts[sys]
@@ -166,7 +154,7 @@ func (v *bootView) host(sys *registry.System) images.Host {
 	if ok {
 		return h
 	}
-	h = imageHost(v.snap, sys)
+	h = imageHost(v.snap, sys, time.Now())
 	v.mu.Lock()
 	v.hosts[sys] = h
 	v.mu.Unlock()
@@ -199,25 +187,26 @@ func (v *bootView) ImageFiles(image string) (map[string]string, bool) {
 }
 
 // BootConfigByMAC implements tftp.Hosts: the kernel and initrd are
-// fetched over HTTP from the appliance.
+// fetched over HTTP from the appliance, and the kernel command line is
+// the registry's (KernelArgs), as the iPXE script's but for its initrd=.
 func (b Boot) BootConfigByMAC(mac net.HardwareAddr) (tftp.BootConfig, bool) {
 	snap := b.Reg.Snapshot()
 	sys, ok := snap.SystemByMAC(mac)
 	if !ok {
 		return tftp.BootConfig{}, false
 	}
-	h := imageHost(snap, sys)
-	base := strings.TrimSuffix(b.BaseURL, "/")
-	args := h.KernelArgs
-	if h.Install != nil {
-		args += " " + strings.Join(kickstart.BootArgs(h.Install.Kind, base+"/ks/"+h.Install.Token), " ")
+	plan := snap.BootPlan(sys, time.Now())
+	c := tftp.BootConfig{Name: sys.Name, Netboot: plan.Netboot}
+	if !plan.Netboot {
+		return c, true
 	}
-	args = strings.TrimSpace(args + " provision.host=" + sys.Name + " provision.zone=" + snap.Zone + " provision.server=" + base)
-	return tftp.BootConfig{
-		Name:    sys.Name,
-		Netboot: h.Netboot,
-		Kernel:  base + "/images/" + h.Image + "/kernel",
-		Initrd:  base + "/images/" + h.Image + "/initrd",
-		Args:    args,
-	}, true
+	if plan.Image == nil { // the registry keeps a profile's image: never
+		c.Err = fmt.Errorf("system %s: no image to boot", sys.Name)
+		return c, true
+	}
+	base := strings.TrimSuffix(b.BaseURL, "/")
+	c.Kernel = base + "/images/" + plan.Image.Name + "/kernel"
+	c.Initrd = base + "/images/" + plan.Image.Name + "/initrd"
+	c.Args, c.Err = snap.KernelArgs(sys, plan, registry.BootVia{Server: base, MAC: mac})
+	return c, true
 }

@@ -1,72 +1,55 @@
 package bind
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	pintftp "github.com/pin/tftp/v3"
 
 	"github.com/provision/provision/dhcp"
+	"github.com/provision/provision/images"
 	"github.com/provision/provision/kickstart"
 	"github.com/provision/provision/registry"
+	"github.com/provision/provision/registry/registrytest"
+	"github.com/provision/provision/tftp"
 )
 
-func testRegistry(t *testing.T) *registry.Registry {
+// testRegistry is registrytest's small network: subnet lan, image img,
+// profile web (pxelinux, console=ttyS0), system web001 (quiet).
+func testRegistry(t *testing.T) *registry.Registry { return registrytest.Seeded(t) }
+
+// cmdline is the kernel command line that the iPXE script of h gets from
+// server (without initrd=).
+func cmdline(t *testing.T, h images.Host, server string) string {
 	t.Helper()
-	ctx := context.Background()
-	st, err := registry.OpenSQLite(ctx, filepath.Join(t.TempDir(), "r.db"))
+	b, err := h.Cmdline(nil, server, h.MAC, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := registry.Open(ctx, st, "dsas")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	sha := strings.Repeat("a", 64)
-	steps := []func() error{
-		func() error {
-			_, err := r.AddSubnet(ctx, registry.Subnet{Name: "lan", CIDR: "10.0.0.0/24", Gateway: "10.0.0.1", DNSServers: []string{"10.0.0.2"}, Pool: "10.0.0.200-10.0.0.250"})
-			return err
-		},
-		func() error {
-			_, err := r.AddImage(ctx, registry.Image{Name: "img", Kind: "install", Files: map[string]registry.File{"kernel": {SHA256: sha}, "initrd": {SHA256: sha}}})
-			return err
-		},
-		func() error {
-			_, err := r.AddProfile(ctx, registry.Profile{Name: "web", Image: "img", KernelArgs: "console=ttyS0", Loader: "pxelinux"})
-			return err
-		},
-		func() error {
-			_, err := r.AddSystem(ctx, registry.System{Name: "web001", MACs: []string{"aa:bb:cc:dd:ee:01"}, IP: "10.0.0.11", Profile: "web", Netboot: true, KernelArgs: "quiet"})
-			return err
-		},
-	}
-	for _, f := range steps {
-		if err := f(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return r
+	return string(b)
 }
 
 func TestBootAdapters(t *testing.T) {
 	b := Boot{Reg: testRegistry(t), BaseURL: "http://10.0.0.1/"}
 	mac, _ := net.ParseMAC("aa:bb:cc:dd:ee:01")
 	h, ok := b.HostByIP(netip.MustParseAddr("10.0.0.11"))
-	if !ok || h.Name != "web001" || h.Image != "img" || h.KernelArgs != "console=ttyS0 quiet" || h.Zone != "dsas" {
+	want := "console=ttyS0 quiet provision.host=web001 provision.zone=dsas provision.server=http://10.0.0.1"
+	if !ok || h.Name != "web001" || h.Image != "img" || cmdline(t, h, "http://10.0.0.1") != want {
 		t.Fatalf("HostByIP: %+v %v", h, ok)
 	}
 	if _, ok := b.HostByMAC(net.HardwareAddr{2, 0, 0, 0, 0, 1}); ok {
 		t.Fatal("unknown MAC found")
 	}
 	cfg, ok := b.BootConfigByMAC(mac)
-	want := "console=ttyS0 quiet provision.host=web001 provision.zone=dsas provision.server=http://10.0.0.1"
 	if !ok || cfg.Kernel != "http://10.0.0.1/images/img/kernel" || cfg.Args != want {
 		t.Fatalf("BootConfigByMAC: %+v", cfg)
 	}
@@ -119,10 +102,10 @@ func TestPlanFollowsTheBuild(t *testing.T) {
 	b := Boot{Reg: r, BaseURL: "http://10.0.0.1"}
 	kept := NewBoot(r, "http://10.0.0.1")
 	h, _ := b.HostByIP(netip.MustParseAddr("10.0.0.11"))
-	if !h.Netboot || h.Install == nil || h.Install.Kind != "preseed" || h.Install.Token != tok {
+	if !h.Netboot || h.Install == nil || h.Install.Kind != "preseed" || !strings.Contains(cmdline(t, h, "http://10.0.0.1"), " url=http://10.0.0.1/ks/"+tok+" ") {
 		t.Fatalf("pending: %+v", h)
 	}
-	if hk, _ := kept.HostByIP(netip.MustParseAddr("10.0.0.11")); hk.Install == nil || hk.Install.Token != tok {
+	if hk, _ := kept.HostByIP(netip.MustParseAddr("10.0.0.11")); hk.Install == nil || !strings.Contains(cmdline(t, hk, "s"), "url=s/ks/"+tok) {
 		t.Fatalf("pending, NewBoot: %+v", hk)
 	}
 	mac, _ := net.ParseMAC("aa:bb:cc:dd:ee:01")
@@ -205,7 +188,8 @@ func TestBootViewKeepsOneSnapshot(t *testing.T) {
 	ip := netip.MustParseAddr("10.0.0.11")
 	h1, _ := v.HostByIP(ip)
 	h2, _ := b.HostByIP(ip)
-	if h1.KernelArgs != "console=ttyS0 quiet" || h2.KernelArgs != h1.KernelArgs {
+	const line = "console=ttyS0 quiet provision.host=web001 provision.zone=dsas provision.server=s"
+	if cmdline(t, h1, "s") != line || cmdline(t, h2, "s") != line {
 		t.Fatalf("HostByIP: %+v, %+v", h1, h2)
 	}
 	if bv := v.(*bootView); len(bv.hosts) != 1 {
@@ -222,11 +206,11 @@ func TestBootViewKeepsOneSnapshot(t *testing.T) {
 	if _, err := reg.EditSystem(context.Background(), "web001", edit); err != nil {
 		t.Fatal(err)
 	}
-	if h, _ := v.HostByIP(ip); h.KernelArgs != "console=ttyS0 quiet" {
-		t.Errorf("the pinned view sees a later edit: %+v", h)
+	if h, _ := v.HostByIP(ip); cmdline(t, h, "s") != line {
+		t.Errorf("the pinned view sees a later edit: %s", cmdline(t, h, "s"))
 	}
-	if h, _ := b.HostByIP(ip); h.KernelArgs != "console=ttyS0 loud" {
-		t.Errorf("after an edit: %+v", h)
+	if h, _ := b.HostByIP(ip); !strings.HasPrefix(cmdline(t, h, "s"), "console=ttyS0 loud ") {
+		t.Errorf("after an edit: %s", cmdline(t, h, "s"))
 	}
 	p, _ := reg.Snapshot().Profile("web")
 	np := *p
@@ -269,6 +253,282 @@ func TestDHCPServesItsSite(t *testing.T) {
 		_, gotLan := d.HostByMAC(lan)
 		if gotEast != c.east || gotSub != c.east || gotLan != c.lanHost {
 			t.Errorf("site %q: east001 %v, subnet rack2 %v, web001 %v; want %v, %v, %v", c.site, gotEast, gotSub, gotLan, c.east, c.east, c.lanHost)
+		}
+	}
+}
+
+// script renders the iPXE script of h from server, with the image files
+// that hosts has.
+func script(t *testing.T, hosts images.Hosts, h images.Host, server string) (string, error) {
+	t.Helper()
+	files, _ := hosts.ImageFiles(h.Image)
+	b, err := images.Script(h, server, files)
+	return string(b), err
+}
+
+// kernelLine is the command line of the kernel line of an iPXE script.
+func kernelLine(t *testing.T, script string) string {
+	t.Helper()
+	for l := range strings.Lines(script) {
+		if rest, ok := strings.CutPrefix(l, "kernel "); ok {
+			_, line, _ := strings.Cut(strings.TrimSuffix(rest, " || goto failed\n"), " ")
+			return line
+		}
+	}
+	t.Fatalf("no kernel line in\n%s", script)
+	return ""
+}
+
+// goldenDoc is the registry the iPXE goldens of package images describe:
+// zone internal, image centos9, profile web and db, on subnet lan.
+func goldenDoc(profiles []registry.Profile, systems ...registry.System) registry.Document {
+	return registry.Document{
+		Subnets: []registry.Subnet{{Name: "lan", CIDR: "10.0.0.0/24"}},
+		Images: []registry.Image{{Name: "centos9", Kind: registry.KindInstall,
+			Files: map[string]registry.File{"kernel": {SHA256: registrytest.SHA}, "initrd": {SHA256: registrytest.SHA}}}},
+		Profiles: profiles, Systems: systems,
+	}
+}
+
+// The iPXE scripts of systems in the registry are byte for byte the
+// goldens that package images writes from hosts spelled out by hand: the
+// command line that the registry makes is the one the script had.
+func TestScriptsFromRegistryMatchGoldens(t *testing.T) {
+	const odd = "  inst.ks=\"http://10.0.0.1/ks/a   b\"   root=live:http://h/x?a=1&b=2%20 " +
+		"init=/bin/sh$HOME 'single' -- x=é a#b y||z a;b & $ {x} "
+	web := registry.Profile{Name: "web", Image: "centos9", KernelArgs: "console=ttyS0,115200n8 inst.ks=http://10.0.0.1/ks/web01"}
+	db := registry.Profile{Name: "db", Image: "centos9", KernelArgs: "quiet"}
+	sys := func(name, mac, state string, netboot bool) registry.System {
+		return registry.System{Name: name, MACs: []string{mac}, IP: "10.0.0.11", Netboot: netboot, Status: state}
+	}
+	on := func(s registry.System, profile string) registry.System { s.Profile = profile; return s }
+	installing := on(sys("inst01", "52:54:00:aa:bb:01", registry.StatePending, true), "web")
+	installing.BuildToken = "0123456789abcdef0123456789abcdef"
+	tests := []struct {
+		golden, server string
+		doc            registry.Document
+	}{
+		{"web01.ipxe", "http://10.0.0.1:8080", goldenDoc([]registry.Profile{web}, on(sys("web01", "52:54:00:aa:bb:01", "", true), "web"))},
+		{"db01-local.ipxe", "http://10.0.0.1:8080", goldenDoc([]registry.Profile{db}, on(sys("db01", "52:54:00:aa:bb:02", "", false), "db"))},
+		{"done01-installed.ipxe", "http://10.0.0.1", goldenDoc([]registry.Profile{{Name: "db", Image: "centos9", Kickstart: "debian12-preseed"}},
+			on(sys("done01", "52:54:00:aa:bb:02", registry.StateInstalled, true), "db"))},
+		{"inst01-installer.ipxe", "http://10.0.0.1", goldenDoc([]registry.Profile{{Name: "web", Image: "centos9", KernelArgs: "console=ttyS0", Kickstart: "debian12-preseed"}},
+			installing)},
+		{"odd01-quoting.ipxe", "http://[fd00::1]:8080/prov", goldenDoc([]registry.Profile{{Name: "web", Image: "centos9", KernelArgs: odd}},
+			on(sys("odd01", "52:54:00:aa:bb:01", "", true), "web"))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.golden, func(t *testing.T) {
+			r := registrytest.OpenZone(t, "internal")
+			registrytest.Import(t, r, tt.doc)
+			b := NewBoot(r, "")
+			h, ok := b.HostByIP(netip.MustParseAddr("10.0.0.11"))
+			if !ok {
+				t.Fatal("no host at 10.0.0.11")
+			}
+			got, err := script(t, b, h, tt.server)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := os.ReadFile(filepath.Join("..", "images", "testdata", tt.golden))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("script (-golden +registry):\n%s", diff)
+			}
+		})
+	}
+}
+
+// fetchTFTP gets name from a TFTP server serving b's configs.
+func fetchTFTP(t *testing.T, b Boot, name string) (string, error) {
+	t.Helper()
+	srv, err := tftp.New(tftp.Config{Root: t.TempDir(), Hosts: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, conn) }()
+	defer func() { stop(); <-done }()
+	c, err := pintftp.NewClient(conn.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetTimeout(2 * time.Second)
+	wt, err := c.Receive(name, "octet")
+	if err != nil {
+		return "", err
+	}
+	var buf bytes.Buffer
+	_, err = wt.WriteTo(&buf)
+	return buf.String(), err
+}
+
+// configLine is the kernel command line of a pxelinux config (its APPEND)
+// or of a GRUB config (the words after the kernel on its linux line,
+// unquoted and joined).
+func configLine(t *testing.T, cfg string) string {
+	t.Helper()
+	for l := range strings.Lines(cfg) {
+		l = strings.TrimSpace(l)
+		if rest, ok := strings.CutPrefix(l, "APPEND "); ok {
+			return rest
+		}
+		if rest, ok := strings.CutPrefix(l, "linux "); ok {
+			words := strings.Split(rest, "' '") // grubquote: 'word' 'word', no quote inside these
+			for i := range words {
+				words[i] = strings.Trim(words[i], "'")
+			}
+			return strings.Join(words[1:], " ")
+		}
+	}
+	t.Fatalf("no kernel command line in\n%s", cfg)
+	return ""
+}
+
+// A system's kernel command line is one: the registry's KernelArgs, which
+// the iPXE script (with its initrd= first), the pxelinux config and the
+// GRUB config all carry, for a plain boot, an installer and a diskless
+// boot environment booted through its second MAC.
+func TestOneKernelCmdline(t *testing.T) {
+	r := testRegistry(t)
+	ctx := context.Background()
+	disk := registry.Image{Name: "live", Kind: registry.KindDiskless, Unpacked: 4096, Files: map[string]registry.File{
+		"kernel": {SHA256: registrytest.SHA}, "initrd": {SHA256: registrytest.SHA}, "rootfs": {SHA256: strings.Repeat("c", 64), Size: 1234}}}
+	registrytest.Must(t,
+		func() error { _, err := r.AddImage(ctx, disk); return err },
+		func() error {
+			_, err := r.AddProfile(ctx, registry.Profile{Name: "live", Image: "live", KernelArgs: "console=ttyS1  loglevel=3"})
+			return err
+		},
+		func() error {
+			_, err := r.AddProfile(ctx, registry.Profile{Name: "inst", Image: "img", Kickstart: "rhel9-kickstart", Loader: registry.LoaderGRUB})
+			return err
+		},
+		func() error {
+			_, err := r.AddSystem(ctx, registry.System{Name: "live01", MACs: []string{"aa:bb:cc:dd:ee:21", "aa:bb:cc:dd:ee:22"}, IP: "10.0.0.21", Profile: "live", Netboot: true})
+			return err
+		},
+		func() error {
+			_, err := r.AddSystem(ctx, registry.System{Name: "inst01", MACs: []string{"aa:bb:cc:dd:ee:31"}, IP: "10.0.0.31", Profile: "inst", Netboot: true, KernelArgs: "nomodeset"})
+			return err
+		},
+	)
+	const server = "http://10.0.0.1:8080"
+	snap := r.Snapshot()
+	tok := func(name string) string { s, _ := snap.SystemByName(name); return string(s.BuildToken) }
+	tests := []struct {
+		system, mac, want string
+	}{
+		{"web001", "aa:bb:cc:dd:ee:01", "console=ttyS0 quiet provision.host=web001 provision.zone=dsas provision.server=" + server},
+		{"live01", "aa:bb:cc:dd:ee:22", "console=ttyS1 loglevel=3 provision.image=live provision.mac=aa:bb:cc:dd:ee:22 " +
+			"provision.rootfs.sha256=" + strings.Repeat("c", 64) + " provision.rootfs.size=1234 provision.rootfs.unpacked=4096 " +
+			"provision.host=live01 provision.zone=dsas provision.server=" + server},
+		{"inst01", "aa:bb:cc:dd:ee:31", "nomodeset inst.ks=" + server + "/ks/" + tok("inst01") + " provision.ks=" + server + "/ks/" + tok("inst01") +
+			" provision.host=inst01 provision.zone=dsas provision.server=" + server},
+	}
+	b := NewBoot(r, server)
+	for _, tt := range tests {
+		t.Run(tt.system, func(t *testing.T) {
+			mac, _ := net.ParseMAC(tt.mac)
+			sys, _ := snap.SystemByName(tt.system)
+			line, err := snap.KernelArgs(sys, snap.BootPlan(sys, time.Now()), registry.BootVia{Server: server, MAC: mac})
+			if err != nil || line != tt.want {
+				t.Fatalf("KernelArgs = %q, %v\nwant %q", line, err, tt.want)
+			}
+			h, _ := b.HostByMAC(mac)
+			s, err := script(t, b, h, server)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := kernelLine(t, s); got != "initrd=initrd "+line {
+				t.Errorf("iPXE:     %q\nregistry: %q", got, line)
+			}
+			dashes := strings.ReplaceAll(tt.mac, ":", "-")
+			for _, name := range []string{"pxelinux.cfg/01-" + dashes, "grub/grub.cfg-01-" + dashes} {
+				cfg, err := fetchTFTP(t, b, name)
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if got := configLine(t, cfg); got != line {
+					t.Errorf("%s: %q\nregistry: %q", name, got, line)
+				}
+			}
+		})
+	}
+}
+
+// Arguments within Linux's limit when they were written can make a line
+// over it once the boot adds the server's URL: the script and the TFTP
+// configs then fail, naming the system, and serve no line Linux would cut.
+func TestCmdlineTooLongAtBoot(t *testing.T) {
+	r := testRegistry(t)
+	sys, _ := r.Snapshot().SystemByName("web001")
+	edit := *sys
+	edit.KernelArgs = strings.Repeat("x", registry.MaxCmdline-len("console=ttyS0 ")-10)
+	if _, err := r.EditSystem(context.Background(), "web001", edit); err != nil {
+		t.Fatal(err)
+	}
+	b := NewBoot(r, "http://10.0.0.1")
+	h, _ := b.HostByIP(netip.MustParseAddr("10.0.0.11"))
+	_, err := script(t, b, h, "http://10.0.0.1")
+	if err == nil || !strings.Contains(err.Error(), "system web001: kernel command line is") || !strings.Contains(err.Error(), "Linux takes 2047") {
+		t.Errorf("script: %v", err)
+	}
+	mac, _ := net.ParseMAC("aa:bb:cc:dd:ee:01")
+	if c, _ := b.BootConfigByMAC(mac); c.Err == nil || !strings.Contains(c.Err.Error(), "system web001: kernel command line is") {
+		t.Errorf("pxelinux config: %+v", c)
+	}
+	if cfg, err := fetchTFTP(t, b, "pxelinux.cfg/01-aa-bb-cc-dd-ee-01"); err == nil {
+		t.Errorf("TFTP served\n%s", cfg)
+	}
+}
+
+// A kept host remembers its command line for the request it was made for
+// only: another server, MAC or initrd name makes it anew.
+func TestCmdlineRemembersItsRequest(t *testing.T) {
+	r := testRegistry(t)
+	ctx := context.Background()
+	live := registry.Image{Name: "live", Kind: registry.KindDiskless, Files: map[string]registry.File{
+		"kernel": {SHA256: registrytest.SHA}, "initrd": {SHA256: registrytest.SHA}, "rootfs": {SHA256: registrytest.SHA}}}
+	registrytest.Must(t,
+		func() error { _, err := r.AddImage(ctx, live); return err },
+		func() error { _, err := r.AddProfile(ctx, registry.Profile{Name: "live", Image: "live"}); return err },
+		func() error {
+			_, err := r.AddSystem(ctx, registry.System{Name: "live01", MACs: []string{"aa:bb:cc:dd:ee:21", "aa:bb:cc:dd:ee:22"}, IP: "10.0.0.21", Profile: "live", Netboot: true})
+			return err
+		})
+	h, _ := NewBoot(r, "").HostByIP(netip.MustParseAddr("10.0.0.21"))
+	mac1, _ := net.ParseMAC("aa:bb:cc:dd:ee:21")
+	mac2, _ := net.ParseMAC("aa:bb:cc:dd:ee:22")
+	for _, c := range []struct {
+		server string
+		mac    net.HardwareAddr
+		initrd string
+		want   []string
+	}{
+		{"http://a", mac1, "", []string{"provision.mac=aa:bb:cc:dd:ee:21 ", "provision.server=http://a"}},
+		{"http://a", mac1, "", []string{"provision.mac=aa:bb:cc:dd:ee:21 ", "provision.server=http://a"}},
+		{"http://b", mac1, "", []string{"provision.server=http://b"}},
+		{"http://b", mac2, "", []string{"provision.mac=aa:bb:cc:dd:ee:22 "}},
+		{"http://b", mac2, "initrd", []string{"initrd=initrd ", "provision.mac=aa:bb:cc:dd:ee:22 "}},
+		{"http://b", mac2, "", []string{"provision.mac=aa:bb:cc:dd:ee:22 "}},
+	} {
+		b, err := h.Cmdline([]byte("kernel "), c.server, c.mac, c.initrd)
+		line, ok := strings.CutPrefix(string(b), "kernel ")
+		if err != nil || !ok || strings.HasPrefix(line, "initrd=") != (c.initrd != "") {
+			t.Fatalf("%+v: %q, %v", c, b, err)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(line, w) {
+				t.Errorf("%+v: %q lacks %q", c, line, w)
+			}
 		}
 	}
 }

@@ -71,6 +71,7 @@ func TestCurl(t *testing.T) {
 	f := newFixture(t)
 	local := web01
 	local.Name = "local01"
+	local.Cmdline = fakeCmdline("console=ttyS0 provision.host=local01 provision.zone=internal provision.server=SERVER")
 	f.hosts.add("127.0.0.1", local)
 	s := startServer(t, f)
 	kernel := f.content[KindKernel]

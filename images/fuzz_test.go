@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"testing"
 )
 
@@ -109,41 +108,6 @@ func FuzzParseMAC(f *testing.F) {
 		back, err := parseMAC(mac.String())
 		if len(mac) != 6 || err != nil || back.String() != mac.String() {
 			t.Errorf("parseMAC(%q) = %v, reads back as %v, %v", s, mac, back, err)
-		}
-	})
-}
-
-// FuzzScript: whatever an operator puts in the kernel arguments, a script
-// that renders has the template's lines, and its kernel line is one
-// command: no iPXE separator, comment or expansion before "|| goto failed".
-func FuzzScript(f *testing.F) {
-	for _, s := range []string{"quiet", "a\nb", "x ${y}", "a || b", "#", "a;b ; c", "\"a  b\"", "é\u0085"} {
-		f.Add(s)
-	}
-	want, err := Script(web01, "http://10.0.0.1", centosFiles)
-	if err != nil {
-		f.Fatal(err)
-	}
-	wantLines := strings.Count(string(want), "\n")
-	f.Fuzz(func(t *testing.T, args string) {
-		h := web01
-		h.KernelArgs = args
-		got, err := Script(h, "http://10.0.0.1", centosFiles)
-		if err != nil {
-			return
-		}
-		lines := strings.Split(string(got), "\n")
-		if len(lines)-1 != wantLines {
-			t.Fatalf("args %q: %d lines, want %d:\n%s", args, len(lines)-1, wantLines, got)
-		}
-		kernel, ok := strings.CutSuffix(lines[2], " || goto failed")
-		if !ok || strings.Contains(kernel, "${") {
-			t.Fatalf("args %q: kernel line %q", args, lines[2])
-		}
-		for _, w := range strings.Fields(kernel) {
-			if w == "||" || w == "&&" || w == ";" || w[0] == '#' {
-				t.Fatalf("args %q: kernel line %q has %q", args, lines[2], w)
-			}
 		}
 	})
 }

@@ -58,10 +58,10 @@ type fixture struct {
 
 // Systems of the fixture.
 var (
-	web01 = Host{Name: "web01", Profile: "web", Image: "centos9", MAC: mustMAC("52:54:00:aa:bb:01"),
-		Netboot: true, KernelArgs: "console=ttyS0,115200n8 inst.ks=http://10.0.0.1/ks/web01", Zone: "internal"}
-	db01 = Host{Name: "db01", Profile: "db", Image: "centos9", MAC: mustMAC("52:54:00:aa:bb:02"),
-		Netboot: false, KernelArgs: "quiet", Zone: "internal"}
+	web01 = Host{Name: "web01", Profile: "web", Image: "centos9", MAC: mustMAC("52:54:00:aa:bb:01"), Netboot: true,
+		Cmdline: fakeCmdline("console=ttyS0,115200n8 inst.ks=http://10.0.0.1/ks/web01 provision.host=web01 provision.zone=internal provision.server=SERVER")}
+	db01 = Host{Name: "db01", Profile: "db", Image: "centos9", MAC: mustMAC("52:54:00:aa:bb:02"), Netboot: false,
+		Cmdline: fakeCmdline("quiet provision.host=db01 provision.zone=internal provision.server=SERVER")}
 )
 
 func newFixture(t testing.TB) *fixture {

@@ -9,37 +9,31 @@ import (
 
 // Host is what an iPXE script needs to know about one system.
 type Host struct {
-	Name       string // system name, written as provision.host=
-	Profile    string // profile name, for the script's comment
-	Image      string // image whose kernel and initrd the script loads
-	MAC        net.HardwareAddr
-	Netboot    bool   // false: the script boots the local disk
-	KernelArgs string // the profile's then the system's arguments, already joined
-	Zone       string // DNS zone, written as provision.zone=
+	Name    string // system name
+	Profile string // profile name, for the script's comment
+	Image   string // image whose kernel and initrd the script loads
+	MAC     net.HardwareAddr
+	Netboot bool // false: the script boots the local disk
 	// Install, when set, is the build under way: the image is an
-	// installer, pointed at the build's template by its kernel arguments.
+	// installer, pointed at the build's template by its kernel command line.
 	Install *Install
 	// Reason says, in the script's comment, why a host that does not
 	// netboot boots its local disk ("installed", ...); "" means the
 	// netboot flag is off. One word: the system's state.
 	Reason string
-	// Rootfs, when set, is the diskless image's root filesystem: the
-	// boot environment fetches it (see package bootenv).
-	Rootfs *Rootfs
-}
-
-// Rootfs is what a diskless boot environment is told of its root image:
-// the kernel command line carries it as provision.rootfs.*=.
-type Rootfs struct {
-	SHA256   string // of the archive
-	Size     int64  // bytes of the archive
-	Unpacked int64  // bytes of tmpfs its files take
+	// Cmdline appends to b the kernel command line of the host's netboot
+	// from server (the appliance's base URL, as Script has it) through mac
+	// (the booting interface), with initrd=INITRD first when initrd is
+	// not "" (the name the script gives the initrd). The registry makes
+	// it (registry.Snapshot.AppendKernelArgs, through package bind),
+	// checked: words that iPXE passes on as written, within Linux's limit.
+	// Script calls it for a netboot only.
+	Cmdline func(b []byte, server string, mac net.HardwareAddr, initrd string) ([]byte, error)
 }
 
 // Install is a build under way.
 type Install struct {
-	Kind  string // kickstart.Kind*: decides the installer's arguments
-	Token string // the build's token: its template is SERVER/ks/TOKEN
+	Kind string // kickstart.Kind*, for the script's comment
 }
 
 // Hosts is the host data the boot handler reads: the registry's current

@@ -2,6 +2,7 @@ package images
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -146,12 +147,14 @@ func TestBootHandlerConfig(t *testing.T) {
 	}
 }
 
-// TestScriptBrokenArgs: a system whose arguments cannot be written gets a
-// 500 that does not show them.
+// TestScriptBrokenArgs: a system whose arguments cannot be written (the
+// registry refuses its command line) gets a 500 that does not show them.
 func TestScriptBrokenArgs(t *testing.T) {
 	f := newFixture(t)
 	bad := web01
-	bad.KernelArgs = "password=hunter2\nshell"
+	bad.Cmdline = func([]byte, string, net.HardwareAddr, string) ([]byte, error) {
+		return nil, errors.New("profile web: kernel args: control character U+000A at byte 16")
+	}
 	f.hosts.add("10.0.0.11", bad)
 	h, events := newHandler(t, f, "")
 	w := get(h, "GET", "/boot.ipxe", "10.0.0.11:1")

@@ -24,7 +24,7 @@ func templateScript(t testing.TB, h Host, server string, files map[string]string
 	}
 	var cmdline []byte
 	if d.Netboot {
-		if cmdline, err = kernelCmdline(nil, h, server, d.HasInitrd); err != nil {
+		if cmdline, err = d.kernelLine(nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -51,13 +51,13 @@ func scriptHosts() []Host {
 				h.Profile = ""
 			}
 			if i&4 != 0 {
-				h.Install = &Install{Kind: "kickstart", Token: "0123456789abcdef"}
+				h.Install = &Install{Kind: "kickstart"}
 			}
 			if i&8 != 0 {
 				h.Reason = "installed"
 			}
 			if i&16 != 0 {
-				h.Rootfs = &Rootfs{SHA256: strings.Repeat("d", 64), Size: 123, Unpacked: 456}
+				h.Cmdline = fakeCmdline(strings.Repeat("provision.rootfs.sha256=d ", 20) + "provision.server=SERVER")
 			}
 			hs = append(hs, h)
 		}
@@ -83,18 +83,18 @@ func TestScriptAsTemplate(t *testing.T) {
 // FuzzScriptAsTemplate: whatever the values, appendScript writes what the
 // template does, and Script refuses what it refused.
 func FuzzScriptAsTemplate(f *testing.F) {
-	f.Add("web01", "web", "centos9", "quiet", "internal", "", true)
-	f.Add("db01", "", "x", "a\nb", "", "installed", false)
-	f.Add("é", "${x}", "a b", "#", "z", "r\u0085", true)
-	f.Fuzz(func(t *testing.T, name, profile, image, args, zone, reason string, netboot bool) {
-		h := Host{Name: name, Profile: profile, Image: image, KernelArgs: args, Zone: zone, Reason: reason, Netboot: netboot, MAC: web01.MAC}
+	f.Add("web01", "web", "centos9", "quiet", "", true)
+	f.Add("db01", "", "x", "a\nb", "installed", false)
+	f.Add("é", "${x}", "a b", "#", "r\u0085", true)
+	f.Fuzz(func(t *testing.T, name, profile, image, line, reason string, netboot bool) {
+		h := Host{Name: name, Profile: profile, Image: image, Reason: reason, Netboot: netboot, MAC: web01.MAC, Cmdline: fakeCmdline(line)}
 		got, err := Script(h, "http://10.0.0.1", centosFiles)
 		d, derr := newScriptData(h, "http://10.0.0.1", centosFiles)
 		if derr == nil && d.Netboot {
-			_, derr = kernelCmdline(nil, h, "http://10.0.0.1", d.HasInitrd)
+			_, derr = d.kernelLine(nil)
 		}
 		if (err == nil) != (derr == nil) {
-			t.Fatalf("Script: %v, newScriptData and kernelCmdline: %v", err, derr)
+			t.Fatalf("Script: %v, newScriptData and kernelLine: %v", err, derr)
 		}
 		if err != nil {
 			return
@@ -105,46 +105,17 @@ func FuzzScriptAsTemplate(f *testing.F) {
 	})
 }
 
-// FuzzCheckText: the ASCII pass of checkText says what the Unicode one does.
-func FuzzCheckText(f *testing.F) {
-	for _, s := range []string{"", "quiet", "a\nb", "${x}", "x${", "$", "{${x}\x7f", "é\u0085", "a\xff", "${x}\n"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		fast, slow := checkText(s), checkUnicode(s)
-		if (fast == nil) != (slow == nil) || fast != nil && fast.Error() != slow.Error() {
-			t.Errorf("checkText(%q) = %v, checkUnicode = %v", s, fast, slow)
-		}
-	})
-}
-
-// BenchmarkScript: the script of a diskless host with long kernel
-// arguments, as bench/http.sh fetches it.
+// BenchmarkScript: the script of a host with a long kernel command line,
+// as bench/http.sh fetches it (the command line's own cost is
+// registry.BenchmarkKernelArgs').
 func BenchmarkScript(b *testing.B) {
 	h := web01
-	h.KernelArgs = strings.Repeat("console=ttyS0,115200n8 provision.bench.argument=xxxxxxxxxxxxxxxxxxxxxxxxx ", 20)
-	h.Rootfs = &Rootfs{SHA256: strings.Repeat("d", 64), Size: 1 << 30, Unpacked: 3 << 30}
+	h.Cmdline = fakeCmdline(strings.Repeat("console=ttyS0,115200n8 provision.bench.argument=xxxxxxxxxxxxxxxxxxxxxxxxx ", 20) +
+		"provision.host=web01 provision.zone=internal provision.server=SERVER")
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := Script(h, "http://127.0.0.1:8080", centosFiles); err != nil {
 			b.Fatal(err)
 		}
 	}
-}
-
-// FuzzAppendArgs: appendArgs gives the words checkArgs gives, or its error.
-func FuzzAppendArgs(f *testing.F) {
-	for _, s := range []string{"", "quiet", "  a  b ", "a\u00a0b", "x || y", "#c", "a ;", "a\nb", "${x}", "é  ü"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, args string) {
-		words, err := checkArgs(args)
-		got, gerr := appendArgs(nil, args)
-		if (err == nil) != (gerr == nil) || err != nil && err.Error() != gerr.Error() {
-			t.Fatalf("%q: checkArgs %v, appendArgs %v", args, err, gerr)
-		}
-		if want := strings.Join(words, " "); err == nil && string(got) != want {
-			t.Errorf("%q: appendArgs %q, checkArgs %q", args, got, want)
-		}
-	})
 }

@@ -2,6 +2,7 @@ package images
 
 import (
 	"errors"
+	"net"
 	"strings"
 	"testing"
 )
@@ -10,16 +11,33 @@ var centosFiles = map[string]string{
 	KindKernel: strings.Repeat("a", 64), KindInitrd: strings.Repeat("b", 64), KindRootfs: strings.Repeat("c", 64),
 }
 
+// fakeCmdline is a Host.Cmdline that writes line, with the server's URL
+// for each "SERVER", after initrd=NAME when the script names one. The
+// registry makes the real ones (registry.Snapshot.AppendKernelArgs),
+// tested in package registry and, against the goldens here, in package
+// bind.
+func fakeCmdline(line string) func([]byte, string, net.HardwareAddr, string) ([]byte, error) {
+	return func(b []byte, server string, _ net.HardwareAddr, initrd string) ([]byte, error) {
+		if initrd != "" {
+			b = append(b, "initrd="+initrd+" "...)
+		}
+		return append(b, strings.ReplaceAll(line, "SERVER", server)...), nil
+	}
+}
+
 func TestScriptGolden(t *testing.T) {
 	quoting := web01
 	quoting.Name = "odd01"
-	quoting.KernelArgs = "  inst.ks=\"http://10.0.0.1/ks/a   b\"   root=live:http://h/x?a=1&b=2%20 " +
-		"init=/bin/sh$HOME 'single' -- x=é a#b y||z a;b & $ {x} "
+	quoting.Cmdline = fakeCmdline(`inst.ks="http://10.0.0.1/ks/a b" root=live:http://h/x?a=1&b=2%20 ` +
+		`init=/bin/sh$HOME 'single' -- x=é a#b y||z a;b & $ {x} provision.host=odd01 provision.zone=internal provision.server=SERVER`)
 	noInitrd := web01
-	noInitrd.Name, noInitrd.MAC, noInitrd.Zone, noInitrd.KernelArgs = "bare01", nil, "", ""
+	noInitrd.Name, noInitrd.MAC = "bare01", nil
+	noInitrd.Cmdline = fakeCmdline("provision.host=bare01 provision.server=SERVER")
 	installing := web01
-	installing.Name, installing.KernelArgs = "inst01", "console=ttyS0"
-	installing.Install = &Install{Kind: "preseed", Token: "0123456789abcdef0123456789abcdef"}
+	installing.Name = "inst01"
+	installing.Install = &Install{Kind: "preseed"}
+	installing.Cmdline = fakeCmdline("console=ttyS0 auto=true priority=critical url=SERVER/ks/0123456789abcdef0123456789abcdef " +
+		"provision.ks=SERVER/ks/0123456789abcdef0123456789abcdef provision.host=inst01 provision.zone=internal provision.server=SERVER")
 	installed := db01
 	installed.Name, installed.Reason = "done01", "installed"
 	tests := []struct {
@@ -46,10 +64,13 @@ func TestScriptGolden(t *testing.T) {
 	}
 }
 
-// TestScriptRefuses covers what an operator may type that would change the
-// meaning of the iPXE script rather than reach the kernel.
+// TestScriptRefuses covers the values Script writes as words of its own
+// that would change the meaning of the script, and a kernel command line
+// that cannot be made. (The kernel arguments themselves are checked by the
+// registry: registry.CheckKernelArgs.)
 func TestScriptRefuses(t *testing.T) {
 	with := func(f func(*Host)) Host { h := web01; f(&h); return h }
+	refused := errors.New("profile web: kernel args: control character U+000A at byte 5")
 	tests := []struct {
 		name   string
 		host   Host
@@ -58,24 +79,18 @@ func TestScriptRefuses(t *testing.T) {
 		want   string
 		is     error
 	}{
-		{"newline in args", with(func(h *Host) { h.KernelArgs = "quiet\nshell" }), "", centosFiles, "control character U+000A at byte 5", ErrBadArgs},
-		{"CR in args", with(func(h *Host) { h.KernelArgs = "quiet\r" }), "", centosFiles, "U+000D", ErrBadArgs},
-		{"tab in args", with(func(h *Host) { h.KernelArgs = "a\tb" }), "", centosFiles, "U+0009", ErrBadArgs},
-		{"NUL in args", with(func(h *Host) { h.KernelArgs = "a\x00b" }), "", centosFiles, "U+0000", ErrBadArgs},
-		{"DEL in args", with(func(h *Host) { h.KernelArgs = "a\x7f" }), "", centosFiles, "U+007F", ErrBadArgs},
-		{"C1 in args", with(func(h *Host) { h.KernelArgs = "a\u0085" }), "", centosFiles, "U+0085", ErrBadArgs},
-		{"invalid UTF-8", with(func(h *Host) { h.KernelArgs = "a=\xff" }), "", centosFiles, "invalid UTF-8", ErrBadArgs},
-		{"setting expansion", with(func(h *Host) { h.KernelArgs = "ip=${net0/ip}" }), "", centosFiles, `"${" at byte 3`, ErrBadArgs},
-		{"or separator", with(func(h *Host) { h.KernelArgs = "quiet || shell" }), "", centosFiles, `word 2 "||"`, ErrBadArgs},
-		{"and separator", with(func(h *Host) { h.KernelArgs = "quiet && shell" }), "", centosFiles, `"&&"`, ErrBadArgs},
-		{"semicolon", with(func(h *Host) { h.KernelArgs = "quiet ; shell" }), "", centosFiles, `";"`, ErrBadArgs},
-		{"comment", with(func(h *Host) { h.KernelArgs = "quiet #rest" }), "", centosFiles, "word 2 starts an iPXE comment", ErrBadArgs},
-		{"space in name", with(func(h *Host) { h.Name = "web 01" }), "", centosFiles, "name: white space", ErrBadArgs},
-		{"newline in profile", with(func(h *Host) { h.Profile = "web\nshell" }), "", nil, "profile: control", ErrBadArgs},
-		{"expansion in zone", with(func(h *Host) { h.Zone = "${x}" }), "", centosFiles, "zone:", ErrBadArgs},
+		{"space in name", with(func(h *Host) { h.Name = "web 01" }), "", centosFiles, "name: white space at byte 3", ErrBadArgs},
+		{"newline in profile", with(func(h *Host) { h.Profile = "web\nshell" }), "", nil, "profile: control character U+000A at byte 3", ErrBadArgs},
+		{"expansion in image", with(func(h *Host) { h.Image = "${x}" }), "", centosFiles, `image: iPXE setting expansion "${" at byte 0`, ErrBadArgs},
 		{"space in server", web01, "http://a b", centosFiles, "server: white space", ErrBadArgs},
 		{"no name", with(func(h *Host) { h.Name = "" }), "", centosFiles, "without a name", ErrBadArgs},
-		{"too long", with(func(h *Host) { h.KernelArgs = strings.Repeat("x", 2000) }), "http://10.0.0.1", centosFiles, "Linux takes 2047", ErrBadArgs},
+		{"command line refused", with(func(h *Host) {
+			h.Cmdline = func([]byte, string, net.HardwareAddr, string) ([]byte, error) { return nil, refused }
+		}), "", centosFiles, "script of web01: " + refused.Error(), refused},
+		{"command line refused, also", with(func(h *Host) {
+			h.Cmdline = func([]byte, string, net.HardwareAddr, string) ([]byte, error) { return nil, refused }
+		}), "", centosFiles, "", ErrBadArgs},
+		{"no command line", with(func(h *Host) { h.Cmdline = nil }), "", centosFiles, "no kernel command line", ErrBadArgs},
 		{"unknown image", web01, "", nil, `image "centos9"`, ErrUnknownImage},
 		{"no kernel", web01, "", map[string]string{KindInitrd: centosFiles[KindInitrd]}, "has no kernel", ErrUnknownFile},
 	}
@@ -100,12 +115,35 @@ func TestScriptRefuses(t *testing.T) {
 // script even while its kernel arguments are broken.
 func TestScriptNetbootOffIgnoresArgs(t *testing.T) {
 	h := db01
-	h.KernelArgs = "a\nb"
+	h.Cmdline = func([]byte, string, net.HardwareAddr, string) ([]byte, error) {
+		return nil, errors.New("profile db: kernel args: control character U+000A at byte 1")
+	}
 	got, err := Script(h, "http://10.0.0.1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasSuffix(string(got), "\nexit\n") || strings.Contains(string(got), "kernel") {
 		t.Errorf("script:\n%s", got)
+	}
+}
+
+// The script asks for the command line from its own server, for the MAC
+// of the host, naming the initrd only when the image has one.
+func TestScriptAsksForItsCmdline(t *testing.T) {
+	for _, files := range []map[string]string{centosFiles, {KindKernel: centosFiles[KindKernel]}} {
+		var server, initrd string
+		var mac net.HardwareAddr
+		h := web01
+		h.Cmdline = func(b []byte, s string, m net.HardwareAddr, i string) ([]byte, error) {
+			server, mac, initrd = s, m, i
+			return append(b, "x"...), nil
+		}
+		if _, err := Script(h, "http://10.0.0.1:8080", files); err != nil {
+			t.Fatal(err)
+		}
+		_, has := files[KindInitrd]
+		if server != "http://10.0.0.1:8080" || mac.String() != "52:54:00:aa:bb:01" || (initrd == "initrd") != has || has == (initrd == "") {
+			t.Errorf("files %v: asked for server %q, mac %v, initrd %q", files, server, mac, initrd)
+		}
 	}
 }

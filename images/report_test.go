@@ -55,28 +55,6 @@ func TestReportRoute(t *testing.T) {
 	}
 }
 
-// A diskless host's script tells its boot environment where its root is.
-func TestScriptDiskless(t *testing.T) {
-	h := web01
-	h.Rootfs = &Rootfs{SHA256: centosFiles[KindRootfs], Size: 1065637, Unpacked: 2 << 20}
-	got, err := Script(h, "http://10.0.0.1", centosFiles)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"provision.image=centos9", "provision.mac=52:54:00:aa:bb:01",
-		"provision.rootfs.sha256=" + centosFiles[KindRootfs], "provision.rootfs.size=1065637",
-		"provision.rootfs.unpacked=2097152", "provision.server=http://10.0.0.1"} {
-		if !strings.Contains(string(got), want) {
-			t.Errorf("script lacks %q:\n%s", want, got)
-		}
-	}
-	h.Install = &Install{Kind: "script", Token: strings.Repeat("0", 32)}
-	got, _ = Script(h, "http://10.0.0.1", centosFiles)
-	if strings.Contains(string(got), "provision.rootfs") {
-		t.Errorf("an installer got the diskless arguments:\n%s", got)
-	}
-}
-
 // pinnedHosts counts Snapshot calls and answers from the hosts it pins.
 type pinnedHosts struct {
 	*fakeHosts

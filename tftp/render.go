@@ -48,6 +48,9 @@ func render(name string, host *hostData) ([]byte, error) {
 }
 
 func checkBootConfig(b BootConfig) error {
+	if b.Err != nil {
+		return b.Err
+	}
 	for _, f := range []struct{ name, value string }{
 		{"name", b.Name}, {"kernel", b.Kernel}, {"initrd", b.Initrd}, {"args", b.Args},
 	} {

@@ -1,6 +1,7 @@
 package tftp
 
 import (
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,6 +27,8 @@ func TestRenderRefusesBadHosts(t *testing.T) {
 		{"space in kernel", BootConfig{Name: "x", Netboot: true, Kernel: "vmlinuz initrd=evil"}, pxelinuxTemplate, "has a space"},
 		{"no kernel", BootConfig{Name: "x", Netboot: true}, grubTemplate, "without a kernel"},
 		{"https for grub", BootConfig{Name: "x", Netboot: true, Kernel: "https://h/k"}, grubTemplate, "only http (from the appliance, over TFTP) and tftp"},
+		{"refused command line", BootConfig{Name: "x", Netboot: true, Kernel: "k", Args: "quiet",
+			Err: errors.New("system x: kernel command line is 2100 bytes, Linux takes 2047")}, pxelinuxTemplate, "host x (aa:bb:cc:dd:ee:ff): system x: kernel command line is 2100 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

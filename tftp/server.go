@@ -20,6 +20,9 @@ type BootConfig struct {
 	Kernel  string // URL or TFTP path of the kernel
 	Initrd  string // URL or TFTP path of the initrd
 	Args    string // kernel command line
+	// Err, when set, says why the host's config cannot be made (its
+	// kernel command line is refused): a request for it fails with Err.
+	Err error
 }
 
 // Hosts finds the boot config of a host by the MAC in a requested name.
