@@ -12,9 +12,9 @@ import (
 	"github.com/provision/provision/internal/testenv"
 )
 
-// provision demo --once, as the README's first command runs it: both VMs
-// get where they should, the live view shows it, and it cleans up every
-// namespace it made.
+// provision demo --once, the demo the README's first command
+// (./scripts/demo) runs: both VMs get where they should, the live view
+// shows it, and it cleans up every namespace it made.
 func TestDemoOnce(t *testing.T) {
 	testenv.NeedRoot(t)
 	for _, c := range []string{"qemu-system-x86_64", "ip", "apt-get", "dpkg-deb"} {
