@@ -281,7 +281,11 @@ func shellWords(line string) ([]string, error) {
 			}
 			words = append(words, op)
 		case ch == '>' || ch == '<':
-			// A redirection: drop it and its file.
+			// A redirection: drop it, its file and its descriptor (2>).
+			if inWord && strings.Trim(w.String(), "0123456789") == "" {
+				w.Reset()
+				inWord = false
+			}
 			flush()
 			j := i + 1
 			for j < len(line) && (line[j] == '>' || line[j] == '&') {
@@ -515,6 +519,7 @@ func TestDocsCommandCheckRefuses(t *testing.T) {
 		"provision setting set lvs.vrid\n" +
 		"provision system\n" +
 		"zonecfg --host web001 get lvs.vrid | cat\n" +
+		"provision setting get lvs.vrid 2>/dev/null >out\n" +
 		"go run ./cmd/zonecfg --nosuch get lvs.vrid\n" +
 		"zonecfg fetch lvs.vrid\n" +
 		"```\n" +
@@ -534,7 +539,7 @@ func TestDocsCommandCheckRefuses(t *testing.T) {
 			ok = append(ok, z.check(c.args, c.partial) == nil)
 		}
 	}
-	want := []bool{true, true, true, false, false, false, false, true, false, false, // the shell block
+	want := []bool{true, true, true, false, false, false, false, true, true, false, false, // the shell block
 		true, true, true, false, false, true, false} // the prose
 	if !slices.Equal(ok, want) {
 		t.Errorf("checked %q\ngot  %v\nwant %v", cmds, ok, want)
