@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/miekg/dns"
 	"github.com/provision/provision/registry"
+	"github.com/provision/provision/registry/registrytest"
 
 	"github.com/provision/provision/internal/testenv"
 )
@@ -22,15 +23,7 @@ const testSHA = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85
 func openRegistry(t testing.TB) *registry.Registry {
 	t.Helper()
 	ctx := context.Background()
-	st, err := registry.OpenSQLite(ctx, filepath.Join(t.TempDir(), "registry.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := registry.Open(ctx, st, "dsas")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { reg.Close() })
+	reg := registrytest.Open(t)
 	steps := []func() error{
 		func() error {
 			_, err := reg.AddSubnet(ctx, registry.Subnet{Name: "lan", CIDR: "10.0.0.0/24", Gateway: "10.0.0.1"})
