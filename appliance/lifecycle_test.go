@@ -79,7 +79,10 @@ func lifecycleRegistry(t *testing.T) (*registry.Registry, *registry.EventLog) {
 	ctx := context.Background()
 	reg, st := openRegistry(t)
 	steps := []func() error{
-		func() error { _, err := reg.AddSubnet(ctx, registry.Subnet{Name: "lan", CIDR: "10.0.0.0/16"}); return err },
+		func() error {
+			_, err := reg.AddSubnet(ctx, registry.Subnet{Name: "lan", CIDR: "10.0.0.0/16"})
+			return err
+		},
 		func() error {
 			_, err := reg.AddImage(ctx, registry.Image{Name: "img", Files: map[string]registry.File{
 				"kernel": {SHA256: strings.Repeat("a", 64)}, "initrd": {SHA256: strings.Repeat("b", 64)}}})
