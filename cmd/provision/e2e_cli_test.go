@@ -184,7 +184,7 @@ func TestCLIOutput(t *testing.T) {
 		t.Errorf("system show:\n%s", show)
 	}
 	rep := s.ok("system", "report", "web101")
-	for _, re := range []string{`(?m)^system:\s+web101$`, `(?m)^state:\s+diskless since `, `(?m)^kernel args:\s+console=ttyS0 quiet$`,
+	for _, re := range []string{`(?m)^system:\s+web101$`, `(?m)^state:\s+diskless since `, `(?m)^kernel args:\s+console=ttyS0 quiet$`, `(?m)^cmdline:\s+console=ttyS0 quiet .*provision\.host=web101 `,
 		`(?m)^boot url:\s+` + regexp.QuoteMeta(s.URL+"/boot.ipxe") + `$`, `(?m)^  lvs\.vrid\s+100\s+global$`,
 		`(?m)^  role\s+web\s+profile centos-web$`, `(?m)^  x\s+1\s+system$`, `(?m)^template:\s+- \(diskless\)$`} {
 		if !regexp.MustCompile(re).MatchString(rep) {

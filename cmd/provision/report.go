@@ -47,6 +47,12 @@ reads them), and the timeline of its last boot or build.`,
 			field("loader", rep.Loader)
 			field("netboot", fmt.Sprint(sys.Netboot))
 			field("kernel args", or(rep.KernelArgs, "-"))
+			field("boot", or(rep.Boot, "-"))
+			if rep.CmdlineError != "" {
+				field("cmdline", "refused: "+rep.CmdlineError)
+			} else {
+				field("cmdline", or(rep.Cmdline, "-"))
+			}
 			field("boot url", or(rep.BootURL, "-"))
 			if b := sys.BMC; b != nil {
 				pw := "no password"
