@@ -20,7 +20,7 @@ type Gap struct {
 
 // Unsupported lists what `provision import --from cobbler` cannot carry
 // over, in one place: Plan reports each one the data sets, with the
-// objects that set it, and README.md lists them all.
+// objects that set it, and docs/migrating.md lists them all.
 var Unsupported = []Gap{
 	{"", "Cheetah templates and snippets", "provision templates are Go text/template: a template using Cheetah ($var, #if, $SNIPPET) is listed for review and its profile imported without it; rewrite it (provision template add)", nil},
 	{"", "settings.yaml, triggers, modules", "Cobbler's own settings, sync triggers and authn/authz modules; provision's settings are its serve flags and `provision setting`, and every change is live", nil},

@@ -14,9 +14,9 @@ provision system list
 provision system report web001`,
 	"provision serve": `provision serve --dev                       # 127.0.0.1, unprivileged ports, ./provision-data
 provision serve --dhcp-interface eth1 --api 192.0.2.10:8443
-provision serve --config /etc/provision/provision.yaml`,
+provision serve --config /etc/provision/config.yaml`,
 	"provision demo": `sudo provision demo          # the demo lab; Ctrl-C stops it
-sudo provision demo --once   # boot one diskless VM and exit`,
+sudo provision demo --once   # boot both VMs, check what they did, clean up and exit`,
 	"provision bootenv":       `provision bootenv build`,
 	"provision bootenv build": "provision bootenv build\nprovision bootenv build lvs web",
 	"provision events": `provision events --limit 20
@@ -27,7 +27,7 @@ provision export --with-secrets -o backup.yaml   # needs the admin token`,
 provision image add centos --kernel vmlinuz --initrd initrd.img`,
 	"provision image add": `provision image add centos9 --kernel vmlinuz --initrd initrd.img
 provision image add lvs --kind diskless --kernel-package linux-image-6.1.0-amd64.deb --rootfs lvs.tar.zst`,
-	"provision image build": `provision image build lvs --debian bookworm --packages keepalived,ipvsadm --overlay roles/lvs`,
+	"provision image build": `provision image build lvs --debian bookworm --packages keepalived,ipvsadm --overlay roles/lvs/overlay`,
 	"provision image edit":  `provision image edit lvs --rootfs lvs-2.tar.zst`,
 	"provision power": `provision power web001 status
 provision power web001 cycle

@@ -21,7 +21,7 @@ it as a diskless image as "image add --kind diskless" does.
 
 The root is Debian's minbase variant with systemd, udev and the --packages, minus
 documentation, manual pages and locales, and two units that run the role's
-boot hooks (see "Boot hooks" in the README):
+boot hooks (see "Boot hooks" in docs/diskless.md):
   provision-hooks.service  early in boot: /usr/lib/provision/boot-hooks run,
                            the hooks of /etc/provision/boot.d, offline from data.cdb
   provision-up.service     once multi-user.target is reached:

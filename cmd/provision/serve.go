@@ -101,7 +101,7 @@ else gets REFUSED. --dns-forward none turns forwarding off.`,
 	f.String("dhcp", "", "DHCP listen address (default 0.0.0.0:67)")
 	f.String("dhcp-mode", "", `server: hand out addresses and boot files; proxy: boot files only, beside the network's DHCP server (default "server")`)
 	f.Bool("proxy-all", false, "with --dhcp-mode proxy, answer the PXE clients of unregistered MACs too (default: registered MACs only)")
-	f.String("boot-files", "", "TFTP root holding the boot loaders (default DATA/boot, filled from Debian's ipxe, pxelinux, syslinux-common and syslinux-efi packages)")
+	f.String("boot-files", "", "TFTP root holding the boot loaders (default DATA/boot, filled from Debian's ipxe, pxelinux, syslinux-common, syslinux-efi, shim-signed and grub-efi-amd64-signed packages)")
 	f.String("address", "", "the appliance's IPv4 address as machines reach it (default: the --dhcp-interface's address in a registered subnet, else the first global address; 127.0.0.1 with --dev)")
 	f.String("zone", "", `DNS zone of the hosts; default hostnames are NAME.ZONE (default "internal")`)
 	f.String("log-format", "", `log format, text or json (default "text")`)
