@@ -3,11 +3,13 @@ package appliance
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/provision/provision/internal/apitoken"
+	"github.com/provision/provision/internal/testenv"
 	"github.com/provision/provision/registry"
 )
 
@@ -103,6 +106,35 @@ func TestOpenRunServesAndStops(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("GET /api/v1/systems/web01 with the admin token: %d", res.StatusCode)
+	}
+
+	// A boot loader fetched over HTTP (UEFI HTTP boot) is on the timeline
+	// of the system at the client's address, with its size.
+	loader, err := os.Stat(filepath.Join(a.cfg.BootFiles, "undionly.kpxe"))
+	if err != nil {
+		testenv.Missing(t, "no undionly.kpxe in the TFTP root (apt-get install ipxe)")
+	}
+	if res, err = http.Get("http://" + addrs.HTTP + "/undionly.kpxe"); err != nil {
+		t.Fatal(err)
+	}
+	n, _ := io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || n != loader.Size() {
+		t.Fatalf("GET /undionly.kpxe: %d, %d bytes of %d", res.StatusCode, n, loader.Size())
+	}
+	want := fmt.Sprintf("GET /undionly.kpxe 200 %dB", loader.Size())
+	evs, err := a.events.Events(ctx, "web01", 50) // every event recorded before the call
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range evs {
+		if e.Kind == "loader" {
+			got = append(got, e.Detail)
+		}
+	}
+	if !slices.Contains(got, want) {
+		t.Errorf("web01's loader events %q, want %q", got, want)
 	}
 
 	cancel()

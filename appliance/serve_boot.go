@@ -89,9 +89,9 @@ func (a *Appliance) startHTTP(ln, apiLn net.Listener, dnsSrv *dnsconf.Server) er
 	loaders := os.DirFS(a.cfg.BootFiles)
 	for _, l := range append(bootLoaders, bootLoader{name: dhcp.FileARM64}) {
 		mux.HandleFunc("GET /"+l.name, func(w http.ResponseWriter, r *http.Request) {
-			cw := &countingWriter{ResponseWriter: w, status: http.StatusOK}
-			http.ServeFileFS(cw, r, loaders, l.name)
-			a.loaderEvent(r, cw)
+			rec := &httpserve.Recorder{ResponseWriter: w}
+			http.ServeFileFS(rec, r, loaders, l.name)
+			a.loaderEvent(r, rec)
 		})
 	}
 	a.log.Info("listening", "proto", "http", "addr", ln.Addr().String())
@@ -128,33 +128,14 @@ func cleanPaths(h http.Handler) http.Handler {
 	})
 }
 
-// countingWriter remembers the status and counts the body bytes of a
-// response.
-type countingWriter struct {
-	http.ResponseWriter
-	status int
-	bytes  int64
-}
-
-func (w *countingWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *countingWriter) Write(b []byte) (int, error) {
-	n, err := w.ResponseWriter.Write(b)
-	w.bytes += int64(n)
-	return n, err
-}
-
 // loaderEvent puts a boot loader fetched over HTTP (UEFI HTTP boot) on
 // the timeline of the system at the client's address, as kind "loader".
-func (a *Appliance) loaderEvent(r *http.Request, w *countingWriter) {
+func (a *Appliance) loaderEvent(r *http.Request, w *httpserve.Recorder) {
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return
 	}
-	if ev, ok := bind.LoaderEvent(a.reg.Snapshot(), ap.Addr(), r.Method, r.URL.Path, w.status, w.bytes); ok {
+	if ev, ok := bind.LoaderEvent(a.reg.Snapshot(), ap.Addr(), r.Method, r.URL.Path, w.Status(), w.Bytes()); ok {
 		a.events.Record(ev)
 	}
 }
