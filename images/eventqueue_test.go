@@ -27,6 +27,3 @@ func (q *EventQueue) Report(e BootEvent) {
 
 // Events is the channel to read the queued events from.
 func (q *EventQueue) Events() <-chan BootEvent { return q.ch }
-
-// Lost is the number of events dropped so far.
-func (q *EventQueue) Lost() uint64 { return q.lost.Load() }

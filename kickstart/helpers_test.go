@@ -97,16 +97,6 @@ func runChecker(t *testing.T, text []byte, argv ...string) error {
 	return nil
 }
 
-// shellSyntax checks script with sh -n.
-func shellSyntax(t *testing.T, sh, script string) error {
-	t.Helper()
-	out, err := exec.Command(sh, "-n", "-c", script).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("%v: %s", err, out)
-	}
-	return nil
-}
-
 // runStubbed runs script with sh, in a directory whose stubs stand in for
 // the named commands: a stub prints its output and appends its arguments,
 // one line a call, to DIR/NAME.args. It returns DIR.

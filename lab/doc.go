@@ -35,10 +35,9 @@
 //   - Env.NewNet makes two namespaces joined by a veth pair: the bridge
 //     namespace (a Linux bridge and one tap per VM) and the server
 //     namespace, where the server runs (Env.Exec, Net.Run) or where a
-//     server in this process gets its sockets (Env.Listen,
-//     Env.ListenPacket). The bridge answers IPv6 router solicitations with
-//     an empty advertisement, which spares iPXE a ~15 s IPv6
-//     autoconfiguration timeout. Env.AddServer joins a second server
+//     server in this process gets its sockets (Env.Listen). The bridge
+//     answers IPv6 router solicitations with an empty advertisement,
+//     which spares iPXE a ~15 s IPv6 autoconfiguration timeout. Env.AddServer joins a second server
 //     namespace; Env.StartDnsmasq a site's own DHCP server.
 //   - Env.BootVM starts qemu-system-x86_64 -boot n with an e1000 NIC, whose
 //     option ROM is iPXE, and exposes its serial console (VM.WaitFor).

@@ -25,20 +25,6 @@ func (e *Env) Listen(n *Net, network, address string) (net.Listener, error) {
 	return l, nil
 }
 
-// ListenPacket is Listen for datagram sockets ("udp4", "10.251.0.1:0").
-func (e *Env) ListenPacket(n *Net, network, address string) (net.PacketConn, error) {
-	var c net.PacketConn
-	err := inNamespace(n.ServerNS, func() (err error) {
-		c, err = net.ListenPacket(network, address)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("lab: listen %s %s in %s: %w", network, address, n.ServerNS, err)
-	}
-	e.Defer(func() { c.Close() })
-	return c, nil
-}
-
 // inNamespace runs fn on a locked OS thread moved into the named network
 // namespace (setns(2)), so sockets fn creates live there. The thread moves
 // back afterwards; if it cannot, it stays locked and Go ends it with its

@@ -73,18 +73,6 @@ func statusOf(t *testing.T, cli func(...string) string, name string) registry.Sy
 	return sys
 }
 
-// waitState polls a system until it reaches state (or fails the test).
-func waitState(t *testing.T, cli func(...string) string, name, state string, timeout time.Duration) time.Time {
-	t.Helper()
-	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		if statusOf(t, cli, name).Status == state {
-			return time.Now()
-		}
-	}
-	t.Fatalf("system %s never became %s: %+v", name, state, statusOf(t, cli, name))
-	return time.Time{}
-}
-
 // timelineKinds lists the kinds of the events `system status` shows.
 func timelineKinds(t *testing.T, cli func(...string) string, name string) []string {
 	var evs []registry.Event

@@ -59,9 +59,6 @@ func BootSector() []byte { return lab.BootSector() }
 // BootedPattern is lab.BootedPattern: it matches the boot marker.
 func BootedPattern() *regexp.Regexp { return lab.BootedPattern() }
 
-// CacheDir is lab.CacheDir: where unpacked kernels are kept.
-func CacheDir() (string, error) { return lab.CacheDir() }
-
 // ReadInstalled is lab.ReadInstalled: what the lab installer wrote on a
 // disk image.
 func ReadInstalled(path string) (host string, template []byte, err error) {

@@ -39,23 +39,6 @@ func (n *Net) Listen(t testing.TB, network, address string) net.Listener {
 	return l
 }
 
-// ListenPacket is Listen for datagram sockets ("udp4", "10.251.0.1:0").
-func (n *Net) ListenPacket(t testing.TB, network, address string) net.PacketConn {
-	t.Helper()
-	c, err := env(t).ListenPacket(n.Net, network, address)
-	check(t, err)
-	return c
-}
-
-// Run runs args in the server namespace to completion and returns what it
-// printed; a failure fails the test.
-func (n *Net) Run(t testing.TB, args ...string) string {
-	t.Helper()
-	out, err := n.Net.Run(args...)
-	check(t, err)
-	return out
-}
-
 // Exec is lab.Env.Exec: args in the server namespace in the background,
 // stopped when t ends (SIGTERM, then SIGKILL after 5 s).
 func (n *Net) Exec(t testing.TB, args ...string) *Proc {
