@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# bench/dns.sh: dnsperf (Debian dnsperf) against provision's dnsconf.Server
-# and against NSD (Debian nsd), side by side, serving the same zone: N
-# systems with 5 settings each (TXT), their A and PTR records, written by
+# bench/dns.sh: dnsperf (Debian dnsperf) against provision's DNS (the
+# appliance itself, appliance.Open with DNS only, in bench/dnsserve) and
+# against NSD (Debian nsd), side by side, serving the same zone: N systems
+# with 5 settings each (TXT), their A and PTR records, written for NSD by
 # bench/dnsserve from dnsconf's Zone.Records. Same query list for both
 # (per system: a TXT setting, its A, its PTR; plus a global TXT and an
 # NXDOMAIN every 10 systems). Everything runs on 127.0.0.1, on free
