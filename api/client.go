@@ -187,3 +187,15 @@ func (c *Client) Export(ctx context.Context) (*registry.Document, error) {
 	}
 	return &d, nil
 }
+
+// Import sends a registry document (YAML) to the appliance's import, all
+// or nothing; dry checks it and writes nothing.
+func (c *Client) Import(ctx context.Context, doc []byte, dry bool) (*registry.ImportReport, error) {
+	path := Path("import")
+	if dry {
+		path += "?dry_run=1"
+	}
+	var rep registry.ImportReport
+	err := c.Raw(ctx, "POST", path, "application/yaml", bytes.NewReader(doc), int64(len(doc)), &rep)
+	return &rep, err
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +22,20 @@ type Kernel struct {
 func lastLine(b []byte) string {
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	return lines[len(lines)-1]
+}
+
+// IsDeb reports whether file is a Debian package: an ar archive whose
+// first member is debian-binary (a kernel given where its package is
+// meant, say).
+func IsDeb(file string) bool {
+	f, err := os.Open(file)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 21)
+	_, err = io.ReadFull(f, head)
+	return err == nil && string(head) == "!<arch>\ndebian-binary"
 }
 
 // FromPackage unpacks a Debian kernel package (linux-image-*.deb) with

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/provision/provision/backup"
+	"github.com/provision/provision/internal/human"
 )
 
 func newBackup() *cobra.Command {
@@ -43,7 +44,7 @@ of it.`,
 				size += f.Size
 			}
 			if !quiet(c) {
-				fmt.Fprintf(c.OutOrStdout(), "%s: %d files, %s, registry serial %d, of %s%s\n", file, len(m.Files), humanBytes(size), m.Serial, m.Appliance, secretsNote(m.Secrets))
+				fmt.Fprintf(c.OutOrStdout(), "%s: %d files, %s, registry serial %d, of %s%s\n", file, len(m.Files), human.Bytes(size), m.Serial, m.Appliance, secretsNote(m.Secrets))
 			}
 			return nil
 		},
@@ -57,18 +58,6 @@ func secretsNote(with bool) string {
 		return ", with its secrets"
 	}
 	return ", without secrets"
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 func newRestore() *cobra.Command {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -25,49 +24,4 @@ func newVersion() *cobra.Command {
 			return nil
 		},
 	}
-}
-
-// wireGroups makes every command that only groups others (system,
-// profile, ...) refuse an unknown subcommand as a usage error with a
-// suggestion, instead of printing its help and succeeding; with no
-// subcommand at all it prints its help.
-func wireGroups(c *cobra.Command) {
-	if c.HasSubCommands() && c.Run == nil && c.RunE == nil {
-		c.SuggestionsMinimumDistance = 2
-		c.Args = func(c *cobra.Command, a []string) error {
-			if len(a) == 0 {
-				return nil
-			}
-			msg := fmt.Sprintf("unknown command %q for %q", a[0], c.CommandPath())
-			if s := c.SuggestionsFor(a[0]); len(s) > 0 {
-				msg += fmt.Sprintf("\nDid you mean %q?", c.CommandPath()+" "+s[0])
-			} else {
-				msg += fmt.Sprintf("\nRun '%s --help' for its commands.", c.CommandPath())
-			}
-			return usageError{fmt.Errorf("%s", msg)}
-		}
-		c.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
-	}
-	switch c.Name() { // what other tools call them
-	case "remove":
-		c.SuggestFor = append(c.SuggestFor, "delete", "rm", "del")
-	case "list":
-		c.SuggestFor = append(c.SuggestFor, "ls")
-	}
-	for _, sub := range c.Commands() {
-		wireGroups(sub)
-	}
-}
-
-// cobraUsage reports whether an error cobra made itself is about how the
-// command was called (exit 2): a required flag missing, flags that go
-// together.
-func cobraUsage(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"required flag(s)", "if any flags in the group", "at least one of the flags in the group", "unknown command", "unknown flag", "unknown shorthand flag"} {
-		if strings.HasPrefix(msg, p) {
-			return true
-		}
-	}
-	return false
 }

@@ -41,7 +41,7 @@ func clientWaiting(c *cobra.Command, least time.Duration) *api.Client {
 	}
 	cl := api.NewClient(o)
 	if errors.Is(cl.Err, api.ErrClientOptions) {
-		cl.Err = usageError{cl.Err}
+		cl.Err = usage(cl.Err)
 	}
 	return cl
 }
@@ -170,7 +170,7 @@ func outputFormat(c *cobra.Command) (string, error) {
 	case "table", "wide", "json", "yaml":
 		return o, nil
 	}
-	return "", usageError{fmt.Errorf("-o %q: want table, wide, json or yaml", o)}
+	return "", usage(fmt.Errorf("-o %q: want table, wide, json or yaml", o))
 }
 
 func asJSON(c *cobra.Command) bool {
@@ -198,7 +198,7 @@ func parseSets(sets []string) (map[string]string, error) {
 	for _, s := range sets {
 		k, v, ok := strings.Cut(s, "=")
 		if !ok || k == "" {
-			return nil, usageError{fmt.Errorf("--set %q: use KEY=VALUE", s)}
+			return nil, usage(fmt.Errorf("--set %q: use KEY=VALUE", s))
 		}
 		m[k] = v
 	}

@@ -36,7 +36,7 @@ func loadConfig(fs *pflag.FlagSet) (appliance.Config, error) {
 		dec := yaml.NewDecoder(bytes.NewReader(b))
 		dec.KnownFields(true)
 		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-			return cfg, usageError{fmt.Errorf("config %s: %w", path, err)}
+			return cfg, usage(fmt.Errorf("config %s: %w", path, err))
 		}
 	}
 	for flag, dst := range map[string]*string{"data": &cfg.Data, "http": &cfg.HTTP, "dns": &cfg.DNS, "tftp": &cfg.TFTP, "dhcp": &cfg.DHCP, "dhcp-interface": &cfg.DHCPInterface,
@@ -50,7 +50,7 @@ func loadConfig(fs *pflag.FlagSet) (appliance.Config, error) {
 		}
 	}
 	if fs.Changed("database") && databaseHasPassword(cfg.Database) {
-		return cfg, usageError{errors.New("--database: the URL holds a password, which every user of this machine can read on the command line: put it in $PGPASSWORD, ~/.pgpass or --database-password-file")}
+		return cfg, usage(errors.New("--database: the URL holds a password, which every user of this machine can read on the command line: put it in $PGPASSWORD, ~/.pgpass or --database-password-file"))
 	}
 	if fs.Changed("proxy-all") {
 		cfg.ProxyAll, _ = fs.GetBool("proxy-all")
@@ -64,7 +64,7 @@ func loadConfig(fs *pflag.FlagSet) (appliance.Config, error) {
 	cfg.Dev = cfg.Dev || dev
 	err := cfg.Complete()
 	if errors.Is(err, appliance.ErrConfig) {
-		err = usageError{err}
+		err = usage(err)
 	}
 	return cfg, err
 }

@@ -1,11 +1,5 @@
 package main
 
-import (
-	"strings"
-
-	"github.com/spf13/cobra"
-)
-
 // examples are the Examples: of the commands that do not set their own,
 // by command path.
 var examples = map[string]string{
@@ -84,15 +78,4 @@ provision zone compile --serial 1795298781 data data.cdb`,
 provision zone export --format zone`,
 	"provision zone import": `provision zone import data
 provision zone import data --replace`,
-}
-
-// wireExamples gives every command without examples its own from
-// examples, indented as cobra prints them.
-func wireExamples(c *cobra.Command) {
-	if ex, ok := examples[c.CommandPath()]; ok && c.Example == "" {
-		c.Example = "  " + strings.ReplaceAll(ex, "\n", "\n  ")
-	}
-	for _, sub := range c.Commands() {
-		wireExamples(sub)
-	}
 }

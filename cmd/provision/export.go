@@ -75,14 +75,14 @@ all-or-nothing import of the plan, which the appliance checks again.`,
 				return importCobbler(c, a[0])
 			}
 			if c.Flags().Changed("skip-conflicts") || c.Flags().Changed("root") {
-				return usageError{fmt.Errorf("--skip-conflicts and --root go with --from cobbler")}
+				return usage(fmt.Errorf("--skip-conflicts and --root go with --from cobbler"))
 			}
 			data, err := readInput(c, a[0])
 			if err != nil {
 				return err
 			}
 			dry, _ := c.Flags().GetBool("dry-run")
-			rep, err := postImport(c, data, dry)
+			rep, err := client(c).Import(ctx(c), data, dry)
 			if err != nil {
 				return err
 			}
@@ -95,17 +95,6 @@ all-or-nothing import of the plan, which the appliance checks again.`,
 	c.Flags().Bool("skip-conflicts", false, "with --from: leave out the objects in conflicts, import the rest")
 	c.Flags().String("root", "", "with --from: where the other server's files are (its absolute paths are read under DIR)")
 	return c
-}
-
-// postImport sends a registry document to the appliance's import.
-func postImport(c *cobra.Command, data []byte, dry bool) (*registry.ImportReport, error) {
-	path := api.Path("import")
-	if dry {
-		path += "?dry_run=1"
-	}
-	var rep registry.ImportReport
-	err := client(c).Raw(ctx(c), "POST", path, "application/yaml", bytes.NewReader(data), int64(len(data)), &rep)
-	return &rep, err
 }
 
 // printImport says what an import did; each object too with objects.

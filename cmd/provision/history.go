@@ -30,7 +30,7 @@ back. A name that never existed is an error.`,
 		RunE: func(c *cobra.Command, a []string) error {
 			limit, _ := c.Flags().GetInt("limit")
 			if limit < 1 {
-				return usageError{fmt.Errorf("--limit %d: want 1 or more", limit)}
+				return usage(fmt.Errorf("--limit %d: want 1 or more", limit))
 			}
 			since, err := parseSince(c)
 			if err != nil {
@@ -84,7 +84,7 @@ func parseSince(c *cobra.Command) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	return time.Time{}, usageError{fmt.Errorf("--since %q: want a duration (1h) or an RFC 3339 time (2026-12-01T08:00:00Z)", s)}
+	return time.Time{}, usage(fmt.Errorf("--since %q: want a duration (1h) or an RFC 3339 time (2026-12-01T08:00:00Z)", s))
 }
 
 // historyJSON is history with old and new as JSON objects.

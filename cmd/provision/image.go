@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/provision/provision/api"
+	"github.com/provision/provision/bootenv"
 	"github.com/provision/provision/internal/human"
 	"github.com/provision/provision/registry"
 )
@@ -125,12 +126,12 @@ func imageFromPaths(c *cobra.Command, name, kind string, paths map[string]string
 		img.Kind = registry.KindDiskless
 	}
 	// A diskless image's --kernel may be the Debian kernel package itself.
-	if k := paths["kernel"]; img.Kind == registry.KindDiskless && paths["kernel-package"] == "" && isDeb(k) {
+	if k := paths["kernel"]; img.Kind == registry.KindDiskless && paths["kernel-package"] == "" && bootenv.IsDeb(k) {
 		paths["kernel-package"] = k
 		delete(paths, "kernel")
 	}
 	if complete && paths["kernel-package"] == "" && (paths["kernel"] == "" || paths["initrd"] == "") {
-		return img, usageError{fmt.Errorf("image %s: give --kernel and --initrd, or --kernel-package for a diskless image", name)}
+		return img, usage(fmt.Errorf("image %s: give --kernel and --initrd, or --kernel-package for a diskless image", name))
 	}
 	for _, role := range imageRoles {
 		path, ok := paths[role]
@@ -144,19 +145,6 @@ func imageFromPaths(c *cobra.Command, name, kind string, paths map[string]string
 		img.Files[role] = registry.File{SHA256: ref.SHA256, Size: ref.Size}
 	}
 	return img, nil
-}
-
-// isDeb reports whether file is a Debian package: an ar archive whose
-// first member is debian-binary.
-func isDeb(file string) bool {
-	f, err := os.Open(file)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	head := make([]byte, 21)
-	_, err = io.ReadFull(f, head)
-	return err == nil && string(head) == "!<arch>\ndebian-binary"
 }
 
 // upload streams one file to the image store.

@@ -48,7 +48,7 @@ With --no-add the root archive is only written to --output.`,
 				output = filepath.Join(tmp, a[0]+".tar.zst")
 			}
 			if noAdd, _ := f.GetBool("no-add"); noAdd && !f.Changed("output") {
-				return usageError{fmt.Errorf("image %s: --no-add needs --output", a[0])}
+				return usage(fmt.Errorf("image %s: --no-add needs --output", a[0]))
 			}
 			root := roles.DebianRoot{Suite: suite, Packages: pkgs, Overlay: overlay}
 			if err := root.Build(ctx(c), output, c.ErrOrStderr()); err != nil {

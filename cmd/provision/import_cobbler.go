@@ -15,7 +15,7 @@ import (
 func importCobbler(c *cobra.Command, dir string) error {
 	f := c.Flags()
 	if from, _ := f.GetString("from"); from != "cobbler" {
-		return usageError{fmt.Errorf("--from %q: only cobbler is known", from)}
+		return usage(fmt.Errorf("--from %q: only cobbler is known", from))
 	}
 	dry, _ := f.GetBool("dry-run")
 	skip, _ := f.GetBool("skip-conflicts")
@@ -43,7 +43,7 @@ func importCobbler(c *cobra.Command, dir string) error {
 	if err != nil {
 		return err
 	}
-	rep, err := postImport(c, doc, true) // the appliance's own checks, before any upload
+	rep, err := client(c).Import(ctx(c), doc, true) // the appliance's own checks, before any upload
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func importCobbler(c *cobra.Command, dir string) error {
 	if err := uploadPlan(c, plan); err != nil {
 		return err
 	}
-	if rep, err = postImport(c, doc, false); err != nil {
+	if rep, err = client(c).Import(ctx(c), doc, false); err != nil {
 		return err
 	}
 	printImport(out, false, rep, false)

@@ -69,7 +69,7 @@ func runReinstall(c *cobra.Command, names []string) error {
 		}
 	}
 	if len(names) == 0 {
-		return usageError{errors.New("give the systems to reinstall, or --profile P")}
+		return usage(errors.New("give the systems to reinstall, or --profile P"))
 	}
 	if len(names) == 1 {
 		return reinstallOne(c, cl, names[0], isTerminal(c.OutOrStdout()))

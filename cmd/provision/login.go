@@ -32,7 +32,7 @@ not say otherwise. The token is never taken from the command line.`,
 				return err
 			}
 			if tok == "" {
-				return usageError{errors.New("no token given")}
+				return usage(errors.New("no token given"))
 			}
 			os.Setenv("PROVISION_TOKEN", tok) // for this process: client() sends it
 			var who api.Caller

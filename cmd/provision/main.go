@@ -3,17 +3,23 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/provision/provision/api"
+	"github.com/provision/provision/internal/cliutil"
 )
 
 // usageError marks errors in how the command was called (exit 2).
-type usageError struct{ error }
+type usageError = cliutil.UsageError
+
+// usage marks err as an error in how the command was called.
+func usage(err error) error { return usageError{Err: err} }
+
+// args wraps a cobra.PositionalArgs so that its error is a usage error.
+var args = cliutil.Args
 
 func main() {
 	root := newRoot()
@@ -22,8 +28,7 @@ func main() {
 		return
 	}
 	fmt.Fprintf(os.Stderr, "provision: %v\n", err)
-	var ue usageError
-	if errors.As(err, &ue) || cobraUsage(err) {
+	if cliutil.IsUsage(err) {
 		os.Exit(2)
 	}
 	os.Exit(1)
@@ -46,12 +51,12 @@ $PROVISION_TOKEN.`,
 	root.PersistentFlags().String("ca", os.Getenv("PROVISION_CA"), "for an https --server: the certificate file to trust, or the fingerprint sha256:HEX that provision serve printed ($PROVISION_CA)")
 	root.PersistentFlags().BoolP("quiet", "q", false, "print nothing on success but what was asked for")
 	root.PersistentFlags().Duration("answer-timeout", api.AnswerTimeout, "give up on a server that has not started to answer after this long")
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usage(err) })
 	root.AddCommand(newServe(), newDemo(), newBootenv(), newSubnet(), newImage(), newProfile(), newSystem(),
 		newSetting(), newZone(), newExport(), newImport(), newHistory(), newTemplate(), newEvents(), newPower(), newToken(), newVersion(), newLogin(), newMigrate(), newBackup(), newRestore(), newDocs())
-	wireGroups(root)
-	wireCompletion(root)
-	wireExamples(root)
+	cliutil.WireGroups(root)
+	completion.Wire(root)
+	cliutil.WireExamples(root, examples)
 	return root
 }
 
@@ -60,14 +65,4 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
-}
-
-// args wraps a cobra.PositionalArgs so that its error is a usage error.
-func args(f cobra.PositionalArgs) cobra.PositionalArgs {
-	return func(c *cobra.Command, a []string) error {
-		if err := f(c, a); err != nil {
-			return usageError{err}
-		}
-		return nil
-	}
 }

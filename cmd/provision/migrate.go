@@ -91,10 +91,10 @@ func runMigrate(c *cobra.Command, _ []string) error {
 func migrateSource(from string) (string, error) {
 	path := strings.TrimPrefix(from, "sqlite:")
 	if strings.HasPrefix(path, "postgres:") || strings.HasPrefix(path, "postgresql:") {
-		return "", usageError{fmt.Errorf("--from %s: migrate copies from a SQLite file (sqlite:PATH)", appliance.RedactDatabase(from))}
+		return "", usage(fmt.Errorf("--from %s: migrate copies from a SQLite file (sqlite:PATH)", appliance.RedactDatabase(from)))
 	}
 	if path == "" {
-		return "", usageError{errors.New("--from: give the SQLite registry, sqlite:PATH")}
+		return "", usage(errors.New("--from: give the SQLite registry, sqlite:PATH"))
 	}
 	fi, err := os.Stat(path)
 	switch {
@@ -111,10 +111,10 @@ func migrateSource(from string) (string, error) {
 // migrateTarget refuses a --to that is not PostgreSQL, or holds a password.
 func migrateTarget(to string) error {
 	if strings.HasPrefix(to, "sqlite:") {
-		return usageError{errors.New("--to: migrate copies into a PostgreSQL database, postgres://USER@HOST:PORT/DB")}
+		return usage(errors.New("--to: migrate copies into a PostgreSQL database, postgres://USER@HOST:PORT/DB"))
 	}
 	if databaseHasPassword(to) {
-		return usageError{errors.New("--to: the URL holds a password, which every user of this machine can read on the command line: put it in $PGPASSWORD, ~/.pgpass or --to-password-file")}
+		return usage(errors.New("--to: the URL holds a password, which every user of this machine can read on the command line: put it in $PGPASSWORD, ~/.pgpass or --to-password-file"))
 	}
 	return nil
 }

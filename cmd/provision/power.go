@@ -24,7 +24,7 @@ Every call has a 10 s deadline; an error names the system and the BMC.`,
 			cl := client(c)
 			if all, _ := c.Flags().GetBool("all"); all {
 				if len(a) != 1 || a[0] != "status" {
-					return usageError{fmt.Errorf("--all goes with status alone: provision power status --all")}
+					return usage(fmt.Errorf("--all goes with status alone: provision power status --all"))
 				}
 				var out []api.PowerResult
 				if err := cl.Do(ctx(c), "GET", api.Path("power"), nil, &out); err != nil {
@@ -41,7 +41,7 @@ Every call has a 10 s deadline; an error names the system and the BMC.`,
 				return tw.Flush()
 			}
 			if len(a) != 2 {
-				return usageError{fmt.Errorf("want NAME and status|%s", strings.Join(ipmi.Actions, "|"))}
+				return usage(fmt.Errorf("want NAME and status|%s", strings.Join(ipmi.Actions, "|")))
 			}
 			var res api.PowerResult
 			var err error

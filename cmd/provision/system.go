@@ -145,7 +145,7 @@ func bmcFlags(c *cobra.Command, in *api.SystemInput) error {
 	if name, _ := f.GetString("bmc-password-env"); name != "" {
 		pw, ok := os.LookupEnv(name)
 		if !ok || pw == "" {
-			return usageError{fmt.Errorf("--bmc-password-env %s: that environment variable is empty or not set", name)}
+			return usage(fmt.Errorf("--bmc-password-env %s: that environment variable is empty or not set", name))
 		}
 		in.BMCPassword = pw
 	}

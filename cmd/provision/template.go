@@ -112,7 +112,7 @@ func putTemplate(c *cobra.Command, name string, edit bool) error {
 	file, _ := c.Flags().GetString("file")
 	text, err := readInput(c, file)
 	if err != nil {
-		return usageError{fmt.Errorf("--file: %w", err)}
+		return usage(fmt.Errorf("--file: %w", err))
 	}
 	t := kickstart.Template{Name: name, Text: string(text)}
 	t.Kind, _ = c.Flags().GetString("kind")

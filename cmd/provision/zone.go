@@ -54,7 +54,7 @@ func compileSerial(c *cobra.Command, data string) (uint32, error) {
 	if s, _ := c.Flags().GetString("serial"); s != "" {
 		n, err := strconv.ParseUint(s, 10, 32)
 		if err != nil {
-			return 0, usageError{fmt.Errorf("--serial %q: a number from 0 to 4294967295", s)}
+			return 0, usage(fmt.Errorf("--serial %q: a number from 0 to 4294967295", s))
 		}
 		return uint32(n), nil
 	}
@@ -75,7 +75,7 @@ func newZoneExport() *cobra.Command {
 		RunE: func(c *cobra.Command, _ []string) error {
 			format, _ := c.Flags().GetString("format")
 			if format != "tinydns" && format != "zone" {
-				return usageError{fmt.Errorf("--format %q: use tinydns or zone", format)}
+				return usage(fmt.Errorf("--format %q: use tinydns or zone", format))
 			}
 			var buf bytes.Buffer
 			if err := client(c).Raw(ctx(c), "GET", "/zone/data.cdb", "", nil, -1, &buf); err != nil {

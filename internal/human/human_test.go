@@ -13,6 +13,14 @@ func TestSize(t *testing.T) {
 	}
 }
 
+func TestBytes(t *testing.T) {
+	for n, want := range map[int64]string{512: "512 bytes", 1536: "1.5 KiB", 3 << 20: "3.0 MiB", 2 << 30: "2.0 GiB"} {
+		if got := Bytes(n); got != want {
+			t.Errorf("Bytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
 // The name comes first, JSON's quotes go, and a size gets its human form.
 func TestYAML(t *testing.T) {
 	var b strings.Builder
