@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,23 +13,8 @@ import (
 	"github.com/provision/provision/ipmi"
 	"github.com/provision/provision/kickstart"
 	"github.com/provision/provision/registry"
+	"github.com/provision/provision/registry/registrytest"
 )
-
-// openRegistry opens a registry of zone dsas on a SQLite file in a
-// temporary directory, closed at cleanup, and its store (for an EventLog).
-func openRegistry(t *testing.T) (*registry.Registry, *registry.SQLStore) {
-	t.Helper()
-	st, err := registry.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := registry.Open(context.Background(), st, "dsas")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { reg.Close() })
-	return reg, st
-}
 
 // fakePower is a BMC controller that records what it is told: the seam
 // of a unit test (the real BMC is tested against ipmi_sim end to end).
@@ -77,7 +61,7 @@ func (p *fakePower) took() []string {
 func lifecycleRegistry(t *testing.T) (*registry.Registry, *registry.EventLog) {
 	t.Helper()
 	ctx := context.Background()
-	reg, st := openRegistry(t)
+	reg, st := registrytest.OpenStore(t, registrytest.Zone)
 	steps := []func() error{
 		func() error {
 			_, err := reg.AddSubnet(ctx, registry.Subnet{Name: "lan", CIDR: "10.0.0.0/16"})

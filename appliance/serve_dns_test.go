@@ -11,13 +11,14 @@ import (
 	"testing"
 
 	"github.com/provision/provision/registry"
+	"github.com/provision/provision/registry/registrytest"
 )
 
 // Recursion is for the registered subnets and 127.0.0.1 and ::1 only;
 // the rate limit's trust (all of loopback) is wider.
 func TestRecursionClient(t *testing.T) {
 	ctx := context.Background()
-	reg, _ := openRegistry(t)
+	reg := registrytest.Open(t)
 	if _, err := reg.AddSubnet(ctx, registry.Subnet{Name: "lan", CIDR: "10.0.0.0/24"}); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/provision/provision/registry"
+	"github.com/provision/provision/registry/registrytest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of testdata/")
@@ -213,15 +214,7 @@ func TestPlanSubnets(t *testing.T) {
 // finds everything there: a second import changes nothing.
 func TestPlanImportsIntoRegistry(t *testing.T) {
 	ctx := context.Background()
-	st, err := registry.OpenSQLite(ctx, filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := registry.Open(ctx, st, "internal")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reg.Close()
+	reg := registrytest.OpenZone(t, "internal")
 	p := planFixture(t, nil)
 	y, _ := p.YAML()
 	rep, err := reg.Import(ctx, y, false)

@@ -16,6 +16,7 @@ import (
 	"github.com/provision/provision/bind"
 	"github.com/provision/provision/dhcp"
 	"github.com/provision/provision/registry"
+	"github.com/provision/provision/registry/registrytest"
 )
 
 // The Cobbler fixture: 4 distros (one without its files), 6 profiles, 52
@@ -174,15 +175,7 @@ func checkCobblerDNS(t *testing.T, s *server) {
 func checkCobblerDHCP(t *testing.T, s *server) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := registry.OpenSQLite(ctx, filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := registry.Open(ctx, st, "internal")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reg.Close()
+	reg := registrytest.OpenZone(t, "internal")
 	if _, err := reg.Import(ctx, []byte(s.ok("export")), false); err != nil {
 		t.Fatal(err)
 	}

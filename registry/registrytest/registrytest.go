@@ -24,6 +24,14 @@ func Open(t testing.TB) *registry.Registry { t.Helper(); return OpenZone(t, Zone
 // OpenZone is Open with another zone.
 func OpenZone(t testing.TB, zone string) *registry.Registry {
 	t.Helper()
+	r, _ := OpenStore(t, zone)
+	return r
+}
+
+// OpenStore is OpenZone that also gives the registry's store, for what
+// writes beside the registry (an EventLog, a DynamicLog).
+func OpenStore(t testing.TB, zone string) (*registry.Registry, *registry.SQLStore) {
+	t.Helper()
 	ctx := context.Background()
 	st, err := registry.OpenSQLite(ctx, filepath.Join(t.TempDir(), "registry.db"))
 	if err != nil {
@@ -35,7 +43,7 @@ func OpenZone(t testing.TB, zone string) *registry.Registry {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
-	return r
+	return r, st
 }
 
 // Seeded is Open's registry with a small network:
