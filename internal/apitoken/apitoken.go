@@ -42,7 +42,7 @@ func Ensure(dataDir string) error {
 		} else if !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("%s token: %w", name, err)
 		}
-		if err := write(path, false); err != nil {
+		if err := write(path, false, syncDir); err != nil {
 			return fmt.Errorf("%s token %s: %w", name, path, err)
 		}
 	}
@@ -54,15 +54,17 @@ func Ensure(dataDir string) error {
 // working at the appliance's next request. It returns the file's path.
 func Rotate(dataDir, name string) (string, error) {
 	path := filepath.Join(dataDir, FileName(name))
-	if err := write(path, true); err != nil {
+	if err := write(path, true, syncDir); err != nil {
 		return "", fmt.Errorf("%s token %s: %w", name, path, err)
 	}
 	return path, nil
 }
 
 // write puts a new token in path: replacing it, or only if it does not
-// exist yet.
-func write(path string, replace bool) error {
+// exist yet. The file is synced, then its directory (with syncDir), so
+// that a crash cannot lose the new name: the old token, or none, would
+// come back.
+func write(path string, replace bool, syncDir func(dir string) error) error {
 	raw := make([]byte, 32)
 	rand.Read(raw)
 	tmp := path + ".new"
@@ -89,6 +91,23 @@ func write(path string, replace bool) error {
 	}
 	if err != nil && replace {
 		os.Remove(tmp)
+	}
+	if err == nil {
+		err = syncDir(filepath.Dir(path))
+	}
+	return err
+}
+
+// syncDir fsyncs a directory: what makes a file created or renamed in it
+// survive a crash.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
 	}
 	return err
 }

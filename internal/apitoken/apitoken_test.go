@@ -68,3 +68,31 @@ func TestEnsureCheckRotate(t *testing.T) {
 		t.Fatal("a removed token file still matches")
 	}
 }
+
+// TestWriteSyncsDirectory: the token file's directory is fsynced after
+// the file is created (Ensure) and after the new file is renamed over
+// the old (Rotate), and a failed directory sync is an error.
+func TestWriteSyncsDirectory(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, FileName(Admin))
+	for _, replace := range []bool{false, true} {
+		var synced []string
+		var seen string
+		err := write(path, replace, func(d string) error {
+			synced = append(synced, d)
+			b, _ := os.ReadFile(path) // the name must be in place when the directory is synced
+			seen = string(b)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(synced) != 1 || synced[0] != dir || len(seen) != 65 {
+			t.Fatalf("replace=%v: directories synced %q, the token file then %q", replace, synced, seen)
+		}
+	}
+	err := write(path, true, func(string) error { return os.ErrPermission })
+	if err == nil {
+		t.Fatal("a failed directory sync was not reported")
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -98,8 +99,12 @@ func Load(path string) (*Key, error) {
 }
 
 // Create writes a new random key to path (mode 0600; it must not exist)
-// and returns it.
-func Create(path string) (*Key, error) {
+// and returns it. The file and then its directory are synced: a key
+// that a crash could lose would leave the secrets sealed with it
+// unreadable.
+func Create(path string) (*Key, error) { return create(path, syncDir) }
+
+func create(path string, syncDir func(dir string) error) (*Key, error) {
 	raw := make([]byte, 32)
 	rand.Read(raw)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -117,5 +122,21 @@ func Create(path string) (*Key, error) {
 	if err := f.Close(); err != nil {
 		return nil, err
 	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return nil, fmt.Errorf("seal: secret key %s: sync its directory: %w", path, err)
+	}
 	return New(raw)
+}
+
+// syncDir fsyncs a directory, which makes a file created in it durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -58,3 +58,27 @@ func TestSealOpen(t *testing.T) {
 		t.Fatalf("a missing key file: %v", err)
 	}
 }
+
+// TestCreateSyncsDirectory: the key file's directory is fsynced once the
+// file is in it, and a failed sync is an error naming the key file.
+func TestCreateSyncsDirectory(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "secret.key")
+	var synced []string
+	var size int
+	if _, err := create(path, func(d string) error {
+		synced = append(synced, d)
+		b, _ := os.ReadFile(path)
+		size = len(b)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(synced) != 1 || synced[0] != dir || size != 65 {
+		t.Fatalf("directories synced %q, the key file then %d bytes", synced, size)
+	}
+	_, err := create(filepath.Join(dir, "other.key"), func(string) error { return os.ErrPermission })
+	if err == nil || !strings.Contains(err.Error(), "other.key") {
+		t.Fatalf("a failed directory sync: %v", err)
+	}
+}
