@@ -21,7 +21,11 @@ const maxChase = 8
 // allows less; the zone holds no large RRsets but TXT, which a UDP reply
 // truncates anyway). Static CNAMEs are followed inside the zone. Zone
 // transfers are REFUSED. An EDNS0 OPT record (RFC 6891) is echoed when
-// the query has one. A UDP reply larger than the client's buffer (512
+// the query has one. A query that breaks the rules of one (not one
+// question, answer or authority records, a non-zero rcode, an OPT record
+// not at the root or more than one) gets FORMERR, as from NSD: the
+// header alone, with our OPT record when the query had a valid one (RFC
+// 6891 7). A UDP reply larger than the client's buffer (512
 // bytes without EDNS0, else its EDNS0 size, capped at maxUDP) is sent
 // empty with TC set (RFC 2181 9), so that the client retries over TCP.
 func Answer(z *Zone, req *dns.Msg, maxUDP int) *dns.Msg {
@@ -39,6 +43,9 @@ func answer(z *Zone, req *dns.Msg, maxUDP int) (*dns.Msg, []byte) {
 func reply(z *Zone, req *dns.Msg, maxUDP int, ra bool) (*dns.Msg, []byte) {
 	if req == nil || req.Response {
 		return nil, nil // never answer a response (RFC 1035 4.1.1): no loops
+	}
+	if malformed(req) {
+		return formErr(req, maxUDP, ra)
 	}
 	m := new(dns.Msg)
 	m.Id, m.Response, m.Opcode = req.Id, true, req.Opcode
@@ -58,8 +65,6 @@ func reply(z *Zone, req *dns.Msg, maxUDP int, ra bool) (*dns.Msg, []byte) {
 // resolve fills m's sections and returns the rcode.
 func resolve(z *Zone, req *dns.Msg, m *dns.Msg) int {
 	switch {
-	case len(req.Question) != 1:
-		return dns.RcodeFormatError // RFC 1035 4.1.2: one question
 	case req.Opcode != dns.OpcodeQuery:
 		return dns.RcodeNotImplemented
 	case req.Question[0].Qclass != dns.ClassINET:
@@ -78,6 +83,36 @@ func resolve(z *Zone, req *dns.Msg, m *dns.Msg) int {
 	}
 	m.Authoritative = true
 	return z.lookup(m, a, name, q.Qtype)
+}
+
+// malformed reports whether req is no valid query: one question (RFC
+// 1035 4.1.2; RFC 7873's cookie-only query is not served), no answer or
+// authority records, rcode 0 (the extended one too), at most one OPT
+// record, at the root (RFC 6891 6.1.1).
+func malformed(req *dns.Msg) bool {
+	if len(req.Question) != 1 || len(req.Answer) != 0 || len(req.Ns) != 0 || req.Rcode != dns.RcodeSuccess {
+		return true
+	}
+	opts := 0
+	for _, rr := range req.Extra {
+		if rr.Header().Rrtype == dns.TypeOPT {
+			if opts++; opts > 1 || rr.Header().Name != "." {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// formErr is the FORMERR reply to req: its ID, opcode, RD and CD bits,
+// RA when ra, no question (NSD's way), and our OPT record when req has
+// one valid OPT record.
+func formErr(req *dns.Msg, maxUDP int, ra bool) (*dns.Msg, []byte) {
+	m := new(dns.Msg)
+	m.Id, m.Response, m.Opcode, m.Rcode = req.Id, true, req.Opcode, dns.RcodeFormatError
+	m.RecursionDesired, m.CheckingDisabled, m.RecursionAvailable = req.RecursionDesired, req.CheckingDisabled, ra
+	opt, _ := edns(req, maxUDP)
+	return fit(m, opt, udpLimit(req, maxUDP))
 }
 
 // lookup answers qtype at name inside apex a, following static CNAMEs.

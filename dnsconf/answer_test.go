@@ -21,6 +21,11 @@ func query(name string, qtype uint16, opts ...func(*dns.Msg)) *dns.Msg {
 	return m
 }
 
+// withAnswer puts an answer record in a query (a malformed one).
+func withAnswer(t testing.TB) func(*dns.Msg) {
+	return func(m *dns.Msg) { m.Answer = []dns.RR{mustRR(t, "lvs.vrid.dsas. 60 IN TXT \"1\"")} }
+}
+
 func withEDNS(size uint16) func(*dns.Msg) { return func(m *dns.Msg) { m.SetEdns0(size, false) } }
 
 // render shows a reply as zone-file text, one line per record, after a
@@ -171,7 +176,25 @@ func TestAnswer(t *testing.T) {
 		{"EDNS version 1", query("lvs.vrid.dsas.", dns.TypeTXT, withEDNS(1232), func(m *dns.Msg) { m.IsEdns0().SetVersion(1) }), 1232,
 			"BADVERS id=4711 rd\nQ lvs.vrid.dsas. IN TXT\nAR OPT version=0 udp=1232 do=false"},
 		{"two OPT records", query("lvs.vrid.dsas.", dns.TypeTXT, withEDNS(1232), withEDNS(1232)), 1232,
-			"FORMERR id=4711 rd\nQ lvs.vrid.dsas. IN TXT"},
+			"FORMERR id=4711 rd"},
+		// Malformed queries get FORMERR, as from NSD; with our OPT when the
+		// query has one valid OPT record (RFC 6891 7).
+		{"no question, EDNS0", query("dsas.", dns.TypeSOA, withEDNS(1232), func(m *dns.Msg) { m.Question = nil }), 1232,
+			"FORMERR id=4711 rd\nAR OPT version=0 udp=1232 do=false"},
+		{"two questions, EDNS0", query("dsas.", dns.TypeSOA, withEDNS(1232), func(m *dns.Msg) { m.Question = append(m.Question, m.Question[0]) }), 1232,
+			"FORMERR id=4711 rd\nAR OPT version=0 udp=1232 do=false"},
+		{"an answer record", query("lvs.vrid.dsas.", dns.TypeTXT, withAnswer(t)), 1232,
+			"FORMERR id=4711 rd"},
+		{"an answer record, EDNS0 with DO", query("lvs.vrid.dsas.", dns.TypeTXT, withAnswer(t), func(m *dns.Msg) { m.SetEdns0(4096, true) }), 1232,
+			"FORMERR id=4711 rd\nAR OPT version=0 udp=1232 do=true"},
+		{"an authority record, EDNS0", query("lvs.vrid.dsas.", dns.TypeTXT, withEDNS(1232), func(m *dns.Msg) { m.Ns = []dns.RR{mustRR(t, soa)} }), 1232,
+			"FORMERR id=4711 rd\nAR OPT version=0 udp=1232 do=false"},
+		{"rcode NXDOMAIN in a query", query("lvs.vrid.dsas.", dns.TypeTXT, func(m *dns.Msg) { m.Rcode = dns.RcodeNameError }), 1232,
+			"FORMERR id=4711 rd"},
+		{"rcode REFUSED in a query, EDNS0", query("lvs.vrid.dsas.", dns.TypeTXT, withEDNS(1232), func(m *dns.Msg) { m.Rcode = dns.RcodeRefused }), 1232,
+			"FORMERR id=4711 rd\nAR OPT version=0 udp=1232 do=false"},
+		{"OPT not at the root", query("lvs.vrid.dsas.", dns.TypeTXT, withEDNS(1232), func(m *dns.Msg) { m.Extra[0].Header().Name = "dsas." }), 1232,
+			"FORMERR id=4711 rd"},
 		{"1000 bytes over UDP without EDNS0: truncated", query("big.dsas.", dns.TypeTXT), 1232,
 			"NOERROR id=4711 aa tc rd\nQ big.dsas. IN TXT"},
 		{"1000 bytes over UDP with EDNS0 1232: fits", query("big.dsas.", dns.TypeTXT, withEDNS(1232)), 1232,

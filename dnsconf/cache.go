@@ -9,19 +9,23 @@ import (
 
 // Limits of the cache of forwarded answers.
 const (
-	DefaultCacheSize = 10000 // answers kept
-	maxPositiveTTL   = 3600  // seconds an answer is kept, at most
-	maxNegativeTTL   = 300   // seconds an NXDOMAIN or NODATA is kept, at most
-	evictSample      = 8     // entries looked at to make room
+	DefaultCacheSize  = 10000    // answers kept
+	DefaultCacheBytes = 32 << 20 // their packed size, at most
+	maxPositiveTTL    = 3600     // seconds an answer is kept, at most
+	maxNegativeTTL    = 300      // seconds an NXDOMAIN or NODATA is kept, at most
+	evictSample       = 8        // entries looked at to make room
 )
 
-// cache keeps the answers of upstream resolvers for their TTL.
+// cache keeps the answers of upstream resolvers for their TTL, at most
+// max of them and maxBytes of their packed size (a TCP answer can be
+// 64 KiB).
 type cache struct {
-	max int
-	now func() time.Time
+	max, maxBytes int
+	now           func() time.Time
 
 	mu      sync.Mutex
 	entries map[cacheKey]cacheEntry
+	bytes   int // the size of the entries
 }
 
 // cacheKey is what an answer depends on besides the name's case.
@@ -33,17 +37,21 @@ type cacheKey struct {
 
 type cacheEntry struct {
 	msg     *dns.Msg // rcode, AD and the records as received, without OPT; never modified
+	size    int      // what it counts in cache.bytes
 	stored  time.Time
 	expires time.Time
 }
 
 // newCache returns a cache of at most size answers (0: DefaultCacheSize;
-// negative: none).
-func newCache(size int, now func() time.Time) *cache {
+// negative: none) and bytes bytes (0: DefaultCacheBytes).
+func newCache(size, bytes int, now func() time.Time) *cache {
 	if size == 0 {
 		size = DefaultCacheSize
 	}
-	return &cache{max: size, now: now, entries: map[cacheKey]cacheEntry{}}
+	if bytes <= 0 {
+		bytes = DefaultCacheBytes
+	}
+	return &cache{max: size, maxBytes: bytes, now: now, entries: map[cacheKey]cacheEntry{}}
 }
 
 // get returns a copy of the answer kept for k with its TTLs decremented
@@ -53,7 +61,7 @@ func (c *cache) get(k cacheKey) (*dns.Msg, bool) {
 	c.mu.Lock()
 	e, ok := c.entries[k]
 	if ok && !now.Before(e.expires) {
-		delete(c.entries, k)
+		c.drop(k)
 		ok = false
 	}
 	c.mu.Unlock()
@@ -65,10 +73,11 @@ func (c *cache) get(k cacheKey) (*dns.Msg, bool) {
 
 // put keeps a copy of r for k, if it may be cached (cacheTTL), and then
 // lowers the TTLs of r's records to the time it is kept, so that no
-// client keeps a record longer than this cache does. When the cache is
-// full it makes room first: it looks at a few entries (the order of a
-// map is random), drops the expired ones, and if none was, the first it
-// looked at.
+// client keeps a record longer than this cache does. An answer larger
+// than an eighth of the cache's bytes is not kept. When the cache is full
+// (answers or bytes) it makes room first: it looks at a few entries (the
+// order of a map is random), drops the expired ones, and if none was, the
+// first it looked at; and again until the answer fits.
 func (c *cache) put(k cacheKey, r *dns.Msg) {
 	ttl, ok := cacheTTL(r)
 	if !ok || c.max <= 0 {
@@ -83,35 +92,59 @@ func (c *cache) put(k cacheKey, r *dns.Msg) {
 	}
 	now := c.now()
 	e := cacheEntry{msg: aged(r, 0), stored: now, expires: now.Add(time.Duration(ttl) * time.Second)}
+	e.size = e.msg.Len() + len(k.name) + entryOverhead
+	if e.size > c.maxBytes/8 {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.entries[k]; !ok && len(c.entries) >= c.max {
-		var first cacheKey
-		n, dropped := 0, false
-		for k, old := range c.entries {
-			if n == 0 {
-				first = k
-			}
-			if !now.Before(old.expires) {
-				delete(c.entries, k)
-				dropped = true
-			}
-			if n++; n == evictSample {
-				break
-			}
-		}
-		if !dropped {
-			delete(c.entries, first)
-		}
+	c.drop(k)
+	for len(c.entries) > 0 && (len(c.entries) >= c.max || c.bytes+e.size > c.maxBytes) {
+		c.evict(now)
 	}
 	c.entries[k] = e
+	c.bytes += e.size
 }
 
-// len returns the number of answers kept, expired ones included.
-func (c *cache) len() int {
+// entryOverhead is what an entry costs besides its packed answer and
+// name: the map slot, the message and record structs (a rough count).
+const entryOverhead = 256
+
+// evict drops the expired entries among a few, or the first of them.
+func (c *cache) evict(now time.Time) {
+	var first cacheKey
+	n, dropped := 0, false
+	for k, old := range c.entries {
+		if n == 0 {
+			first = k
+		}
+		if !now.Before(old.expires) {
+			c.drop(k)
+			dropped = true
+		}
+		if n++; n == evictSample {
+			break
+		}
+	}
+	if !dropped {
+		c.drop(first)
+	}
+}
+
+// drop forgets k's entry, if any (c.mu held).
+func (c *cache) drop(k cacheKey) {
+	if e, ok := c.entries[k]; ok {
+		c.bytes -= e.size
+		delete(c.entries, k)
+	}
+}
+
+// len returns the number of answers kept, expired ones included, and
+// their size in bytes.
+func (c *cache) len() (int, int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.entries)
+	return len(c.entries), c.bytes
 }
 
 // cacheTTL says how many seconds r may be kept: the smallest TTL of its

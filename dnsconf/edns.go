@@ -10,8 +10,8 @@ func edns(req *dns.Msg, maxUDP int) (*dns.OPT, int) {
 	var in *dns.OPT
 	for _, rr := range req.Extra {
 		if o, ok := rr.(*dns.OPT); ok {
-			if in != nil {
-				return nil, dns.RcodeFormatError // RFC 6891 6.1.1: at most one OPT
+			if in != nil || o.Hdr.Name != "." {
+				return nil, dns.RcodeFormatError // RFC 6891 6.1.1: at most one OPT, at the root
 			}
 			in = o
 		}

@@ -118,7 +118,7 @@ func (w *worker) packet(ctx context.Context, b []byte, from netip.AddrPort, out 
 		s.stats.limited.Add(1)
 		return nil
 	}
-	recurse := s.fwd != nil && s.cfg.Recursion != nil && s.cfg.Recursion(ip)
+	recurse := s.mayRecurse(ip)
 	z := s.Zone()
 	if z != w.zone || w.answers == nil || w.answers.len() >= w.limit {
 		w.zone, w.answers, w.limit = z, newAnswerTable(), maxPrepared(z)
@@ -138,45 +138,24 @@ func (w *worker) packet(ctx context.Context, b []byte, from netip.AddrPort, out 
 	}
 	// The slow way: parse, answer or forward, and keep the answer of a
 	// plain query for the next time.
-	h, ok := header(b)
 	s.stats.queries.Add(1)
-	if !ok {
-		s.stats.malformed.Add(1)
-		return nil
-	}
-	switch dns.DefaultMsgAcceptFunc(h) {
-	case dns.MsgIgnore:
-		return nil
-	case dns.MsgReject:
-		s.stats.rcodes[dns.RcodeFormatError].Add(1)
-		w.refuse(b, from, dns.RcodeFormatError)
-		return nil
-	case dns.MsgRejectNotImplemented:
-		s.stats.rcodes[dns.RcodeNotImplemented].Add(1)
-		w.refuse(b, from, dns.RcodeNotImplemented)
-		return nil
-	}
-	req := new(dns.Msg)
-	if err := req.Unpack(b); err != nil {
-		s.stats.malformed.Add(1)
-		w.refuse(b, from, dns.RcodeFormatError)
-		return nil
-	}
-	if recurse && forwardable(z, req, s.cfg.MaxUDP) {
-		if ok {
-			w.answers.put(key, nil, 0, false, true)
+	req, refusal := s.parse(b, s.cfg.MaxUDP, recurse)
+	if req == nil {
+		if refusal != nil {
+			w.conn.WriteToUDPAddrPort(refusal, from)
 		}
-		go func() { // an upstream may take seconds: not in this loop
-			m, fb := s.fwd.forward(ctx, req, s.cfg.MaxUDP)
-			if m != nil && fb != nil {
-				s.stats.reply(m)
-				w.conn.WriteToUDPAddrPort(fb, from)
-			}
-		}()
 		return nil
 	}
-	m, b2 := reply(z, req, s.cfg.MaxUDP, recurse)
+	m, b2 := s.respond(ctx, ip, req, s.cfg.MaxUDP, true, func(m *dns.Msg, b []byte) {
+		if m != nil && b != nil {
+			s.stats.reply(m)
+			w.conn.WriteToUDPAddrPort(b, from)
+		}
+	})
 	if m == nil || b2 == nil {
+		if ok && recurse && forwardable(z, req, s.cfg.MaxUDP) {
+			w.answers.put(key, nil, 0, false, true) // forwarded: the slow way every time
+		}
 		return nil
 	}
 	s.stats.reply(m)
@@ -185,22 +164,6 @@ func (w *worker) packet(ctx context.Context, b []byte, from netip.AddrPort, out 
 		w.answers.put(key, b2, min(max(m.Rcode, 0), len(s.stats.rcodes)-1), m.Truncated, false)
 	}
 	return nil
-}
-
-// refuse answers a query that does not parse, or that miekg/dns refuses
-// from its header, as dns.Server does: the header alone with the rcode
-// (FORMERR says opcode QUERY, NOTIMP keeps the query's).
-func (w *worker) refuse(b []byte, from netip.AddrPort, rcode int) {
-	m := new(dns.Msg)
-	m.Id = uint16(b[0])<<8 | uint16(b[1])
-	m.Response, m.Rcode = true, rcode
-	m.RecursionDesired, m.CheckingDisabled = b[2]&1 != 0, b[3]&0x10 != 0
-	if rcode == dns.RcodeNotImplemented {
-		m.Opcode = int(b[2]>>3) & 0xf
-	}
-	if out, err := m.Pack(); err == nil {
-		w.conn.WriteToUDPAddrPort(out, from)
-	}
 }
 
 // header reads a message's header.
@@ -221,8 +184,8 @@ func (w *worker) plainKey(b []byte, ra bool, maxUDP int) ([]byte, bool) {
 	if len(b) < 12+5 {
 		return nil, false
 	}
-	if b[2]&0xf8 != 0 || b[4] != 0 || b[5] != 1 || b[6]|b[7]|b[8]|b[9]|b[10] != 0 || b[11] > 1 {
-		return nil, false // a response, an opcode but QUERY, TC, not one question, records
+	if b[2]&0xf8 != 0 || b[3]&0x0f != 0 || b[4] != 0 || b[5] != 1 || b[6]|b[7]|b[8]|b[9]|b[10] != 0 || b[11] > 1 {
+		return nil, false // a response, an opcode but QUERY, an rcode, not one question, records
 	}
 	key := w.key[:0]
 	i := 12

@@ -368,7 +368,7 @@ func TestCacheTTL(t *testing.T) {
 // The cache holds at most its size; expired answers go first.
 func TestCacheBounded(t *testing.T) {
 	clk := newClock()
-	c := newCache(3, clk.Now)
+	c := newCache(3, 0, clk.Now)
 	a := func(ttl string) *dns.Msg {
 		return &dns.Msg{Answer: []dns.RR{mustRR(t, "a.example. "+ttl+" IN A 192.0.2.1")}}
 	}
@@ -377,7 +377,7 @@ func TestCacheBounded(t *testing.T) {
 	}
 	for i := range 10 {
 		c.put(key(i), a("60"))
-		if n := c.len(); n > 3 {
+		if n, _ := c.len(); n > 3 {
 			t.Fatalf("%d entries after %d puts, want at most 3", n, i+1)
 		}
 		if _, ok := c.get(key(i)); !ok {
@@ -386,10 +386,10 @@ func TestCacheBounded(t *testing.T) {
 	}
 	clk.advance(time.Minute)
 	c.put(key(10), a("60"))
-	if n := c.len(); n != 1 {
+	if n, _ := c.len(); n != 1 {
 		t.Errorf("%d entries, want 1: the expired ones go first", n)
 	}
-	if _, ok := newCache(-1, clk.Now).get(key(0)); ok {
+	if _, ok := newCache(-1, 0, clk.Now).get(key(0)); ok {
 		t.Error("a cache of size -1 keeps answers")
 	}
 }

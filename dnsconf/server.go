@@ -15,9 +15,6 @@ import (
 	"github.com/provision/provision/internal/ratelimit"
 )
 
-// shutdownGrace bounds how long Serve waits for replies in flight.
-const shutdownGrace = 5 * time.Second
-
 // Config configures a Server.
 type Config struct {
 	Zone   Options      // how Update builds zones (Options.Serial is ignored)
@@ -40,6 +37,23 @@ type Config struct {
 	Recursion       func(netip.Addr) bool
 	UpstreamTimeout time.Duration // one try of one upstream; 0 means DefaultUpstreamTimeout
 	CacheSize       int           // forwarded answers kept; 0 means DefaultCacheSize, -1 none
+	CacheBytes      int           // their packed size; 0 means DefaultCacheBytes
+	// At most MaxInFlight forwarded queries wait for an upstream at once
+	// (past it: SERVFAIL), MaxInFlightPerClient of one client address
+	// (past it: REFUSED); a client's forwarded queries that miss the
+	// cache are limited to RecursionRate a second, bursts of
+	// RecursionBurst (past it: REFUSED). Zero means the Default.
+	MaxInFlight          int
+	MaxInFlightPerClient int
+	RecursionRate        float64
+	RecursionBurst       int
+	// At most MaxTCP TCP connections are open at once, MaxTCPPerClient
+	// from one address (past them a new one is closed at once); one waits
+	// TCPIdleTimeout for its next query (a second when more than half of
+	// MaxTCP are open). Zero means the Default.
+	MaxTCP          int
+	MaxTCPPerClient int
+	TCPIdleTimeout  time.Duration
 }
 
 // Defaults of the rate limit for untrusted clients.
@@ -48,6 +62,37 @@ const (
 	DefaultRateBurst = 40
 	maxLimited       = 1 << 16 // addresses tracked; past it they share one bucket
 )
+
+// Defaults of the bounds of forwarding and of TCP.
+const (
+	DefaultMaxInFlight          = 1000
+	DefaultMaxInFlightPerClient = 50
+	DefaultRecursionRate        = 100
+	DefaultRecursionBurst       = 200
+	DefaultMaxTCP               = 500
+	DefaultMaxTCPPerClient      = 10
+	DefaultTCPIdleTimeout       = 8 * time.Second // miekg/dns's; RFC 7766 6.2.3: a few seconds
+)
+
+// defaults fills the zero bounds of cfg.
+func (cfg *Config) defaults() {
+	set := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	set(&cfg.MaxInFlight, DefaultMaxInFlight)
+	set(&cfg.MaxInFlightPerClient, DefaultMaxInFlightPerClient)
+	set(&cfg.RecursionBurst, DefaultRecursionBurst)
+	set(&cfg.MaxTCP, DefaultMaxTCP)
+	set(&cfg.MaxTCPPerClient, DefaultMaxTCPPerClient)
+	if cfg.RecursionRate <= 0 {
+		cfg.RecursionRate = DefaultRecursionRate
+	}
+	if cfg.TCPIdleTimeout <= 0 {
+		cfg.TCPIdleTimeout = DefaultTCPIdleTimeout
+	}
+}
 
 // Server is the appliance's authoritative DNS server. It answers from the
 // current Zone, swapped atomically by SetZone, Update or Changed.
@@ -58,6 +103,7 @@ type Server struct {
 	stats counters
 	limit *ratelimit.Limiter // per untrusted client address (Config.Trusted)
 	fwd   *forwarder         // nil without Config.Forward
+	tcp   *inflight          // TCP connections open
 }
 
 // New checks cfg and returns a Server with no zone yet: until the first
@@ -82,7 +128,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.RateBurst <= 0 {
 		cfg.RateBurst = DefaultRateBurst
 	}
-	s := &Server{cfg: cfg, log: log, limit: ratelimit.New(cfg.RateLimit, cfg.RateBurst, maxLimited)}
+	cfg.defaults()
+	s := &Server{cfg: cfg, log: log, limit: ratelimit.New(cfg.RateLimit, cfg.RateBurst, maxLimited),
+		tcp: newInflight(cfg.MaxTCP, cfg.MaxTCPPerClient)}
 	s.state.init()
 	if len(cfg.Forward) > 0 {
 		fwd, err := newForwarder(cfg, &s.stats, log)
@@ -98,83 +146,34 @@ func New(cfg Config) (*Server, error) {
 // cancelled, then closes them and returns nil (Run applies the changes
 // announced by Changed). It returns an error if a socket fails. UDP goes
 // through the fast path (serveUDP), which opens one more socket per CPU
-// when udp was opened by ListenUDP; TCP through miekg/dns.
+// when udp was opened by ListenUDP; TCP through serveTCP.
 func (s *Server) Serve(ctx context.Context, udp *net.UDPConn, tcp net.Listener) error {
 	if udp == nil && tcp == nil {
 		return errors.New("dnsconf: Serve needs a UDP or a TCP socket")
+	}
+	if s.fwd != nil {
+		s.fwd.open()
+		defer s.fwd.close()
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	if udp != nil {
 		g.Go(func() error { return s.serveUDP(gctx, udp) })
 	}
 	if tcp != nil {
-		s.run(gctx, g, "tcp "+tcp.Addr().String(), &dns.Server{Listener: tcp, Handler: s.handler(gctx)})
+		g.Go(func() error { return s.serveTCP(gctx, tcp) })
 	}
 	return g.Wait()
 }
 
-// run serves srv in g and shuts it down when ctx ends.
-func (s *Server) run(ctx context.Context, g *errgroup.Group, what string, srv *dns.Server) {
-	started, done := make(chan struct{}), make(chan struct{})
-	srv.NotifyStartedFunc = func() { close(started) }
-	srv.MsgAcceptFunc = s.accept
-	srv.MsgInvalidFunc = func([]byte, error) { s.stats.malformed.Add(1) }
-	g.Go(func() error {
-		defer close(done)
-		if err := srv.ActivateAndServe(); err != nil {
-			return fmt.Errorf("dnsconf: serve %s: %w", what, err)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-ctx.Done()
-		select {
-		case <-started:
-		case <-done:
-			return nil
-		}
-		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-		defer cancel()
-		if err := srv.ShutdownContext(sctx); err != nil {
-			return fmt.Errorf("dnsconf: shut down %s: %w", what, err)
-		}
-		return nil
-	})
-}
-
-// accept is miekg/dns's first check of a message (one question, opcode
-// QUERY or NOTIFY, no responses), counted.
-func (s *Server) accept(h dns.Header) dns.MsgAcceptAction {
-	s.stats.queries.Add(1)
-	a := dns.DefaultMsgAcceptFunc(h)
-	switch a {
-	case dns.MsgReject:
-		s.stats.rcodes[dns.RcodeFormatError].Add(1)
-	case dns.MsgRejectNotImplemented:
-		s.stats.rcodes[dns.RcodeNotImplemented].Add(1)
+// respond answers the query req of client: from the zone, returned; or
+// when the client may recurse and the name is outside the zone, through
+// the forwarder, which calls send (from a goroutine of its own when
+// async), and then respond returns nil.
+func (s *Server) respond(ctx context.Context, client netip.Addr, req *dns.Msg, maxUDP int, async bool, send func(*dns.Msg, []byte)) (*dns.Msg, []byte) {
+	z, recurse := s.Zone(), s.mayRecurse(client)
+	if recurse && forwardable(z, req, maxUDP) {
+		s.fwd.recurse(ctx, client, req, maxUDP, async, send)
+		return nil, nil
 	}
-	return a
-}
-
-// handler answers TCP queries from the current zone, and forwards those
-// for other names of the clients that may recurse. TCP is never rate
-// limited: its source cannot be forged. Forwarding stops when ctx ends.
-func (s *Server) handler(ctx context.Context) dns.Handler {
-	return dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
-		var m *dns.Msg
-		var b []byte
-		z, recurse := s.Zone(), s.mayRecurse(w.RemoteAddr())
-		if recurse && forwardable(z, req, 0) {
-			m, b = s.fwd.forward(ctx, req, 0)
-		} else {
-			m, b = reply(z, req, 0, recurse)
-		}
-		if m == nil || b == nil {
-			return
-		}
-		s.stats.reply(m)
-		if _, err := w.Write(b); err != nil {
-			s.log.Debug("dns: write reply", "client", w.RemoteAddr().String(), "err", err)
-		}
-	})
+	return reply(z, req, maxUDP, recurse)
 }

@@ -93,6 +93,7 @@ func TestServeUDPAndTCP(t *testing.T) {
 	exchange(t, "udp", addr, query("nosuch.dsas.", dns.TypeA))
 	exchange(t, "udp", addr, query("example.com.", dns.TypeA))
 	st := srv.Stats()
+	st.TCPConns = 0 // the server may not have seen the client close yet
 	want := Stats{Queries: 6, Truncated: 1, Serial: 3, Swaps: 1,
 		Rcodes: map[string]uint64{"NOERROR": 4, "NXDOMAIN": 1, "REFUSED": 1}}
 	if fmt.Sprint(st) != fmt.Sprint(want) {

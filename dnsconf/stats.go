@@ -19,12 +19,22 @@ type Stats struct {
 	Forwarded        uint64            // queries for names outside the zone sent to upstream resolvers (Config.Forward)
 	CacheHits        uint64            // queries for names outside the zone answered from the cache
 	UpstreamFailures uint64            // upstream tries that failed: no answer in time, SERVFAIL, REFUSED, an error
+	Coalesced        uint64            // forwarded queries answered by an identical one in flight
+	RecursionLimited uint64            // forwarded queries REFUSED by the client's rate limit (Config.RecursionRate)
+	Overloaded       uint64            // forwarded queries refused for the bounds of queries in flight (Config.MaxInFlight)
+	InFlight         int               // forwarded queries waiting for an upstream now
 	Cached           int               // answers in the cache
+	CachedBytes      int               // their size (Config.CacheBytes)
+	TCPConns         int               // TCP connections open now
+	TCPRefused       uint64            // TCP connections closed at once for the bounds (Config.MaxTCP)
+	AcceptErrors     uint64            // TCP accepts that failed (no descriptor left...), each followed by a wait
 }
 
 type counters struct {
 	queries, malformed, truncated, swaps, limited atomic.Uint64
 	forwarded, cacheHits, upstreamFailures        atomic.Uint64
+	coalesced, recursionLimited, overloaded       atomic.Uint64
+	tcpRefused, acceptErrors                      atomic.Uint64
 	rcodes                                        [dns.RcodeBadCookie + 1]atomic.Uint64 // RFC 6895 2.3
 
 	mu      sync.Mutex
@@ -65,10 +75,17 @@ func (s *Server) Stats() Stats {
 		Forwarded:        s.stats.forwarded.Load(),
 		CacheHits:        s.stats.cacheHits.Load(),
 		UpstreamFailures: s.stats.upstreamFailures.Load(),
+		Coalesced:        s.stats.coalesced.Load(),
+		RecursionLimited: s.stats.recursionLimited.Load(),
+		Overloaded:       s.stats.overloaded.Load(),
+		TCPConns:         s.tcp.held(),
+		TCPRefused:       s.stats.tcpRefused.Load(),
+		AcceptErrors:     s.stats.acceptErrors.Load(),
 		Rcodes:           map[string]uint64{},
 	}
 	if s.fwd != nil {
-		st.Cached = s.fwd.cache.len()
+		st.Cached, st.CachedBytes = s.fwd.cache.len()
+		st.InFlight = s.fwd.inflight.held()
 	}
 	s.stats.mu.Lock()
 	workers := s.stats.workers
