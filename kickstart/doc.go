@@ -72,6 +72,16 @@
 //	shquote STRING          one word for a POSIX shell, in single quotes: 'it'\''s'
 //	yaml STRING             a YAML double-quoted scalar, safe as any value of a cloud-config
 //
+// # Limits
+//
+// A render (of a build's template, of a preview, of the registry's check
+// when a template, profile, system or setting changes) stops with an error
+// that names the template after RenderTimeout (2 s), or when its output or
+// any string it builds would pass MaxRenderSize (4 MiB); a printf width or
+// precision, and indent's N, are at most 1024. A render that loops or
+// recurses without end is stopped by its time, in the caller's goroutine:
+// nothing is left running.
+//
 // # Settings the built-ins read
 //
 // All optional, so that every built-in renders for a host without settings:

@@ -1,6 +1,7 @@
 package kickstart
 
 import (
+	"maps"
 	"strconv"
 	"strings"
 	"text/template"
@@ -10,7 +11,7 @@ import (
 // functions of their arguments, which doc.go lists. Arguments come in the
 // order that suits a pipeline: {{index .Settings "disk" | default "sda"}}.
 func funcs() template.FuncMap {
-	return template.FuncMap{
+	m := template.FuncMap{
 		"default":   defaultValue,
 		"required":  required,
 		"join":      func(sep string, list []string) string { return strings.Join(list, sep) },
@@ -24,7 +25,10 @@ func funcs() template.FuncMap {
 		"contains":  func(substr, s string) bool { return strings.Contains(s, substr) },
 		"shquote":   shquote,
 		"yaml":      yamlQuote,
+		tickFunc:    func() string { return "" }, // each render's own replaces it (execute)
 	}
+	maps.Copy(m, limitedFuncs()) // bounded versions of the above, and of some built-ins
+	return m
 }
 
 // defaultValue returns value, or def when value is empty.

@@ -117,6 +117,10 @@ func TestFuncsDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range slices.Sorted(maps.Keys(funcs())) {
+		switch name {
+		case tickFunc, "printf", "print", "println", "html", "js", "urlquery": // internal; text/template's, bounded
+			continue
+		}
 		if !strings.Contains(string(doc), "//\t"+name+" ") {
 			t.Errorf("doc.go does not list %s", name)
 		}

@@ -27,8 +27,8 @@ type Build struct {
 // every request and must not block on I/O.
 type Builds interface {
 	// ByToken finds the build of token, as asked for from client: a
-	// token presented from another registered system's address is
-	// refused (false), like an unknown one.
+	// token presented from any address but its machine's own is refused
+	// (false), like an unknown one.
 	ByToken(token string, client netip.Addr) (Build, bool)
 	ByIP(ip netip.Addr) (Build, bool)
 	Started(ctx context.Context, token string) error // the template was fetched
@@ -80,13 +80,14 @@ type handler struct {
 //	GET  /ks/TOKEN/user-data      the same (cloud-init NoCloud: ds=nocloud-net;s=/ks/TOKEN/)
 //	GET  /ks/TOKEN/meta-data      NoCloud meta-data (instance-id, local-hostname)
 //	GET  /ks/TOKEN/vendor-data    empty
-//	POST /ks/TOKEN/done           the install succeeded (GET too, for installers with only wget)
+//	POST /ks/TOKEN/done           the install succeeded
 //	POST /ks/TOKEN/failed         the install failed; the body is the installer's log
 //
-// An unknown, used or expired token, a token presented from another
-// registered system's address, and a client IP with no build get 404 and
-// a log line naming the client, never another host's template. A
-// template that fails to render is a 500. Tokens are never logged.
+// An unknown, used or expired token, a token presented from any address
+// but its machine's, and a client IP with no build get 404 and a log line
+// naming the client, never another host's template. done and failed
+// change the system's state: POST only (a GET is 405). A template that
+// fails to render is a 500. Tokens are never logged.
 func Handler(cfg HandlerConfig) (http.Handler, error) {
 	if cfg.Builds == nil || cfg.ServerURL == nil {
 		return nil, errors.New("kickstart: HandlerConfig needs Builds and ServerURL")
@@ -131,8 +132,9 @@ func (h *handler) file(w http.ResponseWriter, r *http.Request) {
 		if _, ok := h.build(w, r); ok {
 			text(w, http.StatusOK, "")
 		}
-	case "done":
-		h.done(w, r)
+	case "done", "failed":
+		w.Header().Set("Allow", http.MethodPost)
+		text(w, http.StatusMethodNotAllowed, "# provision: "+r.PathValue("file")+" takes POST\n")
 	default:
 		text(w, http.StatusNotFound, "# provision: not found\n")
 	}
@@ -157,7 +159,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, b Build) {
 	}
 	d := b.Data
 	d.URLs = BuildURLs(server, b.Data.Profile.Image, b.Token)
-	out, err := b.Set.Render(b.Template, d)
+	out, err := b.Set.RenderContext(r.Context(), b.Template, d)
 	if err != nil {
 		h.Log.Error("installer template", "system", b.System, "template", b.Template, "err", err)
 		text(w, http.StatusInternalServerError, "# provision: the template does not render, see the appliance's log\n")

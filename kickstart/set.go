@@ -1,7 +1,7 @@
 package kickstart
 
 import (
-	"bytes"
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -32,6 +32,7 @@ func NewSet(builtins, user []Template) (*Set, error) {
 		if err != nil {
 			return nil, err
 		}
+		addTicks(t.Tree)
 		if _, err := root.AddParseTree(name, t.Tree); err != nil {
 			return nil, newError(name, err)
 		}
@@ -68,8 +69,15 @@ func (s *Set) Names() []string { return slices.Sorted(maps.Keys(s.templates)) }
 // Render executes the template name for d, with missingkey=error: a
 // template that reads .Settings.KEY for a KEY the host does not have fails
 // (use index .Settings "KEY"). Render refuses an unknown name (ErrNotFound)
-// and a snippet (ErrSnippet); an error while executing is an *Error.
+// and a snippet (ErrSnippet); an error while executing is an *Error. A
+// render is bounded in time and size (RenderTimeout, MaxRenderSize): one
+// that passes a bound fails with an *Error that wraps ErrRenderLimit.
 func (s *Set) Render(name string, d Data) ([]byte, error) {
+	return s.RenderContext(context.Background(), name, d)
+}
+
+// RenderContext is Render that also stops when ctx ends.
+func (s *Set) RenderContext(ctx context.Context, name string, d Data) ([]byte, error) {
 	t, ok := s.templates[name]
 	if !ok {
 		return nil, fmt.Errorf("template %q: %w", name, ErrNotFound)
@@ -77,11 +85,7 @@ func (s *Set) Render(name string, d Data) ([]byte, error) {
 	if t.Kind == KindSnippet {
 		return nil, fmt.Errorf("template %q: %w", name, ErrSnippet)
 	}
-	var buf bytes.Buffer
-	if err := s.root.ExecuteTemplate(&buf, name, d); err != nil {
-		return nil, newError(name, err)
-	}
-	return buf.Bytes(), nil
+	return execute(ctx, s.root, name, d, nil, false)
 }
 
 // Includes returns the names of the templates that the template name
@@ -127,19 +131,12 @@ func branchIncludes(b *parse.BranchNode, names map[string]bool) {
 // make right: a field that does not exist (.System.Nmae), an include of a
 // template that does not exist, a function given the wrong arguments.
 // Errors are *Error.
-func (s *Set) Vet(name string) error {
+// Vet is bounded as Render is, and stops when ctx ends.
+func (s *Set) Vet(ctx context.Context, name string) error {
 	if _, ok := s.templates[name]; !ok {
 		return fmt.Errorf("template %q: %w", name, ErrNotFound)
 	}
-	root, err := s.root.Clone()
-	if err != nil {
-		return newError(name, err)
-	}
-	lenient := funcs()
-	lenient["required"] = func(_, value string) string { return value }
-	root.Funcs(lenient).Option("missingkey=zero")
-	if err := root.ExecuteTemplate(&bytes.Buffer{}, name, SampleData()); err != nil {
-		return newError(name, err)
-	}
-	return nil
+	lenient := template.FuncMap{"required": func(_, value string) string { return value }}
+	_, err := execute(ctx, s.root, name, SampleData(), lenient, true)
+	return err
 }

@@ -2,6 +2,7 @@ package kickstart
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"sync"
 	"testing"
@@ -141,7 +142,7 @@ func TestVet(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := s.Vet(tt.name)
+			err := s.Vet(context.Background(), tt.name)
 			got := ""
 			if err != nil {
 				got = err.Error()

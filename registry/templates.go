@@ -102,7 +102,7 @@ func (s *Snapshot) putTemplate(t kickstart.Template) (*kickstart.Template, error
 	}
 	for _, name := range s.tset.Names() {
 		if s.uses(name, t.Name) {
-			if err := s.tset.Vet(name); err != nil {
+			if err := s.tset.Vet(context.Background(), name); err != nil {
 				return nil, invalidf("%v", err)
 			}
 		}
