@@ -5,10 +5,13 @@ import (
 	"debug/elf"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
-	"path/filepath"
+	"path"
 	"strings"
+
+	"github.com/provision/provision/internal/confine"
 )
 
 // Kernel is what a boot environment takes from a Debian kernel package.
@@ -60,22 +63,31 @@ func FromPackage(deb, tmp string) (*Kernel, error) {
 	return k, nil
 }
 
-// FromTree is FromPackage on an unpacked kernel package.
+// FromTree is FromPackage on an unpacked kernel package. Its files are
+// read inside tree only: a member that is a symbolic link (boot/vmlinuz
+// pointing at /proc/self/environ, say) or anything but a regular file is
+// refused, and the error names it.
 func FromTree(tree string) (*Kernel, error) {
+	root, err := os.OpenRoot(tree)
+	if err != nil {
+		return nil, fmt.Errorf("kernel package: %w", err)
+	}
+	defer root.Close()
+	pkg := root.FS()
 	// Debian 12 puts modules in /lib/modules, Debian 13 in /usr/lib/modules.
-	mods, _ := filepath.Glob(filepath.Join(tree, "lib/modules/*"))
+	mods, _ := fs.Glob(pkg, "lib/modules/*")
 	if len(mods) == 0 {
-		mods, _ = filepath.Glob(filepath.Join(tree, "usr/lib/modules/*"))
+		mods, _ = fs.Glob(pkg, "usr/lib/modules/*")
 	}
 	if len(mods) != 1 {
 		return nil, fmt.Errorf("want one lib/modules/VERSION directory, found %d: is it a linux-image package?", len(mods))
 	}
-	k := &Kernel{Version: filepath.Base(mods[0])}
-	var err error
-	if k.Vmlinuz, err = os.ReadFile(filepath.Join(tree, "boot", "vmlinuz-"+k.Version)); err != nil {
-		return nil, fmt.Errorf("no kernel: %w", err)
+	k := &Kernel{Version: path.Base(mods[0])}
+	member := "boot/vmlinuz-" + k.Version
+	if k.Vmlinuz, err = confine.ReadFile(root, member); err != nil {
+		return nil, fmt.Errorf("no kernel: member %s: %w", member, err)
 	}
-	idx, err := IndexModules(mods[0])
+	idx, err := indexModules(pkg, mods[0])
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +100,8 @@ func FromTree(tree string) (*Kernel, error) {
 	if len(want) == 0 {
 		return nil, fmt.Errorf("kernel %s has none of the NIC drivers %s as modules", k.Version, strings.Join(NICModules, ", "))
 	}
-	if k.Modules, err = ResolveModules(idx, want...); err != nil {
+	read := func(member string) ([]byte, error) { return confine.ReadFile(root, member) }
+	if k.Modules, err = resolveModules(idx, read, want...); err != nil {
 		return nil, fmt.Errorf("kernel %s: %w", k.Version, err)
 	}
 	return k, nil

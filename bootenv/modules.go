@@ -28,11 +28,22 @@ func moduleName(file string) (string, bool) {
 	return "", false
 }
 
-// indexModules maps module names to their files under dir
-// (lib/modules/VERSION of an unpacked kernel package).
+// IndexModules maps module names to their files under dir
+// (lib/modules/VERSION of an unpacked kernel package). Only regular files
+// count: a symbolic link, even to a module, is no module.
 func IndexModules(dir string) (map[string]string, error) {
+	idx, err := indexModules(os.DirFS(dir), ".")
+	for n, p := range idx {
+		idx[n] = filepath.Join(dir, p)
+	}
+	return idx, err
+}
+
+// indexModules is IndexModules on the directory dir of fsys; the files
+// are named as fsys names them.
+func indexModules(fsys fs.FS, dir string) (map[string]string, error) {
 	idx := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -53,10 +64,16 @@ type Module struct {
 	Data []byte
 }
 
-// resolveModules returns the modules named and everything they depend on
-// (the depends= field of their .modinfo), dependencies first.
+// ResolveModules returns the modules named and everything they depend on
+// (the depends= field of their .modinfo), dependencies first. The index
+// holds paths, as IndexModules gives them.
 func ResolveModules(idx map[string]string, names ...string) ([]Module, error) {
-	r := &resolver{idx: idx, state: map[string]int{}}
+	return resolveModules(idx, os.ReadFile, names...)
+}
+
+// resolveModules is ResolveModules reading the index's files with read.
+func resolveModules(idx map[string]string, read func(string) ([]byte, error), names ...string) ([]Module, error) {
+	r := &resolver{idx: idx, read: read, state: map[string]int{}}
 	for _, n := range names {
 		if err := r.visit(strings.ReplaceAll(n, "-", "_")); err != nil {
 			return nil, err
@@ -67,6 +84,7 @@ func ResolveModules(idx map[string]string, names ...string) ([]Module, error) {
 
 type resolver struct {
 	idx   map[string]string
+	read  func(string) ([]byte, error)
 	state map[string]int // 1 visiting, 2 done
 	order []Module
 }
@@ -83,7 +101,11 @@ func (r *resolver) visit(name string) error {
 		return fmt.Errorf("module %s: not in the kernel package", name)
 	}
 	r.state[name] = 1
-	data, err := readModule(file)
+	raw, err := r.read(file)
+	if err != nil {
+		return fmt.Errorf("module %s: %w", name, err)
+	}
+	data, err := decompressModule(file, raw)
 	if err != nil {
 		return err
 	}
@@ -103,32 +125,29 @@ func (r *resolver) visit(name string) error {
 	return nil
 }
 
-// readModule returns a module file's plain ELF bytes, decompressing .gz in
-// Go and .xz or .zst with the xz or zstd program.
-func readModule(file string) ([]byte, error) {
+// decompressModule returns a module file's plain ELF bytes, decompressing
+// .gz in Go and .xz or .zst with the xz or zstd program (fed on its
+// standard input: no program is given a path to open).
+func decompressModule(file string, raw []byte) ([]byte, error) {
 	switch {
 	case strings.HasSuffix(file, ".xz"):
-		return decompressWith(file, "xz")
+		return decompressWith(file, raw, "xz")
 	case strings.HasSuffix(file, ".zst"):
-		return decompressWith(file, "zstd")
+		return decompressWith(file, raw, "zstd")
 	case strings.HasSuffix(file, ".gz"):
-		f, err := os.Open(file)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		z, err := gzip.NewReader(f)
+		z, err := gzip.NewReader(bytes.NewReader(raw))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", file, err)
 		}
 		return io.ReadAll(z)
 	}
-	return os.ReadFile(file)
+	return raw, nil
 }
 
-func decompressWith(file, prog string) ([]byte, error) {
+func decompressWith(file string, raw []byte, prog string) ([]byte, error) {
 	var stderr bytes.Buffer
-	cmd := exec.Command(prog, "-dc", file)
+	cmd := exec.Command(prog, "-dc")
+	cmd.Stdin = bytes.NewReader(raw)
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {

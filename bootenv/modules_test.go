@@ -116,7 +116,7 @@ func TestReadCompressedModule(t *testing.T) {
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		got, err := readModule(p)
+		got, err := decompressModule(p, data)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 		} else if !bytes.Equal(got, ko) {

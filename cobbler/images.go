@@ -3,10 +3,7 @@ package cobbler
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/provision/provision/registry"
@@ -38,8 +35,8 @@ func (p *planner) planImages() {
 				p.conflict([]string{d.label()}, "%s has no %s", d.label(), f.role)
 				continue
 			}
-			path := p.hostPath(f.path)
-			sum, size, err := hashFile(path)
+			path := under(p.opts.Root, f.path)
+			sum, size, err := p.hashFile(f.path)
 			if err != nil {
 				p.conflict([]string{d.label()}, "%s: %s %s: %v", d.label(), f.role, path, readError(err))
 				continue
@@ -65,34 +62,14 @@ func (p *planner) hostPath(path string) string {
 	return filepath.Join(p.opts.Root, path)
 }
 
-func readError(err error) string {
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return "no such file"
-	case errors.Is(err, fs.ErrPermission):
-		return "permission denied"
-	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
-}
-
-// hashFile returns a regular file's sha256 and size.
-func hashFile(path string) (string, int64, error) {
-	f, err := os.Open(path)
+// hashFile returns the sha256 and size of a regular file the Cobbler
+// server names, read inside Root when it is given.
+func (p *planner) hashFile(path string) (string, int64, error) {
+	f, err := p.files.open(p.opts.Root, path)
 	if err != nil {
 		return "", 0, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return "", 0, err
-	}
-	if !st.Mode().IsRegular() {
-		return "", 0, errors.New("not a regular file")
-	}
 	h := sha256.New()
 	n, err := io.Copy(h, f)
 	if err != nil {

@@ -84,6 +84,7 @@ type planner struct {
 	subnets  []*subnetPlan
 	blocked  map[string]string // object label: why it is left out
 	names    map[string]string // provision object ("image x") to the Cobbler object that took it
+	files    *files            // the files read, each inside its root
 }
 
 // Plan maps the Collection onto provision's objects, checking them against
@@ -100,7 +101,8 @@ func Plan(c *Collection, existing *registry.Document, opts Options) (*ImportPlan
 	p := &planner{c: c, opts: opts, reg: reg, out: &ImportPlan{Renamed: map[string]string{}},
 		distros: map[string]*Distro{}, profiles: map[string]*Profile{},
 		images: map[string]*imagePlan{}, profs: map[string]*profilePlan{}, tmpls: map[string]*templatePlan{},
-		blocked: map[string]string{}, names: map[string]string{}}
+		blocked: map[string]string{}, names: map[string]string{}, files: newFiles()}
+	defer p.files.close()
 	for i := range c.Distros {
 		p.distros[c.Distros[i].Name] = &c.Distros[i]
 	}

@@ -2,7 +2,6 @@ package cobbler
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,6 +14,7 @@ import (
 type templatePlan struct {
 	file     string // as Cobbler names it: "sample.ks"
 	path     string // where it was read; "" if not found
+	err      error  // why a file found was refused (it leaves its root, is a link...)
 	tmpl     kickstart.Template
 	features []string // Cheetah syntax it uses: not imported
 	existing bool
@@ -52,6 +52,8 @@ func (p *planner) profileTemplate(pp *profilePlan, chain []*Profile) {
 	}
 	t.profiles = append(t.profiles, pp)
 	switch {
+	case t.err != nil:
+		p.conflict([]string{pp.label}, "%s: template %s: %v", pp.label, file, t.err)
 	case t.path == "":
 		p.out.Review = append(p.out.Review, fmt.Sprintf("%s: template %s not found (looked in %s): imported without a template", pp.label, file, strings.Join(p.templateDirs(), ", ")))
 	case len(t.features) > 0:
@@ -74,20 +76,29 @@ func (p *planner) templateDirs() []string {
 	return append(dirs, p.hostPath("/var/lib/cobbler/templates"))
 }
 
+// readTemplate reads an autoinstall file: by absolute path, on the
+// Cobbler server (under Root); else by name in each templates directory.
+// Each read stays inside its root (Root, or the templates directory).
 func (p *planner) readTemplate(file string, first *profilePlan) *templatePlan {
 	t := &templatePlan{file: file}
-	candidates := []string{}
+	type place struct{ dir, name string }
+	var candidates []place
 	if filepath.IsAbs(file) {
-		candidates = append(candidates, p.hostPath(file))
+		candidates = append(candidates, place{p.opts.Root, file})
 	} else {
 		for _, d := range p.templateDirs() {
-			candidates = append(candidates, filepath.Join(d, file))
+			candidates = append(candidates, place{d, file})
 		}
 	}
 	var text []byte
 	for _, c := range candidates {
-		if b, err := os.ReadFile(c); err == nil {
-			t.path, text = c, b
+		b, err := p.files.readFile(c.dir, c.name)
+		if refused(err) {
+			t.err = fmt.Errorf("%s: %w", under(c.dir, c.name), err)
+			return t
+		}
+		if err == nil {
+			t.path, text = under(c.dir, c.name), b
 			break
 		}
 	}
