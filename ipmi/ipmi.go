@@ -2,6 +2,10 @@ package ipmi
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -47,6 +51,13 @@ type BMC struct {
 	User     string
 	Password string
 	Provider string // ProviderIPMI (default) or ProviderRedfish
+	// Redfish only: how the BMC's certificate is checked. By default it
+	// must chain to Controller.RootCAs (the system's CAs when nil) and
+	// name Address. Fingerprint pins it instead (the SHA-256 of the
+	// certificate, 64 hex digits: a self-signed BMC); Insecure checks
+	// nothing, and the password goes to whoever answers.
+	Fingerprint string
+	Insecure    bool
 }
 
 // ErrAuth is the error of a BMC that refused the user or password.
@@ -54,11 +65,11 @@ var ErrAuth = errors.New("the BMC refused the user or password")
 
 // Controller calls BMCs. Its zero value is usable.
 type Controller struct {
-	Timeout    time.Duration // per call, retries included; default 10 s
-	Retries    int           // retries of a transient failure; default 2
-	Backoff    time.Duration // wait before the first retry, doubled after; default 500 ms
-	HTTPClient *http.Client  // for Redfish (e.g. one that trusts a test server)
-	Ipmitool   string        // path of ipmitool; default: found on PATH
+	Timeout  time.Duration  // per call, retries included; default 10 s
+	Retries  int            // retries of a transient failure; default 2
+	Backoff  time.Duration  // wait before the first retry, doubled after; default 500 ms
+	RootCAs  *x509.CertPool // the CAs that sign Redfish BMCs' certificates; nil: the system's
+	Ipmitool string         // path of ipmitool; default: found on PATH
 }
 
 func (c *Controller) timeout() time.Duration { return or(c.Timeout, 10*time.Second) }
@@ -183,10 +194,10 @@ func (c *Controller) client(b BMC) *bmclib.Client {
 	if c.Ipmitool != "" {
 		opts = append(opts, bmclib.WithIpmitoolPath(c.Ipmitool))
 	}
-	if c.HTTPClient != nil {
-		opts = append(opts, bmclib.WithHTTPClient(c.HTTPClient))
-	}
 	provider := b.Provider
+	if provider == ProviderRedfish {
+		opts = append(opts, bmclib.WithHTTPClient(c.redfishHTTP(b)))
+	}
 	if b.Port != 0 {
 		port := strconv.Itoa(b.Port)
 		if provider == ProviderRedfish {
@@ -223,6 +234,9 @@ func classify(err error, took time.Duration) error {
 	case strings.Contains(msg, "RMCP+ session") && took < authWithin:
 		return fmt.Errorf("%w (ipmitool: %s)", ErrAuth, firstLine(msg))
 	}
+	if strings.Contains(msg, "x509:") || strings.Contains(msg, errPinned) {
+		return fmt.Errorf("%s (the BMC's certificate is not trusted: pin it with --bmc-fingerprint, or --bmc-insecure)", firstLine(msg))
+	}
 	return errors.New(firstLine(msg))
 }
 
@@ -240,4 +254,41 @@ func (b BMC) hostPort() string {
 		return b.Address
 	}
 	return net.JoinHostPort(b.Address, strconv.Itoa(b.Port))
+}
+
+// redfishHTTP is the HTTP client of a Redfish call: it checks the BMC's
+// certificate as b says (bmclib's own default checks none).
+func (c *Controller) redfishHTTP(b BMC) *http.Client {
+	tc := &tls.Config{RootCAs: c.RootCAs, MinVersion: tls.VersionTLS12}
+	switch {
+	case b.Fingerprint != "":
+		// The pin replaces the chain: a BMC's certificate is self-signed
+		// more often than not.
+		tc.InsecureSkipVerify = true
+		tc.VerifyConnection = pinned(b.Fingerprint)
+	case b.Insecure:
+		tc.InsecureSkipVerify = true
+	}
+	return &http.Client{Timeout: c.timeout(), Transport: &http.Transport{
+		TLSClientConfig: tc, DisableKeepAlives: true, TLSHandshakeTimeout: c.timeout(),
+		ResponseHeaderTimeout: c.timeout(),
+	}}
+}
+
+// errPinned starts the error of a certificate that is not the pinned one.
+const errPinned = "certificate fingerprint"
+
+// pinned accepts a connection whose leaf certificate has the SHA-256
+// fingerprint want (64 hex digits, any case).
+func pinned(want string) func(tls.ConnectionState) error {
+	return func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return errors.New("no certificate")
+		}
+		sum := sha256.Sum256(cs.PeerCertificates[0].Raw)
+		if got := hex.EncodeToString(sum[:]); !strings.EqualFold(got, want) {
+			return fmt.Errorf("%s sha256:%s is not the pinned sha256:%s", errPinned, got, strings.ToLower(want))
+		}
+		return nil
+	}
 }

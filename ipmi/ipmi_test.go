@@ -2,6 +2,9 @@ package ipmi
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -209,7 +212,9 @@ func TestPoller(t *testing.T) {
 // actions, and a wrong password as an authentication error.
 func TestPowerOverRedfish(t *testing.T) {
 	rf := lab.StartRedfishBMC(t, "admin", "redfish-pw")
-	c := &Controller{Timeout: 10 * time.Second, HTTPClient: rf.Server.Client()}
+	roots := x509.NewCertPool()
+	roots.AddCert(rf.Server.Certificate())
+	c := &Controller{Timeout: 10 * time.Second, RootCAs: roots}
 	b := BMC{System: "rf1", Address: rf.Address, Port: rf.Port, User: "admin", Password: "redfish-pw", Provider: ProviderRedfish}
 	ctx := context.Background()
 	if got, err := c.PowerState(ctx, b); err != nil || got != Off {
@@ -231,5 +236,49 @@ func TestPowerOverRedfish(t *testing.T) {
 	start := time.Now()
 	if _, err := c.PowerState(ctx, wrong); !errors.Is(err, ErrAuth) || time.Since(start) > 3*time.Second {
 		t.Fatalf("wrong password over Redfish: %v after %v", err, time.Since(start))
+	}
+}
+
+// TestRedfishChecksCertificates: a Redfish BMC whose certificate is
+// self-signed (the test server's) is refused, before any password is
+// sent, unless its fingerprint is pinned (then accepted; another
+// fingerprint is refused) or the BMC is marked insecure.
+func TestRedfishChecksCertificates(t *testing.T) {
+	rf := lab.StartRedfishBMC(t, "admin", "redfish-pw")
+	sum := sha256.Sum256(rf.Server.Certificate().Raw)
+	pin := hex.EncodeToString(sum[:])
+	c := &Controller{Timeout: 5 * time.Second, Retries: -1}
+	base := BMC{System: "rf1", Address: rf.Address, Port: rf.Port, User: "admin", Password: "redfish-pw", Provider: ProviderRedfish}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		edit func(b *BMC)
+		ok   bool
+	}{
+		{"self-signed, not trusted", func(b *BMC) {}, false},
+		{"pinned", func(b *BMC) { b.Fingerprint = pin }, true},
+		{"pinned, upper case", func(b *BMC) { b.Fingerprint = strings.ToUpper(pin) }, true},
+		{"another pin", func(b *BMC) { b.Fingerprint = strings.Repeat("ab", 32) }, false},
+		{"insecure", func(b *BMC) { b.Insecure = true }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := base
+			tc.edit(&b)
+			got, err := c.PowerState(ctx, b)
+			if tc.ok && (err != nil || got != Off) {
+				t.Fatalf("PowerState = %q, %v", got, err)
+			}
+			if !tc.ok {
+				if err == nil {
+					t.Fatalf("accepted: %q", got)
+				}
+				if !strings.Contains(err.Error(), "rf1") || !strings.Contains(err.Error(), "--bmc-fingerprint") {
+					t.Errorf("the error names neither the system nor the way out: %v", err)
+				}
+			}
+		})
+	}
+	if n := rf.Logins(); n != 3 {
+		t.Errorf("%d logins reached the BMC, want 3 (a refused certificate sends no password)", n)
 	}
 }

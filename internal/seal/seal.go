@@ -5,9 +5,14 @@
 // A sealed value is text, so it fits the column the plaintext used:
 //
 //	enc:v1:BASE64(12-byte nonce || ciphertext || 16-byte tag)
+//	enc:v2:BASE64(12-byte nonce || ciphertext || 16-byte tag)
 //
-// Open refuses a value that was sealed under another key, or altered, with
-// ErrWrongKey: never garbage.
+// A v2 value is bound to what it belongs to (SealFor's context, e.g. "bmc
+// password of system web001 at 10.0.1.11"), which is the AEAD's associated
+// data: copied to another row, it does not open (OpenFor).
+//
+// Open and OpenFor refuse a value that was sealed under another key, for
+// another context, or altered, with ErrWrongKey: never garbage.
 package seal
 
 import (
@@ -23,11 +28,21 @@ import (
 	"strings"
 )
 
-// prefix starts every sealed value.
-const prefix = "enc:v1:"
+// prefix starts every sealed value; prefixV1 and prefixV2 tell the
+// versions apart.
+const (
+	prefix   = "enc:"
+	prefixV1 = "enc:v1:"
+	prefixV2 = "enc:v2:"
+)
 
-// ErrWrongKey is the error of a value that does not open with the key.
-var ErrWrongKey = errors.New("seal: the value was sealed with another key, or altered")
+// ErrWrongKey is the error of a value that does not open with the key (and
+// context).
+var ErrWrongKey = errors.New("seal: the value was sealed with another key or for something else, or altered")
+
+// ErrUnbound is OpenFor's error for a value sealed without a context (v1):
+// one that could have been copied from anywhere.
+var ErrUnbound = errors.New("seal: the value is not bound to what it belongs to (sealed by an older version)")
 
 // Key seals and opens values; it is safe for concurrent use.
 type Key struct {
@@ -53,19 +68,51 @@ func New(raw []byte) (*Key, error) {
 // Sealed reports whether s is a sealed value.
 func Sealed(s string) bool { return strings.HasPrefix(s, prefix) }
 
+// Bound reports whether s is a sealed value bound to a context (v2).
+func Bound(s string) bool { return strings.HasPrefix(s, prefixV2) }
+
 // Seal encrypts plain under a fresh random nonce; "" stays "".
-func (k *Key) Seal(plain string) string {
+func (k *Key) Seal(plain string) string { return k.seal(prefixV1, plain, nil) }
+
+// SealFor is Seal bound to context: only OpenFor with the same context
+// opens it.
+func (k *Key) SealFor(plain, context string) string {
+	return k.seal(prefixV2, plain, associated(context))
+}
+
+func (k *Key) seal(prefix, plain string, ad []byte) string {
 	if plain == "" {
 		return ""
 	}
 	nonce := make([]byte, k.aead.NonceSize())
 	rand.Read(nonce) // never fails (crypto/rand)
-	return prefix + base64.StdEncoding.EncodeToString(k.aead.Seal(nonce, nonce, []byte(plain), nil))
+	return prefix + base64.StdEncoding.EncodeToString(k.aead.Seal(nonce, nonce, []byte(plain), ad))
 }
 
-// Open decrypts a sealed value; "" stays "". A value that is not sealed,
-// or does not open with k, is an error.
+// associated is the AEAD's associated data of a context: a label of its
+// own, so that no context is the empty one of v1.
+func associated(context string) []byte { return []byte("provision seal v2\x00" + context) }
+
+// Open decrypts a value sealed by Seal; "" stays "". A value that is not
+// sealed, is bound (SealFor), or does not open with k, is an error.
 func (k *Key) Open(sealed string) (string, error) {
+	if Bound(sealed) {
+		return "", errors.New("seal: the value is bound to a context")
+	}
+	return k.open(prefixV1, sealed, nil)
+}
+
+// OpenFor decrypts a value sealed by SealFor for context; "" stays "". A
+// value sealed for another context is ErrWrongKey; one sealed by Seal,
+// bound to nothing, is ErrUnbound.
+func (k *Key) OpenFor(sealed, context string) (string, error) {
+	if strings.HasPrefix(sealed, prefixV1) {
+		return "", ErrUnbound
+	}
+	return k.open(prefixV2, sealed, associated(context))
+}
+
+func (k *Key) open(prefix, sealed string, ad []byte) (string, error) {
 	if sealed == "" {
 		return "", nil
 	}
@@ -78,7 +125,7 @@ func (k *Key) Open(sealed string) (string, error) {
 	if err != nil || len(raw) < n+k.aead.Overhead() {
 		return "", ErrWrongKey
 	}
-	plain, err := k.aead.Open(nil, raw[:n], raw[n:], nil)
+	plain, err := k.aead.Open(nil, raw[:n], raw[n:], ad)
 	if err != nil {
 		return "", ErrWrongKey
 	}

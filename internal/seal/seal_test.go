@@ -82,3 +82,35 @@ func TestCreateSyncsDirectory(t *testing.T) {
 		t.Fatalf("a failed directory sync: %v", err)
 	}
 }
+
+// TestSealFor: a value bound to a context opens only with that context;
+// an unbound (v1) value is not taken for a bound one, nor the reverse.
+func TestSealFor(t *testing.T) {
+	k, err := Create(filepath.Join(t.TempDir(), "k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const ctxA, ctxB = "bmc password of system a at 10.0.1.1", "bmc password of system b at 10.0.1.1"
+	s := k.SealFor("pw", ctxA)
+	if !Sealed(s) || !Bound(s) || strings.Contains(s, "pw") {
+		t.Fatalf("SealFor = %q", s)
+	}
+	if got, err := k.OpenFor(s, ctxA); err != nil || got != "pw" {
+		t.Fatalf("OpenFor its context: %q %v", got, err)
+	}
+	if _, err := k.OpenFor(s, ctxB); !errors.Is(err, ErrWrongKey) {
+		t.Fatalf("OpenFor another context: %v", err)
+	}
+	if _, err := k.Open(s); err == nil {
+		t.Fatal("Open took a bound value")
+	}
+	if _, err := k.OpenFor(k.Seal("pw"), ctxA); !errors.Is(err, ErrUnbound) {
+		t.Fatalf("OpenFor of an unbound value: %v", err)
+	}
+	if _, err := k.OpenFor(k.SealFor("pw", ""), ctxA); !errors.Is(err, ErrWrongKey) {
+		t.Fatalf("the empty context opened for another: %v", err)
+	}
+	if v, err := k.OpenFor("", ctxA); v != "" || err != nil {
+		t.Fatal(`OpenFor("")`)
+	}
+}

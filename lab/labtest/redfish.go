@@ -25,6 +25,7 @@ type RedfishBMC struct {
 	mu     sync.Mutex
 	power  string   // "On" or "Off"
 	resets []string // ResetType of every reset, in order
+	logins int      // session requests that reached the service
 }
 
 // StartRedfishBMC serves until the test ends, powered off.
@@ -69,7 +70,18 @@ func (b *RedfishBMC) root(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// Logins counts the session requests (each carries a password) that
+// reached the service: a client that refused the certificate sent none.
+func (b *RedfishBMC) Logins() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.logins
+}
+
 func (b *RedfishBMC) login(w http.ResponseWriter, r *http.Request) {
+	b.mu.Lock()
+	b.logins++
+	b.mu.Unlock()
 	var in struct{ UserName, Password string }
 	if json.NewDecoder(r.Body).Decode(&in) != nil || in.UserName != b.User || in.Password != b.Password {
 		http.Error(w, `{"error":{"message":"Unauthorized"}}`, http.StatusUnauthorized)
