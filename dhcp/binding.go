@@ -97,12 +97,18 @@ func copyOption(resp, req *dhcpv4.DHCPv4, code dhcpv4.OptionCode) {
 }
 
 // nak refuses a DHCPREQUEST (RFC 2131 §4.3.2). Through a relay the
-// broadcast bit is set so that the relay broadcasts it.
-func nak(req *dhcpv4.DHCPv4, env Env, why string) *dhcpv4.DHCPv4 {
+// broadcast bit is set so that the relay broadcasts it. The message on the
+// wire (option 56) is generic: why, which may name another client's MAC
+// or a reservation, is returned as the error (wrapping ErrNAK), for the
+// appliance's log only.
+func nak(req *dhcpv4.DHCPv4, env Env, why error) (*dhcpv4.DHCPv4, error) {
 	resp := newReply(req, dhcpv4.MessageTypeNak, env.Config)
-	resp.UpdateOption(dhcpv4.OptMessage(why)) // option 56
+	resp.UpdateOption(dhcpv4.OptMessage(nakMessage)) // option 56
 	if addr4(req.GatewayIPAddr).IsValid() {
 		resp.SetBroadcast()
 	}
-	return resp
+	return resp, fmt.Errorf("%w: %w", ErrNAK, why)
 }
+
+// nakMessage is option 56 of every DHCPNAK.
+const nakMessage = "requested address not available"

@@ -60,6 +60,10 @@ func (s *Server) pump(ctx context.Context) {
 				s.events.Booted(e)
 			case Discovery:
 				s.events.Discovered(e)
+			case Sighting:
+				if o, ok := s.events.(Sightings); ok {
+					o.Sighted(e)
+				}
 			}
 			s.stats.events.Add(1)
 		}

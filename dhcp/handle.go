@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
 )
@@ -33,6 +34,9 @@ func (s *Server) handle(conn net.PacketConn, pkt []byte, peer net.Addr, toPeer b
 	}
 	resp, err := Reply(req, Env{Config: cfg, Hosts: hosts, Leases: s.leases, Now: now})
 	if resp == nil {
+		if s.cfg.Proxy {
+			s.sighted(req, hosts, now)
+		}
 		s.stats.ignored.Add(1)
 		if err != nil && s.quiet.Allow(key, now) {
 			s.log.Log(context.Background(), dropLevel(err), "dhcp: no reply",
@@ -42,7 +46,7 @@ func (s *Server) handle(conn net.PacketConn, pkt []byte, peer net.Addr, toPeer b
 	}
 	switch {
 	case resp.MessageType() == dhcpv4.MessageTypeNak && s.quiet.Allow(key, now):
-		s.log.Info("dhcp: NAK", "mac", req.ClientHWAddr.String(), "xid", req.TransactionID.String(), "why", resp.Message())
+		s.log.Info("dhcp: NAK", "mac", req.ClientHWAddr.String(), "xid", req.TransactionID.String(), "why", err)
 	case err != nil && s.quiet.Allow(key, now): // a reply lacking something, ErrNoBootFile
 		s.log.Warn("dhcp: reply without a boot file", "mac", req.ClientHWAddr.String(), "xid", req.TransactionID.String(),
 			"type", resp.MessageType().String(), "err", err)
@@ -57,6 +61,24 @@ func (s *Server) handle(conn net.PacketConn, pkt []byte, peer net.Addr, toPeer b
 	}
 	s.stats.replied.Add(1)
 	s.report(req, resp, now)
+}
+
+// sighted reports a registered MAC's DHCPREQUEST for another server's
+// address (a Sighting), in proxyDHCP mode.
+func (s *Server) sighted(req *dhcpv4.DHCPv4, hosts Hosts, now time.Time) {
+	if req.MessageType() != dhcpv4.MessageTypeRequest {
+		return
+	}
+	ip := addr4(req.RequestedIPAddress())
+	if !ip.IsValid() {
+		ip = addr4(req.ClientIPAddr)
+	}
+	if !ip.IsValid() {
+		return
+	}
+	if _, known := hosts.HostByMAC(req.ClientHWAddr); known {
+		s.emit(Sighting{Time: now, MAC: cloneMAC(req.ClientHWAddr), IP: ip})
+	}
 }
 
 // dropLevel: unknown MACs are routine, a malformed request is noise, the

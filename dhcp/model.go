@@ -126,6 +126,20 @@ type BootEvent struct {
 	Proxy    bool       // a proxyDHCP answer: boot information, no address
 }
 
+// Sighting is, in proxyDHCP mode, a registered MAC's DHCPREQUEST for the
+// address that the other server hands out: the address the machine will
+// speak from, which its registered IP may not be.
+type Sighting struct {
+	Time time.Time
+	MAC  net.HardwareAddr
+	IP   netip.Addr // the requested address (option 50), or ciaddr
+}
+
+// Sightings is what Events may also implement to hear of Sightings.
+type Sightings interface {
+	Sighted(Sighting)
+}
+
 // Discovery reports an unknown MAC that was acknowledged a pool lease, so
 // the registry can offer to promote it to a host.
 type Discovery struct {
@@ -153,5 +167,8 @@ var (
 	ErrNoPool        = errors.New("dhcp: subnet has no dynamic pool")
 	ErrPoolExhausted = errors.New("dhcp: pool exhausted")
 	ErrConflict      = errors.New("dhcp: address not available to this client")
-	ErrDeclined      = errors.New("dhcp: client declined its address")
+	// ErrNAK comes with a DHCPNAK: it wraps the reason, which the NAK
+	// itself does not carry.
+	ErrNAK      = errors.New("dhcp: NAK")
+	ErrDeclined = errors.New("dhcp: client declined its address")
 )

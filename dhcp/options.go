@@ -32,10 +32,13 @@ func answer(req *dhcpv4.DHCPv4, t dhcpv4.MessageType, b binding, ip netip.Addr, 
 	return resp, err
 }
 
-// networkOptions sets options 1, 3, 6, 12 and 15.
+// networkOptions sets options 1, 3, 6, 12, 15 and 28.
 func networkOptions(resp *dhcpv4.DHCPv4, b binding, cfg Config) {
 	s := b.subnet
 	resp.UpdateOption(dhcpv4.OptSubnetMask(net.CIDRMask(s.Prefix.Bits(), 32))) // option 1
+	if s.Prefix.Addr().Is4() && s.Prefix.Bits() <= 30 {
+		resp.UpdateOption(dhcpv4.OptBroadcastAddress(broadcast(s.Prefix))) // option 28
+	}
 	if s.Gateway.Is4() {
 		resp.UpdateOption(dhcpv4.OptRouter(s.Gateway.AsSlice())) // option 3
 	}
@@ -85,4 +88,15 @@ func httpBase(cfg Config) string {
 		return strings.TrimRight(cfg.HTTPBase, "/")
 	}
 	return "http://" + cfg.ServerIP.String()
+}
+
+// broadcast is the directed broadcast address of an IPv4 prefix (RFC 919):
+// the network with every host bit set.
+func broadcast(p netip.Prefix) net.IP {
+	a := p.Masked().Addr().As4()
+	mask := net.CIDRMask(p.Bits(), 32)
+	for i := range a {
+		a[i] |= ^mask[i]
+	}
+	return net.IP(a[:])
 }

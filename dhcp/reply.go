@@ -22,8 +22,9 @@ type Env struct {
 // through env.Now and changes nothing but env.Leases. A nil reply means stay
 // silent; the error then says why, and is nil when silence is the normal
 // answer (DHCPRELEASE, a DHCPREQUEST for another server). A reply with an
-// error (ErrNoBootFile) is to be sent all the same: the error says what it
-// lacks, for the log.
+// error is to be sent all the same: the error says what it lacks
+// (ErrNoBootFile), or why a DHCPNAK refuses the request (ErrNAK), for the
+// log only.
 func Reply(req *dhcpv4.DHCPv4, env Env) (*dhcpv4.DHCPv4, error) {
 	mac, err := clientMAC(req)
 	if err != nil {
@@ -92,14 +93,14 @@ func request(req *dhcpv4.DHCPv4, mac net.HardwareAddr, env Env) (*dhcpv4.DHCPv4,
 	}
 	b, err := resolve(req, mac, env)
 	if errors.Is(err, ErrWrongSubnet) {
-		return nak(req, env, err.Error()), nil
+		return nak(req, env, err)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if b.host != nil {
 		if want != b.ip {
-			return nak(req, env, fmt.Sprintf("requested %s, reserved %s", want, b.ip)), nil
+			return nak(req, env, fmt.Errorf("%s requested %s, reserved %s", mac, want, b.ip))
 		}
 		return answer(req, dhcpv4.MessageTypeAck, b, want, env)
 	}
@@ -107,7 +108,7 @@ func request(req *dhcpv4.DHCPv4, mac net.HardwareAddr, env Env) (*dhcpv4.DHCPv4,
 	if err := env.Leases.Ack(mac, want, b.subnet, env.Now, until); errors.Is(err, ErrUnavailable) {
 		return nil, err // not known to be taken: the client asks again
 	} else if err != nil {
-		return nak(req, env, err.Error()), nil
+		return nak(req, env, err)
 	}
 	return answer(req, dhcpv4.MessageTypeAck, b, want, env)
 }

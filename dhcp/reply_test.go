@@ -125,7 +125,7 @@ func (o opts) with(more opts) opts {
 var (
 	labLease = opts{
 		1: "Subnet Mask: ffffff00", 3: "Router: 10.0.0.254", 6: "Domain Name Server: 10.0.0.1",
-		15: "Domain Name: lab.example", 51: "IP Addresses Lease Time: 1h0m0s",
+		15: "Domain Name: lab.example", 28: "Broadcast Address: 10.0.0.255", 51: "IP Addresses Lease Time: 1h0m0s",
 		54: "Server Identifier: 10.0.0.1", 58: "Renew Time Value: 30m0s", 59: "Rebinding Time Value: 52m30s",
 	}
 	offer = opts{53: "DHCP Message Type: OFFER"}
