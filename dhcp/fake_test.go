@@ -45,7 +45,15 @@ type recorder struct {
 	mu         sync.Mutex
 	boots      []BootEvent
 	discovered []Discovery
+	sightings  []Sighting
 	notify     chan struct{}
+}
+
+func (r *recorder) Sighted(s Sighting) {
+	r.mu.Lock()
+	r.sightings = append(r.sightings, s)
+	r.mu.Unlock()
+	r.notify <- struct{}{}
 }
 
 func newRecorder() *recorder { return &recorder{notify: make(chan struct{}, 64)} }

@@ -265,3 +265,20 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		t.Error("New without Hosts accepted")
 	}
 }
+
+// In proxyDHCP mode a registered MAC's DHCPREQUEST for the other server's
+// address is not answered but reported (a Sighting: the address the
+// machine will speak from); an unknown MAC's is not.
+func TestProxyReportsTheAddressTheOtherServerGives(t *testing.T) {
+	h := startServer(t, loopNet, func(c *Config) { c.Proxy = true })
+	other := serverID("127.0.0.9")
+	h.send(t, packet(t, dhcpv4.MessageTypeRequest, macNew, requested("127.0.0.77"), other, viaLoop).ToBytes())
+	h.send(t, packet(t, dhcpv4.MessageTypeRequest, macWeb, requested("127.0.0.78"), other, viaLoop).ToBytes())
+	h.waitEvents(t, 1)
+	h.events.mu.Lock()
+	defer h.events.mu.Unlock()
+	want := []Sighting{{Time: t0, MAC: macWeb, IP: ip("127.0.0.78")}}
+	if diff := cmp.Diff(want, h.events.sightings, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+		t.Errorf("sightings (-want +got):\n%s", diff)
+	}
+}
