@@ -71,7 +71,7 @@ func TestReportShowsTheCmdline(t *testing.T) {
 				t.Errorf("the iPXE script does not carry %q:\n%s", want, script)
 			}
 			mac, _ := net.ParseMAC(tt.mac)
-			if c, _ := tftp.BootConfigByMAC(mac); c.Args != want || c.Err != nil {
+			if c, _ := tftp.BootConfigByMAC(mac, netip.MustParseAddr(tt.ip)); c.Args != want || c.Err != nil {
 				t.Errorf("pxelinux and GRUB: %q, %v\nreport: %q", c.Args, c.Err, want)
 			}
 		})

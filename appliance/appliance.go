@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/provision/provision/bind"
 	"github.com/provision/provision/images"
 	"github.com/provision/provision/internal/apitoken"
 	"github.com/provision/provision/ipmi"
@@ -36,6 +37,10 @@ type Appliance struct {
 	blobs   *images.Store
 	events  *registry.EventLog
 	dynamic *registry.DynamicLog
+	// seen is where DHCP saw each registered MAC: with the registered
+	// IPs, it says which client is the machine itself, the only one its
+	// build's token is handed to (bind.Seen).
+	seen    bind.Seen
 	metrics *prometheus.Registry
 	httpURL string // e.g. http://10.0.0.1:80, for boot scripts and DHCP
 	power   *ipmi.Controller

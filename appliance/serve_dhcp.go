@@ -98,7 +98,7 @@ func (a *Appliance) startDHCP(ctx context.Context) (*dhcp.Server, error) {
 	if _, err := os.Stat(filepath.Join(a.cfg.BootFiles, dhcp.FileARM64)); err == nil {
 		cfg.ARM64 = dhcp.FileARM64 // an iPXE for ARM64 the operator put there
 	}
-	srv, err := dhcp.New(cfg, bind.NewDHCP(a.reg, a.cfg.Site), leases, bind.DHCPEvents{Events: a.events, Dynamic: a.dynamic}, a.log)
+	srv, err := dhcp.New(cfg, bind.NewDHCP(a.reg, a.cfg.Site), leases, bind.DHCPEvents{Events: a.events, Dynamic: a.dynamic, Seen: &a.seen}, a.log)
 	if err != nil {
 		return nil, err
 	}

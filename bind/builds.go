@@ -23,9 +23,10 @@ type Lifecycle interface {
 // DNS is the name server written into templates of hosts whose subnet
 // names none (the appliance, as DHCP hands out).
 type Builds struct {
-	Reg Lifecycle
-	DNS string
-	Now func() time.Time // time.Now when nil
+	Reg  Lifecycle
+	DNS  string
+	Seen *Seen            // addresses DHCP saw the systems at (proxyDHCP); nil: none
+	Now  func() time.Time // time.Now when nil
 }
 
 var _ kickstart.Builds = Builds{}
@@ -37,16 +38,14 @@ func (b Builds) now() time.Time {
 	return time.Now()
 }
 
-// ByToken implements kickstart.Builds. A client whose address is another
-// system's is refused: a machine only ever gets its own template. Other
-// addresses (a relay, NAT, an operator's curl) may present a token.
+// ByToken implements kickstart.Builds. A build belongs to its machine: the
+// token is taken only from the system's own address (Seen.FromItself: its
+// registered IP, or the address DHCP saw it at behind a proxyDHCP), never
+// from another address, which may be anyone who learnt the token.
 func (b Builds) ByToken(token string, client netip.Addr) (kickstart.Build, bool) {
 	snap := b.Reg.Snapshot()
 	sys, ok := snap.BuildByToken(token, b.now())
-	if !ok {
-		return kickstart.Build{}, false
-	}
-	if other, ok := snap.SystemByIP(client); ok && other.Name != sys.Name {
+	if !ok || !b.Seen.FromItself(sys, client) {
 		return kickstart.Build{}, false
 	}
 	return b.build(snap, sys)

@@ -1,12 +1,14 @@
 package bind
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
 
 	"github.com/provision/provision/dhcp"
 	"github.com/provision/provision/images"
+	"github.com/provision/provision/internal/textsafe"
 	"github.com/provision/provision/ipmi"
 	"github.com/provision/provision/kickstart"
 	"github.com/provision/provision/registry"
@@ -22,6 +24,9 @@ func BootEvent(e images.BootEvent) (registry.Event, bool) {
 	}
 	ev := registry.Event{At: e.Time, System: e.Host, Kind: e.Kind, IP: e.Client.String(),
 		Detail: e.Method + " " + e.Path + " " + strconv.Itoa(e.Status) + " " + strconv.FormatInt(e.Bytes, 10) + "B"}
+	if errors.Is(e.Err, images.ErrWithheld) {
+		ev.Kind, ev.Detail = "withheld", "the build's script was asked for from "+e.Client.String()+", not the machine's address: answered without it"
+	}
 	if e.Kind == images.KindReport {
 		if e.Step == "" {
 			return registry.Event{}, false
@@ -42,13 +47,17 @@ type EventLog interface{ Record(registry.Event) }
 type DHCPEvents struct {
 	Events  EventLog
 	Dynamic *registry.DynamicLog
+	Seen    *Seen // where the addresses DHCP saw registered MACs at go; nil: nowhere
 }
+
+var _ dhcp.Sightings = DHCPEvents{}
 
 // Booted records an ack (or a proxy offer) to a registered host.
 func (e DHCPEvents) Booted(b dhcp.BootEvent) {
 	if b.Host == "" {
 		return
 	}
+	e.Seen.Saw(b.MAC, b.IP)
 	detail := "ack " + b.IP.String()
 	if b.Proxy { // boot information beside another server's address
 		detail = "proxy"
@@ -62,10 +71,16 @@ func (e DHCPEvents) Booted(b dhcp.BootEvent) {
 	e.Events.Record(registry.Event{At: b.Time, System: b.Host, MAC: b.MAC.String(), IP: b.IP.String(), Kind: "dhcp", Detail: detail})
 }
 
-// Discovered records a machine the registry does not know.
+// Sighted records the address a registered MAC asked another DHCP server
+// for (proxyDHCP): the machine's own, for Seen.FromItself.
+func (e DHCPEvents) Sighted(s dhcp.Sighting) { e.Seen.Saw(s.MAC, s.IP) }
+
+// Discovered records a machine the registry does not know. Its hostname
+// and vendor class are the client's words: stored without control
+// characters.
 func (e DHCPEvents) Discovered(d dhcp.Discovery) {
-	e.Dynamic.Saw(registry.Discovered{MAC: d.MAC.String(), IP: d.IP.String(), Subnet: d.Subnet, Hostname: d.Hostname,
-		VendorClass: d.VendorClass, Arch: d.Arch, FirstSeen: d.Time, LastSeen: d.Time})
+	e.Dynamic.Saw(registry.Discovered{MAC: d.MAC.String(), IP: d.IP.String(), Subnet: d.Subnet, Hostname: textsafe.Strip(d.Hostname),
+		VendorClass: textsafe.Strip(d.VendorClass), Arch: d.Arch, FirstSeen: d.Time, LastSeen: d.Time})
 }
 
 // TFTPEvent is the event a TFTP transfer puts on the timeline of the
@@ -83,6 +98,7 @@ func TFTPEvent(snap *registry.Snapshot, t tftp.Transfer) (registry.Event, bool) 
 	if t.Err != nil {
 		detail += " error: " + t.Err.Error()
 	}
+	detail = textsafe.Strip(detail) // the name and a client's error text come from the network
 	kind := "tftp"
 	if t.Role != "" {
 		kind = t.Role // GRUB fetching the kernel or the initrd

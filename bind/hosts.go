@@ -29,7 +29,11 @@ type Boot struct {
 	// BaseURL is the appliance's HTTP URL as the machines reach it, for
 	// the kernel and initrd URLs of generated pxelinux/GRUB configs.
 	BaseURL string
-	last    *atomic.Pointer[bootView] // the view of the latest snapshot seen; nil: none kept
+	// Seen is where DHCP saw the machines (proxyDHCP): with their
+	// registered IPs, it says which client is the machine itself, the
+	// only one a build (its token) is handed to. nil: registered IPs only.
+	Seen *Seen
+	last *atomic.Pointer[bootView] // the view of the latest snapshot seen; nil: none kept
 }
 
 // NewBoot returns a Boot that keeps, for the latest snapshot, the hosts
@@ -96,7 +100,9 @@ func (b Boot) Snapshot() images.Hosts { return b.view() }
 func (b Boot) HostByIP(ip netip.Addr) (images.Host, bool) { return b.view().HostByIP(ip) }
 
 // HostByMAC implements images.Hosts, on the current snapshot.
-func (b Boot) HostByMAC(mac net.HardwareAddr) (images.Host, bool) { return b.view().HostByMAC(mac) }
+func (b Boot) HostByMAC(mac net.HardwareAddr, client netip.Addr) (images.Host, bool) {
+	return b.view().HostByMAC(mac, client)
+}
 
 // ImageFiles implements images.Hosts, on the current snapshot.
 func (b Boot) ImageFiles(image string) (map[string]string, bool) { return b.view().ImageFiles(image) }
@@ -104,12 +110,12 @@ func (b Boot) ImageFiles(image string) (map[string]string, bool) { return b.view
 func (b Boot) view() *bootView {
 	snap := b.Reg.Snapshot()
 	if b.last == nil {
-		return &bootView{snap: snap}
+		return &bootView{snap: snap, seen: b.Seen}
 	}
 	if v := b.last.Load(); v != nil && v.snap == snap {
 		return v
 	}
-	v := &bootView{snap: snap, hosts: map[*registry.System]images.Host{}, files: map[string]map[string]string{}}
+	v := &bootView{snap: snap, seen: b.Seen, hosts: map[*registry.System]images.Host{}, files: map[string]map[string]string{}}
 	b.last.Store(v)
 	return v
 }
@@ -121,6 +127,7 @@ func (b Boot) view() *bootView {
 // the boot handler only reads them.
 type bootView struct {
 	snap  *registry.Snapshot
+	seen  *Seen
 	mu    sync.RWMutex
 	hosts map[*registry.System]images.Host
 	files map[string]map[string]string
@@ -134,13 +141,19 @@ func (v *bootView) HostByIP(ip netip.Addr) (images.Host, bool) {
 	return v.host(sys), true
 }
 
-func (v *bootView) HostByMAC(mac net.HardwareAddr) (images.Host, bool) {
+// HostByMAC is the host of mac as client asks for it: a build under way
+// is withheld from any client but the machine itself (Seen.FromItself).
+// By IP, the client is the machine by definition.
+func (v *bootView) HostByMAC(mac net.HardwareAddr, client netip.Addr) (images.Host, bool) {
 	sys, ok := v.snap.SystemByMAC(mac)
 	if !ok {
 		return images.Host{}, false
 	}
 	h := v.host(sys)
 	h.MAC = mac
+	if h.Install != nil && !v.seen.FromItself(sys, client) {
+		h = images.Host{Name: h.Name, Profile: h.Profile, MAC: mac, Withheld: true}
+	}
 	return h, true
 }
 
@@ -189,7 +202,9 @@ func (v *bootView) ImageFiles(image string) (map[string]string, bool) {
 // BootConfigByMAC implements tftp.Hosts: the kernel and initrd are
 // fetched over HTTP from the appliance, and the kernel command line is
 // the registry's (KernelArgs), as the iPXE script's but for its initrd=.
-func (b Boot) BootConfigByMAC(mac net.HardwareAddr) (tftp.BootConfig, bool) {
+// A build under way is withheld from any client but the machine itself
+// (Seen.FromItself): its command line carries the build's token.
+func (b Boot) BootConfigByMAC(mac net.HardwareAddr, client netip.Addr) (tftp.BootConfig, bool) {
 	snap := b.Reg.Snapshot()
 	sys, ok := snap.SystemByMAC(mac)
 	if !ok {
@@ -197,7 +212,10 @@ func (b Boot) BootConfigByMAC(mac net.HardwareAddr) (tftp.BootConfig, bool) {
 	}
 	plan := snap.BootPlan(sys, time.Now())
 	c := tftp.BootConfig{Name: sys.Name, Netboot: plan.Netboot}
-	if !plan.Netboot {
+	if plan.Install != nil && !b.Seen.FromItself(sys, client) {
+		c.Netboot, c.Withheld = false, true
+	}
+	if !c.Netboot {
 		return c, true
 	}
 	if plan.Image == nil { // the registry keeps a profile's image: never

@@ -46,10 +46,10 @@ func TestBootAdapters(t *testing.T) {
 	if !ok || h.Name != "web001" || h.Image != "img" || cmdline(t, h, "http://10.0.0.1") != want {
 		t.Fatalf("HostByIP: %+v %v", h, ok)
 	}
-	if _, ok := b.HostByMAC(net.HardwareAddr{2, 0, 0, 0, 0, 1}); ok {
+	if _, ok := b.HostByMAC(net.HardwareAddr{2, 0, 0, 0, 0, 1}, netip.Addr{}); ok {
 		t.Fatal("unknown MAC found")
 	}
-	cfg, ok := b.BootConfigByMAC(mac)
+	cfg, ok := b.BootConfigByMAC(mac, netip.Addr{})
 	if !ok || cfg.Kernel != "http://10.0.0.1/images/img/kernel" || cfg.Args != want {
 		t.Fatalf("BootConfigByMAC: %+v", cfg)
 	}
@@ -109,7 +109,8 @@ func TestPlanFollowsTheBuild(t *testing.T) {
 		t.Fatalf("pending, NewBoot: %+v", hk)
 	}
 	mac, _ := net.ParseMAC("aa:bb:cc:dd:ee:01")
-	if c, _ := b.BootConfigByMAC(mac); !strings.Contains(c.Args, "url=http://10.0.0.1/ks/"+tok) || !c.Netboot {
+	own, stranger := netip.MustParseAddr("10.0.0.11"), netip.MustParseAddr("10.0.0.12")
+	if c, _ := b.BootConfigByMAC(mac, own); !strings.Contains(c.Args, "url=http://10.0.0.1/ks/"+tok) || !c.Netboot {
 		t.Fatalf("pxelinux config while pending: %+v", c)
 	}
 	builds := Builds{Reg: r, DNS: "10.0.0.1"}
@@ -117,10 +118,10 @@ func TestPlanFollowsTheBuild(t *testing.T) {
 	if !ok || bd.System != "web001" || bd.Template != "debian12-preseed" || strings.Join(bd.Data.System.DNS, ",") != "10.0.0.2" {
 		t.Fatalf("ByIP: %+v %v", bd, ok)
 	}
-	if _, ok := builds.ByToken(tok, netip.MustParseAddr("10.0.0.12")); !ok {
-		t.Fatal("a token from an address no system has is refused")
+	if _, ok := builds.ByToken(tok, stranger); ok {
+		t.Fatal("the token was taken from an address no system has")
 	}
-	if _, ok := builds.ByToken(tok, netip.MustParseAddr("10.0.0.11")); !ok {
+	if _, ok := builds.ByToken(tok, own); !ok {
 		t.Fatal("the system's own token is refused")
 	}
 	if _, err := r.AddSystem(ctx, registry.System{Name: "web002", MACs: []string{"aa:bb:cc:dd:ee:02"}, IP: "10.0.0.12", Profile: "web", Netboot: true}); err != nil {
@@ -142,7 +143,7 @@ func TestPlanFollowsTheBuild(t *testing.T) {
 	if hk, _ := kept.HostByIP(netip.MustParseAddr("10.0.0.11")); hk.Netboot || hk.Install != nil {
 		t.Fatalf("installed, NewBoot: %+v", hk)
 	}
-	if c, _ := b.BootConfigByMAC(mac); c.Netboot {
+	if c, _ := b.BootConfigByMAC(mac, own); c.Netboot {
 		t.Fatalf("pxelinux config once installed: %+v", c)
 	}
 	if _, ok := builds.ByToken(tok, netip.Addr{}); ok {
@@ -442,7 +443,7 @@ func TestOneKernelCmdline(t *testing.T) {
 			if err != nil || line != tt.want {
 				t.Fatalf("KernelArgs = %q, %v\nwant %q", line, err, tt.want)
 			}
-			h, _ := b.HostByMAC(mac)
+			h, _ := b.HostByMAC(mac, netip.MustParseAddr(sys.IP))
 			s, err := script(t, b, h, server)
 			if err != nil {
 				t.Fatal(err)
@@ -450,6 +451,9 @@ func TestOneKernelCmdline(t *testing.T) {
 			if got := kernelLine(t, s); got != "initrd=initrd "+line {
 				t.Errorf("iPXE:     %q\nregistry: %q", got, line)
 			}
+			// The TFTP client is 127.0.0.1: where DHCP saw the machine.
+			b.Seen = &Seen{}
+			b.Seen.Saw(mac, netip.MustParseAddr("127.0.0.1"))
 			dashes := strings.ReplaceAll(tt.mac, ":", "-")
 			for _, name := range []string{"pxelinux.cfg/01-" + dashes, "grub/grub.cfg-01-" + dashes} {
 				cfg, err := fetchTFTP(t, b, name)
@@ -482,7 +486,7 @@ func TestCmdlineTooLongAtBoot(t *testing.T) {
 		t.Errorf("script: %v", err)
 	}
 	mac, _ := net.ParseMAC("aa:bb:cc:dd:ee:01")
-	if c, _ := b.BootConfigByMAC(mac); c.Err == nil || !strings.Contains(c.Err.Error(), "system web001: kernel command line is") {
+	if c, _ := b.BootConfigByMAC(mac, netip.Addr{}); c.Err == nil || !strings.Contains(c.Err.Error(), "system web001: kernel command line is") {
 		t.Errorf("pxelinux config: %+v", c)
 	}
 	if cfg, err := fetchTFTP(t, b, "pxelinux.cfg/01-aa-bb-cc-dd-ee-01"); err == nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -45,7 +46,7 @@ func FuzzBootHandler(f *testing.F) {
 		}
 		r := (&http.Request{Method: "GET", URL: u, RequestURI: target, Host: host, RemoteAddr: "10.0.0.11:1",
 			Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: http.Header{"Range": {rng}}}).
-			WithContext(context.Background())
+			WithContext(context.WithValue(context.Background(), http.LocalAddrContextKey, &net.TCPAddr{IP: net.IPv4(10, 0, 0, 1), Port: 80}))
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
 		body := w.Body.Bytes()

@@ -26,7 +26,7 @@ type fakeHosts struct {
 }
 
 func (f *fakeHosts) HostByIP(ip netip.Addr) (Host, bool) { h, ok := f.byIP[ip]; return h, ok }
-func (f *fakeHosts) HostByMAC(mac net.HardwareAddr) (Host, bool) {
+func (f *fakeHosts) HostByMAC(mac net.HardwareAddr, _ netip.Addr) (Host, bool) {
 	h, ok := f.byMAC[mac.String()]
 	return h, ok
 }

@@ -17,6 +17,10 @@ type Host struct {
 	// Install, when set, is the build under way: the image is an
 	// installer, pointed at the build's template by its kernel command line.
 	Install *Install
+	// Withheld, set with Install, says that the request did not come
+	// from the machine itself: the script does not boot the installer
+	// (whose command line carries the build's token) and says why.
+	Withheld bool
 	// Reason says, in the script's comment, why a host that does not
 	// netboot boots its local disk ("installed", ...); "" means the
 	// netboot flag is off. One word: the system's state.
@@ -41,7 +45,9 @@ type Install struct {
 // per request, and must not block on I/O.
 type Hosts interface {
 	HostByIP(ip netip.Addr) (Host, bool)
-	HostByMAC(mac net.HardwareAddr) (Host, bool)
+	// HostByMAC finds the host of mac as asked for from client, which
+	// decides whether its build is handed out (Host.Withheld).
+	HostByMAC(mac net.HardwareAddr, client netip.Addr) (Host, bool)
 	// ImageFiles returns an image's files: role ("kernel", "initrd",
 	// "rootfs") to sha256 in lower-case hex. The handler does not change
 	// the map: it may be shared.
@@ -72,4 +78,7 @@ var (
 	ErrUnknownFile  = errors.New("images: the image has no such file")
 	ErrBadArgs      = errors.New("images: value cannot be written into an iPXE script")
 	ErrBadRequest   = errors.New("images: bad request")
+	// ErrWithheld: a build's script was asked for from an address that
+	// is not the machine's own; it was answered without the build.
+	ErrWithheld = errors.New("images: the build is handed only to the machine's own address")
 )

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
@@ -28,11 +29,14 @@ func newHandler(t testing.TB, f *fixture, base string) (http.Handler, *eventLog)
 	return h, log
 }
 
-// get serves one request from client (an IP:port) with extra headers.
+// get serves one request from client (an IP:port) with extra headers,
+// arriving at the appliance's 10.0.0.1:8080.
 func get(h http.Handler, method, target, client string, hdr ...string) *httptest.ResponseRecorder {
 	r := httptest.NewRequest(method, target, nil)
 	r.Host = "10.0.0.1:8080"
 	r.RemoteAddr = client
+	local := &net.TCPAddr{IP: net.ParseIP("10.0.0.1"), Port: 8080}
+	r = r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, local))
 	for i := 0; i+1 < len(hdr); i += 2 {
 		r.Header.Set(hdr[i], hdr[i+1])
 	}
@@ -101,30 +105,35 @@ func TestScriptRoutes(t *testing.T) {
 	}
 }
 
-// TestScriptServerURL: provision.server= and the file URLs follow the Host
-// the machine reached, unless a base URL is configured.
+// TestScriptServerURL: provision.server= and the file URLs follow the
+// appliance's address the connection arrived at, unless a base URL is
+// configured; the Host header, the client's to choose, is never used.
 func TestScriptServerURL(t *testing.T) {
 	f := newFixture(t)
 	tests := []struct {
-		name, base, host string
-		code             int
-		want             string
+		name, base, host, local string
+		code                    int
+		want                    string
 	}{
-		{"from Host", "", "192.168.7.1:8080", 200, "provision.server=http://192.168.7.1:8080 "},
-		{"from IPv6 Host", "", "[fd00::1]:81", 200, "kernel http://[fd00::1]:81/images/centos9/kernel "},
-		{"configured", "http://boot.internal:8080/", "192.168.7.1:8080", 200, "provision.server=http://boot.internal:8080 "},
-		{"bad Host", "", "a${b}", 400, "# provision: bad request\n"},
-		{"Host with a path", "", "a/b", 400, "# provision: bad request\n"},
-		{"Host too long", "", strings.Repeat("a", 300), 400, "# provision: bad request\n"},
+		{"from the local address", "", "192.168.7.1:8080", "192.168.7.1:8080", 200, "provision.server=http://192.168.7.1:8080 "},
+		{"from an IPv6 local address", "", "[fd00::1]:81", "[fd00::1]:81", 200, "kernel http://[fd00::1]:81/images/centos9/kernel "},
+		{"an IPv4-mapped local address", "", "", "[::ffff:192.168.7.1]:80", 200, "provision.server=http://192.168.7.1:80 "},
+		{"configured", "http://boot.internal:8080/", "192.168.7.1:8080", "192.168.7.1:8080", 200, "provision.server=http://boot.internal:8080 "},
+		{"another Host", "", "evil.example:80", "192.168.7.1:8080", 200, "provision.server=http://192.168.7.1:8080 "},
+		{"a Host that is no word", "", "a${b}", "192.168.7.1:8080", 200, "provision.server=http://192.168.7.1:8080 "},
+		{"no local address", "", "192.168.7.1:8080", "", 400, "# provision: bad request\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h, _ := newHandler(t, f, tt.base)
 			r := httptest.NewRequest("GET", "/boot.ipxe", nil)
 			r.Host, r.RemoteAddr = tt.host, "10.0.0.11:1"
+			if tt.local != "" {
+				r = r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, net.TCPAddrFromAddrPort(netip.MustParseAddrPort(tt.local))))
+			}
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, r)
-			if w.Code != tt.code || !strings.Contains(w.Body.String(), tt.want) {
+			if w.Code != tt.code || !strings.Contains(w.Body.String(), tt.want) || strings.Contains(w.Body.String(), "evil") {
 				t.Errorf("= %d\n%s\nwant %d with %q", w.Code, w.Body, tt.code, tt.want)
 			}
 		})
@@ -181,19 +190,22 @@ func TestMethodNotAllowed(t *testing.T) {
 	}
 }
 
-// TestScriptServerURLWithoutHost: an HTTP/1.0 request without Host gets
-// the local address the connection came to.
-func TestScriptServerURLWithoutHost(t *testing.T) {
+// TestScriptServerURLIsTheLocalAddress: the URLs in a script name the
+// appliance's address that the connection came to, whatever the Host
+// header says (none, or a name a rebinding page made point here).
+func TestScriptServerURLIsTheLocalAddress(t *testing.T) {
 	f := newFixture(t)
 	h, _ := newHandler(t, f, "")
-	r := httptest.NewRequest("GET", "/boot.ipxe", nil)
-	r.Host, r.RemoteAddr = "", "10.0.0.11:1"
-	local := &net.TCPAddr{IP: net.ParseIP("10.0.0.1"), Port: 8080}
-	r = r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, local))
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
-	if want := "provision.server=http://10.0.0.1:8080 "; w.Code != 200 || !strings.Contains(w.Body.String(), want) {
-		t.Errorf("= %d\n%s\nwant %q", w.Code, w.Body, want)
+	for _, host := range []string{"", "rebind.attacker.example", "10.9.9.9:80"} {
+		r := httptest.NewRequest("GET", "/boot.ipxe", nil)
+		r.Host, r.RemoteAddr = host, "10.0.0.11:1"
+		local := &net.TCPAddr{IP: net.ParseIP("10.0.0.1"), Port: 8080}
+		r = r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, local))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if want := "provision.server=http://10.0.0.1:8080 "; w.Code != 200 || !strings.Contains(w.Body.String(), want) || host != "" && strings.Contains(w.Body.String(), host) {
+			t.Errorf("Host %q: %d\n%s\nwant %q", host, w.Code, w.Body, want)
+		}
 	}
 }
 
@@ -265,5 +277,25 @@ level=INFO source="github.com/provision/provision/images.(*bootHandler).logEvent
 `, len(golden(t, "web01.ipxe")))
 	if buf.String() != want {
 		t.Errorf("log:\n%s\nwant:\n%s", buf.String(), want)
+	}
+}
+
+// A build asked for by MAC from anywhere but the machine is withheld
+// (Hosts decides): the script boots nothing, says why, and the event
+// carries ErrWithheld naming the system and the client.
+func TestScriptWithheld(t *testing.T) {
+	f := newFixture(t)
+	mac := mustMAC("52:54:00:00:00:99")
+	f.hosts.byMAC[mac.String()] = Host{Name: "web09", Profile: "web", MAC: mac, Withheld: true}
+	h, events := newHandler(t, f, "")
+	w := get(h, "GET", "/boot/52-54-00-00-00-99.ipxe", "10.0.0.200:1")
+	want := "#!ipxe\n# provision: web09 (52:54:00:00:00:99), profile web\n" +
+		"echo provision: web09 is being installed: its build is handed only to its own address, not to this one\nexit\n"
+	if w.Code != 200 || w.Body.String() != want {
+		t.Errorf("= %d\n%s\nwant\n%s", w.Code, w.Body, want)
+	}
+	evs := events.take()
+	if len(evs) != 1 || !errors.Is(evs[0].Err, ErrWithheld) || !strings.Contains(evs[0].Err.Error(), "web09 (10.0.0.200)") {
+		t.Errorf("events %+v", evs)
 	}
 }

@@ -66,7 +66,12 @@ func appendScriptOf(b []byte, h Host, server string, files map[string]string) ([
 //	# the system is REASON: hand back to the firmware, which boots its next device
 //	exit
 //
-// ("netboot is off" when there is no reason). CMDLINE is h.Cmdline's (the
+// ("netboot is off" when there is no reason), or, for a withheld build
+// (Host.Withheld, which does not netboot):
+//
+//	echo provision: NAME is being installed: its build is handed only to its own address, not to this one
+//
+// CMDLINE is h.Cmdline's (the
 // one error), asked with initrd=initrd first when the image has an initrd
 // (the name the script gives it, for the EFI stub of kernels that predate
 // initrd loading through LoadFile2).
@@ -108,6 +113,10 @@ func appendScript(b []byte, d *scriptData) ([]byte, error) {
 		b = append(b, "\nboot || goto failed\n:failed\necho provision: netboot of "...)
 		b = append(b, d.Name...)
 		b = append(b, " failed: handing back to the firmware"...)
+	} else if d.Withheld {
+		b = append(b, "\necho provision: "...)
+		b = append(b, d.Name...)
+		b = append(b, " is being installed: its build is handed only to its own address, not to this one"...)
 	} else if d.Reason != "" {
 		b = append(b, "\n# the system is "...)
 		b = append(b, d.Reason...)

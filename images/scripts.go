@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 )
@@ -33,7 +34,7 @@ func (b *bootHandler) scriptByMAC(w http.ResponseWriter, r *http.Request, ev *Bo
 		return
 	}
 	ev.MAC = mac
-	h, ok := b.hosts.HostByMAC(mac)
+	h, ok := b.hosts.HostByMAC(mac, ev.Client)
 	if !ok {
 		fail(w, r, ev, fmt.Errorf("mac %s: %w", mac, ErrUnknownHost))
 		return
@@ -41,11 +42,15 @@ func (b *bootHandler) scriptByMAC(w http.ResponseWriter, r *http.Request, ev *Bo
 	b.script(w, r, ev, h)
 }
 
-// script renders and sends the script of h.
+// script renders and sends the script of h. A withheld build is answered
+// with a script that does not boot it, and the event says so.
 func (b *bootHandler) script(w http.ResponseWriter, r *http.Request, ev *BootEvent, h Host) {
 	ev.Host = h.Name
 	if ev.MAC == nil {
 		ev.MAC = h.MAC
+	}
+	if h.Withheld {
+		ev.Err = fmt.Errorf("%s (%s): %w", h.Name, ev.Client, ErrWithheld)
 	}
 	server, err := b.serverURL(r)
 	if err != nil {
@@ -82,23 +87,28 @@ func (b *bootHandler) serverURL(r *http.Request) (string, error) {
 }
 
 // RequestURL is the base URL a request came to: "http://" (https:// over
-// TLS) and its Host header, or the local address the connection arrived
-// on when it has none. It refuses a Host that cannot be written into a
-// script or kernel command line (ErrBadRequest).
+// TLS) and the appliance's own address that the connection arrived on.
+// The Host header is not used: it is the client's to choose, and a page
+// that rebinds its DNS name to the appliance would have its name written
+// into boot scripts and installer templates.
 func RequestURL(r *http.Request) (string, error) {
-	host := r.Host
-	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && host == "" {
-		host = a.String()
+	a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if !ok {
+		return "", fmt.Errorf("request without a local address: %w", ErrBadRequest)
+	}
+	host := a.String()
+	if ap, err := netip.ParseAddrPort(host); err == nil {
+		host = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String()
 	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	if host == "" || len(host) > maxHostLen || strings.ContainsAny(host, "/?#@\\") {
-		return "", fmt.Errorf("host %q cannot be the server's URL: %w", host, ErrBadRequest)
+	if len(host) > maxHostLen || strings.ContainsAny(host, "/?#@\\") {
+		return "", fmt.Errorf("local address %q cannot be the server's URL: %w", host, ErrBadRequest)
 	}
 	if err := checkWord(host); err != nil {
-		return "", fmt.Errorf("host header: %w (%v)", ErrBadRequest, err)
+		return "", fmt.Errorf("local address: %w (%v)", ErrBadRequest, err)
 	}
 	return scheme + "://" + host, nil
 }

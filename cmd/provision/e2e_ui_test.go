@@ -100,15 +100,16 @@ func TestDashboardInBrowser(t *testing.T) {
 	s.ok("template", "add", "inst", "--kind", "script", "--file", tpl)
 	s.ok("profile", "add", "inst", "--image", "img", "--kickstart", "inst")
 	s.ok("profile", "add", "web", "--image", "img")
-	s.ok("system", "add", "inst1", "--mac", "02:00:00:00:00:01", "--ip", "10.0.0.11", "--profile", "inst")
-	s.ok("system", "add", "inst2", "--mac", "02:00:00:00:00:02", "--ip", "10.0.0.12", "--profile", "inst")
+	s.ok("subnet", "add", "loop", "--cidr", "127.0.0.0/24") // the builds are handed to their machines' addresses only
+	s.ok("system", "add", "inst1", "--mac", "02:00:00:00:00:01", "--ip", "127.0.0.11", "--profile", "inst")
+	s.ok("system", "add", "inst2", "--mac", "02:00:00:00:00:02", "--ip", "127.0.0.12", "--profile", "inst")
 	for i, name := range []string{"web1", "web2", "web3"} {
 		s.ok("system", "add", name, "--mac", "02:00:00:00:01:0"+string(rune('1'+i)), "--ip", "10.0.0.2"+string(rune('1'+i)), "--profile", "web")
 	}
 	const xss = "<script>alert(1)</script>"
 	s.ok("system", "edit", "inst1", "--set", "note="+xss)
-	tok := tokenOf(t, s, "02:00:00:00:00:01") // the boot script: a timeline step
-	if code, _ := httpDo(t, "GET", s.URL+"/ks/"+tok, ""); code != 200 {
+	tok := tokenOf(t, s, "02:00:00:00:00:01", "127.0.0.11") // the boot script: a timeline step
+	if code, _ := httpFrom(t, "127.0.0.11", "GET", s.URL+"/ks/"+tok, ""); code != 200 {
 		t.Fatalf("GET the template of inst1: %d", code)
 	}
 
@@ -202,7 +203,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	do(t, ctx, "mark the page", chromedp.WaitVisible(css(`body[data-stream="open"]`)))
 	get(t, ctx, "mark the page", chromedp.Evaluate[bool](`window.notReloaded = true`))
 	sent := time.Now()
-	if code, _ := httpDo(t, "GET", s.URL+"/ks/"+tok+"/done", ""); code != 200 {
+	if code, _ := httpFrom(t, "127.0.0.11", "POST", s.URL+"/ks/"+tok+"/done", ""); code != 200 {
 		t.Fatalf("the done callback: %d", code)
 	}
 	do(t, ctx, "installed arrives", chromedp.WaitVisible(css(`dd[data-field="state"] .state-installed`)))
@@ -229,8 +230,8 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 
 	// A failed build: its installer's log is on its page.
-	tok2 := tokenOf(t, s, "02:00:00:00:00:02")
-	if code, _ := httpDo(t, "POST", s.URL+"/ks/"+tok2+"/failed", "anaconda: no disk <b>sda</b>\n"); code != 200 {
+	tok2 := tokenOf(t, s, "02:00:00:00:00:02", "127.0.0.12")
+	if code, _ := httpFrom(t, "127.0.0.12", "POST", s.URL+"/ks/"+tok2+"/failed", "anaconda: no disk <b>sda</b>\n"); code != 200 {
 		t.Fatalf("the failed callback: %d", code)
 	}
 	do(t, ctx, "open inst2", chromedp.Navigate(s.URL+"/ui/systems/inst2"), chromedp.WaitVisible(css("#log")))
