@@ -69,6 +69,13 @@ func TestBuildGoesOnlyToItsMachine(t *testing.T) {
 		if _, ok := builds.ByToken(tok, own); !ok {
 			t.Error("the template by token was refused to the machine itself")
 		}
+		// Over TFTP from 127.0.0.1, which is not web001: local boot, and why.
+		for _, name := range []string{"pxelinux.cfg/01-aa-bb-cc-dd-ee-01", "grub/grub.cfg-01-aa-bb-cc-dd-ee-01"} {
+			cfg, err := fetchTFTP(t, b, name)
+			if err != nil || strings.Contains(cfg, tok) || !strings.Contains(cfg, "handed only to its own address") {
+				t.Errorf("%s from 127.0.0.1 (%v):\n%s", name, err, cfg)
+			}
+		}
 	}
 }
 
