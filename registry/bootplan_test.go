@@ -130,7 +130,7 @@ func TestKernelArgs(t *testing.T) {
 	p, _ := snap.Profile("web")
 	bad := *p
 	bad.KernelArgs = "quiet\nshell"
-	if _, err := r.store.Commit(ctx, []Op{op(ObjProfile, "web", p, &bad, "web", "edit")}); err != nil {
+	if _, err := r.store.Commit(ctx, r.Snapshot().Serial, []Op{op(ObjProfile, "web", p, &bad, "web", "edit")}); err != nil {
 		t.Fatal(err)
 	}
 	old := reopen(t, path).Snapshot()

@@ -33,7 +33,7 @@ func (r *Registry) Follow(ctx context.Context) {
 	commits := n.Commits(ctx)
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
-	want, gap := uint64(0), false
+	want := uint64(0)
 	for {
 		select {
 		case <-ctx.Done():
@@ -43,40 +43,43 @@ func (r *Registry) Follow(ctx context.Context) {
 				return
 			}
 			want = max(want, s)
-		case <-r.stale:
-			gap = true // a commit of ours skipped a serial: someone else's is missing
 		case <-retry.C:
 		}
-		if !gap && want <= r.Snapshot().Serial {
+		if want <= r.Snapshot().Serial {
 			continue
 		}
-		if !gap && r.catchUp(ctx) == nil {
-			continue // only what changed was read
-		}
-		if err := r.reload(ctx, gap); err != nil {
+		if err := r.sync(ctx); err != nil {
 			retry.Reset(time.Second)
-			continue
 		}
-		gap = false
 	}
 }
 
-// reload loads the whole registry again and publishes it if it is newer
-// than the current Snapshot, or, with force, even at the same serial (the
-// current one lacks another appliance's commit). It holds the writers'
-// lock while it loads, so that no commit of ours falls between the load
-// and the publication.
-func (r *Registry) reload(ctx context.Context, force bool) error {
+// sync brings the Snapshot up to the database's serial.
+func (r *Registry) sync(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, reloadTimeout) // writers wait meanwhile
+	return r.syncLocked(ctx)
+}
+
+// syncLocked reads what the commits since the Snapshot's serial changed,
+// or, when that cannot be done (catchUpLocked), the whole registry again,
+// and publishes it. r.mu is held, so that no commit of ours falls between
+// the read and the publication: writers wait meanwhile (reloadTimeout at
+// most). A commit of ours is refused by the database when it was
+// validated at an older serial than the database's (Store.Commit), so
+// the Snapshot never misses a commit of another appliance's.
+func (r *Registry) syncLocked(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, reloadTimeout)
 	defer cancel()
+	if r.catchUpLocked(ctx) == nil {
+		return nil // only what changed was read
+	}
 	d, err := r.store.Load(ctx)
 	if err != nil {
 		return err
 	}
 	cur := r.cur.Load()
-	if d.Serial < cur.Serial || d.Serial == cur.Serial && !force {
+	if d.Serial <= cur.Serial {
 		return nil
 	}
 	next, err := build(d, cur.Zone)

@@ -160,19 +160,16 @@ func readDoc[T any](ctx context.Context, tx sqlTx, table, key string) (any, erro
 	return v, nil
 }
 
-// catchUp brings the Snapshot to the database's serial by applying only
-// what the commits since changed: the cost of a change made elsewhere is
-// in proportion to it, not to the registry. An error (errNoChanges among
-// them) leaves the Snapshot as it was; the caller loads it all instead.
-func (r *Registry) catchUp(ctx context.Context) error {
+// catchUpLocked brings the Snapshot to the database's serial by applying
+// only what the commits since changed: the cost of a change made elsewhere
+// is in proportion to it, not to the registry. An error (errNoChanges
+// among them) leaves the Snapshot as it was; the caller loads it all
+// instead. r.mu is held.
+func (r *Registry) catchUpLocked(ctx context.Context) error {
 	cr, ok := r.store.(changeReader)
 	if !ok {
 		return errNoChanges
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, reloadTimeout)
-	defer cancel()
 	cur := r.cur.Load()
 	serial, changes, err := cr.changesSince(ctx, cur.Serial)
 	if err != nil || serial <= cur.Serial {

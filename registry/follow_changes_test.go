@@ -117,7 +117,10 @@ func TestCatchUpMatchesAFullLoad(t *testing.T) {
 		if err := st.do(); err != nil {
 			t.Fatalf("%s: %v", st.name, err)
 		}
-		if err := b.catchUp(ctx); err != nil {
+		b.mu.Lock()
+		err := b.catchUpLocked(ctx)
+		b.mu.Unlock()
+		if err != nil {
 			t.Fatalf("%s: catchUp: %v", st.name, err)
 		}
 		got := b.Snapshot()

@@ -203,6 +203,7 @@ func (r *Registry) ExpireBuilds(ctx context.Context, now time.Time) ([]string, e
 	var names []string
 	_, err := r.mutate(ctx, false, func(n *Snapshot) ([]Op, error) {
 		var ops []Op
+		names = nil // a change may be validated again (mutate)
 		for _, sys := range n.building() {
 			if !deadlinePassed(sys, now) {
 				continue

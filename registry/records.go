@@ -85,6 +85,7 @@ func (r *Registry) AddRecords(ctx context.Context, rrs []string, replace bool) (
 		var ops []Op
 		var errs Errors
 		keep := map[string]bool{}
+		added = nil // a change may be validated again (mutate)
 		for _, text := range rrs {
 			rec, isNew, err := n.addRecord(text, r.recordPolicy)
 			if err != nil {

@@ -26,10 +26,6 @@ type Registry struct {
 	recordPolicy RecordPolicy
 	now          func() time.Time
 	leases       atomic.Pointer[func() []LiveLease] // SetLiveLeases
-	// stale is signalled when a commit of ours got a serial beyond the
-	// next one: another appliance committed in between, and Follow must
-	// load what it wrote.
-	stale chan struct{}
 }
 
 // Open loads the store into the first Snapshot. zone is the appliance's
@@ -43,7 +39,7 @@ func Open(ctx context.Context, store Store, zone string) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Registry{store: store, now: time.Now, stale: make(chan struct{}, 1)}
+	r := &Registry{store: store, now: time.Now}
 	r.cur.Store(snap)
 	return r, nil
 }
@@ -147,39 +143,99 @@ func (r *Registry) Close() error { return r.store.Close() }
 // Snapshot) and returns the Ops to commit.
 type change func(next *Snapshot) ([]Op, error)
 
-// mutate runs one change: validate against a clone, commit, publish.
+// maxTries bounds how often one change is validated again because
+// another write came first, on this appliance or on another one sharing
+// the database.
+const maxTries = 10
+
+// mutate runs one change: validate against a clone of the current
+// Snapshot, render the templates the change affects, commit, publish.
+//
+// Renders run outside the writers' lock (a slow template delays only its
+// own change); the change then commits only if no other write was
+// published meanwhile, else it is validated again on the new Snapshot
+// (renders whose template and data did not change are not done again).
+// The commit itself is refused by the Store when the database's serial
+// is no longer the one the change was validated at (another appliance
+// committed): the Snapshot is brought up to date and the change validated
+// again. A change that keeps losing (maxTries) is refused with
+// ErrConflict, naming its object.
 func (r *Registry) mutate(ctx context.Context, dryRun bool, fn change) (*Snapshot, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := checkExpected(ctx, r.cur.Load()); err != nil {
-		return nil, err
+	done := newRenderCache()
+	var ops []Op
+	for try := 0; try < maxTries; try++ {
+		r.mu.Lock()
+		base := r.cur.Load()
+		next, o, err := prepare(ctx, base, fn)
+		ops = o
+		if err != nil || len(ops) == 0 {
+			r.mu.Unlock()
+			return next, err
+		}
+		if next.pending.any() {
+			r.mu.Unlock()
+			if err := next.runChecks(ctx, done); err != nil {
+				return nil, err
+			}
+			if dryRun {
+				return next, nil
+			}
+			r.mu.Lock()
+			if r.cur.Load() != base { // another write came first: again, on it
+				r.mu.Unlock()
+				continue
+			}
+		} else if dryRun {
+			r.mu.Unlock()
+			return next, nil
+		}
+		next.pending = nil
+		snap, err := r.commit(ctx, base, next, ops)
+		r.mu.Unlock()
+		if errors.Is(err, errStale) {
+			continue
+		}
+		return snap, err
 	}
-	next := r.cur.Load().clone()
+	return nil, &Error{ErrConflict, fmt.Sprintf("%s not saved: other writes kept coming first (%d tries): try again", what(ops), maxTries)}
+}
+
+// prepare runs fn on a clone of base. An edit that changes nothing is no
+// change: nothing is written, and history does not say something
+// happened.
+func prepare(ctx context.Context, base *Snapshot, fn change) (*Snapshot, []Op, error) {
+	if err := checkExpected(ctx, base); err != nil {
+		return nil, nil, err
+	}
+	next := base.clone()
+	next.pending = &pending{}
 	ops, err := fn(next)
-	// An edit that changes nothing is no change: nothing is written, and
-	// history does not say something happened.
 	ops = slices.DeleteFunc(ops, func(o Op) bool {
 		a := o.Audit
 		return (a.Op == "edit" || a.Op == "set") && a.Old != "" && a.Old == a.New && a.Note == "" && o.Log == nil
 	})
-	if err != nil || dryRun || len(ops) == 0 {
-		return next, err
-	}
+	return next, ops, err
+}
+
+// commit writes ops, validated at base, and publishes next; r.mu is held.
+// When the database has moved past base (another appliance committed), it
+// brings the Snapshot up to date and returns errStale: validate again.
+func (r *Registry) commit(ctx context.Context, base, next *Snapshot, ops []Op) (*Snapshot, error) {
 	at, who := r.now().UTC().Format(time.RFC3339Nano), ActorOf(ctx)
 	for i := range ops {
 		ops[i].Audit.At, ops[i].Audit.By, ops[i].Audit.From = at, who.Name, who.Addr
 	}
-	serial, err := r.store.Commit(ctx, ops)
+	serial, err := r.store.Commit(ctx, base.Serial, ops)
+	if errors.Is(err, errStale) {
+		if err := r.syncLocked(ctx); err != nil {
+			return nil, unsaved(ops, err)
+		}
+		return nil, errStale
+	}
 	if err != nil {
 		return nil, unsaved(ops, err)
 	}
-	if serial != next.Serial+1 {
-		select {
-		case r.stale <- struct{}{}:
-		default:
-		}
-	}
-	next.delta = newDelta(next.Serial, serial, ops, next.delta)
+	next.delta = newDelta(base.Serial, serial, ops, next.delta)
 	next.Serial = serial
 	r.cur.Store(next)
 	for _, f := range r.subs {
@@ -196,11 +252,16 @@ func unsaved(ops []Op, err error) error {
 	if errors.As(err, &re) {
 		return err
 	}
-	what := ops[0].Audit.Kind + " " + ops[0].Audit.Name
+	return &Error{ErrUnavailable, fmt.Sprintf("%s not saved: the registry's database did not take the write, nothing was changed: %v", what(ops), err)}
+}
+
+// what names the object of a change (ops is not empty).
+func what(ops []Op) string {
+	w := ops[0].Audit.Kind + " " + ops[0].Audit.Name
 	if len(ops) > 1 {
-		what += fmt.Sprintf(" (and %d more changes)", len(ops)-1)
+		w += fmt.Sprintf(" (and %d more changes)", len(ops)-1)
 	}
-	return &Error{ErrUnavailable, fmt.Sprintf("%s not saved: the registry's database did not take the write, nothing was changed: %v", what, err)}
+	return w
 }
 
 // op builds an Op and its audit record from the old and new object.

@@ -34,6 +34,7 @@ type Snapshot struct {
 
 	templates map[string]*kickstart.Template // user templates
 	tset      *kickstart.Set                 // built-ins and user templates, parsed
+	pending   *pending                       // in a change (mutate): the renders to check before it commits
 
 	// The indexes of systems are copy-on-write maps: a new version costs
 	// in proportion to what it changes, not to the fleet.

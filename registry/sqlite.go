@@ -238,16 +238,23 @@ type execQuerier interface {
 func (st *SQLStore) Close() error { return st.db.Close() }
 
 // Commit implements Store.
-func (st *SQLStore) Commit(ctx context.Context, ops []Op) (uint64, error) {
+func (st *SQLStore) Commit(ctx context.Context, base uint64, ops []Op) (uint64, error) {
 	tx, err := st.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("registry: begin: %w", err)
 	}
 	defer tx.Rollback()
-	// The serial first: the history rows carry it. On PostgreSQL the row
-	// lock it takes orders the commits of all appliances by serial.
+	// The serial first: the history rows carry it, and it is bumped only
+	// from base, the serial the change was validated at. On PostgreSQL the
+	// row lock it takes orders the commits of all appliances: a commit
+	// that waited for another's finds the serial moved and writes nothing
+	// (errStale); on SQLite the write lock (BEGIN IMMEDIATE) does the
+	// same for processes sharing the file.
 	var serial uint64
-	err = tx.QueryRowContext(ctx, `UPDATE meta SET value = value + 1 WHERE key = 'serial' RETURNING value`).Scan(&serial)
+	err = tx.QueryRowContext(ctx, `UPDATE meta SET value = value + 1 WHERE key = 'serial' AND value = ? RETURNING value`, int64(base)).Scan(&serial)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, errStale
+	}
 	if err != nil {
 		return 0, fmt.Errorf("registry: bump serial: %w", err)
 	}

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 
 	"github.com/provision/provision/kickstart"
 )
@@ -15,8 +16,12 @@ import (
 type Store interface {
 	// Load reads everything, for building the first Snapshot.
 	Load(ctx context.Context) (*Data, error)
-	// Commit applies ops atomically and returns the new serial.
-	Commit(ctx context.Context, ops []Op) (serial uint64, err error)
+	// Commit applies ops, validated against the Snapshot at serial base,
+	// atomically and returns the new serial (base+1). It refuses them
+	// with errStale, writing nothing, when the store's serial is no
+	// longer base: another writer committed since, and the change must be
+	// validated again on what it wrote.
+	Commit(ctx context.Context, base uint64, ops []Op) (serial uint64, err error)
 	// History lists audit records, newest last; name "" means all.
 	History(ctx context.Context, name string, limit int) ([]Change, error)
 	// Audit appends history records that go with no change of the
@@ -27,6 +32,10 @@ type Store interface {
 	InstallLog(ctx context.Context, system string) (*InstallLog, error)
 	Close() error
 }
+
+// errStale is Commit's refusal of a change validated at an older serial
+// than the store's.
+var errStale = errors.New("registry: the database changed since the change was validated")
 
 // Data is the whole content of a Store.
 type Data struct {

@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"errors"
 	"maps"
 	"slices"
 
@@ -102,8 +101,8 @@ func (s *Snapshot) putTemplate(t kickstart.Template) (*kickstart.Template, error
 	}
 	for _, name := range s.tset.Names() {
 		if s.uses(name, t.Name) {
-			if err := s.tset.Vet(context.Background(), name); err != nil {
-				return nil, invalidf("%v", err)
+			if err := s.vet(name); err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -211,8 +210,8 @@ func (s *Snapshot) templateSystems(name string) []*System {
 	return out
 }
 
-// checkRenders renders the install template of each system (with
-// placeholder URLs) and refuses the change at the first that fails, naming
+// checkRenders has the install template of each system rendered (with
+// placeholder URLs): the change is refused at the first that fails, naming
 // the system, the template and its line.
 func (s *Snapshot) checkRenders(systems []*System) error {
 	for _, sys := range systems {
@@ -223,19 +222,24 @@ func (s *Snapshot) checkRenders(systems []*System) error {
 	return nil
 }
 
+// checkRender has the install template of sys rendered: in a change, once
+// the change is validated and outside the writers' lock (runChecks); on a
+// Snapshot outside a change, at once.
 func (s *Snapshot) checkRender(sys *System) error {
-	p := s.profiles[sys.Profile]
-	if p == nil || p.Kickstart == "" {
+	if s.pending != nil {
+		s.pending.systems = append(s.pending.systems, sys.Name)
 		return nil
 	}
-	if _, err := s.tset.Render(p.Kickstart, s.TemplateData(sys, sampleURLs)); err != nil {
-		var ke *kickstart.Error
-		if errors.As(err, &ke) {
-			return invalidf("system %s: %v", sys.Name, err)
-		}
-		return invalidf("system %s: template %s: %v", sys.Name, p.Kickstart, err)
+	return s.renderCheck(context.Background(), sys, nil)
+}
+
+// vet has template name vetted (kickstart.Set.Vet), like checkRender.
+func (s *Snapshot) vet(name string) error {
+	if s.pending != nil {
+		s.pending.vets = append(s.pending.vets, name)
+		return nil
 	}
-	return nil
+	return s.vetCheck(context.Background(), name, nil)
 }
 
 // sampleURLs stand in for the appliance's URLs when a template is only
