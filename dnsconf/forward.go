@@ -158,7 +158,9 @@ func keyFor(req *dns.Msg, maxUDP int) cacheKey {
 func (f *forwarder) forward(ctx context.Context, req *dns.Msg, maxUDP int) (*dns.Msg, []byte) {
 	k := keyFor(req, maxUDP)
 	tcp := maxUDP == 0
+	led := false // this query asked, the others waited for it
 	v, _, shared := f.flight.Do(fmt.Sprintf("%s/%d/%d/%t/%t/%t", k.name, k.qtype, k.qclass, k.do, k.cd, tcp), func() (any, error) {
+		led = true
 		if r, hit := f.cache.get(k); hit { // answered while this one waited for a slot
 			f.stats.cacheHits.Add(1)
 			return r, nil
@@ -170,7 +172,7 @@ func (f *forwarder) forward(ctx context.Context, req *dns.Msg, maxUDP int) (*dns
 		}
 		return r, nil
 	})
-	if shared {
+	if shared && !led {
 		f.stats.coalesced.Add(1)
 	}
 	r, _ := v.(*dns.Msg)
