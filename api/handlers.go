@@ -150,21 +150,23 @@ func (s *server) showProfile(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) addProfile(w http.ResponseWriter, r *http.Request) {
-	var in registry.Profile
+	var in ProfileInput
 	if !decode(w, r, &in) {
 		return
 	}
-	v, err := s.Registry.AddProfile(r.Context(), in)
+	in.SecretSettings = withSecretValues(in.SecretSettings, in.SecretValues)
+	v, err := s.Registry.AddProfile(r.Context(), in.Profile)
 	respond(w, http.StatusCreated, v, err)
 }
 
 func (s *server) editProfile(w http.ResponseWriter, r *http.Request) {
-	var in registry.Profile
+	var in ProfileInput
 	if !decode(w, r, &in) {
 		return
 	}
+	in.SecretSettings = withSecretValues(in.SecretSettings, in.SecretValues)
 	r = expect(r, registry.ObjProfile)
-	v, err := s.Registry.EditProfile(r.Context(), r.PathValue("name"), in)
+	v, err := s.Registry.EditProfile(r.Context(), r.PathValue("name"), in.Profile)
 	respond(w, http.StatusOK, v, err)
 }
 

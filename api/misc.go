@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/provision/provision/registry"
@@ -33,33 +34,63 @@ func (s *server) putBlob(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, BlobRef{digest, size})
 }
 
+// listSettings lists the global settings, sorted by key; a secret one
+// without its value.
 func (s *server) listSettings(w http.ResponseWriter, r *http.Request) {
-	m := s.snap().Settings()
+	snap := s.snap()
+	m := snap.Settings()
 	out := make([]registry.Setting, 0, len(m))
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		out = append(out, registry.Setting{Key: k, Value: m[k]})
 	}
+	for _, k := range snap.SecretKeys() {
+		out = append(out, registry.Setting{Key: k, Secret: true})
+	}
+	slices.SortFunc(out, func(a, b registry.Setting) int { return strings.Compare(a.Key, b.Key) })
 	writeJSON(w, http.StatusOK, out)
 }
 
+// getSetting answers a global setting; a secret one with its value only
+// for ?secrets=1 (which needs the admin token).
 func (s *server) getSetting(w http.ResponseWriter, r *http.Request) {
 	k, err := registry.CheckSettingKey(r.PathValue("key"))
 	if err != nil {
 		fail(w, err)
 		return
 	}
+	if v, ok := s.snap().SecretSetting(k); ok {
+		out := &registry.Setting{Key: k, Secret: true}
+		if r.URL.Query().Get("secrets") != "" {
+			out.Value = string(v)
+		}
+		writeJSON(w, http.StatusOK, out)
+		return
+	}
 	v, ok := s.snap().Setting(k)
 	found(w, &registry.Setting{Key: k, Value: v}, ok, "setting", k)
 }
 
+// setSetting sets a global setting: {"value": V}, or {"value": V,
+// "secret": true} for a secret one (answered without its value).
 func (s *server) setSetting(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Value string `json:"value"`
+		Value  string `json:"value"`
+		Secret bool   `json:"secret"`
 	}
-	if decode(w, r, &in) {
-		v, err := s.Registry.SetSetting(r.Context(), r.PathValue("key"), in.Value)
-		respond(w, http.StatusOK, v, err)
+	if !decode(w, r, &in) {
+		return
 	}
+	if in.Secret {
+		v, err := s.Registry.SetSecretSetting(r.Context(), r.PathValue("key"), registry.Secret(in.Value))
+		if err != nil {
+			fail(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, &registry.Setting{Key: v.Key, Secret: true})
+		return
+	}
+	v, err := s.Registry.SetSetting(r.Context(), r.PathValue("key"), in.Value)
+	respond(w, http.StatusOK, v, err)
 }
 
 func (s *server) unsetSetting(w http.ResponseWriter, r *http.Request) {

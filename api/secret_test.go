@@ -19,7 +19,7 @@ func TestSecretSettingsNeedPublic(t *testing.T) {
 	srv := httptest.NewServer(Handler(Config{Registry: registrytest.Seeded(t), Auth: Tokens("tok", ""),
 		Log: slog.New(slog.DiscardHandler), Metrics: prometheus.NewRegistry()}))
 	t.Cleanup(srv.Close)
-	const tail = `, and settings are published to anyone in DNS and data.cdb: give --public if it is not one"`
+	const tail = `, and settings are published to anyone in DNS and data.cdb: make it a secret setting (--secret, --set-secret), or give --public if it is not one"`
 	for _, tt := range []struct {
 		method, path, body string
 		ok                 int

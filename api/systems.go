@@ -10,10 +10,12 @@ import (
 )
 
 // SystemInput is the body of a system add or edit: a System plus the BMC
-// password, which is accepted here and never sent back.
+// password and the values of secret settings to set, which are accepted
+// here and never sent back.
 type SystemInput struct {
 	registry.System
-	BMCPassword string `json:"bmc_password,omitempty"`
+	BMCPassword  string            `json:"bmc_password,omitempty"`
+	SecretValues map[string]string `json:"secret_values,omitempty"`
 }
 
 func (s *server) readSystem(w http.ResponseWriter, r *http.Request) (registry.System, bool) {
@@ -28,6 +30,7 @@ func (s *server) readSystem(w http.ResponseWriter, r *http.Request) (registry.Sy
 		}
 		in.BMC.Password = registry.Secret(in.BMCPassword)
 	}
+	in.SecretSettings = withSecretValues(in.SecretSettings, in.SecretValues)
 	return in.System, true
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/provision/provision/bind"
 	"github.com/provision/provision/kickstart"
+	"github.com/provision/provision/registry"
 )
 
 // RenderPlaceholderToken stands in for the build token in a template
@@ -52,7 +53,9 @@ func (s *server) removeTemplate(w http.ResponseWriter, r *http.Request) {
 }
 
 // renderTemplate shows what ?system=SYS would get from the template,
-// with RenderPlaceholderToken for its build token.
+// with RenderPlaceholderToken for its build token, and its secret
+// settings masked unless ?secrets=1 (which needs the admin token) asks
+// for them.
 func (s *server) renderTemplate(w http.ResponseWriter, r *http.Request) {
 	snap := s.snap()
 	name, sysName := r.PathValue("name"), r.URL.Query().Get("system")
@@ -71,6 +74,9 @@ func (s *server) renderTemplate(w http.ResponseWriter, r *http.Request) {
 		server = s.BootURL
 	}
 	d := bind.TemplateData(snap, sys, kickstart.BuildURLs(server, p.Image, RenderPlaceholderToken), s.DNS)
+	if r.URL.Query().Get("secrets") == "" {
+		registry.MaskSecrets(&d)
+	}
 	out, err := snap.Templates().Render(name, d)
 	if err != nil {
 		writeError(w, http.StatusUnprocessableEntity, "system "+sysName+": "+err.Error())

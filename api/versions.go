@@ -175,11 +175,12 @@ func (s *server) patchProfile(w http.ResponseWriter, r *http.Request) {
 	s.patchObject(w, r, registry.ObjProfile,
 		func(sn *registry.Snapshot, n string) (any, bool) { return sn.Profile(n) },
 		func(ctx context.Context, _ any, merged []byte) (any, error) {
-			var in registry.Profile
+			var in ProfileInput
 			if err := decodeStrict(merged, &in, "profile", r.PathValue("name")); err != nil {
 				return nil, err
 			}
-			return s.Registry.EditProfile(ctx, r.PathValue("name"), in)
+			in.SecretSettings = withSecretValues(in.SecretSettings, in.SecretValues)
+			return s.Registry.EditProfile(ctx, r.PathValue("name"), in.Profile)
 		})
 }
 
@@ -197,6 +198,7 @@ func (s *server) patchSystem(w http.ResponseWriter, r *http.Request) {
 				}
 				in.BMC.Password = registry.Secret(in.BMCPassword)
 			}
+			in.SecretSettings = withSecretValues(in.SecretSettings, in.SecretValues)
 			return s.Registry.EditSystem(ctx, r.PathValue("name"), in.System)
 		})
 }

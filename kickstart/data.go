@@ -12,7 +12,12 @@ type Data struct {
 	Profile  Profile
 	Subnet   Subnet
 	Settings map[string]string // the host's effective settings: global, overridden by the profile's, overridden by the system's
-	URLs     URLs
+	// Secrets are the host's secret settings, merged the same way (a key
+	// set at a level as one kind hides the other kind's value from the
+	// levels above): published nowhere, rendered only into this host's
+	// build.
+	Secrets map[string]string
+	URLs    URLs
 }
 
 // System is the host being installed.

@@ -19,22 +19,29 @@ import (
 // the same registry twice gives the same bytes.
 type Document struct {
 	Settings map[string]string `yaml:"settings,omitempty"`
-	Subnets  []Subnet          `yaml:"subnets,omitempty"`
-	Images   []Image           `yaml:"images,omitempty"`
-	Profiles []Profile         `yaml:"profiles,omitempty"`
-	Systems  []System          `yaml:"systems,omitempty"`
-	Records  []string          `yaml:"records,omitempty"` // static DNS records
+	// SecretSettings are the global secret settings: with their values in
+	// an export with secrets, else their keys only ("": keep the value
+	// the registry has, on import).
+	SecretSettings map[string]Secret `yaml:"secret_settings,omitempty"`
+	Subnets        []Subnet          `yaml:"subnets,omitempty"`
+	Images         []Image           `yaml:"images,omitempty"`
+	Profiles       []Profile         `yaml:"profiles,omitempty"`
+	Systems        []System          `yaml:"systems,omitempty"`
+	Records        []string          `yaml:"records,omitempty"` // static DNS records
 	// Templates are the user's install templates (built-ins are not
 	// exported: every appliance has them).
 	Templates []kickstart.Template `yaml:"templates,omitempty"`
 }
 
-// Export returns the registry as YAML. BMC passwords are left out unless
-// withSecrets is set.
+// Export returns the registry as YAML. BMC passwords, build tokens and the
+// values of secret settings are left out unless withSecrets is set.
 func (s *Snapshot) Export(withSecrets bool) ([]byte, error) {
 	var d Document
 	if len(s.settings) > 0 {
 		d.Settings = maps.Clone(s.settings)
+	}
+	if len(s.secrets) > 0 {
+		d.SecretSettings = exportSecrets(s.secrets, withSecrets)
 	}
 	for _, x := range s.Subnets() {
 		d.Subnets = append(d.Subnets, *x)
@@ -43,7 +50,9 @@ func (s *Snapshot) Export(withSecrets bool) ([]byte, error) {
 		d.Images = append(d.Images, *x)
 	}
 	for _, x := range s.Profiles() {
-		d.Profiles = append(d.Profiles, *x)
+		p := *x
+		p.SecretSettings = exportSecrets(p.SecretSettings, withSecrets)
+		d.Profiles = append(d.Profiles, p)
 	}
 	for _, x := range s.Systems() {
 		c := x.Clone()
@@ -53,6 +62,7 @@ func (s *Snapshot) Export(withSecrets bool) ([]byte, error) {
 		if !withSecrets {
 			c.BuildToken = ""
 		}
+		c.SecretSettings = exportSecrets(c.SecretSettings, withSecrets)
 		d.Systems = append(d.Systems, c)
 	}
 	d.Records = s.Records()
@@ -119,6 +129,31 @@ func (im *importer) run(n *Snapshot, d *Document) {
 		}
 		old, had := n.settings[k]
 		im.put(ObjSetting, k, had, &Setting{Key: k, Value: old}, func() (any, error) { return n.setSetting(k, d.Settings[key]) })
+	}
+	for _, key := range slices.Sorted(maps.Keys(d.SecretSettings)) {
+		if _, both := d.Settings[key]; both {
+			im.errs = append(im.errs, invalidf("global: setting %s is both a secret setting and an ordinary one in the document", key))
+			continue
+		}
+		_, ops, err := n.setSecretSetting(key, d.SecretSettings[key])
+		if err != nil {
+			im.errs = append(im.errs, err)
+			continue
+		}
+		for _, o := range ops {
+			switch {
+			case o.Kind == ObjSetting:
+				im.changed = append(im.changed, "setting "+o.Audit.Name+" (moved to the secret settings)")
+			case o.Prev == "":
+				im.added = append(im.added, "secret-setting "+o.Name)
+			default:
+				im.changed = append(im.changed, "secret-setting "+o.Name)
+			}
+		}
+		if len(ops) == 0 {
+			im.unchanged++
+		}
+		im.ops = append(im.ops, ops...)
 	}
 	for _, x := range d.Templates {
 		old, had := n.templates[x.Name]
@@ -202,8 +237,26 @@ func subnetOf(e *subnetEntry) *Subnet {
 func sameObject(a, b any) bool {
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
+	if !maps.Equal(secretsOf(a), secretsOf(b)) {
+		return false
+	}
 	if sa, ok := a.(*System); ok {
 		return string(ja) == string(jb) && bmcPassword(sa) == bmcPassword(b.(*System))
 	}
 	return string(ja) == string(jb)
+}
+
+// exportSecrets is m as an export shows it: with the values when
+// withSecrets, else the keys only.
+func exportSecrets[M ~map[string]Secret](m M, withSecrets bool) M {
+	if len(m) == 0 {
+		return nil
+	}
+	out := maps.Clone(m)
+	if !withSecrets {
+		for k := range out {
+			out[k] = ""
+		}
+	}
+	return out
 }

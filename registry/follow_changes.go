@@ -134,8 +134,13 @@ func (st *SQLStore) readObject(ctx context.Context, tx sqlTx, kind, key string) 
 				obj = s
 			}
 		}
+	case ObjSecretSetting:
+		obj, err = st.readSecrets(ctx, tx, kind, key, nil)
 	default:
 		return nil, fmt.Errorf("registry: history names a %q %s, a kind this provision does not know", kind, key)
+	}
+	if err == nil && (kind == ObjProfile || kind == ObjSystem) && obj != nil {
+		obj, err = st.readSecrets(ctx, tx, kind, key, obj)
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -218,6 +223,8 @@ func (s *Snapshot) applyStored(changes []storedChange) ([]Op, error) {
 			had = take(user, c.Key)
 		case ObjSetting:
 			had = take(s.settings, c.Key)
+		case ObjSecretSetting:
+			had = take(s.secrets, c.Key)
 		case ObjRecord:
 			had = take(s.records, c.Key)
 		case ObjSystem:
@@ -246,6 +253,8 @@ func (s *Snapshot) applyStored(changes []storedChange) ([]Op, error) {
 			user[c.Key] = o
 		case *Setting:
 			s.settings[c.Key] = o.Value
+		case *SecretSetting:
+			s.secrets[c.Key] = o.Value
 		case *Record:
 			owner := ""
 			if parsed, err := dns.NewRR(o.RR); err == nil && parsed != nil {

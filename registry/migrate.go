@@ -16,7 +16,7 @@ import (
 // builds and install_logs to systems.
 var migrateTables = []string{
 	"subnets", "images", "profiles", "systems", "macs", "addresses", "builds", "install_logs",
-	"templates", "settings", "records", "history", "events", "leases", "discovered", "sealing",
+	"templates", "settings", "secret_settings", "object_secrets", "records", "history", "events", "leases", "discovered", "sealing",
 }
 
 // migrateSkipped are the tables Migrate leaves alone, and why.

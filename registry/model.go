@@ -1,6 +1,9 @@
 package registry
 
-import "fmt"
+import (
+	"fmt"
+	"maps"
+)
 
 // Image kinds.
 const (
@@ -69,6 +72,9 @@ type Profile struct {
 	// Debian), which boots the signed kernel.
 	SecureBoot bool              `json:"secure_boot,omitempty" yaml:"secure_boot,omitempty"`
 	Settings   map[string]string `json:"settings,omitempty" yaml:"settings,omitempty"`
+	// SecretSettings are never published (see SecretSettings): their JSON
+	// names the keys only.
+	SecretSettings SecretSettings `json:"secret_settings,omitempty" yaml:"secret_settings,omitempty"`
 	// InstallTimeout bounds a build of this profile's template (a Go
 	// duration, default DefaultInstallTimeout): its deadline.
 	InstallTimeout string `json:"install_timeout,omitempty" yaml:"install_timeout,omitempty"`
@@ -92,7 +98,10 @@ type System struct {
 	Netboot    bool              `json:"netboot" yaml:"netboot"`
 	KernelArgs string            `json:"kernel_args,omitempty" yaml:"kernel_args,omitempty"`
 	Settings   map[string]string `json:"settings,omitempty" yaml:"settings,omitempty"`
-	BMC        *BMC              `json:"bmc,omitempty" yaml:"bmc,omitempty"`
+	// SecretSettings are never published (see SecretSettings): their JSON
+	// names the keys only.
+	SecretSettings SecretSettings `json:"secret_settings,omitempty" yaml:"secret_settings,omitempty"`
+	BMC            *BMC           `json:"bmc,omitempty" yaml:"bmc,omitempty"`
 	// Status is the lifecycle state (StatePending...), decided by the
 	// server: a client's value is ignored but on import.
 	Status      string `json:"status" yaml:"status"`
@@ -130,10 +139,12 @@ func (s Secret) String() string {
 // GoString masks the secret for %#v too.
 func (s Secret) GoString() string { return fmt.Sprintf("%q", s.String()) }
 
-// Setting is one global key=value pair.
+// Setting is one global key=value pair. A secret one (Secret) is listed
+// by the API without its value.
 type Setting struct {
-	Key   string `json:"key" yaml:"key"`
-	Value string `json:"value" yaml:"value"`
+	Key    string `json:"key" yaml:"key"`
+	Value  string `json:"value" yaml:"value"`
+	Secret bool   `json:"secret,omitempty" yaml:"-"`
 }
 
 // Change is one audit record: which object changed, when, who asked and
@@ -166,6 +177,7 @@ func cloneMap(m map[string]string) map[string]string {
 func (s System) Clone() System {
 	s.MACs = append([]string(nil), s.MACs...)
 	s.Settings = cloneMap(s.Settings)
+	s.SecretSettings = maps.Clone(s.SecretSettings)
 	if s.BMC != nil {
 		b := *s.BMC
 		s.BMC = &b

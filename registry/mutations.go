@@ -157,6 +157,9 @@ func (r *Registry) SetSetting(ctx context.Context, key, value string) (*Setting,
 		if v, ok := n.settings[k]; ok {
 			old, prev, had = &Setting{Key: k, Value: v}, k, map[string]string{key: v}
 		}
+		if _, secret := n.secrets[k]; secret {
+			return nil, invalidf("global: setting %s is a secret setting: a key is one or the other (unset it first to make it ordinary, and published)", k)
+		}
 		if err := checkPublic(ctx, "global", had, map[string]string{key: value}); err != nil {
 			return nil, err
 		}
@@ -170,13 +173,36 @@ func (r *Registry) SetSetting(ctx context.Context, key, value string) (*Setting,
 	return out, err
 }
 
-// UnsetSetting removes a global setting.
+// SetSecretSetting sets a global secret setting (see SecretSettings). An
+// ordinary setting of that key is moved: unset in the same commit.
+func (r *Registry) SetSecretSetting(ctx context.Context, key string, value Secret) (*SecretSetting, error) {
+	var out *SecretSetting
+	_, err := r.mutate(ctx, false, func(n *Snapshot) ([]Op, error) {
+		if value == "" {
+			return nil, invalidf("global: secret setting %s: the value is empty", key)
+		}
+		var ops []Op
+		var err error
+		out, ops, err = n.setSecretSetting(key, value)
+		return ops, err
+	})
+	return out, err
+}
+
+// UnsetSetting removes a global setting, ordinary or secret.
 func (r *Registry) UnsetSetting(ctx context.Context, key string) error {
 	k, err := CheckSettingKey(key)
 	if err != nil {
 		return err
 	}
-	return r.remove(ctx, ObjSetting, k, func(n *Snapshot) (any, error) { return n.unsetSetting(k) })
+	_, err = r.mutate(ctx, false, func(n *Snapshot) ([]Op, error) {
+		if old, secret, err := n.unsetSecretSetting(k); secret || err != nil {
+			return []Op{op(ObjSecretSetting, k, old, nil, "", "unset")}, err
+		}
+		old, err := n.unsetSetting(k)
+		return []Op{op(ObjSetting, k, old, nil, "", "unset")}, err
+	})
+	return err
 }
 
 func (r *Registry) remove(ctx context.Context, kind, name string, del func(*Snapshot) (any, error)) error {

@@ -139,6 +139,8 @@ var pgMigrations = []func(ctx context.Context, tx sqlTx) error{
 		}
 		return nil
 	},
+	// 3 to 4: secret settings (see the SQLite migration).
+	3: migrateSecretTables,
 }
 
 // schemaLock is the advisory lock under which an appliance creates or

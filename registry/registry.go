@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,6 +52,9 @@ func build(d *Data, zone string) (*Snapshot, error) {
 	s.Serial, s.Epoch, s.Instance = d.Serial, d.Epoch, d.Instance
 	s.delta = &delta{from: d.Serial, serial: d.Serial}
 	s.settings = d.Settings
+	if d.Secrets != nil {
+		s.secrets = d.Secrets
+	}
 	for _, sub := range d.Subnets {
 		e, err := parseSubnet(sub)
 		if err != nil {
@@ -278,6 +282,11 @@ func op(kind, prev string, old, obj any, name, verb string) Op {
 			o.Audit.Note = "bmc password set"
 		case so != nil && bmcPassword(so) != bmcPassword(sn):
 			o.Audit.Note = "bmc password changed"
+		}
+	}
+	if obj != nil && !reflect.ValueOf(obj).IsNil() { // secret settings changed: by key, never by value
+		if n := secretsNote(secretsOf(old), secretsOf(obj)); n != "" {
+			o.Audit.Note = strings.TrimPrefix(o.Audit.Note+"; "+n, "; ")
 		}
 	}
 	return o

@@ -35,6 +35,9 @@ func (s *Snapshot) putProfile(prev string, p Profile) (*Profile, error) {
 		return nil, invalidf("profile %s: %v", p.Name, err)
 	}
 	p.Settings = settings
+	if p.SecretSettings, err = mergeSecrets("profile "+p.Name, p.Settings, p.SecretSettings, secretsOf(s.profiles[prev])); err != nil {
+		return nil, err
+	}
 	if err := s.checkNew(ObjProfile, prev, p.Name, s.profiles[p.Name] != nil); err != nil {
 		return nil, err
 	}

@@ -97,6 +97,9 @@ func (s *Snapshot) putSystem(prev string, in System, imported bool, now time.Tim
 		return nil, notFound(ObjSystem, prev)
 	}
 	keepPassword(old, &sys)
+	if sys.SecretSettings, err = mergeSecrets("system "+sys.Name, sys.Settings, sys.SecretSettings, secretsOf(old)); err != nil {
+		return nil, err
+	}
 	s.assignID(old, &sys, imported)
 	if err := s.checkSystem(prev, &sys); err != nil {
 		return nil, err

@@ -49,7 +49,7 @@ func checkPublic(ctx context.Context, object string, old, next map[string]string
 	for _, k := range slices.Sorted(maps.Keys(next)) {
 		if w := SecretLike(k); w != "" {
 			if v, had := old[k]; !had || v != next[k] {
-				return invalidf("%s: setting %s looks like a secret (its name has %q), and settings are published to anyone in DNS and data.cdb: give --public if it is not one", object, k, w)
+				return invalidf("%s: setting %s looks like a secret (its name has %q), and settings are published to anyone in DNS and data.cdb: make it a secret setting (--secret, --set-secret), or give --public if it is not one", object, k, w)
 			}
 		}
 	}

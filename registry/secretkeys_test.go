@@ -12,7 +12,7 @@ func TestSecretSettingsNeedPublic(t *testing.T) {
 	r, path := openTest(t)
 	ctx := context.Background()
 	pub := Public(ctx)
-	const tail = ", and settings are published to anyone in DNS and data.cdb: give --public if it is not one"
+	const tail = ", and settings are published to anyone in DNS and data.cdb: make it a secret setting (--secret, --set-secret), or give --public if it is not one"
 	withSettings := func(name string, m map[string]string) System {
 		s := sys(name, "aa:bb:cc:dd:ee:0"+name[len(name)-1:], "10.0.0.1"+name[len(name)-1:])
 		s.Settings = m

@@ -30,6 +30,7 @@ type Snapshot struct {
 	images   map[string]*Image
 	profiles map[string]*Profile
 	settings map[string]string
+	secrets  map[string]Secret // global secret settings: never published
 	records  map[string]string // static DNS records: text to owner name (lower case, no final dot)
 
 	templates map[string]*kickstart.Template // user templates
@@ -74,6 +75,7 @@ func newSnapshot(zone string) *Snapshot {
 		profiles:   map[string]*Profile{},
 		systems:    cow.New[string, *System](),
 		settings:   map[string]string{},
+		secrets:    map[string]Secret{},
 		records:    map[string]string{},
 		byMAC:      cow.New[macKey, *System](),
 		byIP:       cow.New[netip.Addr, *System](),
@@ -100,6 +102,7 @@ func (s *Snapshot) clone() *Snapshot {
 		profiles:   maps.Clone(s.profiles),
 		systems:    s.systems.Clone(),
 		settings:   maps.Clone(s.settings),
+		secrets:    maps.Clone(s.secrets),
 		records:    maps.Clone(s.records),
 		byMAC:      s.byMAC.Clone(),
 		byIP:       s.byIP.Clone(),

@@ -120,7 +120,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLStore, error) {
 // and writes, kept in the database (meta 'schema'). Opening a database of
 // an older version migrates it; a newer one, written by a later
 // provision, is refused (ErrSchemaTooNew) before anything is changed.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // ErrSchemaTooNew: the database was written by a newer provision.
 var ErrSchemaTooNew = errors.New("the database was written by a newer provision")
@@ -187,6 +187,9 @@ var sqliteMigrations = []func(ctx context.Context, tx sqlTx) error{
 		_, err := tx.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS history_serial ON history(serial)`)
 		return err
 	},
+	// 3 to 4: secret settings, sealed, apart from the documents
+	// (sqlite_secrets.go).
+	3: migrateSecretTables,
 }
 
 // migrateSQLite creates the tables a new database lacks and runs the

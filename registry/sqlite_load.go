@@ -52,7 +52,10 @@ func (st *SQLStore) Load(ctx context.Context) (*Data, error) {
 		}
 		d.Settings[k] = v
 	}
-	return d, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return d, st.loadSecrets(ctx, d)
 }
 
 func loadDocs[T any](ctx context.Context, st *SQLStore, table string, out *[]T) error {

@@ -31,6 +31,9 @@ func applyOp(ctx context.Context, tx sqlTx, op Op, seal func(Secret) string, ser
 			return err
 		}
 	}
+	if err := writeObjectSecrets(ctx, tx, op, seal); err != nil {
+		return err
+	}
 	if renamed {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO install_logs SELECT * FROM moved_log`); err != nil {
 			return err
@@ -54,7 +57,7 @@ func applyOp(ctx context.Context, tx sqlTx, op Op, seal func(Secret) string, ser
 
 var tables = map[string]string{
 	ObjSubnet: "subnets", ObjImage: "images", ObjProfile: "profiles", ObjSystem: "systems", ObjSetting: "settings", ObjRecord: "records",
-	ObjTemplate: "templates",
+	ObjTemplate: "templates", ObjSecretSetting: "secret_settings",
 }
 
 // deleteRow removes the object stored under op.Prev. A system keeps its
@@ -66,7 +69,7 @@ func deleteRow(ctx context.Context, tx sqlTx, op Op) error {
 	}
 	table, key := tables[op.Kind], "name"
 	switch op.Kind {
-	case ObjSetting:
+	case ObjSetting, ObjSecretSetting:
 		key = "key"
 	case ObjRecord:
 		key = "rr"
@@ -102,6 +105,8 @@ func insertRow(ctx context.Context, tx sqlTx, op Op, seal func(Secret) string) e
 	switch o := op.Obj.(type) {
 	case *Setting:
 		_, err = tx.ExecContext(ctx, `INSERT INTO settings VALUES (?,?)`+onConflict(upsert, "key", "value"), o.Key, o.Value)
+	case *SecretSetting:
+		_, err = tx.ExecContext(ctx, `INSERT INTO secret_settings VALUES (?,?)`+onConflict(upsert, "key", "value"), o.Key, seal(o.Value))
 	case *Profile:
 		_, err = tx.ExecContext(ctx, `INSERT INTO profiles VALUES (?,?,?)`+onConflict(upsert, "name", "image", "doc"), o.Name, o.Image, doc)
 	case *System:

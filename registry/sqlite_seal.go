@@ -63,6 +63,9 @@ func (st *SQLStore) UseKey(ctx context.Context, key *seal.Key) error {
 	if err := sealPlaintext(ctx, tx, key); err != nil {
 		return err
 	}
+	if err := sealSecretSettings(ctx, tx, key.Seal); err != nil {
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("registry: %w", err)
 	}

@@ -47,7 +47,8 @@ type Data struct {
 	Profiles  []Profile
 	Systems   []System
 	Settings  map[string]string
-	Records   []string // static DNS records, zone-file text
+	Secrets   map[string]Secret // the global secret settings, opened
+	Records   []string          // static DNS records, zone-file text
 	Templates []kickstart.Template
 }
 

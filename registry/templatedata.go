@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"maps"
 	"net"
 	"net/netip"
 	"slices"
@@ -12,14 +11,19 @@ import (
 // TemplateData is what sys's install template sees: the system (never its
 // BMC password), its profile and subnet, the settings the host sees (global,
 // overridden by the profile's, overridden by its own: what zonecfg get
-// answers) and urls, the appliance's URLs for this build.
+// answers), its secret settings merged the same way (which nothing else
+// publishes: a caller that shows the result to anyone but the host's
+// installer masks them, MaskSecrets) and urls, the appliance's URLs for
+// this build.
 func (s *Snapshot) TemplateData(sys *System, urls kickstart.URLs) kickstart.Data {
+	settings, secrets := s.hostValues(sys)
 	d := kickstart.Data{
 		System: kickstart.System{
 			Name: sys.Name, Hostname: sys.Hostname, Domain: s.Zone,
 			MACs: slices.Clone(sys.MACs), IP: sys.IP,
 		},
-		Settings: s.hostSettings(sys),
+		Settings: settings,
+		Secrets:  secrets,
 		URLs:     urls,
 	}
 	if len(sys.MACs) > 0 {
@@ -41,12 +45,10 @@ func (s *Snapshot) TemplateData(sys *System, urls kickstart.URLs) kickstart.Data
 	return d
 }
 
-// hostSettings merges the global settings with the system's effective ones.
-func (s *Snapshot) hostSettings(sys *System) map[string]string {
-	out := maps.Clone(s.settings)
-	if out == nil {
-		out = map[string]string{}
+// MaskSecrets replaces the values of d's secret settings with a mask: a
+// preview of a template for someone who did not ask for secrets.
+func MaskSecrets(d *kickstart.Data) {
+	for k := range d.Secrets {
+		d.Secrets[k] = Secret("x").String()
 	}
-	maps.Copy(out, s.EffectiveSettings(sys))
-	return out
 }

@@ -14,11 +14,11 @@ import (
 func newProfile() *cobra.Command {
 	c := &cobra.Command{Use: "profile", Short: "Manage profiles (roles: image, kernel arguments, kickstart, settings)"}
 	add := &cobra.Command{
-		Use:   "add NAME --image NAME [--kernel-args \"...\"] [--kickstart TEMPLATE] [--install-timeout 60m] [--set KEY=VALUE]...",
+		Use:   "add NAME --image NAME [--kernel-args \"...\"] [--kickstart TEMPLATE] [--install-timeout 60m] [--set KEY=VALUE]... [--set-secret KEY=VALUE]...",
 		Short: "Add a profile",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
-			p := registry.Profile{Name: a[0]}
+			p := api.ProfileInput{Profile: registry.Profile{Name: a[0]}}
 			if err := profileFlags(c, &p); err != nil {
 				return err
 			}
@@ -30,11 +30,11 @@ func newProfile() *cobra.Command {
 		},
 	}
 	edit := &cobra.Command{
-		Use:   "edit NAME [--image NAME] [--kernel-args \"...\"] [--kickstart NAME] [--set KEY=VALUE]... [--unset KEY]...",
+		Use:   "edit NAME [--image NAME] [--kernel-args \"...\"] [--kickstart NAME] [--set KEY=VALUE]... [--set-secret KEY=VALUE]... [--unset KEY]...",
 		Short: "Change a profile; only the flags given change, and only those fields are sent",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
-			var p registry.Profile
+			var p api.ProfileInput
 			changed, err := client(c).Edit(ctx(c), api.Path("profiles", a[0]), publicQuery(c), &p, func() error { return profileFlags(c, &p) })
 			return edited(c, "profile "+a[0], changed, err)
 		},
@@ -49,9 +49,10 @@ func newProfile() *cobra.Command {
 		f.String("loader", "", "network boot loader handed out by DHCP: ipxe (default), pxelinux (lpxelinux.0 to BIOS, syslinux.efi to UEFI PXE; none to UEFI HTTP boot) or grub (Debian's signed grubx64.efi to UEFI; iPXE to BIOS)")
 		f.Bool("secure-boot", false, "with --loader grub: start UEFI machines at shimx64.efi (signed by Microsoft), which loads the signed GRUB, which boots the signed kernel")
 		f.StringArray("set", nil, "setting KEY=VALUE (repeatable; published in DNS and data.cdb)")
+		secretSetFlag(sub)
 		publicFlag(sub)
 	}
-	edit.Flags().StringArray("unset", nil, "remove setting KEY (repeatable)")
+	edit.Flags().StringArray("unset", nil, "remove setting KEY, ordinary or secret (repeatable)")
 	add.MarkFlagRequired("image")
 	c.AddCommand(add, edit)
 	kindCmds(c, "profile", "profiles", func(w io.Writer, items []json.RawMessage, wide bool) {
@@ -74,7 +75,7 @@ func newProfile() *cobra.Command {
 }
 
 // profileFlags applies the flags that were given to p.
-func profileFlags(c *cobra.Command, p *registry.Profile) error {
+func profileFlags(c *cobra.Command, p *api.ProfileInput) error {
 	f := c.Flags()
 	for flag, dst := range map[string]*string{"image": &p.Image, "kernel-args": &p.KernelArgs, "kickstart": &p.Kickstart, "loader": &p.Loader, "install-timeout": &p.InstallTimeout, "on-failure": &p.OnFailure} {
 		if f.Changed(flag) {
@@ -85,12 +86,16 @@ func profileFlags(c *cobra.Command, p *registry.Profile) error {
 		p.SecureBoot, _ = f.GetBool("secure-boot")
 	}
 	var err error
-	p.Settings, err = applySets(c, "profile "+p.Name, p.Settings)
+	if p.Settings, err = applySets(c, "profile "+p.Name, p.Settings, p.SecretSettings); err != nil {
+		return err
+	}
+	p.SecretValues, err = applySecretSets(c, "profile "+p.Name, p.Settings, p.SecretValues)
 	return err
 }
 
-// applySets merges --set and removes --unset keys.
-func applySets(c *cobra.Command, what string, m map[string]string) (map[string]string, error) {
+// applySets merges --set and removes --unset keys, from the ordinary
+// settings m or the secret ones.
+func applySets(c *cobra.Command, what string, m map[string]string, secrets registry.SecretSettings) (map[string]string, error) {
 	sets, _ := c.Flags().GetStringArray("set")
 	add, err := parseSets(sets)
 	if err != nil {
@@ -105,10 +110,13 @@ func applySets(c *cobra.Command, what string, m map[string]string) (map[string]s
 	if c.Flags().Lookup("unset") != nil {
 		unset, _ := c.Flags().GetStringArray("unset")
 		for _, k := range unset {
-			if _, ok := m[k]; !ok {
+			_, plain := m[k]
+			_, secret := secrets[k]
+			if !plain && !secret {
 				return nil, fmt.Errorf("%s has no setting %s to unset", what, k)
 			}
 			delete(m, k)
+			delete(secrets, k)
 		}
 	}
 	return m, nil

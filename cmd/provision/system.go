@@ -18,7 +18,7 @@ func newSystem() *cobra.Command {
 	c := &cobra.Command{Use: "system", Short: "Manage systems (machines)"}
 	add := &cobra.Command{
 		Use: "add NAME --mac MAC --ip IP --profile NAME [--hostname FQDN] [--netboot=true|false]\n" +
-			"    [--set KEY=VALUE]... [--bmc-address IP --bmc-user USER --bmc-password-env VAR]",
+			"    [--set KEY=VALUE]... [--set-secret KEY=VALUE]... [--bmc-address IP --bmc-user USER --bmc-password-env VAR]",
 		Short: "Register a system",
 		Long: `Register a system. It starts pending (its next network boot installs it)
 when its profile has an install template, else diskless. The registry refuses an IP, MAC (in any spelling), name or
@@ -27,7 +27,9 @@ network, broadcast or gateway address or inside its dynamic pool, and an IP
 that is some system's BMC address. The error names the other object.
 
 The BMC password is read from the environment variable named by
---bmc-password-env, never from the command line.`,
+--bmc-password-env, never from the command line. --set-secret KEY=- reads a
+secret setting's value from the standard input: secret settings are
+published nowhere, and only the system's own install template reads them.`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
 			in := api.SystemInput{System: registry.System{Name: a[0], Netboot: true}}
@@ -61,7 +63,7 @@ between is kept, not overwritten). --mac replaces the MAC list.
 		systemFlagSet(sub)
 	}
 	edit.Flags().String("rename", "", "new name")
-	edit.Flags().StringArray("unset", nil, "remove setting KEY (repeatable)")
+	edit.Flags().StringArray("unset", nil, "remove setting KEY, ordinary or secret (repeatable)")
 	edit.Flags().Bool("no-bmc", false, "remove the BMC")
 	add.MarkFlagRequired("mac")
 	add.MarkFlagRequired("ip")
@@ -80,6 +82,7 @@ func systemFlagSet(c *cobra.Command) {
 	f.Bool("netboot", true, "boot from the network (false: the boot script boots the local disk)")
 	f.String("kernel-args", "", "kernel arguments added to the profile's")
 	f.StringArray("set", nil, "setting KEY=VALUE (repeatable; published in DNS and data.cdb)")
+	secretSetFlag(c)
 	publicFlag(c)
 	f.String("bmc-address", "", "BMC IPv4 address")
 	f.String("bmc-user", "", "BMC user")
@@ -112,7 +115,10 @@ func systemFlags(c *cobra.Command, in *api.SystemInput) error {
 		}
 	}
 	var err error
-	if s.Settings, err = applySets(c, what, s.Settings); err != nil {
+	if s.Settings, err = applySets(c, what, s.Settings, s.SecretSettings); err != nil {
+		return err
+	}
+	if in.SecretValues, err = applySecretSets(c, what, s.Settings, in.SecretValues); err != nil {
 		return err
 	}
 	return bmcFlags(c, in)

@@ -42,15 +42,20 @@ is refused, naming the system, template and line, if one fails.`}
 		sub.MarkFlagRequired("file")
 	}
 	render := &cobra.Command{
-		Use:   "render NAME --system SYS",
-		Short: "Print what system SYS would get from template NAME (its build token shown as " + api.RenderPlaceholderToken + ")",
+		Use:   "render NAME --system SYS [--with-secrets]",
+		Short: "Print what system SYS would get from template NAME (its build token shown as " + api.RenderPlaceholderToken + ", its secret settings masked)",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
 			sys, _ := c.Flags().GetString("system")
-			return client(c).Raw(ctx(c), "GET", api.Path("templates", a[0], "render")+"?system="+url.QueryEscape(sys), "", nil, -1, c.OutOrStdout())
+			q := "?system=" + url.QueryEscape(sys)
+			if s, _ := c.Flags().GetBool("with-secrets"); s {
+				q += "&secrets=1"
+			}
+			return client(c).Raw(ctx(c), "GET", api.Path("templates", a[0], "render")+q, "", nil, -1, c.OutOrStdout())
 		},
 	}
 	render.Flags().String("system", "", "system to render for")
+	render.Flags().Bool("with-secrets", false, "show the system's secret settings instead of a mask (needs the admin token)")
 	render.MarkFlagRequired("system")
 	show := &cobra.Command{
 		Use: "show NAME", Short: "Print a template's text", Args: args(cobra.ExactArgs(1)),
