@@ -1,8 +1,13 @@
 package kickstart
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -109,4 +114,44 @@ func TestCheckFormat(t *testing.T) {
 			t.Errorf("checkFormat(%q) = %v, want ok %v", format, err, ok)
 		}
 	}
+}
+
+// oneBuild is Builds with one build, whatever the token or client.
+type oneBuild struct{ b Build }
+
+func (o oneBuild) ByToken(string, netip.Addr) (Build, bool)            { return o.b, true }
+func (o oneBuild) ByIP(netip.Addr) (Build, bool)                       { return o.b, true }
+func (o oneBuild) Started(context.Context, string) error               { return nil }
+func (o oneBuild) Done(context.Context, string) error                  { return nil }
+func (o oneBuild) Failed(context.Context, string, []byte, int64) error { return nil }
+
+// An installer asking for a template that never stops rendering gets a
+// 500 within the render's bound, and the log names the template.
+func TestHandlerRenderBounded(t *testing.T) {
+	set, err := NewSet(nil, []Template{{"runaway", KindScript, "{{range 100000000000}}{{end}}"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	h, err := Handler(HandlerConfig{
+		Builds:    oneBuild{Build{System: "web001", Token: "tok", Template: "runaway", Set: set, Data: SampleData()}},
+		ServerURL: func(*http.Request) (string, error) { return "http://10.0.0.1", nil },
+		Log:       slog.New(slog.NewTextHandler(&log, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	start := time.Now()
+	c := &http.Client{Timeout: 10 * RenderTimeout}
+	resp, err := c.Get(srv.URL + "/ks/tok")
+	if err != nil {
+		t.Fatalf("GET /ks/tok: %v (after %v)", err, time.Since(start))
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(log.String(), "template runaway") || !strings.Contains(log.String(), "stopped after") {
+		t.Fatalf("GET /ks/tok: %s, log %q; want 500 and a log naming template runaway, stopped", resp.Status, log.String())
+	}
+	t.Logf("500 after %v", time.Since(start).Round(time.Millisecond))
 }
