@@ -42,7 +42,10 @@ func TestRunawayTemplateDoesNotBlockWrites(t *testing.T) {
 		_, err := r.AddTemplate(ctx, kickstart.Template{Name: "inst", Kind: kickstart.KindScript, Text: "#!/bin/sh\n# {{.System.Name}}\n"})
 		return err
 	})
-	must(t, func() error { _, err := r.AddProfile(ctx, Profile{Name: "inst", Image: "centos", Kickstart: "inst"}); return err })
+	must(t, func() error {
+		_, err := r.AddProfile(ctx, Profile{Name: "inst", Image: "centos", Kickstart: "inst"})
+		return err
+	})
 	web1 := sys("web001", "aa:bb:cc:dd:ee:01", "10.0.0.11")
 	web1.Profile = "inst"
 	must(t, func() error { _, err := r.AddSystem(ctx, web1); return err })
@@ -105,7 +108,10 @@ func TestRenderCheckedAgainAfterAConcurrentWrite(t *testing.T) {
 		_, err := r.AddTemplate(ctx, kickstart.Template{Name: "inst", Kind: kickstart.KindScript, Text: "#!/bin/sh\n"})
 		return err
 	})
-	must(t, func() error { _, err := r.AddProfile(ctx, Profile{Name: "inst", Image: "centos", Kickstart: "inst"}); return err })
+	must(t, func() error {
+		_, err := r.AddProfile(ctx, Profile{Name: "inst", Image: "centos", Kickstart: "inst"})
+		return err
+	})
 	web1 := sys("web001", "aa:bb:cc:dd:ee:01", "10.0.0.11")
 	web1.Profile, web1.Settings = "inst", map[string]string{"disk": "vda"}
 	must(t, func() error { _, err := r.AddSystem(ctx, web1); return err })
@@ -313,7 +319,10 @@ func TestTwoAppliancesTemplateReference(t *testing.T) {
 			// The other way round.
 			must(t, func() error { _, err := a.AddTemplate(ctx, tmpl); return err })
 			must(t, func() error { return b.sync(ctx) })
-			must(t, func() error { _, err := b.AddProfile(ctx, Profile{Name: "inst", Image: "centos", Kickstart: "inst"}); return err })
+			must(t, func() error {
+				_, err := b.AddProfile(ctx, Profile{Name: "inst", Image: "centos", Kickstart: "inst"})
+				return err
+			})
 			err = a.RemoveTemplate(ctx, "inst")
 			if !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), "profile inst") {
 				t.Fatalf("a removes the template b's new profile uses: %v, want ErrInUse naming profile inst", err)
