@@ -12,5 +12,6 @@ func BMC(sys *registry.System) (ipmi.BMC, bool) {
 	if b == nil {
 		return ipmi.BMC{}, false
 	}
-	return ipmi.BMC{System: sys.Name, Address: b.Address, Port: b.Port, User: b.User, Password: string(b.Password), Provider: b.Provider}, true
+	return ipmi.BMC{System: sys.Name, Address: b.Address, Port: b.Port, User: b.User, Password: string(b.Password), Provider: b.Provider,
+		Fingerprint: b.Fingerprint, Insecure: b.Insecure}, true
 }

@@ -124,6 +124,11 @@ type BMC struct {
 	PasswordSet bool   `json:"password_set" yaml:"-"`
 	Provider    string `json:"provider,omitempty" yaml:"provider,omitempty"` // ipmi (default) or redfish
 	Port        int    `json:"port,omitempty" yaml:"port,omitempty"`         // 0: the provider's default (623, 443)
+	// Redfish only: Fingerprint pins the BMC's certificate (its SHA-256,
+	// 64 hex digits) instead of checking it against the system's CAs;
+	// Insecure checks nothing (the password goes to whoever answers).
+	Fingerprint string `json:"fingerprint,omitempty" yaml:"fingerprint,omitempty"`
+	Insecure    bool   `json:"insecure,omitempty" yaml:"insecure,omitempty"`
 }
 
 // Secret is a string that does not print: fmt and slog show a mask.

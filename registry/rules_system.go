@@ -1,8 +1,10 @@
 package registry
 
 import (
+	"encoding/hex"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -79,9 +81,38 @@ func normalizeBMC(b *BMC) error {
 	if b.Port < 0 || b.Port > 65535 {
 		return invalidf("bmc port %d: want 1 to 65535 (0: the provider's default)", b.Port)
 	}
+	if err := normalizeTLS(b); err != nil {
+		return err
+	}
 	b.PasswordSet = b.Password != ""
 	return nil
 }
+
+// normalizeTLS checks how a Redfish BMC's certificate is trusted: a
+// fingerprint (sha256:HEX, HEX or openssl's AB:CD:... form) becomes 64
+// lower-case hex digits; it and Insecure are for Redfish only, one or
+// the other.
+func normalizeTLS(b *BMC) error {
+	if b.Fingerprint == "" && !b.Insecure {
+		return nil
+	}
+	if b.Provider != "redfish" {
+		return invalidf("bmc fingerprint and insecure are for redfish; provider %s does not use TLS", b.Provider)
+	}
+	if b.Fingerprint == "" {
+		return nil
+	}
+	if b.Insecure {
+		return invalidf("bmc: a fingerprint and insecure at once: the fingerprint pins the certificate, insecure checks none")
+	}
+	fp := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(strings.ToLower(b.Fingerprint), "sha256:"), ":", ""))
+	if _, err := hex.DecodeString(fp); err != nil || len(fp) != 64 {
+		return invalidf("bmc fingerprint %q: want the certificate's SHA-256, 64 hex digits (sha256:HEX)", b.Fingerprint)
+	}
+	b.Fingerprint = fp
+	return nil
+}
+
 
 // putSystem adds (prev == "") or replaces the system prev. A replacement
 // without a BMC password keeps the current one. The lifecycle state is
@@ -96,7 +127,9 @@ func (s *Snapshot) putSystem(prev string, in System, imported bool, now time.Tim
 	if prev != "" && old == nil {
 		return nil, notFound(ObjSystem, prev)
 	}
-	keepPassword(old, &sys)
+	if err := keepPassword(old, &sys); err != nil {
+		return nil, err
+	}
 	if sys.SecretSettings, err = mergeSecrets("system "+sys.Name, sys.Settings, sys.SecretSettings, secretsOf(old)); err != nil {
 		return nil, err
 	}
@@ -174,11 +207,16 @@ func (s *Snapshot) importedLife(old, sys *System, now time.Time) {
 	}
 }
 
-func keepPassword(old, sys *System) {
-	if old != nil && old.BMC != nil && sys.BMC != nil && sys.BMC.Password == "" {
-		sys.BMC.Password = old.BMC.Password
-		sys.BMC.PasswordSet = sys.BMC.Password != ""
+func keepPassword(old, sys *System) error {
+	if old == nil || old.BMC == nil || sys.BMC == nil || sys.BMC.Password != "" || old.BMC.Password == "" {
+		return nil
 	}
+	if old.BMC.Address != sys.BMC.Address {
+		return invalidf("system %s: the bmc address changes from %s to %s: give the new BMC's password too (--bmc-password-env); the old one is not sent to another address", sys.Name, old.BMC.Address, sys.BMC.Address)
+	}
+	sys.BMC.Password = old.BMC.Password
+	sys.BMC.PasswordSet = true
+	return nil
 }
 
 // checkSystem applies the conflict rules; the system being edited (prev)

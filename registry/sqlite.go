@@ -265,6 +265,9 @@ func (st *SQLStore) Commit(ctx context.Context, base uint64, ops []Op) (uint64, 
 		if err := applyOp(ctx, tx, op, st.seal, serial); err != nil {
 			return 0, storeError(err)
 		}
+		if err := st.bindBMC(ctx, tx, op); err != nil {
+			return 0, err
+		}
 	}
 	if st.db.pg { // delivered to the listeners when the transaction commits
 		if _, err := tx.ExecContext(ctx, `SELECT pg_notify(?, ?)`, commitChannel, strconv.FormatUint(serial, 10)); err != nil {

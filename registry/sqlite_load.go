@@ -109,7 +109,7 @@ func (st *SQLStore) decodeSystem(doc []byte, pw, token string) (*System, error) 
 	}
 	var err error
 	if s.BMC != nil {
-		if s.BMC.Password, err = st.open(pw); err != nil {
+		if s.BMC.Password, err = st.openBMC(pw, s.Name, s.BMC.Address); err != nil {
 			return nil, fmt.Errorf("registry: the bmc password of system %s: %w", s.Name, err)
 		}
 	}

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -61,6 +62,9 @@ func (st *SQLStore) UseKey(ctx context.Context, key *seal.Key) error {
 		}
 	}
 	if err := sealPlaintext(ctx, tx, key); err != nil {
+		return err
+	}
+	if err := bindBMCPasswords(ctx, tx, key); err != nil {
 		return err
 	}
 	if err := sealSecretSettings(ctx, tx, key.Seal); err != nil {
@@ -134,4 +138,79 @@ func (st *SQLStore) open(stored string) (Secret, error) {
 	}
 	plain, err := st.key.Open(stored)
 	return Secret(plain), err
+}
+
+// bmcContext is what a BMC password is sealed for (seal.SealFor): its
+// system and the address it is sent to. Copied to another system's row,
+// or kept across an address change, it does not open.
+func bmcContext(system, address string) string {
+	return "bmc password of system " + system + " at " + address
+}
+
+// openBMC reads a system's stored BMC password back.
+func (st *SQLStore) openBMC(stored, system, address string) (Secret, error) {
+	if !seal.Sealed(stored) {
+		return Secret(stored), nil
+	}
+	if st.key == nil {
+		return "", errors.New("it is sealed, and the store has no key")
+	}
+	plain, err := st.key.OpenFor(stored, bmcContext(system, address))
+	if errors.Is(err, seal.ErrWrongKey) {
+		err = fmt.Errorf("it was not sealed for this system and bmc address %s (copied from another row?), or it was altered: %w", address, err)
+	}
+	return Secret(plain), err
+}
+
+// bindBMC seals the BMC password of a system just written (op) for its
+// system and address, over the unbound value insertSystem wrote.
+func (st *SQLStore) bindBMC(ctx context.Context, tx sqlTx, op Op) error {
+	s, ok := op.Obj.(*System)
+	if !ok || st.key == nil || s.BMC == nil || s.BMC.Password == "" {
+		return nil
+	}
+	sealed := st.key.SealFor(string(s.BMC.Password), bmcContext(s.Name, s.BMC.Address))
+	if _, err := tx.ExecContext(ctx, `UPDATE systems SET bmc_password = ? WHERE name = ?`, sealed, s.Name); err != nil {
+		return fmt.Errorf("registry: seal the bmc password of system %s: %w", s.Name, err)
+	}
+	return nil
+}
+
+// bindBMCPasswords migrates the BMC passwords sealed by earlier versions,
+// bound to nothing (seal v1), to values bound to their system and
+// address.
+func bindBMCPasswords(ctx context.Context, tx sqlTx, key *seal.Key) error {
+	rows, err := tx.QueryContext(ctx, `SELECT name, bmc_password, doc FROM systems WHERE bmc_password LIKE 'enc:v1:%'`)
+	if err != nil {
+		return fmt.Errorf("registry: bind bmc passwords: %w", err)
+	}
+	bound := map[string]string{}
+	for rows.Next() {
+		var name, v string
+		var doc []byte
+		if err := rows.Scan(&name, &v, &doc); err != nil {
+			rows.Close()
+			return err
+		}
+		var s System
+		plain, err := key.Open(v)
+		if err == nil {
+			err = json.Unmarshal(doc, &s)
+		}
+		if err != nil || s.BMC == nil {
+			rows.Close()
+			return fmt.Errorf("registry: the bmc password of system %s: %v", name, err)
+		}
+		bound[name] = key.SealFor(plain, bmcContext(name, s.BMC.Address))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for name, v := range bound {
+		if _, err := tx.ExecContext(ctx, `UPDATE systems SET bmc_password = ? WHERE name = ?`, v, name); err != nil {
+			return fmt.Errorf("registry: bind the bmc password of system %s: %w", name, err)
+		}
+	}
+	return nil
 }

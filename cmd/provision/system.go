@@ -51,7 +51,9 @@ published nowhere, and only the system's own install template reads them.`,
 sent (a merge patch with the version read: an edit made by someone else in
 between is kept, not overwritten). --mac replaces the MAC list.
 --rename gives the system a new name (its default hostname follows unless
---hostname is given). A system never conflicts with itself.`,
+--hostname is given). A system never conflicts with itself. A new
+--bmc-address needs --bmc-password-env too: the old BMC's password is
+not sent to another address.`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
 			var in api.SystemInput
@@ -89,6 +91,8 @@ func systemFlagSet(c *cobra.Command) {
 	f.String("bmc-password-env", "", "name of the environment variable holding the BMC password")
 	f.String("bmc-provider", "", "how the BMC is spoken to: ipmi (default) or redfish")
 	f.Int("bmc-port", 0, "BMC port (default: 623 for ipmi, 443 for redfish)")
+	f.String("bmc-fingerprint", "", "redfish: trust the BMC's certificate by its SHA-256 (sha256:HEX), not by a CA")
+	f.Bool("bmc-insecure", false, "redfish: check no certificate (the password goes to whoever answers)")
 }
 
 // systemFlags applies the flags that were given to in.
@@ -131,7 +135,7 @@ func bmcFlags(c *cobra.Command, in *api.SystemInput) error {
 		return nil
 	}
 	touched := false
-	for _, flag := range []string{"bmc-address", "bmc-user", "bmc-provider", "bmc-port", "bmc-password-env"} {
+	for _, flag := range []string{"bmc-address", "bmc-user", "bmc-provider", "bmc-port", "bmc-password-env", "bmc-fingerprint", "bmc-insecure"} {
 		touched = touched || f.Changed(flag)
 	}
 	if !touched {
@@ -140,13 +144,17 @@ func bmcFlags(c *cobra.Command, in *api.SystemInput) error {
 	if in.BMC == nil {
 		in.BMC = &registry.BMC{}
 	}
-	for flag, dst := range map[string]*string{"bmc-address": &in.BMC.Address, "bmc-user": &in.BMC.User, "bmc-provider": &in.BMC.Provider} {
+	for flag, dst := range map[string]*string{"bmc-address": &in.BMC.Address, "bmc-user": &in.BMC.User, "bmc-provider": &in.BMC.Provider,
+		"bmc-fingerprint": &in.BMC.Fingerprint} {
 		if f.Changed(flag) {
 			*dst, _ = f.GetString(flag)
 		}
 	}
 	if f.Changed("bmc-port") {
 		in.BMC.Port, _ = f.GetInt("bmc-port")
+	}
+	if f.Changed("bmc-insecure") {
+		in.BMC.Insecure, _ = f.GetBool("bmc-insecure")
 	}
 	if name, _ := f.GetString("bmc-password-env"); name != "" {
 		pw, ok := os.LookupEnv(name)
