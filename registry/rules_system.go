@@ -113,7 +113,6 @@ func normalizeTLS(b *BMC) error {
 	return nil
 }
 
-
 // putSystem adds (prev == "") or replaces the system prev. A replacement
 // without a BMC password keeps the current one. The lifecycle state is
 // the server's: see lifeOf. With imported set, the document's state is
@@ -207,6 +206,9 @@ func (s *Snapshot) importedLife(old, sys *System, now time.Time) {
 	}
 }
 
+// keepPassword keeps the current BMC password of an edit that gives
+// none, unless the BMC's address changes: the password is the old BMC's,
+// and is not sent to another address without the operator saying so.
 func keepPassword(old, sys *System) error {
 	if old == nil || old.BMC == nil || sys.BMC == nil || sys.BMC.Password != "" || old.BMC.Password == "" {
 		return nil
