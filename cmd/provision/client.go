@@ -15,6 +15,7 @@ import (
 
 	"github.com/provision/provision/api"
 	"github.com/provision/provision/internal/human"
+	"github.com/provision/provision/internal/textsafe"
 	"github.com/provision/provision/registry"
 )
 
@@ -185,8 +186,15 @@ func printJSON(w io.Writer, v any) error {
 }
 
 // row prints one tab-separated table row.
+// row writes one line of a table. A cell may hold text that came from the
+// network (a discovered machine's DHCP hostname): control characters are
+// stripped, so none reaches the terminal and each row stays one line.
 func row(w io.Writer, cols ...string) {
-	fmt.Fprintln(w, strings.Join(cols, "\t"))
+	safe := make([]string, len(cols))
+	for i, c := range cols {
+		safe[i] = textsafe.Strip(c)
+	}
+	fmt.Fprintln(w, strings.Join(safe, "\t"))
 }
 
 // parseSets turns KEY=VALUE flags into a map.

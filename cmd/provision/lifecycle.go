@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/provision/provision/api"
+	"github.com/provision/provision/internal/textsafe"
 	"github.com/provision/provision/registry"
 )
 
@@ -146,7 +147,7 @@ func newAbort() *cobra.Command {
 func waitBuild(c *cobra.Command, cl *api.Client, name string, start func() error, live bool, timeout time.Duration) error {
 	out := c.OutOrStdout()
 	progress := func(e registry.Event) {
-		line := fmt.Sprintf("%s  %s  %-10s %s", name, e.At.Local().Format("15:04:05"), e.Kind, e.Detail)
+		line := fmt.Sprintf("%s  %s  %-10s %s", name, e.At.Local().Format("15:04:05"), textsafe.Strip(e.Kind), textsafe.Strip(e.Detail))
 		if live {
 			fmt.Fprintf(out, "\r\033[K%s", line)
 		} else {
@@ -167,7 +168,7 @@ func waitBuild(c *cobra.Command, cl *api.Client, name string, start func() error
 	if lines := cl.InstallLogTail(ctx(c), name, 20); len(lines) > 0 {
 		fmt.Fprintf(c.ErrOrStderr(), "the end of the installer's log of %s:\n", name)
 		for _, l := range lines {
-			fmt.Fprintln(c.ErrOrStderr(), "  "+l)
+			fmt.Fprintln(c.ErrOrStderr(), "  "+textsafe.Strip(l))
 		}
 	}
 	return fmt.Errorf("system %s: the build failed (see provision history %s)", name, name)
@@ -192,7 +193,7 @@ func newEvents() *cobra.Command {
 				if asJSON(c) {
 					return printJSON(c.OutOrStdout(), e)
 				}
-				_, err := fmt.Fprintf(c.OutOrStdout(), "%s  %-12s %-9s %s\n", e.At.Local().Format("2006-01-02 15:04:05.000"), e.System, e.Kind, e.Detail)
+				_, err := fmt.Fprintf(c.OutOrStdout(), "%s  %-12s %-9s %s\n", e.At.Local().Format("2006-01-02 15:04:05.000"), textsafe.Strip(e.System), textsafe.Strip(e.Kind), textsafe.Strip(e.Detail))
 				return err
 			}
 			if follow {

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/provision/provision/api"
+	"github.com/provision/provision/internal/textsafe"
 )
 
 func newSystemReport() *cobra.Command {
@@ -81,7 +82,7 @@ reads them), and the timeline of its last boot or build.`,
 				fmt.Fprintln(w, "  no boot seen yet")
 			}
 			for _, e := range rep.LastBoot {
-				fmt.Fprintf(w, "  %s  %-7s %s\n", e.At.Local().Format("2006-01-02 15:04:05.000"), e.Kind, e.Detail)
+				fmt.Fprintf(w, "  %s  %-7s %s\n", e.At.Local().Format("2006-01-02 15:04:05.000"), textsafe.Strip(e.Kind), textsafe.Strip(e.Detail))
 			}
 			return nil
 		},

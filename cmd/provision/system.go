@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/provision/provision/api"
+	"github.com/provision/provision/internal/textsafe"
 	"github.com/provision/provision/registry"
 )
 
@@ -219,7 +220,7 @@ func newSystemStatus() *cobra.Command {
 				fmt.Fprintln(w, "  no boot seen yet")
 			}
 			for _, e := range evs {
-				fmt.Fprintf(w, "  %s  %-7s %s\n", e.At.Local().Format("2006-01-02 15:04:05.000"), e.Kind, e.Detail)
+				fmt.Fprintf(w, "  %s  %-7s %s\n", e.At.Local().Format("2006-01-02 15:04:05.000"), textsafe.Strip(e.Kind), textsafe.Strip(e.Detail))
 			}
 			return nil
 		},
