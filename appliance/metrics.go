@@ -17,15 +17,23 @@ type protocolMetrics struct {
 
 var (
 	descDNS = map[string]*prometheus.Desc{
-		"queries":   prometheus.NewDesc("provision_dns_queries_total", "DNS messages received.", nil, nil),
-		"malformed": prometheus.NewDesc("provision_dns_malformed_total", "DNS messages that did not parse.", nil, nil),
-		"truncated": prometheus.NewDesc("provision_dns_truncated_total", "UDP answers sent empty with TC.", nil, nil),
-		"limited":   prometheus.NewDesc("provision_dns_rate_limited_total", "UDP queries from outside the registered subnets dropped by the rate limit.", nil, nil),
-		"serial":    prometheus.NewDesc("provision_dns_zone_serial", "Registry serial of the zone served.", nil, nil),
-		"forwarded": prometheus.NewDesc("provision_dns_forwarded_total", "DNS queries for names outside the zone sent to upstream resolvers.", nil, nil),
-		"cachehits": prometheus.NewDesc("provision_dns_cache_hits_total", "DNS queries for names outside the zone answered from the cache.", nil, nil),
-		"upstream":  prometheus.NewDesc("provision_dns_upstream_failures_total", "Tries of upstream resolvers that failed: timeout, SERVFAIL, REFUSED or an error.", nil, nil),
-		"cached":    prometheus.NewDesc("provision_dns_cache_entries", "Forwarded answers in the cache.", nil, nil),
+		"queries":    prometheus.NewDesc("provision_dns_queries_total", "DNS messages received.", nil, nil),
+		"malformed":  prometheus.NewDesc("provision_dns_malformed_total", "DNS messages that did not parse.", nil, nil),
+		"truncated":  prometheus.NewDesc("provision_dns_truncated_total", "UDP answers sent empty with TC.", nil, nil),
+		"limited":    prometheus.NewDesc("provision_dns_rate_limited_total", "UDP queries from outside the registered subnets dropped by the rate limit.", nil, nil),
+		"serial":     prometheus.NewDesc("provision_dns_zone_serial", "Registry serial of the zone served.", nil, nil),
+		"forwarded":  prometheus.NewDesc("provision_dns_forwarded_total", "DNS queries for names outside the zone sent to upstream resolvers.", nil, nil),
+		"cachehits":  prometheus.NewDesc("provision_dns_cache_hits_total", "DNS queries for names outside the zone answered from the cache.", nil, nil),
+		"upstream":   prometheus.NewDesc("provision_dns_upstream_failures_total", "Tries of upstream resolvers that failed: timeout, SERVFAIL, REFUSED or an error.", nil, nil),
+		"cached":     prometheus.NewDesc("provision_dns_cache_entries", "Forwarded answers in the cache.", nil, nil),
+		"cachebytes": prometheus.NewDesc("provision_dns_cache_bytes", "Size of the forwarded answers in the cache.", nil, nil),
+		"coalesced":  prometheus.NewDesc("provision_dns_coalesced_total", "Forwarded DNS queries answered by an identical one in flight.", nil, nil),
+		"reclimited": prometheus.NewDesc("provision_dns_recursion_limited_total", "Forwarded DNS queries refused by the client's rate limit.", nil, nil),
+		"overloaded": prometheus.NewDesc("provision_dns_overloaded_total", "Forwarded DNS queries refused for the bounds of queries in flight.", nil, nil),
+		"inflight":   prometheus.NewDesc("provision_dns_in_flight", "Forwarded DNS queries waiting for an upstream.", nil, nil),
+		"tcpconns":   prometheus.NewDesc("provision_dns_tcp_connections", "DNS TCP connections open.", nil, nil),
+		"tcprefused": prometheus.NewDesc("provision_dns_tcp_refused_total", "DNS TCP connections closed at once for the connection bounds.", nil, nil),
+		"accepterrs": prometheus.NewDesc("provision_dns_accept_errors_total", "DNS TCP accepts that failed (no descriptor left...).", nil, nil),
 	}
 	descDNSReplies = prometheus.NewDesc("provision_dns_replies_total", "DNS replies by rcode.", []string{"rcode"}, nil)
 	descDHCP       = prometheus.NewDesc("provision_dhcp_packets_total", "DHCP packets by outcome.", []string{"outcome"}, nil)
@@ -56,6 +64,14 @@ func (m *protocolMetrics) Collect(ch chan<- prometheus.Metric) {
 	counter(descDNS["cachehits"], st.CacheHits)
 	counter(descDNS["upstream"], st.UpstreamFailures)
 	ch <- prometheus.MustNewConstMetric(descDNS["cached"], prometheus.GaugeValue, float64(st.Cached))
+	ch <- prometheus.MustNewConstMetric(descDNS["cachebytes"], prometheus.GaugeValue, float64(st.CachedBytes))
+	counter(descDNS["coalesced"], st.Coalesced)
+	counter(descDNS["reclimited"], st.RecursionLimited)
+	counter(descDNS["overloaded"], st.Overloaded)
+	ch <- prometheus.MustNewConstMetric(descDNS["inflight"], prometheus.GaugeValue, float64(st.InFlight))
+	ch <- prometheus.MustNewConstMetric(descDNS["tcpconns"], prometheus.GaugeValue, float64(st.TCPConns))
+	counter(descDNS["tcprefused"], st.TCPRefused)
+	counter(descDNS["accepterrs"], st.AcceptErrors)
 	for rcode, n := range st.Rcodes {
 		counter(descDNSReplies, n, rcode)
 	}

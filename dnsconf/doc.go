@@ -42,9 +42,20 @@
 // and CD bits: an answer for the smallest TTL of its records, at most an
 // hour; NXDOMAIN and NODATA for the negative TTL of their SOA (RFC 2308),
 // at most five minutes; SERVFAIL and truncated answers not at all. The
-// cache holds DefaultCacheSize answers and then drops one at random (an
-// expired one first); TTLs served from it go down with its age. The
-// clients that may recurse get RA on the zone's answers too; the others
-// get neither RA nor a forwarded answer, so that the server is no open
-// resolver.
+// cache holds DefaultCacheSize answers and DefaultCacheBytes of them and
+// then drops one at random (an expired one first); TTLs served from it
+// go down with its age. The clients that may recurse get RA on the zone's
+// answers too; the others get neither RA nor a forwarded answer, so that
+// the server is no open resolver.
+//
+// Since the addresses of the clients that may recurse can be forged,
+// forwarding is bounded: identical questions in flight are asked once;
+// the upstream queries share a few connected UDP sockets per upstream,
+// matched by ID and question (upstream.go); the queries waiting for an
+// upstream are bounded in all (SERVFAIL past it) and per client
+// (REFUSED), and a client's queries that miss the cache are rate
+// limited (REFUSED). DNS over TCP (tcp.go) bounds its connections in
+// all and per client, times out idle ones, and backs off when accept
+// fails. A malformed query gets FORMERR as from NSD (Answer, and
+// parse for what only the wire shows: a name pointing into the header).
 package dnsconf
