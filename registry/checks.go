@@ -11,8 +11,8 @@ import (
 // pending lists what a change must render before it commits: the systems
 // whose install template it may have broken (by name: the version the
 // change leaves is rendered), and the templates to vet. mutate runs them
-// (runChecks) outside the writers' lock: a render may take up to
-// kickstart.RenderTimeout, and no other write waits for it.
+// (checksToRun, runChecks) outside the writers' lock: a render may take
+// up to kickstart.RenderTimeout, and no other write waits for it.
 type pending struct {
 	systems []string
 	vets    []string
@@ -43,60 +43,86 @@ func newRenderCache() *renderCache {
 	return &renderCache{renders: map[string]rendered{}, vets: map[vetted]bool{}}
 }
 
-// runChecks renders and vets what the change listed, on s as the change
-// left it, and returns the first failure. ctx is the caller's: a caller
-// that gives up stops the renders.
-func (s *Snapshot) runChecks(ctx context.Context, done *renderCache) error {
+// check is one render (sys) or vet (template) a change needs.
+type check struct {
+	sys      *System
+	template string
+	r        rendered
+}
+
+// checksToRun lists, deduplicated, the renders and vets the change needs
+// that done does not hold already: cheap (no template runs), so called
+// under the writers' lock.
+func (s *Snapshot) checksToRun(done *renderCache) []check {
+	if !s.pending.any() {
+		return nil
+	}
+	var todo []check
 	seen := map[string]bool{}
 	for _, name := range s.pending.vets {
-		if !seen[name] {
-			seen[name] = true
-			if err := s.vetCheck(ctx, name, done); err != nil {
-				return err
-			}
+		if !seen[name] && !done.vets[vetted{s.tset, name}] {
+			todo = append(todo, check{template: name})
 		}
+		seen[name] = true
 	}
 	clear(seen)
 	for _, name := range s.pending.systems {
 		sys, ok := s.systems.Get(name)
-		if ok && !seen[name] {
-			seen[name] = true
-			if err := s.renderCheck(ctx, sys, done); err != nil {
-				return err
+		if !ok || seen[name] {
+			continue
+		}
+		seen[name] = true
+		if p := s.profiles[sys.Profile]; p != nil && p.Kickstart != "" {
+			r := rendered{set: s.tset, template: p.Kickstart, data: s.TemplateData(sys, sampleURLs)}
+			if old, ok := done.renders[name]; !ok || old.set != r.set || old.template != r.template || !reflect.DeepEqual(old.data, r.data) {
+				todo = append(todo, check{sys: sys, r: r})
 			}
 		}
+	}
+	return todo
+}
+
+// runChecks runs todo on s as the change left it, remembering in done
+// what passed, and returns the first failure. ctx is the caller's: a
+// caller that gives up stops the renders.
+func (s *Snapshot) runChecks(ctx context.Context, todo []check, done *renderCache) error {
+	for _, c := range todo {
+		if c.sys == nil {
+			if err := s.vetCheck(ctx, c.template, done); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := s.render(ctx, c.sys, c.r); err != nil {
+			return err
+		}
+		done.renders[c.sys.Name] = c.r
 	}
 	return nil
 }
 
-// renderCheck renders the install template of sys with placeholder URLs;
-// done, if not nil, skips a render that already passed with the same
-// templates and data, and remembers this one.
-func (s *Snapshot) renderCheck(ctx context.Context, sys *System, done *renderCache) error {
+// renderCheck renders the install template of sys with placeholder URLs.
+func (s *Snapshot) renderCheck(ctx context.Context, sys *System) error {
 	p := s.profiles[sys.Profile]
 	if p == nil || p.Kickstart == "" {
 		return nil
 	}
-	r := rendered{set: s.tset, template: p.Kickstart, data: s.TemplateData(sys, sampleURLs)}
-	if done != nil {
-		if old, ok := done.renders[sys.Name]; ok && old.set == r.set && old.template == r.template && reflect.DeepEqual(old.data, r.data) {
-			return nil
-		}
-	}
-	if _, err := s.tset.RenderContext(ctx, p.Kickstart, r.data); err != nil {
+	return s.render(ctx, sys, rendered{set: s.tset, template: p.Kickstart, data: s.TemplateData(sys, sampleURLs)})
+}
+
+func (s *Snapshot) render(ctx context.Context, sys *System, r rendered) error {
+	if _, err := r.set.RenderContext(ctx, r.template, r.data); err != nil {
 		var ke *kickstart.Error
 		if errors.As(err, &ke) {
 			return invalidf("system %s: %v", sys.Name, err)
 		}
-		return invalidf("system %s: template %s: %v", sys.Name, p.Kickstart, err)
-	}
-	if done != nil {
-		done.renders[sys.Name] = r
+		return invalidf("system %s: template %s: %v", sys.Name, r.template, err)
 	}
 	return nil
 }
 
-// vetCheck vets template name, remembering it in done as renderCheck does.
+// vetCheck vets template name, skipping it when done (if not nil) holds
+// it, and remembering it there.
 func (s *Snapshot) vetCheck(ctx context.Context, name string, done *renderCache) error {
 	v := vetted{s.tset, name}
 	if done != nil && done.vets[v] {

@@ -137,7 +137,7 @@ func TestRenderCheckedAgainAfterAConcurrentWrite(t *testing.T) {
 	}
 	s := r.Snapshot()
 	got, _ := s.SystemByName("web001")
-	if err := s.renderCheck(ctx, got, nil); err != nil {
+	if err := s.renderCheck(ctx, got); err != nil {
 		t.Errorf("the registry holds a system whose template does not render: %v", err)
 	}
 }
@@ -328,5 +328,39 @@ func TestTwoAppliancesTemplateReference(t *testing.T) {
 				t.Fatalf("a removes the template b's new profile uses: %v, want ErrInUse naming profile inst", err)
 			}
 		})
+	}
+}
+
+// Many writers on one appliance at once, each with a template to render
+// (outside the lock), all commit: a change whose renders are already done
+// (a try again after another write came first) commits without letting
+// go of the lock, so it cannot keep losing.
+func TestConcurrentAddsWithTemplates(t *testing.T) {
+	r, _ := openTest(t)
+	ctx := context.Background()
+	must(t, func() error {
+		_, err := r.AddTemplate(ctx, kickstart.Template{Name: "inst", Kind: kickstart.KindScript, Text: "#!/bin/sh\n{{range 2000}}{{end}}# {{.System.Name}}\n"})
+		return err
+	})
+	must(t, func() error {
+		_, err := r.AddProfile(ctx, Profile{Name: "inst", Image: "centos", Kickstart: "inst"})
+		return err
+	})
+	var wg sync.WaitGroup
+	errs := make([]error, 40)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := sys(fmt.Sprintf("web%03d", i), fmt.Sprintf("aa:bb:cc:dd:ee:%02x", i), fmt.Sprintf("10.0.0.%d", 10+i))
+			s.Profile = "inst"
+			_, errs[i] = r.AddSystem(ctx, s)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("add web%03d: %v", i, err)
+		}
 	}
 }

@@ -150,15 +150,17 @@ type change func(next *Snapshot) ([]Op, error)
 // maxTries bounds how often one change is validated again because
 // another write came first, on this appliance or on another one sharing
 // the database.
-const maxTries = 10
+const maxTries = 20
 
 // mutate runs one change: validate against a clone of the current
 // Snapshot, render the templates the change affects, commit, publish.
 //
 // Renders run outside the writers' lock (a slow template delays only its
 // own change); the change then commits only if no other write was
-// published meanwhile, else it is validated again on the new Snapshot
-// (renders whose template and data did not change are not done again).
+// published meanwhile, else it is validated again on the new Snapshot.
+// Renders whose template and data did not change are not done again: a
+// try whose renders are all done commits without letting go of the lock,
+// so a change cannot keep losing to the writes of this appliance.
 // The commit itself is refused by the Store when the database's serial
 // is no longer the one the change was validated at (another appliance
 // committed): the Snapshot is brought up to date and the change validated
@@ -176,9 +178,9 @@ func (r *Registry) mutate(ctx context.Context, dryRun bool, fn change) (*Snapsho
 			r.mu.Unlock()
 			return next, err
 		}
-		if next.pending.any() {
+		if todo := next.checksToRun(done); len(todo) > 0 {
 			r.mu.Unlock()
-			if err := next.runChecks(ctx, done); err != nil {
+			if err := next.runChecks(ctx, todo, done); err != nil {
 				return nil, err
 			}
 			if dryRun {

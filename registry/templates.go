@@ -230,7 +230,7 @@ func (s *Snapshot) checkRender(sys *System) error {
 		s.pending.systems = append(s.pending.systems, sys.Name)
 		return nil
 	}
-	return s.renderCheck(context.Background(), sys, nil)
+	return s.renderCheck(context.Background(), sys)
 }
 
 // vet has template name vetted (kickstart.Set.Vet), like checkRender.
