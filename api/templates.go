@@ -77,7 +77,7 @@ func (s *server) renderTemplate(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("secrets") == "" {
 		registry.MaskSecrets(&d)
 	}
-	out, err := snap.Templates().Render(name, d)
+	out, err := snap.Templates().RenderContext(r.Context(), name, d) // bounded: kickstart.RenderTimeout, MaxRenderSize
 	if err != nil {
 		writeError(w, http.StatusUnprocessableEntity, "system "+sysName+": "+err.Error())
 		return
