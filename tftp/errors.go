@@ -3,57 +3,44 @@ package tftp
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io/fs"
-	"net"
 )
 
-// TFTP error codes (RFC 1350, section 5).
+// TFTP error codes (RFC 1350, section 5; 8: RFC 2347).
 const (
+	errUndefined       = 0 // Not defined, see error message.
 	errNotFound        = 1 // File not found.
 	errAccessViolation = 2 // Access violation.
+	errIllegalOp       = 4 // Illegal TFTP operation.
+	errOptions         = 8 // The client refused the options (OACK).
 )
 
-const opError = 5 // ERROR packet opcode (RFC 1350, section 5)
+// errIllegal: a request this server does not do (an unknown mode, a
+// malformed packet): TFTP error 4.
+var errIllegal = errors.New("illegal TFTP operation")
 
-// wireError is the error handed back to pin/tftp, which sends its text to
-// the client: a short message, never a server path.
-func wireError(err error) error {
+// wireError is the ERROR packet's code and text for err: a short message,
+// never a server path.
+func wireError(err error) (uint16, string) {
 	switch {
-	case err == nil:
-		return nil
 	case errors.Is(err, fs.ErrNotExist):
-		return errors.New("file not found")
+		return errNotFound, "file not found"
 	case errors.Is(err, fs.ErrPermission):
-		return errors.New("access violation")
+		return errAccessViolation, "access violation"
+	case errors.Is(err, errIllegal):
+		return errIllegalOp, "illegal TFTP operation"
 	case errors.Is(err, ErrBusy):
-		return errors.New("server busy, try again")
+		return errUndefined, "server busy, try again"
+	case errors.Is(err, errTimeout):
+		return errUndefined, "timed out"
 	default:
-		return errors.New("transfer failed")
+		return errUndefined, "transfer failed"
 	}
-}
-
-// sendError sends an ERROR packet from a new port, as a transfer's first
-// reply comes from its own TID (RFC 1350, section 4).
-//
-// pin/tftp v3.1.0 sends every handler error as code 1 (File not found), see
-// sender.abort and receiver.abort. For a refused request this is sent just
-// before it: the client stops at the first ERROR it gets, so it reports
-// "access violation", and pin/tftp's later packet finds its port closed.
-func sendError(local net.IP, to net.UDPAddr, code uint16, msg string) error {
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: local})
-	if err != nil {
-		return fmt.Errorf("tftp error packet: %w", err)
-	}
-	defer conn.Close()
-	if _, err := conn.WriteToUDP(errorPacket(code, msg), &to); err != nil {
-		return fmt.Errorf("tftp error packet: %w", err)
-	}
-	return nil
 }
 
 // errorPacket is  | 05 | ErrorCode | ErrMsg | 0 |  (2, 2, n and 1 bytes).
-func errorPacket(code uint16, msg string) []byte {
+func errorPacket(err error) []byte {
+	code, msg := wireError(err)
 	p := binary.BigEndian.AppendUint16(nil, opError)
 	p = binary.BigEndian.AppendUint16(p, code)
 	p = append(p, msg...)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path"
 	"path/filepath"
@@ -48,7 +49,7 @@ func FuzzResolve(f *testing.F) {
 	h := &handler{srv: s, ctx: f.Context(), root: r}
 
 	f.Fuzz(func(t *testing.T, name string) {
-		c, err := s.resolve(name)
+		c, err := s.resolve(name, netip.Addr{})
 		if mustRefuse(name) && !errors.Is(err, fs.ErrPermission) {
 			t.Fatalf("resolve(%q) = %+v, %v; want a refusal", name, c, err)
 		}

@@ -3,17 +3,21 @@ package tftp
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 
-	"github.com/pin/tftp/v3"
+	"github.com/pin/tftp/v3/netascii"
+	"github.com/provision/provision/internal/textsafe"
 )
 
 // handler answers the requests of one Serve call.
@@ -21,34 +25,102 @@ type handler struct {
 	srv  *Server
 	ctx  context.Context
 	root *os.Root
+	conn *requestConn
+	mtus mtus
+	wg   sync.WaitGroup // the transfers in flight
 }
 
-// read is pin/tftp's read handler: it runs on the transfer's goroutine.
-func (h *handler) read(name string, rf io.ReaderFrom) error {
-	select {
-	case h.srv.slots <- struct{}{}:
-		defer func() { <-h.srv.slots }()
-	default:
-		err := fmt.Errorf("read %q: %w (%d)", name, ErrBusy, cap(h.srv.slots))
-		h.report(rf, Transfer{File: name, Err: err})
-		return wireError(err)
+// loop reads requests until the socket is closed.
+func (h *handler) loop() error {
+	buf := make([]byte, 4096) // a request with options is far shorter
+	for {
+		n, info, err := h.conn.read(buf)
+		switch {
+		case h.ctx.Err() != nil || errors.Is(err, net.ErrClosed):
+			return err
+		case err != nil: // a transient error (ENOBUFS, an ICMP error): do not spin
+			time.Sleep(10 * time.Millisecond)
+		case info.peer != nil:
+			h.request(buf[:n], info)
+		}
 	}
+}
+
+// request answers one datagram to the request port. A packet that is no
+// request (a late ACK, say) is dropped; a refused request is answered
+// from this port with an ERROR, an admitted one starts its transfer.
+func (h *handler) request(p []byte, info packetInfo) {
+	if len(p) < 2 || (binary.BigEndian.Uint16(p) != opRRQ && binary.BigEndian.Uint16(p) != opWRQ) {
+		return
+	}
+	client := info.peer.AddrPort().Addr().Unmap()
+	req, err := parseRequest(p)
+	switch {
+	case err != nil:
+		err = fmt.Errorf("%w: %w", errIllegal, err)
+	case req.op == opWRQ:
+		err = fmt.Errorf("write %q: read-only server: %w", req.name, fs.ErrPermission)
+	default:
+		err = checkMode(req.mode)
+	}
+	var sl *slot
+	if err == nil {
+		sl, err = h.srv.slots.acquire(client)
+		if err != nil && !h.srv.busyLog.Allow(client.String(), time.Now()) {
+			h.conn.reply(errorPacket(err), info) // a flood: answered, not logged
+			return
+		}
+	}
+	if err != nil {
+		h.conn.reply(errorPacket(err), info)
+		h.report(Transfer{Client: client, File: textsafe.Strip(req.name), Err: err})
+		return
+	}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		defer sl.release()
+		h.read(req, info, sl)
+	}()
+}
+
+// read runs an admitted read request and reports it.
+func (h *handler) read(req request, info packetInfo, sl *slot) {
 	start := time.Now()
-	c, n, err := h.send(name, rf)
-	h.report(rf, Transfer{File: name, MAC: c.mac, Role: c.role, Bytes: n, Duration: time.Since(start), Err: err})
-	return wireError(err)
+	client := info.peer.AddrPort().Addr().Unmap()
+	tr := Transfer{Client: client, File: textsafe.Strip(req.name)}
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: info.local})
+	if err != nil {
+		tr.Err = fmt.Errorf("read %q: %w", req.name, err)
+		h.report(tr)
+		return
+	}
+	if !sl.attach(conn) {
+		tr.Err = fmt.Errorf("read %q: %w: gave way to a newer request", req.name, ErrBusy)
+		h.report(tr)
+		return
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(h.ctx, func() { conn.Close() })
+	defer stop()
+	t := &transfer{ctx: h.ctx, conn: conn, peer: info.peer, slot: sl, timeout: h.srv.timeout,
+		firstACK: h.srv.firstACK, start: start}
+	var c content
+	c, tr.Bytes, tr.Err = h.send(t, req, client, h.maxBlock(info))
+	tr.MAC, tr.Role, tr.Duration = c.mac, c.role, time.Since(start)
+	if tr.Err != nil && !errors.Is(tr.Err, errFromClient) {
+		t.sendError(tr.Err) // on a closed socket (shutdown, eviction) this fails, as it should
+	}
+	h.report(tr)
 }
 
-// write is pin/tftp's write handler: this server is read-only.
-func (h *handler) write(name string, wt io.WriterTo) error {
-	err := fmt.Errorf("write %q: read-only server: %w", name, fs.ErrPermission)
-	h.report(wt, Transfer{File: name, Err: err})
-	return wireError(err)
-}
+// errFromClient: the client ended the transfer with an ERROR of its own.
+var errFromClient = errors.New("the client ended the transfer")
 
-// send resolves and opens a name and sends it; it returns the bytes sent.
-func (h *handler) send(name string, rf io.ReaderFrom) (content, int64, error) {
-	c, err := h.srv.resolve(name)
+// send resolves and opens a request's name and sends it; it returns what
+// the name stands for and the bytes sent.
+func (h *handler) send(t *transfer, req request, client netip.Addr, maxBlock int) (content, int64, error) {
+	c, err := h.srv.resolve(req.name, client)
 	if err != nil {
 		return c, 0, err
 	}
@@ -57,14 +129,29 @@ func (h *handler) send(name string, rf io.ReaderFrom) (content, int64, error) {
 		return c, 0, err
 	}
 	defer r.Close()
-	if ot, ok := rf.(tftp.OutgoingTransfer); ok {
-		ot.SetSize(size) // tsize, RFC 2349: our reader is no io.Seeker
+	var src io.Reader = r
+	if req.mode == modeNetASCII {
+		src, size = netascii.ToReader(r), -1 // the size on the wire is unknown
 	}
-	n, err := rf.ReadFrom(ctxReader{h.ctx, r})
+	n, err := t.run(src, negotiate(req.opts, maxBlock, size))
 	if err != nil {
-		return c, n, fmt.Errorf("send %q: %w", name, err)
+		return c, n, fmt.Errorf("send %q: %w", req.name, err)
 	}
 	return c, n, nil
+}
+
+// maxBlock is the largest block whose DATA packet fits the MTU of the
+// interface the request came in on (0 if unknown): the IP and UDP
+// headers and TFTP's 4 bytes (RFC 2348).
+func (h *handler) maxBlock(info packetInfo) int {
+	mtu := h.mtus.get(info.ifIndex)
+	if mtu == 0 {
+		return 0
+	}
+	if info.peer.IP.To4() != nil {
+		return mtu - 20 - 8 - 4
+	}
+	return mtu - 40 - 8 - 4
 }
 
 // open returns a reader of the content and its size. A static file is opened
@@ -108,29 +195,8 @@ func openError(name string, err error) error {
 	return fmt.Errorf("%w (%w)", fs.ErrPermission, err)
 }
 
-// ctxReader stops a transfer at its next block once the server stops.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if c.ctx.Err() != nil {
-		return 0, errors.New("server shutting down")
-	}
-	return c.r.Read(p)
-}
-
-// report fills in the client, logs the request once and hands it to
-// OnTransfer. A refused request first gets its own ERROR packet (below).
-func (h *handler) report(peer any, t Transfer) {
-	addr, local := peerOf(peer)
-	t.Client = addr.AddrPort().Addr().Unmap()
-	if errors.Is(t.Err, fs.ErrPermission) {
-		if err := sendError(local, addr, errAccessViolation, "access violation"); err != nil {
-			t.Err = fmt.Errorf("%w; sending error 2: %w", t.Err, err)
-		}
-	}
+// report logs a request once and hands it to OnTransfer.
+func (h *handler) report(t Transfer) {
 	h.srv.log.LogAttrs(h.ctx, logLevel(t.Err), "tftp request",
 		slog.String("client", t.Client.String()), slog.String("file", t.File),
 		slog.Int64("bytes", t.Bytes), slog.Duration("duration", t.Duration),
@@ -138,18 +204,6 @@ func (h *handler) report(peer any, t Transfer) {
 	if h.srv.onTransfer != nil {
 		h.srv.onTransfer(t)
 	}
-}
-
-// peerOf returns the client's address and the local IP its request came
-// to, from pin/tftp's transfer (OutgoingTransfer or IncomingTransfer).
-func peerOf(transfer any) (remote net.UDPAddr, local net.IP) {
-	if t, ok := transfer.(interface{ RemoteAddr() net.UDPAddr }); ok {
-		remote = t.RemoteAddr()
-	}
-	if t, ok := transfer.(tftp.RequestPacketInfo); ok {
-		local = t.LocalIP()
-	}
-	return remote, local
 }
 
 func logLevel(err error) slog.Level {

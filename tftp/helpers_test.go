@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -18,7 +19,7 @@ import (
 // fakeHosts is a Hosts backed by a map of MAC strings ("aa:bb:...").
 type fakeHosts map[string]BootConfig
 
-func (f fakeHosts) BootConfigByMAC(mac net.HardwareAddr) (BootConfig, bool) {
+func (f fakeHosts) BootConfigByMAC(mac net.HardwareAddr, _ netip.Addr) (BootConfig, bool) {
 	b, ok := f[mac.String()]
 	return b, ok
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"net/netip"
 	"path"
 	"path/filepath"
 	"strings"
@@ -24,14 +25,22 @@ const (
 	pxelinuxDir     = "pxelinux.cfg" // PXELINUX config directory
 	pxelinuxDefault = "default"      // PXELINUX's last candidate
 	grubConfig      = "grub.cfg"     // GRUB's last candidate
+	grubDir         = "grub"         // GRUB's $prefix in Debian's signed grubnetx64.efi
 	macPrefix       = "01-"          // ARP hardware type 1, Ethernet
 	imagesDir       = "images"       // images/IMAGE/{kernel,initrd}
 )
 
-// resolve maps a requested name to its content. It touches no file: a static
+// resolve maps a requested name to its content. Configs are generated
+// only for the names the loaders we hand out ask for (canonical names):
+// PXELINUX (lpxelinux.0, syslinux.efi, from the root) asks for
+// pxelinux.cfg/..., GRUB for $prefix/grub.cfg... with $prefix /grub,
+// each with at most one leading "/", and the MAC in lower-case hex as
+// both write it. Any other spelling is a plain file name, so the name on a
+// host's timeline is always one of these. It touches no file: a static
 // file is only named here, and opened by the caller through an os.Root.
-// Errors wrap fs.ErrPermission (refused name) or fs.ErrNotExist.
-func (s *Server) resolve(name string) (content, error) {
+// client, the requester's address, is handed to Hosts for a per-host
+// config. Errors wrap fs.ErrPermission (refused name) or fs.ErrNotExist.
+func (s *Server) resolve(name string, client netip.Addr) (content, error) {
 	rel, err := cleanName(name)
 	if err != nil {
 		return content{}, err
@@ -40,15 +49,18 @@ func (s *Server) resolve(name string) (content, error) {
 	if image, ok := imageDir(dir); ok && (base == "kernel" || base == "initrd") {
 		return content{image: image, role: base}, nil
 	}
+	canon := strings.TrimPrefix(name, "/")
 	switch {
-	case path.Base(dir) == pxelinuxDir && base == pxelinuxDefault:
+	case canon == pxelinuxDir+"/"+pxelinuxDefault:
 		return s.generate(pxelinuxTemplate, nil)
-	case path.Base(dir) == pxelinuxDir && strings.HasPrefix(base, macPrefix):
-		return s.perHost(pxelinuxTemplate, rel, base[len(macPrefix):])
-	case base == grubConfig:
+	case strings.HasPrefix(canon, pxelinuxDir+"/"+macPrefix):
+		return s.perHost(pxelinuxTemplate, rel, canon[len(pxelinuxDir+"/"+macPrefix):], client)
+	case canon == grubConfig || canon == grubDir+"/"+grubConfig:
 		return s.generate(grubFallbackTemplate, nil)
-	case strings.HasPrefix(base, grubConfig+"-"+macPrefix):
-		return s.perHost(grubTemplate, rel, base[len(grubConfig+"-"+macPrefix):])
+	case strings.HasPrefix(canon, grubConfig+"-"+macPrefix):
+		return s.perHost(grubTemplate, rel, canon[len(grubConfig+"-"+macPrefix):], client)
+	case strings.HasPrefix(canon, grubDir+"/"+grubConfig+"-"+macPrefix):
+		return s.perHost(grubTemplate, rel, canon[len(grubDir+"/"+grubConfig+"-"+macPrefix):], client)
 	}
 	return content{file: rel}, nil
 }
@@ -65,13 +77,14 @@ func imageDir(dir string) (string, bool) {
 }
 
 // perHost renders the config of the host whose MAC is written in the name as
-// "aa-bb-cc-dd-ee-ff"; a malformed or unknown MAC is "file not found".
-func (s *Server) perHost(tmpl, rel, hexMAC string) (content, error) {
+// "aa-bb-cc-dd-ee-ff"; a malformed, upper-case or unknown MAC is "file not
+// found".
+func (s *Server) perHost(tmpl, rel, hexMAC string, client netip.Addr) (content, error) {
 	mac, err := net.ParseMAC(hexMAC)
-	if err != nil || len(mac) != 6 || strings.Count(hexMAC, "-") != 5 {
+	if err != nil || len(mac) != 6 || strings.ReplaceAll(mac.String(), ":", "-") != hexMAC {
 		return content{}, fmt.Errorf("%s: no such MAC: %w", rel, fs.ErrNotExist)
 	}
-	host, ok := s.hosts.BootConfigByMAC(mac)
+	host, ok := s.hosts.BootConfigByMAC(mac, client)
 	if !ok {
 		return content{}, fmt.Errorf("%s: unknown MAC %s: %w", rel, mac, fs.ErrNotExist)
 	}

@@ -3,6 +3,7 @@ package tftp
 import (
 	"errors"
 	"io/fs"
+	"net/netip"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -62,7 +63,17 @@ func TestResolve(t *testing.T) {
 		{"undionly.kpxe", result{File: "undionly.kpxe"}},
 		{"/ipxe.efi", result{File: "ipxe.efi"}},
 		{"pxelinux.cfg/01-aa-bb-cc-dd-ee-ff", result{Generated: "pxelinux-web01.cfg", MAC: "aa:bb:cc:dd:ee:ff"}},
-		{"bios/pxelinux.cfg/01-AA-BB-CC-DD-EE-FF", result{Generated: "pxelinux-web01.cfg", MAC: "aa:bb:cc:dd:ee:ff"}},
+		{"/pxelinux.cfg/01-aa-bb-cc-dd-ee-ff", result{Generated: "pxelinux-web01.cfg", MAC: "aa:bb:cc:dd:ee:ff"}},
+		// Only canonical names make configs: any other directory, an
+		// escape sequence, an upper-case MAC is a plain (missing) file.
+		{"bios/pxelinux.cfg/01-aa-bb-cc-dd-ee-ff", result{File: "bios/pxelinux.cfg/01-aa-bb-cc-dd-ee-ff"}},
+		{"\x1b[2J\x1b[H/pxelinux.cfg/01-aa-bb-cc-dd-ee-ff", result{File: "\x1b[2J\x1b[H/pxelinux.cfg/01-aa-bb-cc-dd-ee-ff"}},
+		{"//pxelinux.cfg/01-aa-bb-cc-dd-ee-ff", result{File: "pxelinux.cfg/01-aa-bb-cc-dd-ee-ff"}},
+		{"pxelinux.cfg/01-AA-BB-CC-DD-EE-FF", result{Err: "not exist"}},
+		{"bios/pxelinux.cfg/default", result{File: "bios/pxelinux.cfg/default"}},
+		{"/boot/grub/grub.cfg", result{File: "boot/grub/grub.cfg"}},
+		{"/boot/grub/grub.cfg-01-aa-bb-cc-dd-ee-01", result{File: "boot/grub/grub.cfg-01-aa-bb-cc-dd-ee-01"}},
+		{"/grub/grub.cfg-01-aa-bb-cc-dd-ee-ff\x1b]0;x\x07", result{Err: "not exist"}},
 		{"pxelinux.cfg/01-aa-bb-cc-dd-ee-01", result{Generated: "pxelinux-db01.cfg", MAC: "aa:bb:cc:dd:ee:01"}},
 		{"pxelinux.cfg/01-00-00-00-00-00-01", result{Err: "not exist"}},
 		{"pxelinux.cfg/01-aa:bb:cc:dd:ee:ff", result{Err: "not exist"}},
@@ -72,7 +83,8 @@ func TestResolve(t *testing.T) {
 		{"pxelinux.cfg/C0A80105", result{File: "pxelinux.cfg/C0A80105"}},
 		{"/grub/grub.cfg-01-aa-bb-cc-dd-ee-ff", result{Generated: "grub-web01.cfg", MAC: "aa:bb:cc:dd:ee:ff"}},
 		{"grub.cfg-01-aa-bb-cc-dd-ee-02", result{Generated: "grub-web02.cfg", MAC: "aa:bb:cc:dd:ee:02"}},
-		{"/boot/grub/grub.cfg-01-aa-bb-cc-dd-ee-01", result{Generated: "grub-db01.cfg", MAC: "aa:bb:cc:dd:ee:01"}},
+		{"/grub.cfg-01-aa-bb-cc-dd-ee-01", result{Generated: "grub-db01.cfg", MAC: "aa:bb:cc:dd:ee:01"}},
+		{"grub/grub.cfg", result{Generated: "grub-fallback.cfg"}},
 		{"/grub/grub.cfg-01-00-00-00-00-00-01", result{Err: "not exist"}},
 		{"/grub/grub.cfg", result{Generated: "grub-fallback.cfg"}},
 		{"/grub/grub.cfg-C0A80105", result{File: "grub/grub.cfg-C0A80105"}},
@@ -82,7 +94,7 @@ func TestResolve(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := s.resolve(tt.name)
+			c, err := s.resolve(tt.name, netip.Addr{})
 			got := result{File: c.file, Err: errClass(err)}
 			if c.mac != nil {
 				got.MAC = c.mac.String()

@@ -10,7 +10,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/pin/tftp/v3"
+	"github.com/provision/provision/internal/ratelimit"
 )
 
 // BootConfig is what a generated per-host file needs to know about one host.
@@ -23,12 +23,17 @@ type BootConfig struct {
 	// Err, when set, says why the host's config cannot be made (its
 	// kernel command line is refused): a request for it fails with Err.
 	Err error
+	// Withheld, with Netboot false, says that the host is being
+	// installed but the request did not come from the machine itself:
+	// the config boots the local disk and says why.
+	Withheld bool
 }
 
-// Hosts finds the boot config of a host by the MAC in a requested name.
-// It is called concurrently, once per request for a per-host file.
+// Hosts finds the boot config of a host by the MAC in a requested name,
+// as asked for from client (which decides BootConfig.Withheld). It is
+// called concurrently, once per request for a per-host file.
 type Hosts interface {
-	BootConfigByMAC(mac net.HardwareAddr) (BootConfig, bool)
+	BootConfigByMAC(mac net.HardwareAddr, client netip.Addr) (BootConfig, bool)
 }
 
 // Images opens the kernel and initrd of the appliance's images, served as
@@ -69,24 +74,39 @@ type Config struct {
 	// and delays Serve's return.
 	OnTransfer func(Transfer)
 	Log        *slog.Logger // nil: discard
-	// MaxTransfers bounds the transfers in flight; a request beyond it
-	// is refused at once (ErrBusy), so a flood of requests cannot hold
-	// every goroutine and file. 0 means DefaultMaxTransfers.
-	MaxTransfers int
+	// MaxTransfers bounds the transfers in flight, MaxPerClient those of
+	// one client (an IPv4 address, an IPv6 /64). A request beyond either
+	// is refused at once (ErrBusy), except that when every slot is taken
+	// the oldest transfer still waiting for its first acknowledgement
+	// gives way to it: a forged request is never acknowledged. 0 means
+	// DefaultMaxTransfers, DefaultMaxPerClient.
+	MaxTransfers, MaxPerClient int
+	// FirstACKTimeout is how long, while more than half of MaxTransfers
+	// are in flight, a transfer waits in all for its client's first
+	// acknowledgement before it is dropped; a client that answers does
+	// within a round trip. 0 means DefaultFirstACKTimeout.
+	FirstACKTimeout time.Duration
 }
 
-// DefaultMaxTransfers is MaxTransfers when the Config says 0: above a
+// Defaults of the Config's limits. DefaultMaxTransfers is above a
 // thousand machines powered on at once (each holds one transfer for a
-// second or so; a PXE ROM refused gives up, so the cap is for floods,
-// not for storms). bench/storm.sh refused machines at 512.
-const DefaultMaxTransfers = 2048
+// second or so; a PXE ROM refused gives up, so the cap is for floods, not
+// for storms; bench/storm.sh refused machines at 512). A machine fetches
+// one file at a time; DefaultMaxPerClient leaves room for a few behind
+// one address (NAT) and is far below the slots a flood could take.
+const (
+	DefaultMaxTransfers    = 2048
+	DefaultMaxPerClient    = 16
+	DefaultFirstACKTimeout = time.Second
+)
 
 // readBuffer is the request socket's kernel buffer: a storm of read
 // requests arrives at once, and the default (about 200 KiB) dropped
 // hundreds of them in bench/storm.sh.
 const readBuffer = 4 << 20
 
-// ErrBusy: MaxTransfers transfers are already in flight.
+// ErrBusy: the transfers in flight, or those of the client, are at their
+// limit.
 var ErrBusy = errors.New("tftp: too many transfers in flight")
 
 // Server is a read-only TFTP server. It holds no state between requests.
@@ -95,9 +115,13 @@ type Server struct {
 	hosts      Hosts
 	images     Images
 	timeout    time.Duration
+	firstACK   time.Duration
 	onTransfer func(Transfer)
 	log        *slog.Logger
-	slots      chan struct{} // one token per transfer in flight
+	slots      *slots
+	// busyLog limits the refusals (ErrBusy) logged and reported per client:
+	// a flood is answered, not written down packet by packet.
+	busyLog *ratelimit.Limiter
 }
 
 // New checks the config and returns a Server; Root must be a directory.
@@ -109,12 +133,14 @@ func New(cfg Config) (*Server, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("tftp: root %s is not a directory", cfg.Root)
 	}
-	max := cfg.MaxTransfers
-	if max <= 0 {
-		max = DefaultMaxTransfers
+	s := &Server{root: cfg.Root, hosts: cfg.Hosts, images: cfg.Images,
+		timeout:    orDefault(cfg.Timeout, 5*time.Second),
+		firstACK:   orDefault(cfg.FirstACKTimeout, DefaultFirstACKTimeout),
+		onTransfer: cfg.OnTransfer, log: cfg.Log,
+		slots: newSlots(orDefault(cfg.MaxTransfers, DefaultMaxTransfers),
+			orDefault(cfg.MaxPerClient, DefaultMaxPerClient)),
+		busyLog: ratelimit.New(1, 5, 4096),
 	}
-	s := &Server{root: cfg.Root, hosts: cfg.Hosts, images: cfg.Images, timeout: cfg.Timeout,
-		onTransfer: cfg.OnTransfer, log: cfg.Log, slots: make(chan struct{}, max)}
 	if s.hosts == nil {
 		s.hosts = noHosts{}
 	}
@@ -124,9 +150,16 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Serve answers requests arriving on conn until ctx is cancelled, then waits
-// for the transfers in flight to end and returns nil. Serve owns conn and
-// closes it. A transfer in flight stops at its next block once ctx is done.
+func orDefault[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// Serve answers requests arriving on conn until ctx is cancelled, then
+// stops the transfers in flight, waits for them to end and returns nil.
+// Serve owns conn and closes it.
 func (s *Server) Serve(ctx context.Context, conn *net.UDPConn) error {
 	defer conn.Close()
 	conn.SetReadBuffer(readBuffer) // the kernel caps it at net.core.rmem_max
@@ -135,28 +168,19 @@ func (s *Server) Serve(ctx context.Context, conn *net.UDPConn) error {
 		return fmt.Errorf("tftp: %w", err)
 	}
 	defer root.Close()
-	h := &handler{srv: s, ctx: ctx, root: root}
-	ts := tftp.NewServer(h.read, h.write)
-	ts.SetTimeout(s.timeout)
-	ts.SetBackoff(func(int) time.Duration { return 0 }) // no random pause on top of Timeout
-	done := make(chan error, 1)
-	go func() { done <- ts.Serve(conn) }()
-	select {
-	case <-ctx.Done():
-		ts.Shutdown()
-		<-done
+	h := &handler{srv: s, ctx: ctx, root: root, conn: newRequestConn(conn)}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	err = h.loop()
+	h.wg.Wait()
+	if ctx.Err() != nil {
 		return nil
-	case err := <-done:
-		ts.Shutdown()
-		if err == nil {
-			err = errors.New("stopped")
-		}
-		return fmt.Errorf("tftp: serve %s: %w", conn.LocalAddr(), err)
 	}
+	return fmt.Errorf("tftp: serve %s: %w", conn.LocalAddr(), err)
 }
 
 type noHosts struct{}
 
-func (noHosts) BootConfigByMAC(net.HardwareAddr) (BootConfig, bool) {
+func (noHosts) BootConfigByMAC(net.HardwareAddr, netip.Addr) (BootConfig, bool) {
 	return BootConfig{}, false
 }

@@ -128,11 +128,12 @@ func TestErrorCodes(t *testing.T) {
 }
 
 // A NUL ends the name on the wire (RFC 1350): what follows is the mode
-// field, and only the part before the NUL is looked up.
+// field (here octet, then an option without a value), and only the part
+// before the NUL is looked up.
 func TestNameWithNUL(t *testing.T) {
 	root, _ := newRoot(t)
 	ts := startServer(t, root, nil)
-	reply := ts.request(t, 1, "../etc/passwd\x00"+bootFile, "octet")
+	reply := ts.request(t, 1, "../etc/passwd\x00octet\x00"+bootFile, "octet")
 	if got := errorCode(reply); got != errAccessViolation {
 		t.Errorf("reply %q: error code %d, want %d", reply, got, errAccessViolation)
 	}
