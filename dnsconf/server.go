@@ -65,8 +65,8 @@ const (
 
 // Defaults of the bounds of forwarding and of TCP.
 const (
-	DefaultMaxInFlight          = 1000
-	DefaultMaxInFlightPerClient = 50
+	DefaultMaxInFlight          = 200 // dnsmasq's dns-forward-max is 150
+	DefaultMaxInFlightPerClient = 20
 	DefaultRecursionRate        = 100
 	DefaultRecursionBurst       = 200
 	DefaultMaxTCP               = 500
