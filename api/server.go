@@ -18,12 +18,13 @@
 //	GET    /api/v1/discovered                                  unknown machines that took a pool lease
 //	PUT    /api/v1/blobs?sha256=HEX                          upload an image file (body = content)
 //	GET    /api/v1/settings[/KEY], PUT /api/v1/settings/KEY {"value": ...}, DELETE /api/v1/settings/KEY
+//	       PUT {"value": ..., "secret": true}: a secret setting (secretsettings.go), its value read only by GET ?secrets=1 (admin)
 //	GET    /api/v1/export[?secrets=1], POST /api/v1/import[?dry_run=1] (YAML)
 //	GET    /api/v1/history[?name=NAME&limit=N]
 //	GET    /api/v1/records, POST /api/v1/records {"records": [...], "replace": false}, DELETE /api/v1/records?rr=RR
 //	GET    /api/v1/templates, POST /api/v1/templates {"name","kind","text"}  list (built-ins too), add
 //	GET|PUT|DELETE /api/v1/templates/NAME                      show, edit, remove (a user template)
-//	GET    /api/v1/templates/NAME/render?system=SYS             what SYS would get (token: BUILD-TOKEN)
+//	GET    /api/v1/templates/NAME/render?system=SYS[&secrets=1] what SYS would get (token: BUILD-TOKEN; secret settings masked but for an admin's secrets=1)
 //	POST   /api/v1/systems/NAME/reinstall                       a new build: pending, fresh token and deadline
 //	POST   /api/v1/systems/NAME/abort                           end the build under way as failed
 //	GET    /api/v1/systems/NAME/power, POST {"action": "on|off|soft|cycle|reset"}   BMC power (502: the BMC failed)

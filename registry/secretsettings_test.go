@@ -227,3 +227,25 @@ func TestSecretSettingsKeptThroughJSONAndImport(t *testing.T) {
 		t.Errorf("an export without secrets into a registry without them: %v", err)
 	}
 }
+
+// A secret setting is sealed for its owner and key: its sealed value
+// copied to another row does not open, and the error names the row.
+func TestSecretSettingsBoundToTheirRow(t *testing.T) {
+	ctx := context.Background()
+	r, path, key := openSecrets(t)
+	r.Close()
+	st := openStore(t, path)
+	_, err := st.db.ExecContext(ctx, `INSERT INTO object_secrets SELECT 'system/web002', key, value FROM object_secrets WHERE owner = 'system/web001'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	st = openStore(t, path)
+	defer st.Close()
+	if err := st.UseKey(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, st, "dsas"); err == nil || !strings.Contains(err.Error(), "the secret setting root.password-hash of system web002: it was not sealed for it") {
+		t.Fatalf("a sealed value copied to another system: %v", err)
+	}
+}

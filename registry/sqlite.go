@@ -268,6 +268,9 @@ func (st *SQLStore) Commit(ctx context.Context, base uint64, ops []Op) (uint64, 
 		if err := st.bindBMC(ctx, tx, op); err != nil {
 			return 0, err
 		}
+		if err := st.bindSecrets(ctx, tx, op); err != nil {
+			return 0, storeError(err)
+		}
 	}
 	if st.db.pg { // delivered to the listeners when the transaction commits
 		if _, err := tx.ExecContext(ctx, `SELECT pg_notify(?, ?)`, commitChannel, strconv.FormatUint(serial, 10)); err != nil {

@@ -67,7 +67,7 @@ func (st *SQLStore) UseKey(ctx context.Context, key *seal.Key) error {
 	if err := bindBMCPasswords(ctx, tx, key); err != nil {
 		return err
 	}
-	if err := sealSecretSettings(ctx, tx, key.Seal); err != nil {
+	if err := sealSecretSettings(ctx, tx, key); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

@@ -2,15 +2,19 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/provision/provision/internal/seal"
 )
 
 // Secret settings are stored apart from the documents of their objects
 // (whose JSON names their keys only), each value sealed like a BMC
-// password: the global ones in secret_settings, those of profiles and
-// systems in object_secrets, under their owner ("profile/NAME",
-// "system/NAME").
+// password, bound to its owner and key (secretContext): the global ones
+// in secret_settings, those of profiles and systems in object_secrets,
+// under their owner ("profile/NAME", "system/NAME"). A sealed value
+// copied to another row does not open.
 var secretTables = []string{
 	`CREATE TABLE IF NOT EXISTS secret_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
 	`CREATE TABLE IF NOT EXISTS object_secrets (owner TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (owner, key))`,
@@ -33,6 +37,52 @@ func migrateSecretTables(ctx context.Context, tx sqlTx) error {
 
 // secretOwner is where the secret settings of a profile or system are kept.
 func secretOwner(kind, name string) string { return kind + "/" + name }
+
+// globalOwner is the owner of the global secret settings, in their
+// sealing context.
+const globalOwner = "global"
+
+// secretContext is what a secret setting is sealed for (seal.SealFor).
+func secretContext(owner, key string) string { return "secret setting " + key + " of " + owner }
+
+// openSecret reads a stored secret setting back: sealed for owner and
+// key, or plaintext in a store without a key (tests).
+func (st *SQLStore) openSecret(stored, owner, key string) (Secret, error) {
+	if !seal.Sealed(stored) {
+		return Secret(stored), nil
+	}
+	if st.key == nil {
+		return "", errors.New("it is sealed, and the store has no key")
+	}
+	plain, err := st.key.OpenFor(stored, secretContext(owner, key))
+	if errors.Is(err, seal.ErrWrongKey) {
+		err = fmt.Errorf("it was not sealed for it (copied from another row?), or it was altered: %w", err)
+	}
+	return Secret(plain), err
+}
+
+// bindSecrets seals the secret settings op wrote for their owner and
+// key, over the unbound values applyOp wrote (as bindBMC does for BMC
+// passwords).
+func (st *SQLStore) bindSecrets(ctx context.Context, tx sqlTx, op Op) error {
+	if st.key == nil || op.Obj == nil {
+		return nil
+	}
+	if s, ok := op.Obj.(*SecretSetting); ok {
+		_, err := tx.ExecContext(ctx, `UPDATE secret_settings SET value = ? WHERE key = ?`,
+			st.key.SealFor(string(s.Value), secretContext(globalOwner, s.Key)), s.Key)
+		return err
+	}
+	secrets := secretsOf(op.Obj)
+	owner := secretOwner(op.Kind, op.Name)
+	for _, k := range secrets.Keys() {
+		sealed := st.key.SealFor(string(secrets[k]), secretContext(owner, k))
+		if _, err := tx.ExecContext(ctx, `UPDATE object_secrets SET value = ? WHERE owner = ? AND key = ?`, sealed, owner, k); err != nil {
+			return fmt.Errorf("registry: seal the secret setting %s of %s %s: %w", k, op.Kind, op.Name, err)
+		}
+	}
+	return nil
+}
 
 // writeObjectSecrets replaces the stored secret settings of the profile
 // or system op writes (or removes): the rows of op.Prev go, those of the
@@ -73,7 +123,7 @@ func (st *SQLStore) loadObjectSecrets(ctx context.Context, q execQuerier, owner 
 		if err := rows.Scan(&o, &k, &v); err != nil {
 			return nil, err
 		}
-		plain, err := st.open(v)
+		plain, err := st.openSecret(v, o, k)
 		if err != nil {
 			return nil, fmt.Errorf("registry: the secret setting %s of %s: %w", k, strings.Replace(o, "/", " ", 1), err)
 		}
@@ -109,7 +159,7 @@ func (st *SQLStore) loadSecrets(ctx context.Context, d *Data) error {
 		if err := rows.Scan(&k, &v); err != nil {
 			return err
 		}
-		if d.Secrets[k], err = st.open(v); err != nil {
+		if d.Secrets[k], err = st.openSecret(v, globalOwner, k); err != nil {
 			return fmt.Errorf("registry: the global secret setting %s: %w", k, err)
 		}
 	}
@@ -133,38 +183,49 @@ func (st *SQLStore) readSecrets(ctx context.Context, tx sqlTx, kind, key string,
 	if err := tx.QueryRowContext(ctx, `SELECT value FROM secret_settings WHERE key = ?`, key).Scan(&v); err != nil {
 		return nil, err
 	}
-	plain, err := st.open(v)
+	plain, err := st.openSecret(v, globalOwner, key)
 	if err != nil {
 		return nil, fmt.Errorf("the global secret setting %s: %w", key, err)
 	}
 	return &SecretSetting{Key: key, Value: plain}, nil
 }
 
-// sealSecretSettings seals the secret settings stored before a key was
-// used (UseKey).
-func sealSecretSettings(ctx context.Context, tx sqlTx, seal func(string) string) error {
-	for _, c := range []struct{ table, id string }{
-		{"secret_settings", "key"},
-		{"object_secrets", "owner || '/' || key"}, // keys have no '/'
-	} {
-		rows, err := tx.QueryContext(ctx, `SELECT `+c.id+`, value FROM `+c.table+` WHERE value NOT LIKE 'enc:%'`)
-		if err != nil {
-			return fmt.Errorf("registry: seal %s: %w", c.table, err)
+// sealSecretSettings seals, bound to their owner and key, the secret
+// settings stored before a key was used (UseKey), or sealed unbound.
+func sealSecretSettings(ctx context.Context, tx sqlTx, key *seal.Key) error {
+	type row struct{ owner, key, value string }
+	var todo []row
+	rows, err := tx.QueryContext(ctx, `SELECT '`+globalOwner+`', key, value FROM secret_settings UNION ALL SELECT owner, key, value FROM object_secrets`)
+	if err != nil {
+		return fmt.Errorf("registry: seal secret settings: %w", err)
+	}
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.owner, &r.key, &r.value); err != nil {
+			rows.Close()
+			return err
 		}
-		plain := map[string]string{}
-		for rows.Next() {
-			var id, v string
-			if err := rows.Scan(&id, &v); err != nil {
-				rows.Close()
-				return err
-			}
-			plain[id] = v
+		if !seal.Bound(r.value) {
+			todo = append(todo, r)
 		}
-		rows.Close()
-		for id, v := range plain {
-			if _, err := tx.ExecContext(ctx, `UPDATE `+c.table+` SET value = ? WHERE `+c.id+` = ?`, seal(v), id); err != nil {
-				return fmt.Errorf("registry: seal %s: %w", c.table, err)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, r := range todo {
+		plain := r.value
+		if seal.Sealed(plain) {
+			if plain, err = key.Open(r.value); err != nil {
+				return fmt.Errorf("registry: the secret setting %s of %s: %w", r.key, r.owner, err)
 			}
+		}
+		q, args := `UPDATE object_secrets SET value = ? WHERE owner = ? AND key = ?`, []any{key.SealFor(plain, secretContext(r.owner, r.key)), r.owner, r.key}
+		if r.owner == globalOwner {
+			q, args = `UPDATE secret_settings SET value = ? WHERE key = ?`, []any{args[0], r.key}
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("registry: seal the secret setting %s of %s: %w", r.key, r.owner, err)
 		}
 	}
 	return nil
