@@ -63,9 +63,7 @@ func newForwarder(cfg Config, stats *counters, log *slog.Logger) (*forwarder, er
 // sockets (Serve's end).
 func (f *forwarder) open() {
 	for _, p := range f.udp {
-		p.mu.Lock()
-		p.closed = false
-		p.mu.Unlock()
+		p.open()
 	}
 }
 

@@ -52,7 +52,7 @@ func (s *Server) serveTCP(ctx context.Context, ln net.Listener) error {
 			}
 			delay = min(max(2*delay, 5*time.Millisecond), maxAcceptWait)
 			s.stats.acceptErrors.Add(1)
-			s.log.Debug("dns: accept failed, waiting", "addr", ln.Addr().String(), "wait", delay, "err", err)
+			s.log.Warn("dns: accept failed, waiting", "addr", ln.Addr().String(), "wait", delay, "err", err)
 			sleep(ctx, delay)
 			continue
 		}

@@ -87,6 +87,13 @@ func (p *udpPool) link() (*udpLink, error) {
 	return l, nil
 }
 
+// open lets queries dial sockets again after close.
+func (p *udpPool) open() {
+	p.mu.Lock()
+	p.closed = false
+	p.mu.Unlock()
+}
+
 // close closes the sockets; a later query gets errPoolClosed.
 func (p *udpPool) close() {
 	p.mu.Lock()
