@@ -17,6 +17,8 @@ import (
 
 	bmclib "github.com/bmc-toolbox/bmclib/v2"
 	"github.com/go-logr/logr"
+
+	"github.com/provision/provision/internal/textsafe"
 )
 
 // Providers: how a BMC is spoken to.
@@ -126,7 +128,7 @@ func (c *Controller) SetBootDevice(ctx context.Context, b BMC, device string, pe
 // powerWord turns a provider's answer ("Chassis Power is on", "On") into
 // On or Off; anything else is kept, lower case.
 func powerWord(s string) string {
-	f := strings.Fields(strings.ToLower(s))
+	f := strings.Fields(strings.ToLower(textsafe.Strip(s)))
 	if len(f) == 0 {
 		return ""
 	}
@@ -240,12 +242,14 @@ func classify(err error, took time.Duration) error {
 	return errors.New(firstLine(msg))
 }
 
+// firstLine is the first line of a BMC's error text, without control
+// characters: it came from the network and ends up on a terminal.
 func firstLine(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
 	}
-	return s
+	return textsafe.Strip(s)
 }
 
 // hostPort is b's address and port, for messages.

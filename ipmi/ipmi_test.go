@@ -282,3 +282,15 @@ func TestRedfishChecksCertificates(t *testing.T) {
 		t.Errorf("%d logins reached the BMC, want 3 (a refused certificate sends no password)", n)
 	}
 }
+
+// TestBMCTextIsStripped: what a BMC answers (an error's text, a power
+// state word) reaches the operator without control characters.
+func TestBMCTextIsStripped(t *testing.T) {
+	err := classify(errors.New("bmc says \x1b]0;owned\x07\x1b[2Jno\nsecond line"), 5*time.Second)
+	if err == nil || strings.ContainsAny(err.Error(), "\x1b\x07\n") || !strings.Contains(err.Error(), "bmc says") {
+		t.Errorf("classify: %q", err)
+	}
+	if got := powerWord("Chassis Power is \x1b[31mweird\x9b"); strings.IndexByte(got, 0x1b) >= 0 || strings.IndexByte(got, 0x9b) >= 0 {
+		t.Errorf("powerWord: %q", got)
+	}
+}
