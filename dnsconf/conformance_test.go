@@ -5,10 +5,17 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/provision/provision/internal/testenv"
 )
 
 // wire packs a query for lvs.vrid.dsas. TXT, edited by edit, then by raw.
@@ -65,15 +72,16 @@ func summary(t *testing.T, b []byte) string {
 	return fmt.Sprintf("%s id=%d qd=%d an=%d ns=%d opt=%t", dns.RcodeToString[m.Rcode], m.Id, len(m.Question), len(m.Answer), len(m.Ns), m.IsEdns0() != nil)
 }
 
-// Malformed queries get FORMERR on the wire, as from NSD 4.6 (checked
-// by hand with the same packets), over UDP and TCP, and a FORMERR to a
-// query with one valid OPT record carries ours (RFC 6891 7).
-func TestConformanceOnTheWire(t *testing.T) {
-	srv := newServer(t)
-	if _, err := srv.Update(testSource(), 3); err != nil {
-		t.Fatal(err)
-	}
-	addr := startServer(t, srv)
+// wireCase is a packet and the summary of the reply it must get.
+type wireCase struct {
+	name string
+	b    []byte
+	want string
+}
+
+// malformedQueries are the packets of the conformance tests: a plain
+// query, then malformed ones.
+func malformedQueries(t *testing.T) []wireCase {
 	edns := func(m *dns.Msg) { m.SetEdns0(1232, false) }
 	both := func(fs ...func(*dns.Msg)) func(*dns.Msg) {
 		return func(m *dns.Msg) {
@@ -88,11 +96,7 @@ func TestConformanceOnTheWire(t *testing.T) {
 	intoHeader := func(b []byte) []byte {
 		return append(append(append([]byte{}, b[:12]...), 0xc0, 0x02, 0, 16, 0, 1), b[12+len("lvs.vrid.dsas.")+1+4:]...)
 	}
-	for _, tc := range []struct {
-		name string
-		b    []byte
-		want string
-	}{
+	return []wireCase{
 		{"plain", wire(t, nil, nil), "NOERROR id=4711 qd=1 an=1 ns=0 opt=false"},
 		{"no question, EDNS0", wire(t, both(edns, func(m *dns.Msg) { m.Question = nil }), nil), "FORMERR id=4711 qd=0 an=0 ns=0 opt=true"},
 		{"two questions, EDNS0", wire(t, both(edns, func(m *dns.Msg) { m.Question = append(m.Question, m.Question[0]) }), nil), "FORMERR id=4711 qd=0 an=0 ns=0 opt=true"},
@@ -110,7 +114,19 @@ func TestConformanceOnTheWire(t *testing.T) {
 		// After "plain", its answer is prepared: the fast path must not
 		// take the same question with an rcode.
 		{"rcode REFUSED, a prepared question", wire(t, func(m *dns.Msg) { m.Rcode = dns.RcodeRefused }, nil), "FORMERR id=4711 qd=0 an=0 ns=0 opt=false"},
-	} {
+	}
+}
+
+// Malformed queries get FORMERR on the wire, as from NSD (compared by
+// TestConformanceAsNSD), over UDP and TCP, and a FORMERR to a query with
+// one valid OPT record carries ours (RFC 6891 7).
+func TestConformanceOnTheWire(t *testing.T) {
+	srv := newServer(t)
+	if _, err := srv.Update(testSource(), 3); err != nil {
+		t.Fatal(err)
+	}
+	addr := startServer(t, srv)
+	for _, tc := range malformedQueries(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, network := range []string{"udp", "tcp"} {
 				var got string
@@ -124,5 +140,86 @@ func TestConformanceOnTheWire(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// NSD (Debian nsd), serving the same zone, gives the same rcodes to the
+// same packets, and like us no question in its FORMERR and NOTIMP. We
+// differ on purpose twice: NSD sends no OPT record with a FORMERR, where
+// RFC 6891 7 wants one; and it answers a question-less query with an OPT
+// record NOERROR (RFC 7873 5.4's probe for a server cookie), where we,
+// without cookies, answer FORMERR.
+func TestConformanceAsNSD(t *testing.T) {
+	nsd := startNSD(t)
+	for _, tc := range malformedQueries(t) {
+		if tc.name == "no question, EDNS0" {
+			continue
+		}
+		got := summary(t, rawExchange(t, nsd, tc.b))
+		rcodeQD := func(s string) string { // "FORMERR id=4711 qd=0"
+			f := strings.Fields(s)
+			return strings.Join(f[:3], " ")
+		}
+		if rcodeQD(got) != rcodeQD(tc.want) {
+			t.Errorf("%s: NSD answers %s, we %s", tc.name, got, tc.want)
+		}
+	}
+}
+
+// startNSD runs nsd on a free port of 127.0.0.1 with the test zone's
+// lvs.vrid.dsas TXT record, until the test ends, and returns its address.
+func startNSD(t *testing.T) string {
+	path := testenv.NeedCommand(t, "nsd")
+	dir := t.TempDir()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	pc.Close() // nsd takes it (a race with another process, unlikely on loopback)
+	_, port, _ := net.SplitHostPort(addr)
+	zone := "$ORIGIN dsas.\n$TTL 60\n@ IN SOA ns.dsas. hostmaster.dsas. 7 3600 600 604800 60\n@ IN NS ns.dsas.\nns IN A 10.0.0.2\nlvs.vrid IN TXT \"100\"\n"
+	conf := fmt.Sprintf(`server:
+  ip-address: 127.0.0.1@%s
+  do-ip6: no
+  username: ""
+  chroot: ""
+  zonesdir: %q
+  database: ""
+  pidfile: %q
+  xfrdfile: %q
+  zonelistfile: %q
+  xfrdir: %q
+  logfile: %q
+  server-count: 1
+  tcp-count: 10
+remote-control:
+  control-enable: no
+zone:
+  name: dsas
+  zonefile: dsas.zone
+`, port, dir, filepath.Join(dir, "nsd.pid"), filepath.Join(dir, "xfrd.state"), filepath.Join(dir, "zone.list"), dir, filepath.Join(dir, "log"))
+	for name, text := range map[string]string{"dsas.zone": zone, "nsd.conf": conf} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(path, "-d", "-c", filepath.Join(dir, "nsd.conf"))
+	var out testenv.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
+	c := &dns.Client{Timeout: 200 * time.Millisecond}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if m, _, err := c.Exchange(query("lvs.vrid.dsas.", dns.TypeTXT), addr); err == nil && m.Rcode == dns.RcodeSuccess {
+			return addr
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(dir, "log"))
+			t.Fatalf("nsd did not answer on %s in 10 s:\n%s\n%s", addr, out.String(), log)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
