@@ -27,7 +27,7 @@ func funcs() template.FuncMap {
 		"yaml":      yamlQuote,
 		tickFunc:    func() string { return "" }, // each render's own replaces it (execute)
 	}
-	maps.Copy(m, limitedFuncs()) // bounded versions of the above, and of some built-ins
+	maps.Copy(m, limitedFuncs(func() error { return nil })) // bounded versions of the above, and of some built-ins; each render's own replace them (execute)
 	return m
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"text/template"
 	"text/template/parse"
@@ -105,11 +106,13 @@ type budget struct {
 }
 
 // tick fails once the render's time is up (or its caller gave up).
-func (b *budget) tick() (string, error) {
+func (b *budget) tick() (string, error) { return "", b.alive() }
+
+func (b *budget) alive() error {
 	if err := b.ctx.Err(); err != nil {
-		return "", b.stopped(err)
+		return b.stopped(err)
 	}
-	return "", nil
+	return nil
 }
 
 func (b *budget) stopped(err error) error {
@@ -144,11 +147,10 @@ func execute(ctx context.Context, root *template.Template, name string, d any, f
 	ctx, cancel := context.WithTimeout(ctx, RenderTimeout)
 	defer cancel()
 	b := &budget{ctx: ctx}
-	if funcs == nil {
-		funcs = template.FuncMap{}
-	}
-	funcs[tickFunc] = b.tick
-	t.Funcs(funcs)
+	all := limitedFuncs(b.alive)
+	maps.Copy(all, funcs)
+	all[tickFunc] = b.tick
+	t.Funcs(all)
 	if err := t.ExecuteTemplate(b, name, d); err != nil {
 		e := newError(name, err)
 		if errors.Is(err, ErrRenderLimit) {
@@ -204,12 +206,22 @@ func fits(args ...any) error {
 // when applied again and again (or with a large count), each refusing a
 // result over MaxRenderSize before making it where it can: the package's
 // own and text/template's printf, print, println, html, js and urlquery.
-func limitedFuncs() template.FuncMap {
+// Each first asks alive, which fails once the render's time is up: a
+// run of such calls with no range between them stops too.
+func limitedFuncs(alive func() error) template.FuncMap {
 	str := func(f func(string) string) func(string) (string, error) {
-		return func(s string) (string, error) { return fit(f(s)) }
+		return func(s string) (string, error) {
+			if err := alive(); err != nil {
+				return "", err
+			}
+			return fit(f(s))
+		}
 	}
 	escaper := func(f func(...any) string) func(...any) (string, error) {
 		return func(args ...any) (string, error) {
+			if err := alive(); err != nil {
+				return "", err
+			}
 			if err := fits(args...); err != nil {
 				return "", err
 			}
@@ -218,6 +230,9 @@ func limitedFuncs() template.FuncMap {
 	}
 	return template.FuncMap{
 		"join": func(sep string, list []string) (string, error) {
+			if err := alive(); err != nil {
+				return "", err
+			}
 			n := len(sep) * max(len(list)-1, 0)
 			for _, s := range list {
 				n += len(s)
@@ -228,6 +243,9 @@ func limitedFuncs() template.FuncMap {
 			return strings.Join(list, sep), nil
 		},
 		"replace": func(old, new, s string) (string, error) {
+			if err := alive(); err != nil {
+				return "", err
+			}
 			k := strings.Count(s, old) // for old == "": runes + 1
 			if old == "" {
 				k = utf8.RuneCountInString(s) + 1
@@ -238,6 +256,9 @@ func limitedFuncs() template.FuncMap {
 			return strings.ReplaceAll(s, old, new), nil
 		},
 		"indent": func(n int, s string) (string, error) {
+			if err := alive(); err != nil {
+				return "", err
+			}
 			if n > maxWidth {
 				return "", fmt.Errorf("%w: indent %d, the limit is %d", ErrRenderLimit, n, maxWidth)
 			}
@@ -251,6 +272,9 @@ func limitedFuncs() template.FuncMap {
 		"shquote": str(shquote),
 		"yaml":    str(yamlQuote),
 		"printf": func(format string, args ...any) (string, error) {
+			if err := alive(); err != nil {
+				return "", err
+			}
 			if err := checkFormat(format); err != nil {
 				return "", err
 			}
