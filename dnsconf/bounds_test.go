@@ -260,7 +260,8 @@ func TestTCPBounds(t *testing.T) {
 		if _, err := c.Write(append([]byte{0, byte(len(b))}, b...)); err != nil {
 			return false
 		}
-		_, err := readTCP(c, make([]byte, 2+dns.MaxMsgSize))
+		buf := make([]byte, 2)
+		_, err := readTCP(c, &buf)
 		return err == nil
 	}
 	a1, a2 := from("127.0.5.1"), from("127.0.5.1")
@@ -282,5 +283,20 @@ func TestTCPBounds(t *testing.T) {
 	}
 	if st := srv.Stats(); st.TCPRefused != 1 {
 		t.Errorf("Stats.TCPRefused = %d, want 1", st.TCPRefused)
+	}
+}
+
+// A TCP query longer than the connection's first buffer (2,000 bytes of
+// EDNS0 padding, RFC 7830) is read whole and answered.
+func TestTCPLongQuery(t *testing.T) {
+	srv := newServer(t)
+	if _, err := srv.Update(testSource(), 3); err != nil {
+		t.Fatal(err)
+	}
+	addr := startServer(t, srv)
+	q := query("lvs.vrid.dsas.", dns.TypeTXT, withEDNS(1232))
+	q.IsEdns0().Option = []dns.EDNS0{&dns.EDNS0_PADDING{Padding: make([]byte, 2000)}}
+	if got := render(t, exchange(t, "tcp", addr, q)); !strings.HasPrefix(got, "NOERROR id=4711 aa rd\nQ lvs.vrid.dsas. IN TXT\nAN lvs.vrid.dsas. 60 IN TXT \"100\"") {
+		t.Errorf("got\n%s", got)
 	}
 }

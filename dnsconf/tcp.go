@@ -107,14 +107,14 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn, client netip.Addr) {
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.SetReadDeadline(time.Now()) })
 	defer stop()
-	buf := make([]byte, 2+dns.MaxMsgSize)
+	buf := make([]byte, 2+dns.MinMsgSize) // grown for a longer query
 	wait := tcpFirstRead
 	for range maxTCPQueries {
 		c.SetReadDeadline(time.Now().Add(wait))
 		if ctx.Err() != nil { // after the deadline is set: AfterFunc's may have come before
 			return
 		}
-		b, err := readTCP(c, buf)
+		b, err := readTCP(c, &buf)
 		if err != nil {
 			return
 		}
@@ -135,7 +135,7 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn, client netip.Addr) {
 		}
 		if out != nil {
 			c.SetWriteDeadline(time.Now().Add(tcpWrite))
-			if err := writeTCP(c, buf, out); err != nil {
+			if err := writeTCP(c, out); err != nil {
 				s.log.Debug("dns: write reply", "client", client.String(), "err", err)
 				return
 			}
@@ -147,23 +147,26 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn, client netip.Addr) {
 	}
 }
 
-// readTCP reads one message (its 2-byte length, then itself) into buf.
-func readTCP(c net.Conn, buf []byte) ([]byte, error) {
-	if _, err := io.ReadFull(c, buf[:2]); err != nil {
+// readTCP reads one message (its 2-byte length, then itself) into
+// *buf, which it grows when the message needs it.
+func readTCP(c net.Conn, buf *[]byte) ([]byte, error) {
+	if _, err := io.ReadFull(c, (*buf)[:2]); err != nil {
 		return nil, err
 	}
-	n := int(binary.BigEndian.Uint16(buf))
-	if _, err := io.ReadFull(c, buf[:n]); err != nil {
+	n := int(binary.BigEndian.Uint16(*buf))
+	if n > len(*buf) {
+		*buf = make([]byte, n)
+	}
+	if _, err := io.ReadFull(c, (*buf)[:n]); err != nil {
 		return nil, err
 	}
-	return buf[:n], nil
+	return (*buf)[:n], nil
 }
 
-// writeTCP writes b with its length in one write (buf is free again:
-// the query has been answered).
-func writeTCP(c net.Conn, buf, b []byte) error {
-	out := append(binary.BigEndian.AppendUint16(buf[:0], uint16(len(b))), b...)
-	_, err := c.Write(out)
+// writeTCP writes b after its length, in one writev.
+func writeTCP(c net.Conn, b []byte) error {
+	bufs := net.Buffers{binary.BigEndian.AppendUint16(nil, uint16(len(b))), b}
+	_, err := bufs.WriteTo(c)
 	return err
 }
 
