@@ -22,6 +22,15 @@
 // connection (see fast.go). A 1,000-machine boot storm boots in 10 s
 // through it, 22 to 27 s on net/http alone.
 //
+// Each listener's connections are limited (limit.go): MaxConns open at
+// once, MaxConnsPerClient from one client, and those waiting for a
+// request go first: at a limit the oldest idle connections close to make
+// room, so that idle keep-alive connections, however many, never lock a
+// new client out. On a listener the boot routes share with the API and
+// the dashboard, Config.Reserved names the latter's routes: ReservedConns
+// connections are kept for them, a boot request that would take one is
+// answered 503 (share.go). Server.Stats counts what the limits did.
+//
 // The package also holds what the appliance's HTTP handlers share: a
 // Recorder that notes a response's status, bytes and write error without
 // hiding sendfile, and a LineWriter that takes the per-request log lines

@@ -54,8 +54,9 @@ const (
 // everything, s.fast the plain GET and HEAD requests for FastPaths. Only
 // TCP connections take the fast path.
 func (s *Server) serveFast(ctx context.Context, l net.Listener) error {
-	srv := s.newServer(ctx)
-	ll := newLimitListener(l, s.maxConns)
+	ll := s.newLimitListener(l)
+	defer s.counts.serving(ll, false)
+	srv := s.newServer(ctx, ll)
 	q := &connQueue{addr: ll.Addr(), ch: make(chan net.Conn), done: make(chan struct{})}
 	fs := &fastServer{s: s, queue: q, srv: srv, conns: map[*fastConn]struct{}{}}
 	fs.ctx = context.WithValue(ctx, http.ServerContextKey, srv)
@@ -285,20 +286,44 @@ func (c *fastConn) serve() {
 			return
 		}
 		if !ok {
+			if !c.c.slot.busy() { // until net/http reads on
+				return
+			}
 			handed = true
 			c.handOff()
 			return
 		}
-		if !c.answer(req) {
+		if !c.serveRequest(req) {
 			return
 		}
 		if c.r == c.w { // nothing pipelined: wait idle
+			c.c.slot.idle()
 			c.state.Store(connIdle)
 			if c.fs.closing.Load() && c.state.CompareAndSwap(connIdle, connClosed) {
 				return
 			}
 		}
 	}
+}
+
+// serveRequest answers req, its connection busy for the listener
+// meanwhile (not evicted), the request counted in the boot share unless
+// it is Reserved; false: close the connection.
+func (c *fastConn) serveRequest(req *http.Request) bool {
+	sl := c.c.slot
+	if !sl.busy() {
+		return false // evicted as its request came in
+	}
+	h := c.fs.s.fast
+	if !c.fs.s.reserved.has(req.URL.Path) {
+		if sh := sl.l.share; sh.enter() {
+			defer sh.leave()
+		} else {
+			c.fs.s.counts.overloaded.Add(1)
+			h = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { overloaded(w) })
+		}
+	}
+	return c.answer(req, h)
 }
 
 // handOff gives the connection, with what was read of it, to net/http.

@@ -9,12 +9,12 @@ import (
 	"time"
 )
 
-// answer serves req with Config.Fast; false: close the connection.
-func (c *fastConn) answer(req *http.Request) bool {
+// answer serves req with h (Config.Fast); false: close the connection.
+func (c *fastConn) answer(req *http.Request, h http.Handler) bool {
 	clear(c.respHeader)
 	c.resp = fastResponse{c: c, req: req, header: c.respHeader, contentLength: -1, pend: c.pend[:0]}
 	w := &c.resp
-	c.fs.s.fast.ServeHTTP(w, req)
+	h.ServeHTTP(w, req)
 	w.finish()
 	return !w.closeAfter && c.werr == nil && !c.fs.closing.Load() &&
 		!(req.Method != http.MethodHead && w.contentLength != -1 && bodyAllowed(w.status) && w.contentLength != w.written)
