@@ -22,7 +22,8 @@ func TestPrintersStripControls(t *testing.T) {
 	const evil = "pxelinux.cfg/\x1b[2J\x1b]0;owned\x07\r\n\u009b31m01-aa"
 	at := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 	ev := []registry.Event{{At: at, System: "web001", Kind: "tftp\x1b[1m", Detail: evil}}
-	sys := registry.System{Name: "web001", IP: "10.0.0.11", Status: registry.StateInstalled}
+	sys := registry.System{Name: "web001", IP: "10.0.0.11", Status: registry.StateInstalled,
+		BMC: &registry.BMC{Address: "10.0.1.11", Provider: "redfish", Insecure: true}}
 	mux := http.NewServeMux()
 	reply := func(path string, v any) {
 		mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) { json.NewEncoder(w).Encode(v) })
@@ -58,6 +59,9 @@ func TestPrintersStripControls(t *testing.T) {
 			}
 			if !strings.Contains(text, "owned") && !strings.Contains(text, "PXEClient") && !strings.Contains(text, "pxelinux.cfg/") {
 				t.Errorf("the text itself is gone: %q", text)
+			}
+			if len(args) > 1 && args[1] == "report" && !strings.Contains(text, "certificate not checked") {
+				t.Errorf("the report does not say the BMC's certificate is not checked: %q", text)
 			}
 		})
 	}

@@ -60,6 +60,12 @@ reads them), and the timeline of its last boot or build.`,
 				if b.PasswordSet {
 					pw = "password set"
 				}
+				switch {
+				case b.Fingerprint != "":
+					pw += ", certificate pinned sha256:" + b.Fingerprint
+				case b.Insecure:
+					pw += ", certificate not checked"
+				}
 				field("bmc", fmt.Sprintf("%s (%s, user %s, %s)", b.Address, or(b.Provider, "ipmi"), or(b.User, "-"), pw))
 			} else {
 				field("bmc", "-")
