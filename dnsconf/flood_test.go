@@ -9,6 +9,7 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -293,5 +294,55 @@ func TestAcceptBackoff(t *testing.T) {
 	}
 	if n := ln.calls.Load(); n > 20 {
 		t.Errorf("Accept called %d times in 500 ms of EMFILE, want a backoff (about 8)", n)
+	}
+}
+
+// With the process out of descriptors for real (RLIMIT_NOFILE lowered),
+// the accept loop waits between tries instead of spinning, and serves
+// again once descriptors are free.
+func TestAcceptEMFILE(t *testing.T) {
+	srv, err := New(Config{Zone: Options{Origin: "dsas", NS: applianceIP, Static: testStatic(t)}, MaxTCPPerClient: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Update(testSource(), 3); err != nil {
+		t.Fatal(err)
+	}
+	addr := startServer(t, srv)
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Skipf("getrlimit: %v", err)
+	}
+	low := lim
+	low.Cur = uint64(openFDs(t) + 20)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+		t.Skipf("setrlimit: %v", err)
+	}
+	var held []net.Conn
+	restore := func() {
+		for _, c := range held {
+			c.Close()
+		}
+		held = nil
+		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	}
+	defer restore()
+	for len(held) < 100 { // until the client itself gets EMFILE
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			break
+		}
+		held = append(held, c)
+	}
+	before := srv.Stats().AcceptErrors
+	time.Sleep(500 * time.Millisecond)
+	errs := srv.Stats().AcceptErrors - before
+	t.Logf("%d accept errors in 500 ms with %d client connections held", errs, len(held))
+	restore()
+	if errs == 0 || errs > 20 {
+		t.Errorf("%d accept errors in 500 ms out of descriptors, want a few (a backoff, not a spin)", errs)
+	}
+	if got := render(t, exchange(t, "tcp", addr, query("lvs.vrid.dsas.", dns.TypeTXT))); !strings.HasPrefix(got, "NOERROR id=4711 aa rd\n") {
+		t.Errorf("after the descriptors are back: got\n%s", got)
 	}
 }
