@@ -44,7 +44,7 @@ func TestBadRequests(t *testing.T) {
 		{"DELETE", "/api/v1/profiles/nope", ``, 404, "profile nope not found"},
 		{"POST", "/api/v1/images", `{"name":"x","kind":"install","files":{"kernel":{"sha256":"` + strings.Repeat("a", 64) + `"}}}`, 400, "was not uploaded"},
 		{"POST", "/api/v1/systems", `{"name":"a","bmc_password":"x"}`, 400, "bmc_password without a bmc address"},
-		{"GET", "/api/v1/history?limit=-1", ``, 400, "limit must be a positive number"},
+		{"GET", "/api/v1/history?limit=-1", ``, 400, "want a positive number"},
 		{"POST", "/api/v1/import", "systems: [{name: x, nonsense: 1}]", 400, "field nonsense not found"},
 		{"PUT", "/api/v1/blobs?sha256=" + strings.Repeat("0", 64), "content", 400, "upload has sha256"},
 	} {

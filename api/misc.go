@@ -123,22 +123,32 @@ func (s *server) importDoc(w http.ResponseWriter, r *http.Request) {
 	respond(w, http.StatusOK, rep, err)
 }
 
+// history answers the last records, newest last: ?limit=N (default
+// historyPage, at most historyMax), ?before=ID for the page before,
+// which the Link of a full page names.
 func (s *server) history(w http.ResponseWriter, r *http.Request) {
-	limit := 1000
-	if l := r.URL.Query().Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
+	limit, ok := pageLimit(w, r, historyPage, historyMax)
+	if !ok {
+		return
+	}
+	var before int64
+	if b := r.URL.Query().Get("before"); b != "" {
+		n, err := strconv.ParseInt(b, 10, 64)
 		if err != nil || n < 1 {
-			writeError(w, http.StatusBadRequest, "limit must be a positive number")
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("before %q: want a history record's id", b))
 			return
 		}
-		limit = n
+		before = n
 	}
-	h, err := s.Registry.History(r.Context(), r.URL.Query().Get("name"), limit)
+	h, err := s.Registry.HistoryBefore(r.Context(), r.URL.Query().Get("name"), before, limit)
 	if err != nil {
 		fail(w, err)
 		return
 	}
-	if name := r.URL.Query().Get("name"); len(h) == 0 && name != "" {
+	if len(h) == limit && h[0].ID > 1 {
+		linkNext(w, r, "before", strconv.FormatInt(h[0].ID, 10), limit)
+	}
+	if name := r.URL.Query().Get("name"); len(h) == 0 && name != "" && before == 0 {
 		writeError(w, http.StatusNotFound, "no history of "+name+": nothing of that name was ever added")
 		return
 	}

@@ -86,9 +86,51 @@ func (s *server) powerSystem(w http.ResponseWriter, r *http.Request) (*registry.
 	return sys, b, true
 }
 
+// fresh reports whether the request asks its BMCs now (?fresh=1) rather
+// than the last poll: that logs into BMCs, so it takes the admin token;
+// ok false when it was refused with 403.
+func (s *server) fresh(w http.ResponseWriter, r *http.Request) (fresh, ok bool) {
+	if r.URL.Query().Get("fresh") == "" && s.PowerStates != nil {
+		return false, true
+	}
+	if c, _ := s.caller(r.Header.Get("Authorization")); !c.Write {
+		msg := "asking BMCs now (?fresh=1) takes the admin token; the " + c.Name + " token reads the last poll"
+		if s.PowerStates == nil {
+			msg = "this server keeps no poll of its BMCs (--power-poll 0): asking them takes the admin token"
+		}
+		writeError(w, http.StatusForbidden, msg)
+		return false, false
+	}
+	return true, true
+}
+
+// polled is a system's power as the last poll of its BMC found it.
+func (s *server) polled(sys string, bmc string) PowerResult {
+	out := PowerResult{System: sys, BMC: bmc}
+	switch st := s.PowerStates(sys); st {
+	case "":
+		out.Error = "not polled yet (?fresh=1 with the admin token asks the BMC now)"
+	case "unknown":
+		out.Error = "the BMC did not answer the last poll"
+	default:
+		out.State = st
+	}
+	return out
+}
+
+// powerState answers the last poll of the system's BMC, or with
+// ?fresh=1 (admin token) asks the BMC now.
 func (s *server) powerState(w http.ResponseWriter, r *http.Request) {
 	sys, b, ok := s.powerSystem(w, r)
 	if !ok {
+		return
+	}
+	fresh, ok := s.fresh(w, r)
+	if !ok {
+		return
+	}
+	if !fresh {
+		writeJSON(w, http.StatusOK, s.polled(sys.Name, b.Address))
 		return
 	}
 	state, err := s.Power.PowerState(r.Context(), b)
@@ -127,11 +169,16 @@ func (s *server) setPower(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, PowerResult{System: sys.Name, BMC: b.Address, State: in.Action})
 }
 
-// powerAll asks every BMC for its power state, powerAllLimit at a time;
-// a BMC that fails or does not answer only fills its own line.
+// powerAll answers every BMC's power state from the last poll, or with
+// ?fresh=1 (admin token) asks them all, powerAllLimit at a time; a BMC
+// that fails or does not answer only fills its own line.
 func (s *server) powerAll(w http.ResponseWriter, r *http.Request) {
 	if s.Power == nil {
 		writeError(w, http.StatusNotImplemented, "this server drives no BMCs")
+		return
+	}
+	fresh, ok := s.fresh(w, r)
+	if !ok {
 		return
 	}
 	var bmcs []ipmi.BMC
@@ -141,6 +188,13 @@ func (s *server) powerAll(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	out := make([]PowerResult, len(bmcs))
+	if !fresh {
+		for i, b := range bmcs {
+			out[i] = s.polled(b.System, b.Address)
+		}
+		writeJSON(w, http.StatusOK, out)
+		return
+	}
 	for i, rd := range ipmi.ReadAll(r.Context(), s.Power, bmcs, powerAllLimit) {
 		out[i] = PowerResult{System: rd.System, BMC: bmcs[i].Address, State: rd.State}
 		if rd.Err != nil {

@@ -101,7 +101,7 @@ func bootOf(plan registry.BootPlan) string {
 }
 
 // cmdline is the kernel command line of sys's network boot as plan says,
-// from the appliance's boot URL (else the URL the request came to), with
+// from the appliance's boot URL (else the address the request came to), with
 // RenderPlaceholderToken for a build's token, which the API never shows;
 // or why there is none.
 func (s *server) cmdline(r *http.Request, snap *registry.Snapshot, sys *registry.System, plan registry.BootPlan) (string, string) {
@@ -113,10 +113,7 @@ func (s *server) cmdline(r *http.Request, snap *registry.Snapshot, sys *registry
 		in.Token = RenderPlaceholderToken
 		plan.Install = &in
 	}
-	server := "http://" + r.Host
-	if s.BootURL != "" {
-		server = s.BootURL
-	}
+	server := s.bootURL(r)
 	line, err := snap.KernelArgs(sys, plan, registry.BootVia{Server: server})
 	if err != nil {
 		return "", err.Error()

@@ -15,21 +15,21 @@
 //	DELETE /api/v1/{subnets,images,profiles,systems}/NAME    remove
 //	GET    /api/v1/systems/NAME/events[?last_boot=1]           boot events, oldest first (last_boot: the last boot, or the last build and what followed)
 //	GET    /api/v1/systems/NAME/report                         the merged view: effective settings and their sources, kernel arguments, boot URL, last boot
-//	GET    /api/v1/discovered                                  unknown machines that took a pool lease
+//	GET    /api/v1/discovered[?limit=N&after=CURSOR]            unknown machines that took a pool lease, a page at a time (Link: rel="next")
 //	PUT    /api/v1/blobs?sha256=HEX                          upload an image file (body = content)
 //	GET    /api/v1/settings[/KEY], PUT /api/v1/settings/KEY {"value": ...}, DELETE /api/v1/settings/KEY
 //	       PUT {"value": ..., "secret": true}: a secret setting (secretsettings.go), its value read only by GET ?secrets=1 (admin)
 //	GET    /api/v1/export[?secrets=1], POST /api/v1/import[?dry_run=1] (YAML)
-//	GET    /api/v1/history[?name=NAME&limit=N]
+//	GET    /api/v1/history[?name=NAME&limit=N&before=ID]        the last N records (1,000; at most 10,000), Link: rel="next" to earlier ones
 //	GET    /api/v1/records, POST /api/v1/records {"records": [...], "replace": false}, DELETE /api/v1/records?rr=RR
 //	GET    /api/v1/templates, POST /api/v1/templates {"name","kind","text"}  list (built-ins too), add
 //	GET|PUT|DELETE /api/v1/templates/NAME                      show, edit, remove (a user template)
 //	GET    /api/v1/templates/NAME/render?system=SYS[&secrets=1] what SYS would get (token: BUILD-TOKEN; secret settings masked but for an admin's secrets=1)
 //	POST   /api/v1/systems/NAME/reinstall                       a new build: pending, fresh token and deadline
 //	POST   /api/v1/systems/NAME/abort                           end the build under way as failed
-//	GET    /api/v1/systems/NAME/power, POST {"action": "on|off|soft|cycle|reset"}   BMC power (502: the BMC failed)
-//	GET    /api/v1/power                                        every BMC's power state, asked in parallel
-//	GET    /api/v1/systems/NAME/install-log                     the log of its last failed install (text)
+//	GET    /api/v1/systems/NAME/power[?fresh=1], POST {"action": "on|off|soft|cycle|reset"}   BMC power (502: the BMC failed)
+//	GET    /api/v1/power[?fresh=1]                              every BMC's power state: the last poll (fresh, admin token: asked now, in parallel)
+//	GET    /api/v1/systems/NAME/install-log                     the log of its last failed install (text); admin token
 //	GET    /api/v1/events[?system=NAME&limit=N]                  recent events of every system (or one)
 //	GET    /api/v1/events/stream[?system=NAME]                   events as they happen (Server-Sent Events)
 //
@@ -37,7 +37,8 @@
 // read-only token or the admin token for GET and HEAD (and /metrics), the
 // admin token for every other method and for an export with secrets. The
 // boot routes (scripts, images, data.cdb, templates by build token) are
-// not here: machines fetch those without a token. Every change records
+// not here: machines fetch those without a token. With Config.Hosts, a
+// request whose Host is not the appliance's is refused (421). Every change records
 // the token's name and the client's address in history. BMC passwords are
 // accepted (bmc_password) and never returned.
 package api
@@ -92,6 +93,10 @@ type Config struct {
 	// Health, if set, lists what keeps the appliance from serving every
 	// machine (a missing boot loader): /healthz then answers 503 with it.
 	Health func() []string
+	// Hosts, if set, accepts the names and addresses the appliance answers
+	// to in the Host header (HostName's form); any other is refused with
+	// 421 (CheckHost). nil accepts every host.
+	Hosts func(host string) bool
 }
 
 type server struct {
@@ -134,7 +139,7 @@ func Handler(cfg Config) http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{}))
 	s.routes(mux)
-	return s.logged(s.authorized(mux))
+	return s.logged(CheckHost(cfg.Hosts, s.authorized(mux)))
 }
 
 func (s *server) routes(mux *http.ServeMux) {

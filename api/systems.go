@@ -122,13 +122,23 @@ func (s *server) systemEvents(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, evs)
 }
 
+// discovered answers a page of the unknown machines seen, last seen
+// first: ?limit=N (default and at most discoveredPage), ?after=CURSOR
+// from the previous page's Link.
 func (s *server) discovered(w http.ResponseWriter, r *http.Request) {
+	limit, ok := pageLimit(w, r, discoveredPage, discoveredPage)
+	if !ok {
+		return
+	}
 	out := []registry.Discovered{}
 	if s.Dynamic != nil {
-		got, err := s.Dynamic.Discovered(r.Context(), s.snap())
+		got, next, err := s.Dynamic.Discovered(r.Context(), s.snap(), r.URL.Query().Get("after"), limit)
 		if err != nil {
 			fail(w, err)
 			return
+		}
+		if next != "" {
+			linkNext(w, r, "after", next, limit)
 		}
 		out = append(out, got...)
 	}

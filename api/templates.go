@@ -69,10 +69,7 @@ func (s *server) renderTemplate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, _ := snap.Profile(sys.Profile)
-	server := "http://" + r.Host
-	if s.BootURL != "" {
-		server = s.BootURL
-	}
+	server := s.bootURL(r)
 	d := bind.TemplateData(snap, sys, kickstart.BuildURLs(server, p.Image, RenderPlaceholderToken), s.DNS)
 	if r.URL.Query().Get("secrets") == "" {
 		registry.MaskSecrets(&d)

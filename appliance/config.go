@@ -53,6 +53,9 @@ type Config struct {
 	API     string `yaml:"api"`
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`
+	// APIHosts are more names (or addresses) the API and dashboard answer
+	// to in the Host header, beside the appliance's own (ownHost).
+	APIHosts []string `yaml:"api_hosts"`
 	// DNSForward lists the upstream resolvers (IP[:PORT]) of names outside
 	// the zone; nil = /etc/resolv.conf's name servers, [] or [none] = none.
 	DNSForward []string `yaml:"dns_forward"`

@@ -47,9 +47,10 @@ func (a *Appliance) startHTTP(ln, apiLn net.Listener, dnsSrv *dnsconf.Server) er
 		lines.Close()
 		return err
 	}
+	own := a.ownHosts() // the names the API and dashboard answer to
 	apiHandler := api.Handler(api.Config{Registry: a.reg, Blobs: a.blobs, Events: a.events, Dynamic: a.dynamic, Auth: a.caller, Log: a.log, Metrics: a.metrics,
 		BootURL: a.httpURL, DNS: a.cfg.Address, Power: a.power, Builds: a.builds, PrepareImage: a.bootenv.Prepare,
-		Health: func() []string { return a.bootMissing },
+		Health: func() []string { return a.bootMissing }, Hosts: own,
 		Backup: a.writeBackup,
 		PowerStates: func(system string) string {
 			v, _ := a.powerStates.Load(system)
@@ -57,7 +58,7 @@ func (a *Appliance) startHTTP(ln, apiLn net.Listener, dnsSrv *dnsconf.Server) er
 			return s
 		}})
 	// The dashboard is a client of the API, on the API's listener.
-	dashboard := ui.Handler(ui.Config{API: apiHandler, Auth: a.caller, Log: a.log})
+	dashboard := ui.Handler(ui.Config{API: apiHandler, Auth: a.caller, Log: a.log, Hosts: own, TLS: apiLn != nil})
 	apiAndUI := http.NewServeMux()
 	apiAndUI.Handle("/ui/", dashboard)
 	apiAndUI.Handle("/ui", dashboard)
@@ -71,10 +72,10 @@ func (a *Appliance) startHTTP(ln, apiLn net.Listener, dnsSrv *dnsconf.Server) er
 	} else {
 		mux.Handle("GET /healthz", apiHandler)
 		mux.HandleFunc("/api/", func(w http.ResponseWriter, _ *http.Request) {
-			http.Error(w, "the API is served on its own listener: https://"+a.cfg.API, http.StatusNotFound)
+			http.Error(w, "the API is served on its own listener: "+a.apiURL(), http.StatusNotFound)
 		})
 		mux.HandleFunc("/ui/", func(w http.ResponseWriter, _ *http.Request) {
-			http.Error(w, "the dashboard is served on the API's own listener: https://"+a.cfg.API+"/ui/", http.StatusNotFound)
+			http.Error(w, "the dashboard is served on the API's own listener: "+a.apiURL()+"/ui/", http.StatusNotFound)
 		})
 		a.serveAPI(apiLn, apiAndUI)
 	}

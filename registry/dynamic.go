@@ -36,7 +36,7 @@ type Discovered struct {
 type DynamicStore interface {
 	SaveDynamic(ctx context.Context, leases []Lease, seen []Discovered) error
 	Leases(ctx context.Context) ([]Lease, error)
-	Discovered(ctx context.Context) ([]Discovered, error)
+	DiscoveredPage(ctx context.Context, after string, limit int) ([]Discovered, error)
 }
 
 // dynamicItem is a lease or a sighting, queued for writing.
@@ -88,12 +88,23 @@ func (l *DynamicLog) Dropped() int64 { return l.b.dropped.Load() }
 // Leases reads the persisted leases.
 func (l *DynamicLog) Leases(ctx context.Context) ([]Lease, error) { return l.store.Leases(ctx) }
 
-// Discovered lists the machines seen and not registered: a discovered MAC
-// that became a system's is left out.
-func (l *DynamicLog) Discovered(ctx context.Context, snap *Snapshot) ([]Discovered, error) {
-	all, err := l.store.Discovered(ctx)
+// Cursor is where a page of discovered machines that ends with d stops:
+// give it as the next page's after.
+func (d Discovered) Cursor() string { return rfc(d.LastSeen) + "_" + d.MAC }
+
+// Discovered lists the machines seen and not registered, last seen
+// first: at most limit of them after the cursor after ("" from the
+// start), and the cursor of the next page ("" when this one is the last).
+// A discovered MAC that became a system's is left out, so a page may hold
+// fewer than limit machines and still not be the last.
+func (l *DynamicLog) Discovered(ctx context.Context, snap *Snapshot, after string, limit int) ([]Discovered, string, error) {
+	all, err := l.store.DiscoveredPage(ctx, after, limit)
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	next := ""
+	if len(all) == limit && limit > 0 {
+		next = all[len(all)-1].Cursor()
 	}
 	out := all[:0]
 	for _, d := range all {
@@ -104,5 +115,5 @@ func (l *DynamicLog) Discovered(ctx context.Context, snap *Snapshot) ([]Discover
 		}
 		out = append(out, d)
 	}
-	return out, nil
+	return out, next, nil
 }

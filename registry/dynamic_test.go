@@ -2,8 +2,12 @@ package registry
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestDynamicLog(t *testing.T) {
@@ -28,8 +32,64 @@ func TestDynamicLog(t *testing.T) {
 	if _, err := r.AddSystem(context.Background(), sys("web001", "aa:bb:cc:dd:ee:01", "10.0.0.11")); err != nil {
 		t.Fatal(err)
 	}
-	d, err := l.Discovered(context.Background(), r.Snapshot())
+	d, _, err := l.Discovered(context.Background(), r.Snapshot(), "", 100)
 	if err != nil || len(d) != 1 || d[0].MAC != "02:00:00:00:00:01" {
 		t.Fatalf("discovered (a promoted MAC must drop out): %+v %v", d, err)
+	}
+}
+
+// Any DHCP client may send random MACs: the discovered table keeps the
+// most recent sightings up to its cap, and is read a page at a time.
+func TestDiscoveredCapAndPages(t *testing.T) {
+	r, _ := openTest(t)
+	st := r.store.(*SQLStore)
+	st.SetDiscoveredCap(5)
+	ctx := context.Background()
+	t0 := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	for batch := range 3 {
+		var seen []Discovered
+		for i := range 4 {
+			n := batch*4 + i
+			at := t0.Add(time.Duration(n) * time.Minute)
+			seen = append(seen, Discovered{MAC: fmt.Sprintf("02:00:00:00:00:%02x", n), IP: "10.0.0.200", Subnet: "lan", FirstSeen: at, LastSeen: at})
+		}
+		if err := st.SaveDynamic(ctx, nil, seen); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := st.Discovered(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var macs []string
+	for _, d := range all {
+		macs = append(macs, d.MAC)
+	}
+	want := []string{"02:00:00:00:00:0b", "02:00:00:00:00:0a", "02:00:00:00:00:09", "02:00:00:00:00:08", "02:00:00:00:00:07"}
+	if diff := cmp.Diff(want, macs); diff != "" {
+		t.Fatalf("after 12 sightings with a cap of 5, kept (-want +got):\n%s", diff)
+	}
+	l := NewDynamicLog(st)
+	var paged []string
+	after, pages := "", 0
+	for {
+		page, next, err := l.Discovered(ctx, r.Snapshot(), after, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, d := range page {
+			paged = append(paged, d.MAC)
+		}
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	if diff := cmp.Diff(want, paged); diff != "" || pages != 3 {
+		t.Fatalf("pages of 2 (%d pages) (-want +got):\n%s", pages, diff)
+	}
+	if _, _, err := l.Discovered(ctx, r.Snapshot(), "junk", 2); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a cursor that does not parse: %v, want ErrInvalid", err)
 	}
 }

@@ -171,6 +171,7 @@ func OpenPostgresPassword(ctx context.Context, url, password string) (*SQLStore,
 	}
 	db := stdlib.OpenDB(*cfg.Copy())
 	db.SetMaxIdleConns(PostgresIdleConns)
+	db.SetMaxOpenConns(PostgresIdleConns) // a burst waits for one of them rather than open more
 	st := &SQLStore{db: sqlDB{DB: db, pg: true}, pgcfg: cfg}
 	if err := migratePostgres(ctx, st.db); err != nil {
 		db.Close()
@@ -182,8 +183,10 @@ func OpenPostgresPassword(ctx context.Context, url, password string) (*SQLStore,
 // PostgresIdleConns is how many connections to the database an appliance
 // keeps open between uses (database/sql keeps 2), and so how many writes
 // it should have in flight at once (cmd/provision's DHCP pool claims): a
-// burst of them does not open and close a connection each. Five
-// appliances keep 80, under PostgreSQL's default max_connections of 100.
+// burst of them does not open and close a connection each. It is also
+// the most it opens (and the LISTEN connection of Commits): five
+// appliances keep at most 85, under PostgreSQL's default max_connections
+// of 100.
 const PostgresIdleConns = 16
 
 func migratePostgres(ctx context.Context, db sqlDB) error {

@@ -171,3 +171,17 @@ func TestPostgresFollow(t *testing.T) {
 	must(t, func() error { _, err := a.AddSubnet(ctx, Subnet{Name: "s4", CIDR: "10.4.0.0/24"}); return err })
 	sees(b, "s4")
 }
+
+// An appliance opens at most PostgresIdleConns connections to the
+// database, however many queries it has in flight: several appliances
+// stay under the server's max_connections.
+func TestPostgresBoundsItsConnections(t *testing.T) {
+	st, err := OpenPostgres(context.Background(), pgtest.DB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if got := st.db.Stats().MaxOpenConnections; got != PostgresIdleConns {
+		t.Errorf("MaxOpenConnections %d, want %d", got, PostgresIdleConns)
+	}
+}

@@ -122,7 +122,13 @@ func (r *Registry) OnChange(f func(*Snapshot)) {
 
 // History lists the audit records of an object (all when name is "").
 func (r *Registry) History(ctx context.Context, name string, limit int) ([]Change, error) {
-	return r.store.History(ctx, name, limit)
+	return r.store.HistoryBefore(ctx, name, 0, limit)
+}
+
+// HistoryBefore is History's earlier pages: the last limit records with
+// an id below before (0: the last ones).
+func (r *Registry) HistoryBefore(ctx context.Context, name string, before int64, limit int) ([]Change, error) {
+	return r.store.HistoryBefore(ctx, name, before, limit)
 }
 
 // Note puts in history something done to an object that changed nothing

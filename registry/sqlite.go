@@ -31,6 +31,8 @@ type SQLStore struct {
 	pgcfg *pgx.ConnConfig // PostgreSQL: for the LISTEN connection of Commits
 	key   *seal.Key       // seals BMC passwords and build tokens; nil: plaintext (tests)
 	log   *slog.Logger    // where Commits reports a lost and a regained connection; nil: nowhere
+	// discoveredCap bounds the discovered table (SetDiscoveredCap); 0: DefaultDiscoveredCap.
+	discoveredCap discoveredLimit
 }
 
 // SetLogger makes Commits report to log when it loses the database and

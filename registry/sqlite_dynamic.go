@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,6 +26,7 @@ CREATE TABLE IF NOT EXISTS discovered (
 	arch         INTEGER NOT NULL,
 	first_seen   TEXT NOT NULL,
 	last_seen    TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS discovered_last_seen ON discovered (last_seen);
 `
 
 // SaveDynamic implements DynamicStore: the last word on each MAC wins. A
@@ -60,7 +63,35 @@ func (st *SQLStore) SaveDynamic(ctx context.Context, leases []Lease, seen []Disc
 			return err
 		}
 	}
+	if len(seen) > 0 {
+		if err := st.pruneDiscovered(ctx, tx); err != nil {
+			return err
+		}
+	}
 	return tx.Commit()
+}
+
+// DefaultDiscoveredCap is how many discovered machines the table keeps:
+// any DHCP client may send random MACs, so the oldest sightings go.
+const DefaultDiscoveredCap = 10000
+
+// discoveredLimit is SQLStore.discoveredCap.
+type discoveredLimit struct{ atomic.Int64 }
+
+// SetDiscoveredCap changes how many discovered machines are kept (n >= 1),
+// for tests and tuning.
+func (st *SQLStore) SetDiscoveredCap(n int) { st.discoveredCap.Store(int64(max(n, 1))) }
+
+// pruneDiscovered removes the oldest sightings beyond the cap: those
+// last seen before the cap-th most recent one.
+func (st *SQLStore) pruneDiscovered(ctx context.Context, tx sqlTx) error {
+	limit := st.discoveredCap.Load()
+	if limit == 0 {
+		limit = DefaultDiscoveredCap
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM discovered WHERE last_seen < (
+		SELECT last_seen FROM discovered ORDER BY last_seen DESC LIMIT 1 OFFSET ?)`, limit-1)
+	return err
 }
 
 // LeaseHeldError is ClaimLease's refusal: the address is another MAC's.
@@ -161,10 +192,30 @@ func (st *SQLStore) Leases(ctx context.Context) ([]Lease, error) {
 	return out, rows.Err()
 }
 
-// Discovered implements DynamicStore.
+// Discovered lists every discovered machine, last seen first.
 func (st *SQLStore) Discovered(ctx context.Context) ([]Discovered, error) {
-	rows, err := st.db.QueryContext(ctx, `SELECT mac, ip, subnet, hostname, vendor_class, arch, first_seen, last_seen
-		FROM discovered ORDER BY last_seen DESC`)
+	return st.discovered(ctx, `SELECT mac, ip, subnet, hostname, vendor_class, arch, first_seen, last_seen
+		FROM discovered ORDER BY last_seen DESC, mac`)
+}
+
+// DiscoveredPage implements DynamicStore: at most limit machines, last
+// seen first, those after the cursor after ("" from the start).
+func (st *SQLStore) DiscoveredPage(ctx context.Context, after string, limit int) ([]Discovered, error) {
+	if after == "" {
+		return st.discovered(ctx, `SELECT mac, ip, subnet, hostname, vendor_class, arch, first_seen, last_seen
+			FROM discovered ORDER BY last_seen DESC, mac LIMIT ?`, limit)
+	}
+	seen, mac, ok := strings.Cut(after, "_")
+	if !ok {
+		return nil, &Error{Kind: ErrInvalid, Msg: fmt.Sprintf("discovered: cursor %q does not parse", after)}
+	}
+	return st.discovered(ctx, `SELECT mac, ip, subnet, hostname, vendor_class, arch, first_seen, last_seen
+		FROM discovered WHERE last_seen < ? OR (last_seen = ? AND mac > ?) ORDER BY last_seen DESC, mac LIMIT ?`,
+		seen, seen, mac, limit)
+}
+
+func (st *SQLStore) discovered(ctx context.Context, q string, args ...any) ([]Discovered, error) {
+	rows, err := st.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -119,19 +120,27 @@ func (st *SQLStore) decodeSystem(doc []byte, pw, token string) (*System, error) 
 	return &s, nil
 }
 
-// History implements Store. An object's history follows its renames back:
-// the history of web101 includes what happened to it as web001.
+// History lists the last limit audit records (HistoryBefore from the end).
 func (st *SQLStore) History(ctx context.Context, name string, limit int) ([]Change, error) {
-	q := `SELECT id, at, kind, name, op, old, new, note, actor, addr FROM history ORDER BY id DESC LIMIT ?`
-	args := []any{limit}
+	return st.HistoryBefore(ctx, name, 0, limit)
+}
+
+// HistoryBefore implements Store. An object's history follows its renames
+// back: the history of web101 includes what happened to it as web001.
+func (st *SQLStore) HistoryBefore(ctx context.Context, name string, before int64, limit int) ([]Change, error) {
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	q := `SELECT id, at, kind, name, op, old, new, note, actor, addr FROM history WHERE id < ? ORDER BY id DESC LIMIT ?`
+	args := []any{before, limit}
 	if name != "" {
 		names, err := st.formerNames(ctx, name)
 		if err != nil {
 			return nil, fmt.Errorf("registry: history: %w", err)
 		}
 		marks := strings.TrimSuffix(strings.Repeat("?,", len(names)), ",")
-		q = `SELECT id, at, kind, name, op, old, new, note, actor, addr FROM history WHERE name IN (` + marks + `) OR prev IN (` + marks + `) ORDER BY id DESC LIMIT ?`
-		args = nil
+		q = `SELECT id, at, kind, name, op, old, new, note, actor, addr FROM history WHERE id < ? AND (name IN (` + marks + `) OR prev IN (` + marks + `)) ORDER BY id DESC LIMIT ?`
+		args = []any{before}
 		for range 2 {
 			for _, n := range names {
 				args = append(args, n)

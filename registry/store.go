@@ -22,8 +22,9 @@ type Store interface {
 	// longer base: another writer committed since, and the change must be
 	// validated again on what it wrote.
 	Commit(ctx context.Context, base uint64, ops []Op) (serial uint64, err error)
-	// History lists audit records, newest last; name "" means all.
-	History(ctx context.Context, name string, limit int) ([]Change, error)
+	// HistoryBefore lists the last limit audit records with an id below
+	// before (0: all), newest last; name "" means all.
+	HistoryBefore(ctx context.Context, name string, before int64, limit int) ([]Change, error)
 	// Audit appends history records that go with no change of the
 	// registry (a power action, say).
 	Audit(ctx context.Context, cs []Change) error

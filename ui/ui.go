@@ -32,7 +32,17 @@ type Config struct {
 	// Auth checks a token given in the login form, as the API does.
 	Auth func(token string) (api.Caller, bool)
 	Log  *slog.Logger
+	// Hosts accepts the names the dashboard answers to, as the API's
+	// (api.CheckHost); nil accepts every host.
+	Hosts func(host string) bool
+	// TLS says the dashboard is served over TLS, by a listener that hides
+	// the TLS connection from net/http (Request.TLS is nil): its cookies
+	// are then Secure, and forms come from https:// pages.
+	TLS bool
 }
+
+// overTLS reports whether r came over TLS.
+func (u *ui) overTLS(r *http.Request) bool { return u.TLS || r.TLS != nil }
 
 type ui struct {
 	Config
@@ -58,7 +68,7 @@ func Handler(cfg Config) http.Handler {
 	mux.HandleFunc("POST /ui/systems/{name}/action", u.authed(u.action))
 	mux.HandleFunc("GET /ui/stream", u.authed(u.stream))
 	mux.HandleFunc("/ui", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/ui/", http.StatusSeeOther) })
-	return secured(mux)
+	return api.CheckHost(cfg.Hosts, secured(mux))
 }
 
 // secured adds the headers every page carries: nothing loads from
@@ -92,12 +102,28 @@ func (u *ui) authed(h handlerFunc) http.HandlerFunc {
 			http.Error(w, "not logged in", http.StatusUnauthorized)
 			return
 		}
+		if r.Method == http.MethodPost && !u.sameSite(w, r) {
+			return
+		}
 		if r.Method == http.MethodPost && !ss.checkCSRF(r) {
 			http.Error(w, "refused: the form lacks this session's CSRF token (reload the page)", http.StatusForbidden)
 			return
 		}
 		h(w, r, ss)
 	}
+}
+
+// sameSite refuses, with 403, a POST another site's page sent (Origin or
+// Referer); it reports whether the request may go on.
+func (u *ui) sameSite(w http.ResponseWriter, r *http.Request) bool {
+	ok, from := sameOrigin(r, u.overTLS(r))
+	if !ok {
+		if u.Log != nil {
+			u.Log.Warn("ui: a cross-site POST refused", "path", r.URL.Path, "origin", from, "remote", r.RemoteAddr)
+		}
+		http.Error(w, fmt.Sprintf("refused: a form sent from %q to %s (cross-site request)", from, r.Host), http.StatusForbidden)
+	}
+	return ok
 }
 
 // apiError is an API answer other than 2xx, with the API's message.
@@ -145,6 +171,7 @@ func (u *ui) call(r *http.Request, ss *session, method, path string, body any, o
 		return err
 	}
 	req.RemoteAddr = r.RemoteAddr
+	req.Host = r.Host // the API checks it as the dashboard did
 	req.Header.Set("Authorization", "Bearer "+ss.token)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -173,14 +200,26 @@ func (u *ui) call(r *http.Request, ss *session, method, path string, body any, o
 	}
 }
 
+// loginPage shows the login form, with a fresh CSRF token in the form
+// and in a cookie (loginCookie).
 func (u *ui) loginPage(w http.ResponseWriter, r *http.Request) {
-	u.render(w, "login", map[string]any{"Next": safeNext(r.URL.Query().Get("next")), "Error": r.URL.Query().Get("error") != ""})
+	csrf := randomHex(32)
+	setLoginCookie(w, u.overTLS(r), csrf, int(time.Hour/time.Second))
+	u.render(w, "login", map[string]any{"Next": safeNext(r.URL.Query().Get("next")), "Error": r.URL.Query().Get("error") != "", "CSRF": csrf})
 }
 
 // login takes the token once: checked as the API checks it, then kept
 // in the session, never in the browser.
 func (u *ui) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
+	if !u.sameSite(w, r) {
+		return
+	}
+	if !checkLoginCSRF(r) {
+		http.Error(w, "refused: the login form lacks its CSRF token (reload the login page)", http.StatusForbidden)
+		return
+	}
+	setLoginCookie(w, u.overTLS(r), "", -1)
 	token := strings.TrimSpace(r.PostFormValue("token"))
 	next := safeNext(r.PostFormValue("next"))
 	c, ok := u.Auth(token)
@@ -192,7 +231,7 @@ func (u *ui) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ss := u.sessions.create(token, c)
-	setCookie(w, r, ss.id, int(sessionTTL/time.Second))
+	setCookie(w, u.overTLS(r), ss.id, int(sessionTTL/time.Second))
 	if u.Log != nil {
 		u.Log.Info("ui: logged in", "token", c.Name, "remote", r.RemoteAddr)
 	}
@@ -201,7 +240,7 @@ func (u *ui) login(w http.ResponseWriter, r *http.Request) {
 
 func (u *ui) logout(w http.ResponseWriter, r *http.Request, ss *session) {
 	u.sessions.end(ss)
-	setCookie(w, r, "", -1)
+	setCookie(w, u.overTLS(r), "", -1)
 	http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
 }
 

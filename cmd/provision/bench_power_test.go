@@ -40,7 +40,7 @@ func BenchmarkPowerStatusAll400(b *testing.B) {
 	b.Run("provision", func(b *testing.B) {
 		for b.Loop() {
 			var out []api.PowerResult
-			json.Unmarshal([]byte(s.ok("power", "status", "--all", "--json")), &out)
+			json.Unmarshal([]byte(s.ok("power", "status", "--all", "--fresh", "--json")), &out)
 			for _, r := range out {
 				if r.State != "off" {
 					b.Fatalf("%s: %+v", r.System, r)

@@ -55,6 +55,9 @@ func loadConfig(fs *pflag.FlagSet) (appliance.Config, error) {
 	if fs.Changed("proxy-all") {
 		cfg.ProxyAll, _ = fs.GetBool("proxy-all")
 	}
+	if fs.Changed("api-host") {
+		cfg.APIHosts, _ = fs.GetStringSlice("api-host")
+	}
 	if fs.Changed("peer") {
 		cfg.Peers, _ = fs.GetStringSlice("peer")
 	}

@@ -32,7 +32,7 @@ func TestPowerVerbsAgainstIPMISim(t *testing.T) {
 	s.ok("system", "add", "nobmc", "--mac", "52:54:00:00:02:03", "--ip", "10.0.0.33", "--profile", "centos-web")
 	same := func(want string) {
 		t.Helper()
-		if out := s.ok("power", "vm1", "status"); out != "vm1: "+want+"\n" {
+		if out := s.ok("power", "vm1", "status", "--fresh"); out != "vm1: "+want+"\n" {
 			t.Fatalf("power vm1 status: %q, want %s", out, want)
 		}
 		if out, err := bmc.IPMItool("chassis", "power", "status"); err != nil || out != "Chassis Power is "+want {
@@ -65,7 +65,7 @@ func TestPowerVerbsAgainstIPMISim(t *testing.T) {
 	}
 	start := time.Now()
 	var all []api.PowerResult
-	json.Unmarshal([]byte(s.ok("power", "status", "--all", "--json")), &all)
+	json.Unmarshal([]byte(s.ok("power", "status", "--all", "--fresh", "--json")), &all)
 	if len(all) != 2 || all[0].System != "gone1" || all[0].Error == "" || all[1].System != "vm1" || all[1].State != "on" {
 		t.Fatalf("power status --all: %+v", all)
 	}
@@ -85,7 +85,7 @@ func TestPowerVerbsAgainstIPMISim(t *testing.T) {
 		}
 	}
 	same("off")
-	s.fails("system nobmc has no BMC", "power", "nobmc", "status")
+	s.fails("system nobmc has no BMC", "power", "nobmc", "status", "--fresh")
 	s.fails(`power action "explode"`, "power", "vm1", "explode")
 	s.fails("system nosuch not found", "power", "nosuch", "on")
 	if out := s.ok("events", "--system", "vm1"); !strings.Contains(out, "on by the operator") {

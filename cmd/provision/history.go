@@ -37,16 +37,22 @@ back. A name that never existed is an error.`,
 				return err
 			}
 			q := url.Values{}
-			fetch := limit
-			if !since.IsZero() {
-				fetch = max(limit, 100000) // filtered here: ask for enough
-			}
-			q.Set("limit", strconv.Itoa(fetch))
+			q.Set("limit", strconv.Itoa(min(limit, 10000))) // the server's largest page
 			if len(a) == 1 {
 				q.Set("name", a[0])
 			}
+			// Pages go back in time, each older than the one before: read
+			// until limit records are in, or the page reaches before since.
 			var h []registry.Change
-			if err := client(c).Do(ctx(c), "GET", api.Path("history")+"?"+q.Encode(), nil, &h); err != nil {
+			err = api.Pages(ctx(c), client(c), api.Path("history")+"?"+q.Encode(), func(page []registry.Change) bool {
+				h = append(page, h...)
+				if len(page) == 0 || len(h) >= limit {
+					return false
+				}
+				at, err := time.Parse(time.RFC3339Nano, page[0].At)
+				return since.IsZero() || err == nil && !at.Before(since)
+			})
+			if err != nil {
 				return err
 			}
 			if !since.IsZero() {

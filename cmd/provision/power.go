@@ -13,12 +13,15 @@ import (
 
 func newPower() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "power NAME status|" + strings.Join(ipmi.Actions, "|") + " | power status --all [--json]",
+		Use:   "power NAME status|" + strings.Join(ipmi.Actions, "|") + " | power status --all [--fresh] [--json]",
 		Short: "A system's power through its BMC (IPMI or Redfish)",
-		Long: `Ask a system's BMC for its power state, or power it on, off (hard), soft
-(ACPI shutdown), cycle or reset. "power status --all" asks every BMC at
-once (32 at a time) and prints one line each: the state, or the error.
-Every call has a 10 s deadline; an error names the system and the BMC.`,
+		Long: `Show a system's power state, or power it on, off (hard), soft (ACPI
+shutdown), cycle or reset through its BMC. "power status" answers what the
+appliance's last poll of the BMC found (serve --power-poll); with --fresh
+it asks the BMC now, which takes the admin token. "power status --all"
+prints one line for every system with a BMC: the state, or the error
+(--fresh: every BMC is asked at once, 32 at a time). Every call to a BMC
+has a 10 s deadline; an error names the system and the BMC.`,
 		Args: args(cobra.RangeArgs(1, 2)),
 		RunE: func(c *cobra.Command, a []string) error {
 			cl := client(c)
@@ -27,7 +30,7 @@ Every call has a 10 s deadline; an error names the system and the BMC.`,
 					return usage(fmt.Errorf("--all goes with status alone: provision power status --all"))
 				}
 				var out []api.PowerResult
-				if err := cl.Do(ctx(c), "GET", api.Path("power"), nil, &out); err != nil {
+				if err := cl.Do(ctx(c), "GET", api.Path("power")+fresh(c), nil, &out); err != nil {
 					return err
 				}
 				if asJSON(c) {
@@ -46,7 +49,7 @@ Every call has a 10 s deadline; an error names the system and the BMC.`,
 			var res api.PowerResult
 			var err error
 			if a[1] == "status" {
-				err = cl.Do(ctx(c), "GET", api.Path("systems", a[0], "power"), nil, &res)
+				err = cl.Do(ctx(c), "GET", api.Path("systems", a[0], "power")+fresh(c), nil, &res)
 			} else {
 				err = cl.Do(ctx(c), "POST", api.Path("systems", a[0], "power"), map[string]string{"action": a[1]}, &res)
 			}
@@ -56,11 +59,20 @@ Every call has a 10 s deadline; an error names the system and the BMC.`,
 			if asJSON(c) {
 				return printJSON(c.OutOrStdout(), res)
 			}
-			fmt.Fprintf(c.OutOrStdout(), "%s: %s\n", res.System, res.State)
+			fmt.Fprintf(c.OutOrStdout(), "%s: %s\n", res.System, or(res.State, res.Error))
 			return nil
 		},
 	}
 	c.Flags().Bool("all", false, "with status: every system that has a BMC")
+	c.Flags().Bool("fresh", false, "with status: ask the BMC now rather than read the last poll (admin token)")
 	c.Flags().Bool("json", false, "print JSON")
 	return c
+}
+
+// fresh is the query that asks BMCs now, when --fresh is given.
+func fresh(c *cobra.Command) string {
+	if f, _ := c.Flags().GetBool("fresh"); f {
+		return "?fresh=1"
+	}
+	return ""
 }

@@ -97,6 +97,7 @@ else gets REFUSED. --dns-forward none turns forwarding off.`,
 	f.String("api", "", "serve the API (and /metrics) here, over TLS, apart from the boot routes on --http (default: on --http, plain)")
 	f.String("tls-cert", "", "certificate of the --api listener (PEM; default: a self-signed one made at first start in DATA/tls)")
 	f.String("tls-key", "", "key of --tls-cert (PEM)")
+	f.StringSlice("api-host", nil, "another name (or address) the API and dashboard answer to in the Host header, beside the appliance's addresses, host name, --name and localhost (repeatable); any other host is refused (421)")
 	f.String("dhcp-interface", "", "serve DHCP on this interface (default: no DHCP)")
 	f.String("dhcp", "", "DHCP listen address (default 0.0.0.0:67)")
 	f.String("dhcp-mode", "", `server: hand out addresses and boot files; proxy: boot files only, beside the network's DHCP server (default "server")`)

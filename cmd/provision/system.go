@@ -232,7 +232,11 @@ func newSystemStatus() *cobra.Command {
 
 func listDiscovered(c *cobra.Command) error {
 	var items []registry.Discovered
-	if err := client(c).Do(ctx(c), "GET", api.Path("discovered"), nil, &items); err != nil {
+	err := api.Pages(ctx(c), client(c), api.Path("discovered"), func(page []registry.Discovered) bool {
+		items = append(items, page...)
+		return true
+	})
+	if err != nil {
 		return err
 	}
 	if asJSON(c) {
