@@ -167,3 +167,27 @@ func TestFirstACKTimeout(t *testing.T) {
 		}
 	}
 }
+
+// A client's timeout option (RFC 2349, up to 255 s) counts only once it
+// has acknowledged a packet: a forged request asking for 255 s holds its
+// slot 6 × the server's Timeout, not 25 minutes.
+func TestTimeoutOptionAfterFirstACK(t *testing.T) {
+	root, _ := newRoot(t)
+	ts := startServerConfig(t, Config{Root: root, Timeout: 100 * time.Millisecond})
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.WriteToUDP(requestPacket(opRRQ, bootFile, "octet\x00timeout\x00255"), ts.addr); err != nil {
+		t.Fatal(err)
+	}
+	for p := next(t, c, 5*time.Second); errorCode(p) < 0; p = next(t, c, 5*time.Second) {
+		if binary.BigEndian.Uint16(p) != opOACK {
+			t.Fatalf("got %q, want OACKs and then an ERROR", p)
+		}
+	}
+	if tr := ts.event(t); !errors.Is(tr.Err, errTimeout) || tr.Duration > 3*time.Second {
+		t.Errorf("report %+v, want no acknowledgement within about 600ms", tr)
+	}
+}

@@ -48,5 +48,7 @@
 // no socket and no file.
 //
 // Every request, served or refused, is reported once to Config.OnTransfer and
-// logged once (refusals as busy at most once a second per client).
+// logged once; requests refused at the request port (busy, a write, an
+// unknown mode, a malformed packet) are answered every time but reported
+// at most once a second per client, after a burst of 5.
 package tftp

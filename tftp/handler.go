@@ -66,14 +66,12 @@ func (h *handler) request(p []byte, info packetInfo) {
 	var sl *slot
 	if err == nil {
 		sl, err = h.srv.slots.acquire(client)
-		if err != nil && !h.srv.busyLog.Allow(client.String(), time.Now()) {
-			h.conn.reply(errorPacket(err), info) // a flood: answered, not logged
-			return
-		}
 	}
-	if err != nil {
+	if err != nil { // answered from this port, with no socket or file of its own
 		h.conn.reply(errorPacket(err), info)
-		h.report(Transfer{Client: client, File: textsafe.Strip(req.name), Err: err})
+		if h.srv.refusals.Allow(client.String(), time.Now()) { // a flood is answered, not written down
+			h.report(Transfer{Client: client, File: textsafe.Strip(req.name), Err: err})
+		}
 		return
 	}
 	h.wg.Add(1)

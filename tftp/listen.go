@@ -76,7 +76,8 @@ func (rc *requestConn) read(buf []byte) (int, packetInfo, error) {
 	return n, info, nil
 }
 
-// reply sends p to the request's client from the address it asked.
+// reply sends p to the request's client from the address it asked, or
+// from the address the kernel picks where that cannot be said.
 func (rc *requestConn) reply(p []byte, info packetInfo) error {
 	var err error
 	switch {
@@ -85,6 +86,10 @@ func (rc *requestConn) reply(p []byte, info packetInfo) error {
 	case rc.v6 != nil && info.local != nil:
 		_, err = rc.v6.WriteTo(p, &ipv6.ControlMessage{Src: info.local}, info.peer)
 	default:
+		_, err = rc.conn.WriteToUDP(p, info.peer)
+		return err
+	}
+	if err != nil {
 		_, err = rc.conn.WriteToUDP(p, info.peer)
 	}
 	return err

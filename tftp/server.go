@@ -119,9 +119,11 @@ type Server struct {
 	onTransfer func(Transfer)
 	log        *slog.Logger
 	slots      *slots
-	// busyLog limits the refusals (ErrBusy) logged and reported per client:
-	// a flood is answered, not written down packet by packet.
-	busyLog *ratelimit.Limiter
+	// refusals limits the requests refused at the request port (busy, a
+	// write, an unknown mode, a malformed packet) that are logged and
+	// reported, per client: a flood is answered, not written down packet
+	// by packet.
+	refusals *ratelimit.Limiter
 }
 
 // New checks the config and returns a Server; Root must be a directory.
@@ -139,7 +141,7 @@ func New(cfg Config) (*Server, error) {
 		onTransfer: cfg.OnTransfer, log: cfg.Log,
 		slots: newSlots(orDefault(cfg.MaxTransfers, DefaultMaxTransfers),
 			orDefault(cfg.MaxPerClient, DefaultMaxPerClient)),
-		busyLog: ratelimit.New(1, 5, 4096),
+		refusals: ratelimit.New(1, 5, 4096),
 	}
 	if s.hosts == nil {
 		s.hosts = noHosts{}

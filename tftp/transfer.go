@@ -25,16 +25,17 @@ var errTimeout = errors.New("no acknowledgement")
 // until acknowledged. The first exchange is the one a forged request
 // never completes: under pressure it is given firstACK in all.
 type transfer struct {
-	ctx      context.Context
-	conn     *net.UDPConn
-	peer     *net.UDPAddr
-	slot     *slot
-	timeout  time.Duration
-	firstACK time.Duration
-	start    time.Time
-	acked    bool   // the client has acknowledged a packet
-	buf      []byte // the DATA packet
-	in       []byte // what the client sends: ACK or ERROR
+	ctx        context.Context
+	conn       *net.UDPConn
+	peer       *net.UDPAddr
+	slot       *slot
+	timeout    time.Duration // the server's, until the client has acknowledged a packet
+	optTimeout time.Duration // the client's timeout option (RFC 2349), after that
+	firstACK   time.Duration
+	start      time.Time
+	acked      bool   // the client has acknowledged a packet
+	buf        []byte // the DATA packet
+	in         []byte // what the client sends: ACK or ERROR
 }
 
 // sendError sends an ERROR packet for err; the transfer ends with it.
@@ -45,9 +46,9 @@ func (t *transfer) sendError(err error) {
 // run negotiates the options and sends r (size bytes, -1 if unknown).
 // It returns the bytes of the file sent, acknowledged or not.
 func (t *transfer) run(r io.Reader, n negotiated) (int64, error) {
-	if n.timeout > 0 {
-		t.timeout = time.Duration(n.timeout) * time.Second
-	}
+	// A forged request never acknowledges: the client's timeout (up to
+	// 255 s) applies once it has, so it cannot hold a slot for 6 × 255 s.
+	t.optTimeout = time.Duration(n.timeout) * time.Second
 	if len(n.oack) > 0 {
 		if err := t.exchange(oackPacket(n.oack), 0); err != nil {
 			return 0, fmt.Errorf("option acknowledgement: %w", err)
@@ -85,7 +86,11 @@ func (t *transfer) exchange(p []byte, block uint16) error {
 		if _, err := t.conn.WriteToUDP(p, t.peer); err != nil {
 			return t.stopped(err)
 		}
-		resend := time.Now().Add(t.timeout)
+		wait := t.timeout
+		if t.acked && t.optTimeout > 0 {
+			wait = t.optTimeout
+		}
+		resend := time.Now().Add(wait)
 		for {
 			if t.dropUnderPressure() {
 				return fmt.Errorf("%w within %v of the request, with the server under pressure", errTimeout, t.firstACK)
@@ -125,7 +130,7 @@ func (t *transfer) exchange(p []byte, block uint16) error {
 			}
 		}
 		if try == resends {
-			return fmt.Errorf("%w after %d sends %v apart", errTimeout, resends+1, t.timeout)
+			return fmt.Errorf("%w after %d sends %v apart", errTimeout, resends+1, wait)
 		}
 	}
 }
