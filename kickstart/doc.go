@@ -41,6 +41,7 @@
 //	.Profile            .Name web, .Image centos, .KernelArgs, .Template
 //	.Subnet             .Name lan, .CIDR 10.0.0.0/24, .Gateway, .DNSServers
 //	.Settings           map[string]string   global settings, overridden by the profile's, then the system's
+//	.Secrets            map[string]string   secret settings, merged the same way: published nowhere, only here
 //	.URLs.Server        http://10.0.0.1     the appliance
 //	.URLs.Script        http://10.0.0.1/boot.ipxe          the iPXE script (by the client's address)
 //	.URLs.Image         http://10.0.0.1/images/centos
@@ -91,10 +92,14 @@
 //	install.locale      default en_US.UTF-8
 //	install.keyboard    an X keyboard layout, default us
 //	install.timezone    default UTC
-//	root.password-hash  root's crypt(3) hash (kickstart, preseed); without it root's password is locked
 //	user.name           a user to create (preseed: none by default; autoinstall: ubuntu)
-//	user.password-hash  that user's hash; without it the user's password is locked
 //	ssh.authorized-key  one public key, for root (kickstart, preseed) or the user (autoinstall)
+//
+// and the secret settings (.Secrets; an ordinary setting of the same key,
+// as earlier versions used, when there is no secret one):
+//
+//	root.password-hash  root's crypt(3) hash (kickstart, preseed); without it root's password is locked
+//	user.password-hash  that user's hash; without it the user's password is locked
 //
 // # Example
 //
