@@ -136,3 +136,11 @@ func (s *Snapshot) vetCheck(ctx context.Context, name string, done *renderCache)
 	}
 	return nil
 }
+
+// what names the check's object.
+func (c check) what() string {
+	if c.sys == nil {
+		return "template " + c.template
+	}
+	return "system " + c.sys.Name
+}

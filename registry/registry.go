@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -27,6 +28,10 @@ type Registry struct {
 	recordPolicy RecordPolicy
 	now          func() time.Time
 	leases       atomic.Pointer[func() []LiveLease] // SetLiveLeases
+	// renders admits the render checks of changes (mutate), one per CPU:
+	// a burst of writers queues for the CPUs instead of each render's
+	// time bound running out while all share them.
+	renders chan struct{}
 }
 
 // Open loads the store into the first Snapshot. zone is the appliance's
@@ -40,7 +45,7 @@ func Open(ctx context.Context, store Store, zone string) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Registry{store: store, now: time.Now}
+	r := &Registry{store: store, now: time.Now, renders: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	r.cur.Store(snap)
 	return r, nil
 }
@@ -186,7 +191,7 @@ func (r *Registry) mutate(ctx context.Context, dryRun bool, fn change) (*Snapsho
 		}
 		if todo := next.checksToRun(done); len(todo) > 0 {
 			r.mu.Unlock()
-			if err := next.runChecks(ctx, todo, done); err != nil {
+			if err := r.runChecks(ctx, next, todo, done); err != nil {
 				return nil, err
 			}
 			if dryRun {
@@ -210,6 +215,17 @@ func (r *Registry) mutate(ctx context.Context, dryRun bool, fn change) (*Snapsho
 		return snap, err
 	}
 	return nil, &Error{ErrConflict, fmt.Sprintf("%s not saved: other writes kept coming first (%d tries): try again", what(ops), maxTries)}
+}
+
+// runChecks runs the checks of a change once a CPU is free for it.
+func (r *Registry) runChecks(ctx context.Context, next *Snapshot, todo []check, done *renderCache) error {
+	select {
+	case r.renders <- struct{}{}:
+		defer func() { <-r.renders }()
+	case <-ctx.Done():
+		return &Error{ErrUnavailable, fmt.Sprintf("%s not checked: %v", todo[0].what(), ctx.Err())}
+	}
+	return next.runChecks(ctx, todo, done)
 }
 
 // prepare runs fn on a clone of base. An edit that changes nothing is no
