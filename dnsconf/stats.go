@@ -10,7 +10,7 @@ import (
 // Stats counts what a Server did since New.
 type Stats struct {
 	Queries          uint64            // messages received with a readable header
-	Malformed        uint64            // messages that did not parse (answered FORMERR when their header did)
+	Malformed        uint64            // messages that did not parse or point into their header (answered FORMERR when their header was read)
 	Truncated        uint64            // UDP replies sent empty with TC, for the client to retry over TCP
 	Rcodes           map[string]uint64 // replies sent, by rcode: "NOERROR", "NXDOMAIN", "REFUSED", ...
 	Serial           uint64            // registry serial of the zone served; 0 before the first zone
