@@ -108,7 +108,9 @@ func TestHandler(t *testing.T) {
 		{"GET", "/ks/tok-nosuch", "", 404, "no such build"},
 		{"GET", "/ks/tok-web001/nosuch", "", 404, "not found"},
 		{"POST", "/ks/tok-web001", "", 405, ""},
-		{"GET", "/ks/tok-web001/done", "", 200, "web001 is installed"},
+		{"GET", "/ks/tok-web001/done", "", 405, "done takes POST"}, // a state change: POST only
+		{"GET", "/ks/tok-web002/failed", "", 405, "failed takes POST"},
+		{"POST", "/ks/tok-web001/done", "", 200, "web001 is installed"},
 		{"GET", "/ks/tok-web001", "", 404, "no such build"}, // used
 		{"POST", "/ks/tok-web001/done", "", 404, "no such build"},
 		{"POST", "/ks/tok-web002/failed", strings.Repeat("a", MaxLog) + "TAIL", 200, "stored the last 65536 of 65540 bytes"},

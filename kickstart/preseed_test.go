@@ -115,7 +115,7 @@ func TestPreseedLateCommand(t *testing.T) {
 			cmd := debconfAnswers(t, r.text)["preseed/late_command"]
 			script := "mkdir -p DIR/target/root && " + strings.ReplaceAll(cmd, "/target", "DIR/target")
 			dir := runStubbed(t, sh, script, map[string]string{"wget": ""})
-			if got, want := readFile(t, filepath.Join(dir, "wget.args")), "-q -O /dev/null http://10.0.0.1/ks/TOKEN/done\n"; got != want {
+			if got, want := readFile(t, filepath.Join(dir, "wget.args")), "-q -O /dev/null --post-data  http://10.0.0.1/ks/TOKEN/done\n"; got != want {
 				t.Errorf("wget %q, want %q", got, want)
 			}
 			key := readFile(t, filepath.Join(dir, "target/root/.ssh/authorized_keys"))
