@@ -83,6 +83,25 @@ func TestCatchUpMatchesAFullLoad(t *testing.T) {
 			_, err := a.AddRecords(ctx, []string{"mail.dsas. 3600 IN A 10.0.0.25", "www.dsas. 300 IN CNAME web001.dsas."}, false)
 			return err
 		}},
+		{"secret settings: global (one moved from an ordinary one), a profile's, a system's", func() error {
+			if _, err := a.SetSecretSetting(ctx, "root.password-hash", "g-hash"); err != nil {
+				return err
+			}
+			if _, err := a.SetSecretSetting(ctx, "lvs.vrid", "moved"); err != nil {
+				return err
+			}
+			p, _ := a.Snapshot().Profile("inst")
+			pc := *p
+			pc.SecretSettings = SecretSettings{"user.password-hash": "p-hash"}
+			if _, err := a.EditProfile(ctx, "inst", pc); err != nil {
+				return err
+			}
+			s, _ := a.Snapshot().SystemByName("web001")
+			sc := s.Clone()
+			sc.SecretSettings = SecretSettings{"root.password-hash": "s-hash"}
+			_, err := a.EditSystem(ctx, "web001", sc)
+			return err
+		}},
 		{"unset, remove a record, edit the template and a subnet", func() error {
 			if err := a.UnsetSetting(ctx, "ntp"); err != nil {
 				return err
