@@ -232,12 +232,12 @@ func TestCacheBoundedBytes(t *testing.T) {
 	}
 }
 
-// TCP connections are bounded per client: past MaxTCPPerClient a new one
-// from the same address is closed at once, another address is served,
-// and an idle connection is closed after TCPIdleTimeout.
-func TestTCPBounds(t *testing.T) {
-	srv, err := New(Config{Zone: Options{Origin: "dsas", NS: applianceIP, Static: testStatic(t)},
-		MaxTCPPerClient: 2, TCPIdleTimeout: 300 * time.Millisecond})
+// tcpClient serves the test zone over TCP with cfg's bounds, and returns
+// a dialer from a source address and a function that asks a query on a
+// connection and reports whether it was answered.
+func tcpClient(t *testing.T, cfg Config) (*Server, func(src string) net.Conn, func(net.Conn) bool) {
+	cfg.Zone = Options{Origin: "dsas", NS: applianceIP, Static: testStatic(t)}
+	srv, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +254,6 @@ func TestTCPBounds(t *testing.T) {
 		t.Cleanup(func() { c.Close() })
 		return c
 	}
-	// ask sends a query on c and reports whether it was answered.
 	ask := func(c net.Conn) bool {
 		c.SetDeadline(time.Now().Add(5 * time.Second))
 		if _, err := c.Write(append([]byte{0, byte(len(b))}, b...)); err != nil {
@@ -264,6 +263,38 @@ func TestTCPBounds(t *testing.T) {
 		_, err := readTCP(c, &buf)
 		return err == nil
 	}
+	return srv, from, ask
+}
+
+// Past MaxTCP connections in all, a new one is closed at once, whoever
+// it comes from; one closed makes room.
+func TestTCPGlobalCap(t *testing.T) {
+	srv, from, ask := tcpClient(t, Config{MaxTCP: 3})
+	var conns []net.Conn
+	for i := range 3 {
+		c := from(fmt.Sprintf("127.0.6.%d", i+1))
+		if !ask(c) {
+			t.Fatalf("connection %d of 3 not served", i+1)
+		}
+		conns = append(conns, c)
+	}
+	if ask(from("127.0.6.4")) {
+		t.Error("a 4th connection was served, MaxTCP is 3")
+	}
+	conns[0].Close()
+	for deadline := time.Now().Add(5 * time.Second); srv.Stats().TCPConns > 2 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !ask(from("127.0.6.4")) {
+		t.Error("with a connection closed, a new one is not served")
+	}
+}
+
+// TCP connections are bounded per client: past MaxTCPPerClient a new one
+// from the same address is closed at once, another address is served,
+// and an idle connection is closed after TCPIdleTimeout.
+func TestTCPBounds(t *testing.T) {
+	srv, from, ask := tcpClient(t, Config{MaxTCPPerClient: 2, TCPIdleTimeout: 300 * time.Millisecond})
 	a1, a2 := from("127.0.5.1"), from("127.0.5.1")
 	if !ask(a1) || !ask(a2) {
 		t.Fatal("the first two connections of a client are not served")
