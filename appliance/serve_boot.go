@@ -102,11 +102,19 @@ func (a *Appliance) startHTTP(ln, apiLn net.Listener, dnsSrv *dnsconf.Server) er
 		if a.cfg.BootNetHTTP {
 			hc.Fast, hc.FastPaths = nil, nil
 		}
+		if apiLn == nil { // boot traffic leaves the API and the dashboard connections of their own
+			hc.Reserved = apiPaths()
+		}
 		srv := httpserve.New(hc)
 		return srv.Serve(ctx, ln)
 	})
 	return nil
 }
+
+// apiPaths are the routes of the API and the dashboard (api.Handler's,
+// ui.Handler's) on the boot listener they share: httpserve keeps
+// connections for them that boot requests cannot take (Config.Reserved).
+func apiPaths() []string { return []string{"/api/", "/ui/", "/ui", "/healthz", "/metrics"} }
 
 // cleanPaths serves a request for a path with "//", "." or ".." as the
 // clean path, where http.ServeMux would redirect: firmware follows no
