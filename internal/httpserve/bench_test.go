@@ -66,3 +66,22 @@ func BenchmarkServe(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRequestAccounting: what the connection limits add to each
+// request on the fast path (its connection marked busy, counted in the
+// boot share, marked idle again), with the share bounded as on a
+// listener shared with the API.
+func BenchmarkRequestAccounting(b *testing.B) {
+	l := newLimitListener(nil, 2048, 64, nil)
+	l.share.max = 2048 - 64
+	s := &slot{l: l}
+	s.state.Store(1)
+	b.ReportAllocs()
+	for b.Loop() {
+		if !s.busy() || !l.share.enter() {
+			b.Fatal("refused")
+		}
+		l.share.leave()
+		s.idle()
+	}
+}

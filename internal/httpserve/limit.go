@@ -42,6 +42,7 @@ type limitListener struct {
 	open    map[*slot]struct{}
 	clients map[netip.Addr]map[*slot]struct{}
 
+	tick         atomic.Int64  // the clock of idle since: a count, cheaper than time.Now
 	freed        chan struct{} // a slot was freed: a waiting Accept looks again
 	done         chan struct{} // closed by Close: an Accept waiting for a slot ends
 	closed       sync.Once
@@ -94,7 +95,7 @@ func (l *limitListener) admit(c net.Conn) (*slot, bool) {
 		l.mu.Lock()
 		victims, verdict := l.makeRoom(s.client)
 		if verdict == admitted {
-			s.state.Store(time.Now().UnixNano())
+			s.state.Store(l.tick.Add(1))
 			l.add(s)
 		}
 		l.mu.Unlock()
@@ -257,7 +258,7 @@ type slot struct {
 	l      *limitListener
 	client netip.Addr
 	raw    net.Conn     // as accepted, to close it when evicted
-	state  atomic.Int64 // > 0: idle since, Unix ns; else slotBusy or slotGone
+	state  atomic.Int64 // > 0: idle since (l.tick); else slotBusy or slotGone
 }
 
 const (
@@ -280,7 +281,7 @@ func (s *slot) busy() bool {
 }
 
 // idle marks a busy connection idle, waiting for its next request.
-func (s *slot) idle() { s.state.CompareAndSwap(slotBusy, time.Now().UnixNano()) }
+func (s *slot) idle() { s.state.CompareAndSwap(slotBusy, s.l.tick.Add(1)) }
 
 // free takes the connection out of the count; again is a no-op.
 func (s *slot) free() {

@@ -363,3 +363,27 @@ func TestLimitListenerCloseWhileWaiting(t *testing.T) {
 	}
 	_ = c1
 }
+
+// A client is an IPv4 address (an IPv4-mapped IPv6 one too) or an IPv6
+// /64; anything but TCP has no per-client cap.
+func TestClientKey(t *testing.T) {
+	for addr, want := range map[string]string{
+		"10.0.0.5:80":               "10.0.0.5",
+		"[::ffff:10.0.0.5]:80":      "10.0.0.5",
+		"[2001:db8:1:2:3:4:5:6]:80": "2001:db8:1:2::",
+		"[2001:db8:1:2:ff::1]:80":   "2001:db8:1:2::",
+		"[fe80::1%lo]:80":           "fe80::",
+		"[2001:db8:1:3::1]:80":      "2001:db8:1:3::",
+	} {
+		ta, err := net.ResolveTCPAddr("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := clientKey(ta).String(); got != want {
+			t.Errorf("clientKey(%s) = %s, want %s", addr, got, want)
+		}
+	}
+	if got := clientKey(&net.UnixAddr{Name: "/tmp/s", Net: "unix"}); got.IsValid() {
+		t.Errorf("clientKey(unix) = %s, want none", got)
+	}
+}
