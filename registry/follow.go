@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// reloadTimeout bounds a load of the whole registry by Follow.
+// reloadTimeout bounds a read of what other appliances committed (Follow,
+// or a commit of ours the database refused as stale).
 const reloadTimeout = 10 * time.Second
 
 // Notifier is a Store that tells of commits, its own and those of other
@@ -20,11 +21,13 @@ type Notifier interface {
 
 // Follow keeps the Snapshot in step with what other appliances commit to
 // the same database, until ctx ends: when the database's serial passes
-// the Snapshot's, the registry is loaded again and the new Snapshot
-// published to OnChange's subscribers (with no delta: they rebuild). It
-// returns at once for a Store that is no Notifier (SQLite: one appliance
-// per file). A load that fails (the database is down) is tried again at
-// the next notification or retry; the last Snapshot serves meanwhile.
+// the Snapshot's, what changed is read (or the whole registry, syncLocked)
+// and the new Snapshot published to OnChange's subscribers. It returns at
+// once for a Store that is no Notifier (SQLite: one appliance per file; a
+// second process writing the same file is caught up with at this one's
+// next write, which the database refuses as stale until then). A read that
+// fails (the database is down) is tried again at the next notification or
+// retry; the last Snapshot serves meanwhile.
 func (r *Registry) Follow(ctx context.Context) {
 	n, ok := r.store.(Notifier)
 	if !ok {
