@@ -28,9 +28,10 @@ type Registry struct {
 	recordPolicy RecordPolicy
 	now          func() time.Time
 	leases       atomic.Pointer[func() []LiveLease] // SetLiveLeases
-	// renders admits the render checks of changes (mutate), one per CPU:
-	// a burst of writers queues for the CPUs instead of each render's
-	// time bound running out while all share them.
+	// renders admits the render checks of changes (mutate), one per CPU
+	// and at least two (one slow render leaves room for others): a burst
+	// of writers queues for the CPUs instead of each render's time bound
+	// running out while all share them.
 	renders chan struct{}
 }
 
@@ -45,7 +46,7 @@ func Open(ctx context.Context, store Store, zone string) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Registry{store: store, now: time.Now, renders: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	r := &Registry{store: store, now: time.Now, renders: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
 	r.cur.Store(snap)
 	return r, nil
 }
