@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/provision/provision/internal/pgtest"
 )
 
 func TestDynamicLog(t *testing.T) {
@@ -42,6 +44,15 @@ func TestDynamicLog(t *testing.T) {
 // most recent sightings up to its cap, and is read a page at a time.
 func TestDiscoveredCapAndPages(t *testing.T) {
 	r, _ := openTest(t)
+	testDiscoveredCapAndPages(t, r)
+}
+
+// The same on PostgreSQL, whose placeholders and collation differ.
+func TestPostgresDiscoveredCapAndPages(t *testing.T) {
+	testDiscoveredCapAndPages(t, openPostgresRegistry(t, pgtest.DB(t)))
+}
+
+func testDiscoveredCapAndPages(t *testing.T, r *Registry) {
 	st := r.store.(*SQLStore)
 	st.SetDiscoveredCap(5)
 	ctx := context.Background()
