@@ -35,11 +35,12 @@ type Report struct {
 }
 
 // ReportSetting is an effective setting and where it comes from: global,
-// profile NAME or system.
+// profile NAME or system. A secret setting (Secret) has no value here.
 type ReportSetting struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
-	From  string `json:"from"`
+	Key    string `json:"key"`
+	Value  string `json:"value"`
+	From   string `json:"from"`
+	Secret bool   `json:"secret,omitempty"`
 }
 
 func (s *server) systemReport(w http.ResponseWriter, r *http.Request) {
@@ -58,18 +59,20 @@ func (s *server) systemReport(w http.ResponseWriter, r *http.Request) {
 		rep.Image, rep.ImageKind = img.Name, img.Kind
 	}
 	from := map[string]ReportSetting{}
-	for k, v := range snap.Settings() {
-		from[k] = ReportSetting{k, v, "global"}
-	}
-	if p, ok := snap.Profile(sys.Profile); ok {
-		rep.Template = p.Kickstart
-		for k, v := range p.Settings {
-			from[k] = ReportSetting{k, v, "profile " + p.Name}
+	level := func(where string, plain map[string]string, secret []string) {
+		for k, v := range plain {
+			from[k] = ReportSetting{Key: k, Value: v, From: where}
+		}
+		for _, k := range secret {
+			from[k] = ReportSetting{Key: k, From: where, Secret: true}
 		}
 	}
-	for k, v := range sys.Settings {
-		from[k] = ReportSetting{k, v, "system"}
+	level("global", snap.Settings(), snap.SecretKeys())
+	if p, ok := snap.Profile(sys.Profile); ok {
+		rep.Template = p.Kickstart
+		level("profile "+p.Name, p.Settings, p.SecretSettings.Keys())
 	}
+	level("system", sys.Settings, sys.SecretSettings.Keys())
 	for _, k := range slices.Sorted(maps.Keys(from)) {
 		rep.Settings = append(rep.Settings, from[k])
 	}

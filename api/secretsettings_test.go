@@ -75,6 +75,12 @@ func TestSecretSettingsAPI(t *testing.T) {
 	if _, body := call(t, "GET", srv.URL+"/api/v1/systems/web002", "ro", ""); !strings.Contains(body, `"secret_settings": {`+"\n"+`    "root.password-hash": ""`) {
 		t.Errorf("a system's JSON does not name its secret keys:\n%s", body)
 	}
+	for sys, from := range map[string]string{"web002": "system", "web003": "global"} {
+		want := `"key": "root.password-hash",` + "\n" + `      "value": "",` + "\n" + `      "from": "` + from + `",` + "\n" + `      "secret": true`
+		if _, body := call(t, "GET", srv.URL+"/api/v1/systems/"+sys+"/report", "ro", ""); !strings.Contains(body, want) {
+			t.Errorf("%s's report does not say its root hash is secret, from %s:\n%s", sys, from, body)
+		}
+	}
 	if _, body := call(t, "GET", srv.URL+"/api/v1/settings", "ro", ""); !strings.Contains(body, `"secret": true`) {
 		t.Errorf("the settings list does not mark the secret one:\n%s", body)
 	}

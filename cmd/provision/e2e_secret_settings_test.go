@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -94,6 +95,9 @@ func TestSecretSettingsPublishedNowhere(t *testing.T) {
 	}
 	if !strings.Contains(outputs["history"], "secret root.password-hash set") || !strings.Contains(outputs["history"], "moved to the secret settings") {
 		t.Errorf("history does not say what was set:\n%s", outputs["history"])
+	}
+	if !regexp.MustCompile(`root\.password-hash +\(secret\) +system`).MatchString(outputs["system report"]) {
+		t.Errorf("system report does not name the secret setting:\n%s", outputs["system report"])
 	}
 	if !strings.Contains(outputs["setting list"], "root.password-hash  (secret)") {
 		t.Errorf("setting list:\n%s", outputs["setting list"])

@@ -77,6 +77,9 @@ reads them), and the timeline of its last boot or build.`,
 			fmt.Fprintln(w, "settings:")
 			tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 			for _, s := range rep.Settings {
+				if s.Secret {
+					s.Value = "(secret)"
+				}
 				fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Key, printableValue(s.Value), s.From)
 			}
 			if len(rep.Settings) == 0 {
