@@ -2,8 +2,8 @@
 // under /ui/: the fleet (every system with its state, power, profile,
 // addresses and last boot; counts by state; filters and search, paged by
 // the server), one host (its boot timeline as a waterfall, effective
-// settings and where each comes from, the rendered template, history and
-// the installer log of a failed build), and actions (reinstall, power,
+// settings and where each comes from, the rendered template, history and,
+// for the admin token, the installer log of a failed build), and actions (reinstall, power,
 // netboot) behind a confirmation that names the host.
 //
 // The dashboard is a client of the API, not a second way into the
@@ -11,8 +11,11 @@
 // the session's token, so it is authorized, validated and recorded in
 // history exactly as the CLI's. The token is given once, in the login
 // form, and kept server-side; the browser holds only a random session id
-// in an HttpOnly, SameSite=Strict cookie (Secure over TLS). Every form
-// that changes something carries the session's CSRF token. Pages are
+// in an HttpOnly, SameSite=Strict cookie (Secure over TLS, Config.TLS),
+// at most 16 sessions per token. Every form carries a CSRF token (the
+// session's; the login form's in a cookie of its own, double submit), a
+// POST whose Origin or Referer is another site's is refused, and so is a
+// Host that is not the appliance's (Config.Hosts, DNS rebinding). Pages are
 // server-rendered (html/template escapes every value) with a little
 // JavaScript that follows the events stream and refreshes what changed;
 // the Content-Security-Policy allows nothing from outside the appliance.
