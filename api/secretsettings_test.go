@@ -84,6 +84,19 @@ func TestSecretSettingsAPI(t *testing.T) {
 	if _, body := call(t, "GET", srv.URL+"/api/v1/settings", "ro", ""); !strings.Contains(body, `"secret": true`) {
 		t.Errorf("the settings list does not mark the secret one:\n%s", body)
 	}
+	// What the CLI's edit sends: a value through secret_values, a removal
+	// as null in the merge patch.
+	for _, w := range []struct{ path, body string }{
+		{"profiles/sec", `{"secret_values":{"user.password-hash":"PROFILE-NEW-1a2b"}}`},
+		{"systems/web002", `{"secret_settings":{"root.password-hash":null}}`},
+	} {
+		if code, body := call(t, "PATCH", srv.URL+"/api/v1/"+w.path, "admin", w.body); code != http.StatusOK || strings.Contains(body, "PROFILE-NEW") {
+			t.Fatalf("PATCH %s: %d %s", w.path, code, body)
+		}
+	}
+	if _, body := call(t, "GET", srv.URL+"/api/v1/templates/sec/render?system=web002&secrets=1", "admin", ""); !strings.Contains(body, "root="+global+"\nuser=PROFILE-NEW-1a2b") {
+		t.Errorf("after the patches, web002 gets:\n%s", body)
+	}
 	if code, body := call(t, "PUT", srv.URL+"/api/v1/settings/root.password-hash", "admin", `{"value":"x"}`); code != http.StatusBadRequest ||
 		!strings.Contains(body, "global: setting root.password-hash is a secret setting") {
 		t.Errorf("an ordinary value over a secret setting: %d %s", code, body)
