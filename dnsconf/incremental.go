@@ -47,6 +47,7 @@ func (z *Zone) update(src Source, opts Options) (*Zone, bool) {
 				}
 			}
 		case registry.ObjSetting, registry.ObjImage, registry.ObjTemplate:
+		case registry.ObjSecretSetting: // in no record
 		default: // subnets (the reverse zones), static records
 			return nil, false
 		}

@@ -55,6 +55,8 @@ func TestUpdateMatchesBuild(t *testing.T) {
 			}
 		case k < 7:
 			err = reg.RemoveSystem(ctx, name)
+		case k < 8 && rng.IntN(4) == 0: // in no record, but a new version
+			_, err = reg.SetSecretSetting(ctx, fmt.Sprintf("p%d.password-hash", rng.IntN(3)), registry.Secret(fmt.Sprint("$6$", step)))
 		case k < 8:
 			_, err = reg.SetSetting(ctx, fmt.Sprintf("s%d.x", rng.IntN(5)), fmt.Sprint(step))
 		case k < 9:
