@@ -84,8 +84,8 @@ func Pages[T any](ctx context.Context, c *Client, path string, page func([]T) bo
 			return fmt.Errorf("GET %s: %w", path, err)
 		}
 		next := nextLink(resp.Header.Get("Link"))
-		if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(next, "/") {
-			next = ""
+		if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(next, "/") || next == path {
+			next = "" // not this server's, or the same page again
 		}
 		if !page(items) {
 			return nil
