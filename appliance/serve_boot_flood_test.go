@@ -76,6 +76,34 @@ func TestHTTPIdleFlood(t *testing.T) {
 	}
 }
 
+// With the API on a listener of its own (--api, TLS), a flood of idle
+// connections to the boot listener from 40 clients does not reach it:
+// curl from another address gets /api/v1/whoami within 200 ms, and its
+// boot script too.
+func TestHTTPIdleFloodOwnAPIListener(t *testing.T) {
+	curl := testenv.NeedCommand(t, "curl")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := devConfig(t)
+	cfg.API = "127.0.0.1:0"
+	a, err := Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	addBootingSystem(t, a.Registry(), "web02", "127.0.0.2")
+	token, err := os.ReadFile(filepath.Join(cfg.Data, apitoken.FileName(apitoken.ReadOnly)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := floodIdle(t, a.Addrs().HTTP, 40, 64)
+	defer f.close()
+	curlWithin(t, curl, 200*time.Millisecond, "200", "https://"+a.Addrs().API+"/api/v1/whoami", "-k", "-H", "Authorization: Bearer "+strings.TrimSpace(string(token)))
+	curlWithin(t, curl, 200*time.Millisecond, "200", "http://"+a.Addrs().HTTP+"/boot.ipxe")
+}
+
 // addBootingSystem registers name at ip, booting from the network.
 func addBootingSystem(t *testing.T, reg *registry.Registry, name, ip string) {
 	t.Helper()
