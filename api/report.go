@@ -58,6 +58,8 @@ func (s *server) systemReport(w http.ResponseWriter, r *http.Request) {
 	if img := plan.Image; img != nil {
 		rep.Image, rep.ImageKind = img.Name, img.Kind
 	}
+	// Each level overrides the ones above it, whatever the kind, as the
+	// template sees them (registry.Snapshot.TemplateData).
 	from := map[string]ReportSetting{}
 	level := func(where string, plain map[string]string, secret []string) {
 		for k, v := range plain {

@@ -32,15 +32,17 @@ func (a *Appliance) startHTTP(ln, apiLn net.Listener, dnsSrv *dnsconf.Server) er
 	// The boot routes' lines (one a request) go through a LineWriter, so
 	// that a request does not wait on stderr; closed when the server returns.
 	lines := httpserve.NewLineWriter(os.Stderr)
+	hosts := bind.NewBoot(a.reg, "")
+	hosts.Seen = &a.seen
 	boot, err := images.BootHandler(images.BootConfig{
-		Hosts: bind.NewBoot(a.reg, ""), Blobs: a.blobs, Log: NewLogger(a.cfg.LogFormat, lines), OnEvent: a.httpEvent,
+		Hosts: hosts, Blobs: a.blobs, Log: NewLogger(a.cfg.LogFormat, lines), OnEvent: a.httpEvent,
 	})
 	if err != nil {
 		lines.Close()
 		return err
 	}
 	ks, err := kickstart.Handler(kickstart.HandlerConfig{
-		Builds:    bind.Builds{Reg: a.reg, DNS: a.cfg.Address},
+		Builds:    bind.Builds{Reg: a.reg, DNS: a.cfg.Address, Seen: &a.seen},
 		ServerURL: images.RequestURL, OnEvent: a.installerEvent, Log: a.log,
 	})
 	if err != nil {
@@ -170,7 +172,7 @@ func (a *Appliance) startTFTP() error {
 	if a.cfg.TFTP == "" {
 		return nil
 	}
-	srv, err := tftp.New(tftp.Config{Root: a.cfg.BootFiles, Hosts: bind.Boot{Reg: a.reg, BaseURL: a.httpURL}, Images: bind.TFTPImages{Files: bind.NewBoot(a.reg, ""), Blobs: a.blobs},
+	srv, err := tftp.New(tftp.Config{Root: a.cfg.BootFiles, Hosts: bind.Boot{Reg: a.reg, BaseURL: a.httpURL, Seen: &a.seen}, Images: bind.TFTPImages{Files: bind.NewBoot(a.reg, ""), Blobs: a.blobs},
 		Timeout: 2 * time.Second, OnTransfer: a.tftpEvent, Log: a.log})
 	if err != nil {
 		return err
