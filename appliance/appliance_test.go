@@ -183,4 +183,9 @@ func TestOpenFailsCleanly(t *testing.T) {
 	if _, err := Open(ctx, bad, log); !errors.Is(err, ErrConfig) {
 		t.Fatalf("Open with --dhcp-mode relay: %v, want ErrConfig", err)
 	}
+	bad = devConfig(t)
+	bad.TFTPMaxPerClient = 5000
+	if _, err := Open(ctx, bad, log); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "tftp max per client 5000") {
+		t.Fatalf("Open with 5000 TFTP transfers per client: %v, want ErrConfig", err)
+	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/provision/provision/internal/seal"
 	"github.com/provision/provision/registry"
+	"github.com/provision/provision/tftp"
 )
 
 // ErrConfig marks a configuration the appliance refuses before it opens
@@ -56,6 +57,10 @@ type Config struct {
 	// APIHosts are more names (or addresses) the API and dashboard answer
 	// to in the Host header, beside the appliance's own (ownHost).
 	APIHosts []string `yaml:"api_hosts"`
+	// TFTPMaxPerClient bounds the TFTP transfers of one client address at
+	// once (0: tftp.DefaultMaxPerClient, 16): machines booting behind one
+	// NAT address need more.
+	TFTPMaxPerClient int `yaml:"tftp_max_per_client"`
 	// DNSForward lists the upstream resolvers (IP[:PORT]) of names outside
 	// the zone; nil = /etc/resolv.conf's name servers, [] or [none] = none.
 	DNSForward []string `yaml:"dns_forward"`
@@ -141,6 +146,9 @@ func (c *Config) Complete() error {
 // match ErrConfig.
 func (c Config) Check() error {
 	bad := func(f string, a ...any) error { return configError{fmt.Errorf(f, a...)} }
+	if c.TFTPMaxPerClient < 0 || c.TFTPMaxPerClient > tftp.DefaultMaxTransfers {
+		return bad("tftp max per client %d: use 1 to %d (0: %d)", c.TFTPMaxPerClient, tftp.DefaultMaxTransfers, tftp.DefaultMaxPerClient)
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return bad("log format %q: use text or json", c.LogFormat)
 	}

@@ -173,7 +173,7 @@ func (a *Appliance) startTFTP() error {
 		return nil
 	}
 	srv, err := tftp.New(tftp.Config{Root: a.cfg.BootFiles, Hosts: bind.Boot{Reg: a.reg, BaseURL: a.httpURL, Seen: &a.seen}, Images: bind.TFTPImages{Files: bind.NewBoot(a.reg, ""), Blobs: a.blobs},
-		Timeout: 2 * time.Second, OnTransfer: a.tftpEvent, Log: a.log})
+		Timeout: 2 * time.Second, MaxPerClient: a.cfg.TFTPMaxPerClient, OnTransfer: a.tftpEvent, Log: a.log})
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,10 @@
 #   MACHINES="100" INITRD_SIZE=8M sudo bench/storm.sh
 #   STACKS=provision MACHINES=1000 sudo bench/storm.sh
 #
+# pin/tftp's client cannot choose its source address, so every machine's
+# TFTP comes from 10.77.0.2: provision runs with --tftp-max-per-client
+# 2048 (as if each had its own address, as real machines do).
+#
 # Two network namespaces joined by a veth pair: the servers' (10.77.0.1/20)
 # and the machines' (10.77.0.2/20, plus every machine's reserved address,
 # which its HTTP comes from), so that DHCP broadcasts stay between them:
@@ -148,7 +152,7 @@ start_provision() {
 	runs=$((runs + 1))
 	local log=$tmp/provision-$runs.log
 	ip netns exec "$srv" "$tmp/provision" serve --data "$data" --zone bench --dhcp-interface "$sv" --address "$server" \
-		--http "$server:80" --dns "" --tftp "$server:69" --dns-forward none >"$log" 2>&1 &
+		--http "$server:80" --dns "" --tftp "$server:69" --tftp-max-per-client 2048 --dns-forward none >"$log" 2>&1 &
 	pids+=($!)
 	wait_until provision grep -q 'msg=ready' "$log"
 }

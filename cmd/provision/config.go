@@ -55,6 +55,9 @@ func loadConfig(fs *pflag.FlagSet) (appliance.Config, error) {
 	if fs.Changed("proxy-all") {
 		cfg.ProxyAll, _ = fs.GetBool("proxy-all")
 	}
+	if fs.Changed("tftp-max-per-client") {
+		cfg.TFTPMaxPerClient, _ = fs.GetInt("tftp-max-per-client")
+	}
 	if fs.Changed("api-host") {
 		cfg.APIHosts, _ = fs.GetStringSlice("api-host")
 	}

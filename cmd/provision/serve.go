@@ -19,7 +19,7 @@ func newServe() *cobra.Command {
 data.cdb, and TFTP, all from one registry.
 
 Configuration comes from the embedded defaults, then the YAML file given by
---config (keys: data, database, database_password_file, http, api, tls_cert, tls_key, dns, dns_forward, tftp, dhcp,
+--config (keys: data, database, database_password_file, http, api, api_hosts, tls_cert, tls_key, dns, dns_forward, tftp, tftp_max_per_client, dhcp,
 dhcp_interface, dhcp_mode, proxy_all, boot_files, address, zone, dev, log_format,
 secret_key_file, power_poll, name, site, peers), then flags. DHCP runs only with
 --dhcp-interface (it needs root for port 67). --dhcp-mode proxy runs it as a
@@ -94,6 +94,7 @@ else gets REFUSED. --dns-forward none turns forwarding off.`,
 	f.String("dns", "", "DNS listen address, UDP and TCP (default :53, or 127.0.0.1:8053 with --dev)")
 	f.StringSlice("dns-forward", nil, "upstream resolvers IP[:PORT],... of names outside the zone, for registered subnets and this host (default: /etc/resolv.conf's name servers; none: refuse them)")
 	f.String("tftp", "", "TFTP listen address (default :69, or 127.0.0.1:8069 with --dev)")
+	f.Int("tftp-max-per-client", 0, "TFTP transfers one client address may have at once, 1 to 2048 (default 16; machines booting behind one NAT address need more)")
 	f.String("api", "", "serve the API (and /metrics) here, over TLS, apart from the boot routes on --http (default: on --http, plain)")
 	f.String("tls-cert", "", "certificate of the --api listener (PEM; default: a self-signed one made at first start in DATA/tls)")
 	f.String("tls-key", "", "key of --tls-cert (PEM)")
