@@ -40,7 +40,7 @@ func TestVMRemoteReinstallThroughIPMI(t *testing.T) {
 			vm := lab.NewPoweredVM(t, n, c.mac, labBMCPassword, lab.VMOptions{Disk: lab.NewDisk(t, 8), Reboot: true})
 			cli("system", "add", c.name, "--mac", c.mac, "--ip", n.Addr(c.ip).String(), "--profile", "lab-"+c.mode,
 				"--bmc-address", vm.BMC.Address, "--bmc-port", fmt.Sprint(vm.BMC.Port), "--bmc-user", "admin", "--bmc-password-env", "LAB_BMC_PW")
-			if out := cli("power", c.name, "status"); out != c.name+": off\n" {
+			if out := cli("power", c.name, "status", "--fresh"); out != c.name+": off\n" {
 				t.Fatalf("before the reinstall: %q", out)
 			}
 			start := time.Now()
@@ -77,7 +77,7 @@ func hangs(t *testing.T, cli func(...string) string, vm *lab.PoweredVM, name str
 		t.Fatalf("the installer did not start: %v\n%s", err, vm.Timed())
 	}
 	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(time.Second) {
-		if _, on := vm.BMC.MachinePID(); !on && cli("power", name, "status") == name+": off\n" {
+		if _, on := vm.BMC.MachinePID(); !on && cli("power", name, "status", "--fresh") == name+": off\n" {
 			break
 		}
 		if time.Now().After(deadline) {
