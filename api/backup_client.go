@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/provision/provision/backup"
+	"github.com/provision/provision/internal/durable"
 )
 
 // Backup writes the appliance's whole state to file (POST /api/v1/backup,
@@ -47,9 +48,8 @@ func (c *Client) Backup(ctx context.Context, file string, secrets bool) (*backup
 	if err := os.Rename(partial, file); err != nil {
 		return nil, fmt.Errorf("backup: %w", err)
 	}
-	if d, err := os.Open(filepath.Dir(file)); err == nil {
-		d.Sync()
-		d.Close()
+	if err := durable.SyncDir(filepath.Dir(file)); err != nil {
+		return nil, fmt.Errorf("backup %s: %w", file, err)
 	}
 	return m, nil
 }

@@ -26,6 +26,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/provision/provision/internal/durable"
 )
 
 // ErrNotFound: no blob with that digest.
@@ -124,14 +126,7 @@ func toLower(s string) string {
 	return string(b)
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
+var syncDir = durable.SyncDir
 
 // StoredFile is one file of a Store: its sha256, its path on disk, and
 // that path relative to the store's root (sha256/ab/abcd…), as a backup

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/provision/provision/internal/durable"
 )
 
 // The tokens, by name: the name is what the audit log records.
@@ -100,17 +102,7 @@ func write(path string, replace bool, syncDir func(dir string) error) error {
 
 // syncDir fsyncs a directory: what makes a file created or renamed in it
 // survive a crash.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
+var syncDir = durable.SyncDir
 
 // Read returns the token name of dataDir.
 func Read(dataDir, name string) (string, error) {

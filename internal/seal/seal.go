@@ -26,6 +26,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/provision/provision/internal/durable"
 )
 
 // prefix starts every sealed value; prefixV1 and prefixV2 tell the
@@ -176,14 +178,4 @@ func create(path string, syncDir func(dir string) error) (*Key, error) {
 }
 
 // syncDir fsyncs a directory, which makes a file created in it durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
+var syncDir = durable.SyncDir

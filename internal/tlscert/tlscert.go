@@ -18,8 +18,11 @@ import (
 	"math/big"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/provision/provision/internal/durable"
 )
 
 // Load reads a certificate and its key (PEM).
@@ -80,7 +83,13 @@ func create(certFile, keyFile string, names []string) error {
 	if err := writePEM(keyFile, "PRIVATE KEY", kb, 0o600); err != nil {
 		return err
 	}
-	return writePEM(certFile, "CERTIFICATE", der, 0o644)
+	if err := writePEM(certFile, "CERTIFICATE", der, 0o644); err != nil {
+		return err
+	}
+	if err := durable.SyncDir(filepath.Dir(keyFile)); err != nil {
+		return err
+	}
+	return durable.SyncDir(filepath.Dir(certFile))
 }
 
 func writePEM(path, typ string, der []byte, mode os.FileMode) error {
