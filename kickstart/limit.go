@@ -54,6 +54,12 @@ func tickList(l *parse.ListNode, pos parse.Pos) {
 	if l == nil {
 		return
 	}
+	tickNested(l)
+	l.Nodes = append([]parse.Node{tickNode(pos)}, l.Nodes...)
+}
+
+// tickNested ticks what is nested in l's branches.
+func tickNested(l *parse.ListNode) {
 	for _, n := range l.Nodes {
 		switch n := n.(type) {
 		case *parse.IfNode:
@@ -64,7 +70,6 @@ func tickList(l *parse.ListNode, pos parse.Pos) {
 			tickBranch(&n.BranchNode, true)
 		}
 	}
-	l.Nodes = append([]parse.Node{tickNode(pos)}, l.Nodes...)
 }
 
 // tickBranch ticks the lists inside b; with loop, its body too.
@@ -77,16 +82,7 @@ func tickBranch(b *parse.BranchNode, loop bool) {
 			tickList(l, b.Pos)
 			continue
 		}
-		for _, n := range l.Nodes { // not a loop: only what is nested in it
-			switch n := n.(type) {
-			case *parse.IfNode:
-				tickBranch(&n.BranchNode, false)
-			case *parse.WithNode:
-				tickBranch(&n.BranchNode, false)
-			case *parse.RangeNode:
-				tickBranch(&n.BranchNode, true)
-			}
-		}
+		tickNested(l) // not a loop: only what is nested in it
 	}
 }
 
