@@ -30,21 +30,8 @@ import (
 // allow (64 a client, 2,048 a listener) with descriptors to match.
 func TestHTTPIdleFlood(t *testing.T) {
 	curl := testenv.NeedCommand(t, "curl")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	cfg := devConfig(t)
-	a, err := Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	addBootingSystem(t, a.Registry(), "web02", "127.0.0.2")
-	token, err := os.ReadFile(filepath.Join(cfg.Data, apitoken.FileName(apitoken.ReadOnly)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, token := runWithBootingSystem(t, cfg)
 	base := "http://" + a.Addrs().HTTP
 	served := func(t *testing.T) {
 		t.Helper()
@@ -82,26 +69,35 @@ func TestHTTPIdleFlood(t *testing.T) {
 // boot script too.
 func TestHTTPIdleFloodOwnAPIListener(t *testing.T) {
 	curl := testenv.NeedCommand(t, "curl")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	cfg := devConfig(t)
 	cfg.API = "127.0.0.1:0"
+	a, token := runWithBootingSystem(t, cfg)
+	f := floodIdle(t, a.Addrs().HTTP, 40, 64)
+	defer f.close()
+	curlWithin(t, curl, 200*time.Millisecond, "200", "https://"+a.Addrs().API+"/api/v1/whoami", "-k", "-H", "Authorization: Bearer "+strings.TrimSpace(string(token)))
+	curlWithin(t, curl, 200*time.Millisecond, "200", "http://"+a.Addrs().HTTP+"/boot.ipxe")
+}
+
+// runWithBootingSystem runs an appliance of cfg until the test ends, with
+// web02 (127.0.0.2) booting from the network, and returns it with its
+// read-only token.
+func runWithBootingSystem(t *testing.T, cfg Config) (*Appliance, []byte) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
 	a, err := Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	t.Cleanup(func() { cancel(); <-done })
 	addBootingSystem(t, a.Registry(), "web02", "127.0.0.2")
 	token, err := os.ReadFile(filepath.Join(cfg.Data, apitoken.FileName(apitoken.ReadOnly)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := floodIdle(t, a.Addrs().HTTP, 40, 64)
-	defer f.close()
-	curlWithin(t, curl, 200*time.Millisecond, "200", "https://"+a.Addrs().API+"/api/v1/whoami", "-k", "-H", "Authorization: Bearer "+strings.TrimSpace(string(token)))
-	curlWithin(t, curl, 200*time.Millisecond, "200", "http://"+a.Addrs().HTTP+"/boot.ipxe")
+	return a, token
 }
 
 // addBootingSystem registers name at ip, booting from the network.
