@@ -21,6 +21,7 @@ import (
 	"github.com/provision/provision/bind"
 	"github.com/provision/provision/images"
 	"github.com/provision/provision/internal/apitoken"
+	"github.com/provision/provision/internal/httpserve"
 	"github.com/provision/provision/ipmi"
 	"github.com/provision/provision/registry"
 )
@@ -42,10 +43,13 @@ type Appliance struct {
 	// build's token is handed to (bind.Seen).
 	seen    bind.Seen
 	metrics *prometheus.Registry
-	httpURL string // e.g. http://10.0.0.1:80, for boot scripts and DHCP
-	power   *ipmi.Controller
-	builds  *builds // the install lifecycle's power half
-	bootenv *bootenvBuilder
+	// httpServers are the HTTP servers by listener ("boot", "api"), set
+	// by Open, read by /metrics.
+	httpServers map[string]*httpserve.Server
+	httpURL     string // e.g. http://10.0.0.1:80, for boot scripts and DHCP
+	power       *ipmi.Controller
+	builds      *builds // the install lifecycle's power half
+	bootenv     *bootenvBuilder
 	// bootMissing lists the boot loaders the TFTP root lacks (set by
 	// Open, then only read): /healthz reports them.
 	bootMissing []string
@@ -195,7 +199,7 @@ func open(ctx context.Context, cfg Config, log *slog.Logger) (*Appliance, error)
 	events := registry.NewEventLog(store, 200)
 	events.SetAppliance(cfg.Name)
 	a := &Appliance{cfg: cfg, log: log, tokens: &apitoken.Files{Dir: cfg.Data}, reg: reg, store: store, blobs: blobs,
-		events: events, dynamic: registry.NewDynamicLog(store), metrics: prometheus.NewRegistry(),
+		events: events, dynamic: registry.NewDynamicLog(store), metrics: prometheus.NewRegistry(), httpServers: map[string]*httpserve.Server{},
 		power:   &ipmi.Controller{},
 		bootenv: &bootenvBuilder{busybox: cfg.Busybox, zonecfg: cfg.Zonecfg, blobs: blobs, tmp: filepath.Join(cfg.Data, "images", "tmp")}}
 	a.builds = newBuilds(reg, events, a.power, log)

@@ -7,7 +7,7 @@ import (
 	"github.com/provision/provision/dnsconf"
 )
 
-// protocolMetrics exports the DNS and DHCP servers' counters and the
+// protocolMetrics exports the DNS, HTTP and DHCP servers' counters and the
 // background writers' losses to /metrics, read at scrape time.
 type protocolMetrics struct {
 	a    *Appliance
@@ -37,7 +37,14 @@ var (
 	}
 	descDNSReplies = prometheus.NewDesc("provision_dns_replies_total", "DNS replies by rcode.", []string{"rcode"}, nil)
 	descDHCP       = prometheus.NewDesc("provision_dhcp_packets_total", "DHCP packets by outcome.", []string{"outcome"}, nil)
-	descLost       = prometheus.NewDesc("provision_background_writes_lost_total",
+	descHTTP       = map[string]*prometheus.Desc{
+		"open":       prometheus.NewDesc("provision_http_connections", "HTTP connections open, by listener (boot, api).", []string{"listener"}, nil),
+		"idle":       prometheus.NewDesc("provision_http_idle_connections", "HTTP connections open and idle, by listener.", []string{"listener"}, nil),
+		"evicted":    prometheus.NewDesc("provision_http_evicted_total", "Idle HTTP connections closed to make room for new ones, by listener.", []string{"listener"}, nil),
+		"refused":    prometheus.NewDesc("provision_http_refused_total", "HTTP connections refused at a client's cap with none of its own idle, by listener.", []string{"listener"}, nil),
+		"overloaded": prometheus.NewDesc("provision_http_overloaded_total", "Boot requests answered 503: the connections left were kept for the API and the dashboard.", []string{"listener"}, nil),
+	}
+	descLost = prometheus.NewDesc("provision_background_writes_lost_total",
 		"Boot events, leases and sightings lost to a full buffer or a failed write; DHCP events lost to a slow consumer.", []string{"log"}, nil)
 )
 
@@ -46,6 +53,9 @@ func (m *protocolMetrics) Describe(ch chan<- *prometheus.Desc) {
 		ch <- d
 	}
 	ch <- descDNSReplies
+	for _, d := range descHTTP {
+		ch <- d
+	}
 	ch <- descDHCP
 	ch <- descLost
 }
@@ -74,6 +84,14 @@ func (m *protocolMetrics) Collect(ch chan<- prometheus.Metric) {
 	counter(descDNS["accepterrs"], st.AcceptErrors)
 	for rcode, n := range st.Rcodes {
 		counter(descDNSReplies, n, rcode)
+	}
+	for listener, srv := range m.a.httpServers {
+		h := srv.Stats()
+		ch <- prometheus.MustNewConstMetric(descHTTP["open"], prometheus.GaugeValue, float64(h.Open), listener)
+		ch <- prometheus.MustNewConstMetric(descHTTP["idle"], prometheus.GaugeValue, float64(h.Idle), listener)
+		counter(descHTTP["evicted"], uint64(h.Evicted), listener)
+		counter(descHTTP["refused"], uint64(h.Refused), listener)
+		counter(descHTTP["overloaded"], uint64(h.Overloaded), listener)
 	}
 	if m.dhcp != nil {
 		d := m.dhcp.Stats()

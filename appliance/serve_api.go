@@ -122,5 +122,6 @@ func listenError(what, flag, addr string, err error) error {
 // serveAPI serves the API on its own listener.
 func (a *Appliance) serveAPI(ln net.Listener, h http.Handler) {
 	srv := httpserve.New(httpserve.Config{Handler: h, Log: a.log})
+	a.httpServers["api"] = srv
 	a.serve(func(ctx context.Context) error { return srv.Serve(ctx, ln) })
 }

@@ -98,16 +98,17 @@ func (a *Appliance) startHTTP(ln, apiLn net.Listener, dnsSrv *dnsconf.Server) er
 		})
 	}
 	a.log.Info("listening", "proto", "http", "addr", ln.Addr().String())
+	hc := httpserve.Config{Handler: cleanPaths(mux), Fast: boot, FastPaths: images.BootPaths(), Log: a.log}
+	if a.cfg.BootNetHTTP {
+		hc.Fast, hc.FastPaths = nil, nil
+	}
+	if apiLn == nil { // boot traffic leaves the API and the dashboard connections of their own
+		hc.Reserved = apiPaths()
+	}
+	srv := httpserve.New(hc)
+	a.httpServers["boot"] = srv
 	a.serve(func(ctx context.Context) error {
 		defer lines.Close() // the lines of the last requests
-		hc := httpserve.Config{Handler: cleanPaths(mux), Fast: boot, FastPaths: images.BootPaths(), Log: a.log}
-		if a.cfg.BootNetHTTP {
-			hc.Fast, hc.FastPaths = nil, nil
-		}
-		if apiLn == nil { // boot traffic leaves the API and the dashboard connections of their own
-			hc.Reserved = apiPaths()
-		}
-		srv := httpserve.New(hc)
 		return srv.Serve(ctx, ln)
 	})
 	return nil

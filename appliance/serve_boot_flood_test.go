@@ -59,8 +59,37 @@ func TestHTTPIdleFlood(t *testing.T) {
 			if held > tc.bound+32 {
 				t.Errorf("the appliance holds %d more descriptors during the flood, want at most %d", held, tc.bound+32)
 			}
+			// The operator sees it: idle connections closed to make room.
+			if n := httpMetric(t, base, strings.TrimSpace(string(token)), `provision_http_evicted_total{listener="boot"}`); n == 0 {
+				t.Error(`/metrics: provision_http_evicted_total{listener="boot"} is 0 during the flood`)
+			}
 		})
 	}
+}
+
+// httpMetric is the value of the metric line name (with its labels) in
+// /metrics at base.
+func httpMetric(t *testing.T, base, token, name string) float64 {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for line := range strings.Lines(string(body)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("/metrics: %s %q", name, v)
+			}
+			return f
+		}
+	}
+	t.Fatalf("/metrics (%s) lacks %s", resp.Status, name)
+	return 0
 }
 
 // With the API on a listener of its own (--api, TLS), a flood of idle
