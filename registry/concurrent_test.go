@@ -154,19 +154,7 @@ func twoAppliances(t *testing.T, backend string) (a, b *Registry) {
 		open = func() *Registry { t.Helper(); return openPostgresRegistry(t, url) }
 	} else {
 		path := filepath.Join(t.TempDir(), "registry.db")
-		open = func() *Registry {
-			t.Helper()
-			st, err := OpenSQLite(context.Background(), path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := Open(context.Background(), st, "dsas")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { r.Close() })
-			return r
-		}
+		open = func() *Registry { t.Helper(); return openRegistryOn(t)(OpenSQLite(context.Background(), path)) }
 	}
 	ctx := context.Background()
 	a = open()

@@ -81,16 +81,25 @@ func TestPostgresRefusesWhatAStaleApplianceLetsThrough(t *testing.T) {
 // url, closed at t's end.
 func openPostgresRegistry(t *testing.T, url string) *Registry {
 	t.Helper()
-	st, err := OpenPostgres(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
+	return openRegistryOn(t)(OpenPostgres(context.Background(), url))
+}
+
+// openRegistryOn returns a function that opens a Registry (an appliance)
+// on the store it is given, closed at t's end; it is called with a
+// store opener's results: openRegistryOn(t)(OpenSQLite(ctx, path)).
+func openRegistryOn(t *testing.T) func(st *SQLStore, err error) *Registry {
+	return func(st *SQLStore, err error) *Registry {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Open(context.Background(), st, "dsas")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		return r
 	}
-	r, err := Open(context.Background(), st, "dsas")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	return r
 }
 
 // A PostgreSQL database written by a newer provision is refused, and left
