@@ -164,13 +164,7 @@ func TestServerSurvivesMalformedPackets(t *testing.T) {
 	if r := h.exchange(t, discoverPkt(t, macWeb, viaLoop)); r.MessageType() != dhcpv4.MessageTypeOffer {
 		t.Fatalf("got %s", r)
 	}
-	// The reply is counted after it is sent, so the client can see it
-	// first: wait for the counter before checking.
-	st := h.srv.Stats()
-	for deadline := time.Now().Add(5 * time.Second); st.Replied == 0 && time.Now().Before(deadline); st = h.srv.Stats() {
-		time.Sleep(time.Millisecond)
-	}
-	if st.Malformed != 3 || st.Replied != 1 {
+	if st := statsAfterReplies(h.srv, 1); st.Malformed != 3 || st.Replied != 1 {
 		t.Errorf("stats %+v, want 3 malformed and 1 reply", st)
 	}
 }
@@ -236,7 +230,7 @@ func TestServerLogsARefusedBootFile(t *testing.T) {
 	if n := strings.Count(logs, "loader pxelinux has no UEFI HTTP boot"); n != 1 || !strings.Contains(logs, "level=WARN") {
 		t.Errorf("%d warnings after 2 refusals, want 1:\n%s", n, logs)
 	}
-	if st := h.srv.Stats(); st.Replied != 2 {
+	if st := statsAfterReplies(h.srv, 2); st.Replied != 2 {
 		t.Errorf("stats %+v, want 2 replied", st)
 	}
 }
@@ -281,4 +275,15 @@ func TestProxyReportsTheAddressTheOtherServerGives(t *testing.T) {
 	if diff := cmp.Diff(want, h.events.sightings, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
 		t.Errorf("sightings (-want +got):\n%s", diff)
 	}
+}
+
+// statsAfterReplies returns the server's counters once it has counted n
+// replies, or after 5 s. A reply is counted after it is sent, so the
+// client can see it before the counter moves.
+func statsAfterReplies(s *Server, n uint64) Stats {
+	st := s.Stats()
+	for deadline := time.Now().Add(5 * time.Second); st.Replied < n && time.Now().Before(deadline); st = s.Stats() {
+		time.Sleep(time.Millisecond)
+	}
+	return st
 }
