@@ -19,7 +19,7 @@ func TestCheckErrors(t *testing.T) {
 		{"unknown function", Template{"rocky9", KindKickstart, "{{env \"HOME\"}}"}, Error{"rocky9", 1, `function "env" not defined`}},
 		{"unclosed if", Template{"rocky9", KindKickstart, "{{if .System.IP}}\n"}, Error{"rocky9", 2, "unexpected EOF"}},
 		{"define", Template{"rocky9", KindKickstart, `{{define "disks"}}x{{end}}`}, Error{"rocky9", 0, `defines template "disks": make it a template of its own, of kind snippet`}},
-		{"bad kind", Template{"rocky9", "ks", ""}, Error{"rocky9", 0, `unknown kind "ks": want one of kickstart, preseed, autoinstall, script, snippet`}},
+		{"bad kind", Template{"rocky9", "ks", ""}, Error{"rocky9", 0, `unknown kind "ks": want one of kickstart, preseed, autoinstall, script, deploy, snippet`}},
 		{"slash in name", Template{"a/b", KindKickstart, ""}, Error{"a/b", 0, `bad name "a/b": use letters, digits, '.', '_' and '-' (at most 63, starting with a letter or digit)`}},
 		{"leading dot", Template{".ks", KindKickstart, ""}, Error{".ks", 0, `bad name ".ks": use letters, digits, '.', '_' and '-' (at most 63, starting with a letter or digit)`}},
 		{"empty name", Template{"", KindKickstart, ""}, Error{"", 0, `bad name "": use letters, digits, '.', '_' and '-' (at most 63, starting with a letter or digit)`}},

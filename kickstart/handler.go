@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strings"
 	"time"
+
+	"github.com/provision/provision/internal/textsafe"
 )
 
 // Build is a build under way, as the template handler sees it.
@@ -80,7 +84,7 @@ type handler struct {
 //	GET  /ks/TOKEN/user-data      the same (cloud-init NoCloud: ds=nocloud-net;s=/ks/TOKEN/)
 //	GET  /ks/TOKEN/meta-data      NoCloud meta-data (instance-id, local-hostname)
 //	GET  /ks/TOKEN/vendor-data    empty
-//	POST /ks/TOKEN/done           the install succeeded
+//	POST /ks/TOKEN/done           the install succeeded; a body (MaxSummary bytes) is its summary
 //	POST /ks/TOKEN/failed         the install failed; the body is the installer's log
 //
 // An unknown, used or expired token, a token presented from any address
@@ -189,8 +193,12 @@ func (h *handler) done(w http.ResponseWriter, r *http.Request) {
 		h.callbackError(w, r, b, EventDone, err)
 		return
 	}
-	h.event(r, b.System, EventDone, "installed")
-	h.Log.Info("installer done", "system", b.System, "client", clientIP(r).String())
+	detail := "installed"
+	if summary := doneSummary(r); summary != "" {
+		detail += ": " + summary
+	}
+	h.event(r, b.System, EventDone, detail)
+	h.Log.Info("installer done", "system", b.System, "client", clientIP(r).String(), "detail", detail)
 	text(w, http.StatusOK, "ok: "+b.System+" is installed\n")
 }
 
@@ -214,6 +222,17 @@ func (h *handler) failed(w http.ResponseWriter, r *http.Request) {
 	h.event(r, b.System, EventFailed, detail)
 	h.Log.Warn("installer failed", "system", b.System, "client", clientIP(r).String(), "log_bytes", size)
 	text(w, http.StatusOK, fmt.Sprintf("stored the last %d of %d bytes of the log of %s\n", len(log), size, b.System))
+}
+
+// MaxSummary bounds the summary a done callback may carry in its body
+// (a deployer's: disk, partitions, bytes written, seconds).
+const MaxSummary = 512
+
+// doneSummary is the body of a done callback, its first MaxSummary bytes
+// stripped of control characters: shown on the system's timeline.
+func doneSummary(r *http.Request) string {
+	b, _ := io.ReadAll(io.LimitReader(r.Body, MaxSummary))
+	return strings.TrimSpace(textsafe.Strip(string(b)))
 }
 
 // callbackError answers a callback the registry refused: a token that

@@ -142,6 +142,23 @@ func TestHandler(t *testing.T) {
 	}
 }
 
+// A done callback's body is its summary, on the timeline: bounded and
+// stripped of control characters.
+func TestDoneSummary(t *testing.T) {
+	h, _, _, events := newTestHandler(t)
+	body := "disk vda 8192 MiB\x1b[31m, 3 partitions\n" + strings.Repeat("x", 2*MaxSummary)
+	if w := do(h, "POST", "/ks/tok-web001/done", body); w.Code != 200 {
+		t.Fatalf("done: %d %s", w.Code, w.Body)
+	}
+	if len(*events) != 1 {
+		t.Fatalf("events %+v", *events)
+	}
+	d := (*events)[0].Detail
+	if !strings.HasPrefix(d, "installed: disk vda 8192 MiB[31m, 3 partitions") || strings.ContainsAny(d, "\x1b\n") || len(d) > MaxSummary+len("installed: ") {
+		t.Errorf("detail %q", d)
+	}
+}
+
 func TestReadTail(t *testing.T) {
 	for _, n := range []int{0, 1, 9, 10, 11, 25, 1 << 16} {
 		body := make([]byte, n)

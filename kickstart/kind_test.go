@@ -16,6 +16,7 @@ func TestBootArgs(t *testing.T) {
 		{KindPreseed, []string{"auto=true", "priority=critical", "url=" + url, "provision.ks=" + url}},
 		{KindAutoinstall, []string{"autoinstall", "ds=nocloud-net;s=" + url + "/", "provision.ks=" + url}},
 		{KindScript, []string{"provision.ks=" + url}},
+		{KindDeploy, []string{"provision.deploy=" + url}},
 		{KindSnippet, nil},
 		{"", nil},
 		{"Kickstart", nil},
@@ -29,8 +30,8 @@ func TestBootArgs(t *testing.T) {
 }
 
 func TestKinds(t *testing.T) {
-	if len(Kinds) != 5 {
-		t.Errorf("Kinds = %v, want five", Kinds)
+	if len(Kinds) != 6 {
+		t.Errorf("Kinds = %v, want six", Kinds)
 	}
 	for _, k := range Kinds {
 		if !knownKind(k) {

@@ -14,7 +14,7 @@ import (
 )
 
 func newTemplate() *cobra.Command {
-	c := &cobra.Command{Use: "template", Short: "Manage install templates (kickstart, preseed, autoinstall, script, snippet)",
+	c := &cobra.Command{Use: "template", Short: "Manage install templates (kickstart, preseed, autoinstall, script, deploy, snippet)",
 		Long: `Install templates are Go text/template files rendered per system when its
 installer fetches them (GET /ks/TOKEN). A profile names its template with
 --kickstart NAME. Built-in templates (rhel9-kickstart, debian12-preseed,
