@@ -39,9 +39,10 @@ type System struct {
 // Profile is the host's role.
 type Profile struct {
 	Name       string
-	Image      string // the image the installer boots from
-	KernelArgs string // the operator's installer kernel arguments
-	Template   string // this template's name
+	Image      string  // the image the installer boots from
+	KernelArgs string  // the operator's installer kernel arguments
+	Template   string  // this template's name
+	Storage    Storage // the disk layout of a disk image's deploy (see Storage)
 }
 
 // Subnet is the subnet of the host's IP.

@@ -9,6 +9,10 @@ import (
 const (
 	KindInstall  = "install"  // installer kernel + initrd
 	KindDiskless = "diskless" // kernel + initrd + root filesystem archive
+	// KindDisk is deployed to a disk and boots from it: a rootfs with its
+	// own kernel and GRUB, and the kernel package whose kernel and initrd
+	// (built by the appliance) run the deployer.
+	KindDisk = "disk"
 )
 
 // Lifecycle states of a system (see lifecycle.go for the transitions).
@@ -57,6 +61,8 @@ type Image struct {
 	// from its kernel-package file (the kernel version and the modules it
 	// carries); empty when the initrd was uploaded.
 	Bootenv string `json:"bootenv,omitempty" yaml:"bootenv,omitempty"`
+	// Disk says how a disk image's rootfs boots from a disk (see DiskBoot).
+	Disk *DiskBoot `json:"disk,omitempty" yaml:"disk,omitempty"`
 }
 
 // Profile is a role: an image, kernel arguments, a kickstart template and
@@ -82,6 +88,9 @@ type Profile struct {
 	// to a machine with a BMC: "off" (the default: power it off) or
 	// "keep" (leave it as it is, to look at).
 	OnFailure string `json:"on_failure,omitempty" yaml:"on_failure,omitempty"`
+	// Storage is the disk layout a disk image is deployed with (see
+	// Storage); nil is the default layout. Only for a disk image.
+	Storage *Storage `json:"storage,omitempty" yaml:"storage,omitempty"`
 }
 
 // System is one machine.

@@ -24,6 +24,9 @@ func (s *Snapshot) putProfile(prev string, p Profile) (*Profile, error) {
 	if img := s.images[p.Image]; img.Kind == KindDiskless && !bootsDiskless(p.Loader) {
 		return nil, invalidf("profile %s: loader %s cannot boot diskless image %s: %s", p.Name, p.Loader, p.Image, disklessNeedsIPXE)
 	}
+	if err := s.checkStorage(&p); err != nil {
+		return nil, err
+	}
 	if err := checkArgsOf(ObjProfile, p.Name, p.KernelArgs); err != nil {
 		return nil, err
 	}

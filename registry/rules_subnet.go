@@ -96,6 +96,9 @@ func (s *Snapshot) checkNew(kind, prev, name string, taken bool) error {
 var imageFiles = map[string][]string{
 	KindInstall:  {"kernel", "initrd"},
 	KindDiskless: {"kernel", "initrd", "rootfs"},
+	// The appliance builds a disk image's kernel and initrd, which run
+	// the deployer, from its kernel package; the rootfs boots its own.
+	KindDisk: {"kernel", "initrd", "rootfs", "kernel-package"},
 }
 
 func (s *Snapshot) putImage(prev string, img Image) (*Image, error) {
@@ -107,7 +110,10 @@ func (s *Snapshot) putImage(prev string, img Image) (*Image, error) {
 	}
 	want, ok := imageFiles[img.Kind]
 	if !ok {
-		return nil, invalidf("image %s: kind %q must be install or diskless", img.Name, img.Kind)
+		return nil, invalidf("image %s: kind %q must be install, diskless or disk", img.Name, img.Kind)
+	}
+	if err := checkDiskBoot(&img); err != nil {
+		return nil, err
 	}
 	for role, f := range img.Files {
 		if !slices.Contains(want, role) && !(img.Kind == KindDiskless && role == "kernel-package") {

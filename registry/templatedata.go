@@ -33,7 +33,7 @@ func (s *Snapshot) TemplateData(sys *System, urls kickstart.URLs) kickstart.Data
 		d.System.BMCAddress, d.System.BMCUser = sys.BMC.Address, sys.BMC.User
 	}
 	if p := s.profiles[sys.Profile]; p != nil {
-		d.Profile = kickstart.Profile{Name: p.Name, Image: p.Image, KernelArgs: p.KernelArgs, Template: p.Kickstart}
+		d.Profile = kickstart.Profile{Name: p.Name, Image: p.Image, KernelArgs: p.KernelArgs, Template: p.Kickstart, Storage: p.Storage.Layout()}
 	}
 	if e := s.subnetEntryFor(netip.MustParseAddr(sys.IP)); e != nil {
 		d.Subnet = kickstart.Subnet{Name: e.Name, CIDR: e.CIDR, Gateway: e.Gateway, DNSServers: slices.Clone(e.DNSServers)}
