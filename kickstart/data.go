@@ -18,6 +18,10 @@ type Data struct {
 	// build.
 	Secrets map[string]string
 	URLs    URLs
+	// Interfaces are the host's network interfaces: those modelled, or
+	// one per MAC (eth0, eth1...) with eth0 carrying System.IP.
+	Interfaces []Interface
+	Networkd   []File // the systemd-networkd files of Interfaces (see package networkd)
 }
 
 // System is the host being installed.

@@ -111,6 +111,10 @@ type System struct {
 	// names the keys only.
 	SecretSettings SecretSettings `json:"secret_settings,omitempty" yaml:"secret_settings,omitempty"`
 	BMC            *BMC           `json:"bmc,omitempty" yaml:"bmc,omitempty"`
+	// Interfaces are the system's network interfaces (see Ifaces): none
+	// stored means one physical interface per MAC, eth0 carrying the IP.
+	// With interfaces, MACs are their physical interfaces' MACs, in order.
+	Interfaces []Interface `json:"interfaces,omitempty" yaml:"interfaces,omitempty"`
 	// Status is the lifecycle state (StatePending...), decided by the
 	// server: a client's value is ignored but on import.
 	Status      string `json:"status" yaml:"status"`
@@ -190,6 +194,7 @@ func cloneMap(m map[string]string) map[string]string {
 // Clone returns a deep copy.
 func (s System) Clone() System {
 	s.MACs = append([]string(nil), s.MACs...)
+	s.Interfaces = cloneIfaces(s.Interfaces)
 	s.Settings = cloneMap(s.Settings)
 	s.SecretSettings = maps.Clone(s.SecretSettings)
 	if s.BMC != nil {

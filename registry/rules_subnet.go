@@ -43,16 +43,18 @@ func (s *Snapshot) checkSubnetHosts(prev string, e *subnetEntry) error {
 			return conflictf("subnet %s: bmc address %s of system %s would be %s", e.Name, ip, sys.Name, why)
 		}
 	}
-	for _, ip := range sortedAddrs(s.byIP) {
-		sys := s.byIP.At(ip)
-		if e.prefix.Contains(ip) {
-			if why := e.reservedRole(ip); why != "" {
-				return conflictf("subnet %s: ip %s of system %s would be %s", e.Name, ip, sys.Name, why)
+	for _, m := range []*cow.Map[netip.Addr, *System]{s.byIP, s.byExtra} { // system IPs, then interfaces' extra addresses
+		for _, ip := range sortedAddrs(m) {
+			sys := m.At(ip)
+			if e.prefix.Contains(ip) {
+				if why := e.reservedRole(ip); why != "" {
+					return conflictf("subnet %s: ip %s of system %s would be %s", e.Name, ip, sys.Name, why)
+				}
+				continue
 			}
-			continue
-		}
-		if old := s.subnets[prev]; old != nil && old.prefix.Contains(ip) {
-			return inUse(ObjSubnet, prev, "system", []string{sys.Name})
+			if old := s.subnets[prev]; old != nil && old.prefix.Contains(ip) {
+				return inUse(ObjSubnet, prev, "system", []string{sys.Name})
+			}
 		}
 	}
 	return nil
@@ -69,9 +71,11 @@ func (s *Snapshot) deleteSubnet(name string) (*Subnet, error) {
 		return nil, notFound(ObjSubnet, name)
 	}
 	var users []string
-	for ip, sys := range s.byIP.All() {
-		if e.prefix.Contains(ip) {
-			users = append(users, sys.Name)
+	for _, m := range []*cow.Map[netip.Addr, *System]{s.byIP, s.byExtra} {
+		for ip, sys := range m.All() {
+			if e.prefix.Contains(ip) && !slices.Contains(users, sys.Name) {
+				users = append(users, sys.Name)
+			}
 		}
 	}
 	if len(users) > 0 {

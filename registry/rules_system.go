@@ -27,6 +27,9 @@ func (s *Snapshot) normalizeSystem(sys System) (System, error) {
 		return sys, err
 	}
 	sys.Hostname = h
+	if err := normalizeInterfaces(&sys); err != nil {
+		return sys, err
+	}
 	if len(sys.MACs) == 0 {
 		return sys, invalidf("system %s: needs at least one MAC", sys.Name)
 	}
@@ -118,6 +121,9 @@ func normalizeTLS(b *BMC) error {
 // the server's: see lifeOf. With imported set, the document's state is
 // kept (a build under way gets a fresh token and deadline).
 func (s *Snapshot) putSystem(prev string, in System, imported bool, now time.Time) (*System, error) {
+	if err := checkIfaceRemoval(s.systems.At(prev), in); err != nil {
+		return nil, err
+	}
 	sys, err := s.normalizeSystem(in)
 	if err != nil {
 		return nil, err
@@ -251,6 +257,9 @@ func (s *Snapshot) checkSystem(prev string, sys *System) error {
 	if err := s.checkStaticIP(ip); err != nil {
 		return err
 	}
+	if err := s.checkIfaceAddresses(sys, other); err != nil {
+		return err
+	}
 	if sys.BMC == nil {
 		return nil
 	}
@@ -284,6 +293,9 @@ func (s *Snapshot) checkAddressFree(what string, ip netip.Addr, other func(*Syst
 	if o := s.byBMC.At(ip); other(o) {
 		return conflictf("%s %s is already the BMC address of system %s", what, ip, o.Name)
 	}
+	if o := s.byExtra.At(ip); other(o) {
+		return conflictf("%s %s is already used by system %s (interface %s)", what, ip, o.Name, ifaceOwning(o, ip))
+	}
 	return nil
 }
 
@@ -309,6 +321,9 @@ func (s *Snapshot) index(sys *System) {
 	if sys.BMC != nil {
 		s.byBMC.Set(netip.MustParseAddr(sys.BMC.Address), sys)
 	}
+	for _, ip := range extraAddrs(sys) {
+		s.byExtra.Set(ip, sys)
+	}
 	if sys.BuildToken != "" {
 		s.byToken.Set(sys.BuildToken, sys)
 	}
@@ -326,6 +341,9 @@ func (s *Snapshot) unindex(sys *System) {
 	s.byIP.Delete(netip.MustParseAddr(sys.IP))
 	if sys.BMC != nil {
 		s.byBMC.Delete(netip.MustParseAddr(sys.BMC.Address))
+	}
+	for _, ip := range extraAddrs(sys) {
+		s.byExtra.Delete(ip)
 	}
 	s.byToken.Delete(sys.BuildToken)
 }

@@ -44,6 +44,7 @@ type Snapshot struct {
 	byIP       *cow.Map[netip.Addr, *System] // system IPs
 	byID       *cow.Map[string, *System]     // systems by identity
 	byBMC      *cow.Map[netip.Addr, *System] // BMC addresses
+	byExtra    *cow.Map[netip.Addr, *System] // interfaces' extra addresses
 	byHostname *cow.Map[string, *System]
 	byToken    *cow.Map[Secret, *System] // systems with a build under way
 }
@@ -81,6 +82,7 @@ func newSnapshot(zone string) *Snapshot {
 		byIP:       cow.New[netip.Addr, *System](),
 		byID:       cow.New[string, *System](),
 		byBMC:      cow.New[netip.Addr, *System](),
+		byExtra:    cow.New[netip.Addr, *System](),
 		byHostname: cow.New[string, *System](),
 		templates:  map[string]*kickstart.Template{},
 		byToken:    cow.New[Secret, *System](),
@@ -108,6 +110,7 @@ func (s *Snapshot) clone() *Snapshot {
 		byIP:       s.byIP.Clone(),
 		byID:       s.byID.Clone(),
 		byBMC:      s.byBMC.Clone(),
+		byExtra:    s.byExtra.Clone(),
 		byHostname: s.byHostname.Clone(),
 		templates:  s.templates, // replaced, never modified, by setTemplates
 		tset:       s.tset,
@@ -129,10 +132,11 @@ func (s *Snapshot) SystemByIP(ip netip.Addr) (*System, bool) {
 	return s.byIP.Get(ip.Unmap())
 }
 
-// AddressInUse reports whether ip is a system's IP or a BMC address.
+// AddressInUse reports whether ip is a system's IP, a BMC address or an
+// interface's extra address.
 func (s *Snapshot) AddressInUse(ip netip.Addr) bool {
 	ip = ip.Unmap()
-	return s.byIP.At(ip) != nil || s.byBMC.At(ip) != nil
+	return s.byIP.At(ip) != nil || s.byBMC.At(ip) != nil || s.byExtra.At(ip) != nil
 }
 
 // SystemByName finds a system by name.

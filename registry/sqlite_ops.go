@@ -155,6 +155,14 @@ func insertSystem(ctx context.Context, tx sqlTx, s *System, doc []byte, upsert b
 			return err
 		}
 	}
+	for _, i := range s.Interfaces {
+		if i.IP == "" {
+			continue
+		}
+		if _, err = tx.ExecContext(ctx, `INSERT INTO addresses VALUES (?,?,'iface')`, i.IP, s.Name); err != nil {
+			return err
+		}
+	}
 	if s.BuildToken != "" {
 		_, err = tx.ExecContext(ctx, `INSERT INTO builds VALUES (?,?)`, seal(s.BuildToken), s.Name)
 	}

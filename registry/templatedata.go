@@ -42,6 +42,7 @@ func (s *Snapshot) TemplateData(sys *System, urls kickstart.URLs) kickstart.Data
 		d.System.Gateway = e.Gateway
 		d.System.DNS = slices.Clone(e.DNSServers)
 	}
+	s.networkData(sys, &d)
 	return d
 }
 
