@@ -82,7 +82,7 @@ func (s *server) prepareImage(w http.ResponseWriter, r *http.Request, in *regist
 	if in.Files == nil {
 		in.Files = map[string]registry.File{}
 	}
-	if s.PrepareImage != nil && in.Kind == registry.KindDiskless {
+	if s.PrepareImage != nil && (in.Kind == registry.KindDiskless || in.Kind == registry.KindDisk) {
 		if err := s.PrepareImage(r.Context(), in); err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return false
@@ -91,7 +91,7 @@ func (s *server) prepareImage(w http.ResponseWriter, r *http.Request, in *regist
 	return true
 }
 
-// buildBootenv rebuilds the boot environment of the named diskless images
+// buildBootenv rebuilds the boot environment of the named diskless or disk images
 // (every one with a kernel package when none is named), as after an
 // upgrade of the appliance's busybox or zonecfg.
 func (s *server) buildBootenv(w http.ResponseWriter, r *http.Request) {
@@ -105,7 +105,7 @@ func (s *server) buildBootenv(w http.ResponseWriter, r *http.Request) {
 	names := in.Images
 	if len(names) == 0 {
 		for _, img := range snap.Images() {
-			if _, ok := img.Files["kernel-package"]; ok && img.Kind == registry.KindDiskless {
+			if _, ok := img.Files["kernel-package"]; ok && (img.Kind == registry.KindDiskless || img.Kind == registry.KindDisk) {
 				names = append(names, img.Name)
 			}
 		}
@@ -117,7 +117,7 @@ func (s *server) buildBootenv(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, "image "+name+" not found")
 			return
 		}
-		if _, ok := img.Files["kernel-package"]; !ok || img.Kind != registry.KindDiskless {
+		if _, ok := img.Files["kernel-package"]; !ok || (img.Kind != registry.KindDiskless && img.Kind != registry.KindDisk) {
 			writeError(w, http.StatusBadRequest, "image "+name+" has no kernel package: its boot environment is not built by the appliance")
 			return
 		}

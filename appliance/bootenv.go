@@ -18,9 +18,10 @@ import (
 	"github.com/provision/provision/registry"
 )
 
-// bootenvBuilder makes the kernel and initrd of diskless images from their
-// kernel package (package bootenv), with the appliance's busybox and
-// zonecfg, and measures their rootfs.
+// bootenvBuilder makes the kernel and initrd of diskless and disk images
+// from their kernel package (package bootenv), with the appliance's
+// busybox and zonecfg (and, for a disk image, its deploy tools), and
+// measures their rootfs.
 type bootenvBuilder struct {
 	busybox, zonecfg string // paths; zonecfg "" means: next to this program, else on PATH
 	blobs            *images.Store
@@ -28,19 +29,22 @@ type bootenvBuilder struct {
 	mu               sync.Mutex // one build at a time: each unpacks a kernel package
 }
 
-// Prepare completes a diskless image before it is stored: it inspects
-// its rootfs (a tar archive, optionally gzip, zstd or xz compressed, whose
-// members stay inside the root) for the tmpfs size, and, when it has a
-// kernel-package file, builds its kernel and initrd from it.
+// Prepare completes a diskless or disk image before it is stored: it
+// inspects its rootfs (a tar archive, optionally gzip, zstd or xz
+// compressed, whose members stay inside the root) for the tmpfs size,
+// and, when it has a kernel-package file, builds its kernel and initrd
+// from it. A disk image's rootfs must boot from a disk (its kernel, its
+// initramfs, GRUB: recorded in img.Disk), and its kernel package is
+// required: its boot environment runs the deployer.
 func (b *bootenvBuilder) Prepare(ctx context.Context, img *registry.Image) error {
-	if img.Kind != registry.KindDiskless {
+	if img.Kind != registry.KindDiskless && img.Kind != registry.KindDisk {
 		return nil
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	root, ok := img.Files["rootfs"]
 	if !ok {
-		return fmt.Errorf("image %s: a diskless image needs a rootfs file", img.Name)
+		return fmt.Errorf("image %s: a %s image needs a rootfs file", img.Name, img.Kind)
 	}
 	f, err := b.blobs.Open(root.SHA256)
 	if err != nil {
@@ -52,6 +56,16 @@ func (b *bootenvBuilder) Prepare(ctx context.Context, img *registry.Image) error
 		return fmt.Errorf("image %s: %w", img.Name, err)
 	}
 	img.Unpacked = info.Unpacked
+	if img.Kind == registry.KindDisk {
+		kernel, loaders, err := info.Disk.Check()
+		if err != nil {
+			return fmt.Errorf("image %s: %w", img.Name, err)
+		}
+		img.Disk = &registry.DiskBoot{Kernel: kernel, Loaders: loaders}
+		if _, ok := img.Files["kernel-package"]; !ok {
+			return fmt.Errorf("image %s: a disk image needs a kernel-package: the appliance builds the deployer's boot environment from it", img.Name)
+		}
+	}
 	pkg, ok := img.Files["kernel-package"]
 	if !ok {
 		if _, ok := img.Files["initrd"]; !ok {
@@ -74,12 +88,21 @@ func (b *bootenvBuilder) build(img *registry.Image, pkgDigest, format string) er
 	}
 	pkgPath := f.Name()
 	f.Close()
-	k, err := bootenv.FromPackage(pkgPath, b.tmp)
+	disk := img.Kind == registry.KindDisk
+	var need []string
+	if disk {
+		need = bootenv.DeployModules
+	}
+	k, err := bootenv.FromPackage(pkgPath, b.tmp, need...)
 	if err != nil {
 		return fmt.Errorf("image %s: kernel-package sha256:%s: %w", img.Name, pkgDigest[:12], err)
 	}
 	cfg := bootenv.Config{Busybox: busybox, Zonecfg: zonecfg, Modules: k.Modules}
-	if format == bootenv.FormatZstd {
+	if disk {
+		if cfg.Extra, err = bootenv.DeployExtra(); err != nil {
+			return fmt.Errorf("image %s: %w", img.Name, err)
+		}
+	} else if format == bootenv.FormatZstd {
 		zstd, err := exec.LookPath("zstd")
 		if err == nil {
 			cfg.Extra, err = bootenv.Program(zstd)
@@ -100,14 +123,27 @@ func (b *bootenvBuilder) build(img *registry.Image, pkgDigest, format string) er
 		img.Files[role] = registry.File{SHA256: digest, Size: size}
 	}
 	img.Bootenv = fmt.Sprintf("kernel %s, %d modules, busybox %s, zonecfg %s", k.Version, len(k.Modules), short(busybox), short(zonecfg))
-	if format == bootenv.FormatZstd {
+	switch {
+	case disk:
+		img.Bootenv += ", deploy tools " + deployToolNames()
+	case format == bootenv.FormatZstd:
 		img.Bootenv += ", zstd"
 	}
 	return nil
 }
 
+// deployToolNames lists the deploy tools a disk image's boot environment
+// carries, for its Bootenv text.
+func deployToolNames() string {
+	var names []string
+	for _, t := range bootenv.DeployTools {
+		names = append(names, t.Name)
+	}
+	return strings.Join(names, " ")
+}
+
 // refreshBootenvs rebuilds, at startup and in the background, the boot
-// environment of every diskless image built with another busybox or
+// environment of every diskless or disk image built with another busybox or
 // zonecfg than the appliance's now (an upgrade): what bootenv build does
 // by hand. A failure is logged and leaves the image as it was.
 func (a *Appliance) refreshBootenvs(ctx context.Context) {

@@ -14,6 +14,16 @@
 // compressed, whose members stay inside the root) and measures the tmpfs
 // its files take.
 //
+// A disk image's boot environment runs the deployer instead of a role: it
+// also carries DeployTools (sfdisk, wipefs, blkid, blockdev, mkfs.ext4,
+// mkfs.vfat, mdadm under /usr/sbin, zstd under /usr/bin, copied from the
+// appliance's machine with their libraries by DeployExtra, and
+// /etc/mke2fs.conf) and DeployModules (ext4, vfat and its code pages,
+// raid1, md_mod, efivarfs: FromPackage's need). InspectRootfs records
+// what a disk image's root needs to boot from a disk (DiskRoot: its
+// kernels and initramfs images, grub-install, GRUB for BIOS and UEFI,
+// shim), and DiskRoot.Check names what is missing.
+//
 // # The init
 //
 // The kernel command line carries, from the appliance's iPXE script:

@@ -18,7 +18,7 @@ import (
 type Kernel struct {
 	Version string   // the modules directory's name: 6.1.0-28-amd64
 	Vmlinuz []byte   // boot/vmlinuz-VERSION
-	Modules []Module // NICModules and StorageModules it has, with their dependencies, in load order
+	Modules []Module // NICModules and StorageModules it has, and those asked for, with their dependencies, in load order
 }
 
 // lastLine is the last line of a program's error output.
@@ -43,8 +43,10 @@ func IsDeb(file string) bool {
 
 // FromPackage unpacks a Debian kernel package (linux-image-*.deb) with
 // dpkg-deb into a scratch directory under tmp, removed afterwards, and
-// returns its kernel and the boot environment's modules.
-func FromPackage(deb, tmp string) (*Kernel, error) {
+// returns its kernel and the boot environment's modules: the NICModules
+// and StorageModules it has, and need (DeployModules, for a disk image),
+// each of which must be a module of the package or built in.
+func FromPackage(deb, tmp string, need ...string) (*Kernel, error) {
 	scratch, err := os.MkdirTemp(tmp, "kernel-")
 	if err != nil {
 		return nil, fmt.Errorf("bootenv: %w", err)
@@ -56,7 +58,7 @@ func FromPackage(deb, tmp string) (*Kernel, error) {
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("not a Debian package: dpkg-deb -x: %v: %s", err, lastLine(stderr.Bytes()))
 	}
-	k, err := FromTree(scratch)
+	k, err := FromTree(scratch, need...)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +69,7 @@ func FromPackage(deb, tmp string) (*Kernel, error) {
 // read inside tree only: a member that is a symbolic link (boot/vmlinuz
 // pointing at /proc/self/environ, say) or anything but a regular file is
 // refused, and the error names it.
-func FromTree(tree string) (*Kernel, error) {
+func FromTree(tree string, need ...string) (*Kernel, error) {
 	root, err := os.OpenRoot(tree)
 	if err != nil {
 		return nil, fmt.Errorf("kernel package: %w", err)
@@ -100,11 +102,36 @@ func FromTree(tree string) (*Kernel, error) {
 	if len(want) == 0 {
 		return nil, fmt.Errorf("kernel %s has none of the NIC drivers %s as modules", k.Version, strings.Join(NICModules, ", "))
 	}
+	builtin := builtinModules(root, mods[0])
+	for _, n := range need {
+		switch _, ok := idx[n]; {
+		case ok:
+			want = append(want, n)
+		case !builtin[n]:
+			return nil, fmt.Errorf("kernel %s: module %s is neither in the package nor built in (modules.builtin)", k.Version, n)
+		}
+	}
 	read := func(member string) ([]byte, error) { return confine.ReadFile(root, member) }
 	if k.Modules, err = resolveModules(idx, read, want...); err != nil {
 		return nil, fmt.Errorf("kernel %s: %w", k.Version, err)
 	}
 	return k, nil
+}
+
+// builtinModules reads dir/modules.builtin of the package: the modules
+// built into its kernel, one path a line (kernel/fs/ext4/ext4.ko).
+func builtinModules(root *os.Root, dir string) map[string]bool {
+	out := map[string]bool{}
+	b, err := confine.ReadFile(root, path.Join(dir, "modules.builtin"))
+	if err != nil {
+		return out
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if n, ok := moduleName(strings.TrimSpace(l)); ok {
+			out[n] = true
+		}
+	}
+	return out
 }
 
 // Static fails for an ELF program that needs a dynamic loader: the boot

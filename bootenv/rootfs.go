@@ -23,9 +23,10 @@ const (
 
 // RootfsInfo describes a role's root image.
 type RootfsInfo struct {
-	Format   string // FormatTar, FormatGzip, ...
-	Unpacked int64  // bytes of tmpfs its files take (each rounded up to 4 KiB pages)
-	Entries  int    // tar members
+	Format   string   // FormatTar, FormatGzip, ...
+	Unpacked int64    // bytes of tmpfs its files take (each rounded up to 4 KiB pages)
+	Entries  int      // tar members
+	Disk     DiskRoot // what a disk image needs of it: kernels, GRUB
 }
 
 // Sniff names an archive's compression from its first bytes.
@@ -109,5 +110,6 @@ func walkTar(tr *tar.Reader, info *RootfsInfo) error {
 		if h.Typeflag == tar.TypeReg {
 			info.Unpacked += (h.Size + 4095) &^ 4095
 		}
+		info.Disk.note(name, h.Typeflag)
 	}
 }
