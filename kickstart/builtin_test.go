@@ -36,7 +36,7 @@ func TestBuiltinFiles(t *testing.T) {
 			t.Errorf("Check(%s): %v", b.Name, err)
 		}
 	}
-	want := []string{"debian12-preseed", "rhel9-kickstart", "ubuntu-autoinstall"}
+	want := []string{"debian12-preseed", "deploy", "rhel9-kickstart", "ubuntu-autoinstall"}
 	if diff := cmp.Diff(want, files); diff != "" {
 		t.Errorf("builtin/ (-want +got):\n%s", diff)
 	}

@@ -16,7 +16,7 @@ func TestOverride(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"debian12-preseed", "rhel9-kickstart", "ubuntu-autoinstall"}, s.Names()); diff != "" {
+	if diff := cmp.Diff([]string{"debian12-preseed", "deploy", "rhel9-kickstart", "ubuntu-autoinstall"}, s.Names()); diff != "" {
 		t.Errorf("Names (-want +got):\n%s", diff)
 	}
 	if got, ok := s.Lookup("debian12-preseed"); !ok || got != mine {

@@ -25,14 +25,17 @@ var builtinFiles embed.FS
 func builtinKinds() map[string]string {
 	return map[string]string{
 		"debian12-preseed":   KindPreseed,
+		"deploy":             KindDeploy,
 		"rhel9-kickstart":    KindKickstart,
 		"ubuntu-autoinstall": KindAutoinstall,
 	}
 }
 
 // Builtins returns the built-in templates, sorted by name:
-// rhel9-kickstart (Rocky and Alma Linux 9), debian12-preseed (Debian 12)
-// and ubuntu-autoinstall (Ubuntu's subiquity, as cloud-init user-data).
+// rhel9-kickstart (Rocky and Alma Linux 9), debian12-preseed (Debian 12),
+// ubuntu-autoinstall (Ubuntu's subiquity, as cloud-init user-data) and
+// deploy (the plan of a disk image's deploy: its layout, and the files
+// that make it this machine).
 // Each call returns fresh copies.
 func Builtins() []Template {
 	kinds := builtinKinds()

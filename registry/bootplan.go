@@ -42,11 +42,18 @@ type Install struct {
 	Token Secret // the build's: its template is SERVER/ks/TOKEN
 }
 
-// Rootfs returns the root filesystem of a diskless boot, which the
-// kernel command line tells its boot environment of: the image's rootfs
-// file when the image is diskless and no build is under way.
+// Rootfs returns the root filesystem that the kernel command line tells
+// a boot environment of: a diskless image's rootfs when no build is
+// under way (unpacked into a tmpfs), or a disk image's while it is
+// deployed (written to the disk).
 func (p BootPlan) Rootfs() (File, bool) {
-	if p.Install != nil || p.Image == nil || p.Image.Kind != KindDiskless {
+	if p.Image == nil {
+		return File{}, false
+	}
+	switch {
+	case p.Image.Kind == KindDiskless && p.Install == nil:
+	case p.Image.Kind == KindDisk && p.Install != nil && p.Install.Kind == kickstart.KindDeploy:
+	default:
 		return File{}, false
 	}
 	f, ok := p.Image.Files["rootfs"]
@@ -111,9 +118,10 @@ type BootVia struct {
 //	initrd=NAME                      via.Initrd, when set
 //	PROFILE-ARGS SYSTEM-ARGS         the operator's, as CheckKernelArgs splits them
 //	INSTALLER-ARGS                   a build under way: kickstart.BootArgs of its template's kind
+//	                                 (a disk image's deploy: provision.deploy=SERVER/ks/TOKEN)
 //	provision.image=IMAGE provision.mac=MAC provision.rootfs.sha256=HEX
 //	provision.rootfs.size=N [provision.rootfs.unpacked=N]
-//	                                 a diskless boot (BootPlan.Rootfs)
+//	                                 a diskless boot or a deploy (BootPlan.Rootfs)
 //	provision.host=NAME [provision.zone=ZONE] provision.server=SERVER
 //
 // The operator's arguments were checked when they were written; they are

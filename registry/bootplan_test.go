@@ -175,26 +175,26 @@ func TestDisklessNeedsIPXE(t *testing.T) {
 		{"profile add, pxelinux", func() error {
 			_, err := r.AddProfile(ctx, Profile{Name: "p", Image: "live", Loader: LoaderPXELinux})
 			return err
-		}, "profile p: loader pxelinux cannot boot diskless image live: a diskless image boots with loader ipxe only"},
+		}, "profile p: loader pxelinux cannot boot diskless image live: its boot environment boots with loader ipxe only"},
 		{"profile add, grub", func() error {
 			_, err := r.AddProfile(ctx, Profile{Name: "p", Image: "live", Loader: LoaderGRUB})
 			return err
-		}, "profile p: loader grub cannot boot diskless image live: a diskless image boots with loader ipxe only"},
+		}, "profile p: loader grub cannot boot diskless image live: its boot environment boots with loader ipxe only"},
 		{"profile edit, loader", func() error {
 			_, err := r.EditProfile(ctx, "boot", Profile{Name: "boot", Image: "live", Loader: LoaderGRUB})
 			return err
-		}, "profile boot: loader grub cannot boot diskless image live: a diskless image boots with loader ipxe only"},
+		}, "profile boot: loader grub cannot boot diskless image live: its boot environment boots with loader ipxe only"},
 		{"profile edit, image", func() error {
 			_, err := r.EditProfile(ctx, "pxe", Profile{Name: "pxe", Image: "live", Loader: LoaderPXELinux})
 			return err
-		}, "profile pxe: loader pxelinux cannot boot diskless image live: a diskless image boots with loader ipxe only"},
+		}, "profile pxe: loader pxelinux cannot boot diskless image live: its boot environment boots with loader ipxe only"},
 		{"image made diskless", func() error { _, err := r.EditImage(ctx, "centos", asDiskless); return err },
-			"image centos: diskless, but profile pxe boots it with loader pxelinux: a diskless image boots with loader ipxe only"},
+			"image centos: diskless, but profile pxe boots it with loader pxelinux: its boot environment boots with loader ipxe only"},
 		{"import, image made diskless", doc("images:\n- name: centos\n  kind: diskless\n  files:\n" +
 			"    kernel: {sha256: " + sha + "}\n    initrd: {sha256: " + sha + "}\n    rootfs: {sha256: " + sha + "}\n"),
-			"image centos: diskless, but profile pxe boots it with loader pxelinux: a diskless image boots with loader ipxe only"},
+			"image centos: diskless, but profile pxe boots it with loader pxelinux: its boot environment boots with loader ipxe only"},
 		{"import, profile", doc("profiles:\n- {name: boot, image: live, loader: pxelinux}\n"),
-			"profile boot: loader pxelinux cannot boot diskless image live: a diskless image boots with loader ipxe only"},
+			"profile boot: loader pxelinux cannot boot diskless image live: its boot environment boots with loader ipxe only"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			serial := r.Snapshot().Serial

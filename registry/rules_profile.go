@@ -21,8 +21,12 @@ func (s *Snapshot) putProfile(prev string, p Profile) (*Profile, error) {
 	if p.SecureBoot && p.Loader != LoaderGRUB {
 		return nil, invalidf("profile %s: secure boot needs loader grub (shim, then Debian's signed GRUB), not %q", p.Name, cmp.Or(p.Loader, LoaderIPXE))
 	}
-	if img := s.images[p.Image]; img.Kind == KindDiskless && !bootsDiskless(p.Loader) {
-		return nil, invalidf("profile %s: loader %s cannot boot diskless image %s: %s", p.Name, p.Loader, p.Image, disklessNeedsIPXE)
+	img := s.images[p.Image]
+	if bootsBootenv(img.Kind) && !bootsDiskless(p.Loader) {
+		return nil, invalidf("profile %s: loader %s cannot boot %s image %s: %s", p.Name, p.Loader, img.Kind, p.Image, disklessNeedsIPXE)
+	}
+	if img.Kind == KindDisk && p.Kickstart == "" {
+		p.Kickstart = DeployTemplate // a disk image is deployed: that is its build
 	}
 	if err := s.checkStorage(&p); err != nil {
 		return nil, err
@@ -64,9 +68,17 @@ func (s *Snapshot) putProfile(prev string, p Profile) (*Profile, error) {
 	return &p, nil
 }
 
-// disklessNeedsIPXE says why a diskless image needs loader ipxe: its
-// boot environment is only ever booted, and tested, through iPXE.
-const disklessNeedsIPXE = "a diskless image boots with loader ipxe only"
+// disklessNeedsIPXE says why a diskless or disk image needs loader ipxe:
+// its boot environment is only ever booted, and tested, through iPXE.
+const disklessNeedsIPXE = "its boot environment boots with loader ipxe only"
+
+// DeployTemplate is the built-in template (of kind deploy) that a profile
+// of a disk image deploys it with when it names none.
+const DeployTemplate = "deploy"
+
+// bootsBootenv reports whether images of kind boot the appliance's boot
+// environment built from their kernel package: diskless and disk images.
+func bootsBootenv(kind string) bool { return kind == KindDiskless || kind == KindDisk }
 
 // bootsDiskless reports whether a profile's loader boots diskless images.
 func bootsDiskless(loader string) bool { return loader == "" || loader == LoaderIPXE }
@@ -76,13 +88,40 @@ func bootsDiskless(loader string) bool { return loader == "" || loader == Loader
 // for an image edited (or imported) into a diskless one.
 func (s *Snapshot) checkImageLoaders(image string) error {
 	img := s.images[image]
-	if img == nil || img.Kind != KindDiskless {
+	if img == nil {
 		return nil
 	}
 	for _, p := range s.Profiles() {
-		if p.Image == image && !bootsDiskless(p.Loader) {
-			return invalidf("image %s: diskless, but profile %s boots it with loader %s: %s", image, p.Name, p.Loader, disklessNeedsIPXE)
+		if p.Image != image {
+			continue
 		}
+		if bootsBootenv(img.Kind) && !bootsDiskless(p.Loader) {
+			return invalidf("image %s: %s, but profile %s boots it with loader %s: %s", image, img.Kind, p.Name, p.Loader, disklessNeedsIPXE)
+		}
+		if err := s.checkTemplateFits(p, img); err != nil {
+			return invalidf("image %s: %v", image, err)
+		}
+	}
+	return nil
+}
+
+// checkTemplateFits refuses a profile whose template's kind does not go
+// with its image's: a disk image is deployed by a template of kind
+// deploy, which deploys nothing else.
+func (s *Snapshot) checkTemplateFits(p *Profile, img *Image) error {
+	if p.Kickstart == "" || img == nil {
+		return nil
+	}
+	t, ok := s.tset.Lookup(p.Kickstart)
+	if !ok {
+		return nil // checkProfileInstall names it
+	}
+	switch {
+	case img.Kind == KindDisk && t.Kind != kickstart.KindDeploy:
+		return invalidf("profile %s: image %s is a disk image, deployed by a template of kind deploy (such as %s), not %s of kind %s",
+			p.Name, img.Name, DeployTemplate, t.Name, t.Kind)
+	case img.Kind != KindDisk && t.Kind == kickstart.KindDeploy:
+		return invalidf("profile %s: template %s deploys disk images, and image %s is %s", p.Name, t.Name, img.Name, img.Kind)
 	}
 	return nil
 }
@@ -111,6 +150,9 @@ func (s *Snapshot) checkProfileInstall(p *Profile) error {
 		}
 		if t.Kind == kickstart.KindSnippet {
 			return invalidf("profile %s: template %s is a snippet, only included by other templates", p.Name, p.Kickstart)
+		}
+		if err := s.checkTemplateFits(p, s.images[p.Image]); err != nil {
+			return err
 		}
 	}
 	if p.OnFailure != "" && p.OnFailure != "off" && p.OnFailure != "keep" {
