@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-//go:embed files/init files/boot-hooks files/udhcpc.script
+//go:embed files/init files/boot-hooks files/udhcpc.script files/deploy
 var files embed.FS
 
 // Modules that a boot environment carries when the kernel package has
@@ -62,6 +62,7 @@ func Build(c Config) ([]byte, error) {
 	init, _ := files.ReadFile("files/init")
 	hooks, _ := files.ReadFile("files/boot-hooks")
 	udhcpc, _ := files.ReadFile("files/udhcpc.script")
+	deploy, _ := files.ReadFile("files/deploy")
 	for _, err := range []error{
 		a.CharDev("dev/console", 0o600, 5, 1),
 		a.File("bin/busybox", 0o755, c.Busybox),
@@ -69,6 +70,7 @@ func Build(c Config) ([]byte, error) {
 		a.File("bin/zonecfg", 0o755, c.Zonecfg),
 		a.File("init", 0o755, init),
 		a.File("lib/provision/boot-hooks", 0o755, hooks),
+		a.File("lib/provision/deploy", 0o644, deploy),
 		a.File("etc/udhcpc.script", 0o755, udhcpc),
 		a.File("lib/modules/order", 0o644, []byte(strings.Join(order, "\n")+"\n")),
 	} {

@@ -14,10 +14,12 @@ import (
 const KindReport = "report"
 
 // ReportSteps are the steps a diskless host reports, in boot order (see
-// package bootenv): its boot environment's, then its role's boot hooks'.
+// package bootenv): its boot environment's, then its role's boot hooks';
+// a disk image's deploy reports disk, partitioned, the rootfs steps,
+// unpacked and bootloader between them.
 var ReportSteps = []string{
-	"bootenv", "cdb fetched", "cdb failed", "rootfs retry", "rootfs refused", "rootfs fetched",
-	"switched", "hooks", "hook failed", "booted", "failed",
+	"bootenv", "cdb fetched", "cdb failed", "disk", "partitioned", "rootfs retry", "rootfs refused", "rootfs fetched",
+	"unpacked", "bootloader", "switched", "hooks", "hook failed", "booted", "failed",
 }
 
 // maxReport bounds a report's body; maxDetail its detail line.
