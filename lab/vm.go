@@ -22,6 +22,8 @@ type VM struct {
 	Accel   string    // "kvm" or "tcg"
 	Started time.Time // when QEMU was started
 	vars    string    // the VM's copy of OVMFMSVars (SecureBoot)
+	monitor string    // its monitor's socket (VMOptions.Monitor)
+	taps    []string  // the taps of VMOptions.NICs
 }
 
 // BootVM powers on a VM with one e1000 NIC (MAC mac) on a new tap in n's
@@ -77,6 +79,18 @@ type VMOptions struct {
 	// -initrd) instead of the network: Debian's ipxe.lkrn with a script
 	// as its initrd plays a PXE client that is not the NIC's iPXE ROM.
 	Kernel, Initrd string
+	// NICs are more NICs, by MAC, each on a tap of its own on the lab
+	// bridge: the first NIC's model, without an option ROM (only the
+	// first boots). The guest sees them after the first, in this order.
+	NICs []string
+	// Disks are more raw disks after Disk (/dev/vdb...), not booted from.
+	Disks []string
+	// UEFIVars, with UEFI, is a writable copy of OVMF's variable store
+	// (Env.NewUEFIVars): boot entries written by the guest stay for the
+	// next power-on that is given the same file.
+	UEFIVars string
+	// Monitor gives the VM a QEMU monitor, for VM.SetLink.
+	Monitor bool
 }
 
 // Debian's ovmf firmware images: OVMFCode without Secure Boot;
@@ -84,6 +98,7 @@ type VMOptions struct {
 // Microsoft's keys enrolled (PK, KEK, db) and Secure Boot on.
 const (
 	OVMFCode       = "/usr/share/OVMF/OVMF_CODE.fd"
+	OVMFVars       = "/usr/share/OVMF/OVMF_VARS.fd" // OVMFCode's empty variable store
 	OVMFSecureCode = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
 	OVMFMSVars     = "/usr/share/OVMF/OVMF_VARS_4M.ms.fd"
 )
@@ -106,6 +121,19 @@ func (e *Env) BootVMWith(n *Net, mac string, life time.Duration, opts VMOptions)
 	if opts.HTTPBoot || opts.SecureBoot {
 		opts.UEFI = true
 	}
+	for _, d := range opts.Disks {
+		if _, err := os.Stat(d); err != nil {
+			return nil, fmt.Errorf("lab: BootVM: disk: %w", err)
+		}
+	}
+	var more []net.HardwareAddr
+	for _, m := range opts.NICs {
+		h, err := net.ParseMAC(m)
+		if err != nil || len(h) != 6 {
+			return nil, fmt.Errorf("lab: BootVM: bad MAC %q", m)
+		}
+		more = append(more, h)
+	}
 	if err := needFirmware(opts.UEFI); err != nil {
 		return nil, err
 	}
@@ -115,6 +143,20 @@ func (e *Env) BootVMWith(n *Net, mac string, life time.Duration, opts VMOptions)
 	}
 	if err := e.addTap(n, vm.Tap); err != nil {
 		return nil, err
+	}
+	for _, h := range more {
+		tap := tapName(n, h)
+		if err := e.addTap(n, tap); err != nil {
+			return nil, err
+		}
+		vm.taps = append(vm.taps, tap)
+	}
+	if opts.Monitor {
+		dir, err := e.TempDir()
+		if err != nil {
+			return nil, err
+		}
+		vm.monitor = filepath.Join(dir, "monitor.sock")
 	}
 	if opts.SecureBoot {
 		if vm.vars, err = e.copyVars(); err != nil {
@@ -182,6 +224,57 @@ func (vm *VM) WaitBooted(timeout time.Duration) (host string, err error) {
 	return re.FindStringSubmatch(line)[1], nil
 }
 
+// SetLink sets the link of the VM's NIC i (0 the first, 1 the first of
+// VMOptions.NICs...) up or down, as pulling its cable would: QEMU's
+// set_link, through the monitor (VMOptions.Monitor).
+func (vm *VM) SetLink(i int, up bool) error {
+	if vm.monitor == "" {
+		return errors.New("lab: SetLink: the VM has no monitor (VMOptions.Monitor)")
+	}
+	c, err := net.DialTimeout("unix", vm.monitor, 5*time.Second)
+	if err != nil {
+		return fmt.Errorf("lab: SetLink: %w", err)
+	}
+	defer c.Close()
+	state := "off"
+	if up {
+		state = "on"
+	}
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := fmt.Fprintf(c, "set_link net%d %s\n", i, state); err != nil {
+		return fmt.Errorf("lab: SetLink: %w", err)
+	}
+	// The monitor echoes the command, then its prompt again: read until
+	// the second prompt, or an error line.
+	var out []byte
+	buf := make([]byte, 512)
+	for strings.Count(string(out), "(qemu)") < 2 {
+		n, err := c.Read(buf)
+		out = append(out, buf[:n]...)
+		if err != nil {
+			return fmt.Errorf("lab: SetLink: %w (monitor said %q)", err, out)
+		}
+	}
+	if strings.Contains(string(out), "not found") || strings.Contains(string(out), "Error") {
+		return fmt.Errorf("lab: SetLink net%d %s: %q", i, state, out)
+	}
+	return nil
+}
+
+// NewUEFIVars returns a fresh copy of OVMF's empty variable store, for
+// VMOptions.UEFIVars.
+func (e *Env) NewUEFIVars() (string, error) {
+	dir, err := e.TempDir()
+	if err != nil {
+		return "", err
+	}
+	vars := filepath.Join(dir, "OVMF_VARS.fd")
+	if err := copyFile(OVMFVars, vars); err != nil {
+		return "", fmt.Errorf("lab: NewUEFIVars: %w", err)
+	}
+	return vars, nil
+}
+
 // tapName is "t", the MAC's last three bytes and the Net's tap count:
 // unique in the Net, so that a machine powered on again (same MAC) while
 // its first run's tap still exists gets a new one, and short enough for a
@@ -224,6 +317,9 @@ func (vm *VM) qemuArgs(o VMOptions) []string {
 		args = append(args, "-global", "driver=cfi.pflash01,property=secure,value=on",
 			"-drive", "if=pflash,format=raw,unit=0,readonly=on,file="+OVMFSecureCode,
 			"-drive", "if=pflash,format=raw,unit=1,file="+strings.ReplaceAll(vm.vars, ",", ",,"))
+	case o.UEFI && o.UEFIVars != "":
+		args = append(args, "-drive", "if=pflash,format=raw,unit=0,readonly=on,file="+OVMFCode,
+			"-drive", "if=pflash,format=raw,unit=1,file="+strings.ReplaceAll(o.UEFIVars, ",", ",,"))
 	case o.UEFI:
 		args = append(args, "-drive", "if=pflash,format=raw,readonly=on,file="+OVMFCode)
 	}
@@ -237,7 +333,11 @@ func (vm *VM) qemuArgs(o VMOptions) []string {
 	} else {
 		args = append(args, "-chardev", "file,id=con0,append=on,path="+strings.ReplaceAll(o.Console, ",", ",,"), "-serial", "chardev:con0")
 	}
-	args = append(args, "-monitor", "none")
+	if vm.monitor != "" {
+		args = append(args, "-monitor", "unix:"+strings.ReplaceAll(vm.monitor, ",", ",,")+",server=on,wait=off")
+	} else {
+		args = append(args, "-monitor", "none")
+	}
 	if !o.Reboot {
 		args = append(args, "-no-reboot")
 	}
@@ -260,9 +360,23 @@ func (vm *VM) qemuArgs(o VMOptions) []string {
 			"-drive", "if=none,id=d0,format=raw,file="+strings.ReplaceAll(o.Disk, ",", ",,"),
 			"-device", "virtio-blk-pci,drive=d0,bootindex=2")
 	}
+	for i, d := range o.Disks {
+		args = append(args,
+			"-drive", fmt.Sprintf("if=none,id=d%d,format=raw,file=%s", i+1, strings.ReplaceAll(d, ",", ",,")),
+			"-device", fmt.Sprintf("virtio-blk-pci,drive=d%d", i+1))
+	}
 	args = append(args,
 		"-netdev", "tap,id=net0,ifname="+vm.Tap+",script=no,downscript=no",
 		"-device", nic)
+	model := "e1000"
+	if o.UEFI {
+		model = "virtio-net-pci"
+	}
+	for i, mac := range o.NICs {
+		args = append(args,
+			"-netdev", fmt.Sprintf("tap,id=net%d,ifname=%s,script=no,downscript=no", i+1, vm.taps[i]),
+			"-device", fmt.Sprintf("%s,romfile=,netdev=net%d,mac=%s", model, i+1, mac))
+	}
 	if o.DebugExit {
 		args = append(args, "-device", fmt.Sprintf("isa-debug-exit,iobase=%#x,iosize=0x04", debugExitPort))
 	}

@@ -74,3 +74,12 @@ func FreePort(t testing.TB, network string) int {
 	check(t, err)
 	return port
 }
+
+// NewUEFIVars is lab.Env.NewUEFIVars: a fresh OVMF variable store for
+// VMOptions.UEFIVars.
+func NewUEFIVars(t testing.TB) string {
+	t.Helper()
+	vars, err := env(t).NewUEFIVars()
+	check(t, err)
+	return vars
+}
