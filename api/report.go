@@ -30,6 +30,7 @@ type Report struct {
 	Cmdline      string           `json:"cmdline,omitempty"`
 	CmdlineError string           `json:"cmdline_error,omitempty"`
 	BootURL      string           `json:"boot_url,omitempty"`
+	Interfaces   []InterfaceView  `json:"interfaces"` // the system's network interfaces, eth0... for one with MACs only
 	Settings     []ReportSetting  `json:"settings"`
 	LastBoot     []registry.Event `json:"last_boot"` // the timeline of system status
 }
@@ -55,6 +56,7 @@ func (s *server) systemReport(w http.ResponseWriter, r *http.Request) {
 	rep := Report{System: sys, Loader: plan.Loader, KernelArgs: snap.OperatorArgs(sys), Boot: bootOf(plan),
 		Settings: []ReportSetting{}, LastBoot: []registry.Event{}}
 	rep.Cmdline, rep.CmdlineError = s.cmdline(r, snap, sys, plan)
+	rep.Interfaces = Interfaces(sys)
 	if img := plan.Image; img != nil {
 		rep.Image, rep.ImageKind = img.Name, img.Kind
 	}

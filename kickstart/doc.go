@@ -48,6 +48,10 @@
 //	.URLs.Template      http://10.0.0.1/ks/TOKEN           this build's template
 //	.URLs.Done          http://10.0.0.1/ks/TOKEN/done      call it when the install succeeded
 //	.URLs.Failed        http://10.0.0.1/ks/TOKEN/failed    POST the installer's log to it when it failed
+//	.Interfaces         []Interface         the host's interfaces: .Name, .Kind (physical, bond, vlan), .MAC, .BondMode,
+//	                                        .Members, .VLANParent, .VLANID, .MTU, .Primary, .Address ("IP/prefix" or "");
+//	                                        a host with MACs only has eth0 (primary), eth1...
+//	.Networkd           []File              the systemd-networkd files of those interfaces: .Name (20-bond0.network), .Content
 //
 // Templates run with missingkey=error, so .Settings.KEY fails for a host
 // without KEY: read a setting with index .Settings "KEY", which is "" when

@@ -17,7 +17,8 @@ func newSystemReport() *cobra.Command {
 		Short: "Show a system's merged view: state, what it boots, effective settings and their sources, last boot",
 		Long: `Show everything that decides how a system boots, merged: its state, its
 profile, image and template, the kernel arguments it gets (the profile's,
-then its own), the boot URL, its BMC, the effective settings with where each
+then its own), the boot URL, its BMC, its network interfaces (see system
+interface list), the effective settings with where each
 comes from (global, profile or system: the most specific wins, as zonecfg
 reads them), and the timeline of its last boot or build.`,
 		Example: `  provision system report web001
@@ -74,6 +75,10 @@ reads them), and the timeline of its last boot or build.`,
 				return err
 			}
 			w := c.OutOrStdout()
+			fmt.Fprintln(w, "interfaces:")
+			if err := ifaceTable(w, "  ", rep.Interfaces); err != nil {
+				return err
+			}
 			fmt.Fprintln(w, "settings:")
 			tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 			for _, s := range rep.Settings {

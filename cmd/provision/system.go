@@ -71,7 +71,7 @@ not sent to another address.`,
 	add.MarkFlagRequired("mac")
 	add.MarkFlagRequired("ip")
 	add.MarkFlagRequired("profile")
-	c.AddCommand(add, edit, newSystemStatus(), newSystemReport(), newReinstall(), newAbort())
+	c.AddCommand(add, edit, newSystemStatus(), newSystemReport(), newReinstall(), newAbort(), newSystemInterface())
 	kindCmds(c, "system", "systems", systemTable)
 	return c
 }
