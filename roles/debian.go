@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -54,33 +55,91 @@ WantedBy=multi-user.target
 // the minbase variant with systemd, udev and Packages, minus
 // documentation, manual pages and locales, with the units that run the
 // role's boot hooks, and Overlay (a directory) copied over it last.
+//
+// With Disk it is the root of a disk image, which boots from a disk with
+// its own kernel and GRUB: DiskPackages (SecureBootPackages too with
+// SecureBoot) are added, systemd-networkd and ssh are enabled, the SSH
+// host keys are removed (a unit makes each machine its own at its first
+// boot) and root's password is locked (SSH keys only).
 type DebianRoot struct {
-	Suite    string   // bookworm, trixie...
-	Packages []string // the role's packages
-	Overlay  string   // "": none
+	Suite      string   // bookworm, trixie...
+	Packages   []string // the role's packages
+	Overlay    string   // "": none
+	Disk       bool     // a disk image's root
+	SecureBoot bool     // with Disk: shim and Debian's signed GRUB
 }
+
+// DiskPackages are what a disk image's root has beyond minbase: a kernel
+// and its initramfs, GRUB for BIOS and UEFI with efibootmgr for the NVRAM
+// entry, systemd-networkd (in systemd) with iproute2, openssh-server, and
+// the tools of a RAID1 root and its filesystems.
+var DiskPackages = []string{"linux-image-amd64", "initramfs-tools", "grub-pc-bin", "grub-efi-amd64-bin",
+	"grub2-common", "efibootmgr", "systemd-sysv", "udev", "openssh-server", "mdadm", "e2fsprogs",
+	"dosfstools", "iproute2", "ca-certificates"}
+
+// SecureBootPackages boot a disk image through UEFI Secure Boot: shim
+// (signed by Microsoft), then GRUB signed by Debian.
+var SecureBootPackages = []string{"shim-signed", "grub-efi-amd64-signed"}
+
+var packageName = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]*$`)
 
 // Build writes the root archive to output (.tar.zst, .tar.gz or .tar),
 // from this machine's apt sources with its suite replaced by Suite;
 // mmdebstrap's output goes to log. It runs as root.
 func (d DebianRoot) Build(ctx context.Context, output string, log io.Writer) error {
-	suite, pkgs, overlay := d.Suite, d.Packages, d.Overlay
-	if !suiteName.MatchString(suite) {
-		return fmt.Errorf("--debian %q is not a suite name", suite)
+	args, err := d.args(output)
+	if err != nil {
+		return err
 	}
 	if _, err := exec.LookPath("mmdebstrap"); err != nil {
 		return fmt.Errorf("mmdebstrap is needed (apt-get install mmdebstrap): %w", err)
 	}
-	sources, err := aptSources(suite)
+	sources, err := aptSources(d.Suite)
 	if err != nil {
 		return err
 	}
+	cmd := exec.CommandContext(ctx, "mmdebstrap", args...)
+	cmd.Stdin = strings.NewReader(sources)
+	cmd.Stdout, cmd.Stderr = log, log
+	fmt.Fprintf(log, "provision: mmdebstrap %s with %s\n", d.Suite, strings.Join(d.include(), ", "))
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("mmdebstrap: %w", err)
+	}
+	return nil
+}
+
+// include lists the packages mmdebstrap adds to minbase, each once.
+func (d DebianRoot) include() []string {
 	// udev: without it no device unit appears, and systemd waits 90 s for
 	// /dev/ttyS0 before the serial getty (and multi-user.target).
-	include := append([]string{"systemd-sysv", "udev"}, pkgs...)
+	include := []string{"systemd-sysv", "udev"}
+	if d.Disk {
+		include = append(include, DiskPackages...)
+		if d.SecureBoot {
+			include = append(include, SecureBootPackages...)
+		}
+	}
+	var out []string
+	for _, p := range append(include, d.Packages...) {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// args returns mmdebstrap's arguments (its sources come on standard input).
+func (d DebianRoot) args(output string) ([]string, error) {
+	if !suiteName.MatchString(d.Suite) {
+		return nil, fmt.Errorf("--debian %q is not a suite name", d.Suite)
+	}
+	if d.SecureBoot && !d.Disk {
+		return nil, fmt.Errorf("--secure-boot is for a disk image: a diskless one boots the appliance's kernel")
+	}
+	include := d.include()
 	for _, p := range include {
-		if !regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]*$`).MatchString(p) {
-			return fmt.Errorf("package %q is not a Debian package name", p)
+		if !packageName.MatchString(p) {
+			return nil, fmt.Errorf("package %q is not a Debian package name", p)
 		}
 	}
 	args := []string{"--variant=minbase", "--include=" + strings.Join(include, ","),
@@ -92,26 +151,22 @@ func (d DebianRoot) Build(ctx context.Context, output string, log io.Writer) err
 		"--customize-hook=mkdir -p \"$1/etc/systemd/system/sysinit.target.wants\" \"$1/etc/systemd/system/multi-user.target.wants\" \"$1/etc/provision/boot.d\" \"$1/etc/provision/up.d\"" +
 			" && ln -sf ../provision-hooks.service \"$1/etc/systemd/system/sysinit.target.wants/\"" +
 			" && ln -sf ../provision-up.service \"$1/etc/systemd/system/multi-user.target.wants/\"" +
-			" && : >\"$1/etc/fstab\" && rm -f \"$1/etc/hostname\" \"$1/etc/machine-id\" && : >\"$1/etc/machine-id\"" +
-			" && passwd --root \"$1\" -d root",
+			" && : >\"$1/etc/fstab\" && rm -f \"$1/etc/hostname\" \"$1/etc/machine-id\" && : >\"$1/etc/machine-id\"",
 	}
-	if overlay != "" {
-		st, err := os.Stat(overlay)
+	if d.Disk {
+		args = append(args, diskHooks()...)
+	} else {
+		args = append(args, "--customize-hook=passwd --root \"$1\" -d root")
+	}
+	if d.Overlay != "" {
+		st, err := os.Stat(d.Overlay)
 		if err != nil || !st.IsDir() {
-			return fmt.Errorf("--overlay %s is not a directory", overlay)
+			return nil, fmt.Errorf("--overlay %s is not a directory", d.Overlay)
 		}
-		abs, _ := filepath.Abs(overlay)
+		abs, _ := filepath.Abs(d.Overlay)
 		args = append(args, "--customize-hook=sync-in "+abs+" /")
 	}
-	args = append(args, suite, output, "-")
-	cmd := exec.CommandContext(ctx, "mmdebstrap", args...)
-	cmd.Stdin = strings.NewReader(sources)
-	cmd.Stdout, cmd.Stderr = log, log
-	fmt.Fprintf(log, "provision: mmdebstrap %s with %s\n", suite, strings.Join(include, ", "))
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("mmdebstrap: %w", err)
-	}
-	return nil
+	return append(args, d.Suite, output, "-"), nil
 }
 
 // writeFileHook is a --customize-hook that writes content to path in the root.

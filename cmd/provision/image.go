@@ -24,7 +24,7 @@ import (
 func newImage() *cobra.Command {
 	c := &cobra.Command{Use: "image", Short: "Manage OS images (kernel, initrd, root filesystem)"}
 	add := &cobra.Command{
-		Use:   "add NAME (--kernel FILE --initrd FILE | [--kind diskless] --kernel-package DEB --rootfs ROOT.tar.gz|.tar.zst)",
+		Use:   "add NAME (--kernel FILE --initrd FILE | [--kind diskless|disk] --kernel-package DEB --rootfs ROOT.tar.gz|.tar.zst)",
 		Short: "Upload an image's files to the appliance and register it",
 		Long: `Upload an image's files to the appliance's image store (content-addressed by
 sha256; a file already there is not stored twice) and register the image.
@@ -36,6 +36,17 @@ gzip, zstd or xz compressed) and either --kernel-package, a Debian kernel
 package from which the appliance builds the kernel and the boot environment
 (initrd; --kernel takes the package too), or your own --kernel and --initrd. The appliance checks the
 rootfs (every member stays inside the root) and measures it for the tmpfs.
+
+A disk image (--kind disk) is deployed to the machines' disks by the
+profiles that boot it, and boots from there with its own kernel and GRUB:
+its --rootfs must hold /boot/vmlinuz-VERSION with /boot/initrd.img-VERSION,
+/usr/sbin/grub-install and GRUB for BIOS (/usr/lib/grub/i386-pc) or UEFI
+(/usr/lib/grub/x86_64-efi; Secure Boot with shim and the signed GRUB), as
+"image build --kind disk" makes. Its --kernel-package is required: the
+appliance builds from it the boot environment that runs the deployer, with
+sfdisk, wipefs, blkid, blockdev, mkfs.ext4, mkfs.vfat, mdadm and zstd
+copied from the appliance's machine. "image show" names the kernel and the
+boot loaders found.
 A progress bar is shown on a terminal.`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
@@ -98,7 +109,7 @@ func imageFlags(c *cobra.Command) {
 	f.String("initrd", "", "initrd file")
 	f.String("rootfs", "", "root filesystem archive of a diskless role (.tar, .tar.gz, .tar.zst, .tar.xz)")
 	f.String("kernel-package", "", "Debian kernel package (.deb) of a diskless image: the appliance builds its kernel and boot environment")
-	f.String("kind", "", "install or diskless (default: diskless with --rootfs, else install)")
+	f.String("kind", "", "install, diskless or disk (default: diskless with --rootfs, else install)")
 }
 
 // imageRoles are the files an image may have, in upload order.
@@ -125,10 +136,13 @@ func imageFromPaths(c *cobra.Command, name, kind string, paths map[string]string
 	if img.Kind == "" && paths["rootfs"] != "" {
 		img.Kind = registry.KindDiskless
 	}
-	// A diskless image's --kernel may be the Debian kernel package itself.
-	if k := paths["kernel"]; img.Kind == registry.KindDiskless && paths["kernel-package"] == "" && bootenv.IsDeb(k) {
+	// A diskless or disk image's --kernel may be the Debian kernel package itself.
+	if k := paths["kernel"]; (img.Kind == registry.KindDiskless || img.Kind == registry.KindDisk) && paths["kernel-package"] == "" && bootenv.IsDeb(k) {
 		paths["kernel-package"] = k
 		delete(paths, "kernel")
+	}
+	if complete && img.Kind == registry.KindDisk && (paths["kernel-package"] == "" || paths["rootfs"] == "") {
+		return img, usage(fmt.Errorf("image %s: a disk image needs --rootfs and --kernel-package", name))
 	}
 	if complete && paths["kernel-package"] == "" && (paths["kernel"] == "" || paths["initrd"] == "") {
 		return img, usage(fmt.Errorf("image %s: give --kernel and --initrd, or --kernel-package for a diskless image", name))

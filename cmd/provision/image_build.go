@@ -4,17 +4,19 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/provision/provision/bootenv"
+	"github.com/provision/provision/registry"
 	"github.com/provision/provision/roles"
 )
 
 func newImageBuild() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "build NAME --debian SUITE [--packages P,P...] [--overlay DIR] [--kernel-package DEB] [--output FILE]",
-		Short: "Build a diskless role image from Debian with mmdebstrap, and add it",
+		Use:   "build NAME --debian SUITE [--kind diskless|disk] [--packages P,P...] [--overlay DIR] [--secure-boot] [--kernel-package DEB] [--output FILE]",
+		Short: "Build a diskless or disk image from Debian with mmdebstrap, and add it",
 		Long: `Build a Debian root for a diskless role with mmdebstrap (run as root on this
 machine, from its apt sources with the suite replaced by --debian), then add
 it as a diskless image as "image add --kind diskless" does.
@@ -30,7 +32,17 @@ boot hooks (see "Boot hooks" in docs/diskless.md):
 --overlay DIR is copied over the root last: it carries the role's hooks and
 configuration. The kernel package is the one apt would install now
 (linux-image-amd64's dependency) unless --kernel-package names one.
-With --no-add the root archive is only written to --output.`,
+With --no-add the root archive is only written to --output.
+
+--kind disk builds the root of a disk image, which a profile deploys to
+the machines' disks and which boots with its own kernel and GRUB. It adds
+` + strings.Join(roles.DiskPackages, ", ") + `
+(with --secure-boot also ` + strings.Join(roles.SecureBootPackages, ", ") + `),
+enables systemd-networkd and ssh, removes the SSH host keys (a unit makes
+each machine's own at its first boot, before sshd) and locks root's
+password: logins are by the SSH keys of the setting ssh.authorized-keys.
+The kernel package then boots the deployer (see "Disk images" in
+docs/diskless.md).`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
 			f := c.Flags()
@@ -39,6 +51,11 @@ With --no-add the root archive is only written to --output.`,
 			overlay, _ := f.GetString("overlay")
 			output, _ := f.GetString("output")
 			kpkg, _ := f.GetString("kernel-package")
+			kind, _ := f.GetString("kind")
+			secure, _ := f.GetBool("secure-boot")
+			if kind != registry.KindDiskless && kind != registry.KindDisk {
+				return usage(fmt.Errorf("image %s: --kind %q: build makes a diskless or a disk image (an install image is an installer's kernel and initrd: image add)", a[0], kind))
+			}
 			tmp, err := os.MkdirTemp("", "provision-image-build-")
 			if err != nil {
 				return err
@@ -50,7 +67,7 @@ With --no-add the root archive is only written to --output.`,
 			if noAdd, _ := f.GetBool("no-add"); noAdd && !f.Changed("output") {
 				return usage(fmt.Errorf("image %s: --no-add needs --output", a[0]))
 			}
-			root := roles.DebianRoot{Suite: suite, Packages: pkgs, Overlay: overlay}
+			root := roles.DebianRoot{Suite: suite, Packages: pkgs, Overlay: overlay, Disk: kind == registry.KindDisk, SecureBoot: secure}
 			if err := root.Build(ctx(c), output, c.ErrOrStderr()); err != nil {
 				return fmt.Errorf("image %s: %w", a[0], err)
 			}
@@ -63,7 +80,7 @@ With --no-add the root archive is only written to --output.`,
 					return fmt.Errorf("image %s: kernel package: %w", a[0], err)
 				}
 			}
-			img, err := imageFromPaths(c, a[0], "diskless", map[string]string{"rootfs": output, "kernel-package": kpkg}, true)
+			img, err := imageFromPaths(c, a[0], kind, map[string]string{"rootfs": output, "kernel-package": kpkg}, true)
 			if err != nil {
 				return err
 			}
@@ -72,6 +89,8 @@ With --no-add the root archive is only written to --output.`,
 	}
 	f := c.Flags()
 	f.String("debian", "", "Debian suite to build from: bookworm, trixie... (required)")
+	f.String("kind", registry.KindDiskless, "diskless (a role booted into memory) or disk (deployed to the machines' disks)")
+	f.Bool("secure-boot", false, "with --kind disk: add shim-signed and grub-efi-amd64-signed")
 	f.StringSlice("packages", nil, "packages of the role, comma-separated")
 	f.String("overlay", "", "directory copied over the root last: the role's hooks and files")
 	f.String("kernel-package", "", "Debian kernel package (.deb) to boot (default: apt-get download of the current one)")

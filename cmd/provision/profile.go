@@ -14,7 +14,7 @@ import (
 func newProfile() *cobra.Command {
 	c := &cobra.Command{Use: "profile", Short: "Manage profiles (roles: image, kernel arguments, kickstart, settings)"}
 	add := &cobra.Command{
-		Use:   "add NAME --image NAME [--kernel-args \"...\"] [--kickstart TEMPLATE] [--install-timeout 60m] [--set KEY=VALUE]... [--set-secret KEY=VALUE]...",
+		Use:   "add NAME --image NAME [--kernel-args \"...\"] [--kickstart TEMPLATE] [--install-timeout 60m] [--disk SEL[,SEL]] [--raid1] [--swap SIZE] [--root-size SIZE] [--set KEY=VALUE]... [--set-secret KEY=VALUE]...",
 		Short: "Add a profile",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
@@ -30,7 +30,7 @@ func newProfile() *cobra.Command {
 		},
 	}
 	edit := &cobra.Command{
-		Use:   "edit NAME [--image NAME] [--kernel-args \"...\"] [--kickstart NAME] [--set KEY=VALUE]... [--set-secret KEY=VALUE]... [--unset KEY]...",
+		Use:   "edit NAME [--image NAME] [--kernel-args \"...\"] [--kickstart NAME] [--disk SEL[,SEL]] [--raid1] [--swap SIZE] [--root-size SIZE] [--set KEY=VALUE]... [--set-secret KEY=VALUE]... [--unset KEY]...",
 		Short: "Change a profile; only the flags given change, and only those fields are sent",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
@@ -48,6 +48,7 @@ func newProfile() *cobra.Command {
 		f.String("on-failure", "", "what a failed build does to a machine with a BMC: off (default: power it off) or keep")
 		f.String("loader", "", "network boot loader handed out by DHCP: ipxe (default), pxelinux (lpxelinux.0 to BIOS, syslinux.efi to UEFI PXE; none to UEFI HTTP boot) or grub (Debian's signed grubx64.efi to UEFI; iPXE to BIOS)")
 		f.Bool("secure-boot", false, "with --loader grub: start UEFI machines at shimx64.efi (signed by Microsoft), which loads the signed GRUB, which boots the signed kernel")
+		storageFlags(sub)
 		f.StringArray("set", nil, "setting KEY=VALUE (repeatable; published in DNS and data.cdb)")
 		secretSetFlag(sub)
 		publicFlag(sub)
@@ -84,6 +85,9 @@ func profileFlags(c *cobra.Command, p *api.ProfileInput) error {
 	}
 	if f.Changed("secure-boot") {
 		p.SecureBoot, _ = f.GetBool("secure-boot")
+	}
+	if err := applyStorage(c, &p.Profile); err != nil {
+		return err
 	}
 	var err error
 	if p.Settings, err = applySets(c, "profile "+p.Name, p.Settings, p.SecretSettings); err != nil {
