@@ -85,17 +85,6 @@ func MACsOf(ifs []Interface) []string {
 	return macs
 }
 
-// NextIfaceName is the first of eth0, eth1... that no interface of ifs
-// is named: the name of a NIC added without one.
-func NextIfaceName(ifs []Interface) string {
-	for n := 0; ; n++ {
-		name := fmt.Sprintf("eth%d", n)
-		if !slices.ContainsFunc(ifs, func(i Interface) bool { return i.Name == name }) {
-			return name
-		}
-	}
-}
-
 func cloneIfaces(ifs []Interface) []Interface {
 	if ifs == nil {
 		return nil
