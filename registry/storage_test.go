@@ -135,6 +135,23 @@ func TestStorageNeedsADiskImage(t *testing.T) {
 	if diff := cmp.Diff(&Storage{RAID1: true, SwapMiB: 1024}, p.Storage); diff != "" || plain.Storage != nil {
 		t.Errorf("stored layout (-want +got):\n%s\nempty layout stored as %+v", diff, plain.Storage)
 	}
+	img, _ := back.Image("bookworm")
+	if diff := cmp.Diff(diskImage("bookworm").Disk, img.Disk); diff != "" {
+		t.Errorf("stored disk boot (-want +got):\n%s", diff)
+	}
+	// An export carries both, and imports them back unchanged.
+	doc, err := back.Export(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"storage:", "raid1: true", "swap_mib: 1024", "loaders:", "- uefi"} {
+		if !strings.Contains(string(doc), want) {
+			t.Errorf("the export lacks %q:\n%s", want, doc)
+		}
+	}
+	if rep, err := r.Import(ctx, doc, false); err != nil {
+		t.Errorf("import of the export: %v (%+v)", err, rep)
+	}
 }
 
 // Templates see the layout with its default disks filled in.

@@ -12,6 +12,11 @@
 //
 //	provision image build lvs --debian bookworm --packages keepalived,ipvsadm --overlay roles/lvs/overlay
 //
+// DebianRoot with Disk builds the root of a disk image instead, which is
+// deployed to the machines' disks and boots its own kernel and GRUB:
+//
+//	provision image build bookworm --debian bookworm --kind disk
+//
 // BusyboxRootfs makes a root of busybox, an /sbin/init that runs the hooks
 // and reports, and an overlay: a root of about 1 MiB that boots in seconds.
 package roles
