@@ -26,7 +26,7 @@ func bonded() System {
 	s.MACs = nil
 	s.Interfaces = []Interface{
 		{Name: "eth0", MAC: macA}, {Name: "eth1", MAC: macB},
-		{Name: "bond0", BondMode: "active-backup", Members: []string{"eth0", "eth1"}, Primary: true},
+		{Name: "bond0", BondMode: "active-backup", Members: []string{"eth0", "eth1"}, MTU: 9000, Primary: true},
 		{Name: "bond0.100", VLANParent: "bond0", VLANID: 100, MTU: 9000, IP: "10.0.100.11"},
 	}
 	return s
@@ -84,6 +84,8 @@ func TestInterfaceRules(t *testing.T) {
 		{"same vlan twice", with(add(Interface{Name: "v100", VLANParent: "bond0", VLANID: 100})), "interface v100: vlan 100 on bond0 is already interface bond0.100"},
 		{"mtu too small", with(func(s *System) { iface(s, "bond0").MTU = 67 }), "interface bond0: mtu 67: want 68 to 9216"},
 		{"mtu too large", with(func(s *System) { iface(s, "bond0").MTU = 9217 }), "interface bond0: mtu 9217: want 68 to 9216"},
+		{"vlan larger than its parent", with(func(s *System) { iface(s, "bond0").MTU = 1500 }), "interface bond0.100: mtu 9000 is more than its parent bond0's (1500)"},
+		{"vlan larger than a default parent", with(func(s *System) { iface(s, "bond0").MTU = 0 }), "interface bond0.100: mtu 9000 is more than its parent bond0's (1500)"},
 		{"two primaries", with(func(s *System) { iface(s, "bond0.100").IP = ""; iface(s, "bond0.100").Primary = true }), "system web001: 2 interfaces are primary"},
 		{"ip on the primary", with(func(s *System) { iface(s, "bond0").IP = "10.0.100.12" }), "interface bond0: the primary interface carries the system's ip"},
 		{"bad extra ip", with(func(s *System) { iface(s, "bond0.100").IP = "10.0.100.300" }), `interface bond0.100: ip "10.0.100.300": not an IPv4 address`},
@@ -364,7 +366,7 @@ func TestTemplateDataNetwork(t *testing.T) {
 	d := snap.TemplateData(web1, kickstart.URLs{})
 	want := []kickstart.Interface{
 		{Name: "eth0", Kind: "physical", MAC: macA}, {Name: "eth1", Kind: "physical", MAC: macB},
-		{Name: "bond0", Kind: "bond", BondMode: "active-backup", Members: []string{"eth0", "eth1"}, Primary: true, Address: "10.0.0.11/24"},
+		{Name: "bond0", Kind: "bond", BondMode: "active-backup", Members: []string{"eth0", "eth1"}, MTU: 9000, Primary: true, Address: "10.0.0.11/24"},
 		{Name: "bond0.100", Kind: "vlan", VLANParent: "bond0", VLANID: 100, MTU: 9000, Address: "10.0.100.11/24"},
 	}
 	if diff := cmp.Diff(want, d.Interfaces); diff != "" {

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"cmp"
 	"errors"
 	"net/netip"
 	"slices"
@@ -17,8 +18,9 @@ import (
 
 // MTU bounds: IPv4's minimum (RFC 791) and a common jumbo frame limit.
 const (
-	minMTU = 68
-	maxMTU = 9216
+	minMTU     = 68
+	maxMTU     = 9216
+	defaultMTU = 1500 // Ethernet's, a NIC's and a bond's MTU when none is given
 )
 
 // CheckIfaceName checks a Linux interface name: 1 to 15 bytes (IFNAMSIZ
@@ -167,7 +169,26 @@ func checkIfaceLinks(sysName string, ifs []Interface, byName map[string]*Interfa
 	if primaries > 1 {
 		return invalidf("system %s: %d interfaces are primary: one carries the system's ip", sysName, primaries)
 	}
-	return checkMembers(sysName, ifs, bondOf)
+	if err := checkMembers(sysName, ifs, bondOf); err != nil {
+		return err
+	}
+	return checkVLANMTU(sysName, ifs, byName)
+}
+
+// checkVLANMTU keeps a VLAN's MTU within its parent's (Linux refuses a
+// larger one).
+func checkVLANMTU(sysName string, ifs []Interface, byName map[string]*Interface) error {
+	for _, i := range ifs {
+		if i.Kind() != IfaceVLAN {
+			continue
+		}
+		p := byName[i.VLANParent]
+		if pm := cmp.Or(p.MTU, defaultMTU); i.MTU > pm {
+			return invalidf("system %s: interface %s: mtu %d is more than its parent %s's (%d): Linux refuses a vlan larger than its parent; give %s --mtu %d too",
+				sysName, i.Name, i.MTU, p.Name, pm, p.Name, i.MTU)
+		}
+	}
+	return nil
 }
 
 // checkMembers keeps a bond member to its bond: it carries no address,

@@ -44,7 +44,7 @@ func TestCLISystemInterfaces(t *testing.T) {
 
 	s.fails("system web001: interface eth0 is primary (it carries the system's ip) and a member of bond bond0: make bond0 primary",
 		"system", "interface", "add", "web001", "bond0", "--bond-mode", "active-backup", "--members", "eth0,eth1")
-	if out := s.ok("system", "interface", "add", "web001", "bond0", "--bond-mode", "active-backup", "--members", "eth0,eth1", "--primary"); out != "system web001: interface bond0 added (bond)\n" {
+	if out := s.ok("system", "interface", "add", "web001", "bond0", "--bond-mode", "active-backup", "--members", "eth0,eth1", "--primary", "--mtu", "9000"); out != "system web001: interface bond0 added (bond)\n" {
 		t.Errorf("add bond0: %q", out)
 	}
 	s.ok("system", "interface", "add", "web001", "bond0.100", "--vlan-parent", "bond0", "--vlan-id", "100", "--mtu", "9000", "--ip", "10.0.1.11")
@@ -74,6 +74,7 @@ func TestCLISystemInterfaces(t *testing.T) {
 	s.fails("interface bond1: bond member eth1 is already a member of bond0", "system", "interface", "add", "web001", "bond1", "--bond-mode", "802.3ad", "--members", "eth1")
 	s.fails(`interface bond1: bond mode "lacp": want one of`, "system", "interface", "add", "web001", "bond1", "--bond-mode", "lacp", "--members", "eth1")
 	s.fails("interface v5: vlan id 4095: want 1 to 4094", "system", "interface", "add", "web001", "v5", "--vlan-parent", "bond0", "--vlan-id", "4095")
+	s.fails("interface v6: mtu 9216 is more than its parent bond0's (9000)", "system", "interface", "add", "web001", "v6", "--vlan-parent", "bond0", "--vlan-id", "6", "--mtu", "9216")
 	s.fails("system web001: interface bond0 carries the system's ip 10.0.0.11 (primary)", "system", "interface", "remove", "web001", "bond0")
 	s.fails("interface bond0: bond member eth1 is not an interface of system web001", "system", "interface", "remove", "web001", "eth1")
 	s.fails("system web001 has no interface eth9", "system", "interface", "remove", "web001", "eth9")
