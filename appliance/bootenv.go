@@ -55,7 +55,7 @@ func (b *bootenvBuilder) Prepare(ctx context.Context, img *registry.Image) error
 	if err != nil {
 		return fmt.Errorf("image %s: %w", img.Name, err)
 	}
-	img.Unpacked = info.Unpacked
+	img.Unpacked, img.Disk = info.Unpacked, nil
 	if img.Kind == registry.KindDisk {
 		kernel, loaders, err := info.Disk.Check()
 		if err != nil {

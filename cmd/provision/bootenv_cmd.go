@@ -13,11 +13,11 @@ import (
 )
 
 func newBootenv() *cobra.Command {
-	c := &cobra.Command{Use: "bootenv", Short: "The boot environment (initramfs) that diskless hosts boot"}
+	c := &cobra.Command{Use: "bootenv", Short: "The boot environment (initramfs) that diskless hosts boot, and disk images' deployer"}
 	build := &cobra.Command{
 		Use:   "build [IMAGE...]",
-		Short: "Rebuild the boot environment of diskless images",
-		Long: `Rebuild the kernel and boot environment of the named diskless images (all
+		Short: "Rebuild the boot environment of diskless and disk images",
+		Long: `Rebuild the kernel and boot environment of the named diskless or disk images (all
 that have a kernel package when none is named) from their kernel package,
 with the appliance's current busybox and zonecfg: run it after upgrading
 either. Adding or editing an image with --kernel-package builds it too.
@@ -25,7 +25,9 @@ either. Adding or editing an image with --kernel-package builds it too.
 The boot environment brings the network up by DHCP, fetches data.cdb and
 the role's rootfs (sha256 checked, resumed and retried), unpacks it into a
 tmpfs and switch_roots to the role's init, reporting each step to the
-system's timeline (provision system status NAME).`,
+system's timeline (provision system status NAME). A disk image's also
+carries the deploy tools (sfdisk, wipefs, blkid, blockdev, mkfs.ext4,
+mkfs.vfat, mdadm, zstd), copied again from this machine.`,
 		RunE: func(c *cobra.Command, a []string) error {
 			var out []registry.Image
 			// Each image takes a while: its kernel package is unpacked.
@@ -39,7 +41,7 @@ system's timeline (provision system status NAME).`,
 				fmt.Fprintf(c.OutOrStdout(), "%s: %s, initrd %s\n", img.Name, img.Bootenv, human.Size(img.Files["initrd"].Size))
 			}
 			if len(out) == 0 {
-				fmt.Fprintln(c.OutOrStdout(), "no diskless image has a kernel package")
+				fmt.Fprintln(c.OutOrStdout(), "no diskless or disk image has a kernel package")
 			}
 			return nil
 		},

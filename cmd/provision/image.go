@@ -62,8 +62,9 @@ A progress bar is shown on a terminal.`,
 	edit := &cobra.Command{
 		Use:   "edit NAME [--kernel-package FILE] [--rootfs FILE] [--kernel FILE] [--initrd FILE]",
 		Short: "Replace some of an image's files",
-		Long: `Upload new files for an image and keep the others. A diskless image with a
-kernel package gets its kernel and boot environment rebuilt.`,
+		Long: `Upload new files for an image and keep the others. A diskless or disk image
+with a kernel package gets its kernel and boot environment rebuilt (a disk
+image's rootfs is checked again).`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
 			var old registry.Image
@@ -105,10 +106,10 @@ kernel package gets its kernel and boot environment rebuilt.`,
 
 func imageFlags(c *cobra.Command) {
 	f := c.Flags()
-	f.String("kernel", "", "kernel file (for a diskless image, a Debian kernel package works too: see --kernel-package)")
+	f.String("kernel", "", "kernel file (for a diskless or disk image, a Debian kernel package works too: see --kernel-package)")
 	f.String("initrd", "", "initrd file")
-	f.String("rootfs", "", "root filesystem archive of a diskless role (.tar, .tar.gz, .tar.zst, .tar.xz)")
-	f.String("kernel-package", "", "Debian kernel package (.deb) of a diskless image: the appliance builds its kernel and boot environment")
+	f.String("rootfs", "", "root filesystem archive of a diskless role or a disk image (.tar, .tar.gz, .tar.zst, .tar.xz)")
+	f.String("kernel-package", "", "Debian kernel package (.deb) of a diskless or disk image: the appliance builds its kernel and boot environment")
 	f.String("kind", "", "install, diskless or disk (default: diskless with --rootfs, else install)")
 }
 
