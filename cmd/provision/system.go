@@ -26,6 +26,8 @@ when its profile has an install template, else diskless. The registry refuses an
 hostname that another system uses, an IP outside every subnet, on a subnet's
 network, broadcast or gateway address or inside its dynamic pool, and an IP
 that is some system's BMC address. The error names the other object.
+Each --mac is a NIC, eth0, eth1...; eth0 carries the IP (bonds, VLANs
+and extra addresses: provision system interface).
 
 The BMC password is read from the environment variable named by
 --bmc-password-env, never from the command line. --set-secret KEY=- reads a
