@@ -135,7 +135,10 @@ func TestPrepareDiskImage(t *testing.T) {
 		}
 	}
 
-	live := registry.Image{Name: "live", Kind: registry.KindDiskless, Files: map[string]registry.File{"rootfs": put(bootableRoot(t)), "kernel-package": pkg}}
+	// An image made diskless (through the API, with what it had) loses
+	// its disk boot.
+	live := registry.Image{Name: "live", Kind: registry.KindDiskless, Files: map[string]registry.File{"rootfs": put(bootableRoot(t)), "kernel-package": pkg},
+		Disk: img.Disk}
 	if err := b.Prepare(ctx, &live); err != nil {
 		t.Fatal(err)
 	}
