@@ -19,10 +19,13 @@
 //	10-bond0.100.netdev    [NetDev] Name=bond0.100 Kind=vlan; [VLAN] Id=100
 //	20-bond0.100.network   [Match] Name=bond0.100; [Network] Address=...
 //	20-bond0.network       [Match] Name=bond0; [Network] Address=10.0.0.11/24 Gateway=... DNS=... VLAN=bond0.100
-//	20-eth0.network        [Match] PermanentMACAddress=...; [Network] Bond=bond0
+//	20-eth0.network        [Match] PermanentMACAddress=...; [Link] RequiredForOnline=no; [Network] Bond=bond0
 //	20-eth1.network        (the same for eth1)
 //
 // The layout follows netplan's networkd renderer: members and address-less
 // parents get LinkLocalAddressing=no, bonds and VLANs
-// ConfigureWithoutCarrier=yes.
+// ConfigureWithoutCarrier=yes. For systemd-networkd-wait-online, a bond
+// member is not required (RequiredForOnline=no: its bond stands for it,
+// so one NIC without link does not hold the boot) and a link without an
+// address of its own is online with carrier (RequiredForOnline=carrier).
 package networkd

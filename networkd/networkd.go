@@ -105,9 +105,15 @@ func network(l Link, bond string, vlans []string) string {
 	} else {
 		b.kv("Name", l.Name)
 	}
-	if l.MTU != 0 {
+	online := requiredForOnline(l, bond)
+	if l.MTU != 0 || online != "" {
 		b.head("Link")
+	}
+	if l.MTU != 0 {
 		b.kv("MTUBytes", fmt.Sprint(l.MTU))
+	}
+	if online != "" {
+		b.kv("RequiredForOnline", online)
 	}
 	b.head("Network")
 	if bond != "" || len(l.Addresses) == 0 {
@@ -137,6 +143,21 @@ func network(l Link, bond string, vlans []string) string {
 		b.kv("VLAN", v)
 	}
 	return b.String()
+}
+
+// requiredForOnline is when systemd-networkd-wait-online counts l as up,
+// "" for its default (an address, or enslaved for a bond member): a bond
+// member not at all (its bond stands for it, and one member without link
+// must not hold the boot for wait-online's timeout), a link with no
+// address of its own (a VLANs' carrier) when it has carrier.
+func requiredForOnline(l Link, bond string) string {
+	switch {
+	case bond != "":
+		return "no"
+	case len(l.Addresses) == 0:
+		return "carrier"
+	}
+	return ""
 }
 
 // section writes an INI-style unit file: sections separated by a blank line.

@@ -23,6 +23,12 @@ var cases = map[string][]Link{
 		{Name: "eth0", Kind: Physical, MAC: "52:54:00:aa:bb:01", Addresses: []string{"10.0.0.11/24"}, Gateway: "10.0.0.1", DNS: []string{"10.0.0.1"}},
 		{Name: "eth1", Kind: Physical, MAC: "52:54:00:aa:bb:02"},
 	},
+	// VLANs on a NIC that carries no address itself
+	"vlan-carrier": {
+		{Name: "eth0", Kind: Physical, MAC: "52:54:00:aa:bb:01"},
+		{Name: "eth0.10", Kind: VLAN, VLANParent: "eth0", VLANID: 10, Addresses: []string{"10.0.10.11/24"}, Gateway: "10.0.10.1"},
+		{Name: "eth0.20", Kind: VLAN, VLANParent: "eth0", VLANID: 20, Addresses: []string{"10.0.20.11/24"}},
+	},
 	// active-backup over two NICs carrying the IP, VLAN 100 on it with an
 	// extra address and MTU 9000
 	"bond-vlan": {
@@ -71,7 +77,7 @@ func TestKeys(t *testing.T) {
 		"Bond":    {"Mode", "MIIMonitorSec"},                                                                       // systemd.netdev(5) [Bond]
 		"VLAN":    {"Id"},                                                                                          // systemd.netdev(5) [VLAN]
 		"Match":   {"Name", "PermanentMACAddress"},                                                                 // systemd.network(5) [Match] (PermanentMACAddress= since v245)
-		"Link":    {"MTUBytes"},                                                                                    // systemd.network(5) [Link]
+		"Link":    {"MTUBytes", "RequiredForOnline"},                                                               // systemd.network(5) [Link] (RequiredForOnline= since v236)
 		"Network": {"Address", "Gateway", "DNS", "Bond", "VLAN", "LinkLocalAddressing", "ConfigureWithoutCarrier"}, // systemd.network(5) [Network]
 	}
 	for name, links := range cases {
