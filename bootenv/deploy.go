@@ -29,12 +29,13 @@ var DeployTools = []DeployTool{
 }
 
 // DeployModules are the modules a deploy needs beyond NICModules and
-// StorageModules: the root's and the ESP's filesystems (vfat with its
-// default code page, 437, and I/O character set: ascii in Debian's
-// kernels, iso8859-1 in the kernel's own default), RAID1, and efivarfs
-// for the UEFI boot entry. Each must be a module of the kernel package or
-// built in.
-var DeployModules = []string{"ext4", "vfat", "nls_cp437", "nls_ascii", "nls_iso8859_1", "raid1", "md_mod", "efivarfs"}
+// StorageModules: the root's and the ESP's filesystems (ext4, with the
+// crc32c its metadata checksums need, which the kernel asks the crypto
+// API for by name, so no dependency brings it; vfat with its default code
+// page, 437, and I/O character set: ascii in Debian's kernels, iso8859-1
+// in the kernel's own default), RAID1, and efivarfs for the UEFI boot
+// entry. Each must be a module of the kernel package or built in.
+var DeployModules = []string{"crc32c_generic", "ext4", "vfat", "nls_cp437", "nls_ascii", "nls_iso8859_1", "raid1", "md_mod", "efivarfs"}
 
 // mke2fsConf is mke2fs's configuration: its defaults for ext4 come from it.
 const mke2fsConf = "/etc/mke2fs.conf"

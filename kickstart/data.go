@@ -69,8 +69,9 @@ type URLs struct {
 
 // SampleData returns plausible data for one host, web001 (10.0.0.11/24,
 // gateway and name server 10.0.0.1, zone internal, profile web on image
-// centos, URLs under http://10.0.0.1 with the token TOKEN), with no
-// settings. Every built-in template renders for it.
+// centos, URLs under http://10.0.0.1 with the token TOKEN, its one NIC
+// eth0 and its systemd-networkd file), with no settings. Every built-in
+// template renders for it.
 func SampleData() Data {
 	const server, mac = "http://10.0.0.1", "52:54:00:aa:bb:01"
 	build := server + "/ks/TOKEN"
@@ -81,8 +82,11 @@ func SampleData() Data {
 			IP: "10.0.0.11", Netmask: "255.255.255.0", Prefix: 24,
 			Gateway: "10.0.0.1", DNS: []string{"10.0.0.1"},
 		},
-		Profile: Profile{Name: "web", Image: "centos", KernelArgs: "console=ttyS0,115200n8", Template: "rhel9-kickstart"},
-		Subnet:  Subnet{Name: "lan", CIDR: "10.0.0.0/24", Gateway: "10.0.0.1", DNSServers: []string{"10.0.0.1"}},
+		Profile:    Profile{Name: "web", Image: "centos", KernelArgs: "console=ttyS0,115200n8", Template: "rhel9-kickstart"},
+		Subnet:     Subnet{Name: "lan", CIDR: "10.0.0.0/24", Gateway: "10.0.0.1", DNSServers: []string{"10.0.0.1"}},
+		Interfaces: []Interface{{Name: "eth0", Kind: "physical", MAC: mac, Primary: true, Address: "10.0.0.11/24"}},
+		Networkd: []File{{Name: "20-eth0.network", Content: "[Match]\nPermanentMACAddress=" + mac +
+			"\n\n[Network]\nAddress=10.0.0.11/24\nGateway=10.0.0.1\nDNS=10.0.0.1\n"}},
 		URLs: URLs{
 			Server: server, Script: server + "/boot/" + mac + ".ipxe", Image: server + "/images/centos",
 			Template: build, Done: build + "/done", Failed: build + "/failed",

@@ -117,4 +117,8 @@
 // through int 10h, which SeaBIOS copies to the serial console, and writes
 // 0x10 to port 0xf4: with VMOptions.DebugExit QEMU then exits with status
 // (0x10<<1)|1 = 33, DiskBootedExit (VM.WaitDiskBooted).
+//
+// PROVISION_LAB_OUTPUT=DIR copies every process's output (a VM's serial
+// console, a server's log) as it comes to DIR/LABEL.log: a window on a
+// long VM test while it runs.
 package lab

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -36,6 +39,21 @@ func (e *Env) start(label string, limit time.Duration, args ...string) (*Proc, e
 	p := &Proc{Transcript: newTranscript(), Label: label, Args: args, cancel: cancel, done: make(chan struct{})}
 	p.cmd = exec.CommandContext(ctx, args[0], args[1:]...)
 	p.cmd.Stdout, p.cmd.Stderr = p.Transcript, p.Transcript
+	if dir := os.Getenv("PROVISION_LAB_OUTPUT"); dir != "" {
+		// A developer's window on a long VM run: each process's output
+		// also goes, as it comes, to DIR/LABEL.log.
+		name := strings.Map(func(r rune) rune {
+			if r == '/' || r == ' ' || r == ':' {
+				return '_'
+			}
+			return r
+		}, label)
+		if f, err := os.OpenFile(filepath.Join(dir, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
+			e.Defer(func() { f.Close() })
+			w := io.MultiWriter(p.Transcript, f)
+			p.cmd.Stdout, p.cmd.Stderr = w, w
+		}
+	}
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	p.cmd.Cancel = func() error { return p.cmd.Process.Signal(syscall.SIGTERM) }
 	p.cmd.WaitDelay = stopGrace

@@ -1,0 +1,318 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/provision/provision/internal/testenv"
+	lab "github.com/provision/provision/lab/labtest"
+	"github.com/provision/provision/registry"
+)
+
+// diskImageOnce builds the Debian disk image the deploy tests share, once
+// per test binary: image build --kind disk (mmdebstrap: a kernel, GRUB
+// for BIOS and UEFI, systemd-networkd, openssh-server, the boot hooks)
+// with the LVS role's overlay. PROVISION_TEST_DISK_IMAGE names one built
+// before (by the same command), to spare a developer the build.
+var diskImageOnce = sync.OnceValues(func() (string, error) {
+	if p := os.Getenv("PROVISION_TEST_DISK_IMAGE"); p != "" {
+		return p, nil
+	}
+	suite, err := osCodename()
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "provision-disk-image-")
+	if err != nil {
+		return "", err
+	}
+	out := filepath.Join(dir, "debdisk.tar.zst")
+	build := exec.Command(cli, "image", "build", "debdisk", "--kind", "disk", "--debian", suite,
+		"--overlay", "../../roles/lvs/overlay", "--output", out, "--no-add")
+	if b, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("image build --kind disk: %v\n%s", err, b)
+	}
+	return out, nil
+})
+
+// osCodename is this machine's Debian codename.
+func osCodename() (string, error) {
+	b, err := os.ReadFile("/etc/os-release")
+	if err == nil {
+		if m := regexp.MustCompile(`(?m)^VERSION_CODENAME=(\S+)`).FindSubmatch(b); m != nil {
+			return string(m[1]), nil
+		}
+	}
+	return "", fmt.Errorf("not Debian: no VERSION_CODENAME in /etc/os-release")
+}
+
+// deployLab is an appliance in a lab network with the shared Debian disk
+// image as image "debdisk", profile "deploy" (console on the serial
+// port), an SSH key in the setting ssh.authorized-keys, the LVS role's
+// settings, and subnet "vlan100" (10.100.0.0/24) for VLAN addresses. (The
+// machines that run the tests have no 8021q module: the VLAN is seen from
+// inside the guest, whose kernel has one.)
+func deployLab(t *testing.T) (n *lab.Net, cli func(...string) string, key, tok string) {
+	testenv.NeedCommand(t, "mmdebstrap")
+	testenv.NeedCommand(t, "ssh")
+	testenv.NeedCommand(t, "ssh-keygen")
+	deb := lab.KernelPackage(t)
+	start := time.Now()
+	rootfs, err := diskImageOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("disk image: %.1fs", time.Since(start).Seconds())
+	n, tok, _ = labAppliance(t)
+	cli = labCLI(t, n, tok)
+	key = filepath.Join(t.TempDir(), "id")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "deploy-test", "-f", key).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v\n%s", err, out)
+	}
+	pub, _ := os.ReadFile(key + ".pub")
+	cli("subnet", "add", "lab", "--cidr", n.Prefix.String())
+	cli("subnet", "add", "vlan100", "--cidr", "10.100.0.0/24")
+	cli("image", "add", "debdisk", "--kind", "disk", "--kernel-package", deb, "--rootfs", rootfs)
+	var img registry.Image
+	json.Unmarshal([]byte(cli("image", "show", "debdisk", "--json")), &img)
+	t.Logf("disk image: rootfs %.1f MiB, unpacked %.1f MiB; %s", float64(img.Files["rootfs"].Size)/(1<<20), float64(img.Unpacked)/(1<<20), img.Bootenv)
+	cli("setting", "set", "ssh.authorized-keys", strings.TrimSpace(string(pub)))
+	cli("setting", "set", "net.private", "192.168.0.0/20")
+	cli("profile", "add", "deploy", "--image", "debdisk", "--set", "role=lvs", "--kernel-args", "console=ttyS0 panic=10")
+	return n, cli, key, tok
+}
+
+// sshRun runs a command on ip as root with key, from the appliance's
+// namespace.
+func sshRun(n *lab.Net, key, ip string, args ...string) (string, error) {
+	cmd := n.Command(append([]string{"ssh", "-i", key, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+		"-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR", "root@" + ip}, args...)...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// A SeaBIOS VM and an OVMF VM, each with a virtio disk and two NICs,
+// deploy the same Debian disk image: GPT, the image unpacked onto ext4,
+// the image's GRUB for the firmware, the machine's files. Each reboots
+// into Debian from its disk, where bond0 (active-backup over both NICs)
+// carries the system's address and bond0.100 its VLAN address; the hook
+// read lvs.vrid offline at boot, then over DNS; the test logs in over
+// SSH with the key of ssh.authorized-keys and sees the bond and the VLAN
+// with ip -d link; pulling the first NIC's link keeps the address
+// reachable; and a second power-on boots the disk, not the deployer.
+func TestVMDeploy(t *testing.T) {
+	t.Parallel()
+	n, cli, key, _ := deployLab(t)
+	rootfs, _ := diskImageOnce()
+	image, err := os.ReadFile(rootfs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	faults := faultServer(t, n, image)
+	image = nil
+	for i, fw := range []string{"bios", "uefi"} {
+		name := "disk-" + fw
+		mac1, mac2 := fmt.Sprintf("52:54:00:d3:00:%02x", 2*i+1), fmt.Sprintf("52:54:00:d3:00:%02x", 2*i+2)
+		ip := n.Addr(byte(90 + i)).String()
+		args := []string{"system", "add", name, "--mac", mac1, "--ip", ip, "--profile", "deploy", "--set", "lvs.vrid=100"}
+		if fw == "bios" { // its download is cut once, and resumed
+			args = append(args, "--kernel-args", "provision.rootfs.url="+faults+"/cut/rootfs")
+		}
+		cli(args...)
+		cli("system", "interface", "add", name, "eth1", "--mac", mac2)
+		cli("system", "interface", "add", name, "bond0", "--bond-mode", "active-backup", "--members", "eth0,eth1", "--primary")
+		cli("system", "interface", "add", name, "bond0.100", "--vlan-parent", "bond0", "--vlan-id", "100", "--ip", fmt.Sprintf("10.100.0.%d", 90+i))
+	}
+	t.Logf("interfaces:\n%s", cli("system", "interface", "list", "disk-bios"))
+	for i, fw := range []string{"bios", "uefi"} {
+		t.Run(fw, func(t *testing.T) {
+			t.Parallel()
+			name := "disk-" + fw
+			mac1, mac2 := fmt.Sprintf("52:54:00:d3:00:%02x", 2*i+1), fmt.Sprintf("52:54:00:d3:00:%02x", 2*i+2)
+			ip, vlanIP := n.Addr(byte(90+i)).String(), fmt.Sprintf("10.100.0.%d", 90+i)
+			opts := lab.VMOptions{Disk: lab.NewDisk(t, 4096), NICs: []string{mac2}, Reboot: true, MemoryMiB: 1024, Monitor: true}
+			if fw == "uefi" {
+				opts.UEFI, opts.UEFIVars = true, lab.NewUEFIVars(t)
+			}
+			vm := lab.BootVMWith(t, n, mac1, 20*time.Minute, opts)
+			stages := []vmStage{
+				{"deployer", `provision: deploying image debdisk`},
+				{"layout", `provision: layout on vda 4096 MiB: GPT`},
+			}
+			if fw == "bios" {
+				stages = append(stages, vmStage{"download cut", `fetch of .*/cut/rootfs stopped at [0-9]+ bytes`})
+			}
+			waitVM(t, vm, 15*time.Minute, append(stages, []vmStage{
+				{"rootfs fetched", `provision: rootfs fetched`},
+				{"deployed", `provision: deployed: disk vda 4096 MiB`},
+				{"systemd from the disk", `Welcome to Debian`},
+				{"own lvs.vrid offline", `keepalived.conf: +virtual_router_id 100`},
+				{"lvs.vrid over DNS", `lvs.vrid over DNS: 100`},
+				{"booted", `provision: booted: ` + name},
+			}...))
+			t.Logf("power-on to booted: %.1fs", time.Since(vm.Started).Seconds())
+			kinds := waitTimeline(t, cli, name, []string{"template", "disk", "partitioned", "rootfs fetched", "unpacked", "bootloader", "done", "hooks", "booted"})
+			t.Logf("timeline: %v", kinds)
+			status := cli("system", "status", name)
+			t.Logf("status:\n%s", status)
+			var evs []registry.Event
+			json.Unmarshal([]byte(cli("system", "status", name, "--json")), &evs)
+			var booted, done string
+			for _, e := range evs {
+				switch e.Kind {
+				case "booted":
+					booted = e.Detail
+				case "done":
+					done = e.Detail
+				}
+			}
+			if !strings.Contains(booted, "bond0 "+ip+"/") || !strings.Contains(booted, "bond0.100 "+vlanIP+"/24") || !strings.Contains(booted, fw) {
+				t.Errorf("booted report %q lacks bond0 %s, bond0.100 %s or %s", booted, ip, vlanIP, fw)
+			}
+			if !strings.Contains(done, "installed: disk vda 4096 MiB") {
+				t.Errorf("done report %q", done)
+			}
+			var sys registry.System
+			json.Unmarshal([]byte(cli("system", "show", name, "--json")), &sys)
+			if sys.Status != registry.StateInstalled || sys.Netboot {
+				t.Errorf("%s is %s with netboot %v, want installed, netboot off", name, sys.Status, sys.Netboot)
+			}
+
+			// Logged in with the key: the host name, the bond, the VLAN.
+			out, err := sshRun(n, key, ip, "hostname; ip -d link; cat /proc/cmdline")
+			if err != nil {
+				t.Fatalf("ssh root@%s: %v\n%s", ip, err, out)
+			}
+			for _, want := range []string{name + "\n", "bond mode active-backup", "vlan protocol 802.1Q id 100", "console=ttyS0"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("ssh output lacks %q:\n%s", want, out)
+				}
+			}
+
+			// The first NIC's cable pulled: the bond goes on over the second.
+			if err := vm.SetLink(0, false); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(2 * time.Second) // MII monitor: 100 ms
+			if out, err := sshRun(n, key, ip, "cat /proc/net/bonding/bond0"); err != nil || !strings.Contains(out, "Currently Active Slave") {
+				t.Errorf("bonded address after set_link off: %v\n%s", err, out)
+			} else {
+				t.Logf("bond0 with the first link down:\n%s", out)
+			}
+
+			// A second power-on boots the disk, not the deployer.
+			vm.Stop()
+			vm2 := lab.BootVMWith(t, n, mac1, 10*time.Minute, opts)
+			waitVM(t, vm2, 8*time.Minute, []vmStage{
+				{"systemd from the disk", `Welcome to Debian`},
+				{"booted", `provision: booted: ` + name},
+			})
+			t.Logf("second power-on to booted: %.1fs", time.Since(vm2.Started).Seconds())
+			if strings.Contains(vm2.Timed(), "provision: deploying") {
+				t.Errorf("the second power-on ran the deployer:\n%s", vm2.Timed())
+			}
+		})
+	}
+}
+
+// A RAID1 root over two disks (SeaBIOS): deployed, booted, and booted
+// again with the first disk gone.
+func TestVMDeployRAID1(t *testing.T) {
+	t.Parallel()
+	n, cli, key, _ := deployLab(t)
+	cli("profile", "add", "raid", "--image", "debdisk", "--raid1", "--swap", "256M", "--set", "role=lvs", "--kernel-args", "console=ttyS0 panic=10")
+	const mac = "52:54:00:d3:01:01"
+	ip := n.Addr(95).String()
+	cli("system", "add", "disk-raid", "--mac", mac, "--ip", ip, "--profile", "raid", "--set", "lvs.vrid=100")
+	disk1, disk2 := lab.NewDisk(t, 4096), lab.NewDisk(t, 4096)
+	vm := lab.BootVMWith(t, n, mac, 20*time.Minute, lab.VMOptions{Disk: disk1, Disks: []string{disk2}, Reboot: true, MemoryMiB: 1024})
+	waitVM(t, vm, 15*time.Minute, []vmStage{
+		{"layout", `provision: layout on vda 4096 MiB, vdb 4096 MiB: GPT, .*swap 256 MiB.* on RAID1`},
+		{"deployed", `provision: deployed: disk vda 4096 MiB, vdb 4096 MiB`},
+		{"systemd from the disk", `Welcome to Debian`},
+		{"booted", `provision: booted: disk-raid`},
+	})
+	t.Logf("power-on to booted: %.1fs", time.Since(vm.Started).Seconds())
+	out, err := sshRun(n, key, ip, "cat /proc/mdstat; findmnt -n -o SOURCE /; swapon --show=NAME --noheadings")
+	if err != nil || !strings.Contains(out, "raid1") || !strings.Contains(out, "/dev/md") {
+		t.Fatalf("RAID1 root: %v\n%s", err, out)
+	}
+	t.Logf("mdstat, root, swap:\n%s", out)
+	vm.Stop()
+	// The first disk pulled: the second is the only one, and boots.
+	vm2 := lab.BootVMWith(t, n, mac, 10*time.Minute, lab.VMOptions{Disk: disk2, Reboot: true, MemoryMiB: 1024})
+	waitVM(t, vm2, 9*time.Minute, []vmStage{
+		{"systemd from the second disk", `Welcome to Debian`},
+		{"booted", `provision: booted: disk-raid`},
+	})
+	out, err = sshRun(n, key, ip, "cat /proc/mdstat")
+	if err != nil || !strings.Contains(out, "raid1") {
+		t.Errorf("degraded RAID1: %v\n%s", err, out)
+	}
+	t.Logf("degraded:\n%s", out)
+}
+
+// Deploys that cannot go on fail, say why on the console and in the
+// build's failure, and leave the machine where it is: a disk too small
+// (with the sizes), a layout naming a disk that is not there (naming it),
+// a rootfs whose sha256 is wrong three times.
+func TestVMDeployFailures(t *testing.T) {
+	t.Parallel()
+	n, cli, _, tok := deployLab(t)
+	rootfs, _ := diskImageOnce()
+	image, err := os.ReadFile(rootfs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	faults := faultServer(t, n, image)
+	image = nil
+	cli("profile", "add", "nodisk", "--image", "debdisk", "--disk", "serial:NOSUCHDISK", "--kernel-args", "console=ttyS0 panic=10")
+	cases := []struct {
+		name, profile, args string
+		diskMiB             int
+		console             string
+	}{
+		{"small", "deploy", "", 1024, `provision: deploy failed: layout: disk vda is 1024 MiB, the layout needs [0-9]+ MiB \(bios boot 1, ESP 512, swap 0, root [0-9]+ for image debdisk\)`},
+		{"nodisk", "nodisk", "", 4096, `provision: deploy failed: layout: no disk is serial:NOSUCHDISK; this machine has: vda 4096 MiB serial -`},
+		{"badsum", "deploy", "provision.rootfs.url=" + faults + "/bad/rootfs", 4096, `provision: deploy failed: rootfs: sha256 mismatch 3 times`},
+	}
+	for i, tc := range cases {
+		args := []string{"system", "add", "fail-" + tc.name, "--mac", fmt.Sprintf("52:54:00:d3:02:%02x", i+1), "--ip", n.Addr(byte(100 + i)).String(), "--profile", tc.profile}
+		if tc.args != "" {
+			args = append(args, "--kernel-args", tc.args)
+		}
+		cli(args...)
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			name := "fail-" + tc.name
+			vm := lab.BootVMWith(t, n, fmt.Sprintf("52:54:00:d3:02:%02x", i+1), 15*time.Minute, lab.VMOptions{Disk: lab.NewDisk(t, tc.diskMiB), MemoryMiB: 512})
+			waitVM(t, vm, 12*time.Minute, []vmStage{
+				{"deployer", `provision: deploying image debdisk`},
+				{"failed", tc.console},
+				{"halted", `provision: halted`},
+			})
+			vm.Stop()
+			waitTimeline(t, cli, name, []string{"template", "failed"})
+			var sys registry.System
+			json.Unmarshal([]byte(cli("system", "show", name, "--json")), &sys)
+			if sys.Status != registry.StateFailed {
+				t.Errorf("%s is %s, want failed", name, sys.Status)
+			}
+			log, err := n.Command("curl", "-sf", "-H", "Authorization: Bearer "+tok,
+				"http://"+n.ServerIP.String()+"/api/v1/systems/"+name+"/install-log").CombinedOutput()
+			if err != nil || !regexp.MustCompile(tc.console).Match(log) {
+				t.Errorf("the failure's log (%v) lacks %q:\n%s", err, tc.console, log)
+			}
+		})
+	}
+}
