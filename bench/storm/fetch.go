@@ -115,10 +115,17 @@ func (c *counter) Write(p []byte) (int, error) {
 }
 
 // httpGet downloads url to nowhere, with attempts tries each bounded by
-// timeout; the length must match Content-Length, and the SHA-256 sum must
-// be wantSum when it is set. It returns the body, when keep is set.
-func httpGet(ctx context.Context, c *http.Client, url string, timeout time.Duration, attempts int, wantSum string, keep bool, retries *int) (int64, []byte, error) {
-	var last error
+// timeout; the length must match Content-Length (or a 206's
+// Content-Range), and the SHA-256 sum must be wantSum when it is set. It
+// returns the body, when keep is set. With resume, a try after a cut one
+// asks for the rest (Range: bytes=N-), as wget -c does, and hashes on
+// from where the cut one stopped; a server that answers 200 sends it all
+// again.
+func httpGet(ctx context.Context, c *http.Client, url string, timeout time.Duration, attempts int, wantSum string, keep, resume bool, retries *int) (int64, []byte, error) {
+	var (
+		last error
+		cnt  *counter
+	)
 	for a := 0; a < attempts; a++ {
 		if a > 0 {
 			*retries++
@@ -126,7 +133,10 @@ func httpGet(ctx context.Context, c *http.Client, url string, timeout time.Durat
 				return 0, nil, err
 			}
 		}
-		n, body, err := httpOnce(ctx, c, url, timeout, wantSum, keep)
+		if cnt == nil || !resume {
+			cnt = newCounter(wantSum)
+		}
+		n, body, err := httpOnce(ctx, c, url, timeout, wantSum, keep, cnt)
 		if err == nil {
 			return n, body, nil
 		}
@@ -145,7 +155,25 @@ func httpGet(ctx context.Context, c *http.Client, url string, timeout time.Durat
 // permanent is an answer that a retry would not change (404, a bad sum).
 type permanent struct{ error }
 
-func httpOnce(ctx context.Context, c *http.Client, url string, timeout time.Duration, wantSum string, keep bool) (int64, []byte, error) {
+func newCounter(wantSum string) *counter {
+	c := &counter{}
+	if wantSum != "" {
+		c.h = sha256.New()
+	}
+	return c
+}
+
+// reset starts the count (and the hash) again from the first byte.
+func (c *counter) reset() {
+	c.n = 0
+	if c.h != nil {
+		c.h.Reset()
+	}
+}
+
+// httpOnce is one try of httpGet: the whole file, or, when cnt already
+// holds the first cnt.n bytes of it, the rest.
+func httpOnce(ctx context.Context, c *http.Client, url string, timeout time.Duration, wantSum string, keep bool, cnt *counter) (int64, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -153,15 +181,34 @@ func httpOnce(ctx context.Context, c *http.Client, url string, timeout time.Dura
 		return 0, nil, permanent{err}
 	}
 	req.Header.Set("User-Agent", "iPXE/1.0.0+ (storm)")
+	from := cnt.n
+	if from > 0 {
+		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", from))
+	}
 	resp, err := c.Do(req)
 	if err != nil {
 		return 0, nil, fmt.Errorf("GET %s: %w", url, err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	total := resp.ContentLength // of the whole file; -1: unknown
+	switch {
+	case resp.StatusCode == http.StatusPartialContent && from > 0:
+		start, size, err := contentRange(resp.Header.Get("Content-Range"))
+		if err != nil || start != from {
+			cnt.reset()
+			return 0, nil, fmt.Errorf("GET %s from byte %d: Content-Range %q", url, from, resp.Header.Get("Content-Range"))
+		}
+		total = size
+	case resp.StatusCode == http.StatusOK:
+		cnt.reset() // the whole file again
+	default:
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 		err := fmt.Errorf("GET %s: %s", url, resp.Status)
-		if resp.StatusCode < 500 {
+		if from > 0 {
+			err = fmt.Errorf("GET %s from byte %d: %s", url, from, resp.Status)
+		}
+		cnt.reset()
+		if resp.StatusCode < 500 && from == 0 {
 			return 0, nil, permanent{err}
 		}
 		return 0, nil, err
@@ -173,22 +220,34 @@ func httpOnce(ctx context.Context, c *http.Client, url string, timeout time.Dura
 		}
 		return int64(len(body)), body, nil
 	}
-	cnt := &counter{}
-	if wantSum != "" {
-		cnt.h = sha256.New()
-	}
 	bp := bufPool.Get().(*[]byte)
 	_, err = io.CopyBuffer(cnt, resp.Body, *bp)
 	bufPool.Put(bp)
 	switch {
 	case err != nil:
 		return 0, nil, fmt.Errorf("GET %s after %d bytes: %w", url, cnt.n, err)
-	case resp.ContentLength >= 0 && cnt.n != resp.ContentLength:
-		return 0, nil, fmt.Errorf("GET %s: %d bytes, Content-Length %d", url, cnt.n, resp.ContentLength)
+	case total >= 0 && cnt.n != total:
+		n := cnt.n
+		if n > total {
+			cnt.reset()
+		}
+		return 0, nil, fmt.Errorf("GET %s: %d bytes, want %d", url, n, total)
 	case cnt.h != nil && hex.EncodeToString(cnt.h.Sum(nil)) != wantSum:
 		return 0, nil, permanent{fmt.Errorf("GET %s: SHA-256 %x, want %s", url, cnt.h.Sum(nil), wantSum)}
 	}
 	return cnt.n, nil, nil
+}
+
+// contentRange parses a 206's "bytes START-END/SIZE".
+func contentRange(v string) (start, size int64, err error) {
+	var end int64
+	if _, err := fmt.Sscanf(v, "bytes %d-%d/%d", &start, &end, &size); err != nil {
+		return 0, 0, err
+	}
+	if start < 0 || end < start || end >= size {
+		return 0, 0, fmt.Errorf("content range %q", v)
+	}
+	return start, size, nil
 }
 
 // scriptFiles finds the kernel and initrd URLs in an iPXE script: the

@@ -3,10 +3,14 @@
 // each stage took: DHCP (DISCOVER, OFFER, REQUEST, ACK, as a PXE client,
 // arch 0), the boot file the OFFER names over TFTP (undionly.kpxe), DHCP
 // again as iPXE (user class "iPXE"), the boot script the second ACK names
-// over HTTP, the kernel and initrd the script names, and /zone/data.cdb.
+// over HTTP, the kernel and initrd the script names, and /zone/data.cdb;
+// with -rootfs, then a disk image's rootfs as a deploy fetches it (after
+// data.cdb, as the boot environment's /init does), resumed with a Range
+// request when a download is cut, as its wget -c is.
 //
 //	storm -iface veth0 -n 1000                   # what the servers say
 //	storm -iface veth0 -n 100 -http http://10.77.0.1 -script /boot.ipxe
+//	storm -iface veth0 -n 100 -rootfs /images/debian/rootfs  # a deploy storm
 //	storm -measure http://10.77.0.1/images/x/initrd -streams 1,4,16
 //	storm -compare provision.tsv classic.tsv     # side by side
 //
@@ -57,12 +61,12 @@ type config struct {
 	tftpResends        int
 	tftpAttempts       int
 
-	httpBase, script, kernel, initrd, cdb string
-	httpTimeout                           time.Duration
-	httpAttempts                          int
-	bind                                  bool
+	httpBase, script, kernel, initrd, cdb, rootfs string
+	httpTimeout                                   time.Duration
+	httpAttempts                                  int
+	bind                                          bool
 
-	sums        map[string]string // by file name: kernel, initrd, data.cdb
+	sums        map[string]string // by file name: kernel, initrd, data.cdb, rootfs
 	verifyEvery int
 	until       int // the last stage to run
 }
@@ -96,17 +100,18 @@ func main() {
 	flag.DurationVar(&cfg.tftpTimeout, "tftp-timeout", 2*time.Second, "TFTP wait for each packet before resending")
 	flag.IntVar(&cfg.tftpResends, "tftp-resends", 5, "TFTP sends of one packet")
 	flag.IntVar(&cfg.tftpAttempts, "tftp-attempts", 3, "TFTP transfers tried before the machine fails")
-	flag.StringVar(&cfg.httpBase, "http", "", "HTTP base URL for -script, -kernel, -initrd, -cdb (default: that of the script URL from DHCP)")
+	flag.StringVar(&cfg.httpBase, "http", "", "HTTP base URL for -script, -kernel, -initrd, -cdb, -rootfs (default: that of the script URL from DHCP)")
 	flag.StringVar(&cfg.script, "script", "", "boot script path under -http (default: the URL the iPXE ACK names)")
 	flag.StringVar(&cfg.kernel, "kernel", "", "kernel path under -http (default: the script's kernel line)")
 	flag.StringVar(&cfg.initrd, "initrd", "", "initrd path under -http (default: the script's initrd line)")
 	flag.StringVar(&cfg.cdb, "cdb", "/zone/data.cdb", "data.cdb path under -http (empty: skip)")
+	flag.StringVar(&cfg.rootfs, "rootfs", "", "a disk image's rootfs path under -http, fetched after data.cdb as a deploy does, resumed with Range on a retry (empty: skip)")
 	flag.DurationVar(&cfg.httpTimeout, "http-timeout", 5*time.Minute, "limit on one HTTP download")
 	flag.IntVar(&cfg.httpAttempts, "http-attempts", 3, "HTTP tries of one file before the machine fails")
 	flag.BoolVar(&cfg.bind, "bind", true, "HTTP from the machine's leased address (the client interface must have it)")
-	flag.StringVar(&sumsFile, "sums", "", "sha256sum(1) file naming kernel, initrd, data.cdb: checked by every -verify-every'th machine")
+	flag.StringVar(&sumsFile, "sums", "", "sha256sum(1) file naming kernel, initrd, data.cdb, rootfs: checked by every -verify-every'th machine")
 	flag.IntVar(&cfg.verifyEvery, "verify-every", 0, "check the SHA-256 of the files on machines 0, K, 2K... (0: lengths only)")
-	flag.StringVar(&until, "until", "data.cdb", "stop each machine after this stage (dhcp-pxe, tftp, dhcp-ipxe, script, kernel, initrd, data.cdb)")
+	flag.StringVar(&until, "until", "rootfs", "stop each machine after this stage ("+strings.Join(stageNames[:stBoot], ", ")+")")
 	flag.StringVar(&label, "label", "storm", "name of this run in the report")
 	flag.StringVar(&out, "out", "", "also write the report as key<TAB>value lines here, for -compare")
 	flag.Float64Var(&linkMBps, "link-mbps", 0, "HTTP throughput of the link in MB/s (10^6 bytes), for the byte limit")
@@ -320,7 +325,7 @@ func machineMAC(prefix string, i int) net.HardwareAddr {
 	return m
 }
 
-// boot is one machine, from power-on to data.cdb.
+// boot is one machine, from power-on to data.cdb, or to its rootfs.
 func boot(ctx context.Context, cfg *config, dc *dhcpClient, idx int, total *atomic.Int64) (r result) {
 	r = result{index: idx, failed: -1}
 	p := &dhcpProfile{mac: machineMAC(cfg.macPrefix, idx), retrans: cfg.dhcpRetrans, resends: cfg.dhcpResends}
@@ -427,7 +432,8 @@ func boot(ctx context.Context, cfg *config, dc *dhcpClient, idx int, total *atom
 			if verify {
 				sum = cfg.sums[path.Base(u)]
 			}
-			n, b, err := httpGet(ctx, hc, u, cfg.httpTimeout, cfg.httpAttempts, sum, keep, &r.retries[s])
+			resume := s == stRootfs // wget -c, as the deployer's fetch
+			n, b, err := httpGet(ctx, hc, u, cfg.httpTimeout, cfg.httpAttempts, sum, keep, resume, &r.retries[s])
 			body = b
 			return n, err
 		})
@@ -467,6 +473,11 @@ func boot(ctx context.Context, cfg *config, dc *dhcpClient, idx int, total *atom
 		if _, ok := get(stCDB, base+cfg.cdb, false); !ok {
 			return r
 		}
+	}
+
+	// 5. A deploy: the boot environment fetches the disk image's rootfs.
+	if cfg.rootfs != "" {
+		get(stRootfs, base+cfg.rootfs, false)
 	}
 	return r
 }

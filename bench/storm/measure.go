@@ -30,7 +30,7 @@ func measure(ctx context.Context, url string, local net.IP, streams int, budget 
 			defer c.Transport.(*http.Transport).CloseIdleConnections()
 			for got.Load() < budget {
 				var retries int
-				n, _, err := httpGet(ctx, c, url, 10*time.Minute, 1, "", false, &retries)
+				n, _, err := httpGet(ctx, c, url, 10*time.Minute, 1, "", false, false, &retries)
 				if err != nil {
 					errOnce.Do(func() { first = err })
 					return

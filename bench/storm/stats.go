@@ -20,11 +20,12 @@ const (
 	stKernel
 	stInitrd
 	stCDB
+	stRootfs
 	stBoot
 	nStages
 )
 
-var stageNames = [nStages]string{"dhcp-pxe", "tftp", "dhcp-ipxe", "script", "kernel", "initrd", "data.cdb", "boot"}
+var stageNames = [nStages]string{"dhcp-pxe", "tftp", "dhcp-ipxe", "script", "kernel", "initrd", "data.cdb", "rootfs", "boot"}
 
 // result is one machine's boot.
 type result struct {
