@@ -51,6 +51,8 @@
 #   ROOTFS_SIZE    MODE=deploy: incompressible bytes in the rootfs (200M)
 #   KERNEL_PACKAGE MODE=deploy: a Debian kernel package (.deb) to use instead of downloading one
 #   STACKS         which to run, in order ("provision classic")
+#   ROUNDS         storms of each size and stack (1), the order of the stacks
+#                  reversed every other round; the verdict takes the median wall
 #   STREAMS        parallel downloads measured ("1,4,16"); MEASURE_BYTES each ("2G")
 #   DNSMASQ_TFTP_MAX  dnsmasq's tftp-max (2048, provision's cap; dnsmasq's default is 50)
 #   DNSMASQ_LEASEFILE_RO=1  dnsmasq without its lease file (provision writes none for a reservation)
@@ -63,6 +65,7 @@ MODE=${MODE:-boot}
 [[ $MODE == boot || $MODE == deploy ]] || { echo "bench/storm.sh: MODE: $MODE is not boot or deploy" >&2; exit 1; }
 if [[ $MODE == deploy ]]; then MACHINES=${MACHINES:-100}; else MACHINES=${MACHINES:-"100 1000"}; fi
 ROOTFS_SIZE=${ROOTFS_SIZE:-200M}
+ROUNDS=${ROUNDS:-1}
 KERNEL_SIZE=${KERNEL_SIZE:-8M}
 INITRD_SIZE=${INITRD_SIZE:-32M}
 STACKS=${STACKS:-"provision classic"}
@@ -98,6 +101,7 @@ for n in $MACHINES; do
 	((n > max)) && max=$n
 done
 for s in $STACKS; do [[ $s == provision || $s == classic ]] || die "STACKS: $s is not provision or classic"; done
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS: $ROUNDS is not a positive count"
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 
@@ -373,19 +377,26 @@ server_cpu() {
 storm_flags=()
 [[ $MODE == deploy ]] && storm_flags+=(-rootfs /images/img/rootfs)
 for n in $MACHINES; do
-	for s in $STACKS; do
-		echo
-		echo "== $s, $n machines"
-		if [[ $s == provision ]]; then start_provision; else start_classic; fi
-		rc=0 cpu0=$(server_cpu) drops0=$(udp_drops "$srv") cdrops0=$(udp_drops "$cli")
-		in_cli "$tmp/storm" -iface "$cl" -n "$n" -label "$s" -out "$tmp/results/$s-$n.tsv" -link-mbps "$link" \
-			-sums "$tmp/files/SHA256SUMS" -verify-every 100 "${storm_flags[@]}" $STORM_FLAGS || rc=$?
-		((rc <= 1)) || die "bench/storm failed against $s (exit $rc)"
-		cpu=$(awk -v a="$cpu0" -v b="$(server_cpu)" 'BEGIN { printf "%.1fs", b - a }')
-		drops=$(($(udp_drops "$srv") - drops0)) cdrops=$(($(udp_drops "$cli") - cdrops0))
-		echo "server CPU (every process in the server namespace): $cpu; UDP datagrams dropped for a full receive buffer: $drops server side, $cdrops client side"
-		printf 'server CPU\t%s\nUDP drops srv/cli\t%s\n' "$cpu" "$drops/$cdrops" >>"$tmp/results/$s-$n.tsv"
-		stop_all
+	for r in $(seq "$ROUNDS"); do
+		order=$STACKS
+		# Every other round the other way round: a load that drifts
+		# (another job on the cores) favours neither.
+		((r % 2 == 0)) && order=$(tr ' ' '\n' <<<"$STACKS" | tac | tr '\n' ' ')
+		for s in $order; do
+			echo
+			echo "== $s, $n machines, round $r of $ROUNDS (load $(cut -d' ' -f1-3 /proc/loadavg))"
+			if [[ $s == provision ]]; then start_provision; else start_classic; fi
+			rc=0 cpu0=$(server_cpu) drops0=$(udp_drops "$srv") cdrops0=$(udp_drops "$cli")
+			out=$tmp/results/$s-$n-$r.tsv
+			in_cli "$tmp/storm" -iface "$cl" -n "$n" -label "$s" -out "$out" -link-mbps "$link" \
+				-sums "$tmp/files/SHA256SUMS" -verify-every 100 "${storm_flags[@]}" $STORM_FLAGS || rc=$?
+			((rc <= 1)) || die "bench/storm failed against $s (exit $rc)"
+			cpu=$(awk -v a="$cpu0" -v b="$(server_cpu)" 'BEGIN { printf "%.1fs", b - a }')
+			drops=$(($(udp_drops "$srv") - drops0)) cdrops=$(($(udp_drops "$cli") - cdrops0))
+			echo "server CPU (every process in the server namespace): $cpu; UDP datagrams dropped for a full receive buffer: $drops server side, $cdrops client side"
+			printf 'server CPU\t%s\nUDP drops srv/cli\t%s\n' "$cpu" "$drops/$cdrops" >>"$out"
+			stop_all
+		done
 	done
 done
 
@@ -393,27 +404,43 @@ echo
 echo "== side by side, MODE=$MODE ($sizes = $image_bytes bytes a machine; link $link MB/s; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg))"
 for n in $MACHINES; do
 	files=()
-	for s in $STACKS; do files+=("$tmp/results/$s-$n.tsv"); done
+	for r in $(seq "$ROUNDS"); do
+		for s in $STACKS; do files+=("$tmp/results/$s-$n-$r.tsv"); done
+	done
 	"$tmp/storm" -compare "${files[@]}"
 	echo
 done
 # The goal (issue 12): at 1,000, wall time within 1.5 x the byte limit and
 # no failures; and provision at least as fast as the classic stack, with
 # no more failures. A deploy storm's (issue 28): within 1.2 x, no failures.
+# Over several rounds: the median wall, and the failures of all rounds.
 goal=1.5
 [[ $MODE == deploy ]] && goal=1.2
 get() { awk -F'\t' -v k="$2" '$1 == k {print $2}' "$1"; }
 secs() { awk '{ v = $1; if (v ~ /ms$/) { sub(/ms$/, "", v); v /= 1000 } else sub(/s$/, "", v); print v }' <<<"$1"; }
+# rounds STACK N: "MEDIAN-WALL LIMIT FAILURES WALLS" over the rounds, or nothing.
+rounds() {
+	local r f walls="" fails=0 limit=0
+	for r in $(seq "$ROUNDS"); do
+		f=$tmp/results/$1-$2-$r.tsv
+		[[ -f $f ]] || continue
+		walls+="$(secs "$(get "$f" wall)") " fails=$((fails + $(get "$f" failures)))
+		limit=$(secs "$(get "$f" "byte limit")")
+	done
+	[[ -n $walls ]] || return 0
+	echo "$(tr ' ' '\n' <<<"$walls" | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }') $limit $fails ${walls% }"
+}
 for n in $MACHINES; do
-	p=$tmp/results/provision-$n.tsv c=$tmp/results/classic-$n.tsv
-	[[ -f $p ]] || continue
-	pw=$(secs "$(get "$p" wall)") pr=$(get "$p" wall/limit) pf=$(get "$p" failures)
-	verdict=$(awk -v r="$pr" -v f="$pf" -v g="$goal" 'BEGIN { printf "wall/limit %.2f (goal <= %s), %d failures: %s", r, g, f, (r <= g && f == 0) ? "met" : "missed" }')
-	if [[ -f $c ]]; then
-		cw=$(secs "$(get "$c" wall)") cf=$(get "$c" failures)
-		verdict+=$(awk -v pw="$pw" -v cw="$cw" -v pf="$pf" -v cf="$cf" 'BEGIN {
-			printf "; vs classic: %.2fs vs %.2fs (%s), %d vs %d failures (%s): %s", pw, cw, pw <= cw ? "as fast or faster" : "slower",
-				pf, cf, pf <= cf ? "no more" : "more", (pw <= cw && pf <= cf) ? "met" : "missed" }')
+	p=$(rounds provision "$n") c=$(rounds classic "$n")
+	[[ -n $p ]] || continue
+	read -r pw plim pf pws <<<"$p"
+	verdict=$(awk -v w="$pw" -v l="$plim" -v f="$pf" -v g="$goal" -v ws="$pws" -v k="$ROUNDS" 'BEGIN {
+		r = w / l; printf "wall %.2fs%s, wall/limit %.2f (goal <= %s), %d failures: %s", w, (k > 1 ? " (median of " ws ")" : ""), r, g, f, (r <= g && f == 0) ? "met" : "missed" }')
+	if [[ -n $c ]]; then
+		read -r cw _ cf cws <<<"$c"
+		verdict+=$(awk -v pw="$pw" -v cw="$cw" -v pf="$pf" -v cf="$cf" -v l="$plim" -v ws="$cws" -v k="$ROUNDS" 'BEGIN {
+			printf "; classic: wall %.2fs%s, wall/limit %.2f, %d failures; provision %s, %s failures: %s", cw, (k > 1 ? " (median of " ws ")" : ""), cw / l, cf,
+				pw <= cw ? "as fast or faster" : "slower", pf <= cf ? "no more" : "more", (pw <= cw && pf <= cf) ? "met" : "missed" }')
 	fi
 	echo "N=$n provision: $verdict"
 done
