@@ -87,10 +87,19 @@ type VMOptions struct {
 	Disks []string
 	// UEFIVars, with UEFI, is a writable copy of OVMF's variable store
 	// (Env.NewUEFIVars): boot entries written by the guest stay for the
-	// next power-on that is given the same file.
+	// next power-on that is given the same file, and the boot order is
+	// the firmware's own (no bootindex): a boot loader that puts its
+	// entry first boots next time. (iPXE 1.0.0+git-20190125's exit to
+	// OVMF, where the network comes first, never reaches the next boot
+	// option in this lab.)
 	UEFIVars string
 	// Monitor gives the VM a QEMU monitor, for VM.SetLink.
 	Monitor bool
+	// NoIPv6, with UEFI, turns OVMF's IPv6 network boot off (fw_cfg
+	// opt/org.tianocore/IPv6Support), as many servers ship: when the
+	// network boot hands back (iPXE's exit), the firmware goes on to the
+	// next device instead of minutes of IPv6 PXE and HTTP timeouts.
+	NoIPv6 bool
 }
 
 // Debian's ovmf firmware images: OVMFCode without Secure Boot;
@@ -327,6 +336,8 @@ func (vm *VM) qemuArgs(o VMOptions) []string {
 		for _, knob := range []string{"IPv4PXESupport", "IPv6PXESupport", "IPv6Support"} {
 			args = append(args, "-fw_cfg", "name=opt/org.tianocore/"+knob+",string=no")
 		}
+	} else if o.UEFI && o.NoIPv6 {
+		args = append(args, "-fw_cfg", "name=opt/org.tianocore/IPv6Support,string=no")
 	}
 	if o.Console == "" {
 		args = append(args, "-serial", "stdio")
@@ -353,6 +364,13 @@ func (vm *VM) qemuArgs(o VMOptions) []string {
 		}
 	case o.Disk == "":
 		args = append(args, "-boot", "n")
+	case o.UEFI && o.UEFIVars != "":
+		// The firmware's own boot order, kept in its variables, decides,
+		// as on a real server: an empty disk boots nothing, so the NIC
+		// boots, until a boot loader adds its entry first (efibootmgr).
+		args = append(args,
+			"-drive", "if=none,id=d0,format=raw,file="+strings.ReplaceAll(o.Disk, ",", ",,"),
+			"-device", "virtio-blk-pci,drive=d0")
 	default:
 		// bootindex replaces -boot: QEMU hands SeaBIOS the order.
 		nic += ",bootindex=1"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -30,11 +31,7 @@ var diskImageOnce = sync.OnceValues(func() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	dir, err := os.MkdirTemp("", "provision-disk-image-")
-	if err != nil {
-		return "", err
-	}
-	out := filepath.Join(dir, "debdisk.tar.zst")
+	out := filepath.Join(e2eDir, "debdisk.tar.zst")
 	build := exec.Command(cli, "image", "build", "debdisk", "--kind", "disk", "--debian", suite,
 		"--overlay", "../../roles/lvs/overlay", "--output", out, "--no-add")
 	if b, err := build.CombinedOutput(); err != nil {
@@ -42,6 +39,30 @@ var diskImageOnce = sync.OnceValues(func() (string, error) {
 	}
 	return out, nil
 })
+
+// e2eDir is the test binary's temporary directory (TestMain's).
+var e2eDir string
+
+// wantsDiskImage reports whether this run will deploy the disk image:
+// as root, with mmdebstrap, not -short, and a -run that takes the deploy
+// tests. TestMain then starts its build at once.
+func wantsDiskImage() bool {
+	if !flag.Parsed() {
+		flag.Parse() // from TestMain: m.Run parses them otherwise
+	}
+	if os.Geteuid() != 0 || testing.Short() || os.Getenv("PROVISION_TEST_DISK_IMAGE") != "" {
+		return false
+	}
+	if _, err := exec.LookPath("mmdebstrap"); err != nil {
+		return false
+	}
+	run := flag.Lookup("test.run").Value.String()
+	if run == "" {
+		return true
+	}
+	re, err := regexp.Compile(strings.SplitN(run, "/", 2)[0])
+	return err == nil && re.MatchString("TestVMDeploy")
+}
 
 // osCodename is this machine's Debian codename.
 func osCodename() (string, error) {
@@ -140,7 +161,7 @@ func TestVMDeploy(t *testing.T) {
 			ip, vlanIP := n.Addr(byte(90+i)).String(), fmt.Sprintf("10.100.0.%d", 90+i)
 			opts := lab.VMOptions{Disk: lab.NewDisk(t, 4096), NICs: []string{mac2}, Reboot: true, MemoryMiB: 1024, Monitor: true}
 			if fw == "uefi" {
-				opts.UEFI, opts.UEFIVars = true, lab.NewUEFIVars(t)
+				opts.UEFI, opts.UEFIVars, opts.NoIPv6 = true, lab.NewUEFIVars(t), true
 			}
 			vm := lab.BootVMWith(t, n, mac1, 20*time.Minute, opts)
 			stages := []vmStage{

@@ -46,6 +46,10 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 	}
+	e2eDir = dir
+	if wantsDiskImage() {
+		go diskImageOnce() // minutes of mmdebstrap, beside the tests before the deploys
+	}
 	code := m.Run()
 	pgtest.Stop()
 	os.RemoveAll(dir)
