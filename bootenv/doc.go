@@ -57,6 +57,24 @@
 // reports failed with the reason and reboots after 30 s, so the firmware
 // network-boots again: the boot never hangs silently.
 //
+// # The deployer
+//
+// With provision.deploy=PLAN-URL (a disk image's build, see package
+// kickstart's deploy template), /init sources files/deploy after step 2
+// instead of going on: it fetches the plan (the build's rendered
+// template, a shell fragment of DEPLOY_* variables and a configure
+// function), chooses the layout's disks (first, second, smallest,
+// largest, /dev/NAME, serial:S) and checks their sizes, partitions them
+// with sfdisk (GPT: BIOS boot, ESP, swap, root; RAID1 by mdadm), makes
+// the filesystems, fetches the rootfs onto the new root as step 3 and 4
+// do, unpacks it, runs configure, writes fstab (by UUID),
+// /etc/default/grub (the profile's kernel arguments less provision.*),
+// mdadm.conf and what the boot hooks need, installs the image's GRUB from
+// a chroot (BIOS on each disk; UEFI with a boot entry and the removable
+// path, on each ESP), posts done with a summary and reboots. It reports
+// disk, partitioned, rootfs fetched, unpacked and bootloader; a failure
+// posts PLAN-URL/failed with the tail of its log and halts.
+//
 // # Boot hooks
 //
 // /usr/lib/provision/boot-hooks is the role's side (files/boot-hooks):
@@ -64,7 +82,10 @@
 //	boot-hooks run   runs /etc/provision/boot.d/* in /var/lib/provision,
 //	                 where zonecfg reads ./data.cdb offline; reports hooks
 //	boot-hooks up    writes resolv.conf for live DNS, deletes data.cdb,
-//	                 runs /etc/provision/up.d/*, reports booted
+//	                 runs /etc/provision/up.d/*, reports booted with the
+//	                 kernel, firmware and addresses; a deployed system
+//	                 (PROVISION_DISK=1 in boot.env) keeps its reports until
+//	                 then, and fetches a fresh data.cdb for its next boot
 //
 // A hook that exits non-zero is named on the console and reported as hook
 // failed with its exit code; the others still run. Debian roles run both

@@ -11,7 +11,9 @@
 // others ({{define}}, {{block}}): each is a Template of its own.
 //
 // Builtins returns the built-in templates (builtin/*.tmpl): rhel9-kickstart,
-// debian12-preseed and ubuntu-autoinstall. NewSet parses them with the
+// debian12-preseed, ubuntu-autoinstall and deploy (the plan of a disk
+// image's deploy, a shell fragment the deployer sources: see package
+// bootenv). NewSet parses them with the
 // user's templates, where a user template replaces the built-in of the same
 // name; the Set is then only read, by as many goroutines as serve requests,
 // and Render executes one template for one host. Errors name the template
@@ -38,7 +40,8 @@
 //	.System.Gateway     10.0.0.1            may be ""
 //	.System.DNS         [10.0.0.1]          name servers
 //	.System.BMCAddress  ""                  and .System.BMCUser: "" without a BMC; never a password
-//	.Profile            .Name web, .Image centos, .KernelArgs, .Template
+//	.Profile            .Name web, .Image centos, .KernelArgs, .Template, .Storage (a disk image's layout:
+//	                                        .Disks, .RAID1, .SwapMiB, .RootMiB)
 //	.Subnet             .Name lan, .CIDR 10.0.0.0/24, .Gateway, .DNSServers
 //	.Settings           map[string]string   global settings, overridden by the profile's, then the system's
 //	.Secrets            map[string]string   secret settings, merged the same way: published nowhere, only here
