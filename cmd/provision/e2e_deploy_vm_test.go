@@ -129,9 +129,14 @@ func sshRun(n *lab.Net, key, ip string, args ...string) (string, error) {
 // SSH with the key of ssh.authorized-keys and sees the bond and the VLAN
 // with ip -d link; pulling the first NIC's link keeps the address
 // reachable; and a second power-on boots the disk, not the deployer.
+//
+// In the same lab, as more VMs: a RAID1 root over two disks boots without
+// its first (deployRAID1), and deploys that cannot go on fail naming why
+// (deployFails). One lab for them all: adding the image to a lab takes
+// minutes under load (its boot environment is built, its rootfs read).
 func TestVMDeploy(t *testing.T) {
 	t.Parallel()
-	n, cli, key, _ := deployLab(t)
+	n, cli, key, tok := deployLab(t)
 	rootfs, _ := diskImageOnce()
 	image, err := os.ReadFile(rootfs)
 	if err != nil {
@@ -153,6 +158,25 @@ func TestVMDeploy(t *testing.T) {
 		cli("system", "interface", "add", name, "bond0.100", "--vlan-parent", "bond0", "--vlan-id", "100", "--ip", fmt.Sprintf("10.100.0.%d", 90+i))
 	}
 	t.Logf("interfaces:\n%s", cli("system", "interface", "list", "disk-bios"))
+	cli("profile", "add", "raid", "--image", "debdisk", "--raid1", "--swap", "256M", "--set", "role=lvs", "--kernel-args", "console=ttyS0 panic=10")
+	cli("system", "add", "disk-raid", "--mac", raidMAC, "--ip", n.Addr(95).String(), "--profile", "raid", "--set", "lvs.vrid=100")
+	cli("profile", "add", "nodisk", "--image", "debdisk", "--disk", "serial:NOSUCHDISK", "--kernel-args", "console=ttyS0 panic=10")
+	failures := []deployFailure{
+		{"small", "deploy", "", 1024, `provision: deploy failed: layout: disk vda is 1024 MiB, the layout needs [0-9]+ MiB \(bios boot 1, ESP 512, swap 0, root [0-9]+ for image debdisk\)`},
+		{"nodisk", "nodisk", "", 4096, `provision: deploy failed: layout: no disk is serial:NOSUCHDISK; this machine has: vda 4096 MiB serial -`},
+		{"badsum", "deploy", "provision.rootfs.url=" + faults + "/bad/rootfs", 4096, `provision: deploy failed: rootfs: sha256 mismatch 3 times`},
+	}
+	for i, f := range failures {
+		args := []string{"system", "add", "fail-" + f.name, "--mac", f.mac(i), "--ip", n.Addr(byte(100 + i)).String(), "--profile", f.profile}
+		if f.args != "" {
+			args = append(args, "--kernel-args", f.args)
+		}
+		cli(args...)
+	}
+	t.Run("raid1", func(t *testing.T) { t.Parallel(); deployRAID1(t, n, cli, key) })
+	for i, f := range failures {
+		t.Run("fail-"+f.name, func(t *testing.T) { t.Parallel(); deployFails(t, n, cli, tok, f, i) })
+	}
 	for i, fw := range []string{"bios", "uefi"} {
 		t.Run(fw, func(t *testing.T) {
 			t.Parallel()
@@ -244,15 +268,14 @@ func TestVMDeploy(t *testing.T) {
 	}
 }
 
-// A RAID1 root over two disks (SeaBIOS): deployed, booted, and booted
-// again with the first disk gone.
-func TestVMDeployRAID1(t *testing.T) {
-	t.Parallel()
-	n, cli, key, _ := deployLab(t)
-	cli("profile", "add", "raid", "--image", "debdisk", "--raid1", "--swap", "256M", "--set", "role=lvs", "--kernel-args", "console=ttyS0 panic=10")
-	const mac = "52:54:00:d3:01:01"
+// raidMAC is system disk-raid's (profile raid: RAID1, 256 MiB of swap).
+const raidMAC = "52:54:00:d3:01:01"
+
+// deployRAID1: a RAID1 root over two disks (SeaBIOS), deployed, booted,
+// and booted again with the first disk gone.
+func deployRAID1(t *testing.T, n *lab.Net, cli func(...string) string, key string) {
+	const mac = raidMAC
 	ip := n.Addr(95).String()
-	cli("system", "add", "disk-raid", "--mac", mac, "--ip", ip, "--profile", "raid", "--set", "lvs.vrid=100")
 	disk1, disk2 := lab.NewDisk(t, 4096), lab.NewDisk(t, 4096)
 	vm := lab.BootVMWith(t, n, mac, 20*time.Minute, lab.VMOptions{Disk: disk1, Disks: []string{disk2}, Reboot: true, MemoryMiB: 1024})
 	waitVM(t, vm, 15*time.Minute, []vmStage{
@@ -263,7 +286,9 @@ func TestVMDeployRAID1(t *testing.T) {
 	})
 	t.Logf("power-on to booted: %.1fs", time.Since(vm.Started).Seconds())
 	out, err := sshRun(n, key, ip, "cat /proc/mdstat; findmnt -n -o SOURCE /; swapon --show=NAME --noheadings")
-	if err != nil || !strings.Contains(out, "raid1") || !strings.Contains(out, "/dev/md") {
+	// both halves in step, the root on the array, a swap on each disk
+	if err != nil || !strings.Contains(out, "raid1") || !strings.Contains(out, "[UU]") || !strings.Contains(out, "/dev/md") ||
+		!strings.Contains(out, "/dev/vda3") || !strings.Contains(out, "/dev/vdb3") {
 		t.Fatalf("RAID1 root: %v\n%s", err, out)
 	}
 	t.Logf("mdstat, root, swap:\n%s", out)
@@ -275,65 +300,46 @@ func TestVMDeployRAID1(t *testing.T) {
 		{"booted", `provision: booted: disk-raid`},
 	})
 	out, err = sshRun(n, key, ip, "cat /proc/mdstat")
-	if err != nil || !strings.Contains(out, "raid1") {
+	if err != nil || !regexp.MustCompile(`raid1[\s\S]*\[(U_|_U)\]`).MatchString(out) {
 		t.Errorf("degraded RAID1: %v\n%s", err, out)
 	}
 	t.Logf("degraded:\n%s", out)
 }
 
-// Deploys that cannot go on fail, say why on the console and in the
-// build's failure, and leave the machine where it is: a disk too small
-// (with the sizes), a layout naming a disk that is not there (naming it),
-// a rootfs whose sha256 is wrong three times.
-func TestVMDeployFailures(t *testing.T) {
-	t.Parallel()
-	n, cli, _, tok := deployLab(t)
-	rootfs, _ := diskImageOnce()
-	image, err := os.ReadFile(rootfs)
-	if err != nil {
-		t.Fatal(err)
+// deployFailure is a deploy that cannot go on: system fail-NAME, its
+// profile and kernel arguments, its disk's size, and what the console
+// and the build's log must say.
+type deployFailure struct {
+	name, profile, args string
+	diskMiB             int
+	console             string
+}
+
+func (f deployFailure) mac(i int) string { return fmt.Sprintf("52:54:00:d3:02:%02x", i+1) }
+
+// deployFails: the deploy fails, says why on the console and in the
+// build's failure (its log), the system is failed, and the machine stays
+// where it is: a disk too small (with the sizes), a layout naming a disk
+// that is not there (naming it), a rootfs whose sha256 is wrong three
+// times.
+func deployFails(t *testing.T, n *lab.Net, cli func(...string) string, tok string, f deployFailure, i int) {
+	name := "fail-" + f.name
+	vm := lab.BootVMWith(t, n, f.mac(i), 15*time.Minute, lab.VMOptions{Disk: lab.NewDisk(t, f.diskMiB), MemoryMiB: 512})
+	waitVM(t, vm, 12*time.Minute, []vmStage{
+		{"deployer", `provision: deploying image debdisk`},
+		{"failed", f.console},
+		{"halted", `provision: halted`},
+	})
+	vm.Stop()
+	waitTimeline(t, cli, name, []string{"template", "failed"})
+	var sys registry.System
+	json.Unmarshal([]byte(cli("system", "show", name, "--json")), &sys)
+	if sys.Status != registry.StateFailed {
+		t.Errorf("%s is %s, want failed", name, sys.Status)
 	}
-	faults := faultServer(t, n, image)
-	image = nil
-	cli("profile", "add", "nodisk", "--image", "debdisk", "--disk", "serial:NOSUCHDISK", "--kernel-args", "console=ttyS0 panic=10")
-	cases := []struct {
-		name, profile, args string
-		diskMiB             int
-		console             string
-	}{
-		{"small", "deploy", "", 1024, `provision: deploy failed: layout: disk vda is 1024 MiB, the layout needs [0-9]+ MiB \(bios boot 1, ESP 512, swap 0, root [0-9]+ for image debdisk\)`},
-		{"nodisk", "nodisk", "", 4096, `provision: deploy failed: layout: no disk is serial:NOSUCHDISK; this machine has: vda 4096 MiB serial -`},
-		{"badsum", "deploy", "provision.rootfs.url=" + faults + "/bad/rootfs", 4096, `provision: deploy failed: rootfs: sha256 mismatch 3 times`},
-	}
-	for i, tc := range cases {
-		args := []string{"system", "add", "fail-" + tc.name, "--mac", fmt.Sprintf("52:54:00:d3:02:%02x", i+1), "--ip", n.Addr(byte(100 + i)).String(), "--profile", tc.profile}
-		if tc.args != "" {
-			args = append(args, "--kernel-args", tc.args)
-		}
-		cli(args...)
-	}
-	for i, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			name := "fail-" + tc.name
-			vm := lab.BootVMWith(t, n, fmt.Sprintf("52:54:00:d3:02:%02x", i+1), 15*time.Minute, lab.VMOptions{Disk: lab.NewDisk(t, tc.diskMiB), MemoryMiB: 512})
-			waitVM(t, vm, 12*time.Minute, []vmStage{
-				{"deployer", `provision: deploying image debdisk`},
-				{"failed", tc.console},
-				{"halted", `provision: halted`},
-			})
-			vm.Stop()
-			waitTimeline(t, cli, name, []string{"template", "failed"})
-			var sys registry.System
-			json.Unmarshal([]byte(cli("system", "show", name, "--json")), &sys)
-			if sys.Status != registry.StateFailed {
-				t.Errorf("%s is %s, want failed", name, sys.Status)
-			}
-			log, err := n.Command("curl", "-sf", "-H", "Authorization: Bearer "+tok,
-				"http://"+n.ServerIP.String()+"/api/v1/systems/"+name+"/install-log").CombinedOutput()
-			if err != nil || !regexp.MustCompile(tc.console).Match(log) {
-				t.Errorf("the failure's log (%v) lacks %q:\n%s", err, tc.console, log)
-			}
-		})
+	log, err := n.Command("curl", "-sf", "-H", "Authorization: Bearer "+tok,
+		"http://"+n.ServerIP.String()+"/api/v1/systems/"+name+"/install-log").CombinedOutput()
+	if err != nil || !regexp.MustCompile(f.console).Match(log) {
+		t.Errorf("the failure's log (%v) lacks %q:\n%s", err, f.console, log)
 	}
 }
