@@ -123,7 +123,10 @@ func TestStorageNeedsADiskImage(t *testing.T) {
 		t.Errorf("an empty layout on an install image's profile: %v", err)
 	}
 	st := &Storage{RAID1: true, SwapMiB: 1024}
-	must(t, func() error { _, err := r.AddProfile(ctx, Profile{Name: "deploy", Image: "bookworm", Storage: st}); return err })
+	must(t, func() error {
+		_, err := r.AddProfile(ctx, Profile{Name: "deploy", Image: "bookworm", Storage: st})
+		return err
+	})
 	st.SwapMiB = 7 // the caller's copy is not the registry's
 	asInstall := Image{Name: "bookworm", Kind: KindInstall, Files: map[string]File{"kernel": {SHA256: sha}, "initrd": {SHA256: sha}}}
 	if _, err = r.EditImage(ctx, "bookworm", asInstall); !errors.Is(err, ErrInvalid) {
