@@ -131,7 +131,7 @@ func sshRun(n *lab.Net, key, ip string, args ...string) (string, error) {
 // reachable; and a second power-on boots the disk, not the deployer.
 //
 // In the same lab, as more VMs: a RAID1 root over two disks boots without
-// its first (deployRAID1), and deploys that cannot go on fail naming why
+// its first and is reinstalled (deployRAID1), and deploys that cannot go on fail naming why
 // (deployFails). One lab for them all: adding the image to a lab takes
 // minutes under load (its boot environment is built, its rootfs read).
 func TestVMDeploy(t *testing.T) {
@@ -272,7 +272,7 @@ func TestVMDeploy(t *testing.T) {
 const raidMAC = "52:54:00:d3:01:01"
 
 // deployRAID1: a RAID1 root over two disks (SeaBIOS), deployed, booted,
-// and booted again with the first disk gone.
+// booted again with the first disk gone, then reinstalled over both.
 func deployRAID1(t *testing.T, n *lab.Net, cli func(...string) string, key string) {
 	const mac = raidMAC
 	ip := n.Addr(95).String()
@@ -304,6 +304,20 @@ func deployRAID1(t *testing.T, n *lab.Net, cli func(...string) string, key strin
 		t.Errorf("degraded RAID1: %v\n%s", err, out)
 	}
 	t.Logf("degraded:\n%s", out)
+	vm2.Stop()
+	// Reinstalled with both disks back, the first one stale: wiped, the
+	// array made again, deployed, booted.
+	cli("system", "reinstall", "disk-raid")
+	vm3 := lab.BootVMWith(t, n, mac, 15*time.Minute, lab.VMOptions{Disk: disk1, Disks: []string{disk2}, Reboot: true, MemoryMiB: 1024})
+	waitVM(t, vm3, 12*time.Minute, []vmStage{
+		{"deployed again", `provision: deployed: disk vda 4096 MiB, vdb 4096 MiB`},
+		{"booted", `provision: booted: disk-raid`},
+	})
+	t.Logf("reinstall to booted: %.1fs", time.Since(vm3.Started).Seconds())
+	out, err = sshRun(n, key, ip, "cat /proc/mdstat")
+	if err != nil || !strings.Contains(out, "[UU]") {
+		t.Errorf("RAID1 after the reinstall: %v\n%s", err, out)
+	}
 }
 
 // deployFailure is a deploy that cannot go on: system fail-NAME, its

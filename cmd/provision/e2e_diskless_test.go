@@ -67,7 +67,7 @@ func TestDisklessImageRefusals(t *testing.T) {
 	s.fails(`image own: rootfs: member "../../etc/cron.d/x" would unpack outside the root`, "image", "edit", "own", "--rootfs", climbs)
 	s.fails("image own has no kernel package", "bootenv", "build", "own")
 	s.fails("image nope not found", "bootenv", "build", "nope")
-	if out := s.ok("bootenv", "build"); !strings.Contains(out, "no diskless image has a kernel package") {
+	if out := s.ok("bootenv", "build"); !strings.Contains(out, "no diskless or disk image has a kernel package") {
 		t.Errorf("bootenv build with nothing to build: %q", out)
 	}
 }

@@ -14,11 +14,16 @@ import (
 )
 
 func newSystemInterface() *cobra.Command {
-	c := &cobra.Command{Use: "interface", Short: "Manage a system's network interfaces (NICs, bonds, VLANs)"}
+	c := &cobra.Command{Use: "interface", Short: "Manage a system's network interfaces (NICs, bonds, VLANs)",
+		Example: "  provision system interface list web01\n" +
+			"  provision system interface add web01 bond0 --bond-mode active-backup --members eth0,eth1 --primary"}
 	add := &cobra.Command{
 		Use: "add NAME IFNAME (--mac MAC | --bond-mode MODE --members IF,IF | --vlan-parent IF --vlan-id N)\n" +
 			"    [--mtu N] [--primary] [--ip IP]",
 		Short: "Add a network interface to a system: a NIC, a bond or a VLAN",
+		Example: `  provision system interface add web01 eth1 --mac 52:54:00:00:00:02
+  provision system interface add web01 bond0 --bond-mode active-backup --members eth0,eth1 --primary
+  provision system interface add web01 bond0.100 --vlan-parent bond0 --vlan-id 100 --ip 10.100.0.31`,
 		Long: `Add a network interface to a system: a NIC by its MAC (--mac), a bond of
 the system's NICs (--bond-mode balance-rr, active-backup, balance-xor,
 broadcast, 802.3ad, balance-tlb or balance-alb, --members), or a VLAN on
@@ -75,9 +80,10 @@ kernel's name (a NIC's IFNAME is a label). MTU: 68-9216.`,
 	add.MarkFlagsRequiredTogether("vlan-parent", "vlan-id")
 
 	list := &cobra.Command{
-		Use:   "list NAME [--json]",
-		Short: "List a system's network interfaces (those of a system added with --mac only: eth0, eth1... by MAC)",
-		Args:  args(cobra.ExactArgs(1)),
+		Use:     "list NAME [--json]",
+		Example: "  provision system interface list web01\n  provision system interface list web01 --json",
+		Short:   "List a system's network interfaces (those of a system added with --mac only: eth0, eth1... by MAC)",
+		Args:    args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
 			var sys registry.System
 			if err := client(c).Do(ctx(c), "GET", api.Path("systems", a[0]), nil, &sys); err != nil {
@@ -89,9 +95,10 @@ kernel's name (a NIC's IFNAME is a label). MTU: 68-9216.`,
 	list.Flags().Bool("json", false, "print JSON")
 
 	remove := &cobra.Command{
-		Use:   "remove NAME IFNAME",
-		Short: "Remove a network interface from a system (not the primary, a bond's member or a VLAN's parent)",
-		Args:  args(cobra.ExactArgs(2)),
+		Use:     "remove NAME IFNAME",
+		Example: "  provision system interface remove web01 bond0.100",
+		Short:   "Remove a network interface from a system (not the primary, a bond's member or a VLAN's parent)",
+		Args:    args(cobra.ExactArgs(2)),
 		RunE: func(c *cobra.Command, a []string) error {
 			var in api.SystemInput
 			changed, err := client(c).Edit(ctx(c), api.Path("systems", a[0]), "", &in, func() error {
