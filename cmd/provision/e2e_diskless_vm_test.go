@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -249,12 +248,9 @@ func TestVMDisklessDebianRole(t *testing.T) {
 
 // debianSuite is this machine's Debian codename, which image build builds.
 func debianSuite(t *testing.T) string {
-	b, err := os.ReadFile("/etc/os-release")
-	if err == nil {
-		if m := regexp.MustCompile(`(?m)^VERSION_CODENAME=(\S+)`).FindSubmatch(b); m != nil {
-			return string(m[1])
-		}
+	suite, err := osCodename()
+	if err != nil {
+		testenv.Missing(t, err.Error())
 	}
-	testenv.Missing(t, "not Debian: no VERSION_CODENAME in /etc/os-release")
-	return ""
+	return suite
 }
