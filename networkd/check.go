@@ -8,8 +8,9 @@ import (
 	"strings"
 )
 
-// bondModes are the values of [Bond] Mode= (systemd.netdev(5)).
-var bondModes = []string{"balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad", "balance-tlb", "balance-alb"}
+// BondModes are the values of [Bond] Mode= (systemd.netdev(5)), the Linux
+// bonding driver's modes as ip-link(8) names them too.
+var BondModes = []string{"balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad", "balance-tlb", "balance-alb"}
 
 // check refuses a Link whose values would not make a valid file: every
 // value is written into a line of a unit file, so none may hold a
@@ -29,8 +30,8 @@ func check(l Link) error {
 			return bad("mac %q: want aa:bb:cc:dd:ee:ff", l.MAC)
 		}
 	case Bond:
-		if !slices.Contains(bondModes, l.BondMode) {
-			return bad("bond mode %q: want one of %s", l.BondMode, strings.Join(bondModes, ", "))
+		if !slices.Contains(BondModes, l.BondMode) {
+			return bad("bond mode %q: want one of %s", l.BondMode, strings.Join(BondModes, ", "))
 		}
 		if len(l.Members) == 0 {
 			return bad("a bond needs members")

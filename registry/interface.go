@@ -3,6 +3,8 @@ package registry
 import (
 	"fmt"
 	"slices"
+
+	"github.com/provision/provision/networkd"
 )
 
 // Interface is one of a system's network interfaces: a physical NIC (by
@@ -31,8 +33,9 @@ const (
 )
 
 // BondModes are the Linux bonding driver's modes, by the names that
-// systemd.netdev(5) [Bond] Mode= and ip-link(8) take.
-var BondModes = []string{"balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad", "balance-tlb", "balance-alb"}
+// systemd.netdev(5) [Bond] Mode= and ip-link(8) take: the ones package
+// networkd writes, so the registry accepts nothing it cannot render.
+var BondModes = networkd.BondModes
 
 // Kind is "bond" when the interface has a bond mode or members, "vlan"
 // when it has a VLAN parent or id, else "physical".
