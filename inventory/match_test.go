@@ -67,8 +67,8 @@ func TestMatch(t *testing.T) {
 
 func TestRewriteMatches(t *testing.T) {
 	for in, want := range map[string]string{
-		`a =~ "x=~y"`:      `a  matches  "x=~y"`,
-		`a=~'it\'s =~'`:    `a matches 'it\'s =~'`,
+		`a =~ "x=~y"`:       `a  matches  "x=~y"`,
+		`a=~'it\'s =~'`:     `a matches 'it\'s =~'`,
 		"a =~ `raw\\` =~ b": "a  matches  `raw\\`  matches  b",
 	} {
 		if got := rewriteMatches(in); got != want {
