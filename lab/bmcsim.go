@@ -23,6 +23,7 @@ type BMCSim struct {
 	User     string // admin
 	Password string
 	dir      string
+	serial   int      // the TCP port of its VM interface (in-band IPMI), on Address
 	ns       []string // "ip netns exec NS" when it runs in a Net
 	cmd      *exec.Cmd
 }
@@ -89,6 +90,11 @@ func (e *Env) StartBMCSimAt(addr, password string) (*BMCSim, error) {
 // server namespace (of this one when n is nil); power on runs the shell
 // command machine, after the script wrote its pid (MachinePID).
 func (e *Env) startBMCSim(n *Net, addr, password, machine string) (*BMCSim, error) {
+	return e.startBMCSimPort(n, addr, 0, password, machine)
+}
+
+// startBMCSimPort is startBMCSim on UDP port (0: a free one).
+func (e *Env) startBMCSimPort(n *Net, addr string, port int, password, machine string) (*BMCSim, error) {
 	bin, err := needCommand("ipmi_sim", "openipmi")
 	if err == nil {
 		_, err = needCommand("ipmitool", "ipmitool")
@@ -96,7 +102,7 @@ func (e *Env) startBMCSim(n *Net, addr, password, machine string) (*BMCSim, erro
 	if err != nil {
 		return nil, err
 	}
-	s := &BMCSim{Address: addr, User: "admin", Password: password}
+	s := &BMCSim{Address: addr, Port: port, User: "admin", Password: password}
 	if n != nil {
 		s.ns = []string{"ip", "netns", "exec", n.ServerNS}
 	}
@@ -121,13 +127,15 @@ func (e *Env) writeSimConfig(s *BMCSim, machine string) error {
 		return err
 	}
 	s.dir = dir
-	if s.Port, err = FreePort("udp"); err != nil {
+	if s.Port == 0 {
+		if s.Port, err = FreePort("udp"); err != nil {
+			return err
+		}
+	}
+	if s.serial, err = FreePort("tcp"); err != nil {
 		return err
 	}
-	serial, err := FreePort("tcp")
-	if err != nil {
-		return err
-	}
+	serial := s.serial
 	script := filepath.Join(dir, "machine.sh")
 	for _, f := range []struct {
 		name string

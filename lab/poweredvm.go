@@ -17,14 +17,40 @@ import (
 // every power-on.
 type PoweredVM struct {
 	*Transcript
-	BMC *BMCSim // on 127.0.0.N of the Net's server namespace, where the appliance runs
-	MAC string
+	BMC  *BMCSim // on 127.0.0.N of the Net's server namespace, where the appliance runs
+	MAC  string
+	vm   *VM
+	opts VMOptions
+	qemu string
+	n    *Net
 }
 
 // NewPoweredVM sets a VM up on n, powered off, behind a new BMC whose
 // user admin has password. opts are BootVMWith's (DebugExit would make
 // QEMU exit at a disk boot, which the BMC then sees as power off).
 func (e *Env) NewPoweredVM(n *Net, mac, password string, opts VMOptions) (*PoweredVM, error) {
+	return e.NewPoweredVMWith(n, mac, password, opts, BMCOptions{})
+}
+
+// BMCOptions are how a PoweredVM's BMC differs from the default.
+type BMCOptions struct {
+	// Port is its UDP port; 0: a free one. 623, IPMI's own, is what an
+	// appliance that learns the BMC's address from the machine assumes.
+	Port int
+	// InBand connects the BMC to the VM as its in-band interface too
+	// (VMOptions.IPMI): a KCS device in the guest, ipmi_si's /dev/ipmi0.
+	InBand bool
+	// LAN, if set, is the LAN configuration the BMC reports (its channel
+	// 1's IP address, MAC and gateway, as `ipmitool lan print` shows):
+	// set through the BMC itself, as an operator would, once it runs.
+	LAN *BMCLAN
+}
+
+// BMCLAN is a BMC's LAN configuration: addresses in text form.
+type BMCLAN struct{ IP, MAC, Gateway string }
+
+// NewPoweredVMWith is NewPoweredVM with a BMC as b says.
+func (e *Env) NewPoweredVMWith(n *Net, mac, password string, opts VMOptions, b BMCOptions) (*PoweredVM, error) {
 	qemu, err := needCommand("qemu-system-x86_64", "qemu-system-x86")
 	if err != nil {
 		return nil, err
@@ -40,6 +66,17 @@ func (e *Env) NewPoweredVM(n *Net, mac, password string, opts VMOptions) (*Power
 	if err := e.addTap(n, vm.Tap); err != nil {
 		return nil, err
 	}
+	for _, m := range opts.NICs {
+		h, err := net.ParseMAC(m)
+		if err != nil || len(h) != 6 {
+			return nil, fmt.Errorf("lab: NewPoweredVM: bad MAC %q", m)
+		}
+		tap := tapName(n, h)
+		if err := e.addTap(n, tap); err != nil {
+			return nil, err
+		}
+		vm.taps = append(vm.taps, tap)
+	}
 	dir, err := e.TempDir()
 	if err != nil {
 		return nil, err
@@ -48,20 +85,49 @@ func (e *Env) NewPoweredVM(n *Net, mac, password string, opts VMOptions) (*Power
 	if err := os.WriteFile(opts.Console, nil, 0o644); err != nil {
 		return nil, fmt.Errorf("lab: %w", err)
 	}
-	argv := append([]string{"exec", "ip", "netns", "exec", n.BridgeNS, qemu}, vm.qemuArgs(opts)...)
-	for i, a := range argv {
-		argv[i] = shellQuote(a)
+	p := &PoweredVM{Transcript: newTranscript(), MAC: hw.String(), vm: vm, qemu: qemu, n: n}
+	if b.InBand {
+		opts.IPMI = filepath.Join(dir, "ipmi.sock")
 	}
-	p := &PoweredVM{Transcript: newTranscript(), MAC: hw.String()}
+	p.opts = opts
 	// Each BMC on an address of its own, as on a real network.
 	addr := fmt.Sprintf("127.0.0.%d", 10+n.bmcs.Add(1))
-	if p.BMC, err = e.startBMCSim(n, addr, password, strings.Join(argv, " ")+" </dev/null >/dev/null 2>&1"); err != nil {
+	if p.BMC, err = e.startBMCSimPort(n, addr, b.Port, password, p.machine(opts)); err != nil {
 		return nil, err
+	}
+	if b.InBand {
+		if err := e.proxyInBand(n, opts.IPMI, p.BMC); err != nil {
+			return nil, err
+		}
+	}
+	if b.LAN != nil {
+		if err := p.BMC.SetLAN(*b.LAN); err != nil {
+			return nil, err
+		}
 	}
 	done := make(chan struct{})
 	go tail(opts.Console, p.Transcript, done)
 	e.Defer(func() { close(done) })
 	return p, nil
+}
+
+// machine is the shell command that powers the VM on with opts.
+func (p *PoweredVM) machine(opts VMOptions) string {
+	argv := append([]string{"exec", "ip", "netns", "exec", p.n.BridgeNS, p.qemu}, p.vm.qemuArgs(opts)...)
+	for i, a := range argv {
+		argv[i] = shellQuote(a)
+	}
+	return strings.Join(argv, " ") + " </dev/null >/dev/null 2>&1"
+}
+
+// Reconfigure changes the VM's hardware for its next power-on (a disk
+// added, say), as a technician would with the machine off: opts replaces
+// the options it was made with, but for its console, NICs and in-band
+// interface, which stay.
+func (p *PoweredVM) Reconfigure(opts VMOptions) error {
+	opts.Console, opts.NICs, opts.IPMI = p.opts.Console, p.opts.NICs, p.opts.IPMI
+	p.opts = opts
+	return p.BMC.setMachine(p.machine(opts))
 }
 
 // tail copies what is appended to path into tr until done is closed.

@@ -100,6 +100,17 @@ type VMOptions struct {
 	// network boot hands back (iPXE's exit), the firmware goes on to the
 	// next device instead of minutes of IPv6 PXE and HTTP timeouts.
 	NoIPv6 bool
+	// SMBIOS are QEMU -smbios values, each one option
+	// ("type=1,manufacturer=Dell Inc.,product=PowerEdge R650,serial=ABC123"):
+	// the DMI identity the guest reads from /sys/class/dmi/id.
+	SMBIOS []string
+	// Serials are the disks' serial numbers, Disk's first then Disks' in
+	// order ("" none): what the guest reads from /sys/block/vdX/serial.
+	Serials []string
+	// IPMI is a Unix socket (PoweredVM.BMC's InBand) that QEMU connects an
+	// ipmi-bmc-extern device to, behind an ISA KCS interface: the guest's
+	// in-band IPMI (ipmi_si, /dev/ipmi0) talks to that BMC.
+	IPMI string
 }
 
 // Debian's ovmf firmware images: OVMFCode without Secure Boot;
@@ -370,18 +381,27 @@ func (vm *VM) qemuArgs(o VMOptions) []string {
 		// boots, until a boot loader adds its entry first (efibootmgr).
 		args = append(args,
 			"-drive", "if=none,id=d0,format=raw,file="+strings.ReplaceAll(o.Disk, ",", ",,"),
-			"-device", "virtio-blk-pci,drive=d0")
+			"-device", "virtio-blk-pci,drive=d0"+serialOpt(o, 0))
 	default:
 		// bootindex replaces -boot: QEMU hands SeaBIOS the order.
 		nic += ",bootindex=1"
 		args = append(args,
 			"-drive", "if=none,id=d0,format=raw,file="+strings.ReplaceAll(o.Disk, ",", ",,"),
-			"-device", "virtio-blk-pci,drive=d0,bootindex=2")
+			"-device", "virtio-blk-pci,drive=d0,bootindex=2"+serialOpt(o, 0))
 	}
 	for i, d := range o.Disks {
 		args = append(args,
 			"-drive", fmt.Sprintf("if=none,id=d%d,format=raw,file=%s", i+1, strings.ReplaceAll(d, ",", ",,")),
-			"-device", fmt.Sprintf("virtio-blk-pci,drive=d%d", i+1))
+			"-device", fmt.Sprintf("virtio-blk-pci,drive=d%d", i+1)+serialOpt(o, i+1))
+	}
+	for _, v := range o.SMBIOS {
+		args = append(args, "-smbios", v)
+	}
+	if o.IPMI != "" {
+		args = append(args,
+			"-chardev", "socket,id=ipmi0,path="+strings.ReplaceAll(o.IPMI, ",", ",,")+",reconnect=2",
+			"-device", "ipmi-bmc-extern,id=bmc0,chardev=ipmi0",
+			"-device", "isa-ipmi-kcs,bmc=bmc0")
 	}
 	args = append(args,
 		"-netdev", "tap,id=net0,ifname="+vm.Tap+",script=no,downscript=no",
@@ -399,6 +419,14 @@ func (vm *VM) qemuArgs(o VMOptions) []string {
 		args = append(args, "-device", fmt.Sprintf("isa-debug-exit,iobase=%#x,iosize=0x04", debugExitPort))
 	}
 	return args
+}
+
+// serialOpt is the ",serial=S" of disk i (0: Disk), or "".
+func serialOpt(o VMOptions, i int) string {
+	if i >= len(o.Serials) || o.Serials[i] == "" {
+		return ""
+	}
+	return ",serial=" + strings.ReplaceAll(o.Serials[i], ",", ",,")
 }
 
 // accel is TCG unless PROVISION_LAB_ACCEL says otherwise.
