@@ -22,12 +22,20 @@ var (
 		"r8169", "virtio_net", "virtio_pci", "vmxnet3",
 	}
 	StorageModules = []string{"virtio_blk", "virtio_scsi", "ahci", "nvme", "sd_mod"}
+	// IPMIModules give the inventory agent the machine's BMC in-band
+	// (/dev/ipmi0 through the KCS, SMIC or BT interface the firmware
+	// describes): loaded when the kernel package has them.
+	IPMIModules = []string{"ipmi_si", "ipmi_devintf"}
 )
 
 // Config is what goes into a boot environment.
 type Config struct {
-	Busybox []byte   // a static busybox (Debian's busybox-static)
-	Zonecfg []byte   // a static zonecfg
+	Busybox []byte // a static busybox (Debian's busybox-static)
+	Zonecfg []byte // a static zonecfg
+	// Agent is a static provision-agent, the inventory agent that a
+	// discovery or inspection boot (provision.discover=) runs; nil: none,
+	// and such a boot fails saying so.
+	Agent   []byte
 	Modules []Module // loaded in this order
 	// Extra holds more files by absolute path, made executable: zstd and
 	// the libraries it links (Program) when a role image is .tar.zst.
@@ -75,6 +83,11 @@ func Build(c Config) ([]byte, error) {
 		a.File("lib/modules/order", 0o644, []byte(strings.Join(order, "\n")+"\n")),
 	} {
 		if err != nil {
+			return nil, err
+		}
+	}
+	if len(c.Agent) > 0 {
+		if err := a.File("bin/provision-agent", 0o755, c.Agent); err != nil {
 			return nil, err
 		}
 	}

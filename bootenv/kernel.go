@@ -102,6 +102,11 @@ func FromTree(tree string, need ...string) (*Kernel, error) {
 	if len(want) == 0 {
 		return nil, fmt.Errorf("kernel %s has none of the NIC drivers %s as modules", k.Version, strings.Join(NICModules, ", "))
 	}
+	for _, n := range IPMIModules {
+		if _, ok := idx[n]; ok {
+			want = append(want, n)
+		}
+	}
 	builtin := builtinModules(root, mods[0])
 	for _, n := range need {
 		switch _, ok := idx[n]; {
