@@ -34,6 +34,10 @@ type BootPlan struct {
 	// Install, when set, is the build under way: Image is an installer,
 	// pointed at the build's template by the kernel command line.
 	Install *Install
+	// Inspect is the token of an inspection asked for (StartInspect):
+	// the machine boots the inventory agent with it, whatever else the
+	// plan says; "" otherwise.
+	Inspect Secret
 }
 
 // Install is a build under way, as its boot needs it.
@@ -66,7 +70,7 @@ func (p BootPlan) Rootfs() (File, bool) {
 // image, and everything else (installed, failed, a build past its
 // deadline, or netboot off) boots its local disk.
 func (s *Snapshot) BootPlan(sys *System, now time.Time) BootPlan {
-	plan := BootPlan{Loader: LoaderIPXE}
+	plan := BootPlan{Loader: LoaderIPXE, Inspect: sys.InspectToken}
 	p := s.profiles[sys.Profile]
 	if p != nil {
 		plan.Loader, plan.Image = cmp.Or(p.Loader, LoaderIPXE), s.images[p.Image]

@@ -31,6 +31,8 @@ type Document struct {
 	// Templates are the user's install templates (built-ins are not
 	// exported: every appliance has them).
 	Templates []kickstart.Template `yaml:"templates,omitempty"`
+	// Rules are the discovery rules.
+	Rules []Rule `yaml:"rules,omitempty"`
 }
 
 // Export returns the registry as YAML. BMC passwords, build tokens and the
@@ -68,6 +70,9 @@ func (s *Snapshot) Export(withSecrets bool) ([]byte, error) {
 	d.Records = s.Records()
 	for _, name := range slices.Sorted(maps.Keys(s.templates)) {
 		d.Templates = append(d.Templates, *s.templates[name])
+	}
+	for _, x := range slices.Sorted(maps.Keys(s.rules)) {
+		d.Rules = append(d.Rules, *s.rules[x])
 	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
@@ -182,6 +187,10 @@ func (im *importer) run(n *Snapshot, d *Document) {
 	for _, x := range d.Systems {
 		old, had := n.systems.Get(x.Name)
 		im.put(ObjSystem, x.Name, had, old, func() (any, error) { return n.putSystem(prevIf(had, x.Name), x, true, im.now) })
+	}
+	for _, x := range d.Rules { // once the profiles and subnets they name are in
+		old, had := n.rules[x.Name]
+		im.put(ObjRule, x.Name, had, old, func() (any, error) { return n.putRule(prevIf(had, x.Name), x) })
 	}
 	for _, text := range d.Records {
 		rec, isNew, err := n.addRecord(text, im.policy)

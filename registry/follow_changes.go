@@ -113,6 +113,8 @@ func (st *SQLStore) readObject(ctx context.Context, tx sqlTx, kind, key string) 
 		obj, err = readDoc[Profile](ctx, tx, "profiles", key)
 	case ObjTemplate:
 		obj, err = readDoc[kickstart.Template](ctx, tx, "templates", key)
+	case ObjRule:
+		obj, err = readDoc[Rule](ctx, tx, "rules", key)
 	case ObjSetting:
 		var v string
 		if err = tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v); err == nil {
@@ -125,13 +127,15 @@ func (st *SQLStore) readObject(ctx context.Context, tx sqlTx, kind, key string) 
 		}
 	case ObjSystem:
 		var doc []byte
-		var pw, token string
-		err = tx.QueryRowContext(ctx, `SELECT doc, bmc_password, COALESCE(token, '') FROM systems
-			LEFT JOIN builds ON builds.system = systems.name WHERE systems.name = ?`, key).Scan(&doc, &pw, &token)
+		var pw, token, inspect string
+		err = tx.QueryRowContext(ctx, `SELECT doc, bmc_password, COALESCE(builds.token, ''), COALESCE(inspections.token, '') FROM systems
+			LEFT JOIN builds ON builds.system = systems.name LEFT JOIN inspections ON inspections.system = systems.name
+			WHERE systems.name = ?`, key).Scan(&doc, &pw, &token, &inspect)
 		if err == nil {
 			var s *System
 			if s, err = st.decodeSystem(doc, pw, token); err == nil {
 				obj = s
+				s.InspectToken, err = st.open(inspect)
 			}
 		}
 	case ObjSecretSetting:
@@ -221,6 +225,8 @@ func (s *Snapshot) applyStored(changes []storedChange) ([]Op, error) {
 				user, templates = maps.Clone(user), true
 			}
 			had = take(user, c.Key)
+		case ObjRule:
+			had = take(s.rules, c.Key)
 		case ObjSetting:
 			had = take(s.settings, c.Key)
 		case ObjSecretSetting:
@@ -251,6 +257,8 @@ func (s *Snapshot) applyStored(changes []storedChange) ([]Op, error) {
 			s.profiles[c.Key] = o
 		case *kickstart.Template:
 			user[c.Key] = o
+		case *Rule:
+			s.rules[c.Key] = o
 		case *Setting:
 			s.settings[c.Key] = o.Value
 		case *SecretSetting:

@@ -17,6 +17,7 @@ import (
 var migrateTables = []string{
 	"subnets", "images", "profiles", "systems", "macs", "addresses", "builds", "install_logs",
 	"templates", "settings", "secret_settings", "object_secrets", "records", "history", "events", "leases", "discovered", "sealing",
+	"machines", "rules", "inspections",
 }
 
 // migrateSkipped are the tables Migrate leaves alone, and why.

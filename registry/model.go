@@ -39,6 +39,10 @@ type Subnet struct {
 	// Site names the appliances that serve DHCP on the subnet (those
 	// started with --site SITE); empty, every appliance does.
 	Site string `json:"site,omitempty" yaml:"site,omitempty"`
+	// Discovery boots an unknown machine that network-boots on the subnet
+	// into the inventory agent; EnrolBMC has the agent enrol its BMC.
+	Discovery bool `json:"discovery,omitempty" yaml:"discovery,omitempty"`
+	EnrolBMC  bool `json:"enrol_bmc,omitempty" yaml:"enrol_bmc,omitempty"`
 }
 
 // File is one file of an image, stored in the image store by its sha256.
@@ -125,6 +129,10 @@ type System struct {
 	// the installer's kernel arguments and its template URLs, and nowhere
 	// else (not in JSON, history or an export without secrets).
 	BuildToken Secret `json:"-" yaml:"build_token,omitempty"`
+	// InspectToken is set while the system is to boot the inventory
+	// agent (StartInspect): its report carries it. Never in JSON, history
+	// or exports.
+	InspectToken Secret `json:"-" yaml:"-"`
 }
 
 // BMC is how the appliance reaches a system's baseboard management

@@ -20,4 +20,12 @@ type Op struct {
 	Obj   any    // *Subnet, *Image, *Profile, *System, *Setting, *Record or *kickstart.Template; nil to remove
 	Audit Change
 	Log   *InstallLog // an installer log to keep with the change, or nil
+	Link  *MachineLink // a discovered machine that the change registers, or nil
+}
+
+// MachineLink is a discovered machine registered as a system by a
+// commit (AcceptMachine): its machines row is marked in the same
+// transaction.
+type MachineLink struct {
+	MAC, SystemID, Rule string
 }

@@ -141,6 +141,8 @@ var pgMigrations = []func(ctx context.Context, tx sqlTx) error{
 	},
 	// 3 to 4: secret settings (see the SQLite migration).
 	3: migrateSecretTables,
+	// 4 to 5: machines, rules, inspections (see the SQLite migration).
+	4: migrateMachineTables,
 }
 
 // schemaLock is the advisory lock under which an appliance creates or

@@ -28,6 +28,7 @@ type Registry struct {
 	recordPolicy RecordPolicy
 	now          func() time.Time
 	leases       atomic.Pointer[func() []LiveLease] // SetLiveLeases
+	events       atomic.Pointer[func(Event)]       // SetEvents: machines' discovery events
 	// renders admits the render checks of changes (mutate), one per CPU
 	// and at least two (one slow render leaves room for others): a burst
 	// of writers queues for the CPUs instead of each render's time bound
@@ -87,6 +88,9 @@ func build(d *Data, zone string) (*Snapshot, error) {
 	}
 	if err := s.setTemplates(user); err != nil {
 		return nil, fmt.Errorf("registry: stored %w", err)
+	}
+	for i := range d.Rules {
+		s.rules[d.Rules[i].Name] = &d.Rules[i]
 	}
 	for i := range d.Systems {
 		if d.Systems[i].ID == "" {

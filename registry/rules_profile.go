@@ -52,6 +52,9 @@ func (s *Snapshot) putProfile(prev string, p Profile) (*Profile, error) {
 		if users := s.profileUsers(prev); len(users) > 0 {
 			return nil, inUse(ObjProfile, prev, "system", users)
 		}
+		if users := s.ruleUsers(ObjProfile, prev); len(users) > 0 {
+			return nil, inUse(ObjProfile, prev, ObjRule, users)
+		}
 	}
 	delete(s.profiles, prev)
 	s.profiles[p.Name] = &p
@@ -194,6 +197,9 @@ func (s *Snapshot) deleteProfile(name string) (*Profile, error) {
 	}
 	if users := s.profileUsers(name); len(users) > 0 {
 		return nil, inUse(ObjProfile, name, "system", users)
+	}
+	if users := s.ruleUsers(ObjProfile, name); len(users) > 0 {
+		return nil, inUse(ObjProfile, name, ObjRule, users)
 	}
 	delete(s.profiles, name)
 	return p, nil

@@ -28,6 +28,9 @@ func (s *Snapshot) putSubnet(prev string, sub Subnet) (*Subnet, error) {
 	if err := s.checkSubnetHosts(prev, e); err != nil {
 		return nil, err
 	}
+	if users := s.ruleUsers(ObjSubnet, prev); prev != e.Name && len(users) > 0 {
+		return nil, inUse(ObjSubnet, prev, ObjRule, users)
+	}
 	delete(s.subnets, prev)
 	s.subnets[e.Name] = e
 	return &e.Subnet, nil
@@ -81,6 +84,9 @@ func (s *Snapshot) deleteSubnet(name string) (*Subnet, error) {
 	if len(users) > 0 {
 		slices.Sort(users)
 		return nil, inUse(ObjSubnet, name, "system", users)
+	}
+	if users := s.ruleUsers(ObjSubnet, name); len(users) > 0 {
+		return nil, inUse(ObjSubnet, name, ObjRule, users)
 	}
 	delete(s.subnets, name)
 	return &e.Subnet, nil

@@ -135,6 +135,9 @@ func (s *Snapshot) putSystem(prev string, in System, imported bool, now time.Tim
 	if err := keepPassword(old, &sys); err != nil {
 		return nil, err
 	}
+	if old != nil && !imported { // an inspection asked for outlives an edit (FinishInspect ends it)
+		sys.InspectToken = old.InspectToken
+	}
 	if sys.SecretSettings, err = mergeSecrets("system "+sys.Name, sys.Settings, sys.SecretSettings, secretsOf(old)); err != nil {
 		return nil, err
 	}
@@ -327,6 +330,9 @@ func (s *Snapshot) index(sys *System) {
 	if sys.BuildToken != "" {
 		s.byToken.Set(sys.BuildToken, sys)
 	}
+	if sys.InspectToken != "" {
+		s.byInspect.Set(sys.InspectToken, sys)
+	}
 }
 
 func (s *Snapshot) unindex(sys *System) {
@@ -346,4 +352,5 @@ func (s *Snapshot) unindex(sys *System) {
 		s.byExtra.Delete(ip)
 	}
 	s.byToken.Delete(sys.BuildToken)
+	s.byInspect.Delete(sys.InspectToken)
 }

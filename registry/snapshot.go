@@ -33,6 +33,7 @@ type Snapshot struct {
 	secrets  map[string]Secret // global secret settings: never published
 	records  map[string]string // static DNS records: text to owner name (lower case, no final dot)
 
+	rules     map[string]*Rule                // discovery rules
 	templates map[string]*kickstart.Template // user templates
 	tset      *kickstart.Set                 // built-ins and user templates, parsed
 	pending   *pending                       // in a change (mutate): the renders to check before it commits
@@ -47,6 +48,7 @@ type Snapshot struct {
 	byExtra    *cow.Map[netip.Addr, *System] // interfaces' extra addresses
 	byHostname *cow.Map[string, *System]
 	byToken    *cow.Map[Secret, *System] // systems with a build under way
+	byInspect  *cow.Map[Secret, *System] // systems with an inspection asked for
 }
 
 type macKey [6]byte
@@ -85,7 +87,9 @@ func newSnapshot(zone string) *Snapshot {
 		byExtra:    cow.New[netip.Addr, *System](),
 		byHostname: cow.New[string, *System](),
 		templates:  map[string]*kickstart.Template{},
+		rules:      map[string]*Rule{},
 		byToken:    cow.New[Secret, *System](),
+		byInspect:  cow.New[Secret, *System](),
 	}
 }
 
@@ -112,9 +116,11 @@ func (s *Snapshot) clone() *Snapshot {
 		byBMC:      s.byBMC.Clone(),
 		byExtra:    s.byExtra.Clone(),
 		byHostname: s.byHostname.Clone(),
+		rules:      maps.Clone(s.rules),
 		templates:  s.templates, // replaced, never modified, by setTemplates
 		tset:       s.tset,
 		byToken:    s.byToken.Clone(),
+		byInspect:  s.byInspect.Clone(),
 	}
 }
 
@@ -239,6 +245,8 @@ func (s *Snapshot) Count(kind string) int {
 		return len(s.settings)
 	case ObjRecord:
 		return len(s.records)
+	case ObjRule:
+		return len(s.rules)
 	}
 	return 0
 }

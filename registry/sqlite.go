@@ -33,6 +33,9 @@ type SQLStore struct {
 	log   *slog.Logger    // where Commits reports a lost and a regained connection; nil: nowhere
 	// discoveredCap bounds the discovered table (SetDiscoveredCap); 0: DefaultDiscoveredCap.
 	discoveredCap discoveredLimit
+	// machineCap bounds the discovered machines of the machines table
+	// (SetMachineCap); 0: DefaultMachineCap.
+	machineCap machineLimit
 }
 
 // SetLogger makes Commits report to log when it loses the database and
@@ -122,7 +125,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLStore, error) {
 // and writes, kept in the database (meta 'schema'). Opening a database of
 // an older version migrates it; a newer one, written by a later
 // provision, is refused (ErrSchemaTooNew) before anything is changed.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // ErrSchemaTooNew: the database was written by a newer provision.
 var ErrSchemaTooNew = errors.New("the database was written by a newer provision")
@@ -192,6 +195,9 @@ var sqliteMigrations = []func(ctx context.Context, tx sqlTx) error{
 	// 3 to 4: secret settings, sealed, apart from the documents
 	// (sqlite_secrets.go).
 	3: migrateSecretTables,
+	// 4 to 5: machines (discovered and registered machines' inventories),
+	// rules, inspections (machines_store.go).
+	4: migrateMachineTables,
 }
 
 // migrateSQLite creates the tables a new database lacks and runs the

@@ -35,6 +35,9 @@ func (st *SQLStore) Load(ctx context.Context) (*Data, error) {
 	if err := loadDocs(ctx, st, "templates", &d.Templates); err != nil {
 		return nil, err
 	}
+	if err := loadDocs(ctx, st, "rules", &d.Rules); err != nil {
+		return nil, err
+	}
 	if err := st.loadSystems(ctx, d); err != nil {
 		return nil, err
 	}
@@ -80,21 +83,24 @@ func loadDocs[T any](ctx context.Context, st *SQLStore, table string, out *[]T) 
 }
 
 func (st *SQLStore) loadSystems(ctx context.Context, d *Data) error {
-	rows, err := st.db.QueryContext(ctx, `SELECT doc, bmc_password, COALESCE(token, '') FROM systems
-		LEFT JOIN builds ON builds.system = systems.name ORDER BY name`)
+	rows, err := st.db.QueryContext(ctx, `SELECT doc, bmc_password, COALESCE(builds.token, ''), COALESCE(inspections.token, '') FROM systems
+		LEFT JOIN builds ON builds.system = systems.name LEFT JOIN inspections ON inspections.system = systems.name ORDER BY name`)
 	if err != nil {
 		return fmt.Errorf("registry: load systems: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var doc []byte
-		var pw, token string
-		if err := rows.Scan(&doc, &pw, &token); err != nil {
+		var pw, token, inspect string
+		if err := rows.Scan(&doc, &pw, &token, &inspect); err != nil {
 			return err
 		}
 		s, err := st.decodeSystem(doc, pw, token)
 		if err != nil {
 			return err
+		}
+		if s.InspectToken, err = st.open(inspect); err != nil {
+			return fmt.Errorf("registry: the inspection token of system %s: %w", s.Name, err)
 		}
 		d.Systems = append(d.Systems, *s)
 	}

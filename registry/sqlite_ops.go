@@ -42,6 +42,11 @@ func applyOp(ctx context.Context, tx sqlTx, op Op, seal func(Secret) string, ser
 			return err
 		}
 	}
+	if op.Link != nil {
+		if err := linkMachine(ctx, tx, op.Link); err != nil {
+			return err
+		}
+	}
 	if l := op.Log; l != nil {
 		_, err := tx.ExecContext(ctx, `INSERT INTO install_logs VALUES (?,?,?,?) ON CONFLICT(system) DO UPDATE SET
 			at = excluded.at, size = excluded.size, log = excluded.log`, l.System, l.At, l.Size, l.Log)
@@ -57,7 +62,7 @@ func applyOp(ctx context.Context, tx sqlTx, op Op, seal func(Secret) string, ser
 
 var tables = map[string]string{
 	ObjSubnet: "subnets", ObjImage: "images", ObjProfile: "profiles", ObjSystem: "systems", ObjSetting: "settings", ObjRecord: "records",
-	ObjTemplate: "templates", ObjSecretSetting: "secret_settings",
+	ObjTemplate: "templates", ObjSecretSetting: "secret_settings", ObjRule: "rules",
 }
 
 // deleteRow removes the object stored under op.Prev. A system keeps its
@@ -75,7 +80,7 @@ func deleteRow(ctx context.Context, tx sqlTx, op Op) error {
 		key = "rr"
 	}
 	if op.Kind == ObjSystem && op.Prev == op.Name {
-		for _, q := range []string{`DELETE FROM macs WHERE system = ?`, `DELETE FROM addresses WHERE system = ?`, `DELETE FROM builds WHERE system = ?`} {
+		for _, q := range []string{`DELETE FROM macs WHERE system = ?`, `DELETE FROM addresses WHERE system = ?`, `DELETE FROM builds WHERE system = ?`, `DELETE FROM inspections WHERE system = ?`} {
 			if _, err := tx.ExecContext(ctx, q, op.Prev); err != nil {
 				return err
 			}
@@ -83,6 +88,11 @@ func deleteRow(ctx context.Context, tx sqlTx, op Op) error {
 	}
 	if op.Prev == op.Name && op.Obj != nil {
 		return nil // replaced by an upsert in insertRow
+	}
+	if op.Kind == ObjSystem && op.Obj == nil { // its machines' inventories go with it
+		if err := unlinkMachines(ctx, tx, op.Prev); err != nil {
+			return err
+		}
 	}
 	res, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE %s = ?`, table, key), op.Prev)
 	if err != nil {
@@ -113,7 +123,7 @@ func insertRow(ctx context.Context, tx sqlTx, op Op, seal func(Secret) string) e
 		err = insertSystem(ctx, tx, o, doc, upsert, seal)
 	case *Record:
 		_, err = tx.ExecContext(ctx, `INSERT INTO records VALUES (?)`, o.RR)
-	case *Subnet, *Image, *kickstart.Template:
+	case *Subnet, *Image, *kickstart.Template, *Rule:
 		_, err = tx.ExecContext(ctx, `INSERT INTO `+tables[op.Kind]+` VALUES (?,?)`+onConflict(upsert, "name", "doc"), op.Name, doc)
 	default:
 		err = fmt.Errorf("unknown object %T", op.Obj)
@@ -165,6 +175,9 @@ func insertSystem(ctx context.Context, tx sqlTx, s *System, doc []byte, upsert b
 	}
 	if s.BuildToken != "" {
 		_, err = tx.ExecContext(ctx, `INSERT INTO builds VALUES (?,?)`, seal(s.BuildToken), s.Name)
+	}
+	if err == nil && s.InspectToken != "" {
+		_, err = tx.ExecContext(ctx, `INSERT INTO inspections VALUES (?,?)`, seal(s.InspectToken), s.Name)
 	}
 	return err
 }

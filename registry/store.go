@@ -51,6 +51,7 @@ type Data struct {
 	Secrets   map[string]Secret // the global secret settings, opened
 	Records   []string          // static DNS records, zone-file text
 	Templates []kickstart.Template
+	Rules     []Rule
 }
 
 // InstallLog is what a failed installer posted (its last MaxInstallLog
