@@ -19,7 +19,7 @@ type Op struct {
 	Name  string // key after the change; "" when the object is removed
 	Obj   any    // *Subnet, *Image, *Profile, *System, *Setting, *Record or *kickstart.Template; nil to remove
 	Audit Change
-	Log   *InstallLog // an installer log to keep with the change, or nil
+	Log   *InstallLog  // an installer log to keep with the change, or nil
 	Link  *MachineLink // a discovered machine that the change registers, or nil
 }
 

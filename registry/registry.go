@@ -28,7 +28,7 @@ type Registry struct {
 	recordPolicy RecordPolicy
 	now          func() time.Time
 	leases       atomic.Pointer[func() []LiveLease] // SetLiveLeases
-	events       atomic.Pointer[func(Event)]       // SetEvents: machines' discovery events
+	events       atomic.Pointer[func(Event)]        // SetEvents: machines' discovery events
 	// renders admits the render checks of changes (mutate), one per CPU
 	// and at least two (one slow render leaves room for others): a burst
 	// of writers queues for the CPUs instead of each render's time bound

@@ -33,7 +33,7 @@ type Snapshot struct {
 	secrets  map[string]Secret // global secret settings: never published
 	records  map[string]string // static DNS records: text to owner name (lower case, no final dot)
 
-	rules     map[string]*Rule                // discovery rules
+	rules     map[string]*Rule               // discovery rules
 	templates map[string]*kickstart.Template // user templates
 	tset      *kickstart.Set                 // built-ins and user templates, parsed
 	pending   *pending                       // in a change (mutate): the renders to check before it commits
