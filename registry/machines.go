@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -376,7 +377,7 @@ func (r *Registry) accept(ctx context.Context, row *machineRow, a Accept, rule s
 		}
 		sys.BMC = &BMC{Address: b.Address, User: b.User, Password: pw}
 	}
-	note := "accepted from discovery (by " + ActorOf(ctx).Name + ")"
+	note := "accepted from discovery (by " + cmp.Or(ActorOf(ctx).Name, "hand") + ")"
 	if rule != "" {
 		note = "accepted from discovery (rule " + rule + ")"
 	}
