@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -119,7 +120,7 @@ func ipString(ip []byte) string {
 	if len(ip) == 0 {
 		return ""
 	}
-	return fmt.Sprint(ip)
+	return net.IP(ip).String()
 }
 
 func ipSource(s types.LanIPAddressSource) string {
