@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -308,4 +309,54 @@ func machinePlain(t *testing.T, st *SQLStore, secret string) bool {
 		t.Fatal(err)
 	}
 	return n > 0
+}
+
+// BenchmarkAcceptByRule reports 1,000 discovered machines with generated
+// inventories and has one rule accept each (ApplyRules: match, name,
+// auto IP, the system added): ns/machine, and how many bytes the
+// SQLite file grows per stored inventory (inventory-bytes).
+func BenchmarkAcceptByRule(b *testing.B) {
+	const n = 1000
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		r, path := openTest(b)
+		tick(r)
+		if _, err := r.AddSubnet(ctx, Subnet{Name: "rack", CIDR: "10.8.0.0/20", Gateway: "10.8.0.1", Pool: "10.8.15.0-10.8.15.250"}); err != nil {
+			b.Fatal(err)
+		}
+		rule := torRule
+		rule.Subnet, rule.Hostname = "rack", "a12-{{ .LLDP.PortNumber }}-{{ .MACSuffix }}"
+		if err := r.AddRule(ctx, rule); err != nil {
+			b.Fatal(err)
+		}
+		st := r.store.(*SQLStore)
+		checkpoint := func() int64 {
+			st.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+			fi, err := os.Stat(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return fi.Size()
+		}
+		before := checkpoint()
+		for i := range n {
+			if _, err := r.ReportInventory(ctx, machineInv(i+1, fmt.Sprintf("S%d", i), i%48+1), "rack", "10.8.15.1"); err != nil {
+				b.Fatal(err)
+			}
+		}
+		grown := checkpoint() - before
+		b.StartTimer()
+		for i := range n {
+			out, err := r.ApplyRules(ctx, machineInv(i+1, "", 0).MAC)
+			if err != nil || out.System == "" {
+				b.Fatalf("machine %d: %+v, %v", i, out, err)
+			}
+		}
+		b.StopTimer()
+		b.ReportMetric(float64(grown)/n, "inventory-bytes")
+		r.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/machine")
 }
