@@ -201,8 +201,9 @@ func open(ctx context.Context, cfg Config, log *slog.Logger) (*Appliance, error)
 	a := &Appliance{cfg: cfg, log: log, tokens: &apitoken.Files{Dir: cfg.Data}, reg: reg, store: store, blobs: blobs,
 		events: events, dynamic: registry.NewDynamicLog(store), metrics: prometheus.NewRegistry(), httpServers: map[string]*httpserve.Server{},
 		power:   &ipmi.Controller{},
-		bootenv: &bootenvBuilder{busybox: cfg.Busybox, zonecfg: cfg.Zonecfg, blobs: blobs, tmp: filepath.Join(cfg.Data, "images", "tmp")}}
+		bootenv: &bootenvBuilder{busybox: cfg.Busybox, zonecfg: cfg.Zonecfg, agent: cfg.Agent, blobs: blobs, tmp: filepath.Join(cfg.Data, "images", "tmp")}}
 	a.builds = newBuilds(reg, events, a.power, log)
+	reg.SetEvents(events.Record) // discovery's events: machines found, rules, BMC enrolments
 	return a, nil
 }
 

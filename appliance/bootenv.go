@@ -24,6 +24,7 @@ import (
 // measures their rootfs.
 type bootenvBuilder struct {
 	busybox, zonecfg string // paths; zonecfg "" means: next to this program, else on PATH
+	agent            string // provision-agent's path; "": next to this program, else on PATH, else none
 	blobs            *images.Store
 	tmp              string
 	mu               sync.Mutex // one build at a time: each unpacks a kernel package
@@ -97,7 +98,11 @@ func (b *bootenvBuilder) build(img *registry.Image, pkgDigest, format string) er
 	if err != nil {
 		return fmt.Errorf("image %s: kernel-package sha256:%s: %w", img.Name, pkgDigest[:12], err)
 	}
-	cfg := bootenv.Config{Busybox: busybox, Zonecfg: zonecfg, Modules: k.Modules}
+	agent, err := b.agentProgram()
+	if err != nil {
+		return fmt.Errorf("image %s: boot environment: %w", img.Name, err)
+	}
+	cfg := bootenv.Config{Busybox: busybox, Zonecfg: zonecfg, Agent: agent, Modules: k.Modules}
 	if disk {
 		if cfg.Extra, err = bootenv.DeployExtra(); err != nil {
 			return fmt.Errorf("image %s: %w", img.Name, err)
@@ -123,6 +128,9 @@ func (b *bootenvBuilder) build(img *registry.Image, pkgDigest, format string) er
 		img.Files[role] = registry.File{SHA256: digest, Size: size}
 	}
 	img.Bootenv = fmt.Sprintf("kernel %s, %d modules, busybox %s, zonecfg %s", k.Version, len(k.Modules), short(busybox), short(zonecfg))
+	if agent != nil {
+		img.Bootenv += ", agent " + short(agent)
+	}
 	switch {
 	case disk:
 		img.Bootenv += ", deploy tools " + deployToolNames()
@@ -143,8 +151,8 @@ func deployToolNames() string {
 }
 
 // refreshBootenvs rebuilds, at startup and in the background, the boot
-// environment of every diskless or disk image built with another busybox or
-// zonecfg than the appliance's now (an upgrade): what bootenv build does
+// environment of every diskless or disk image built with another busybox,
+// zonecfg or provision-agent than the appliance's now (an upgrade): what bootenv build does
 // by hand. A failure is logged and leaves the image as it was.
 func (a *Appliance) refreshBootenvs(ctx context.Context) {
 	busybox, zonecfg, err := a.bootenv.tools()
@@ -156,7 +164,9 @@ func (a *Appliance) refreshBootenvs(ctx context.Context) {
 			a.log.Warn("diskless boot environments cannot be rebuilt", "image", img.Name, "err", err)
 			return
 		}
-		if strings.Contains(img.Bootenv, "busybox "+short(busybox)) && strings.Contains(img.Bootenv, "zonecfg "+short(zonecfg)) {
+		agent, _ := a.bootenv.agentProgram()
+		if strings.Contains(img.Bootenv, "busybox "+short(busybox)) && strings.Contains(img.Bootenv, "zonecfg "+short(zonecfg)) &&
+			(agent == nil || strings.Contains(img.Bootenv, "agent "+short(agent))) {
 			continue
 		}
 		next := *img
@@ -169,7 +179,7 @@ func (a *Appliance) refreshBootenvs(ctx context.Context) {
 			a.log.Error("rebuilding a boot environment", "image", img.Name, "err", err)
 			continue
 		}
-		a.log.Info("boot environment rebuilt: busybox or zonecfg changed", "image", img.Name, "bootenv", next.Bootenv)
+		a.log.Info("boot environment rebuilt: busybox, zonecfg or provision-agent changed", "image", img.Name, "bootenv", next.Bootenv)
 	}
 }
 
@@ -189,6 +199,32 @@ func ZonecfgPath(flag string) (string, error) {
 		return "", fmt.Errorf("no zonecfg next to provision or on PATH (see --zonecfg)")
 	}
 	return p, nil
+}
+
+// agentProgram reads the provision-agent boot environments carry: the
+// configured one (which must exist), else the one next to this program,
+// else the one on PATH; nil when there is none (then a discovery boot
+// fails, saying so). It must be static.
+func (b *bootenvBuilder) agentProgram() ([]byte, error) {
+	p := b.agent
+	if p == "" {
+		if exe, err := os.Executable(); err == nil {
+			if q := filepath.Join(filepath.Dir(exe), "provision-agent"); fileExists(q) {
+				p = q
+			}
+		}
+	}
+	if p == "" {
+		q, err := exec.LookPath("provision-agent")
+		if err != nil {
+			return nil, nil
+		}
+		p = q
+	}
+	if err := bootenv.Static(p); err != nil {
+		return nil, fmt.Errorf("%v: the boot environment needs it static (build it with CGO_ENABLED=0)", err)
+	}
+	return os.ReadFile(p)
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

@@ -48,6 +48,7 @@ type Config struct {
 	PowerPoll     string `yaml:"power_poll"`      // how often every BMC's power state is read; "0" = never
 	Busybox       string `yaml:"busybox"`         // static busybox for diskless boot environments
 	Zonecfg       string `yaml:"zonecfg"`         // static zonecfg for them; "" = next to provision, else on PATH
+	Agent         string `yaml:"agent"`           // static provision-agent for them (discovery); "" = next to provision, else on PATH, else none
 	// API, if set, is where the API listens apart from the boot routes,
 	// over TLS: TLSCert and TLSKey, or a self-signed certificate in
 	// DATA/tls made at first start.

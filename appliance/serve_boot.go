@@ -17,6 +17,7 @@ import (
 	"github.com/provision/provision/api"
 	"github.com/provision/provision/bind"
 	"github.com/provision/provision/dhcp"
+	"github.com/provision/provision/discovery"
 	"github.com/provision/provision/dnsconf"
 	"github.com/provision/provision/images"
 	"github.com/provision/provision/internal/httpserve"
@@ -85,6 +86,11 @@ func (a *Appliance) startHTTP(ln, apiLn net.Listener, dnsSrv *dnsconf.Server) er
 	mux.Handle("/ks", ks)         // installers: templates and callbacks, by build token
 	mux.Handle("/ks/", ks)
 	mux.Handle("GET /zone/data.cdb", dnsconf.CDBHandler(dnsSrv))
+	// Inventory agents: unknown machines on discovery subnets, systems under inspection.
+	agents := asActor("discovery", discovery.Handler(&discoveryBackend{reg: a.reg, power: a.power, builds: a.builds, log: a.log, check: 30 * time.Second}, a.log))
+	for _, p := range discovery.Paths() {
+		mux.Handle(p, agents)
+	}
 	for _, p := range images.BootPaths() {
 		mux.Handle(p, boot)
 	}

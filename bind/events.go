@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"strings"
 
 	"github.com/provision/provision/dhcp"
 	"github.com/provision/provision/images"
@@ -19,7 +20,7 @@ import (
 // system's timeline: false for a request no system matched, and for a
 // report that was refused (it is in the log only).
 func BootEvent(e images.BootEvent) (registry.Event, bool) {
-	if e.Host == "" {
+	if e.Host == "" || strings.HasPrefix(e.Host, DiscoveryPrefix) {
 		return registry.Event{}, false
 	}
 	ev := registry.Event{At: e.Time, System: e.Host, Kind: e.Kind, IP: e.Client.String(),

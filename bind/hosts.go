@@ -136,7 +136,7 @@ type bootView struct {
 func (v *bootView) HostByIP(ip netip.Addr) (images.Host, bool) {
 	sys, ok := v.snap.SystemByIP(ip)
 	if !ok {
-		return images.Host{}, false
+		return discoveryHost(v.snap, ip, nil)
 	}
 	return v.host(sys), true
 }
@@ -147,7 +147,7 @@ func (v *bootView) HostByIP(ip netip.Addr) (images.Host, bool) {
 func (v *bootView) HostByMAC(mac net.HardwareAddr, client netip.Addr) (images.Host, bool) {
 	sys, ok := v.snap.SystemByMAC(mac)
 	if !ok {
-		return images.Host{}, false
+		return discoveryHost(v.snap, client, mac)
 	}
 	h := v.host(sys)
 	h.MAC = mac
@@ -227,4 +227,33 @@ func (b Boot) BootConfigByMAC(mac net.HardwareAddr, client netip.Addr) (tftp.Boo
 	c.Initrd = base + "/images/" + plan.Image.Name + "/initrd"
 	c.Args, c.Err = snap.KernelArgs(sys, plan, registry.BootVia{Server: base, MAC: mac})
 	return c, true
+}
+
+// DiscoveryPrefix starts the Host name of an unknown machine's boot into
+// the inventory agent: "discovery:" and its MAC's hex digits (or its
+// address), never a system's name (which has no colon).
+const DiscoveryPrefix = "discovery:"
+
+// discoveryHost is the boot of an unknown machine at ip (mac, when the
+// request named it) into the inventory agent: when ip is on a subnet
+// with discovery on and there is an image to boot the agent with
+// (Snapshot.DiscoveryImage). ok is false otherwise: the request is
+// answered as any unknown machine's.
+func discoveryHost(snap *registry.Snapshot, ip netip.Addr, mac net.HardwareAddr) (images.Host, bool) {
+	sub, ok := snap.SubnetFor(ip)
+	if !ok || !sub.Discovery {
+		return images.Host{}, false
+	}
+	img, ok := snap.DiscoveryImage()
+	if !ok {
+		return images.Host{}, false
+	}
+	who := ip.String()
+	if mac != nil {
+		who = strings.ReplaceAll(mac.String(), ":", "")
+	}
+	return images.Host{Name: DiscoveryPrefix + who, Profile: "discovery", Image: img.Name, MAC: mac, Netboot: true,
+		Cmdline: func(b []byte, server string, mac net.HardwareAddr, initrd string) ([]byte, error) {
+			return snap.AppendDiscoveryArgs(b, registry.BootVia{Server: server, MAC: mac, Initrd: initrd})
+		}}, true
 }

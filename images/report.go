@@ -16,9 +16,10 @@ const KindReport = "report"
 // ReportSteps are the steps a diskless host reports, in boot order (see
 // package bootenv): its boot environment's, then its role's boot hooks';
 // a disk image's deploy reports disk, partitioned, the rootfs steps,
-// unpacked and bootloader between them.
+// unpacked and bootloader between them; an inspection (the inventory
+// agent on a registered system) reports discover.
 var ReportSteps = []string{
-	"bootenv", "cdb fetched", "cdb failed", "disk", "partitioned", "rootfs retry", "rootfs refused", "rootfs fetched",
+	"bootenv", "discover", "cdb fetched", "cdb failed", "disk", "partitioned", "rootfs retry", "rootfs refused", "rootfs fetched",
 	"unpacked", "bootloader", "switched", "hooks", "hook failed", "booted", "failed",
 }
 

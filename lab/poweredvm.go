@@ -42,7 +42,8 @@ type BMCOptions struct {
 	InBand bool
 	// LAN, if set, is the LAN configuration the BMC reports (its channel
 	// 1's IP address, MAC and gateway, as `ipmitool lan print` shows):
-	// set through the BMC itself, as an operator would, once it runs.
+	// set through the BMC itself, as an operator would, once it runs. An
+	// IP of "" is the address the BMC answers on.
 	LAN *BMCLAN
 }
 
@@ -101,7 +102,11 @@ func (e *Env) NewPoweredVMWith(n *Net, mac, password string, opts VMOptions, b B
 		}
 	}
 	if b.LAN != nil {
-		if err := p.BMC.SetLAN(*b.LAN); err != nil {
+		lan := *b.LAN
+		if lan.IP == "" {
+			lan.IP = p.BMC.Address
+		}
+		if err := p.BMC.SetLAN(lan); err != nil {
 			return nil, err
 		}
 	}

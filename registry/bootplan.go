@@ -97,6 +97,15 @@ func (s *Snapshot) BootPlan(sys *System, now time.Time) BootPlan {
 	default:
 		plan.Reason = sys.Status
 	}
+	if plan.Inspect != "" {
+		// An inspection asked for boots the inventory agent, once,
+		// whatever the plan was: its report ends the inspection.
+		if img, ok := s.DiscoveryImage(); ok {
+			plan.Netboot, plan.Install, plan.Image, plan.Reason = true, nil, img, ""
+		} else {
+			plan.Inspect = ""
+		}
+	}
 	return plan
 }
 
@@ -163,6 +172,12 @@ func (s *Snapshot) AppendKernelArgs(b []byte, sys *System, plan BootPlan, via Bo
 	if in := plan.Install; in != nil {
 		for _, w := range kickstart.BootArgs(in.Kind, via.Server+"/ks/"+string(in.Token)) {
 			word(w)
+		}
+	}
+	if plan.Inspect != "" {
+		word("provision.inspect=", string(plan.Inspect))
+		if mac := bootMAC(sys, via.MAC); mac != "" {
+			word("provision.mac=", mac)
 		}
 	}
 	if f, ok := plan.Rootfs(); ok {

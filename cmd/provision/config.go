@@ -43,7 +43,7 @@ func loadConfig(fs *pflag.FlagSet) (appliance.Config, error) {
 		"dhcp-mode":  &cfg.DHCPMode,
 		"boot-files": &cfg.BootFiles, "address": &cfg.Address, "zone": &cfg.Zone, "log-format": &cfg.LogFormat,
 		"secret-key-file": &cfg.SecretKeyFile, "power-poll": &cfg.PowerPoll,
-		"busybox": &cfg.Busybox, "zonecfg": &cfg.Zonecfg, "database": &cfg.Database, "database-password-file": &cfg.DatabasePasswordFile, "api": &cfg.API, "tls-cert": &cfg.TLSCert, "tls-key": &cfg.TLSKey,
+		"busybox": &cfg.Busybox, "zonecfg": &cfg.Zonecfg, "agent": &cfg.Agent, "database": &cfg.Database, "database-password-file": &cfg.DatabasePasswordFile, "api": &cfg.API, "tls-cert": &cfg.TLSCert, "tls-key": &cfg.TLSKey,
 		"name": &cfg.Name, "site": &cfg.Site} {
 		if fs.Changed(flag) {
 			*dst, _ = fs.GetString(flag)

@@ -110,6 +110,7 @@ else gets REFUSED. --dns-forward none turns forwarding off.`,
 	f.String("power-poll", "", "how often every BMC's power state is read, for the timeline and /metrics (default 60s, or 0 with --dev; 0: never)")
 	f.String("busybox", "", "static busybox that diskless boot environments carry (default /bin/busybox, from Debian's busybox-static)")
 	f.String("zonecfg", "", "static zonecfg that diskless boot environments carry (default: next to this program, else on PATH)")
+	f.String("agent", "", "static provision-agent that boot environments carry for discovery and inspection (default: next to this program, else on PATH, else none)")
 	f.String("database", "", "the registry's PostgreSQL database, postgres://USER@HOST:PORT/DB, which several appliances may share (default: DATA/registry.db, SQLite); its password from --database-password-file, $PGPASSWORD or ~/.pgpass, never in the URL")
 	f.String("database-password-file", "", "file holding the --database password")
 	f.String("secret-key-file", "", "key that seals BMC passwords and build tokens in the database (default DATA/secret.key, created at first start)")

@@ -9,6 +9,9 @@ import (
 // Package lab's types, under the names tests use.
 type (
 	BMCSim      = lab.BMCSim
+	BMCOptions  = lab.BMCOptions
+	BMCLAN      = lab.BMCLAN
+	Switch      = lab.Switch
 	PoweredVM   = lab.PoweredVM
 	Proc        = lab.Proc
 	Reservation = lab.Reservation

@@ -31,6 +31,24 @@ func NewPoweredVM(t testing.TB, n *Net, mac, password string, opts VMOptions) *P
 	return vm
 }
 
+// NewPoweredVMWith is lab.Env.NewPoweredVMWith: NewPoweredVM with a BMC
+// as b says (its port, in-band IPMI, its LAN settings).
+func NewPoweredVMWith(t testing.TB, n *Net, mac, password string, opts VMOptions, b BMCOptions) *PoweredVM {
+	t.Helper()
+	vm, err := env(t).NewPoweredVMWith(n.Net, mac, password, opts, b)
+	check(t, err)
+	return vm
+}
+
+// StartSwitch is lab.Env.StartSwitch: lldpd announcing switch name on
+// n's taps.
+func StartSwitch(t testing.TB, n *Net, name string) *Switch {
+	t.Helper()
+	sw, err := env(t).StartSwitch(n.Net, name)
+	check(t, err)
+	return sw
+}
+
 // NewDisk is lab.Env.NewDisk: a sparse raw disk image of sizeMiB MiB in
 // t.TempDir().
 func NewDisk(t testing.TB, sizeMiB int) string {
