@@ -19,6 +19,9 @@ func (s *Snapshot) putSubnet(prev string, sub Subnet) (*Subnet, error) {
 	if err := s.checkNew(ObjSubnet, prev, e.Name, s.subnets[e.Name] != nil); err != nil {
 		return nil, err
 	}
+	if e.Discovery && !e.poolFirst.IsValid() {
+		return nil, invalidf("subnet %s: discovery needs a pool: an unknown machine boots the inventory agent on an address leased from it", e.Name)
+	}
 	for _, name := range slices.Sorted(maps.Keys(s.subnets)) {
 		o := s.subnets[name]
 		if o.Name != prev && o.prefix.Overlaps(e.prefix) {

@@ -213,3 +213,18 @@ func TestRulesAndMachinesCarried(t *testing.T) {
 	}
 	os.Remove(backup)
 }
+
+func TestSubnetDiscovery(t *testing.T) {
+	r, _ := openDiscovery(t)
+	ctx := context.Background()
+	sub, _ := r.Snapshot().Subnet("lan")
+	on := *sub
+	on.Discovery, on.EnrolBMC = true, true
+	if got, err := r.EditSubnet(ctx, "lan", on); err != nil || !got.Discovery || !got.EnrolBMC {
+		t.Fatalf("discovery on: %+v, %v", got, err)
+	}
+	_, err := r.AddSubnet(ctx, Subnet{Name: "nopool", CIDR: "10.2.0.0/24", Discovery: true})
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "subnet nopool: discovery needs a pool") {
+		t.Errorf("discovery without a pool: %v", err)
+	}
+}
