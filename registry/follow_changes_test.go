@@ -115,6 +115,18 @@ func TestCatchUpMatchesAFullLoad(t *testing.T) {
 			_, err := a.EditSubnet(ctx, "lan", Subnet{Name: "lan", CIDR: "10.0.0.0/24", Gateway: "10.0.0.254"})
 			return err
 		}},
+		{"a discovery rule, edited, and an inspection asked", func() error {
+			x := Rule{Name: "tor-a12", Match: `lldp.switch == "tor-a12"`, Hostname: "a12-{{ .LLDP.PortNumber }}", Profile: "web"}
+			if err := a.AddRule(ctx, x); err != nil {
+				return err
+			}
+			x.Priority, x.Subnet = 5, "lan"
+			if err := a.EditRule(ctx, "tor-a12", x); err != nil {
+				return err
+			}
+			_, err := a.StartInspect(ctx, "web001")
+			return err
+		}},
 		{"an import of many", func() error {
 			var y bytes.Buffer
 			y.WriteString("systems:\n")
@@ -175,6 +187,7 @@ func sameIndexes(t *testing.T, step string, got, full *Snapshot) {
 		{"IPs", got.byIP.Len(), full.byIP.Len()}, {"ids", got.byID.Len(), full.byID.Len()},
 		{"BMCs", got.byBMC.Len(), full.byBMC.Len()}, {"hostnames", got.byHostname.Len(), full.byHostname.Len()},
 		{"build tokens", got.byToken.Len(), full.byToken.Len()},
+		{"inspections", got.byInspect.Len(), full.byInspect.Len()}, {"rules", len(got.rules), len(full.rules)},
 	} {
 		if pair.got != pair.want {
 			t.Errorf("%s: the follower indexes %d %s, a full load %d", step, pair.got, pair.name, pair.want)
