@@ -797,7 +797,7 @@ func TestDocsArchitecture(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command("go", "list", "-deps", "./cmd/provision", "./cmd/zonecfg")
+	cmd := exec.Command("go", "list", "-deps", "./cmd/provision", "./cmd/zonecfg", "./cmd/provision-agent")
 	cmd.Dir = docsRoot
 	out, err := cmd.Output()
 	if err != nil {

@@ -22,7 +22,7 @@ import (
 
 // binary (built with -race) runs the server; cli (without, to start
 // fast) runs the client verbs.
-var binary, cli, zonecfg string
+var binary, cli, zonecfg, agent string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "provision-e2e-")
@@ -31,12 +31,12 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary, cli = filepath.Join(dir, "provision-race"), filepath.Join(dir, "provision")
-	zonecfg = filepath.Join(dir, "zonecfg")
-	for _, b := range [][]string{{"-race", "-o", binary, "."}, {"-o", cli, "."}, {"-o", zonecfg, "../zonecfg"}} {
+	zonecfg, agent = filepath.Join(dir, "zonecfg"), filepath.Join(dir, "provision-agent")
+	for _, b := range [][]string{{"-race", "-o", binary, "."}, {"-o", cli, "."}, {"-o", zonecfg, "../zonecfg"}, {"-o", agent, "../provision-agent"}} {
 		build := exec.Command("go", append([]string{"build"}, b...)...)
 		build.Stderr = os.Stderr
-		// zonecfg goes into diskless boot environments, which need it
-		// static: the appliance finds it next to its own binary.
+		// zonecfg and provision-agent go into boot environments, which
+		// need them static: the appliance finds them next to its binary.
 		build.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if b[0] == "-race" {
 			build.Env = os.Environ()
