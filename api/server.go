@@ -16,6 +16,15 @@
 //	GET    /api/v1/systems/NAME/events[?last_boot=1]           boot events, oldest first (last_boot: the last boot, or the last build and what followed)
 //	GET    /api/v1/systems/NAME/report                         the merged view: effective settings and their sources, kernel arguments, boot URL, last boot
 //	GET    /api/v1/discovered[?limit=N&after=CURSOR]            unknown machines that took a pool lease, a page at a time (Link: rel="next")
+//	GET    /api/v1/machines[?state=discovered|registered&limit=N&after=CURSOR]  machines that reported an inventory, paged (Link: rel="next")
+//	GET|DELETE /api/v1/machines/KEY                             one (KEY: its boot MAC or DMI serial), with its inventory; forget it
+//	POST   /api/v1/machines/KEY/accept {"name","profile","ip","subnet","reinstall"}  make it a system (201; ip "auto" or "": the lowest free address)
+//	POST   /api/v1/machines/KEY/watch {"watch": true|false}     its agent stays up (true) or powers off when done
+//	GET    /api/v1/rules, POST /api/v1/rules                     discovery rules, in priority order; add
+//	GET|PUT|PATCH|DELETE /api/v1/rules/NAME                      show, edit, remove a rule
+//	POST   /api/v1/rules/NAME/test {"key": KEY}                  what the rule would do with that machine now, writing nothing
+//	GET    /api/v1/systems/NAME/inventory                        its machine and inventory (404 when it never reported one)
+//	POST   /api/v1/systems/NAME/inspect                          its next network boot runs the inventory agent; powered there by its BMC (202)
 //	PUT    /api/v1/blobs?sha256=HEX                          upload an image file (body = content)
 //	GET    /api/v1/settings[/KEY], PUT /api/v1/settings/KEY {"value": ...}, DELETE /api/v1/settings/KEY
 //	       PUT {"value": ..., "secret": true}: a secret setting (secretsettings.go), its value read only by GET ?secrets=1 (admin)
@@ -97,6 +106,9 @@ type Config struct {
 	// to in the Host header (HostName's form); any other is refused with
 	// 421 (CheckHost). nil accepts every host.
 	Hosts func(host string) bool
+	// Inspect, if set, powers a system whose inspection the API started
+	// into its next network boot, through its BMC.
+	Inspect Inspect
 }
 
 type server struct {
@@ -198,6 +210,20 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/systems/{name}/install-log", s.installLog)
 	mux.HandleFunc("GET /api/v1/events", s.listEvents)
 	mux.HandleFunc("GET /api/v1/events/stream", s.streamEvents)
+	mux.HandleFunc("GET /api/v1/machines", s.listMachines)
+	mux.HandleFunc("GET /api/v1/machines/{key}", s.showMachine)
+	mux.HandleFunc("DELETE /api/v1/machines/{key}", s.removeMachine)
+	mux.HandleFunc("POST /api/v1/machines/{key}/accept", s.acceptMachine)
+	mux.HandleFunc("POST /api/v1/machines/{key}/watch", s.watchMachine)
+	mux.HandleFunc("GET /api/v1/rules", s.listRules)
+	mux.HandleFunc("POST /api/v1/rules", s.addRule)
+	mux.HandleFunc("GET /api/v1/rules/{name}", s.showRule)
+	mux.HandleFunc("PUT /api/v1/rules/{name}", s.editRule)
+	mux.HandleFunc("PATCH /api/v1/rules/{name}", s.patchRule)
+	mux.HandleFunc("DELETE /api/v1/rules/{name}", s.removeRule)
+	mux.HandleFunc("POST /api/v1/rules/{name}/test", s.testRule)
+	mux.HandleFunc("GET /api/v1/systems/{name}/inventory", s.systemInventory)
+	mux.HandleFunc("POST /api/v1/systems/{name}/inspect", s.inspect)
 }
 
 // Caller is who a token names.

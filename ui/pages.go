@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/provision/provision/api"
+	"github.com/provision/provision/internal/human"
 	"github.com/provision/provision/registry"
 )
 
@@ -19,10 +20,12 @@ func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{
 		"ago":   ago,
 		"clock": func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") },
+		"bytes": human.Bytes,
+		"mib":   func(n int64) string { return human.Bytes(n << 20) },
 	}
 	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html"))
 	pages := map[string]*template.Template{}
-	for _, p := range []string{"login", "fleet", "host", "confirm", "rows", "live"} {
+	for _, p := range []string{"login", "fleet", "host", "confirm", "rows", "live", "discovered", "machine"} {
 		t := template.Must(base.Clone())
 		pages[p] = template.Must(t.ParseFS(templateFS, "templates/"+p+".html"))
 	}
@@ -168,6 +171,10 @@ type hostData struct {
 	Log      string
 	Done     string // the result of the last action
 	Actions  []action
+	// Inventory is the machine the system was, with its hardware; nil
+	// when it never reported one.
+	Inventory    *registry.Machine
+	InventoryErr string // why the inventory could not be read
 }
 
 func (u *ui) host(r *http.Request, ss *session, name string, full bool) (*hostData, error) {
@@ -199,6 +206,15 @@ func (u *ui) host(r *http.Request, ss *session, name string, full bool) (*hostDa
 	}
 	if err := u.call(r, ss, "GET", "/api/v1/history?limit=50&name="+url.QueryEscape(name), nil, &d.History); err != nil {
 		return nil, err
+	}
+	var inv registry.Machine
+	var ae *apiError
+	switch err := u.call(r, ss, "GET", "/api/v1/systems/"+url.PathEscape(name)+"/inventory", nil, &inv); {
+	case err == nil:
+		d.Inventory = &inv
+	case errors.As(err, &ae) && ae.Status == http.StatusNotFound: // it never reported one
+	default:
+		d.InventoryErr = err.Error()
 	}
 	slices.Reverse(d.History)
 	if d.System.Status == registry.StateFailed {

@@ -67,6 +67,9 @@ func Handler(cfg Config) http.Handler {
 	mux.HandleFunc("GET /ui/systems/{name}/confirm", u.authed(u.confirmPage))
 	mux.HandleFunc("POST /ui/systems/{name}/action", u.authed(u.action))
 	mux.HandleFunc("GET /ui/stream", u.authed(u.stream))
+	mux.HandleFunc("GET /ui/discovered", u.authed(u.discoveredPage))
+	mux.HandleFunc("GET /ui/discovered/{key}", u.authed(u.machinePage))
+	mux.HandleFunc("POST /ui/discovered/{key}/accept", u.authed(u.accept))
 	mux.HandleFunc("/ui", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/ui/", http.StatusSeeOther) })
 	return api.CheckHost(cfg.Hosts, secured(mux))
 }

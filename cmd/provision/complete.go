@@ -12,7 +12,8 @@ import (
 // completion completes the names of objects from the server: what a
 // command group's NAME argument names, and the flags that name objects.
 var completion = cliutil.Completion{
-	Groups:   map[string]string{"subnet": "subnets", "image": "images", "profile": "profiles", "system": "systems", "template": "templates", "setting": "settings"},
+	Groups: map[string]string{"subnet": "subnets", "image": "images", "profile": "profiles", "system": "systems", "template": "templates", "setting": "settings",
+		"discovered": "machines", "rule": "rules"},
 	Commands: map[string]string{"power": "systems", "history": "systems"},
 	Flags:    map[string]string{"profile": "profiles", "image": "images", "subnet": "subnets", "kickstart": "templates", "system": "systems"},
 	Names:    objectNames,
@@ -23,6 +24,7 @@ func objectNames(c *cobra.Command, plural string) ([]string, error) {
 	var items []struct {
 		Name string `json:"name"`
 		Key  string `json:"key"`
+		MAC  string `json:"mac"` // machines
 	}
 	var raw json.RawMessage
 	if err := client(c).Do(c.Context(), "GET", api.Path(plural), nil, &raw); err != nil {
@@ -31,7 +33,7 @@ func objectNames(c *cobra.Command, plural string) ([]string, error) {
 	json.Unmarshal(raw, &items)
 	out := make([]string, 0, len(items))
 	for _, it := range items {
-		out = append(out, or(it.Name, it.Key))
+		out = append(out, or(it.Name, or(it.Key, it.MAC)))
 	}
 	return out, nil
 }

@@ -286,3 +286,64 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("a page opened dialogs %q: a value ran as script", dialogs)
 	}
 }
+
+// The Discovered view in a real browser: a machine its agent reported is
+// listed with its serial, switch port and BMC; its page shows the whole
+// inventory and the accept form; a name another system has is refused
+// with the registry's reason and the form kept; accepting with ip auto
+// makes the system, whose host page then shows the inventory (disk
+// serials, the LLDP port). Screenshots go to the artifact directory.
+func TestDiscoveredInBrowser(t *testing.T) {
+	ctx := browser(t)
+	s := startServer(t, t.TempDir())
+	seed(t, s)
+	s.ok("subnet", "add", "loop", "--cidr", "127.0.0.0/24", "--pool", "127.0.0.200-127.0.0.250", "--discovery", "on")
+	s.ok("system", "add", "taken", "--mac", "02:00:00:00:29:99", "--ip", "10.0.0.99", "--profile", "centos-web")
+	const mac = "52:54:00:00:29:31"
+	reportInventory(t, s, "127.0.0.31", sampleInventory(mac, "52:54:00:00:29:c1", "SER-UI", "11", "10.0.1.51"))
+	css, id := func(s string) chromedp.CSS { return chromedp.CSS(s) }, func(s string) chromedp.ID { return chromedp.ID(s) }
+
+	do(t, ctx, "log in to the Discovered view", chromedp.Navigate(s.URL+"/ui/discovered"), chromedp.WaitVisible(id("token")),
+		chromedp.SendKeys(id("token"), s.Token), chromedp.Submit(id("token")), chromedp.WaitVisible(css("table.machines")))
+	row := get(t, ctx, "the machine's row", chromedp.Text(css(`tr[data-machine="`+mac+`"]`)))
+	for _, want := range []string{"SER-UI", "tor-a12 Ethernet1/11", "10.0.1.51", "2, 6.0 GiB"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("the Discovered view's row of %s lacks %q: %q", mac, want, row)
+		}
+	}
+	screenshot(t, ctx, "discovered-1280x800")
+
+	do(t, ctx, "open the machine", chromedp.Click(css(`tr[data-machine="`+mac+`"] a.button`)), chromedp.WaitVisible(id("accept-name")))
+	inv := get(t, ctx, "the inventory", chromedp.Text(css("section.inventory")))
+	for _, want := range []string{"SER-UI-D1", "SER-UI-D2", "52:54:00:00:29:c1", "Ethernet1/11", "R650"} {
+		if !strings.Contains(inv, want) {
+			t.Errorf("the machine's page lacks %q", want)
+		}
+	}
+	do(t, ctx, "accept as a taken name", chromedp.SendKeys(id("accept-name"), "taken"), chromedp.SetValue(id("accept-profile"), "centos-web"),
+		chromedp.Click(id("accept-submit")), chromedp.WaitVisible(css("p.error")))
+	if msg := get(t, ctx, "refusal", chromedp.Text(css("p.error"))); !strings.Contains(msg, "taken") {
+		t.Errorf("accepting as a taken name says %q, not naming the other system", msg)
+	}
+	if got := get(t, ctx, "the form kept", chromedp.Value(id("accept-name"))); got != "taken" {
+		t.Errorf("after the refusal the name field holds %q", got)
+	}
+	do(t, ctx, "accept", chromedp.SetValue(id("accept-name"), "rack1-11"), chromedp.SetValue(id("accept-ip"), "auto"), chromedp.SetValue(id("accept-subnet"), "lan"),
+		chromedp.Click(id("accept-submit")), chromedp.WaitVisible(css(`body[data-host="rack1-11"]`)))
+	if done := get(t, ctx, "outcome", chromedp.Text(css("p.done"))); !strings.Contains(done, "Accepted as rack1-11") {
+		t.Errorf("after accept the page says %q", done)
+	}
+	if sys := systemJSON(t, s, "rack1-11"); sys.Profile != "centos-web" || len(sys.MACs) != 2 || sys.MACs[0] != mac {
+		t.Errorf("the accepted system: %+v", sys)
+	}
+	serials := get(t, ctx, "disk serials", chromedp.Evaluate[string](`[...document.querySelectorAll('[data-field="disk-serial"]')].map(e => e.textContent).join(" ")`))
+	port := get(t, ctx, "lldp port", chromedp.Evaluate[string](`(document.querySelector('[data-field="lldp-port"]') || {}).textContent || ""`))
+	if serials != "SER-UI-D1 SER-UI-D2" || !strings.Contains(port, "Ethernet1/11") {
+		t.Errorf("the host page's inventory shows disks %q, port %q", serials, port)
+	}
+	screenshot(t, ctx, "host-inventory-1280x800")
+	do(t, ctx, "the Discovered view again", chromedp.Navigate(s.URL+"/ui/discovered"), chromedp.WaitVisible(css("table.machines")))
+	if n := get(t, ctx, "rows", chromedp.Evaluate[int](`document.querySelectorAll("tr[data-machine]").length`)); n != 0 {
+		t.Errorf("after accept the Discovered view lists %d machines, want none", n)
+	}
+}

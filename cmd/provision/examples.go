@@ -43,7 +43,31 @@ provision subnet add lan --cidr 10.0.0.0/24 --gateway 10.0.0.1 --pool 10.0.0.200
 	"provision subnet add": `provision subnet add lan --cidr 10.0.0.0/24 --gateway 10.0.0.1 --pool 10.0.0.200-10.0.0.250
 provision subnet add mgmt --cidr 10.0.1.0/24 --gateway 10.0.1.1 --dns-server 10.0.1.2`,
 	"provision subnet edit": `provision subnet edit lan --pool 10.0.0.180-10.0.0.250
-provision subnet edit lan --pool ""   # no pool`,
+provision subnet edit lan --pool ""   # no pool
+provision subnet edit lan --discovery on --enrol-bmc on`,
+	"provision discovered": `provision discovered list
+provision discovered show CZ2D1234AB
+provision discovered accept 52:54:00:12:34:56 --name web007 --profile centos-web`,
+	"provision discovered list": `provision discovered list
+provision discovered list --all --json | jq -r '.[] | [.mac, .state, .system] | @tsv'`,
+	"provision discovered show": `provision discovered show 52:54:00:12:34:56
+provision discovered show CZ2D1234AB --json | jq .inventory.disks`,
+	"provision discovered accept": `provision discovered accept CZ2D1234AB --name web007 --profile centos-web
+provision discovered accept 52:54:00:12:34:56 --name db001 --profile centos-db --ip 10.0.0.31 --reinstall`,
+	"provision discovered remove": `provision discovered remove 52:54:00:12:34:56`,
+	"provision discovered watch": `provision discovered watch 52:54:00:12:34:56
+provision discovered watch 52:54:00:12:34:56 --off`,
+	"provision rule": `provision rule add tor-a12 --match 'lldp.switch == "tor-a12"' --name 'a12-{{ .LLDP.PortNumber }}' --profile centos-web --ip auto
+provision rule test tor-a12 52:54:00:12:34:56`,
+	"provision rule add": `provision rule add tor-a12 --match 'lldp.switch == "tor-a12" && lldp.port =~ "Ethernet1/([0-9]+)"' \
+    --name 'a12-{{ .LLDP.PortNumber }}' --profile centos-web --ip auto --reinstall
+provision rule add r650 --match 'dmi.product == "PowerEdge R650"' --name 'db-{{ .DMI.Serial }}' --profile centos-db --priority 10`,
+	"provision rule edit": `provision rule edit tor-a12 --priority 5
+provision rule edit tor-a12 --reinstall=false`,
+	"provision rule test": `provision rule test tor-a12 52:54:00:12:34:56
+provision rule test tor-a12 CZ2D1234AB --json`,
+	"provision system inspect":   `provision system inspect web001`,
+	"provision system inventory": "provision system inventory web001\nprovision system inventory web001 --json | jq .inventory.nics",
 	"provision system": `provision system add web001 --mac 52:54:00:aa:00:01 --ip 10.0.0.11 --profile centos-web
 provision system list --state installed
 provision system report web001`,

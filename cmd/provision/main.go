@@ -53,7 +53,8 @@ $PROVISION_TOKEN.`,
 	root.PersistentFlags().Duration("answer-timeout", api.AnswerTimeout, "give up on a server that has not started to answer after this long")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usage(err) })
 	root.AddCommand(newServe(), newDemo(), newBootenv(), newSubnet(), newImage(), newProfile(), newSystem(),
-		newSetting(), newZone(), newExport(), newImport(), newHistory(), newTemplate(), newEvents(), newPower(), newToken(), newVersion(), newLogin(), newMigrate(), newBackup(), newRestore(), newDocs())
+		newSetting(), newZone(), newExport(), newImport(), newHistory(), newTemplate(), newEvents(), newPower(), newToken(), newVersion(), newLogin(), newMigrate(), newBackup(), newRestore(), newDocs(),
+		newDiscovered(), newRule())
 	cliutil.WireGroups(root)
 	completion.Wire(root)
 	cliutil.WireExamples(root, examples)

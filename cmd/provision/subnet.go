@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 
@@ -14,12 +15,14 @@ import (
 func newSubnet() *cobra.Command {
 	c := &cobra.Command{Use: "subnet", Short: "Manage subnets"}
 	add := &cobra.Command{
-		Use:   "add NAME --cidr CIDR [--gateway IP] [--pool FIRST-LAST] [--dns-server IP]... [--next-server IP] [--site SITE]",
+		Use:   "add NAME --cidr CIDR [--gateway IP] [--pool FIRST-LAST] [--dns-server IP]... [--next-server IP] [--site SITE] [--discovery on|off] [--enrol-bmc on|off]",
 		Short: "Add a subnet",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
 			s := registry.Subnet{Name: a[0]}
-			subnetFlags(c, &s)
+			if err := subnetFlags(c, &s); err != nil {
+				return err
+			}
 			var out registry.Subnet
 			if err := client(c).Do(ctx(c), "POST", api.Path("subnets"), s, &out); err != nil {
 				return err
@@ -29,7 +32,7 @@ func newSubnet() *cobra.Command {
 		},
 	}
 	edit := &cobra.Command{
-		Use:   "edit NAME [--cidr CIDR] [--gateway IP] [--pool FIRST-LAST] [--dns-server IP]... [--next-server IP] [--site SITE] [--rename NEW]",
+		Use:   "edit NAME [--cidr CIDR] [--gateway IP] [--pool FIRST-LAST] [--dns-server IP]... [--next-server IP] [--site SITE] [--discovery on|off] [--enrol-bmc on|off] [--rename NEW]",
 		Short: "Change a subnet; only the flags given change (an empty value clears one)",
 		Long: `Change a subnet; only the flags given change, and an empty value clears an
 optional one (--pool "" removes the pool). The change is refused if a
@@ -38,7 +41,7 @@ network or broadcast address.`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
 			var s registry.Subnet
-			changed, err := client(c).Edit(ctx(c), api.Path("subnets", a[0]), "", &s, func() error { subnetFlags(c, &s); return nil })
+			changed, err := client(c).Edit(ctx(c), api.Path("subnets", a[0]), "", &s, func() error { return subnetFlags(c, &s) })
 			return edited(c, "subnet "+a[0], changed, err)
 		},
 	}
@@ -50,23 +53,39 @@ network or broadcast address.`,
 		f.StringArray("dns-server", nil, "DNS server handed out (repeatable; default the appliance)")
 		f.String("next-server", "", "TFTP server handed out (default the appliance)")
 		f.String("site", "", "only the appliances of this site (serve --site) serve DHCP here (default: every appliance)")
+		f.String("discovery", "", "on: unknown machines that network-boot here boot the inventory agent (provision discovered); off: they do not")
+		f.String("enrol-bmc", "", "on: the agent enrols their BMC in-band (a user provision, with a password of the appliance's); off: it does not")
 	}
 	edit.Flags().String("rename", "", "new name")
 	add.MarkFlagRequired("cidr")
 	c.AddCommand(add, edit)
 	kindCmds(c, "subnet", "subnets", func(w io.Writer, items []json.RawMessage, _ bool) {
-		row(w, "NAME", "CIDR", "GATEWAY", "POOL", "DNS", "SITE")
+		row(w, "NAME", "CIDR", "GATEWAY", "POOL", "DNS", "SITE", "DISCOVERY")
 		for _, raw := range items {
 			var s registry.Subnet
 			json.Unmarshal(raw, &s)
-			row(w, s.Name, s.CIDR, or(s.Gateway, "-"), or(s.Pool, "-"), or(strings.Join(s.DNSServers, ","), "-"), or(s.Site, "-"))
+			row(w, s.Name, s.CIDR, or(s.Gateway, "-"), or(s.Pool, "-"), or(strings.Join(s.DNSServers, ","), "-"), or(s.Site, "-"), discoveryOf(s))
 		}
 	})
 	return c
 }
 
+// discoveryOf is a subnet's discovery column: off, on, or on with the
+// BMC enrolment.
+func discoveryOf(s registry.Subnet) string {
+	switch {
+	case s.Discovery && s.EnrolBMC:
+		return "on, enrol-bmc"
+	case s.Discovery:
+		return "on"
+	case s.EnrolBMC:
+		return "off (enrol-bmc)"
+	}
+	return "off"
+}
+
 // subnetFlags applies the flags that were given to s.
-func subnetFlags(c *cobra.Command, s *registry.Subnet) {
+func subnetFlags(c *cobra.Command, s *registry.Subnet) error {
 	f := c.Flags()
 	for flag, dst := range map[string]*string{"cidr": &s.CIDR, "gateway": &s.Gateway, "pool": &s.Pool,
 		"next-server": &s.NextServer, "site": &s.Site, "rename": &s.Name} {
@@ -80,4 +99,18 @@ func subnetFlags(c *cobra.Command, s *registry.Subnet) {
 			s.DNSServers = nil // --dns-server "" clears the list
 		}
 	}
+	for flag, dst := range map[string]*bool{"discovery": &s.Discovery, "enrol-bmc": &s.EnrolBMC} {
+		if !f.Changed(flag) {
+			continue
+		}
+		switch v, _ := f.GetString(flag); v {
+		case "on":
+			*dst = true
+		case "off":
+			*dst = false
+		default:
+			return usage(fmt.Errorf("--%s %q: want on or off", flag, v))
+		}
+	}
+	return nil
 }
