@@ -1,21 +1,22 @@
 package collect
 
 import (
+	"log/slog"
 	"path/filepath"
 	"strings"
 
+	"github.com/jaypipes/ghw"
 	"github.com/jaypipes/ghw/pkg/block"
 	"github.com/jaypipes/ghw/pkg/cpu"
 	"github.com/jaypipes/ghw/pkg/memory"
-	"github.com/jaypipes/ghw/pkg/option"
 
 	"github.com/provision/provision/inventory"
 )
 
-// ghwOptions point ghw at the root, without its warnings on stderr and
-// without the external tools (ethtool, lsblk) the initramfs lacks.
+// ghwOptions point ghw at the root, without its warnings on the console
+// and without the external tools (ethtool, lsblk) the initramfs lacks.
 func (c *collector) ghwOptions() []any {
-	return []any{option.WithChroot(c.root), option.WithNullAlerter(), option.WithDisableTools()}
+	return []any{ghw.WithChroot(c.root), ghw.WithLogger(slog.New(slog.DiscardHandler)), ghw.WithDisableTools()}
 }
 
 func (c *collector) cpu() inventory.CPU {
