@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -24,7 +25,7 @@ and its BMC. It is then a discovered machine, named by KEY: its boot MAC
 or its DMI serial. Accept makes it a system (a rule can do that instead:
 provision rule); a registered system keeps its inventory (system inventory).`}
 	list := &cobra.Command{
-		Use: "list [--all] [-o table|json]", Short: "List discovered machines with a summary of their hardware", Args: args(cobra.NoArgs),
+		Use: "list [--all] [-o table|json|yaml]", Short: "List discovered machines with a summary of their hardware", Args: args(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
 			state := registry.MachineDiscovered
 			if all, _ := c.Flags().GetBool("all"); all {
@@ -38,8 +39,12 @@ provision rule); a registered system keeps its inventory (system inventory).`}
 			if err != nil {
 				return err
 			}
-			if format == "json" || format == "yaml" {
+			switch format {
+			case "json":
 				return printJSON(c.OutOrStdout(), ms)
+			case "yaml":
+				b, _ := json.Marshal(ms)
+				return human.YAML(c.OutOrStdout(), b)
 			}
 			machineTable(c.OutOrStdout(), ms, state == "")
 			return nil
@@ -47,7 +52,7 @@ provision rule); a registered system keeps its inventory (system inventory).`}
 	}
 	list.Flags().Bool("all", false, "registered machines too (with the system each became)")
 	list.Flags().Bool("json", false, "print JSON (-o json)")
-	list.Flags().StringP("output", "o", "table", "table or json")
+	list.Flags().StringP("output", "o", "table", "table, json or yaml")
 	show := &cobra.Command{
 		Use: "show KEY [--json]", Short: "Show a machine's whole inventory (KEY: its boot MAC or DMI serial)", Args: args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {

@@ -107,6 +107,12 @@ func TestDiscoveredCLI(t *testing.T) {
 		t.Errorf("discovered show %s --json: %+v", macB, m)
 	}
 	s.fails("machine NOPE not found", "discovered", "show", "NOPE")
+	if r := s.run(nil, "__complete", "discovered", "show", ""); !strings.Contains(r.Out, macA+"\n") || !strings.Contains(r.Out, macB+"\n") {
+		t.Errorf("discovered show <TAB> offers %q, want both MACs", r.Out)
+	}
+	if out := s.ok("discovered", "list", "-o", "yaml"); !strings.Contains(out, "serial: SER-A") {
+		t.Errorf("discovered list -o yaml:\n%s", out)
+	}
 
 	// The API pages: one machine a page, the next named by Link.
 	req, _ := http.NewRequest("GET", s.URL+"/api/v1/machines?state=discovered&limit=1", nil)

@@ -320,6 +320,7 @@ func TestDiscoveredInBrowser(t *testing.T) {
 			t.Errorf("the machine's page lacks %q", want)
 		}
 	}
+	screenshot(t, ctx, "machine-1280x800")
 	do(t, ctx, "accept as a taken name", chromedp.SendKeys(id("accept-name"), "taken"), chromedp.SetValue(id("accept-profile"), "centos-web"),
 		chromedp.Click(id("accept-submit")), chromedp.WaitVisible(css("p.error")))
 	if msg := get(t, ctx, "refusal", chromedp.Text(css("p.error"))); !strings.Contains(msg, "taken") {
