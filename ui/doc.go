@@ -3,7 +3,9 @@
 // addresses and last boot; counts by state; filters and search, paged by
 // the server), one host (its boot timeline as a waterfall, effective
 // settings and where each comes from, the rendered template, history and,
-// for the admin token, the installer log of a failed build), and actions (reinstall, power,
+// for the admin token, the installer log of a failed build, and its
+// hardware inventory), the discovered machines (their inventories, and a
+// form that accepts one as a system), and actions (reinstall, power,
 // netboot) behind a confirmation that names the host.
 //
 // The dashboard is a client of the API, not a second way into the
