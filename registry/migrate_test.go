@@ -109,6 +109,18 @@ func (m *migrateSource) fill(t *testing.T) {
 		return err
 	})
 	do(func() error { return r.Note(ctx, "system", "web001", "power", "cycle") })
+	// Discovery: a rule, a machine with an enrolled BMC (its password
+	// sealed), an accepted one and its system's inspection.
+	do(func() error {
+		return r.AddRule(ctx, Rule{Name: "tor-a12", Match: `lldp.switch == "tor-a12"`, Hostname: "a12-{{ .LLDP.PortNumber }}", Profile: "web"})
+	})
+	do(func() error { _, err := r.ReportInventory(ctx, machineInv(1, "S1", 7), "lan", "10.0.0.203"); return err })
+	do(func() error {
+		return r.SetMachineBMC(ctx, "52:54:00:00:00:01", MachineBMC{Address: "10.0.1.31", User: "provision", Enrolled: true}, "enrolled-pw")
+	})
+	do(func() error { _, err := r.ReportInventory(ctx, machineInv(2, "S2", 8), "lan", "10.0.0.204"); return err })
+	do(func() error { _, err := r.AcceptMachine(ctx, "S2", Accept{Name: "a12-8", Profile: "web"}); return err })
+	do(func() error { _, err := r.StartInspect(ctx, "a12-8"); return err })
 
 	at := time.Date(2026, 3, 1, 10, 0, 0, 123456789, time.UTC)
 	id1, _ := r.Snapshot().SystemID("web001")
@@ -319,6 +331,11 @@ func checkMigrate(t *testing.T, src *migrateSource, dst *SQLStore) {
 	compare("events of web001", func(st *SQLStore) (any, error) { return st.Events(ctx, id1, 1000) })
 	compare("leases", func(st *SQLStore) (any, error) { return st.Leases(ctx) })
 	compare("discovered", func(st *SQLStore) (any, error) { return st.Discovered(ctx) })
+	compare("machines", func(st *SQLStore) (any, error) { return st.MachinePage(ctx, "", "", 100) })
+	compare("an enrolled password", func(st *SQLStore) (any, error) { return st.MachineBMCPassword(ctx, "52:54:00:00:00:01") })
+	if want["machines"] != 2 || want["rules"] != 1 || want["inspections"] != 1 {
+		t.Errorf("the source lacks machines, rules or inspections: %v", want)
+	}
 	for _, s := range []string{"web002", "web003"} {
 		compare("install log of "+s, func(st *SQLStore) (any, error) { return st.InstallLog(ctx, s) })
 	}
@@ -400,7 +417,7 @@ func TestMigrateRefusals(t *testing.T) {
 		if _, err := Migrate(ctx, src.st, dst); err != nil {
 			t.Fatalf("Migrate again, without the failure: %v", err)
 		}
-		if countRows(t, dst, "systems") != 4 {
+		if countRows(t, dst, "systems") != 5 { // web001-003, web104, a12-8
 			t.Error("the second migration did not copy the systems")
 		}
 	})
