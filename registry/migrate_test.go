@@ -114,11 +114,17 @@ func (m *migrateSource) fill(t *testing.T) {
 	do(func() error {
 		return r.AddRule(ctx, Rule{Name: "tor-a12", Match: `lldp.switch == "tor-a12"`, Hostname: "a12-{{ .LLDP.PortNumber }}", Profile: "web"})
 	})
-	do(func() error { _, err := r.ReportInventory(ctx, machineInv(1, "S1", 7), "lan", "10.0.0.203"); return err })
+	do(func() error {
+		_, err := r.ReportInventory(ctx, machineInv(1, "S1", 7), "lan", "10.0.0.203")
+		return err
+	})
 	do(func() error {
 		return r.SetMachineBMC(ctx, "52:54:00:00:00:01", MachineBMC{Address: "10.0.1.31", User: "provision", Enrolled: true}, "enrolled-pw")
 	})
-	do(func() error { _, err := r.ReportInventory(ctx, machineInv(2, "S2", 8), "lan", "10.0.0.204"); return err })
+	do(func() error {
+		_, err := r.ReportInventory(ctx, machineInv(2, "S2", 8), "lan", "10.0.0.204")
+		return err
+	})
 	do(func() error { _, err := r.AcceptMachine(ctx, "S2", Accept{Name: "a12-8", Profile: "web"}); return err })
 	do(func() error { _, err := r.StartInspect(ctx, "a12-8"); return err })
 
