@@ -272,3 +272,31 @@ func unlinkMachines(ctx context.Context, tx sqlTx, system string) error {
 	_, err := tx.ExecContext(ctx, `DELETE FROM machines WHERE state = 'registered' AND mac IN (SELECT mac FROM macs WHERE system = ?)`, system)
 	return err
 }
+
+// sealMachinePasswords seals, at a store's first key, the enrolled BMC
+// passwords stored before it (a store without a key keeps plaintext).
+func sealMachinePasswords(ctx context.Context, tx sqlTx, key *seal.Key) error {
+	rows, err := tx.QueryContext(ctx, `SELECT mac, bmc_password FROM machines WHERE bmc_password != '' AND bmc_password NOT LIKE 'enc:%'`)
+	if err != nil {
+		return fmt.Errorf("registry: seal machines' bmc passwords: %w", err)
+	}
+	plain := map[string]string{}
+	for rows.Next() {
+		var mac, pw string
+		if err := rows.Scan(&mac, &pw); err != nil {
+			rows.Close()
+			return err
+		}
+		plain[mac] = pw
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for mac, pw := range plain {
+		if _, err := tx.ExecContext(ctx, `UPDATE machines SET bmc_password = ? WHERE mac = ?`, key.SealFor(pw, machineBMCContext(mac)), mac); err != nil {
+			return fmt.Errorf("registry: seal the bmc password of machine %s: %w", mac, err)
+		}
+	}
+	return nil
+}

@@ -360,3 +360,30 @@ func BenchmarkAcceptByRule(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/machine")
 }
+
+// TestMachinePasswordSealedAtFirstKey: an enrolled password stored
+// before the store had a key is sealed when it gets one.
+func TestMachinePasswordSealedAtFirstKey(t *testing.T) {
+	ctx := context.Background()
+	r, path := openDiscovery(t)
+	report(t, r, machineInv(1, "S1", 7))
+	const pw = "Before-the-key-99"
+	if err := r.SetMachineBMC(ctx, "52:54:00:00:00:01", MachineBMC{Address: "10.0.9.2", User: "provision", Enrolled: true}, pw); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	if !storedPlain(t, path, pw) && !machinePlain(t, openStore(t, path), pw) {
+		t.Fatal("the test needs a plaintext password to start from")
+	}
+	key, _ := seal.Create(filepath.Join(t.TempDir(), "key"))
+	st := openStore(t, path)
+	if err := st.UseKey(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if storedPlain(t, path, pw) || machinePlain(t, st, pw) {
+		t.Error("the password is still stored in plaintext")
+	}
+	if got, err := st.MachineBMCPassword(ctx, "52:54:00:00:00:01"); got != pw || err != nil {
+		t.Errorf("read back: %q, %v", got, err)
+	}
+}

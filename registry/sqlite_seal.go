@@ -70,6 +70,9 @@ func (st *SQLStore) UseKey(ctx context.Context, key *seal.Key) error {
 	if err := sealSecretSettings(ctx, tx, key); err != nil {
 		return err
 	}
+	if err := sealMachinePasswords(ctx, tx, key); err != nil {
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("registry: %w", err)
 	}
