@@ -186,7 +186,15 @@ func TestAcceptMachine(t *testing.T) {
 	if m, _ := r.Machine(ctx, "S2"); m.State != MachineDiscovered {
 		t.Errorf("a refused accept changed the machine: %+v", m)
 	}
-	if err := r.RemoveSystem(ctx, "a12-7"); err != nil {
+	renamed := got.Clone()
+	renamed.Name, renamed.Hostname = "a12-7b", ""
+	if _, err := r.EditSystem(ctx, "a12-7", renamed); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := r.Machine(ctx, "S1"); m.System != "a12-7b" {
+		t.Errorf("the machine of a renamed system: %q", m.System)
+	}
+	if err := r.RemoveSystem(ctx, "a12-7b"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.Machine(ctx, "S1"); !errors.Is(err, ErrNotFound) {

@@ -116,3 +116,16 @@ func matches(x *Rule, inv inventory.Inventory) (bool, error) {
 	}
 	return m.Eval(inv)
 }
+
+// MatchRule is the first rule, in priority order, whose match is true
+// for inv (one whose evaluation fails is skipped): what ApplyRules would
+// try first. The appliance asks it whether a rule wants the machine's
+// BMC enrolled (Rule.EnrolBMC) before the machine is accepted.
+func (s *Snapshot) MatchRule(inv inventory.Inventory) (*Rule, bool) {
+	for _, x := range s.Rules() {
+		if ok, err := matches(x, inv); err == nil && ok {
+			return x, true
+		}
+	}
+	return nil, false
+}

@@ -81,6 +81,9 @@ func TestApplyRules(t *testing.T) {
 		t.Fatalf("rules in order: %s", names)
 	}
 	report(t, r, machineInv(1, "S1", 7))
+	if x, ok := r.Snapshot().MatchRule(machineInv(1, "S1", 7)); !ok || x.Name != "tor-a12" {
+		t.Errorf("MatchRule = %v, %v", x, ok)
+	}
 	out, err := r.ApplyRules(ctx, "52:54:00:00:00:01")
 	if err != nil {
 		t.Fatal(err)
