@@ -53,19 +53,19 @@ type MachineBMC struct {
 // the next page's after.
 func (m Machine) Cursor() string { return rfc(m.Updated) + "_" + m.MAC }
 
-// MachineStore keeps machines (SQLStore is one).
-type MachineStore interface {
-	SaveMachine(ctx context.Context, m machineRow) (old *machineRow, err error)
-	LoadMachines(ctx context.Context, col, key string) ([]machineRow, error)
-	MachinePage(ctx context.Context, state, after string, limit int) ([]machineRow, error)
-	UpdateMachine(ctx context.Context, mac, col string, v any) (bool, error)
-	DeleteMachine(ctx context.Context, mac string) (bool, error)
-	SetMachineBMC(ctx context.Context, mac string, b MachineBMC, password Secret) (bool, error)
-	MachineBMCPassword(ctx context.Context, mac string) (Secret, error)
+// machineStore keeps machines (SQLStore is one).
+type machineStore interface {
+	saveMachine(ctx context.Context, m machineRow) (old *machineRow, err error)
+	loadMachines(ctx context.Context, col, key string) ([]machineRow, error)
+	machinePage(ctx context.Context, state, after string, limit int) ([]machineRow, error)
+	updateMachine(ctx context.Context, mac, col string, v any) (bool, error)
+	deleteMachine(ctx context.Context, mac string) (bool, error)
+	setMachineBMC(ctx context.Context, mac string, b MachineBMC, password Secret) (bool, error)
+	machineBMCPassword(ctx context.Context, mac string) (Secret, error)
 }
 
-func (r *Registry) machines() (MachineStore, error) {
-	ms, ok := r.store.(MachineStore)
+func (r *Registry) machines() (machineStore, error) {
+	ms, ok := r.store.(machineStore)
 	if !ok {
 		return nil, &Error{ErrUnavailable, "machines: the registry's store keeps no machines"}
 	}
@@ -136,7 +136,7 @@ func (r *Registry) saveInventory(ctx context.Context, inv inventory.Inventory, s
 	if sys != nil {
 		row.State, row.SystemID = MachineRegistered, sys.ID
 	}
-	old, err := ms.SaveMachine(ctx, row)
+	old, err := ms.saveMachine(ctx, row)
 	if err != nil {
 		return nil, nil, fmt.Errorf("machine %s: %w", inv.MAC, err)
 	}
@@ -191,7 +191,7 @@ func (r *Registry) machineRow(ctx context.Context, key string) (*machineRow, err
 	if hw, err := ParseMAC(key); err == nil {
 		col, key = "mac", hw.String()
 	}
-	rows, err := ms.LoadMachines(ctx, col, key)
+	rows, err := ms.loadMachines(ctx, col, key)
 	if err != nil {
 		return nil, fmt.Errorf("machine %s: %w", key, err)
 	}
@@ -219,7 +219,7 @@ func (r *Registry) Machines(ctx context.Context, state string, after string, lim
 	if state != "" && state != MachineDiscovered && state != MachineRegistered {
 		return nil, "", invalidf("machines: state %q is not %s or %s", state, MachineDiscovered, MachineRegistered)
 	}
-	rows, err := ms.MachinePage(ctx, state, after, limit)
+	rows, err := ms.machinePage(ctx, state, after, limit)
 	if err != nil {
 		return nil, "", err
 	}
@@ -246,7 +246,7 @@ func (r *Registry) RemoveMachine(ctx context.Context, key string) error {
 		return invalidf("machine %s is system %s's: its inventory goes when the system is removed", m.MAC, m.System)
 	}
 	ms, _ := r.machines()
-	_, err = ms.DeleteMachine(ctx, row.MAC)
+	_, err = ms.deleteMachine(ctx, row.MAC)
 	return err
 }
 
@@ -262,7 +262,7 @@ func (r *Registry) WatchMachine(ctx context.Context, key string, watch bool) err
 	if watch {
 		v = 1
 	}
-	_, err = ms.UpdateMachine(ctx, row.MAC, "watch", v)
+	_, err = ms.updateMachine(ctx, row.MAC, "watch", v)
 	return err
 }
 
@@ -272,10 +272,10 @@ func (r *Registry) setReason(ctx context.Context, mac, rule, reason string) erro
 	if err != nil {
 		return err
 	}
-	if _, err := ms.UpdateMachine(ctx, mac, "reason", reason); err != nil {
+	if _, err := ms.updateMachine(ctx, mac, "reason", reason); err != nil {
 		return err
 	}
-	_, err = ms.UpdateMachine(ctx, mac, "rule", rule)
+	_, err = ms.updateMachine(ctx, mac, "rule", rule)
 	return err
 }
 
@@ -289,7 +289,7 @@ func (r *Registry) MachineBMCPassword(ctx context.Context, mac string) (Secret, 
 	if err != nil {
 		return "", err
 	}
-	return ms.MachineBMCPassword(ctx, hw.String())
+	return ms.machineBMCPassword(ctx, hw.String())
 }
 
 // SetMachineBMC records an enrolment: Enrolled with the password it set
@@ -315,7 +315,7 @@ func (r *Registry) SetMachineBMC(ctx context.Context, mac string, b MachineBMC, 
 	if b.At.IsZero() {
 		b.At = r.now().UTC()
 	}
-	ok, err := ms.SetMachineBMC(ctx, mac, b, password)
+	ok, err := ms.setMachineBMC(ctx, mac, b, password)
 	if err != nil {
 		return fmt.Errorf("machine %s: %w", mac, err)
 	}
@@ -324,12 +324,12 @@ func (r *Registry) SetMachineBMC(ctx context.Context, mac string, b MachineBMC, 
 	}
 	if b.Enrolled {
 		r.event(mac, mac, b.Address, EventBMCEnrolled, "user "+b.User+" at "+b.Address)
-		_, err = ms.UpdateMachine(ctx, mac, "reason", "")
+		_, err = ms.updateMachine(ctx, mac, "reason", "")
 		return err
 	}
 	reason := "bmc enrolment failed: " + b.Error
 	r.event(mac, mac, b.Address, EventBMCFailed, b.Error)
-	_, err = ms.UpdateMachine(ctx, mac, "reason", reason)
+	_, err = ms.updateMachine(ctx, mac, "reason", reason)
 	return err
 }
 
@@ -371,7 +371,7 @@ func (r *Registry) accept(ctx context.Context, row *machineRow, a Accept, rule s
 	}
 	if b := row.BMC; b != nil && b.Enrolled {
 		ms, _ := r.machines()
-		pw, err := ms.MachineBMCPassword(ctx, row.MAC)
+		pw, err := ms.machineBMCPassword(ctx, row.MAC)
 		if err != nil {
 			return nil, err
 		}

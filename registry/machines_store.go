@@ -74,11 +74,11 @@ type machineRow struct {
 
 const machineCols = `mac, serial, system_id, subnet, ip, state, reason, rule, watch, bmc, inventory, first_seen, updated`
 
-// SaveMachine implements MachineStore: an upsert of m's report (its
+// saveMachine implements machineStore: an upsert of m's report (its
 // reason, rule, watch and BMC are kept as stored), then the oldest
 // discovered machines beyond the cap are pruned. It returns the row as
 // it was before (nil: new).
-func (st *SQLStore) SaveMachine(ctx context.Context, m machineRow) (*machineRow, error) {
+func (st *SQLStore) saveMachine(ctx context.Context, m machineRow) (*machineRow, error) {
 	inv, err := json.Marshal(m.Inventory)
 	if err != nil {
 		return nil, err
@@ -141,18 +141,18 @@ func scanMachine(row scanner) (*machineRow, error) {
 	return &m, nil
 }
 
-// LoadMachines implements MachineStore: the machines whose column col
+// loadMachines implements machineStore: the machines whose column col
 // ("mac" or "serial") is key.
-func (st *SQLStore) LoadMachines(ctx context.Context, col, key string) ([]machineRow, error) {
+func (st *SQLStore) loadMachines(ctx context.Context, col, key string) ([]machineRow, error) {
 	if col != "mac" && col != "serial" {
 		return nil, fmt.Errorf("machines: no column %q to look up by", col)
 	}
 	return st.queryMachines(ctx, `SELECT `+machineCols+` FROM machines WHERE `+col+` = ? ORDER BY mac LIMIT 10`, key)
 }
 
-// MachinePage implements MachineStore: at most limit machines of state
+// machinePage implements machineStore: at most limit machines of state
 // ("" every state), last updated first, after the cursor after.
-func (st *SQLStore) MachinePage(ctx context.Context, state, after string, limit int) ([]machineRow, error) {
+func (st *SQLStore) machinePage(ctx context.Context, state, after string, limit int) ([]machineRow, error) {
 	q, args := `SELECT `+machineCols+` FROM machines WHERE 1 = 1`, []any{}
 	if state != "" {
 		q, args = q+` AND state = ?`, append(args, state)
@@ -185,10 +185,10 @@ func (st *SQLStore) queryMachines(ctx context.Context, q string, args ...any) ([
 	return out, rows.Err()
 }
 
-// UpdateMachine implements MachineStore: one column of mac's row (the
+// updateMachine implements machineStore: one column of mac's row (the
 // names are this file's, never a caller's). It reports whether the row
 // exists.
-func (st *SQLStore) UpdateMachine(ctx context.Context, mac, col string, v any) (bool, error) {
+func (st *SQLStore) updateMachine(ctx context.Context, mac, col string, v any) (bool, error) {
 	switch col {
 	case "reason", "rule", "watch":
 	default:
@@ -202,8 +202,8 @@ func (st *SQLStore) UpdateMachine(ctx context.Context, mac, col string, v any) (
 	return n == 1, nil
 }
 
-// DeleteMachine implements MachineStore.
-func (st *SQLStore) DeleteMachine(ctx context.Context, mac string) (bool, error) {
+// deleteMachine implements machineStore.
+func (st *SQLStore) deleteMachine(ctx context.Context, mac string) (bool, error) {
 	res, err := st.db.ExecContext(ctx, `DELETE FROM machines WHERE mac = ?`, mac)
 	if err != nil {
 		return false, err
@@ -215,9 +215,9 @@ func (st *SQLStore) DeleteMachine(ctx context.Context, mac string) (bool, error)
 // machineBMCContext is what an enrolled BMC password is sealed for.
 func machineBMCContext(mac string) string { return "bmc password of machine " + mac }
 
-// SetMachineBMC implements MachineStore: the enrolment's outcome, and
+// setMachineBMC implements machineStore: the enrolment's outcome, and
 // its password sealed ("" keeps the stored one).
-func (st *SQLStore) SetMachineBMC(ctx context.Context, mac string, b MachineBMC, password Secret) (bool, error) {
+func (st *SQLStore) setMachineBMC(ctx context.Context, mac string, b MachineBMC, password Secret) (bool, error) {
 	doc, err := json.Marshal(b)
 	if err != nil {
 		return false, err
@@ -238,8 +238,8 @@ func (st *SQLStore) SetMachineBMC(ctx context.Context, mac string, b MachineBMC,
 	return n == 1, nil
 }
 
-// MachineBMCPassword implements MachineStore.
-func (st *SQLStore) MachineBMCPassword(ctx context.Context, mac string) (Secret, error) {
+// machineBMCPassword implements machineStore.
+func (st *SQLStore) machineBMCPassword(ctx context.Context, mac string) (Secret, error) {
 	var stored string
 	err := st.db.QueryRowContext(ctx, `SELECT bmc_password FROM machines WHERE mac = ?`, mac).Scan(&stored)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -391,7 +391,7 @@ func TestMachinePasswordSealedAtFirstKey(t *testing.T) {
 	if storedPlain(t, path, pw) || machinePlain(t, st, pw) {
 		t.Error("the password is still stored in plaintext")
 	}
-	if got, err := st.MachineBMCPassword(ctx, "52:54:00:00:00:01"); got != pw || err != nil {
+	if got, err := st.machineBMCPassword(ctx, "52:54:00:00:00:01"); got != pw || err != nil {
 		t.Errorf("read back: %q, %v", got, err)
 	}
 }

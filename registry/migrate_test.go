@@ -337,8 +337,8 @@ func checkMigrate(t *testing.T, src *migrateSource, dst *SQLStore) {
 	compare("events of web001", func(st *SQLStore) (any, error) { return st.Events(ctx, id1, 1000) })
 	compare("leases", func(st *SQLStore) (any, error) { return st.Leases(ctx) })
 	compare("discovered", func(st *SQLStore) (any, error) { return st.Discovered(ctx) })
-	compare("machines", func(st *SQLStore) (any, error) { return st.MachinePage(ctx, "", "", 100) })
-	compare("an enrolled password", func(st *SQLStore) (any, error) { return st.MachineBMCPassword(ctx, "52:54:00:00:00:01") })
+	compare("machines", func(st *SQLStore) (any, error) { return st.machinePage(ctx, "", "", 100) })
+	compare("an enrolled password", func(st *SQLStore) (any, error) { return st.machineBMCPassword(ctx, "52:54:00:00:00:01") })
 	if want["machines"] != 2 || want["rules"] != 1 || want["inspections"] != 1 {
 		t.Errorf("the source lacks machines, rules or inspections: %v", want)
 	}

@@ -45,12 +45,28 @@ func (r *Registry) ApplyRules(ctx context.Context, mac string) (RuleOutcome, err
 	case out.Rule != "":
 		r.event(row.MAC, row.MAC, row.IP, EventRuleConflict, out.Reason)
 	}
-	if out.System == "" && out.Reason != row.Reason {
-		if err := r.setReason(ctx, row.MAC, out.Rule, out.Reason); err != nil {
+	if reason := ruleReason(row.Reason, out); out.System == "" && reason != row.Reason {
+		if err := r.setReason(ctx, row.MAC, out.Rule, reason); err != nil {
 			return out, err
 		}
 	}
 	return out, nil
+}
+
+// noRule is the outcome's reason when no rule matched.
+const noRule = "no rule matched"
+
+// ruleReason is the reason a machine keeps after the rules ran (and
+// added nothing): the rules' own, or nothing when no rule matched; then
+// a reason of something else (a failed enrolment) stays.
+func ruleReason(old string, out RuleOutcome) string {
+	if out.Reason != noRule {
+		return out.Reason
+	}
+	if strings.HasPrefix(old, "rule ") || strings.HasPrefix(old, noRule) {
+		return ""
+	}
+	return old
 }
 
 // TestRule says what rule would do with the machine key now, writing
@@ -104,9 +120,9 @@ func (r *Registry) runRules(ctx context.Context, row *machineRow, rules []*Rule,
 		return out, nil
 	}
 	if len(failed) > 0 {
-		return RuleOutcome{Reason: "no rule matched; " + strings.Join(failed, "; ")}, nil
+		return RuleOutcome{Reason: noRule + "; " + strings.Join(failed, "; ")}, nil
 	}
-	return RuleOutcome{Reason: "no rule matched"}, nil
+	return RuleOutcome{Reason: noRule}, nil
 }
 
 func matches(x *Rule, inv inventory.Inventory) (bool, error) {

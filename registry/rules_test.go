@@ -130,6 +130,27 @@ func TestApplyRules(t *testing.T) {
 	if out, _ := r.TestRule(ctx, "r750", second.MAC); out.Rule != "" || out.Reason != "no rule matched" {
 		t.Errorf("a rule that does not match, tested: %+v", out)
 	}
+	// The rule gone, the second machine's conflict is no longer its
+	// reason; a failed enrolment's stays.
+	if err := r.RemoveRule(ctx, "catch-all"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.RemoveRule(ctx, "tor-a12"); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := r.ApplyRules(ctx, second.MAC); out.Reason != "no rule matched" {
+		t.Errorf("no rule: %+v", out)
+	}
+	if m, _ := r.Machine(ctx, second.MAC); m.Reason != "" {
+		t.Errorf("the reason left: %q", m.Reason)
+	}
+	if err := r.SetMachineBMC(ctx, second.MAC, MachineBMC{Error: "refused"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	r.ApplyRules(ctx, second.MAC)
+	if m, _ := r.Machine(ctx, second.MAC); m.Reason != "bmc enrolment failed: refused" {
+		t.Errorf("the enrolment's reason: %q", m.Reason)
+	}
 }
 
 // TestApplyRulesEvalError: a rule whose evaluation fails is skipped, and
