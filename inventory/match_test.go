@@ -65,6 +65,21 @@ func TestMatch(t *testing.T) {
 	}
 }
 
+// TestMatchBounded: an expression that would allocate without bound
+// fails when it runs (expr's memory budget), it does not exhaust the
+// appliance.
+func TestMatchBounded(t *testing.T) {
+	for _, e := range []string{`len(repeat(dmi.vendor, 1000000000)) > 0`, `len(map(1..100000000, # * 2)) > 0`} {
+		m, err := CompileMatch(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := m.Eval(sample()); ok || err == nil || !strings.Contains(err.Error(), "memory budget") {
+			t.Errorf("%s: %v, %v", e, ok, err)
+		}
+	}
+}
+
 func TestRewriteMatches(t *testing.T) {
 	for in, want := range map[string]string{
 		`a =~ "x=~y"`:       `a  matches  "x=~y"`,
