@@ -67,6 +67,16 @@ func orDash(s ...string) string {
 // discoveredPage lists the discovered machines (?all=1: the registered
 // ones too), each with a link to its inventory and accept form.
 func (u *ui) discoveredPage(w http.ResponseWriter, r *http.Request, ss *session) {
+	u.machines(w, r, ss, "discovered")
+}
+
+// discoveredRows is the part of the Discovered view that events change,
+// for the script to swap in as machines report.
+func (u *ui) discoveredRows(w http.ResponseWriter, r *http.Request, ss *session) {
+	u.machines(w, r, ss, "discoveredrows")
+}
+
+func (u *ui) machines(w http.ResponseWriter, r *http.Request, ss *session, page string) {
 	all := r.URL.Query().Get("all") != ""
 	path := "/api/v1/machines?state=" + registry.MachineDiscovered
 	if all {
@@ -81,7 +91,7 @@ func (u *ui) discoveredPage(w http.ResponseWriter, r *http.Request, ss *session)
 	for i, m := range ms {
 		rows[i] = summarize(m)
 	}
-	u.render(w, "discovered", map[string]any{"Session": ss, "Machines": rows, "All": all, "Full": len(ms) >= 1000})
+	u.render(w, page, map[string]any{"Session": ss, "Machines": rows, "All": all, "Full": len(ms) >= 1000})
 }
 
 // machineData is a machine's page: its inventory and the accept form.

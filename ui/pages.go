@@ -25,7 +25,7 @@ func parsePages() map[string]*template.Template {
 	}
 	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html"))
 	pages := map[string]*template.Template{}
-	for _, p := range []string{"login", "fleet", "host", "confirm", "rows", "live", "discovered", "machine"} {
+	for _, p := range []string{"login", "fleet", "host", "confirm", "rows", "live", "discovered", "machine", "discoveredrows"} {
 		t := template.Must(base.Clone())
 		pages[p] = template.Must(t.ParseFS(templateFS, "templates/"+p+".html"))
 	}

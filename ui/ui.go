@@ -68,6 +68,7 @@ func Handler(cfg Config) http.Handler {
 	mux.HandleFunc("POST /ui/systems/{name}/action", u.authed(u.action))
 	mux.HandleFunc("GET /ui/stream", u.authed(u.stream))
 	mux.HandleFunc("GET /ui/discovered", u.authed(u.discoveredPage))
+	mux.HandleFunc("GET /ui/discovered/rows", u.authed(u.discoveredRows))
 	mux.HandleFunc("GET /ui/discovered/{key}", u.authed(u.machinePage))
 	mux.HandleFunc("POST /ui/discovered/{key}/accept", u.authed(u.accept))
 	mux.HandleFunc("/ui", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/ui/", http.StatusSeeOther) })
@@ -98,7 +99,7 @@ func (u *ui) authed(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ss := u.sessions.get(r)
 		if ss == nil {
-			if r.Method == http.MethodGet && !strings.HasSuffix(r.URL.Path, "/live") && r.URL.Path != "/ui/rows" && r.URL.Path != "/ui/stream" {
+			if r.Method == http.MethodGet && !strings.HasSuffix(r.URL.Path, "/live") && r.URL.Path != "/ui/rows" && r.URL.Path != "/ui/discovered/rows" && r.URL.Path != "/ui/stream" {
 				http.Redirect(w, r, "/ui/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}

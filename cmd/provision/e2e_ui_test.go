@@ -288,7 +288,8 @@ func TestDashboardInBrowser(t *testing.T) {
 }
 
 // The Discovered view in a real browser: a machine its agent reported is
-// listed with its serial, switch port and BMC; its page shows the whole
+// listed with its serial, switch port and BMC, and one that reports while
+// the view is open appears without a reload; its page shows the whole
 // inventory and the accept form; a name another system has is refused
 // with the registry's reason and the form kept; accepting with ip auto
 // makes the system, whose host page then shows the inventory (disk
@@ -312,6 +313,17 @@ func TestDiscoveredInBrowser(t *testing.T) {
 		}
 	}
 	screenshot(t, ctx, "discovered-1280x800")
+
+	// Live: a machine that reports while the view is open appears in it,
+	// without a reload.
+	do(t, ctx, "the stream", chromedp.WaitVisible(css(`body[data-stream="open"]`)))
+	get(t, ctx, "mark the page", chromedp.Evaluate[bool](`window.notReloaded = true`))
+	const mac2 = "52:54:00:00:29:32"
+	reportInventory(t, s, "127.0.0.32", sampleInventory(mac2, "52:54:00:00:29:c2", "SER-UI2", "12", "10.0.1.52"))
+	do(t, ctx, "the second machine arrives", chromedp.WaitVisible(css(`tr[data-machine="`+mac2+`"]`)))
+	if same := get(t, ctx, "no reload", chromedp.Evaluate[bool](`window.notReloaded === true`)); !same {
+		t.Error("the Discovered view reloaded to show the new machine")
+	}
 
 	do(t, ctx, "open the machine", chromedp.Click(css(`tr[data-machine="`+mac+`"] a.button`)), chromedp.WaitVisible(id("accept-name")))
 	inv := get(t, ctx, "the inventory", chromedp.Text(css("section.inventory")))
@@ -344,7 +356,7 @@ func TestDiscoveredInBrowser(t *testing.T) {
 	}
 	screenshot(t, ctx, "host-inventory-1280x800")
 	do(t, ctx, "the Discovered view again", chromedp.Navigate(s.URL+"/ui/discovered"), chromedp.WaitVisible(css("table.machines")))
-	if n := get(t, ctx, "rows", chromedp.Evaluate[int](`document.querySelectorAll("tr[data-machine]").length`)); n != 0 {
-		t.Errorf("after accept the Discovered view lists %d machines, want none", n)
+	if n := get(t, ctx, "rows", chromedp.Evaluate[int](`document.querySelectorAll("tr[data-machine]").length`)); n != 1 {
+		t.Errorf("after accept the Discovered view lists %d machines, want 1 (the second)", n)
 	}
 }

@@ -11,6 +11,9 @@
   }
   var host = body.dataset.host || "";
   var url = mode === "fleet" ? "/ui/rows" + location.search : "/ui/systems/" + encodeURIComponent(host) + "/live";
+  if (mode === "discovered") {
+    url = "/ui/discovered/rows" + location.search;
+  }
   var stream = "/ui/stream" + (mode === "host" ? "?system=" + encodeURIComponent(host) : "");
   var timer = null;
   var running = false;
