@@ -359,4 +359,9 @@ func TestDiscoveredInBrowser(t *testing.T) {
 	if n := get(t, ctx, "rows", chromedp.Evaluate[int](`document.querySelectorAll("tr[data-machine]").length`)); n != 1 {
 		t.Errorf("after accept the Discovered view lists %d machines, want 1 (the second)", n)
 	}
+	do(t, ctx, "phone width", chromedp.EmulateViewport(390, 844), chromedp.Navigate(s.URL+"/ui/discovered/"+mac2), chromedp.WaitVisible(id("accept-name")))
+	if width := get(t, ctx, "width", chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); width > 390 {
+		t.Errorf("at 390 px a machine's page is %d px wide", width)
+	}
+	screenshot(t, ctx, "machine-390x844")
 }
