@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -113,6 +114,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *Appliance, err 
 			return nil, err
 		}
 		a.cfg.Address = dhcpIdentity(own, a.reg.Snapshot()).String()
+	}
+	if ip, err := netip.ParseAddr(a.cfg.Address); err == nil {
+		a.reg.ReserveAddresses(ip) // never an address that ip auto hands a machine
 	}
 	dnsSrv, err := a.newDNS()
 	if err != nil {

@@ -65,7 +65,7 @@ func (d *discoveryBackend) Report(ctx context.Context, rep inventory.Report, fro
 		if err != nil {
 			return inventory.Instruction{}, err
 		}
-		b := registry.MachineBMC{Address: inv.BMC.IP, User: BMCUser, Error: "enrolment under way"}
+		b := registry.MachineBMC{Address: inv.BMC.IP, User: BMCUser} // under way
 		if err := d.reg.SetMachineBMC(ctx, m.MAC, b, registry.Secret(pw)); err != nil {
 			return inventory.Instruction{}, err
 		}
@@ -93,17 +93,8 @@ func (d *discoveryBackend) wantsEnrolment(snap *registry.Snapshot, sub *registry
 	if sub.EnrolBMC {
 		return true
 	}
-	for _, x := range snap.Rules() {
-		if !x.EnrolBMC {
-			continue
-		}
-		if match, err := inventory.CompileMatch(x.Match); err == nil {
-			if ok, err := match.Eval(m.Inventory); err == nil && ok {
-				return true
-			}
-		}
-	}
-	return false
+	x, ok := snap.MatchRule(m.Inventory)
+	return ok && x.EnrolBMC
 }
 
 // Enrolled implements discovery.Backend: the BMC user made in-band is

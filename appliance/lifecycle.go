@@ -42,6 +42,18 @@ func newBuilds(reg *registry.Registry, events *registry.EventLog, power api.Powe
 // network once (a BMC that refuses is only noted: the appliance decides
 // what a network boot does), then power on, or cycle when it is on.
 func (b *builds) PowerForBuild(ctx context.Context, sys *registry.System) (action string, err error) {
+	return b.powerToNetwork(ctx, sys, "reinstall")
+}
+
+// PowerForInspect boots a system whose inspection was asked into the
+// inventory agent, as PowerForBuild does a build.
+func (b *builds) PowerForInspect(ctx context.Context, sys *registry.System) (action string, err error) {
+	return b.powerToNetwork(ctx, sys, "inspection")
+}
+
+// powerToNetwork boots sys from the network through its BMC, for what
+// (reinstall, inspection), noting each step on its timeline.
+func (b *builds) powerToNetwork(ctx context.Context, sys *registry.System, what string) (action string, err error) {
 	bmc, ok := bind.BMC(sys)
 	if !ok {
 		return "", &registry.Error{Kind: registry.ErrInvalid, Msg: "system " + sys.Name + " has no BMC (system edit " + sys.Name + " --bmc-address ...)"}
@@ -51,7 +63,7 @@ func (b *builds) PowerForBuild(ctx context.Context, sys *registry.System) (actio
 	}
 	state, err := b.power.PowerState(ctx, bmc)
 	if err != nil {
-		b.note(ctx, sys.Name, "reinstall: "+err.Error())
+		b.note(ctx, sys.Name, what+": "+err.Error())
 		return "", err
 	}
 	action = ipmi.Cycle
@@ -59,10 +71,10 @@ func (b *builds) PowerForBuild(ctx context.Context, sys *registry.System) (actio
 		action = ipmi.On
 	}
 	if err := b.power.SetPower(ctx, bmc, action); err != nil {
-		b.note(ctx, sys.Name, "reinstall: "+err.Error())
+		b.note(ctx, sys.Name, what+": "+err.Error())
 		return "", err
 	}
-	b.note(ctx, sys.Name, action+" for the reinstall, by the operator")
+	b.note(ctx, sys.Name, action+" for the "+what+", by the operator")
 	return action, nil
 }
 

@@ -52,7 +52,7 @@ func (a *Appliance) startHTTP(ln, apiLn net.Listener, dnsSrv *dnsconf.Server) er
 	}
 	own := a.ownHosts() // the names the API and dashboard answer to
 	apiHandler := api.Handler(api.Config{Registry: a.reg, Blobs: a.blobs, Events: a.events, Dynamic: a.dynamic, Auth: a.caller, Log: a.log, Metrics: a.metrics,
-		BootURL: a.httpURL, DNS: a.cfg.Address, Power: a.power, Builds: a.builds, PrepareImage: a.bootenv.Prepare,
+		BootURL: a.httpURL, DNS: a.cfg.Address, Power: a.power, Builds: a.builds, Inspect: a.builds.PowerForInspect, PrepareImage: a.bootenv.Prepare,
 		Health: func() []string { return a.bootMissing }, Hosts: own,
 		Backup: a.writeBackup,
 		PowerStates: func(system string) string {

@@ -29,10 +29,16 @@ func (e *Env) StartSwitch(n *Net, name string) (*Switch, error) {
 	if _, err := needCommand("lldpcli", "lldpd"); err != nil {
 		return nil, err
 	}
-	dir, err := e.TempDir()
-	if err != nil {
-		return nil, err
+	// lldpd's unprivileged half (user _lldpd) opens the control socket:
+	// its directory must be one that user can reach, not under the test's.
+	dir, err := os.MkdirTemp("", "lldpd-")
+	if err == nil {
+		err = os.Chmod(dir, 0o755)
 	}
+	if err != nil {
+		return nil, fmt.Errorf("lab: %w", err)
+	}
+	e.Defer(func() { os.RemoveAll(dir) })
 	sw := &Switch{Name: name, sock: filepath.Join(dir, "lldpd.sock"), ns: n.BridgeNS}
 	conf := filepath.Join(dir, "lldpd.conf")
 	text := fmt.Sprintf("configure system hostname %s\nconfigure lldp tx-interval 1\n", name)

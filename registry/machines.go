@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -294,7 +295,8 @@ func (r *Registry) MachineBMCPassword(ctx context.Context, mac string) (Secret, 
 
 // SetMachineBMC records an enrolment: Enrolled with the password it set
 // (sealed; "" keeps the stored one), or not, with Error. A failure is
-// also the machine's reason.
+// also the machine's reason. Neither Enrolled nor Error is an enrolment
+// under way: its password is kept, and nothing else said.
 func (r *Registry) SetMachineBMC(ctx context.Context, mac string, b MachineBMC, password Secret) error {
 	ms, err := r.machines()
 	if err != nil {
@@ -327,10 +329,24 @@ func (r *Registry) SetMachineBMC(ctx context.Context, mac string, b MachineBMC, 
 		_, err = ms.updateMachine(ctx, mac, "reason", "")
 		return err
 	}
+	if b.Error == "" { // under way: the password kept until the agent says how it went
+		return nil
+	}
 	reason := "bmc enrolment failed: " + b.Error
 	r.event(mac, mac, b.Address, EventBMCFailed, b.Error)
 	_, err = ms.updateMachine(ctx, mac, "reason", reason)
 	return err
+}
+
+// ReserveAddresses names the appliance's own addresses, which ip auto
+// (FreeIP, through AcceptMachine and the rules) never hands out.
+func (r *Registry) ReserveAddresses(addrs ...netip.Addr) { r.own.Store(&addrs) }
+
+func (r *Registry) reserved() []netip.Addr {
+	if p := r.own.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // IPAuto asks for the lowest free address of a subnet outside its pool
@@ -389,7 +405,7 @@ func (r *Registry) accept(ctx context.Context, row *machineRow, a Accept, rule s
 		}
 		sys.IP = a.IP
 		if a.IP == "" || a.IP == IPAuto {
-			ip, err := n.FreeIP(subnet)
+			ip, err := n.FreeIP(subnet, r.reserved()...)
 			if err != nil {
 				return nil, fmt.Errorf("machine %s: %w", row.MAC, err)
 			}
@@ -423,7 +439,7 @@ func (r *Registry) accept(ctx context.Context, row *machineRow, a Accept, rule s
 // FreeIP is the lowest address of the subnet that is outside its pool
 // and is none of its network, broadcast, gateway, next server or DNS
 // servers, nor any system's IP, BMC or interface address.
-func (s *Snapshot) FreeIP(subnet string) (string, error) {
+func (s *Snapshot) FreeIP(subnet string, skip ...netip.Addr) (string, error) {
 	e, ok := s.subnets[subnet]
 	if !ok {
 		return "", &Error{ErrInvalid, fmt.Sprintf("subnet %q does not exist (ip auto needs the subnet to take an address from)", subnet)}
@@ -433,7 +449,7 @@ func (s *Snapshot) FreeIP(subnet string) (string, error) {
 		if e.inPool(ip) || e.reservedRole(ip) != "" || s.AddressInUse(ip) || ip == broadcast(p) {
 			continue
 		}
-		if e.NextServer == ip.String() || containsString(e.DNSServers, ip.String()) {
+		if e.NextServer == ip.String() || containsString(e.DNSServers, ip.String()) || slices.Contains(skip, ip) {
 			continue
 		}
 		return ip.String(), nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -238,6 +239,55 @@ func TestFreeIP(t *testing.T) {
 	}
 	if _, err := r.Snapshot().FreeIP("tiny"); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "subnet tiny: no free address outside the pool") {
 		t.Errorf("a full subnet: %v", err)
+	}
+}
+
+// The appliance's own address (ReserveAddresses) is never handed out by
+// ip auto, which knows nothing else of it.
+func TestFreeIPSkipsTheAppliance(t *testing.T) {
+	r, _ := openDiscovery(t)
+	ctx := context.Background()
+	if _, err := r.AddSubnet(ctx, Subnet{Name: "lab", CIDR: "10.2.0.0/24", Pool: "10.2.0.200-10.2.0.220"}); err != nil {
+		t.Fatal(err)
+	}
+	inv := machineInv(0x7701, "S77", 7)
+	if _, err := r.ReportInventory(ctx, inv, "lab", "10.2.0.200"); err != nil {
+		t.Fatal(err)
+	}
+	r.ReserveAddresses(netip.MustParseAddr("10.2.0.1"))
+	s, err := r.AcceptMachine(ctx, inv.MAC, Accept{Name: "m77", Profile: "web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.IP != "10.2.0.2" {
+		t.Errorf("ip auto gave %s, want 10.2.0.2: 10.2.0.1 is the appliance's", s.IP)
+	}
+}
+
+// An enrolment under way (neither enrolled nor failed) keeps the
+// password and says nothing: no failure event, no reason.
+func TestEnrolmentUnderWay(t *testing.T) {
+	r, _ := openDiscovery(t)
+	ctx := context.Background()
+	if _, err := r.AddSubnet(ctx, Subnet{Name: "lab", CIDR: "10.2.0.0/24", Pool: "10.2.0.200-10.2.0.220"}); err != nil {
+		t.Fatal(err)
+	}
+	inv := machineInv(0x7702, "S78", 8)
+	mac := inv.MAC
+	if _, err := r.ReportInventory(ctx, inv, "lab", "10.2.0.201"); err != nil {
+		t.Fatal(err)
+	}
+	var events []Event
+	r.SetEvents(func(e Event) { events = append(events, e) })
+	if err := r.SetMachineBMC(ctx, mac, MachineBMC{Address: "10.2.0.50", User: "provision"}, "pw-under-way"); err != nil {
+		t.Fatal(err)
+	}
+	m, err := r.Machine(ctx, mac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pw, _ := r.MachineBMCPassword(ctx, mac); pw != "pw-under-way" || m.Reason != "" || len(events) != 0 || m.BMC == nil || m.BMC.Enrolled {
+		t.Errorf("under way: password kept %v, reason %q, events %v, bmc %+v", pw == "pw-under-way", m.Reason, events, m.BMC)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"reflect"
 	"runtime"
 	"slices"
@@ -29,6 +30,7 @@ type Registry struct {
 	now          func() time.Time
 	leases       atomic.Pointer[func() []LiveLease] // SetLiveLeases
 	events       atomic.Pointer[func(Event)]        // SetEvents: machines' discovery events
+	own          atomic.Pointer[[]netip.Addr]       // ReserveAddresses: the appliance's own
 	// renders admits the render checks of changes (mutate), one per CPU
 	// and at least two (one slow render leaves room for others): a burst
 	// of writers queues for the CPUs instead of each render's time bound
