@@ -154,14 +154,7 @@ func (s *Snapshot) AppendKernelArgs(b []byte, sys *System, plan BootPlan, via Bo
 		}
 	}
 	start := len(b)
-	word := func(w ...string) {
-		if len(b) > start {
-			b = append(b, ' ')
-		}
-		for _, s := range w {
-			b = append(b, s...)
-		}
-	}
+	word := wordWriter(&b, start)
 	if via.Initrd != "" {
 		word("initrd=", via.Initrd)
 	}
@@ -200,6 +193,19 @@ func (s *Snapshot) AppendKernelArgs(b []byte, sys *System, plan BootPlan, via Bo
 		return nil, invalidf("system %s: kernel command line is %d bytes, Linux takes %d", sys.Name, n, MaxCmdline)
 	}
 	return b, nil
+}
+
+// wordWriter returns a function that appends a word, made of its
+// arguments, to *b: after a space when *b is longer than start.
+func wordWriter(b *[]byte, start int) func(w ...string) {
+	return func(w ...string) {
+		if len(*b) > start {
+			*b = append(*b, ' ')
+		}
+		for _, s := range w {
+			*b = append(*b, s...)
+		}
+	}
 }
 
 func bootMAC(sys *System, mac net.HardwareAddr) string {

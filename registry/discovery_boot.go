@@ -1,10 +1,6 @@
 package registry
 
-import (
-	"strings"
-
-	"github.com/provision/provision/internal/ipxetext"
-)
+import "github.com/provision/provision/internal/ipxetext"
 
 // Settings that shape the boot of an unknown machine on a discovery
 // subnet (Subnet.Discovery) and of a system under inspection.
@@ -49,26 +45,13 @@ func (s *Snapshot) AppendDiscoveryArgs(b []byte, via BootVia) ([]byte, error) {
 		}
 	}
 	start := len(b)
-	word := func(w ...string) {
-		if len(b) > start {
-			b = append(b, ' ')
-		}
-		for _, s := range w {
-			b = append(b, s...)
-		}
-	}
+	word := wordWriter(&b, start)
 	if via.Initrd != "" {
 		word("initrd=", via.Initrd)
 	}
-	if args := strings.TrimSpace(s.settings[SettingDiscoveryArgs]); args != "" {
-		var err error
-		n := len(b)
-		if n > start {
-			b = append(b, ' ')
-		}
-		if b, err = appendArgs(b, args); err != nil {
-			return nil, invalidf("setting %s: %v", SettingDiscoveryArgs, err)
-		}
+	var err error
+	if b, err = appendArgsOf(b, start, "setting", SettingDiscoveryArgs, s.settings[SettingDiscoveryArgs]); err != nil {
+		return nil, err
 	}
 	word("provision.discover=1")
 	if via.MAC != nil {
