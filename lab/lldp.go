@@ -60,12 +60,30 @@ func (e *Env) StartSwitch(n *Net, name string) (*Switch, error) {
 }
 
 // SetPort makes the switch announce port (its LLDP port id, "Ethernet1/7")
-// and description on tap.
+// and description on tap, from now until the switch stops. lldpd knows a
+// tap only once it carries a link (its VM runs), and forgets what was
+// configured for one it did not know: SetPort waits up to 30 s for the
+// tap, then configures it and checks that lldpd took it.
 func (sw *Switch) SetPort(tap, port, description string) error {
-	if _, err := sw.cli("configure", "ports", tap, "lldp", "portidsubtype", "local", port, "description", description); err != nil {
-		return err
+	var err error
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		var out string
+		if out, err = sw.cli("-f", "keyvalue", "show", "interfaces", "ports", tap); err != nil || !strings.Contains(out, tap) {
+			err = fmt.Errorf("lab: switch %s: no port %s yet", sw.Name, tap)
+			continue
+		}
+		if strings.Contains(out, "port.local="+port) || strings.Contains(out, ".id="+port) {
+			return nil
+		}
+		if _, err = sw.cli("configure", "ports", tap, "lldp", "portidsubtype", "local", port, "description", description); err != nil {
+			continue
+		}
+		if out, err = sw.cli("-f", "keyvalue", "show", "interfaces", "ports", tap); err == nil && strings.Contains(out, port) {
+			return nil
+		}
+		err = fmt.Errorf("lab: switch %s: port %s does not announce %s: %s", sw.Name, tap, port, out)
 	}
-	return nil
+	return err
 }
 
 func (sw *Switch) cli(args ...string) (string, error) {
