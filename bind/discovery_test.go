@@ -2,6 +2,7 @@ package bind
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
 	"strings"
@@ -33,6 +34,11 @@ func TestDiscoveryBoot(t *testing.T) {
 	}
 	if _, ok := b.HostByIP(pool); ok {
 		t.Fatal("a discovery boot without a discovery image (no boot environment built, no discovery.image)")
+	}
+	for k, v := range map[string]string{registry.SettingDiscoveryImage: "nosuch", registry.SettingDiscoveryArgs: "console=ttyS0 ${net0/mac}"} {
+		if _, err := reg.SetSetting(ctx, k, v); !errors.Is(err, registry.ErrInvalid) || !strings.Contains(err.Error(), "setting "+k) {
+			t.Errorf("setting %s %q: %v, want refused naming the setting", k, v, err)
+		}
 	}
 	for k, v := range map[string]string{registry.SettingDiscoveryImage: "img", registry.SettingDiscoveryArgs: "console=ttyS0,115200n8"} {
 		if _, err := reg.SetSetting(ctx, k, v); err != nil {

@@ -63,3 +63,26 @@ func (s *Snapshot) AppendDiscoveryArgs(b []byte, via BootVia) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// checkDiscoverySetting checks the settings of the discovery boot when
+// they are written: discovery.image names an image with a kernel and an
+// initrd, discovery.kernel_args are kernel arguments as a profile's are.
+func (s *Snapshot) checkDiscoverySetting(key, value string) error {
+	switch key {
+	case SettingDiscoveryImage:
+		img, ok := s.images[value]
+		if !ok {
+			return invalidf("setting %s: image %q does not exist", key, value)
+		}
+		for _, role := range []string{"kernel", "initrd"} {
+			if _, ok := img.Files[role]; !ok {
+				return invalidf("setting %s: image %s has no %s to boot the inventory agent with", key, value, role)
+			}
+		}
+	case SettingDiscoveryArgs:
+		if err := CheckKernelArgs(value); err != nil {
+			return invalidf("setting %s: %v", key, err)
+		}
+	}
+	return nil
+}

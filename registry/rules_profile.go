@@ -224,6 +224,9 @@ func (s *Snapshot) setSetting(key, value string) (*Setting, error) {
 	if err := CheckSettingValue(k, value); err != nil {
 		return nil, err
 	}
+	if err := s.checkDiscoverySetting(k, value); err != nil {
+		return nil, err
+	}
 	s.settings[k] = value
 	return &Setting{Key: k, Value: value}, nil
 }
