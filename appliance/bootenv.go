@@ -156,6 +156,7 @@ func deployToolNames() string {
 // by hand. A failure is logged and leaves the image as it was.
 func (a *Appliance) refreshBootenvs(ctx context.Context) {
 	busybox, zonecfg, err := a.bootenv.tools()
+	agent, _ := a.bootenv.agentProgram() // read once: 12 MB
 	for _, img := range a.reg.Snapshot().Images() {
 		if _, ok := img.Files["kernel-package"]; !ok || img.Bootenv == "" {
 			continue
@@ -164,7 +165,6 @@ func (a *Appliance) refreshBootenvs(ctx context.Context) {
 			a.log.Warn("diskless boot environments cannot be rebuilt", "image", img.Name, "err", err)
 			return
 		}
-		agent, _ := a.bootenv.agentProgram()
 		if strings.Contains(img.Bootenv, "busybox "+short(busybox)) && strings.Contains(img.Bootenv, "zonecfg "+short(zonecfg)) &&
 			(agent == nil || strings.Contains(img.Bootenv, "agent "+short(agent))) {
 			continue

@@ -71,10 +71,3 @@ func (s *BMCSim) setMachine(machine string) error {
 	}
 	return os.Rename(tmp, filepath.Join(s.dir, "machine.sh"))
 }
-
-// IPMItoolAs is IPMItool as another user of the BMC.
-func (s *BMCSim) IPMItoolAs(user, password string, args ...string) (string, error) {
-	c := *s
-	c.User, c.Password = user, password
-	return c.IPMItool(args...)
-}
