@@ -84,7 +84,10 @@ type Config struct {
 	// name server they get when their subnet names none: both for
 	// rendering templates (template render).
 	BootURL, DNS string
-	Power        Power // BMC power; nil: none
+	// Mirrors names the package archives the appliance caches, for the
+	// templates' .URLs.Mirrors.
+	Mirrors []string
+	Power   Power // BMC power; nil: none
 	// Backup, if set, writes the appliance's whole state to w as a backup
 	// archive, the secrets (key, tokens) too when asked.
 	Backup func(ctx context.Context, w io.Writer, secrets bool) error

@@ -70,7 +70,7 @@ func (s *server) renderTemplate(w http.ResponseWriter, r *http.Request) {
 	}
 	p, _ := snap.Profile(sys.Profile)
 	server := s.bootURL(r)
-	d := bind.TemplateData(snap, sys, kickstart.BuildURLs(server, p.Image, RenderPlaceholderToken), s.DNS)
+	d := bind.TemplateData(snap, sys, kickstart.BuildURLs(server, p.Image, RenderPlaceholderToken, s.Mirrors), s.DNS)
 	if r.URL.Query().Get("secrets") == "" {
 		registry.MaskSecrets(&d)
 	}

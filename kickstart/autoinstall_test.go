@@ -153,3 +153,21 @@ func TestMetaData(t *testing.T) {
 		t.Errorf("yaml: %v %v", m, err)
 	}
 }
+
+// With an Ubuntu archive in the appliance's cache, the installed system's
+// apt takes it.
+func TestAutoinstallMirrorFromCache(t *testing.T) {
+	set, err := NewSet(Builtins(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := SampleData()
+	d.URLs.Mirrors = MirrorURLs(d.URLs.Server, []string{"ubuntu"})
+	out, err := set.Render("ubuntu-autoinstall", d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "uri: \"http://10.0.0.1/ubuntu\"") && !strings.Contains(string(out), "uri: http://10.0.0.1/ubuntu\n") {
+		t.Errorf("no apt primary of the cache:\n%s", out)
+	}
+}

@@ -65,6 +65,10 @@ type URLs struct {
 	Template string // this build's template URL (Server/ks/TOKEN)
 	Done     string // Template + "/done": the installer calls it when the install succeeded
 	Failed   string // Template + "/failed": POST the installer log here when it failed
+	// Mirrors are the package archives the appliance caches, by name:
+	// Mirrors["debian"] is Server/debian (see package mirror). An
+	// archive the appliance does not serve has no key.
+	Mirrors map[string]string
 }
 
 // SampleData returns plausible data for one host, web001 (10.0.0.11/24,
@@ -90,6 +94,7 @@ func SampleData() Data {
 		URLs: URLs{
 			Server: server, Script: server + "/boot/" + mac + ".ipxe", Image: server + "/images/centos",
 			Template: build, Done: build + "/done", Failed: build + "/failed",
+			Mirrors: MirrorURLs(server, []string{"debian", "debian-security"}),
 		},
 	}
 }

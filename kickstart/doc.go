@@ -51,6 +51,8 @@
 //	.URLs.Template      http://10.0.0.1/ks/TOKEN           this build's template
 //	.URLs.Done          http://10.0.0.1/ks/TOKEN/done      call it when the install succeeded
 //	.URLs.Failed        http://10.0.0.1/ks/TOKEN/failed    POST the installer's log to it when it failed
+//	.URLs.Mirrors       map[string]string   the package archives the appliance caches, by name:
+//	                                        index .URLs.Mirrors "debian" is http://10.0.0.1/debian ("" when not served)
 //	.Interfaces         []Interface         the host's interfaces: .Name, .Kind (physical, bond, vlan), .MAC, .BondMode,
 //	                                        .Members, .VLANParent, .VLANID, .MTU, .Primary, .Address ("IP/prefix" or "");
 //	                                        a host with MACs only has eth0 (primary), eth1...

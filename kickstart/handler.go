@@ -71,6 +71,9 @@ type HandlerConfig struct {
 	ServerURL func(*http.Request) (string, error) // required
 	OnEvent   func(Event)                         // optional; must not block
 	Log       *slog.Logger                        // optional
+	// Mirrors names the package archives the appliance caches (served
+	// at /NAME/), for the templates' .URLs.Mirrors.
+	Mirrors []string
 }
 
 type handler struct {
@@ -162,7 +165,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, b Build) {
 		return
 	}
 	d := b.Data
-	d.URLs = BuildURLs(server, b.Data.Profile.Image, b.Token)
+	d.URLs = BuildURLs(server, b.Data.Profile.Image, b.Token, h.Mirrors)
 	out, err := b.Set.RenderContext(r.Context(), b.Template, d)
 	if err != nil {
 		h.Log.Error("installer template", "system", b.System, "template", b.Template, "err", err)
@@ -176,12 +179,26 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, b Build) {
 	go h.Builds.Started(context.WithoutCancel(r.Context()), b.Token)
 }
 
-// BuildURLs are the URLs of a build: its template, callbacks, script and
-// image, under server.
-func BuildURLs(server, image, token string) URLs {
+// BuildURLs are the URLs of a build: its template, callbacks, script,
+// image and the package archives (mirrors) the appliance caches, under
+// server.
+func BuildURLs(server, image, token string, mirrors []string) URLs {
 	t := server + "/ks/" + token
 	return URLs{Server: server, Script: server + "/boot.ipxe", Image: server + "/images/" + url.PathEscape(image),
-		Template: t, Done: t + "/done", Failed: t + "/failed"}
+		Template: t, Done: t + "/done", Failed: t + "/failed", Mirrors: MirrorURLs(server, mirrors)}
+}
+
+// MirrorURLs maps each archive name to its URL under server, or is nil
+// without archives.
+func MirrorURLs(server string, names []string) map[string]string {
+	if len(names) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(names))
+	for _, n := range names {
+		m[n] = server + "/" + n
+	}
+	return m
 }
 
 func (h *handler) done(w http.ResponseWriter, r *http.Request) {

@@ -17,7 +17,7 @@ import (
 
 // ksCommands are the anaconda commands the built-in may use.
 var ksCommands = []string{"text", "url", "lang", "keyboard", "timezone", "network", "rootpw", "sshkey",
-	"firewall", "selinux", "firstboot", "skipx", "ignoredisk", "%include", "zerombr", "clearpart",
+	"repo", "firewall", "selinux", "firstboot", "skipx", "ignoredisk", "%include", "zerombr", "clearpart",
 	"autopart", "bootloader", "reboot"}
 
 // kickstart is a kickstart split as anaconda reads it: commands, split
@@ -152,5 +152,35 @@ func TestKickstartScripts(t *testing.T) {
 				t.Errorf("%s: %q, want %q", c.file, got, want)
 			}
 		})
+	}
+}
+
+// With a Rocky Linux archive in the appliance's cache, the install takes
+// BaseOS and AppStream from it; install.mirror still wins.
+func TestKickstartMirrorFromCache(t *testing.T) {
+	set, err := NewSet(Builtins(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := SampleData()
+	d.URLs.Mirrors = MirrorURLs(d.URLs.Server, []string{"debian", "rocky"})
+	out, err := set.Render("rhel9-kickstart", d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := parseKickstart(t, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"--url=http://10.0.0.1/rocky/9/BaseOS/x86_64/os/"}, ks.commands["url"]); diff != "" {
+		t.Errorf("url (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"--name=AppStream", "--baseurl=http://10.0.0.1/rocky/9/AppStream/x86_64/os/"}, ks.commands["repo"]); diff != "" {
+		t.Errorf("repo (-want +got):\n%s", diff)
+	}
+	d.Settings = map[string]string{"install.mirror": "http://elsewhere/os/"}
+	out, _ = set.Render("rhel9-kickstart", d)
+	if ks, _ := parseKickstart(t, out); ks.commands["url"][0] != "--url=http://elsewhere/os/" || ks.commands["repo"] != nil {
+		t.Errorf("with install.mirror: %v %v", ks.commands["url"], ks.commands["repo"])
 	}
 }

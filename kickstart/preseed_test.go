@@ -64,19 +64,54 @@ func debconfAnswers(t *testing.T, text []byte) map[string]string {
 func TestPreseedAnswers(t *testing.T) {
 	got := debconfAnswers(t, renderingsOf(t, KindPreseed)[0].text)
 	want := map[string]string{
-		"netcfg/get_ipaddress":         "10.0.0.11",
-		"netcfg/get_netmask":           "255.255.255.0",
-		"netcfg/get_gateway":           "10.0.0.1",
-		"netcfg/get_nameservers":       "10.0.0.1",
-		"netcfg/get_hostname":          "web001",
-		"netcfg/get_domain":            "internal",
-		"mirror/http/hostname":         "deb.debian.org",
-		"mirror/http/directory":        "/debian",
-		"passwd/root-password-crypted": "!",
+		"netcfg/get_ipaddress":             "10.0.0.11",
+		"netcfg/get_netmask":               "255.255.255.0",
+		"netcfg/get_gateway":               "10.0.0.1",
+		"netcfg/get_nameservers":           "10.0.0.1",
+		"netcfg/get_hostname":              "web001",
+		"netcfg/get_domain":                "internal",
+		"mirror/http/hostname":             "10.0.0.1", // the appliance's cache
+		"mirror/http/directory":            "/debian",
+		"apt-setup/security_host":          "10.0.0.1",
+		"apt-setup/security_path":          "/debian-security",
+		"passwd/root-password-crypted":     "!",
+		"pkgsel/include":                   "openssh-server wget",
+		"debian-installer/add-kernel-opts": "console=ttyS0,115200n8", // the profile's serial console
 	}
 	for q, v := range want {
 		if got[q] != v {
 			t.Errorf("%s = %q, want %q", q, got[q], v)
+		}
+	}
+}
+
+// Without a cache of the appliance's, the installer goes to Debian's own
+// archives; a setting overrides either.
+func TestPreseedMirrorWithoutCache(t *testing.T) {
+	set, err := NewSet(Builtins(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		settings                 map[string]string
+		host, dir, security, sec string
+	}{
+		{nil, "deb.debian.org", "/debian", "security.debian.org", "/debian-security"},
+		{map[string]string{"install.mirror": "http://mirror.example:3142/debian/", "install.security-mirror": "http://mirror.example/sec"},
+			"mirror.example:3142", "/debian/", "mirror.example", "/sec"},
+	} {
+		d := SampleData()
+		d.URLs.Mirrors, d.Settings = nil, c.settings
+		out, err := set.Render("debian12-preseed", d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := debconfAnswers(t, out)
+		for q, v := range map[string]string{"mirror/http/hostname": c.host, "mirror/http/directory": c.dir,
+			"apt-setup/security_host": c.security, "apt-setup/security_path": c.sec} {
+			if got[q] != v {
+				t.Errorf("%v: %s = %q, want %q", c.settings, q, got[q], v)
+			}
 		}
 	}
 }
@@ -113,10 +148,24 @@ func TestPreseedLateCommand(t *testing.T) {
 	for _, r := range renderingsOf(t, KindPreseed) {
 		t.Run(r.name, func(t *testing.T) {
 			cmd := debconfAnswers(t, r.text)["preseed/late_command"]
-			script := "mkdir -p DIR/target/root && " + strings.ReplaceAll(cmd, "/target", "DIR/target")
-			dir := runStubbed(t, sh, script, map[string]string{"wget": ""})
+			script := "mkdir -p DIR/target/root DIR/target/usr/local/sbin DIR/target/etc/systemd/system && " + strings.ReplaceAll(cmd, "/target", "DIR/target")
+			dir := runStubbed(t, sh, script, map[string]string{"wget": "", "in-target": ""})
 			if got, want := readFile(t, filepath.Join(dir, "wget.args")), "-q -O /dev/null --post-data  http://10.0.0.1/ks/TOKEN/done\n"; got != want {
 				t.Errorf("wget %q, want %q", got, want)
+			}
+			if got, want := readFile(t, filepath.Join(dir, "in-target.args")), "systemctl enable provision-booted.service\n"; got != want {
+				t.Errorf("in-target %q, want %q", got, want)
+			}
+			unit := readFile(t, filepath.Join(dir, "target/etc/systemd/system/provision-booted.service"))
+			if !strings.Contains(unit, "ExecStart=/usr/local/sbin/provision-booted\n") || !strings.Contains(unit, "After=network-online.target\n") {
+				t.Errorf("unit:\n%s", unit)
+			}
+			// The installed system's boot report, run with its commands stubbed.
+			report := runStubbed(t, sh, filepath.Join(dir, "target/usr/local/sbin/provision-booted"),
+				map[string]string{"wget": "", "uname": "6.1.0-50-amd64", "hostname": "10.0.0.11"})
+			if got, want := readFile(t, filepath.Join(report, "wget.args")),
+				"-q -O /dev/null --post-data booted\nkernel 6.1.0-50-amd64 firmware bios addresses 10.0.0.11 http://10.0.0.1/boot/event\n"; got != want && !strings.Contains(got, "firmware uefi") {
+				t.Errorf("the boot report: wget %q, want %q", got, want)
 			}
 			key := readFile(t, filepath.Join(dir, "target/root/.ssh/authorized_keys"))
 			if want := fullSettings()["ssh.authorized-key"] + "\n"; strings.HasSuffix(r.name, "-settings") && key != want {

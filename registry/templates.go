@@ -247,5 +247,6 @@ func (s *Snapshot) vet(name string) error {
 var sampleURLs = func() kickstart.URLs {
 	const base = "http://appliance.invalid"
 	return kickstart.URLs{Server: base, Script: base + "/boot.ipxe", Image: base + "/images/image",
-		Template: base + "/ks/TOKEN", Done: base + "/ks/TOKEN/done", Failed: base + "/ks/TOKEN/failed"}
+		Template: base + "/ks/TOKEN", Done: base + "/ks/TOKEN/done", Failed: base + "/ks/TOKEN/failed",
+		Mirrors: kickstart.MirrorURLs(base, []string{"debian", "debian-security"})}
 }()
