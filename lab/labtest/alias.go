@@ -18,6 +18,8 @@ type (
 	Transcript  = lab.Transcript
 	VM          = lab.VM
 	VMOptions   = lab.VMOptions
+	Upstream    = lab.Upstream
+	Fetch       = lab.Fetch
 )
 
 // Package lab's constants; see there.

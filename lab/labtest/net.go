@@ -3,6 +3,7 @@ package labtest
 import (
 	"net"
 	"net/netip"
+	"net/url"
 	"testing"
 
 	"github.com/provision/provision/lab"
@@ -55,4 +56,13 @@ func (n *Net) StartDnsmasq(t testing.TB, at netip.Addr, reservations ...Reservat
 	p, err := env(t).StartDnsmasq(n.Net, at, reservations...)
 	check(t, err)
 	return p
+}
+
+// StartUpstream is lab.Env.StartUpstream: a relay from n's server
+// namespace to the real archives, stopped when t ends.
+func (n *Net) StartUpstream(t testing.TB, archives map[string]*url.URL) *lab.Upstream {
+	t.Helper()
+	u, err := env(t).StartUpstream(n.Net, archives)
+	check(t, err)
+	return u
 }
