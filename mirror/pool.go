@@ -69,7 +69,8 @@ func fileHeaders(h http.Header, key string, size int64) {
 // download fetches p into the cache at key, teeing the body to lead (nil:
 // nobody streams). It runs once per key at a time, detached from the
 // client's context so that the others get the file if lead goes away.
-// false, nil: the file is too big to cache and was not kept.
+// false, nil: the file is too big to cache and was not kept (lead, if
+// any, got it all the same).
 func (a *archive) download(p, key string, lead *leader) (bool, error) {
 	if a.disk.has(key) {
 		return true, nil // a download that just finished
@@ -79,15 +80,15 @@ func (a *archive) download(p, key string, lead *leader) (bool, error) {
 		return false, err
 	}
 	defer resp.Body.Close()
-	if resp.ContentLength > a.maxFile {
-		return false, nil
+	if resp.ContentLength > a.maxFile && lead == nil {
+		return false, nil // too big to cache: the client asks upstream itself
 	}
 	f, tmp, err := a.disk.create()
 	if err != nil {
 		return false, &statusError{http.StatusInternalServerError, fmt.Sprintf("mirror %s: %s: %v", a.Name, p, err)}
 	}
 	lead.start(key, resp.ContentLength)
-	file := &capped{w: f, left: a.maxFile}
+	file := &capped{w: f, left: a.maxFile, over: resp.ContentLength > a.maxFile}
 	n, err := io.Copy(io.MultiWriter(file, lead.writer()), resp.Body)
 	if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
 		err = fmt.Errorf("body of %d bytes, not %d", n, resp.ContentLength)
