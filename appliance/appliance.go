@@ -24,6 +24,7 @@ import (
 	"github.com/provision/provision/internal/apitoken"
 	"github.com/provision/provision/internal/httpserve"
 	"github.com/provision/provision/ipmi"
+	"github.com/provision/provision/mirror"
 	"github.com/provision/provision/registry"
 )
 
@@ -51,6 +52,7 @@ type Appliance struct {
 	power       *ipmi.Controller
 	builds      *builds // the install lifecycle's power half
 	bootenv     *bootenvBuilder
+	mirror      *mirror.Cache // the installers' package cache; nil without archives
 	// bootMissing lists the boot loaders the TFTP root lacks (set by
 	// Open, then only read): /healthz reports them.
 	bootMissing []string
@@ -160,6 +162,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *Appliance, err 
 		if apiLn, err = a.listenAPI(); err != nil {
 			return nil, err
 		}
+	}
+	if a.mirror, err = a.openMirror(); err != nil {
+		return nil, err
 	}
 	if err := a.startHTTP(httpLn, apiLn, dnsSrv); err != nil {
 		return nil, err

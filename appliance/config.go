@@ -11,7 +11,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/dustin/go-humanize"
+
 	"github.com/provision/provision/internal/seal"
+	"github.com/provision/provision/mirror"
 	"github.com/provision/provision/registry"
 	"github.com/provision/provision/tftp"
 )
@@ -83,6 +86,19 @@ type Config struct {
 	// fetched from it by the others, checked against the registry's sha256.
 	Peers []string `yaml:"peers"`
 
+	// Mirrors are the package archives the appliance caches for
+	// installers and installed systems (package mirror), each "URL"
+	// (served at /LAST-PATH-ELEMENT/) or "NAME=URL"; nil = the archives
+	// of this machine's own apt sources, [none] = no cache. MirrorDir
+	// holds the cache (default DATA/mirror), MirrorSize bounds it (default
+	// 20GiB), MirrorIndexTTL is how long an index file whose upstream
+	// sends no validators is served before it is fetched again (default
+	// 30m).
+	Mirrors        []string `yaml:"mirrors"`
+	MirrorDir      string   `yaml:"mirror_dir"`
+	MirrorSize     string   `yaml:"mirror_size"`
+	MirrorIndexTTL string   `yaml:"mirror_index_ttl"`
+
 	// BootNetHTTP serves the boot routes through net/http alone, without
 	// the fast path: for comparison benchmarks (bench/http.sh), never set
 	// by a file or a flag.
@@ -123,6 +139,15 @@ func (c *Config) Complete() error {
 	}
 	if c.SecretKeyFile == "" {
 		c.SecretKeyFile = filepath.Join(c.Data, "secret.key")
+	}
+	if c.MirrorDir == "" {
+		c.MirrorDir = filepath.Join(c.Data, "mirror")
+	}
+	if c.MirrorSize == "" {
+		c.MirrorSize = "20GiB"
+	}
+	if c.MirrorIndexTTL == "" {
+		c.MirrorIndexTTL = "30m"
 	}
 	if c.Name == "" {
 		c.Name, _ = os.Hostname()
@@ -182,6 +207,9 @@ func (c Config) Check() error {
 			return bad("--peer %q: give another appliance's boot URL, http://HOST[:PORT]", p)
 		}
 	}
+	if err := c.checkMirror(); err != nil {
+		return configError{err}
+	}
 	if err := registry.CheckObjectName("appliance", c.Name); err != nil {
 		return bad("--name: %w", err)
 	}
@@ -229,4 +257,47 @@ func secretKey(ctx context.Context, path string, st *registry.SQLStore) (*seal.K
 		return nil, fmt.Errorf("secret key %s is missing, and the registry holds secrets sealed with it: restore the file, or give it with --secret-key-file (nothing was changed)", path)
 	}
 	return seal.Create(path)
+}
+
+// checkMirror refuses a package cache configuration mirror.New would.
+func (c Config) checkMirror() error {
+	if _, err := c.mirrorArchives(); err != nil {
+		return err
+	}
+	if n, err := humanize.ParseBytes(c.MirrorSize); err != nil || n < 1<<20 {
+		return fmt.Errorf("--mirror-size %q: want a size of 1MiB or more, such as 20GiB", c.MirrorSize)
+	}
+	if d, err := time.ParseDuration(c.MirrorIndexTTL); err != nil || d < 0 {
+		return fmt.Errorf("--mirror-index-ttl %q: want a duration, such as 30m, or 0", c.MirrorIndexTTL)
+	}
+	return nil
+}
+
+// mirrorArchives are the archives of Mirrors, or of this machine's apt
+// sources when Mirrors is nil; none for [none].
+func (c Config) mirrorArchives() ([]mirror.Archive, error) {
+	if c.Mirrors == nil {
+		archives, err := mirror.AptSources("/")
+		if err != nil {
+			return nil, fmt.Errorf("package cache: the archives of this machine's apt sources: %w (give them with --mirror URL, or --mirror none)", err)
+		}
+		return archives, nil
+	}
+	if len(c.Mirrors) == 1 && c.Mirrors[0] == "none" || len(c.Mirrors) == 0 {
+		return nil, nil
+	}
+	var archives []mirror.Archive
+	seen := map[string]bool{}
+	for _, m := range c.Mirrors {
+		arc, err := mirror.ParseArchive(m)
+		if err != nil {
+			return nil, fmt.Errorf("--mirror: %w", err)
+		}
+		if seen[arc.Name] {
+			return nil, fmt.Errorf("--mirror %q: archive %s is given twice", m, arc.Name)
+		}
+		seen[arc.Name] = true
+		archives = append(archives, arc)
+	}
+	return archives, nil
 }

@@ -44,7 +44,7 @@ func (a *Appliance) startHTTP(ln, apiLn net.Listener, dnsSrv *dnsconf.Server) er
 	}
 	ks, err := kickstart.Handler(kickstart.HandlerConfig{
 		Builds:    bind.Builds{Reg: a.reg, DNS: a.cfg.Address, Seen: &a.seen},
-		ServerURL: images.RequestURL, OnEvent: a.installerEvent, Log: a.log,
+		ServerURL: images.RequestURL, OnEvent: a.installerEvent, Log: a.log, Mirrors: a.mirrorNames(),
 	})
 	if err != nil {
 		lines.Close()
@@ -52,7 +52,7 @@ func (a *Appliance) startHTTP(ln, apiLn net.Listener, dnsSrv *dnsconf.Server) er
 	}
 	own := a.ownHosts() // the names the API and dashboard answer to
 	apiHandler := api.Handler(api.Config{Registry: a.reg, Blobs: a.blobs, Events: a.events, Dynamic: a.dynamic, Auth: a.caller, Log: a.log, Metrics: a.metrics,
-		BootURL: a.httpURL, DNS: a.cfg.Address, Power: a.power, Builds: a.builds, Inspect: a.builds.PowerForInspect, PrepareImage: a.bootenv.Prepare,
+		BootURL: a.httpURL, DNS: a.cfg.Address, Mirrors: a.mirrorNames(), Power: a.power, Builds: a.builds, Inspect: a.builds.PowerForInspect, PrepareImage: a.bootenv.Prepare,
 		Health: func() []string { return a.bootMissing }, Hosts: own,
 		Backup: a.writeBackup,
 		PowerStates: func(system string) string {
@@ -86,6 +86,7 @@ func (a *Appliance) startHTTP(ln, apiLn net.Listener, dnsSrv *dnsconf.Server) er
 	mux.Handle("/ks", ks)         // installers: templates and callbacks, by build token
 	mux.Handle("/ks/", ks)
 	mux.Handle("GET /zone/data.cdb", dnsconf.CDBHandler(dnsSrv))
+	a.mountMirror(mux) // installers' and installed systems' packages: /debian/, /debian-security/...
 	// Inventory agents: unknown machines on discovery subnets, systems under inspection.
 	agents := asActor("discovery", discovery.Handler(&discoveryBackend{reg: a.reg, power: a.power, builds: a.builds, log: a.log, check: 30 * time.Second}, a.log))
 	for _, p := range discovery.Paths() {

@@ -44,7 +44,7 @@ func loadConfig(fs *pflag.FlagSet) (appliance.Config, error) {
 		"boot-files": &cfg.BootFiles, "address": &cfg.Address, "zone": &cfg.Zone, "log-format": &cfg.LogFormat,
 		"secret-key-file": &cfg.SecretKeyFile, "power-poll": &cfg.PowerPoll,
 		"busybox": &cfg.Busybox, "zonecfg": &cfg.Zonecfg, "agent": &cfg.Agent, "database": &cfg.Database, "database-password-file": &cfg.DatabasePasswordFile, "api": &cfg.API, "tls-cert": &cfg.TLSCert, "tls-key": &cfg.TLSKey,
-		"name": &cfg.Name, "site": &cfg.Site} {
+		"name": &cfg.Name, "site": &cfg.Site, "mirror-dir": &cfg.MirrorDir, "mirror-size": &cfg.MirrorSize, "mirror-index-ttl": &cfg.MirrorIndexTTL} {
 		if fs.Changed(flag) {
 			*dst, _ = fs.GetString(flag)
 		}
@@ -63,6 +63,9 @@ func loadConfig(fs *pflag.FlagSet) (appliance.Config, error) {
 	}
 	if fs.Changed("peer") {
 		cfg.Peers, _ = fs.GetStringSlice("peer")
+	}
+	if fs.Changed("mirror") {
+		cfg.Mirrors, _ = fs.GetStringArray("mirror")
 	}
 	if fs.Changed("dns-forward") {
 		cfg.DNSForward, _ = fs.GetStringSlice("dns-forward")

@@ -117,6 +117,10 @@ else gets REFUSED. --dns-forward none turns forwarding off.`,
 	f.String("name", "", "this appliance's name among those sharing a --database, in leases and boot events (default: the host name)")
 	f.String("site", "", "serve DHCP for the subnets of this site (and those of none); default: only subnets of no site")
 	f.StringSlice("peer", nil, "another appliance on the same --database whose image files this one fetches, http://HOST[:PORT] (repeatable)")
+	f.StringArray("mirror", nil, "a package archive to cache for installers and installed systems, URL (served at /LAST-PATH-ELEMENT/, e.g. http://deb.debian.org/debian at /debian/) or NAME=URL (repeatable; default: the archives of this machine's apt sources; none: no cache)")
+	f.String("mirror-dir", "", "the package cache's directory (default DATA/mirror)")
+	f.String("mirror-size", "", `bound on the package cache's size on disk, least recently used files evicted (default "20GiB")`)
+	f.String("mirror-index-ttl", "", `how long an index file (Release, Packages) whose upstream sends no ETag or Last-Modified is served before it is fetched again; with them it is revalidated on every request (default "30m")`)
 	f.Bool("dev", false, "development mode: 127.0.0.1 only, unprivileged ports, no root needed")
 	return c
 }
