@@ -36,8 +36,9 @@ func TestPoolRange(t *testing.T) {
 	if err != nil || resp.StatusCode != 200 || len(b) != 0 || resp.ContentLength != int64(len(body)) {
 		t.Errorf("HEAD: %d, %d bytes, Content-Length %d, %v", resp.StatusCode, len(b), resp.ContentLength, err)
 	}
-	if s := tc.stats(); s.Hits != 4 || s.Misses != 2 || s.UpstreamBytes != 2*int64(len(body)) {
-		t.Errorf("stats %+v, want 4 hits, 2 misses, %d upstream bytes", s, 2*len(body))
+	served := int64(2*len(body) + 1000 + 10 + 100)
+	if s := tc.stats(); s.Hits != 4 || s.Misses != 2 || s.UpstreamBytes != 2*int64(len(body)) || s.ServedBytes != served {
+		t.Errorf("stats %+v, want 4 hits, 2 misses, %d upstream bytes, %d served", s, 2*len(body), served)
 	}
 }
 
@@ -104,6 +105,9 @@ func TestPoolConcurrentFetchOnce(t *testing.T) {
 	gate := make(chan struct{})
 	up := newUpstream(t, gated(body, gate))
 	tc := newTestCache(t, up, func(c *Config) { c.MaxBytes = 10 << 20 })
+	var once sync.Once
+	release := func() { once.Do(func() { close(gate) }) }
+	t.Cleanup(release) // before the servers close, should the test fail first
 	var wg sync.WaitGroup
 	got := make([][]byte, 20)
 	for i := range got {
@@ -112,7 +116,7 @@ func TestPoolConcurrentFetchOnce(t *testing.T) {
 	for deadline := time.Now().Add(10 * time.Second); tc.stats().Misses < 20 && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond) // until all 20 are in
 	}
-	close(gate)
+	release()
 	wg.Wait()
 	for i, b := range got {
 		sameBytes(t, "client "+strconv.Itoa(i), b, body)
@@ -127,8 +131,11 @@ func TestPoolLeaderGoesAway(t *testing.T) {
 	gate := make(chan struct{})
 	up := newUpstream(t, gated(body, gate))
 	tc := newTestCache(t, up, func(c *Config) { c.MaxBytes = 10 << 20 })
+	var once sync.Once
+	release := func() { once.Do(func() { close(gate) }) }
+	t.Cleanup(release) // before the servers close, should the test fail first
 
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, tc.srv.URL+debPath, nil)
 	resp, err := tc.srv.Client().Do(req)
 	if err != nil {
@@ -139,7 +146,7 @@ func TestPoolLeaderGoesAway(t *testing.T) {
 	}
 	cancel()
 	resp.Body.Close()
-	close(gate)
+	release()
 	sameBytes(t, "second client", tc.mustGet(t, debPath, 200), body)
 	b, err := os.ReadFile(filepath.Join(tc.cfg.Dir, debPath))
 	if err != nil {
