@@ -31,6 +31,7 @@ type archive struct {
 	direct  http.Handler       // reverse proxy, nothing cached
 	flight  singleflight.Group // one download per pool file
 	maxFile int64              // bigger files are passed through
+	idle    time.Duration      // a download's patience with upstream
 }
 
 // New opens the cache in cfg.Dir: it accounts the files already there
@@ -62,7 +63,7 @@ func New(cfg Config) (*Cache, error) {
 }
 
 func newArchive(arc Archive, cfg Config, d *disk) *archive {
-	a := &archive{Archive: arc, disk: d, maxFile: cfg.MaxBytes / 4}
+	a := &archive{Archive: arc, disk: d, maxFile: cfg.MaxBytes / 4, idle: downloadIdle}
 	up := func(ttl time.Duration) *upstream {
 		return &upstream{archive: a.Name, prefix: a.Upstream.Path + "/", next: cfg.Transport,
 			ttl: ttl, stats: &a.stats, log: cfg.Log, report: cfg.OnUpstreamError}

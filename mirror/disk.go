@@ -106,6 +106,7 @@ func (d *disk) open(key string) (*os.File, fs.FileInfo, bool) {
 	}
 	f, err := d.root.Open(key)
 	if err != nil {
+		d.remove(key) // gone from under the cache: fetch it again
 		return nil, nil, false
 	}
 	fi, err := f.Stat()

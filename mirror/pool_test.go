@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -321,5 +322,57 @@ func TestNewRemovesTemporaryFiles(t *testing.T) {
 	}
 	if s := tc.stats(); s.CachedFiles != 0 {
 		t.Errorf("stats %+v, want nothing cached", s)
+	}
+}
+
+func TestPoolStalledUpstream(t *testing.T) {
+	gate := make(chan struct{})
+	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "mid") {
+			w.Header().Set("Content-Length", "100000")
+			w.Write(pattern(1, 50_000))
+			http.NewResponseController(w).Flush()
+		}
+		<-gate
+	})
+	t.Cleanup(func() { close(gate) })
+	var reported []string
+	var mu sync.Mutex
+	tc := newTestCache(t, up, func(c *Config) {
+		c.OnUpstreamError = func(_, path string, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			reported = append(reported, path+": "+err.Error())
+		}
+	})
+	tc.archives["debian"].idle = 50 * time.Millisecond
+	resp, _, err := tc.get(t, http.MethodGet, "/debian/pool/mid.deb")
+	if err == nil {
+		t.Errorf("a body upstream stopped sending mid-way: %d, no error", resp.StatusCode)
+	}
+	b := tc.mustGet(t, "/debian/pool/headers.deb", 502, "Range", "bytes=0-1")
+	if !strings.HasSuffix(strings.TrimSpace(string(b)), "/debian/pool/headers.deb: nothing from upstream for 50ms") {
+		t.Errorf("stalled before its headers: %q", b)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"pool/mid.deb: nothing from upstream for 50ms", "pool/headers.deb: nothing from upstream for 50ms"}; !slices.Equal(reported, want) {
+		t.Errorf("OnUpstreamError calls %q, want %q", reported, want)
+	}
+	if s := tc.stats(); s.CachedFiles != 0 {
+		t.Errorf("stats %+v, want nothing cached", s)
+	}
+}
+
+func TestPoolFileRemovedFromUnderTheCache(t *testing.T) {
+	up := newUpstream(t, files(map[string][]byte{debPath: []byte("deb")}))
+	tc := newTestCache(t, up)
+	tc.mustGet(t, debPath, 200)
+	if err := os.Remove(filepath.Join(tc.cfg.Dir, debPath)); err != nil {
+		t.Fatal(err)
+	}
+	sameBytes(t, "fetched again", tc.mustGet(t, debPath, 200), []byte("deb"))
+	if n := up.count(debPath); n != 2 {
+		t.Errorf("upstream asked %d times, want 2", n)
 	}
 }
