@@ -28,6 +28,13 @@
 //     (RFC 9111 4.2.2 heuristic freshness), since some proxies in front
 //     of deb.debian.org send neither.
 //
+// The cache's freshness policy is its own: a client's Cache-Control (apt
+// sends max-age=0 for every index), conditionals and Range on an index
+// file are not sent upstream, so such a client gets a whole 200. The
+// query string is dropped; Authorization and Cookie never go upstream.
+// A miss that must wait (HEAD, Range) waits for the whole file. A
+// download gives up after 2 minutes without a byte.
+//
 // Both kinds share one LRU bounded by bytes (MaxBytes); evicting removes
 // the file, and New rebuilds the LRU from Dir ordered by mtime, which a
 // hit refreshes. Every file is opened through an os.Root, so no path or
