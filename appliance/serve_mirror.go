@@ -78,13 +78,12 @@ func (a *Appliance) mirrorNames() []string {
 	return names
 }
 
-// mirrorFailed logs every failed upstream fetch and records an event,
-// at most one a minute for each archive.
+// mirrorFailed records an event of a failed upstream fetch (package
+// mirror logs each one), at most one a minute for each archive.
 func (a *Appliance) mirrorFailed() func(archive, path string, err error) {
 	var mu sync.Mutex
 	last := map[string]time.Time{}
 	return func(archive, path string, err error) {
-		a.log.Warn("package cache: upstream failed", "archive", archive, "path", path, "err", err)
 		mu.Lock()
 		due := time.Since(last[archive]) >= mirrorErrorEvery
 		if due {

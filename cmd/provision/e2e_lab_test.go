@@ -94,6 +94,12 @@ func startLabApplianceR(t *testing.T) (*lab.Net, func(args ...string) string, fu
 // network, the API token and a restart function.
 func labAppliance(t *testing.T, extra ...string) (*lab.Net, string, func()) {
 	n := lab.NewNet(t, "boot")
+	tok, restart := labApplianceIn(t, n, extra...)
+	return n, tok, restart
+}
+
+// labApplianceIn is labAppliance in a lab network of the caller's.
+func labApplianceIn(t *testing.T, n *lab.Net, extra ...string) (string, func()) {
 	data := t.TempDir()
 	server := n.ServerIP.String()
 	start := func() *lab.Proc {
@@ -113,7 +119,7 @@ func labAppliance(t *testing.T, extra ...string) (*lab.Net, string, func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return n, strings.TrimSpace(string(tok)), restart
+	return strings.TrimSpace(string(tok)), restart
 }
 
 // labCLI runs the CLI in the lab's server namespace against its

@@ -13,7 +13,7 @@ import (
 
 func newServe() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "serve [--dev] [--config FILE] [--data DIR] [--database URL] [--http ADDR] [--api ADDR [--tls-cert F --tls-key F]] [--dns ADDR] [--dns-forward IP,...] [--tftp ADDR] [--dhcp-interface IF [--dhcp-mode proxy [--proxy-all]]] [--zone ZONE]",
+		Use:   "serve [--dev] [--config FILE] [--data DIR] [--database URL] [--http ADDR] [--api ADDR [--tls-cert F --tls-key F]] [--dns ADDR] [--dns-forward IP,...] [--tftp ADDR] [--dhcp-interface IF [--dhcp-mode proxy [--proxy-all]]] [--zone ZONE] [--mirror URL|NAME=URL|none]...",
 		Short: "Run the appliance",
 		Long: `Run the appliance: the HTTP API, boot scripts and images, the DNS zone and its
 data.cdb, and TFTP, all from one registry.

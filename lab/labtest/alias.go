@@ -69,3 +69,6 @@ func BootedPattern() *regexp.Regexp { return lab.BootedPattern() }
 func ReadInstalled(path string) (host string, template []byte, err error) {
 	return lab.ReadInstalled(path)
 }
+
+// Summary is lab.Summary: how many fetches, by status, and their bytes.
+func Summary(fs []Fetch) string { return lab.Summary(fs) }
