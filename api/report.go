@@ -60,26 +60,10 @@ func (s *server) systemReport(w http.ResponseWriter, r *http.Request) {
 	if img := plan.Image; img != nil {
 		rep.Image, rep.ImageKind = img.Name, img.Kind
 	}
-	// Each level overrides the ones above it, whatever the kind, as the
-	// template sees them (registry.Snapshot.TemplateData).
-	from := map[string]ReportSetting{}
-	level := func(where string, plain map[string]string, secret []string) {
-		for k, v := range plain {
-			from[k] = ReportSetting{Key: k, Value: v, From: where}
-		}
-		for _, k := range secret {
-			from[k] = ReportSetting{Key: k, From: where, Secret: true}
-		}
-	}
-	level("global", snap.Settings(), snap.SecretKeys())
 	if p, ok := snap.Profile(sys.Profile); ok {
 		rep.Template = p.Kickstart
-		level("profile "+p.Name, p.Settings, p.SecretSettings.Keys())
 	}
-	level("system", sys.Settings, sys.SecretSettings.Keys())
-	for _, k := range slices.Sorted(maps.Keys(from)) {
-		rep.Settings = append(rep.Settings, from[k])
-	}
+	rep.Settings = EffectiveSettings(snap, sys)
 	if s.BootURL != "" {
 		rep.BootURL = s.BootURL + "/boot.ipxe"
 	}
@@ -92,6 +76,33 @@ func (s *server) systemReport(w http.ResponseWriter, r *http.Request) {
 		rep.LastBoot = append(rep.LastBoot, registry.Timeline(evs)...)
 	}
 	writeJSON(w, http.StatusOK, rep)
+}
+
+// EffectiveSettings are sys's settings as its templates see them, sorted
+// by key, each with where it comes from: each level (global, profile,
+// system) overrides the ones above it, whatever the kind
+// (registry.Snapshot.TemplateData). A secret one has no value. The
+// report and the Ansible inventory show them.
+func EffectiveSettings(snap *registry.Snapshot, sys *registry.System) []ReportSetting {
+	from := map[string]ReportSetting{}
+	level := func(where string, plain map[string]string, secret []string) {
+		for k, v := range plain {
+			from[k] = ReportSetting{Key: k, Value: v, From: where}
+		}
+		for _, k := range secret {
+			from[k] = ReportSetting{Key: k, From: where, Secret: true}
+		}
+	}
+	level("global", snap.Settings(), snap.SecretKeys())
+	if p, ok := snap.Profile(sys.Profile); ok {
+		level("profile "+p.Name, p.Settings, p.SecretSettings.Keys())
+	}
+	level("system", sys.Settings, sys.SecretSettings.Keys())
+	out := []ReportSetting{}
+	for _, k := range slices.Sorted(maps.Keys(from)) {
+		out = append(out, from[k])
+	}
+	return out
 }
 
 // bootOf says what plan boots, for the report.
