@@ -15,6 +15,7 @@
 //	DELETE /api/v1/{subnets,images,profiles,systems}/NAME    remove
 //	GET    /api/v1/systems/NAME/events[?last_boot=1]           boot events, oldest first (last_boot: the last boot, or the last build and what followed)
 //	GET    /api/v1/systems/NAME/report                         the merged view: effective settings and their sources, kernel arguments, boot URL, last boot
+//	GET    /api/v1/inventory[?group_by=KEY...|?host=NAME]       the Ansible inventory (ansible.go): groups and every host's vars, or one host's vars
 //	GET    /api/v1/discovered[?limit=N&after=CURSOR]            unknown machines that took a pool lease, a page at a time (Link: rel="next")
 //	GET    /api/v1/machines[?state=discovered|registered&limit=N&after=CURSOR]  machines that reported an inventory, paged (Link: rel="next")
 //	GET|DELETE /api/v1/machines/KEY                             one (KEY: its boot MAC or DMI serial), with its inventory; forget it
@@ -188,6 +189,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /api/v1/systems/{name}", s.removeSystem)
 	mux.HandleFunc("GET /api/v1/systems/{name}/events", s.systemEvents)
 	mux.HandleFunc("GET /api/v1/systems/{name}/report", s.systemReport)
+	mux.HandleFunc("GET /api/v1/inventory", s.inventory)
 	mux.HandleFunc("GET /api/v1/discovered", s.discovered)
 	mux.HandleFunc("GET /api/v1/settings", s.listSettings)
 	mux.HandleFunc("GET /api/v1/settings/{key}", s.getSetting)
