@@ -140,7 +140,8 @@ type BootVia struct {
 // The operator's arguments were checked when they were written; they are
 // checked again, for data stored before that rule, and so is the whole
 // line's length, which only the boot decides (the server's URL, the
-// installer's arguments). The error names the object at fault.
+// installer's arguments). The error names the object at fault, and an
+// image registered without its files.
 func (s *Snapshot) KernelArgs(sys *System, plan BootPlan, via BootVia) (string, error) {
 	b, err := s.AppendKernelArgs(make([]byte, 0, 512), sys, plan, via)
 	return string(b), err
@@ -148,6 +149,9 @@ func (s *Snapshot) KernelArgs(sys *System, plan BootPlan, via BootVia) (string, 
 
 // AppendKernelArgs appends to b the kernel command line KernelArgs returns.
 func (s *Snapshot) AppendKernelArgs(b []byte, sys *System, plan BootPlan, via BootVia) ([]byte, error) {
+	if img := plan.Image; img != nil && awaitingFiles(*img) {
+		return nil, invalidf("system %s: image %s has no files yet: upload them with `provision image edit %s --kernel FILE --initrd FILE`", sys.Name, img.Name, img.Name)
+	}
 	for _, w := range []struct{ name, value string }{{"server", via.Server}, {"zone", s.Zone}, {"initrd name", via.Initrd}} {
 		if err := ipxetext.CheckWord(w.value); err != nil {
 			return nil, invalidf("system %s: kernel command line: %s: %v", sys.Name, w.name, err)

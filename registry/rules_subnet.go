@@ -137,7 +137,7 @@ func (s *Snapshot) putImage(prev string, img Image) (*Image, error) {
 		}
 	}
 	for _, role := range want {
-		if _, ok := img.Files[role]; !ok {
+		if _, ok := img.Files[role]; !ok && !awaitingFiles(img) {
 			return nil, invalidf("image %s: a %s image needs a %s file", img.Name, img.Kind, role)
 		}
 	}
@@ -149,6 +149,12 @@ func (s *Snapshot) putImage(prev string, img Image) (*Image, error) {
 	s.images[img.Name] = &img
 	return &img, nil
 }
+
+// awaitingFiles reports whether img is an install image registered
+// without any file, its files to be uploaded (`provision image edit`):
+// an import whose kernel and initrd were not at hand. Its profiles and
+// systems are kept; a network boot of it fails, naming it (AppendKernelArgs).
+func awaitingFiles(img Image) bool { return img.Kind == KindInstall && len(img.Files) == 0 }
 
 func (s *Snapshot) deleteImage(name string) (*Image, error) {
 	img, ok := s.images[name]
