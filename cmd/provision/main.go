@@ -55,6 +55,7 @@ $PROVISION_TOKEN.`,
 	root.AddCommand(newServe(), newDemo(), newBootenv(), newSubnet(), newImage(), newProfile(), newSystem(),
 		newSetting(), newZone(), newExport(), newImport(), newHistory(), newTemplate(), newEvents(), newPower(), newToken(), newVersion(), newLogin(), newMigrate(), newBackup(), newRestore(), newDocs(),
 		newDiscovered(), newRule())
+	root.AddCommand(newAnsibleInventory())
 	cliutil.WireGroups(root)
 	completion.Wire(root)
 	cliutil.WireExamples(root, examples)
