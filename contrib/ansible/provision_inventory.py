@@ -67,7 +67,10 @@ def connect(server):
         raise Failure(f"PROVISION_SERVER {server}: want an http:// or https:// URL")
     ca = os.environ.get("PROVISION_CA", "")
     pin = ca.lower().removeprefix("sha256:").replace(":", "") if ca.lower().startswith("sha256:") else ""
-    ctx = ssl.create_default_context(cafile=ca if ca and not pin else None)
+    try:
+        ctx = ssl.create_default_context(cafile=ca if ca and not pin else None)
+    except (OSError, ValueError) as e:
+        raise Failure(f"PROVISION_CA {ca}: {e}") from e
     if pin:  # the pin replaces the name and chain checks, as the CLI's --ca does
         ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
     conn = http.client.HTTPSConnection(url.hostname, url.port or 443, timeout=TIMEOUT, context=ctx)
@@ -100,7 +103,10 @@ def inventory(query):
         except (ValueError, KeyError, TypeError):
             msg = body[:200].decode("utf-8", "replace")
         raise Failure(f"{server}: {resp.status} {msg}")
-    return json.loads(body)
+    try:
+        return json.loads(body)
+    except ValueError as e:
+        raise Failure(f"{server}: not an inventory: {e}") from e
 
 
 def main(argv):
