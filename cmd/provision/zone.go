@@ -65,36 +65,6 @@ func compileSerial(c *cobra.Command, data string) (uint32, error) {
 	return uint32(st.ModTime().Unix()), nil
 }
 
-func newZoneExport() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "export [--format tinydns|zone]",
-		Short: "Print the zone the appliance serves",
-		Long: `Print the zone the appliance serves (its current data.cdb), as a tinydns
-"data" file (compiling it gives the same records) or as an RFC 1035 zone file.`,
-		Args: args(cobra.NoArgs),
-		RunE: func(c *cobra.Command, _ []string) error {
-			format, _ := c.Flags().GetString("format")
-			if format != "tinydns" && format != "zone" {
-				return usage(fmt.Errorf("--format %q: use tinydns or zone", format))
-			}
-			var buf bytes.Buffer
-			if err := client(c).Raw(ctx(c), "GET", "/zone/data.cdb", "", nil, -1, &buf); err != nil {
-				return err
-			}
-			recs, err := tinydns.ReadCDB(buf.Bytes())
-			if err != nil {
-				return fmt.Errorf("the served %w", err)
-			}
-			if format == "tinydns" {
-				return tinydns.Format(c.OutOrStdout(), recs)
-			}
-			return tinydns.FormatZone(c.OutOrStdout(), recs)
-		},
-	}
-	c.Flags().String("format", "tinydns", "tinydns (a data file) or zone (RFC 1035)")
-	return c
-}
-
 func newZoneImport() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "import DATA [--replace]",

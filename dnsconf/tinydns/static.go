@@ -23,20 +23,6 @@ func ReadCDB(b []byte) ([]Record, error) {
 	return recs, err
 }
 
-// FormatZone writes recs as RFC 1035 zone-file lines, one a record.
-func FormatZone(w io.Writer, recs []Record) error {
-	for _, rec := range recs {
-		rr, err := rec.RR()
-		if err != nil {
-			return err
-		}
-		if _, err := fmt.Fprintln(w, rr.String()); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // StaticRecords parses a data file into the zone-file records a zone
 // can take as static records: SOA and NS lines are skipped (the zone's
 // owner makes its own) and counted; client locations, wildcards, records

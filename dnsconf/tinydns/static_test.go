@@ -1,7 +1,6 @@
 package tinydns
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 )
@@ -29,22 +28,14 @@ func TestStaticRecords(t *testing.T) {
 	}
 }
 
-// ReadCDB reads back what Compile wrote, and FormatZone prints it.
-func TestReadCDBFormatZone(t *testing.T) {
-	var cdb bytes.Buffer
-	if err := Compile(strings.NewReader("+web01.dsas:10.0.0.11:300\n"), 1, &cdb); err != nil {
-		t.Fatal(err)
+// ReadCDB reads back what Compile wrote.
+func TestReadCDB(t *testing.T) {
+	recs := compiled(t, "+web01.dsas:10.0.0.11:300\n")
+	if len(recs) != 1 {
+		t.Fatalf("%d records, want 1", len(recs))
 	}
-	recs, err := ReadCDB(cdb.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var zone bytes.Buffer
-	if err := FormatZone(&zone, recs); err != nil {
-		t.Fatal(err)
-	}
-	if got := zone.String(); got != "web01.dsas.\t300\tIN\tA\t10.0.0.11\n" {
-		t.Errorf("zone:\n%q", got)
+	if rr, err := recs[0].RR(); err != nil || rr.String() != "web01.dsas.\t300\tIN\tA\t10.0.0.11" {
+		t.Errorf("record %v (%v)", rr, err)
 	}
 	if _, err := ReadCDB([]byte("short")); err == nil || !strings.HasPrefix(err.Error(), "data.cdb: ") {
 		t.Errorf("ReadCDB of 5 bytes: %v, want an error naming data.cdb", err)
