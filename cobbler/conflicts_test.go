@@ -125,9 +125,10 @@ func TestPlanConflicts(t *testing.T) {
 				os.WriteFile(filepath.Join(c.Base, "templates", "web.ks"), []byte("install\n"), 0o644)
 			},
 			want: "template web.ks (", objects: []string{"template web.ks"}},
-		{name: "missing kernel", edit: func(c *Collection) { c.Distros[0].Kernel = "/nonexistent/vmlinuz" },
-			want: "distro d: kernel /nonexistent/vmlinuz: no such file", objects: []string{"distro d"}},
-		{name: "no initrd", edit: func(c *Collection) { c.Distros[0].Initrd = "" }, want: "distro d has no initrd"},
+		{name: "registry image of another kind", reg: registry.Document{Images: []registry.Image{{Name: "d", Kind: "diskless"}}},
+			want: "image d (from distro d) is already in the registry, a diskless image", objects: []string{"distro d"}},
+		{name: "kernel no regular file", edit: func(c *Collection) { c.Distros[0].Kernel = c.Dir },
+			want: "distro d: kernel /", objects: []string{"distro d"}},
 		{name: "one name for two distros", edit: func(c *Collection) {
 			c.Distros[0].Name = "c7:x"
 			c.Profiles[0].Distro = "c7:x"

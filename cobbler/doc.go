@@ -32,7 +32,10 @@
 // systems' addresses subnets named cobbler-10-0-0-0-24 where no subnet of
 // the registry holds them. It checks everything before anything is written:
 // duplicate IPs and MACs, invalid addresses, names or addresses the registry
-// already gives to another system, missing files. Each Conflict names the
+// already gives to another system, file paths it refuses. A distro whose
+// files are merely missing (a copy of the collections alone) is an image
+// registered without files, listed in WithoutFiles with the `provision image
+// edit` that uploads them; its profiles and systems are kept. Each Conflict names the
 // objects in it; the ImportPlan's Doc leaves them (and what depends on them)
 // out, and the caller decides whether to import the rest.
 //

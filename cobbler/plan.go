@@ -38,6 +38,11 @@ type ImportPlan struct {
 	// Skipped are the objects left out of Doc, and why: in a conflict, or
 	// depending on an object that is.
 	Skipped []Skip
+	// WithoutFiles are the images of Doc registered without files (their
+	// distro's were not found), each with the `provision image edit` that
+	// uploads them: their profiles and systems are imported, and a network
+	// boot of them fails until then.
+	WithoutFiles []string
 	// Review are what an operator should look at: templates not carried
 	// over, profiles imported without theirs.
 	Review []string
@@ -177,6 +182,9 @@ func (p *planner) finish() {
 			p.existing(img.existing, "image "+img.img.Name)
 			if !img.existing {
 				p.out.Uploads = append(p.out.Uploads, img.uploads...)
+			}
+			if len(img.missing) > 0 {
+				p.out.WithoutFiles = append(p.out.WithoutFiles, img.withoutFiles())
 			}
 		}
 	}

@@ -163,8 +163,6 @@ func TestPlanFixtureConflicts(t *testing.T) {
 	var got []Conflict
 	got = append(got, p.Conflicts...)
 	want := []Conflict{
-		{[]string{"distro ubuntu22-x86_64"}, "distro ubuntu22-x86_64: kernel testdata/cobbler/root/var/www/cobbler/distro_mirror/ubuntu22-x86_64/casper/vmlinuz: no such file"},
-		{[]string{"distro ubuntu22-x86_64"}, "distro ubuntu22-x86_64: initrd testdata/cobbler/root/var/www/cobbler/distro_mirror/ubuntu22-x86_64/casper/initrd: no such file"},
 		{[]string{"system cache004"}, `system cache004: interface eth0: mac "52:54:00:zz:00:04" is not a MAC address`},
 		{[]string{"system web013", "system web014"}, "ip 10.10.0.23 is claimed by systems web013 and web014"},
 		{[]string{"system db003", "system web020"}, "mac 52:54:00:11:00:14 is claimed by systems db003 and web020"},
@@ -176,16 +174,24 @@ func TestPlanFixtureConflicts(t *testing.T) {
 	for _, s := range p.Skipped {
 		skipped[s.Object] = s.Why
 	}
-	for obj, why := range map[string]string{
-		"distro ubuntu22-x86_64": "in a conflict", "profile ubuntu22-app": "its distro ubuntu22-x86_64 is not imported",
-		"system app001": "its profile ubuntu22-app is not imported", "system web013": "in a conflict", "system db003": "in a conflict",
-	} {
+	for obj, why := range map[string]string{"system web013": "in a conflict", "system db003": "in a conflict"} {
 		if skipped[obj] != why {
 			t.Errorf("skipped %s: %q, want %q", obj, skipped[obj], why)
 		}
 	}
-	if len(p.Skipped) != 13 || len(p.Doc.Systems) != 52-11 {
-		t.Errorf("%d skipped, %d systems; want 13 and 41", len(p.Skipped), len(p.Doc.Systems))
+	if len(p.Skipped) != 5 || len(p.Doc.Systems) != 52-5 {
+		t.Errorf("%d skipped, %d systems; want 5 and 47", len(p.Skipped), len(p.Doc.Systems))
+	}
+	// ubuntu22-x86_64 has no files: an image without them, its profile
+	// and systems imported.
+	if _, ok := systemOf(p, "app001"); !ok || profileOf(p, "ubuntu22-app").Image != "ubuntu22-x86_64" {
+		t.Errorf("app001 and its profile ubuntu22-app are not imported")
+	}
+	wantNoFiles := []string{"image ubuntu22-x86_64: registered without files (kernel testdata/cobbler/root/var/www/cobbler/distro_mirror/ubuntu22-x86_64/casper/vmlinuz: no such file; " +
+		"initrd testdata/cobbler/root/var/www/cobbler/distro_mirror/ubuntu22-x86_64/casper/initrd: no such file): " +
+		"upload them with `provision image edit ubuntu22-x86_64 --kernel FILE --initrd FILE`"}
+	if d := cmp.Diff(wantNoFiles, p.WithoutFiles); d != "" {
+		t.Errorf("without files (-want +got):\n%s", d)
 	}
 }
 
@@ -194,7 +200,8 @@ func TestPlanFixtureConflicts(t *testing.T) {
 func TestPlanSubnets(t *testing.T) {
 	p := planFixture(t, nil)
 	want := []registry.Subnet{
-		{Name: "cobbler-10-10-0-0-24", CIDR: "10.10.0.0/24", Gateway: "10.10.0.1", DNSServers: []string{"10.10.0.2", "10.10.0.3"}},
+		// app001 makes it (the first of its systems), with its profile's name server.
+		{Name: "cobbler-10-10-0-0-24", CIDR: "10.10.0.0/24", Gateway: "10.10.0.1", DNSServers: []string{"10.10.0.2"}},
 		{Name: "cobbler-10-10-1-0-24", CIDR: "10.10.1.0/24", Gateway: "10.10.1.1", DNSServers: []string{"10.10.0.2"}},
 		{Name: "cobbler-10-10-2-0-24", CIDR: "10.10.2.0/24", Gateway: "10.10.2.1", DNSServers: []string{"10.10.0.2", "10.10.0.3"}},
 	}
@@ -221,7 +228,7 @@ func TestPlanImportsIntoRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Added) != 2+3+5+3+41 {
+	if len(rep.Added) != 2+4+6+3+47 {
 		t.Fatalf("import: %d added: %v", len(rep.Added), rep.Added)
 	}
 	sys, _ := reg.Snapshot().SystemByName("web021")
@@ -240,8 +247,8 @@ func TestPlanImportsIntoRegistry(t *testing.T) {
 	if len(again.Conflicts) != len(p.Conflicts) || len(again.Uploads) != 0 || len(again.Doc.Subnets) != 0 {
 		t.Fatalf("planned again: %d conflicts, %d uploads, %d subnets; want %d, 0, 0", len(again.Conflicts), len(again.Uploads), len(again.Doc.Subnets), len(p.Conflicts))
 	}
-	if len(again.Existing) != 2+3+5+41 {
-		t.Errorf("planned again: %d existing, want every object: %v", len(again.Existing), again.Existing)
+	if len(again.Existing) != 2+4+6+47 || len(again.WithoutFiles) != 0 {
+		t.Errorf("planned again: %d existing, want every object (the image without files kept as it is: %q): %v", len(again.Existing), again.WithoutFiles, again.Existing)
 	}
 	y, _ = again.YAML()
 	if rep, err = reg.Import(ctx, y, false); err != nil || len(rep.Added)+len(rep.Changed) != 0 {

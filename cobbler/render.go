@@ -33,7 +33,8 @@ func (ip *ImportPlan) Counts() string {
 
 // Write prints the plan: the counts, with objects each object ("+" new,
 // "=" already in the registry), then every conflict, what is left out,
-// what needs review and what is not carried over.
+// the images registered without files, what needs review and what is
+// not carried over.
 func (ip *ImportPlan) Write(w io.Writer, objects bool) {
 	fmt.Fprintf(w, "plan: %s\n", ip.Counts())
 	if objects {
@@ -41,6 +42,7 @@ func (ip *ImportPlan) Write(w io.Writer, objects bool) {
 	}
 	section(w, "conflicts", ip.Conflicts, func(c Conflict) string { return c.Msg })
 	section(w, "left out", ip.Skipped, func(s Skip) string { return s.Object + ": " + s.Why })
+	section(w, "registered without files", ip.WithoutFiles, func(s string) string { return s })
 	section(w, "needs review", ip.Review, func(s string) string { return s })
 	renamed := slices.Sorted(func(yield func(string) bool) {
 		for k, v := range ip.Renamed {
@@ -83,7 +85,11 @@ func (ip *ImportPlan) writeObjects(w io.Writer) {
 		fmt.Fprintf(w, "  %s template %s (%s, %d bytes)\n", ip.mark("template "+t.Name), t.Name, t.Kind, len(t.Text))
 	}
 	for _, img := range d.Images {
-		fmt.Fprintf(w, "  %s image %s (kernel %d bytes, initrd %d bytes)\n", ip.mark("image "+img.Name), img.Name, img.Files["kernel"].Size, img.Files["initrd"].Size)
+		files := fmt.Sprintf("kernel %d bytes, initrd %d bytes", img.Files["kernel"].Size, img.Files["initrd"].Size)
+		if len(img.Files) == 0 {
+			files = "no files: to upload"
+		}
+		fmt.Fprintf(w, "  %s image %s (%s)\n", ip.mark("image "+img.Name), img.Name, files)
 	}
 	for _, p := range d.Profiles {
 		fmt.Fprintf(w, "  %s profile %s (image %s, template %s, kernel args %q, %s)\n", ip.mark("profile "+p.Name), p.Name, p.Image, or(p.Kickstart, "none"), p.KernelArgs, plural(len(p.Settings), "setting"))

@@ -67,6 +67,13 @@ func importCobbler(c *cobra.Command, dir string) error {
 	if len(plan.Skipped) > 0 {
 		fmt.Fprintf(out, "left out: %d objects (listed above)\n", len(plan.Skipped))
 	}
+	if n := len(plan.WithoutFiles); n > 0 {
+		images := fmt.Sprintf("%d images", n)
+		if n == 1 {
+			images = "1 image"
+		}
+		fmt.Fprintf(out, "registered without files: %s (listed above): their systems boot once `provision image edit` uploads their kernel and initrd\n", images)
+	}
 	return nil
 }
 
