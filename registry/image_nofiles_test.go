@@ -14,9 +14,14 @@ import (
 // files. Some files and not all, or a diskless image without files, are
 // still refused.
 func TestImageAwaitingFiles(t *testing.T) {
-	r, _ := openTest(t)
+	r, path := openTest(t)
 	ctx := context.Background()
 	must(t, func() error { _, err := r.AddImage(ctx, Image{Name: "ubuntu22", Kind: KindInstall}); return err })
+	r.Close()
+	r = reopen(t, path) // it is stored, and loaded again
+	if img, ok := r.Snapshot().Image("ubuntu22"); !ok || len(img.Files) != 0 {
+		t.Fatalf("image ubuntu22 after a reopen: %+v, %v", img, ok)
+	}
 	must(t, func() error { _, err := r.AddProfile(ctx, Profile{Name: "app", Image: "ubuntu22"}); return err })
 	must(t, func() error {
 		_, err := r.AddSystem(ctx, System{Name: "app001", MACs: []string{"aa:bb:cc:dd:ee:01"}, IP: "10.0.0.11", Profile: "app", Netboot: true})
