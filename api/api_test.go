@@ -23,7 +23,7 @@ func newTestServer(t *testing.T) *httptest.Server {
 		t.Fatal(err)
 	}
 	h := Handler(Config{Registry: reg, Blobs: blobs, Auth: Tokens("tok", "ro"), Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: prometheus.NewRegistry()})
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(validated(t, h))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -85,7 +85,7 @@ func TestHealthz(t *testing.T) {
 		{nil, 200, "ok\n"},
 		{[]string{"boot file undionly.kpxe is missing"}, 503, "degraded\nboot file undionly.kpxe is missing\n"},
 	} {
-		h := Handler(Config{Metrics: prometheus.NewRegistry(), Log: slog.New(slog.DiscardHandler), Health: func() []string { return tc.problems }})
+		h := validated(t, Handler(Config{Metrics: prometheus.NewRegistry(), Log: slog.New(slog.DiscardHandler), Health: func() []string { return tc.problems }}))
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest("GET", "/healthz", nil))
 		if w.Code != tc.code || w.Body.String() != tc.body {

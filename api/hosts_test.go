@@ -25,7 +25,7 @@ func callHost(t *testing.T, h http.Handler, method, path, host, token string) (i
 	r.Host = host
 	r.Header.Set("Authorization", "Bearer "+token)
 	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
+	validated(t, h).ServeHTTP(w, r)
 	return w.Code, w.Body.String()
 }
 
@@ -45,7 +45,7 @@ func TestBootURLsIgnoreTheHostHeader(t *testing.T) {
 			return err
 		},
 	)
-	srv := httptest.NewServer(Handler(Config{Registry: reg, Auth: Tokens("tok", ""), Log: slog.New(slog.DiscardHandler), Metrics: prometheus.NewRegistry()}))
+	srv := httptest.NewServer(validated(t, Handler(Config{Registry: reg, Auth: Tokens("tok", ""), Log: slog.New(slog.DiscardHandler), Metrics: prometheus.NewRegistry()})))
 	defer srv.Close()
 	for _, p := range []string{"/api/v1/systems/inst01/report", "/api/v1/templates/debian12-preseed/render?system=inst01"} {
 		req, _ := http.NewRequest("GET", srv.URL+p, nil)

@@ -65,7 +65,7 @@ func discoveryServer(t *testing.T) (*httptest.Server, *powerLog) {
 	p := &powerLog{}
 	h := Handler(Config{Registry: reg, Auth: Tokens("tok", "ro"), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Metrics: prometheus.NewRegistry(), Builds: p, Inspect: p.inspect})
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(validated(t, h))
 	t.Cleanup(srv.Close)
 	return srv, p
 }

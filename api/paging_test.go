@@ -30,7 +30,7 @@ func TestDiscoveredPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := Handler(Config{Registry: reg, Dynamic: registry.NewDynamicLog(st), Auth: Tokens("tok", "ro"), Log: slog.New(slog.DiscardHandler), Metrics: prometheus.NewRegistry()})
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(validated(t, h))
 	defer srv.Close()
 	c := &Client{BaseURL: srv.URL, Token: "ro"}
 

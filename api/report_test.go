@@ -35,8 +35,8 @@ func TestReportShowsTheCmdline(t *testing.T) {
 			return err
 		},
 	)
-	srv := httptest.NewServer(Handler(Config{Registry: reg, Auth: Tokens("tok", ""), BootURL: boot,
-		Log: slog.New(slog.DiscardHandler), Metrics: prometheus.NewRegistry()}))
+	srv := httptest.NewServer(validated(t, Handler(Config{Registry: reg, Auth: Tokens("tok", ""), BootURL: boot,
+		Log: slog.New(slog.DiscardHandler), Metrics: prometheus.NewRegistry()})))
 	t.Cleanup(srv.Close)
 	ipxe := bind.NewBoot(reg, "")
 	tftp := bind.Boot{Reg: reg, BaseURL: boot}

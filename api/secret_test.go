@@ -16,8 +16,8 @@ import (
 // --public) in every write of the API, as the registry rules it: the
 // refusal keeps its status and text.
 func TestSecretSettingsNeedPublic(t *testing.T) {
-	srv := httptest.NewServer(Handler(Config{Registry: registrytest.Seeded(t), Auth: Tokens("tok", ""),
-		Log: slog.New(slog.DiscardHandler), Metrics: prometheus.NewRegistry()}))
+	srv := httptest.NewServer(validated(t, Handler(Config{Registry: registrytest.Seeded(t), Auth: Tokens("tok", ""),
+		Log: slog.New(slog.DiscardHandler), Metrics: prometheus.NewRegistry()})))
 	t.Cleanup(srv.Close)
 	const tail = `, and settings are published to anyone in DNS and data.cdb: make it a secret setting (--secret, --set-secret), or give --public if it is not one"`
 	for _, tt := range []struct {

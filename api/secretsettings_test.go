@@ -25,8 +25,8 @@ func TestSecretSettingsAPI(t *testing.T) {
 			Text: "#!/bin/sh\nroot={{index .Secrets \"root.password-hash\"}}\nuser={{index .Secrets \"user.password-hash\"}}\n"})
 		return err
 	})
-	srv := httptest.NewServer(Handler(Config{Registry: reg, Auth: Tokens("admin", "ro"),
-		Log: slog.New(slog.DiscardHandler), Metrics: prometheus.NewRegistry()}))
+	srv := httptest.NewServer(validated(t, Handler(Config{Registry: reg, Auth: Tokens("admin", "ro"),
+		Log: slog.New(slog.DiscardHandler), Metrics: prometheus.NewRegistry()})))
 	t.Cleanup(srv.Close)
 	const global, profile, system = "GLOBAL-5f2e8a", "PROFILE-3c9d1b", "SYSTEM-8a7b6c"
 	for _, w := range []struct{ method, path, body string }{

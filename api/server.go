@@ -1,6 +1,7 @@
 // Package api is the appliance's REST API under /api/v1/ (JSON), its
 // Prometheus metrics, and the Go client the CLI uses.
 //
+//	GET    /api/v1/openapi.json                              this API's OpenAPI 3.1 description (openapi.yaml); no token needed
 //	GET    /api/v1/whoami                                    the token's name and whether it may write
 //	POST   /api/v1/backup[?secrets=1]                         the whole state as a tar archive (package backup); admin token
 //	GET    /api/v1/fleet[?state=&profile=&subnet=&q=&offset=&limit=]  counts by state, and a page of systems with power and last boot
@@ -43,7 +44,7 @@
 //	GET    /api/v1/events[?system=NAME&limit=N]                  recent events of every system (or one)
 //	GET    /api/v1/events/stream[?system=NAME]                   events as they happen (Server-Sent Events)
 //
-// Every request but /healthz needs "Authorization: Bearer TOKEN": the
+// Every request but /healthz and /api/v1/openapi.json needs "Authorization: Bearer TOKEN": the
 // read-only token or the admin token for GET and HEAD (and /metrics), the
 // admin token for every other method and for an export with secrets. The
 // boot routes (scripts, images, data.cdb, templates by build token) are
@@ -117,7 +118,9 @@ type Config struct {
 
 type server struct {
 	Config
-	requests *prometheus.CounterVec
+	requests   *prometheus.CounterVec
+	openapi    []byte // OpenAPI(), made once
+	openapiErr error
 }
 
 // methodLabel is the metrics label of a request method: a client picks
@@ -150,6 +153,7 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 // Handler returns the API, /healthz and /metrics on one mux.
 func Handler(cfg Config) http.Handler {
 	s := &server{Config: cfg}
+	s.openapi, s.openapiErr = OpenAPI()
 	s.registerMetrics()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
@@ -159,6 +163,7 @@ func Handler(cfg Config) http.Handler {
 }
 
 func (s *server) routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/openapi.json", s.openAPI) // OpenAPIPath
 	mux.HandleFunc("GET /api/v1/whoami", s.whoami)
 	mux.HandleFunc("GET /api/v1/fleet", s.fleet)
 	mux.HandleFunc("POST /api/v1/backup", s.backup)
@@ -252,12 +257,12 @@ func Tokens(admin, readOnly string) func(string) (Caller, bool) {
 	}
 }
 
-// authorized asks every request but /healthz for a token: any for GET and
+// authorized asks every request but /healthz and the OpenAPI description for a token: any for GET and
 // HEAD, one that may write for the others and for an export with secrets.
 // The request's context then names the caller for history.
 func (s *server) authorized(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" {
+		if r.URL.Path == "/healthz" || r.URL.Path == OpenAPIPath {
 			next.ServeHTTP(w, r)
 			return
 		}
