@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -38,23 +39,14 @@ error.`,
 	f := c.Flags()
 	f.String("format", "tinydns", "tinydns (a data file) or zone (RFC 1035 zone files)")
 	f.String("zone", "", "only this zone (e.g. internal, 0.10.10.in-addr.arpa); implies --format zone")
-	f.String("dir", "", "write one file a zone, DIR/ZONE.zone; implies --format zone")
+	f.String("dir", "", "write one file a zone, DIR/ZONE.zone (DIR is made if need be); implies --format zone")
 	return c
 }
 
 func zoneExport(c *cobra.Command, _ []string) error {
-	f := c.Flags()
-	format, _ := f.GetString("format")
-	only, _ := f.GetString("zone")
-	dir, _ := f.GetString("dir")
-	if !f.Changed("format") && (only != "" || dir != "") {
-		format = "zone"
-	}
-	switch {
-	case format != "tinydns" && format != "zone":
-		return usage(fmt.Errorf("--format %q: use tinydns or zone", format))
-	case format == "tinydns" && (only != "" || dir != ""):
-		return usage(fmt.Errorf("--zone and --dir write zone files: they go with --format zone"))
+	format, only, dir, err := zoneExportFlags(c)
+	if err != nil {
+		return err
 	}
 	var buf bytes.Buffer
 	if err := client(c).Raw(ctx(c), "GET", "/zone/data.cdb", "", nil, -1, &buf); err != nil {
@@ -67,6 +59,31 @@ func zoneExport(c *cobra.Command, _ []string) error {
 	if format == "tinydns" {
 		return tinydns.Format(c.OutOrStdout(), recs)
 	}
+	return exportZoneFiles(c, recs, only, dir)
+}
+
+// zoneExportFlags returns --format (zone when --zone or --dir is given
+// without it), --zone and --dir.
+func zoneExportFlags(c *cobra.Command) (format, only, dir string, err error) {
+	f := c.Flags()
+	format, _ = f.GetString("format")
+	only, _ = f.GetString("zone")
+	dir, _ = f.GetString("dir")
+	if !f.Changed("format") && (only != "" || dir != "") {
+		format = "zone"
+	}
+	switch {
+	case format != "tinydns" && format != "zone":
+		err = usage(fmt.Errorf("--format %q: use tinydns or zone", format))
+	case format == "tinydns" && (only != "" || dir != ""):
+		err = usage(fmt.Errorf("--zone and --dir write zone files: they go with --format zone"))
+	}
+	return format, only, dir, err
+}
+
+// exportZoneFiles writes the zones of recs (the one named only, if
+// given) to standard output or, with dir, one file each.
+func exportZoneFiles(c *cobra.Command, recs []tinydns.Record, only, dir string) error {
 	zones, left, err := tinydns.Zones(recs)
 	if err != nil {
 		return fmt.Errorf("the served data.cdb: %w", err)
@@ -74,7 +91,7 @@ func zoneExport(c *cobra.Command, _ []string) error {
 	if zones, err = pickZone(zones, only); err != nil {
 		return err
 	}
-	if len(left) > 0 {
+	if len(left) > 0 && only == "" {
 		fmt.Fprintf(c.ErrOrStderr(), "left out: %s under no zone's SOA (%s)\n", records(len(left)), leftNames(left))
 	}
 	if dir != "" {
@@ -113,8 +130,12 @@ func writeZones(w io.Writer, zones []tinydns.ZoneFile) error {
 	return nil
 }
 
-// writeZoneFiles writes each zone to DIR/ZONE.zone and says so.
+// writeZoneFiles writes each zone to DIR/ZONE.zone (making DIR) and
+// says so.
 func writeZoneFiles(w io.Writer, dir string, zones []tinydns.ZoneFile) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
 	for _, z := range zones {
 		path, err := zoneFilePath(dir, z.Origin)
 		if err != nil {
