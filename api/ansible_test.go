@@ -43,8 +43,8 @@ func ansibleFleet(t *testing.T) *httptest.Server {
 		Systems: []registry.System{web001, db001,
 			sys("web002", "10.0.1.12", "aa:bb:cc:dd:ee:02", "web", map[string]string{"role": "lvs", "rack": "A.1"})},
 	})
-	srv := httptest.NewServer(Handler(Config{Registry: reg, Auth: Tokens("tok", "ro"),
-		Log: slog.New(slog.DiscardHandler), Metrics: prometheus.NewRegistry()}))
+	srv := httptest.NewServer(validated(t, Handler(Config{Registry: reg, Auth: Tokens("tok", "ro"),
+		Log: slog.New(slog.DiscardHandler), Metrics: prometheus.NewRegistry()})))
 	t.Cleanup(srv.Close)
 	return srv
 }
