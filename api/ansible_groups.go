@@ -97,7 +97,11 @@ func Inventory(snap *registry.Snapshot, groupBy []string) AnsibleInventory {
 
 // groupings are h's values of the built-in groupings, then of groupBy.
 func (h AnsibleHost) groupings(groupBy []string) [][2]string {
-	out := [][2]string{{"profile", h.Profile}, {"image", h.Image}, {"site", h.Site}, {"subnet", h.Subnet}, {"state", h.Status}}
+	builtIn := map[string]string{"profile": h.Profile, "image": h.Image, "site": h.Site, "subnet": h.Subnet, "state": h.Status}
+	var out [][2]string
+	for _, k := range AnsibleGroupings {
+		out = append(out, [2]string{k, builtIn[k]})
+	}
 	for _, k := range groupBy {
 		out = append(out, [2]string{k, strings.TrimSpace(h.Settings[k])})
 	}
