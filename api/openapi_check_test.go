@@ -1,10 +1,10 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"mime"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 
@@ -65,40 +65,6 @@ func (c *specChecker) handler(h http.Handler) http.Handler {
 	})
 }
 
-// checkWriter passes an answer through and keeps a copy to check. A
-// stream (Server-Sent Events) is checked at its first flush: its head only.
-type checkWriter struct {
-	http.ResponseWriter
-	status  int
-	body    bytes.Buffer
-	wrote   bool
-	checked bool
-	onFlush func()
-}
-
-func (w *checkWriter) WriteHeader(code int) {
-	if !w.wrote {
-		w.status, w.wrote = code, true
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *checkWriter) Write(b []byte) (int, error) {
-	w.wrote = true
-	w.body.Write(b)
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *checkWriter) Flush() {
-	if !w.checked {
-		w.onFlush()
-	}
-	http.NewResponseController(w.ResponseWriter).Flush()
-}
-
-// Unwrap lets http.ResponseController reach the connection (deadlines).
-func (w *checkWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
 // check checks one answer against the operation the spec has for its
 // request. A request the spec has no operation for must have been
 // refused before any handler (no token, no such route).
@@ -128,10 +94,30 @@ func (c *specChecker) check(r *http.Request, w *checkWriter) {
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
 		fits = false
 		c.t.Errorf("%s %s: the answer %d does not fit api/openapi.yaml: %v\nbody: %.500s", r.Method, r.URL.Path, w.status, err, w.body.String())
+	} else if extra := undeclared(bodySchema(route, w), w.body.Bytes()); len(extra) > 0 {
+		fits = false
+		c.t.Errorf("%s %s: the answer %d has fields api/openapi.yaml does not describe: %v", r.Method, r.URL.Path, w.status, extra)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.succeeded[route.Operation.OperationID] = c.succeeded[route.Operation.OperationID] || fits && w.status < 300
+}
+
+// bodySchema is the schema the description gives an answer's body, or
+// nil (none, or not JSON).
+func bodySchema(route *routers.Route, w *checkWriter) *openapi3.Schema {
+	resp := route.Operation.Responses.Status(w.status)
+	if resp == nil {
+		resp = route.Operation.Responses.Default()
+	}
+	ctype := w.Header().Get("Content-Type")
+	if resp == nil || resp.Value == nil || !strings.Contains(ctype, "json") {
+		return nil
+	}
+	if mt := resp.Value.Content.Get(ctype); mt != nil && mt.Schema != nil {
+		return mt.Schema.Value
+	}
+	return nil
 }
 
 // asGet is r, or for HEAD the same request as GET (HEAD answers GET's

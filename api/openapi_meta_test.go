@@ -5,6 +5,8 @@ import (
 	"go/parser"
 	"go/token"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -67,4 +69,57 @@ func checked(h ast.Expr) bool {
 		return f.Sel.Name == "handler"
 	}
 	return false
+}
+
+// muxRoutes lists the patterns package api registers on a mux
+// (HandleFunc or Handle with a "METHOD PATH" pattern), read from its
+// source so that a route added anywhere in the package is seen.
+func muxRoutes(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var routes []string
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if p, ok := registered(t, fset, n); ok {
+				routes = append(routes, p)
+			}
+			return true
+		})
+	}
+	return routes
+}
+
+// registered is the pattern of a call mux.HandleFunc("GET /x", ...) or
+// mux.Handle(...); a pattern that is not a string literal fails t, as
+// the test could not check it.
+func registered(t *testing.T, fset *token.FileSet, n ast.Node) (string, bool) {
+	call, ok := n.(*ast.CallExpr)
+	if !ok || len(call.Args) != 2 {
+		return "", false
+	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok || sel.Sel.Name != "HandleFunc" && sel.Sel.Name != "Handle" {
+		return "", false
+	}
+	lit, ok := call.Args[0].(*ast.BasicLit)
+	if !ok || lit.Kind != token.STRING {
+		t.Errorf("%s: a route whose pattern is not a string literal: write it as one, so TestOpenAPIRoutes can check it", fset.Position(call.Pos()))
+		return "", false
+	}
+	p, err := strconv.Unquote(lit.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, true
 }
