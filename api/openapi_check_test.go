@@ -43,6 +43,9 @@ type specChecker struct {
 	router    routers.Router
 	mu        sync.Mutex
 	succeeded map[string]bool // operationId: a 2xx answer fit the description
+	// requests, if set, checks requests too (TestOpenAPITour's, which
+	// are all meant to be right): what a generated client would send.
+	requests bool
 }
 
 func newSpecChecker(t testing.TB) *specChecker {
@@ -56,6 +59,9 @@ func newSpecChecker(t testing.TB) *specChecker {
 
 func (c *specChecker) handler(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c.requests {
+			c.checkRequest(r)
+		}
 		cw := &checkWriter{ResponseWriter: w, status: http.StatusOK}
 		cw.onFlush = func() { c.check(r, cw) }
 		h.ServeHTTP(cw, r)

@@ -63,8 +63,13 @@ func tourCall(t *testing.T, srv *httptest.Server, method, path, body string) (in
 	t.Helper()
 	req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer tok")
-	if strings.HasPrefix(body, "{") {
+	switch {
+	case strings.HasPrefix(body, "{"):
 		req.Header.Set("Content-Type", "application/json")
+	case strings.HasPrefix(path, "/api/v1/blobs"):
+		req.Header.Set("Content-Type", "application/octet-stream") // as the CLI sends them
+	case strings.HasPrefix(path, "/api/v1/import"):
+		req.Header.Set("Content-Type", "application/yaml")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -79,6 +84,7 @@ func tourCall(t *testing.T, srv *httptest.Server, method, path, body string) (in
 // succeeds: each answer fits its schema, and none is left out.
 func TestOpenAPITour(t *testing.T) {
 	c := newSpecChecker(t)
+	c.requests = true
 	srv, reg := tourServer(t, c)
 	sum := sha256.Sum256([]byte("kernel"))
 	sha := hex.EncodeToString(sum[:])
