@@ -42,13 +42,7 @@ func tourServer(t *testing.T, c *specChecker) (*httptest.Server, *registry.Regis
 	}
 	events := registry.NewEventLog(st, 100)
 	go events.Run(t.Context())
-	for _, mac := range []string{"52:54:00:00:00:01", "52:54:00:00:00:02"} {
-		inv := inventory.Inventory{MAC: mac, BootMode: inventory.BootUEFI, DMI: inventory.DMI{Serial: "S" + mac[16:]},
-			NICs: []inventory.NIC{{Name: "eth0", MAC: mac, Link: true}}, BMC: &inventory.BMCLAN{IP: "10.0.9.1"}}
-		if _, err := reg.ReportInventory(context.Background(), inv, "", "10.0.0.201"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	tourMachines(t, reg, st)
 	h := Handler(Config{Registry: reg, Blobs: blobs, Events: events, Dynamic: registry.NewDynamicLog(st),
 		Auth: Tokens("tok", "ro"), Log: slog.New(slog.DiscardHandler), Metrics: prometheus.NewRegistry(),
 		Power: fakeBMCs{}, PowerStates: func(string) string { return "on" }, Builds: &powerLog{}, Inspect: (&powerLog{}).inspect,
@@ -56,6 +50,35 @@ func tourServer(t *testing.T, c *specChecker) (*httptest.Server, *registry.Regis
 	srv := httptest.NewServer(c.handler(h))
 	t.Cleanup(srv.Close)
 	return srv, reg
+}
+
+// tourMachines has two machines report a full inventory (one with an
+// enrolled BMC), and one unknown machine take a pool lease.
+func tourMachines(t *testing.T, reg *registry.Registry, st *registry.SQLStore) {
+	ctx := context.Background()
+	for _, mac := range []string{"52:54:00:00:00:01", "52:54:00:00:00:02"} {
+		inv := inventory.Inventory{MAC: mac, BootMode: inventory.BootUEFI, Agent: "test",
+			DMI: inventory.DMI{Vendor: "QEMU", Serial: "S" + mac[16:], UUID: "u-" + mac[16:]},
+			CPU: inventory.CPU{Model: "qemu64", Sockets: 1, Cores: 2, Threads: 2}, MemoryMiB: 2048,
+			Disks: []inventory.Disk{{Name: "vda", Path: "/dev/vda", SizeBytes: 10 << 30, Rotational: true}},
+			NICs: []inventory.NIC{{Name: "eth0", MAC: mac, Driver: "virtio_net", SpeedMbs: 1000, Link: true,
+				LLDP: &inventory.LLDP{SwitchName: "sw1", PortID: "ge-0/0/1", VLAN: 10}}},
+			PCI:    []inventory.PCI{{Address: "0000:00:03.0", Class: "0x020000", Vendor: "0x1af4", Device: "0x1000", Driver: "virtio-pci"}},
+			BMC:    &inventory.BMCLAN{Channel: 1, IP: "10.0.9.1", Source: "static"},
+			Errors: []string{"lldp: no frame on eth1"}}
+		if _, err := reg.ReportInventory(ctx, inv, "", "10.0.0.201"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := reg.SetMachineBMC(ctx, "52:54:00:00:00:01", registry.MachineBMC{Address: "10.0.9.1", User: "provision", Enrolled: true}, "pw"); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().UTC()
+	seen := []registry.Discovered{{MAC: "02:00:00:00:00:09", IP: "10.0.0.209", Subnet: "lan", Hostname: "stray",
+		VendorClass: "PXEClient:Arch:00007", Arch: 7, FirstSeen: at, LastSeen: at}}
+	if err := st.SaveDynamic(ctx, nil, seen); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // tourCall sends one request with the admin token and returns the status.
