@@ -33,6 +33,8 @@ type Document struct {
 	Templates []kickstart.Template `yaml:"templates,omitempty"`
 	// Rules are the discovery rules.
 	Rules []Rule `yaml:"rules,omitempty"`
+	// Hooks are the webhooks, their secrets only in an export with secrets.
+	Hooks []Hook `yaml:"hooks,omitempty"`
 }
 
 // Export returns the registry as YAML. BMC passwords, build tokens and the
@@ -74,6 +76,7 @@ func (s *Snapshot) Export(withSecrets bool) ([]byte, error) {
 	for _, x := range slices.Sorted(maps.Keys(s.rules)) {
 		d.Rules = append(d.Rules, *s.rules[x])
 	}
+	d.Hooks = exportHooks(s, withSecrets)
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
@@ -191,6 +194,10 @@ func (im *importer) run(n *Snapshot, d *Document) {
 	for _, x := range d.Rules { // once the profiles and subnets they name are in
 		old, had := n.rules[x.Name]
 		im.put(ObjRule, x.Name, had, old, func() (any, error) { return n.putRule(prevIf(had, x.Name), x) })
+	}
+	for _, x := range d.Hooks {
+		old, had := n.hooks[x.Name]
+		im.put(ObjHook, x.Name, had, old, func() (any, error) { return n.putHook(prevIf(had, x.Name), x) })
 	}
 	for _, text := range d.Records {
 		rec, isNew, err := n.addRecord(text, im.policy)

@@ -115,6 +115,8 @@ func (st *SQLStore) readObject(ctx context.Context, tx sqlTx, kind, key string) 
 		obj, err = readDoc[kickstart.Template](ctx, tx, "templates", key)
 	case ObjRule:
 		obj, err = readDoc[Rule](ctx, tx, "rules", key)
+	case ObjHook:
+		obj, err = st.readHook(ctx, tx, key)
 	case ObjSetting:
 		var v string
 		if err = tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v); err == nil {
@@ -227,6 +229,8 @@ func (s *Snapshot) applyStored(changes []storedChange) ([]Op, error) {
 			had = take(user, c.Key)
 		case ObjRule:
 			had = take(s.rules, c.Key)
+		case ObjHook:
+			had = take(s.hooks, c.Key)
 		case ObjSetting:
 			had = take(s.settings, c.Key)
 		case ObjSecretSetting:
@@ -259,6 +263,8 @@ func (s *Snapshot) applyStored(changes []storedChange) ([]Op, error) {
 			user[c.Key] = o
 		case *Rule:
 			s.rules[c.Key] = o
+		case *Hook:
+			s.hooks[c.Key] = o
 		case *Setting:
 			s.settings[c.Key] = o.Value
 		case *SecretSetting:

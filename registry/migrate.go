@@ -18,6 +18,7 @@ var migrateTables = []string{
 	"subnets", "images", "profiles", "systems", "macs", "addresses", "builds", "install_logs",
 	"templates", "settings", "secret_settings", "object_secrets", "records", "history", "events", "leases", "discovered", "sealing",
 	"machines", "rules", "inspections",
+	"hooks", "hook_cursors", "outbox", "deliveries",
 }
 
 // migrateSkipped are the tables Migrate leaves alone, and why.

@@ -143,6 +143,8 @@ var pgMigrations = []func(ctx context.Context, tx sqlTx) error{
 	3: migrateSecretTables,
 	// 4 to 5: machines, rules, inspections (see the SQLite migration).
 	4: migrateMachineTables,
+	// 5 to 6: hooks, outbox, deliveries (see the SQLite migration).
+	5: migrateHookTables,
 }
 
 // schemaLock is the advisory lock under which an appliance creates or

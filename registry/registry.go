@@ -94,6 +94,9 @@ func build(d *Data, zone string) (*Snapshot, error) {
 	for i := range d.Rules {
 		s.rules[d.Rules[i].Name] = &d.Rules[i]
 	}
+	for i := range d.Hooks {
+		s.hooks[d.Hooks[i].Name] = &d.Hooks[i]
+	}
 	for i := range d.Systems {
 		if d.Systems[i].ID == "" {
 			d.Systems[i].ID = legacySystemID(d.Systems[i].Name)

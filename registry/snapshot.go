@@ -34,6 +34,7 @@ type Snapshot struct {
 	records  map[string]string // static DNS records: text to owner name (lower case, no final dot)
 
 	rules     map[string]*Rule               // discovery rules
+	hooks     map[string]*Hook               // webhooks
 	templates map[string]*kickstart.Template // user templates
 	tset      *kickstart.Set                 // built-ins and user templates, parsed
 	pending   *pending                       // in a change (mutate): the renders to check before it commits
@@ -88,6 +89,7 @@ func newSnapshot(zone string) *Snapshot {
 		byHostname: cow.New[string, *System](),
 		templates:  map[string]*kickstart.Template{},
 		rules:      map[string]*Rule{},
+		hooks:      map[string]*Hook{},
 		byToken:    cow.New[Secret, *System](),
 		byInspect:  cow.New[Secret, *System](),
 	}
@@ -117,6 +119,7 @@ func (s *Snapshot) clone() *Snapshot {
 		byExtra:    s.byExtra.Clone(),
 		byHostname: s.byHostname.Clone(),
 		rules:      maps.Clone(s.rules),
+		hooks:      maps.Clone(s.hooks),
 		templates:  s.templates, // replaced, never modified, by setTemplates
 		tset:       s.tset,
 		byToken:    s.byToken.Clone(),
@@ -247,6 +250,8 @@ func (s *Snapshot) Count(kind string) int {
 		return len(s.records)
 	case ObjRule:
 		return len(s.rules)
+	case ObjHook:
+		return len(s.hooks)
 	}
 	return 0
 }

@@ -125,7 +125,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLStore, error) {
 // and writes, kept in the database (meta 'schema'). Opening a database of
 // an older version migrates it; a newer one, written by a later
 // provision, is refused (ErrSchemaTooNew) before anything is changed.
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 // ErrSchemaTooNew: the database was written by a newer provision.
 var ErrSchemaTooNew = errors.New("the database was written by a newer provision")
@@ -198,6 +198,8 @@ var sqliteMigrations = []func(ctx context.Context, tx sqlTx) error{
 	// 4 to 5: machines (discovered and registered machines' inventories),
 	// rules, inspections (machines_store.go).
 	4: migrateMachineTables,
+	// 5 to 6: hooks, their outbox and deliveries (hooks_store.go).
+	5: migrateHookTables,
 }
 
 // migrateSQLite creates the tables a new database lacks and runs the
@@ -279,6 +281,9 @@ func (st *SQLStore) Commit(ctx context.Context, base uint64, ops []Op) (uint64, 
 		if err := st.bindSecrets(ctx, tx, op); err != nil {
 			return 0, storeError(err)
 		}
+	}
+	if err := writeOutbox(ctx, tx, ops); err != nil { // the hooks' events, with the change
+		return 0, fmt.Errorf("registry: %w", err)
 	}
 	if st.db.pg { // delivered to the listeners when the transaction commits
 		if _, err := tx.ExecContext(ctx, `SELECT pg_notify(?, ?)`, commitChannel, strconv.FormatUint(serial, 10)); err != nil {

@@ -38,6 +38,9 @@ func (st *SQLStore) Load(ctx context.Context) (*Data, error) {
 	if err := loadDocs(ctx, st, "rules", &d.Rules); err != nil {
 		return nil, err
 	}
+	if err := st.loadHooks(ctx, d); err != nil {
+		return nil, err
+	}
 	if err := st.loadSystems(ctx, d); err != nil {
 		return nil, err
 	}

@@ -63,6 +63,7 @@ func applyOp(ctx context.Context, tx sqlTx, op Op, seal func(Secret) string, ser
 var tables = map[string]string{
 	ObjSubnet: "subnets", ObjImage: "images", ObjProfile: "profiles", ObjSystem: "systems", ObjSetting: "settings", ObjRecord: "records",
 	ObjTemplate: "templates", ObjSecretSetting: "secret_settings", ObjRule: "rules",
+	ObjHook: "hooks",
 }
 
 // deleteRow removes the object stored under op.Prev. A system keeps its
@@ -88,6 +89,11 @@ func deleteRow(ctx context.Context, tx sqlTx, op Op) error {
 	}
 	if op.Prev == op.Name && op.Obj != nil {
 		return nil // replaced by an upsert in insertRow
+	}
+	if op.Kind == ObjHook && op.Obj == nil { // its deliveries go with it
+		if err := hookRemoved(ctx, tx, op.Prev); err != nil {
+			return err
+		}
 	}
 	if op.Kind == ObjSystem && op.Obj == nil { // its machines' inventories go with it
 		if err := unlinkMachines(ctx, tx, op.Prev); err != nil {
@@ -123,6 +129,8 @@ func insertRow(ctx context.Context, tx sqlTx, op Op, seal func(Secret) string) e
 		err = insertSystem(ctx, tx, o, doc, upsert, seal)
 	case *Record:
 		_, err = tx.ExecContext(ctx, `INSERT INTO records VALUES (?)`, o.RR)
+	case *Hook:
+		err = insertHook(ctx, tx, o, doc, upsert, seal)
 	case *Subnet, *Image, *kickstart.Template, *Rule:
 		_, err = tx.ExecContext(ctx, `INSERT INTO `+tables[op.Kind]+` VALUES (?,?)`+onConflict(upsert, "name", "doc"), op.Name, doc)
 	default:

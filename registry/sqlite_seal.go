@@ -92,6 +92,7 @@ func sealPlaintext(ctx context.Context, tx sqlTx, key *seal.Key) error {
 	for _, c := range []struct{ table, col, id string }{
 		{"systems", "bmc_password", "name"},
 		{"builds", "token", "system"},
+		{"hooks", "secret", "name"},
 	} {
 		rows, err := tx.QueryContext(ctx, `SELECT `+c.id+`, `+c.col+` FROM `+c.table+` WHERE `+c.col+` != '' AND `+c.col+` NOT LIKE 'enc:%'`)
 		if err != nil {

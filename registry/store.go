@@ -52,6 +52,7 @@ type Data struct {
 	Records   []string          // static DNS records, zone-file text
 	Templates []kickstart.Template
 	Rules     []Rule
+	Hooks     []Hook // secrets opened
 }
 
 // InstallLog is what a failed installer posted (its last MaxInstallLog
