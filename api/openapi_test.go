@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"slices"
@@ -83,6 +85,11 @@ func TestOpenAPIServed(t *testing.T) {
 	}
 	if d := cmp.Diff(operations(loadSpec(t)), operations(served)); d != "" {
 		t.Errorf("served operations differ from api/openapi.yaml's (-yaml +served):\n%s", d)
+	}
+	want, _ := json.Marshal(loadSpec(t))
+	got, _ := json.Marshal(served)
+	if string(want) != string(got) || bytes.Contains(body, []byte(`"<<"`)) {
+		t.Errorf("the served description is not api/openapi.yaml's (a YAML anchor or merge key lost?)")
 	}
 	for _, p := range []string{"/api/v1/whoami", "/api/v1/openapi.json/../systems", "/api/v1/openapi.jsonx"} {
 		resp, err := http.Get(srv.URL + p)
