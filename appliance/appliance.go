@@ -226,6 +226,7 @@ func (a *Appliance) Run(ctx context.Context) error {
 	g.Go(func() error { return a.dynamic.Run(ctx) })
 	g.Go(func() error { return a.builds.Run(ctx) })
 	g.Go(func() error { return a.pollPower(ctx) })
+	g.Go(func() error { return a.serveHooks(ctx) })
 	g.Go(func() error { a.refreshBootenvs(ctx); return nil })
 	g.Go(func() error { a.syncPeers(ctx); return nil })
 	for _, serve := range a.servers {
