@@ -46,6 +46,7 @@ func tourSteps(sha, files string) []tourStep {
 			{"PATCH", "/api/v1/profiles/db", `{"kernel_args":"quiet splash"}`, 200, nil},
 		},
 		systemSteps(),
+		hookSteps(),
 		[]tourStep{
 			{"PUT", "/api/v1/settings/ntp", `{"value":"10.1.0.3"}`, 200, nil},
 			{"PUT", "/api/v1/settings/token", `{"value":"s3cret","secret":true}`, 200, nil},

@@ -26,6 +26,10 @@
 //	GET|PUT|PATCH|DELETE /api/v1/rules/NAME                      show, edit, remove a rule
 //	POST   /api/v1/rules/NAME/test {"key": KEY}                  what the rule would do with that machine now, writing nothing
 //	GET    /api/v1/systems/NAME/inventory                        its machine and inventory (404 when it never reported one)
+//	GET    /api/v1/hooks, POST /api/v1/hooks {"name","url","events","system_filter","secret"}  webhooks (hooks.go); the secret is never answered
+//	GET|DELETE /api/v1/hooks/NAME                               show (secret_set), remove a hook with its deliveries
+//	POST   /api/v1/hooks/NAME/test                               POST a signed "test" event now (502: the receiver failed)
+//	GET    /api/v1/hooks/NAME/deliveries[?limit=N]               its last deliveries, newest first: state, attempts, next try, last error
 //	POST   /api/v1/systems/NAME/inspect                          its next network boot runs the inventory agent; powered there by its BMC (202)
 //	PUT    /api/v1/blobs?sha256=HEX                          upload an image file (body = content)
 //	GET    /api/v1/settings[/KEY], PUT /api/v1/settings/KEY {"value": ...}, DELETE /api/v1/settings/KEY
@@ -234,6 +238,12 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/rules/{name}/test", s.testRule)
 	mux.HandleFunc("GET /api/v1/systems/{name}/inventory", s.systemInventory)
 	mux.HandleFunc("POST /api/v1/systems/{name}/inspect", s.inspect)
+	mux.HandleFunc("GET /api/v1/hooks", s.listHooks)
+	mux.HandleFunc("POST /api/v1/hooks", s.addHook)
+	mux.HandleFunc("GET /api/v1/hooks/{name}", s.showHook)
+	mux.HandleFunc("DELETE /api/v1/hooks/{name}", s.removeHook)
+	mux.HandleFunc("POST /api/v1/hooks/{name}/test", s.testHook)
+	mux.HandleFunc("GET /api/v1/hooks/{name}/deliveries", s.hookDeliveries)
 }
 
 // Caller is who a token names.
