@@ -338,7 +338,16 @@ func TestPairFaults(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(1500 * time.Millisecond)
+	// The kill comes in the middle of the burst: once some writes are
+	// acknowledged (how fast they come depends on the machine's load).
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 20 {
+			break
+		}
+	}
 	a.proc.Kill()
 	close(stop)
 	wg.Wait()
