@@ -66,6 +66,12 @@ provision rule add r650 --match 'dmi.product == "PowerEdge R650"' --name 'db-{{ 
 provision rule edit tor-a12 --reinstall=false`,
 	"provision rule test": `provision rule test tor-a12 52:54:00:12:34:56
 provision rule test tor-a12 CZ2D1234AB --json`,
+	"provision hook": `provision hook add ci --url https://ci.example/provision --events build.installed,build.failed --secret-file hook.secret
+provision hook deliveries ci`,
+	"provision hook add": `provision hook add ci --url https://ci.example/provision --events build.installed,build.failed --secret-file hook.secret
+provision hook add web-cmdb --url http://cmdb.example:8000/hook --events all --system-filter 'web*'`,
+	"provision hook test":        `provision hook test ci`,
+	"provision hook deliveries":  "provision hook deliveries ci\nprovision hook deliveries ci --json | jq '.[] | select(.state == \"dead\")'",
 	"provision system inspect":   `provision system inspect web001`,
 	"provision system inventory": "provision system inventory web001\nprovision system inventory web001 --json | jq .inventory.nics",
 	"provision system": `provision system add web001 --mac 52:54:00:aa:00:01 --ip 10.0.0.11 --profile centos-web

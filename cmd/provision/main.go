@@ -56,6 +56,7 @@ $PROVISION_TOKEN.`,
 		newSetting(), newZone(), newExport(), newImport(), newHistory(), newTemplate(), newEvents(), newPower(), newToken(), newVersion(), newLogin(), newMigrate(), newBackup(), newRestore(), newDocs(),
 		newDiscovered(), newRule())
 	root.AddCommand(newAnsibleInventory())
+	root.AddCommand(newHook())
 	cliutil.WireGroups(root)
 	completion.Wire(root)
 	cliutil.WireExamples(root, examples)
