@@ -71,6 +71,19 @@ func (c *specChecker) handler(h http.Handler) http.Handler {
 	})
 }
 
+// missed lists the operations of ops that no 2xx answer fit.
+func (c *specChecker) missed(ops []string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, op := range ops {
+		if !c.succeeded[op] {
+			out = append(out, op)
+		}
+	}
+	return out
+}
+
 // check checks one answer against the operation the spec has for its
 // request. A request the spec has no operation for must have been
 // refused before any handler (no token, no such route).

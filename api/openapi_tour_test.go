@@ -121,12 +121,7 @@ func TestOpenAPITour(t *testing.T) {
 		}
 	}
 	tourStream(t, srv)
-	var missed []string
-	for _, op := range operationIDs(loadSpec(t)) {
-		if !c.succeeded[op] {
-			missed = append(missed, op)
-		}
-	}
+	missed := c.missed(operationIDs(loadSpec(t)))
 	if len(missed) > 0 {
 		t.Errorf("operations no step of TestOpenAPITour called with success: %s (add a step to tourSteps)", strings.Join(missed, ", "))
 	}
