@@ -2,11 +2,17 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/provision/provision/dnsconf/tinydns"
+	"github.com/provision/provision/internal/testenv"
 )
 
 // provision zone compile reproduces tinydns-data's data.cdb byte for byte.
@@ -53,3 +59,99 @@ func TestZoneCompileErrors(t *testing.T) {
 		t.Fatalf("bad serial accepted: %s", b)
 	}
 }
+
+// zoneExportDoc is a registry of n systems on lan (10.0.0.0/24), mgmt
+// (10.0.1.0/24) and rack (10.2.0.0/22, four reverse zones), with BMCs,
+// settings and static records, as `provision import` reads it.
+func zoneExportDoc(n int) []byte {
+	var b strings.Builder
+	b.WriteString("settings:\n  lvs.vrid: \"100\"\nsubnets:\n  - {name: rack, cidr: 10.2.0.0/22, gateway: 10.2.0.1}\n")
+	b.WriteString("records:\n  - \"mail.dsas. 300 IN A 10.0.0.25\"\n  - \"dsas. 300 IN MX 10 mail.dsas.\"\n")
+	b.WriteString("  - \"www.dsas. 300 IN CNAME sys0001.dsas.\"\n  - \"_ldap._tcp.dsas. 300 IN SRV 0 0 389 sys0002.dsas.\"\n")
+	b.WriteString("  - \"spf.dsas. 300 IN TXT \\\"v=spf1 mx -all\\\"\"\n")
+	b.WriteString("systems:\n")
+	for i := range n {
+		var ip string
+		switch {
+		case i < 100:
+			ip = fmt.Sprintf("10.0.0.%d", 10+i)
+		case i < 200:
+			ip = fmt.Sprintf("10.0.1.%d", 10+i-100)
+		default:
+			ip = fmt.Sprintf("10.2.%d.%d", (i-200)/250, 2+(i-200)%250)
+		}
+		fmt.Fprintf(&b, "  - name: sys%04d\n    hostname: sys%04d.dsas\n    macs: [\"52:54:00:77:%02x:%02x\"]\n    ip: %s\n    profile: centos-web\n",
+			i+1, i+1, i/256, i%256, ip)
+		fmt.Fprintf(&b, "    settings: {rack: \"r%d\"}\n", i%20)
+	}
+	return []byte(b.String())
+}
+
+// The zone files of a registry of 600 systems (a forward zone and six
+// reverse zones) each load in NSD and BIND on their own, with no error
+// and no warning; together they hold every record the appliance serves.
+func TestZoneExportLoadsInNSDAndBIND(t *testing.T) {
+	nsd := testenv.NeedCommand(t, "nsd-checkzone")
+	bind := testenv.NeedCommand(t, "named-checkzone")
+	s := startServer(t, t.TempDir(), "--zone", "dsas")
+	seed(t, s)
+	doc := filepath.Join(t.TempDir(), "registry.yaml")
+	os.WriteFile(doc, zoneExportDoc(600), 0o644)
+	s.ok("import", doc)
+	s.waitDNS("A", "sys0600.dsas", "10.2.1.151")
+	dir := filepath.Join(t.TempDir(), "zones") // made by the export
+	out := s.ok("zone", "export", "--dir", dir)
+	zones := []string{"0.0.10.in-addr.arpa.", "1.0.10.in-addr.arpa.", "0.2.10.in-addr.arpa.", "1.2.10.in-addr.arpa.",
+		"2.2.10.in-addr.arpa.", "3.2.10.in-addr.arpa.", "dsas."}
+	total := 0
+	for _, z := range zones {
+		path := filepath.Join(dir, strings.TrimSuffix(z, ".")+".zone")
+		if !strings.Contains(out, path+": zone "+z+", ") {
+			t.Errorf("zone export --dir does not name %s:\n%s", path, out)
+		}
+		text, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(text), "$ORIGIN "+z+"\n"+z+"\t") || !strings.Contains(strings.SplitN(string(text), "\n", 3)[1], "\tSOA\t") {
+			t.Errorf("%s does not start with its SOA:\n%.300s", path, text)
+		}
+		total += strings.Count(string(text), "\n") - 1
+		checkZoneFile(t, nsd, bind, z, path)
+	}
+	cdb, _ := os.ReadFile(s.fetchCDB())
+	if recs, err := tinydns.ReadCDB(cdb); err != nil || total != len(recs) || total < 600*2 {
+		t.Errorf("the zone files hold %d records, the served data.cdb %d (%v)", total, len(recs), err)
+	}
+	one := s.ok("zone", "export", "--zone", "2.2.10.IN-ADDR.ARPA")
+	if file, _ := os.ReadFile(filepath.Join(dir, "2.2.10.in-addr.arpa.zone")); one != string(file) {
+		t.Errorf("--zone 2.2.10.in-addr.arpa differs from its file in --dir:\n%.300s", one)
+	}
+	if all := s.ok("zone", "export", "--format", "zone"); strings.Count(all, "$ORIGIN ") != len(zones) || !strings.Contains(all, one) {
+		t.Errorf("--format zone writes %d zones, want %d, each whole", strings.Count(all, "$ORIGIN "), len(zones))
+	}
+	s.fails("zone 9.9.10.in-addr.arpa.: the appliance serves no such zone (it serves 0.0.10.in-addr.arpa.", "zone", "export", "--zone", "9.9.10.in-addr.arpa")
+	s.fails("--zone and --dir write zone files: they go with --format zone", "zone", "export", "--format", "tinydns", "--zone", "dsas")
+}
+
+// checkZoneFile has nsd-checkzone and named-checkzone load the zone
+// origin from path: either's error, or any warning of named-checkzone
+// (which loads a zone with out-of-zone data, "ignoring" it), fails the
+// test.
+func checkZoneFile(t *testing.T, nsd, bind, origin, path string) {
+	t.Helper()
+	if out, err := exec.Command(nsd, origin, path).CombinedOutput(); err != nil {
+		t.Errorf("nsd-checkzone %s: %v\n%s", origin, err, out)
+	}
+	out, err := exec.Command(bind, "-k", "fail", "-i", "local", origin, path).CombinedOutput()
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if !zoneLoadedRE.MatchString(line) && line != "OK" {
+			err = errors.Join(err, errors.New(line))
+		}
+	}
+	if err != nil {
+		t.Errorf("named-checkzone %s: %v\n%s", origin, err, out)
+	}
+}
+
+var zoneLoadedRE = regexp.MustCompile(`^zone \S+/IN: loaded serial \d+$`)
