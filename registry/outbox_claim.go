@@ -3,36 +3,87 @@ package registry
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
 const deliveryCols = `d.id, d.hook, d.seq, o.event, o.system, o.system_id, o.at, o.payload, d.state, d.attempts, d.created, d.next_at, d.last_error, d.delivered_at`
 
 // Claim takes up to limit due deliveries for owner until now+lease:
-// pending, due, not leased by another, and the first pending one of
-// their hook and system (a system's later delivery waits for the
-// earlier). On PostgreSQL the rows are locked FOR UPDATE SKIP LOCKED,
-// so that of several appliances claiming at once each takes others.
-func (st *SQLStore) Claim(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]Delivery, error) {
-	tx, err := st.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("registry: claim deliveries: %w", err)
-	}
-	defer tx.Rollback()
+// pending, due, not leased by another, the first pending one of their
+// hook and system (a system's later delivery waits for the earlier), and
+// of no hook in skip (those the caller has enough of in flight). On
+// PostgreSQL the rows are locked FOR UPDATE SKIP LOCKED, so that of
+// several appliances claiming at once each takes others.
+func (st *SQLStore) Claim(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int, skip ...string) ([]Delivery, error) {
 	q := `SELECT ` + deliveryCols + ` FROM deliveries d JOIN outbox o ON o.seq = d.seq
 		WHERE d.state = 'pending' AND d.next_at <= ? AND d.lease_until <= ?
-		AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.hook = d.hook AND e.system = d.system AND e.state = 'pending' AND e.id < d.id)
-		ORDER BY d.id LIMIT ?`
-	if tx.pg {
-		q += ` FOR UPDATE OF d SKIP LOCKED`
+		AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.hook = d.hook AND e.system = d.system AND e.state = 'pending' AND e.id < d.id)`
+	args := []any{ms(now), ms(now)}
+	if len(skip) > 0 {
+		q += ` AND d.hook NOT IN (?` + strings.Repeat(`,?`, len(skip)-1) + `)`
+		for _, h := range skip {
+			args = append(args, h)
+		}
 	}
-	out, err := scanDeliveries(tx.QueryContext(ctx, q, ms(now), ms(now), limit))
+	q += ` ORDER BY d.id LIMIT ?`
+	args = append(args, limit)
+	var out []Delivery
+	var err error
+	if st.db.pg {
+		out, err = st.claimLocked(ctx, q+` FOR UPDATE OF d SKIP LOCKED`, args, owner, now.Add(lease))
+	} else {
+		out, err = st.claimRead(ctx, q, args, owner, now, now.Add(lease))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("registry: claim deliveries: %w", err)
 	}
+	return out, nil
+}
+
+// claimLocked selects and leases in one transaction, the rows locked
+// (PostgreSQL).
+func (st *SQLStore) claimLocked(ctx context.Context, q string, args []any, owner string, until time.Time) ([]Delivery, error) {
+	tx, err := st.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	out, err := scanDeliveries(tx.QueryContext(ctx, q, args...))
+	if err != nil {
+		return nil, err
+	}
 	for _, d := range out {
-		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET owner = ?, lease_until = ? WHERE id = ?`, owner, ms(now.Add(lease)), d.ID); err != nil {
-			return nil, fmt.Errorf("registry: claim delivery %d: %w", d.ID, err)
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET owner = ?, lease_until = ? WHERE id = ?`, owner, ms(until), d.ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, tx.Commit()
+}
+
+// claimRead selects outside any transaction (on SQLite a transaction
+// holds the one write lock, and the select may take a while over a long
+// queue), then leases each row in one short transaction, only if no one
+// leased it meanwhile.
+func (st *SQLStore) claimRead(ctx context.Context, q string, args []any, owner string, now, until time.Time) ([]Delivery, error) {
+	cands, err := scanDeliveries(st.db.QueryContext(ctx, q, args...))
+	if err != nil || len(cands) == 0 {
+		return nil, err
+	}
+	tx, err := st.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var out []Delivery
+	for _, d := range cands {
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET owner = ?, lease_until = ? WHERE id = ? AND state = 'pending' AND lease_until <= ?`,
+			owner, ms(until), d.ID, ms(now))
+		if err != nil {
+			return nil, err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			out = append(out, d)
 		}
 	}
 	return out, tx.Commit()

@@ -44,6 +44,11 @@ const enqueueBatch = 1000
 // appliances never fan one event out twice). It returns how many
 // deliveries it made.
 func (st *SQLStore) Enqueue(ctx context.Context, now time.Time) (int, error) {
+	var behind bool // checked first without a transaction, which on SQLite holds the write lock
+	err := st.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM outbox WHERE seq > (SELECT MIN(seq) FROM hook_cursors))`).Scan(&behind)
+	if err != nil || !behind {
+		return 0, err
+	}
 	tx, err := st.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("registry: enqueue: %w", err)

@@ -12,7 +12,7 @@ import (
 type OutboxStore interface {
 	Notify(ctx context.Context, e OutboxEvent) error
 	Enqueue(ctx context.Context, now time.Time) (int, error)
-	Claim(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]Delivery, error)
+	Claim(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int, skip ...string) ([]Delivery, error)
 	Delivered(ctx context.Context, id int64, attempts int, now time.Time) error
 	Failed(ctx context.Context, id int64, attempts int, next time.Time, why string, dead bool) error
 	Prune(ctx context.Context, cutoff time.Time) (int64, error)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -15,7 +16,7 @@ import (
 // (registry.OutboxStore satisfies it).
 type Store interface {
 	Enqueue(ctx context.Context, now time.Time) (int, error)
-	Claim(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]registry.Delivery, error)
+	Claim(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int, skip ...string) ([]registry.Delivery, error)
 	Delivered(ctx context.Context, id int64, attempts int, now time.Time) error
 	Failed(ctx context.Context, id int64, attempts int, next time.Time, why string, dead bool) error
 	Prune(ctx context.Context, cutoff time.Time) (int64, error)
@@ -32,17 +33,21 @@ type realClock struct{}
 func (realClock) Now() time.Time                         { return time.Now() }
 func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
-// Loop is the delivery loop: every Poll it fans the outbox out
-// (Enqueue), claims the due deliveries for Owner and POSTs them, Limit
-// at once, and every hour prunes what is a day old.
+// Loop is the delivery loop: every Poll (and as soon as a try ends) it
+// fans the outbox out (Enqueue) and claims as many due deliveries for
+// Owner as it has free slots: Limit tries in flight, at most PerHook of
+// them to one hook, so that a hook whose receiver hangs holds a few
+// slots and never the others' (nor the fan-out). Every hour it prunes
+// what is a day old.
 type Loop struct {
-	Store  Store
-	Hook   func(name string) (*registry.Hook, bool) // the hooks as they are now
-	Owner  string                                   // this appliance, in claims
-	Client *http.Client                             // NewClient when nil
-	Clock  Clock                                    // the real one when nil
-	Poll   time.Duration                            // 1 s when 0
-	Limit  int                                      // deliveries in flight; 16 when 0
+	Store   Store
+	Hook    func(name string) (*registry.Hook, bool) // the hooks as they are now
+	Owner   string                                   // this appliance, in claims
+	Client  *http.Client                             // NewClient when nil
+	Clock   Clock                                    // the real one when nil
+	Poll    time.Duration                            // 1 s when 0
+	Limit   int                                      // tries in flight; 16 when 0
+	PerHook int                                      // tries in flight to one hook; Limit/4 (at least 1) when 0
 	// MinBackoff, MaxBackoff and MaxAge: the package's when 0 (tests
 	// shorten them; the loop is the same).
 	MinBackoff, MaxBackoff, MaxAge time.Duration
@@ -51,6 +56,11 @@ type Loop struct {
 	Observe func(state string)
 	// Errors, if set, is told what went wrong with the store.
 	Errors func(err error)
+
+	mu       sync.Mutex
+	inflight map[string]int // tries under way, by hook
+	total    int
+	freed    chan struct{} // a try ended
 }
 
 func (l *Loop) defaults() {
@@ -58,7 +68,9 @@ func (l *Loop) defaults() {
 	l.Clock = or[Clock](l.Clock, realClock{})
 	l.Poll = or(l.Poll, time.Second)
 	l.Limit = or(l.Limit, 16)
+	l.PerHook = or(l.PerHook, max(1, l.Limit/4))
 	l.MinBackoff, l.MaxBackoff, l.MaxAge = or(l.MinBackoff, MinBackoff), or(l.MaxBackoff, MaxBackoff), or(l.MaxAge, MaxAge)
+	l.inflight, l.freed = map[string]int{}, make(chan struct{}, 1)
 }
 
 func or[T comparable](v, def T) T {
@@ -69,9 +81,12 @@ func or[T comparable](v, def T) T {
 	return v
 }
 
-// Run delivers until ctx ends; it returns nil then.
+// Run delivers until ctx ends, then waits for the tries under way; it
+// returns nil.
 func (l *Loop) Run(ctx context.Context) error {
 	l.defaults()
+	var g errgroup.Group
+	defer g.Wait()
 	var pruned time.Time
 	for {
 		if now := l.Clock.Now(); now.Sub(pruned) >= time.Hour {
@@ -79,38 +94,68 @@ func (l *Loop) Run(ctx context.Context) error {
 			l.report(err)
 			pruned = now
 		}
-		busy := l.Once(ctx)
-		if busy {
-			continue // more may be due at once
-		}
+		l.round(ctx, &g)
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-l.freed:
 		case <-l.Clock.After(l.Poll):
 		}
 	}
 }
 
-// Once runs one round: enqueue, claim, deliver what it claimed. It
-// reports whether it claimed a full batch (more may be due).
-func (l *Loop) Once(ctx context.Context) bool {
-	if l.Client == nil {
-		l.defaults()
-	}
+// round fans the outbox out, claims what the free slots allow and
+// starts those tries.
+func (l *Loop) round(ctx context.Context, g *errgroup.Group) {
 	now := l.Clock.Now()
 	_, err := l.Store.Enqueue(ctx, now)
 	l.report(err)
-	ds, err := l.Store.Claim(ctx, l.Owner, now, 2*Timeout, l.Limit)
-	if l.report(err) || ctx.Err() != nil {
-		return false
+	free, skip := l.slots()
+	if free == 0 {
+		return
 	}
-	var g errgroup.Group
-	g.SetLimit(l.Limit)
+	ds, err := l.Store.Claim(ctx, l.Owner, now, 2*Timeout, free, skip...)
+	if l.report(err) {
+		return
+	}
 	for _, d := range ds {
-		g.Go(func() error { l.deliver(ctx, d); return nil })
+		l.take(d.Hook, 1)
+		g.Go(func() error {
+			defer l.take(d.Hook, -1)
+			l.deliver(ctx, d)
+			return nil
+		})
 	}
-	g.Wait()
-	return len(ds) == l.Limit
+}
+
+// slots are how many more tries may start, and the hooks that have
+// PerHook under way.
+func (l *Loop) slots() (int, []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var full []string
+	for h, n := range l.inflight {
+		if n >= l.PerHook {
+			full = append(full, h)
+		}
+	}
+	return l.Limit - l.total, full
+}
+
+func (l *Loop) take(hook string, n int) {
+	l.mu.Lock()
+	l.inflight[hook] += n
+	l.total += n
+	if l.inflight[hook] == 0 {
+		delete(l.inflight, hook)
+	}
+	l.mu.Unlock()
+	if n < 0 {
+		select {
+		case l.freed <- struct{}{}:
+		default:
+		}
+	}
 }
 
 func (l *Loop) report(err error) bool {

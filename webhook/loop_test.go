@@ -3,6 +3,8 @@ package webhook
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -145,4 +147,25 @@ func TestLoopDeadLetter(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// A receiver that hangs holds PerHook slots and no more: another hook's
+// events keep arriving.
+func TestLoopHangingHookStarvesNoOther(t *testing.T) {
+	r := registrytest.Seeded(t)
+	ctx := context.Background()
+	hang := make(chan struct{})
+	stuck := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-hang }))
+	defer stuck.Close()
+	defer close(hang)
+	registrytest.Must(t, func() error {
+		return r.AddHook(ctx, registry.Hook{Name: "stuck", URL: stuck.URL, Events: []string{registry.HookPower}})
+	})
+	rc := newReceiver(t, secret)
+	addHook(t, r, rc.srv.URL, registry.HookPower)
+	start(t, r, &Loop{Limit: 4})
+	for i := range 40 {
+		registrytest.Must(t, func() error { return r.Notify(ctx, registry.HookPower, fmt.Sprintf("m%02d", i), i) })
+	}
+	rc.wait(10*time.Second, func(g []received) bool { return len(g) == 40 })
 }
