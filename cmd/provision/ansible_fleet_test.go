@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -85,8 +86,20 @@ func TestAnsibleInventoryFleet(t *testing.T) {
 	want.checkList(t, "GET /api/v1/inventory", api)
 	list, tCLI := timed(func() string { return s.ok("inventory", "--group-by", "role,rack") })
 	want.checkList(t, "provision inventory", list)
-	env := []string{"PROVISION_SERVER=" + s.URL, "PROVISION_TOKEN=" + s.Token, "PROVISION_GROUP_BY=role,rack"}
+	// Debian's python3 runs the script, as beside Debian's ansible-core,
+	// not a version manager's shim earlier in $PATH (pyenv's costs 0.9 s).
+	env := []string{"PROVISION_SERVER=" + s.URL, "PROVISION_TOKEN=" + s.Token, "PROVISION_GROUP_BY=role,rack",
+		"PATH=/usr/bin:" + os.Getenv("PATH")}
 	script := ansibleScript(t)
+	_, tScript := timed(func() string {
+		cmd := exec.Command(script, "--list")
+		cmd.Env = append(cmd.Environ(), env...)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("provision_inventory.py --list: %v", err)
+		}
+		return string(out)
+	})
 	ansible, tList := timed(func() string { return ansibleInventory(t, env, "-i", script, "--list") })
 	want.checkList(t, "ansible-inventory --list", ansible)
 	graph, tGraph := timed(func() string { return ansibleInventory(t, env, "-i", script, "--graph") })
@@ -96,6 +109,7 @@ func TestAnsibleInventoryFleet(t *testing.T) {
 			t.Fatalf("a secret in the inventory")
 		}
 	}
-	t.Logf("%d systems, %d groups, %d KiB of JSON: GET /api/v1/inventory %v, provision inventory %v, ansible-inventory --list %v, --graph %v",
-		n, len(want.groups), len(api)>>10, tAPI.Round(time.Millisecond), tCLI.Round(time.Millisecond), tList.Round(time.Millisecond), tGraph.Round(time.Millisecond))
+	t.Logf("%d systems, %d groups, %d KiB of JSON: GET /api/v1/inventory %v, provision inventory %v, provision_inventory.py --list %v, ansible-inventory --list %v, --graph %v",
+		n, len(want.groups), len(api)>>10, tAPI.Round(time.Millisecond), tCLI.Round(time.Millisecond), tScript.Round(time.Millisecond),
+		tList.Round(time.Millisecond), tGraph.Round(time.Millisecond))
 }
