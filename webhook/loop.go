@@ -86,6 +86,7 @@ func or[T comparable](v, def T) T {
 func (l *Loop) Run(ctx context.Context) error {
 	l.defaults()
 	var g errgroup.Group
+	g.SetLimit(l.Limit) // the slots already keep to it: a Go never waits
 	defer g.Wait()
 	var pruned time.Time
 	for {
