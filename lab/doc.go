@@ -39,6 +39,10 @@
 //     answers IPv6 router solicitations with an empty advertisement,
 //     which spares iPXE a ~15 s IPv6 autoconfiguration timeout. Env.AddServer joins a second server
 //     namespace; Env.StartDnsmasq a site's own DHCP server.
+//     Env.StartUpstream is the network's one way out: an HTTP relay,
+//     listening in the server namespace, from archive names to the real
+//     package archives (this process's network), counting each fetch, for
+//     the appliance's package cache.
 //   - Env.BootVM starts qemu-system-x86_64 -boot n with an e1000 NIC, whose
 //     option ROM is iPXE, and exposes its serial console (VM.WaitFor).
 //     Env.BootVMWith adds a raw virtio disk (Env.NewDisk; boot order
