@@ -128,6 +128,17 @@ func TestHookInstallEventsInOrder(t *testing.T) {
 	if out := s.ok("hook", "show", "ci"); strings.Contains(out, string(rc.secret)) || !strings.Contains(out, "secret_set: true") {
 		t.Errorf("hook show:\n%s", out)
 	}
+	if out := s.ok("export") + s.ok("history", "ci"); strings.Contains(out, string(rc.secret)) {
+		t.Error("the hook's secret is in export or history")
+	}
+	s.fails(`event "system.exploded": not one of`, "hook", "add", "x", "--url", rc.srv.URL, "--events", "system.exploded")
+	s.fails("http:// or https://", "hook", "add", "x", "--url", "file:///etc/passwd", "--events", "all")
+	rc.down.Store(true)
+	s.fails("hook ci: "+rc.srv.URL+" answered 503", "hook", "test", "ci")
+	s.ok("hook", "remove", "ci")
+	if out := s.ok("hook", "list"); strings.Contains(out, "ci") {
+		t.Errorf("hook list after remove:\n%s", out)
+	}
 }
 
 // kill -9 in a burst of 1,000 changes, restart: every system the
