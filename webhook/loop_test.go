@@ -21,7 +21,7 @@ func start(t *testing.T, r *registry.Registry, l *Loop) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l.Store, l.Owner = o, "test"
+	l.Store, l.Owner = o, or(l.Owner, "test")
 	l.Hook = func(n string) (*registry.Hook, bool) { return r.Snapshot().Hook(n) }
 	l.Poll = or(l.Poll, 10*time.Millisecond)
 	l.Errors = func(err error) { t.Errorf("loop: %v", err) }
