@@ -28,7 +28,7 @@ func (s *server) backup(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "this server makes no backups")
 		return
 	}
-	secrets := r.URL.Query().Get("secrets") != ""
+	secrets := wantSecrets(r)
 	w.Header().Set("Content-Type", "application/x-tar")
 	w.Header().Set("Content-Disposition", `attachment; filename="provision-backup.tar"`)
 	cw := &countWriter{ResponseWriter: w}

@@ -60,7 +60,7 @@ func (s *server) getSetting(w http.ResponseWriter, r *http.Request) {
 	}
 	if v, ok := s.snap().SecretSetting(k); ok {
 		out := &registry.Setting{Key: k, Secret: true}
-		if r.URL.Query().Get("secrets") != "" {
+		if wantSecrets(r) {
 			out.Value = string(v)
 		}
 		writeJSON(w, http.StatusOK, out)
@@ -98,7 +98,7 @@ func (s *server) unsetSetting(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) export(w http.ResponseWriter, r *http.Request) {
-	out, err := s.snap().Export(r.URL.Query().Get("secrets") != "")
+	out, err := s.snap().Export(wantSecrets(r))
 	if err != nil {
 		fail(w, err)
 		return
@@ -156,4 +156,16 @@ func (s *server) history(w http.ResponseWriter, r *http.Request) {
 		h = []registry.Change{}
 	}
 	writeJSON(w, http.StatusOK, h)
+}
+
+// wantSecrets reports whether the request asks for secrets: ?secrets=1
+// (or true); ?secrets=0 and false do not (they used to, as any value
+// did), and a value that is not a boolean still does, as before.
+func wantSecrets(r *http.Request) bool {
+	v := r.URL.Query().Get("secrets")
+	if v == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	return err != nil || b
 }

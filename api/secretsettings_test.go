@@ -43,7 +43,8 @@ func TestSecretSettingsAPI(t *testing.T) {
 	}
 	secrets := []string{global, profile, system}
 	for _, path := range []string{"settings", "settings/root.password-hash", "profiles", "profiles/sec", "systems", "systems/web002",
-		"history", "export", "systems/web002/report", "templates/sec/render?system=web002"} {
+		"history", "export", "systems/web002/report", "templates/sec/render?system=web002",
+		"export?secrets=0", "export?secrets=false", "settings/root.password-hash?secrets=0", "templates/sec/render?system=web002&secrets=0"} {
 		for _, tok := range []string{"ro", "admin"} {
 			code, body := call(t, "GET", srv.URL+"/api/v1/"+path, tok, "")
 			if code != http.StatusOK {

@@ -282,7 +282,7 @@ func (s *server) authorized(next http.Handler) http.Handler {
 			writeError(w, http.StatusUnauthorized, "missing or wrong API token (set PROVISION_TOKEN)")
 			return
 		}
-		read := (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.Query().Get("secrets") == ""
+		read := (r.Method == http.MethodGet || r.Method == http.MethodHead) && !wantSecrets(r)
 		if !read && !caller.Write {
 			writeError(w, http.StatusForbidden, "the "+caller.Name+" token may only read: "+r.Method+" "+r.URL.Path+" needs the admin token")
 			return

@@ -71,7 +71,7 @@ func (s *server) renderTemplate(w http.ResponseWriter, r *http.Request) {
 	p, _ := snap.Profile(sys.Profile)
 	server := s.bootURL(r)
 	d := bind.TemplateData(snap, sys, kickstart.BuildURLs(server, p.Image, RenderPlaceholderToken, s.Mirrors), s.DNS)
-	if r.URL.Query().Get("secrets") == "" {
+	if !wantSecrets(r) {
 		registry.MaskSecrets(&d)
 	}
 	out, err := snap.Templates().RenderContext(r.Context(), name, d) // bounded: kickstart.RenderTimeout, MaxRenderSize
