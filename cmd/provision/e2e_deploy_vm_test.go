@@ -145,6 +145,11 @@ func TestVMDeploy(t *testing.T) {
 	}
 	faults := faultServer(t, n, image)
 	image = nil
+	// An operator's webhook receiver, in the lab: the BIOS machine's
+	// events must reach it in order, its booted report included.
+	hooks, secret := newHookReceiverOn(t, n.Listen(t, "tcp", "127.0.0.1:0"))
+	cli("hook", "add", "deploys", "--url", hooks.srv.URL, "--events", "system.added,build.started,build.installed,booted",
+		"--system-filter", "disk-bios", "--secret-file", secret)
 	for i, fw := range []string{"bios", "uefi"} {
 		name := "disk-" + fw
 		mac1, mac2 := fmt.Sprintf("52:54:00:d3:00:%02x", 2*i+1), fmt.Sprintf("52:54:00:d3:00:%02x", 2*i+2)
@@ -226,6 +231,15 @@ func TestVMDeploy(t *testing.T) {
 			}
 			if !strings.Contains(done, "installed: disk vda 4096 MiB") {
 				t.Errorf("done report %q", done)
+			}
+			if fw == "bios" {
+				want := "system.added build.started build.installed booted"
+				for deadline := time.Now().Add(time.Minute); strings.Join(hooks.events(name), " ") != want && time.Now().Before(deadline); {
+					time.Sleep(time.Second)
+				}
+				if got := strings.Join(hooks.events(name), " "); got != want {
+					t.Errorf("the webhook receiver got %q of %s, want %q", got, name, want)
+				}
 			}
 			var sys registry.System
 			json.Unmarshal([]byte(cli("system", "show", name, "--json")), &sys)

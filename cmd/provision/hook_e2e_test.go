@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -42,8 +43,19 @@ type hookEvent struct {
 }
 
 func newHookReceiver(t *testing.T) (*hookReceiver, string) {
+	return newHookReceiverOn(t, nil)
+}
+
+// newHookReceiverOn is newHookReceiver on ln (nil: a loopback port of
+// this process's namespace), e.g. a listener in a lab's server namespace.
+func newHookReceiverOn(t *testing.T, ln net.Listener) (*hookReceiver, string) {
 	rc := &hookReceiver{t: t, secret: "e2e-hook-secret", ids: map[string]bool{}}
-	rc.srv = httptest.NewServer(http.HandlerFunc(rc.serve))
+	rc.srv = httptest.NewUnstartedServer(http.HandlerFunc(rc.serve))
+	if ln != nil {
+		rc.srv.Listener.Close()
+		rc.srv.Listener = ln
+	}
+	rc.srv.Start()
 	t.Cleanup(rc.srv.Close)
 	file := filepath.Join(t.TempDir(), "hook.secret")
 	os.WriteFile(file, []byte(rc.secret+"\n"), 0o600)
@@ -262,4 +274,17 @@ func TestHookReceiverDown60s(t *testing.T) {
 	if out := s.ok("hook", "deliveries", "late"); strings.Count(out, "delivered") != len(want) {
 		t.Errorf("hook deliveries:\n%s", out)
 	}
+}
+
+// events are the received events of one system, "EVENT" each, in order.
+func (rc *hookReceiver) events(system string) []string {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	var out []string
+	for _, e := range rc.got {
+		if e.System.Name == system {
+			out = append(out, e.Event)
+		}
+	}
+	return out
 }
