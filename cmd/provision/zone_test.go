@@ -91,6 +91,7 @@ func zoneExportDoc(n int) []byte {
 // reverse zones) each load in NSD and BIND on their own, with no error
 // and no warning; together they hold every record the appliance serves.
 func TestZoneExportLoadsInNSDAndBIND(t *testing.T) {
+	t.Parallel() // beside the VM tests, which mostly wait
 	nsd := testenv.NeedCommand(t, "nsd-checkzone")
 	bind := testenv.NeedCommand(t, "named-checkzone")
 	s := startServer(t, t.TempDir(), "--zone", "dsas")
