@@ -2,12 +2,10 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -118,7 +116,7 @@ func TestZoneExportLoadsInNSDAndBIND(t *testing.T) {
 			t.Errorf("%s does not start with its SOA:\n%.300s", path, text)
 		}
 		total += strings.Count(string(text), "\n") - 1
-		checkZoneFile(t, nsd, bind, z, path)
+		testenv.CheckZoneFile(t, nsd, bind, z, path)
 	}
 	cdb, _ := os.ReadFile(s.fetchCDB())
 	if recs, err := tinydns.ReadCDB(cdb); err != nil || total != len(recs) || total < 600*2 {
@@ -134,25 +132,3 @@ func TestZoneExportLoadsInNSDAndBIND(t *testing.T) {
 	s.fails("zone 9.9.10.in-addr.arpa.: the appliance serves no such zone (it serves 0.0.10.in-addr.arpa.", "zone", "export", "--zone", "9.9.10.in-addr.arpa")
 	s.fails("--zone and --dir write zone files: they go with --format zone", "zone", "export", "--format", "tinydns", "--zone", "dsas")
 }
-
-// checkZoneFile has nsd-checkzone and named-checkzone load the zone
-// origin from path: either's error, or any warning of named-checkzone
-// (which loads a zone with out-of-zone data, "ignoring" it), fails the
-// test.
-func checkZoneFile(t *testing.T, nsd, bind, origin, path string) {
-	t.Helper()
-	if out, err := exec.Command(nsd, origin, path).CombinedOutput(); err != nil {
-		t.Errorf("nsd-checkzone %s: %v\n%s", origin, err, out)
-	}
-	out, err := exec.Command(bind, "-k", "fail", "-i", "local", origin, path).CombinedOutput()
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		if !zoneLoadedRE.MatchString(line) && line != "OK" {
-			err = errors.Join(err, errors.New(line))
-		}
-	}
-	if err != nil {
-		t.Errorf("named-checkzone %s: %v\n%s", origin, err, out)
-	}
-}
-
-var zoneLoadedRE = regexp.MustCompile(`^zone \S+/IN: loaded serial \d+$`)

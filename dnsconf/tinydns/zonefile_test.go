@@ -2,11 +2,8 @@ package tinydns
 
 import (
 	"bytes"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -104,28 +101,6 @@ func TestZonesLoadInNSDAndBIND(t *testing.T) {
 		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		checkZoneFile(t, nsd, bind, z.Origin, path)
+		testenv.CheckZoneFile(t, nsd, bind, z.Origin, path)
 	}
 }
-
-// checkZoneFile has nsd-checkzone and named-checkzone load the zone
-// origin from path: either's error, or any warning of named-checkzone
-// (which loads a zone with out-of-zone data, "ignoring" it), fails the
-// test.
-func checkZoneFile(t *testing.T, nsd, bind, origin, path string) {
-	t.Helper()
-	if out, err := exec.Command(nsd, origin, path).CombinedOutput(); err != nil {
-		t.Errorf("nsd-checkzone %s: %v\n%s", origin, err, out)
-	}
-	out, err := exec.Command(bind, "-k", "fail", "-i", "local", origin, path).CombinedOutput()
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		if !loadedRE.MatchString(line) && line != "OK" {
-			err = errors.Join(err, errors.New(line))
-		}
-	}
-	if err != nil {
-		t.Errorf("named-checkzone %s: %v\n%s", origin, err, out)
-	}
-}
-
-var loadedRE = regexp.MustCompile(`^zone \S+/IN: loaded serial \d+$`)
