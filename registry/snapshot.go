@@ -35,6 +35,8 @@ type Snapshot struct {
 
 	rules     map[string]*Rule               // discovery rules
 	hooks     map[string]*Hook               // webhooks
+	users     map[string]*User               // people
+	tokens    map[string]*Token              // their API tokens, by ID
 	templates map[string]*kickstart.Template // user templates
 	tset      *kickstart.Set                 // built-ins and user templates, parsed
 	pending   *pending                       // in a change (mutate): the renders to check before it commits
@@ -90,6 +92,8 @@ func newSnapshot(zone string) *Snapshot {
 		templates:  map[string]*kickstart.Template{},
 		rules:      map[string]*Rule{},
 		hooks:      map[string]*Hook{},
+		users:      map[string]*User{},
+		tokens:     map[string]*Token{},
 		byToken:    cow.New[Secret, *System](),
 		byInspect:  cow.New[Secret, *System](),
 	}
@@ -120,6 +124,8 @@ func (s *Snapshot) clone() *Snapshot {
 		byHostname: s.byHostname.Clone(),
 		rules:      maps.Clone(s.rules),
 		hooks:      maps.Clone(s.hooks),
+		users:      maps.Clone(s.users),
+		tokens:     maps.Clone(s.tokens),
 		templates:  s.templates, // replaced, never modified, by setTemplates
 		tset:       s.tset,
 		byToken:    s.byToken.Clone(),
