@@ -35,10 +35,16 @@ type Document struct {
 	Rules []Rule `yaml:"rules,omitempty"`
 	// Hooks are the webhooks, their secrets only in an export with secrets.
 	Hooks []Hook `yaml:"hooks,omitempty"`
+	// Users are the people who may use the API and the dashboard. Their
+	// API tokens are never exported, not even with secrets: they are
+	// credentials, kept only as hashes, and a token is made again with
+	// `provision token create` where it is needed.
+	Users []User `yaml:"users,omitempty"`
 }
 
 // Export returns the registry as YAML. BMC passwords, build tokens and the
-// values of secret settings are left out unless withSecrets is set.
+// values of secret settings are left out unless withSecrets is set. Users
+// are exported, their API tokens never (they are credentials).
 func (s *Snapshot) Export(withSecrets bool) ([]byte, error) {
 	var d Document
 	if len(s.settings) > 0 {
@@ -77,6 +83,9 @@ func (s *Snapshot) Export(withSecrets bool) ([]byte, error) {
 		d.Rules = append(d.Rules, *s.rules[x])
 	}
 	d.Hooks = exportHooks(s, withSecrets)
+	for _, x := range s.Users() {
+		d.Users = append(d.Users, *x)
+	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
@@ -198,6 +207,10 @@ func (im *importer) run(n *Snapshot, d *Document) {
 	for _, x := range d.Hooks {
 		old, had := n.hooks[x.Name]
 		im.put(ObjHook, x.Name, had, old, func() (any, error) { return n.putHook(prevIf(had, x.Name), x) })
+	}
+	for _, x := range d.Users { // once the subnets and profiles their scopes name are in
+		old, had := n.users[x.Name]
+		im.put(ObjUser, x.Name, had, old, func() (any, error) { return n.putUser(prevIf(had, x.Name), x, true) })
 	}
 	for _, text := range d.Records {
 		rec, isNew, err := n.addRecord(text, im.policy)

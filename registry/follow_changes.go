@@ -117,6 +117,10 @@ func (st *SQLStore) readObject(ctx context.Context, tx sqlTx, kind, key string) 
 		obj, err = readDoc[Rule](ctx, tx, "rules", key)
 	case ObjHook:
 		obj, err = st.readHook(ctx, tx, key)
+	case ObjUser:
+		obj, err = readDoc[User](ctx, tx, "users", key)
+	case ObjToken:
+		obj, err = readToken(ctx, tx, key)
 	case ObjSetting:
 		var v string
 		if err = tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v); err == nil {
@@ -231,6 +235,10 @@ func (s *Snapshot) applyStored(changes []storedChange) ([]Op, error) {
 			had = take(s.rules, c.Key)
 		case ObjHook:
 			had = take(s.hooks, c.Key)
+		case ObjUser:
+			had = take(s.users, c.Key)
+		case ObjToken:
+			had = take(s.tokens, c.Key)
 		case ObjSetting:
 			had = take(s.settings, c.Key)
 		case ObjSecretSetting:
@@ -265,6 +273,10 @@ func (s *Snapshot) applyStored(changes []storedChange) ([]Op, error) {
 			s.rules[c.Key] = o
 		case *Hook:
 			s.hooks[c.Key] = o
+		case *User:
+			s.users[c.Key] = o
+		case *Token:
+			s.tokens[c.Key] = o
 		case *Setting:
 			s.settings[c.Key] = o.Value
 		case *SecretSetting:

@@ -19,6 +19,7 @@ var migrateTables = []string{
 	"templates", "settings", "secret_settings", "object_secrets", "records", "history", "events", "leases", "discovered", "sealing",
 	"machines", "rules", "inspections",
 	"hooks", "hook_cursors", "outbox", "deliveries",
+	"users", "tokens",
 }
 
 // migrateSkipped are the tables Migrate leaves alone, and why.

@@ -145,6 +145,8 @@ var pgMigrations = []func(ctx context.Context, tx sqlTx) error{
 	4: migrateMachineTables,
 	// 5 to 6: hooks, outbox, deliveries (see the SQLite migration).
 	5: migrateHookTables,
+	// 6 to 7: users and tokens (see the SQLite migration).
+	6: migrateUserTables,
 }
 
 // schemaLock is the advisory lock under which an appliance creates or

@@ -97,6 +97,12 @@ func build(d *Data, zone string) (*Snapshot, error) {
 	for i := range d.Hooks {
 		s.hooks[d.Hooks[i].Name] = &d.Hooks[i]
 	}
+	for i := range d.Users {
+		s.users[d.Users[i].Name] = &d.Users[i]
+	}
+	for i := range d.Tokens {
+		s.tokens[d.Tokens[i].ID] = &d.Tokens[i]
+	}
 	for i := range d.Systems {
 		if d.Systems[i].ID == "" {
 			d.Systems[i].ID = legacySystemID(d.Systems[i].Name)
@@ -240,7 +246,8 @@ func (r *Registry) runChecks(ctx context.Context, next *Snapshot, todo []check, 
 
 // prepare runs fn on a clone of base. An edit that changes nothing is no
 // change: nothing is written, and history does not say something
-// happened.
+// happened. A change made for a scoped principal (WithPrincipal) must be
+// about its systems only (checkPrincipal).
 func prepare(ctx context.Context, base *Snapshot, fn change) (*Snapshot, []Op, error) {
 	if err := checkExpected(ctx, base); err != nil {
 		return nil, nil, err
@@ -252,6 +259,9 @@ func prepare(ctx context.Context, base *Snapshot, fn change) (*Snapshot, []Op, e
 		a := o.Audit
 		return (a.Op == "edit" || a.Op == "set") && a.Old != "" && a.Old == a.New && a.Note == "" && o.Log == nil
 	})
+	if err == nil {
+		err = checkPrincipal(ctx, base, next, ops)
+	}
 	return next, ops, err
 }
 

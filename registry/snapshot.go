@@ -258,6 +258,10 @@ func (s *Snapshot) Count(kind string) int {
 		return len(s.rules)
 	case ObjHook:
 		return len(s.hooks)
+	case ObjUser:
+		return len(s.users)
+	case ObjToken:
+		return len(s.tokens)
 	}
 	return 0
 }

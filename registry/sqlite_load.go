@@ -41,6 +41,12 @@ func (st *SQLStore) Load(ctx context.Context) (*Data, error) {
 	if err := st.loadHooks(ctx, d); err != nil {
 		return nil, err
 	}
+	if err := loadDocs(ctx, st, "users", &d.Users); err != nil {
+		return nil, err
+	}
+	if err := st.loadTokens(ctx, d); err != nil {
+		return nil, err
+	}
 	if err := st.loadSystems(ctx, d); err != nil {
 		return nil, err
 	}

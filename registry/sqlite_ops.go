@@ -63,7 +63,7 @@ func applyOp(ctx context.Context, tx sqlTx, op Op, seal func(Secret) string, ser
 var tables = map[string]string{
 	ObjSubnet: "subnets", ObjImage: "images", ObjProfile: "profiles", ObjSystem: "systems", ObjSetting: "settings", ObjRecord: "records",
 	ObjTemplate: "templates", ObjSecretSetting: "secret_settings", ObjRule: "rules",
-	ObjHook: "hooks",
+	ObjHook: "hooks", ObjUser: "users", ObjToken: "tokens",
 }
 
 // deleteRow removes the object stored under op.Prev. A system keeps its
@@ -79,6 +79,8 @@ func deleteRow(ctx context.Context, tx sqlTx, op Op) error {
 		key = "key"
 	case ObjRecord:
 		key = "rr"
+	case ObjToken:
+		key = "id"
 	}
 	if op.Kind == ObjSystem && op.Prev == op.Name {
 		for _, q := range []string{`DELETE FROM macs WHERE system = ?`, `DELETE FROM addresses WHERE system = ?`, `DELETE FROM builds WHERE system = ?`, `DELETE FROM inspections WHERE system = ?`} {
@@ -131,7 +133,9 @@ func insertRow(ctx context.Context, tx sqlTx, op Op, seal func(Secret) string) e
 		_, err = tx.ExecContext(ctx, `INSERT INTO records VALUES (?)`, o.RR)
 	case *Hook:
 		err = insertHook(ctx, tx, o, doc, upsert, seal)
-	case *Subnet, *Image, *kickstart.Template, *Rule:
+	case *Token:
+		err = insertToken(ctx, tx, o, doc)
+	case *Subnet, *Image, *kickstart.Template, *Rule, *User:
 		_, err = tx.ExecContext(ctx, `INSERT INTO `+tables[op.Kind]+` VALUES (?,?)`+onConflict(upsert, "name", "doc"), op.Name, doc)
 	default:
 		err = fmt.Errorf("unknown object %T", op.Obj)

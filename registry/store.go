@@ -53,6 +53,8 @@ type Data struct {
 	Templates []kickstart.Template
 	Rules     []Rule
 	Hooks     []Hook // secrets opened
+	Users     []User
+	Tokens    []Token // with their hashes
 }
 
 // InstallLog is what a failed installer posted (its last MaxInstallLog

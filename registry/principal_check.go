@@ -1,0 +1,80 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/provision/provision/access"
+)
+
+// checkPrincipal refuses a change a scoped principal may not make: every
+// op must be about a system, in one of the principal's scopes both as it
+// was (base) and as it becomes (next). The API has checked the right of
+// the route already; an unscoped principal is not checked here.
+func checkPrincipal(ctx context.Context, base, next *Snapshot, ops []Op) error {
+	p, ok := PrincipalOf(ctx)
+	if !ok || len(p.Scopes) == 0 {
+		return nil
+	}
+	for _, o := range ops {
+		if err := checkOp(p, base, next, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkOp(p access.Principal, base, next *Snapshot, o Op) error {
+	if o.Kind != ObjSystem {
+		return &access.Denied{Msg: fmt.Sprintf("%s (%s) is limited to systems of %s: a change of %s %s is not about one system",
+			p.Name, p.Role, scopesText(p.Scopes), o.Kind, o.Audit.Name)}
+	}
+	right := systemRight(p, o)
+	if old, ok := base.systems.Get(o.Prev); ok && o.Prev != "" {
+		if err := p.CheckSystem(right, old.Name, base.siteOf(old), old.Profile); err != nil {
+			return err
+		}
+	}
+	if sys, ok := o.Obj.(*System); ok && sys != nil {
+		return p.CheckSystem(right, sys.Name, next.siteOf(sys), sys.Profile)
+	}
+	return nil
+}
+
+// systemRight is the right an op on a system takes: Edit for one who
+// holds it, else what an operator's routes change (accepting a machine,
+// or a build: reinstall, abort, inspect, netboot). The API checked the
+// route's own right; this one words the refusal.
+func systemRight(p access.Principal, o Op) access.Right {
+	switch {
+	case p.Role.Has(access.Edit):
+		return access.Edit
+	case o.Link != nil:
+		return access.Accept
+	}
+	return access.Build
+}
+
+// siteOf is the site of the subnet a system's IP is in ("" when none),
+// the subnet DHCP serves it from.
+func (s *Snapshot) siteOf(sys *System) string {
+	ip, err := netip.ParseAddr(sys.IP)
+	if err != nil {
+		return ""
+	}
+	if e := s.subnetEntryFor(ip); e != nil {
+		return e.Site
+	}
+	return ""
+}
+
+// scopesText lists scopes for a refusal: "site tokyo or profile web".
+func scopesText(ss []access.Scope) string {
+	parts := make([]string, len(ss))
+	for i, sc := range ss {
+		parts[i] = sc.Kind + " " + sc.Value
+	}
+	return strings.Join(parts, " or ")
+}
