@@ -42,8 +42,8 @@ func TestHookSchemaMigration(t *testing.T) {
 			defer st.Close()
 			var v int
 			st.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'schema'`).Scan(&v)
-			if v != 6 || SchemaVersion != 6 {
-				t.Fatalf("schema %d after the migration, want 6", v)
+			if v != SchemaVersion {
+				t.Fatalf("schema %d after the migration, want %d", v, SchemaVersion)
 			}
 			r, err := Open(ctx, st, "dsas")
 			if err != nil {
