@@ -52,7 +52,7 @@ func TestTokens(t *testing.T) {
 		{"DELETE", "/api/v1/settings/a", ``},
 		{"GET", "/api/v1/export?secrets=1", ``},
 	} {
-		if code, body := call(t, c.method, srv.URL+c.path, "ro", c.body); code != 403 || !strings.Contains(body, "read-only token may only read") {
+		if code, body := call(t, c.method, srv.URL+c.path, "ro", c.body); code != 403 || !strings.Contains(body, "read-only (viewer) may not") {
 			t.Errorf("%s %s with the read-only token: %d %s; want 403", c.method, c.path, code, body)
 		}
 	}

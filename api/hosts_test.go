@@ -126,7 +126,7 @@ func TestPowerReadsThePollAndFreshNeedsAdmin(t *testing.T) {
 		t.Errorf("51 reads with the read-only token made %d BMC logins, want 0", n)
 	}
 	for _, p := range []string{"/api/v1/power?fresh=1", "/api/v1/systems/bmc01/power?fresh=1", "/api/v1/systems/bmc01/install-log"} {
-		if code, body := callHost(t, h, "GET", p, "", "ro"); code != 403 || !strings.Contains(body, "admin token") {
+		if code, body := callHost(t, h, "GET", p, "", "ro"); code != 403 || !strings.Contains(body, "read-only (viewer) may not") {
 			t.Errorf("GET %s, read-only: %d %s, want 403", p, code, body)
 		}
 	}

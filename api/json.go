@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/provision/provision/access"
 	"net/http"
 
 	"github.com/provision/provision/registry"
@@ -41,7 +42,10 @@ func fail(w http.ResponseWriter, err error) {
 		return
 	}
 	status := http.StatusInternalServerError
+	var denied *access.Denied
 	switch {
+	case errors.As(err, &denied):
+		status = http.StatusForbidden
 	case errors.Is(err, registry.ErrNotFound):
 		status = http.StatusNotFound
 	case errors.Is(err, registry.ErrConflict), errors.Is(err, registry.ErrInUse):

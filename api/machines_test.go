@@ -97,7 +97,7 @@ func TestMachineErrors(t *testing.T) {
 		{"ro", "GET", "/api/v1/machines?state=discovered", ``, 200, `"serial": "S1"`},
 		{"ro", "GET", "/api/v1/machines?state=lost", ``, 400, "state lost: want discovered or registered"},
 		{"ro", "GET", "/api/v1/machines/nope", ``, 404, "machine nope not found"},
-		{"ro", "POST", "/api/v1/machines/S1/accept", `{"name":"n1","profile":"web"}`, 403, "needs the admin token"},
+		{"ro", "POST", "/api/v1/machines/S1/accept", `{"name":"n1","profile":"web"}`, 403, "read-only (viewer) may not accept"},
 		{"tok", "POST", "/api/v1/machines/nope/accept", `{"name":"n1","profile":"web"}`, 404, "machine nope not found"},
 		{"tok", "POST", "/api/v1/machines/S1/accept", `{"name":"web001","profile":"web"}`, 409, "web001"},
 		{"tok", "POST", "/api/v1/machines/S1/accept", `{"name":"n1","profile":"web","bogus":1}`, 400, "unknown field"},

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/provision/provision/access"
 	"github.com/provision/provision/bind"
 	"github.com/provision/provision/ipmi"
 	"github.com/provision/provision/registry"
@@ -86,19 +87,20 @@ func (s *server) powerSystem(w http.ResponseWriter, r *http.Request) (*registry.
 	return sys, b, true
 }
 
-// fresh reports whether the request asks its BMCs now (?fresh=1) rather
-// than the last poll: that logs into BMCs, so it takes the admin token;
-// ok false when it was refused with 403.
+// fresh reports whether the request asks its BMCs now (?fresh=1, for
+// which the route asks the power right) rather than the last poll.
+// Without a poll every request asks them, so it takes the power right
+// too; ok false when it was refused with 403.
 func (s *server) fresh(w http.ResponseWriter, r *http.Request) (fresh, ok bool) {
-	if r.URL.Query().Get("fresh") == "" && s.PowerStates != nil {
+	if r.URL.Query().Get("fresh") != "" {
+		return true, true
+	}
+	if s.PowerStates != nil {
 		return false, true
 	}
-	if c, _ := s.caller(r.Header.Get("Authorization")); !c.Write {
-		msg := "asking BMCs now (?fresh=1) takes the admin token; the " + c.Name + " token reads the last poll"
-		if s.PowerStates == nil {
-			msg = "this server keeps no poll of its BMCs (--power-poll 0): asking them takes the admin token"
-		}
-		writeError(w, http.StatusForbidden, msg)
+	p, _ := registry.PrincipalOf(r.Context())
+	if err := p.Can(access.Power); err != nil {
+		writeError(w, http.StatusForbidden, "this server keeps no poll of its BMCs (--power-poll 0), so reading power asks them: "+err.Error())
 		return false, false
 	}
 	return true, true
@@ -109,7 +111,7 @@ func (s *server) polled(sys string, bmc string) PowerResult {
 	out := PowerResult{System: sys, BMC: bmc}
 	switch st := s.PowerStates(sys); st {
 	case "":
-		out.Error = "not polled yet (?fresh=1 with the admin token asks the BMC now)"
+		out.Error = "not polled yet (?fresh=1, with the power right, asks the BMC now)"
 	case "unknown":
 		out.Error = "the BMC did not answer the last poll"
 	default:

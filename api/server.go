@@ -48,22 +48,24 @@
 //	GET    /api/v1/events[?system=NAME&limit=N]                  recent events of every system (or one)
 //	GET    /api/v1/events/stream[?system=NAME]                   events as they happen (Server-Sent Events)
 //
-// Every request but /healthz and /api/v1/openapi.json needs "Authorization: Bearer TOKEN": the
-// read-only token or the admin token for GET and HEAD (and /metrics), the
-// admin token for every other method and for an export with secrets. The
-// boot routes (scripts, images, data.cdb, templates by build token) are
-// not here: machines fetch those without a token. With Config.Hosts, a
-// request whose Host is not the appliance's is refused (421). Every change records
-// the token's name and the client's address in history. BMC passwords are
-// accepted (bmc_password) and never returned.
+// Every request but /healthz, /api/v1/openapi.json and /api/v1/login needs
+// "Authorization: Bearer TOKEN": a user's token (package registry keeps
+// their hashes), or one of the token files (admin, read-only: the
+// break-glass admin and viewer). Each route needs one right (rights.go,
+// the one table; package access says which role holds it), ?secrets=1
+// the secrets right too; a caller limited by scopes acts only on the
+// systems of its sites and profiles. The boot routes (scripts, images,
+// data.cdb, templates by build token) are not here: machines fetch those
+// without a token. With Config.Hosts, a request whose Host is not the
+// appliance's is refused (421). Every change records who made it (the
+// user, and the token's label) and the client's address in history. BMC
+// passwords are accepted (bmc_password) and never returned.
 package api
 
 import (
 	"context"
-	"crypto/subtle"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -71,6 +73,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/provision/provision/access"
 	"github.com/provision/provision/images"
 	"github.com/provision/provision/registry"
 )
@@ -81,9 +84,9 @@ type Config struct {
 	Blobs    *images.Store
 	Events   *registry.EventLog   // boot events; nil: none
 	Dynamic  *registry.DynamicLog // leases and discovered machines; nil: none
-	// Auth names the token a request carries (Caller), ok false for an
-	// unknown or missing one: then only /healthz answers.
-	Auth    func(token string) (Caller, bool)
+	// Auth says who a token belongs to; an error (unknown, expired) is
+	// answered 401 with its message: then only the public routes answer.
+	Auth    func(token string) (access.Principal, error)
 	Log     *slog.Logger
 	Metrics *prometheus.Registry
 	// BootURL is the appliance's URL as machines reach it, and DNS the
@@ -161,156 +164,89 @@ func Handler(cfg Config) http.Handler {
 	s.registerMetrics()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{}))
+	s.route(mux, "GET /metrics", promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{}).ServeHTTP)
 	s.routes(mux)
 	return s.logged(CheckHost(cfg.Hosts, s.authorized(mux)))
 }
 
 func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/openapi.json", s.openAPI) // OpenAPIPath
-	mux.HandleFunc("GET /api/v1/whoami", s.whoami)
-	mux.HandleFunc("GET /api/v1/fleet", s.fleet)
-	mux.HandleFunc("POST /api/v1/backup", s.backup)
-	mux.HandleFunc("GET /api/v1/subnets", s.listSubnets)
-	mux.HandleFunc("POST /api/v1/subnets", s.addSubnet)
-	mux.HandleFunc("GET /api/v1/subnets/{name}", s.showSubnet)
-	mux.HandleFunc("PUT /api/v1/subnets/{name}", s.editSubnet)
-	mux.HandleFunc("PATCH /api/v1/subnets/{name}", s.patchSubnet)
-	mux.HandleFunc("DELETE /api/v1/subnets/{name}", s.removeSubnet)
-	mux.HandleFunc("PUT /api/v1/blobs", s.putBlob)
-	mux.HandleFunc("GET /api/v1/images", s.listImages)
-	mux.HandleFunc("POST /api/v1/images", s.addImage)
-	mux.HandleFunc("GET /api/v1/images/{name}", s.showImage)
-	mux.HandleFunc("PUT /api/v1/images/{name}", s.editImage)
-	mux.HandleFunc("DELETE /api/v1/images/{name}", s.removeImage)
-	mux.HandleFunc("POST /api/v1/bootenv", s.buildBootenv)
-	mux.HandleFunc("GET /api/v1/profiles", s.listProfiles)
-	mux.HandleFunc("POST /api/v1/profiles", s.addProfile)
-	mux.HandleFunc("GET /api/v1/profiles/{name}", s.showProfile)
-	mux.HandleFunc("PUT /api/v1/profiles/{name}", s.editProfile)
-	mux.HandleFunc("PATCH /api/v1/profiles/{name}", s.patchProfile)
-	mux.HandleFunc("DELETE /api/v1/profiles/{name}", s.removeProfile)
-	mux.HandleFunc("GET /api/v1/systems", s.listSystems)
-	mux.HandleFunc("POST /api/v1/systems", s.addSystem)
-	mux.HandleFunc("GET /api/v1/systems/{name}", s.showSystem)
-	mux.HandleFunc("PUT /api/v1/systems/{name}", s.editSystem)
-	mux.HandleFunc("PATCH /api/v1/systems/{name}", s.patchSystem)
-	mux.HandleFunc("DELETE /api/v1/systems/{name}", s.removeSystem)
-	mux.HandleFunc("GET /api/v1/systems/{name}/events", s.systemEvents)
-	mux.HandleFunc("GET /api/v1/systems/{name}/report", s.systemReport)
-	mux.HandleFunc("GET /api/v1/inventory", s.inventory)
-	mux.HandleFunc("GET /api/v1/discovered", s.discovered)
-	mux.HandleFunc("GET /api/v1/settings", s.listSettings)
-	mux.HandleFunc("GET /api/v1/settings/{key}", s.getSetting)
-	mux.HandleFunc("PUT /api/v1/settings/{key}", s.setSetting)
-	mux.HandleFunc("DELETE /api/v1/settings/{key}", s.unsetSetting)
-	mux.HandleFunc("GET /api/v1/export", s.export)
-	mux.HandleFunc("POST /api/v1/import", s.importDoc)
-	mux.HandleFunc("GET /api/v1/history", s.history)
-	mux.HandleFunc("GET /api/v1/records", s.listRecords)
-	mux.HandleFunc("POST /api/v1/records", s.addRecords)
-	mux.HandleFunc("DELETE /api/v1/records", s.removeRecord)
-	mux.HandleFunc("GET /api/v1/templates", s.listTemplates)
-	mux.HandleFunc("POST /api/v1/templates", s.addTemplate)
-	mux.HandleFunc("GET /api/v1/templates/{name}", s.showTemplate)
-	mux.HandleFunc("PUT /api/v1/templates/{name}", s.editTemplate)
-	mux.HandleFunc("DELETE /api/v1/templates/{name}", s.removeTemplate)
-	mux.HandleFunc("GET /api/v1/templates/{name}/render", s.renderTemplate)
-	mux.HandleFunc("POST /api/v1/systems/{name}/reinstall", s.reinstall)
-	mux.HandleFunc("POST /api/v1/systems/{name}/abort", s.abort)
-	mux.HandleFunc("GET /api/v1/systems/{name}/power", s.powerState)
-	mux.HandleFunc("POST /api/v1/systems/{name}/power", s.setPower)
-	mux.HandleFunc("GET /api/v1/power", s.powerAll)
-	mux.HandleFunc("GET /api/v1/systems/{name}/install-log", s.installLog)
-	mux.HandleFunc("GET /api/v1/events", s.listEvents)
-	mux.HandleFunc("GET /api/v1/events/stream", s.streamEvents)
-	mux.HandleFunc("GET /api/v1/machines", s.listMachines)
-	mux.HandleFunc("GET /api/v1/machines/{key}", s.showMachine)
-	mux.HandleFunc("DELETE /api/v1/machines/{key}", s.removeMachine)
-	mux.HandleFunc("POST /api/v1/machines/{key}/accept", s.acceptMachine)
-	mux.HandleFunc("POST /api/v1/machines/{key}/watch", s.watchMachine)
-	mux.HandleFunc("GET /api/v1/rules", s.listRules)
-	mux.HandleFunc("POST /api/v1/rules", s.addRule)
-	mux.HandleFunc("GET /api/v1/rules/{name}", s.showRule)
-	mux.HandleFunc("PUT /api/v1/rules/{name}", s.editRule)
-	mux.HandleFunc("PATCH /api/v1/rules/{name}", s.patchRule)
-	mux.HandleFunc("DELETE /api/v1/rules/{name}", s.removeRule)
-	mux.HandleFunc("POST /api/v1/rules/{name}/test", s.testRule)
-	mux.HandleFunc("GET /api/v1/systems/{name}/inventory", s.systemInventory)
-	mux.HandleFunc("POST /api/v1/systems/{name}/inspect", s.inspect)
-	mux.HandleFunc("GET /api/v1/hooks", s.listHooks)
-	mux.HandleFunc("POST /api/v1/hooks", s.addHook)
-	mux.HandleFunc("GET /api/v1/hooks/{name}", s.showHook)
-	mux.HandleFunc("DELETE /api/v1/hooks/{name}", s.removeHook)
-	mux.HandleFunc("POST /api/v1/hooks/{name}/test", s.testHook)
-	mux.HandleFunc("GET /api/v1/hooks/{name}/deliveries", s.hookDeliveries)
-}
-
-// Caller is who a token names.
-type Caller struct {
-	Name  string `json:"name"`  // recorded in history: "admin", "read-only"
-	Write bool   `json:"write"` // may change the registry (and export secrets)
-}
-
-// Tokens is an Auth of fixed tokens: admin may write, readOnly may only
-// read (empty: none).
-func Tokens(admin, readOnly string) func(string) (Caller, bool) {
-	return func(t string) (Caller, bool) {
-		switch {
-		case t == "":
-		case admin != "" && subtle.ConstantTimeCompare([]byte(t), []byte(admin)) == 1:
-			return Caller{Name: "admin", Write: true}, true
-		case readOnly != "" && subtle.ConstantTimeCompare([]byte(t), []byte(readOnly)) == 1:
-			return Caller{Name: "read-only"}, true
-		}
-		return Caller{}, false
-	}
-}
-
-// authorized asks every request but /healthz and the OpenAPI description for a token: any for GET and
-// HEAD, one that may write for the others and for an export with secrets.
-// The request's context then names the caller for history.
-func (s *server) authorized(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" || r.URL.Path == OpenAPIPath {
-			next.ServeHTTP(w, r)
-			return
-		}
-		caller, ok := s.caller(r.Header.Get("Authorization"))
-		if !ok {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="provision"`)
-			writeError(w, http.StatusUnauthorized, "missing or wrong API token (set PROVISION_TOKEN)")
-			return
-		}
-		read := (r.Method == http.MethodGet || r.Method == http.MethodHead) && !wantSecrets(r)
-		if !read && !caller.Write {
-			writeError(w, http.StatusForbidden, "the "+caller.Name+" token may only read: "+r.Method+" "+r.URL.Path+" needs the admin token")
-			return
-		}
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			host = r.RemoteAddr
-		}
-		ctx := registry.WithActor(r.Context(), registry.Actor{Name: caller.Name, Addr: host})
-		if r.URL.Query().Get("public") == "1" { // the CLI's --public: secret-looking setting keys hold no secret
-			ctx = registry.Public(ctx)
-		}
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
-}
-
-// whoami names the token the request carries: {"name": "admin", "write": true}.
-func (s *server) whoami(w http.ResponseWriter, r *http.Request) {
-	c, _ := s.caller(r.Header.Get("Authorization"))
-	writeJSON(w, http.StatusOK, c)
-}
-
-func (s *server) caller(h string) (Caller, bool) {
-	const prefix = "Bearer "
-	if s.Auth == nil || len(h) <= len(prefix) || h[:len(prefix)] != prefix {
-		return Caller{}, false
-	}
-	return s.Auth(h[len(prefix):])
+	s.route(mux, "GET /api/v1/whoami", s.whoami)
+	s.route(mux, "GET /api/v1/fleet", s.fleet)
+	s.route(mux, "POST /api/v1/backup", s.backup)
+	s.route(mux, "GET /api/v1/subnets", s.listSubnets)
+	s.route(mux, "POST /api/v1/subnets", s.addSubnet)
+	s.route(mux, "GET /api/v1/subnets/{name}", s.showSubnet)
+	s.route(mux, "PUT /api/v1/subnets/{name}", s.editSubnet)
+	s.route(mux, "PATCH /api/v1/subnets/{name}", s.patchSubnet)
+	s.route(mux, "DELETE /api/v1/subnets/{name}", s.removeSubnet)
+	s.route(mux, "PUT /api/v1/blobs", s.putBlob)
+	s.route(mux, "GET /api/v1/images", s.listImages)
+	s.route(mux, "POST /api/v1/images", s.addImage)
+	s.route(mux, "GET /api/v1/images/{name}", s.showImage)
+	s.route(mux, "PUT /api/v1/images/{name}", s.editImage)
+	s.route(mux, "DELETE /api/v1/images/{name}", s.removeImage)
+	s.route(mux, "POST /api/v1/bootenv", s.buildBootenv)
+	s.route(mux, "GET /api/v1/profiles", s.listProfiles)
+	s.route(mux, "POST /api/v1/profiles", s.addProfile)
+	s.route(mux, "GET /api/v1/profiles/{name}", s.showProfile)
+	s.route(mux, "PUT /api/v1/profiles/{name}", s.editProfile)
+	s.route(mux, "PATCH /api/v1/profiles/{name}", s.patchProfile)
+	s.route(mux, "DELETE /api/v1/profiles/{name}", s.removeProfile)
+	s.route(mux, "GET /api/v1/systems", s.listSystems)
+	s.route(mux, "POST /api/v1/systems", s.addSystem)
+	s.route(mux, "GET /api/v1/systems/{name}", s.showSystem)
+	s.route(mux, "PUT /api/v1/systems/{name}", s.editSystem)
+	s.route(mux, "PATCH /api/v1/systems/{name}", s.patchSystem)
+	s.route(mux, "DELETE /api/v1/systems/{name}", s.removeSystem)
+	s.route(mux, "GET /api/v1/systems/{name}/events", s.systemEvents)
+	s.route(mux, "GET /api/v1/systems/{name}/report", s.systemReport)
+	s.route(mux, "GET /api/v1/inventory", s.inventory)
+	s.route(mux, "GET /api/v1/discovered", s.discovered)
+	s.route(mux, "GET /api/v1/settings", s.listSettings)
+	s.route(mux, "GET /api/v1/settings/{key}", s.getSetting)
+	s.route(mux, "PUT /api/v1/settings/{key}", s.setSetting)
+	s.route(mux, "DELETE /api/v1/settings/{key}", s.unsetSetting)
+	s.route(mux, "GET /api/v1/export", s.export)
+	s.route(mux, "POST /api/v1/import", s.importDoc)
+	s.route(mux, "GET /api/v1/history", s.history)
+	s.route(mux, "GET /api/v1/records", s.listRecords)
+	s.route(mux, "POST /api/v1/records", s.addRecords)
+	s.route(mux, "DELETE /api/v1/records", s.removeRecord)
+	s.route(mux, "GET /api/v1/templates", s.listTemplates)
+	s.route(mux, "POST /api/v1/templates", s.addTemplate)
+	s.route(mux, "GET /api/v1/templates/{name}", s.showTemplate)
+	s.route(mux, "PUT /api/v1/templates/{name}", s.editTemplate)
+	s.route(mux, "DELETE /api/v1/templates/{name}", s.removeTemplate)
+	s.route(mux, "GET /api/v1/templates/{name}/render", s.renderTemplate)
+	s.route(mux, "POST /api/v1/systems/{name}/reinstall", s.reinstall)
+	s.route(mux, "POST /api/v1/systems/{name}/abort", s.abort)
+	s.route(mux, "GET /api/v1/systems/{name}/power", s.powerState)
+	s.route(mux, "POST /api/v1/systems/{name}/power", s.setPower)
+	s.route(mux, "GET /api/v1/power", s.powerAll)
+	s.route(mux, "GET /api/v1/systems/{name}/install-log", s.installLog)
+	s.route(mux, "GET /api/v1/events", s.listEvents)
+	s.route(mux, "GET /api/v1/events/stream", s.streamEvents)
+	s.route(mux, "GET /api/v1/machines", s.listMachines)
+	s.route(mux, "GET /api/v1/machines/{key}", s.showMachine)
+	s.route(mux, "DELETE /api/v1/machines/{key}", s.removeMachine)
+	s.route(mux, "POST /api/v1/machines/{key}/accept", s.acceptMachine)
+	s.route(mux, "POST /api/v1/machines/{key}/watch", s.watchMachine)
+	s.route(mux, "GET /api/v1/rules", s.listRules)
+	s.route(mux, "POST /api/v1/rules", s.addRule)
+	s.route(mux, "GET /api/v1/rules/{name}", s.showRule)
+	s.route(mux, "PUT /api/v1/rules/{name}", s.editRule)
+	s.route(mux, "PATCH /api/v1/rules/{name}", s.patchRule)
+	s.route(mux, "DELETE /api/v1/rules/{name}", s.removeRule)
+	s.route(mux, "POST /api/v1/rules/{name}/test", s.testRule)
+	s.route(mux, "GET /api/v1/systems/{name}/inventory", s.systemInventory)
+	s.route(mux, "POST /api/v1/systems/{name}/inspect", s.inspect)
+	s.route(mux, "GET /api/v1/hooks", s.listHooks)
+	s.route(mux, "POST /api/v1/hooks", s.addHook)
+	s.route(mux, "GET /api/v1/hooks/{name}", s.showHook)
+	s.route(mux, "DELETE /api/v1/hooks/{name}", s.removeHook)
+	s.route(mux, "POST /api/v1/hooks/{name}/test", s.testHook)
+	s.route(mux, "GET /api/v1/hooks/{name}/deliveries", s.hookDeliveries)
 }
 
 type statusWriter struct {

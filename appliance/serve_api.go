@@ -1,9 +1,12 @@
 package appliance
 
 import (
+	"time"
+
 	"context"
 	"crypto/tls"
 	"fmt"
+	"github.com/provision/provision/access"
 	"net"
 	"net/http"
 	"os"
@@ -19,10 +22,22 @@ import (
 	"github.com/provision/provision/registry"
 )
 
-// caller names the token a request carries: the admin token writes.
-func (a *Appliance) caller(token string) (api.Caller, bool) {
-	name, ok := a.tokens.Check(token)
-	return api.Caller{Name: name, Write: name == apitoken.Admin}, ok
+// auth says who a token belongs to: a user (the registry keeps their
+// tokens' hashes), else one of the token files, the break-glass admin
+// and viewer.
+func (a *Appliance) auth(token string) (access.Principal, error) {
+	return api.UserTokens(a.reg, a.fileToken, time.Now)(token)
+}
+
+// fileToken is the principal of a token file's token.
+func (a *Appliance) fileToken(token string) (access.Principal, error) {
+	switch name, ok := a.tokens.Check(token); {
+	case ok && name == apitoken.Admin:
+		return api.FileAdmin, nil
+	case ok:
+		return api.FileViewer, nil
+	}
+	return api.Tokens("", "")(token)
 }
 
 // asActor marks the registry changes h makes as made by name, from the

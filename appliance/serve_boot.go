@@ -51,7 +51,7 @@ func (a *Appliance) startHTTP(ln, apiLn net.Listener, dnsSrv *dnsconf.Server) er
 		return err
 	}
 	own := a.ownHosts() // the names the API and dashboard answer to
-	apiHandler := api.Handler(api.Config{Registry: a.reg, Blobs: a.blobs, Events: a.events, Dynamic: a.dynamic, Auth: a.caller, Log: a.log, Metrics: a.metrics,
+	apiHandler := api.Handler(api.Config{Registry: a.reg, Blobs: a.blobs, Events: a.events, Dynamic: a.dynamic, Auth: a.auth, Log: a.log, Metrics: a.metrics,
 		BootURL: a.httpURL, DNS: a.cfg.Address, Mirrors: a.mirrorNames(), Power: a.power, Builds: a.builds, Inspect: a.builds.PowerForInspect, PrepareImage: a.bootenv.Prepare,
 		Health: func() []string { return a.bootMissing }, Hosts: own,
 		Backup: a.writeBackup,
@@ -61,7 +61,7 @@ func (a *Appliance) startHTTP(ln, apiLn net.Listener, dnsSrv *dnsconf.Server) er
 			return s
 		}})
 	// The dashboard is a client of the API, on the API's listener.
-	dashboard := ui.Handler(ui.Config{API: apiHandler, Auth: a.caller, Log: a.log, Hosts: own, TLS: apiLn != nil})
+	dashboard := ui.Handler(ui.Config{API: apiHandler, Auth: a.auth, Log: a.log, Hosts: own, TLS: apiLn != nil})
 	apiAndUI := http.NewServeMux()
 	apiAndUI.Handle("/ui/", dashboard)
 	apiAndUI.Handle("/ui", dashboard)

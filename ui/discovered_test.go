@@ -62,7 +62,7 @@ func fakeDiscoveryAPI(accepted *api.AcceptInput) http.Handler {
 // form as it was.
 func TestDiscoveredPages(t *testing.T) {
 	var accepted api.AcceptInput
-	auth := func(tok string) (api.Caller, bool) { return api.Caller{Name: "admin", Write: true}, tok == "adm" }
+	auth := api.Tokens("adm", "")
 	h := Handler(Config{API: fakeDiscoveryAPI(&accepted), Auth: auth})
 	c := sessionCookie(login(h, url.Values{"token": {"adm"}}, ""))
 	if c == nil {

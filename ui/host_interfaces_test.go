@@ -28,7 +28,7 @@ func TestHostPageInterfaces(t *testing.T) {
 			w.Write([]byte(`[]`))
 		}
 	})
-	auth := func(tok string) (api.Caller, bool) { return api.Caller{Name: "admin", Write: true}, tok == "adm" }
+	auth := api.Tokens("adm", "")
 	h := Handler(Config{API: fake, Auth: auth})
 	c := sessionCookie(login(h, url.Values{"token": {"adm"}}, ""))
 	if c == nil {

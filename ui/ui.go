@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/provision/provision/access"
 	"html/template"
 	"io"
 	"io/fs"
@@ -30,7 +31,7 @@ type Config struct {
 	// action is a request to it, made with the session's token.
 	API http.Handler
 	// Auth checks a token given in the login form, as the API does.
-	Auth func(token string) (api.Caller, bool)
+	Auth func(token string) (access.Principal, error)
 	Log  *slog.Logger
 	// Hosts accepts the names the dashboard answers to, as the API's
 	// (api.CheckHost); nil accepts every host.
@@ -226,8 +227,9 @@ func (u *ui) login(w http.ResponseWriter, r *http.Request) {
 	setLoginCookie(w, u.overTLS(r), "", -1)
 	token := strings.TrimSpace(r.PostFormValue("token"))
 	next := safeNext(r.PostFormValue("next"))
-	c, ok := u.Auth(token)
-	if token == "" || !ok {
+	p, err := u.Auth(token)
+	c := api.CallerOf(p)
+	if token == "" || err != nil {
 		if u.Log != nil {
 			u.Log.Warn("ui: a login with a wrong token", "remote", r.RemoteAddr)
 		}

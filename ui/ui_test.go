@@ -47,7 +47,7 @@ func newTestUI(t *testing.T) http.Handler {
 			w.Write([]byte(`[]`))
 		}
 	})
-	auth := func(tok string) (api.Caller, bool) { return api.Caller{Name: "admin", Write: true}, tok == "adm" }
+	auth := api.Tokens("adm", "")
 	return Handler(Config{API: fake, Auth: auth})
 }
 
@@ -217,9 +217,9 @@ func TestSessionsPerCaller(t *testing.T) {
 	s := newSessions()
 	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
 	s.now = func() time.Time { now = now.Add(time.Second); return now }
-	admin := s.create("adm", api.Caller{Name: "admin", Write: true})
+	admin := s.create("adm", api.CallerOf(api.FileAdmin))
 	for range 1100 {
-		s.create("ro", api.Caller{Name: "read-only"})
+		s.create("ro", api.CallerOf(api.FileViewer))
 	}
 	r := httptest.NewRequest("GET", "/ui/", nil)
 	r.AddCookie(&http.Cookie{Name: cookieName, Value: admin.id})
@@ -235,7 +235,7 @@ func TestSessionExpires(t *testing.T) {
 	s := newSessions()
 	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
 	s.now = func() time.Time { return now }
-	ss := s.create("adm", api.Caller{Name: "admin"})
+	ss := s.create("adm", api.CallerOf(api.FileAdmin))
 	r := httptest.NewRequest("GET", "/ui/", nil)
 	r.AddCookie(&http.Cookie{Name: cookieName, Value: ss.id})
 	now = now.Add(sessionTTL - time.Minute)
