@@ -327,13 +327,13 @@ func TestCLITokenDiscovery(t *testing.T) {
 	if r := runCLI(t, empty, noServer, "setting", "list"); r.Code != 0 {
 		t.Errorf("with the saved login: %+v", r)
 	}
-	if r := runCLI(t, empty, noServer, "setting", "set", "a", "1"); r.Code != 1 || !strings.Contains(r.Err, "read-only token may only read") {
+	if r := runCLI(t, empty, noServer, "setting", "set", "a", "1"); r.Code != 1 || !strings.Contains(r.Err, "read-only (viewer) may not edit") {
 		t.Errorf("a write with the saved read-only token: %+v", r)
 	}
 	login.Stdin = strings.NewReader("wrong\n")
 	login = exec.Command(cli, "login", "--server", s.URL)
 	login.Env, login.Stdin = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME=", "PROVISION_TOKEN="), strings.NewReader("wrong\n")
-	if out, err := login.CombinedOutput(); err == nil || !strings.Contains(string(out), "missing or wrong API token") {
+	if out, err := login.CombinedOutput(); err == nil || !strings.Contains(string(out), "wrong API token") {
 		t.Errorf("login with a wrong token: %v %s", err, out)
 	}
 }
