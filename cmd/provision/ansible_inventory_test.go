@@ -83,7 +83,7 @@ func TestAnsibleInventory(t *testing.T) {
 		want string
 	}{
 		{[]string{"PROVISION_CA=sha256:" + strings.Repeat("0", 64)}, "not the pinned sha256:" + strings.Repeat("0", 64)},
-		{[]string{"PROVISION_TOKEN=wrong"}, "401 missing or wrong API token"},
+		{[]string{"PROVISION_TOKEN=wrong"}, "401 wrong API token"},
 		{[]string{"PROVISION_CA=/nonexistent"}, "PROVISION_CA /nonexistent: [Errno 2] No such file"},
 		{[]string{"PROVISION_TOKEN_FILE=/nonexistent"}, "PROVISION_TOKEN_FILE /nonexistent: No such file"},
 		{[]string{"PROVISION_GROUP_BY=profile"}, "400 group_by profile: group profile is the inventory's own grouping"},
