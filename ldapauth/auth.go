@@ -82,7 +82,7 @@ func (s *session) findUser(ctx context.Context, user string) (string, error) {
 		return err
 	})
 	switch {
-	case ldap.IsErrorAnyOf(err, ldap.LDAPResultSizeLimitExceeded, ldap.LDAPResultNoSuchObject):
+	case ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded):
 		return "", badCredentials(s.c.URL, user)
 	case err != nil:
 		return "", err

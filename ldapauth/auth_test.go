@@ -36,10 +36,13 @@ func modes(s *slapdtest.Server) map[string]ldapauth.Config {
 	memberOfAsUser := asUser
 	memberOfAsUser.GroupBase = ""
 	return map[string]ldapauth.Config{
-		"ldaps search": search, "ldaps template": template,
-		"starttls search": startTLS, "starttls template": startTLSTemplate,
+		"ldaps search":                      search,
+		"ldaps template":                    template,
+		"starttls search":                   startTLS,
+		"starttls template":                 startTLSTemplate,
 		"template, groups read as the user": asUser,
-		"memberOf":                          memberOf, "memberOf read as the user": memberOfAsUser,
+		"memberOf":                          memberOf,
+		"memberOf read as the user":         memberOfAsUser,
 	}
 }
 
@@ -110,16 +113,31 @@ func TestContextCancelled(t *testing.T) {
 	}
 }
 
-func TestServiceAccountRefused(t *testing.T) {
+// TestDirectoryMisconfigured: a service account the directory refuses,
+// or a user_base it does not hold, is the configuration's fault: an error
+// naming the field, never ErrBadCredentials, never the password.
+func TestDirectoryMisconfigured(t *testing.T) {
 	s := slapdtest.Start(t, slapdtest.Options{Users: people})
-	c := s.Config()
-	c.BindPassword = "not-the-service-password"
-	_, err := ldapauth.Authenticate(context.Background(), c, "alice", "pw-alice")
-	switch {
-	case err == nil || errors.Is(err, ldapauth.ErrBadCredentials) || errors.Is(err, ldapauth.ErrUnreachable):
-		t.Errorf("Authenticate with a wrong bind_password: %v, want a configuration error", err)
-	case strings.Contains(err.Error(), c.BindPassword) || !strings.Contains(err.Error(), "bind_dn "+s.BindDN):
-		t.Errorf("the error %q should name bind_dn %s and not the password", err, s.BindDN)
+	tests := []struct {
+		name   string
+		change func(*ldapauth.Config)
+		want   string
+	}{
+		{"wrong bind_password", func(c *ldapauth.Config) { c.BindPassword = "not-the-service-password" },
+			"the service account bind_dn " + s.BindDN + " was refused"},
+		{"no such user_base", func(c *ldapauth.Config) { c.UserBase = "ou=staff," + s.BaseDN },
+			"the search for the user in ou=staff," + s.BaseDN + `: LDAP Result Code 32 "No Such Object"`},
+	}
+	for _, tt := range tests {
+		c := s.Config()
+		tt.change(&c)
+		_, err := ldapauth.Authenticate(context.Background(), c, "alice", "pw-alice")
+		switch {
+		case err == nil || errors.Is(err, ldapauth.ErrBadCredentials) || errors.Is(err, ldapauth.ErrUnreachable):
+			t.Errorf("%s: %v, want a configuration error", tt.name, err)
+		case strings.Contains(err.Error(), c.BindPassword) || !strings.Contains(err.Error(), tt.want):
+			t.Errorf("%s: error %q, want it to hold %q and not the password", tt.name, err, tt.want)
+		}
 	}
 }
 

@@ -59,7 +59,8 @@ type Config struct {
 	// (default DefaultGroupFilter); "": the user's memberOf values.
 	GroupBase   string `yaml:"group_base" json:"group_base"`
 	GroupFilter string `yaml:"group_filter" json:"group_filter"`
-	// GroupAttr is the attribute naming a group (default "cn").
+	// GroupAttr is the attribute naming a group (default "cn"); with
+	// memberOf, its value in the group DN's first RDN (else the whole DN).
 	GroupAttr string `yaml:"group_attr" json:"group_attr"`
 
 	// Timeout bounds each exchange with the directory (connecting, the
