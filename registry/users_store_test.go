@@ -128,7 +128,9 @@ func TestPostgresFollowsTokens(t *testing.T) {
 func TestExportImportUsers(t *testing.T) {
 	r := openSites(t)
 	ctx := context.Background()
-	must(t, func() error { return r.AddUser(ctx, User{Name: "alice", Role: "operator", Scopes: []string{"site=tokyo"}}) })
+	must(t, func() error {
+		return r.AddUser(ctx, User{Name: "alice", Role: "operator", Scopes: []string{"site=tokyo"}})
+	})
 	secret, tok, err := r.CreateToken(ctx, "alice", "nightly-job", time.Time{}, false)
 	if err != nil {
 		t.Fatal(err)
