@@ -3,7 +3,6 @@ package registry
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"strings"
 
 	"github.com/provision/provision/access"
@@ -33,12 +32,12 @@ func checkOp(p access.Principal, base, next *Snapshot, o Op) error {
 	}
 	right := systemRight(p, o)
 	if old, ok := base.systems.Get(o.Prev); ok && o.Prev != "" {
-		if err := p.CheckSystem(right, old.Name, base.siteOf(old), old.Profile); err != nil {
+		if err := p.CheckSystem(right, old.Name, base.SiteOf(old), old.Profile); err != nil {
 			return err
 		}
 	}
 	if sys, ok := o.Obj.(*System); ok && sys != nil {
-		return p.CheckSystem(right, sys.Name, next.siteOf(sys), sys.Profile)
+		return p.CheckSystem(right, sys.Name, next.SiteOf(sys), sys.Profile)
 	}
 	return nil
 }
@@ -55,19 +54,6 @@ func systemRight(p access.Principal, o Op) access.Right {
 		return access.Accept
 	}
 	return access.Build
-}
-
-// siteOf is the site of the subnet a system's IP is in ("" when none),
-// the subnet DHCP serves it from.
-func (s *Snapshot) siteOf(sys *System) string {
-	ip, err := netip.ParseAddr(sys.IP)
-	if err != nil {
-		return ""
-	}
-	if e := s.subnetEntryFor(ip); e != nil {
-		return e.Site
-	}
-	return ""
 }
 
 // scopesText lists scopes for a refusal: "site tokyo or profile web".
