@@ -2,13 +2,16 @@ package ldapauth_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/provision/provision/internal/slapdtest"
+	"github.com/provision/provision/internal/tlscert"
 	"github.com/provision/provision/ldapauth"
 )
 
@@ -88,6 +91,9 @@ func TestUnreachable(t *testing.T) {
 		c.URL, c.StartTLS = url+silent(t), url == "ldap://"
 		unreachable(t, "silent "+url, c, "no answer to ")
 	}
+	addr, cert := silentTLS(t)
+	c.URL, c.StartTLS, c.CAFile = "ldaps://"+addr, false, cert
+	unreachable(t, "silent after TLS", c, "no answer to the bind as bind_dn "+c.BindDN+" within 500ms")
 }
 
 func unreachable(t *testing.T, name string, c ldapauth.Config, msg string) {
@@ -125,6 +131,28 @@ func silent(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return hold(t, l, func(net.Conn) {})
+}
+
+// silentTLS is silent after the TLS handshake; its certificate (the
+// self-signed one tlscert.Ensure makes) is in certFile.
+func silentTLS(t *testing.T) (addr, certFile string) {
+	dir := t.TempDir()
+	certFile = filepath.Join(dir, "cert.pem")
+	cert, err := tlscert.Ensure(certFile, filepath.Join(dir, "key.pem"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hold(t, l, func(c net.Conn) { c.(*tls.Conn).Handshake() }), certFile
+}
+
+// hold accepts l's connections, greets each, and holds them open until
+// t ends.
+func hold(t *testing.T, l net.Listener, greet func(net.Conn)) string {
 	var conns []net.Conn
 	done := make(chan struct{})
 	go func() {
@@ -134,6 +162,7 @@ func silent(t *testing.T) string {
 			if err != nil {
 				return
 			}
+			greet(c)
 			conns = append(conns, c)
 		}
 	}()
