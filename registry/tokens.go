@@ -91,6 +91,9 @@ func (r *Registry) CreateToken(ctx context.Context, user, label string, expires 
 	if label != "" && !tokenLabelRE.MatchString(label) {
 		return "", nil, invalidf("token label %q: use letters, digits, '.', '_' and '-' (at most 64)", label)
 	}
+	if !expires.IsZero() && !expires.After(r.now()) {
+		return "", nil, invalidf("token for %s: it would expire at %s, which is not in the future", user, expires.UTC().Format(time.RFC3339))
+	}
 	secret, t, err := newAPIToken(user, label, r.now().UTC(), expires, login)
 	if err != nil {
 		return "", nil, err

@@ -56,8 +56,13 @@ func TestTokenCreateAndLookup(t *testing.T) {
 		{"carol", "", "user carol not found"},
 		{"alice", "a b", `token label "a b"`},
 		{"alice", strings.Repeat("x", 65), "token label"},
+		{"alice", "past", "token for alice: it would expire at 2026-12-01T10:00:00Z, which is not in the future"},
 	} {
-		if _, _, err := r.CreateToken(ctx, c.user, c.label, time.Time{}, false); err == nil || !strings.HasPrefix(err.Error(), c.want) {
+		expires := time.Time{}
+		if c.label == "past" {
+			expires = *clock
+		}
+		if _, _, err := r.CreateToken(ctx, c.user, c.label, expires, false); err == nil || !strings.HasPrefix(err.Error(), c.want) {
 			t.Errorf("CreateToken(%s, %q) = %v, want %q", c.user, c.label, err, c.want)
 		}
 	}
