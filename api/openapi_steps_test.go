@@ -3,8 +3,10 @@ package api
 import (
 	"context"
 	"net/url"
+	"strings"
 	"testing"
 
+	"github.com/provision/provision/ldapauth"
 	"github.com/provision/provision/registry"
 )
 
@@ -47,6 +49,7 @@ func tourSteps(sha, files string) []tourStep {
 		},
 		systemSteps(),
 		hookSteps(),
+		accessSteps(),
 		[]tourStep{
 			{"PUT", "/api/v1/settings/ntp", `{"value":"10.1.0.3"}`, 200, nil},
 			{"PUT", "/api/v1/settings/token", `{"value":"s3cret","secret":true}`, 200, nil},
@@ -130,4 +133,47 @@ func concat(parts ...[]tourStep) []tourStep {
 		out = append(out, p...)
 	}
 	return out
+}
+
+// accessSteps are users', tokens' and directory login's: alice is made,
+// scoped, given tokens that are revoked, and removed; dana signs in
+// (tourLogin).
+func accessSteps() []tourStep {
+	return []tourStep{
+		{"POST", "/api/v1/users", `{"name":"alice","role":"operator","full_name":"Alice Liddell"}`, 201, nil},
+		{"GET", "/api/v1/users", "", 200, nil},
+		{"GET", "/api/v1/users/alice", "", 200, nil},
+		{"PUT", "/api/v1/users/alice", `{"name":"alice","role":"operator","scopes":["profile=db"]}`, 200, nil},
+		{"POST", "/api/v1/tokens", `{"user":"alice","label":"ci","expires":"2099-01-01T00:00:00Z"}`, 201, nil},
+		{"POST", "/api/v1/tokens", `{"user":"alice"}`, 201, nil},
+		{"GET", "/api/v1/tokens", "", 200, nil},
+		{"GET", "/api/v1/tokens?user=alice", "", 200, nil},
+		{"DELETE", "/api/v1/tokens/{token-id}", "", 200, nil},
+		{"DELETE", "/api/v1/tokens?user=alice", "", 200, nil},
+		{"POST", "/api/v1/login", `{"user":"dana","password":"pw"}`, 201, nil},
+		{"DELETE", "/api/v1/users/alice", "", 204, nil},
+	}
+}
+
+// tourPath fills a step's path: {token-id} is the ID of alice's first
+// token.
+func tourPath(path string, reg *registry.Registry) string {
+	if toks := reg.Snapshot().Tokens("alice"); len(toks) > 0 {
+		path = strings.ReplaceAll(path, "{token-id}", toks[0].ID)
+	}
+	return path
+}
+
+// tourLogin is a Login that knows one person, dana, an operator.
+func tourLogin(reg *registry.Registry) func(context.Context, string, string) (*registry.User, error) {
+	return func(ctx context.Context, user, password string) (*registry.User, error) {
+		if user != "dana" || password != "pw" {
+			return nil, ldapauth.ErrBadCredentials
+		}
+		if err := reg.PutDirectoryUser(ctx, registry.User{Name: "dana", Role: "operator", FullName: "Dana"}); err != nil {
+			return nil, err
+		}
+		u, _ := reg.Snapshot().User("dana")
+		return u, nil
+	}
 }

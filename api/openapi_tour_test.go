@@ -45,6 +45,7 @@ func tourServer(t *testing.T, c *specChecker) (*httptest.Server, *registry.Regis
 	tourMachines(t, reg, st)
 	h := Handler(Config{Registry: reg, Blobs: blobs, Events: events, Dynamic: registry.NewDynamicLog(st),
 		Auth: Tokens("tok", "ro"), Log: slog.New(slog.DiscardHandler), Metrics: prometheus.NewRegistry(),
+		Login: tourLogin(reg),
 		Power: fakeBMCs{}, PowerStates: func(string) string { return "on" }, Builds: &powerLog{}, Inspect: (&powerLog{}).inspect,
 		Backup: func(_ context.Context, w io.Writer, _ bool) error { _, err := w.Write([]byte("tar")); return err }})
 	srv := httptest.NewServer(c.handler(h))
@@ -116,7 +117,7 @@ func TestOpenAPITour(t *testing.T) {
 		if s.before != nil {
 			s.before(t, reg)
 		}
-		if code, body := tourCall(t, srv, s.method, s.path, s.body); code != s.status {
+		if code, body := tourCall(t, srv, s.method, tourPath(s.path, reg), s.body); code != s.status {
 			t.Errorf("%s %s: %d %s, want %d", s.method, s.path, code, body, s.status)
 		}
 	}

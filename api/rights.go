@@ -123,4 +123,14 @@ var routeRights = map[string]need{
 	"DELETE /api/v1/hooks/{name}":         {access.Hooks, noScope},
 	"POST /api/v1/hooks/{name}/test":      {access.Hooks, noScope},
 	"GET /api/v1/hooks/{name}/deliveries": {access.Hooks, anyScope},
+
+	"GET /api/v1/users":           {access.Users, anyScope},
+	"POST /api/v1/users":          {access.Users, noScope},
+	"GET /api/v1/users/{name}":    {access.Users, anyScope},
+	"PUT /api/v1/users/{name}":    {access.Users, noScope},
+	"DELETE /api/v1/users/{name}": {access.Users, noScope},
+	"GET /api/v1/tokens":          {access.Users, anyScope},
+	"POST /api/v1/tokens":         {access.Users, noScope},
+	"DELETE /api/v1/tokens":       {access.Users, noScope},
+	"DELETE /api/v1/tokens/{id}":  {access.Users, noScope},
 }

@@ -47,6 +47,12 @@
 //	GET    /api/v1/systems/NAME/install-log                     the log of its last failed install (text); admin token
 //	GET    /api/v1/events[?system=NAME&limit=N]                  recent events of every system (or one)
 //	GET    /api/v1/events/stream[?system=NAME]                   events as they happen (Server-Sent Events)
+//	GET    /api/v1/users, POST /api/v1/users {"name","role","scopes","full_name"}  people (users.go)
+//	GET|PUT|DELETE /api/v1/users/NAME                            show, edit (role, scopes, full name), remove with their tokens
+//	GET    /api/v1/tokens[?user=NAME]                            users' API tokens (tokens.go), never the tokens themselves
+//	POST   /api/v1/tokens {"user","label","expires"}             a new token (201): the only answer holding it
+//	DELETE /api/v1/tokens/ID, DELETE /api/v1/tokens?user=NAME   revoke one, or every one of a user (answers how many)
+//	POST   /api/v1/login {"user","password"}                     directory login (login.go): a short-lived token; no token needed
 //
 // Every request but /healthz, /api/v1/openapi.json and /api/v1/login needs
 // "Authorization: Bearer TOKEN": a user's token (package registry keeps
@@ -75,6 +81,7 @@ import (
 
 	"github.com/provision/provision/access"
 	"github.com/provision/provision/images"
+	"github.com/provision/provision/internal/ratelimit"
 	"github.com/provision/provision/registry"
 )
 
@@ -121,6 +128,13 @@ type Config struct {
 	// Inspect, if set, powers a system whose inspection the API started
 	// into its next network boot, through its BMC.
 	Inspect Inspect
+	// Login, if set, signs a person in with a password (directory login):
+	// the user it answers gets a token lasting LoginTTL (default
+	// DefaultLoginTTL). Its errors: ldapauth's (wrong password,
+	// directory unreachable), *access.Denied (no group gives a role),
+	// the registry's.
+	Login    func(ctx context.Context, user, password string) (*registry.User, error)
+	LoginTTL time.Duration
 }
 
 type server struct {
@@ -128,6 +142,7 @@ type server struct {
 	requests   *prometheus.CounterVec
 	openapi    []byte // OpenAPI(), made once
 	openapiErr error
+	logins     *ratelimit.Limiter // sign-in attempts per client address
 }
 
 // methodLabel is the metrics label of a request method: a client picks
@@ -159,7 +174,7 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 
 // Handler returns the API, /healthz and /metrics on one mux.
 func Handler(cfg Config) http.Handler {
-	s := &server{Config: cfg}
+	s := &server{Config: cfg, logins: newLoginLimiter()}
 	s.openapi, s.openapiErr = OpenAPI()
 	s.registerMetrics()
 	mux := http.NewServeMux()
@@ -247,6 +262,16 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.route(mux, "DELETE /api/v1/hooks/{name}", s.removeHook)
 	s.route(mux, "POST /api/v1/hooks/{name}/test", s.testHook)
 	s.route(mux, "GET /api/v1/hooks/{name}/deliveries", s.hookDeliveries)
+	s.route(mux, "GET /api/v1/users", s.listUsers)
+	s.route(mux, "POST /api/v1/users", s.addUser)
+	s.route(mux, "GET /api/v1/users/{name}", s.showUser)
+	s.route(mux, "PUT /api/v1/users/{name}", s.editUser)
+	s.route(mux, "DELETE /api/v1/users/{name}", s.removeUser)
+	s.route(mux, "GET /api/v1/tokens", s.listTokens)
+	s.route(mux, "POST /api/v1/tokens", s.createToken)
+	s.route(mux, "DELETE /api/v1/tokens", s.revokeTokens)
+	s.route(mux, "DELETE /api/v1/tokens/{id}", s.revokeToken)
+	mux.HandleFunc("POST /api/v1/login", s.login) // public: rate-limited per client address
 }
 
 type statusWriter struct {
