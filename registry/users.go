@@ -113,9 +113,12 @@ func (r *Registry) PutDirectoryUser(ctx context.Context, u User) error {
 			return nil, conflictf("user %s was made by hand: the directory does not take it over (remove it, or sign in as someone else)", u.Name)
 		}
 		out, err := n.putUser(prevIf(had, u.Name), u, false)
-		if err != nil || had && sameUser(old, out) {
-			n.users[u.Name] = old
+		if err != nil {
 			return nil, err
+		}
+		if had && sameUser(old, out) {
+			n.users[u.Name] = old // no change: nothing to write
+			return nil, nil
 		}
 		return []Op{op(ObjUser, prevIf(had, u.Name), old, out, out.Name, verb(prevIf(had, u.Name), out.Name))}, nil
 	})
