@@ -8,9 +8,9 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/provision/provision/access"
 	"github.com/provision/provision/api"
 	"github.com/provision/provision/internal/human"
 	"github.com/provision/provision/registry"
@@ -25,7 +25,7 @@ func parsePages() map[string]*template.Template {
 	}
 	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html"))
 	pages := map[string]*template.Template{}
-	for _, p := range []string{"login", "fleet", "host", "confirm", "rows", "live", "discovered", "machine", "discoveredrows"} {
+	for _, p := range []string{"login", "fleet", "host", "confirm", "rows", "live", "discovered", "machine", "discoveredrows", "templates", "template"} {
 		t := template.Must(base.Clone())
 		pages[p] = template.Must(t.ParseFS(templateFS, "templates/"+p+".html"))
 	}
@@ -171,6 +171,7 @@ type hostData struct {
 	Log      string
 	Done     string // the result of the last action
 	Actions  []action
+	Withheld string // why some actions are not shown (the role, the scopes)
 	// Inventory is the machine the system was, with its hardware; nil
 	// when it never reported one.
 	Inventory    *registry.Machine
@@ -194,7 +195,9 @@ func (u *ui) host(r *http.Request, ss *session, name string, full bool) (*hostDa
 	}
 	d.Bars, d.Total = waterfall(d.Report.LastBoot)
 	d.Height = 24*len(d.Bars) + 8
-	d.Actions = actionsFor(d.System, d.Report.Template != "")
+	if err := u.allowActions(r, ss, d); err != nil {
+		return nil, err
+	}
 	if !full {
 		return d, nil
 	}
@@ -217,7 +220,7 @@ func (u *ui) host(r *http.Request, ss *session, name string, full bool) (*hostDa
 		d.InventoryErr = err.Error()
 	}
 	slices.Reverse(d.History)
-	if d.System.Status == registry.StateFailed {
+	if d.System.Status == registry.StateFailed && ss.Can(access.Secrets) {
 		var log string
 		if err := u.call(r, ss, "GET", "/api/v1/systems/"+url.PathEscape(name)+"/install-log", nil, &log); err == nil {
 			const keep = 64 << 10
@@ -228,6 +231,22 @@ func (u *ui) host(r *http.Request, ss *session, name string, full bool) (*hostDa
 		}
 	}
 	return d, nil
+}
+
+// allowActions gives d the actions that make sense for its system and
+// that the session may take on it: for a scoped session, the system's
+// site is its subnet's.
+func (u *ui) allowActions(r *http.Request, ss *session, d *hostData) error {
+	var site string
+	if ss.Scoped() {
+		var subnets []registry.Subnet
+		if err := u.call(r, ss, "GET", "/api/v1/subnets", nil, &subnets); err != nil {
+			return err
+		}
+		site = siteOf(d.System.IP, subnets)
+	}
+	d.Actions, d.Withheld = ss.permitted(actionsFor(d.System, d.Report.Template != ""), d.System, site)
+	return nil
 }
 
 // waterfall lays the timeline's steps out on a 1000-unit axis.
@@ -274,101 +293,6 @@ func (u *ui) hostLive(w http.ResponseWriter, r *http.Request, ss *session) {
 		return
 	}
 	u.render(w, "live", d)
-}
-
-// action is something an operator does to a host from the dashboard.
-type action struct {
-	Name, Label, Question string
-	Danger                bool
-}
-
-var actions = []action{
-	{"reinstall", "Reinstall", "Reinstall %s? Its next network boot installs it again from scratch, and its BMC is told to boot it now.", true},
-	{"power-on", "Power on", "Power on %s through its BMC?", false},
-	{"power-off", "Power off", "Power off %s through its BMC? It stops at once, without shutting down.", true},
-	{"power-cycle", "Power cycle", "Power cycle %s through its BMC? It restarts at once, without shutting down.", true},
-	{"netboot-on", "Netboot on", "Turn netboot on for %s? Its next boot is from the network.", false},
-	{"netboot-off", "Netboot off", "Turn netboot off for %s? Its next boot is from its disk.", false},
-}
-
-// actionsFor lists what makes sense for sys: reinstall only with a
-// template to install from, power only with a BMC.
-func actionsFor(sys registry.System, installs bool) []action {
-	var out []action
-	for _, a := range actions {
-		if a.Name == "reinstall" && !installs {
-			continue
-		}
-		if strings.HasPrefix(a.Name, "power-") && sys.BMC == nil {
-			continue
-		}
-		if a.Name == "netboot-on" && sys.Netboot || a.Name == "netboot-off" && !sys.Netboot {
-			continue
-		}
-		out = append(out, a)
-	}
-	return out
-}
-
-func findAction(name string) (action, bool) {
-	for _, a := range actions {
-		if a.Name == name {
-			return a, true
-		}
-	}
-	return action{}, false
-}
-
-func (u *ui) confirmPage(w http.ResponseWriter, r *http.Request, ss *session) {
-	name := r.PathValue("name")
-	a, ok := findAction(r.URL.Query().Get("action"))
-	if !ok {
-		http.Error(w, "no such action: "+r.URL.Query().Get("action"), http.StatusBadRequest)
-		return
-	}
-	var sys registry.System
-	if err := u.call(r, ss, "GET", "/api/v1/systems/"+url.PathEscape(name), nil, &sys); err != nil {
-		u.fail(w, err)
-		return
-	}
-	u.render(w, "confirm", map[string]any{"Session": ss, "System": sys, "Action": a, "Question": fmt.Sprintf(a.Question, sys.Name)})
-}
-
-// action does what the confirmed form asks, through the API, and shows
-// the host page with the outcome.
-func (u *ui) action(w http.ResponseWriter, r *http.Request, ss *session) {
-	name := r.PathValue("name")
-	a, ok := findAction(r.PostFormValue("action"))
-	if !ok {
-		http.Error(w, "no such action: "+r.PostFormValue("action"), http.StatusBadRequest)
-		return
-	}
-	if r.PostFormValue("confirm") != name {
-		http.Error(w, "refused: the confirmation does not name "+name, http.StatusBadRequest)
-		return
-	}
-	sysPath := "/api/v1/systems/" + url.PathEscape(name)
-	var err error
-	switch a.Name {
-	case "reinstall":
-		err = u.call(r, ss, "POST", sysPath+"/reinstall", nil, nil)
-	case "power-on", "power-off", "power-cycle":
-		err = u.call(r, ss, "POST", sysPath+"/power", map[string]string{"action": strings.TrimPrefix(a.Name, "power-")}, nil)
-	case "netboot-on", "netboot-off":
-		err = u.call(r, ss, "PATCH", sysPath, map[string]bool{"netboot": a.Name == "netboot-on"}, nil)
-	}
-	done := a.Label + ": done"
-	if err != nil {
-		var ae *apiError
-		if errors.As(err, &ae) && ae.Status == http.StatusForbidden {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.WriteHeader(http.StatusForbidden)
-			u.pages["confirm"].ExecuteTemplate(w, "refused", map[string]any{"Session": ss, "Name": name, "Action": a, "Msg": ae.Msg})
-			return
-		}
-		done = a.Label + " failed: " + err.Error()
-	}
-	http.Redirect(w, r, "/ui/systems/"+url.PathEscape(name)+"?done="+url.QueryEscape(done), http.StatusSeeOther)
 }
 
 // stream relays the API's event stream to the page, as the session.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/provision/provision/access"
 	"html/template"
 	"io"
 	"io/fs"
@@ -16,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/provision/provision/access"
 	"github.com/provision/provision/api"
 )
 
@@ -40,6 +40,9 @@ type Config struct {
 	// the TLS connection from net/http (Request.TLS is nil): its cookies
 	// are then Secure, and forms come from https:// pages.
 	TLS bool
+	// DirectoryLogin shows the login page's form for a directory user's
+	// name and password (the API's POST /api/v1/login).
+	DirectoryLogin bool
 }
 
 // overTLS reports whether r came over TLS.
@@ -72,6 +75,9 @@ func Handler(cfg Config) http.Handler {
 	mux.HandleFunc("GET /ui/discovered/rows", u.authed(u.discoveredRows))
 	mux.HandleFunc("GET /ui/discovered/{key}", u.authed(u.machinePage))
 	mux.HandleFunc("POST /ui/discovered/{key}/accept", u.authed(u.accept))
+	mux.HandleFunc("GET /ui/templates", u.authed(u.templatesPage))
+	mux.HandleFunc("GET /ui/templates/{name}", u.authed(u.templatePage))
+	mux.HandleFunc("POST /ui/templates/{name}", limitBody(maxTemplateForm, u.authed(u.editTemplate)))
 	mux.HandleFunc("/ui", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/ui/", http.StatusSeeOther) })
 	return api.CheckHost(cfg.Hosts, secured(mux))
 }
@@ -163,6 +169,11 @@ func (w *recorder) WriteHeader(code int) {
 // address (so history records both), and decodes a JSON answer into out
 // (a string pointer gets the body as text).
 func (u *ui) call(r *http.Request, ss *session, method, path string, body any, out any) error {
+	return u.request(r, ss.token, method, path, body, out)
+}
+
+// request is call with token ("": none, for the API's public routes).
+func (u *ui) request(r *http.Request, token, method, path string, body any, out any) error {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -177,7 +188,9 @@ func (u *ui) call(r *http.Request, ss *session, method, path string, body any, o
 	}
 	req.RemoteAddr = r.RemoteAddr
 	req.Host = r.Host // the API checks it as the dashboard did
-	req.Header.Set("Authorization", "Bearer "+ss.token)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -205,60 +218,12 @@ func (u *ui) call(r *http.Request, ss *session, method, path string, body any, o
 	}
 }
 
-// loginPage shows the login form, with a fresh CSRF token in the form
-// and in a cookie (loginCookie).
-func (u *ui) loginPage(w http.ResponseWriter, r *http.Request) {
-	csrf := randomHex(32)
-	setLoginCookie(w, u.overTLS(r), csrf, int(time.Hour/time.Second))
-	u.render(w, "login", map[string]any{"Next": safeNext(r.URL.Query().Get("next")), "Error": r.URL.Query().Get("error") != "", "CSRF": csrf})
-}
-
-// login takes the token once: checked as the API checks it, then kept
-// in the session, never in the browser.
-func (u *ui) login(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 4096)
-	if !u.sameSite(w, r) {
-		return
-	}
-	if !checkLoginCSRF(r) {
-		http.Error(w, "refused: the login form lacks its CSRF token (reload the login page)", http.StatusForbidden)
-		return
-	}
-	setLoginCookie(w, u.overTLS(r), "", -1)
-	token := strings.TrimSpace(r.PostFormValue("token"))
-	next := safeNext(r.PostFormValue("next"))
-	p, err := u.Auth(token)
-	c := api.CallerOf(p)
-	if token == "" || err != nil {
-		if u.Log != nil {
-			u.Log.Warn("ui: a login with a wrong token", "remote", r.RemoteAddr)
-		}
-		http.Redirect(w, r, "/ui/login?error=1&next="+url.QueryEscape(next), http.StatusSeeOther)
-		return
-	}
-	ss := u.sessions.create(token, c)
-	setCookie(w, u.overTLS(r), ss.id, int(sessionTTL/time.Second))
-	if u.Log != nil {
-		u.Log.Info("ui: logged in", "token", c.Name, "remote", r.RemoteAddr)
-	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
-}
-
-func (u *ui) logout(w http.ResponseWriter, r *http.Request, ss *session) {
-	u.sessions.end(ss)
-	setCookie(w, u.overTLS(r), "", -1)
-	http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
-}
-
-// safeNext keeps a redirect after login inside the dashboard.
-func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/ui/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
-		return "/ui/"
-	}
-	return next
-}
-
 func (u *ui) render(w http.ResponseWriter, page string, data any) {
+	u.renderStatus(w, http.StatusOK, page, data)
+}
+
+// renderStatus answers the page with status.
+func (u *ui) renderStatus(w http.ResponseWriter, status int, page string, data any) {
 	var b bytes.Buffer
 	if err := u.pages[page].ExecuteTemplate(&b, page, data); err != nil {
 		if u.Log != nil {
@@ -268,6 +233,7 @@ func (u *ui) render(w http.ResponseWriter, page string, data any) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
 	w.Write(b.Bytes())
 }
 
@@ -281,4 +247,7 @@ func (u *ui) fail(w http.ResponseWriter, err error) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(status)
 	fmt.Fprintln(w, err.Error())
+	if status == http.StatusUnauthorized { // a directory login's token expired, or a token was revoked
+		fmt.Fprintln(w, "The appliance no longer accepts this session's token: sign in again at /ui/login.")
+	}
 }
