@@ -99,6 +99,12 @@ type Config struct {
 	MirrorSize     string   `yaml:"mirror_size"`
 	MirrorIndexTTL string   `yaml:"mirror_index_ttl"`
 
+	// LDAP, if set, lets people sign in with the directory's password
+	// (provision login --user, the dashboard): LDAPConfig. LoginTTL is
+	// how long the token of a sign-in lasts (default 12h).
+	LDAP     *LDAPConfig `yaml:"ldap"`
+	LoginTTL string      `yaml:"login_ttl"`
+
 	// BootNetHTTP serves the boot routes through net/http alone, without
 	// the fast path: for comparison benchmarks (bench/http.sh), never set
 	// by a file or a flag.
@@ -208,6 +214,9 @@ func (c Config) Check() error {
 		}
 	}
 	if err := c.checkMirror(); err != nil {
+		return configError{err}
+	}
+	if err := c.checkLogin(); err != nil {
 		return configError{err}
 	}
 	if err := registry.CheckObjectName("appliance", c.Name); err != nil {

@@ -57,6 +57,7 @@ $PROVISION_TOKEN.`,
 		newDiscovered(), newRule())
 	root.AddCommand(newAnsibleInventory())
 	root.AddCommand(newHook())
+	root.AddCommand(newUser())
 	cliutil.WireGroups(root)
 	completion.Wire(root)
 	cliutil.WireExamples(root, examples)

@@ -9,7 +9,11 @@ import (
 )
 
 func newToken() *cobra.Command {
-	c := &cobra.Command{Use: "token", Short: "Manage the API tokens"}
+	c := &cobra.Command{Use: "token", Short: "Manage the API tokens: users' tokens, and the two token files",
+		Long: `Users' tokens (create, list, revoke) are made for a user and carry the
+user's role and scopes; the appliance keeps only their hashes. The two token
+files, DATA/token (admin) and DATA/token-read-only (viewer), are the
+break-glass credentials: rotate replaces one.`}
 	rotate := &cobra.Command{
 		Use:   "rotate [--read-only] [--data DIR]",
 		Short: "Replace the admin token (or the read-only one) with a new random one",
@@ -36,5 +40,6 @@ from then on. The token is not printed; read it from the file (mode 0600).`,
 	rotate.Flags().Bool("read-only", false, "rotate the read-only token")
 	rotate.Flags().String("data", "/var/lib/provision", "the appliance's data directory (./provision-data for the dev server)")
 	c.AddCommand(rotate)
+	c.AddCommand(tokenUserCmds()...)
 	return c
 }
