@@ -12,4 +12,10 @@
 //
 // Readers on hot paths (a DHCP packet, a DNS query) call Registry.Snapshot
 // and use its maps; they never touch the database.
+//
+// The people who may use the API are Users, each with API Tokens of which
+// only the SHA-256 is stored (Snapshot.TokenFor finds a request's token
+// in memory). A change made with a scoped principal in its context
+// (WithPrincipal) is refused, as an access.Denied, unless every object it
+// changes is a system in the principal's scopes, before and after.
 package registry
