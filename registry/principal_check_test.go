@@ -108,3 +108,22 @@ func TestScopedReinstall(t *testing.T) {
 		t.Errorf("reinstall of inst2 with scope profile=inst: %v", err)
 	}
 }
+
+// An operator scoped to site tokyo accepts a discovered machine into a
+// subnet of tokyo, not of osaka: the system it would become is checked.
+func TestScopedAccept(t *testing.T) {
+	r := openSites(t)
+	tick(r)
+	report(t, r, machineInv(1, "S1", 7))
+	report(t, r, machineInv(2, "S2", 8))
+	ctx := scoped(t, "olga", access.Operator, "site=tokyo")
+	_, err := r.AcceptMachine(ctx, "S1", Accept{Name: "m1", Profile: "web", Subnet: "osaka"})
+	wantDenied(t, "accept into osaka", err, "olga (operator) may accept systems of site tokyo only: m1 is of site osaka, profile web")
+	if _, ok := r.Snapshot().SystemByName("m1"); ok {
+		t.Error("a refused accept made m1")
+	}
+	s, err := r.AcceptMachine(ctx, "S2", Accept{Name: "m2", Profile: "web", Subnet: "tokyo"})
+	if err != nil || r.Snapshot().SiteOf(s) != "tokyo" {
+		t.Errorf("accept into tokyo: %+v %v", s, err)
+	}
+}
