@@ -61,7 +61,7 @@ func (a *Appliance) startHTTP(ln, apiLn net.Listener, dnsSrv *dnsconf.Server) er
 			return s
 		}})
 	// The dashboard is a client of the API, on the API's listener.
-	dashboard := ui.Handler(ui.Config{API: apiHandler, Auth: a.auth, Log: a.log, Hosts: own, TLS: apiLn != nil})
+	dashboard := ui.Handler(ui.Config{API: apiHandler, Auth: a.auth, Log: a.log, Hosts: own, TLS: apiLn != nil, DirectoryLogin: a.cfg.LDAP != nil})
 	apiAndUI := http.NewServeMux()
 	apiAndUI.Handle("/ui/", dashboard)
 	apiAndUI.Handle("/ui", dashboard)
