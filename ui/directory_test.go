@@ -65,3 +65,19 @@ func TestNoDirectoryLogin(t *testing.T) {
 	has(t, page, "the login page", false, `id="directory-form"`, `name="user"`)
 	has(t, page, "the login page", true, `id="token"`)
 }
+
+// A session whose token the API stops accepting (a directory login's
+// expired, a revoked one) ends: the page says so, and the next one is the
+// login form.
+func TestRevokedTokenEndsSession(t *testing.T) {
+	ru := newRoleUI(t, false)
+	olga, _ := ru.session(t, "op")
+	ru.revoke("op")
+	w := do(ru.h, "GET", "/ui/systems/tk1", nil, olga)
+	if w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), "sign in again") {
+		t.Errorf("a page with a revoked token: %d\n%s", w.Code, w.Body.String())
+	}
+	if w := do(ru.h, "GET", "/ui/", nil, olga); w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/ui/login") {
+		t.Errorf("the next page: %d %s, want the login form", w.Code, w.Header().Get("Location"))
+	}
+}

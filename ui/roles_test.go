@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,9 +27,10 @@ import (
 // (the admin token file), "view" (vera, viewer), "op" (olga, operator)
 // and "tokyo" (tom, operator of site tokyo).
 type roleUI struct {
-	h   http.Handler
-	reg *registry.Registry
-	log *bytes.Buffer
+	h      http.Handler
+	reg    *registry.Registry
+	log    *bytes.Buffer
+	revoke func(token string) // the API no longer accepts token
 }
 
 func newRoleUI(t *testing.T, directory bool) *roleUI {
@@ -67,19 +69,23 @@ func newRoleUI(t *testing.T, directory bool) *roleUI {
 		"op":    {Name: "olga", Role: access.Operator},
 		"tokyo": {Name: "tom", Role: access.Operator, Scopes: tokyo},
 	}
+	var mu sync.Mutex
 	auth := func(tok string) (access.Principal, error) {
+		mu.Lock()
+		defer mu.Unlock()
 		if p, ok := people[tok]; ok {
 			return p, nil
 		}
 		return access.Principal{}, &access.Denied{Msg: "wrong token"}
 	}
+	revoke := func(tok string) { mu.Lock(); delete(people, tok); mu.Unlock() }
 	buf := &bytes.Buffer{}
 	log := slog.New(slog.NewTextHandler(buf, nil))
 	apiH := api.Handler(api.Config{Registry: reg, Auth: auth, Log: log, Metrics: prometheus.NewRegistry()})
 	mux := http.NewServeMux()
 	mux.Handle("/", apiH)
 	mux.HandleFunc("POST /api/v1/login", fakeLogin)
-	return &roleUI{h: Handler(Config{API: mux, Auth: auth, Log: log, DirectoryLogin: directory}), reg: reg, log: buf}
+	return &roleUI{h: Handler(Config{API: mux, Auth: auth, Log: log, DirectoryLogin: directory}), reg: reg, log: buf, revoke: revoke}
 }
 
 // fakeLogin answers as the API's POST /api/v1/login does: olga with

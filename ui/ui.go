@@ -168,8 +168,14 @@ func (w *recorder) WriteHeader(code int) {
 // call makes an API request as the session's token, from the browser's
 // address (so history records both), and decodes a JSON answer into out
 // (a string pointer gets the body as text).
+// A token the API no longer accepts (expired, revoked) ends the session.
 func (u *ui) call(r *http.Request, ss *session, method, path string, body any, out any) error {
-	return u.request(r, ss.token, method, path, body, out)
+	err := u.request(r, ss.token, method, path, body, out)
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
+		u.sessions.end(ss)
+	}
+	return err
 }
 
 // request is call with token ("": none, for the API's public routes).
@@ -247,7 +253,7 @@ func (u *ui) fail(w http.ResponseWriter, err error) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(status)
 	fmt.Fprintln(w, err.Error())
-	if status == http.StatusUnauthorized { // a directory login's token expired, or a token was revoked
-		fmt.Fprintln(w, "The appliance no longer accepts this session's token: sign in again at /ui/login.")
+	if status == http.StatusUnauthorized { // the session ended (call)
+		fmt.Fprintln(w, "The appliance no longer accepts this session's token (it expired or was revoked): sign in again at /ui/login.")
 	}
 }
