@@ -31,9 +31,15 @@ func (p Principal) Can(right Right) error {
 		return &Denied{fmt.Sprintf("%s may not %s: that takes the %s role", p.who(), right, lowest(right))}
 	}
 	if len(p.Scopes) > 0 && !right.Scoped() {
-		return &Denied{fmt.Sprintf("%s is limited to systems of %s: %s is not about one system", p.who(), scopeText(p.Scopes), right)}
+		return p.NotOneSystem(string(right))
 	}
 	return nil
+}
+
+// NotOneSystem is the refusal of what, which is not about one system,
+// to a scoped p.
+func (p Principal) NotOneSystem(what string) error {
+	return &Denied{fmt.Sprintf("%s is limited to systems of %s: %s is not about one system", p.who(), scopeText(p.Scopes), what)}
 }
 
 // CheckSystem says whether p may use right on the system name of site

@@ -2,10 +2,8 @@ package api
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
-	"strings"
 
 	"github.com/provision/provision/access"
 	"github.com/provision/provision/registry"
@@ -67,8 +65,7 @@ func (s *server) permit(r *http.Request, n need) error {
 	}
 	switch n.scope {
 	case noScope:
-		return &access.Denied{Msg: fmt.Sprintf("%s (%s) is limited to systems of %s: %s %s is not about one system",
-			p.Name, p.Role, strings.Join(CallerOf(p).Scopes, ", "), r.Method, r.URL.Path)}
+		return p.NotOneSystem(r.Method + " " + r.URL.Path)
 	case pathScope:
 		snap := s.snap()
 		if sys, ok := snap.SystemByName(r.PathValue("name")); ok {

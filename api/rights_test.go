@@ -179,7 +179,7 @@ func TestScopeRights(t *testing.T) {
 		{"POST", "/api/v1/systems/tokyo1/abort", "tokyo-op", "", 200, ""},
 		{"GET", "/api/v1/systems/osaka1", "tokyo-op", "", 200, ""},
 		{"GET", "/api/v1/systems", "tokyo-op", "", 200, ""},
-		{"PUT", "/api/v1/profiles/web", "tokyo-admin", `{"name":"web","image":"img"}`, 403, "is limited to systems of site=tokyo"},
+		{"PUT", "/api/v1/profiles/web", "tokyo-admin", `{"name":"web","image":"img"}`, 403, "is limited to systems of site tokyo: PUT /api/v1/profiles/web is not about one system"},
 		{"POST", "/api/v1/templates", "tokyo-admin", `{"name":"t","kind":"kickstart","text":"x"}`, 403, "is limited to systems of site tokyo: templates is not about one system"},
 		{"PATCH", "/api/v1/systems/tokyo1", "tokyo-admin", `{"ip":"10.2.0.12"}`, 403, "osaka"},
 		{"DELETE", "/api/v1/systems/osaka1", "tokyo-admin", "", 403, "may edit systems of site tokyo only"},

@@ -3,7 +3,6 @@ package registry
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/provision/provision/access"
 )
@@ -27,8 +26,7 @@ func checkPrincipal(ctx context.Context, base, next *Snapshot, ops []Op) error {
 
 func checkOp(p access.Principal, base, next *Snapshot, o Op) error {
 	if o.Kind != ObjSystem {
-		return &access.Denied{Msg: fmt.Sprintf("%s (%s) is limited to systems of %s: a change of %s %s is not about one system",
-			p.Name, p.Role, scopesText(p.Scopes), o.Kind, o.Audit.Name)}
+		return p.NotOneSystem(fmt.Sprintf("a change of %s %s", o.Kind, o.Audit.Name))
 	}
 	right := systemRight(p, o)
 	if old, ok := base.systems.Get(o.Prev); ok && o.Prev != "" {
@@ -54,13 +52,4 @@ func systemRight(p access.Principal, o Op) access.Right {
 		return access.Accept
 	}
 	return access.Build
-}
-
-// scopesText lists scopes for a refusal: "site tokyo or profile web".
-func scopesText(ss []access.Scope) string {
-	parts := make([]string, len(ss))
-	for i, sc := range ss {
-		parts[i] = sc.Kind + " " + sc.Value
-	}
-	return strings.Join(parts, " or ")
 }
