@@ -34,7 +34,7 @@ const maxPerCaller = 16
 type session struct {
 	id, token string
 	CSRF      string     // in every form that changes something
-	Caller    api.Caller // the token's name and whether it may write
+	Caller    api.Caller // who the token belongs to: role, scopes, rights (whoami)
 	seen      time.Time
 }
 
