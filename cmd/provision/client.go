@@ -155,7 +155,7 @@ func kindCmds(parent *cobra.Command, kind, plural string, table func(w io.Writer
 
 // article is "an" before a vowel, else "a".
 func article(word string) string {
-	if strings.ContainsRune("aeiou", rune(word[0])) {
+	if strings.ContainsRune("aeio", rune(word[0])) || word[0] == 'u' && !strings.HasPrefix(word, "us") { // a user
 		return "an"
 	}
 	return "a"

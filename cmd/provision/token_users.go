@@ -43,7 +43,7 @@ revoke), at its next request.`,
 	list.Flags().String("user", "", "only this user's tokens")
 	list.Flags().Bool("json", false, "print JSON")
 	revoke := &cobra.Command{
-		Use:   "revoke ID | revoke --user NAME",
+		Use:   "revoke (ID | --user NAME)",
 		Short: "Revoke a token, or every token of a user: it fails at its next request",
 		Args:  args(cobra.MaximumNArgs(1)),
 		RunE:  revokeTokens,
