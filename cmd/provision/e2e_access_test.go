@@ -128,6 +128,7 @@ func TestLDAPLogin(t *testing.T) {
 	dir := slapdtest.Start(t, slapdtest.Options{Users: []slapdtest.User{
 		{UID: "alice", Password: "alice-pw", Name: "Alice Liddell", Groups: []string{"ops"}},
 		{UID: "bob", Password: "bob-pw", Groups: []string{"viewers"}},
+		{UID: "j smith", Password: "js-pw", Groups: []string{"ops"}},
 	}})
 	tmp := t.TempDir()
 	pwFile := filepath.Join(tmp, "bind.pw")
@@ -189,6 +190,9 @@ login_ttl: 2h
 	}
 	if r, _ := login("nobody", "x"); r.Code != 1 || !strings.Contains(r.Err, "wrong user name or password for nobody") {
 		t.Errorf("an unknown user: %+v", r)
+	}
+	if r, _ := login("j smith", "js-pw"); r.Code != 1 || !strings.Contains(r.Err, `directory user "j smith" cannot be a user of the appliance`) {
+		t.Errorf("a directory name that cannot be a user name: %+v", r)
 	}
 	dir.RemoveFromGroup(t, "alice", "ops")
 	if r, _ := login("alice", "alice-pw"); r.Code != 1 || !strings.Contains(r.Err, "alice signed in, but is in none of the groups mapped to a role: viewers, ops") {
