@@ -33,8 +33,9 @@ type LoginAnswer struct {
 // Config.LoginTTL does not say.
 const DefaultLoginTTL = 12 * time.Hour
 
-// Sign-in attempts from one client address: a burst of loginBurst, then
-// one every loginEvery; loginClients addresses are tracked.
+// Failed sign-ins from one client address: a burst of loginBurst, then
+// one every loginEvery (beyond that, every attempt is refused until
+// then); loginClients addresses are tracked.
 const (
 	loginBurst   = 10
 	loginEvery   = 6 * time.Second
@@ -53,10 +54,10 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	host := remoteHost(r)
-	if !s.logins.Allow(host, time.Now()) {
+	if !s.logins.Peek(host, time.Now()) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(loginEvery/time.Second)))
-		writeError(w, http.StatusTooManyRequests, fmt.Sprintf("too many sign-ins from %s: try again in %s", host, loginEvery))
-		s.Log.Warn("login refused: too many attempts", "remote", host)
+		writeError(w, http.StatusTooManyRequests, fmt.Sprintf("too many failed sign-ins from %s: try again in %s", host, loginEvery))
+		s.Log.Warn("login refused: too many failed attempts", "remote", host)
 		return
 	}
 	var in LoginInput
@@ -95,6 +96,7 @@ func (s *server) loginToken(ctx context.Context, u *registry.User) (*LoginAnswer
 // 401 for a wrong name or password, 503 for a directory that cannot be
 // used, 403 for a person no group gives a role.
 func (s *server) loginFailed(w http.ResponseWriter, host, user string, err error) {
+	s.logins.Allow(host, time.Now()) // counts the failure
 	s.Log.Warn("login refused", "user", user, "remote", host, "err", err)
 	var denied *access.Denied
 	switch {

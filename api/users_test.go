@@ -188,6 +188,9 @@ func TestLogin(t *testing.T) {
 	if err := reg.PutDirectoryUser(context.Background(), registry.User{Name: "dana", Role: "operator"}); err != nil {
 		t.Fatal(err)
 	}
+	for range loginBurst + 2 { // successes are not limited
+		mustDo(t, srv, "POST", "/api/v1/login", "", `{"user":"dana","password":"pw"}`, 201)
+	}
 	var ans LoginAnswer
 	decodeInto(t, mustDo(t, srv, "POST", "/api/v1/login", "", `{"user":"dana","password":"pw"}`, 201), &ans)
 	exp, _ := time.Parse(time.RFC3339, ans.Expires)
@@ -219,7 +222,8 @@ func TestLogin(t *testing.T) {
 	loginFlood(t, srv)
 }
 
-// loginFlood: beyond loginBurst attempts, 429 with Retry-After.
+// loginFlood: beyond loginBurst failures, 429 with Retry-After, even
+// for the right password.
 func loginFlood(t *testing.T, srv *httptest.Server) {
 	for range loginBurst {
 		req, _ := http.NewRequest("POST", srv.URL+"/api/v1/login", strings.NewReader(`{"user":"eve","password":"guess"}`))
@@ -231,6 +235,9 @@ func loginFlood(t *testing.T, srv *httptest.Server) {
 		if resp.StatusCode == http.StatusTooManyRequests {
 			if resp.Header.Get("Retry-After") != "6" {
 				t.Errorf("429 without Retry-After: %v", resp.Header)
+			}
+			if code, body := do(t, srv, "POST", "/api/v1/login", "", `{"user":"dana","password":"pw"}`); code != 429 || !strings.Contains(body, "too many failed sign-ins from 127.0.0.1") {
+				t.Errorf("the right password after too many failures: %d %s", code, body)
 			}
 			return
 		}
