@@ -72,6 +72,16 @@ func TestUsersAndTokensCLI(t *testing.T) {
 	if out := s.ok("history", "tokyo1"); !strings.Contains(out, "by taro/night") {
 		t.Errorf("history of tokyo1 does not name taro/night:\n%s", out)
 	}
+	if out := s.ok("user", "edit", "taro", "--scope", "site=osaka", "--scope", "site=tokyo"); !strings.Contains(out, "user taro changed (scope)") {
+		t.Errorf("user edit --scope: %q", out)
+	}
+	if r := taro("system", "reinstall", "osaka1"); r.Code != 0 {
+		t.Errorf("taro of tokyo and osaka reinstalls osaka1, at the next request: %+v", r)
+	}
+	s.ok("user", "edit", "taro", "--scope", "site=tokyo")
+	if r := s.run(nil, "user", "edit", "taro", "--role", "operator"); r.Code != 0 || !strings.Contains(r.Err, "user taro: no change") {
+		t.Errorf("user edit with no change: %+v", r)
+	}
 	if r := taro("token", "list"); r.Code != 1 || !strings.Contains(r.Err, "may not users") {
 		t.Errorf("taro lists tokens: %+v", r)
 	}
@@ -154,6 +164,9 @@ login_ttl: 2h
 	s.ok("system", "add", "web001", "--mac", "52:54:00:00:03:01", "--ip", "10.0.0.41", "--profile", "centos-db")
 
 	home := t.TempDir()
+	if r := cliIn(t, "x\n", []string{"XDG_CONFIG_HOME=" + home, "PROVISION_SERVER=" + s.URL, "PROVISION_TOKEN="}, "login", "--user", "alice"); r.Err != "provision: directory "+dir.LDAPURL+": wrong user name or password for alice\n" {
+		t.Errorf("a wrong password with no token anywhere: %+v", r)
+	}
 	login := func(user, password string) (result, string) {
 		r := cliIn(t, password+"\n", []string{"XDG_CONFIG_HOME=" + home, "PROVISION_SERVER=" + s.URL, "PROVISION_TOKEN="}, "login", "--user", user)
 		var cc struct{ Token string }
@@ -185,7 +198,7 @@ login_ttl: 2h
 	if r, tok := login("bob", "bob-pw"); r.Code != 0 || whoami(t, s, tok).Role != "viewer" {
 		t.Errorf("login --user bob: %+v", r)
 	}
-	if r, _ := login("alice", "wrong"); r.Code != 1 || !strings.Contains(r.Err, "wrong user name or password for alice") {
+	if r, _ := login("alice", "wrong"); r.Code != 1 || r.Err != "provision: directory "+dir.LDAPURL+": wrong user name or password for alice\n" {
 		t.Errorf("a wrong password: %+v", r)
 	}
 	if r, _ := login("nobody", "x"); r.Code != 1 || !strings.Contains(r.Err, "wrong user name or password for nobody") {

@@ -73,6 +73,7 @@ func loginUser(c *cobra.Command, user string) error {
 		return usage(errors.New("no password given"))
 	}
 	cl := client(c)
+	cl.Token, cl.TokenFrom = "", "" // signing in needs none: a 401 is about the password
 	ans, err := cl.Login(ctx(c), user, pw)
 	if err != nil {
 		return err
