@@ -13,9 +13,9 @@ import (
 // command group's NAME argument names, and the flags that name objects.
 var completion = cliutil.Completion{
 	Groups: map[string]string{"subnet": "subnets", "image": "images", "profile": "profiles", "system": "systems", "template": "templates", "setting": "settings",
-		"discovered": "machines", "rule": "rules"},
+		"discovered": "machines", "rule": "rules", "user": "users"},
 	Commands: map[string]string{"power": "systems", "history": "systems"},
-	Flags:    map[string]string{"profile": "profiles", "image": "images", "subnet": "subnets", "kickstart": "templates", "system": "systems"},
+	Flags:    map[string]string{"profile": "profiles", "image": "images", "subnet": "subnets", "kickstart": "templates", "system": "systems", "user": "users"},
 	Names:    objectNames,
 }
 

@@ -42,6 +42,9 @@ func TestUsersAndTokensCLI(t *testing.T) {
 	if out := s.ok("user", "list"); !strings.Contains(out, "taro") || !strings.Contains(out, "site=tokyo") || !strings.Contains(out, "Taro Yamada") {
 		t.Errorf("user list:\n%s", out)
 	}
+	if out := s.ok("__complete", "token", "create", "--user", "t"); !strings.HasPrefix(out, "taro\n") {
+		t.Errorf("completion of --user: %q", out)
+	}
 	s.ok("user", "edit", "vera", "--full-name", "Vera V")
 	if out := s.ok("user", "show", "vera"); !strings.Contains(out, "Vera V") {
 		t.Errorf("user show after edit:\n%s", out)

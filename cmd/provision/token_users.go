@@ -37,16 +37,20 @@ revoke), at its next request.`,
 	list := &cobra.Command{
 		Use:   "list [--user NAME] [--json]",
 		Short: "List users' tokens (never the tokens themselves): ID, user, label, created, expires",
-		Args:  args(cobra.NoArgs),
-		RunE:  listTokens,
+		Example: `  provision token list
+  provision token list --user taro --json`,
+		Args: args(cobra.NoArgs),
+		RunE: listTokens,
 	}
 	list.Flags().String("user", "", "only this user's tokens")
 	list.Flags().Bool("json", false, "print JSON")
 	revoke := &cobra.Command{
 		Use:   "revoke (ID | --user NAME)",
 		Short: "Revoke a token, or every token of a user: it fails at its next request",
-		Args:  args(cobra.MaximumNArgs(1)),
-		RunE:  revokeTokens,
+		Example: `  provision token revoke 3f9c0a1b2c4d
+  provision token revoke --user taro`,
+		Args: args(cobra.MaximumNArgs(1)),
+		RunE: revokeTokens,
 	}
 	revoke.Flags().String("user", "", "revoke every token of this user")
 	return []*cobra.Command{create, list, revoke}

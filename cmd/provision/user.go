@@ -23,12 +23,18 @@ rights to the systems of those sites and profiles: reads are not narrowed,
 and what is about no one system (templates, settings, subnets...) is
 refused. A user signs in with a token (provision token create) or through
 the directory (provision login --user). docs/access.md has the rights of
-each role. Managing users takes the admin role.`}
+each role. Managing users takes the admin role.`,
+		Example: `  provision user add taro --role operator --scope site=tokyo
+  provision user list
+  provision token create --user taro --name laptop`}
 	add := &cobra.Command{
 		Use:   "add NAME --role ROLE [--scope site=S | --scope profile=P]... [--full-name TEXT]",
 		Short: "Add a user",
-		Args:  args(cobra.ExactArgs(1)),
-		RunE:  addUser,
+		Example: `  provision user add taro --role operator --scope site=tokyo --full-name "Taro Yamada"
+  provision user add noc --role viewer
+  provision user add web-team --role operator --scope profile=web --scope profile=web-canary`,
+		Args: args(cobra.ExactArgs(1)),
+		RunE: addUser,
 	}
 	add.Flags().String("role", "", "viewer, operator or admin")
 	add.Flags().StringArray("scope", nil, "limit the user to the systems of site=SITE or profile=PROFILE (repeat for several)")
@@ -70,8 +76,10 @@ func newUserEdit() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "edit NAME [--role ROLE] [--scope site=S | --scope profile=P]... [--no-scopes] [--full-name TEXT]",
 		Short: "Change a user's role, scopes or full name (--scope replaces the scopes)",
-		Args:  args(cobra.ExactArgs(1)),
-		RunE:  editUser,
+		Example: `  provision user edit taro --role admin --no-scopes
+  provision user edit taro --scope site=tokyo --scope site=osaka`,
+		Args: args(cobra.ExactArgs(1)),
+		RunE: editUser,
 	}
 	c.Flags().String("role", "", "viewer, operator or admin")
 	c.Flags().StringArray("scope", nil, "the user's scopes from now on: site=SITE or profile=PROFILE (repeat for several)")
