@@ -37,6 +37,26 @@ func (s *server) abort(w http.ResponseWriter, r *http.Request) {
 	respond(w, http.StatusOK, v, err)
 }
 
+// NetbootInput is the body of POST /api/v1/systems/NAME/netboot.
+type NetbootInput struct {
+	Netboot *bool `json:"netboot"`
+}
+
+// netboot turns a system's network boot on or off, nothing else: the
+// build right's netboot, which needs no right to edit the system.
+func (s *server) netboot(w http.ResponseWriter, r *http.Request) {
+	var in NetbootInput
+	if !decode(w, r, &in) {
+		return
+	}
+	if in.Netboot == nil {
+		writeError(w, http.StatusBadRequest, "system "+r.PathValue("name")+": netboot: give {\"netboot\": true} or false")
+		return
+	}
+	v, err := s.Registry.SetNetboot(r.Context(), r.PathValue("name"), *in.Netboot)
+	respond(w, http.StatusOK, v, err)
+}
+
 func (s *server) installLog(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	if _, ok := s.snap().SystemByName(name); !ok {

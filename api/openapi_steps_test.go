@@ -107,6 +107,7 @@ func systemSteps() []tourStep {
 		{"GET", "/api/v1/systems/db01/install-log", "", 200, failBuild},
 		{"POST", "/api/v1/systems/db01/reinstall", "", 200, nil},
 		{"POST", "/api/v1/systems/db01/abort", "", 200, nil},
+		{"POST", "/api/v1/systems/db01/netboot", `{"netboot": false}`, 200, nil},
 		{"GET", "/api/v1/systems/db01/events", "", 200, nil},
 		{"GET", "/api/v1/systems/db01/report", "", 200, nil},
 		{"GET", "/api/v1/systems/db01/power", "", 200, nil},

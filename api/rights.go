@@ -71,6 +71,7 @@ var routeRights = map[string]need{
 	"GET /api/v1/systems/{name}/report":      {access.Read, anyScope},
 	"GET /api/v1/systems/{name}/inventory":   {access.Read, anyScope},
 	"POST /api/v1/systems/{name}/reinstall":  {access.Build, pathScope},
+	"POST /api/v1/systems/{name}/netboot":    {access.Build, pathScope},
 	"POST /api/v1/systems/{name}/abort":      {access.Build, pathScope},
 	"POST /api/v1/systems/{name}/inspect":    {access.Build, pathScope},
 	"GET /api/v1/systems/{name}/power":       {access.Read, anyScope},

@@ -177,6 +177,9 @@ func TestScopeRights(t *testing.T) {
 		{"POST", "/api/v1/systems/osaka1/power", "tokyo-op", `{"action":"on"}`, 403, "may power systems of site tokyo only"},
 		{"POST", "/api/v1/systems/tokyo1/reinstall", "tokyo-op", "", 200, ""},
 		{"POST", "/api/v1/systems/tokyo1/abort", "tokyo-op", "", 200, ""},
+		{"POST", "/api/v1/systems/tokyo1/netboot", "tokyo-op", `{"netboot": true}`, 200, `"netboot": true`},
+		{"POST", "/api/v1/systems/osaka1/netboot", "tokyo-op", `{"netboot": false}`, 403, "may build systems of site tokyo only"},
+		{"POST", "/api/v1/systems/tokyo1/netboot", "tokyo-op", `{}`, 400, "netboot: give"},
 		{"GET", "/api/v1/systems/osaka1", "tokyo-op", "", 200, ""},
 		{"GET", "/api/v1/systems", "tokyo-op", "", 200, ""},
 		{"PUT", "/api/v1/profiles/web", "tokyo-admin", `{"name":"web","image":"img"}`, 403, "is limited to systems of site tokyo: PUT /api/v1/profiles/web is not about one system"},
@@ -196,8 +199,11 @@ func TestScopeRights(t *testing.T) {
 	if sys, ok := snap.SystemByName("tokyo1"); !ok || sys.IP != "10.1.0.11" {
 		t.Errorf("tokyo1 after a refused move to osaka: %+v", sys)
 	}
-	if _, ok := snap.SystemByName("osaka1"); !ok {
-		t.Error("osaka1 was removed by a caller of tokyo")
+	if sys, ok := snap.SystemByName("osaka1"); !ok || !sys.Netboot {
+		t.Errorf("osaka1 after a caller of tokyo removed it and turned its netboot off: %+v", sys)
+	}
+	if sys, _ := snap.SystemByName("tokyo1"); !sys.Netboot || sys.Status != registry.StateFailed || sys.Profile != "inst" || len(sys.MACs) != 1 {
+		t.Errorf("tokyo1 after an abort and netboot on: %+v; want netboot on, failed, nothing else changed", sys)
 	}
 	hist, err := reg.History(context.Background(), "t2", 10)
 	if err != nil || len(hist) != 1 || hist[0].By != "tomo" {

@@ -42,6 +42,7 @@
 //	GET    /api/v1/templates/NAME/render?system=SYS[&secrets=1] what SYS would get (token: BUILD-TOKEN; secret settings masked but for an admin's secrets=1)
 //	POST   /api/v1/systems/NAME/reinstall                       a new build: pending, fresh token and deadline
 //	POST   /api/v1/systems/NAME/abort                           end the build under way as failed
+//	POST   /api/v1/systems/NAME/netboot {"netboot": true|false}  its network boot on or off, nothing else changed
 //	GET    /api/v1/systems/NAME/power[?fresh=1], POST {"action": "on|off|soft|cycle|reset"}   BMC power (502: the BMC failed)
 //	GET    /api/v1/power[?fresh=1]                              every BMC's power state: the last poll (fresh, admin token: asked now, in parallel)
 //	GET    /api/v1/systems/NAME/install-log                     the log of its last failed install (text); admin token
@@ -236,6 +237,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.route(mux, "GET /api/v1/templates/{name}/render", s.renderTemplate)
 	s.route(mux, "POST /api/v1/systems/{name}/reinstall", s.reinstall)
 	s.route(mux, "POST /api/v1/systems/{name}/abort", s.abort)
+	s.route(mux, "POST /api/v1/systems/{name}/netboot", s.netboot)
 	s.route(mux, "GET /api/v1/systems/{name}/power", s.powerState)
 	s.route(mux, "POST /api/v1/systems/{name}/power", s.setPower)
 	s.route(mux, "GET /api/v1/power", s.powerAll)

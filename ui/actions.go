@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/provision/provision/access"
+	"github.com/provision/provision/api"
 	"github.com/provision/provision/registry"
 )
 
@@ -26,10 +27,8 @@ var actions = []action{
 	{"power-on", "Power on", "Power on %s through its BMC?", false, access.Power},
 	{"power-off", "Power off", "Power off %s through its BMC? It stops at once, without shutting down.", true, access.Power},
 	{"power-cycle", "Power cycle", "Power cycle %s through its BMC? It restarts at once, without shutting down.", true, access.Power},
-	// Netboot is a change of the system (PATCH), which the API allows
-	// with the edit right.
-	{"netboot-on", "Netboot on", "Turn netboot on for %s? Its next boot is from the network.", false, access.Edit},
-	{"netboot-off", "Netboot off", "Turn netboot off for %s? Its next boot is from its disk.", false, access.Edit},
+	{"netboot-on", "Netboot on", "Turn netboot on for %s? Its next boot is from the network.", false, access.Build},
+	{"netboot-off", "Netboot off", "Turn netboot off for %s? Its next boot is from its disk.", false, access.Build},
 }
 
 // actionsFor lists what makes sense for sys: reinstall only with a
@@ -95,7 +94,7 @@ func (u *ui) action(w http.ResponseWriter, r *http.Request, ss *session) {
 	case "power-on", "power-off", "power-cycle":
 		err = u.call(r, ss, "POST", sysPath+"/power", map[string]string{"action": strings.TrimPrefix(a.Name, "power-")}, nil)
 	case "netboot-on", "netboot-off":
-		err = u.call(r, ss, "PATCH", sysPath, map[string]bool{"netboot": a.Name == "netboot-on"}, nil)
+		err = u.call(r, ss, "POST", sysPath+"/netboot", api.NetbootInput{Netboot: new(a.Name == "netboot-on")}, nil)
 	}
 	done := a.Label + ": done"
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 
 // A viewer's pages show who is signed in and no action: no power or
 // reinstall links, no template edit, no accept; an operator's show power
-// and reinstall (not netboot, which edits the system, nor template edit);
+// reinstall and netboot (not template edit);
 // the admin token's show all of them.
 func TestPagesFollowTheRole(t *testing.T) {
 	ru := newRoleUI(t, false)
@@ -22,8 +22,10 @@ func TestPagesFollowTheRole(t *testing.T) {
 
 	olga, _ := ru.session(t, "op")
 	host = ru.get(t, olga, "/ui/systems/tk1")
-	has(t, host, "olga's host page", true, append(actionLinks, `olga · operator`, "olga (operator) may not edit")...)
-	has(t, host, "olga's host page", false, "action=netboot", `id="edit-template"`)
+	has(t, host, "olga's host page", true, append(actionLinks, `olga · operator`)...)
+	has(t, host, "olga's host page", false, `id="withheld"`)
+	has(t, host, "olga's host page", true, "action=netboot-off")
+	has(t, host, "olga's host page", false, `id="edit-template"`)
 	tpl := ru.get(t, olga, "/ui/templates/inst")
 	has(t, tpl, "olga's template page", false, `<textarea`, `id="template-form"`)
 	has(t, tpl, "olga's template page", true, `id="template-view"`, "may not edit templates")

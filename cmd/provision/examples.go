@@ -77,7 +77,8 @@ provision hook add web-cmdb --url http://cmdb.example:8000/hook --events all --s
 	"provision system": `provision system add web001 --mac 52:54:00:aa:00:01 --ip 10.0.0.11 --profile centos-web
 provision system list --state installed
 provision system report web001`,
-	"provision system abort": `provision system abort web001`,
+	"provision system abort":   `provision system abort web001`,
+	"provision system netboot": `provision system netboot web001 off   # its next boot boots the local disk`,
 	"provision system add": `provision system add web001 --mac 52:54:00:aa:00:01 --ip 10.0.0.11 --profile centos-web
 BMC_PW=secret provision system add web002 --mac 52:54:00:aa:00:02 --ip 10.0.0.12 --profile centos-web \
     --bmc-address 10.0.1.12 --bmc-user admin --bmc-password-env BMC_PW`,

@@ -141,6 +141,41 @@ func newAbort() *cobra.Command {
 	}
 }
 
+func newNetboot() *cobra.Command {
+	return &cobra.Command{
+		Use:   "netboot NAME on|off",
+		Short: "Turn a system's network boot on or off, nothing else changed (an operator may; system edit needs an admin)",
+		Long: `Turn a system's network boot on (its next boot runs its profile's boot
+from the network) or off (the boot script boots the local disk), and change
+nothing else of it. It takes the build right (operator), as reinstall does;
+"system edit --netboot" does the same but takes the edit right (admin).`,
+		Args: args(cobra.ExactArgs(2)),
+		RunE: func(c *cobra.Command, a []string) error {
+			on, err := parseOnOff(a[1])
+			if err != nil {
+				return err
+			}
+			var sys registry.System
+			if err := client(c).Do(ctx(c), "POST", api.Path("systems", a[0], "netboot"), api.NetbootInput{Netboot: &on}, &sys); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.OutOrStdout(), "%s: netboot %v\n", sys.Name, sys.Netboot)
+			return nil
+		},
+	}
+}
+
+// parseOnOff reads "on" or "off".
+func parseOnOff(s string) (bool, error) {
+	switch s {
+	case "on":
+		return true, nil
+	case "off":
+		return false, nil
+	}
+	return false, usage(fmt.Errorf("netboot %q: say on or off", s))
+}
+
 // waitBuild starts the build, prints a progress line per event until the
 // system is installed or failed, and on failure the end of the
 // installer's log.

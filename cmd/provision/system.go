@@ -73,7 +73,7 @@ not sent to another address.`,
 	add.MarkFlagRequired("mac")
 	add.MarkFlagRequired("ip")
 	add.MarkFlagRequired("profile")
-	c.AddCommand(add, edit, newSystemStatus(), newSystemReport(), newReinstall(), newAbort(), newSystemInterface(), newInspect(), newInventory())
+	c.AddCommand(add, edit, newSystemStatus(), newSystemReport(), newReinstall(), newAbort(), newNetboot(), newSystemInterface(), newInspect(), newInventory())
 	kindCmds(c, "system", "systems", systemTable)
 	return c
 }
