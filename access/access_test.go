@@ -31,7 +31,7 @@ func TestCan(t *testing.T) {
 	}
 	err := alice.Can(Templates)
 	var d *Denied
-	if !errors.As(err, &d) || !strings.Contains(err.Error(), "alice (operator) may not templates: that takes the admin role") {
+	if !errors.As(err, &d) || !strings.Contains(err.Error(), "alice (operator) may not edit templates (the templates right): that takes the admin role") {
 		t.Fatalf("Can(Templates) = %v", err)
 	}
 }

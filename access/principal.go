@@ -28,7 +28,7 @@ func (p Principal) who() string { return fmt.Sprintf("%s (%s)", p.Name, p.Role) 
 // Can says whether p holds right: nil, or an error saying why not.
 func (p Principal) Can(right Right) error {
 	if !p.Role.Has(right) {
-		return &Denied{fmt.Sprintf("%s may not %s: that takes the %s role", p.who(), right, lowest(right))}
+		return &Denied{fmt.Sprintf("%s may not %s (the %s right): that takes the %s role", p.who(), right.doing(), right, lowest(right))}
 	}
 	if len(p.Scopes) > 0 && !right.Scoped() {
 		return p.NotOneSystem(string(right))

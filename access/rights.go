@@ -62,6 +62,15 @@ var about = map[Right]string{
 	Backup:    "the whole state as a backup archive",
 }
 
+// doings say what a right lets one do, for a refusal: "may not %s".
+var doings = map[Right]string{
+	Read: "read the registry", Power: "power systems", Build: "build systems", Accept: "accept machines",
+	Console: "use consoles", Edit: "edit the registry", Templates: "edit templates", Secrets: "read secrets",
+	Users: "manage users and tokens", Hooks: "manage webhooks", Backup: "back up the appliance",
+}
+
+func (r Right) doing() string { return doings[r] }
+
 // About says what right lets one do.
 func (r Right) About() string { return about[r] }
 

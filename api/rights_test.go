@@ -134,7 +134,7 @@ func TestRouteRights(t *testing.T) {
 				if role.Has(n.right) == (code == http.StatusForbidden) || code == http.StatusUnauthorized {
 					t.Errorf("%s as %s (right %s): %d %s", pattern, role, n.right, code, body)
 				}
-				if code == http.StatusForbidden && !strings.Contains(body, "may not "+string(n.right)) {
+				if code == http.StatusForbidden && !strings.Contains(body, "(the "+string(n.right)+" right)") {
 					t.Errorf("%s as %s: refused without the reason: %s", pattern, role, body)
 				}
 			}

@@ -72,7 +72,7 @@ func TestUsersTokensNeedAdmin(t *testing.T) {
 	} {
 		for _, role := range []string{"viewer", "operator", "admin"} {
 			code, body := do(t, srv, c.method, c.path, role, c.body)
-			if role != "admin" && (code != 403 || !strings.Contains(body, "may not users: that takes the admin role")) {
+			if role != "admin" && (code != 403 || !strings.Contains(body, "may not manage users and tokens (the users right): that takes the admin role")) {
 				t.Errorf("%s %s as %s: %d %s, want 403", c.method, c.path, role, code, body)
 			}
 			if role == "admin" && code >= 300 {

@@ -16,7 +16,7 @@ func TestPagesFollowTheRole(t *testing.T) {
 	actionLinks := []string{"action=reinstall", "action=power-on", "action=inspect"}
 	vera, _ := ru.session(t, "view")
 	host := ru.get(t, vera, "/ui/systems/tk1")
-	has(t, host, "vera's host page", true, `vera · viewer`, `id="withheld"`, "vera (viewer) may not build: that takes the operator role")
+	has(t, host, "vera's host page", true, `vera · viewer`, `id="withheld"`, "vera (viewer) may not build systems (the build right): that takes the operator role")
 	has(t, host, "vera's host page", false, append(actionLinks, "action=netboot", `id="edit-template"`)...)
 	has(t, ru.get(t, vera, "/ui/templates/inst"), "vera's template page", false, `<textarea`, `id="template-form"`)
 
@@ -67,12 +67,12 @@ func TestForgedActionsRefused(t *testing.T) {
 	vera, csrf := ru.session(t, "view")
 	before, _ := ru.changes(t, "tk1")
 	w := do(ru.h, "POST", "/ui/systems/tk1/action", url.Values{"csrf": {csrf}, "action": {"reinstall"}, "confirm": {"tk1"}}, vera)
-	if after, _ := ru.changes(t, "tk1"); w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "vera (viewer) may not build: that takes the operator role") || after != before {
+	if after, _ := ru.changes(t, "tk1"); w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "vera (viewer) may not build systems (the build right): that takes the operator role") || after != before {
 		t.Errorf("vera's forged reinstall: %d, %d changes before, %d after\n%s", w.Code, before, after, w.Body.String())
 	}
 	olga, csrf := ru.session(t, "op")
 	w = do(ru.h, "POST", "/ui/templates/inst", url.Values{"csrf": {csrf}, "text": {"#!/bin/sh\nrm -rf /\n"}}, olga)
-	if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "olga (operator) may not templates: that takes the admin role") {
+	if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "olga (operator) may not edit templates (the templates right): that takes the admin role") {
 		t.Errorf("olga's forged template edit: %d\n%s", w.Code, w.Body.String())
 	}
 	if tp, _ := ru.reg.Snapshot().Templates().Lookup("inst"); strings.Contains(tp.Text, "rm -rf") {

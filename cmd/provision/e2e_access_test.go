@@ -69,7 +69,7 @@ func TestUsersAndTokensCLI(t *testing.T) {
 	}
 	ks := filepath.Join(t.TempDir(), "db.ks")
 	os.WriteFile(ks, []byte("# changed\n"), 0o644)
-	if r := taro("template", "edit", "db.ks", "--file", ks); r.Code != 1 || !strings.Contains(r.Err, "may not templates") {
+	if r := taro("template", "edit", "db.ks", "--file", ks); r.Code != 1 || !strings.Contains(r.Err, "may not edit templates") {
 		t.Errorf("taro edits a template: %+v", r)
 	}
 	if out := s.ok("history", "tokyo1"); !strings.Contains(out, "by taro/night") {
@@ -85,7 +85,7 @@ func TestUsersAndTokensCLI(t *testing.T) {
 	if r := s.run(nil, "user", "edit", "taro", "--role", "operator"); r.Code != 0 || !strings.Contains(r.Err, "user taro: no change") {
 		t.Errorf("user edit with no change: %+v", r)
 	}
-	if r := taro("token", "list"); r.Code != 1 || !strings.Contains(r.Err, "may not users") {
+	if r := taro("token", "list"); r.Code != 1 || !strings.Contains(r.Err, "may not manage users and tokens") {
 		t.Errorf("taro lists tokens: %+v", r)
 	}
 	list := s.ok("token", "list", "--user", "taro")
@@ -189,7 +189,7 @@ login_ttl: 2h
 	if r := runCLI(t, "", asAlice, "system", "reinstall", "web001"); r.Code != 0 {
 		t.Errorf("alice reinstalls web001 with the saved token: %+v", r)
 	}
-	if r := runCLI(t, "", asAlice, "template", "remove", "db.ks"); r.Code != 1 || !strings.Contains(r.Err, "alice (operator) may not templates") {
+	if r := runCLI(t, "", asAlice, "template", "remove", "db.ks"); r.Code != 1 || !strings.Contains(r.Err, "alice (operator) may not edit templates") {
 		t.Errorf("alice removes a template: %+v", r)
 	}
 	if out := s.ok("history", "web001"); !strings.Contains(out, "by alice") {

@@ -111,7 +111,7 @@ func TestDashboardLDAPLogin(t *testing.T) {
 	forged := get(t, ctx, "a forged edit", chromedp.Evaluate[string](`fetch("/ui/templates/inst", {method: "POST",
 		body: new URLSearchParams({csrf: document.querySelector('input[name="csrf"]').value, text: "#!/bin/sh\necho forged\n"})})
 		.then(async r => r.status + " " + await r.text())`, chromedp.EvalAwaitPromise))
-	if !strings.HasPrefix(forged, "403 ") || !strings.Contains(forged, "olga (operator) may not templates") {
+	if !strings.HasPrefix(forged, "403 ") || !strings.Contains(forged, "olga (operator) may not edit templates") {
 		t.Errorf("olga's POST to the template edit URL answered %q", forged)
 	}
 	if text := s.ok("template", "show", "inst"); strings.Contains(text, "forged") {
