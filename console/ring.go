@@ -1,26 +1,36 @@
 package console
 
-// A Ring keeps one system's console on disk, bounded: at most Max bytes
+// A Ring keeps one system's console on disk, bounded: at most max bytes
 // in two files in its directory, NAME.log (being written) and NAME.log.1
-// (the older half). Each line is one record:
+// (the older half). Each line is one record, written with one write:
 //
 //	length uint32 | time int64 (Unix ns) | crc32c uint32 | text (length bytes)
 //
 // all big-endian, the CRC (Castagnoli) over length, time and text. A torn
 // last record (a crash mid-write) fails its length or CRC and is skipped.
+// Nothing from the machine is interpreted: bytes in, bytes out.
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 )
 
-// DefaultMax is a Ring's size when OpenRing is given 0.
-const DefaultMax = 1 << 20
+const (
+	// DefaultMax is a Ring's size when OpenRing is given 0.
+	DefaultMax = 1 << 20
+	// MinMax is the smallest size a Ring accepts.
+	MinMax = 16 << 10
+	// MaxLine is the longest line kept: a longer one is cut into lines
+	// of MaxLine bytes.
+	MaxLine = 4 << 10
+)
 
-// MaxLine is the longest line kept: a longer one is cut into lines of MaxLine bytes.
-const MaxLine = 4 << 10
+// ErrSystemName is returned for a system name that cannot name a file.
+var ErrSystemName = errors.New("invalid system name")
 
 // Line is one console line: the time its first byte arrived and its raw
 // bytes without the line end (\n, \r\n or a lone \r).
@@ -29,35 +39,77 @@ type Line struct {
 	Text []byte
 }
 
-// Ring is one system's console on disk: at most Max bytes (default 1 MiB)
+// Ring is one system's console on disk: at most max bytes (default 1 MiB)
 // in two files (NAME.log and NAME.log.1), each line with its time. It is
 // safe for one writer and many readers at once.
 type Ring struct {
 	mu     sync.RWMutex
-	root   *os.Root
-	system string
+	files  *files
+	line   partial
 	max    int64
-	now    func() time.Time
+	last   time.Time        // the latest stamp: times never go back
+	now    func() time.Time // time.Now; tests set it
+	buf    []byte           // a record being encoded
+	closed bool
 }
 
-// OpenRing opens (creating if needed) the console ring of system in dir.
-// system must be a plain file name (a registry object name): no path
-// separators, no "..". The files are opened through os.Root, so a symlink
-// planted in dir is not followed out of it, and created with mode 0600.
+// OpenRing opens (creating if needed) the console ring of system in dir,
+// of at most max bytes (DefaultMax if 0). system must be a registry object
+// name: no path separators, no "..". The files are opened through
+// os.Root, so a symlink planted in dir is not followed out of it, and
+// have mode 0600.
 func OpenRing(dir, system string, max int64) (*Ring, error) {
-	return nil, errors.New("console: not implemented yet")
+	if err := checkSystem(system); err != nil {
+		return nil, err
+	}
+	if max == 0 {
+		max = DefaultMax
+	}
+	if max < MinMax {
+		return nil, fmt.Errorf("console: ring of %d bytes for %s: the least is %d", max, system, MinMax)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	f, lines, err := openFiles(root, system)
+	if err != nil {
+		root.Close()
+		return nil, err
+	}
+	r := &Ring{files: f, max: max, now: time.Now}
+	if len(lines) > 0 {
+		r.last = lines[len(lines)-1].At
+	}
+	return r, nil
 }
 
-// Write records raw bytes from the BMC. A line is stamped with the time
-// its first byte arrived; a line longer than MaxLine is cut.
-func (r *Ring) Write(p []byte) (int, error) { return 0, errors.New("console: not implemented yet") }
+// checkSystem accepts the names that registry.CheckObjectName accepts,
+// less those containing "..".
+func checkSystem(s string) error {
+	ok := s != "" && len(s) <= 63 && isAlnum(s[0]) && !strings.Contains(s, "..") &&
+		strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == ""
+	if !ok {
+		return fmt.Errorf("console: system %q: %w (use letters, digits, '.', '_' and '-', no \"..\", at most 63, starting with a letter or digit)", s, ErrSystemName)
+	}
+	return nil
+}
 
-// Lines returns the lines that arrived at or after since, oldest first,
-// with the partial last line (no line end yet) included.
-func (r *Ring) Lines(since time.Time) ([]Line, error) { return nil, nil }
-
-// Tail returns the last n lines, the partial last line included.
-func (r *Ring) Tail(n int) ([]Line, error) { return nil, nil }
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
 
 // Close writes the partial last line, if any, and closes the files.
-func (r *Ring) Close() error { return nil }
+func (r *Ring) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	var err error
+	if r.line.open {
+		err = r.store(r.line.end())
+	}
+	return errors.Join(err, r.files.close(), r.files.root.Close())
+}
