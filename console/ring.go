@@ -2,7 +2,8 @@ package console
 
 // A Ring keeps one system's console on disk, bounded: at most max bytes
 // in two files in its directory, NAME.log (being written) and NAME.log.1
-// (the older half). Each line is one record, written with one write:
+// (the older half). Each line is one record; the records completed by one
+// Write go to disk with one write, so no line is split across writes:
 //
 //	length uint32 | time int64 (Unix ns) | crc32c uint32 | text (length bytes)
 //
@@ -108,8 +109,8 @@ func (r *Ring) Close() error {
 	}
 	r.closed = true
 	var err error
-	if r.line.open {
-		err = r.store(r.line.end())
+	if r.buf = r.buf[:0]; r.line.open {
+		err = errors.Join(r.store(r.line.end()), r.flush())
 	}
 	return errors.Join(err, r.files.close(), r.files.root.Close())
 }

@@ -23,6 +23,9 @@ func appendRecord(buf []byte, l Line) []byte {
 	return buf
 }
 
+// recordLen is the length of a line's record.
+func recordLen(l *Line) int { return headerLen + len(l.Text) }
+
 // recordCRC is the checksum of a whole record, its CRC field excluded.
 func recordCRC(rec []byte) uint32 {
 	c := crc32.Update(0, castagnoli, rec[:12])

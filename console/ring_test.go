@@ -118,7 +118,8 @@ func checkOrder(t *testing.T, lines []Line) {
 	t.Helper()
 	for i := 1; i < len(lines); i++ {
 		if lines[i].At.Before(lines[i-1].At) {
-			t.Fatalf("line %d at %v before line %d at %v", i, lines[i].At, i-1, lines[i-1].At)
+			t.Errorf("line %d at %v before line %d at %v", i, lines[i].At, i-1, lines[i-1].At)
+			return
 		}
 	}
 }
@@ -172,6 +173,26 @@ func TestRingTailAndSince(t *testing.T) {
 	}
 }
 
+// TestRingBoundedBatches writes 10 MiB in chunks of up to 64 KiB, many
+// lines to one Write (one write to disk): the files still never pass max.
+func TestRingBoundedBatches(t *testing.T) {
+	r, dir := openTest(t, MinMax)
+	i := 0
+	for total := 0; total < 10<<20; i++ {
+		line := fmt.Sprintf("%06d %s\n", i, strings.Repeat("b", i%100))
+		chunk := strings.Repeat(line, (64<<10)/len(line)*(i%8)/7+1)
+		write(t, r, chunk)
+		total += len(chunk)
+		if size := dirSize(t, dir); size > MinMax {
+			t.Fatalf("after chunk %d the files hold %d bytes, more than %d", i, size, MinMax)
+		}
+	}
+	got, err := r.Tail(1)
+	if err != nil || len(got) != 1 || !strings.HasPrefix(string(got[0].Text), fmt.Sprintf("%06d ", i-1)) {
+		t.Errorf("Tail(1) = %q, %v: want a line of the last chunk", texts(got), err)
+	}
+}
+
 // TestRingBounded writes 10 MiB of numbered lines of varied length into a
 // 1 MiB ring: the files never pass 1 MiB, and what is kept is the newest
 // lines, none missing in between, in time order.
@@ -180,7 +201,7 @@ func TestRingBounded(t *testing.T) {
 	total, n := 0, 0
 	for ; total < 10<<20; n++ {
 		line := fmt.Sprintf("%08d %s\r\n", n, strings.Repeat("z", n%300))
-		write(t, r, line)
+		write(t, r, line[:n%len(line)], line[n%len(line):]) // a line in one Write, or across two
 		total += len(line)
 		if n%1000 == 0 {
 			if size := dirSize(t, dir); size > DefaultMax {
@@ -288,6 +309,23 @@ func TestOpenRingSize(t *testing.T) {
 		if r, err := OpenRing(t.TempDir(), "vm", max); err == nil {
 			r.Close()
 			t.Errorf("OpenRing with max %d: no error", max)
+		}
+	}
+}
+
+// BenchmarkRingWrite writes 4 KiB chunks of 80-byte console lines (as a
+// SOL session reads them) into a 1 MiB ring, rotations included.
+func BenchmarkRingWrite(b *testing.B) {
+	r, err := OpenRing(b.TempDir(), "vm", DefaultMax)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	chunk := []byte(strings.Repeat(strings.Repeat("k", 78)+"\r\n", 4096/80))
+	b.SetBytes(int64(len(chunk)))
+	for b.Loop() {
+		if _, err := r.Write(chunk); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -16,8 +16,8 @@ func (r *Ring) Write(p []byte) (int, error) {
 		return 0, fmt.Errorf("console: write %s: %w", r.files.name, os.ErrClosed)
 	}
 	t := r.stamp()
-	written := 0
-	for written < len(p) {
+	r.buf = r.buf[:0]
+	for written := 0; written < len(p); {
 		n, done := r.line.step(p[written:], t)
 		if done != nil {
 			if err := r.store(done); err != nil {
@@ -26,7 +26,7 @@ func (r *Ring) Write(p []byte) (int, error) {
 		}
 		written += n
 	}
-	return written, nil
+	return len(p), r.flush()
 }
 
 // stamp returns the time now, never before the last one given, without
@@ -40,14 +40,29 @@ func (r *Ring) stamp() time.Time {
 	return t
 }
 
-// store appends a line's record, first rotating if NAME.log would grow
-// past half the ring.
+// store encodes a line's record into the batch of this Write, first
+// writing out the batch and rotating if NAME.log would grow past half the
+// ring.
 func (r *Ring) store(l *Line) error {
-	r.buf = appendRecord(r.buf[:0], *l)
-	if r.files.size > 0 && r.files.size+int64(len(r.buf)) > r.max/2 {
+	rec := recordLen(l)
+	if r.files.size+int64(len(r.buf)+rec) > r.max/2 && r.files.size+int64(len(r.buf)) > 0 {
+		if err := r.flush(); err != nil {
+			return err
+		}
 		if err := r.files.rotate(); err != nil {
 			return err
 		}
 	}
-	return r.files.append(r.buf)
+	r.buf = appendRecord(r.buf, *l)
+	return nil
+}
+
+// flush writes the batch of whole records with one write.
+func (r *Ring) flush() error {
+	if len(r.buf) == 0 {
+		return nil
+	}
+	err := r.files.append(r.buf)
+	r.buf = r.buf[:0]
+	return err
 }
