@@ -41,8 +41,9 @@ type Line struct {
 }
 
 // Ring is one system's console on disk: at most max bytes (default 1 MiB)
-// in two files (NAME.log and NAME.log.1), each line with its time. It is
-// safe for one writer and many readers at once.
+// in two files (NAME.log and NAME.log.1), each line with its time. Its
+// methods may be called at once from many goroutines (one writer, as the
+// lines of two would mix).
 type Ring struct {
 	mu     sync.RWMutex
 	files  *files
@@ -55,7 +56,7 @@ type Ring struct {
 }
 
 // OpenRing opens (creating if needed) the console ring of system in dir,
-// of at most max bytes (DefaultMax if 0). system must be a registry object
+// an existing directory, of at most max bytes (DefaultMax if 0). system must be a registry object
 // name: no path separators, no "..". The files are opened through
 // os.Root, so a symlink planted in dir is not followed out of it, and
 // have mode 0600.

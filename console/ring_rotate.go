@@ -7,8 +7,8 @@ import (
 	"os"
 )
 
-// append writes one record with one write; on a short write it cuts the
-// file back so that no torn record stays in the middle of it.
+// append writes whole records with one write; on a short write it cuts
+// the file back so that no torn record stays in the middle of it.
 func (f *files) append(rec []byte) error {
 	n, err := f.cur.Write(rec)
 	if err == nil {
