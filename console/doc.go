@@ -34,7 +34,7 @@
 // Bounds: at most ManagerConfig.MaxSessions sessions (default 256);
 // Capture beyond it is refused with an error that names the system. A
 // session that ends (the BMC dropped it, ipmitool exited, the BMC went
-// away: ipmitool notices a silent BMC by its keepalive, within about 25 s)
+// away: ipmitool notices a silent BMC by its keepalive, within about 40 s)
 // is opened again after an exponential backoff with jitter (1 s doubling
 // to 60 s by default), until Stop. A BMC that refuses the user or password
 // is reported once (Status, one log line) and tried again only at the

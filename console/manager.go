@@ -61,6 +61,9 @@ func NewManager(cfg ManagerConfig) *Manager {
 func (m *Manager) Capture(system string, bmc BMC) error {
 	m.lockSettled(system)
 	defer m.mu.Unlock()
+	if err := bmc.check(); err != nil {
+		return fmt.Errorf("console: system %s: %w", system, err)
+	}
 	if s, ok := m.sessions[system]; ok {
 		s.setBMC(bmc)
 		return nil

@@ -116,10 +116,14 @@ func TestCaptureFollow(t *testing.T) {
 	}
 	f2, _ := m.Follow(t.Context(), "web001")
 	const sent = "Linux version 6.1.0-28-amd64\r\ninstaller: \x1b[1mNo disk found\x1b[0m\r\n"
+	sentAt := time.Now()
 	serial.Write([]byte(sent))
-	for _, f := range []<-chan []byte{f1, f2} {
+	for i, f := range []<-chan []byte{f1, f2} {
 		if got := readUntil(t, f, "No disk found\x1b[0m\r\n", 10*time.Second); got != sent {
 			t.Errorf("follower got %q, want %q", got, sent)
+		}
+		if i == 0 {
+			t.Logf("serial port to follower: %v", time.Since(sentAt))
 		}
 	}
 	waitFor(t, 5*time.Second, "two lines in the ring", func() bool { return len(lineTexts(t, m, "web001")) >= 2 })
@@ -208,15 +212,18 @@ func TestReconnectAfterBMCRestart(t *testing.T) {
 	first.Write([]byte("before the restart\r\n"))
 	waitFor(t, 10*time.Second, "the first line", func() bool { return len(lineTexts(t, m, "web003")) == 1 })
 
+	killed := time.Now()
 	sim.kill()
 	sim.start()
 	serial := sim.serialConn(15 * time.Second)
-	// ipmitool notices the old session is gone by its keepalive (about
-	// 25 s with -N 1 -R 2), then the backoff opens a new one.
+	// ipmitool notices the old session is gone by its keepalive (15 s,
+	// then missed replies: about 40 s in all), then the backoff opens a
+	// new one.
 	waitFor(t, 90*time.Second, "a new session", func() bool {
 		st, _ := m.Status("web003")
 		return st.State == StateOpen && st.Attempts >= 2
 	})
+	t.Logf("BMC killed and restarted: session open again after %v", time.Since(killed))
 	serial.Write([]byte("after the restart\r\n"))
 	waitFor(t, 10*time.Second, "the second line", func() bool { return len(lineTexts(t, m, "web003")) == 2 })
 	if got := lineTexts(t, m, "web003"); got[0] != "before the restart" || got[1] != "after the restart" {

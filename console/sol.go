@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // EscapeChar is the escape character ipmitool is started with (-e):
@@ -36,6 +37,24 @@ func (b BMC) String() string { return b.User + "@" + b.hostPort() }
 
 // LogValue keeps the password out of logs.
 func (b BMC) LogValue() slog.Value { return slog.StringValue(b.String()) }
+
+// check refuses BMC settings ipmitool cannot use: IPMI 2.0 allows user
+// names of 16 bytes and passwords of 20 at most.
+func (b BMC) check() error {
+	switch {
+	case b.Address == "" || strings.ContainsFunc(b.Address, badAddressRune):
+		return fmt.Errorf("bmc address %q: want an IP address or host name", b.Address)
+	case b.Port < 0 || b.Port > 65535:
+		return fmt.Errorf("bmc %s: port %d out of range", b.Address, b.Port)
+	case len(b.User) > 16 || strings.ContainsFunc(b.User, unicode.IsControl):
+		return fmt.Errorf("bmc %s: user %q: at most 16 bytes, no control characters", b.Address, b.User)
+	case len(b.Password) > 20:
+		return fmt.Errorf("bmc %s: the password is longer than IPMI's 20 bytes", b.Address)
+	}
+	return nil
+}
+
+func badAddressRune(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || r == '/' }
 
 func (b BMC) hostPort() string {
 	port := b.Port

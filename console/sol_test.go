@@ -109,3 +109,29 @@ func TestBackoff(t *testing.T) {
 		t.Errorf("after reset: %v, want at most 1s", d)
 	}
 }
+
+func TestBMCCheck(t *testing.T) {
+	m := NewManager(ManagerConfig{Dir: t.TempDir(), Ipmitool: "/nonexistent/ipmitool"})
+	t.Cleanup(func() { m.Close() })
+	for _, b := range []BMC{
+		{},
+		{Address: "10.0.0.5 -o x", User: "admin"},
+		{Address: "10.0.0.5", Port: 70000, User: "admin"},
+		{Address: "10.0.0.5", User: "admin\x1b[2J"},
+		{Address: "10.0.0.5", User: "a-user-name-of-17"},
+		{Address: "10.0.0.5", User: "admin", Password: "a password of 21 byte"},
+	} {
+		err := m.Capture("web001", b)
+		if err == nil || !strings.Contains(err.Error(), "system web001") {
+			t.Errorf("Capture(%+v) = %v, want a refusal naming the system", b, err)
+		} else if strings.Contains(err.Error(), "a password of") {
+			t.Errorf("the refusal shows the password: %v", err)
+		}
+	}
+	if err := m.Capture("../etc", BMC{Address: "10.0.0.5"}); !errors.Is(err, ErrSystemName) {
+		t.Errorf("Capture(../etc) = %v, want ErrSystemName", err)
+	}
+	if got := m.Sessions(); len(got) != 0 {
+		t.Errorf("sessions: %+v", got)
+	}
+}
