@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 )
@@ -152,10 +154,23 @@ func (m *Manager) Lines(system string, since time.Time) ([]Line, error) {
 		return s.ring.Lines(since)
 	}
 	defer m.mu.Unlock()
+	if err := checkSystem(system); err != nil || !m.hasRing(system) {
+		return nil, err // no console recorded: no lines, no files created
+	}
 	r, err := OpenRing(m.cfg.Dir, system, m.cfg.RingMax)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
 	return r.Lines(since)
+}
+
+// hasRing reports whether system's Ring has files in Dir.
+func (m *Manager) hasRing(system string) bool {
+	for _, name := range []string{system + ".log", system + ".log.1"} {
+		if _, err := os.Stat(filepath.Join(m.cfg.Dir, name)); err == nil {
+			return true
+		}
+	}
+	return false
 }

@@ -33,7 +33,9 @@ func TestAttach(t *testing.T) {
 	}
 
 	E := string(rune(EscapeChar))
-	typed := E + ".\r" + E + "\x1a\r~.\recho ok\r"
+	// Ctrl-C and Ctrl-D are bytes for the machine too, not a signal or an
+	// end of input for ipmitool.
+	typed := E + ".\r" + E + "\x1a\r~.\r\x03\x04echo ok\r"
 	typing.Write([]byte(typed))
 	if got := readSerial(t, serial, "echo ok\r", 10*time.Second); got != typed {
 		t.Errorf("serial port got %q, want %q", got, typed)

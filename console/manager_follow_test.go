@@ -2,9 +2,14 @@ package console
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestSlowFollower: a reader that does not read neither blocks the
@@ -54,5 +59,29 @@ func TestSlowFollower(t *testing.T) {
 	}
 	if _, ok := <-fast; ok {
 		t.Error("channel open after Stop")
+	}
+}
+
+// TestLinesUncaptured: a system never captured has no lines, and reading
+// them creates no files; a captured one's lines stay readable after Stop.
+func TestLinesUncaptured(t *testing.T) {
+	m := NewManager(ManagerConfig{Dir: t.TempDir(), Ipmitool: filepath.Join(t.TempDir(), "no-ipmitool")})
+	if lines, err := m.Lines("never", time.Time{}); err != nil || len(lines) != 0 {
+		t.Errorf("Lines(never) = %v, %v", lines, err)
+	}
+	if _, err := m.Lines("../etc/passwd", time.Time{}); !errors.Is(err, ErrSystemName) {
+		t.Errorf("Lines(../etc/passwd): %v, want ErrSystemName", err)
+	}
+	if err := m.Capture("web006", BMC{Address: "127.0.0.1", Port: 9}); err != nil {
+		t.Fatal(err)
+	}
+	m.sessions["web006"].record([]byte("kernel panic\n"))
+	m.Stop("web006")
+	lines, err := m.Lines("web006", time.Time{})
+	if err != nil || len(lines) != 1 || string(lines[0].Text) != "kernel panic" {
+		t.Errorf("Lines(web006) after Stop = %v, %v", lines, err)
+	}
+	if entries, _ := os.ReadDir(m.cfg.Dir); len(entries) == 0 || slices.ContainsFunc(entries, func(e os.DirEntry) bool { return strings.HasPrefix(e.Name(), "never") }) {
+		t.Errorf("files: %v", entries)
 	}
 }
