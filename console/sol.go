@@ -24,7 +24,7 @@ const EscapeChar = '\x1e'
 const DetachSequence = "\x1d."
 
 // BMC is how a system's BMC is reached for SOL: IPMI 2.0 over LAN.
-// Its String and LogValue leave the password out.
+// Its String, GoString and LogValue leave the password out.
 type BMC struct {
 	Address  string // IP or host name
 	Port     int    // 0: 623
@@ -37,6 +37,9 @@ func (b BMC) String() string { return b.User + "@" + b.hostPort() }
 
 // LogValue keeps the password out of logs.
 func (b BMC) LogValue() slog.Value { return slog.StringValue(b.String()) }
+
+// GoString keeps the password out of %#v.
+func (b BMC) GoString() string { return "console.BMC(" + b.String() + ")" }
 
 // check refuses BMC settings ipmitool cannot use: IPMI 2.0 allows user
 // names of 16 bytes and passwords of 20 at most.
