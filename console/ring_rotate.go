@@ -39,22 +39,27 @@ func (f *files) rotate() error {
 	return nil
 }
 
-// read returns the valid records of both files, oldest first.
-func (f *files) read() ([]Line, error) {
-	var lines []Line
-	if f.old != nil {
-		b, err := readAll(f.old, -1)
-		if err != nil {
-			return nil, fmt.Errorf("console: read %s.1: %w", f.name, err)
-		}
-		lines, _ = decodeRecords(b)
+// readOld returns the valid records of NAME.log.1.
+func (f *files) readOld() ([]Line, error) {
+	if f.old == nil {
+		return nil, nil
 	}
+	b, err := readAll(f.old, -1)
+	if err != nil {
+		return nil, fmt.Errorf("console: read %s.1: %w", f.name, err)
+	}
+	lines, _ := decodeRecords(b)
+	return lines, nil
+}
+
+// readCur returns the records of NAME.log.
+func (f *files) readCur() ([]Line, error) {
 	b, err := readAll(f.cur, f.size)
 	if err != nil {
 		return nil, fmt.Errorf("console: read %s: %w", f.name, err)
 	}
-	cur, _ := decodeRecords(b)
-	return append(lines, cur...), nil
+	lines, _ := decodeRecords(b)
+	return lines, nil
 }
 
 // readAll reads the first size bytes of file (all of it if size < 0)

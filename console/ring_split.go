@@ -12,6 +12,7 @@ type partial struct {
 	at   time.Time
 	open bool
 	cr   bool
+	done Line // the line end returned last
 }
 
 // step consumes bytes from the start of p (at least one, unless it ends
@@ -48,12 +49,12 @@ func (s *partial) start(t time.Time) {
 	}
 }
 
-// end returns the pending line (sharing its bytes until the next step)
-// and starts a new one.
+// end returns the pending line (valid until the next step; no
+// allocation per line) and starts a new one.
 func (s *partial) end() *Line {
-	l := &Line{At: s.at, Text: s.text}
+	s.done = Line{At: s.at, Text: s.text}
 	s.text, s.open, s.cr = s.text[:0], false, false
-	return l
+	return &s.done
 }
 
 // line returns a copy of the pending line, if one has begun.

@@ -224,6 +224,15 @@ func TestRingBounded(t *testing.T) {
 		t.Errorf("the files hold %d bytes of a %d ring: too little kept", size, DefaultMax)
 	}
 	t.Logf("%d lines kept of %d written", len(got), n)
+	for _, k := range []int{len(got) - 1, len(got) + 5} { // both files, then all
+		tail, err := r.Tail(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(texts(got[max(0, len(got)-k):]), texts(tail)); d != "" {
+			t.Errorf("Tail(%d) is not the end of Lines (-want +got):\n%s", k, d)
+		}
+	}
 }
 
 func dirSize(t *testing.T, dir string) int64 {
@@ -326,6 +335,24 @@ func BenchmarkRingWrite(b *testing.B) {
 	for b.Loop() {
 		if _, err := r.Write(chunk); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRingTail reads the last 20 lines of a full 1 MiB ring (a
+// failed build's history, system status): both files are read whole.
+func BenchmarkRingTail(b *testing.B) {
+	r, err := OpenRing(b.TempDir(), "vm", DefaultMax)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	for range 2 * DefaultMax / 80 {
+		r.Write([]byte(strings.Repeat("t", 78) + "\r\n"))
+	}
+	for b.Loop() {
+		if lines, err := r.Tail(20); err != nil || len(lines) != 20 {
+			b.Fatal(len(lines), err)
 		}
 	}
 }
