@@ -43,16 +43,17 @@ func TestLoadSessions(t *testing.T) {
 	cpu0, t0 := cpuTicks(t, ipt), time.Now()
 	time.Sleep(20 * time.Second)
 	cpu := float64(cpuTicks(t, ipt)-cpu0) / 100 / time.Since(t0).Seconds()
-	self, children := rss("self"), 0
+	self, rss, pss := memKiB("self", "Pss"), 0, 0
 	for _, r := range ipt.runs(t, "sol activate") {
-		children += rss(strconv.Itoa(r.pid))
+		rss += memKiB(strconv.Itoa(r.pid), "Rss")
+		pss += memKiB(strconv.Itoa(r.pid), "Pss")
 	}
 	var bytes int64
 	for _, st := range m.Sessions() {
 		bytes += st.Bytes
 	}
-	t.Logf("%d sessions, %d bytes recorded in 20 s: CPU %.1f%% of a core (this process and its ipmitool children); memory: this process %d MiB, ipmitool %d MiB in all (%d KiB each); serial port to follower: %s",
-		n, bytes, cpu*100, self>>10, children>>10, children/n, lat.summary())
+	t.Logf("%d sessions, %d bytes recorded in 20 s: CPU %.1f%% of a core (this process and its ipmitool children); memory (PSS): this process %d MiB, ipmitool %d MiB in all (%d KiB each; RSS %d KiB each); serial port to follower: %s",
+		n, bytes, cpu*100, self>>10, pss>>10, pss/n, rss/n, lat.summary())
 }
 
 // writeLines writes 10 lines a second, each with the time it was sent.
@@ -125,14 +126,16 @@ func statTicks(pid string) int {
 	return u + s
 }
 
-// rss is the resident memory of /proc/PID in KiB (0 if it is gone).
-func rss(pid string) int {
-	b, err := os.ReadFile("/proc/" + pid + "/status")
+// memKiB is a field of /proc/PID/smaps_rollup in KiB: Rss (resident) or
+// Pss (resident, shared pages divided among their users); 0 if the
+// process is gone.
+func memKiB(pid, field string) int {
+	b, err := os.ReadFile("/proc/" + pid + "/smaps_rollup")
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
 			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
 			return kb
 		}

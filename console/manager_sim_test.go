@@ -26,6 +26,7 @@ type simBMC struct {
 	serial   net.Listener  // the machine's serial port
 	conns    chan net.Conn // ipmi_sim's connections to it, one per SOL activation
 	cmd      *exec.Cmd
+	exited   chan struct{} // closed when cmd has exited
 	mu       sync.Mutex
 	opened   []net.Conn // closed at the end of the test
 }
@@ -65,14 +66,22 @@ func startSim(t *testing.T, password string, withSOL bool) *simBMC {
 	}
 	t.Cleanup(s.closeSerial)
 	go s.accept()
-	s.port = freeUDPPort(t)
 	sol := ""
 	if withSOL {
 		sol = fmt.Sprintf(`  sol "tcp:%s" 115200`, s.serial.Addr())
 	}
-	s.write("lan.conf", fmt.Sprintf(simLANSOL, s.port, sol, password))
 	s.write("bmc.emu", simEmuSOL)
-	s.start()
+	// The free port may be taken before ipmi_sim binds it (by another
+	// ipmitool's ephemeral port): then another one.
+	for try := 0; ; try++ {
+		s.port = freeUDPPort(t)
+		s.write("lan.conf", fmt.Sprintf(simLANSOL, s.port, sol, password))
+		if out, err := s.tryStart(); err == nil {
+			break
+		} else if try == 2 || !strings.Contains(out, "Address already in use") {
+			t.Fatalf("%v; it printed:\n%s", err, out)
+		}
+	}
 	t.Cleanup(s.kill)
 	return s
 }
@@ -86,19 +95,35 @@ func (s *simBMC) write(name, data string) {
 // start runs ipmi_sim and waits until the real ipmitool gets an answer.
 func (s *simBMC) start() {
 	s.t.Helper()
+	if out, err := s.tryStart(); err != nil {
+		s.t.Fatalf("%v; it printed:\n%s", err, out)
+	}
+}
+
+// tryStart is start, returning why it failed and what ipmi_sim printed.
+func (s *simBMC) tryStart() (string, error) {
 	state := filepath.Join(s.dir, "state")
 	os.MkdirAll(state, 0o700)
-	s.cmd = exec.Command("ipmi_sim", "-n", "-c", filepath.Join(s.dir, "lan.conf"), "-f", filepath.Join(s.dir, "bmc.emu"), "-s", state)
-	if err := s.cmd.Start(); err != nil {
-		s.t.Fatal(err)
+	cmd := exec.Command("ipmi_sim", "-n", "-c", filepath.Join(s.dir, "lan.conf"), "-f", filepath.Join(s.dir, "bmc.emu"), "-s", state)
+	out := &testenv.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		return "", err
 	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	s.cmd, s.exited = cmd, exited
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		cmd := tool{}.command(s.t.Context(), s.bmc(s.password), "mc", "info")
-		if cmd.Run() == nil {
-			return
+		if (tool{}).command(s.t.Context(), s.bmc(s.password), "mc", "info").Run() == nil {
+			return "", nil
+		}
+		select {
+		case <-exited:
+			return out.String(), fmt.Errorf("ipmi_sim on 127.0.0.1:%d exited", s.port)
+		default:
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("ipmi_sim did not answer on 127.0.0.1:%d", s.port)
+			return out.String(), fmt.Errorf("ipmi_sim did not answer on 127.0.0.1:%d", s.port)
 		}
 	}
 }
@@ -107,7 +132,7 @@ func (s *simBMC) start() {
 func (s *simBMC) kill() {
 	if s.cmd != nil && s.cmd.Process != nil {
 		s.cmd.Process.Kill()
-		s.cmd.Wait()
+		<-s.exited
 	}
 }
 
