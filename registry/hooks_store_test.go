@@ -3,7 +3,6 @@ package registry
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -17,20 +16,7 @@ func TestHookSchemaMigration(t *testing.T) {
 	ctx := context.Background()
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "registry.db")
-			if backend == "postgres" {
-				path = pgtest.DB(t)
-			}
-			open := func() *SQLStore {
-				st, err := OpenSQLite(ctx, path)
-				if backend == "postgres" {
-					st, err = OpenPostgres(ctx, path)
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				return st
-			}
+			open := reopener(t, backend)
 			st := open()
 			for _, q := range []string{`DROP TABLE deliveries`, `DROP TABLE outbox`, `DROP TABLE hook_cursors`, `DROP TABLE hooks`, `UPDATE meta SET value = 5 WHERE key = 'schema'`} {
 				if _, err := st.db.ExecContext(ctx, q); err != nil {

@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,20 +15,7 @@ func TestUserSchemaMigration(t *testing.T) {
 	ctx := context.Background()
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "registry.db")
-			if backend == "postgres" {
-				path = pgtest.DB(t)
-			}
-			open := func() *SQLStore {
-				st, err := OpenSQLite(ctx, path)
-				if backend == "postgres" {
-					st, err = OpenPostgres(ctx, path)
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				return st
-			}
+			open := reopener(t, backend)
 			st := open()
 			for _, q := range []string{`DROP TABLE tokens`, `DROP TABLE users`, `UPDATE meta SET value = 6 WHERE key = 'schema'`} {
 				if _, err := st.db.ExecContext(ctx, q); err != nil {
