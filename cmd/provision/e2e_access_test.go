@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -229,18 +228,7 @@ login_ttl: 2h
 // cliIn runs the CLI with stdin and env (beside this process's).
 func cliIn(t *testing.T, stdin string, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(cli, args...)
-	cmd.Env, cmd.Stdin = append(os.Environ(), env...), strings.NewReader(stdin)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return result{out.String(), errb.String(), code}
+	return runCLIStdin(t, "", stdin, env, args...)
 }
 
 func apiGet(t *testing.T, s *server, token, path string) (int, string) {

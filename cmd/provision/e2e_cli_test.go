@@ -21,8 +21,14 @@ import (
 // dir ("": here), and returns what it printed and its exit code.
 func runCLI(t testing.TB, dir string, env []string, args ...string) result {
 	t.Helper()
+	return runCLIStdin(t, dir, "", env, args...)
+}
+
+// runCLIStdin is runCLI with stdin as the CLI's standard input.
+func runCLIStdin(t testing.TB, dir, stdin string, env []string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(cli, args...)
-	cmd.Env, cmd.Dir = append(os.Environ(), env...), dir
+	cmd.Env, cmd.Dir, cmd.Stdin = append(os.Environ(), env...), dir, strings.NewReader(stdin)
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
