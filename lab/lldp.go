@@ -2,10 +2,12 @@ package lab
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -16,6 +18,9 @@ type Switch struct {
 	Name string
 	sock string
 	ns   string
+
+	mu    sync.Mutex
+	ports map[string][2]string // tap -> port id, description
 }
 
 // StartSwitch runs lldpd as the switch name on n's taps. The Linux
@@ -39,7 +44,7 @@ func (e *Env) StartSwitch(n *Net, name string) (*Switch, error) {
 		return nil, fmt.Errorf("lab: %w", err)
 	}
 	e.Defer(func() { os.RemoveAll(dir) })
-	sw := &Switch{Name: name, sock: filepath.Join(dir, "lldpd.sock"), ns: n.BridgeNS}
+	sw := &Switch{Name: name, sock: filepath.Join(dir, "lldpd.sock"), ns: n.BridgeNS, ports: map[string][2]string{}}
 	conf := filepath.Join(dir, "lldpd.conf")
 	text := fmt.Sprintf("configure system hostname %s\nconfigure lldp tx-interval 1\n", name)
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
@@ -51,6 +56,10 @@ func (e *Env) StartSwitch(n *Net, name string) (*Switch, error) {
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		if _, err := sw.cli("show", "configuration"); err == nil {
+			stop := make(chan struct{})
+			done := make(chan struct{})
+			go sw.keep(stop, done)
+			e.Defer(func() { close(stop); <-done })
 			return sw, nil
 		} else if time.Now().After(deadline) {
 			return nil, fmt.Errorf("lab: lldpd %s did not start: %v", name, err)
@@ -62,28 +71,60 @@ func (e *Env) StartSwitch(n *Net, name string) (*Switch, error) {
 // SetPort makes the switch announce port (its LLDP port id, "Ethernet1/7")
 // and description on tap, from now until the switch stops. lldpd knows a
 // tap only once it carries a link (its VM runs), and forgets what was
-// configured for one it did not know: SetPort waits up to 30 s for the
-// tap, then configures it and checks that lldpd took it.
+// configured for one when it loses it (a VM's QEMU restarting): SetPort
+// waits up to 30 s for the tap, then configures it and checks that
+// lldpd took it, and the switch puts it back whenever lldpd forgets it,
+// as a real switch keeps its port names.
 func (sw *Switch) SetPort(tap, port, description string) error {
+	sw.mu.Lock()
+	sw.ports[tap] = [2]string{port, description}
+	sw.mu.Unlock()
 	var err error
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		var out string
-		if out, err = sw.cli("-f", "keyvalue", "show", "interfaces", "ports", tap); err != nil || !strings.Contains(out, tap) {
-			err = fmt.Errorf("lab: switch %s: no port %s yet", sw.Name, tap)
-			continue
-		}
-		if strings.Contains(out, "port.local="+port) || strings.Contains(out, ".id="+port) {
+		if err = sw.apply(tap, port, description); err == nil {
 			return nil
 		}
-		if _, err = sw.cli("configure", "ports", tap, "lldp", "portidsubtype", "local", port, "description", description); err != nil {
-			continue
-		}
-		if out, err = sw.cli("-f", "keyvalue", "show", "interfaces", "ports", tap); err == nil && strings.Contains(out, port) {
-			return nil
-		}
-		err = fmt.Errorf("lab: switch %s: port %s does not announce %s: %s", sw.Name, tap, port, out)
 	}
 	return err
+}
+
+// apply configures tap's port id and description when lldpd knows the
+// tap and announces something else on it.
+func (sw *Switch) apply(tap, port, description string) error {
+	out, err := sw.cli("-f", "keyvalue", "show", "interfaces", "ports", tap)
+	if err != nil || !strings.Contains(out, tap) {
+		return fmt.Errorf("lab: switch %s: no port %s yet", sw.Name, tap)
+	}
+	if strings.Contains(out, "port.local="+port) || strings.Contains(out, ".id="+port) {
+		return nil
+	}
+	if _, err := sw.cli("configure", "ports", tap, "lldp", "portidsubtype", "local", port, "description", description); err != nil {
+		return err
+	}
+	if out, err = sw.cli("-f", "keyvalue", "show", "interfaces", "ports", tap); err == nil && strings.Contains(out, port) {
+		return nil
+	}
+	return fmt.Errorf("lab: switch %s: port %s does not announce %s: %s", sw.Name, tap, port, out)
+}
+
+// keep puts back, every 300 ms, the ports lldpd forgot, until stop.
+func (sw *Switch) keep(stop, done chan struct{}) {
+	defer close(done)
+	t := time.NewTicker(300 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		sw.mu.Lock()
+		ports := maps.Clone(sw.ports)
+		sw.mu.Unlock()
+		for tap, p := range ports {
+			sw.apply(tap, p[0], p[1]) // a tap without a link now is put back once it has one
+		}
+	}
 }
 
 func (sw *Switch) cli(args ...string) (string, error) {

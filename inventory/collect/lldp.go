@@ -26,6 +26,12 @@ var lldpGroup = net.HardwareAddr{0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e}
 // ErrNoLLDP is ParseLLDP's error for a frame that is not LLDP.
 var ErrNoLLDP = errors.New("not an LLDP frame")
 
+// ErrLLDPShutdown is ParseLLDP's error for a shutdown LLDPDU (TTL 0): a
+// port saying its neighbour information is void, not a neighbour. Listen
+// waits for the next frame (a switch port being reconfigured sends one
+// between its old and its new identity).
+var ErrLLDPShutdown = errors.New("LLDP shutdown frame (TTL 0)")
+
 // ParseLLDP reads one Ethernet frame carrying LLDP: a malformed or
 // truncated frame is an error, never a panic. The strings are as the
 // switch sent them (Collect cleans them with the rest of the inventory).
@@ -42,6 +48,9 @@ func ParseLLDP(frame []byte) (l *inventory.LLDP, err error) {
 	d, ok := p.Layer(layers.LayerTypeLinkLayerDiscovery).(*layers.LinkLayerDiscovery)
 	if !ok {
 		return nil, ErrNoLLDP
+	}
+	if d.TTL == 0 {
+		return nil, ErrLLDPShutdown
 	}
 	l = &inventory.LLDP{
 		ChassisID: lldpID(byte(d.ChassisID.Subtype), d.ChassisID.ID, byte(layers.LLDPChassisIDSubTypeMACAddr), byte(layers.LLDPChassisIDSubTypeNetworkAddr)),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -72,6 +73,18 @@ func TestParseLLDP(t *testing.T) {
 				t.Errorf("ParseLLDP (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// TestParseLLDPShutdown: a shutdown LLDPDU (TTL 0) is no neighbour.
+func TestParseLLDPShutdown(t *testing.T) {
+	f := lldpFrame(
+		tlv(1, []byte{4}, []byte{0x00, 0x1c, 0x73, 0x01, 0x02, 0x03}),
+		tlv(2, []byte{3, 0xaa, 0x86, 0x31, 0x72, 0x3d, 0x82}),
+		tlv(3, []byte{0, 0}),
+	)
+	if l, err := ParseLLDP(f); !errors.Is(err, ErrLLDPShutdown) {
+		t.Fatalf("a TTL 0 frame: %+v, %v", l, err)
 	}
 }
 
