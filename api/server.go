@@ -136,6 +136,9 @@ type Config struct {
 	// the registry's.
 	Login    func(ctx context.Context, user, password string) (*registry.User, error)
 	LoginTTL time.Duration
+	// Console, if set, is the machines' serial consoles (SOL): the
+	// console routes and the console lines of system status.
+	Console Console
 }
 
 type server struct {
