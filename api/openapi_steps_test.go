@@ -95,7 +95,8 @@ func tourSteps(sha, files string) []tourStep {
 		})
 }
 
-// systemSteps are a system's: its fields, its build, its power.
+// systemSteps are a system's: its fields, its build, its power, its
+// console.
 func systemSteps() []tourStep {
 	return []tourStep{
 		{"POST", "/api/v1/systems", `{"name":"db01","macs":["aa:bb:cc:dd:ee:02"],"ip":"10.1.0.12","profile":"db","bmc":{"address":"10.0.9.2","user":"admin"},"bmc_password":"pw"}`, 201, nil},
@@ -113,6 +114,10 @@ func systemSteps() []tourStep {
 		{"GET", "/api/v1/systems/db01/power", "", 200, nil},
 		{"POST", "/api/v1/systems/db01/power", `{"action":"on"}`, 200, nil},
 		{"GET", "/api/v1/power?fresh=1", "", 200, nil},
+		{"POST", "/api/v1/systems/db01/console/capture", `{"on": true}`, 200, nil},
+		{"GET", "/api/v1/systems/db01/console?lines=10&since=1h", "", 200, nil},
+		{"GET", "/api/v1/systems/db01/console/stream?since=1h", "", 200, nil},
+		{"POST", "/api/v1/systems/db01/console/attach", "", 200, nil},
 	}
 }
 

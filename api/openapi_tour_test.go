@@ -45,7 +45,7 @@ func tourServer(t *testing.T, c *specChecker) (*httptest.Server, *registry.Regis
 	tourMachines(t, reg, st)
 	h := Handler(Config{Registry: reg, Blobs: blobs, Events: events, Dynamic: registry.NewDynamicLog(st),
 		Auth: Tokens("tok", "ro"), Log: slog.New(slog.DiscardHandler), Metrics: prometheus.NewRegistry(),
-		Login: tourLogin(reg),
+		Login: tourLogin(reg), Console: &fakeConsole{},
 		Power: fakeBMCs{}, PowerStates: func(string) string { return "on" }, Builds: &powerLog{}, Inspect: (&powerLog{}).inspect,
 		Backup: func(_ context.Context, w io.Writer, _ bool) error { _, err := w.Write([]byte("tar")); return err }})
 	srv := httptest.NewServer(c.handler(h))

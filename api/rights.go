@@ -78,6 +78,12 @@ var routeRights = map[string]need{
 	"POST /api/v1/systems/{name}/power":      {access.Power, pathScope},
 	"GET /api/v1/systems/{name}/install-log": {access.Secrets, anyScope},
 	"GET /api/v1/power":                      {access.Read, anyScope},
+	// A console shows what a machine prints (an installer's secrets too):
+	// a scoped caller reads only the consoles of its systems.
+	"GET /api/v1/systems/{name}/console":          {access.Read, pathScope},
+	"GET /api/v1/systems/{name}/console/stream":   {access.Read, pathScope},
+	"POST /api/v1/systems/{name}/console/attach":  {access.Console, pathScope},
+	"POST /api/v1/systems/{name}/console/capture": {access.Console, pathScope},
 
 	"GET /api/v1/inventory":         {access.Read, anyScope},
 	"GET /api/v1/discovered":        {access.Read, anyScope},

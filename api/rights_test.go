@@ -39,6 +39,12 @@ func principals(t *testing.T) map[string]access.Principal {
 // callers of principals.
 func rightsServer(t *testing.T) (*httptest.Server, *registry.Registry) {
 	t.Helper()
+	return rightsServerWith(t, &fakeConsole{})
+}
+
+// rightsServerWith is rightsServer with cons as its consoles.
+func rightsServerWith(t *testing.T, cons Console) (*httptest.Server, *registry.Registry) {
+	t.Helper()
 	reg := registrytest.Seeded(t)
 	ctx := context.Background()
 	registrytest.Must(t, func() error {
@@ -66,7 +72,8 @@ func rightsServer(t *testing.T) (*httptest.Server, *registry.Registry) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := Handler(Config{Registry: reg, Blobs: blobs, Auth: auth, Log: slog.New(slog.DiscardHandler), Metrics: prometheus.NewRegistry()})
+	h := Handler(Config{Registry: reg, Blobs: blobs, Auth: auth, Console: cons,
+		Log: slog.New(slog.DiscardHandler), Metrics: prometheus.NewRegistry()})
 	srv := httptest.NewServer(validated(t, h))
 	t.Cleanup(srv.Close)
 	return srv, reg

@@ -46,6 +46,10 @@
 //	GET    /api/v1/systems/NAME/power[?fresh=1], POST {"action": "on|off|soft|cycle|reset"}   BMC power (502: the BMC failed)
 //	GET    /api/v1/power[?fresh=1]                              every BMC's power state: the last poll (fresh, admin token: asked now, in parallel)
 //	GET    /api/v1/systems/NAME/install-log                     the log of its last failed install (text); admin token
+//	GET    /api/v1/systems/NAME/console[?since=D&lines=N]        its console's status and last lines (console_routes.go)
+//	GET    /api/v1/systems/NAME/console/stream[?since=D]         its console's lines as they come (Server-Sent Events)
+//	POST   /api/v1/systems/NAME/console/attach                   interactive, full duplex: the body is typed, the answer is the console (console right)
+//	POST   /api/v1/systems/NAME/console/capture {"on": true|false}  an operator's capture of its console (console right)
 //	GET    /api/v1/events[?system=NAME&limit=N]                  recent events of every system (or one)
 //	GET    /api/v1/events/stream[?system=NAME]                   events as they happen (Server-Sent Events)
 //	GET    /api/v1/users, POST /api/v1/users {"name","role","scopes","full_name"}  people (users.go)
@@ -245,6 +249,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.route(mux, "POST /api/v1/systems/{name}/power", s.setPower)
 	s.route(mux, "GET /api/v1/power", s.powerAll)
 	s.route(mux, "GET /api/v1/systems/{name}/install-log", s.installLog)
+	s.consoleRoutes(mux)
 	s.route(mux, "GET /api/v1/events", s.listEvents)
 	s.route(mux, "GET /api/v1/events/stream", s.streamEvents)
 	s.route(mux, "GET /api/v1/machines", s.listMachines)

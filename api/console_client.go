@@ -1,0 +1,125 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// ConsoleLines reads a system's console status and its last n recorded
+// lines (0: the status alone; the server allows 10,000), since a time
+// back: a duration (10m, by the server's clock) or an RFC 3339 time, ""
+// for all that are kept.
+func (c *Client) ConsoleLines(ctx context.Context, name, since string, n int) (*ConsoleView, error) {
+	q := url.Values{"lines": {strconv.Itoa(n)}}
+	if since != "" {
+		q.Set("since", since)
+	}
+	var v ConsoleView
+	if err := c.Do(ctx, "GET", Path("systems", name, "console")+"?"+q.Encode(), nil, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// FollowConsole reads a system's console stream and calls fn for each
+// line until fn returns an error, ctx ends or the server closes the
+// stream; since ("" for none) first asks for the lines recorded since
+// then (see ConsoleLines). A line with Partial set is continued by the
+// next one; a line at the seam of recorded and live lines may come twice.
+func (c *Client) FollowConsole(ctx context.Context, name, since string, fn func(ConsoleLine) error) error {
+	path := Path("systems", name, "console", "stream")
+	if since != "" {
+		path += "?since=" + url.QueryEscape(since)
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimSuffix(c.BaseURL, "/")+path, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := c.send(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		data, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok {
+			continue // comments, keep-alives, blank separators
+		}
+		var l ConsoleLine
+		if err := json.Unmarshal([]byte(data), &l); err != nil {
+			return fmt.Errorf("%s's console stream: %w", name, err)
+		}
+		if err := fn(l); err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s's console stream: %w", name, err)
+	}
+	return fmt.Errorf("%s's console stream: the server at %s closed it", name, c.BaseURL)
+}
+
+// CaptureConsole starts (on) or ends (off) the capture of a system's
+// console that an operator asks for, and returns its status; off ends only
+// that ask, not a build's capture.
+func (c *Client) CaptureConsole(ctx context.Context, name string, on bool) (*ConsoleStatus, error) {
+	var st ConsoleStatus
+	if err := c.Do(ctx, "POST", Path("systems", name, "console", "capture"), map[string]bool{"on": on}, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// AttachConsole connects to a system's console interactively: what is
+// read from in is typed on it, and its raw bytes (control sequences
+// included: for a terminal) are written to out as they come. It returns
+// when in ends (nil: the caller detached), ctx ends, or the server ends
+// the console (an error saying why). Both directions share one HTTP/1.1
+// request, the body streamed while the answer is read.
+func (c *Client) AttachConsole(ctx context.Context, name string, in io.Reader, out io.Writer) error {
+	return c.AttachConsoleReady(ctx, name, in, out, nil)
+}
+
+// AttachConsoleReady is AttachConsole calling ready, if not nil, once the
+// server has accepted the attach (before the console's first byte).
+func (c *Client) AttachConsoleReady(ctx context.Context, name string, in io.Reader, out io.Writer, ready func()) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // closes the connection: a body still sending (a blocked read of in) is let go
+	req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimSuffix(c.BaseURL, "/")+Path("systems", name, "console", "attach"),
+		io.NopCloser(in)) // not closed: in (a terminal) is the caller's
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err := c.send(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if ready != nil {
+		ready()
+	}
+	if _, err := io.Copy(out, resp.Body); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%s's console: %w", name, err)
+	}
+	if msg := resp.Trailer.Get(ConsoleErrorTrailer); msg != "" {
+		return fmt.Errorf("%s", msg)
+	}
+	return nil
+}
