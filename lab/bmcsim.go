@@ -2,7 +2,9 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -24,8 +26,15 @@ type BMCSim struct {
 	Password string
 	dir      string
 	serial   int      // the TCP port of its VM interface (in-band IPMI), on Address
+	sol      string   // where its SOL connects (host:port), or "": no SOL
 	ns       []string // "ip netns exec NS" when it runs in a Net
+	args     []string // how to run it
+	ctx      context.Context
+	log      io.Writer
 	cmd      *exec.Cmd
+	exited   chan struct{} // closed when cmd has exited
+
+	lanProgram string // SimOptions.LANProgram
 }
 
 const simEmu = `mc_setbmc 0x20
@@ -44,9 +53,9 @@ set_working_mc 0x20
     allowed_auths_operator none md2 md5 straight
     allowed_auths_admin none md2 md5 straight
     guid a123456789abcdefa123456789abcdef
-  endlan
+%s  endlan
   serial 15 %s %d codec VM
-  startcmd "%s"
+%s  startcmd "%s"
   startnow false
   poweroff_wait 1
   kill_wait 1
@@ -77,24 +86,20 @@ func FreePort(network string) (int, error) {
 // ipmitool gets an answer from it. The machine it powers is a process
 // that sleeps.
 func (e *Env) StartBMCSim(password string) (*BMCSim, error) {
-	return e.startBMCSim(nil, "127.0.0.1", password, "exec sleep 600")
+	return e.StartBMCSimWith(password, SimOptions{})
 }
 
 // StartBMCSimAt is StartBMCSim on another loopback address (127.x.y.z),
 // so that many simulated BMCs each have an address of their own.
 func (e *Env) StartBMCSimAt(addr, password string) (*BMCSim, error) {
-	return e.startBMCSim(nil, addr, password, "exec sleep 600")
+	return e.StartBMCSimWith(password, SimOptions{Addr: addr})
 }
 
-// startBMCSim runs the simulator on addr (a loopback address) of n's
-// server namespace (of this one when n is nil); power on runs the shell
-// command machine, after the script wrote its pid (MachinePID).
-func (e *Env) startBMCSim(n *Net, addr, password, machine string) (*BMCSim, error) {
-	return e.startBMCSimPort(n, addr, 0, password, machine)
-}
-
-// startBMCSimPort is startBMCSim on UDP port (0: a free one).
-func (e *Env) startBMCSimPort(n *Net, addr string, port int, password, machine string) (*BMCSim, error) {
+// startBMCSim runs the simulator as o says in n's server namespace (in
+// this one when n is nil); power on runs the shell command machine,
+// after the script wrote its pid (MachinePID). A free port that another
+// process took before ipmi_sim bound it is replaced, twice at most.
+func (e *Env) startBMCSim(n *Net, password, machine string, o SimOptions) (*BMCSim, error) {
 	bin, err := needCommand("ipmi_sim", "openipmi")
 	if err == nil {
 		_, err = needCommand("ipmitool", "ipmitool")
@@ -102,31 +107,61 @@ func (e *Env) startBMCSimPort(n *Net, addr string, port int, password, machine s
 	if err != nil {
 		return nil, err
 	}
-	s := &BMCSim{Address: addr, Port: port, User: "admin", Password: password}
+	if o.Addr == "" {
+		o.Addr = "127.0.0.1"
+	}
+	s := &BMCSim{Address: o.Addr, User: "admin", Password: password, sol: o.SOL, lanProgram: o.LANProgram, ctx: e.ctx, log: e.log}
 	if n != nil {
 		s.ns = []string{"ip", "netns", "exec", n.ServerNS}
 	}
-	if err := e.writeSimConfig(s, machine); err != nil {
-		return nil, err
+	for try := 0; ; try++ {
+		s.Port = o.Port
+		if err := e.writeSimConfig(s, machine); err != nil {
+			return nil, err
+		}
+		s.args = append(append([]string{}, s.ns...), bin, "-n", "-c", filepath.Join(s.dir, "lan.conf"), "-f", filepath.Join(s.dir, "bmc.emu"), "-s", filepath.Join(s.dir, "state"))
+		err := s.run(s.ctx)
+		if err == nil {
+			e.Defer(s.stop)
+			return s, nil
+		}
+		if !errors.Is(err, errSimExited) || o.Port != 0 || try == 2 {
+			return nil, err
+		}
 	}
-	args := append(append([]string{}, s.ns...), bin, "-n", "-c", filepath.Join(s.dir, "lan.conf"), "-f", filepath.Join(s.dir, "bmc.emu"), "-s", filepath.Join(s.dir, "state"))
-	s.cmd = exec.Command(args[0], args[1:]...)
-	s.cmd.Stdout, s.cmd.Stderr = e.log, e.log
-	s.cmd.WaitDelay = time.Second // the machine it started may hold the output pipe
-	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("lab: %w", err)
+}
+
+// errSimExited: ipmi_sim ended before it answered (its UDP port taken).
+var errSimExited = errors.New("ipmi_sim exited")
+
+// run starts ipmi_sim and waits until it answers.
+func (s *BMCSim) run(ctx context.Context) error {
+	cmd := exec.Command(s.args[0], s.args[1:]...)
+	cmd.Stdout, cmd.Stderr = s.log, s.log
+	cmd.WaitDelay = time.Second // the machine it started may hold the output pipe
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("lab: %w", err)
 	}
-	e.Defer(s.stop)
-	return s, s.waitReady(e.ctx)
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	s.cmd, s.exited = cmd, exited
+	err := s.waitReady(ctx)
+	if err != nil {
+		cmd.Process.Kill()
+		<-exited
+	}
+	return err
 }
 
 // writeSimConfig gives s a directory, a port and the simulator's files.
 func (e *Env) writeSimConfig(s *BMCSim, machine string) error {
-	dir, err := e.TempDir()
-	if err != nil {
-		return err
+	var err error
+	if s.dir == "" {
+		if s.dir, err = e.TempDir(); err != nil {
+			return err
+		}
 	}
-	s.dir = dir
+	dir := s.dir
 	if s.Port == 0 {
 		if s.Port, err = FreePort("udp"); err != nil {
 			return err
@@ -136,6 +171,14 @@ func (e *Env) writeSimConfig(s *BMCSim, machine string) error {
 		return err
 	}
 	serial := s.serial
+	sol := ""
+	if s.sol != "" {
+		sol = fmt.Sprintf("  sol \"tcp:%s\" 115200\n", s.sol)
+	}
+	lanProgram := ""
+	if s.lanProgram != "" {
+		lanProgram = fmt.Sprintf("    lan_config_program \"%s\"\n", s.lanProgram)
+	}
 	script := filepath.Join(dir, "machine.sh")
 	for _, f := range []struct {
 		name string
@@ -143,7 +186,7 @@ func (e *Env) writeSimConfig(s *BMCSim, machine string) error {
 		mode os.FileMode
 	}{
 		{"machine.sh", "#!/bin/sh\necho $$ > " + filepath.Join(dir, "machine.pid") + "\n" + machine + "\n", 0o755},
-		{"lan.conf", fmt.Sprintf(simLAN, s.Address, s.Port, s.Address, serial, script, s.Password), 0o600},
+		{"lan.conf", fmt.Sprintf(simLAN, s.Address, s.Port, lanProgram, s.Address, serial, sol, script, s.Password), 0o600},
 		{"bmc.emu", simEmu, 0o644},
 	} {
 		if err := os.WriteFile(filepath.Join(dir, f.name), []byte(f.data), f.mode); err != nil {
@@ -168,6 +211,8 @@ func (s *BMCSim) waitReady(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("lab: waiting for ipmi_sim: %w", ctx.Err())
+		case <-s.exited:
+			return fmt.Errorf("lab: BMC %s:%d: %w", s.Address, s.Port, errSimExited)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -175,11 +220,10 @@ func (s *BMCSim) waitReady(ctx context.Context) error {
 
 // stop kills the simulator and the machine it powers.
 func (s *BMCSim) stop() {
-	s.cmd.Process.Kill()
+	s.Kill()
 	if pid, ok := s.MachinePID(); ok {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
-	s.cmd.Wait()
 }
 
 // IPMItool runs the real ipmitool against the simulator (the password in

@@ -49,7 +49,16 @@
 //     network, then disk), reboots that reset the VM instead of ending
 //     QEMU, the isa-debug-exit device and the memory size (VMOptions).
 //   - Env.StartBMCSim runs OpenIPMI's ipmi_sim; Env.NewPoweredVM puts a VM
-//     behind one, so that IPMI power on starts QEMU.
+//     behind one, so that IPMI power on starts QEMU. With BMCOptions.SOL
+//     the VM's serial port is its only console, carried by the BMC's
+//     serial-over-LAN: QEMU (bridge namespace) connects its serial port
+//     to a Unix socket, ipmi_sim (server namespace) connects its SOL to a
+//     TCP port there, and a relay in this process joins the newest of
+//     each, so one SOL session sees every power-on. Env.ToolIn gives a
+//     program in this process (package console's ipmitool) a way into
+//     the server namespace, where those BMCs are. Env.StartBMCSimWith
+//     is a BMC of its own with SOL to a caller's listener (the caller is
+//     the serial port) or a LAN configuration program.
 //
 // The layout, with the default lab-only prefix (never routed: nothing is
 // added to the root namespace):
@@ -98,13 +107,21 @@
 //	PROVISION-LAB-DISK host=NAME bytes=N          the disk is written and synced
 //	then, by mode:
 //	  ok:    PROVISION-LAB-DONE status=S          after POST URL/done (empty body)
-//	  fail:  PROVISION-LAB-FAILED-REPORTED status=S   after POST URL/failed: the
+//	  fail:  PROVISION-LAB-ERROR installer failed on purpose: no disk matches /dev/sdz
+//	         PROVISION-LAB-FAILED-REPORTED status=S   after POST URL/failed: the
 //	         last 50 kernel log lines and "lab installer failed on purpose"
 //	  hang:  PROVISION-LAB-HANGING, then GET URL every 2 s (at most 90 times)
 //	         while it answers 200; then POST URL/done once:
 //	         PROVISION-LAB-DONE-REFUSED status=S  if it did not answer 2xx
 //	         PROVISION-LAB-DONE status=S          if it did
 //	PROVISION-LAB-REBOOT                          then reboot -f
+//
+// With provision.labshell=1 (LabShellArg) it prints PROVISION-LAB-SHELL
+// instead of the reboot and runs busybox sh on the console (setsid
+// cttyhack: ttyS0 its controlling terminal), again whenever it exits: an
+// operator attached through SOL types into it. Booted directly
+// (VMOptions.Kernel, Initrd, Append) without provision.ks= it gets there
+// with no server at all, after PROVISION-LAB-FETCH-FAILED status=none.
 //
 // An error prints PROVISION-LAB-ERROR and what failed; a disk that cannot
 // be written is reported to URL/failed as in fail mode. Every mode writes

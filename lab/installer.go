@@ -15,7 +15,19 @@ const (
 	HangingMarker        = "PROVISION-LAB-HANGING"         // hang mode: polling starts
 	DoneRefusedMarker    = "PROVISION-LAB-DONE-REFUSED"    // followed by " status=S"
 	RebootMarker         = "PROVISION-LAB-REBOOT"          // the last line before reboot -f
+	ShellMarker          = "PROVISION-LAB-SHELL"           // provision.labshell=1: the shell starts instead of the reboot
+	ErrorMarker          = "PROVISION-LAB-ERROR"           // followed by what failed
 )
+
+// FailedOnPurpose is the error line fail mode prints before it reports,
+// as a real installer's last words on its console would say why.
+const FailedOnPurpose = ErrorMarker + " installer failed on purpose: no disk matches /dev/sdz"
+
+// LabShellArg on the installer's kernel command line ends it in an
+// interactive shell on the console (busybox sh, the console its
+// controlling terminal) instead of the reboot: an operator attached
+// through SOL types into it.
+const LabShellArg = "provision.labshell=1"
 
 // Values of provision.labmode= on the installer's kernel command line.
 const (
@@ -29,12 +41,13 @@ const (
 // server answered. wget is busybox's: -S prints the status line, which
 // the script keeps, and an empty --post-data makes a POST with no body.
 const installerScript = initPrelude + `set -f
-host= url= mode=
+host= url= mode= labshell=
 for w in $(cat /proc/cmdline); do
 	case "$w" in
 	provision.host=*) host="${w#provision.host=}" ;;
 	provision.ks=*) url="${w#provision.ks=}" ;;
 	provision.labmode=*) mode="${w#provision.labmode=}" ;;
+	provision.labshell=*) labshell="${w#provision.labshell=}" ;;
 	esac
 done
 set +f
@@ -55,8 +68,18 @@ request() {
 	return $rc
 }
 
+# finish: reboot, or with provision.labshell=1 an interactive shell on the
+# console for an operator attached through SOL (cttyhack makes the
+# console's real tty, ttyS0, the shell's controlling terminal); a shell
+# that exits is started again, as init must not end.
 finish() {
 	sync
+	if [ "$labshell" = 1 ]; then
+		say "PROVISION-LAB-SHELL"
+		while :; do
+			setsid cttyhack sh -i
+		done
+	fi
 	say "PROVISION-LAB-REBOOT"
 	reboot -f
 }
@@ -113,6 +136,7 @@ ok)
 	say "PROVISION-LAB-DONE status=$status"
 	;;
 fail)
+	say "PROVISION-LAB-ERROR installer failed on purpose: no disk matches /dev/sdz"
 	report_failure "lab installer failed on purpose"
 	;;
 hang)

@@ -50,13 +50,19 @@ func TestInstallerScriptParses(t *testing.T) {
 func TestInstallerMarkers(t *testing.T) {
 	scripts := installerScript + udhcpcScript
 	for _, m := range []string{BootedMarker, DHCPMarker, InstallerMarker, FetchedMarker, FetchFailedMarker, DiskMarker,
-		DoneMarker, FailedReportedMarker, HangingMarker, DoneRefusedMarker, RebootMarker} {
+		DoneMarker, FailedReportedMarker, HangingMarker, DoneRefusedMarker, RebootMarker, ShellMarker, ErrorMarker} {
 		if !regexp.MustCompile(`"` + m + `[ "]`).MatchString(scripts) {
 			t.Errorf("installer never prints %s", m)
 		}
 	}
 	if !strings.Contains(installerScript, `echo "`+DiskMarker+` host=$host bytes=$bytes" |`) {
 		t.Error("the disk label is not the format ReadInstalled parses")
+	}
+	if !strings.Contains(installerScript, `say "`+FailedOnPurpose+`"`) {
+		t.Errorf("fail mode does not print %q", FailedOnPurpose)
+	}
+	if arg, _, _ := strings.Cut(LabShellArg, "="); !strings.Contains(installerScript, arg+"=*)") {
+		t.Errorf("the script does not read %s", LabShellArg)
 	}
 	for _, mode := range []string{ModeOK, ModeFail, ModeHang} {
 		if !strings.Contains(installerScript, "\n"+mode+")\n") {

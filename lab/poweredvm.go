@@ -14,7 +14,8 @@ import (
 // BMC does: power on (through IPMI) starts QEMU, power off stops it, and
 // the VM keeps its tap and disk across power cycles. Its serial console,
 // a file QEMU appends to, is tailed into the embedded Transcript, across
-// every power-on.
+// every power-on; unless its BMC carries it (BMCOptions.SOL): then the
+// Transcript stays empty and the console is read through the BMC.
 type PoweredVM struct {
 	*Transcript
 	BMC  *BMCSim // on 127.0.0.N of the Net's server namespace, where the appliance runs
@@ -45,6 +46,14 @@ type BMCOptions struct {
 	// set through the BMC itself, as an operator would, once it runs. An
 	// IP of "" is the address the BMC answers on.
 	LAN *BMCLAN
+	// SOL makes the VM's serial port its only console, carried by the
+	// BMC's serial-over-LAN (ipmi_sim's "sol" line, 115200 baud), as on a
+	// server whose console is reached through its BMC: `ipmitool sol
+	// activate`, or package console, reads and types into it. The
+	// PoweredVM's Transcript then stays empty. A SOL session stays open
+	// across power cycles and carries each power-on's console; what the
+	// VM prints while no session is open is lost.
+	SOL bool
 }
 
 // BMCLAN is a BMC's LAN configuration: addresses in text form.
@@ -82,18 +91,27 @@ func (e *Env) NewPoweredVMWith(n *Net, mac, password string, opts VMOptions, b B
 	if err != nil {
 		return nil, err
 	}
-	opts.Console = filepath.Join(dir, "console")
-	if err := os.WriteFile(opts.Console, nil, 0o644); err != nil {
-		return nil, fmt.Errorf("lab: %w", err)
-	}
 	p := &PoweredVM{Transcript: newTranscript(), MAC: hw.String(), vm: vm, qemu: qemu, n: n}
+	// Each BMC on an address of its own, as on a real network.
+	addr := fmt.Sprintf("127.0.0.%d", 10+n.bmcs.Add(1))
+	sol := ""
+	opts.Console, opts.Serial = "", ""
+	if b.SOL {
+		opts.Serial = filepath.Join(dir, "serial.sock")
+		if sol, err = e.relaySOL(n, opts.Serial, addr); err != nil {
+			return nil, err
+		}
+	} else {
+		opts.Console = filepath.Join(dir, "console")
+		if err := os.WriteFile(opts.Console, nil, 0o644); err != nil {
+			return nil, fmt.Errorf("lab: %w", err)
+		}
+	}
 	if b.InBand {
 		opts.IPMI = filepath.Join(dir, "ipmi.sock")
 	}
 	p.opts = opts
-	// Each BMC on an address of its own, as on a real network.
-	addr := fmt.Sprintf("127.0.0.%d", 10+n.bmcs.Add(1))
-	if p.BMC, err = e.startBMCSimPort(n, addr, b.Port, password, p.machine(opts)); err != nil {
+	if p.BMC, err = e.startBMCSim(n, password, p.machine(opts), SimOptions{Addr: addr, Port: b.Port, SOL: sol}); err != nil {
 		return nil, err
 	}
 	if b.InBand {
@@ -110,9 +128,11 @@ func (e *Env) NewPoweredVMWith(n *Net, mac, password string, opts VMOptions, b B
 			return nil, err
 		}
 	}
-	done := make(chan struct{})
-	go tail(opts.Console, p.Transcript, done)
-	e.Defer(func() { close(done) })
+	if opts.Console != "" {
+		done := make(chan struct{})
+		go tail(opts.Console, p.Transcript, done)
+		e.Defer(func() { close(done) })
+	}
 	return p, nil
 }
 
@@ -127,10 +147,10 @@ func (p *PoweredVM) machine(opts VMOptions) string {
 
 // Reconfigure changes the VM's hardware for its next power-on (a disk
 // added, say), as a technician would with the machine off: opts replaces
-// the options it was made with, but for its console, NICs and in-band
-// interface, which stay.
+// the options it was made with, but for its console (or SOL serial port),
+// NICs and in-band interface, which stay.
 func (p *PoweredVM) Reconfigure(opts VMOptions) error {
-	opts.Console, opts.NICs, opts.IPMI = p.opts.Console, p.opts.NICs, p.opts.IPMI
+	opts.Console, opts.Serial, opts.NICs, opts.IPMI = p.opts.Console, p.opts.Serial, p.opts.NICs, p.opts.IPMI
 	p.opts = opts
 	return p.BMC.setMachine(p.machine(opts))
 }

@@ -58,6 +58,10 @@ type VMOptions struct {
 	// Console, if set, is a file the serial console is appended to,
 	// instead of QEMU's standard output.
 	Console string
+	// Serial, if set, is a Unix socket QEMU connects the serial port to
+	// (as a client, when it starts), instead of Console or its standard
+	// output: the SOL relay of a PoweredVM's BMC listens there.
+	Serial string
 	// Accel is "kvm" or "tcg"; empty means PROVISION_LAB_ACCEL, else tcg.
 	Accel string
 	// UEFI boots OVMF (OVMFCode) instead of SeaBIOS, with a virtio NIC
@@ -79,6 +83,9 @@ type VMOptions struct {
 	// -initrd) instead of the network: Debian's ipxe.lkrn with a script
 	// as its initrd plays a PXE client that is not the NIC's iPXE ROM.
 	Kernel, Initrd string
+	// Append is the kernel command line of Kernel (-append), for a
+	// Linux kernel booted directly: "console=ttyS0 provision.labshell=1".
+	Append string
 	// NICs are more NICs, by MAC, each on a tap of its own on the lab
 	// bridge: the first NIC's model, without an option ROM (only the
 	// first boots). The guest sees them after the first, in this order.
@@ -350,10 +357,13 @@ func (vm *VM) qemuArgs(o VMOptions) []string {
 	} else if o.UEFI && o.NoIPv6 {
 		args = append(args, "-fw_cfg", "name=opt/org.tianocore/IPv6Support,string=no")
 	}
-	if o.Console == "" {
-		args = append(args, "-serial", "stdio")
-	} else {
+	switch {
+	case o.Serial != "":
+		args = append(args, "-chardev", "socket,id=con0,path="+strings.ReplaceAll(o.Serial, ",", ",,"), "-serial", "chardev:con0")
+	case o.Console != "":
 		args = append(args, "-chardev", "file,id=con0,append=on,path="+strings.ReplaceAll(o.Console, ",", ",,"), "-serial", "chardev:con0")
+	default:
+		args = append(args, "-serial", "stdio")
 	}
 	if vm.monitor != "" {
 		args = append(args, "-monitor", "unix:"+strings.ReplaceAll(vm.monitor, ",", ",,")+",server=on,wait=off")
@@ -372,6 +382,9 @@ func (vm *VM) qemuArgs(o VMOptions) []string {
 		args = append(args, "-kernel", o.Kernel)
 		if o.Initrd != "" {
 			args = append(args, "-initrd", o.Initrd)
+		}
+		if o.Append != "" {
+			args = append(args, "-append", o.Append)
 		}
 	case o.Disk == "":
 		args = append(args, "-boot", "n")

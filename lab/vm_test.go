@@ -25,6 +25,10 @@ func TestQEMUArgs(t *testing.T) {
 				" -device isa-debug-exit,iobase=0xf4,iosize=0x04"},
 		{"console", VMOptions{Console: "/tmp/c,on"}, strings.Replace(common, "-serial stdio", "-chardev file,id=con0,append=on,path=/tmp/c,,on -serial chardev:con0", 1) + " -no-reboot -boot n" +
 			" -netdev tap,id=net0,ifname=t5254004c4142,script=no,downscript=no -device e1000,netdev=net0,mac=52:54:00:4c:41:42"},
+		{"SOL serial", VMOptions{Serial: "/tmp/s,1/serial.sock", Console: "/tmp/c"}, strings.Replace(common, "-serial stdio", "-chardev socket,id=con0,path=/tmp/s,,1/serial.sock -serial chardev:con0", 1) + " -no-reboot -boot n" +
+			" -netdev tap,id=net0,ifname=t5254004c4142,script=no,downscript=no -device e1000,netdev=net0,mac=52:54:00:4c:41:42"},
+		{"kernel", VMOptions{Kernel: "/k/vmlinuz", Initrd: "/k/initrd.gz", Append: "console=ttyS0 provision.labshell=1"}, common + " -no-reboot -kernel /k/vmlinuz -initrd /k/initrd.gz -append console=ttyS0 provision.labshell=1" +
+			" -netdev tap,id=net0,ifname=t5254004c4142,script=no,downscript=no -device e1000,netdev=net0,mac=52:54:00:4c:41:42"},
 		{"memory", VMOptions{MemoryMiB: 1024}, strings.Replace(common, "-m 256", "-m 1024", 1) + " -no-reboot -boot n" +
 			" -netdev tap,id=net0,ifname=t5254004c4142,script=no,downscript=no -device e1000,netdev=net0,mac=52:54:00:4c:41:42"},
 	} {

@@ -39,6 +39,10 @@ const (
 	HangingMarker        = lab.HangingMarker
 	DoneRefusedMarker    = lab.DoneRefusedMarker
 	RebootMarker         = lab.RebootMarker
+	ShellMarker          = lab.ShellMarker
+	ErrorMarker          = lab.ErrorMarker
+	FailedOnPurpose      = lab.FailedOnPurpose
+	LabShellArg          = lab.LabShellArg
 	DiskBootedMarker     = lab.DiskBootedMarker
 	DiskBootedExit       = lab.DiskBootedExit
 

@@ -38,7 +38,10 @@ func TestLabInstallerLifecycle(t *testing.T) {
 	}{
 		{mode: lab.ModeOK, report: []stage{{"the installer called done", lab.DoneMarker + ` status=200$`}},
 			requests: []string{"/ks/tok1/done"}},
-		{mode: lab.ModeFail, report: []stage{{"the installer reported its failure", lab.FailedReportedMarker + ` status=200$`}},
+		{mode: lab.ModeFail, report: []stage{
+			{"the installer says why it failed", regexp.QuoteMeta(lab.FailedOnPurpose) + `$`},
+			{"the installer reported its failure", lab.FailedReportedMarker + ` status=200$`},
+		},
 			requests: []string{"/ks/tok1/failed"}},
 		{mode: lab.ModeHang, revokeAfter: 3, report: []stage{
 			{"the installer hangs", lab.HangingMarker},
@@ -83,7 +86,7 @@ func TestLabInstallerLifecycle(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("power-on to disk booted: %.1fs (accel %s)", time.Since(vm.Started).Seconds(), vm.Accel)
-			if strings.Contains(vm.String(), "PROVISION-LAB-ERROR") {
+			if strings.Contains(strings.ReplaceAll(vm.String(), lab.FailedOnPurpose, ""), lab.ErrorMarker) {
 				t.Errorf("the installer printed an error:\n%s", vm.Timed())
 			}
 			if *showConsole {

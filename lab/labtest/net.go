@@ -66,3 +66,12 @@ func (n *Net) StartUpstream(t testing.TB, archives map[string]*url.URL) *lab.Ups
 	check(t, err)
 	return u
 }
+
+// ToolIn is lab.Env.ToolIn: a script that runs the program name in n's
+// server namespace (console.ManagerConfig.Ipmitool, to reach n's BMCs).
+func (n *Net) ToolIn(t testing.TB, name string) string {
+	t.Helper()
+	path, err := env(t).ToolIn(n.Net, name)
+	check(t, err)
+	return path
+}
