@@ -52,6 +52,7 @@ type Appliance struct {
 	power       *ipmi.Controller
 	builds      *builds // the install lifecycle's power half
 	bootenv     *bootenvBuilder
+	consoles    *consoles     // the machines' serial consoles; nil when --console-sessions is off
 	mirror      *mirror.Cache // the installers' package cache; nil without archives
 	// bootMissing lists the boot loaders the TFTP root lacks (set by
 	// Open, then only read): /healthz reports them.
@@ -145,6 +146,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *Appliance, err 
 		return nil, err
 	}
 	a.metrics.MustRegister(&protocolMetrics{a: a, dns: dnsSrv, dhcp: dhcpSrv})
+	if a.consoles != nil {
+		a.metrics.MustRegister(consoleMetrics{a.consoles})
+	}
 	if err := a.startDNS(dnsSrv); err != nil {
 		return nil, err
 	}
@@ -212,6 +216,10 @@ func open(ctx context.Context, cfg Config, log *slog.Logger) (*Appliance, error)
 		power:   &ipmi.Controller{},
 		bootenv: &bootenvBuilder{busybox: cfg.Busybox, zonecfg: cfg.Zonecfg, agent: cfg.Agent, blobs: blobs, tmp: filepath.Join(cfg.Data, "images", "tmp")}}
 	a.builds = newBuilds(reg, events, a.power, log)
+	if a.consoles, err = openConsoles(cfg, reg, events, log); err != nil {
+		reg.Close()
+		return nil, err
+	}
 	reg.SetEvents(events.Record) // discovery's events: machines found, rules, BMC enrolments
 	return a, nil
 }
@@ -226,6 +234,9 @@ func (a *Appliance) Run(ctx context.Context) error {
 	g.Go(func() error { return a.dynamic.Run(ctx) })
 	g.Go(func() error { return a.builds.Run(ctx) })
 	g.Go(func() error { return a.pollPower(ctx) })
+	if a.consoles != nil {
+		g.Go(func() error { return a.consoles.Run(ctx) })
+	}
 	g.Go(func() error { return a.serveHooks(ctx) })
 	g.Go(func() error { a.refreshBootenvs(ctx); return nil })
 	g.Go(func() error { a.syncPeers(ctx); return nil })

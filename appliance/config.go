@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/dustin/go-humanize"
@@ -105,6 +106,15 @@ type Config struct {
 	LDAP     *LDAPConfig `yaml:"ldap"`
 	LoginTTL string      `yaml:"login_ttl"`
 
+	// ConsoleSessions bounds the machines' serial consoles captured at
+	// once (SOL sessions, each an ipmitool): a number, default 256 (off
+	// with Dev); 0 or "off" captures none (the API's console routes
+	// answer 501).
+	// ConsoleDir holds each system's recorded console (default
+	// DATA/console).
+	ConsoleSessions string `yaml:"console_sessions"`
+	ConsoleDir      string `yaml:"console_dir"`
+
 	// BootNetHTTP serves the boot routes through net/http alone, without
 	// the fast path: for comparison benchmarks (bench/http.sh), never set
 	// by a file or a flag.
@@ -154,6 +164,17 @@ func (c *Config) Complete() error {
 	}
 	if c.MirrorIndexTTL == "" {
 		c.MirrorIndexTTL = "30m"
+	}
+	if c.ConsoleSessions == "" {
+		// As the power poll: the dev server opens no SOL session to
+		// its playground's BMCs on its own.
+		c.ConsoleSessions = "256"
+		if c.Dev {
+			c.ConsoleSessions = "off"
+		}
+	}
+	if c.ConsoleDir == "" {
+		c.ConsoleDir = filepath.Join(c.Data, "console")
 	}
 	if c.Name == "" {
 		c.Name, _ = os.Hostname()
@@ -219,6 +240,9 @@ func (c Config) Check() error {
 	if err := c.checkLogin(); err != nil {
 		return configError{err}
 	}
+	if _, err := c.consoleSessions(); err != nil {
+		return configError{err}
+	}
 	if err := registry.CheckObjectName("appliance", c.Name); err != nil {
 		return bad("--name: %w", err)
 	}
@@ -267,6 +291,22 @@ func secretKey(ctx context.Context, path string, st *registry.SQLStore) (*seal.K
 	}
 	return seal.Create(path)
 }
+
+// consoleSessions is ConsoleSessions as a number: 0 for off.
+func (c Config) consoleSessions() (int, error) {
+	if c.ConsoleSessions == "off" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(c.ConsoleSessions)
+	if err != nil || n < 0 || n > maxConsoleSessions {
+		return 0, fmt.Errorf("--console-sessions %q: want 0 to %d SOL sessions at once, or off", c.ConsoleSessions, maxConsoleSessions)
+	}
+	return n, nil
+}
+
+// maxConsoleSessions bounds --console-sessions: each session is an
+// ipmitool process with a pseudo-terminal.
+const maxConsoleSessions = 10000
 
 // checkMirror refuses a package cache configuration mirror.New would.
 func (c Config) checkMirror() error {

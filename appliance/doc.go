@@ -24,6 +24,20 @@
 // and SIGHUP (the API's certificate read again). It tells systemd READY,
 // RELOADING and STOPPING. The first loop that fails stops them all.
 //
+// The console capture (consoles, over console.Manager) records the
+// serial console (IPMI SOL) of a system with an IPMI BMC while a build
+// runs (pending, installing), while its inspection is asked, and while
+// an operator asked for it or is attached; once no reason remains it
+// goes on for a linger of 30 s (the reboot and the first lines after a
+// build), a removed system's at once. One loop decides, woken by every
+// registry change and operator ask; a build that fails while captured
+// gets its last 20 console lines in its history and its last line on
+// its timeline. A Redfish BMC's console is not captured (Status says
+// so). Config.ConsoleSessions bounds the sessions (0: no capture, the
+// API's console routes answer 501; off by default with Dev, as the power
+// poll), Config.ConsoleDir holds the Rings;
+// /metrics counts the sessions by state and their reconnects.
+//
 // Each server is built from its protocol package's pure reply logic and
 // the narrow interfaces it declares, satisfied by package bind's adapters
 // over the registry's Snapshot: appliance composes, bind adapts, the

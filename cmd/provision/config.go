@@ -44,7 +44,8 @@ func loadConfig(fs *pflag.FlagSet) (appliance.Config, error) {
 		"boot-files": &cfg.BootFiles, "address": &cfg.Address, "zone": &cfg.Zone, "log-format": &cfg.LogFormat,
 		"secret-key-file": &cfg.SecretKeyFile, "power-poll": &cfg.PowerPoll,
 		"busybox": &cfg.Busybox, "zonecfg": &cfg.Zonecfg, "agent": &cfg.Agent, "database": &cfg.Database, "database-password-file": &cfg.DatabasePasswordFile, "api": &cfg.API, "tls-cert": &cfg.TLSCert, "tls-key": &cfg.TLSKey,
-		"name": &cfg.Name, "site": &cfg.Site, "mirror-dir": &cfg.MirrorDir, "mirror-size": &cfg.MirrorSize, "mirror-index-ttl": &cfg.MirrorIndexTTL} {
+		"name": &cfg.Name, "site": &cfg.Site, "mirror-dir": &cfg.MirrorDir, "mirror-size": &cfg.MirrorSize, "mirror-index-ttl": &cfg.MirrorIndexTTL,
+		"console-sessions": &cfg.ConsoleSessions, "console-dir": &cfg.ConsoleDir} {
 		if fs.Changed(flag) {
 			*dst, _ = fs.GetString(flag)
 		}

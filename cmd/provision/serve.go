@@ -21,7 +21,7 @@ data.cdb, and TFTP, all from one registry.
 Configuration comes from the embedded defaults, then the YAML file given by
 --config (keys: data, database, database_password_file, http, api, api_hosts, tls_cert, tls_key, dns, dns_forward, tftp, tftp_max_per_client, dhcp,
 dhcp_interface, dhcp_mode, proxy_all, boot_files, address, zone, dev, log_format,
-secret_key_file, power_poll, name, site, peers), then flags. DHCP runs only with
+secret_key_file, power_poll, name, site, peers, console_sessions, console_dir), then flags. DHCP runs only with
 --dhcp-interface (it needs root for port 67). --dhcp-mode proxy runs it as a
 proxyDHCP beside a DHCP server the network already has: that server hands
 out the addresses, the appliance answers PXE and HTTP boot clients only
@@ -121,6 +121,8 @@ else gets REFUSED. --dns-forward none turns forwarding off.`,
 	f.String("mirror-dir", "", "the package cache's directory (default DATA/mirror)")
 	f.String("mirror-size", "", `bound on the package cache's size on disk, least recently used files evicted (default "20GiB")`)
 	f.String("mirror-index-ttl", "", `how long an index file (Release, Packages) whose upstream sends no ETag or Last-Modified is served before it is fetched again; with them it is revalidated on every request (default "30m")`)
+	f.String("console-sessions", "", `machines' serial consoles (IPMI SOL) captured at once, during builds, inspections and when an operator asks; 0 or off: none (default 256, or off with --dev)`)
+	f.String("console-dir", "", "where each system's recorded console is kept (default DATA/console)")
 	f.Bool("dev", false, "development mode: 127.0.0.1 only, unprivileged ports, no root needed")
 	return c
 }
