@@ -54,7 +54,7 @@ $PROVISION_TOKEN.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usage(err) })
 	root.AddCommand(newServe(), newDemo(), newBootenv(), newSubnet(), newImage(), newProfile(), newSystem(),
 		newSetting(), newZone(), newExport(), newImport(), newHistory(), newTemplate(), newEvents(), newPower(), newToken(), newVersion(), newLogin(), newMigrate(), newBackup(), newRestore(), newDocs(),
-		newDiscovered(), newRule())
+		newDiscovered(), newRule(), newConsole())
 	root.AddCommand(newAnsibleInventory())
 	root.AddCommand(newHook())
 	root.AddCommand(newUser())

@@ -195,7 +195,13 @@ func newSystemStatus() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "status NAME [--all]",
 		Short: "Show a system's state and the timeline of its last boot or build (DHCP, TFTP, script, kernel, initrd, template, done/failed)",
-		Args:  args(cobra.ExactArgs(1)),
+		Long: `Show a system's state and the timeline of its last boot or build (DHCP,
+TFTP, script, kernel, initrd, template, done/failed), then, when the
+appliance captures consoles, whether it captures this one, and for a
+failed build the last console lines before the failure (from its
+history; provision console NAME shows the whole console). --json prints
+the timeline's events alone.`,
+		Args: args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
 			var sys registry.System
 			cl := client(c)
@@ -224,6 +230,7 @@ func newSystemStatus() *cobra.Command {
 			for _, e := range evs {
 				fmt.Fprintf(w, "  %s  %-7s %s\n", e.At.Local().Format("2006-01-02 15:04:05.000"), textsafe.Strip(e.Kind), textsafe.Strip(e.Detail))
 			}
+			consoleOfStatus(c, cl, &sys)
 			return nil
 		},
 	}
