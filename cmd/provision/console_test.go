@@ -126,7 +126,9 @@ func (f *cliConsole) Capture(ctx context.Context, system string, on bool) error 
 func consoleServerCLI(t *testing.T, f api.Console) (run func(stdin string, args ...string) (string, string, error), reg *registry.Registry) {
 	t.Helper()
 	reg = registrytest.Seeded(t)
-	auth := func(string) (access.Principal, error) { return access.Principal{Name: "otto", Role: access.Operator}, nil }
+	auth := func(string) (access.Principal, error) {
+		return access.Principal{Name: "otto", Role: access.Operator}, nil
+	}
 	srv := httptest.NewServer(api.Handler(api.Config{Registry: reg, Auth: auth, Console: f,
 		Log: slog.New(slog.DiscardHandler), Metrics: prometheus.NewRegistry()}))
 	t.Cleanup(srv.Close)
