@@ -51,7 +51,7 @@ func (p Principal) CheckSystem(right Right, name, site, profile string) error {
 	if p.InScope(site, profile) {
 		return nil
 	}
-	return &Denied{fmt.Sprintf("%s may %s systems of %s only: %s is of %s", p.who(), right, scopeText(p.Scopes), name, placeText(site, profile))}
+	return &Denied{fmt.Sprintf("%s may %s systems of %s only: %s is of %s", p.who(), right.onSystems(), scopeText(p.Scopes), name, placeText(site, profile))}
 }
 
 // InScope reports whether a system of site and profile is in one of p's

@@ -71,6 +71,15 @@ var doings = map[Right]string{
 
 func (r Right) doing() string { return doings[r] }
 
+// onSystems is the verb of a scoped refusal: "may %s systems of site
+// tokyo only". A right's name is its verb but for the console's.
+func (r Right) onSystems() string {
+	if r == Console {
+		return "use the consoles of"
+	}
+	return string(r)
+}
+
 // About says what right lets one do.
 func (r Right) About() string { return about[r] }
 
