@@ -44,7 +44,7 @@ func (c *consoles) reconcile(ctx context.Context) time.Time {
 	}
 	p := c.plan(c.reg.Snapshot(), c.now())
 	c.mu.Unlock()
-	c.apply(ctx, p)
+	c.apply(ctx, p, time.Now())
 	return p.next
 }
 
@@ -152,8 +152,9 @@ func (c *consoles) decide(p *consolePlan, sys *registry.System, why []string, no
 
 // apply does what p decided: captures, stops (consoleStopLimit at a
 // time), the failed builds' notes (after consoleSettle, in the
-// background). Called with c.ops held.
-func (c *consoles) apply(ctx context.Context, p *consolePlan) {
+// background; seen is when the failures were seen, on the wall clock).
+// Called with c.ops held.
+func (c *consoles) apply(ctx context.Context, p *consolePlan, seen time.Time) {
 	names := make([]string, 0, len(p.capture))
 	for name := range p.capture {
 		names = append(names, name)
@@ -174,7 +175,7 @@ func (c *consoles) apply(ctx context.Context, p *consolePlan) {
 		c.notes.Add(1)
 		go func() {
 			defer c.notes.Done()
-			c.noteFailure(ctx, name)
+			c.noteFailure(ctx, name, seen)
 		}()
 	}
 }

@@ -51,10 +51,18 @@ func (c *consoles) shutdown() {
 	c.notes.Wait()
 }
 
+// consoleFailSlack is how long after the failure was seen a console line
+// still counts as before it: the installer's last words may arrive a
+// little after its report.
+const consoleFailSlack = 250 * time.Millisecond
+
 // noteFailure puts the last console lines of a failed build in the
 // system's history and its last line on its timeline, once the bytes in
-// flight have come (settle). Nothing when the console has no lines.
-func (c *consoles) noteFailure(ctx context.Context, name string) {
+// flight have come (settle): the lines before the failure was seen (at
+// seen, the wall clock, as the Ring's stamps), not what the machine
+// printed after it (a shell, a reboot). Nothing when the console has no
+// lines.
+func (c *consoles) noteFailure(ctx context.Context, name string, seen time.Time) {
 	select {
 	case <-time.After(c.settle):
 	case <-c.done: // stopping: note what there is now
@@ -64,11 +72,15 @@ func (c *consoles) noteFailure(ctx context.Context, name string) {
 		c.log.Warn("console lines of a failed build", "system", name, "err", err)
 		return
 	}
+	cut := seen.Add(consoleFailSlack)
+	for len(lines) > 0 && lines[len(lines)-1].At.After(cut) {
+		lines = lines[:len(lines)-1]
+	}
 	last := lastConsoleLines(lines, consoleNoteLines, consoleNoteRunes)
 	if len(last) == 0 {
 		return
 	}
-	ctx = registry.WithActor(context.WithoutCancel(ctx), registry.Actor{Name: "console"})
+	ctx = registry.WithActor(context.WithoutCancel(ctx), registry.Actor{Name: "appliance"})
 	note := "last console lines before the build failed:\n" + strings.Join(last, "\n")
 	if err := c.reg.Note(ctx, registry.ObjSystem, name, "console", note); err != nil {
 		c.log.Warn("history of a failed build's console", "system", name, "err", err)

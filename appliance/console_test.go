@@ -104,7 +104,10 @@ func TestConsoleFailedBuildNote(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	c.settle = time.Second
 	c.reconcile(ctx)
+	time.Sleep(2 * consoleFailSlack)
+	fake.feed("web01", "/ # \n") // after the failure (the installer's shell): not in the note
 	c.notes.Wait()
 
 	hist, err := c.reg.History(ctx, "web01", 10)
