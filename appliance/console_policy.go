@@ -132,12 +132,13 @@ func (c *consoles) decide(p *consolePlan, sys *registry.System, why []string, no
 	switch {
 	case len(why) > 0:
 		t.idle = time.Time{}
+		t.build = slices.ContainsFunc(why, func(w string) bool { return w != "operator" && w != "attached" })
 		if !t.on || t.bmc != want {
 			p.capture[sys.Name] = want
 		}
 	case !t.on:
 		t.err = ""
-	case t.idle.IsZero() || now.Before(t.idle.Add(c.linger)):
+	case t.build && (t.idle.IsZero() || now.Before(t.idle.Add(c.linger))):
 		if t.idle.IsZero() {
 			t.idle = now
 		}

@@ -28,8 +28,9 @@
 // serial console (IPMI SOL) of a system with an IPMI BMC while a build
 // runs (pending, installing), while its inspection is asked, and while
 // an operator asked for it or is attached; once no reason remains it
-// goes on for a linger of 30 s (the reboot and the first lines after a
-// build), a removed system's at once. One loop decides, woken by every
+// goes on for a linger of 30 s after a build or an inspection (the reboot
+// and the first lines after it), and stops at once after an operator's
+// ask alone or for a removed system. One loop decides, woken by every
 // registry change and operator ask; a build that fails while captured
 // gets its last 20 console lines in its history and its last line on
 // its timeline. A Redfish BMC's console is not captured (Status says
