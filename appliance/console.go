@@ -79,16 +79,16 @@ type consoles struct {
 
 // consoleTarget is one system's capture as the policy sees it.
 type consoleTarget struct {
-	why  []string       // the reasons to capture now
-	bmc  console.BMC    // the settings last given to Manager.Capture
-	on   bool           // captured: Manager.Capture succeeded, no Stop since
-	idle time.Time      // when the last reason went, zero while one remains
+	why  []string    // the reasons to capture now
+	bmc  console.BMC // the settings last given to Manager.Capture
+	on   bool        // captured: Manager.Capture succeeded, no Stop since
+	idle time.Time   // when the last reason went, zero while one remains
 	// build is whether the last reasons held a build or an inspection:
 	// only those linger (the reboot after them); an operator's capture
 	// ends when the operator ends it or detaches.
 	build bool
-	err  string         // why it is not captured though asked: a Redfish BMC, a refused Capture
-	last console.Status // the session's status when it was stopped
+	err   string         // why it is not captured though asked: a Redfish BMC, a refused Capture
+	last  console.Status // the session's status when it was stopped
 }
 
 // newConsoles builds the capture over mgr, woken by every change of reg.
