@@ -51,7 +51,7 @@ func (sp *lineSplitter) end(partial bool, now time.Time, emit func(ConsoleLine))
 	if len(sp.buf) == 0 {
 		at = now
 	}
-	emit(ConsoleLine{At: at, Text: console.Clean(sp.buf), Partial: partial})
+	emit(ConsoleLine{At: at, Text: console.Text(sp.buf), Partial: partial})
 	sp.buf = sp.buf[:0]
 }
 

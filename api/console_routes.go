@@ -28,7 +28,7 @@ func (s *server) consoleRoutes(mux *http.ServeMux) {
 
 // ConsoleView is the answer of GET /api/v1/systems/NAME/console: the
 // console's status and its last recorded lines, oldest first, as text
-// (console.Clean).
+// (console.Text: control sequences stripped, boot tokens redacted).
 type ConsoleView struct {
 	Status ConsoleStatus `json:"status"`
 	Lines  []ConsoleLine `json:"lines"`
@@ -128,7 +128,7 @@ func (s *server) consoleLines(w http.ResponseWriter, r *http.Request) {
 func cleanLines(lines []console.Line) []ConsoleLine {
 	out := make([]ConsoleLine, 0, len(lines))
 	for _, l := range lines {
-		out = append(out, ConsoleLine{At: l.At, Text: console.Clean(l.Text)})
+		out = append(out, ConsoleLine{At: l.At, Text: console.Text(l.Text)})
 	}
 	return out
 }

@@ -51,17 +51,13 @@ func (c *consoles) shutdown() {
 	c.notes.Wait()
 }
 
-// consoleFailSlack is how long after the failure was seen a console line
-// still counts as before it: the installer's last words may arrive a
-// little after its report.
-const consoleFailSlack = 250 * time.Millisecond
-
 // noteFailure puts the last console lines of a failed build in the
 // system's history and its last line on its timeline, once the bytes in
-// flight have come (settle): the lines before the failure was seen (at
-// seen, the wall clock, as the Ring's stamps), not what the machine
-// printed after it (a shell, a reboot). Nothing when the console has no
-// lines.
+// flight have come (settle): the lines that began before the failure
+// was seen (at seen, on the wall clock, as the Ring's stamps), not what
+// the machine printed after it (a shell, a reboot: an installer's shell
+// was seen 60 ms after its failure report). Nothing when the console has
+// no lines.
 func (c *consoles) noteFailure(ctx context.Context, name string, seen time.Time) {
 	select {
 	case <-time.After(c.settle):
@@ -72,8 +68,7 @@ func (c *consoles) noteFailure(ctx context.Context, name string, seen time.Time)
 		c.log.Warn("console lines of a failed build", "system", name, "err", err)
 		return
 	}
-	cut := seen.Add(consoleFailSlack)
-	for len(lines) > 0 && lines[len(lines)-1].At.After(cut) {
+	for len(lines) > 0 && lines[len(lines)-1].At.After(seen) {
 		lines = lines[:len(lines)-1]
 	}
 	last := lastConsoleLines(lines, consoleNoteLines, consoleNoteRunes)
@@ -89,12 +84,12 @@ func (c *consoles) noteFailure(ctx context.Context, name string, seen time.Time)
 }
 
 // lastConsoleLines are the last n lines that end in text, cleaned of
-// control sequences (console.Clean) and cut to maxRunes each; the empty
+// control sequences and boot tokens (console.Text) and cut to maxRunes each; the empty
 // lines at the end are left out.
 func lastConsoleLines(lines []console.Line, n, maxRunes int) []string {
 	var out []string
 	for i := len(lines) - 1; i >= 0 && len(out) < n; i-- {
-		text := strings.TrimRight(console.Clean(lines[i].Text), " \t")
+		text := strings.TrimRight(console.Text(lines[i].Text), " \t")
 		if text == "" && len(out) == 0 {
 			continue // trailing blank lines say nothing
 		}

@@ -106,7 +106,7 @@ func TestConsoleFailedBuildNote(t *testing.T) {
 	}
 	c.settle = time.Second
 	c.reconcile(ctx)
-	time.Sleep(2 * consoleFailSlack)
+	time.Sleep(10 * time.Millisecond)
 	fake.feed("web01", "/ # \n") // after the failure (the installer's shell): not in the note
 	c.notes.Wait()
 
