@@ -44,8 +44,14 @@ func waitVM(t *testing.T, vm *lab.VM, timeout time.Duration, stages []vmStage) {
 // mode: lab-ok, lab-fail, lab-hang (deadline hangTimeout). cliFor gives a
 // CLI runner bound to a (sub)test.
 func installLab(t *testing.T, hangTimeout string) (n *lab.Net, cliFor func(*testing.T) func(...string) string) {
+	n, _, cliFor = installLabToken(t, hangTimeout)
+	return n, cliFor
+}
+
+// installLabToken is installLab that also returns the admin token.
+func installLabToken(t *testing.T, hangTimeout string) (n *lab.Net, tok string, cliFor func(*testing.T) func(...string) string) {
 	kernel, initrd := lab.InstallerAssets(t)
-	n, tok, _ := labAppliance(t)
+	n, tok, _ = labAppliance(t)
 	cliFor = func(t *testing.T) func(...string) string { return labCLI(t, n, tok) }
 	cli := cliFor(t)
 	tmpl := filepath.Join(t.TempDir(), "lab-install")
@@ -61,7 +67,7 @@ func installLab(t *testing.T, hangTimeout string) (n *lab.Net, cliFor func(*test
 		}
 		cli(args...)
 	}
-	return n, cliFor
+	return n, tok, cliFor
 }
 
 func statusOf(t *testing.T, cli func(...string) string, name string) registry.System {
