@@ -31,6 +31,14 @@ var actions = []action{
 	{"netboot-off", "Netboot off", "Turn netboot off for %s? Its next boot is from its disk.", false, access.Build},
 }
 
+// consoleActions are the console panel's buttons (consoleActionsFor),
+// not the page's action bar: starting or stopping a capture changes no
+// machine, so the panel posts them without a confirmation page.
+var consoleActions = []action{
+	{"capture-on", "Start capture", "Start capturing the console of %s? The appliance opens a serial-over-LAN session through its BMC and records it until you stop it.", false, access.Console},
+	{"capture-off", "Stop capture", "Stop the capture you asked for on %s? A build's capture goes on until the build ends.", false, access.Console},
+}
+
 // actionsFor lists what makes sense for sys: reinstall only with a
 // template to install from, abort only during a build, power only with
 // a BMC.
@@ -50,7 +58,7 @@ func actionsFor(sys registry.System, installs bool) []action {
 }
 
 func findAction(name string) (action, bool) {
-	for _, a := range actions {
+	for _, a := range append(actions[:len(actions):len(actions)], consoleActions...) {
 		if a.Name == name {
 			return a, true
 		}
@@ -95,6 +103,8 @@ func (u *ui) action(w http.ResponseWriter, r *http.Request, ss *session) {
 		err = u.call(r, ss, "POST", sysPath+"/power", map[string]string{"action": strings.TrimPrefix(a.Name, "power-")}, nil)
 	case "netboot-on", "netboot-off":
 		err = u.call(r, ss, "POST", sysPath+"/netboot", api.NetbootInput{Netboot: new(a.Name == "netboot-on")}, nil)
+	case "capture-on", "capture-off":
+		err = u.call(r, ss, "POST", sysPath+"/console/capture", map[string]bool{"on": a.Name == "capture-on"}, nil)
 	}
 	done := a.Label + ": done"
 	if err != nil {
@@ -107,5 +117,9 @@ func (u *ui) action(w http.ResponseWriter, r *http.Request, ss *session) {
 		}
 		done = a.Label + " failed: " + err.Error()
 	}
-	http.Redirect(w, r, "/ui/systems/"+url.PathEscape(name)+"?done="+url.QueryEscape(done), http.StatusSeeOther)
+	to := "/ui/systems/" + url.PathEscape(name) + "?done=" + url.QueryEscape(done)
+	if a.Right == access.Console {
+		to += "#console"
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }

@@ -4,7 +4,10 @@
 // the server), one host (its boot timeline as a waterfall, effective
 // settings and where each comes from, the rendered template, history and,
 // for the admin token, the installer log of a failed build, and its
-// hardware inventory), the discovered machines (their inventories, and a
+// hardware inventory, and its serial console: the capture's state and
+// the last lines, then each line as it comes, through the API's console
+// stream relayed as the session, with Start and Stop capture for the
+// console right), the discovered machines (their inventories, and a
 // form that accepts one as a system), the install templates (edited in
 // the page), and actions (reinstall, abort, inspect, power, netboot)
 // behind a confirmation that names the host.

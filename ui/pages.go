@@ -23,9 +23,9 @@ func parsePages() map[string]*template.Template {
 		"bytes": human.Bytes,
 		"mib":   func(n int64) string { return human.Bytes(n << 20) },
 	}
-	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html"))
+	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html", "templates/console.html"))
 	pages := map[string]*template.Template{}
-	for _, p := range []string{"login", "fleet", "host", "confirm", "rows", "live", "discovered", "machine", "discoveredrows", "templates", "template"} {
+	for _, p := range []string{"login", "fleet", "host", "confirm", "rows", "live", "consolestate", "discovered", "machine", "discoveredrows", "templates", "template"} {
 		t := template.Must(base.Clone())
 		pages[p] = template.Must(t.ParseFS(templateFS, "templates/"+p+".html"))
 	}
@@ -176,6 +176,9 @@ type hostData struct {
 	// when it never reported one.
 	Inventory    *registry.Machine
 	InventoryErr string // why the inventory could not be read
+	// Console is the Console panel (the full page only).
+	Console *consoleView
+	site    string // the system's site, for a scoped session
 }
 
 func (u *ui) host(r *http.Request, ss *session, name string, full bool) (*hostData, error) {
@@ -201,6 +204,7 @@ func (u *ui) host(r *http.Request, ss *session, name string, full bool) (*hostDa
 	if !full {
 		return d, nil
 	}
+	d.Console = u.console(r, ss, d.System, d.site, consoleLines)
 	if d.Report.Template != "" {
 		err := u.call(r, ss, "GET", "/api/v1/templates/"+url.PathEscape(d.Report.Template)+"/render?system="+url.QueryEscape(name), nil, &d.Rendered)
 		if err != nil {
@@ -237,15 +241,14 @@ func (u *ui) host(r *http.Request, ss *session, name string, full bool) (*hostDa
 // that the session may take on it: for a scoped session, the system's
 // site is its subnet's.
 func (u *ui) allowActions(r *http.Request, ss *session, d *hostData) error {
-	var site string
 	if ss.Scoped() {
 		var subnets []registry.Subnet
 		if err := u.call(r, ss, "GET", "/api/v1/subnets", nil, &subnets); err != nil {
 			return err
 		}
-		site = siteOf(d.System.IP, subnets)
+		d.site = siteOf(d.System.IP, subnets)
 	}
-	d.Actions, d.Withheld = ss.permitted(actionsFor(d.System, d.Report.Template != ""), d.System, site)
+	d.Actions, d.Withheld = ss.permitted(actionsFor(d.System, d.Report.Template != ""), d.System, d.site)
 	return nil
 }
 

@@ -71,6 +71,8 @@ func Handler(cfg Config) http.Handler {
 	mux.HandleFunc("GET /ui/systems/{name}/confirm", u.authed(u.confirmPage))
 	mux.HandleFunc("POST /ui/systems/{name}/action", u.authed(u.action))
 	mux.HandleFunc("GET /ui/stream", u.authed(u.stream))
+	mux.HandleFunc("GET /ui/systems/{name}/console/stream", u.authed(u.consoleStream))
+	mux.HandleFunc("GET /ui/systems/{name}/console/state", u.authed(u.consoleState))
 	mux.HandleFunc("GET /ui/discovered", u.authed(u.discoveredPage))
 	mux.HandleFunc("GET /ui/discovered/rows", u.authed(u.discoveredRows))
 	mux.HandleFunc("GET /ui/discovered/{key}", u.authed(u.machinePage))
@@ -106,7 +108,7 @@ func (u *ui) authed(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ss := u.sessions.get(r)
 		if ss == nil {
-			if r.Method == http.MethodGet && !strings.HasSuffix(r.URL.Path, "/live") && r.URL.Path != "/ui/rows" && r.URL.Path != "/ui/discovered/rows" && r.URL.Path != "/ui/stream" {
+			if r.Method == http.MethodGet && !isFragment(r.URL.Path) {
 				http.Redirect(w, r, "/ui/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
@@ -122,6 +124,13 @@ func (u *ui) authed(h handlerFunc) http.HandlerFunc {
 		}
 		h(w, r, ss)
 	}
+}
+
+// isFragment reports whether path is a part of a page or a stream that a
+// script asks for: without a session it gets 401, not the login form.
+func isFragment(path string) bool {
+	return strings.HasSuffix(path, "/live") || strings.HasSuffix(path, "/console/stream") || strings.HasSuffix(path, "/console/state") ||
+		path == "/ui/rows" || path == "/ui/discovered/rows" || path == "/ui/stream"
 }
 
 // sameSite refuses, with 403, a POST another site's page sent (Origin or
