@@ -180,6 +180,16 @@ func (f *fakeConsole) Emit(b string) time.Time {
 	return now
 }
 
+// Drop ends every follower's stream, as an appliance that stops does.
+func (f *fakeConsole) Drop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, ch := range f.followers {
+		close(ch)
+	}
+	f.followers = nil
+}
+
 func (f *fakeConsole) following() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -261,5 +271,54 @@ func TestDashboardConsoleInBrowser(t *testing.T) {
 	lines, err := chromedp.Run(page.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#console-lines > span").length`))
 	if want := 2 + 20 + 1 + 1; err != nil || lines != want {
 		t.Errorf("the panel holds %d lines (%v), want %d: none twice, the prompt and its answer one line", lines, err, want)
+	}
+
+	// The newest line stays in view until the reader scrolls up; then
+	// new lines leave the view where it is. The page keeps 2000 lines.
+	var many strings.Builder
+	for i := range 2100 {
+		fmt.Fprintf(&many, "bulk line %04d\n", i)
+	}
+	fc.Emit(many.String())
+	if _, err := page.WaitLine(regexp.MustCompile(`^bulk line 2099$`), 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	const atBottom = `(p => p.scrollTop + p.clientHeight >= p.scrollHeight - 8)(document.getElementById("console-lines"))`
+	kept, err1 := chromedp.Run(page.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#console-lines > span").length`))
+	bottom, err2 := chromedp.Run(page.ctx, chromedp.Evaluate[bool](atBottom))
+	if kept != 2000 || !bottom || err1 != nil || err2 != nil {
+		t.Errorf("after 2100 more lines the panel holds %d (want 2000), at the bottom %v (%v %v)", kept, bottom, err1, err2)
+	}
+	top, err := chromedp.Run(page.ctx, chromedp.Evaluate[int](`(p => (p.scrollTop = 100, p.scrollTop))(document.getElementById("console-lines"))`))
+	fc.Emit("while scrolled up\n")
+	if _, err := page.WaitLine(regexp.MustCompile(`^while scrolled up$`), 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	after, err3 := chromedp.Run(page.ctx, chromedp.Evaluate[int](`document.getElementById("console-lines").scrollTop`))
+	if err != nil || err3 != nil || after > top {
+		t.Errorf("scrolled up to %d, a new line moved the view to %d (%v %v)", top, after, err, err3)
+	}
+
+	// The stream ends: the panel says so, comes back from its last line
+	// and shows the next ones, none twice.
+	const state = `document.getElementById("console-lines").dataset.state`
+	fc.Drop()
+	saw := ""
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end) && saw != "reconnecting"; time.Sleep(20 * time.Millisecond) {
+		saw, _ = chromedp.Run(page.ctx, chromedp.Evaluate[string](state))
+	}
+	if saw != "reconnecting" {
+		t.Errorf("after the stream ended the panel says %q, want reconnecting", saw)
+	}
+	if !page.live(page.ctx) || fc.following() == 0 {
+		t.Fatal("the panel did not reconnect")
+	}
+	fc.Emit("after the reconnect\n")
+	if _, err := page.WaitLine(regexp.MustCompile(`^after the reconnect$`), 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	dups, err := chromedp.Run(page.ctx, chromedp.Evaluate[[]string](`(() => { const seen = new Set(), d = []; for (const e of document.querySelectorAll("#console-lines > span")) { if (seen.has(e.textContent)) d.push(e.textContent); seen.add(e.textContent); } return d; })()`))
+	if err != nil || len(dups) > 0 {
+		t.Errorf("after the reconnect the panel shows lines twice: %q (%v)", dups, err)
 	}
 }

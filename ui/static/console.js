@@ -40,23 +40,40 @@
     return pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 8;
   }
 
-  function show(line) {
-    var last = pre.lastElementChild;
-    var at = Date.parse(line.at);
-    if (last && at < Date.parse(last.dataset.at)) {
-      return; // sent again after a reconnect
+  // replayed reports whether line is one the page shows already: after
+  // a (re)connect the stream sends the recorded lines since the last one
+  // shown, itself included. Lines of one burst share a time, so those
+  // at that time are told apart by their text, counted (skip).
+  var skip = null;
+  function replayed(line) {
+    if (skip === null) {
+      return false;
     }
+    if (line.at !== since && Date.parse(line.at) >= Date.parse(since)) {
+      skip = null; // past the seam
+      return false;
+    }
+    if (line.at !== since) {
+      return true; // before it
+    }
+    if (skip[line.text] > 0) {
+      skip[line.text]--;
+      return true;
+    }
+    return false;
+  }
+
+  function show(line) {
+    if (replayed(line)) {
+      return;
+    }
+    var last = pre.lastElementChild;
     var stick = atBottom();
     if (last && last.dataset.partial === "1") {
       // The rest of a line the machine had not ended.
       last.textContent = last.textContent + line.text + (line.partial ? "" : "\n");
       last.dataset.partial = line.partial ? "1" : "";
       last.dataset.shown = String(now());
-    } else if (last && last.dataset.at === line.at) {
-      // The same line (it starts at the same instant), sent again at the
-      // seam of the recorded and the live lines.
-      last.textContent = line.text + (line.partial ? "" : "\n");
-      last.dataset.partial = line.partial ? "1" : "";
     } else {
       var el = document.createElement("span");
       el.dataset.at = line.at;
@@ -106,6 +123,13 @@
     if (last && last.dataset.at) {
       since = last.dataset.at;
     }
+    skip = since ? {} : null;
+    Array.prototype.forEach.call(pre.children, function (el) {
+      if (skip && el.dataset.at === since) {
+        var text = el.textContent.replace(/\n$/, "");
+        skip[text] = (skip[text] || 0) + 1;
+      }
+    });
     es = new EventSource("/ui/systems/" + encodeURIComponent(host) + "/console/stream" + (since ? "?since=" + encodeURIComponent(since) : ""));
     es.onopen = function () {
       wait = 1000;
