@@ -2,6 +2,7 @@ package lab
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"runtime"
@@ -67,3 +68,39 @@ func setns(f *os.File) error {
 // InBridge runs fn with its sockets made in the bridge namespace, where
 // the test's DHCP clients plug their veths (see Listen).
 func (n *Net) InBridge(fn func() error) error { return inNamespace(n.BridgeNS, fn) }
+
+// Forward listens on 127.0.0.1 of this process's namespace and relays
+// each connection to address (host:port) in n's server namespace: a
+// program that runs here (a browser) reaches a server of the lab (the
+// appliance's dashboard) as "127.0.0.1:PORT", which it returns.
+func (e *Env) Forward(n *Net, address string) (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("lab: %w", err)
+	}
+	e.Defer(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				var up net.Conn
+				if err := inNamespace(n.ServerNS, func() (err error) {
+					up, err = net.Dial("tcp", address)
+					return err
+				}); err != nil {
+					return
+				}
+				defer up.Close()
+				done := make(chan struct{}, 2)
+				go func() { io.Copy(up, c); done <- struct{}{} }()
+				go func() { io.Copy(c, up); done <- struct{}{} }()
+				<-done
+			}()
+		}
+	}()
+	return l.Addr().String(), nil
+}

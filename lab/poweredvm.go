@@ -18,7 +18,12 @@ import (
 // Transcript stays empty and the console is read through the BMC.
 type PoweredVM struct {
 	*Transcript
-	BMC  *BMCSim // on 127.0.0.N of the Net's server namespace, where the appliance runs
+	BMC *BMCSim // on 127.0.0.N of the Net's server namespace, where the appliance runs
+	// Wire, with BMCOptions.SOL, is a probe on the serial port's wire:
+	// each line the machine sent with when it crossed, whether or not a
+	// SOL session carried it. For timings (the delay from the machine to
+	// a reader); what a reader shows is proven through the BMC.
+	Wire *Transcript
 	MAC  string
 	vm   *VM
 	opts VMOptions
@@ -98,7 +103,7 @@ func (e *Env) NewPoweredVMWith(n *Net, mac, password string, opts VMOptions, b B
 	opts.Console, opts.Serial = "", ""
 	if b.SOL {
 		opts.Serial = filepath.Join(dir, "serial.sock")
-		if sol, err = e.relaySOL(n, opts.Serial, addr); err != nil {
+		if sol, p.Wire, err = e.relaySOL(n, opts.Serial, addr); err != nil {
 			return nil, err
 		}
 	} else {

@@ -20,27 +20,31 @@ type solRelay struct {
 	mu  sync.Mutex
 	bmc net.Conn // ipmi_sim's, while a SOL session is active
 	vm  net.Conn // QEMU's, while it runs
+	// wire is what the machine sent on its serial port, each line with
+	// the time it crossed the wire, whoever listened (PoweredVM.Wire).
+	wire *Transcript
 }
 
 // relaySOL listens on the Unix socket path for QEMU and on addr:0 (TCP,
 // in n's server namespace) for ipmi_sim, until the Env closes, and
-// returns the TCP address for ipmi_sim's "sol" line.
-func (e *Env) relaySOL(n *Net, path, addr string) (string, error) {
+// returns the TCP address for ipmi_sim's "sol" line, and the wire's
+// Transcript.
+func (e *Env) relaySOL(n *Net, path, addr string) (string, *Transcript, error) {
 	vms, err := net.Listen("unix", path)
 	if err != nil {
-		return "", fmt.Errorf("lab: SOL relay: %w", err)
+		return "", nil, fmt.Errorf("lab: SOL relay: %w", err)
 	}
 	e.Defer(func() { vms.Close() })
 	bmcs, err := e.Listen(n, "tcp", net.JoinHostPort(addr, "0"))
 	if err != nil {
 		vms.Close()
-		return "", fmt.Errorf("lab: SOL relay: %w", err)
+		return "", nil, fmt.Errorf("lab: SOL relay: %w", err)
 	}
-	r := &solRelay{}
+	r := &solRelay{wire: newTranscript()}
 	e.Defer(r.close)
 	go r.accept(vms, &r.vm, &r.bmc)
 	go r.accept(bmcs, &r.bmc, &r.vm)
-	return bmcs.Addr().String(), nil
+	return bmcs.Addr().String(), r.wire, nil
 }
 
 // accept takes l's connections, each replacing the last as *side, and
@@ -67,6 +71,9 @@ func (r *solRelay) copy(c net.Conn, side, other *net.Conn) {
 	buf := make([]byte, 4096)
 	for {
 		n, err := c.Read(buf)
+		if n > 0 && side == &r.vm {
+			r.wire.Write(buf[:n])
+		}
 		if n > 0 {
 			r.mu.Lock()
 			to := *other

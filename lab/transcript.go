@@ -97,6 +97,19 @@ func (tr *Transcript) Lines() []string {
 	return append([]string(nil), tr.lines...)
 }
 
+// When returns when the first line matching re ended (was printed whole),
+// and whether there is one.
+func (tr *Transcript) When(re *regexp.Regexp) (time.Time, bool) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	for i, l := range tr.lines {
+		if re.MatchString(l) {
+			return tr.start.Add(tr.at[i]), true
+		}
+	}
+	return time.Time{}, false
+}
+
 // String returns the whole transcript.
 func (tr *Transcript) String() string {
 	tr.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -22,8 +23,9 @@ import (
 // appliance.
 //   - `provision console vm --follow`, started before the reinstall, prints
 //     the kernel's and the installer's lines as the VM boots;
-//   - the dashboard's host page shows them live (the delay from the VM's
-//     serial port to the page is logged);
+//   - the dashboard's host page shows them live, in Chromium (the delay
+//     from the VM's serial port to the page is logged: the lab's probe on
+//     the serial wire, lab.PoweredVM.Wire, gives when each line was sent);
 //   - the installer fails on purpose: its error line is in `system status`
 //     and in history, beside the failure;
 //   - `provision console vm --attach` types a line into the installer's
@@ -41,6 +43,7 @@ func TestVMConsole(t *testing.T) {
 		"--bmc-address", vm.BMC.Address, "--bmc-port", fmt.Sprint(vm.BMC.Port), "--bmc-user", "admin", "--bmc-password-env", "LAB_BMC_PW")
 
 	follow := startConsole(t, n, tok, name, "--follow")
+	page := dashboardConsole(t, "http://"+n.Forward(t, n.ServerIP.String()+":80"), tok, name)
 	start := time.Now()
 	cli("system", "reinstall", name)
 	for _, s := range []vmStage{
@@ -54,6 +57,21 @@ func TestVMConsole(t *testing.T) {
 			t.Fatalf("console --follow: %s: %v\nprinted:\n%s", s.name, err, follow)
 		}
 		t.Logf("%5.1fs %s", time.Since(start).Seconds(), s.name)
+	}
+	// The same lines on the dashboard's host page, live.
+	for _, s := range []vmStage{
+		{"the kernel", `Linux version`},
+		{"the installer", regexp.QuoteMeta(lab.InstallerMarker) + ` url=http://\S+/ks/BUILD-TOKEN`},
+		{"the installer's error", `PROVISION-LAB-ERROR installer failed on purpose`},
+	} {
+		shown, err := page.WaitLine(regexp.MustCompile(s.pattern), time.Minute)
+		if err != nil {
+			t.Fatalf("dashboard: %s: %v", s.name, err)
+		}
+		// The wire carries the token the page does not show.
+		if sent, ok := vm.Wire.When(regexp.MustCompile(strings.ReplaceAll(s.pattern, "BUILD-TOKEN", "[0-9a-f]{32}"))); ok {
+			t.Logf("dashboard: %s, %.0f ms after the VM's serial port", s.name, float64(shown.Sub(sent).Microseconds())/1000)
+		}
 	}
 
 	// The failure carries the console's last lines: on the timeline
@@ -95,6 +113,25 @@ func TestVMConsole(t *testing.T) {
 	if _, err := at.WaitLine(regexp.MustCompile(`^provision-42\s*$`), time.Minute); err != nil {
 		t.Fatalf("attach: %v\nprinted:\n%s", err, at)
 	}
+	// The delay from the VM's serial port to the dashboard, line by line:
+	// ten lines a third of a second apart.
+	at.Type("for i in 1 2 3 4 5 6 7 8 9 10; do echo tick-$i; sleep 0.3; done\n")
+	var delays []time.Duration
+	for i := 1; i <= 10; i++ {
+		re := regexp.MustCompile(fmt.Sprintf(`^tick-%d\s*$`, i))
+		shown, err := page.WaitLine(re, time.Minute)
+		if err != nil {
+			t.Fatalf("dashboard: tick-%d: %v", i, err)
+		}
+		sent, ok := vm.Wire.When(re)
+		if !ok {
+			t.Fatalf("tick-%d shown on the dashboard, never sent by the VM", i)
+		}
+		delays = append(delays, shown.Sub(sent))
+	}
+	slices.Sort(delays)
+	t.Logf("serial port to dashboard, 10 lines: min %v, median %v, max %v", delays[0].Round(time.Millisecond),
+		delays[len(delays)/2].Round(time.Millisecond), delays[len(delays)-1].Round(time.Millisecond))
 	at.Type("\x1d.") // Ctrl-] then '.': detach
 	if err := at.Wait(10 * time.Second); err != nil {
 		t.Fatalf("detaching: %v\nprinted:\n%s", err, at)

@@ -40,6 +40,15 @@ func (n *Net) Listen(t testing.TB, network, address string) net.Listener {
 	return l
 }
 
+// Forward is lab.Env.Forward: 127.0.0.1:PORT here, relayed to address
+// in n's server namespace until t ends.
+func (n *Net) Forward(t testing.TB, address string) string {
+	t.Helper()
+	a, err := env(t).Forward(n.Net, address)
+	check(t, err)
+	return a
+}
+
 // Exec is lab.Env.Exec: args in the server namespace in the background,
 // stopped when t ends (SIGTERM, then SIGKILL after 5 s).
 func (n *Net) Exec(t testing.TB, args ...string) *Proc {
