@@ -16,19 +16,30 @@ import (
 // when it opens; console.js keeps up to 2000 as the live ones arrive.
 const consoleLines = 200
 
-// consoleView is the host page's Console panel: the capture's status,
-// the last lines, and the buttons the session may use.
+// consoleView is a Console panel, a system's on its host page or a
+// discovered machine's on its page: the capture's status, the last
+// lines, and the buttons the session may use.
 type consoleView struct {
+	// Of names whose console it is: a system's name, a machine's MAC.
+	Of string
+	// Base is the panel's path in the dashboard, which console.js
+	// follows: Base+"/stream" relays the API's stream, Base+"/state"
+	// is the status and buttons alone.
+	Base string
 	// None says in one line why there is no console to show (the
 	// appliance captures none, the system has no BMC); the panel then
 	// shows nothing else and follows nothing.
 	None string
 	// Never is set when the console was never captured: the panel says
-	// so but follows the stream, where a capture's first lines appear.
-	Never  bool
-	Err    string // the API's answer when it could not be read
-	Status api.ConsoleStatus
-	Lines  []api.ConsoleLine
+	// so in one line but follows the stream, where a capture's first
+	// lines appear.
+	Never bool
+	// Machine is set on a discovered machine's panel (read-only; its
+	// capture starts at its BMC's enrolment).
+	Machine bool
+	Err     string // the API's answer when it could not be read
+	Status  api.ConsoleStatus
+	Lines   []api.ConsoleLine
 	// Since is where the live stream starts: the last line's time, or
 	// the time of the page when it shows none (RFC 3339).
 	Since   string
@@ -45,29 +56,46 @@ type consoleAnswer struct {
 // its last n lines (n > 0: with none the API cannot tell a console never
 // captured).
 func (u *ui) console(r *http.Request, ss *session, sys registry.System, site string, n int) *consoleView {
-	v := &consoleView{Since: u.now().UTC().Format(time.RFC3339Nano)}
+	v := u.newConsoleView(sys.Name, "/ui/systems/"+url.PathEscape(sys.Name)+"/console")
 	if sys.BMC == nil {
 		v.None = sys.Name + " has no BMC: the appliance cannot reach its serial console."
 		return v
 	}
+	if !u.readConsole(r, ss, "/api/v1/systems/"+url.PathEscape(sys.Name)+"/console", n, v) {
+		return v
+	}
+	v.Actions, _ = ss.permitted(consoleActionsFor(v.Status), sys, site)
+	return v
+}
+
+// newConsoleView is the panel of of's console at base, following the
+// stream from now until it has lines.
+func (u *ui) newConsoleView(of, base string) *consoleView {
+	return &consoleView{Of: of, Base: base, Since: u.now().UTC().Format(time.RFC3339Nano)}
+}
+
+// readConsole fills v from the API's console answer at path (a system's
+// or a machine's), as the session, with the last n lines. It reports
+// whether v has a console to show: false when the appliance captures
+// none (v.None) or the API failed (v.Err).
+func (u *ui) readConsole(r *http.Request, ss *session, path string, n int, v *consoleView) bool {
 	var ans consoleAnswer
-	err := u.call(r, ss, "GET", "/api/v1/systems/"+url.PathEscape(sys.Name)+"/console?lines="+strconv.Itoa(n), nil, &ans)
+	err := u.call(r, ss, "GET", path+"?lines="+strconv.Itoa(n), nil, &ans)
 	var ae *apiError
 	switch {
 	case errors.As(err, &ae) && ae.Status == http.StatusNotImplemented:
 		v.None = "This appliance captures no consoles."
-		return v
+		return false
 	case err != nil:
 		v.Err = err.Error()
-		return v
+		return false
 	}
 	v.Status, v.Lines = ans.Status, ans.Lines
 	v.Never = !v.Status.Capturing && v.Status.State == "" && len(v.Lines) == 0
 	if n := len(v.Lines); n > 0 {
 		v.Since = v.Lines[n-1].At.Format(time.RFC3339Nano)
 	}
-	v.Actions, _ = ss.permitted(consoleActionsFor(v.Status), sys, site)
-	return v
+	return true
 }
 
 // consoleActionsFor is the one button that makes sense: stop the
@@ -96,14 +124,21 @@ func (u *ui) consoleState(w http.ResponseWriter, r *http.Request, ss *session) {
 }
 
 // consoleStream relays the API's console stream of one system to the
-// page, as the session: Server-Sent Events, one api.ConsoleLine each
-// (console.js appends them to the panel).
+// page (relayConsole).
 func (u *ui) consoleStream(w http.ResponseWriter, r *http.Request, ss *session) {
+	u.relayConsole(w, r, ss, "/api/v1/systems/"+url.PathEscape(r.PathValue("name"))+"/console/stream")
+}
+
+// relayConsole relays the API's console stream at path (a system's or a
+// machine's) to the page, as the session, from the page's ?since=:
+// Server-Sent Events, one api.ConsoleLine each (console.js appends them
+// to the panel).
+func (u *ui) relayConsole(w http.ResponseWriter, r *http.Request, ss *session, path string) {
 	q := url.Values{}
 	if s := r.URL.Query().Get("since"); s != "" {
 		q.Set("since", s)
 	}
-	target, err := url.Parse("/api/v1/systems/" + url.PathEscape(r.PathValue("name")) + "/console/stream?" + q.Encode())
+	target, err := url.Parse(path + "?" + q.Encode())
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return

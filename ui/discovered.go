@@ -94,10 +94,12 @@ func (u *ui) machines(w http.ResponseWriter, r *http.Request, ss *session, page 
 	u.render(w, page, map[string]any{"Session": ss, "Machines": rows, "All": all, "Full": len(ms) >= 1000})
 }
 
-// machineData is a machine's page: its inventory and the accept form.
+// machineData is a machine's page: its inventory, the accept form and
+// its Console panel.
 type machineData struct {
 	Session  *session
 	Machine  registry.Machine
+	Console  *consoleView
 	Profiles []string
 	Subnets  []string
 	Form     url.Values // what the accept form held, after a refusal
@@ -123,6 +125,7 @@ func (u *ui) machineData(r *http.Request, ss *session, key string) (*machineData
 	for _, s := range subnets {
 		d.Subnets = append(d.Subnets, s.Name)
 	}
+	d.Console = u.machineConsole(r, ss, d.Machine, consoleLines)
 	return d, nil
 }
 

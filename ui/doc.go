@@ -7,8 +7,10 @@
 // hardware inventory, and its serial console: the capture's state and
 // the last lines, then each line as it comes, through the API's console
 // stream relayed as the session, with Start and Stop capture for the
-// console right), the discovered machines (their inventories, and a
-// form that accepts one as a system), the install templates (edited in
+// console right), the discovered machines (their inventories, a form
+// that accepts one as a system, and the same Console panel, read-only:
+// the appliance captures a machine's console from its BMC's enrolment
+// while its agent runs), the install templates (edited in
 // the page), and actions (reinstall, abort, inspect, power, netboot)
 // behind a confirmation that names the host.
 //

@@ -77,6 +77,8 @@ func Handler(cfg Config) http.Handler {
 	mux.HandleFunc("GET /ui/discovered/rows", u.authed(u.discoveredRows))
 	mux.HandleFunc("GET /ui/discovered/{key}", u.authed(u.machinePage))
 	mux.HandleFunc("POST /ui/discovered/{key}/accept", u.authed(u.accept))
+	mux.HandleFunc("GET /ui/discovered/{key}/console/stream", u.authed(u.machineConsoleStream))
+	mux.HandleFunc("GET /ui/discovered/{key}/console/state", u.authed(u.machineConsoleState))
 	mux.HandleFunc("GET /ui/templates", u.authed(u.templatesPage))
 	mux.HandleFunc("GET /ui/templates/{name}", u.authed(u.templatePage))
 	mux.HandleFunc("POST /ui/templates/{name}", limitBody(maxTemplateForm, u.authed(u.editTemplate)))

@@ -1,6 +1,8 @@
-// provision dashboard: the host page's Console panel follows the
-// system's console live (the dashboard's relay of the API's stream, one
-// line per event) and appends each line as text, never as HTML.
+// provision dashboard: a Console panel (a system's on its host page, a
+// discovered machine's on its page) follows the console live (the
+// dashboard's relay of the API's stream at the panel's data-base +
+// "/stream", one line per event) and appends each line as text, never as
+// HTML.
 (function () {
   "use strict";
   var pre = document.getElementById("console-lines");
@@ -8,7 +10,10 @@
   if (!pre || !window.EventSource) {
     return;
   }
-  var host = pre.dataset.host || "";
+  var base = pre.dataset.base || ""; // the panel's path: /ui/systems/NAME/console
+  if (!base) {
+    return;
+  }
   var keep = 2000; // lines kept in the page
   var seq = 0; // each line's number, in the order they were shown
   var since = pre.dataset.since || "";
@@ -99,7 +104,7 @@
     if (!box) {
       return;
     }
-    fetch("/ui/systems/" + encodeURIComponent(host) + "/console/state", { credentials: "same-origin", cache: "no-store" })
+    fetch(base + "/state", { credentials: "same-origin", cache: "no-store" })
       .then(function (r) {
         return r.ok ? r.text() : Promise.reject(r.status);
       })
@@ -130,7 +135,7 @@
         skip[text] = (skip[text] || 0) + 1;
       }
     });
-    es = new EventSource("/ui/systems/" + encodeURIComponent(host) + "/console/stream" + (since ? "?since=" + encodeURIComponent(since) : ""));
+    es = new EventSource(base + "/stream" + (since ? "?since=" + encodeURIComponent(since) : ""));
     es.onopen = function () {
       wait = 1000;
       say("live", "live");
