@@ -17,12 +17,23 @@ import (
 // back: a duration (10m, by the server's clock) or an RFC 3339 time, ""
 // for all that are kept.
 func (c *Client) ConsoleLines(ctx context.Context, name, since string, n int) (*ConsoleView, error) {
+	return c.consoleView(ctx, Path("systems", name, "console"), since, n)
+}
+
+// MachineConsoleLines is ConsoleLines of a discovered machine's console,
+// the machine given by its boot MAC or DMI serial.
+func (c *Client) MachineConsoleLines(ctx context.Context, key, since string, n int) (*ConsoleView, error) {
+	return c.consoleView(ctx, Path("machines", key, "console"), since, n)
+}
+
+// consoleView reads the console view at path.
+func (c *Client) consoleView(ctx context.Context, path, since string, n int) (*ConsoleView, error) {
 	q := url.Values{"lines": {strconv.Itoa(n)}}
 	if since != "" {
 		q.Set("since", since)
 	}
 	var v ConsoleView
-	if err := c.Do(ctx, "GET", Path("systems", name, "console")+"?"+q.Encode(), nil, &v); err != nil {
+	if err := c.Do(ctx, "GET", path+"?"+q.Encode(), nil, &v); err != nil {
 		return nil, err
 	}
 	return &v, nil
@@ -34,7 +45,18 @@ func (c *Client) ConsoleLines(ctx context.Context, name, since string, n int) (*
 // then (see ConsoleLines). A line with Partial set is continued by the
 // next one; a line at the seam of recorded and live lines may come twice.
 func (c *Client) FollowConsole(ctx context.Context, name, since string, fn func(ConsoleLine) error) error {
-	path := Path("systems", name, "console", "stream")
+	return c.followConsole(ctx, name, Path("systems", name, "console", "stream"), since, fn)
+}
+
+// FollowMachineConsole is FollowConsole of a discovered machine's
+// console, the machine given by its boot MAC or DMI serial.
+func (c *Client) FollowMachineConsole(ctx context.Context, key, since string, fn func(ConsoleLine) error) error {
+	return c.followConsole(ctx, "machine "+key, Path("machines", key, "console", "stream"), since, fn)
+}
+
+// followConsole follows the console stream at path; name says whose in
+// errors.
+func (c *Client) followConsole(ctx context.Context, name, path, since string, fn func(ConsoleLine) error) error {
 	if since != "" {
 		path += "?since=" + url.QueryEscape(since)
 	}

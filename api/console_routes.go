@@ -24,6 +24,7 @@ func (s *server) consoleRoutes(mux *http.ServeMux) {
 	s.route(mux, "GET /api/v1/systems/{name}/console/stream", s.streamConsole)
 	s.route(mux, "POST /api/v1/systems/{name}/console/attach", s.attachConsole)
 	s.route(mux, "POST /api/v1/systems/{name}/console/capture", s.captureConsole)
+	s.machineConsoleRoutes(mux)
 }
 
 // ConsoleView is the answer of GET /api/v1/systems/NAME/console: the
@@ -96,10 +97,14 @@ func (s *server) consoleStatus(system string) ConsoleStatus {
 
 // consoleLines answers a system's console status and its last lines.
 func (s *server) consoleLines(w http.ResponseWriter, r *http.Request) {
-	system, ok := s.consoleSystem(w, r)
-	if !ok {
-		return
+	if system, ok := s.consoleSystem(w, r); ok {
+		s.writeConsoleLines(w, r, system)
 	}
+}
+
+// writeConsoleLines answers the status and last lines of the console of
+// system (a system's name or a machine's console name).
+func (s *server) writeConsoleLines(w http.ResponseWriter, r *http.Request, system string) {
 	q := r.URL.Query()
 	since, err := parseConsoleSince(q.Get("since"), time.Now())
 	if err != nil {

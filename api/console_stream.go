@@ -18,10 +18,14 @@ import (
 // end). A comment every keepAlive keeps proxies from closing an idle
 // stream. The stream ends when the client leaves or the appliance stops.
 func (s *server) streamConsole(w http.ResponseWriter, r *http.Request) {
-	system, ok := s.consoleSystem(w, r)
-	if !ok {
-		return
+	if system, ok := s.consoleSystem(w, r); ok {
+		s.writeConsoleStream(w, r, system)
 	}
+}
+
+// writeConsoleStream is the stream of the console of system (a system's
+// name or a machine's console name).
+func (s *server) writeConsoleStream(w http.ResponseWriter, r *http.Request, system string) {
 	since, err := parseConsoleSince(r.URL.Query().Get("since"), time.Now())
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())

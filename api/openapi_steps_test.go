@@ -75,6 +75,8 @@ func tourSteps(sha, files string) []tourStep {
 			{"GET", "/api/v1/machines", "", 200, nil},
 			{"GET", "/api/v1/machines/" + mac, "", 200, nil},
 			{"POST", "/api/v1/machines/" + mac + "/watch", `{"watch":true}`, 200, nil},
+			{"GET", "/api/v1/machines/" + mac + "/console?lines=10&since=1h", "", 200, nil},
+			{"GET", "/api/v1/machines/" + mac + "/console/stream?since=1h", "", 200, nil},
 			{"POST", "/api/v1/rules", `{"name":"r1","priority":10,"match":"true","name_template":"n-{{ .DMI.Serial }}","profile":"db","subnet":"lab"}`, 201, nil},
 			{"GET", "/api/v1/rules", "", 200, nil},
 			{"GET", "/api/v1/rules/r1", "", 200, nil},

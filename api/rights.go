@@ -90,6 +90,10 @@ var routeRights = map[string]need{
 	"GET /api/v1/machines":          {access.Read, anyScope},
 	"GET /api/v1/machines/{key}":    {access.Read, anyScope},
 	"DELETE /api/v1/machines/{key}": {access.Edit, noScope},
+	// A discovered machine is of no site yet: its console is read as
+	// the machine is (no attach or capture of a machine's console).
+	"GET /api/v1/machines/{key}/console":        {access.Read, anyScope},
+	"GET /api/v1/machines/{key}/console/stream": {access.Read, anyScope},
 	// The system an accepted machine becomes is checked against the
 	// caller's scopes by the registry.
 	"POST /api/v1/machines/{key}/accept": {access.Accept, bodyScope},

@@ -22,6 +22,8 @@
 //	GET|DELETE /api/v1/machines/KEY                             one (KEY: its boot MAC or DMI serial), with its inventory; forget it
 //	POST   /api/v1/machines/KEY/accept {"name","profile","ip","subnet","reinstall"}  make it a system (201; ip "auto" or "": the lowest free address)
 //	POST   /api/v1/machines/KEY/watch {"watch": true|false}     its agent stays up (true) or powers off when done
+//	GET    /api/v1/machines/KEY/console[?since=D&lines=N]       a discovered machine's console, from its BMC's enrolment (console_machines.go)
+//	GET    /api/v1/machines/KEY/console/stream[?since=D]        its lines as they come (Server-Sent Events)
 //	GET    /api/v1/rules, POST /api/v1/rules                     discovery rules, in priority order; add
 //	GET|PUT|PATCH|DELETE /api/v1/rules/NAME                      show, edit, remove a rule
 //	POST   /api/v1/rules/NAME/test {"key": KEY}                  what the rule would do with that machine now, writing nothing
