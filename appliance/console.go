@@ -66,15 +66,16 @@ type consoles struct {
 	notes sync.WaitGroup // failed builds' notes being written
 
 	mu         sync.Mutex
-	targets    map[string]*consoleTarget
-	operator   map[string]bool          // Capture(on) asked
-	attached   map[string]int           // Attach calls under way
-	started    map[string]chan struct{} // closed when a session starts for the system (Follow waits on it)
-	prev       map[string]string        // each system's status at the last reconcile
-	primed     bool                     // prev holds a reconcile's statuses
-	stopped    bool                     // Run has ended: nothing is captured any more
-	retired    int                      // reconnects of the sessions stopped, for the metric's total
-	reconnects int                      // the total last exported (it never goes back)
+	targets    map[string]*consoleTarget // by console name: systems' and discovered machines'
+	machines   map[string]*machineWatch  // discovered machines captured, by console name (console_machines.go)
+	operator   map[string]bool           // Capture(on) asked
+	attached   map[string]int            // Attach calls under way
+	started    map[string]chan struct{}  // closed when a session starts for the system (Follow waits on it)
+	prev       map[string]string         // each system's status at the last reconcile
+	primed     bool                      // prev holds a reconcile's statuses
+	stopped    bool                      // Run has ended: nothing is captured any more
+	retired    int                       // reconnects of the sessions stopped, for the metric's total
+	reconnects int                       // the total last exported (it never goes back)
 }
 
 // consoleTarget is one system's capture as the policy sees it.
@@ -95,7 +96,7 @@ type consoleTarget struct {
 func newConsoles(mgr consoleManager, reg *registry.Registry, events *registry.EventLog, log *slog.Logger) *consoles {
 	c := &consoles{mgr: mgr, reg: reg, events: events, log: log, now: time.Now, linger: consoleLinger, settle: consoleSettle,
 		wake: make(chan struct{}, 1), done: make(chan struct{}),
-		targets: map[string]*consoleTarget{}, operator: map[string]bool{}, attached: map[string]int{},
+		targets: map[string]*consoleTarget{}, machines: map[string]*machineWatch{}, operator: map[string]bool{}, attached: map[string]int{},
 		started: map[string]chan struct{}{}, prev: map[string]string{}}
 	reg.OnChange(func(*registry.Snapshot) { c.poke() })
 	return c

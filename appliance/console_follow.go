@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/provision/provision/api"
 	"github.com/provision/provision/registry"
 )
 
@@ -11,11 +12,16 @@ import (
 // for one, beside the started broadcast.
 const consoleFollowPoll = time.Second
 
-// Follow returns system's live console bytes across its sessions: while
+// Follow returns the live console bytes of system (a system's name or a
+// discovered machine's console name) across its sessions: while
 // none runs the channel stays open, and it carries the next session's
 // bytes. It is closed when ctx ends or the appliance stops.
 func (c *consoles) Follow(ctx context.Context, system string) (<-chan []byte, error) {
-	if _, ok := c.reg.Snapshot().SystemByName(system); !ok {
+	if mac, ok := api.ConsoleMachine(system); ok { // a discovered machine's (console_machines.go)
+		if _, err := c.reg.Machine(ctx, mac); err != nil {
+			return nil, err
+		}
+	} else if _, ok := c.reg.Snapshot().SystemByName(system); !ok {
 		return nil, &registry.Error{Kind: registry.ErrNotFound, Msg: "system " + system + " not found"}
 	}
 	c.mu.Lock()

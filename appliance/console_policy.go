@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/provision/provision/api"
 	"github.com/provision/provision/bind"
 	"github.com/provision/provision/console"
 	"github.com/provision/provision/ipmi"
@@ -17,6 +18,7 @@ import (
 type consolePlan struct {
 	capture map[string]console.BMC // start, or new BMC settings
 	stop    []string
+	first   []string  // stopped before the captures start: machines that are systems now (their BMC's SOL is the system's)
 	failed  []string  // builds that failed while their console was captured
 	next    time.Time // the earliest linger end or retry; zero: none
 }
@@ -32,8 +34,9 @@ func (p *consolePlan) at(t time.Time) {
 // runs (pending, installing), its inspection is asked, an operator asked
 // or is attached; once no reason remains it is stopped after the linger,
 // at once if the system is removed; new BMC settings are passed on. A
-// build that fails while captured gets its last console lines noted. It
-// returns when it wants to run again (zero: on the next change only).
+// build that fails while captured gets its last console lines noted. A
+// discovered machine is captured while its agent stays up (planMachines).
+// It returns when it wants to run again (zero: on the next change only).
 func (c *consoles) reconcile(ctx context.Context) time.Time {
 	c.ops.Lock()
 	defer c.ops.Unlock()
@@ -61,6 +64,9 @@ func (c *consoles) plan(snap *registry.Snapshot, now time.Time) *consolePlan {
 		c.decide(p, sys, c.reasons(sys), now)
 	}
 	for name, t := range c.targets {
+		if _, machine := api.ConsoleMachine(name); machine {
+			continue // planMachines'
+		}
 		if _, ok := statuses[name]; !ok { // removed (or renamed): at once
 			if t.on {
 				p.stop = append(p.stop, name)
@@ -70,11 +76,15 @@ func (c *consoles) plan(snap *registry.Snapshot, now time.Time) *consolePlan {
 		}
 	}
 	for name, ch := range c.started {
+		if _, machine := api.ConsoleMachine(name); machine {
+			continue
+		}
 		if _, ok := statuses[name]; !ok {
 			close(ch) // its followers look again (and wait for a system of that name)
 			delete(c.started, name)
 		}
 	}
+	c.planMachines(p, snap, now)
 	c.prev, c.primed = statuses, true
 	return p
 }
@@ -151,11 +161,12 @@ func (c *consoles) decide(p *consolePlan, sys *registry.System, why []string, no
 	}
 }
 
-// apply does what p decided: captures, stops (consoleStopLimit at a
-// time), the failed builds' notes (after consoleSettle, in the
-// background; seen is when the failures were seen, on the wall clock).
-// Called with c.ops held.
+// apply does what p decided: the first stops, captures, stops
+// (consoleStopLimit at a time), the failed builds' notes (after
+// consoleSettle, in the background; seen is when the failures were seen,
+// on the wall clock). Called with c.ops held.
 func (c *consoles) apply(ctx context.Context, p *consolePlan, seen time.Time) {
+	c.stopAll(p.first)
 	names := make([]string, 0, len(p.capture))
 	for name := range p.capture {
 		names = append(names, name)
@@ -166,12 +177,7 @@ func (c *consoles) apply(ctx context.Context, p *consolePlan, seen time.Time) {
 			p.at(c.now().Add(consoleRetry)) // a refused capture is tried again
 		}
 	}
-	var g errgroup.Group
-	g.SetLimit(consoleStopLimit)
-	for _, name := range p.stop {
-		g.Go(func() error { c.stop(name); return nil })
-	}
-	g.Wait()
+	c.stopAll(p.stop)
 	for _, name := range p.failed {
 		c.notes.Add(1)
 		go func() {
@@ -179,6 +185,17 @@ func (c *consoles) apply(ctx context.Context, p *consolePlan, seen time.Time) {
 			c.noteFailure(ctx, name, seen)
 		}()
 	}
+}
+
+// stopAll stops the sessions of names, consoleStopLimit at a time.
+// Called with c.ops held.
+func (c *consoles) stopAll(names []string) {
+	var g errgroup.Group
+	g.SetLimit(consoleStopLimit)
+	for _, name := range names {
+		g.Go(func() error { c.stop(name); return nil })
+	}
+	g.Wait()
 }
 
 // capture starts (or gives new settings to) name's session, and records

@@ -27,7 +27,10 @@ type discoveryBackend struct {
 	reg    *registry.Registry
 	power  api.Power
 	builds *builds
-	log    *slog.Logger
+	// consoles, if set, captures a discovered machine's console from its
+	// BMC's enrolment while its agent stays up (console_machines.go).
+	consoles *consoles
+	log      *slog.Logger
 	// check is how long the LAN check of a new BMC user keeps trying.
 	check time.Duration
 }
@@ -58,7 +61,7 @@ func (d *discoveryBackend) Report(ctx context.Context, rep inventory.Report, fro
 		return inventory.Instruction{}, err
 	}
 	if m.System != "" {
-		return d.next(snap, m), nil
+		return d.told(ctx, m, d.next(snap, m)), nil
 	}
 	if d.wantsEnrolment(snap, sub, m) {
 		pw, err := newBMCPassword()
@@ -132,6 +135,8 @@ func (d *discoveryBackend) Enrolled(ctx context.Context, e inventory.Enrolment, 
 	}
 	if !b.Enrolled {
 		d.log.Warn("bmc enrolment failed", "mac", m.MAC, "bmc", addr, "err", b.Error)
+	} else if err := d.consoles.machineUp(ctx, m.MAC, b, true); err != nil { // its password is new
+		d.log.Warn("console of a discovered machine", "mac", m.MAC, "err", err)
 	}
 	return d.applyRules(ctx, m.MAC)
 }
@@ -171,8 +176,9 @@ func (d *discoveryBackend) applyRules(ctx context.Context, mac string) (inventor
 		if err != nil {
 			return inventory.Instruction{}, notFound(err)
 		}
-		return d.next(snap, m), nil
+		return d.told(ctx, m, d.next(snap, m)), nil
 	}
+	d.consoles.machineGone(mac) // a system now: the system's capture, if any, takes its BMC
 	sys, ok := snap.SystemByName(out.System)
 	if !ok {
 		return inventory.Instruction{Action: inventory.ActionPowerOff}, nil
@@ -204,9 +210,12 @@ func (d *discoveryBackend) Next(ctx context.Context, mac, token string, from net
 	}
 	m, err := d.reg.Machine(ctx, mac)
 	if err != nil {
+		if errors.Is(err, registry.ErrNotFound) {
+			d.consoles.machineGone(mac) // removed while its agent was up
+		}
 		return inventory.Instruction{}, notFound(err)
 	}
-	return d.next(snap, m), nil
+	return d.told(ctx, m, d.next(snap, m)), nil
 }
 
 // next is what machine m's agent does when nothing is under way: a
@@ -226,6 +235,30 @@ func (d *discoveryBackend) next(snap *registry.Snapshot, m *registry.Machine) in
 		msg = "discovered (" + m.Reason + "); powering off"
 	}
 	return inventory.Instruction{Action: inventory.ActionPowerOff, Message: msg}
+}
+
+// told passes what machine m's agent is told to its console capture, and
+// returns it: a discovered machine with an enrolled BMC is captured while
+// its agent stays up (a watched machine while it waits), until the
+// linger after it is told to power off or reboot; a system's machine is
+// not (its system's capture is).
+func (d *discoveryBackend) told(ctx context.Context, m *registry.Machine, ins inventory.Instruction) inventory.Instruction {
+	switch {
+	case d.consoles == nil:
+		return ins
+	case m.System != "":
+		d.consoles.machineGone(m.MAC)
+		return ins
+	case m.BMC == nil || !m.BMC.Enrolled:
+		return ins
+	}
+	if err := d.consoles.machineUp(ctx, m.MAC, *m.BMC, false); err != nil {
+		d.log.Warn("console of a discovered machine", "mac", m.MAC, "err", err)
+	}
+	if ins.Action == inventory.ActionPowerOff || ins.Action == inventory.ActionReboot {
+		d.consoles.machineEnd(m.MAC)
+	}
+	return ins
 }
 
 func (d *discoveryBackend) nextForSystem(sys *registry.System, why string) inventory.Instruction {

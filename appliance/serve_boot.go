@@ -88,7 +88,7 @@ func (a *Appliance) startHTTP(ln, apiLn net.Listener, dnsSrv *dnsconf.Server) er
 	mux.Handle("GET /zone/data.cdb", dnsconf.CDBHandler(dnsSrv))
 	a.mountMirror(mux) // installers' and installed systems' packages: /debian/, /debian-security/...
 	// Inventory agents: unknown machines on discovery subnets, systems under inspection.
-	agents := asActor("discovery", discovery.Handler(&discoveryBackend{reg: a.reg, power: a.power, builds: a.builds, log: a.log, check: 30 * time.Second}, a.log))
+	agents := asActor("discovery", discovery.Handler(&discoveryBackend{reg: a.reg, power: a.power, builds: a.builds, consoles: a.consoles, log: a.log, check: 30 * time.Second}, a.log))
 	for _, p := range discovery.Paths() {
 		mux.Handle(p, agents)
 	}
