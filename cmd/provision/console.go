@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,8 +22,8 @@ import (
 
 func newConsole() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "console NAME [--follow] [--since D] [--lines N] [--json] | console NAME --attach | console NAME --capture on|off",
-		Short: "A system's serial console through its BMC (SOL): read, follow, attach",
+		Use:   "console NAME|MAC [--follow] [--since D] [--lines N] [--json] | console NAME --attach | console NAME --capture on|off",
+		Short: "A system's or a discovered machine's serial console through its BMC (SOL): read, follow, attach",
 		Long: `Print a system's serial console as the appliance recorded it (serial-over-LAN
 through its BMC, captured while it installs, deploys or is inspected, and
 whenever an operator asks): the last --lines lines (200), or those of the
@@ -39,9 +40,18 @@ then "." (not sent), or by ending the input (a pipe's end). The terminal
 is put in raw mode while attached and restored after.
 
 --capture on records the console now (on an operator's ask) until
---capture off, which ends only that ask, not a build's capture.`,
+--capture off, which ends only that ask, not a build's capture.
+
+Given a MAC address (aa:bb:cc:dd:ee:ff) instead of a system's name, it
+reads the console of a discovered machine (provision discovered list): the
+appliance records it from the enrolment of the machine's BMC (before it,
+the appliance has no credentials for the BMC) for as long as its inventory
+agent stays up: a watched machine (discovered watch) while it waits, the
+others until 30 s after they are told to power off. Read and --follow
+only: --attach and --capture are for systems.`,
 		Example: `  provision console web001
   provision console web001 --follow --since 10m
+  provision console 52:54:00:d9:0b:01 --follow
   provision console web001 --attach
   provision console web001 --capture on`,
 		Args: args(cobra.ExactArgs(1)),
@@ -59,13 +69,20 @@ is put in raw mode while attached and restored after.
 					}
 				}
 			}
+			src := systemConsole(client(c), a[0])
+			if isMAC(a[0]) {
+				if attach || f.Changed("capture") {
+					return usage(fmt.Errorf("%s is a discovered machine's MAC: its console is read only (--attach and --capture are for systems)", a[0]))
+				}
+				src = machineConsole(client(c), a[0])
+			}
 			switch {
 			case attach:
 				return attachConsole(c, a[0])
 			case f.Changed("capture"):
 				return captureConsole(c, a[0], capture)
 			}
-			return readConsole(c, a[0])
+			return readConsole(c, src)
 		},
 	}
 	f := c.Flags()
@@ -78,17 +95,52 @@ is put in raw mode while attached and restored after.
 	return c
 }
 
-// readConsole prints a system's recorded lines and, with --follow, the
+// consoleSource is a console to read: a system's or a discovered
+// machine's.
+type consoleSource struct {
+	name   string // "web001", "machine 52:54:00:d9:0b:01": whose, in messages
+	lines  func(ctx context.Context, since string, n int) (*api.ConsoleView, error)
+	follow func(ctx context.Context, since string, fn func(api.ConsoleLine) error) error
+}
+
+func systemConsole(cl *api.Client, name string) consoleSource {
+	return consoleSource{name: name,
+		lines: func(ctx context.Context, since string, n int) (*api.ConsoleView, error) {
+			return cl.ConsoleLines(ctx, name, since, n)
+		},
+		follow: func(ctx context.Context, since string, fn func(api.ConsoleLine) error) error {
+			return cl.FollowConsole(ctx, name, since, fn)
+		}}
+}
+
+func machineConsole(cl *api.Client, mac string) consoleSource {
+	return consoleSource{name: "machine " + mac,
+		lines: func(ctx context.Context, since string, n int) (*api.ConsoleView, error) {
+			return cl.MachineConsoleLines(ctx, mac, since, n)
+		},
+		follow: func(ctx context.Context, since string, fn func(api.ConsoleLine) error) error {
+			return cl.FollowMachineConsole(ctx, mac, since, fn)
+		}}
+}
+
+// isMAC says whether a console argument is a machine's MAC address in
+// the colon form (aa:bb:cc:dd:ee:ff): no system name holds a ':' (the
+// dashed form 52-54-00-d9-0b-01 is a valid system name).
+func isMAC(arg string) bool {
+	return strings.Contains(arg, ":") && api.MachineConsoleName(arg) != ""
+}
+
+// readConsole prints a console's recorded lines and, with --follow, the
 // live ones.
-func readConsole(c *cobra.Command, name string) error {
+func readConsole(c *cobra.Command, src consoleSource) error {
 	since, _ := c.Flags().GetString("since")
 	n, _ := c.Flags().GetInt("lines")
 	if n < 1 || n > 10000 {
 		return usage(fmt.Errorf("--lines %d: want 1 to 10000", n))
 	}
 	follow, _ := c.Flags().GetBool("follow")
-	cl := client(c)
-	v, err := cl.ConsoleLines(ctx(c), name, since, n)
+	name := src.name
+	v, err := src.lines(ctx(c), since, n)
 	if err != nil {
 		return err
 	}
@@ -98,6 +150,9 @@ func readConsole(c *cobra.Command, name string) error {
 	}
 	if len(v.Lines) == 0 && !v.Status.Capturing && !asJSON(c) {
 		fmt.Fprintf(c.ErrOrStderr(), "%s's console: not captured, nothing recorded%s\n", name, sinceText(since))
+		if strings.HasPrefix(name, "machine ") {
+			fmt.Fprintln(c.ErrOrStderr(), "  (a discovered machine's console is recorded once its BMC is enrolled, while its agent stays up)")
+		}
 	}
 	for _, l := range v.Lines {
 		if err := p.print(l); err != nil {
@@ -114,7 +169,7 @@ func readConsole(c *cobra.Command, name string) error {
 		from = v.Lines[len(v.Lines)-1].At.Format(time.RFC3339Nano)
 	}
 	seen := newSeenLines(v.Lines)
-	err = cl.FollowConsole(ctx(c), name, from, func(l api.ConsoleLine) error {
+	err = src.follow(ctx(c), from, func(l api.ConsoleLine) error {
 		if seen.skip(l) {
 			return nil
 		}
