@@ -136,11 +136,9 @@ func (c *consoles) planMachines(p *consolePlan, snap *registry.Snapshot, now tim
 				delete(c.targets, name) // removed: nothing left to show
 			}
 		case up || now.Before(until):
-			t.why, t.build, t.idle = nil, true, time.Time{}
+			t.why = nil // lingering
 			if up {
 				t.why = []string{consoleDiscovering}
-			} else {
-				t.idle = w.end
 			}
 			if !t.on || t.bmc != w.bmc {
 				p.capture[name] = w.bmc // the power-off lines too, when it was told at once
