@@ -44,7 +44,8 @@ type ConsoleStatus struct {
 	System string `json:"system"`
 	// Capturing is true while the appliance records the console; Why says
 	// what asked for it: "installing", "pending", "inspecting",
-	// "operator", "attached".
+	// "operator", "attached", and for a discovered machine's console
+	// (MachineConsoleName) "discovering".
 	Capturing bool      `json:"capturing"`
 	Why       []string  `json:"why,omitempty"`
 	State     string    `json:"state,omitempty"` // console.State: connecting, open, retrying, auth-failed, unsupported, stopped
