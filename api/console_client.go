@@ -1,9 +1,7 @@
 package api
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -60,38 +58,7 @@ func (c *Client) followConsole(ctx context.Context, name, path, since string, fn
 	if since != "" {
 		path += "?since=" + url.QueryEscape(since)
 	}
-	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimSuffix(c.BaseURL, "/")+path, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept", "text/event-stream")
-	resp, err := c.send(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		data, ok := strings.CutPrefix(sc.Text(), "data: ")
-		if !ok {
-			continue // comments, keep-alives, blank separators
-		}
-		var l ConsoleLine
-		if err := json.Unmarshal([]byte(data), &l); err != nil {
-			return fmt.Errorf("%s's console stream: %w", name, err)
-		}
-		if err := fn(l); err != nil {
-			return err
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("%s's console stream: %w", name, err)
-	}
-	return fmt.Errorf("%s's console stream: the server at %s closed it", name, c.BaseURL)
+	return readStream(ctx, c, path, name+"'s console stream", nil, fn)
 }
 
 // CaptureConsole starts (on) or ends (off) the capture of a system's

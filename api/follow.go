@@ -24,6 +24,14 @@ func (c *Client) Follow(ctx context.Context, system string, ready func(), fn fun
 	if system != "" {
 		path += "?system=" + url.QueryEscape(system)
 	}
+	return readStream(ctx, c, path, "events stream", ready, fn)
+}
+
+// readStream reads the Server-Sent Events at path, each event's data one
+// T in JSON, and calls fn for each until fn returns an error, ctx ends or
+// the server closes the stream; what names the stream in errors. ready,
+// if not nil, is called once the stream is open.
+func readStream[T any](ctx context.Context, c *Client, path, what string, ready func(), fn func(T) error) error {
 	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimSuffix(c.BaseURL, "/")+path, nil)
 	if err != nil {
 		return err
@@ -44,11 +52,11 @@ func (c *Client) Follow(ctx context.Context, system string, ready func(), fn fun
 		if !ok {
 			continue // comments, keep-alives, blank separators
 		}
-		var e registry.Event
-		if err := json.Unmarshal([]byte(data), &e); err != nil {
-			return fmt.Errorf("events stream: %w", err)
+		var v T
+		if err := json.Unmarshal([]byte(data), &v); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
 		}
-		if err := fn(e); err != nil {
+		if err := fn(v); err != nil {
 			return err
 		}
 	}
@@ -56,9 +64,9 @@ func (c *Client) Follow(ctx context.Context, system string, ready func(), fn fun
 		return err
 	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("events stream: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	return fmt.Errorf("events stream: the server at %s closed it", c.BaseURL)
+	return fmt.Errorf("%s: the server at %s closed it", what, c.BaseURL)
 }
 
 // errBuildEnded stops the events stream when the build ended.
