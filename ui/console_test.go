@@ -32,9 +32,7 @@ type consoleAPI struct {
 	mu       sync.Mutex
 	answer   string // the body of GET .../console; "" answers 501
 	captures []string
-	stream   chan api.ConsoleLine // the live lines of .../console/stream
-	streamed url.Values           // the query the stream was asked with
-	streamBy string               // its Authorization
+	stream   apiStream // .../console/stream
 }
 
 const consoleReport = `{"system":{"name":%q,"macs":["52:54:00:00:00:0a"],"ip":"10.0.0.11","profile":"web","status":"installing"%s},
@@ -43,6 +41,10 @@ const consoleReport = `{"system":{"name":%q,"macs":["52:54:00:00:00:0a"],"ip":"1
 func (f *consoleAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Authorization") == "" {
 		http.Error(w, `{"error":"no token"}`, http.StatusUnauthorized)
+		return
+	}
+	if r.URL.Path == "/api/v1/systems/web001/console/stream" {
+		f.stream.ServeHTTP(w, r)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -58,43 +60,61 @@ func (f *consoleAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case p == "/api/v1/systems/web001":
 		w.Write([]byte(`{"name":"web001","macs":["52:54:00:00:00:0a"],"ip":"10.0.0.11","profile":"web","status":"installing","bmc":{"address":"10.9.0.1","user":"admin"}}`))
 	case p == "/api/v1/systems/web001/console" && r.URL.Query().Get("lines") != "":
-		if f.answer == "" {
-			w.WriteHeader(http.StatusNotImplemented)
-			w.Write([]byte(`{"error":"this server captures no consoles"}`))
-			return
-		}
-		w.Write([]byte(f.answer))
+		writeConsoleView(w, f.answer)
 	case p == "/api/v1/systems/web001/console/capture" && r.Method == "POST":
 		var in struct{ On bool }
 		json.NewDecoder(r.Body).Decode(&in)
 		f.captures = append(f.captures, fmt.Sprintf("%s on=%v", r.Header.Get("Authorization"), in.On))
 		w.Write([]byte(`{"system":"web001","capturing":true,"why":["operator"]}`))
-	case p == "/api/v1/systems/web001/console/stream":
-		f.streamed, f.streamBy = r.URL.Query(), r.Header.Get("Authorization")
-		ch := f.stream
-		f.mu.Unlock()
-		defer f.mu.Lock()
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.WriteHeader(http.StatusOK)
-		fl := http.NewResponseController(w)
-		fl.Flush()
-		for {
-			select {
-			case <-r.Context().Done():
-				return
-			case l := <-ch:
-				b, _ := json.Marshal(l)
-				fmt.Fprintf(w, "data: %s\n\n", b)
-				fl.Flush()
-			}
-		}
 	default:
 		w.Write([]byte(`[]`))
 	}
 }
 
-// newConsoleUI is the dashboard over f, with its three tokens.
-func newConsoleUI(f *consoleAPI) http.Handler {
+// writeConsoleView answers GET .../console as the API does: the view
+// answer, or 501 when it is "" (an appliance that captures no consoles).
+func writeConsoleView(w http.ResponseWriter, answer string) {
+	if answer == "" {
+		w.WriteHeader(http.StatusNotImplemented)
+		w.Write([]byte(`{"error":"this server captures no consoles"}`))
+		return
+	}
+	w.Write([]byte(answer))
+}
+
+// apiStream is the API's console stream as the fakes answer it: each
+// line sent on lines goes out at once as one Server-Sent Event, until
+// the request ends; it keeps the query and the token it was asked with.
+type apiStream struct {
+	lines chan api.ConsoleLine
+	mu    sync.Mutex
+	query url.Values
+	by    string
+}
+
+func (s *apiStream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.query, s.by = r.URL.Query(), r.Header.Get("Authorization")
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.WriteHeader(http.StatusOK)
+	fl := http.NewResponseController(w)
+	fl.Flush()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case l := <-s.lines:
+			b, _ := json.Marshal(l)
+			fmt.Fprintf(w, "data: %s\n\n", b)
+			fl.Flush()
+		}
+	}
+}
+
+// newConsoleUI is the dashboard over the API f, with the tokens "adm"
+// (admin), "view" (viewer) and "op" (operator).
+func newConsoleUI(f http.Handler) http.Handler {
 	people := map[string]access.Principal{
 		"adm":  api.FileAdmin,
 		"view": {Name: "vera", Role: access.Viewer},
@@ -215,30 +235,47 @@ func TestConsoleNone(t *testing.T) {
 // session, from the time the page asks: each line comes as the API sent
 // it, at once; without a session it answers 401.
 func TestConsoleStreamRelay(t *testing.T) {
-	f := &consoleAPI{answer: hostileConsole, stream: make(chan api.ConsoleLine)}
+	f := &consoleAPI{answer: hostileConsole, stream: apiStream{lines: make(chan api.ConsoleLine)}}
 	h := newConsoleUI(f)
-	srv := httptest.NewServer(h)
-	defer srv.Close()
 	if w := do(h, "GET", "/ui/systems/web001/console/stream", nil, nil); w.Code != http.StatusUnauthorized {
 		t.Errorf("the console stream without a session: %d, want 401", w.Code)
 	}
-	c := consoleSession(t, h, "view")
-	req, _ := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"/ui/systems/web001/console/stream?since=2026-12-07T08%3A00%3A02.25Z&evil=1", nil)
+	checkRelay(t, h, "/ui/systems/web001/console/stream?since=2026-12-07T08%3A00%3A02.25Z&evil=1", "view", &f.stream,
+		api.ConsoleLine{At: time.Date(2026, 12, 7, 8, 0, 3, 0, time.UTC), Text: "login: ", Partial: true},
+		api.ConsoleLine{At: time.Date(2026, 12, 7, 8, 0, 4, 0, time.UTC), Text: "</pre><script>x()</script>"})
+}
+
+// openStream opens the dashboard's console stream at path on srv as the
+// session c, failing the test unless it answers 200 with Server-Sent
+// Events; the caller closes the body.
+func openStream(t *testing.T, srv *httptest.Server, c *http.Cookie, path string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", srv.URL+path, nil)
 	req.AddCookie(c)
 	resp, err := srv.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
-		t.Fatalf("the console stream: %s %s", resp.Status, resp.Header.Get("Content-Type"))
+		resp.Body.Close()
+		t.Fatalf("the console stream %s: %s %s", path, resp.Status, resp.Header.Get("Content-Type"))
 	}
+	return resp
+}
+
+// checkRelay opens the dashboard's console stream at path (on h, as
+// token's session) and checks that each of lines, sent by the API's
+// stream s, comes through at once as the API sent it, and that s was
+// asked as the session with path's since and nothing else of its query.
+func checkRelay(t *testing.T, h http.Handler, path, token string, s *apiStream, lines ...api.ConsoleLine) {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp := openStream(t, srv, consoleSession(t, h, token), path)
+	defer resp.Body.Close()
 	rd := bufio.NewReader(resp.Body)
-	for _, l := range []api.ConsoleLine{
-		{At: time.Date(2026, 12, 7, 8, 0, 3, 0, time.UTC), Text: "login: ", Partial: true},
-		{At: time.Date(2026, 12, 7, 8, 0, 4, 0, time.UTC), Text: "</pre><script>x()</script>"},
-	} {
-		f.stream <- l
+	for _, l := range lines {
+		s.lines <- l
 		line, err := rd.ReadString('\n')
 		if err != nil {
 			t.Fatal(err)
@@ -249,10 +286,12 @@ func TestConsoleStreamRelay(t *testing.T) {
 		}
 		rd.ReadString('\n')
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.streamed.Encode() != "since=2026-12-07T08%3A00%3A02.25Z" || f.streamBy != "Bearer view" {
-		t.Errorf("the API's stream was asked %q by %q, want since only, as the session", f.streamed.Encode(), f.streamBy)
+	u, _ := url.Parse(path)
+	want := url.Values{"since": {u.Query().Get("since")}}.Encode()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.query.Encode() != want || s.by != "Bearer "+token {
+		t.Errorf("the API's stream behind %s was asked %q by %q, want %q only, by the session's %q", u.Path, s.query.Encode(), s.by, want, "Bearer "+token)
 	}
 }
 
@@ -295,12 +334,7 @@ func TestConsoleOverTheAPI(t *testing.T) {
 	has(t, page, "the panel over the API", false, "\x1b", "osc-payload")
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	req, _ := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"/ui/systems/bmc1/console/stream", nil)
-	req.AddCookie(c)
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := openStream(t, srv, c, "/ui/systems/bmc1/console/stream")
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {

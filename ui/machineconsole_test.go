@@ -1,33 +1,25 @@
 package ui
 
 import (
-	"bufio"
-	"encoding/json"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/provision/provision/access"
 	"github.com/provision/provision/api"
 )
 
 // machineConsoleAPI is the discovery API (fakeDiscoveryAPI, its machine
 // 52:54:00:00:29:01 also found by its serial SER-A) with the machines'
 // console routes as the API answers them: GET .../console (answer; ""
-// is 501) and .../console/stream (the lines sent on stream). It records
-// what it was asked.
+// is 501) and .../console/stream (stream). It records what it was
+// asked.
 type machineConsoleAPI struct {
-	mu       sync.Mutex
-	answer   string
-	asked    []string // the console routes' paths and queries, with the token
-	stream   chan api.ConsoleLine
-	streamed url.Values
-	streamBy string
+	mu     sync.Mutex
+	answer string
+	asked  []string // the console routes' paths and queries, with the token
+	stream apiStream
 }
 
 const machinePath = "/api/v1/machines/52:54:00:00:29:01"
@@ -35,6 +27,10 @@ const machinePath = "/api/v1/machines/52:54:00:00:29:01"
 func (f *machineConsoleAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Authorization") == "" {
 		http.Error(w, `{"error":"no token"}`, http.StatusUnauthorized)
+		return
+	}
+	if r.Method == "GET" && r.URL.Path == machinePath+"/console/stream" {
+		f.stream.ServeHTTP(w, r)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -45,52 +41,12 @@ func (f *machineConsoleAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(machineJSON))
 	case r.Method == "GET" && p == machinePath+"/console":
 		f.asked = append(f.asked, r.Header.Get("Authorization")+" "+r.URL.RequestURI())
-		if f.answer == "" {
-			w.WriteHeader(http.StatusNotImplemented)
-			w.Write([]byte(`{"error":"this server captures no consoles"}`))
-			return
-		}
-		w.Write([]byte(f.answer))
-	case r.Method == "GET" && p == machinePath+"/console/stream":
-		f.streamed, f.streamBy = r.URL.Query(), r.Header.Get("Authorization")
-		ch := f.stream
-		f.mu.Unlock()
-		defer f.mu.Lock()
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.WriteHeader(http.StatusOK)
-		fl := http.NewResponseController(w)
-		fl.Flush()
-		for {
-			select {
-			case <-r.Context().Done():
-				return
-			case l := <-ch:
-				b, _ := json.Marshal(l)
-				fmt.Fprintf(w, "data: %s\n\n", b)
-				fl.Flush()
-			}
-		}
+		writeConsoleView(w, f.answer)
 	case strings.Contains(p, "/console"):
 		http.Error(w, `{"error":"no such console route"}`, http.StatusNotFound)
 	default:
 		fakeDiscoveryAPI(new(api.AcceptInput)).ServeHTTP(w, r)
 	}
-}
-
-// newMachineConsoleUI is the dashboard over f, with the tokens "adm"
-// (admin), "view" (viewer) and "op" (operator).
-func newMachineConsoleUI(f http.Handler) http.Handler {
-	people := map[string]access.Principal{
-		"adm":  api.FileAdmin,
-		"view": {Name: "vera", Role: access.Viewer},
-		"op":   {Name: "olga", Role: access.Operator},
-	}
-	return Handler(Config{API: f, Auth: func(tok string) (access.Principal, error) {
-		if p, ok := people[tok]; ok {
-			return p, nil
-		}
-		return access.Principal{}, &access.Denied{Msg: "wrong token"}
-	}})
 }
 
 const machineConsole = `{"status":{"system":"mac-525400002901","capturing":true,"why":["discovering"],"state":"open","since":"2026-12-07T08:00:00Z","bmc":"provision@10.0.1.41:623","reconnects":1},
@@ -104,7 +60,7 @@ const machineConsole = `{"status":{"system":"mac-525400002901","capturing":true,
 // has its panel under its MAC.
 func TestMachineConsolePanel(t *testing.T) {
 	f := &machineConsoleAPI{answer: machineConsole}
-	h := newMachineConsoleUI(f)
+	h := newConsoleUI(f)
 	for _, tok := range []string{"view", "op", "adm"} {
 		page := getPage(t, h, consoleSession(t, h, tok), "/ui/discovered/52:54:00:00:29:01")
 		has(t, page, tok+"'s machine page", true,
@@ -142,7 +98,7 @@ func TestMachineConsolePanel(t *testing.T) {
 // inventory are there either way.
 func TestMachineConsoleNone(t *testing.T) {
 	f := &machineConsoleAPI{answer: `{"status":{"system":"mac-525400002901","capturing":false},"lines":[]}`}
-	h := newMachineConsoleUI(f)
+	h := newConsoleUI(f)
 	c := consoleSession(t, h, "op")
 	page := getPage(t, h, c, "/ui/discovered/52:54:00:00:29:01")
 	has(t, page, "never captured", true,
@@ -166,7 +122,7 @@ func TestMachineConsoleNone(t *testing.T) {
 // session the answer is 401.
 func TestMachineConsoleState(t *testing.T) {
 	f := &machineConsoleAPI{answer: machineConsole}
-	h := newMachineConsoleUI(f)
+	h := newConsoleUI(f)
 	c := consoleSession(t, h, "view")
 	part := getPage(t, h, c, "/ui/discovered/52:54:00:00:29:01/console/state")
 	has(t, part, "the machine console's state", true, `<dd data-field="capturing">capturing for discovering</dd>`, `provision@10.0.1.41:623`)
@@ -193,41 +149,11 @@ func TestMachineConsoleState(t *testing.T) {
 // session, from the time the page asks (nothing else of its query):
 // each line as the API sent it, at once.
 func TestMachineConsoleStreamRelay(t *testing.T) {
-	f := &machineConsoleAPI{answer: machineConsole, stream: make(chan api.ConsoleLine)}
-	h := newMachineConsoleUI(f)
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	req, _ := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"/ui/discovered/52:54:00:00:29:01/console/stream?since=2026-12-07T08%3A00%3A02.25Z&lines=9", nil)
-	req.AddCookie(consoleSession(t, h, "view"))
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
-		t.Fatalf("the machine's console stream: %s %s", resp.Status, resp.Header.Get("Content-Type"))
-	}
-	rd := bufio.NewReader(resp.Body)
-	for _, l := range []api.ConsoleLine{
-		{At: time.Date(2026, 12, 7, 8, 0, 3, 0, time.UTC), Text: "agent> ", Partial: true},
-		{At: time.Date(2026, 12, 7, 8, 0, 4, 0, time.UTC), Text: "</pre><script>x()</script>"},
-	} {
-		f.stream <- l
-		line, err := rd.ReadString('\n')
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got api.ConsoleLine
-		if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &got); err != nil || got != l {
-			t.Errorf("the relay sent %q (%v), want %+v", line, err, l)
-		}
-		rd.ReadString('\n')
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.streamed.Encode() != "since=2026-12-07T08%3A00%3A02.25Z" || f.streamBy != "Bearer view" {
-		t.Errorf("the API's machine stream was asked %q by %q, want since only, as the session", f.streamed.Encode(), f.streamBy)
-	}
+	f := &machineConsoleAPI{answer: machineConsole, stream: apiStream{lines: make(chan api.ConsoleLine)}}
+	h := newConsoleUI(f)
+	checkRelay(t, h, "/ui/discovered/52:54:00:00:29:01/console/stream?since=2026-12-07T08%3A00%3A02.25Z&lines=9", "view", &f.stream,
+		api.ConsoleLine{At: time.Date(2026, 12, 7, 8, 0, 3, 0, time.UTC), Text: "agent> ", Partial: true},
+		api.ConsoleLine{At: time.Date(2026, 12, 7, 8, 0, 4, 0, time.UTC), Text: "</pre><script>x()</script>"})
 }
 
 // The host page's panel follows its system's relay, as before.
