@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 )
 
 // ConsoleLines reads a system's console status and its last n recorded
@@ -87,20 +86,13 @@ func (c *Client) AttachConsole(ctx context.Context, name string, in io.Reader, o
 func (c *Client) AttachConsoleReady(ctx context.Context, name string, in io.Reader, out io.Writer, ready func()) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // closes the connection: a body still sending (a blocked read of in) is let go
-	req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimSuffix(c.BaseURL, "/")+Path("systems", name, "console", "attach"),
-		io.NopCloser(in)) // not closed: in (a terminal) is the caller's
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/octet-stream")
-	resp, err := c.send(req)
+	resp, err := c.open(ctx, "POST", Path("systems", name, "console", "attach"),
+		io.NopCloser(in), // not closed: in (a terminal) is the caller's
+		http.Header{"Content-Type": {"application/octet-stream"}}, ready)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	if ready != nil {
-		ready()
-	}
 	if _, err := io.Copy(out, resp.Body); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -32,19 +33,11 @@ func (c *Client) Follow(ctx context.Context, system string, ready func(), fn fun
 // the server closes the stream; what names the stream in errors. ready,
 // if not nil, is called once the stream is open.
 func readStream[T any](ctx context.Context, c *Client, path, what string, ready func(), fn func(T) error) error {
-	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimSuffix(c.BaseURL, "/")+path, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept", "text/event-stream")
-	resp, err := c.send(req)
+	resp, err := c.open(ctx, "GET", path, nil, http.Header{"Accept": {"text/event-stream"}}, ready)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	if ready != nil {
-		ready()
-	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -67,6 +60,28 @@ func readStream[T any](ctx context.Context, c *Client, path, what string, ready 
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return fmt.Errorf("%s: the server at %s closed it", what, c.BaseURL)
+}
+
+// open sends a request whose answer is a stream (the events, a console)
+// and returns the answer once the server has accepted it, ready (if not
+// nil) called then; body, if not nil, is sent as it is read. The caller
+// closes the answer's body.
+func (c *Client) open(ctx context.Context, method, path string, body io.Reader, hdr http.Header, ready func()) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.BaseURL, "/")+path, body)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	resp, err := c.send(req)
+	if err != nil {
+		return nil, err
+	}
+	if ready != nil {
+		ready()
+	}
+	return resp, nil
 }
 
 // errBuildEnded stops the events stream when the build ended.
