@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
@@ -46,15 +45,8 @@ func (s *server) writeConsoleStream(w http.ResponseWriter, r *http.Request, syst
 		}
 		recorded = cleanLines(lines)
 	}
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	fmt.Fprintf(w, ": provision console %s\n\n", system)
-	send := func(l ConsoleLine) {
-		b, _ := json.Marshal(l)
-		fmt.Fprintf(w, "data: %s\n\n", b)
-	}
+	rc := startEvents(w, "provision console "+system)
+	send := func(l ConsoleLine) { sendEvent(w, l) }
 	for _, l := range recorded {
 		send(l)
 	}

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -38,6 +39,23 @@ func (s *server) listEvents(w http.ResponseWriter, r *http.Request) {
 // proxies and clients see the connection is alive.
 const keepAlive = 15 * time.Second
 
+// startEvents answers with Server-Sent Events: their headers, then a
+// comment that names the stream; the caller sends the events (sendEvent)
+// and flushes through the controller returned.
+func startEvents(w http.ResponseWriter, name string) *http.ResponseController {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprintf(w, ": %s\n\n", name)
+	return http.NewResponseController(w)
+}
+
+// sendEvent sends v as one event, its data v in JSON.
+func sendEvent(w io.Writer, v any) {
+	b, _ := json.Marshal(v)
+	fmt.Fprintf(w, "data: %s\n\n", b)
+}
+
 // streamEvents sends every event (of ?system= only, if given) as it is
 // recorded, as Server-Sent Events: "data: {JSON event}" lines.
 func (s *server) streamEvents(w http.ResponseWriter, r *http.Request) {
@@ -48,11 +66,7 @@ func (s *server) streamEvents(w http.ResponseWriter, r *http.Request) {
 	system := r.URL.Query().Get("system")
 	ch, stop := s.Events.Follow()
 	defer stop()
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	fmt.Fprint(w, ": provision events\n\n")
+	rc := startEvents(w, "provision events")
 	rc.Flush()
 	tick := time.NewTicker(keepAlive)
 	defer tick.Stop()
@@ -66,8 +80,7 @@ func (s *server) streamEvents(w http.ResponseWriter, r *http.Request) {
 			if system != "" && e.System != system {
 				continue
 			}
-			b, _ := json.Marshal(e)
-			fmt.Fprintf(w, "data: %s\n\n", b)
+			sendEvent(w, e)
 		}
 		if rc.Flush() != nil {
 			return
