@@ -44,7 +44,7 @@ var agentAddr = netip.MustParseAddr("10.9.0.50")
 func enrol(t *testing.T, d *discoveryBackend, ok bool) (string, inventory.Instruction) {
 	t.Helper()
 	ctx := context.Background()
-	inv := inventory.Inventory{MAC: discoveringMAC, DMI: inventory.DMI{Serial: "s1"}, BMC: &inventory.BMCLAN{IP: "10.9.1.5"}}
+	inv := machineInventory()
 	ins, err := d.Report(ctx, inventory.Report{Inventory: inv}, agentAddr)
 	if err != nil || ins.Action != inventory.ActionEnrol {
 		t.Fatalf("Report: %+v %v, want an enrolment", ins, err)
@@ -58,6 +58,24 @@ func enrol(t *testing.T, d *discoveryBackend, ok bool) (string, inventory.Instru
 		t.Fatalf("Enrolled: %v", err)
 	}
 	return ins.Enrol.Password, next
+}
+
+// machineInventory is what the machine's agent reports: its MAC, a
+// serial and its BMC's address.
+func machineInventory() inventory.Inventory {
+	return inventory.Inventory{MAC: discoveringMAC, DMI: inventory.DMI{Serial: "s1"}, BMC: &inventory.BMCLAN{IP: "10.9.1.5"}}
+}
+
+// watchedMachine records the machine's inventory, as its agent's first
+// report on subnet disc, and sets its watch; it returns the inventory.
+func watchedMachine(t *testing.T, d *discoveryBackend) inventory.Inventory {
+	t.Helper()
+	inv := machineInventory()
+	if _, err := d.reg.ReportInventory(context.Background(), inv, "disc", agentAddr.String()); err != nil {
+		t.Fatal(err)
+	}
+	watch(t, d, true)
+	return inv
 }
 
 // watch sets the machine's watch, as POST /api/v1/machines/KEY/watch.
@@ -107,16 +125,7 @@ func TestMachineConsoleEnrolPowerOff(t *testing.T) {
 	if got, want := status(t, c, machineConsole, true), "capturing open"; got != want {
 		t.Errorf("lingering: %q, want %q", got, want)
 	}
-	advance(consoleLinger - time.Second)
-	c.reconcile(ctx)
-	if got := fake.took(); got != "" {
-		t.Errorf("within the linger: %q", got)
-	}
-	advance(time.Second)
-	c.reconcile(ctx)
-	if got, want := fake.took(), "stop "+machineConsole; got != want {
-		t.Errorf("at the linger's end: %q, want %q", got, want)
-	}
+	stopsAfter(t, c, fake, advance, consoleLinger, machineConsole, "the linger")
 	if got, want := status(t, c, machineConsole, true), "idle stopped"; got != want {
 		t.Errorf("stopped: %q, want %q", got, want)
 	}
@@ -134,11 +143,7 @@ func TestMachineConsoleWatched(t *testing.T) {
 	d, c, fake, advance := consoleDiscovery(t)
 	c.reconcile(ctx) // the systems'
 	fake.took()
-	inv := inventory.Inventory{MAC: discoveringMAC, DMI: inventory.DMI{Serial: "s1"}, BMC: &inventory.BMCLAN{IP: "10.9.1.5"}}
-	if _, err := c.reg.ReportInventory(ctx, inv, "disc", agentAddr.String()); err != nil {
-		t.Fatal(err)
-	}
-	watch(t, d, true)
+	watchedMachine(t, d)
 	pw, ins := enrol(t, d, true)
 	if ins.Action != inventory.ActionWait {
 		t.Fatalf("a watched machine after its enrolment: %+v, want wait", ins)
@@ -164,16 +169,7 @@ func TestMachineConsoleWatched(t *testing.T) {
 	if ins := next(t, d); ins.Action != inventory.ActionPowerOff {
 		t.Fatalf("unwatched: %+v, want poweroff", ins)
 	}
-	advance(consoleLinger - time.Second)
-	c.reconcile(ctx)
-	if got := fake.took(); got != "" {
-		t.Errorf("within the linger: %q", got)
-	}
-	advance(time.Second)
-	c.reconcile(ctx)
-	if got, want := fake.took(), "stop "+machineConsole; got != want {
-		t.Errorf("after the power-off's linger: %q, want %q", got, want)
-	}
+	stopsAfter(t, c, fake, advance, consoleLinger, machineConsole, "the power-off's linger")
 }
 
 // A watched machine whose agent goes silent (hung, or powered off by
@@ -181,25 +177,13 @@ func TestMachineConsoleWatched(t *testing.T) {
 func TestMachineConsoleSilentAgent(t *testing.T) {
 	ctx := context.Background()
 	d, c, fake, advance := consoleDiscovery(t)
-	inv := inventory.Inventory{MAC: discoveringMAC, DMI: inventory.DMI{Serial: "s1"}, BMC: &inventory.BMCLAN{IP: "10.9.1.5"}}
-	if _, err := c.reg.ReportInventory(ctx, inv, "disc", agentAddr.String()); err != nil {
-		t.Fatal(err)
-	}
-	watch(t, d, true)
+	watchedMachine(t, d)
 	enrol(t, d, true)
 	if next := c.reconcile(ctx); !next.Equal(c.now().Add(consoleAgentSilence)) {
 		t.Errorf("next reconcile at %v, want when the agent is silent too long", next)
 	}
 	fake.took()
-	advance(consoleAgentSilence - time.Second)
-	if c.reconcile(ctx); fake.took() != "" {
-		t.Error("stopped before the agent was silent too long")
-	}
-	advance(time.Second)
-	c.reconcile(ctx)
-	if got, want := fake.took(), "stop "+machineConsole; got != want {
-		t.Errorf("a silent agent: %q, want %q", got, want)
-	}
+	stopsAfter(t, c, fake, advance, consoleAgentSilence, machineConsole, "the agent's silence")
 }
 
 // A captured machine that becomes a system, by hand (AcceptMachine, as
@@ -211,11 +195,7 @@ func TestMachineConsoleBecomesSystem(t *testing.T) {
 	for _, how := range []string{"accepted", "rule", "removed"} {
 		t.Run(how, func(t *testing.T) {
 			d, c, fake, _ := consoleDiscovery(t)
-			inv := inventory.Inventory{MAC: discoveringMAC, DMI: inventory.DMI{Serial: "s1"}, BMC: &inventory.BMCLAN{IP: "10.9.1.5"}}
-			if _, err := c.reg.ReportInventory(ctx, inv, "disc", agentAddr.String()); err != nil {
-				t.Fatal(err)
-			}
-			watch(t, d, true)
+			inv := watchedMachine(t, d)
 			pw, _ := enrol(t, d, true)
 			c.reconcile(ctx)
 			fake.took()
@@ -286,11 +266,7 @@ func TestMachineConsoleFollow(t *testing.T) {
 	d, c, fake, _ := consoleDiscovery(t)
 	ran := make(chan error, 1)
 	go func() { ran <- c.Run(ctx) }()
-	inv := inventory.Inventory{MAC: discoveringMAC, DMI: inventory.DMI{Serial: "s1"}, BMC: &inventory.BMCLAN{IP: "10.9.1.5"}}
-	if _, err := c.reg.ReportInventory(ctx, inv, "disc", agentAddr.String()); err != nil {
-		t.Fatal(err)
-	}
-	watch(t, d, true)
+	watchedMachine(t, d)
 	ch, err := c.Follow(ctx, machineConsole)
 	if err != nil {
 		t.Fatal(err)

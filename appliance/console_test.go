@@ -23,6 +23,24 @@ func status(t *testing.T, c *consoles, system string, wantOK bool) string {
 	return strings.Join(strings.Fields(strings.Join([]string{boolWord(st.Capturing, "capturing"), strings.Join(st.Why, ","), st.State, st.LastError}, " ")), " ")
 }
 
+// stopsAfter moves c's clock to a second before d has passed, then to
+// d, reconciling each time: the Manager must be told nothing the first
+// time and to stop system's console the second; what names d in errors.
+func stopsAfter(t *testing.T, c *consoles, fake *fakeConsoles, advance func(time.Duration), d time.Duration, system, what string) {
+	t.Helper()
+	ctx := context.Background()
+	advance(d - time.Second)
+	c.reconcile(ctx)
+	if got := fake.took(); got != "" {
+		t.Errorf("a second before the end of %s: %q, want nothing", what, got)
+	}
+	advance(time.Second)
+	c.reconcile(ctx)
+	if got, want := fake.took(), "stop "+system; got != want {
+		t.Errorf("at the end of %s: %q, want %q", what, got, want)
+	}
+}
+
 func boolWord(b bool, word string) string {
 	if b {
 		return word
@@ -68,16 +86,7 @@ func TestConsoleBuildLinger(t *testing.T) {
 	if want := c.now().Add(consoleLinger); !next.Equal(want) {
 		t.Errorf("installed: next reconcile at %v, want the linger's end %v", next, want)
 	}
-	advance(consoleLinger - time.Second)
-	c.reconcile(ctx)
-	if got := fake.took(); got != "" {
-		t.Errorf("within the linger: %q, want nothing", got)
-	}
-	advance(time.Second)
-	c.reconcile(ctx)
-	if got, want := fake.took(), "stop web01"; got != want {
-		t.Errorf("at the linger's end: %q, want %q", got, want)
-	}
+	stopsAfter(t, c, fake, advance, consoleLinger, "web01", "the linger")
 	if got, want := status(t, c, "web01", true), "idle stopped"; got != want {
 		t.Errorf("stopped: %q, want %q", got, want)
 	}
