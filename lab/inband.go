@@ -2,7 +2,6 @@ package lab
 
 import (
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -22,29 +21,7 @@ func (e *Env) proxyInBand(n *Net, path string, bmc *BMCSim) error {
 	}
 	e.Defer(func() { l.Close() })
 	target := net.JoinHostPort(bmc.Address, strconv.Itoa(bmc.serial))
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				var up net.Conn
-				err := inNamespace(n.ServerNS, func() (err error) {
-					up, err = net.Dial("tcp", target)
-					return err
-				})
-				if err != nil {
-					fmt.Fprintf(e.log, "lab: in-band IPMI: %v\n", err)
-					return
-				}
-				defer up.Close()
-				go func() { io.Copy(up, c); up.Close() }()
-				io.Copy(c, up)
-			}()
-		}
-	}()
+	go relay(l, e.log, "in-band IPMI", dialServer(n, target))
 	return nil
 }
 

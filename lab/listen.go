@@ -2,7 +2,6 @@ package lab
 
 import (
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"runtime"
@@ -79,28 +78,6 @@ func (e *Env) Forward(n *Net, address string) (string, error) {
 		return "", fmt.Errorf("lab: %w", err)
 	}
 	e.Defer(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				var up net.Conn
-				if err := inNamespace(n.ServerNS, func() (err error) {
-					up, err = net.Dial("tcp", address)
-					return err
-				}); err != nil {
-					return
-				}
-				defer up.Close()
-				done := make(chan struct{}, 2)
-				go func() { io.Copy(up, c); done <- struct{}{} }()
-				go func() { io.Copy(c, up); done <- struct{}{} }()
-				<-done
-			}()
-		}
-	}()
+	go relay(l, e.log, "forward to "+address, dialServer(n, address))
 	return l.Addr().String(), nil
 }
