@@ -9,26 +9,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/provision/provision/internal/testenv"
 )
-
-// syncBuffer is a log that the relay's goroutines may write while the
-// test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // relay carries each connection both ways to its own upstream
 // connection, and closes the client's once the upstream closes; a
@@ -59,7 +42,7 @@ func TestRelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	var log syncBuffer
+	var log testenv.Buffer
 	fail := false
 	var mu sync.Mutex
 	go relay(l, &log, "test relay", func() (net.Conn, error) {
