@@ -30,26 +30,19 @@ import (
 type consolePage struct {
 	t      *testing.T
 	ctx    context.Context
-	cancel context.CancelFunc
 	system string
 }
 
 // dashboardConsole opens system's host page of the dashboard at baseURL
 // ("http://127.0.0.1:PORT") in Chromium, signs in with token, and returns
 // once the Console panel's stream is live. Unlike browser, it sets no
-// deadline of its own: a VM's install outlasts any. Close (or the end of
-// t) closes the browser.
+// deadline of its own: a VM's install outlasts any. The end of t closes
+// the browser (before the servers the test made earlier: cleanups run
+// last first).
 func dashboardConsole(t *testing.T, baseURL, token, system string) *consolePage {
 	t.Helper()
-	bin := testenv.NeedCommand(t, "chromium")
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.WindowSize(1280, 800), chromedp.Flag("disable-dev-shm-usage", true))
-	ctx, cancelTab := chromedp.NewContext(alloc)
-	p := &consolePage{t: t, ctx: ctx, system: system, cancel: func() { cancelTab(); cancelAlloc() }}
-	t.Cleanup(p.Close)
-	if err := chromedp.Do(ctx); err != nil { // starts the browser, for as long as ctx
-		t.Fatalf("chromium did not start: %v", err)
-	}
+	ctx := startBrowser(t)
+	p := &consolePage{t: t, ctx: ctx, system: system}
 	steps, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	err := chromedp.Do(steps,
@@ -122,7 +115,6 @@ func (p *consolePage) WaitLine(pattern *regexp.Regexp, timeout time.Duration) (t
 }
 
 // Close closes the page and its browser.
-func (p *consolePage) Close() { p.cancel() }
 
 // fakeConsole is an api.Console whose one system's live bytes the test
 // sends (Emit), recorded as lines for Lines, without a BMC.
@@ -220,7 +212,7 @@ func TestDashboardConsoleInBrowser(t *testing.T) {
 	mux.Handle("/", apiH)
 	mux.Handle("/ui/", ui.Handler(ui.Config{API: apiH, Auth: auth, Log: log}))
 	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close) // after the page's Close (cleanups run last first), which ends its streams
+	t.Cleanup(srv.Close) // after the page's browser closes (cleanups run last first), which ends its streams
 
 	page := dashboardConsole(t, srv.URL, token, "vm")
 	if _, err := page.WaitLine(regexp.MustCompile(`^early console: <b>ttyS0</b>$`), 10*time.Second); err != nil {

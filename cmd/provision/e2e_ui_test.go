@@ -33,8 +33,18 @@ func artifactDir(t *testing.T) string {
 	return dir
 }
 
-// browser starts Debian's chromium, headless, at 1280x800.
+// browser starts Debian's chromium, headless, at 1280x800, for at most
+// 3 minutes.
 func browser(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(startBrowser(t), 3*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// startBrowser starts Debian's chromium, headless, at 1280x800, until t
+// ends (it closes in t's cleanups), with no deadline of its own.
+func startBrowser(t testing.TB) context.Context {
+	t.Helper()
 	bin := testenv.NeedCommand(t, "chromium")
 	alloc, cancel := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.WindowSize(1280, 800), chromedp.Flag("disable-dev-shm-usage", true))
@@ -44,8 +54,6 @@ func browser(t testing.TB) context.Context {
 	if err := chromedp.Do(ctx); err != nil { // starts the browser, for as long as ctx
 		t.Fatalf("chromium did not start: %v", err)
 	}
-	ctx, cancel3 := context.WithTimeout(ctx, 3*time.Minute)
-	t.Cleanup(cancel3)
 	return ctx
 }
 
