@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -197,18 +199,18 @@ func (s *rigServer) stop() {
 	}
 }
 
-// cli runs the CLI against the appliance and returns its error with what
-// it printed.
-func (r *restartRig) cli(token string, args ...string) error {
+// cli runs the CLI against the appliance and returns the CPU time it
+// used, or its error with what it printed.
+func (r *restartRig) cli(token string, args ...string) (time.Duration, error) {
 	cmd := exec.Command(cli, args...)
 	if r.n != nil {
 		cmd = r.n.Command(append([]string{cli}, args...)...)
 	}
 	cmd.Env = append(os.Environ(), "PROVISION_SERVER=http://"+r.httpAddr, "PROVISION_TOKEN="+token)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("provision %s: %w\n%s", strings.Join(args, " "), err, out)
+		return 0, fmt.Errorf("provision %s: %w\n%s", strings.Join(args, " "), err, out)
 	}
-	return nil
+	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
 }
 
 // txt asks the appliance for name's TXT record and returns its text ("" for
@@ -341,6 +343,20 @@ func settledRSS(b *testing.B, pid int) (float64, time.Duration) {
 	}
 }
 
+// cpuMS is the CPU time process pid has used so far, user and system, in
+// milliseconds (clock ticks of 10 ms).
+func cpuMS(b *testing.B, pid int) float64 {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Fields from the 3rd (state), after the command name in parentheses.
+	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	utime, _ := strconv.Atoi(f[14-3])
+	stime, _ := strconv.Atoi(f[15-3])
+	return float64(utime+stime) * 10
+}
+
 // median of xs, which it sorts.
 func median(xs []float64) float64 {
 	if len(xs) == 0 {
@@ -368,8 +384,9 @@ func (r *restartRig) lifetime(data, file string) map[string]float64 {
 	if err != nil {
 		b.Fatal(err)
 	}
-	start := time.Now()
-	if err := r.cli(strings.TrimSpace(string(token)), "import", file); err != nil {
+	cpu0, start := cpuMS(b, s.cmd.Process.Pid), time.Now()
+	cliCPU, err := r.cli(strings.TrimSpace(string(token)), "import", file)
+	if err != nil {
 		b.Fatal(err)
 	}
 	imported := time.Since(start)
@@ -380,6 +397,7 @@ func (r *restartRig) lifetime(data, file string) map[string]float64 {
 		time.Sleep(5 * time.Millisecond)
 	}
 	got["ms-import"], got["ms-import-dns"] = ms(imported), ms(time.Since(start))
+	got["ms-cpu-import"], got["ms-cpu-import-cli"] = cpuMS(b, s.cmd.Process.Pid)-cpu0, ms(cliCPU)
 	rss, took := settledRSS(b, s.cmd.Process.Pid)
 	got["MiB-rss-import"] = rss
 	s.stop()
@@ -392,6 +410,7 @@ func (r *restartRig) lifetime(data, file string) map[string]float64 {
 	}
 	got["ms-restart-dns"], got["ms-restart-cdb"], got["ms-restart-ipxe"] = ms(t.dns), ms(t.cdb), ms(t.ipxe)
 	got["ms-restart-http"] = ms(max(t.cdb, t.ipxe))
+	got["ms-cpu-restart"] = cpuMS(b, s.cmd.Process.Pid)
 	if r.dhcp != nil {
 		got["ms-restart-dhcp"] = ms(t.dhcp)
 	}

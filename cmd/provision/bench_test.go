@@ -227,8 +227,12 @@ func BenchmarkZonecfgProcess(b *testing.B) {
 // response started), its iPXE script (GET /boot/MAC.ipxe) and a
 // DHCPDISCOVER from a registered MAC (its OFFER) answer right, all polled
 // at once; ms-restart-http is the later of the two HTTP ones.
-// MiB-rss-restart is settled as above. Every figure is the median of the
-// iterations (-benchtime 3x). DHCP needs root: the server then runs in a
+// MiB-rss-restart is settled as above. ms-cpu-import and ms-cpu-restart
+// are the CPU time the server used from the import's start until DNS
+// answered, and from its restart until every client had its answer
+// (steadier than the wall clock on a busy machine); ms-cpu-import-cli is
+// the CPU time of the import process. Every figure is the
+// median of the iterations (-benchtime 3x). DHCP needs root: the server then runs in a
 // lab network (netns, veths) with --dhcp-interface, else on 127.0.0.1
 // without DHCP (and without ms-restart-dhcp).
 func BenchmarkRestart(b *testing.B) {
