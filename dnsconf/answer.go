@@ -118,7 +118,7 @@ func formErr(req *dns.Msg, maxUDP int, ra bool) (*dns.Msg, []byte) {
 // lookup answers qtype at name inside apex a, following static CNAMEs.
 func (z *Zone) lookup(m *dns.Msg, a *apex, name string, qtype uint16) int {
 	for hop := 0; ; hop++ {
-		n := z.nodes.get(name)
+		n := z.node(name)
 		if n == nil {
 			m.Ns = []dns.RR{a.soa}
 			return dns.RcodeNameError // NXDOMAIN; after a CNAME, for its target (RFC 6604)
@@ -157,7 +157,7 @@ func (z *Zone) records(n *node, qtype uint16) []dns.RR {
 func (z *Zone) glue(ns []dns.RR) []dns.RR {
 	var out []dns.RR
 	for _, rr := range ns {
-		if n := z.nodes.get(canonicalName(rr.(*dns.NS).Ns)); n != nil {
+		if n := z.node(canonicalName(rr.(*dns.NS).Ns)); n != nil {
 			out = append(append(out, n.get(dns.TypeA)...), n.get(dns.TypeAAAA)...)
 		}
 	}

@@ -108,9 +108,11 @@ type settingChange struct{ *fakeSource }
 func (c settingChange) ChangedSince(*registry.Snapshot) (registry.Changes, bool) {
 	return registry.Changes{registry.ObjSetting: {"bench.value": true}}, true
 }
-func (c settingChange) SystemByName(string) (*registry.System, bool) { return nil, false }
-func (c settingChange) Setting(k string) (string, bool)              { v, ok := c.settings[k]; return v, ok }
-func (c settingChange) SystemsOf(string) []string                    { return nil }
+func (c settingChange) SystemByName(name string) (*registry.System, bool) {
+	return hostSourceOf(c.fakeSource, c.systems).SystemByName(name)
+}
+func (c settingChange) Setting(k string) (string, bool) { v, ok := c.settings[k]; return v, ok }
+func (c settingChange) SystemsOf(string) []string       { return nil }
 
 // BenchmarkPublish: one global setting changed in the zone of 10,000 and
 // 100,000 systems: the zone changed in place (Zone.update), then its

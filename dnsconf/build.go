@@ -41,6 +41,8 @@ func BuildZone(src Source, opts Options) (*Zone, error) {
 		return nil, err
 	}
 	systems := src.Systems()
+	hosts := hostSourceOf(src, systems)
+	view := &hostView{src: hosts, origin: origin, ttl: opts.ttl()}
 	b := &builder{
 		z: &Zone{
 			origin:   origin,
@@ -48,8 +50,9 @@ func BuildZone(src Source, opts Options) (*Zone, error) {
 			inst:     opts.Instance,
 			opts:     opts,
 			snap:     snapshotOf(src),
+			hosts:    hosts,
 			apexes:   map[string]*apex{},
-			nodes:    newNodeMap(10*len(systems) + 64), // ~8 names a system, no rehash
+			nodes:    newNodeMap(3*len(systems)+64, view, systems), // ~2 names a system (A, PTR), no rehash
 			contribs: cow.New[string, *contrib](),
 		},
 		ttl:   opts.ttl(),
@@ -197,6 +200,9 @@ func (b *builder) free(name string, t uint16) bool {
 // validName reports whether name (a FQDN) can be put on the wire: labels
 // of at most 63 bytes, at most 255 bytes in all (RFC 1035 2.3.4).
 func validName(name string) bool {
+	if plainName(name) {
+		return true
+	}
 	if _, ok := dns.IsDomainName(name); !ok {
 		return false
 	}

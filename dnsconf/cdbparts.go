@@ -4,9 +4,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/miekg/dns"
 	"github.com/provision/provision/dnsconf/cdb"
@@ -69,30 +71,69 @@ func (n *node) encode(b []byte) ([]byte, int, error) {
 // (cdbFile.lead).
 func (p *part) encoded(lead string) *cdbPart {
 	p.cdb.once.Do(func() {
-		if p.prev != nil {
-			p.cdb.enc = with(p.prev.encoded(lead), p.nodes, p.dirty, lead)
-		} else {
-			p.cdb.enc = with(emptyPart, p.nodes, p.nodes, lead)
+		if p.hosts != nil {
+			p.hosts.fill()
 		}
-		p.prev, p.dirty = nil, nil
+		if p.prev != nil {
+			names := slices.Sorted(maps.Keys(p.dirty))
+			p.cdb.enc = with(p.prev.encoded(lead), p.encoder(), names, lead)
+		} else {
+			slices.SortStableFunc(p.virt, func(a, b hostRec) int { return strings.Compare(a.name, b.name) })
+			names := make([]string, 0, len(p.nodes)+len(p.virt))
+			for name := range p.nodes {
+				names = append(names, name)
+			}
+			for i, r := range p.virt {
+				if i == 0 || p.virt[i-1].name != r.name {
+					names = append(names, r.name)
+				}
+			}
+			slices.Sort(names)
+			p.cdb.enc = with(emptyPart, p.encoder(), names, lead)
+		}
+		p.prev, p.dirty, p.virt, p.view, p.hosts = nil, nil, nil, nil, nil
 		p.cdb.done.Store(true)
 	})
 	return p.cdb.enc
 }
 
-// with returns c where the names in changed hold what nodes has for them
-// (nothing when they are not there, or hold no records): it walks c's
-// names and the changed names, both sorted, side by side, copies c's
-// records of the others and encodes the changed ones, but skip.
-func with[V any](c *cdbPart, nodes map[string]*node, changed map[string]V, skip string) *cdbPart {
+// encoder returns what with encodes the part's names with: a node's
+// records, else those of the _host subtree, listed (virt) or made again
+// (view).
+func (p *part) encoder() func(b []byte, name string) ([]byte, int, error) {
+	return func(b []byte, name string) ([]byte, int, error) {
+		if n := p.nodes[name]; n != nil {
+			return n.encode(b)
+		}
+		var recs []hostRec
+		if i, found := slices.BinarySearchFunc(p.virt, name, func(r hostRec, name string) int { return strings.Compare(r.name, name) }); found {
+			j := i
+			for j < len(p.virt) && p.virt[j].name == name {
+				j++
+			}
+			recs = p.virt[i:j]
+		} else if p.view != nil {
+			recs = p.view.records(name)
+		}
+		ttl := uint32(0)
+		if p.view != nil {
+			ttl = p.view.ttl
+		}
+		for _, r := range recs {
+			b = appendHostRecord(b, r, ttl)
+		}
+		return b, len(recs), nil
+	}
+}
+
+// with returns c where the names in changed (sorted) hold what encode
+// appends for them (nothing when they hold no records): it walks c's
+// names and the changed names side by side, copies c's records of the
+// others and encodes the changed ones, but skip.
+func with(c *cdbPart, encode func(b []byte, name string) ([]byte, int, error), names []string, skip string) *cdbPart {
 	if c.err != nil {
 		return c
 	}
-	names := make([]string, 0, len(changed))
-	for name := range changed {
-		names = append(names, name)
-	}
-	slices.Sort(names)
 	size := len(c.names) + len(names)
 	out := &cdbPart{recs: make([]byte, 0, len(c.recs)+64*len(names)), names: make([]string, 0, size),
 		offs: make([]uint32, 0, size+1), counts: make([]uint16, 0, size), hashes: make([]uint32, 0, size)}
@@ -114,18 +155,20 @@ func with[V any](c *cdbPart, nodes map[string]*node, changed map[string]V, skip 
 		if i < len(c.names) && c.names[i] == name {
 			i++ // changed: what nodes has now, below
 		}
-		n := nodes[name]
-		if n == nil || len(n.sets) == 0 || name == skip {
+		if name == skip {
 			continue
 		}
 		start := uint32(len(out.recs))
-		recs, count, err := n.encode(out.recs)
+		recs, count, err := encode(out.recs, name)
 		if err != nil {
 			return &cdbPart{err: err, offs: []uint32{0}}
 		}
+		if count == 0 {
+			continue
+		}
 		out.recs = recs
 		out.offs, out.names = append(out.offs, start), append(out.names, name)
-		out.counts, out.hashes = append(out.counts, uint16(count)), append(out.hashes, n.hash)
+		out.counts, out.hashes = append(out.counts, uint16(count)), append(out.hashes, nameHash(name))
 	}
 	keep(i, len(c.names))
 	out.offs = append(out.offs, uint32(len(out.recs)))

@@ -58,6 +58,7 @@ func (z *Zone) update(src Source, opts Options) (*Zone, bool) {
 	sysNames := slices.Sorted(maps.Keys(systems))
 	for _, name := range sysNames {
 		b.takeOut(systemKey(name))
+		b.takeOutHost(z, name)
 	}
 	for _, k := range settings {
 		b.takeOut(settingKey(k))
@@ -81,9 +82,11 @@ func (z *Zone) update(src Source, opts Options) (*Zone, bool) {
 
 // next is a copy of z to change into the version of opts.Serial.
 func (z *Zone) next(src Source, opts Options) *Zone {
+	hosts, _ := src.(hostSource) // update's src is a changeSource
 	return &Zone{
-		origin: z.origin, serial: opts.Serial, inst: opts.Instance, opts: opts, snap: snapshotOf(src),
-		apexes: maps.Clone(z.apexes), order: z.order, nodes: z.nodes.clone(), size: z.size,
+		origin: z.origin, serial: opts.Serial, inst: opts.Instance, opts: opts, snap: snapshotOf(src), hosts: hosts,
+		apexes: maps.Clone(z.apexes), order: z.order, size: z.size, hostNodes: z.hostNodes,
+		nodes:    z.nodes.clone(&hostView{src: hosts, origin: z.origin, ttl: opts.ttl()}),
 		contribs: z.contribs.Clone(), head: z.head, tail: z.tail, nproblems: z.nproblems,
 	}
 }
@@ -109,6 +112,8 @@ func (b *builder) takeOut(key string) {
 	for _, rr := range c.rrs {
 		b.remove(rr)
 	}
+	b.z.size -= c.hostRecs
+	b.z.hostNodes -= c.hostNodes
 	b.z.nproblems -= len(c.problems)
 	b.z.contribs.Delete(key)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/provision/provision/dnsconf/cdb"
+	"github.com/provision/provision/registry"
 )
 
 // nodeMap holds the nodes of a zone by name, in 256 groups chosen by the
@@ -24,6 +25,37 @@ type nodeMap struct {
 	owner  *byte // this version's identity: the groups and parts it may write carry it
 	n      int
 	groups [256]*group
+	view   *hostView // the _host subtree of this version, for the parts it writes
+}
+
+// hostView is what a part needs to encode the names of the _host
+// subtree it holds: the view of the version that wrote it.
+type hostView struct {
+	src    hostSource
+	origin string
+	ttl    uint32
+}
+
+// records returns the host records at name, in the view.
+func (v *hostView) records(name string) []hostRec {
+	top := "." + hostLabel + "." + v.origin
+	i := strings.Index(name, top)
+	if i < 0 {
+		return nil
+	}
+	rest := name[:i]
+	sys, ok := v.src.SystemByName(rest[strings.LastIndexByte(rest, '.')+1:])
+	if !ok {
+		return nil
+	}
+	recs, _ := hostRecords(sys, v.src.EffectiveSettings(sys), v.origin)
+	out := recs[:0]
+	for _, r := range recs {
+		if r.name == name {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 type group struct {
@@ -46,6 +78,12 @@ type part struct {
 	prev  *part
 	dirty map[string]bool
 	depth int // parts not yet encoded in the chain of prevs
+	// The _host subtree's names are not nodes (hosts.go): a whole
+	// build lists the records of the part's (virt), a change the names
+	// (dirty), and view makes them; all three are dropped once encoded.
+	virt  []hostRec
+	view  *hostView
+	hosts *hostParts // a whole build's part: fills virt
 	cdb   struct {
 		once sync.Once
 		enc  *cdbPart
@@ -58,23 +96,25 @@ type part struct {
 const maxPartChain = 32
 
 // newNodeMap returns an empty nodeMap for about size nodes.
-func newNodeMap(size int) *nodeMap {
-	m := &nodeMap{owner: new(byte)}
+func newNodeMap(size int, view *hostView, systems []*registry.System) *nodeMap {
+	m := &nodeMap{owner: new(byte), view: view}
+	hosts := &hostParts{systems: systems, view: view, nodes: m}
 	per := size / (len(m.groups) * partsPerGroup)
 	for i := range m.groups {
 		g := &group{owner: m.owner}
 		for j := range g.parts {
-			g.parts[j] = &part{owner: m.owner, nodes: make(map[string]*node, per+per/8)}
+			g.parts[j] = &part{owner: m.owner, nodes: make(map[string]*node, per+per/8), view: view, hosts: hosts}
 		}
 		m.groups[i] = g
 	}
 	return m
 }
 
-// clone returns the next version to write; m must not be written after.
-func (m *nodeMap) clone() *nodeMap {
+// clone returns the next version to write, of view; m must not be
+// written after.
+func (m *nodeMap) clone(view *hostView) *nodeMap {
 	c := *m
-	c.owner = new(byte)
+	c.owner, c.view = new(byte), view
 	return &c
 }
 
@@ -102,7 +142,7 @@ func (m *nodeMap) own(g, p uint32) *part {
 	if pt != nil && pt.owner == m.owner {
 		return pt
 	}
-	c := &part{owner: m.owner, dirty: map[string]bool{}}
+	c := &part{owner: m.owner, dirty: map[string]bool{}, view: m.view}
 	if pt != nil {
 		c.nodes = maps.Clone(pt.nodes)
 		switch {
@@ -139,6 +179,36 @@ func (m *nodeMap) del(name string) {
 		pt.dirty[name] = true
 	}
 	m.n--
+}
+
+// hostName notes a name of the _host subtree whose records a change
+// (Zone.update) changed: they are made again when its part is encoded.
+func (m *nodeMap) hostName(name string) {
+	m.own(where(nameHash(name))).dirty[name] = true
+}
+
+// hostParts is a whole build's records of the _host subtree, put in its
+// parts (virt) when the first of them is encoded, and dropped with them.
+type hostParts struct {
+	once    sync.Once
+	systems []*registry.System
+	view    *hostView
+	nodes   *nodeMap // the build's
+}
+
+// fill lists every record in its part of the build.
+func (h *hostParts) fill() {
+	h.once.Do(func() {
+		for _, sys := range h.systems {
+			recs, _ := hostRecords(sys, h.view.src.EffectiveSettings(sys), h.view.origin)
+			for _, r := range recs {
+				g, p := where(nameHash(r.name))
+				pt := h.nodes.groups[g].parts[p]
+				pt.virt = append(pt.virt, r)
+			}
+		}
+		h.systems, h.view, h.nodes = nil, nil, nil
+	})
 }
 
 // all yields every node, in no particular order.

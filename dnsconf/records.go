@@ -19,10 +19,21 @@ func (z *Zone) Records() []dns.RR {
 
 func (z *Zone) sortRecords() []dns.RR {
 	type keyed struct{ key, name string }
-	names := make([]keyed, 0, z.nodes.n)
+	names := make([]keyed, 0, z.nodes.n+z.hostNodes)
 	for name, n := range z.nodes.all() {
 		if _, isApex := z.apexes[name]; !isApex && len(n.sets) > 0 {
 			names = append(names, keyed{sortKey(name), name})
+		}
+	}
+	hosts := map[string][]dns.RR{} // the _host subtree's, by name
+	if z.hosts != nil {
+		for _, sys := range z.hosts.Systems() {
+			for _, r := range z.hostRecs(sys) {
+				if hosts[r.name] == nil {
+					names = append(names, keyed{sortKey(r.name), r.name})
+				}
+				hosts[r.name] = append(hosts[r.name], z.hostTXT(r))
+			}
 		}
 	}
 	slices.SortFunc(names, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
@@ -42,7 +53,11 @@ func (z *Zone) sortRecords() []dns.RR {
 			}
 		}
 		for _, name := range byApex[a] {
-			out = append(out, z.nodes.get(name).all()...)
+			if rrs, ok := hosts[name]; ok {
+				out = append(out, rrs...)
+			} else {
+				out = append(out, z.nodes.get(name).all()...)
+			}
 		}
 	}
 	return out

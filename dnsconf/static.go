@@ -22,7 +22,7 @@ func (b *builder) static(rrs []dns.RR) {
 			b.problemErr(err)
 			// Refused at a name the registry holds: a change to what
 			// it holds may let it in.
-			b.z.fragile = b.z.fragile || b.z.nodes.get(canonicalName(rr.Header().Name)) != nil
+			b.z.fragile = b.z.fragile || b.z.node(canonicalName(rr.Header().Name)) != nil
 			continue
 		}
 		rr = dns.Copy(rr)
@@ -90,7 +90,7 @@ func (z *Zone) checkStatic(rr dns.RR) error {
 
 // checkCNAME: a CNAME stands alone at its name (RFC 1034 3.6.2).
 func (z *Zone) checkCNAME(rr dns.RR, name string) error {
-	n := z.nodes.get(name)
+	n := z.node(name)
 	if n == nil {
 		return nil
 	}
@@ -105,7 +105,7 @@ func (z *Zone) checkCNAME(rr dns.RR, name string) error {
 // hasDuplicate reports whether z already holds rr (RFC 2181 5: an RRset
 // has no duplicates).
 func (z *Zone) hasDuplicate(rr dns.RR) bool {
-	n := z.nodes.get(canonicalName(rr.Header().Name))
+	n := z.node(canonicalName(rr.Header().Name))
 	if n == nil {
 		return false
 	}

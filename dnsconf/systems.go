@@ -1,9 +1,7 @@
 package dnsconf
 
 import (
-	"maps"
 	"net/netip"
-	"slices"
 
 	"github.com/miekg/dns"
 	"github.com/provision/provision/registry"
@@ -11,8 +9,9 @@ import (
 
 // host is a system with its parsed address.
 type host struct {
-	sys *registry.System
-	ip  netip.Addr
+	sys     *registry.System
+	ip      netip.Addr
+	contrib *contrib // in a whole build: what it put in the zone
 }
 
 // systems adds, for every system: the A records of NAME.ORIGIN and of its
@@ -24,9 +23,11 @@ func (b *builder) systems(src Source, systems []*registry.System) {
 	hosts := make([]host, 0, len(systems))
 	for _, sys := range systems {
 		b.begin(systemKey(sys.Name))
-		hosts = append(hosts, b.host(sys))
+		h := b.host(sys)
+		h.contrib = b.cur
+		hosts = append(hosts, h)
 	}
-	on := func(h host) { b.cur = b.z.contribs.At(systemKey(h.sys.Name)) }
+	on := func(h host) { b.cur = h.contrib }
 	owner := map[string]string{nsLabel + "." + b.z.origin: "the appliance's name server"}
 	for _, h := range hosts {
 		on(h)
@@ -63,7 +64,7 @@ func (b *builder) host(sys *registry.System) host {
 	if err != nil || !ip.Is4() {
 		b.problem("system %s: ip %q is not an IPv4 address: no A or PTR record", sys.Name, sys.IP)
 	}
-	return host{sys, ip}
+	return host{sys: sys, ip: ip}
 }
 
 // hostname adds the A record of the system's hostname, when it is in the
@@ -120,21 +121,44 @@ func (b *builder) ptr(h host, ptrs map[netip.Addr]string) {
 }
 
 // hostSettings publishes profile.NAME._host.ORIGIN and, for each
-// effective setting, KEY.NAME._host.ORIGIN. A setting named "profile"
-// would hide the profile record, so it is left out.
+// effective setting, KEY.NAME._host.ORIGIN: they are a view of the
+// Snapshot (hosts.go), so the zone only counts them, lists what had to
+// be left out, and tells data.cdb's parts which names change.
 func (b *builder) hostSettings(sys *registry.System, settings map[string]string) {
-	base := "." + sys.Name + "." + hostLabel + "." + b.z.origin
-	if name := canonicalName(profileKey + base); b.free(name, dns.TypeTXT) {
-		b.txt("system "+sys.Name+": profile", name, sys.Profile)
+	if !b.incremental { // the records are made when data.cdb needs them (hostParts)
+		if n, nodes, ok := hostCount(sys, settings, b.z.origin); ok {
+			b.cur.hostRecs, b.cur.hostNodes = n, nodes
+			b.z.size += n
+			b.z.hostNodes += nodes
+			return
+		}
 	}
-	for _, k := range slices.Sorted(maps.Keys(settings)) {
-		what := "system " + sys.Name + ": setting " + k
-		if k == profileKey {
-			b.problem("%s: the name is taken by the profile record", what)
-			continue
+	recs, problems := hostRecords(sys, settings, b.z.origin)
+	for _, err := range problems {
+		b.problemErr(err)
+	}
+	if len(recs) == 0 {
+		return
+	}
+	nodes := hostNodeCount(recs, b.z.hostBase(sys.Name))
+	b.cur.hostRecs, b.cur.hostNodes = len(recs), nodes
+	b.z.size += len(recs)
+	b.z.hostNodes += nodes
+	if b.incremental {
+		for _, r := range recs {
+			b.z.nodes.hostName(r.name)
 		}
-		if name := canonicalName(k + base); b.free(name, dns.TypeTXT) {
-			b.txt(what, name, settings[k])
-		}
+	}
+}
+
+// takeOutHost takes the records of system name in the zone it was
+// changed from (prev) out of data.cdb's parts.
+func (b *builder) takeOutHost(prev *Zone, name string) {
+	sys, ok := prev.hosts.SystemByName(name)
+	if !ok {
+		return
+	}
+	for _, r := range prev.hostRecs(sys) {
+		b.z.nodes.hostName(r.name)
 	}
 }

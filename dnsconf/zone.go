@@ -24,8 +24,12 @@ type Zone struct {
 	snap   *registry.Snapshot // the Snapshot it was built from, if it was
 	apexes map[string]*apex   // origin and reverse zones, by name
 	order  []string           // apex names: origin first, then reverse zones in canonical order
-	nodes  *nodeMap           // every name that exists, empty non-terminals included
-	size   int                // records
+	nodes  *nodeMap           // every name that exists but those of the _host subtree, empty non-terminals included
+	size   int                // records, the _host subtree's included
+	// hosts is the view the _host subtree is made from (hosts.go), and
+	// hostNodes the names it holds.
+	hosts     hostSource
+	hostNodes int
 
 	// What each system ("1"+name) and global setting ("2"+key) put in the
 	// zone, so that a change takes out what the old version put in
@@ -61,6 +65,8 @@ type apex struct {
 type contrib struct {
 	rrs      []dns.RR
 	problems []error
+	// the system's records and names in the _host subtree
+	hostRecs, hostNodes int
 }
 
 // node is one owner name. Nodes without sets are empty non-terminals:
@@ -178,7 +184,7 @@ func (z *Zone) ProblemCount() int { return z.nproblems }
 
 // Lookup returns the records of type qtype at name (case-insensitive).
 func (z *Zone) Lookup(name string, qtype uint16) []dns.RR {
-	n := z.nodes.get(canonicalName(name))
+	n := z.node(canonicalName(name))
 	if n == nil {
 		return nil
 	}

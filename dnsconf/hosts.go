@@ -1,0 +1,247 @@
+package dnsconf
+
+import (
+	"encoding/binary"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/miekg/dns"
+	"github.com/provision/provision/registry"
+)
+
+// The hosts' own records, profile.NAME._host.ORIGIN and KEY.NAME._host.
+// ORIGIN for each effective setting, are most of a fleet's zone (nine of
+// eleven records a system with five settings) and are never stored in it
+// as records: they are a view of the Snapshot the zone was built from,
+// made when a query or data.cdb needs them. The registry owns the whole
+// _host subtree (no static record, hostname or setting key may stand in
+// it), so nothing else can stand at those names and the view needs no
+// clash rules: a name below _host.ORIGIN is NAME._host.ORIGIN (an empty
+// non-terminal while the system has a record) or KEY.NAME._host.ORIGIN.
+
+// hostSource is a Source that finds a system by name (*registry.Snapshot
+// does); BuildZone indexes the others.
+type hostSource interface {
+	Source
+	SystemByName(name string) (*registry.System, bool)
+}
+
+// indexedSource gives a Source without SystemByName one.
+type indexedSource struct {
+	Source
+	byName map[string]*registry.System
+}
+
+func (s indexedSource) SystemByName(name string) (*registry.System, bool) {
+	sys, ok := s.byName[name]
+	return sys, ok
+}
+
+func hostSourceOf(src Source, systems []*registry.System) hostSource {
+	if hs, ok := src.(hostSource); ok {
+		return hs
+	}
+	idx := indexedSource{Source: src, byName: make(map[string]*registry.System, len(systems))}
+	for _, sys := range systems {
+		idx.byName[sys.Name] = sys
+	}
+	return idx
+}
+
+// hostRec is one TXT record of a host: its owner (a lowercase FQDN) and
+// its value.
+type hostRec struct {
+	name, value string
+}
+
+// hostRecords returns the TXT records of sys under NAME._host.ORIGIN in
+// name order (records of one name in the order of their keys), and what
+// it has to leave out. A setting named "profile" would hide the profile
+// record, so it is left out.
+func hostRecords(sys *registry.System, settings map[string]string, origin string) ([]hostRec, []error) {
+	base := "." + sys.Name + "." + hostLabel + "." + origin
+	recs := make([]hostRec, 0, len(settings)+1)
+	var problems []error
+	add := func(what, key, value string) {
+		name := canonicalName(key + base)
+		switch {
+		case !validName(name):
+			problems = append(problems, fmt.Errorf("dnsconf: %s: %s is not a valid DNS name (too long?)", what, name))
+		case len(value) > MaxTXTValue:
+			problems = append(problems, fmt.Errorf("dnsconf: %s: value of %d bytes does not fit in a DNS message (limit %d)", what, len(value), MaxTXTValue))
+		default:
+			recs = append(recs, hostRec{name, value})
+		}
+	}
+	add("system "+sys.Name+": profile", profileKey, sys.Profile)
+	for _, k := range slices.Sorted(maps.Keys(settings)) {
+		what := "system " + sys.Name + ": setting " + k
+		if k == profileKey {
+			problems = append(problems, fmt.Errorf("dnsconf: %s: the name is taken by the profile record", what))
+			continue
+		}
+		add(what, k, settings[k])
+	}
+	slices.SortStableFunc(recs, func(a, b hostRec) int { return strings.Compare(a.name, b.name) })
+	return recs, problems
+}
+
+// plainName reports whether name (a lowercase FQDN) is a valid DNS name
+// of the kind the registry makes: labels of 1 to 63 letters, digits, '-'
+// and '_', at most 255 bytes on the wire. It is validName without
+// packing the name, and false for any other name (validName decides).
+func plainName(name string) bool {
+	return len(name)+1 <= maxNameWire && strings.HasSuffix(name, ".") && plainLabels(name[:len(name)-1])
+}
+
+// plainLabels reports whether s is labels of 1 to 63 letters, digits,
+// '-' and '_' joined by dots.
+func plainLabels(s string) bool {
+	label := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == '.' {
+			if label == 0 || label > 63 {
+				return false
+			}
+			label = 0
+			continue
+		}
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_':
+			label++
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// hostCount counts the records of sys under NAME._host.ORIGIN, and about
+// the names they make (hostNodeCount), without making them, when every
+// one can be served (plain keys and names, values that fit); ok is
+// false otherwise, and hostRecords tells which and why.
+func hostCount(sys *registry.System, settings map[string]string, origin string) (recs, nodes int, ok bool) {
+	base := len(sys.Name) + 1 + len(hostLabel) + 1 + len(origin) // NAME._host.ORIGIN
+	fits := func(key, value string) bool {
+		return len(value) <= MaxTXTValue && len(key)+1+base+1 <= maxNameWire && plainLabels(key)
+	}
+	if !plainLabels(sys.Name) || !plainName(origin) || !fits(profileKey, sys.Profile) {
+		return 0, 0, false
+	}
+	nodes = 2 // NAME._host.ORIGIN and profile.NAME._host.ORIGIN
+	for k, v := range settings {
+		if k == profileKey || !fits(k, v) {
+			return 0, 0, false
+		}
+		nodes += 1 + strings.Count(k, ".")
+	}
+	return 1 + len(settings), nodes, true
+}
+
+// hostNodeCount is about how many names the records of a system make:
+// NAME._host.ORIGIN (base) and one per label of each key below it (the
+// empty non-terminals that keys share are counted for each).
+func hostNodeCount(recs []hostRec, base string) int {
+	if len(recs) == 0 {
+		return 0
+	}
+	n := 1
+	for _, r := range recs {
+		n += strings.Count(r.name[:len(r.name)-len(base)], ".")
+	}
+	return n
+}
+
+// hostBase returns NAME._host.ORIGIN of system name.
+func (z *Zone) hostBase(name string) string { return name + "." + hostLabel + "." + z.origin }
+
+// hostRecs returns the records of the system in the zone's view.
+func (z *Zone) hostRecs(sys *registry.System) []hostRec {
+	recs, _ := hostRecords(sys, z.hosts.EffectiveSettings(sys), z.origin)
+	return recs
+}
+
+// hostNode returns the node of name (a lowercase FQDN) in the _host
+// subtree, made for the asking; nil when the name does not exist. ok is
+// false when name is not in the subtree.
+func (z *Zone) hostNode(name string) (n *node, ok bool) {
+	top := hostLabel + "." + z.origin
+	if z.hosts == nil || !strings.HasSuffix(name, top) {
+		return nil, false
+	}
+	rest := name[:len(name)-len(top)]
+	switch {
+	case rest == "":
+		if z.hostNodes == 0 {
+			return nil, true
+		}
+		return &node{hash: nameHash(name), owned: true}, true
+	case !strings.HasSuffix(rest, "."):
+		return nil, false // e.g. x_host.ORIGIN
+	}
+	rest = rest[:len(rest)-1]
+	sys, found := z.hosts.SystemByName(rest[strings.LastIndexByte(rest, '.')+1:])
+	if !found {
+		return nil, true
+	}
+	recs := z.hostRecs(sys)
+	n = &node{hash: nameHash(name), owned: true}
+	exists := false
+	for _, r := range recs {
+		switch {
+		case r.name == name:
+			n.add(z.hostTXT(r))
+			exists = true
+		case strings.HasSuffix(r.name, "."+name):
+			exists = true
+		}
+	}
+	if !exists {
+		return nil, true
+	}
+	return n, true
+}
+
+// hostTXT is the TXT record of r.
+func (z *Zone) hostTXT(r hostRec) dns.RR {
+	return &dns.TXT{Hdr: dns.RR_Header{Name: r.name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: z.opts.ttl()}, Txt: SplitTXT(r.value)}
+}
+
+// appendHostRecord appends r as data.cdb records make it (klen, dlen,
+// key, data: what node.encode makes of its TXT record) without a
+// dns.RR: the owner in wire format as the key, then type, '=', TTL, no
+// timestamp, and the value in character-strings of at most 255 bytes.
+func appendHostRecord(b []byte, r hostRec, ttl uint32) []byte {
+	var wire [maxNameWire + 2]byte
+	klen, err := dns.PackDomainName(r.name, wire[:], 0, nil, false)
+	if err != nil {
+		panic("dnsconf: host record " + r.name + ": " + err.Error()) // hostRecords kept valid names only
+	}
+	rdlen := len(r.value) + max(1, (len(r.value)+maxCharString-1)/maxCharString)
+	b = binary.LittleEndian.AppendUint32(b, uint32(klen))
+	b = binary.LittleEndian.AppendUint32(b, uint32(2+1+4+8+rdlen))
+	b = append(b, wire[:klen]...)
+	b = binary.BigEndian.AppendUint16(b, dns.TypeTXT)
+	b = append(b, '=')
+	b = binary.BigEndian.AppendUint32(b, ttl)
+	b = append(b, 0, 0, 0, 0, 0, 0, 0, 0)
+	v := r.value
+	for {
+		n := min(len(v), maxCharString)
+		b = append(append(b, byte(n)), v[:n]...)
+		if v = v[n:]; v == "" {
+			return b
+		}
+	}
+}
+
+// node returns the node of name (a lowercase FQDN): the zone's, or one
+// of the _host subtree made for the asking. Nodes are read-only.
+func (z *Zone) node(name string) *node {
+	if n, ok := z.hostNode(name); ok {
+		return n
+	}
+	return z.nodes.get(name)
+}
