@@ -1,6 +1,7 @@
 package dnsconf
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -25,15 +26,43 @@ import (
 // nothing the size of the zone is copied for a change.
 
 // cdbPart is the data.cdb encoding of a part: its records (klen, dlen,
-// key, data) in the order of their names, and for each name that holds
-// records: the name, where its records start, how many and their hash.
+// key, data) in the byte order of their keys (the owner names in wire
+// format), and for each name that holds records: where its records
+// start, how many and their hash. It holds no pointer but its slices
+// (the garbage collector does not look into it) and no name but in the
+// records' keys.
 type cdbPart struct {
 	recs   []byte
-	names  []string
-	offs   []uint32 // offs[i]: where names[i]'s records start; offs[len(names)] = len(recs)
+	offs   []uint32 // offs[i]: where the i-th name's records start; offs[len] = len(recs)
 	counts []uint16
 	hashes []uint32
 	err    error
+}
+
+// len returns how many names c holds records of.
+func (c *cdbPart) len() int { return len(c.offs) - 1 }
+
+// key returns the key of c's i-th name.
+func (c *cdbPart) key(i int) []byte {
+	r := c.recs[c.offs[i]:]
+	return r[8 : 8+binary.LittleEndian.Uint32(r)]
+}
+
+// wireKey returns name (an FQDN) as a data.cdb key: in wire format, ASCII
+// letters lowercased.
+func wireKey(name string) []byte {
+	var wire [maxNameWire + 2]byte
+	n, err := dns.PackDomainName(name, wire[:], 0, nil, false)
+	if err != nil {
+		return []byte(name) // not a valid name: it holds no records either
+	}
+	out := wire[:n:n]
+	for i, c := range out {
+		if 'A' <= c && c <= 'Z' {
+			out[i] = c + 'a' - 'A'
+		}
+	}
+	return slices.Clone(out)
 }
 
 type cdbSlot struct{ hash, pos uint32 }
@@ -75,7 +104,7 @@ func (p *part) encoded(lead string) *cdbPart {
 			p.hosts.fill()
 		}
 		if p.prev != nil {
-			names := slices.Sorted(maps.Keys(p.dirty))
+			names := slices.Collect(maps.Keys(p.dirty))
 			p.cdb.enc = with(p.prev.encoded(lead), p.encoder(), names, lead)
 		} else {
 			slices.SortStableFunc(p.virt, func(a, b hostRec) int { return strings.Compare(a.name, b.name) })
@@ -88,7 +117,6 @@ func (p *part) encoded(lead string) *cdbPart {
 					names = append(names, r.name)
 				}
 			}
-			slices.Sort(names)
 			p.cdb.enc = with(emptyPart, p.encoder(), names, lead)
 		}
 		p.prev, p.dirty, p.virt, p.view, p.hosts = nil, nil, nil, nil, nil
@@ -126,7 +154,7 @@ func (p *part) encoder() func(b []byte, name string) ([]byte, int, error) {
 	}
 }
 
-// with returns c where the names in changed (sorted) hold what encode
+// with returns c where the names in changed hold what encode
 // appends for them (nothing when they hold no records): it walks c's
 // names and the changed names side by side, copies c's records of the
 // others and encodes the changed ones, but skip.
@@ -134,25 +162,35 @@ func with(c *cdbPart, encode func(b []byte, name string) ([]byte, int, error), n
 	if c.err != nil {
 		return c
 	}
-	size := len(c.names) + len(names)
-	out := &cdbPart{recs: make([]byte, 0, len(c.recs)+64*len(names)), names: make([]string, 0, size),
+	type keyed struct {
+		key  []byte
+		name string
+	}
+	changed := make([]keyed, len(names))
+	for i, name := range names {
+		changed[i] = keyed{wireKey(name), name}
+	}
+	slices.SortFunc(changed, func(a, b keyed) int { return bytes.Compare(a.key, b.key) })
+	size := c.len() + len(names)
+	out := &cdbPart{recs: make([]byte, 0, len(c.recs)+64*len(names)),
 		offs: make([]uint32, 0, size+1), counts: make([]uint16, 0, size), hashes: make([]uint32, 0, size)}
 	keep := func(i, j int) { // c's names i to j
 		for k := i; k < j; k++ {
 			out.offs = append(out.offs, uint32(len(out.recs))+c.offs[k]-c.offs[i])
 		}
 		out.recs = append(out.recs, c.recs[c.offs[i]:c.offs[j]]...)
-		out.names, out.counts, out.hashes = append(out.names, c.names[i:j]...), append(out.counts, c.counts[i:j]...), append(out.hashes, c.hashes[i:j]...)
+		out.counts, out.hashes = append(out.counts, c.counts[i:j]...), append(out.hashes, c.hashes[i:j]...)
 	}
 	i := 0
-	for _, name := range names {
+	for _, ch := range changed {
+		name := ch.name
 		j := i
-		for j < len(c.names) && c.names[j] < name {
+		for j < c.len() && bytes.Compare(c.key(j), ch.key) < 0 {
 			j++
 		}
 		keep(i, j)
 		i = j
-		if i < len(c.names) && c.names[i] == name {
+		if i < c.len() && bytes.Equal(c.key(i), ch.key) {
 			i++ // changed: what nodes has now, below
 		}
 		if name == skip {
@@ -167,10 +205,10 @@ func with(c *cdbPart, encode func(b []byte, name string) ([]byte, int, error), n
 			continue
 		}
 		out.recs = recs
-		out.offs, out.names = append(out.offs, start), append(out.names, name)
+		out.offs = append(out.offs, start)
 		out.counts, out.hashes = append(out.counts, uint16(count)), append(out.hashes, nameHash(name))
 	}
-	keep(i, len(c.names))
+	keep(i, c.len())
 	out.offs = append(out.offs, uint32(len(out.recs)))
 	return out
 }
