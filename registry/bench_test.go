@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fleet returns a registry (on disk) holding n systems on 172.16.0.0/16.
@@ -106,6 +107,48 @@ func BenchmarkSnapshotMemory(b *testing.B) {
 				held = after.HeapAlloc - before.HeapAlloc
 			}
 			b.ReportMetric(float64(held)/(1<<20), "MiB")
+		})
+	}
+}
+
+// fleetDoc is an import document of n new systems on 172.16.0.0/12, each
+// with five settings, as a fleet is moved onto the appliance.
+func fleetDoc(n int) []byte {
+	var doc strings.Builder
+	doc.WriteString("subnets:\n  - {name: big, cidr: 172.16.0.0/12, gateway: 172.16.0.1}\nsystems:\n")
+	for i := range n {
+		fmt.Fprintf(&doc, "  - {name: h%06d, macs: [\"%s\"], ip: %s, profile: web, netboot: true, settings: {mysql.server_id: \"%d\", k1: v1, k2: v2, k3: v3, k4: v4}}\n",
+			i, benchMAC(i), benchIP(i), i)
+	}
+	return []byte(doc.String())
+}
+
+// BenchmarkImport: one import of 1,000, 10,000 and 100,000 new systems
+// into an empty registry on disk (parse, validate, one transaction,
+// publish), reported in ms per import.
+func BenchmarkImport(b *testing.B) {
+	for _, n := range []int{1000, 10000, 100000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			doc := fleetDoc(n)
+			var total time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				r, _ := openTest(b)
+				b.StartTimer()
+				t0 := time.Now()
+				rep, err := r.Import(context.Background(), doc, false)
+				total += time.Since(t0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(rep.Added) != n+1 {
+					b.Fatalf("added %d objects, want %d", len(rep.Added), n+1)
+				}
+				b.StopTimer()
+				r.Close()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms")
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -82,16 +83,16 @@ func changePayload(a Change) json.RawMessage {
 // when there is a hook at all (after ops: a commit that adds the first
 // hook counts it).
 func writeOutbox(ctx context.Context, tx sqlTx, ops []Op) error {
-	var evs []OutboxEvent
-	for _, op := range ops {
-		evs = append(evs, eventsOf(op)...)
-	}
-	if len(evs) == 0 {
-		return nil
+	if !slices.ContainsFunc(ops, func(op Op) bool { return op.Kind == ObjSystem }) {
+		return nil // only systems' changes have events
 	}
 	var hooks bool
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM hooks)`).Scan(&hooks); err != nil || !hooks {
 		return err
+	}
+	var evs []OutboxEvent
+	for _, op := range ops {
+		evs = append(evs, eventsOf(op)...)
 	}
 	return insertOutbox(ctx, tx, evs)
 }

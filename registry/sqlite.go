@@ -273,7 +273,18 @@ func (st *SQLStore) Commit(ctx context.Context, base uint64, ops []Op) (uint64, 
 	if err != nil {
 		return 0, fmt.Errorf("registry: bump serial: %w", err)
 	}
+	b := newBatch(st, serial)
+	defer b.close()
 	for _, op := range ops {
+		if batched, err := b.add(op); batched || err != nil {
+			if err != nil {
+				return 0, fmt.Errorf("registry: %w", err)
+			}
+			continue
+		}
+		if err := b.flush(ctx, tx); err != nil {
+			return 0, storeError(err)
+		}
 		if err := applyOp(ctx, tx, op, st.seal, serial); err != nil {
 			return 0, storeError(err)
 		}
@@ -283,6 +294,9 @@ func (st *SQLStore) Commit(ctx context.Context, base uint64, ops []Op) (uint64, 
 		if err := st.bindSecrets(ctx, tx, op); err != nil {
 			return 0, storeError(err)
 		}
+	}
+	if err := b.flush(ctx, tx); err != nil {
+		return 0, storeError(err)
 	}
 	if err := writeOutbox(ctx, tx, ops); err != nil { // the hooks' events, with the change
 		return 0, fmt.Errorf("registry: %w", err)

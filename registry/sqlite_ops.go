@@ -54,10 +54,16 @@ func applyOp(ctx context.Context, tx sqlTx, op Op, seal func(Secret) string, ser
 			return err
 		}
 	}
-	a := op.Audit
-	_, err := tx.ExecContext(ctx, `INSERT INTO history (at, kind, name, prev, op, old, new, note, actor, addr, serial) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
-		a.At, op.Kind, a.Name, op.Prev, a.Op, a.Old, a.New, a.Note, a.By, a.From, int64(serial))
+	_, err := tx.ExecContext(ctx, insertHistory+`(?,?,?,?,?,?,?,?,?,?,?)`, historyRow(op, serial)...)
 	return err
+}
+
+const insertHistory = `INSERT INTO history (at, kind, name, prev, op, old, new, note, actor, addr, serial) VALUES `
+
+// historyRow is the values of op's audit record (insertHistory).
+func historyRow(op Op, serial uint64) []any {
+	a := op.Audit
+	return []any{a.At, op.Kind, a.Name, op.Prev, a.Op, a.Old, a.New, a.Note, a.By, a.From, int64(serial)}
 }
 
 var tables = map[string]string{
@@ -164,32 +170,48 @@ func insertSystem(ctx context.Context, tx sqlTx, s *System, doc []byte, upsert b
 	if err != nil {
 		return err
 	}
+	for _, r := range systemRows(s, seal) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO `+r.table+` VALUES (`+placeholders(len(r.vals))+`)`, r.vals...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tableRow is one row to insert into table.
+type tableRow struct {
+	table string
+	vals  []any
+}
+
+// systemRows are the rows that go with a system's row: its MACs, its
+// addresses (IP, BMC, interfaces'), its build and its inspection, the
+// tokens through seal. insertSystem and a batch (sqlite_batch.go) write
+// the same rows.
+func systemRows(s *System, seal func(Secret) string) []tableRow {
+	out := make([]tableRow, 0, len(s.MACs)+2)
 	for _, m := range s.MACs {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO macs VALUES (?,?)`, m, s.Name); err != nil {
-			return err
-		}
+		out = append(out, tableRow{"macs", []any{m, s.Name}})
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO addresses VALUES (?,?,'ip')`, s.IP, s.Name); err != nil {
-		return err
-	}
+	out = append(out, tableRow{"addresses", []any{s.IP, s.Name, "ip"}})
 	if s.BMC != nil {
-		if _, err = tx.ExecContext(ctx, `INSERT INTO addresses VALUES (?,?,'bmc')`, s.BMC.Address, s.Name); err != nil {
-			return err
-		}
+		out = append(out, tableRow{"addresses", []any{s.BMC.Address, s.Name, "bmc"}})
 	}
 	for _, i := range s.Interfaces {
-		if i.IP == "" {
-			continue
-		}
-		if _, err = tx.ExecContext(ctx, `INSERT INTO addresses VALUES (?,?,'iface')`, i.IP, s.Name); err != nil {
-			return err
+		if i.IP != "" {
+			out = append(out, tableRow{"addresses", []any{i.IP, s.Name, "iface"}})
 		}
 	}
 	if s.BuildToken != "" {
-		_, err = tx.ExecContext(ctx, `INSERT INTO builds VALUES (?,?)`, seal(s.BuildToken), s.Name)
+		out = append(out, tableRow{"builds", []any{seal(s.BuildToken), s.Name}})
 	}
-	if err == nil && s.InspectToken != "" {
-		_, err = tx.ExecContext(ctx, `INSERT INTO inspections VALUES (?,?)`, seal(s.InspectToken), s.Name)
+	if s.InspectToken != "" {
+		out = append(out, tableRow{"inspections", []any{seal(s.InspectToken), s.Name}})
 	}
-	return err
+	return out
+}
+
+// placeholders is "?,?,...", n of them.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
