@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -107,15 +106,14 @@ type ImportReport struct {
 // problem is reported (as Errors) before anything is written. With dryRun
 // nothing is written at all.
 func (r *Registry) Import(ctx context.Context, data []byte, dryRun bool) (*ImportReport, error) {
-	var d Document
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&d); err != nil {
+	d, err := decodeDocument(data)
+	if err != nil {
 		return nil, invalidf("import: %v", err)
 	}
 	rep := &ImportReport{}
-	_, err := r.mutate(ctx, dryRun, func(n *Snapshot) ([]Op, error) {
+	_, err = r.mutate(ctx, dryRun, func(n *Snapshot) ([]Op, error) {
 		imp := importer{policy: r.recordPolicy, now: r.now()}
+		imp.ops = make([]Op, 0, len(d.Systems)+16) // most of a large document: sized once
 		imp.run(n, &d)
 		rep.Added, rep.Changed, rep.Unchanged = imp.added, imp.changed, imp.unchanged
 		if len(imp.errs) > 0 {
@@ -232,7 +230,7 @@ func (im *importer) put(kind, name string, had bool, old any, apply func() (any,
 		im.errs = append(im.errs, err)
 		return
 	}
-	label := fmt.Sprintf("%s %s", kind, name)
+	label := kind + " " + name
 	switch {
 	case !had:
 		im.added = append(im.added, label)
