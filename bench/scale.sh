@@ -74,7 +74,7 @@ for n in $SIZES; do
 	echo "$n systems: server benchmarks..."
 	BENCH_SYSTEMS=$n go test -run XXX -bench 'SettingVisibility|ZonecfgProcess' -benchtime 10x -timeout 60m ./cmd/provision >"$tmp/server-$n.txt"
 	echo "$n systems: import and restart..."
-	BENCH_SYSTEMS=$n go test -run XXX -bench 'Restart' -benchtime 3x -timeout 60m ./cmd/provision >"$tmp/restart-$n.txt"
+	BENCH_SYSTEMS=$n go test -run XXX -bench '^BenchmarkRestart$' -benchtime 3x -timeout 60m ./cmd/provision >"$tmp/restart-$n.txt"
 	dns="-"
 	if [[ $DNS == 1 ]]; then
 		echo "$n systems: bench/dns.sh..."
