@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -98,7 +99,9 @@ all-or-nothing import of the plan, which the appliance checks again.`,
 }
 
 // printImport says what an import did; each object too with objects.
-func printImport(w io.Writer, dry bool, rep *registry.ImportReport, objects bool) {
+func printImport(out io.Writer, dry bool, rep *registry.ImportReport, objects bool) {
+	w := bufio.NewWriter(out) // a line per object: not a write each (100,000 for a fleet)
+	defer w.Flush()
 	verb := "imported"
 	if dry {
 		verb = "would import"
