@@ -43,14 +43,15 @@ var diskImageOnce = sync.OnceValues(func() (string, error) {
 // e2eDir is the test binary's temporary directory (TestMain's).
 var e2eDir string
 
-// wantsDiskImage reports whether this run will deploy the disk image:
-// as root, with mmdebstrap, not -short, and a -run that takes the deploy
-// tests. TestMain then starts its build at once.
-func wantsDiskImage() bool {
+// wantsBuild reports whether this run will run test (a VM test that
+// needs an image mmdebstrap builds): as root, with mmdebstrap, not
+// -short, and a -run that takes it. TestMain then starts its build at
+// once.
+func wantsBuild(test string) bool {
 	if !flag.Parsed() {
 		flag.Parse() // from TestMain: m.Run parses them otherwise
 	}
-	if os.Geteuid() != 0 || testing.Short() || os.Getenv("PROVISION_TEST_DISK_IMAGE") != "" {
+	if os.Geteuid() != 0 || testing.Short() {
 		return false
 	}
 	if _, err := exec.LookPath("mmdebstrap"); err != nil {
@@ -61,7 +62,7 @@ func wantsDiskImage() bool {
 		return true
 	}
 	re, err := regexp.Compile(strings.SplitN(run, "/", 2)[0])
-	return err == nil && re.MatchString("TestVMDeploy")
+	return err == nil && re.MatchString(test)
 }
 
 // osCodename is this machine's Debian codename.

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -184,6 +185,45 @@ func inOrder(kinds, want []string) bool {
 	return i == len(want)
 }
 
+// debianRole is TestVMDisklessDebianRole's image: the LVS role's Debian
+// root (keepalived, ipvsadm, the LVS overlay) with the Debian package and
+// its test in the overlay (packageOverlay), and lintian's verdict on the
+// package.
+type debianRole struct {
+	rootfs string        // lvs-debian.tar.zst
+	lint   error         // lintian's errors and warnings, nil if clean or not run
+	took   time.Duration // scripts/package, lintian and image build
+}
+
+// debianRoleOnce builds debianRole once per test binary; TestMain starts
+// it at once, as diskImageOnce, so that its minutes of mmdebstrap pass
+// beside the tests before the parallel ones instead of holding one of
+// their places.
+var debianRoleOnce = sync.OnceValues(func() (debianRole, error) {
+	start := time.Now()
+	suite, err := osCodename()
+	if err != nil {
+		return debianRole{}, err
+	}
+	dir, err := os.MkdirTemp(e2eDir, "lvsdeb-")
+	if err != nil {
+		return debianRole{}, err
+	}
+	// The same VM installs the Debian package and tests it (one Debian
+	// boot for both: CI's cores are few).
+	overlay, lint, err := packageOverlay(dir, "../../roles/lvs/overlay")
+	if err != nil {
+		return debianRole{}, err
+	}
+	rootfs := filepath.Join(dir, "lvs-debian.tar.zst")
+	build := exec.Command(cli, "image", "build", "lvsdeb", "--debian", suite, "--packages", "keepalived,ipvsadm,adduser,curl,dnsutils,procps",
+		"--overlay", overlay, "--output", rootfs, "--no-add")
+	if out, err := build.CombinedOutput(); err != nil {
+		return debianRole{}, fmt.Errorf("image build lvsdeb: %v\n%s", err, out)
+	}
+	return debianRole{rootfs: rootfs, lint: lint, took: time.Since(start)}, nil
+})
+
 // A Debian role built by image build (mmdebstrap, keepalived and ipvsadm,
 // the LVS overlay) boots diskless under systemd: its units run the same
 // hooks, and the timeline ends at booted. The same VM is the Debian with
@@ -192,19 +232,22 @@ func inOrder(kinds, want []string) bool {
 func TestVMDisklessDebianRole(t *testing.T) {
 	t.Parallel() // mostly waiting (a VM, mmdebstrap, timeouts): beside the other parallel tests
 	testenv.NeedCommand(t, "mmdebstrap")
-	suite := debianSuite(t)
-	deb := lab.KernelPackage(t)
-	rootfs := filepath.Join(t.TempDir(), "lvs-debian.tar.zst")
-	start := time.Now()
-	// The same VM installs the Debian package and tests it (one Debian
-	// boot for both: CI's cores are few).
-	overlay := packageOverlay(t, "../../roles/lvs/overlay")
-	build := exec.Command(cli, "image", "build", "lvsdeb", "--debian", suite, "--packages", "keepalived,ipvsadm,adduser,curl,dnsutils,procps",
-		"--overlay", overlay, "--output", rootfs, "--no-add")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("image build: %v\n%s", err, out)
+	testenv.NeedCommand(t, "dpkg-deb")
+	debianSuite(t)
+	if testenv.InCI() {
+		testenv.NeedCommand(t, "lintian")
 	}
-	t.Logf("image build: %.1fs", time.Since(start).Seconds())
+	deb := lab.KernelPackage(t)
+	start := time.Now()
+	role, err := debianRoleOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if role.lint != nil {
+		t.Error(role.lint)
+	}
+	t.Logf("image build: %.1fs, waited for %.1fs", role.took.Seconds(), time.Since(start).Seconds())
+	rootfs := role.rootfs
 	n, tok, _ := labAppliance(t)
 	cli := labCLI(t, n, tok)
 	cli("subnet", "add", "lab", "--cidr", n.Prefix.String())

@@ -47,8 +47,13 @@ func TestMain(m *testing.M) {
 		}
 	}
 	e2eDir = dir
-	if wantsDiskImage() {
-		go diskImageOnce() // minutes of mmdebstrap, beside the tests before the deploys
+	// Minutes of mmdebstrap each, beside the tests that run before the
+	// parallel ones that use them.
+	if wantsBuild("TestVMDeploy") && os.Getenv("PROVISION_TEST_DISK_IMAGE") == "" {
+		go diskImageOnce()
+	}
+	if wantsBuild("TestVMDisklessDebianRole") {
+		go debianRoleOnce()
 	}
 	code := m.Run()
 	pgtest.Stop()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,50 +10,51 @@ import (
 	"testing"
 	"time"
 
-	"github.com/provision/provision/internal/testenv"
 	lab "github.com/provision/provision/lab/labtest"
 )
 
 // packageOverlay builds the Debian package (scripts/package), checks it
-// with lintian, and returns an overlay for a Debian role image that holds
-// it and the package test (packaging/test/50-package-test, an up hook):
-// the VM that boots the role installs the package into its fresh Debian
-// with systemd and checks the unit (see checkPackageTest). The overlay
-// starts as a copy of base, the role's own.
-func packageOverlay(t *testing.T, base string) string {
-	testenv.NeedCommand(t, "dpkg-deb")
+// with lintian when lintian is installed (lint: its errors and warnings,
+// nil if clean or not run), and returns an overlay in dir for a Debian
+// role image that holds it and the package test
+// (packaging/test/50-package-test, an up hook): the VM that boots the
+// role installs the package into its fresh Debian with systemd and checks
+// the unit (see checkPackageTest). The overlay starts as a copy of base,
+// the role's own. It runs without a test: debianRoleOnce starts it.
+func packageOverlay(dir, base string) (overlay string, lint, err error) {
 	pkg := exec.Command("bash", "../../scripts/package")
 	pkg.Env = append(os.Environ(), "VERSION=0.0.0+test")
 	out, err := pkg.CombinedOutput()
 	if err != nil {
-		t.Fatalf("scripts/package: %v\n%s", err, out)
+		return "", nil, fmt.Errorf("scripts/package: %v\n%s", err, out)
 	}
 	deb := filepath.Join("../..", strings.TrimSpace(lastLine(string(out))))
-	t.Cleanup(func() { os.Remove(deb) })
-	if testenv.InCI() || lookPath("lintian") {
-		lint := exec.Command(testenv.NeedCommand(t, "lintian"), "--tag-display-limit", "0", deb)
-		if out, err := lint.CombinedOutput(); err != nil || strings.Contains(string(out), "E: ") || strings.Contains(string(out), "W: ") {
-			t.Errorf("lintian: %v\n%s", err, out)
+	defer os.Remove(deb)
+	if lookPath("lintian") {
+		out, err := exec.Command("lintian", "--tag-display-limit", "0", deb).CombinedOutput()
+		if err != nil || strings.Contains(string(out), "E: ") || strings.Contains(string(out), "W: ") {
+			lint = fmt.Errorf("lintian: %v\n%s", err, out)
 		}
 	}
-	overlay := t.TempDir()
+	overlay = filepath.Join(dir, "overlay")
+	os.MkdirAll(overlay, 0o755)
 	if out, err := exec.Command("cp", "-a", base+"/.", overlay).CombinedOutput(); err != nil {
-		t.Fatalf("copy the role's overlay: %v\n%s", err, out)
+		return "", nil, fmt.Errorf("copy the role's overlay: %v\n%s", err, out)
 	}
 	for _, d := range []string{"root", "etc/provision/up.d"} {
 		os.MkdirAll(filepath.Join(overlay, d), 0o755)
 	}
 	b, err := os.ReadFile(deb)
 	if err != nil {
-		t.Fatal(err)
+		return "", nil, err
 	}
 	os.WriteFile(filepath.Join(overlay, "root", "provision.deb"), b, 0o644)
 	hook, err := os.ReadFile("../../packaging/test/50-package-test")
 	if err != nil {
-		t.Fatal(err)
+		return "", nil, err
 	}
 	os.WriteFile(filepath.Join(overlay, "etc/provision/up.d/50-package-test"), hook, 0o755)
-	return overlay
+	return overlay, lint, nil
 }
 
 // checkPackageTest reads what the package test printed on the console of
