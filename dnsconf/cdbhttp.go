@@ -1,6 +1,7 @@
 package dnsconf
 
 import (
+	"io"
 	"net/http"
 	"time"
 )
@@ -38,12 +39,18 @@ func (h *cdbHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if d := h.srv.disk.Load(); d != nil && d.etag == etag && !z.cdb.done.Load() {
+		// The zone's own is being put together: the same bytes, kept
+		// on disk by the run before this one.
+		http.ServeContent(w, r, "data.cdb", d.at, io.NewSectionReader(d.f, 0, d.size))
+		return
+	}
 	f, built, err := z.dataCDB()
 	if err != nil {
 		http.Error(w, "encoding data.cdb: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "application/octet-stream")
 	http.ServeContent(w, r, "data.cdb", built, f.reader())
 }
 
@@ -52,6 +59,7 @@ func (z *Zone) dataCDB() (*cdbFile, time.Time, error) {
 	z.cdb.once.Do(func() {
 		z.cdb.file, z.cdb.err = z.encodeCDB()
 		z.cdb.at = time.Now()
+		z.cdb.done.Store(true)
 	})
 	return z.cdb.file, z.cdb.at, z.cdb.err
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -20,6 +21,9 @@ type Config struct {
 	Zone   Options      // how Update builds zones (Options.Serial is ignored)
 	MaxUDP int          // largest UDP reply in bytes; 0 means DefaultMaxUDP
 	Log    *slog.Logger // zone rebuilds and socket errors; nil discards
+	// CDBDir, if set, keeps the data.cdb served on disk, for a restart
+	// to serve at once (persist.go).
+	CDBDir string
 	// Trusted, if set, says which clients are the appliance's own (inside
 	// a registered subnet): UDP queries from the others are rate limited
 	// per address (RateLimit a second, bursts of RateBurst), so that the
@@ -104,6 +108,10 @@ type Server struct {
 	limit *ratelimit.Limiter // per untrusted client address (Config.Trusted)
 	fwd   *forwarder         // nil without Config.Forward
 	tcp   *inflight          // TCP connections open
+	// The data.cdb on disk (Config.CDBDir): the one a restart found, for
+	// its version, and what keeps the latest there.
+	disk    atomic.Pointer[diskCDB]
+	persist *cdbPersister
 }
 
 // New checks cfg and returns a Server with no zone yet: until the first
@@ -132,6 +140,9 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: log, limit: ratelimit.New(cfg.RateLimit, cfg.RateBurst, maxLimited),
 		tcp: newInflight(cfg.MaxTCP, cfg.MaxTCPPerClient)}
 	s.state.init()
+	if cfg.CDBDir != "" {
+		s.persist = newCDBPersister(cfg.CDBDir, log)
+	}
 	if len(cfg.Forward) > 0 {
 		fwd, err := newForwarder(cfg, &s.stats, log)
 		if err != nil {

@@ -38,6 +38,12 @@ func (s *Server) SetZone(z *Zone) {
 	old := s.state.cur.Swap(&current{zone: z, swapped: make(chan struct{})})
 	close(old.swapped)
 	s.stats.swaps.Add(1)
+	if d := s.disk.Load(); d != nil && d.etag != z.ETag() {
+		s.disk.Store(nil) // its version is gone (the file closes with the last reader)
+	}
+	if s.persist != nil {
+		s.persist.offer(z)
+	}
 }
 
 // Update builds the zone of src at serial with the Server's Options and
@@ -50,6 +56,7 @@ func (s *Server) Update(src Source, serial uint64) (*Zone, error) {
 	if cur := s.Zone(); cur != nil && cur.serial < serial {
 		if z, ok := cur.update(src, opts); ok {
 			s.SetZone(z)
+			go z.dataCDB() // in the background: data.cdb ready before boot scripts ask for it
 			return z, nil
 		}
 	}
@@ -57,7 +64,18 @@ func (s *Server) Update(src Source, serial uint64) (*Zone, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.Zone() == nil && s.cfg.CDBDir != "" { // the first: is its data.cdb on disk?
+		d, err := openDiskCDB(s.cfg.CDBDir, z)
+		if err != nil {
+			s.log.Warn("dns: the data.cdb kept on disk is not used", "dir", s.cfg.CDBDir, "err", err)
+		}
+		if d != nil {
+			s.log.Info("dns: data.cdb of this version kept on disk: served until the zone's own is put together", "file", d.f.Name(), "serial", z.Serial())
+			s.disk.Store(d)
+		}
+	}
 	s.SetZone(z)
+	go z.dataCDB() // in the background: data.cdb ready before boot scripts ask for it
 	return z, nil
 }
 
@@ -97,6 +115,11 @@ func (s *Server) WaitSerial(ctx context.Context, serial uint64) error {
 // returns nil. It runs whether or not the Server answers queries (Serve):
 // data.cdb and the checks of static records follow the zone it builds.
 func (s *Server) Run(ctx context.Context) error {
+	if s.persist != nil {
+		done := make(chan struct{})
+		go func() { s.persist.run(ctx); close(done) }()
+		defer func() { <-done }() // the latest version written
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -117,7 +140,6 @@ func (s *Server) Run(ctx context.Context) error {
 			continue
 		}
 		s.logZone(prev, z)
-		go z.dataCDB() // data.cdb ready before boot scripts ask for it
 	}
 }
 

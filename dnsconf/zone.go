@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -50,6 +51,7 @@ type Zone struct {
 	}
 	cdb struct { // the zone as data.cdb (CDB)
 		once sync.Once
+		done atomic.Bool // file, at and err are set
 		file *cdbFile
 		at   time.Time
 		err  error
