@@ -19,12 +19,19 @@
 //	0.0.10.in-addr.arpa.           NS    ns.dsas.
 //	11.0.0.10.in-addr.arpa.        PTR   web001.dsas.          the system's hostname
 //
+// The records under NAME._host.ORIGIN, most of a fleet's zone, are not
+// stored in it: they are a view of the Snapshot it was built from, made
+// when a query or data.cdb needs them (hosts.go); the registry owns that
+// subtree, so nothing else can stand there.
+//
 // SERIAL is the registry serial, so it goes up with every committed change.
 // Values longer than 255 bytes are split into several character-strings
 // (RFC 1035 3.3.14); a client joins them back (JoinTXT).
 //
 // Server answers from the current Zone, held in an atomic pointer and
 // swapped when the registry changes; a query never touches the database.
+// With Config.CDBDir it keeps the data.cdb it serves on disk, so that a
+// restart serves it at once, for its version only (persist.go).
 // The reply is computed by the pure function Answer, which the tests call
 // without sockets.
 //
