@@ -16,6 +16,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/provision/provision/internal/cow"
 	"github.com/provision/provision/kickstart"
 )
 
@@ -58,6 +59,7 @@ func Open(ctx context.Context, store Store, zone string) (*Registry, error) {
 // written, so an error here means the database was edited by hand.
 func build(d *Data, zone string) (*Snapshot, error) {
 	s := newSnapshot(zone)
+	s.sizeFor(len(d.Systems))
 	s.Serial, s.Epoch, s.Instance = d.Serial, d.Epoch, d.Instance
 	s.delta = &delta{from: d.Serial, serial: d.Serial}
 	s.settings = d.Settings
@@ -110,6 +112,16 @@ func build(d *Data, zone string) (*Snapshot, error) {
 		s.index(migrateState(s, &d.Systems[i]))
 	}
 	return s, nil
+}
+
+// sizeFor makes the indexes that have an entry for each system (an empty
+// Snapshot's) ready for n systems: at start-up they do not grow on the way.
+func (s *Snapshot) sizeFor(n int) {
+	s.systems = cow.NewSized[string, *System](n)
+	s.byID = cow.NewSized[string, *System](n)
+	s.byHostname = cow.NewSized[string, *System](n)
+	s.byMAC = cow.NewSized[macKey, *System](n)
+	s.byIP = cow.NewSized[netip.Addr, *System](n)
 }
 
 // migrateState gives a system stored before the install lifecycle (or

@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Load implements Store.
@@ -91,48 +94,187 @@ func loadDocs[T any](ctx context.Context, st *SQLStore, table string, out *[]T) 
 	return rows.Err()
 }
 
+// loadSystems reads the systems: the rows on this goroutine, their
+// documents decoded and their secrets opened on one worker per CPU, in
+// chunks of systemChunk rows, into d.Systems in the rows' order.
 func (st *SQLStore) loadSystems(ctx context.Context, d *Data) error {
-	rows, err := st.db.QueryContext(ctx, `SELECT doc, bmc_password, COALESCE(builds.token, ''), COALESCE(inspections.token, '') FROM systems
-		LEFT JOIN builds ON builds.system = systems.name LEFT JOIN inspections ON inspections.system = systems.name ORDER BY name`)
+	builds, err := st.systemTokens(ctx, "builds")
 	if err != nil {
+		return err
+	}
+	inspections, err := st.systemTokens(ctx, "inspections")
+	if err != nil {
+		return err
+	}
+	var n int
+	if err := st.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM systems`).Scan(&n); err != nil {
 		return fmt.Errorf("registry: load systems: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var doc []byte
-		var pw, token, inspect string
-		if err := rows.Scan(&doc, &pw, &token, &inspect); err != nil {
-			return err
-		}
-		s, err := st.decodeSystem(doc, pw, token)
-		if err != nil {
-			return err
-		}
-		if s.InspectToken, err = st.open(inspect); err != nil {
-			return fmt.Errorf("registry: the inspection token of system %s: %w", s.Name, err)
-		}
-		d.Systems = append(d.Systems, *s)
+	workers := runtime.GOMAXPROCS(0)
+	g, gctx := errgroup.WithContext(ctx)
+	work, free := make(chan *loadChunk, workers), make(chan *loadChunk, 2*workers)
+	for range workers {
+		g.Go(func() error {
+			dec := newDocDecoder()
+			for c := range work {
+				if err := st.decodeRows(dec, c, builds, inspections); err != nil {
+					return err
+				}
+				select {
+				case free <- c:
+				default:
+				}
+			}
+			return nil
+		})
 	}
-	return rows.Err()
+	all := make([]System, n)
+	read, extra, readErr := st.readSystemRows(gctx, all, work, free)
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if readErr != nil {
+		return readErr
+	}
+	d.Systems = all[:min(read, n)] // fewer rows than counted: some were removed since
+	for _, e := range extra {
+		d.Systems = append(d.Systems, e...)
+	}
+	return nil
+}
+
+// loadChunk is rows of the systems table, read and not yet decoded,
+// and where their systems go.
+type loadChunk struct {
+	names, docs []byte // one after the other
+	ends        [][2]int
+	pws         []string // sealed BMC passwords
+	out         []System
+}
+
+const systemChunk = 256
+
+// readSystemRows hands the rows of the systems table to work in chunks
+// (taken from free when there is one), their systems to be decoded into
+// all, whose length is the number of rows counted before; it closes
+// work. It returns how many rows it read, and the systems of the rows
+// past that count (added since), decoded apart.
+func (st *SQLStore) readSystemRows(ctx context.Context, all []System, work, free chan *loadChunk) (read int, extra [][]System, err error) {
+	defer close(work)
+	rows, err := st.db.QueryContext(ctx, `SELECT name, doc, bmc_password FROM systems`)
+	if err != nil {
+		return 0, nil, fmt.Errorf("registry: load systems: %w", err)
+	}
+	defer rows.Close()
+	i, c := 0, (*loadChunk)(nil)
+	send := func() error {
+		if j := i - len(c.ends); i <= len(all) {
+			c.out = all[j:i]
+		} else {
+			c.out = make([]System, len(c.ends))
+			extra = append(extra, c.out)
+		}
+		select {
+		case work <- c:
+			c = nil
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	for rows.Next() {
+		if c == nil {
+			select {
+			case c = <-free:
+				c.names, c.docs, c.ends, c.pws = c.names[:0], c.docs[:0], c.ends[:0], c.pws[:0]
+			default:
+				c = &loadChunk{}
+			}
+		}
+		var name, doc sql.RawBytes
+		var pw string
+		if err := rows.Scan(&name, &doc, &pw); err != nil {
+			return 0, nil, fmt.Errorf("registry: load systems: %w", err)
+		}
+		c.names, c.docs = append(c.names, name...), append(c.docs, doc...)
+		c.ends, c.pws = append(c.ends, [2]int{len(c.names), len(c.docs)}), append(c.pws, pw)
+		if i++; len(c.ends) == systemChunk || i == len(all) {
+			if err := send(); err != nil {
+				return 0, nil, err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, nil, fmt.Errorf("registry: load systems: %w", err)
+	}
+	if c != nil {
+		err = send()
+	}
+	return i, extra, err
+}
+
+// decodeRows decodes the systems of c into c.out.
+func (st *SQLStore) decodeRows(dec *docDecoder, c *loadChunk, builds, inspections map[string]string) error {
+	var name, doc int
+	for i, end := range c.ends {
+		s := &c.out[i]
+		if err := dec.decode(c.docs[doc:end[1]], s); err != nil {
+			return fmt.Errorf("registry: load system %s: %w", c.names[name:end[0]], err)
+		}
+		name, doc = end[0], end[1]
+		if err := st.openSystem(s, c.pws[i], builds[s.Name], inspections[s.Name]); err != nil {
+			return err
+		}
+	}
+	c.out = nil
+	return nil
+}
+
+// systemTokens maps each system with a row in table (builds, inspections)
+// to its token, sealed.
+func (st *SQLStore) systemTokens(ctx context.Context, table string) (map[string]string, error) {
+	rows, err := st.db.QueryContext(ctx, `SELECT system, token FROM `+table)
+	if err != nil {
+		return nil, fmt.Errorf("registry: load %s: %w", table, err)
+	}
+	defer rows.Close()
+	m := map[string]string{}
+	for rows.Next() {
+		var system, token string
+		if err := rows.Scan(&system, &token); err != nil {
+			return nil, fmt.Errorf("registry: load %s: %w", table, err)
+		}
+		m[system] = token
+	}
+	return m, rows.Err()
 }
 
 // decodeSystem is a system as stored: its document, with the sealed BMC
 // password and build token opened.
 func (st *SQLStore) decodeSystem(doc []byte, pw, token string) (*System, error) {
 	var s System
-	if err := json.Unmarshal(doc, &s); err != nil {
+	if err := newDocDecoder().decode(doc, &s); err != nil {
 		return nil, fmt.Errorf("registry: load systems: %w", err)
 	}
+	return &s, st.openSystem(&s, pw, token, "")
+}
+
+// openSystem opens the sealed secrets of a system just decoded: its BMC
+// password, build token and inspection token.
+func (st *SQLStore) openSystem(s *System, pw, token, inspect string) error {
 	var err error
 	if s.BMC != nil {
 		if s.BMC.Password, err = st.openBMC(pw, s.Name, s.BMC.Address); err != nil {
-			return nil, fmt.Errorf("registry: the bmc password of system %s: %w", s.Name, err)
+			return fmt.Errorf("registry: the bmc password of system %s: %w", s.Name, err)
 		}
 	}
 	if s.BuildToken, err = st.open(token); err != nil {
-		return nil, fmt.Errorf("registry: the build token of system %s: %w", s.Name, err)
+		return fmt.Errorf("registry: the build token of system %s: %w", s.Name, err)
 	}
-	return &s, nil
+	if s.InspectToken, err = st.open(inspect); err != nil {
+		return fmt.Errorf("registry: the inspection token of system %s: %w", s.Name, err)
+	}
+	return nil
 }
 
 // History lists the last limit audit records (HistoryBefore from the end).

@@ -26,6 +26,19 @@ func New[K comparable, V any]() *Map[K, V] {
 	return &Map[K, V]{seed: maphash.MakeSeed(), owner: new(byte)}
 }
 
+// NewSized returns an empty Map with room for about n keys: a Map filled
+// at once (a registry loaded at start-up) does not grow its shards on
+// the way.
+func NewSized[K comparable, V any](n int) *Map[K, V] {
+	m := New[K, V]()
+	if per := n / shardCount * 9 / 8; per > 0 {
+		for i := range m.shards {
+			m.shards[i] = &shard[K, V]{owner: m.owner, m: make(map[K]V, per)}
+		}
+	}
+	return m
+}
+
 // Clone returns a new version of m: writes to either are not seen by the
 // other. It costs a copy of the shard table (2 KiB), whatever the size.
 // Clone counts as a write to m (both give up the shards they share), so
@@ -79,10 +92,9 @@ func (m *Map[K, V]) own(i int) *shard[K, V] {
 // Set puts v at k.
 func (m *Map[K, V]) Set(k K, v V) {
 	sh := m.own(m.index(k))
-	if _, had := sh.m[k]; !had {
-		m.n++
-	}
+	n := len(sh.m)
 	sh.m[k] = v
+	m.n += len(sh.m) - n
 }
 
 // Delete removes k, if it is there.

@@ -95,3 +95,19 @@ func BenchmarkGet(b *testing.B) {
 		i++
 	}
 }
+
+// TestNewSized: a Map made with room for its keys holds them as New's
+// does, and its clones share its shards.
+func TestNewSized(t *testing.T) {
+	for _, n := range []int{0, 1, 1000, 100000} {
+		m := NewSized[int, int](n)
+		for k := range n {
+			m.Set(k, k)
+		}
+		c := m.Clone()
+		c.Set(-1, -1)
+		if m.Len() != n || c.Len() != n+1 || m.At(n/2) != n/2 || m.At(-1) != 0 || c.At(-1) != -1 {
+			t.Errorf("NewSized(%d): Len %d, clone's %d", n, m.Len(), c.Len())
+		}
+	}
+}
