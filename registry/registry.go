@@ -109,9 +109,47 @@ func build(d *Data, zone string) (*Snapshot, error) {
 		if d.Systems[i].ID == "" {
 			d.Systems[i].ID = legacySystemID(d.Systems[i].Name)
 		}
-		s.index(migrateState(s, &d.Systems[i]))
+		migrateState(s, &d.Systems[i])
 	}
+	s.indexAll(d.Systems)
 	return s, nil
+}
+
+// indexAll puts systems in the indexes as index does, one system at a
+// time, but with the indexes by name filled on another goroutine than
+// those by address and token (a cow.Map takes one writer at a time).
+func (s *Snapshot) indexAll(systems []System) {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := range systems {
+			sys := &systems[i]
+			s.systems.Set(sys.Name, sys)
+			s.byID.Set(sys.ID, sys)
+			s.byHostname.Set(sys.Hostname, sys)
+		}
+	})
+	for i := range systems {
+		sys := &systems[i]
+		for _, m := range sys.MACs {
+			hw, _ := ParseMAC(m)
+			k, _ := keyOf(hw)
+			s.byMAC.Set(k, sys)
+		}
+		s.byIP.Set(netip.MustParseAddr(sys.IP), sys)
+		if sys.BMC != nil {
+			s.byBMC.Set(netip.MustParseAddr(sys.BMC.Address), sys)
+		}
+		for _, ip := range extraAddrs(sys) {
+			s.byExtra.Set(ip, sys)
+		}
+		if sys.BuildToken != "" {
+			s.byToken.Set(sys.BuildToken, sys)
+		}
+		if sys.InspectToken != "" {
+			s.byInspect.Set(sys.InspectToken, sys)
+		}
+	}
+	wg.Wait()
 }
 
 // sizeFor makes the indexes that have an entry for each system (an empty
