@@ -1,9 +1,13 @@
 package dnsconf
 
 import (
+	"bytes"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
+	"github.com/provision/provision/dnsconf/tinydns"
 	"github.com/provision/provision/registry"
 )
 
@@ -61,5 +65,44 @@ func TestHostView(t *testing.T) {
 	want := "NXDOMAIN id=4711 aa rd\nQ _host.dsas. IN TXT\nNS " + soa
 	if got := render(t, Answer(empty, query("_host.dsas.", dns.TypeTXT), 1232)); got != want {
 		t.Errorf("empty zone, _host.dsas.:\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestHostRecordsEncoded: the host records data.cdb gets without a
+// dns.RR (appendHostRecord) are the bytes tinydns.FromRR makes of the
+// TXT records the zone answers with: quotes, backslashes, bytes outside
+// ASCII, an empty value, values of several character-strings.
+func TestHostRecordsEncoded(t *testing.T) {
+	values := map[string]string{"quote": `say "hi" \o/`, "bytes": "\x00\x01\xfe\xff", "empty": "", "long": strings.Repeat("x", 600),
+		"edge": strings.Repeat("y", 255), "edge2": strings.Repeat("z", 510)}
+	src := &fakeSource{
+		subnets: []*registry.Subnet{{Name: "lan", CIDR: "10.0.0.0/24"}},
+		systems: []*registry.System{{Name: "db001", Hostname: "db001.dsas", IP: "10.0.0.21", Profile: "db", Settings: values}},
+	}
+	z, err := BuildZone(src, Options{Origin: "dsas", Serial: 7, NS: applianceIP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref bytes.Buffer
+	var recs []tinydns.Record
+	for _, rr := range z.Records() {
+		rec, err := tinydns.FromRR(rr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec)
+	}
+	if err := tinydns.WriteCDB(&ref, recs); err != nil {
+		t.Fatal(err)
+	}
+	got := cdbRecords(t, mustCDB(t, z))
+	if want := cdbRecords(t, ref.Bytes()); !slices.Equal(got, want) {
+		t.Fatalf("data.cdb holds %d records, tinydns.WriteCDB of the zone's %d, or others", len(got), len(want))
+	}
+	for k, v := range values {
+		rrs := z.Lookup(k+".db001._host.dsas.", dns.TypeTXT)
+		if len(rrs) != 1 || JoinTXT(rrs[0].(*dns.TXT).Txt) != v {
+			t.Errorf("%s: answered %v, want %q", k, rrs, v)
+		}
 	}
 }
