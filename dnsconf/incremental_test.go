@@ -111,19 +111,7 @@ func compareZones(t *testing.T, what string, got, want *Zone) {
 	}
 	// And it holds what tinydns.WriteCDB writes of the same records, in
 	// a file that cdb.New checks whole (header, records, every slot).
-	var ref bytes.Buffer
-	var recs []tinydns.Record
-	for _, rr := range want.Records() {
-		rec, err := tinydns.FromRR(rr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs = append(recs, rec)
-	}
-	if err := tinydns.WriteCDB(&ref, recs); err != nil {
-		t.Fatal(err)
-	}
-	if g, w := cdbRecords(t, gc), cdbRecords(t, ref.Bytes()); !slices.Equal(g, w) {
+	if g, w := cdbRecords(t, gc), cdbRecords(t, referenceCDB(t, want)); !slices.Equal(g, w) {
 		t.Fatalf("%s: data.cdb holds %d records, tinydns.WriteCDB %d, or others", what, len(g), len(w))
 	}
 	// zonecfg takes the zone from the first SOA: the origin's comes first.
@@ -136,6 +124,24 @@ func compareZones(t *testing.T, what string, got, want *Zone) {
 	if rr, err := first.RR(); err != nil || rr.Header().Rrtype != dns.TypeSOA || rr.Header().Name != got.Origin() {
 		t.Fatalf("%s: the first record of data.cdb is %v (%v), want the SOA of %s", what, rr, err, got.Origin())
 	}
+}
+
+// referenceCDB is what tinydns.WriteCDB writes of z's records.
+func referenceCDB(t *testing.T, z *Zone) []byte {
+	t.Helper()
+	var ref bytes.Buffer
+	var recs []tinydns.Record
+	for _, rr := range z.Records() {
+		rec, err := tinydns.FromRR(rr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec)
+	}
+	if err := tinydns.WriteCDB(&ref, recs); err != nil {
+		t.Fatal(err)
+	}
+	return ref.Bytes()
 }
 
 // cdbRecords checks a data.cdb and returns its records, sorted, each

@@ -122,32 +122,11 @@ func (s *Snapshot) indexAll(systems []System) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for i := range systems {
-			sys := &systems[i]
-			s.systems.Set(sys.Name, sys)
-			s.byID.Set(sys.ID, sys)
-			s.byHostname.Set(sys.Hostname, sys)
+			s.indexNames(&systems[i])
 		}
 	})
 	for i := range systems {
-		sys := &systems[i]
-		for _, m := range sys.MACs {
-			hw, _ := ParseMAC(m)
-			k, _ := keyOf(hw)
-			s.byMAC.Set(k, sys)
-		}
-		s.byIP.Set(netip.MustParseAddr(sys.IP), sys)
-		if sys.BMC != nil {
-			s.byBMC.Set(netip.MustParseAddr(sys.BMC.Address), sys)
-		}
-		for _, ip := range extraAddrs(sys) {
-			s.byExtra.Set(ip, sys)
-		}
-		if sys.BuildToken != "" {
-			s.byToken.Set(sys.BuildToken, sys)
-		}
-		if sys.InspectToken != "" {
-			s.byInspect.Set(sys.InspectToken, sys)
-		}
+		s.indexAddrs(&systems[i])
 	}
 	wg.Wait()
 }

@@ -312,9 +312,20 @@ func (s *Snapshot) deleteSystem(name string) (*System, error) {
 }
 
 func (s *Snapshot) index(sys *System) {
+	s.indexNames(sys)
+	s.indexAddrs(sys)
+}
+
+// indexNames puts sys in the indexes by name, identity and hostname.
+func (s *Snapshot) indexNames(sys *System) {
 	s.systems.Set(sys.Name, sys)
 	s.byID.Set(sys.ID, sys)
 	s.byHostname.Set(sys.Hostname, sys)
+}
+
+// indexAddrs puts sys in the indexes by address and token; they are
+// apart from indexNames' (other cow.Maps), so both may run at once.
+func (s *Snapshot) indexAddrs(sys *System) {
 	for _, m := range sys.MACs {
 		hw, _ := ParseMAC(m)
 		k, _ := keyOf(hw)
