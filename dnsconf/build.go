@@ -50,7 +50,7 @@ func BuildZone(src Source, opts Options) (*Zone, error) {
 			inst:     opts.Instance,
 			opts:     opts,
 			snap:     snapshotOf(src),
-			hosts:    hosts,
+			hosts:    view,
 			apexes:   map[string]*apex{},
 			nodes:    newNodeMap(3*len(systems)+64, view, systems), // ~2 names a system (A, PTR), no rehash
 			contribs: cow.New[string, *contrib](),

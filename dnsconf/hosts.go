@@ -50,6 +50,50 @@ func hostSourceOf(src Source, systems []*registry.System) hostSource {
 	return idx
 }
 
+// hostView is a version's _host subtree: the Source it is made from, and
+// what makes its names and records. The zone of the version holds it, and
+// so do the data.cdb parts it writes, until they are encoded.
+type hostView struct {
+	src    hostSource
+	origin string
+	ttl    uint32
+}
+
+// recs returns the records of sys.
+func (v *hostView) recs(sys *registry.System) []hostRec {
+	recs, _ := hostRecords(sys, v.src.EffectiveSettings(sys), v.origin)
+	return recs
+}
+
+// system returns the system whose subtree holds name, a lowercase FQDN
+// below _host.ORIGIN (NAME._host.ORIGIN or a name below it); found is
+// false when there is none, in is false when name is not below
+// _host.ORIGIN.
+func (v *hostView) system(name string) (sys *registry.System, found, in bool) {
+	top := "." + hostLabel + "." + v.origin
+	if !strings.HasSuffix(name, top) {
+		return nil, false, false
+	}
+	rest := name[:len(name)-len(top)]
+	sys, found = v.src.SystemByName(rest[strings.LastIndexByte(rest, '.')+1:])
+	return sys, found, true
+}
+
+// records returns the records at name.
+func (v *hostView) records(name string) []hostRec {
+	sys, found, _ := v.system(name)
+	if !found {
+		return nil
+	}
+	var out []hostRec
+	for _, r := range v.recs(sys) {
+		if r.name == name {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // hostRec is one TXT record of a host: its owner (a lowercase FQDN) and
 // its value.
 type hostRec struct {
@@ -157,36 +201,24 @@ func hostNodeCount(recs []hostRec, base string) int {
 // hostBase returns NAME._host.ORIGIN of system name.
 func (z *Zone) hostBase(name string) string { return name + "." + hostLabel + "." + z.origin }
 
-// hostRecs returns the records of the system in the zone's view.
-func (z *Zone) hostRecs(sys *registry.System) []hostRec {
-	recs, _ := hostRecords(sys, z.hosts.EffectiveSettings(sys), z.origin)
-	return recs
-}
-
 // hostNode returns the node of name (a lowercase FQDN) in the _host
 // subtree, made for the asking; nil when the name does not exist. ok is
 // false when name is not in the subtree.
 func (z *Zone) hostNode(name string) (n *node, ok bool) {
-	top := hostLabel + "." + z.origin
-	if z.hosts == nil || !strings.HasSuffix(name, top) {
+	if z.hosts == nil {
 		return nil, false
 	}
-	rest := name[:len(name)-len(top)]
-	switch {
-	case rest == "":
+	if name == hostLabel+"."+z.origin {
 		if z.hostNodes == 0 {
 			return nil, true
 		}
 		return &node{hash: nameHash(name), owned: true}, true
-	case !strings.HasSuffix(rest, "."):
-		return nil, false // e.g. x_host.ORIGIN
 	}
-	rest = rest[:len(rest)-1]
-	sys, found := z.hosts.SystemByName(rest[strings.LastIndexByte(rest, '.')+1:])
+	sys, found, in := z.hosts.system(name)
 	if !found {
-		return nil, true
+		return nil, in
 	}
-	recs := z.hostRecs(sys)
+	recs := z.hosts.recs(sys)
 	n = &node{hash: nameHash(name), owned: true}
 	exists := false
 	for _, r := range recs {

@@ -83,10 +83,11 @@ func (z *Zone) update(src Source, opts Options) (*Zone, bool) {
 // next is a copy of z to change into the version of opts.Serial.
 func (z *Zone) next(src Source, opts Options) *Zone {
 	hosts, _ := src.(hostSource) // update's src is a changeSource
+	view := &hostView{src: hosts, origin: z.origin, ttl: opts.ttl()}
 	return &Zone{
-		origin: z.origin, serial: opts.Serial, inst: opts.Instance, opts: opts, snap: snapshotOf(src), hosts: hosts,
+		origin: z.origin, serial: opts.Serial, inst: opts.Instance, opts: opts, snap: snapshotOf(src), hosts: view,
 		apexes: maps.Clone(z.apexes), order: z.order, size: z.size, hostNodes: z.hostNodes,
-		nodes:    z.nodes.clone(&hostView{src: hosts, origin: z.origin, ttl: opts.ttl()}),
+		nodes:    z.nodes.clone(view),
 		contribs: z.contribs.Clone(), head: z.head, tail: z.tail, nproblems: z.nproblems,
 	}
 }

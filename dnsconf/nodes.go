@@ -28,36 +28,6 @@ type nodeMap struct {
 	view   *hostView // the _host subtree of this version, for the parts it writes
 }
 
-// hostView is what a part needs to encode the names of the _host
-// subtree it holds: the view of the version that wrote it.
-type hostView struct {
-	src    hostSource
-	origin string
-	ttl    uint32
-}
-
-// records returns the host records at name, in the view.
-func (v *hostView) records(name string) []hostRec {
-	top := "." + hostLabel + "." + v.origin
-	i := strings.Index(name, top)
-	if i < 0 {
-		return nil
-	}
-	rest := name[:i]
-	sys, ok := v.src.SystemByName(rest[strings.LastIndexByte(rest, '.')+1:])
-	if !ok {
-		return nil
-	}
-	recs, _ := hostRecords(sys, v.src.EffectiveSettings(sys), v.origin)
-	out := recs[:0]
-	for _, r := range recs {
-		if r.name == name {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 type group struct {
 	owner *byte
 	parts [partsPerGroup]*part
@@ -200,8 +170,7 @@ type hostParts struct {
 func (h *hostParts) fill() {
 	h.once.Do(func() {
 		for _, sys := range h.systems {
-			recs, _ := hostRecords(sys, h.view.src.EffectiveSettings(sys), h.view.origin)
-			for _, r := range recs {
+			for _, r := range h.view.recs(sys) {
 				g, p := where(nameHash(r.name))
 				pt := h.nodes.groups[g].parts[p]
 				pt.virt = append(pt.virt, r)

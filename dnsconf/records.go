@@ -27,8 +27,8 @@ func (z *Zone) sortRecords() []dns.RR {
 	}
 	hosts := map[string][]dns.RR{} // the _host subtree's, by name
 	if z.hosts != nil {
-		for _, sys := range z.hosts.Systems() {
-			for _, r := range z.hostRecs(sys) {
+		for _, sys := range z.hosts.src.Systems() {
+			for _, r := range z.hosts.recs(sys) {
 				if hosts[r.name] == nil {
 					names = append(names, keyed{sortKey(r.name), r.name})
 				}

@@ -154,11 +154,11 @@ func (b *builder) hostSettings(sys *registry.System, settings map[string]string)
 // takeOutHost takes the records of system name in the zone it was
 // changed from (prev) out of data.cdb's parts.
 func (b *builder) takeOutHost(prev *Zone, name string) {
-	sys, ok := prev.hosts.SystemByName(name)
+	sys, ok := prev.hosts.src.SystemByName(name)
 	if !ok {
 		return
 	}
-	for _, r := range prev.hostRecs(sys) {
+	for _, r := range prev.hosts.recs(sys) {
 		b.z.nodes.hostName(r.name)
 	}
 }

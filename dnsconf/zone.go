@@ -29,7 +29,7 @@ type Zone struct {
 	size   int                // records, the _host subtree's included
 	// hosts is the view the _host subtree is made from (hosts.go), and
 	// hostNodes the names it holds.
-	hosts     hostSource
+	hosts     *hostView
 	hostNodes int
 
 	// What each system ("1"+name) and global setting ("2"+key) put in the

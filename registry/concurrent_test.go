@@ -36,16 +36,8 @@ func (c *startSignal) Done() <-chan struct{} {
 // bound: every write (installer callbacks, deadlines, edits) waited for
 // it, for hours.
 func TestRunawayTemplateDoesNotBlockWrites(t *testing.T) {
-	r, _ := openTest(t)
+	r, _ := openInstall(t)
 	ctx := context.Background()
-	must(t, func() error {
-		_, err := r.AddTemplate(ctx, kickstart.Template{Name: "inst", Kind: kickstart.KindScript, Text: "#!/bin/sh\n# {{.System.Name}}\n"})
-		return err
-	})
-	must(t, func() error {
-		_, err := r.AddProfile(ctx, Profile{Name: "inst", Image: "centos", Kickstart: "inst"})
-		return err
-	})
 	web1 := sys("web001", "aa:bb:cc:dd:ee:01", "10.0.0.11")
 	web1.Profile = "inst"
 	must(t, func() error { _, err := r.AddSystem(ctx, web1); return err })
