@@ -17,8 +17,12 @@ const (
 
 // BootedPattern matches the boot marker; its first group is the value of
 // provision.host= on the kernel command line (empty when there is none).
+// The group takes only a host name's characters: the kernel's own console
+// messages may follow the marker on the same line, without a space
+// ("host=sbvm[    1.234567] ..."), when a printk lands before the
+// marker's newline was written.
 func BootedPattern() *regexp.Regexp {
-	return regexp.MustCompile(BootedMarker + ` host=(\S*)`)
+	return regexp.MustCompile(BootedMarker + ` host=([A-Za-z0-9._-]*)`)
 }
 
 // initPrelude starts every /init: mount the kernel file systems, define
