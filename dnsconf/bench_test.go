@@ -2,6 +2,7 @@ package dnsconf
 
 import (
 	"fmt"
+	"net/netip"
 	"runtime"
 	"testing"
 	"time"
@@ -103,13 +104,26 @@ func BenchmarkEncodeCDB(b *testing.B) {
 
 // settingChange is a fleet whose one change since the zone was built is
 // a global setting: what Zone.update is told by a registry Snapshot.
-type settingChange struct{ *fakeSource }
+type settingChange struct {
+	*fakeSource
+	idx hostSource
+}
+
+func newSettingChange(src *fakeSource) settingChange {
+	return settingChange{src, hostSourceOf(src, src.systems)}
+}
 
 func (c settingChange) ChangedSince(*registry.Snapshot) (registry.Changes, bool) {
 	return registry.Changes{registry.ObjSetting: {"bench.value": true}}, true
 }
 func (c settingChange) SystemByName(name string) (*registry.System, bool) {
-	return hostSourceOf(c.fakeSource, c.systems).SystemByName(name)
+	return c.idx.SystemByName(name)
+}
+func (c settingChange) SystemByIP(ip netip.Addr) (*registry.System, bool) {
+	return c.idx.SystemByIP(ip)
+}
+func (c settingChange) SystemByHostname(h string) (*registry.System, bool) {
+	return c.idx.SystemByHostname(h)
 }
 func (c settingChange) Setting(k string) (string, bool) { v, ok := c.settings[k]; return v, ok }
 func (c settingChange) SystemsOf(string) []string       { return nil }
@@ -129,9 +143,10 @@ func BenchmarkPublish(b *testing.B) {
 				b.Fatal(err)
 			}
 			var cdbTime time.Duration
+			ch := newSettingChange(src)
 			for i := 0; b.Loop(); i++ {
 				src.settings["bench.value"] = fmt.Sprint(i)
-				next, ok := z.update(settingChange{src}, Options{Origin: "dsas", NS: applianceIP, Serial: z.Serial() + 1})
+				next, ok := z.update(ch, Options{Origin: "dsas", NS: applianceIP, Serial: z.Serial() + 1})
 				if !ok {
 					b.Fatal("not updated in place")
 				}

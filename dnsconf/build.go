@@ -8,6 +8,7 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/provision/provision/internal/cow"
+	"github.com/provision/provision/registry"
 )
 
 // builder fills a Zone; it is the only code that writes to one. It
@@ -25,6 +26,9 @@ type builder struct {
 	// up, as only a whole build decides who wins.
 	incremental bool
 	clash       bool
+	// In a change: the zone it is made from, and the systems it changes.
+	prev    *Zone
+	changed map[string]bool
 }
 
 // BuildZone makes the Zone of a registry snapshot: SOA and NS records of
@@ -52,7 +56,7 @@ func BuildZone(src Source, opts Options) (*Zone, error) {
 			snap:     snapshotOf(src),
 			hosts:    view,
 			apexes:   map[string]*apex{},
-			nodes:    newNodeMap(3*len(systems)+64, view, systems), // ~2 names a system (A, PTR), no rehash
+			nodes:    newNodeMap(64+len(systems)/64, view, systems), // the view makes most names
 			contribs: cow.New[string, *contrib](),
 		},
 		ttl:   opts.ttl(),
@@ -60,6 +64,10 @@ func BuildZone(src Source, opts Options) (*Zone, error) {
 		mine:  map[*node]bool{},
 	}
 	b.apexes(src.Subnets(), opts)
+	view.addrs, view.ns, view.apexes = true, nsLabel+"."+origin, map[string]bool{}
+	for name := range b.z.apexes {
+		view.apexes[name] = true
+	}
 	b.systems(src, systems)
 	b.globalSettings(src.Settings())
 	b.owned, b.tail = false, true
@@ -182,15 +190,26 @@ func (b *builder) remove(rr dns.RR) {
 	}
 }
 
-// free reports whether the registry may put a record of type t at name:
-// always in a whole build (which decides clashes itself, in order); in an
-// incremental one only if nothing of type t and no static record is
-// there, else it notes the clash and gives up.
-func (b *builder) free(name string, t uint16) bool {
+// free reports whether the registry may put a record of type t at name
+// for system sys (nil for a setting): always in a whole build (which
+// decides clashes itself, in order); in an incremental one only if
+// nothing of type t, no static record and no other system's record the
+// view serves is there, else it notes the clash and gives up.
+func (b *builder) free(sys *registry.System, name string, t uint16) bool {
 	if !b.incremental {
 		return true
 	}
 	if n := b.z.nodes.get(name); n != nil && (n.get(t) != nil || (!n.owned && len(n.sets) > 0)) {
+		b.clash = true
+		return false
+	}
+	// Another system's record the view serves there, in this version
+	// or (unless that system changes too) the one changed from.
+	if o, ot := b.z.hosts.addrOwner(name); o != nil && ot == t && o != sys {
+		b.clash = true
+		return false
+	}
+	if o, ot := b.prev.hosts.addrOwner(name); o != nil && ot == t && !b.changed[o.Name] {
 		b.clash = true
 		return false
 	}
@@ -225,7 +244,7 @@ func (b *builder) globalSettings(settings map[string]string) {
 func (b *builder) setting(k, value string) {
 	b.begin(settingKey(k))
 	name := canonicalName(k + "." + b.z.origin)
-	if b.free(name, dns.TypeTXT) {
+	if b.free(nil, name, dns.TypeTXT) {
 		b.txt("setting "+k, name, value)
 	}
 }

@@ -117,20 +117,21 @@ func (p *part) encoded(lead string) *cdbPart {
 					names = append(names, r.name)
 				}
 			}
+			names = append(names, p.addrs...)
 			p.cdb.enc = with(emptyPart, p.encoder(), names, lead)
 		}
-		p.prev, p.dirty, p.virt, p.view, p.hosts = nil, nil, nil, nil, nil
+		p.prev, p.dirty, p.virt, p.addrs, p.view, p.hosts = nil, nil, nil, nil, nil, nil
 		p.cdb.done.Store(true)
 	})
 	return p.cdb.enc
 }
 
 // encoder returns what with encodes the part's names with: a node's
-// records, else those of the _host subtree, listed (virt) or made again
-// (view).
+// records with the A or PTR record the view serves there, else those of
+// the _host subtree, listed (virt) or made again (view).
 func (p *part) encoder() func(b []byte, name string) ([]byte, int, error) {
 	return func(b []byte, name string) ([]byte, int, error) {
-		if n := p.nodes[name]; n != nil {
+		if n := p.view.withAddr(name, p.nodes[name]); n != nil {
 			return n.encode(b)
 		}
 		var recs []hostRec

@@ -37,7 +37,7 @@ func maxPrepared(z *Zone) int {
 	if z == nil {
 		return minPrepared
 	}
-	return max(minPrepared, 2*(z.nodes.n+z.hostNodes))
+	return max(minPrepared, 2*(z.nodes.n+z.hostNodes+z.addrNodes))
 }
 
 // worker reads one UDP socket and keeps its own prepared answers (no

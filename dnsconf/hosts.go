@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -21,17 +22,22 @@ import (
 // clash rules: a name below _host.ORIGIN is NAME._host.ORIGIN (an empty
 // non-terminal while the system has a record) or KEY.NAME._host.ORIGIN.
 
-// hostSource is a Source that finds a system by name (*registry.Snapshot
-// does); BuildZone indexes the others.
+// hostSource is a Source that finds a system by name, IP and hostname
+// (*registry.Snapshot does); BuildZone indexes the others.
 type hostSource interface {
 	Source
 	SystemByName(name string) (*registry.System, bool)
+	SystemByIP(ip netip.Addr) (*registry.System, bool)
+	SystemByHostname(hostname string) (*registry.System, bool)
 }
 
-// indexedSource gives a Source without SystemByName one.
+// indexedSource gives a Source without them those lookups; where two
+// systems share an IP or a hostname, the first in Systems' order.
 type indexedSource struct {
 	Source
-	byName map[string]*registry.System
+	byName     map[string]*registry.System
+	byIP       map[netip.Addr]*registry.System
+	byHostname map[string]*registry.System
 }
 
 func (s indexedSource) SystemByName(name string) (*registry.System, bool) {
@@ -39,24 +45,48 @@ func (s indexedSource) SystemByName(name string) (*registry.System, bool) {
 	return sys, ok
 }
 
+func (s indexedSource) SystemByIP(ip netip.Addr) (*registry.System, bool) {
+	sys, ok := s.byIP[ip]
+	return sys, ok
+}
+
+func (s indexedSource) SystemByHostname(hostname string) (*registry.System, bool) {
+	sys, ok := s.byHostname[hostname]
+	return sys, ok
+}
+
 func hostSourceOf(src Source, systems []*registry.System) hostSource {
 	if hs, ok := src.(hostSource); ok {
 		return hs
 	}
-	idx := indexedSource{Source: src, byName: make(map[string]*registry.System, len(systems))}
+	idx := indexedSource{Source: src, byName: make(map[string]*registry.System, len(systems)),
+		byIP: map[netip.Addr]*registry.System{}, byHostname: map[string]*registry.System{}}
 	for _, sys := range systems {
 		idx.byName[sys.Name] = sys
+		if ip, err := netip.ParseAddr(sys.IP); err == nil && idx.byIP[ip] == nil {
+			idx.byIP[ip] = sys
+		}
+		if idx.byHostname[sys.Hostname] == nil {
+			idx.byHostname[sys.Hostname] = sys
+		}
 	}
 	return idx
 }
 
-// hostView is a version's _host subtree: the Source it is made from, and
-// what makes its names and records. The zone of the version holds it, and
-// so do the data.cdb parts it writes, until they are encoded.
+// hostView is a version's _host subtree, and the A and PTR records of
+// its systems that the build left to it (addrs.go): the Source it is made
+// from, and what makes its names and records. The zone of the version
+// holds it, and so do the data.cdb parts it writes, until they are
+// encoded.
 type hostView struct {
 	src    hostSource
 	origin string
 	ttl    uint32
+	// addrs: the view serves the systems' A and PTR records that the
+	// build left to it; false when a build found it could not (addrs.go).
+	addrs  bool
+	ns     string          // ns.ORIGIN, the name server's: never a system's
+	apexes map[string]bool // the zone's apexes (the same in every version of a build)
 }
 
 // recs returns the records of sys.
@@ -275,5 +305,5 @@ func (z *Zone) node(name string) *node {
 	if n, ok := z.hostNode(name); ok {
 		return n
 	}
-	return z.nodes.get(name)
+	return z.hosts.withAddr(name, z.nodes.get(name))
 }

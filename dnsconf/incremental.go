@@ -12,9 +12,8 @@ import (
 // version (*registry.Snapshot does), so that a zone can be changed
 // rather than built again.
 type changeSource interface {
-	Source
+	hostSource
 	ChangedSince(prev *registry.Snapshot) (registry.Changes, bool)
-	SystemByName(name string) (*registry.System, bool)
 	Setting(key string) (string, bool)
 	SystemsOf(profile string) []string
 }
@@ -52,7 +51,7 @@ func (z *Zone) update(src Source, opts Options) (*Zone, bool) {
 			return nil, false
 		}
 	}
-	b := &builder{z: z.next(src, opts), ttl: opts.ttl(), owned: true, mine: map[*node]bool{}, incremental: true}
+	b := &builder{z: z.next(src, opts), ttl: opts.ttl(), owned: true, mine: map[*node]bool{}, incremental: true, prev: z, changed: systems}
 	b.serial(opts)
 	settings := slices.Sorted(maps.Keys(ch[registry.ObjSetting]))
 	sysNames := slices.Sorted(maps.Keys(systems))
@@ -82,11 +81,11 @@ func (z *Zone) update(src Source, opts Options) (*Zone, bool) {
 
 // next is a copy of z to change into the version of opts.Serial.
 func (z *Zone) next(src Source, opts Options) *Zone {
-	hosts, _ := src.(hostSource) // update's src is a changeSource
-	view := &hostView{src: hosts, origin: z.origin, ttl: opts.ttl()}
+	// update's src is a changeSource, and a hostSource
+	view := &hostView{src: src.(hostSource), origin: z.origin, ttl: opts.ttl(), addrs: z.hosts.addrs, ns: z.hosts.ns, apexes: z.hosts.apexes}
 	return &Zone{
 		origin: z.origin, serial: opts.Serial, inst: opts.Instance, opts: opts, snap: snapshotOf(src), hosts: view,
-		apexes: maps.Clone(z.apexes), order: z.order, size: z.size, hostNodes: z.hostNodes,
+		apexes: maps.Clone(z.apexes), order: z.order, size: z.size, hostNodes: z.hostNodes, addrNodes: z.addrNodes,
 		nodes:    z.nodes.clone(view),
 		contribs: z.contribs.Clone(), head: z.head, tail: z.tail, nproblems: z.nproblems,
 	}
@@ -113,8 +112,9 @@ func (b *builder) takeOut(key string) {
 	for _, rr := range c.rrs {
 		b.remove(rr)
 	}
-	b.z.size -= c.hostRecs
+	b.z.size -= c.hostRecs + c.addrs
 	b.z.hostNodes -= c.hostNodes
+	b.z.addrNodes -= c.addrs
 	b.z.nproblems -= len(c.problems)
 	b.z.contribs.Delete(key)
 }

@@ -32,17 +32,25 @@ func TestUpdateMatchesBuild(t *testing.T) {
 		}
 		return z
 	}
+	// A /16 too: its addresses' reverse names are below empty
+	// non-terminals (0.20.10.in-addr.arpa.).
+	if _, err := reg.AddSubnet(ctx, registry.Subnet{Name: "wide", CIDR: "10.20.0.0/16"}); err != nil {
+		t.Fatal(err)
+	}
 	z := build(reg.Snapshot())
 	rng := rand.New(rand.NewPCG(7, 8))
 	incremental := 0
 	for step := range 300 {
 		name := fmt.Sprintf("h%02d", rng.IntN(30))
 		ip := fmt.Sprintf("10.9.%d.%d", 4+rng.IntN(2), 10+rng.IntN(200))
+		if rng.IntN(2) == 0 {
+			ip = fmt.Sprintf("10.20.%d.%d", rng.IntN(40), 10+rng.IntN(200)) // few a /24: its name comes and goes
+		}
 		var err error
 		switch k := rng.IntN(10); {
 		case k < 4:
 			_, err = reg.AddSystem(ctx, registry.System{Name: name, MACs: []string{fmt.Sprintf("02:01:00:00:00:%02x", rng.IntN(250))}, IP: ip,
-				Hostname: []string{"", name + ".rack1.dsas", name + ".example.com"}[rng.IntN(3)],
+				Hostname: []string{"", fmt.Sprintf("%s.rack%d.dsas", name, rng.IntN(8)), name + ".example.com"}[rng.IntN(3)],
 				Profile:  []string{"web", "db"}[rng.IntN(2)], Settings: map[string]string{"n": fmt.Sprint(step)}})
 		case k < 6:
 			if sys, ok := reg.Snapshot().SystemByName(name); ok {

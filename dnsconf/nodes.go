@@ -51,7 +51,10 @@ type part struct {
 	// The _host subtree's names are not nodes (hosts.go): a whole
 	// build lists the records of the part's (virt), a change the names
 	// (dirty), and view makes them; all three are dropped once encoded.
+	// So are the A and PTR records the view serves (addrs.go) at names
+	// that are not nodes: a whole build lists those names (addrs).
 	virt  []hostRec
+	addrs []string
 	view  *hostView
 	hosts *hostParts // a whole build's part: fills virt
 	cdb   struct {
@@ -151,9 +154,10 @@ func (m *nodeMap) del(name string) {
 	m.n--
 }
 
-// hostName notes a name of the _host subtree whose records a change
-// (Zone.update) changed: they are made again when its part is encoded.
-func (m *nodeMap) hostName(name string) {
+// touch notes a name the view makes (the _host subtree, the A and PTR
+// records of addrs.go) whose records a change (Zone.update) may have
+// changed: they are made again when its part is encoded.
+func (m *nodeMap) touch(name string) {
 	m.own(where(nameHash(name))).dirty[name] = true
 }
 
@@ -166,7 +170,8 @@ type hostParts struct {
 	nodes   *nodeMap // the build's
 }
 
-// fill lists every record in its part of the build.
+// fill lists every record of the _host subtree in its part of the build,
+// and every name that holds only an A or PTR record the view serves.
 func (h *hostParts) fill() {
 	h.once.Do(func() {
 		for _, sys := range h.systems {
@@ -174,6 +179,15 @@ func (h *hostParts) fill() {
 				g, p := where(nameHash(r.name))
 				pt := h.nodes.groups[g].parts[p]
 				pt.virt = append(pt.virt, r)
+			}
+			for _, name := range h.view.addrNames(sys) {
+				if o, _ := h.view.addrOwner(name); o != sys {
+					continue
+				}
+				g, p := where(nameHash(name))
+				if pt := h.nodes.groups[g].parts[p]; pt.nodes[name] == nil {
+					pt.addrs = append(pt.addrs, name)
+				}
 			}
 		}
 		h.systems, h.view, h.nodes = nil, nil, nil

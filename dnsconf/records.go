@@ -19,9 +19,9 @@ func (z *Zone) Records() []dns.RR {
 
 func (z *Zone) sortRecords() []dns.RR {
 	type keyed struct{ key, name string }
-	names := make([]keyed, 0, z.nodes.n+z.hostNodes)
+	names := make([]keyed, 0, z.nodes.n+z.hostNodes+z.addrNodes)
 	for name, n := range z.nodes.all() {
-		if _, isApex := z.apexes[name]; !isApex && len(n.sets) > 0 {
+		if _, isApex := z.apexes[name]; !isApex && (len(n.sets) > 0 || z.node(name) != n) {
 			names = append(names, keyed{sortKey(name), name})
 		}
 	}
@@ -33,6 +33,11 @@ func (z *Zone) sortRecords() []dns.RR {
 					names = append(names, keyed{sortKey(r.name), r.name})
 				}
 				hosts[r.name] = append(hosts[r.name], z.hostTXT(r))
+			}
+			for _, name := range z.hosts.addrNames(sys) { // the A and PTR records the view serves, at names that are not nodes
+				if o, _ := z.hosts.addrOwner(name); o == sys && z.nodes.get(name) == nil {
+					names = append(names, keyed{sortKey(name), name})
+				}
 			}
 		}
 	}
@@ -56,7 +61,7 @@ func (z *Zone) sortRecords() []dns.RR {
 			if rrs, ok := hosts[name]; ok {
 				out = append(out, rrs...)
 			} else {
-				out = append(out, z.nodes.get(name).all()...)
+				out = append(out, z.node(name).all()...)
 			}
 		}
 	}

@@ -54,6 +54,9 @@ func (z *Zone) owned(name string) bool {
 	if n := z.nodes.get(name); n != nil && n.owned {
 		return true
 	}
+	if sys, _ := z.hosts.addrOwner(name); sys != nil {
+		return true
+	}
 	return dns.IsSubDomain(hostLabel+"."+z.origin, name)
 }
 

@@ -25,12 +25,13 @@ type Zone struct {
 	snap   *registry.Snapshot // the Snapshot it was built from, if it was
 	apexes map[string]*apex   // origin and reverse zones, by name
 	order  []string           // apex names: origin first, then reverse zones in canonical order
-	nodes  *nodeMap           // every name that exists but those of the _host subtree, empty non-terminals included
+	nodes  *nodeMap           // every name that exists but those the view makes, empty non-terminals included
 	size   int                // records, the _host subtree's included
 	// hosts is the view the _host subtree is made from (hosts.go), and
 	// hostNodes the names it holds.
 	hosts     *hostView
 	hostNodes int
+	addrNodes int // the A and PTR records the view serves (addrs.go)
 
 	// What each system ("1"+name) and global setting ("2"+key) put in the
 	// zone, so that a change takes out what the old version put in
@@ -67,8 +68,10 @@ type apex struct {
 type contrib struct {
 	rrs      []dns.RR
 	problems []error
-	// the system's records and names in the _host subtree
+	// the system's records and names in the _host subtree, and its A
+	// and PTR records the view serves
 	hostRecs, hostNodes int
+	addrs               int
 }
 
 // node is one owner name. Nodes without sets are empty non-terminals:

@@ -154,6 +154,12 @@ func (s *Snapshot) AddressInUse(ip netip.Addr) bool {
 	return s.byIP.At(ip) != nil || s.byBMC.At(ip) != nil || s.byExtra.At(ip) != nil
 }
 
+// SystemByHostname finds the system whose hostname is hostname (as the
+// registry keeps them: lower case, no final dot).
+func (s *Snapshot) SystemByHostname(hostname string) (*System, bool) {
+	return s.byHostname.Get(hostname)
+}
+
 // SystemByName finds a system by name.
 func (s *Snapshot) SystemByName(name string) (*System, bool) {
 	return s.systems.Get(name)
