@@ -56,7 +56,7 @@ func (v *hostView) addrOwner(name string) (*registry.System, uint16) {
 	if !ok || !v.inReverse(name) {
 		return nil, 0
 	}
-	if sys, ok := v.src.SystemByIP(ip); ok && ipv4(sys) == ip && validName(canonicalName(sys.Hostname)) {
+	if sys, ok := v.src.SystemByIP(ip); ok && ipv4(sys) == ip && validHostname(sys.Hostname) {
 		return sys, dns.TypePTR
 	}
 	return nil, 0

@@ -41,6 +41,8 @@ func TestAddrView(t *testing.T) {
 	add("twin1", "10.1.0.16", "twin.dsas")       // one hostname, two systems
 	add("twin2", "10.1.0.17", "twin.dsas")
 	add("deep.name", "10.2.9.9", "deep.name.dsas") // a name with a dot
+	add("Alpha", "10.1.0.18", "alpha-up.dsas")     // takes alpha.dsas. from the next
+	add("alpha", "10.1.0.19", "alpha.dsas")
 	opts := Options{Origin: "dsas", NS: applianceIP, Serial: 3, Static: []dns.RR{
 		mustRR(t, "foo.web01.dsas. 300 IN A 10.1.0.99"),  // below a system's name
 		mustRR(t, "web01.dsas. 300 IN MX 10 mail.dsas."), // refused: the registry's

@@ -17,10 +17,15 @@ import (
 type builder struct {
 	z     *Zone
 	ttl   uint32
-	owned bool     // the records being added come from the registry
-	cur   *contrib // the system's or setting's being added, or nil
-	tail  bool     // problems now are the static records'
-	mine  map[*node]bool
+	owned bool // the records being added come from the registry
+	// The system ('1') or setting ('2') being added, by name, and what
+	// it put in the zone that a change must take out (contrib): made at
+	// its first record stored or problem, so that most systems have none.
+	curKind byte
+	curName string
+	cur     *contrib
+	tail    bool // problems now are the static records'
+	mine    map[*node]bool
 	// incremental: the builder changes a zone (Zone.update) instead of
 	// making one; then a name already held (clash) means it must give
 	// up, as only a whole build decides who wins.
@@ -68,7 +73,7 @@ func BuildZone(src Source, opts Options) (*Zone, error) {
 	for name := range b.z.apexes {
 		view.apexes[name] = true
 	}
-	b.systems(src, systems)
+	b.systems(systems)
 	b.globalSettings(src.Settings())
 	b.owned, b.tail = false, true
 	b.static(opts.Static)
@@ -109,8 +114,9 @@ func (b *builder) problem(format string, args ...any) {
 // the zone's own.
 func (b *builder) problemErr(err error) {
 	switch {
-	case b.cur != nil:
-		b.cur.problems = append(b.cur.problems, err)
+	case b.curKind != 0:
+		c := b.contribution()
+		c.problems = append(c.problems, err)
 	case b.tail:
 		b.z.tail = append(b.z.tail, err)
 	default:
@@ -119,10 +125,19 @@ func (b *builder) problemErr(err error) {
 	b.z.nproblems++
 }
 
-// begin starts recording what the system or setting key adds.
-func (b *builder) begin(key string) {
-	b.cur = &contrib{}
-	b.z.contribs.Set(key, b.cur)
+// begin starts recording what the system ('1') or setting ('2') name
+// adds, end stops.
+func (b *builder) begin(kind byte, name string) { b.curKind, b.curName, b.cur = kind, name, nil }
+func (b *builder) end()                         { b.curKind, b.curName, b.cur = 0, "", nil }
+
+// contribution returns the contrib of what is being added, made and
+// listed at its first use.
+func (b *builder) contribution() *contrib {
+	if b.cur == nil {
+		b.cur = &contrib{}
+		b.z.contribs.Set(string(b.curKind)+b.curName, b.cur)
+	}
+	return b.cur
 }
 
 // add puts rr in the zone; its owner must be a lowercase FQDN at or below
@@ -132,8 +147,9 @@ func (b *builder) add(rr dns.RR) {
 	n.add(rr)
 	n.owned = n.owned || b.owned
 	b.z.size++
-	if b.cur != nil {
-		b.cur.rrs = append(b.cur.rrs, rr)
+	if b.curKind != 0 {
+		c := b.contribution()
+		c.rrs = append(c.rrs, rr)
 	}
 }
 
@@ -238,17 +254,18 @@ func (b *builder) globalSettings(settings map[string]string) {
 	for _, k := range slices.Sorted(maps.Keys(settings)) {
 		b.setting(k, settings[k])
 	}
-	b.cur = nil
 }
 
 func (b *builder) setting(k, value string) {
-	b.begin(settingKey(k))
+	b.begin('2', k)
+	defer b.end()
 	name := canonicalName(k + "." + b.z.origin)
 	if b.free(nil, name, dns.TypeTXT) {
 		b.txt("setting "+k, name, value)
 	}
 }
 
+// The keys of Zone.contribs.
 func systemKey(name string) string { return "1" + name }
 func settingKey(key string) string { return "2" + key }
 

@@ -192,11 +192,47 @@ func plainLabels(s string) bool {
 	return true
 }
 
+// layeredSource is a Source that gives a system's effective settings as
+// the two maps they are made of (*registry.Snapshot does), so that a
+// build counts them without merging them.
+type layeredSource interface {
+	SettingLayers(sys *registry.System) (profile, own map[string]string)
+}
+
+// tally returns how many records the system has under NAME._host.ORIGIN
+// and about how many names they make (hostNodeCount), and what had to be
+// left out. It lists the records when list is set or some had to be.
+func (v *hostView) tally(sys *registry.System, list bool) (n, nodes int, recs []hostRec, problems []error) {
+	var settings map[string]string
+	if !list {
+		if ls, ok := v.src.(layeredSource); ok {
+			profile, own := ls.SettingLayers(sys)
+			if n, nodes, ok := hostCount(sys, profile, own, v.origin); ok {
+				return n, nodes, nil, nil
+			}
+		} else {
+			settings = v.src.EffectiveSettings(sys)
+			if n, nodes, ok := hostCount(sys, nil, settings, v.origin); ok {
+				return n, nodes, nil, nil
+			}
+		}
+	}
+	if settings == nil {
+		settings = v.src.EffectiveSettings(sys)
+	}
+	recs, problems = hostRecords(sys, settings, v.origin)
+	if len(recs) > 0 {
+		n, nodes = len(recs), hostNodeCount(recs, sys.Name+"."+hostLabel+"."+v.origin)
+	}
+	return n, nodes, recs, problems
+}
+
 // hostCount counts the records of sys under NAME._host.ORIGIN, and about
 // the names they make (hostNodeCount), without making them, when every
 // one can be served (plain keys and names, values that fit); ok is
-// false otherwise, and hostRecords tells which and why.
-func hostCount(sys *registry.System, settings map[string]string, origin string) (recs, nodes int, ok bool) {
+// false otherwise, and hostRecords tells which and why. The settings
+// are profile's overridden by own's.
+func hostCount(sys *registry.System, profile, own map[string]string, origin string) (recs, nodes int, ok bool) {
 	base := len(sys.Name) + 1 + len(hostLabel) + 1 + len(origin) // NAME._host.ORIGIN
 	fits := func(key, value string) bool {
 		return len(value) <= MaxTXTValue && len(key)+1+base+1 <= maxNameWire && plainLabels(key)
@@ -204,14 +240,32 @@ func hostCount(sys *registry.System, settings map[string]string, origin string) 
 	if !plainLabels(sys.Name) || !plainName(origin) || !fits(profileKey, sys.Profile) {
 		return 0, 0, false
 	}
-	nodes = 2 // NAME._host.ORIGIN and profile.NAME._host.ORIGIN
-	for k, v := range settings {
+	recs, nodes = 1, 2 // profile.NAME._host.ORIGIN; it and NAME._host.ORIGIN
+	for k, v := range profile {
+		if _, over := own[k]; over {
+			continue
+		}
 		if k == profileKey || !fits(k, v) {
 			return 0, 0, false
 		}
-		nodes += 1 + strings.Count(k, ".")
+		recs, nodes = recs+1, nodes+1+strings.Count(k, ".")
 	}
-	return 1 + len(settings), nodes, true
+	for k, v := range own {
+		if k == profileKey || !fits(k, v) {
+			return 0, 0, false
+		}
+		recs, nodes = recs+1, nodes+1+strings.Count(k, ".")
+	}
+	return recs, nodes, true
+}
+
+// validHostname is validName of the hostname as a lowercase FQDN, made
+// only when it is not plain.
+func validHostname(h string) bool {
+	if len(h)+2 <= maxNameWire && plainLabels(h) {
+		return true
+	}
+	return validName(canonicalName(h))
 }
 
 // hostNodeCount is about how many names the records of a system make:

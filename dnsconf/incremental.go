@@ -57,20 +57,19 @@ func (z *Zone) update(src Source, opts Options) (*Zone, bool) {
 	sysNames := slices.Sorted(maps.Keys(systems))
 	for _, name := range sysNames {
 		b.takeOut(systemKey(name))
-		b.takeOutHost(z, name)
+		b.takeOutViews(z, name)
 	}
 	for _, k := range settings {
 		b.takeOut(settingKey(k))
 	}
 	for _, name := range sysNames {
 		if sys, ok := cs.SystemByName(name); ok {
-			b.system(cs, sys)
+			b.system(sys)
 		}
 	}
 	for _, k := range settings {
 		if v, ok := cs.Setting(k); ok {
 			b.setting(k, v)
-			b.cur = nil
 		}
 	}
 	if b.clash {
@@ -112,9 +111,6 @@ func (b *builder) takeOut(key string) {
 	for _, rr := range c.rrs {
 		b.remove(rr)
 	}
-	b.z.size -= c.hostRecs + c.addrs
-	b.z.hostNodes -= c.hostNodes
-	b.z.addrNodes -= c.addrs
 	b.z.nproblems -= len(c.problems)
 	b.z.contribs.Delete(key)
 }

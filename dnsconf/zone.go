@@ -35,7 +35,8 @@ type Zone struct {
 
 	// What each system ("1"+name) and global setting ("2"+key) put in the
 	// zone, so that a change takes out what the old version put in
-	// (Zone.update); the problems of the apexes and of the static records.
+	// (Zone.update), for those that stored a record or had a problem;
+	// the problems of the apexes and of the static records.
 	contribs  *cow.Map[string, *contrib]
 	head      []error // problems of the subnets, before those of the systems
 	tail      []error // problems of the static records, after
@@ -64,14 +65,12 @@ type apex struct {
 	soa *dns.SOA // also the negative answer: its TTL equals MINIMUM (RFC 2308 3)
 }
 
-// contrib is what one system or setting put in the zone.
+// contrib is what one system or setting put in the zone that a change
+// must take out: the records stored and the problems. What the view
+// serves is told again from the version a change is made from.
 type contrib struct {
 	rrs      []dns.RR
 	problems []error
-	// the system's records and names in the _host subtree, and its A
-	// and PTR records the view serves
-	hostRecs, hostNodes int
-	addrs               int
 }
 
 // node is one owner name. Nodes without sets are empty non-terminals:

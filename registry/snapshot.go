@@ -215,6 +215,16 @@ func (s *Snapshot) EffectiveSettings(sys *System) map[string]string {
 	return out
 }
 
+// SettingLayers returns what EffectiveSettings merges, without merging
+// it: the settings of the system's profile (nil when it has none) and its
+// own. Both are shared and must not be modified.
+func (s *Snapshot) SettingLayers(sys *System) (profile, own map[string]string) {
+	if p, ok := s.profiles[sys.Profile]; ok {
+		profile = p.Settings
+	}
+	return profile, sys.Settings
+}
+
 // Subnets lists subnets sorted by name.
 func (s *Snapshot) Subnets() []*Subnet {
 	out := make([]*Subnet, 0, len(s.subnets))
