@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"math"
+	"os"
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/miekg/dns"
 	"github.com/provision/provision/dnsconf/cdb"
@@ -28,23 +31,69 @@ import (
 // cdbPart is the data.cdb encoding of a part: its records (klen, dlen,
 // key, data) in the byte order of their keys (the owner names in wire
 // format), and for each name that holds records: where its records
-// start, how many and their hash. It holds no pointer but its slices
-// (the garbage collector does not look into it) and no name but in the
-// records' keys.
+// start, how many and their hash. It holds no name but in the records'
+// keys. Once a data.cdb that holds them is kept on disk (persist.go), the
+// records are read from that file and no longer kept in memory.
 type cdbPart struct {
-	recs   []byte
-	offs   []uint32 // offs[i]: where the i-th name's records start; offs[len] = len(recs)
+	mem    atomic.Pointer[[]byte]   // the records; nil once kept on disk
+	disk   atomic.Pointer[keptRecs] // where a kept file holds them, once it does
+	offs   []uint32                 // offs[i]: where the i-th name's records start; offs[len]: their size
 	counts []uint16
 	hashes []uint32
 	err    error
 }
 
+// keptRecs is where a part's records are in a data.cdb kept on disk.
+// The file is closed when no part refers to it any more.
+type keptRecs struct {
+	f   *os.File
+	off int64
+}
+
+// newCDBPart is a part of records recs, with its names' offsets, counts
+// and hashes.
+func newCDBPart(recs []byte, offs []uint32, counts []uint16, hashes []uint32) *cdbPart {
+	c := &cdbPart{offs: offs, counts: counts, hashes: hashes}
+	c.mem.Store(&recs)
+	return c
+}
+
+// records returns c's records: those in memory, or a copy read from the
+// file they are kept in.
+func (c *cdbPart) records() ([]byte, error) {
+	if r := c.mem.Load(); r != nil {
+		return *r, nil
+	}
+	d := c.disk.Load()
+	if d == nil {
+		return nil, nil // emptyPart
+	}
+	b := make([]byte, c.size())
+	if _, err := d.f.ReadAt(b, d.off); err != nil {
+		return nil, fmt.Errorf("dnsconf: data.cdb records kept in %s: %w", d.f.Name(), err)
+	}
+	return b, nil
+}
+
+// readAt copies c's records from rel into p.
+func (c *cdbPart) readAt(p []byte, rel uint32) (int, error) {
+	if r := c.mem.Load(); r != nil {
+		return copy(p, (*r)[rel:]), nil
+	}
+	d := c.disk.Load()
+	n, err := d.f.ReadAt(p[:min(len(p), int(c.size()-rel))], d.off+int64(rel))
+	if err != nil {
+		return n, fmt.Errorf("dnsconf: data.cdb records kept in %s: %w", d.f.Name(), err)
+	}
+	return n, nil
+}
+
 // len returns how many names c holds records of.
 func (c *cdbPart) len() int { return len(c.offs) - 1 }
 
-// key returns the key of c's i-th name.
-func (c *cdbPart) key(i int) []byte {
-	r := c.recs[c.offs[i]:]
+// keyOf returns the key of the i-th name of c, whose records are recs.
+func (c *cdbPart) keyOf(recs []byte, i int) []byte {
+	r := recs[c.offs[i]:]
 	return r[8 : 8+binary.LittleEndian.Uint32(r)]
 }
 
@@ -163,6 +212,10 @@ func with(c *cdbPart, encode func(b []byte, name string) ([]byte, int, error), n
 	if c.err != nil {
 		return c
 	}
+	crecs, err := c.records()
+	if err != nil {
+		return &cdbPart{err: err, offs: []uint32{0}}
+	}
 	type keyed struct {
 		key  []byte
 		name string
@@ -173,44 +226,48 @@ func with(c *cdbPart, encode func(b []byte, name string) ([]byte, int, error), n
 	}
 	slices.SortFunc(changed, func(a, b keyed) int { return bytes.Compare(a.key, b.key) })
 	size := c.len() + len(names)
-	out := &cdbPart{recs: make([]byte, 0, len(c.recs)+64*len(names)),
-		offs: make([]uint32, 0, size+1), counts: make([]uint16, 0, size), hashes: make([]uint32, 0, size)}
+	out := &cdbPart{offs: make([]uint32, 0, size+1), counts: make([]uint16, 0, size), hashes: make([]uint32, 0, size)}
+	recs := make([]byte, 0, len(crecs)+64*len(names))
 	keep := func(i, j int) { // c's names i to j
 		for k := i; k < j; k++ {
-			out.offs = append(out.offs, uint32(len(out.recs))+c.offs[k]-c.offs[i])
+			out.offs = append(out.offs, uint32(len(recs))+c.offs[k]-c.offs[i])
 		}
-		out.recs = append(out.recs, c.recs[c.offs[i]:c.offs[j]]...)
+		recs = append(recs, crecs[c.offs[i]:c.offs[j]]...)
 		out.counts, out.hashes = append(out.counts, c.counts[i:j]...), append(out.hashes, c.hashes[i:j]...)
 	}
 	i := 0
 	for _, ch := range changed {
 		name := ch.name
 		j := i
-		for j < c.len() && bytes.Compare(c.key(j), ch.key) < 0 {
+		for j < c.len() && bytes.Compare(c.keyOf(crecs, j), ch.key) < 0 {
 			j++
 		}
 		keep(i, j)
 		i = j
-		if i < c.len() && bytes.Equal(c.key(i), ch.key) {
+		if i < c.len() && bytes.Equal(c.keyOf(crecs, i), ch.key) {
 			i++ // changed: what nodes has now, below
 		}
 		if name == skip {
 			continue
 		}
-		start := uint32(len(out.recs))
-		recs, count, err := encode(out.recs, name)
+		start := uint32(len(recs))
+		more, count, err := encode(recs, name)
 		if err != nil {
 			return &cdbPart{err: err, offs: []uint32{0}}
 		}
 		if count == 0 {
 			continue
 		}
-		out.recs = recs
+		recs = more
 		out.offs = append(out.offs, start)
 		out.counts, out.hashes = append(out.counts, uint16(count)), append(out.hashes, nameHash(name))
 	}
 	keep(i, c.len())
-	out.offs = append(out.offs, uint32(len(out.recs)))
+	out.offs = append(out.offs, uint32(len(recs)))
+	if cap(recs)-len(recs) > len(recs)/16 { // an estimate too large: no room held for nothing
+		recs = slices.Clone(recs)
+	}
+	out.mem.Store(&recs)
 	return out
 }
 
@@ -267,12 +324,19 @@ func encodeGroup(g *group, lead string) *cdbGroup {
 		out.table[at] = cdbSlot{h, pos + 1}
 	}
 	for _, c := range out.parts {
+		var crecs []byte // read when a name has more than one record
 		for i, h := range c.hashes {
 			if c.counts[i] == 1 {
 				put(h, out.size+c.offs[i])
 				continue
 			}
-			r := c.recs[c.offs[i]:c.offs[i+1]]
+			if crecs == nil {
+				var err error
+				if crecs, err = c.records(); err != nil {
+					return &cdbGroup{err: err}
+				}
+			}
+			r := crecs[c.offs[i]:c.offs[i+1]]
 			for off := 0; off < len(r); off += 8 + int(binary.LittleEndian.Uint32(r[off:])) + int(binary.LittleEndian.Uint32(r[off+4:])) {
 				put(h, out.size+c.offs[i]+uint32(off))
 			}
@@ -353,7 +417,10 @@ func (f *cdbFile) ReadAt(p []byte, off int64) (int, error) {
 		case off < f.bases[0]:
 			c = copy(p[n:], f.lead[off-cdb.HeaderSize:])
 		case off < f.bases[256]:
-			c = f.readRecords(p[n:], off)
+			var err error
+			if c, err = f.readRecords(p[n:], off); err != nil {
+				return n + c, err
+			}
 		default:
 			c = f.readTable(p[n:], off)
 		}
@@ -366,7 +433,7 @@ func (f *cdbFile) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // readRecords copies records from the group and part that hold off.
-func (f *cdbFile) readRecords(p []byte, off int64) int {
+func (f *cdbFile) readRecords(p []byte, off int64) (int, error) {
 	i := sort.Search(256, func(i int) bool { return f.bases[i+1] > off })
 	g, rel := f.groups[i], uint32(off-f.bases[i])
 	for _, c := range g.parts {
@@ -374,9 +441,24 @@ func (f *cdbFile) readRecords(p []byte, off int64) int {
 			rel -= c.size()
 			continue
 		}
-		return copy(p, c.recs[rel:])
+		return c.readAt(p, rel)
 	}
-	return 0 // not reached: bases add up the parts' sizes
+	return 0, nil // not reached: bases add up the parts' sizes
+}
+
+// keepOnDisk points the records of f's parts at file, a data.cdb kept
+// on disk that was written from f, and lets go of them in memory.
+func (f *cdbFile) keepOnDisk(file *os.File) {
+	for i, g := range f.groups {
+		off := f.bases[i]
+		for _, c := range g.parts {
+			if c.size() > 0 {
+				c.disk.Store(&keptRecs{f: file, off: off})
+				c.mem.Store(nil)
+			}
+			off += int64(c.size())
+		}
+	}
 }
 
 // readTable writes the slots of the table that holds off, with their

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -19,6 +20,8 @@ import (
 // TestUpdateMatchesBuild makes random changes to a registry and, after
 // each, changes the zone (Zone.update) and builds it whole: both must
 // hold the same records, empty non-terminals, problems and data.cdb.
+// Every third version's data.cdb is kept on disk, as a server does: the
+// changes after it read its parts' records from that file.
 func TestUpdateMatchesBuild(t *testing.T) {
 	reg := openRegistry(t)
 	ctx := context.Background()
@@ -39,7 +42,8 @@ func TestUpdateMatchesBuild(t *testing.T) {
 	}
 	z := build(reg.Snapshot())
 	rng := rand.New(rand.NewPCG(7, 8))
-	incremental := 0
+	incremental, onDisk := 0, 0
+	keep := newCDBPersister(t.TempDir(), slog.New(slog.DiscardHandler))
 	for step := range 300 {
 		name := fmt.Sprintf("h%02d", rng.IntN(30))
 		ip := fmt.Sprintf("10.9.%d.%d", 4+rng.IntN(2), 10+rng.IntN(200))
@@ -90,10 +94,30 @@ func TestUpdateMatchesBuild(t *testing.T) {
 		want := build(snap)
 		compareZones(t, fmt.Sprint("step ", step), next, want)
 		z = next
+		if incremental%3 == 0 {
+			keep.offer(z)
+			keep.flush()
+			if f, _, _ := z.dataCDB(); keptParts(f) > 0 {
+				onDisk++
+			}
+		}
 	}
-	if incremental < 100 {
-		t.Fatalf("only %d incremental updates", incremental)
+	if incremental < 100 || onDisk < 30 {
+		t.Fatalf("only %d incremental updates, %d versions kept on disk", incremental, onDisk)
 	}
+}
+
+// keptParts counts the parts of f whose records are read from a file.
+func keptParts(f *cdbFile) int {
+	n := 0
+	for _, g := range f.groups {
+		for _, c := range g.parts {
+			if c.mem.Load() == nil && c.disk.Load() != nil {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 func compareZones(t *testing.T, what string, got, want *Zone) {

@@ -26,6 +26,12 @@ import (
 // crash, the registry's version has a complete file or none. It writes at
 // most one file every CDBPersistEvery, the latest version; a version that
 // came later is written when the server stops (Server.Run returns).
+//
+// Once written, the file also holds the records of the version's data.cdb
+// parts for the server: they are read from it (cdbPart.records) and no
+// longer kept in memory, about two thirds of data.cdb's size. The file
+// stays open while a part refers to it, after the next version's file
+// replaced it too.
 
 // CDBPersistEvery is how often at most the data.cdb on disk is replaced.
 const CDBPersistEvery = 2 * time.Second
@@ -162,7 +168,8 @@ func (p *cdbPersister) flush() {
 }
 
 // write puts z's data.cdb in dir under its version's name, whole or not
-// at all, and removes the other versions' files.
+// at all, and removes the other versions' files. Then the records of the
+// data.cdb's parts are read from it.
 func (p *cdbPersister) write(z *Zone) error {
 	name := cdbFileName(z)
 	if name == "" {
@@ -187,14 +194,22 @@ func (p *cdbPersister) write(z *Zone) error {
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
+	final := filepath.Join(p.dir, name)
 	if err == nil {
-		err = os.Rename(tmp.Name(), filepath.Join(p.dir, name))
+		err = os.Rename(tmp.Name(), final)
 	}
 	if err == nil {
 		err = syncDir(p.dir)
 	}
 	if err != nil {
 		return err
+	}
+	if kept, err := os.Open(final); err == nil {
+		if st, err := kept.Stat(); err == nil && st.Size() == f.size() {
+			f.keepOnDisk(kept)
+		} else {
+			kept.Close()
+		}
 	}
 	old, _ := filepath.Glob(filepath.Join(p.dir, "data-*.cdb"))
 	stale, _ := filepath.Glob(filepath.Join(p.dir, ".data-*.tmp")) // of a run that crashed
