@@ -2,6 +2,7 @@ package dnsconf
 
 import (
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"runtime"
 	"testing"
@@ -32,6 +33,14 @@ func fleetSource(n int) *fakeSource {
 	return src
 }
 
+// indexedFleet is fleetSource(n) with its systems indexed by name, IP
+// and hostname, as a registry Snapshot has them: a build from a Snapshot
+// does not index them.
+func indexedFleet(n int) hostSource {
+	src := fleetSource(n)
+	return hostSourceOf(src, src.systems)
+}
+
 // BenchmarkBuildZone: the whole zone of 1,000, 10,000 and 100,000
 // systems with 5 settings each, as at start-up and after a change of
 // subnets or static records (other changes are applied in place:
@@ -39,7 +48,7 @@ func fleetSource(n int) *fakeSource {
 func BenchmarkBuildZone(b *testing.B) {
 	for _, n := range []int{1000, 10000, 100000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			src := fleetSource(n)
+			src := indexedFleet(n)
 			opts := Options{Origin: "dsas", NS: applianceIP}
 			var z *Zone
 			for b.Loop() {
@@ -135,7 +144,8 @@ func BenchmarkPublish(b *testing.B) {
 	for _, n := range []int{10000, 100000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			src := fleetSource(n)
-			z, err := BuildZone(src, Options{Origin: "dsas", NS: applianceIP, Serial: 1})
+			ch := newSettingChange(src)
+			z, err := BuildZone(ch, Options{Origin: "dsas", NS: applianceIP, Serial: 1})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -143,7 +153,6 @@ func BenchmarkPublish(b *testing.B) {
 				b.Fatal(err)
 			}
 			var cdbTime time.Duration
-			ch := newSettingChange(src)
 			for i := 0; b.Loop(); i++ {
 				src.settings["bench.value"] = fmt.Sprint(i)
 				next, ok := z.update(ch, Options{Origin: "dsas", NS: applianceIP, Serial: z.Serial() + 1})
@@ -163,14 +172,18 @@ func BenchmarkPublish(b *testing.B) {
 }
 
 // BenchmarkZoneMemory reports the heap a zone holds (MiB-zone) and its
-// data.cdb encoding adds (MiB-cdb), at 1,000, 10,000 and 100,000 systems.
+// data.cdb encoding adds (MiB-cdb), and adds once that is kept on disk
+// (MiB-cdb-kept), at 1,000, 10,000 and 100,000 systems. The systems'
+// indexes are the Snapshot's, not the zone's.
 func BenchmarkZoneMemory(b *testing.B) {
 	for _, n := range []int{1000, 10000, 100000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			src := fleetSource(n)
-			var zone, enc uint64
+			src := indexedFleet(n)
+			dir := b.TempDir()
+			var zone, enc, kept int64
 			for b.Loop() {
-				var m0, m1, m2 runtime.MemStats
+				keep := newCDBPersister(dir, slog.New(slog.DiscardHandler))
+				var m0, m1, m2, m3 runtime.MemStats
 				runtime.GC()
 				runtime.ReadMemStats(&m0)
 				z, err := BuildZone(src, Options{Origin: "dsas", NS: applianceIP, Serial: 1})
@@ -184,11 +197,16 @@ func BenchmarkZoneMemory(b *testing.B) {
 				}
 				runtime.GC()
 				runtime.ReadMemStats(&m2)
+				keep.offer(z)
+				keep.flush()
+				runtime.GC()
+				runtime.ReadMemStats(&m3)
 				runtime.KeepAlive(z)
-				zone, enc = m1.HeapAlloc-m0.HeapAlloc, m2.HeapAlloc-m1.HeapAlloc
+				zone, enc, kept = int64(m1.HeapAlloc-m0.HeapAlloc), int64(m2.HeapAlloc)-int64(m1.HeapAlloc), int64(m3.HeapAlloc)-int64(m1.HeapAlloc)
 			}
 			b.ReportMetric(float64(zone)/(1<<20), "MiB-zone")
 			b.ReportMetric(float64(enc)/(1<<20), "MiB-cdb")
+			b.ReportMetric(float64(kept)/(1<<20), "MiB-cdb-kept")
 		})
 	}
 }
