@@ -22,7 +22,10 @@
 // The records under NAME._host.ORIGIN, most of a fleet's zone, are not
 // stored in it: they are a view of the Snapshot it was built from, made
 // when a query or data.cdb needs them (hosts.go); the registry owns that
-// subtree, so nothing else can stand there.
+// subtree, so nothing else can stand there. So are the systems' A and PTR
+// records, where the build's rules give them to the system the Snapshot
+// finds by name, hostname or IP (addrs.go); the zone stores only the
+// others, and the empty non-terminals above them.
 //
 // SERIAL is the registry serial, so it goes up with every committed change.
 // Values longer than 255 bytes are split into several character-strings
@@ -31,7 +34,9 @@
 // Server answers from the current Zone, held in an atomic pointer and
 // swapped when the registry changes; a query never touches the database.
 // With Config.CDBDir it keeps the data.cdb it serves on disk, so that a
-// restart serves it at once, for its version only (persist.go).
+// restart serves it at once, for its version only, and reads the records
+// of its data.cdb from that file instead of keeping them in memory
+// (persist.go).
 // The reply is computed by the pure function Answer, which the tests call
 // without sockets.
 //
