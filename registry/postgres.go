@@ -147,6 +147,8 @@ var pgMigrations = []func(ctx context.Context, tx sqlTx) error{
 	5: migrateHookTables,
 	// 6 to 7: users and tokens (see the SQLite migration).
 	6: migrateUserTables,
+	// 7 to 8: indexes of the secrets to seal (see the SQLite migration).
+	7: migrateSealIndexes,
 }
 
 // schemaLock is the advisory lock under which an appliance creates or

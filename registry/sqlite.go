@@ -125,7 +125,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLStore, error) {
 // and writes, kept in the database (meta 'schema'). Opening a database of
 // an older version migrates it; a newer one, written by a later
 // provision, is refused (ErrSchemaTooNew) before anything is changed.
-const SchemaVersion = 7
+const SchemaVersion = 8
 
 // ErrSchemaTooNew: the database was written by a newer provision.
 var ErrSchemaTooNew = errors.New("the database was written by a newer provision")
@@ -202,6 +202,8 @@ var sqliteMigrations = []func(ctx context.Context, tx sqlTx) error{
 	5: migrateHookTables,
 	// 6 to 7: users and their API tokens (users_store.go).
 	6: migrateUserTables,
+	// 7 to 8: indexes of the secrets a start-up must seal (sqlite_seal.go).
+	7: migrateSealIndexes,
 }
 
 // migrateSQLite creates the tables a new database lacks and runs the

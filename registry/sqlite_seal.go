@@ -87,6 +87,25 @@ func (st *SQLStore) UseKey(ctx context.Context, key *seal.Key) error {
 	return nil
 }
 
+// sealIndexes hold the rows UseKey seals or binds at every start: none,
+// once it did, so that a start-up reads no other row of the systems and
+// machines tables (a scan of every row took about 0.1 s at 100,000
+// systems).
+var sealIndexes = []string{
+	`CREATE INDEX IF NOT EXISTS systems_bmc_plain ON systems(name) WHERE bmc_password != '' AND bmc_password NOT LIKE 'enc:%'`,
+	`CREATE INDEX IF NOT EXISTS systems_bmc_v1 ON systems(name) WHERE bmc_password LIKE 'enc:v1:%'`,
+	`CREATE INDEX IF NOT EXISTS machines_bmc_plain ON machines(mac) WHERE bmc_password != '' AND bmc_password NOT LIKE 'enc:%'`,
+}
+
+func migrateSealIndexes(ctx context.Context, tx sqlTx) error {
+	for _, stmt := range sealIndexes {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("seal indexes: %w", err)
+		}
+	}
+	return nil
+}
+
 // sealPlaintext seals the secrets stored before a key was used.
 func sealPlaintext(ctx context.Context, tx sqlTx, key *seal.Key) error {
 	for _, c := range []struct{ table, col, id string }{
