@@ -67,6 +67,11 @@ type DebianRoot struct {
 	Overlay    string   // "": none
 	Disk       bool     // a disk image's root
 	SecureBoot bool     // with Disk: shim and Debian's signed GRUB
+	// Exclude are paths of the packages' files left out of the root
+	// (dpkg's path-exclude globs, from /): a lab's disk image leaves out
+	// the kernel modules of hardware its machines do not have, which
+	// every deploy would unpack.
+	Exclude []string
 }
 
 // DiskPackages are what a disk image's root has beyond minbase: a kernel
@@ -82,6 +87,9 @@ var DiskPackages = []string{"linux-image-amd64", "initramfs-tools", "grub-pc-bin
 var SecureBootPackages = []string{"shim-signed", "grub-efi-amd64-signed"}
 
 var packageName = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]*$`)
+
+// excludeGlob is what an Exclude path may be: dpkg reads the whole line.
+var excludeGlob = regexp.MustCompile(`^/[A-Za-z0-9/._+*?-]+$`)
 
 // Build writes the root archive to output (.tar.zst, .tar.gz or .tar),
 // from this machine's apt sources with its suite replaced by Suite;
@@ -136,6 +144,11 @@ func (d DebianRoot) args(output string) ([]string, error) {
 	if d.SecureBoot && !d.Disk {
 		return nil, fmt.Errorf("--secure-boot is for a disk image: a diskless one boots the appliance's kernel")
 	}
+	for _, x := range d.Exclude {
+		if !excludeGlob.MatchString(x) {
+			return nil, fmt.Errorf("--exclude %q is not a path glob from / (letters, digits, / . _ - + * ?)", x)
+		}
+	}
 	include := d.include()
 	for _, p := range include {
 		if !packageName.MatchString(p) {
@@ -152,6 +165,9 @@ func (d DebianRoot) args(output string) ([]string, error) {
 			" && ln -sf ../provision-hooks.service \"$1/etc/systemd/system/sysinit.target.wants/\"" +
 			" && ln -sf ../provision-up.service \"$1/etc/systemd/system/multi-user.target.wants/\"" +
 			" && : >\"$1/etc/fstab\" && rm -f \"$1/etc/hostname\" \"$1/etc/machine-id\" && : >\"$1/etc/machine-id\"",
+	}
+	for _, x := range d.Exclude {
+		args = append(args, "--dpkgopt=path-exclude="+x)
 	}
 	if d.Disk {
 		args = append(args, diskHooks()...)

@@ -86,6 +86,18 @@ func TestDebianRootArgs(t *testing.T) {
 		t.Errorf("keygen unit: %s", keygen)
 	}
 
+	// Exclude: more of dpkg's path-excludes, after the documentation's.
+	small, err := DebianRoot{Suite: "bookworm", Disk: true, Exclude: []string{"/usr/lib/modules/*/kernel/sound/*"}}.args("/tmp/out.tar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(small, "--dpkgopt=path-exclude=/usr/lib/modules/*/kernel/sound/*") || !slices.Contains(small, "--dpkgopt=path-exclude=/usr/share/man/*") {
+		t.Errorf("Exclude: %q", small)
+	}
+	if slices.ContainsFunc(disk, func(a string) bool { return strings.Contains(a, "modules") }) {
+		t.Errorf("without Exclude, modules are left out: %q", disk)
+	}
+
 	secure, err := DebianRoot{Suite: "trixie", Disk: true, SecureBoot: true}.args("/tmp/out.tar")
 	if err != nil {
 		t.Fatal(err)
@@ -103,6 +115,8 @@ func TestDebianRootRefuses(t *testing.T) {
 		"package":                 {Suite: "bookworm", Packages: []string{"nginx; reboot"}},
 		"secure boot, diskless":   {Suite: "bookworm", SecureBoot: true},
 		"overlay not a directory": {Suite: "bookworm", Overlay: "/etc/passwd"},
+		"exclude not from /":      {Suite: "bookworm", Exclude: []string{"usr/share/doc/*"}},
+		"exclude with a newline":  {Suite: "bookworm", Exclude: []string{"/usr/share/doc/*\npath-include=/etc/*"}},
 	} {
 		if _, err := d.args("/tmp/x.tar"); err == nil {
 			t.Errorf("%s: accepted", name)

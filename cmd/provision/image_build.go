@@ -15,7 +15,7 @@ import (
 
 func newImageBuild() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "build NAME --debian SUITE [--kind diskless|disk] [--packages P,P...] [--overlay DIR] [--secure-boot] [--kernel-package DEB] [--output FILE]",
+		Use:   "build NAME --debian SUITE [--kind diskless|disk] [--packages P,P...] [--overlay DIR] [--secure-boot] [--kernel-package DEB] [--exclude GLOB,...] [--output FILE]",
 		Short: "Build a diskless or disk image from Debian with mmdebstrap, and add it",
 		Long: `Build a Debian root for a diskless role with mmdebstrap (run as root on this
 machine, from its apt sources with the suite replaced by --debian), then add
@@ -29,6 +29,8 @@ boot hooks (see "Boot hooks" in docs/diskless.md):
   provision-up.service     once multi-user.target is reached:
                            /usr/lib/provision/boot-hooks up (live DNS, data.cdb
                            deleted, /etc/provision/up.d, the "booted" event)
+--exclude leaves more of the packages' files out (dpkg path-exclude globs,
+e.g. /usr/lib/modules/*/kernel/sound/*: hardware the machines do not have).
 --overlay DIR is copied over the root last: it carries the role's hooks and
 configuration. The kernel package is the one apt would install now
 (linux-image-amd64's dependency) unless --kernel-package names one.
@@ -53,6 +55,7 @@ docs/diskless.md).`,
 			kpkg, _ := f.GetString("kernel-package")
 			kind, _ := f.GetString("kind")
 			secure, _ := f.GetBool("secure-boot")
+			exclude, _ := f.GetStringSlice("exclude")
 			if kind != registry.KindDiskless && kind != registry.KindDisk {
 				return usage(fmt.Errorf("image %s: --kind %q: build makes a diskless or a disk image (an install image is an installer's kernel and initrd: image add)", a[0], kind))
 			}
@@ -67,7 +70,7 @@ docs/diskless.md).`,
 			if noAdd, _ := f.GetBool("no-add"); noAdd && !f.Changed("output") {
 				return usage(fmt.Errorf("image %s: --no-add needs --output", a[0]))
 			}
-			root := roles.DebianRoot{Suite: suite, Packages: pkgs, Overlay: overlay, Disk: kind == registry.KindDisk, SecureBoot: secure}
+			root := roles.DebianRoot{Suite: suite, Packages: pkgs, Overlay: overlay, Disk: kind == registry.KindDisk, SecureBoot: secure, Exclude: exclude}
 			if err := root.Build(ctx(c), output, c.ErrOrStderr()); err != nil {
 				return fmt.Errorf("image %s: %w", a[0], err)
 			}
@@ -93,6 +96,7 @@ docs/diskless.md).`,
 	f.Bool("secure-boot", false, "with --kind disk: add shim-signed and grub-efi-amd64-signed")
 	f.StringSlice("packages", nil, "packages of the role, comma-separated")
 	f.String("overlay", "", "directory copied over the root last: the role's hooks and files")
+	f.StringSlice("exclude", nil, "paths left out of the root, comma-separated dpkg path-exclude globs (e.g. /usr/lib/modules/*/kernel/sound/*)")
 	f.String("kernel-package", "", "Debian kernel package (.deb) to boot (default: apt-get download of the current one)")
 	f.String("output", "", "keep the root archive here (.tar.zst, .tar.gz or .tar)")
 	f.Bool("no-add", false, "only build the root archive (--output), for image add on another machine")
