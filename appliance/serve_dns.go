@@ -55,7 +55,7 @@ func (a *Appliance) newDNS() (*dnsconf.Server, error) {
 	}
 	first := a.reg.Snapshot()
 	srv, err := dnsconf.New(dnsconf.Config{Zone: dnsconf.Options{Origin: a.cfg.Zone, NS: addr,
-		SerialBase: uint32(first.Epoch), Instance: first.Instance}, Log: a.log, CDBDir: filepath.Join(a.cfg.Data, "zone"),
+		SerialBase: uint32(first.Epoch), Instance: first.Instance}, Log: a.log, CDBDir: filepath.Join(a.cfg.Data, "zone"), Kept: giveBack,
 		Trusted:   func(ip netip.Addr) bool { return trustedDNSClient(a.reg.Snapshot(), ip) },
 		Forward:   forward,
 		Recursion: func(ip netip.Addr) bool { return recursionClient(a.reg.Snapshot(), ip) }})

@@ -447,18 +447,22 @@ func (f *cdbFile) readRecords(p []byte, off int64) (int, error) {
 }
 
 // keepOnDisk points the records of f's parts at file, a data.cdb kept
-// on disk that was written from f, and lets go of them in memory.
-func (f *cdbFile) keepOnDisk(file *os.File) {
+// on disk that was written from f, and lets go of them in memory: it
+// returns how many bytes were still there.
+func (f *cdbFile) keepOnDisk(file *os.File) (freed int64) {
 	for i, g := range f.groups {
 		off := f.bases[i]
 		for _, c := range g.parts {
 			if c.size() > 0 {
 				c.disk.Store(&keptRecs{f: file, off: off})
-				c.mem.Store(nil)
+				if c.mem.Swap(nil) != nil {
+					freed += int64(c.size())
+				}
 			}
 			off += int64(c.size())
 		}
 	}
+	return freed
 }
 
 // readTable writes the slots of the table that holds off, with their

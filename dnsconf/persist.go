@@ -115,6 +115,7 @@ type cdbPersister struct {
 	latest  *Zone
 	written string // the ETag on disk
 	wake    chan struct{}
+	kept    func(bytes int64) // Config.Kept
 }
 
 func newCDBPersister(dir string, log interface{ Warn(string, ...any) }) *cdbPersister {
@@ -206,7 +207,9 @@ func (p *cdbPersister) write(z *Zone) error {
 	}
 	if kept, err := os.Open(final); err == nil {
 		if st, err := kept.Stat(); err == nil && st.Size() == f.size() {
-			f.keepOnDisk(kept)
+			if freed := f.keepOnDisk(kept); p.kept != nil && freed > 0 {
+				p.kept(freed)
+			}
 		} else {
 			kept.Close()
 		}

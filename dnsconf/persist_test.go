@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -146,5 +147,40 @@ func TestCheckCDBSize(t *testing.T) {
 	}
 	if err := checkCDBSize(io.NewSectionReader(bytes.NewReader(append(b, 0)), 0, int64(len(b)+1)), int64(len(b)+1)); err == nil {
 		t.Error("a byte too many passed")
+	}
+}
+
+// Once a version's data.cdb is kept on disk, its records are read from
+// the file: the server still serves the same bytes, and Config.Kept is
+// told how many bytes of records it let go of in memory.
+func TestCDBRecordsReadFromDisk(t *testing.T) {
+	var freed atomic.Int64
+	cfg := Config{Zone: Options{Origin: "dsas", NS: applianceIP, Instance: "0123456789abcdef"}, CDBDir: t.TempDir(),
+		Kept: func(n int64) { freed.Add(n) }}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z, err := s.Update(testSource(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := mustCDB(t, z)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	for deadline := time.Now().Add(10 * time.Second); freed.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+	<-done
+	f, _, _ := z.dataCDB()
+	if records := f.bases[256] - f.bases[0]; freed.Load() != records || keptParts(f) == 0 {
+		t.Fatalf("Kept was told %d bytes, %d parts read from disk; the records are %d bytes", freed.Load(), keptParts(f), records)
+	}
+	rec := httptest.NewRecorder()
+	CDBHandler(s).ServeHTTP(rec, httptest.NewRequest("GET", "/zone/data.cdb", nil))
+	if rec.Code != http.StatusOK || !bytes.Equal(rec.Body.Bytes(), want) {
+		t.Fatalf("served %d, %d bytes: want the zone's data.cdb (%d bytes)", rec.Code, rec.Body.Len(), len(want))
 	}
 }

@@ -24,6 +24,10 @@ type Config struct {
 	// CDBDir, if set, keeps the data.cdb served on disk, for a restart
 	// to serve at once (persist.go).
 	CDBDir string
+	// Kept, if set, is told how many bytes of data.cdb records a version
+	// kept on disk let go of in memory (the appliance gives them back to
+	// the system).
+	Kept func(bytes int64)
 	// Trusted, if set, says which clients are the appliance's own (inside
 	// a registered subnet): UDP queries from the others are rate limited
 	// per address (RateLimit a second, bursts of RateBurst), so that the
@@ -142,6 +146,7 @@ func New(cfg Config) (*Server, error) {
 	s.state.init()
 	if cfg.CDBDir != "" {
 		s.persist = newCDBPersister(cfg.CDBDir, log)
+		s.persist.kept = cfg.Kept
 	}
 	if len(cfg.Forward) > 0 {
 		fwd, err := newForwarder(cfg, &s.stats, log)
