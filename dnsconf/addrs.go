@@ -160,11 +160,9 @@ func (v *hostView) withAddr(name string, n *node) *node {
 	if rr == nil || (n != nil && n.get(rr.Header().Rrtype) != nil) {
 		return n
 	}
-	var m *node
+	m := &node{} // made for the asking: in no nodeMap, no hash
 	if n != nil {
 		m = n.copy()
-	} else {
-		m = &node{hash: nameHash(name)}
 	}
 	m.owned = true
 	m.add(rr)
