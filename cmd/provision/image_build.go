@@ -29,8 +29,9 @@ boot hooks (see "Boot hooks" in docs/diskless.md):
   provision-up.service     once multi-user.target is reached:
                            /usr/lib/provision/boot-hooks up (live DNS, data.cdb
                            deleted, /etc/provision/up.d, the "booted" event)
---exclude leaves more of the packages' files out (dpkg path-exclude globs,
-e.g. /usr/lib/modules/*/kernel/sound/*: hardware the machines do not have).
+--exclude leaves more of the packages' files out (dpkg path-exclude globs of
+the paths the packages ship, e.g. /lib/modules/*/kernel/sound/* for
+bookworm's kernel: hardware the machines do not have).
 --overlay DIR is copied over the root last: it carries the role's hooks and
 configuration. The kernel package is the one apt would install now
 (linux-image-amd64's dependency) unless --kernel-package names one.
@@ -96,7 +97,7 @@ docs/diskless.md).`,
 	f.Bool("secure-boot", false, "with --kind disk: add shim-signed and grub-efi-amd64-signed")
 	f.StringSlice("packages", nil, "packages of the role, comma-separated")
 	f.String("overlay", "", "directory copied over the root last: the role's hooks and files")
-	f.StringSlice("exclude", nil, "paths left out of the root, comma-separated dpkg path-exclude globs (e.g. /usr/lib/modules/*/kernel/sound/*)")
+	f.StringSlice("exclude", nil, "paths left out of the root, comma-separated dpkg path-exclude globs (e.g. /lib/modules/*/kernel/sound/*)")
 	f.String("kernel-package", "", "Debian kernel package (.deb) to boot (default: apt-get download of the current one)")
 	f.String("output", "", "keep the root archive here (.tar.zst, .tar.gz or .tar)")
 	f.Bool("no-add", false, "only build the root archive (--output), for image add on another machine")
