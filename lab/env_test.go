@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,6 +110,43 @@ func TestEnvStopsProcs(t *testing.T) {
 	}
 	if got := e.Procs(); len(got) != 1 || got[0] != b {
 		t.Errorf("Procs = %v, want [b]", got)
+	}
+}
+
+// TestProcRestart: a Proc with a restart runs again, into the same
+// transcript, each time it exits with status 0 and restart says so;
+// rebooted (a UEFI VM's restart) stops at the kernel's "Power down".
+func TestProcRestart(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		testenv.Missing(t, "sh is not installed")
+	}
+	runs := 0
+	p, err := testEnv(t).startWith("sh", time.Minute, func(p *Proc) bool { runs++; return runs < 3 }, sh, "-c", "echo run")
+	check(t, err)
+	if err := p.Wait(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(p.Lines(), " "); got != "run run run" || runs != 3 {
+		t.Errorf("transcript %q after %d restart questions, want 3 runs", got, runs)
+	}
+	// A failure is not restarted.
+	p, err = testEnv(t).startWith("sh", time.Minute, func(*Proc) bool { return true }, sh, "-c", "echo failed; exit 3")
+	check(t, err)
+	if err := p.Wait(30 * time.Second); err == nil || len(p.Lines()) != 1 {
+		t.Errorf("exit 3: %v, transcript %q", err, p.Lines())
+	}
+	for text, want := range map[string]bool{
+		"[  344.694108] reboot: Restarting system\n[  344.694296] reboot: machine restart\n": true,
+		"provision: halted\n[   12.5] reboot: Power down\n":                                  false,
+		"BdsDxe: loading Boot0001\n":                                                         true,
+	} {
+		p, err := testEnv(t).start("sh", time.Minute, sh, "-c", "printf '"+text+"'")
+		check(t, err)
+		p.Wait(30 * time.Second)
+		if got := rebooted(p); got != want {
+			t.Errorf("rebooted after %q = %v, want %v", text, got, want)
+		}
 	}
 }
 

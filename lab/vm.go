@@ -46,7 +46,11 @@ type VMOptions struct {
 	// boots the disk.
 	Disk string
 	// Reboot lets a reboot of the guest reset the VM (iPXE then runs
-	// again) instead of making QEMU exit.
+	// again) instead of making QEMU exit. With UEFI the reboot is a new
+	// QEMU, as a power cycle: after a warm reset under TCG, OVMF's SEC
+	// took minutes to decompress its firmware volume (about 15 bytes a
+	// second into some pages of the RAM the kernel had used), where a
+	// fresh QEMU takes seconds.
 	Reboot bool
 	// DebugExit adds QEMU's isa-debug-exit device at I/O port 0xf4: a
 	// guest write of v there makes QEMU exit with status (v<<1)|1.
@@ -191,12 +195,29 @@ func (e *Env) BootVMWith(n *Net, mac string, life time.Duration, opts VMOptions)
 		}
 	}
 	vm.Started = time.Now()
-	vm.Proc, err = e.start("qemu "+hw.String(), life, append(
+	var restart func(*Proc) bool
+	if opts.Reboot && opts.UEFI { // QEMU exits at a reboot, and starts again
+		restart, opts.Reboot = rebooted, false
+	}
+	vm.Proc, err = e.startWith("qemu "+hw.String(), life, restart, append(
 		[]string{"ip", "netns", "exec", n.BridgeNS, qemu}, vm.qemuArgs(opts)...)...)
 	if err != nil {
 		return nil, err
 	}
 	return vm, nil
+}
+
+// rebooted reports whether a QEMU that exited with status 0 (-no-reboot)
+// did so because its guest rebooted, rather than powered off: the
+// kernel's last word is then not "reboot: Power down".
+func rebooted(p *Proc) bool {
+	lines := p.Lines()
+	for i := len(lines) - 1; i >= 0 && i >= len(lines)-5; i-- {
+		if strings.Contains(lines[i], "reboot: Power down") {
+			return false
+		}
+	}
+	return true
 }
 
 // needFirmware checks for OVMF (uefi) or the e1000's iPXE ROM.
