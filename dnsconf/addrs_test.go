@@ -3,7 +3,6 @@ package dnsconf
 import (
 	"bytes"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -109,23 +108,13 @@ func TestAddrView(t *testing.T) {
 // systemsChange is a fleet whose change since the zone was built is the
 // systems named: what Zone.update is told by a registry Snapshot.
 type systemsChange struct {
-	*fakeSource
-	idx     hostSource
+	changing
 	changed map[string]bool
 }
 
 func (c systemsChange) ChangedSince(*registry.Snapshot) (registry.Changes, bool) {
 	return registry.Changes{registry.ObjSystem: c.changed}, true
 }
-func (c systemsChange) SystemByName(n string) (*registry.System, bool) { return c.idx.SystemByName(n) }
-func (c systemsChange) SystemByIP(ip netip.Addr) (*registry.System, bool) {
-	return c.idx.SystemByIP(ip)
-}
-func (c systemsChange) SystemByHostname(h string) (*registry.System, bool) {
-	return c.idx.SystemByHostname(h)
-}
-func (c systemsChange) Setting(k string) (string, bool) { v, ok := c.settings[k]; return v, ok }
-func (c systemsChange) SystemsOf(string) []string       { return nil }
 
 // A change that gives a name the view serves for one system (web01's
 // hostname) to another (a new system of that name, which comes first)
@@ -144,7 +133,7 @@ func TestUpdateTakesViewedName(t *testing.T) {
 	}
 	next := &fakeSource{subnets: src.subnets, systems: append(slices.Clone(src.systems), &registry.System{Name: "www", IP: "10.1.0.12", Hostname: "www.example.com"})}
 	opts.Serial = 2
-	ch := systemsChange{next, hostSourceOf(next, next.systems), map[string]bool{"www": true}}
+	ch := systemsChange{newChanging(next), map[string]bool{"www": true}}
 	want, err := BuildZone(next, opts)
 	if err != nil {
 		t.Fatal(err)

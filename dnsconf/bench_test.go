@@ -131,31 +131,31 @@ func BenchmarkEncodeCDB(b *testing.B) {
 	b.ReportMetric(float64(n)/(1<<20), "MiB")
 }
 
-// settingChange is a fleet whose one change since the zone was built is
-// a global setting: what Zone.update is told by a registry Snapshot.
-type settingChange struct {
+// changing is a fleet indexed as a Snapshot is, with the lookups
+// Zone.update asks of one; settingChange and systemsChange say what
+// changed.
+type changing struct {
 	*fakeSource
 	idx hostSource
 }
 
-func newSettingChange(src *fakeSource) settingChange {
-	return settingChange{src, hostSourceOf(src, src.systems)}
+func newChanging(src *fakeSource) changing { return changing{src, hostSourceOf(src, src.systems)} }
+
+func (c changing) SystemByName(n string) (*registry.System, bool)    { return c.idx.SystemByName(n) }
+func (c changing) SystemByIP(ip netip.Addr) (*registry.System, bool) { return c.idx.SystemByIP(ip) }
+func (c changing) SystemByHostname(h string) (*registry.System, bool) {
+	return c.idx.SystemByHostname(h)
 }
+func (c changing) Setting(k string) (string, bool) { v, ok := c.settings[k]; return v, ok }
+func (c changing) SystemsOf(string) []string       { return nil }
+
+// settingChange is a fleet whose one change since the zone was built is
+// a global setting: what Zone.update is told by a registry Snapshot.
+type settingChange struct{ changing }
 
 func (c settingChange) ChangedSince(*registry.Snapshot) (registry.Changes, bool) {
 	return registry.Changes{registry.ObjSetting: {"bench.value": true}}, true
 }
-func (c settingChange) SystemByName(name string) (*registry.System, bool) {
-	return c.idx.SystemByName(name)
-}
-func (c settingChange) SystemByIP(ip netip.Addr) (*registry.System, bool) {
-	return c.idx.SystemByIP(ip)
-}
-func (c settingChange) SystemByHostname(h string) (*registry.System, bool) {
-	return c.idx.SystemByHostname(h)
-}
-func (c settingChange) Setting(k string) (string, bool) { v, ok := c.settings[k]; return v, ok }
-func (c settingChange) SystemsOf(string) []string       { return nil }
 
 // BenchmarkPublish: one global setting changed in the zone of 10,000 and
 // 100,000 systems: the zone changed in place (Zone.update), then its
@@ -164,7 +164,7 @@ func BenchmarkPublish(b *testing.B) {
 	for _, n := range []int{10000, 100000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			src := fleetSource(n)
-			ch := newSettingChange(src)
+			ch := settingChange{newChanging(src)}
 			z, err := BuildZone(ch, Options{Origin: "dsas", NS: applianceIP, Serial: 1})
 			if err != nil {
 				b.Fatal(err)
