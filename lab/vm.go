@@ -46,11 +46,11 @@ type VMOptions struct {
 	// boots the disk.
 	Disk string
 	// Reboot lets a reboot of the guest reset the VM (iPXE then runs
-	// again) instead of making QEMU exit. With UEFI the reboot is a new
-	// QEMU, as a power cycle: after a warm reset under TCG, OVMF's SEC
-	// took minutes to decompress its firmware volume (about 15 bytes a
-	// second into some pages of the RAM the kernel had used), where a
-	// fresh QEMU takes seconds.
+	// again) instead of making QEMU exit. For BootVMWith the reboot is a
+	// new QEMU, as a power cycle: after a warm reset under TCG, writes
+	// into RAM the kernel had run from crawl (OVMF's SEC decompressed its
+	// firmware volume at about 15 bytes a second; SeaBIOS's GRUB loaded
+	// the initrd for minutes), where a fresh QEMU takes seconds.
 	Reboot bool
 	// DebugExit adds QEMU's isa-debug-exit device at I/O port 0xf4: a
 	// guest write of v there makes QEMU exit with status (v<<1)|1.
@@ -196,7 +196,7 @@ func (e *Env) BootVMWith(n *Net, mac string, life time.Duration, opts VMOptions)
 	}
 	vm.Started = time.Now()
 	var restart func(*Proc) bool
-	if opts.Reboot && opts.UEFI { // QEMU exits at a reboot, and starts again
+	if opts.Reboot { // QEMU exits at a reboot, and starts again
 		restart, opts.Reboot = rebooted, false
 	}
 	vm.Proc, err = e.startWith("qemu "+hw.String(), life, restart, append(
