@@ -50,14 +50,6 @@ type keptRecs struct {
 	off int64
 }
 
-// newCDBPart is a part of records recs, with its names' offsets, counts
-// and hashes.
-func newCDBPart(recs []byte, offs []uint32, counts []uint16, hashes []uint32) *cdbPart {
-	c := &cdbPart{offs: offs, counts: counts, hashes: hashes}
-	c.mem.Store(&recs)
-	return c
-}
-
 // records returns c's records: those in memory, or a copy read from the
 // file they are kept in.
 func (c *cdbPart) records() ([]byte, error) {

@@ -282,9 +282,6 @@ func hostNodeCount(recs []hostRec, base string) int {
 	return n
 }
 
-// hostBase returns NAME._host.ORIGIN of system name.
-func (z *Zone) hostBase(name string) string { return name + "." + hostLabel + "." + z.origin }
-
 // hostNode returns the node of name (a lowercase FQDN) in the _host
 // subtree, made for the asking; nil when the name does not exist. ok is
 // false when name is not in the subtree.
