@@ -33,12 +33,6 @@ const socketBuffer = 4 << 20
 // fleet's clients ask each name for one or two types).
 const minPrepared = 1 << 18
 
-// maxPreparedBytes bounds the memory of one worker's prepared answers
-// (their bytes and the table's slots): past it, too, it starts again from
-// none, so that a client asking every name of a large zone (hundreds of
-// thousands) does not grow the appliance by hundreds of MB.
-const maxPreparedBytes = 32 << 20
-
 func maxPrepared(z *Zone) int {
 	if z == nil {
 		return minPrepared
@@ -126,7 +120,7 @@ func (w *worker) packet(ctx context.Context, b []byte, from netip.AddrPort, out 
 	}
 	recurse := s.mayRecurse(ip)
 	z := s.Zone()
-	if z != w.zone || w.answers == nil || w.answers.full(w.limit) {
+	if z != w.zone || w.answers == nil || w.answers.len() >= w.limit {
 		w.zone, w.answers, w.limit = z, newAnswerTable(), maxPrepared(z)
 	}
 	key, ok := w.plainKey(b, recurse, s.cfg.MaxUDP)

@@ -3,7 +3,6 @@ package dnsconf
 import (
 	"bytes"
 	"hash/maphash"
-	"unsafe"
 )
 
 // answerTable is one worker's prepared answers: an open-addressing hash
@@ -38,11 +37,6 @@ func newAnswerTable() *answerTable {
 }
 
 func (t *answerTable) len() int { return t.n }
-
-// full reports whether t holds limit answers, or maxPreparedBytes.
-func (t *answerTable) full(limit int) bool {
-	return t.n >= limit || cap(t.arena)+len(t.slots)*int(unsafe.Sizeof(answerSlot{})) >= maxPreparedBytes
-}
 
 func (t *answerTable) hash(key []byte) uint64 {
 	return maphash.Bytes(t.seed, key) | 1 // never 0, the empty slot's

@@ -59,24 +59,3 @@ func TestAnswerTable(t *testing.T) {
 		}
 	}
 }
-
-// A worker's prepared answers start again from none past
-// maxPreparedBytes, however few they are: a client asking every name of
-// a large zone does not grow the appliance with them.
-func TestPreparedBytesBounded(t *testing.T) {
-	tab := newAnswerTable()
-	answer := bytes.Repeat([]byte{7}, 4000)
-	n := 0
-	for ; !tab.full(1 << 30); n++ {
-		tab.put([]byte(fmt.Sprint("name", n)), answer, 0, false, false)
-		if n > 2*maxPreparedBytes/len(answer) {
-			t.Fatalf("%d answers of %d bytes and not full", n, len(answer))
-		}
-	}
-	if n < maxPreparedBytes/len(answer)/2 {
-		t.Fatalf("full after %d answers of %d bytes", n, len(answer))
-	}
-	if small := newAnswerTable(); small.full(1<<30) || !small.full(0) {
-		t.Fatal("an empty table is full, or a count limit of 0 is not")
-	}
-}
