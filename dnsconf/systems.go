@@ -122,9 +122,9 @@ func (b *builder) systems(systems []*registry.System) {
 			case holds && h.own[j]:
 				b.viewedRecord(name)
 			case j < 2:
-				b.add(&dns.A{Hdr: b.hdr(name, dns.TypeA), A: h.ip.AsSlice()})
+				b.store(h, name, dns.TypeA)
 			default:
-				b.add(&dns.PTR{Hdr: b.hdr(name, dns.TypePTR), Ptr: canonicalName(h.sys.Hostname)})
+				b.store(h, name, dns.TypePTR)
 			}
 		}
 		off(h)
@@ -231,6 +231,11 @@ func (b *builder) place(h *host, name string, t uint16) {
 		b.z.nodes.touch(name)
 		return
 	}
+	b.store(h, name, t)
+}
+
+// store puts the system's A (t) or PTR record at name in the zone.
+func (b *builder) store(h *host, name string, t uint16) {
 	if t == dns.TypeA {
 		b.add(&dns.A{Hdr: b.hdr(name, dns.TypeA), A: h.ip.AsSlice()})
 	} else {
