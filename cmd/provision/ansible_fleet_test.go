@@ -61,7 +61,7 @@ systems:
 // with the registry (groups, host vars, the graph); how long each answer
 // takes is logged, not asserted. The server is the build without -race.
 func TestAnsibleInventoryFleet(t *testing.T) {
-	t.Parallel() // beside the VM tests, which mostly wait
+	defer parallel(t)()
 	testenv.NeedCommand(t, "ansible-inventory")
 	const n = 1000
 	s := startServerBinary(t, cli, t.TempDir())

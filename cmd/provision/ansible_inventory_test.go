@@ -26,7 +26,7 @@ func ansibleScript(t *testing.T) string {
 // over the API's https listener, agree with the registry; no secret
 // shows; the script says why it fails.
 func TestAnsibleInventory(t *testing.T) {
-	t.Parallel() // beside the VM tests, which mostly wait
+	defer parallel(t)()
 	testenv.NeedCommand(t, "ansible-inventory")
 	s := startServer(t, t.TempDir(), "--api", "127.0.0.1:0")
 	seed(t, s)

@@ -11,6 +11,7 @@ import (
 // --dns-forward and dns_forward: not given means the default (nil), none
 // or an empty list means off.
 func TestDNSForwardConfig(t *testing.T) {
+	defer parallel(t)()
 	dir := t.TempDir()
 	file := func(body string) string {
 		p := filepath.Join(dir, fmt.Sprintf("c%d.yaml", len(body)))

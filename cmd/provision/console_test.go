@@ -26,6 +26,7 @@ import (
 // also when the two come in two reads; a Ctrl-] followed by anything
 // else, or last, is the operator's and passed on.
 func TestDetachReader(t *testing.T) {
+	defer parallel(t)()
 	for _, c := range []struct {
 		reads    []string
 		want     string

@@ -108,6 +108,7 @@ func generated(t *testing.T, name, begin, end, want string) {
 // docs/commands.md's command reference is the CLI's, and its zonecfg
 // usage zonecfg's: UPDATE_DOCS=1 rewrites them.
 func TestDocsCommands(t *testing.T) {
+	defer parallel(t)()
 	generated(t, "docs/commands.md",
 		"<!-- commands: made by TestDocsCommands; UPDATE_DOCS=1 go test -run TestDocsCommands ./cmd/provision -->\n```\n",
 		"```\n<!-- end of commands -->", commandReference())
@@ -480,6 +481,7 @@ func (z zonecfgCLI) check(args []string, partial bool) error {
 // (`provision system reinstall --wait`) names a command and flags that
 // exist.
 func TestDocsShowRealCommands(t *testing.T) {
+	defer parallel(t)()
 	z := zonecfgUsage(t)
 	seen := 0
 	for _, name := range docFiles(t) {
@@ -510,6 +512,7 @@ func TestDocsShowRealCommands(t *testing.T) {
 // The checks above fail when they should: a verb, a flag, an argument
 // count or a zonecfg flag that does not exist is refused.
 func TestDocsCommandCheckRefuses(t *testing.T) {
+	defer parallel(t)()
 	doc := "```sh\n" +
 		"./provision system list --profile web\n" +
 		"BMC_PW=x provision system add web001 --mac aa:bb:cc:dd:ee:01 --ip 10.0.0.11 --profile p \\\n    --bmc-password-env BMC_PW   # a comment --nosuch\n" +
@@ -656,6 +659,7 @@ func checkLinks(root, name string) []string {
 // Every relative link of README.md and docs/*.md leads to a file that
 // exists, and to a heading of it when it names one.
 func TestDocsLinks(t *testing.T) {
+	defer parallel(t)()
 	for _, name := range docFiles(t) {
 		for _, bad := range checkLinks(docsRoot, name) {
 			t.Error(bad)
@@ -679,6 +683,7 @@ func mapSection(readme string) string {
 
 // Every docs/*.md is on the README's map, one line each.
 func TestDocsMap(t *testing.T) {
+	defer parallel(t)()
 	m := mapSection(readDoc(t, "README.md"))
 	if m == "" {
 		t.Fatal(`README.md has no "## Documentation" section, the map of docs/`)
@@ -692,6 +697,7 @@ func TestDocsMap(t *testing.T) {
 
 // The link checks fail when they should.
 func TestDocsLinkCheckRefuses(t *testing.T) {
+	defer parallel(t)()
 	root := t.TempDir()
 	doc := "# A title\n\n## Its `part` two\n\n" +
 		"[ok](README.md) [ok](docs/b.md) [ok](docs/b.md#b) [ok](#a-title) [ok](#its-part-two) [ok](https://example.com/x) `[not a link](nosuch.md)`\n" +
@@ -758,6 +764,7 @@ func importsCell(imps []string) string {
 // (a package missing from the table must be added by hand: what it owns
 // and exposes is prose).
 func TestDocsArchitecture(t *testing.T) {
+	defer parallel(t)()
 	const name = "docs/ARCHITECTURE.md"
 	pkgs := productImports(t)
 	doc := readDoc(t, name)
@@ -848,6 +855,7 @@ func testFuncs(t *testing.T) map[string]bool {
 // nothing. A file is a code span whose first directory is one of the
 // repository's (`roles/lvs/overlay`, `cmd/provision/e2e_*_vm_test.go`).
 func TestDocsNameRealThings(t *testing.T) {
+	defer parallel(t)()
 	funcs := testFuncs(t)
 	for _, name := range docFiles(t) {
 		doc := readDoc(t, name)

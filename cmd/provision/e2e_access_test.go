@@ -22,6 +22,7 @@ import (
 // template, and is history's by; revoking the token stops it at its next
 // request.
 func TestUsersAndTokensCLI(t *testing.T) {
+	defer parallel(t)()
 	bmc := lab.StartBMCSim(t, "e2e-bmc-pw")
 	s := startServer(t, t.TempDir(), "--power-poll", "0")
 	seed(t, s)
@@ -137,6 +138,7 @@ func usersAndTokensMore(t *testing.T, s *server) {
 // password and a stopped directory say so; a person taken out of the
 // group is refused at the next login and loses their tokens.
 func TestLDAPLogin(t *testing.T) {
+	defer parallel(t)()
 	dir := slapdtest.Start(t, slapdtest.Options{Users: []slapdtest.User{
 		{UID: "alice", Password: "alice-pw", Name: "Alice Liddell", Groups: []string{"ops"}},
 		{UID: "bob", Password: "bob-pw", Groups: []string{"viewers"}},

@@ -32,6 +32,7 @@ func curlCode(t *testing.T, args ...string) (string, string) {
 // listener whose self-signed certificate the CLI pins; tokens rotate
 // while the server runs; history says which token and address.
 func TestAPIListenerTokensTLS(t *testing.T) {
+	defer parallel(t)()
 	s := startServer(t, t.TempDir(), "--api", "127.0.0.1:0")
 	if s.API == "" || s.CA == "" {
 		t.Fatalf("no https listener or fingerprint logged:\n%s", s.Log())
@@ -136,6 +137,7 @@ func TestAPIListenerTokensTLS(t *testing.T) {
 // Item 13, with curl and the CLI: GET gives an ETag, a stale If-Match
 // gets 412, and CLI edits of different fields made at once all land.
 func TestConcurrentEditsETag(t *testing.T) {
+	defer parallel(t)()
 	s := startServer(t, t.TempDir())
 	seed(t, s)
 	const pw = "Bmc-pw-kept-9"

@@ -18,6 +18,7 @@ import (
 // with the host's kernel URL, the iPXE script, SHA256SUMS, and the TFTP
 // transfer on the system's timeline.
 func TestBootFilesFromAppliance(t *testing.T) {
+	defer parallel(t)()
 	curl := testenv.NeedCommand(t, "curl")
 	const undionly = "/usr/lib/ipxe/undionly.kpxe"
 	want, err := os.ReadFile(undionly)

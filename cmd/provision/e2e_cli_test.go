@@ -43,6 +43,7 @@ func runCLIStdin(t testing.TB, dir, stdin string, env []string, args ...string) 
 
 // Issue 11, items 1 to 3: exit codes and one-line errors.
 func TestCLIExitCodes(t *testing.T) {
+	defer parallel(t)()
 	for _, c := range []struct {
 		args []string
 		code int
@@ -109,6 +110,7 @@ func lastLine(s string) string {
 // Items 4 to 6: unknown names are errors, no-op edits say so and write
 // nothing, zonecfg's help and not-found, the reserved _host.
 func TestCLINoSilentNoOps(t *testing.T) {
+	defer parallel(t)()
 	s := startServer(t, t.TempDir(), "--zone", "dsas")
 	seed(t, s)
 	s.ok("system", "add", "web001", "--mac", "aa:bb:cc:dd:ee:01", "--ip", "10.0.0.11", "--profile", "centos-web")
@@ -159,6 +161,7 @@ func TestCLINoSilentNoOps(t *testing.T) {
 // Items 7 to 10: typed show, system report, history, confirmations and
 // -q, list filters and formats.
 func TestCLIOutput(t *testing.T) {
+	defer parallel(t)()
 	s := startServer(t, t.TempDir())
 	seed(t, s)
 	if r := s.run(nil, "system", "add", "web001", "--mac", "AA-BB-CC-DD-EE-01", "--ip", "10.0.0.11", "--profile", "centos-web", "--set", "x=1"); r.Out != "system web001 added (10.0.0.11, aa:bb:cc:dd:ee:01, diskless)\n" {
@@ -259,6 +262,7 @@ func TestCLIOutput(t *testing.T) {
 // Item 11: completion offers names from the server; every verb's help has
 // examples.
 func TestCLICompletionAndExamples(t *testing.T) {
+	defer parallel(t)()
 	s := startServer(t, t.TempDir())
 	seed(t, s)
 	s.ok("system", "add", "web001", "--mac", "aa:bb:cc:dd:ee:01", "--ip", "10.0.0.11", "--profile", "centos-web")
@@ -297,6 +301,7 @@ func TestCLICompletionAndExamples(t *testing.T) {
 
 // Item 12: where the CLI finds its token, and what it says without one.
 func TestCLITokenDiscovery(t *testing.T) {
+	defer parallel(t)()
 	s := startServer(t, t.TempDir())
 	home := t.TempDir()
 	env := []string{"PROVISION_SERVER=" + s.URL, "PROVISION_TOKEN=", "HOME=" + home, "XDG_CONFIG_HOME="}
@@ -347,6 +352,7 @@ func TestCLITokenDiscovery(t *testing.T) {
 // Item 13: the dev server stops when the process that started it dies
 // (go run killed), instead of holding its ports.
 func TestDevServerDiesWithParent(t *testing.T) {
+	defer parallel(t)()
 	data := t.TempDir()
 	sh := exec.Command("sh", "-c", `"$0" serve --dev --data "$1" --http 127.0.0.1:0 --dns "" --tftp "" 2>/dev/null & echo $!; sleep 300`, cli, data)
 	stdout, _ := sh.StdoutPipe()

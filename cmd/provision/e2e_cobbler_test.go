@@ -36,6 +36,7 @@ var cobblerConflicts = []string{
 }
 
 func TestImportCobbler(t *testing.T) {
+	defer parallel(t)()
 	s := startServer(t, t.TempDir())
 	root := filepath.Join(cobblerFixture, "root")
 	kernel := filepath.Join(root, "var/www/cobbler/distro_mirror/centos7-x86_64/images/pxeboot")
@@ -261,7 +262,7 @@ func cobblerCollectionsOnly(t *testing.T) string {
 // their systems left out. A network boot of such an image fails naming
 // it until `image edit` uploads its files.
 func TestImportCobblerCollectionsOnly(t *testing.T) {
-	t.Parallel() // beside the VM tests, which mostly wait
+	defer parallel(t)()
 	s := startServer(t, t.TempDir())
 	s.ok("subnet", "add", "lan", "--cidr", "10.10.0.0/24", "--gateway", "10.10.0.1")
 	kernel := filepath.Join(cobblerFixture, "root/var/www/cobbler/distro_mirror/centos7-x86_64/images/pxeboot")

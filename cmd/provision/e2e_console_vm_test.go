@@ -31,7 +31,7 @@ import (
 //   - `provision console vm --attach` types a line into the installer's
 //     shell and reads the answer; a viewer may follow but not attach.
 func TestVMConsole(t *testing.T) {
-	t.Parallel()
+	defer parallel(t)()
 	os.Setenv("LAB_BMC_PW", labBMCPassword) // the same for every test that reads it
 	n, tok, cliFor := installLabToken(t, "10m")
 	cli := cliFor(t)

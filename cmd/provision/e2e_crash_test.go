@@ -23,7 +23,7 @@ import (
 // kill, if the registry committed it), and after a quiet spell it is the file
 // kept on disk.
 func TestKillKeepsDataCDBRight(t *testing.T) {
-	t.Parallel()
+	defer parallel(t)()
 	data := t.TempDir()
 	s := startServer(t, data, "--zone", "dsas")
 	fleet := filepath.Join(t.TempDir(), "fleet.yaml")

@@ -136,7 +136,7 @@ func debs(fs []lab.Fetch) []lab.Fetch {
 // whole install runs in scripts/e2e-install (TestVMDebianInstall). The
 // base system's retrieval is TestMirrorDebootstrapThroughCache.
 func TestVMDebianInstallerThroughCache(t *testing.T) {
-	t.Parallel()
+	defer parallel(t)()
 	d := newDebianLab(t)
 	const mac, name = "52:54:00:12:36:01", "deb01"
 	ip := d.n.Addr(81).String()
@@ -190,6 +190,7 @@ func TestVMDebianInstallerThroughCache(t *testing.T) {
 // from upstream nothing that the first install fetched. It takes most of
 // an hour under TCG, so it runs only when PROVISION_E2E_INSTALL=1.
 func TestVMDebianInstall(t *testing.T) {
+	defer parallel(t)()
 	if os.Getenv("PROVISION_E2E_INSTALL") != "1" {
 		t.Skip("the whole Debian install runs in scripts/e2e-install (PROVISION_E2E_INSTALL=1)")
 	}

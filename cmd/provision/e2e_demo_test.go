@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
@@ -16,6 +17,7 @@ import (
 // (./scripts/demo) runs: both VMs get where they should, the live view
 // shows it, and it cleans up every namespace it made.
 func TestDemoOnce(t *testing.T) {
+	defer parallel(t)()
 	testenv.NeedRoot(t)
 	for _, c := range []string{"qemu-system-x86_64", "ip", "apt-get", "dpkg-deb"} {
 		testenv.NeedCommand(t, c)
@@ -51,7 +53,8 @@ func TestDemoOnce(t *testing.T) {
 	}
 }
 
-// labNamespaces lists the network namespaces the lab makes.
+// labNamespaces lists the network namespaces the lab makes, but for this
+// test process's own: the other tests' labs come and go beside the demo.
 func labNamespaces(t *testing.T) string {
 	out, err := exec.Command("ip", "netns", "list").Output()
 	if err != nil {
@@ -59,7 +62,7 @@ func labNamespaces(t *testing.T) string {
 	}
 	var ns []string
 	for _, l := range strings.Split(string(out), "\n") {
-		if strings.HasPrefix(l, "pvlab-") {
+		if strings.HasPrefix(l, "pvlab-") && !strings.HasPrefix(l, fmt.Sprintf("pvlab-%d-", os.Getpid())) {
 			ns = append(ns, strings.Fields(l)[0])
 		}
 	}
@@ -69,6 +72,7 @@ func labNamespaces(t *testing.T) string {
 // Ctrl-C in the middle of the demo removes what it made: namespaces, the
 // VMs' QEMU processes, its files.
 func TestDemoInterrupted(t *testing.T) {
+	defer parallel(t)()
 	testenv.NeedRoot(t)
 	for _, c := range []string{"qemu-system-x86_64", "ip", "apt-get", "dpkg-deb", "pgrep"} {
 		testenv.NeedCommand(t, c)

@@ -157,7 +157,7 @@ func sshRun(n *lab.Net, key, ip string, args ...string) (string, error) {
 // (discoveryInDeployLab). One lab for them all: adding the image to a lab takes
 // minutes under load (its boot environment is built, its rootfs read).
 func TestVMDeploy(t *testing.T) {
-	t.Parallel()
+	defer parallel(t)()
 	n, cli, key, tok := deployLab(t)
 	rootfs, _ := diskImageOnce()
 	image, err := os.ReadFile(rootfs)
@@ -200,14 +200,14 @@ func TestVMDeploy(t *testing.T) {
 		}
 		cli(args...)
 	}
-	t.Run("raid1", func(t *testing.T) { t.Parallel(); deployRAID1(t, n, cli, key) })
-	t.Run("discovery", func(t *testing.T) { t.Parallel(); discoveryInDeployLab(t, n, tok) })
+	t.Run("raid1", func(t *testing.T) { defer parallel(t)(); deployRAID1(t, n, cli, key) })
+	t.Run("discovery", func(t *testing.T) { defer parallel(t)(); discoveryInDeployLab(t, n, tok) })
 	for i, f := range failures {
-		t.Run("fail-"+f.name, func(t *testing.T) { t.Parallel(); deployFails(t, n, cli, tok, f, i) })
+		t.Run("fail-"+f.name, func(t *testing.T) { defer parallel(t)(); deployFails(t, n, cli, tok, f, i) })
 	}
 	for i, fw := range []string{"bios", "uefi"} {
 		t.Run(fw, func(t *testing.T) {
-			t.Parallel()
+			defer parallel(t)()
 			name := "disk-" + fw
 			mac1, mac2 := fmt.Sprintf("52:54:00:d3:00:%02x", 2*i+1), fmt.Sprintf("52:54:00:d3:00:%02x", 2*i+2)
 			ip, vlanIP := n.Addr(byte(90+i)).String(), fmt.Sprintf("10.100.0.%d", 90+i)

@@ -57,6 +57,7 @@ func reportInventory(t *testing.T, s *server, from string, inv inventory.Invento
 // through the system; a name conflict refused naming the other system;
 // watch, remove and inspect.
 func TestDiscoveredCLI(t *testing.T) {
+	defer parallel(t)()
 	s := startServer(t, t.TempDir())
 	seed(t, s)
 

@@ -27,6 +27,7 @@ func gzipTar(t *testing.T, members map[string]string) []byte {
 // Diskless images are checked when added, and each refusal names the
 // image and what is wrong; nothing is registered.
 func TestDisklessImageRefusals(t *testing.T) {
+	defer parallel(t)()
 	s := startServer(t, t.TempDir())
 	dir := t.TempDir()
 	write := func(name string, data []byte) string {

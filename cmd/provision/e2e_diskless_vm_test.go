@@ -136,7 +136,7 @@ func TestVMDisklessRole(t *testing.T) {
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
+			defer parallel(t)()
 			name := "lvs-" + tc.name
 			vm := lab.BootVMWith(t, n, fmt.Sprintf("52:54:00:d1:00:%02x", i+1), 6*time.Minute, lab.VMOptions{MemoryMiB: 384})
 			waitVM(t, vm, 5*time.Minute, tc.stages)
@@ -230,7 +230,7 @@ var debianRoleOnce = sync.OnceValues(func() (debianRole, error) {
 // systemd that the Debian package is tested in (packageOverlay,
 // checkPackageTest), and lintian checks the package.
 func TestVMDisklessDebianRole(t *testing.T) {
-	t.Parallel() // mostly waiting (a VM, mmdebstrap, timeouts): beside the other parallel tests
+	defer parallel(t)()
 	testenv.NeedCommand(t, "mmdebstrap")
 	testenv.NeedCommand(t, "dpkg-deb")
 	debianSuite(t)

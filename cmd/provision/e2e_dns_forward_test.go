@@ -135,6 +135,7 @@ var mirrorA = regexp.MustCompile(`(?m)^mirror\.example\.\s+\d+\s+IN\s+A\s+192\.0
 // its cache; another client (127.0.0.5, in no registered subnet) gets
 // REFUSED, and the zone's own names stay authoritative.
 func TestDNSForwardDig(t *testing.T) {
+	defer parallel(t)()
 	testenv.NeedCommand(t, "dig")
 	up := startDnsmasq(t)
 	s := startServer(t, t.TempDir(), "--zone", "dsas", "--dns-forward", up.addr)
@@ -194,6 +195,7 @@ func TestDNSForwardDig(t *testing.T) {
 // An upstream that does not answer gives SERVFAIL within the timeout
 // (2 s a try, 4 s in all).
 func TestDNSForwardTimeout(t *testing.T) {
+	defer parallel(t)()
 	testenv.NeedCommand(t, "dig")
 	silent, err := net.ListenPacket("udp", "127.0.0.1:0") // reads nothing, answers nothing
 	if err != nil {
@@ -218,6 +220,7 @@ func TestDNSForwardTimeout(t *testing.T) {
 // --dns-forward none: names outside the zone are REFUSED to this host
 // too, without RA, as before forwarding existed.
 func TestDNSForwardNone(t *testing.T) {
+	defer parallel(t)()
 	testenv.NeedCommand(t, "dig")
 	s := startServer(t, t.TempDir(), "--dns-forward", "none")
 	if !strings.Contains(s.Log(), "dns: not forwarding names outside the zone") {

@@ -78,6 +78,7 @@ func (s *server) both(host, key string) result {
 }
 
 func TestDNSAndZonecfg(t *testing.T) {
+	defer parallel(t)()
 	testenv.NeedCommand(t, "dig")
 	s := startServer(t, t.TempDir(), "--zone", "dsas")
 	seed(t, s)
@@ -150,6 +151,7 @@ func (s *server) waitDNS(qtype, name, want string) {
 }
 
 func TestServedCDB(t *testing.T) {
+	defer parallel(t)()
 	cdbTool := testenv.NeedCommand(t, "cdb")
 	s := startServer(t, t.TempDir(), "--zone", "dsas")
 	seed(t, s)
@@ -185,6 +187,7 @@ func TestServedCDB(t *testing.T) {
 }
 
 func TestZoneImportAndExport(t *testing.T) {
+	defer parallel(t)()
 	testenv.NeedCommand(t, "dig")
 	s := startServer(t, t.TempDir(), "--zone", "dsas")
 	seed(t, s)
@@ -217,6 +220,7 @@ func TestZoneImportAndExport(t *testing.T) {
 // With DNS off the zone still follows the registry: a setting changed
 // after the start is in the next data.cdb.
 func TestDataCDBFollowsWithDNSOff(t *testing.T) {
+	defer parallel(t)()
 	s := startServer(t, t.TempDir(), "--dns", "")
 	if s.DNS != "" {
 		t.Fatalf("DNS listens on %s with --dns \"\"", s.DNS)
@@ -240,6 +244,7 @@ func TestDataCDBFollowsWithDNSOff(t *testing.T) {
 // unless --public says it holds none, for global, profile and system
 // settings, naming the object; an object that has one can still be edited.
 func TestSecretLookingSettingKeys(t *testing.T) {
+	defer parallel(t)()
 	s := startServer(t, t.TempDir())
 	seed(t, s)
 	s.fails(`global: setting db.password looks like a secret (its name has "password")`, "setting", "set", "db.password", "hunter2")
@@ -267,6 +272,7 @@ func TestSecretLookingSettingKeys(t *testing.T) {
 // serial counts from the database's creation time, so the new one is
 // ahead; the ETag carries the database's random identity.
 func TestSerialAndETagPerDatabase(t *testing.T) {
+	defer parallel(t)()
 	type seen struct {
 		soa  uint64
 		etag string

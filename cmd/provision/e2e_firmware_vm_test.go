@@ -23,6 +23,7 @@ const firmwareFail = `PXE-E[0-9]+|BdsDxe: failed to load|No bootable device|Boot
 // and gets its script over HTTP, then the kernel and the initrd. A
 // PXE-E16 (no valid offer) or a fall back to HTTP boot fails the test.
 func TestVMUEFIPXE(t *testing.T) {
+	defer parallel(t)()
 	const mac = "52:54:00:12:36:01"
 	n, cli := bootLab(t, "uefivm1", mac, 61)
 
@@ -46,6 +47,7 @@ func TestVMUEFIPXE(t *testing.T) {
 // ipxe.efi, fetches it over HTTP and runs it; iPXE gets its script, the
 // kernel and the initrd over HTTP.
 func TestVMUEFIHTTPBoot(t *testing.T) {
+	defer parallel(t)()
 	const mac = "52:54:00:12:36:02"
 	n, cli := bootLab(t, "uefivm2", mac, 62)
 
@@ -104,7 +106,7 @@ func TestVMProxyDHCP(t *testing.T) {
 
 	for _, v := range vms {
 		t.Run(v.name, func(t *testing.T) {
-			t.Parallel()
+			defer parallel(t)()
 			vm := lab.BootVMWith(t, n, v.mac, 5*time.Minute, v.opts)
 			if host := waitMarker(t, vm, firmwareFail); host != v.name {
 				t.Fatalf("booted with provision.host=%q, want %s", host, v.name)
@@ -153,7 +155,7 @@ func TestVMSecureBoot(t *testing.T) {
 	cli("system", "add", "sbipxe", "--mac", unsigned, "--ip", n.Addr(82).String(), "--profile", "unsigned")
 
 	t.Run("signed chain boots", func(t *testing.T) {
-		t.Parallel()
+		defer parallel(t)()
 		// 256 MiB is too little here: the kernel's EFI stub then fails to
 		// decompress it ("XZ-compressed data is corrupt").
 		vm := lab.BootVMWith(t, n, signed, 6*time.Minute, lab.VMOptions{SecureBoot: true, MemoryMiB: 1024})
@@ -177,7 +179,7 @@ func TestVMSecureBoot(t *testing.T) {
 		})
 	})
 	t.Run("unsigned loader refused", func(t *testing.T) {
-		t.Parallel()
+		defer parallel(t)()
 		vm := lab.BootVMWith(t, n, unsigned, 6*time.Minute, lab.VMOptions{SecureBoot: true})
 		line, err := vm.WaitFor(regexp.MustCompile(`Access Denied|Security Violation|iPXE initialising|`+lab.BootedPattern().String()), 4*time.Minute)
 		if err != nil {
@@ -206,6 +208,7 @@ func TestVMSecureBoot(t *testing.T) {
 // was given, as a PXE ROM does (undionly.kpxe runs on the UNDI API that
 // iPXE lends it, as it would on a PXE ROM's).
 func TestVMPlainPXEChainLoadsIPXE(t *testing.T) {
+	defer parallel(t)()
 	const lkrn = "/usr/lib/ipxe/ipxe.lkrn"
 	if _, err := os.Stat(lkrn); err != nil {
 		testenv.Missing(t, "ipxe is not installed: "+err.Error())

@@ -72,6 +72,7 @@ func systemJSON(t *testing.T, s *server, name string) registry.System {
 // served by token and by source IP, done and failed callbacks, tokens that
 // stop working, and the local-boot script afterwards.
 func TestInstallLifecycleHTTP(t *testing.T) {
+	defer parallel(t)()
 	s := startServer(t, t.TempDir())
 	seed(t, s)
 	dir := t.TempDir()
@@ -208,6 +209,7 @@ func TestInstallLifecycleHTTP(t *testing.T) {
 // template by source IP is the requester's own, and a machine presenting
 // another machine's token gets 404, never that machine's template.
 func TestInstallTokenOfAnotherSystem(t *testing.T) {
+	defer parallel(t)()
 	s := startServer(t, t.TempDir())
 	seed(t, s)
 	p := filepath.Join(t.TempDir(), "t")
@@ -244,6 +246,7 @@ func TestInstallTokenOfAnotherSystem(t *testing.T) {
 // A build's deadline fails it: the token stops working, and a wait on it
 // exits 1.
 func TestInstallDeadlineAndWait(t *testing.T) {
+	defer parallel(t)()
 	s := startServer(t, t.TempDir())
 	seed(t, s)
 	p := filepath.Join(t.TempDir(), "t")

@@ -101,7 +101,7 @@ func timelineKinds(t *testing.T, cli func(...string) string, name string) []stri
 //   - hang: the deadline passes: failed, the token is revoked (the
 //     installer's done is refused), and the next boots boot the disk.
 func TestVMInstallLifecycle(t *testing.T) {
-	t.Parallel() // with the other VM tests; each has a network of its own
+	defer parallel(t)()
 	n, cliFor := installLab(t, "50s")
 	type vmCase struct {
 		mode, name, mac string
@@ -116,7 +116,7 @@ func TestVMInstallLifecycle(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.mode, func(t *testing.T) {
-			t.Parallel()
+			defer parallel(t)()
 			cli := cliFor(t)
 			// Added now, when the VM is about to start: the deadline of
 			// the hang case counts from here.

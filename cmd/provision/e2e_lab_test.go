@@ -24,6 +24,7 @@ import (
 // marker on the serial console. The system's timeline then lists DHCP,
 // script, kernel and initrd in that order.
 func TestVMBootsFromAppliance(t *testing.T) {
+	defer parallel(t)()
 	kernel, initrd := lab.Assets(t)
 	n, cli := startLabAppliance(t)
 	const mac = "52:54:00:12:34:56"
@@ -192,6 +193,7 @@ func plugClient(t *testing.T, n *lab.Net, name, mac string) {
 // MAC gets nothing, until the subnet has a pool: then it gets a pool
 // address and is listed as discovered.
 func TestDHCPClientsAgainstAppliance(t *testing.T) {
+	defer parallel(t)()
 	n, cli, restart := startLabApplianceR(t)
 	dir := t.TempDir()
 	kernel := filepath.Join(dir, "k")
@@ -242,6 +244,7 @@ func TestDHCPClientsAgainstAppliance(t *testing.T) {
 // A pool that dhclient holds a lease from cannot be shrunk away from it:
 // the edit is refused naming the client's MAC, and the lease stays.
 func TestPoolShrinkUnderALease(t *testing.T) {
+	defer parallel(t)()
 	n, tok, _ := labAppliance(t)
 	run := labCLI(t, n, tok)
 	pool := n.Addr(100).String() + "-" + n.Addr(110).String()
@@ -269,6 +272,7 @@ func TestPoolShrinkUnderALease(t *testing.T) {
 // machine (here the interface's own first one, in no registered subnet),
 // and follows the registry when the subnet is added after the start.
 func TestDHCPIdentityFromTheInterface(t *testing.T) {
+	defer parallel(t)()
 	n := lab.NewNet(t, "ident")
 	server := n.ServerIP.String()
 	for _, args := range [][]string{

@@ -19,6 +19,7 @@ import (
 // naming a table; a missing --from is not created, and a password in --to
 // is refused.
 func TestMigrateCLI(t *testing.T) {
+	defer parallel(t)()
 	data := t.TempDir()
 	a := startServer(t, data)
 	seed(t, a)

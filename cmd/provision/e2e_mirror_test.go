@@ -45,7 +45,7 @@ func tail(s string, n int) string {
 // after fetches nothing from upstream: the packages are cache hits and
 // the index files are fresh.
 func TestMirrorDebootstrapThroughCache(t *testing.T) {
-	t.Parallel()
+	defer parallel(t)()
 	bin := testenv.NeedCommand(t, "debootstrap")
 	testenv.NeedRoot(t)
 	testenv.NeedCommand(t, "curl")

@@ -107,7 +107,7 @@ func poolLeases(t *testing.T, url string) (macs, holders map[string]string) {
 // a system removed through B no longer gets its address from A; and an
 // appliance serves DHCP only for the subnets of its own site.
 func TestTwoAppliancesOneSegment(t *testing.T) {
-	t.Parallel() // mostly waiting (a VM, mmdebstrap, timeouts): beside the other parallel tests
+	defer parallel(t)()
 	url := pgtest.DBSocket(t)
 	n := lab.NewNet(t, "pair")
 	nb := n.AddServer(t, "b", n.Addr(2))
@@ -238,7 +238,7 @@ func eventually(d time.Duration, f func() bool) bool {
 // back), and one appliance killed with SIGKILL in the middle of a burst
 // of writes (every write it acknowledged is in the registry).
 func TestPairFaults(t *testing.T) {
-	t.Parallel() // mostly waiting (a VM, mmdebstrap, timeouts): beside the other parallel tests
+	defer parallel(t)()
 	testenv.NeedCommand(t, "dig")
 	pg := pgtest.Private(t)
 	url, _ := pg.NewDB(t)
@@ -383,7 +383,7 @@ func TestPairFaults(t *testing.T) {
 // powered on boots from B alone: DHCP, script, kernel and initrd, every
 // step of its timeline marked as served by b.
 func TestVMMasterPair(t *testing.T) {
-	t.Parallel() // mostly waiting (a VM, mmdebstrap, timeouts): beside the other parallel tests
+	defer parallel(t)()
 	kernel, initrd := lab.Assets(t)
 	url := pgtest.DBSocket(t)
 	n := lab.NewNet(t, "master")

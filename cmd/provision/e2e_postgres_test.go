@@ -20,6 +20,7 @@ import (
 // the second's DNS and data.cdb within a second. The password never goes on the command line: a URL
 // holding one is refused, and --database-password-file is read.
 func TestServeOnPostgres(t *testing.T) {
+	defer parallel(t)()
 	url := pgtest.DB(t)
 	dataA, dataB := t.TempDir(), t.TempDir()
 	a := startServer(t, dataA, "--database", url)

@@ -15,6 +15,7 @@ import (
 // ipmitool, on and off start and stop the machine behind the BMC, every
 // BMC at once with one that does not answer, and clear errors.
 func TestPowerVerbsAgainstIPMISim(t *testing.T) {
+	defer parallel(t)()
 	bmc := lab.StartBMCSim(t, "e2e-bmc-pw")
 	s := startServer(t, t.TempDir(), "--power-poll", "1s")
 	seed(t, s)

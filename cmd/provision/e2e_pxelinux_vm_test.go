@@ -26,6 +26,7 @@ import (
 // banner on the console, and fails if DHCP hands out pxelinux.0 or the
 // iPXE script.
 func TestVMPXELinuxBIOS(t *testing.T) {
+	defer parallel(t)()
 	const mac = "52:54:00:12:35:10"
 	n, cli := pxelinuxLab(t, "pxlvm1", mac, 52)
 
@@ -63,6 +64,7 @@ func TestVMPXELinuxBIOS(t *testing.T) {
 // With option 60 in the offer, EDK II's PXE would ask port 4011 for its
 // boot file and stop at PXE-E16.
 func TestVMPXELinuxUEFI(t *testing.T) {
+	defer parallel(t)()
 	const mac = "52:54:00:12:35:11"
 	n, cli := pxelinuxLab(t, "pxlvm2", mac, 53)
 

@@ -24,7 +24,7 @@ const labBMCPassword = "lab-bmc-pw-1"
 // calls back passes its deadline, ends failed, and the BMC powers the VM
 // off.
 func TestVMRemoteReinstallThroughIPMI(t *testing.T) {
-	t.Parallel()
+	defer parallel(t)()
 	os.Setenv("LAB_BMC_PW", labBMCPassword) // the same for every test that reads it
 	n, cliFor := installLab(t, "45s")
 	for _, c := range []struct {
@@ -35,7 +35,7 @@ func TestVMRemoteReinstallThroughIPMI(t *testing.T) {
 		{lab.ModeHang, "remote-hang", "52:54:00:12:37:02", 92},
 	} {
 		t.Run(c.mode, func(t *testing.T) {
-			t.Parallel()
+			defer parallel(t)()
 			cli := cliFor(t)
 			vm := lab.NewPoweredVM(t, n, c.mac, labBMCPassword, lab.VMOptions{Disk: lab.NewDisk(t, 8), Reboot: true})
 			cli("system", "add", c.name, "--mac", c.mac, "--ip", n.Addr(c.ip).String(), "--profile", "lab-"+c.mode,

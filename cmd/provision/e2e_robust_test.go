@@ -20,6 +20,7 @@ import (
 
 // 50 concurrent `provision system add` with one IP: exactly one wins.
 func TestConcurrentAddsOneIP(t *testing.T) {
+	defer parallel(t)()
 	s := startServer(t, t.TempDir())
 	seed(t, s)
 	var wg sync.WaitGroup
@@ -50,6 +51,7 @@ func TestConcurrentAddsOneIP(t *testing.T) {
 // kill -9 during a burst of writes, restart: every acknowledged write is
 // there and the registry loads consistently.
 func TestKillDuringWrites(t *testing.T) {
+	defer parallel(t)()
 	data := t.TempDir()
 	s := startServer(t, data)
 	seed(t, s)
@@ -119,6 +121,7 @@ func TestKillDuringWrites(t *testing.T) {
 }
 
 func TestExportImportIdentical(t *testing.T) {
+	defer parallel(t)()
 	s := startServer(t, t.TempDir())
 	seed(t, s)
 	s.run([]string{"PW=pw-export-secret"}, "system", "add", "web001", "--mac", "aa:bb:cc:dd:ee:01", "--ip", "10.0.0.11", "--profile", "centos-web",
@@ -158,6 +161,7 @@ func TestExportImportIdentical(t *testing.T) {
 
 // Mutations need the token; the BMC password never comes back out.
 func TestTokenAndSecrets(t *testing.T) {
+	defer parallel(t)()
 	s := startServer(t, t.TempDir())
 	seed(t, s)
 	const pw = "Zq9-bmc-never-shown" // with the "2" of the edit: 20 bytes, IPMI's most
@@ -229,6 +233,7 @@ func TestTokenAndSecrets(t *testing.T) {
 // Without its secret key, or with another, the server refuses to start
 // and changes nothing; with the key back it starts as before.
 func TestSecretKeyLostOrWrong(t *testing.T) {
+	defer parallel(t)()
 	data := t.TempDir()
 	s := startServer(t, data)
 	seed(t, s)
@@ -277,6 +282,7 @@ func TestSecretKeyLostOrWrong(t *testing.T) {
 // A server that accepts the connection and never answers does not hang
 // the CLI: it gives up after --answer-timeout, saying so.
 func TestCLIGivesUpOnASilentServer(t *testing.T) {
+	defer parallel(t)()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

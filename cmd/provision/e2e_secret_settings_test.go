@@ -40,6 +40,7 @@ func (s *server) runStdin(stdin string, args ...string) result {
 // --with-secrets, which the build's /ks/TOKEN renders alike). An ordinary
 // setting named like a secret moves with set --secret and leaves DNS.
 func TestSecretSettingsPublishedNowhere(t *testing.T) {
+	defer parallel(t)()
 	testenv.NeedCommand(t, "dig")
 	data := t.TempDir()
 	s := startServer(t, data)

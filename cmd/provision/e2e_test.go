@@ -28,6 +28,7 @@ func seed(t *testing.T, s *server) {
 }
 
 func TestCLIEndToEnd(t *testing.T) {
+	defer parallel(t)()
 	s := startServer(t, t.TempDir())
 	seed(t, s)
 	pwEnv := []string{"BMC_PW=bmc-pass-e2e"}

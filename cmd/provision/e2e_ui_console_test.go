@@ -196,6 +196,7 @@ func (f *fakeConsole) following() int {
 // line then completed, and a line that is a script is shown as text and
 // runs nothing.
 func TestDashboardConsoleInBrowser(t *testing.T) {
+	defer parallel(t)()
 	testenv.NeedCommand(t, "chromium")
 	reg := registrytest.Seeded(t)
 	if _, err := reg.AddSystem(t.Context(), registry.System{Name: "vm", MACs: []string{"52:54:00:00:33:01"}, IP: "10.0.0.33", Profile: "web",

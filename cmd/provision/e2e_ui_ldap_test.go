@@ -53,6 +53,7 @@ func signIn(t *testing.T, ctx context.Context, url, user, password string, wait 
 // password, vera (in no mapped group), olga once taken out of ops, and
 // a stopped directory each get their plain refusal on the login page.
 func TestDashboardLDAPLogin(t *testing.T) {
+	defer parallel(t)()
 	ctx := browser(t)
 	dir := slapdtest.Start(t, slapdtest.Options{Users: []slapdtest.User{
 		{UID: "olga", Password: "olga-Pw-7", Name: "Olga Operator", Groups: []string{"ops"}},

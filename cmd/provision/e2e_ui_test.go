@@ -96,6 +96,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 // same action is refused. Screenshots at 1280x800 and at a phone's width
 // are left in the artifact directory.
 func TestDashboardInBrowser(t *testing.T) {
+	defer parallel(t)()
 	ctx := browser(t)
 	s := startServer(t, t.TempDir())
 	dir := t.TempDir()
@@ -303,6 +304,7 @@ func TestDashboardInBrowser(t *testing.T) {
 // makes the system, whose host page then shows the inventory (disk
 // serials, the LLDP port). Screenshots go to the artifact directory.
 func TestDiscoveredInBrowser(t *testing.T) {
+	defer parallel(t)()
 	ctx := browser(t)
 	s := startServer(t, t.TempDir())
 	seed(t, s)

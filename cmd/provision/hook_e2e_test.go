@@ -106,7 +106,7 @@ func (rc *hookReceiver) waitFor(d time.Duration, cond func([]hookEvent) bool) []
 // machine's address, as a VM's installer makes them) reaches a hook,
 // signed, in order: added, build started, build installed.
 func TestHookInstallEventsInOrder(t *testing.T) {
-	t.Parallel() // beside the VM tests, which mostly wait
+	defer parallel(t)()
 	s := startServer(t, t.TempDir())
 	seed(t, s)
 	rc, secret := newHookReceiver(t)
@@ -158,7 +158,7 @@ func TestHookInstallEventsInOrder(t *testing.T) {
 // registry has after the restart (every acknowledged add among them) has
 // reached the receiver.
 func TestHookKillDuringBurst(t *testing.T) {
-	t.Parallel() // beside the VM tests, which mostly wait
+	defer parallel(t)()
 	data := t.TempDir()
 	s := startServer(t, data)
 	seed(t, s)
@@ -238,7 +238,7 @@ func TestHookKillDuringBurst(t *testing.T) {
 // (1 s, 2 s, 4 s... with jitter), and once it is up everything arrives,
 // each system's events in order.
 func TestHookReceiverDown60s(t *testing.T) {
-	t.Parallel() // beside the VM tests, which mostly wait
+	defer parallel(t)()
 	if testing.Short() {
 		t.Skip("a minute and more of real backoff")
 	}

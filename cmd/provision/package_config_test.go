@@ -23,6 +23,7 @@ import (
 // (the appliance's address is not known when the package is built); the
 // boot listener answers /api/ and /ui/ with where they are.
 func TestPackagedConfigServesAPIOverTLS(t *testing.T) {
+	defer parallel(t)()
 	fs := newServe().Flags()
 	if err := fs.Parse([]string{"--config", "../../packaging/config.yaml", "--data", t.TempDir(), "--http", "127.0.0.1:0",
 		"--dns", "", "--tftp", "", "--address", "127.0.0.1", "--power-poll", "0", "--dns-forward", "none"}); err != nil {

@@ -15,6 +15,7 @@ import (
 // The layout flags change only what they name; a layout left empty is
 // none, and a bad size is a usage error naming the profile and the flag.
 func TestApplyStorage(t *testing.T) {
+	defer parallel(t)()
 	had := &registry.Storage{Disks: []string{"first", "second"}, RAID1: true, SwapMiB: 1024, RootMiB: 4096}
 	for _, tt := range []struct {
 		name  string
@@ -65,6 +66,7 @@ func TestApplyStorage(t *testing.T) {
 // diskless or disk images only: both are refused before anything is
 // uploaded or built.
 func TestDiskImageUsage(t *testing.T) {
+	defer parallel(t)()
 	for _, args := range [][]string{
 		{"image", "add", "web", "--kind", "disk", "--rootfs", "/nonexistent.tar.zst"},
 		{"image", "add", "web", "--kind", "disk", "--kernel-package", "/nonexistent.deb"},

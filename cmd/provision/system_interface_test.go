@@ -16,6 +16,7 @@ import (
 // Issue 28, item 3: a system's interfaces through the CLI, the API and a
 // real appliance; export and import keep them.
 func TestCLISystemInterfaces(t *testing.T) {
+	defer parallel(t)()
 	s := startServer(t, t.TempDir(), "--zone", "dsas")
 	seed(t, s)
 	const macA, macB = "52:54:00:00:00:0a", "52:54:00:00:00:0b"

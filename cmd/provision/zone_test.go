@@ -17,6 +17,7 @@ import (
 // Each vector's serial file holds the mtime its data.cdb was made with
 // (see dnsconf/testdata/tinydns/README.md).
 func TestZoneCompileGolden(t *testing.T) {
+	defer parallel(t)()
 	dirs, _ := filepath.Glob("../../dnsconf/testdata/tinydns/t*")
 	if len(dirs) != 8 {
 		t.Fatalf("found %d golden vectors, want 8", len(dirs))
@@ -42,6 +43,7 @@ func TestZoneCompileGolden(t *testing.T) {
 }
 
 func TestZoneCompileErrors(t *testing.T) {
+	defer parallel(t)()
 	dir := t.TempDir()
 	data, out := filepath.Join(dir, "data"), filepath.Join(dir, "data.cdb")
 	os.WriteFile(out, []byte("old"), 0o644)
@@ -89,7 +91,7 @@ func zoneExportDoc(n int) []byte {
 // reverse zones) each load in NSD and BIND on their own, with no error
 // and no warning; together they hold every record the appliance serves.
 func TestZoneExportLoadsInNSDAndBIND(t *testing.T) {
-	t.Parallel() // beside the VM tests, which mostly wait
+	defer parallel(t)()
 	nsd := testenv.NeedCommand(t, "nsd-checkzone")
 	bind := testenv.NeedCommand(t, "named-checkzone")
 	s := startServer(t, t.TempDir(), "--zone", "dsas")

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The package's tests run side by side, and this file decides in which
+// order. go test hands out its -parallel slots in no particular order, so
+// scripts/test gives it more slots than there are tests and each test
+// takes one of ours instead (`defer parallel(t)()`, its first line):
+// the ones that took longest in CI first (a VM that installs Debian takes
+// ten minutes, most tests a second or two), so that the run does not end
+// with one long VM going alone on two cores while everything else is done.
+//
+// A test holds its slot until its function returns: a parent's parallel
+// subtests, which start only then, take slots of their own.
+
+// slots is how many tests run at once: PROVISION_TEST_SLOTS, else 3 (two
+// cores, and a VM under TCG waits about as often as it computes).
+var slots = func() int {
+	if n, err := strconv.Atoi(os.Getenv("PROVISION_TEST_SLOTS")); err == nil && n > 0 {
+		return n
+	}
+	return 3
+}()
+
+// longest gives the tests that took longest, in seconds (CI at 8c3ff40,
+// three at a time); the order matters, not the figures. A parent counts
+// its parallel subtests: they can start only after it. Every test not
+// named here comes after these, in the order it asked.
+var longest = map[string]int{
+	"TestVMDeploy":                          650, // setup, then raid1 (574 s) at the earliest
+	"TestVMDeploy/raid1":                    574,
+	"TestVMDeploy/discovery":                465,
+	"TestVMDeploy/uefi":                     365,
+	"TestVMDeploy/bios":                     288,
+	"TestVMDebianInstallerThroughCache":     284,
+	"TestVMDisklessDebianRole":              234,
+	"TestDemoOnce":                          126,
+	"TestMirrorDebootstrapThroughCache":     121,
+	"TestVMDeploy/fail-badsum":              90,
+	"TestVMInstallLifecycle":                80,
+	"TestVMRemoteReinstallThroughIPMI":      70,
+	"TestDemoInterrupted":                   72,
+	"TestVMInstallLifecycle/hang":           63,
+	"TestVMDisklessRole":                    60,
+	"TestVMDisklessRole/badsum":             48,
+	"TestVMRemoteReinstallThroughIPMI/hang": 47,
+	"TestPairFaults":                        41,
+	"TestVMDisklessRole/nocdb":              40,
+	"TestVMConsole":                         40,
+	"TestVMDisklessRole/cut":                37,
+	"TestKillKeepsDataCDBRight":             36,
+	"TestVMRemoteReinstallThroughIPMI/ok":   35,
+	"TestVMInstallLifecycle/fail":           31,
+	"TestVMUEFIHTTPBoot":                    29,
+	"TestVMUEFIPXE":                         29,
+	"TestTwoAppliancesOneSegment":           29,
+	"TestVMDeploy/fail-small":               28,
+	"TestHooksDoNotSlowDNS":                 26,
+	"TestBackupAndRestore":                  26,
+	"TestPowerVerbsAgainstIPMISim":          25,
+	"TestVMPXELinuxUEFI":                    24,
+	"TestDashboardConsoleInBrowser":         22,
+	"TestVMInstallLifecycle/ok":             20,
+	"TestVMDisklessRole/ok":                 21,
+	"TestVMProxyDHCP":                       21,
+	"TestCLICompletionAndExamples":          20,
+	"TestVMDeploy/fail-nodisk":              20,
+	"TestVMSecureBoot":                      20,
+	"TestVMMasterPair":                      19,
+	"TestVMPlainPXEChainLoadsIPXE":          18,
+	"TestHookKillDuringBurst":               18,
+	"TestVMPXELinuxBIOS":                    17,
+}
+
+// idle tests mostly sleep (a receiver down for a minute): they take no slot.
+var idle = map[string]bool{"TestHookReceiverDown60s": true}
+
+// alone names the tests that must not run beside each other: both run
+// `provision demo`, which has one lab.
+var alone = map[string]string{"TestDemoOnce": "demo", "TestDemoInterrupted": "demo"}
+
+// parallel marks t parallel and waits for its slot; the function it
+// returns gives the slot back. Use it as `defer parallel(t)()`.
+func parallel(t *testing.T) func() {
+	t.Parallel()
+	if idle[t.Name()] {
+		return func() {}
+	}
+	return sched.take(t.Name())
+}
+
+// sched hands out the slots. The first ones are handed out a moment after
+// the first test asks, when all the tests go test released at once have
+// asked, so that the longest start first whatever order they came in.
+var sched = &scheduler{free: slots, groups: map[string]bool{}}
+
+type scheduler struct {
+	mu      sync.Mutex
+	free    int
+	open    bool            // the first moment has passed
+	waiting []*waiter       // in the order they asked
+	groups  map[string]bool // the alone groups running now
+	arrived int
+}
+
+type waiter struct {
+	name  string
+	order int
+	ready chan struct{}
+}
+
+func (s *scheduler) take(name string) func() {
+	w := &waiter{name: name, ready: make(chan struct{})}
+	s.mu.Lock()
+	w.order = s.arrived
+	s.arrived++
+	s.waiting = append(s.waiting, w)
+	if s.arrived == 1 {
+		time.AfterFunc(500*time.Millisecond, func() {
+			s.mu.Lock()
+			s.open = true
+			s.grant()
+			s.mu.Unlock()
+		})
+	}
+	s.grant()
+	s.mu.Unlock()
+	<-w.ready
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			s.free++
+			if g := alone[name]; g != "" {
+				delete(s.groups, g)
+			}
+			s.grant()
+			s.mu.Unlock()
+		})
+	}
+}
+
+// grant gives free slots to the waiters that took longest in CI, then to
+// the others in the order they asked. s.mu is held.
+func (s *scheduler) grant() {
+	if !s.open {
+		return
+	}
+	slices.SortStableFunc(s.waiting, func(a, b *waiter) int {
+		if d := longest[b.name] - longest[a.name]; d != 0 {
+			return d
+		}
+		return a.order - b.order
+	})
+	for i := 0; i < len(s.waiting) && s.free > 0; {
+		w := s.waiting[i]
+		if g := alone[w.name]; g != "" && s.groups[g] {
+			i++
+			continue
+		}
+		if g := alone[w.name]; g != "" {
+			s.groups[g] = true
+		}
+		s.free--
+		s.waiting = slices.Delete(s.waiting, i, i+1)
+		close(w.ready)
+	}
+}
