@@ -66,7 +66,7 @@ func importOps(t *testing.T, r *Registry, doc []byte) []Op {
 	}
 	_, ops, err := prepare(context.Background(), r.Snapshot(), func(n *Snapshot) ([]Op, error) {
 		imp := importer{now: r.now()}
-		imp.run(n, &d)
+		imp.run(n, &d, nil)
 		if len(imp.errs) > 0 {
 			return nil, imp.errs
 		}

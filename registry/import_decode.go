@@ -21,16 +21,21 @@ const chunkEntries = 1000
 // decodeDocument decodes an import document (YAML, unknown fields
 // refused). The systems of a large document, most of its bytes, are
 // decoded in chunks of their block sequence's entries, one per CPU at a
-// time (splitSystems). Anything the cut cannot be sure of, and any
-// error, and the document is decoded whole: the result and the error are
-// always those of the whole decode.
-func decodeDocument(data []byte) (Document, error) {
+// time (splitSystems), and come in order from the chunks it returns
+// (Systems is then nil): the importer checks the first systems while the
+// later ones decode. Anything the cut cannot be sure of, and the
+// document is decoded whole (chunks is nil); a chunk that does not
+// decode makes chunks.each false, and the importer then decodes the
+// whole document for its error: the result and the error are always
+// those of the whole decode.
+func decodeDocument(data []byte) (d Document, chunks *systemChunks, err error) {
 	if len(data) >= splitMin {
-		if d, ok := decodeSplit(data, chunkEntries, runtime.GOMAXPROCS(0)); ok {
-			return d, nil
+		if d, c, ok := startSplit(data, chunkEntries, runtime.GOMAXPROCS(0)); ok {
+			return d, c, nil
 		}
 	}
-	return decodeWhole(data)
+	d, err = decodeWhole(data)
+	return d, nil, err
 }
 
 func decodeWhole(data []byte) (Document, error) {
@@ -41,43 +46,83 @@ func decodeWhole(data []byte) (Document, error) {
 	return d, err
 }
 
-// decodeSplit decodes data as the document without its systems, and the
-// systems in chunks of per entries, workers at once; false when data
-// cannot be cut so (splitSystems) or a part does not decode.
+// systemChunks are the systems of a document, decoded a chunk at a time
+// by workers in the background.
+type systemChunks struct {
+	count  int        // the entries, decoded or not
+	chunks [][]System // chunk i once done[i] is closed
+	done   []chan struct{}
+	failed atomic.Bool // a chunk did not decode: the rest are not tried
+}
+
+// each calls f with every system in order, waiting for each chunk's
+// decode; false when a chunk did not decode (then f has not seen all).
+// It may be called again: the chunks are kept.
+func (c *systemChunks) each(f func(System)) bool {
+	for i := range c.chunks {
+		<-c.done[i]
+		if c.failed.Load() {
+			return false
+		}
+		for _, s := range c.chunks[i] {
+			f(s)
+		}
+	}
+	return true
+}
+
+// stop makes the workers skip the chunks they have not started.
+func (c *systemChunks) stop() { c.failed.Store(true) }
+
+// startSplit decodes data as the document without its systems, and
+// starts decoding the systems in chunks of per entries, workers at once;
+// false when data cannot be cut so (splitSystems) or the rest does not
+// decode.
+func startSplit(data []byte, per, workers int) (Document, *systemChunks, bool) {
+	head, parts, line, count, ok := splitSystems(data, per)
+	if !ok {
+		return Document{}, nil, false
+	}
+	c := &systemChunks{count: count, chunks: make([][]System, len(parts)), done: make([]chan struct{}, len(parts))}
+	for i := range c.done {
+		c.done[i] = make(chan struct{})
+	}
+	go func() {
+		var g errgroup.Group
+		g.SetLimit(workers)
+		for i, part := range parts {
+			g.Go(func() error {
+				defer close(c.done[i])
+				if c.failed.Load() {
+					return nil
+				}
+				dec := yaml.NewDecoder(bytes.NewReader(part))
+				dec.KnownFields(true)
+				if dec.Decode(&c.chunks[i]) != nil {
+					c.failed.Store(true)
+				}
+				return nil
+			})
+		}
+		g.Wait()
+	}()
+	d, err := decodeWhole(head)
+	if err != nil || d.Systems != nil || !systemsKeyAt(head, line) {
+		c.stop()
+		return Document{}, nil, false
+	}
+	return d, c, true
+}
+
+// decodeSplit is startSplit with the systems waited for, in d.Systems.
 func decodeSplit(data []byte, per, workers int) (Document, bool) {
-	head, chunks, line, ok := splitSystems(data, per)
+	d, c, ok := startSplit(data, per, workers)
 	if !ok {
 		return Document{}, false
 	}
-	systems := make([][]System, len(chunks))
-	var failed atomic.Bool
-	var g errgroup.Group
-	g.SetLimit(workers)
-	for i, c := range chunks {
-		g.Go(func() error {
-			if failed.Load() {
-				return nil
-			}
-			dec := yaml.NewDecoder(bytes.NewReader(c))
-			dec.KnownFields(true)
-			if dec.Decode(&systems[i]) != nil {
-				failed.Store(true)
-			}
-			return nil
-		})
-	}
-	d, err := decodeWhole(head)
-	g.Wait()
-	if err != nil || failed.Load() || d.Systems != nil || !systemsKeyAt(head, line) {
+	d.Systems = make([]System, 0, c.count)
+	if !c.each(func(s System) { d.Systems = append(d.Systems, s) }) {
 		return Document{}, false
-	}
-	n := 0
-	for _, s := range systems {
-		n += len(s)
-	}
-	d.Systems = make([]System, 0, n)
-	for _, s := range systems {
-		d.Systems = append(d.Systems, s...)
 	}
 	return d, true
 }
@@ -103,23 +148,23 @@ func systemsKeyAt(head []byte, line int) bool {
 // splitSystems cuts the block sequence under a "systems:" line at column
 // 0 out of data: head is data without it (the key left, with no value),
 // chunks are its entries in runs of per, line is the key's line (1
-// is the first). Each entry starts with "- " at the sequence's
+// is the first), count the number of entries. Each entry starts with "- " at the sequence's
 // indentation and goes on with lines indented more (blank and comment
 // lines anywhere); any other line, a tab in an indentation, a document
 // marker or a second "systems:" line and ok is false.
-func splitSystems(data []byte, per int) (head []byte, chunks [][]byte, line int, ok bool) {
+func splitSystems(data []byte, per int) (head []byte, chunks [][]byte, line, count int, ok bool) {
 	lines := bytes.SplitAfter(data, []byte("\n"))
 	key := -1
 	for i, l := range lines {
 		if string(bytes.TrimRight(l, " \r\n")) == "systems:" {
 			if key >= 0 {
-				return nil, nil, 0, false
+				return nil, nil, 0, 0, false
 			}
 			key = i
 		}
 	}
 	if key < 0 {
-		return nil, nil, 0, false
+		return nil, nil, 0, 0, false
 	}
 	indent, end := -1, len(lines)
 	var starts []int // the lines entries start at
@@ -131,12 +176,12 @@ func splitSystems(data []byte, per int) (head []byte, chunks [][]byte, line int,
 		case len(text) == 0 || text[0] == '#':
 			continue
 		case text[0] == '\t' || bytes.HasPrefix(l, []byte("---")) || bytes.HasPrefix(l, []byte("...")):
-			return nil, nil, 0, false
+			return nil, nil, 0, 0, false
 		case indent < 0 && isEntry(text):
 			indent = n
 		}
 		if indent < 0 {
-			return nil, nil, 0, false
+			return nil, nil, 0, 0, false
 		}
 		if n == 0 && !(indent == 0 && isEntry(text)) {
 			end = i
@@ -146,11 +191,11 @@ func splitSystems(data []byte, per int) (head []byte, chunks [][]byte, line int,
 		case n == indent && isEntry(text):
 			starts = append(starts, i)
 		case n <= indent:
-			return nil, nil, 0, false
+			return nil, nil, 0, 0, false
 		}
 	}
 	if len(starts) < 2 {
-		return nil, nil, 0, false
+		return nil, nil, 0, 0, false
 	}
 	offsets := make([]int, len(lines)+1) // of each line in data
 	for i, l := range lines {
@@ -168,7 +213,7 @@ func splitSystems(data []byte, per int) (head []byte, chunks [][]byte, line int,
 		}
 		chunks = append(chunks, data[offsets[from]:offsets[to]])
 	}
-	return head, chunks, key + 1, true
+	return head, chunks, key + 1, len(starts), true
 }
 
 func isEntry(text []byte) bool {

@@ -70,7 +70,7 @@ func TestDecodeSplit(t *testing.T) {
 // TestDecodeSplitExport: a registry's own export, cut, decodes as whole.
 func TestDecodeSplitExport(t *testing.T) {
 	r, _ := openInstall(t)
-	d, err := decodeDocument(manySystems(50))
+	d, _, err := decodeDocument(manySystems(50))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,4 +89,66 @@ func TestDecodeSplitExport(t *testing.T) {
 	if diff := cmp.Diff(whole, split); diff != "" {
 		t.Fatalf("cut decodes otherwise (-whole +cut):\n%s", diff)
 	}
+}
+
+// TestImportLargeDocument: a document large enough for its systems to be
+// checked while they decode imports as a whole one does; a late entry
+// that does not decode, or that conflicts, fails the import with the
+// whole decode's error or the conflict, and nothing is written.
+func TestImportLargeDocument(t *testing.T) {
+	const n = 7000
+	doc := fleetDoc(n)
+	if len(doc) < splitMin {
+		t.Fatalf("the document is %d bytes, under %d: not cut", len(doc), splitMin)
+	}
+	if _, chunks, err := decodeDocument(doc); err != nil || chunks == nil {
+		t.Fatalf("not decoded in chunks (%v)", err)
+	}
+	t.Run("ok", func(t *testing.T) {
+		r, _ := openInstall(t)
+		rep, err := r.Import(t.Context(), doc, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Added) != n+1 {
+			t.Fatalf("added %d objects, want %d", len(rep.Added), n+1)
+		}
+		if got := r.Snapshot().Systems(); len(got) != n || got[n-1].Name != fmt.Sprintf("h%06d", n-1) {
+			t.Fatalf("%d systems after the import", len(got))
+		}
+		// each addition's history has the system as added, JSON rendered
+		// once all were checked
+		for _, name := range []string{"h000000", "h003501", "h006999"} {
+			h, err := r.History(t.Context(), name, 10)
+			if err != nil || len(h) != 1 || h[0].Op != "add" || !strings.Contains(h[0].New, `"name":"`+name+`"`) {
+				t.Fatalf("history of %s: %v %+v", name, err, h)
+			}
+		}
+	})
+	t.Run("late entry does not decode", func(t *testing.T) {
+		r, _ := openInstall(t)
+		bad := []byte(strings.Replace(string(doc), "{name: h005900,", "{nmae: h005900,", 1))
+		_, whole := decodeWhole(bad)
+		if whole == nil {
+			t.Fatal("the whole decode takes the unknown field")
+		}
+		_, err := r.Import(t.Context(), bad, false)
+		if err == nil || !strings.Contains(err.Error(), whole.Error()) {
+			t.Fatalf("import: %v, want the whole decode's error %v", err, whole)
+		}
+		if got := len(r.Snapshot().Systems()); got != 0 {
+			t.Fatalf("%d systems written by a failed import", got)
+		}
+	})
+	t.Run("late entry conflicts", func(t *testing.T) {
+		r, _ := openInstall(t)
+		bad := []byte(strings.Replace(string(doc), "ip: "+benchIP(5900)+",", "ip: "+benchIP(3)+",", 1))
+		_, err := r.Import(t.Context(), bad, false)
+		if err == nil || !strings.Contains(err.Error(), "system h000003") {
+			t.Fatalf("import: %v, want a conflict with h000003", err)
+		}
+		if got := len(r.Snapshot().Systems()); got != 0 {
+			t.Fatalf("%d systems written by a failed import", got)
+		}
+	})
 }

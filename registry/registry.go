@@ -343,8 +343,17 @@ func what(ops []Op) string {
 
 // op builds an Op and its audit record from the old and new object.
 func op(kind, prev string, old, obj any, name, verb string) Op {
+	o := opNoJSON(kind, prev, old, obj, name, verb)
+	o.Audit.Old, o.Audit.New = auditJSON(old), auditJSON(obj)
+	return o
+}
+
+// opNoJSON is op without the objects' JSON in its Audit: for an import,
+// which renders its additions' on every CPU once they are all checked
+// (auditAdds).
+func opNoJSON(kind, prev string, old, obj any, name, verb string) Op {
 	o := Op{Kind: kind, Prev: prev, Name: name, Obj: obj}
-	o.Audit = Change{Kind: kind, Name: name, Op: verb, Old: auditJSON(old), New: auditJSON(obj)}
+	o.Audit = Change{Kind: kind, Name: name, Op: verb}
 	if name == "" {
 		o.Audit.Name = prev
 	}
