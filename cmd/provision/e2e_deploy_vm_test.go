@@ -157,7 +157,7 @@ func sshRun(n *lab.Net, key, ip string, args ...string) (string, error) {
 // (discoveryInDeployLab). One lab for them all: adding the image to a lab takes
 // minutes under load (its boot environment is built, its rootfs read).
 func TestVMDeploy(t *testing.T) {
-	defer parallel(t)()
+	defer parallelAfter(t, func() { diskImageOnce() })()
 	n, cli, key, tok := deployLab(t)
 	rootfs, _ := diskImageOnce()
 	image, err := os.ReadFile(rootfs)

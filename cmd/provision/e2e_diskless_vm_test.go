@@ -230,7 +230,7 @@ var debianRoleOnce = sync.OnceValues(func() (debianRole, error) {
 // systemd that the Debian package is tested in (packageOverlay,
 // checkPackageTest), and lintian checks the package.
 func TestVMDisklessDebianRole(t *testing.T) {
-	defer parallel(t)()
+	defer parallelAfter(t, func() { debianRoleOnce() })()
 	testenv.NeedCommand(t, "mmdebstrap")
 	testenv.NeedCommand(t, "dpkg-deb")
 	debianSuite(t)

@@ -47,13 +47,14 @@ func TestMain(m *testing.M) {
 		}
 	}
 	e2eDir = dir
-	// Minutes of mmdebstrap each, beside the tests that run before the
-	// parallel ones that use them.
+	// Minutes of mmdebstrap each, at once, in slots of their own that
+	// come before every test's (schedule_test.go): the longest VM tests
+	// wait for them.
 	if wantsBuild("TestVMDeploy") && os.Getenv("PROVISION_TEST_DISK_IMAGE") == "" {
-		go diskImageOnce()
+		inBackground(buildDiskImage, func() { diskImageOnce() })
 	}
 	if wantsBuild("TestVMDisklessDebianRole") {
-		go debianRoleOnce()
+		inBackground(buildRole, func() { debianRoleOnce() })
 	}
 	code := m.Run()
 	pgtest.Stop()

@@ -18,7 +18,11 @@ import (
 // with one long VM going alone on two cores while everything else is done.
 //
 // A test holds its slot until its function returns: a parent's parallel
-// subtests, which start only then, take slots of their own.
+// subtests, which start only then, take slots of their own. TestMain's
+// image builds take slots too, before any test: the deploy VMs, the
+// longest, wait for them, and without slots of their own they were
+// starved by the tests running meanwhile. A test that waits for one
+// waits without a slot (parallelAfter).
 
 // slots is how many tests run at once: PROVISION_TEST_SLOTS, else 3 (two
 // cores, and a VM under TCG waits about as often as it computes).
@@ -34,6 +38,10 @@ var slots = func() int {
 // its parallel subtests: they can start only after it. Every test not
 // named here comes after these, in the order it asked.
 var longest = map[string]int{
+	// TestMain's image builds: minutes of mmdebstrap that the longest
+	// VMs wait for, so first and with slots of their own.
+	buildDiskImage:                          2000,
+	buildRole:                               1900,
 	"TestVMDeploy":                          650, // setup, then raid1 (574 s) at the earliest
 	"TestVMDeploy/raid1":                    574,
 	"TestVMDeploy/discovery":                465,
@@ -89,11 +97,33 @@ var alone = map[string]string{"TestDemoOnce": "demo", "TestDemoInterrupted": "de
 // parallel marks t parallel and waits for its slot; the function it
 // returns gives the slot back. Use it as `defer parallel(t)()`.
 func parallel(t *testing.T) func() {
+	return parallelAfter(t, func() {})
+}
+
+// parallelAfter is parallel for a test that first waits for something
+// built in the background (an image of TestMain's): it waits without a
+// slot, then takes one.
+func parallelAfter(t *testing.T, wait func()) func() {
 	t.Parallel()
+	wait()
 	if idle[t.Name()] {
 		return func() {}
 	}
 	return sched.take(t.Name())
+}
+
+// The names TestMain's builds take their slots by.
+const (
+	buildDiskImage = "build: the deploy tests' disk image"
+	buildRole      = "build: the Debian LVS role"
+)
+
+// inBackground runs f in a goroutine of its own, in a slot named name.
+func inBackground(name string, f func()) {
+	go func() {
+		defer sched.take(name)()
+		f()
+	}()
 }
 
 // sched hands out the slots. The first ones are handed out a moment after
