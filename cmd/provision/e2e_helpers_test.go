@@ -57,6 +57,7 @@ func TestMain(m *testing.M) {
 		inBackground(buildRole, func() { debianRoleOnce() })
 	}
 	code := m.Run()
+	sched.report(os.Stderr)
 	pgtest.Stop()
 	os.RemoveAll(dir)
 	os.Exit(code)

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"cmp"
+	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strconv"
@@ -138,6 +141,43 @@ type scheduler struct {
 	waiting []*waiter       // in the order they asked
 	groups  map[string]bool // the alone groups running now
 	arrived int
+	held    []held // the slots given back
+}
+
+// held is a slot a test or build held: from when, for how long.
+type held struct {
+	name string
+	at   time.Time
+	for_ time.Duration
+}
+
+// report writes how long the run's slots were held, and the ten held
+// longest: the times of the longest tests, without their wait for a slot
+// (go test's own figures count it). TestMain prints it after the run.
+func (s *scheduler) report(w io.Writer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.held) == 0 {
+		return
+	}
+	first, last := s.held[0].at, time.Time{}
+	var total time.Duration
+	for _, h := range s.held {
+		if h.at.Before(first) {
+			first = h.at
+		}
+		if end := h.at.Add(h.for_); end.After(last) {
+			last = end
+		}
+		total += h.for_
+	}
+	fmt.Fprintf(w, "schedule: %d slots held for %.0f s in all over %.0f s, %d slots; the ten held longest:\n",
+		len(s.held), total.Seconds(), last.Sub(first).Seconds(), slots)
+	byTime := slices.Clone(s.held)
+	slices.SortFunc(byTime, func(a, b held) int { return cmp.Compare(b.for_, a.for_) })
+	for _, h := range byTime[:min(10, len(byTime))] {
+		fmt.Fprintf(w, "  %6.1f s  %s (from %.0f s)\n", h.for_.Seconds(), h.name, h.at.Sub(first).Seconds())
+	}
 }
 
 type waiter struct {
@@ -163,10 +203,12 @@ func (s *scheduler) take(name string) func() {
 	s.grant()
 	s.mu.Unlock()
 	<-w.ready
+	got := time.Now()
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			s.mu.Lock()
+			s.held = append(s.held, held{name, got, time.Since(got)})
 			s.free++
 			if g := alone[name]; g != "" {
 				delete(s.groups, g)
