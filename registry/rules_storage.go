@@ -12,7 +12,8 @@ import (
 
 // Storage is the disk layout a profile's disk image is deployed with:
 // GPT, an ESP, a BIOS boot partition, swap when SwapMiB is set, and an
-// ext4 root, on one disk or, with RAID1, on an mdadm RAID1 over two. Nil
+// ext4 root, on one disk or, with RAID1, the root and the swap each on an
+// mdadm RAID1 over two. Nil
 // means the defaults: the first disk, no swap, the root on the rest.
 type Storage struct {
 	// Disks select the disks by the deployer's rules: "first" (the
@@ -20,7 +21,7 @@ type Storage struct {
 	// (/dev/vda, /dev/disk/by-path/...) or "serial:SERIAL". One disk, or
 	// two with RAID1 (default then: "first", "second").
 	Disks   []string `json:"disks,omitempty" yaml:"disks,omitempty"`
-	RAID1   bool     `json:"raid1,omitempty" yaml:"raid1,omitempty"`       // a software RAID1 root (mdadm) over two disks
+	RAID1   bool     `json:"raid1,omitempty" yaml:"raid1,omitempty"`       // a software RAID1 root and swap (mdadm) over two disks
 	SwapMiB int64    `json:"swap_mib,omitempty" yaml:"swap_mib,omitempty"` // 0: no swap partition
 	RootMiB int64    `json:"root_mib,omitempty" yaml:"root_mib,omitempty"` // 0: the rest of the disk
 }

@@ -314,8 +314,9 @@ func TestVMDeploy(t *testing.T) {
 // raidMAC is system disk-raid's (profile raid: RAID1, 256 MiB of swap).
 const raidMAC = "52:54:00:d3:01:01"
 
-// deployRAID1: a RAID1 root over two disks (SeaBIOS), deployed, booted,
-// booted again with the first disk gone, then reinstalled over both.
+// deployRAID1: a RAID1 root and a RAID1 swap over two disks (SeaBIOS),
+// deployed, booted, booted again with the first disk gone (both arrays
+// degraded, the swap on), then reinstalled over both.
 func deployRAID1(t *testing.T, n *lab.Net, cli func(...string) string, key string) {
 	const mac = raidMAC
 	ip := n.Addr(95).String()
@@ -328,11 +329,12 @@ func deployRAID1(t *testing.T, n *lab.Net, cli func(...string) string, key strin
 		{"booted", `provision: booted: disk-raid`},
 	})
 	t.Logf("power-on to booted: %.1fs", time.Since(vm.Started).Seconds())
-	out, err := sshRun(n, key, ip, "cat /proc/mdstat; findmnt -n -o SOURCE /; swapon --show=NAME --noheadings")
-	// both halves in step, the root on the array, a swap on each disk
-	if err != nil || !strings.Contains(out, "raid1") || !strings.Contains(out, "[UU]") || !strings.Contains(out, "/dev/md") ||
-		!strings.Contains(out, "/dev/vda3") || !strings.Contains(out, "/dev/vdb3") {
-		t.Fatalf("RAID1 root: %v\n%s", err, out)
+	const look = "cat /proc/mdstat; echo root $(findmnt -n -o SOURCE /); echo swap $(swapon --show=NAME --noheadings)"
+	out, err := sshRun(n, key, ip, look)
+	// two arrays, each with both halves in step: the root and the swap
+	if err != nil || strings.Count(out, "raid1 ") != 2 || strings.Count(out, "[UU]") != 2 ||
+		!regexp.MustCompile(`(?m)^root /dev/md`).MatchString(out) || !regexp.MustCompile(`(?m)^swap /dev/md[0-9]+$`).MatchString(out) {
+		t.Fatalf("RAID1 root and swap: %v\n%s", err, out)
 	}
 	t.Logf("mdstat, root, swap:\n%s", out)
 	vm.Stop()
@@ -342,8 +344,9 @@ func deployRAID1(t *testing.T, n *lab.Net, cli func(...string) string, key strin
 		{"systemd from the second disk", `Welcome to Debian`},
 		{"booted", `provision: booted: disk-raid`},
 	})
-	out, err = sshRun(n, key, ip, "cat /proc/mdstat")
-	if err != nil || !regexp.MustCompile(`raid1[\s\S]*\[(U_|_U)\]`).MatchString(out) {
+	// both arrays degraded, the swap on its array all the same
+	out, err = sshRun(n, key, ip, look)
+	if err != nil || len(regexp.MustCompile(`\[(U_|_U)\]`).FindAllString(out, -1)) != 2 || !regexp.MustCompile(`(?m)^swap /dev/md[0-9]+$`).MatchString(out) {
 		t.Errorf("degraded RAID1: %v\n%s", err, out)
 	}
 	t.Logf("degraded:\n%s", out)
@@ -357,8 +360,8 @@ func deployRAID1(t *testing.T, n *lab.Net, cli func(...string) string, key strin
 		{"booted", `provision: booted: disk-raid`},
 	})
 	t.Logf("reinstall to booted: %.1fs", time.Since(vm3.Started).Seconds())
-	out, err = sshRun(n, key, ip, "cat /proc/mdstat")
-	if err != nil || !strings.Contains(out, "[UU]") {
+	out, err = sshRun(n, key, ip, look)
+	if err != nil || strings.Count(out, "[UU]") != 2 {
 		t.Errorf("RAID1 after the reinstall: %v\n%s", err, out)
 	}
 }

@@ -13,7 +13,7 @@ import (
 func storageFlags(c *cobra.Command) {
 	f := c.Flags()
 	f.StringSlice("disk", nil, "disk image: the disk to deploy to: first (default), second, smallest, largest, a path under /dev/ or serial:SERIAL; two, comma-separated, with --raid1; \"\" for the default")
-	f.Bool("raid1", false, "disk image: the root on a software RAID1 (mdadm) over two disks (default first,second); --raid1=false for one disk")
+	f.Bool("raid1", false, "disk image: the root, and the swap, on software RAID1s (mdadm) over two disks (default first,second); --raid1=false for one disk")
 	f.String("swap", "", "disk image: a swap partition of SIZE (2G, 512M; binary units); 0 for none (the default)")
 	f.String("root-size", "", "disk image: the root filesystem's SIZE (at least 1G); 0 for the rest of the disk (the default)")
 }
