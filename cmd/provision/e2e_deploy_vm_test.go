@@ -36,6 +36,7 @@ var diskImageOnce = sync.OnceValues(func() (string, error) {
 	out := filepath.Join(e2eDir, "debdisk.tar.zst")
 	build := exec.Command(cli, "image", "build", "debdisk", "--kind", "disk", "--debian", suite,
 		"--overlay", "../../roles/lvs/overlay", "--exclude", strings.Join(labModulesLeftOut, ","), "--output", out, "--no-add")
+	build.Env = startEnv
 	if b, err := build.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("image build --kind disk: %v\n%s", err, b)
 	}

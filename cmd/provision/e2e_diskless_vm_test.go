@@ -218,6 +218,7 @@ var debianRoleOnce = sync.OnceValues(func() (debianRole, error) {
 	rootfs := filepath.Join(dir, "lvs-debian.tar.zst")
 	build := exec.Command(cli, "image", "build", "lvsdeb", "--debian", suite, "--packages", "keepalived,ipvsadm,adduser,curl,dnsutils,procps",
 		"--overlay", overlay, "--output", rootfs, "--no-add")
+	build.Env = startEnv
 	if out, err := build.CombinedOutput(); err != nil {
 		return debianRole{}, fmt.Errorf("image build lvsdeb: %v\n%s", err, out)
 	}

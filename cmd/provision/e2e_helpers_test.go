@@ -63,6 +63,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// startEnv is the environment the test binary started with. The builds
+// TestMain starts in the background run with it: they run beside the
+// tests that set a variable (t.Setenv("HOME", ...) of a test that is gone
+// by then once failed scripts/package's go build).
+var startEnv = os.Environ()
+
 // server is a running `provision serve --dev`.
 type server struct {
 	t     testing.TB

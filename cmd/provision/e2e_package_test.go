@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +24,7 @@ import (
 // the role's own. It runs without a test: debianRoleOnce starts it.
 func packageOverlay(dir, base string) (overlay string, lint, err error) {
 	pkg := exec.Command("bash", "../../scripts/package")
-	pkg.Env = append(os.Environ(), "VERSION=0.0.0+test")
+	pkg.Env = append(slices.Clone(startEnv), "VERSION=0.0.0+test")
 	out, err := pkg.CombinedOutput()
 	if err != nil {
 		return "", nil, fmt.Errorf("scripts/package: %v\n%s", err, out)
@@ -31,7 +32,9 @@ func packageOverlay(dir, base string) (overlay string, lint, err error) {
 	deb := filepath.Join("../..", strings.TrimSpace(lastLine(string(out))))
 	defer os.Remove(deb)
 	if lookPath("lintian") {
-		out, err := exec.Command("lintian", "--tag-display-limit", "0", deb).CombinedOutput()
+		lintian := exec.Command("lintian", "--tag-display-limit", "0", deb)
+		lintian.Env = startEnv
+		out, err := lintian.CombinedOutput()
 		if err != nil || strings.Contains(string(out), "E: ") || strings.Contains(string(out), "W: ") {
 			lint = fmt.Errorf("lintian: %v\n%s", err, out)
 		}
