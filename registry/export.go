@@ -130,7 +130,7 @@ var errChunk = errors.New("import: a chunk of systems does not decode")
 // decoded, chunks.
 func (r *Registry) importDocument(ctx context.Context, d *Document, chunks *systemChunks, dryRun bool) (*ImportReport, error) {
 	if chunks != nil {
-		defer chunks.stop() // an error before the systems: the rest need no decode
+		defer chunks.stop() // a change refused before its systems were read leaves none to decode
 	}
 	rep := &ImportReport{}
 	_, err := r.mutate(ctx, dryRun, func(n *Snapshot) ([]Op, error) {

@@ -73,8 +73,6 @@ var longest = map[string]int{
 	"TestVMUEFIPXE":                         29,
 	"TestTwoAppliancesOneSegment":           29,
 	"TestVMDeploy/fail-small":               28,
-	"TestHooksDoNotSlowDNS":                 26,
-	"TestBackupAndRestore":                  26,
 	"TestPowerVerbsAgainstIPMISim":          25,
 	"TestVMPXELinuxUEFI":                    24,
 	"TestDashboardConsoleInBrowser":         22,
