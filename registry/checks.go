@@ -13,9 +13,20 @@ import (
 // change leaves is rendered), and the templates to vet. mutate runs them
 // (checksToRun, runChecks) outside the writers' lock: a render may take
 // up to kickstart.RenderTimeout, and no other write waits for it.
+// A change that began its commit already (stream, a large import) keeps
+// the lock while they run: its transaction holds the database's.
 type pending struct {
 	systems []string
 	vets    []string
+	stream  *opStream
+}
+
+// stream is the commit s's change began, nil for none.
+func (s *Snapshot) stream() *opStream {
+	if s == nil || s.pending == nil {
+		return nil
+	}
+	return s.pending.stream
 }
 
 func (p *pending) any() bool { return p != nil && len(p.systems)+len(p.vets) > 0 }

@@ -106,8 +106,10 @@ type ImportReport struct {
 
 // Import applies a Document, all or nothing: objects that do not exist
 // are added, objects that differ are replaced, nothing is removed. Every
-// problem is reported (as Errors) before anything is written. With dryRun
-// nothing is written at all.
+// problem is reported (as Errors) and nothing is committed. A large
+// document's systems are written, in the commit's transaction, while the
+// later ones are still checked (opStream): a failure rolls it back. With
+// dryRun nothing is written at all.
 func (r *Registry) Import(ctx context.Context, data []byte, dryRun bool) (*ImportReport, error) {
 	d, chunks, err := decodeDocument(data)
 	if err != nil {
@@ -140,6 +142,9 @@ func (r *Registry) importDocument(ctx context.Context, d *Document, chunks *syst
 			count = chunks.count
 		}
 		imp.ops = make([]Op, 0, count+16) // most of a large document: sized once
+		if chunks != nil && !dryRun {
+			imp.stream = r.beginStream(ctx, n)
+		}
 		if !imp.run(n, d, chunks) {
 			return nil, errChunk
 		}
@@ -161,18 +166,55 @@ type importer struct {
 	added, changed []string
 	unchanged      int
 	adds           []int // the ops that add an object: their Audit.New is rendered at the end
+	rendered       int   // of adds, those whose Audit.New is rendered
+	// stream takes the ops checked so far, a chunk of systems at a time,
+	// and writes them while the later systems are checked; nil: the
+	// commit writes them all.
+	stream *opStream
+	sent   int // of ops, those handed to stream
 }
 
-// auditAdds renders the JSON of the objects the import adds, on every
-// CPU: at 100,000 systems, half a second of one CPU. Nothing changes
-// them once checked (an edit later in the document makes a new object).
+// beginStream begins the commit of n's change, for its ops to be written
+// as they are checked; nil when the store cannot (the commit then
+// writes them all, and reports what begin would have).
+func (r *Registry) beginStream(ctx context.Context, n *Snapshot) *opStream {
+	st, ok := r.store.(*SQLStore)
+	if !ok {
+		return nil
+	}
+	w, err := st.beginStream(ctx, n.Serial, r.now().UTC().Format(time.RFC3339Nano), ActorOf(ctx))
+	if err != nil {
+		return nil
+	}
+	n.pending.stream = w
+	return w
+}
+
+// send hands the ops made since the last send to the stream, with their
+// additions' JSON, unless a check failed already (the change will not
+// commit).
+func (im *importer) send() {
+	if im.stream == nil || len(im.errs) > 0 {
+		return
+	}
+	im.auditAdds()
+	im.stream.send(im.ops[im.sent:])
+	im.sent = len(im.ops)
+}
+
+// auditAdds renders the JSON of the objects the import adds (since the
+// last call), on every CPU: at 100,000 systems, half a second of one
+// CPU. Nothing changes them once checked (an edit later in the document
+// makes a new object).
 func (im *importer) auditAdds() {
+	adds := im.adds[im.rendered:]
+	im.rendered = len(im.adds)
 	workers := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			for i := w; i < len(im.adds); i += workers {
-				o := &im.ops[im.adds[i]]
+			for i := w; i < len(adds); i += workers {
+				o := &im.ops[adds[i]]
 				o.Audit.New = auditJSON(o.Obj)
 			}
 		})
@@ -243,9 +285,13 @@ func (im *importer) run(n *Snapshot, d *Document, chunks *systemChunks) bool {
 	for _, x := range d.Profiles {
 		im.ops = append(im.ops, n.followProfile(x.Name, im.now)...)
 	}
+	checked := 0
 	putSystem := func(x System) {
 		old, had := n.systems.Get(x.Name)
 		im.put(ObjSystem, x.Name, had, old, func() (any, error) { return n.putSystem(prevIf(had, x.Name), x, true, im.now) })
+		if checked++; checked%chunkEntries == 0 {
+			im.send()
+		}
 	}
 	for _, x := range d.Systems {
 		putSystem(x)

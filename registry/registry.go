@@ -230,11 +230,19 @@ func (r *Registry) mutate(ctx context.Context, dryRun bool, fn change) (*Snapsho
 		base := r.cur.Load()
 		next, o, err := prepare(ctx, base, fn)
 		ops = o
+		w := next.stream() // a commit the change began: the lock stays held to its end
 		if err != nil || len(ops) == 0 {
+			w.rollback()
 			r.mu.Unlock()
 			return next, err
 		}
-		if todo := next.checksToRun(done); len(todo) > 0 {
+		if todo := next.checksToRun(done); len(todo) > 0 && w != nil {
+			if err := r.runChecks(ctx, next, todo, done); err != nil {
+				w.rollback()
+				r.mu.Unlock()
+				return nil, err
+			}
+		} else if len(todo) > 0 {
 			r.mu.Unlock()
 			if err := r.runChecks(ctx, next, todo, done); err != nil {
 				return nil, err
@@ -247,12 +255,15 @@ func (r *Registry) mutate(ctx context.Context, dryRun bool, fn change) (*Snapsho
 				r.mu.Unlock()
 				continue
 			}
-		} else if dryRun {
+		}
+		if dryRun {
+			w.rollback()
 			r.mu.Unlock()
 			return next, nil
 		}
 		next.pending = nil
-		snap, err := r.commit(ctx, base, next, ops)
+		snap, err := r.commit(ctx, base, next, ops, w)
+		w.rollback()
 		r.mu.Unlock()
 		if errors.Is(err, errStale) {
 			continue
@@ -284,25 +295,38 @@ func prepare(ctx context.Context, base *Snapshot, fn change) (*Snapshot, []Op, e
 	next := base.clone()
 	next.pending = &pending{}
 	ops, err := fn(next)
-	ops = slices.DeleteFunc(ops, func(o Op) bool {
-		a := o.Audit
-		return (a.Op == "edit" || a.Op == "set") && a.Old != "" && a.Old == a.New && a.Note == "" && o.Log == nil
-	})
+	ops = slices.DeleteFunc(ops, noChange)
 	if err == nil {
 		err = checkPrincipal(ctx, base, next, ops)
 	}
 	return next, ops, err
 }
 
+// noChange reports an edit that changes nothing: prepare drops it.
+func noChange(o Op) bool {
+	a := o.Audit
+	return (a.Op == "edit" || a.Op == "set") && a.Old != "" && a.Old == a.New && a.Note == "" && o.Log == nil
+}
+
 // commit writes ops, validated at base, and publishes next; r.mu is held.
 // When the database has moved past base (another appliance committed), it
 // brings the Snapshot up to date and returns errStale: validate again.
-func (r *Registry) commit(ctx context.Context, base, next *Snapshot, ops []Op) (*Snapshot, error) {
+// With w, the commit the change began, ops are committed through it.
+func (r *Registry) commit(ctx context.Context, base, next *Snapshot, ops []Op, w *opStream) (*Snapshot, error) {
 	at, who := r.now().UTC().Format(time.RFC3339Nano), ActorOf(ctx)
+	if w != nil {
+		at, who = w.at, w.who
+	}
 	for i := range ops {
 		ops[i].Audit.At, ops[i].Audit.By, ops[i].Audit.From = at, who.Name, who.Addr
 	}
-	serial, err := r.store.Commit(ctx, base.Serial, ops)
+	var serial uint64
+	var err error
+	if w != nil {
+		serial, err = w.commit(ctx, ops)
+	} else {
+		serial, err = r.store.Commit(ctx, base.Serial, ops)
+	}
 	if errors.Is(err, errStale) {
 		if err := r.syncLocked(ctx); err != nil {
 			return nil, unsaved(ops, err)

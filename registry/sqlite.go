@@ -256,11 +256,33 @@ func (st *SQLStore) Close() error { return st.db.Close() }
 
 // Commit implements Store.
 func (st *SQLStore) Commit(ctx context.Context, base uint64, ops []Op) (uint64, error) {
+	c, err := st.begin(ctx, base)
+	if err != nil {
+		return 0, err
+	}
+	defer c.rollback() // after a commit, nothing
+	if err := c.write(ctx, ops); err != nil {
+		return 0, err
+	}
+	return c.finish(ctx, ops)
+}
+
+// sqlCommit is a commit under way: its transaction, the serial it
+// writes, and the rows of system adds gathered and not written yet.
+type sqlCommit struct {
+	st     *SQLStore
+	tx     sqlTx
+	serial uint64
+	b      *batch
+}
+
+// begin starts a commit of a change validated at base; errStale when the
+// store's serial is no longer base.
+func (st *SQLStore) begin(ctx context.Context, base uint64) (*sqlCommit, error) {
 	tx, err := st.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("registry: begin: %w", err)
+		return nil, fmt.Errorf("registry: begin: %w", err)
 	}
-	defer tx.Rollback()
 	// The serial first: the history rows carry it, and it is bumped only
 	// from base, the serial the change was validated at. On PostgreSQL the
 	// row lock it takes orders the commits of all appliances: a commit
@@ -269,49 +291,74 @@ func (st *SQLStore) Commit(ctx context.Context, base uint64, ops []Op) (uint64, 
 	// same for processes sharing the file.
 	var serial uint64
 	err = tx.QueryRowContext(ctx, `UPDATE meta SET value = value + 1 WHERE key = 'serial' AND value = ? RETURNING value`, int64(base)).Scan(&serial)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, errStale
-	}
 	if err != nil {
-		return 0, fmt.Errorf("registry: bump serial: %w", err)
+		tx.Rollback()
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errStale
+		}
+		return nil, fmt.Errorf("registry: bump serial: %w", err)
 	}
-	b := newBatch(st, serial)
-	defer b.close()
+	return &sqlCommit{st: st, tx: tx, serial: serial, b: newBatch(st, serial)}, nil
+}
+
+// write writes ops and their audit records; the rows of those that only
+// add a system may wait in the batch (flush, finish).
+func (c *sqlCommit) write(ctx context.Context, ops []Op) error {
 	for _, op := range ops {
-		if batched, err := b.add(op); batched || err != nil {
+		if batched, err := c.b.add(op); batched || err != nil {
 			if err != nil {
-				return 0, fmt.Errorf("registry: %w", err)
+				return fmt.Errorf("registry: %w", err)
 			}
 			continue
 		}
-		if err := b.flush(ctx, tx); err != nil {
-			return 0, storeError(err)
+		if err := c.b.flush(ctx, c.tx); err != nil {
+			return storeError(err)
 		}
-		if err := applyOp(ctx, tx, op, st.seal, serial); err != nil {
-			return 0, storeError(err)
+		if err := applyOp(ctx, c.tx, op, c.st.seal, c.serial); err != nil {
+			return storeError(err)
 		}
-		if err := st.bindBMC(ctx, tx, op); err != nil {
-			return 0, err
+		if err := c.st.bindBMC(ctx, c.tx, op); err != nil {
+			return err
 		}
-		if err := st.bindSecrets(ctx, tx, op); err != nil {
-			return 0, storeError(err)
+		if err := c.st.bindSecrets(ctx, c.tx, op); err != nil {
+			return storeError(err)
 		}
 	}
-	if err := b.flush(ctx, tx); err != nil {
-		return 0, storeError(err)
+	return nil
+}
+
+// flush writes the rows waiting in the batch.
+func (c *sqlCommit) flush(ctx context.Context) error {
+	if err := c.b.flush(ctx, c.tx); err != nil {
+		return storeError(err)
 	}
-	if err := writeOutbox(ctx, tx, ops); err != nil { // the hooks' events, with the change
+	return nil
+}
+
+// finish writes what waits in the batch and the hooks' events of ops
+// (all the commit's), and commits.
+func (c *sqlCommit) finish(ctx context.Context, ops []Op) (uint64, error) {
+	if err := c.flush(ctx); err != nil {
+		return 0, err
+	}
+	if err := writeOutbox(ctx, c.tx, ops); err != nil { // the hooks' events, with the change
 		return 0, fmt.Errorf("registry: %w", err)
 	}
-	if st.db.pg { // delivered to the listeners when the transaction commits
-		if _, err := tx.ExecContext(ctx, `SELECT pg_notify(?, ?)`, commitChannel, strconv.FormatUint(serial, 10)); err != nil {
+	if c.st.db.pg { // delivered to the listeners when the transaction commits
+		if _, err := c.tx.ExecContext(ctx, `SELECT pg_notify(?, ?)`, commitChannel, strconv.FormatUint(c.serial, 10)); err != nil {
 			return 0, fmt.Errorf("registry: notify: %w", err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if err := c.tx.Commit(); err != nil {
 		return 0, storeError(err)
 	}
-	return serial, nil
+	return c.serial, nil
+}
+
+// rollback ends the commit, writing nothing if it did not commit.
+func (c *sqlCommit) rollback() {
+	c.b.close()
+	c.tx.Rollback()
 }
 
 // storeError turns a constraint violation into ErrConflict: the Registry
