@@ -20,8 +20,9 @@ type opStream struct {
 	who      Actor
 	in       chan []Op
 	done     chan struct{}
-	err      error // the writer's first failure; read once done is closed
-	sent     []Op  // as handed to the writer
+	err      error  // the writer's first failure; read once done is closed
+	sent     [][]Op // as handed to the writer
+	nsent    int    // ops in sent
 	finished bool
 }
 
@@ -61,7 +62,8 @@ func (s *opStream) send(ops []Op) {
 	if len(ops) == 0 {
 		return
 	}
-	s.sent = append(s.sent, ops...)
+	s.sent = append(s.sent, ops)
+	s.nsent += len(ops)
 	s.in <- ops
 }
 
@@ -72,15 +74,19 @@ func (s *opStream) commit(ctx context.Context, ops []Op) (uint64, error) {
 	if s.err != nil {
 		return 0, s.err
 	}
-	if len(ops) < len(s.sent) {
-		return 0, fmt.Errorf("registry: %d changes written ahead, the change has %d", len(s.sent), len(ops))
+	if len(ops) < s.nsent {
+		return 0, fmt.Errorf("registry: %d changes written ahead, the change has %d", s.nsent, len(ops))
 	}
-	for i, o := range s.sent {
-		if o.Kind != ops[i].Kind || o.Name != ops[i].Name || o.Prev != ops[i].Prev {
-			return 0, fmt.Errorf("registry: change %d written ahead as %s %s, the change has %s %s", i, o.Kind, o.Name, ops[i].Kind, ops[i].Name)
+	i := 0
+	for _, sent := range s.sent {
+		for _, o := range sent {
+			if o.Kind != ops[i].Kind || o.Name != ops[i].Name || o.Prev != ops[i].Prev {
+				return 0, fmt.Errorf("registry: change %d written ahead as %s %s, the change has %s %s", i, o.Kind, o.Name, ops[i].Kind, ops[i].Name)
+			}
+			i++
 		}
 	}
-	if err := s.c.write(ctx, ops[len(s.sent):]); err != nil {
+	if err := s.c.write(ctx, ops[s.nsent:]); err != nil {
 		return 0, err
 	}
 	return s.c.finish(ctx, ops)
