@@ -3,11 +3,12 @@ package roles
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"embed"
 	"io/fs"
 	"path"
 	"strings"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 //go:embed all:lvs/overlay
