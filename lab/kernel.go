@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/provision/provision/bootenv"
 )
@@ -97,6 +98,14 @@ func (e *Env) debianKernel(need ...string) (kernelDir, error) {
 	}
 }
 
+// aptKernel is apt's answer for the current kernel package, asked once a
+// process: two apt-cache runs cost a second of CPU, and a test binary's
+// labs asked it fifty times, one after another under the cache's lock.
+var aptKernel = sync.OnceValues(func() ([2]string, error) {
+	pkg, version, err := bootenv.CurrentKernelPackage()
+	return [2]string{pkg, version}, err
+})
+
 // currentKernel returns the cache entry of the kernel apt would download
 // now, fetching it if it is not cached yet.
 func (e *Env) currentKernel(root string) (kernelDir, error) {
@@ -105,10 +114,11 @@ func (e *Env) currentKernel(root string) (kernelDir, error) {
 			return kernelDir{}, err
 		}
 	}
-	pkg, version, err := bootenv.CurrentKernelPackage()
+	current, err := aptKernel()
 	if err != nil {
 		return kernelDir{}, err
 	}
+	pkg, version := current[0], current[1]
 	k := kernelDir{dir: filepath.Join(root, pkg+"_"+version)}
 	if k.has(cachedModules...) {
 		return k, nil

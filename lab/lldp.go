@@ -107,10 +107,14 @@ func (sw *Switch) apply(tap, port, description string) error {
 	return fmt.Errorf("lab: switch %s: port %s does not announce %s: %s", sw.Name, tap, port, out)
 }
 
-// keep puts back, every 300 ms, the ports lldpd forgot, until stop.
+// keep puts back, every half second, the ports lldpd forgot, until stop:
+// one lldpcli run lists every tap, and only a tap that lldpd knows and
+// announces with another port id is configured again (a lab's switch
+// ran lldpcli for each port three times a second, a twentieth of a
+// core through a VM test's life).
 func (sw *Switch) keep(stop, done chan struct{}) {
 	defer close(done)
-	t := time.NewTicker(300 * time.Millisecond)
+	t := time.NewTicker(500 * time.Millisecond)
 	defer t.Stop()
 	for {
 		select {
@@ -121,10 +125,33 @@ func (sw *Switch) keep(stop, done chan struct{}) {
 		sw.mu.Lock()
 		ports := maps.Clone(sw.ports)
 		sw.mu.Unlock()
+		out, err := sw.cli("-f", "keyvalue", "show", "interfaces")
+		if err != nil {
+			continue
+		}
 		for tap, p := range ports {
-			sw.apply(tap, p[0], p[1]) // a tap without a link now is put back once it has one
+			if known, announced := announces(out, tap, p[0]); known && !announced {
+				sw.apply(tap, p[0], p[1]) // a tap without a link now is put back once it has one
+			}
 		}
 	}
+}
+
+// announces reads lldpcli's keyvalue listing of the switch's interfaces:
+// whether it has tap, and whether tap's port id is port.
+func announces(keyvalue, tap, port string) (known, announced bool) {
+	prefix := "lldp." + tap + "."
+	for _, l := range strings.Split(keyvalue, "\n") {
+		rest, ok := strings.CutPrefix(l, prefix)
+		if !ok {
+			continue
+		}
+		known = true
+		if rest == "port.local="+port || strings.HasSuffix(rest, ".id="+port) {
+			announced = true
+		}
+	}
+	return known, announced
 }
 
 func (sw *Switch) cli(args ...string) (string, error) {
