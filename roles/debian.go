@@ -72,6 +72,11 @@ type DebianRoot struct {
 	// the kernel modules of hardware its machines do not have, which
 	// every deploy would unpack.
 	Exclude []string
+	// Keep puts back paths that Exclude left out (dpkg's path-include
+	// globs, after the excludes): a whole tree left out but for what the
+	// machines use, as a lab's disk image keeps of its kernel's drivers
+	// only those of its VMs' devices.
+	Keep []string
 }
 
 // DiskPackages are what a disk image's root has beyond minbase: a kernel
@@ -168,6 +173,9 @@ func (d DebianRoot) args(output string) ([]string, error) {
 	}
 	for _, x := range d.Exclude {
 		args = append(args, "--dpkgopt=path-exclude="+x)
+	}
+	for _, x := range d.Keep {
+		args = append(args, "--dpkgopt=path-include="+x)
 	}
 	if d.Disk {
 		args = append(args, diskHooks()...)

@@ -86,13 +86,17 @@ func TestDebianRootArgs(t *testing.T) {
 		t.Errorf("keygen unit: %s", keygen)
 	}
 
-	// Exclude: more of dpkg's path-excludes, after the documentation's.
-	small, err := DebianRoot{Suite: "bookworm", Disk: true, Exclude: []string{"/lib/modules/*/kernel/sound/*"}}.args("/tmp/out.tar")
+	// Exclude: more of dpkg's path-excludes, after the documentation's;
+	// Keep: path-includes after them (dpkg takes the last that matches).
+	small, err := DebianRoot{Suite: "bookworm", Disk: true, Exclude: []string{"/lib/modules/*/kernel/drivers/*"},
+		Keep: []string{"/lib/modules/*/kernel/drivers/virtio/*"}}.args("/tmp/out.tar")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(small, "--dpkgopt=path-exclude=/lib/modules/*/kernel/sound/*") || !slices.Contains(small, "--dpkgopt=path-exclude=/usr/share/man/*") {
-		t.Errorf("Exclude: %q", small)
+	exclude := slices.Index(small, "--dpkgopt=path-exclude=/lib/modules/*/kernel/drivers/*")
+	keep := slices.Index(small, "--dpkgopt=path-include=/lib/modules/*/kernel/drivers/virtio/*")
+	if exclude < 0 || keep < exclude || !slices.Contains(small, "--dpkgopt=path-exclude=/usr/share/man/*") {
+		t.Errorf("Exclude and Keep: %q", small)
 	}
 	if slices.ContainsFunc(disk, func(a string) bool { return strings.Contains(a, "modules") }) {
 		t.Errorf("without Exclude, modules are left out: %q", disk)

@@ -21,10 +21,11 @@ import (
 // diskImageOnce builds the Debian disk image the deploy tests share, once
 // per test binary: image build --kind disk (mmdebstrap: a kernel, GRUB
 // for BIOS and UEFI, systemd-networkd, openssh-server, the boot hooks)
-// with the LVS role's overlay, less the kernel modules of hardware no lab
-// VM has (labModulesLeftOut): 200 of its 645 MiB, which every deploy
-// downloaded and unpacked under TCG, and 4 MiB of its initramfs. PROVISION_TEST_DISK_IMAGE names one
-// built before (by the same command), to spare a developer the build.
+// with the LVS role's overlay, and of its kernel's modules only those of
+// the lab's VMs (labModules): 300 of its 645 MiB and 20 MiB of its
+// initramfs are left out, which every deploy downloaded and unpacked and
+// every boot loaded under TCG. PROVISION_TEST_DISK_IMAGE names one built
+// before (by the same command), to spare a developer the build.
 var diskImageOnce = sync.OnceValues(func() (string, error) {
 	if p := os.Getenv("PROVISION_TEST_DISK_IMAGE"); p != "" {
 		return p, nil
@@ -34,8 +35,10 @@ var diskImageOnce = sync.OnceValues(func() (string, error) {
 		return "", err
 	}
 	out := filepath.Join(e2eDir, "debdisk.tar.zst")
+	leftOut, kept := labModules()
 	build := exec.Command(cli, "image", "build", "debdisk", "--kind", "disk", "--debian", suite,
-		"--overlay", "../../roles/lvs/overlay", "--exclude", strings.Join(labModulesLeftOut, ","), "--output", out, "--no-add")
+		"--overlay", "../../roles/lvs/overlay", "--exclude", strings.Join(leftOut, ","), "--keep", strings.Join(kept, ","),
+		"--output", out, "--no-add")
 	build.Env = startEnv
 	if b, err := build.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("image build --kind disk: %v\n%s", err, b)
@@ -43,23 +46,29 @@ var diskImageOnce = sync.OnceValues(func() (string, error) {
 	return out, nil
 })
 
-// labModulesLeftOut are the disk image's kernel modules that no lab VM
-// loads: graphics, media, sound, wireless, Bluetooth, InfiniBand and
-// the largest NIC and HBA drivers. What the deploy tests' systems use
-// stays: virtio, e1000, bonding, 8021q, md, ext4, vfat, netfilter (IPVS).
-// dpkg matches the paths a package ships: /lib/modules in bookworm's
-// kernel package, and /usr/lib/modules for a suite whose package ships
-// that.
-var labModulesLeftOut = func() []string {
-	var out []string
-	for _, d := range []string{"drivers/gpu", "drivers/media", "sound", "drivers/infiniband", "drivers/net/wireless",
-		"net/wireless", "net/mac80211", "drivers/bluetooth", "net/bluetooth", "drivers/staging", "drivers/iio",
-		"drivers/comedi", "drivers/isdn", "drivers/mtd", "drivers/net/ethernet/mellanox", "drivers/net/ethernet/qlogic",
-		"drivers/net/ethernet/chelsio", "drivers/scsi/lpfc", "drivers/scsi/qla2xxx", "drivers/scsi/mpt3sas", "drivers/scsi/megaraid"} {
-		out = append(out, "/lib/modules/*/kernel/"+d+"/*", "/usr/lib/modules/*/kernel/"+d+"/*")
+// labModules are the disk image's kernel module trees left out, and what
+// of them it keeps: the lab's VMs have virtio disks and NICs, e1000 NICs,
+// an i440FX or Q35 chipset (ATA), and the deploy tests' systems use
+// bonding, 8021q, md RAID1, ext4, vfat (the ESP) and IPVS with
+// netfilter. dpkg matches the paths a package ships: /lib/modules in
+// bookworm's kernel package, and /usr/lib/modules for a suite whose
+// package ships that.
+func labModules() (leftOut, kept []string) {
+	both := func(paths ...string) (out []string) {
+		for _, p := range paths {
+			out = append(out, "/lib/modules/*/kernel/"+p, "/usr/lib/modules/*/kernel/"+p)
+		}
+		return out
 	}
-	return append(out, "/lib/modules/*/kernel/lib/test_bpf.ko", "/usr/lib/modules/*/kernel/lib/test_bpf.ko")
-}()
+	leftOut = both("drivers/*", "fs/*", "net/*", "sound/*", "arch/x86/kvm/*")
+	kept = both("drivers/virtio/*", "drivers/block/*", "drivers/md/*", "drivers/ata/*", "drivers/char/*", "drivers/acpi/*",
+		"drivers/firmware/*", "drivers/input/serio/*", "drivers/net/virtio_net.ko", "drivers/net/net_failover.ko", "drivers/net/mii.ko",
+		"drivers/net/bonding/*", "drivers/net/ethernet/intel/e1000/*", "drivers/scsi/scsi_mod.ko", "drivers/scsi/scsi_common.ko",
+		"drivers/scsi/sd_mod.ko", "drivers/scsi/virtio_scsi.ko",
+		"fs/ext4/*", "fs/jbd2/*", "fs/mbcache.ko", "fs/fat/*", "fs/nls/*", "fs/efivarfs/*", "fs/autofs/*", "fs/configfs/*", "fs/fuse/*",
+		"net/core/*", "net/8021q/*", "net/802/*", "net/llc/*", "net/tls/*", "net/netfilter/*", "net/ipv4/*", "net/ipv6/*", "net/packet/*", "net/unix/*")
+	return leftOut, kept
+}
 
 // e2eDir is the test binary's temporary directory (TestMain's).
 var e2eDir string

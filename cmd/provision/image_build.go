@@ -15,7 +15,7 @@ import (
 
 func newImageBuild() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "build NAME --debian SUITE [--kind diskless|disk] [--packages P,P...] [--overlay DIR] [--secure-boot] [--kernel-package DEB] [--exclude GLOB,...] [--output FILE]",
+		Use:   "build NAME --debian SUITE [--kind diskless|disk] [--packages P,P...] [--overlay DIR] [--secure-boot] [--kernel-package DEB] [--exclude GLOB,...] [--keep GLOB,...] [--output FILE]",
 		Short: "Build a diskless or disk image from Debian with mmdebstrap, and add it",
 		Long: `Build a Debian root for a diskless role with mmdebstrap (run as root on this
 machine, from its apt sources with the suite replaced by --debian), then add
@@ -31,7 +31,10 @@ boot hooks (see "Boot hooks" in docs/diskless.md):
                            deleted, /etc/provision/up.d, the "booted" event)
 --exclude leaves more of the packages' files out (dpkg path-exclude globs of
 the paths the packages ship, e.g. /lib/modules/*/kernel/sound/* for
-bookworm's kernel: hardware the machines do not have).
+bookworm's kernel: hardware the machines do not have); --keep puts back
+what they left out (dpkg path-include globs, after the excludes), e.g.
+--exclude '/lib/modules/*/kernel/drivers/*' --keep '/lib/modules/*/kernel/drivers/virtio/*'
+for a kernel with the drivers of virtual machines only.
 --overlay DIR is copied over the root last: it carries the role's hooks and
 configuration. The kernel package is the one apt would install now
 (linux-image-amd64's dependency) unless --kernel-package names one.
@@ -57,6 +60,7 @@ docs/diskless.md).`,
 			kind, _ := f.GetString("kind")
 			secure, _ := f.GetBool("secure-boot")
 			exclude, _ := f.GetStringSlice("exclude")
+			keep, _ := f.GetStringSlice("keep")
 			if kind != registry.KindDiskless && kind != registry.KindDisk {
 				return usage(fmt.Errorf("image %s: --kind %q: build makes a diskless or a disk image (an install image is an installer's kernel and initrd: image add)", a[0], kind))
 			}
@@ -71,7 +75,7 @@ docs/diskless.md).`,
 			if noAdd, _ := f.GetBool("no-add"); noAdd && !f.Changed("output") {
 				return usage(fmt.Errorf("image %s: --no-add needs --output", a[0]))
 			}
-			root := roles.DebianRoot{Suite: suite, Packages: pkgs, Overlay: overlay, Disk: kind == registry.KindDisk, SecureBoot: secure, Exclude: exclude}
+			root := roles.DebianRoot{Suite: suite, Packages: pkgs, Overlay: overlay, Disk: kind == registry.KindDisk, SecureBoot: secure, Exclude: exclude, Keep: keep}
 			if err := root.Build(ctx(c), output, c.ErrOrStderr()); err != nil {
 				return fmt.Errorf("image %s: %w", a[0], err)
 			}
@@ -98,6 +102,7 @@ docs/diskless.md).`,
 	f.StringSlice("packages", nil, "packages of the role, comma-separated")
 	f.String("overlay", "", "directory copied over the root last: the role's hooks and files")
 	f.StringSlice("exclude", nil, "paths left out of the root, comma-separated dpkg path-exclude globs (e.g. /lib/modules/*/kernel/sound/*)")
+	f.StringSlice("keep", nil, "paths --exclude left out that the root keeps, comma-separated dpkg path-include globs (e.g. /lib/modules/*/kernel/drivers/virtio/*)")
 	f.String("kernel-package", "", "Debian kernel package (.deb) to boot (default: apt-get download of the current one)")
 	f.String("output", "", "keep the root archive here (.tar.zst, .tar.gz or .tar)")
 	f.Bool("no-add", false, "only build the root archive (--output), for image add on another machine")
