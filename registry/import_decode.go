@@ -96,6 +96,10 @@ func startSplit(data []byte, per, workers int) (Document, *systemChunks, bool) {
 				if c.failed.Load() {
 					return nil
 				}
+				if systems, ok := fastSystems(part); ok {
+					c.chunks[i] = systems
+					return nil
+				}
 				dec := yaml.NewDecoder(bytes.NewReader(part))
 				dec.KnownFields(true)
 				if dec.Decode(&c.chunks[i]) != nil {
