@@ -90,13 +90,19 @@ func startSplit(data []byte, per, workers int) (Document, *systemChunks, bool) {
 	go func() {
 		var g errgroup.Group
 		g.SetLimit(workers)
+		parsers := make(chan *fastParser, workers) // one a worker
+		for range workers {
+			parsers <- new(fastParser)
+		}
 		for i, part := range parts {
 			g.Go(func() error {
 				defer close(c.done[i])
 				if c.failed.Load() {
 					return nil
 				}
-				if systems, ok := fastSystems(part); ok {
+				p := <-parsers
+				defer func() { parsers <- p }()
+				if systems, ok := p.systems(part); ok {
 					c.chunks[i] = systems
 					return nil
 				}

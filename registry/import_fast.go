@@ -17,13 +17,18 @@ import (
 // quotes, block scalars, multi-line scalars or flow collections, a key
 // no field takes...): the caller decodes it with yaml.v3 then.
 func fastSystems(part []byte) ([]System, bool) {
-	p := fastParser{lines: strings.Split(string(part), "\n")}
+	return new(fastParser).systems(part)
+}
+
+// systems is fastSystems with p's Nodes, those of its last call reused.
+func (p *fastParser) systems(part []byte) ([]System, bool) {
+	p.lines, p.i, p.block, p.used = strings.Split(string(part), "\n"), 0, 0, 0
 	p.skip()
 	if p.i == len(p.lines) {
 		return nil, false
 	}
 	ind, _ := p.indent()
-	seq, ok := p.block(ind)
+	seq, ok := p.blockAt(ind)
 	if !ok || seq.Kind != yaml.SequenceNode {
 		return nil, false
 	}
@@ -39,21 +44,27 @@ func fastSystems(part []byte) ([]System, bool) {
 }
 
 // fastParser reads lines of block YAML: sequences, mappings, and one-line
-// scalars and flow collections.
+// scalars and flow collections. A decode worker keeps one: the Nodes of
+// a chunk are garbage once it is decoded, and serve the next chunk.
 type fastParser struct {
-	lines []string
-	i     int         // the line being read
-	nodes []yaml.Node // allocated a block at a time
+	lines  []string
+	i      int           // the line being read
+	blocks [][]yaml.Node // the Nodes, allocated a block at a time
+	block  int           // the block being used
+	used   int           // its Nodes in use
 }
 
-// node is a new Node.
+// node is a Node not in use, as new but for its Content's capacity.
 func (p *fastParser) node(kind yaml.Kind, tag string, style yaml.Style, value string) *yaml.Node {
-	if len(p.nodes) == 0 {
-		p.nodes = make([]yaml.Node, 256)
+	if p.block < len(p.blocks) && p.used == len(p.blocks[p.block]) {
+		p.block, p.used = p.block+1, 0
 	}
-	n := &p.nodes[0]
-	p.nodes = p.nodes[1:]
-	n.Kind, n.Tag, n.Style, n.Value = kind, tag, style, value
+	if p.block == len(p.blocks) {
+		p.blocks = append(p.blocks, make([]yaml.Node, 1024))
+	}
+	n := &p.blocks[p.block][p.used]
+	p.used++
+	*n = yaml.Node{Kind: kind, Tag: tag, Style: style, Value: value, Content: n.Content[:0]}
 	return n
 }
 
@@ -71,9 +82,9 @@ func (p *fastParser) indent() (int, string) {
 	return len(l) - len(t), strings.TrimRight(t, " ")
 }
 
-// block reads the block node (sequence or mapping) whose lines start at
+// blockAt reads the block node (sequence or mapping) whose lines start at
 // column ind, from line i.
-func (p *fastParser) block(ind int) (*yaml.Node, bool) {
+func (p *fastParser) blockAt(ind int) (*yaml.Node, bool) {
 	p.skip()
 	if p.i == len(p.lines) {
 		return nil, false
@@ -170,7 +181,7 @@ func (p *fastParser) nested(ind int, key bool) (*yaml.Node, bool) {
 	if p.i < len(p.lines) {
 		n, text := p.indent()
 		if n > ind || (key && n == ind && isEntryText(text)) {
-			return p.block(n)
+			return p.blockAt(n)
 		}
 	}
 	return p.node(yaml.ScalarNode, "!!null", 0, ""), true

@@ -135,7 +135,8 @@ func FuzzFastSystems(f *testing.F) {
 }
 
 // BenchmarkDecodeChunk: a chunk of 1,000 systems of a fleet file (flow
-// style) and of an export (block style), by yaml.v3 and by fastSystems.
+// style) and of an export (block style), by yaml.v3 and by a decode
+// worker's fastParser.
 func BenchmarkDecodeChunk(b *testing.B) {
 	r, _ := openTest(b)
 	if _, err := r.Import(context.Background(), fleetDoc(chunkEntries), false); err != nil {
@@ -152,11 +153,33 @@ func BenchmarkDecodeChunk(b *testing.B) {
 			}
 		})
 		b.Run(name+"/fast", func(b *testing.B) {
+			p := new(fastParser) // as a decode worker keeps one
 			for b.Loop() {
-				if _, ok := fastSystems(chunks[0]); !ok {
+				if _, ok := p.systems(chunks[0]); !ok {
 					b.Fatal("not taken")
 				}
 			}
 		})
+	}
+}
+
+// TestFastParserReuse: a parser that decodes chunk after chunk of other
+// shapes (its Nodes reused) decodes each as a new one does.
+func TestFastParserReuse(t *testing.T) {
+	var parts [][]byte
+	for _, doc := range [][]byte{manySystems(40), fleetDoc(40), manySystems(7), fleetDoc(300)} {
+		_, chunks, _, _, _ := splitSystems(doc, 13)
+		parts = append(parts, chunks...)
+	}
+	p := new(fastParser)
+	for _, part := range append(parts, parts...) {
+		want, err := yamlSystems(part)
+		got, ok := p.systems(part)
+		if err != nil || !ok {
+			t.Fatalf("yaml.v3: %v, taken: %v", err, ok)
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Fatalf("a reused parser decodes otherwise (-yaml.v3 +fast):\n%s", d)
+		}
 	}
 }
