@@ -23,7 +23,8 @@ const chunkEntries = 1000
 // decoded in chunks of their block sequence's entries, one per CPU at a
 // time (splitSystems), and come in order from the chunks it returns
 // (Systems is then nil): the importer checks the first systems while the
-// later ones decode. Anything the cut cannot be sure of, and the
+// later ones decode. A chunk of plain YAML is parsed by fastSystems,
+// any other by yaml.v3. Anything the cut cannot be sure of, and the
 // document is decoded whole (chunks is nil); a chunk that does not
 // decode makes chunks.each false, and the importer then decodes the
 // whole document for its error: the result and the error are always

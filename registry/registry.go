@@ -216,7 +216,9 @@ const maxTries = 20
 // published meanwhile, else it is validated again on the new Snapshot.
 // Renders whose template and data did not change are not done again: a
 // try whose renders are all done commits without letting go of the lock,
-// so a change cannot keep losing to the writes of this appliance.
+// so a change cannot keep losing to the writes of this appliance. A
+// change that began its commit already (a large import's opStream)
+// renders under the lock: its transaction holds the database's.
 // The commit itself is refused by the Store when the database's serial
 // is no longer the one the change was validated at (another appliance
 // committed): the Snapshot is brought up to date and the change validated
