@@ -121,7 +121,15 @@ func (s *server) importDoc(w http.ResponseWriter, r *http.Request) {
 	dry := r.URL.Query().Get("dry_run") != ""
 	rep, err := s.Registry.Import(r.Context(), data, dry)
 	respond(w, http.StatusOK, rep, err)
+	if s.AfterBulk != nil && len(data) >= bulkImport {
+		data, rep = nil, nil
+		s.AfterBulk()
+	}
 }
+
+// bulkImport is the size from which an import document is a bulk one:
+// Config.AfterBulk runs once it is answered.
+const bulkImport = 1 << 20
 
 // history answers the last records, newest last: ?limit=N (default
 // historyPage, at most historyMax), ?before=ID for the page before,

@@ -125,6 +125,10 @@ type Config struct {
 	// edit, bootenv build): for a diskless image, it measures the rootfs
 	// and builds kernel and initrd from its kernel-package file.
 	PrepareImage func(ctx context.Context, img *registry.Image) error
+	// AfterBulk, if set, runs once a bulk import (a document of 1 MiB or
+	// more) is answered: the appliance gives the memory its document,
+	// decode and report held back to the system.
+	AfterBulk func()
 	// Health, if set, lists what keeps the appliance from serving every
 	// machine (a missing boot loader): /healthz then answers 503 with it.
 	Health func() []string

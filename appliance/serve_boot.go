@@ -53,7 +53,7 @@ func (a *Appliance) startHTTP(ln, apiLn net.Listener, dnsSrv *dnsconf.Server) er
 	own := a.ownHosts() // the names the API and dashboard answer to
 	apiHandler := api.Handler(api.Config{Registry: a.reg, Blobs: a.blobs, Events: a.events, Dynamic: a.dynamic, Auth: a.auth, Log: a.log, Metrics: a.metrics,
 		BootURL: a.httpURL, DNS: a.cfg.Address, Mirrors: a.mirrorNames(), Power: a.power, Builds: a.builds, Inspect: a.builds.PowerForInspect, PrepareImage: a.bootenv.Prepare,
-		Health: func() []string { return a.bootMissing }, Hosts: own,
+		AfterBulk: giveBackBulk, Health: func() []string { return a.bootMissing }, Hosts: own,
 		Backup: a.writeBackup, Login: a.loginFunc(), LoginTTL: a.loginTTLOrDefault(), Console: a.consoleAPI(),
 		PowerStates: func(system string) string {
 			v, _ := a.powerStates.Load(system)

@@ -1,0 +1,59 @@
+package api
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/provision/provision/images"
+	"github.com/provision/provision/registry/registrytest"
+)
+
+// A bulk import (1 MiB or more) runs Config.AfterBulk once answered; a
+// small one does not.
+func TestImportAfterBulk(t *testing.T) {
+	reg := registrytest.Open(t)
+	blobs, err := images.NewStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bulks atomic.Int32
+	h := Handler(Config{Registry: reg, Blobs: blobs, Auth: Tokens("tok", "ro"), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Metrics: prometheus.NewRegistry(), AfterBulk: func() { bulks.Add(1) }})
+	srv := httptest.NewServer(validated(t, h))
+	defer srv.Close()
+	post := func(doc string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", srv.URL+"/api/v1/import", strings.NewReader(doc))
+		req.Header.Set("Authorization", "Bearer tok")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("import: %d %s", res.StatusCode, b)
+		}
+	}
+	post("settings:\n  small: \"1\"\n")
+	if n := bulks.Load(); n != 0 {
+		t.Fatalf("after a small import AfterBulk ran %d times", n)
+	}
+	var doc strings.Builder
+	doc.WriteString("settings:\n")
+	for i := 0; doc.Len() < bulkImport; i++ {
+		fmt.Fprintf(&doc, "  bulk.k%06d: %q\n", i, strings.Repeat("v", 40))
+	}
+	post(doc.String())
+	if n := bulks.Load(); n != 1 {
+		t.Fatalf("after a %d-byte import AfterBulk ran %d times, want 1", doc.Len(), n)
+	}
+}
