@@ -17,13 +17,22 @@ import (
 
 func newTestServer(t *testing.T) *httptest.Server {
 	t.Helper()
+	return newTestServerWith(t, nil)
+}
+
+// newTestServerWith is newTestServer with more of its Config set by more.
+func newTestServerWith(t *testing.T, more func(*Config)) *httptest.Server {
+	t.Helper()
 	reg := registrytest.Open(t)
 	blobs, err := images.NewStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := Handler(Config{Registry: reg, Blobs: blobs, Auth: Tokens("tok", "ro"), Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: prometheus.NewRegistry()})
-	srv := httptest.NewServer(validated(t, h))
+	cfg := Config{Registry: reg, Blobs: blobs, Auth: Tokens("tok", "ro"), Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: prometheus.NewRegistry()}
+	if more != nil {
+		more(&cfg)
+	}
+	srv := httptest.NewServer(validated(t, Handler(cfg)))
 	t.Cleanup(srv.Close)
 	return srv
 }

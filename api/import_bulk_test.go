@@ -3,32 +3,17 @@ package api
 import (
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
-
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/provision/provision/images"
-	"github.com/provision/provision/registry/registrytest"
 )
 
 // A bulk import (1 MiB or more) runs Config.AfterBulk once answered; a
 // small one does not.
 func TestImportAfterBulk(t *testing.T) {
-	reg := registrytest.Open(t)
-	blobs, err := images.NewStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
 	var bulks atomic.Int32
-	h := Handler(Config{Registry: reg, Blobs: blobs, Auth: Tokens("tok", "ro"), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Metrics: prometheus.NewRegistry(), AfterBulk: func() { bulks.Add(1) }})
-	srv := httptest.NewServer(validated(t, h))
-	defer srv.Close()
+	srv := newTestServerWith(t, func(c *Config) { c.AfterBulk = func() { bulks.Add(1) } })
 	post := func(doc string) {
 		t.Helper()
 		req, _ := http.NewRequest("POST", srv.URL+"/api/v1/import", strings.NewReader(doc))

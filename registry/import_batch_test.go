@@ -176,32 +176,7 @@ func TestBatchWritesWhatOpsWrite(t *testing.T) {
 // too, in one commit whose history has a record per system.
 func TestImportManySealed(t *testing.T) {
 	ctx := context.Background()
-	r, path := openInstall(t)
-	r.Close()
-	key, _ := seal.Create(filepath.Join(t.TempDir(), "key"))
-	r, err := sealedRegistry(t, path, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	base := r.Snapshot().Serial
-	if _, err := r.Import(ctx, manySystems(2000), false); err != nil {
-		t.Fatal(err)
-	}
-	if r.Snapshot().Serial != base+1 {
-		t.Fatalf("serial %d after the import, want %d: one commit", r.Snapshot().Serial, base+1)
-	}
-	want, _ := r.Snapshot().Export(true)
-	r.Close()
-	again, err := sealedRegistry(t, path, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer again.Close()
-	got, _ := again.Snapshot().Export(true)
-	if d := cmp.Diff(string(want), string(got)); d != "" {
-		t.Fatalf("the registry read back differs (-imported +read):\n%s", d)
-	}
+	again, base, got := importReadBack(t, manySystems(2000))
 	for _, s := range []string{"password: pw1\n", "build_token: "} {
 		if !strings.Contains(string(got), s) {
 			t.Fatalf("read back without %q", s)
@@ -212,6 +187,41 @@ func TestImportManySealed(t *testing.T) {
 	if err := st.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM history WHERE kind = 'system' AND serial = ?`, int64(base+1)).Scan(&n); err != nil || n != 2000 {
 		t.Fatalf("%d history records of systems at the import's serial (%v), want 2000", n, err)
 	}
+}
+
+// importReadBack imports doc in one commit into a registry on disk with
+// sealed secrets, reopens it, and checks that it reads back as it was in
+// memory: the reopened registry, the serial before the import, and its
+// export with secrets.
+func importReadBack(t *testing.T, doc []byte) (again *Registry, base uint64, export []byte) {
+	t.Helper()
+	r, path := openInstall(t)
+	r.Close()
+	key, _ := seal.Create(filepath.Join(t.TempDir(), "key"))
+	r, err := sealedRegistry(t, path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	base = r.Snapshot().Serial
+	if _, err := r.Import(context.Background(), doc, false); err != nil {
+		t.Fatal(err)
+	}
+	if r.Snapshot().Serial != base+1 {
+		t.Fatalf("serial %d after the import, want %d: one commit", r.Snapshot().Serial, base+1)
+	}
+	want, _ := r.Snapshot().Export(true)
+	r.Close()
+	again, err = sealedRegistry(t, path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { again.Close() })
+	got, _ := again.Snapshot().Export(true)
+	if d := cmp.Diff(string(want), string(got)); d != "" {
+		t.Fatalf("the registry read back differs (-imported +read):\n%s", d)
+	}
+	return again, base, got
 }
 
 // TestImportAllOrNothing: an import refused by the database half-way (a

@@ -3,14 +3,12 @@ package registry
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/provision/provision/access"
-	"github.com/provision/provision/internal/seal"
 )
 
 // streamedDoc is manySystems with enough systems for the import to write
@@ -32,32 +30,7 @@ func streamedDoc(t *testing.T) ([]byte, int) {
 func TestImportStreamed(t *testing.T) {
 	ctx := context.Background()
 	doc, n := streamedDoc(t)
-	r, path := openInstall(t)
-	r.Close()
-	key, _ := seal.Create(filepath.Join(t.TempDir(), "key"))
-	r, err := sealedRegistry(t, path, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	base := r.Snapshot().Serial
-	if _, err := r.Import(ctx, doc, false); err != nil {
-		t.Fatal(err)
-	}
-	if r.Snapshot().Serial != base+1 {
-		t.Fatalf("serial %d after the import, want %d: one commit", r.Snapshot().Serial, base+1)
-	}
-	want, _ := r.Snapshot().Export(true)
-	r.Close()
-	again, err := sealedRegistry(t, path, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer again.Close()
-	got, _ := again.Snapshot().Export(true)
-	if d := cmp.Diff(string(want), string(got)); d != "" {
-		t.Fatalf("the registry read back differs (-imported +read):\n%s", d)
-	}
+	again, base, _ := importReadBack(t, doc)
 	rows, err := again.store.(*SQLStore).db.QueryContext(ctx, `SELECT kind, name, at FROM history WHERE serial = ? ORDER BY id`, int64(base+1))
 	if err != nil {
 		t.Fatal(err)
