@@ -122,7 +122,6 @@ func (s *server) importDoc(w http.ResponseWriter, r *http.Request) {
 	rep, err := s.Registry.Import(r.Context(), data, dry)
 	respond(w, http.StatusOK, rep, err)
 	if s.AfterBulk != nil && len(data) >= bulkImport {
-		data, rep = nil, nil
 		s.AfterBulk()
 	}
 }

@@ -23,7 +23,7 @@ const chunkEntries = 1000
 // decoded in chunks of their block sequence's entries, one per CPU at a
 // time (splitSystems), and come in order from the chunks it returns
 // (Systems is then nil): the importer checks the first systems while the
-// later ones decode. A chunk of plain YAML is parsed by fastSystems,
+// later ones decode. A chunk of plain YAML is parsed by fastParser.systems,
 // any other by yaml.v3. Anything the cut cannot be sure of, and the
 // document is decoded whole (chunks is nil); a chunk that does not
 // decode makes chunks.each false, and the importer then decodes the
@@ -107,9 +107,9 @@ func startSplit(data []byte, per, workers int) (Document, *systemChunks, bool) {
 					c.chunks[i] = systems
 					return nil
 				}
-				dec := yaml.NewDecoder(bytes.NewReader(part))
-				dec.KnownFields(true)
-				if dec.Decode(&c.chunks[i]) != nil {
+				systems, err := yamlChunk(part)
+				c.chunks[i] = systems
+				if err != nil {
 					c.failed.Store(true)
 				}
 				return nil
@@ -229,4 +229,14 @@ func splitSystems(data []byte, per int) (head []byte, chunks [][]byte, line, cou
 
 func isEntry(text []byte) bool {
 	return text[0] == '-' && (len(text) == 1 || text[1] == ' ')
+}
+
+// yamlChunk decodes a chunk of a document's systems with yaml.v3, unknown
+// fields refused, as the whole document is.
+func yamlChunk(part []byte) ([]System, error) {
+	var out []System
+	dec := yaml.NewDecoder(bytes.NewReader(part))
+	dec.KnownFields(true)
+	err := dec.Decode(&out)
+	return out, err
 }

@@ -8,19 +8,15 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// fastSystems decodes a chunk of a document's systems (splitSystems'
-// cut: block sequence entries) as yaml.v3 does, for half its CPU:
+// systems decodes a chunk of a document's systems (splitSystems' cut:
+// block sequence entries) as yaml.v3 does (yamlChunk), for half its CPU:
 // its own parser builds the yaml.Nodes of the plain YAML an export or a
 // generated fleet file is made of, and yaml.v3 decodes them into
 // Systems (Node.Decode: the same conversions and errors). false when
 // part has anything else (comments, anchors, tags, escapes, single
 // quotes, block scalars, multi-line scalars or flow collections, a key
-// no field takes...): the caller decodes it with yaml.v3 then.
-func fastSystems(part []byte) ([]System, bool) {
-	return new(fastParser).systems(part)
-}
-
-// systems is fastSystems with p's Nodes, those of its last call reused.
+// no field takes...): the caller decodes it with yaml.v3 then. The Nodes
+// of p's last call serve again.
 func (p *fastParser) systems(part []byte) ([]System, bool) {
 	p.lines, p.i, p.block, p.used = strings.Split(string(part), "\n"), 0, 0, 0
 	p.skip()

@@ -1,38 +1,27 @@
 package registry
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"gopkg.in/yaml.v3"
 )
 
-// yamlSystems decodes part as the import does without fastSystems.
-func yamlSystems(part []byte) ([]System, error) {
-	var out []System
-	dec := yaml.NewDecoder(bytes.NewReader(part))
-	dec.KnownFields(true)
-	err := dec.Decode(&out)
-	return out, err
-}
-
-// sameAsYAML fails t when fastSystems takes part and yaml.v3 does not
-// decode it to the same Systems; it returns whether fastSystems took it.
+// sameAsYAML fails t when fastParser.systems takes part and yaml.v3 does not
+// decode it to the same Systems; it returns whether fastParser.systems took it.
 func sameAsYAML(t *testing.T, part []byte) bool {
 	t.Helper()
-	fast, ok := fastSystems(part)
+	fast, ok := new(fastParser).systems(part)
 	if !ok {
 		return false
 	}
-	want, err := yamlSystems(part)
+	want, err := yamlChunk(part)
 	if err != nil {
-		t.Fatalf("fastSystems takes what yaml.v3 refuses (%v):\n%s", err, part)
+		t.Fatalf("fastParser.systems takes what yaml.v3 refuses (%v):\n%s", err, part)
 	}
 	if d := cmp.Diff(want, fast); d != "" {
-		t.Fatalf("fastSystems decodes otherwise (-yaml.v3 +fast):\n%s\n%s", d, part)
+		t.Fatalf("fastParser.systems decodes otherwise (-yaml.v3 +fast):\n%s\n%s", d, part)
 	}
 	return true
 }
@@ -50,7 +39,7 @@ func systemsOf(t *testing.T, doc []byte) []byte {
 
 // TestFastSystemsTakes: the systems of a generated fleet file (flow
 // style), of an export (block style) and of the shapes an import writes
-// decode by fastSystems, as yaml.v3 decodes them.
+// decode by fastParser.systems, as yaml.v3 decodes them.
 func TestFastSystemsTakes(t *testing.T) {
 	r, _ := openInstall(t)
 	if _, err := r.Import(t.Context(), manySystems(30), false); err != nil {
@@ -60,13 +49,13 @@ func TestFastSystemsTakes(t *testing.T) {
 	for name, doc := range map[string][]byte{"fleet": fleetDoc(30), "many": manySystems(30), "export": export} {
 		t.Run(name, func(t *testing.T) {
 			if !sameAsYAML(t, systemsOf(t, doc)) {
-				t.Fatalf("fastSystems does not take it:\n%s", systemsOf(t, doc))
+				t.Fatalf("fastParser.systems does not take it:\n%s", systemsOf(t, doc))
 			}
 		})
 	}
 }
 
-// TestFastSystemsLikeYAML: entries of every kind fastSystems takes decode
+// TestFastSystemsLikeYAML: entries of every kind fastParser.systems takes decode
 // as yaml.v3 decodes them, and what it cannot be sure of it leaves to
 // yaml.v3 (take false).
 func TestFastSystemsLikeYAML(t *testing.T) {
@@ -109,17 +98,17 @@ func TestFastSystemsLikeYAML(t *testing.T) {
 	for _, tt := range tests {
 		got := false
 		t.Run("", func(t *testing.T) { got = sameAsYAML(t, []byte(tt.part)) })
-		_, yerr := yamlSystems([]byte(tt.part))
+		_, yerr := yamlChunk([]byte(tt.part))
 		if tt.take && yerr != nil {
-			continue // a type error: fastSystems falls back (sameAsYAML checked it does not take it wrongly)
+			continue // a type error: fastParser.systems falls back (sameAsYAML checked it does not take it wrongly)
 		}
 		if got != tt.take {
-			t.Errorf("fastSystems takes %q: %v, want %v", tt.part, got, tt.take)
+			t.Errorf("fastParser.systems takes %q: %v, want %v", tt.part, got, tt.take)
 		}
 	}
 }
 
-// FuzzFastSystems: whatever fastSystems takes, yaml.v3 decodes the same.
+// FuzzFastSystems: whatever fastParser.systems takes, yaml.v3 decodes the same.
 func FuzzFastSystems(f *testing.F) {
 	for _, doc := range [][]byte{fleetDoc(3), manySystems(3)} {
 		_, chunks, _, _, _ := splitSystems(doc, 1<<30)
@@ -147,7 +136,7 @@ func BenchmarkDecodeChunk(b *testing.B) {
 		_, chunks, _, _, _ := splitSystems(doc, 1<<30)
 		b.Run(name+"/yaml", func(b *testing.B) {
 			for b.Loop() {
-				if _, err := yamlSystems(chunks[0]); err != nil {
+				if _, err := yamlChunk(chunks[0]); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -173,7 +162,7 @@ func TestFastParserReuse(t *testing.T) {
 	}
 	p := new(fastParser)
 	for _, part := range append(parts, parts...) {
-		want, err := yamlSystems(part)
+		want, err := yamlChunk(part)
 		got, ok := p.systems(part)
 		if err != nil || !ok {
 			t.Fatalf("yaml.v3: %v, taken: %v", err, ok)
