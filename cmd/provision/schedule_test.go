@@ -2,11 +2,14 @@ package main
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,6 +29,11 @@ import (
 // longest, wait for them, and without slots of their own they were
 // starved by the tests running meanwhile. A test that waits for one
 // waits without a slot (parallelAfter).
+//
+// While the file PROVISION_TEST_HOLD names exists, only the builds get
+// slots: scripts/test starts this package beside the packages that
+// measure under load, so that the builds use what CPU those leave idle,
+// and removes the file when they are done.
 
 // slots is how many tests run at once: PROVISION_TEST_SLOTS, else 3 (two
 // cores, and a VM under TCG waits about as often as it computes).
@@ -108,10 +116,14 @@ func parallelAfter(t *testing.T, wait func()) func() {
 	t.Parallel()
 	wait()
 	if idle[t.Name()] {
+		<-sched.released
 		return func() {}
 	}
 	return sched.take(t.Name())
 }
+
+// isBuild tells a build's slot from a test's.
+func isBuild(name string) bool { return strings.HasPrefix(name, "build: ") }
 
 // The names TestMain's builds take their slots by.
 const (
@@ -130,7 +142,32 @@ func inBackground(name string, f func()) {
 // sched hands out the slots. The first ones are handed out a moment after
 // the first test asks, when all the tests go test released at once have
 // asked, so that the longest start first whatever order they came in.
-var sched = &scheduler{free: slots, groups: map[string]bool{}}
+var sched = newScheduler(slots, os.Getenv("PROVISION_TEST_HOLD"))
+
+// newScheduler hands out n slots; while the file hold names exists, only
+// to builds.
+func newScheduler(n int, hold string) *scheduler {
+	s := &scheduler{free: n, groups: map[string]bool{}, released: make(chan struct{})}
+	if hold == "" {
+		close(s.released)
+		return s
+	}
+	s.hold = true
+	go func() {
+		for {
+			if _, err := os.Stat(hold); errors.Is(err, fs.ErrNotExist) {
+				break
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+		s.mu.Lock()
+		s.hold = false
+		close(s.released)
+		s.grant()
+		s.mu.Unlock()
+	}()
+	return s
+}
 
 type scheduler struct {
 	mu      sync.Mutex
@@ -138,8 +175,11 @@ type scheduler struct {
 	open    bool            // the first moment has passed
 	waiting []*waiter       // in the order they asked
 	groups  map[string]bool // the alone groups running now
-	arrived int
-	held    []held // the slots given back
+	hold    bool            // only builds get slots (PROVISION_TEST_HOLD)
+	// released is closed once the hold is gone (at once without one).
+	released chan struct{}
+	arrived  int
+	held     []held // the slots given back
 }
 
 // held is a slot a test or build held: from when, for how long.
@@ -231,7 +271,7 @@ func (s *scheduler) grant() {
 	})
 	for i := 0; i < len(s.waiting) && s.free > 0; {
 		w := s.waiting[i]
-		if g := alone[w.name]; g != "" && s.groups[g] {
+		if g := alone[w.name]; (g != "" && s.groups[g]) || (s.hold && !isBuild(w.name)) {
 			i++
 			continue
 		}
