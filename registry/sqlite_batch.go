@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -91,25 +92,69 @@ func (b *batch) flush(ctx context.Context, tx sqlTx) error {
 	return nil
 }
 
-// insert writes rows with one statement; a statement of a size seen
-// before in the commit is reused.
+// insert writes rows with one statement; a value that every row has in
+// the same column (an import's time, actor, serial, kind...) is bound
+// once, as one numbered parameter that each row names. A statement of a
+// text seen before in the commit is reused.
 func (b *batch) insert(ctx context.Context, tx sqlTx, insert string, rows [][]any) error {
-	tuple := "(" + placeholders(len(rows[0])) + ")"
-	q := insert + strings.TrimSuffix(strings.Repeat(tuple+",", len(rows)), ",")
-	args := make([]any, 0, len(rows)*len(rows[0]))
-	for _, r := range rows {
-		args = append(args, r...)
+	width := len(rows[0])
+	param := make([]int, width) // the parameter of a shared column; 0: one a row
+	args := make([]any, 0, len(rows)*width)
+	for c := range width {
+		if shared(rows, c) {
+			args = append(args, rows[0][c])
+			param[c] = len(args)
+		}
 	}
-	stmt, ok := b.stmts[q]
+	var q strings.Builder
+	q.WriteString(insert)
+	for i, r := range rows {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteByte('(')
+		for c, v := range r {
+			if c > 0 {
+				q.WriteByte(',')
+			}
+			n := param[c]
+			if n == 0 {
+				args = append(args, v)
+				n = len(args)
+			}
+			q.WriteByte('$')
+			q.WriteString(strconv.Itoa(n))
+		}
+		q.WriteByte(')')
+	}
+	stmt, ok := b.stmts[q.String()]
 	if !ok {
 		var err error
-		if stmt, err = tx.PrepareContext(ctx, q); err != nil {
+		if stmt, err = tx.PrepareContext(ctx, q.String()); err != nil {
 			return err
 		}
-		b.stmts[q] = stmt
+		b.stmts[q.String()] = stmt
 	}
 	_, err := stmt.ExecContext(ctx, args...)
 	return err
+}
+
+// shared reports whether every row has the same text or number in column
+// c. "$N" names a parameter on both backends, and no "?" is left for
+// rebind to number.
+func shared(rows [][]any, c int) bool {
+	v := rows[0][c]
+	switch v.(type) {
+	case string, int64:
+	default:
+		return false // a []byte does not compare
+	}
+	for _, r := range rows[1:] {
+		if r[c] != v {
+			return false
+		}
+	}
+	return true
 }
 
 // close releases the prepared statements.

@@ -168,6 +168,7 @@ func sshRun(n *lab.Net, key, ip string, args ...string) (string, error) {
 // minutes under load (its boot environment is built, its rootfs read).
 func TestVMDeploy(t *testing.T) {
 	defer parallelAfter(t, func() { diskImageOnce() })()
+	setup := time.Now()
 	n, cli, key, tok := deployLab(t)
 	rootfs, _ := diskImageOnce()
 	image, err := os.ReadFile(rootfs)
@@ -210,6 +211,7 @@ func TestVMDeploy(t *testing.T) {
 		}
 		cli(args...)
 	}
+	t.Logf("lab set up in %.1fs", time.Since(setup).Seconds())
 	t.Run("raid1", func(t *testing.T) { defer parallel(t)(); deployRAID1(t, n, cli, key) })
 	t.Run("discovery", func(t *testing.T) { defer parallel(t)(); discoveryInDeployLab(t, n, tok) })
 	for i, f := range failures {
