@@ -153,10 +153,8 @@ type Config struct {
 
 type server struct {
 	Config
-	requests   *prometheus.CounterVec
-	openapi    []byte // OpenAPI(), made once
-	openapiErr error
-	logins     *ratelimit.Limiter // sign-in attempts per client address
+	requests *prometheus.CounterVec
+	logins   *ratelimit.Limiter // sign-in attempts per client address
 }
 
 // methodLabel is the metrics label of a request method: a client picks
@@ -189,7 +187,6 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 // Handler returns the API, /healthz and /metrics on one mux.
 func Handler(cfg Config) http.Handler {
 	s := &server{Config: cfg, logins: newLoginLimiter()}
-	s.openapi, s.openapiErr = OpenAPI()
 	s.registerMetrics()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
