@@ -153,21 +153,56 @@ func dump(t *testing.T, st *SQLStore) []string {
 
 // TestBatchWritesWhatOpsWrite: the ops of an import of 2,000 systems of
 // every shape, committed by Commit (in batches), leave the same rows as
-// the same ops written one by one.
+// the same ops written one by one, whether the actor the rows share is
+// written into the statements or, not being plain text, bound.
 func TestBatchWritesWhatOpsWrite(t *testing.T) {
-	batched, _ := openInstall(t)
-	single, _ := openInstall(t)
-	ops := importOps(t, batched, manySystems(2000))
-	if _, err := batched.store.Commit(context.Background(), batched.Snapshot().Serial, ops); err != nil {
-		t.Fatal(err)
+	for _, by := range []string{"test", `o'brien?\x`, strings.Repeat("a", 65)} {
+		t.Run(by, func(t *testing.T) {
+			batched, _ := openInstall(t)
+			single, _ := openInstall(t)
+			ops := importOps(t, batched, manySystems(2000))
+			for i := range ops {
+				ops[i].Audit.By, ops[i].Audit.From = by, "[::1]:80"
+			}
+			if _, err := batched.store.Commit(context.Background(), batched.Snapshot().Serial, ops); err != nil {
+				t.Fatal(err)
+			}
+			commitOneByOne(t, single.store.(*SQLStore), ops)
+			got, want := dump(t, batched.store.(*SQLStore)), dump(t, single.store.(*SQLStore))
+			if len(want) < 2000*4 {
+				t.Fatalf("only %d rows written", len(want))
+			}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Fatalf("rows differ (-one by one +batched):\n%s", d)
+			}
+		})
 	}
-	commitOneByOne(t, single.store.(*SQLStore), ops)
-	got, want := dump(t, batched.store.(*SQLStore)), dump(t, single.store.(*SQLStore))
-	if len(want) < 2000*4 {
-		t.Fatalf("only %d rows written", len(want))
-	}
-	if d := cmp.Diff(want, got); d != "" {
-		t.Fatalf("rows differ (-one by one +batched):\n%s", d)
+}
+
+// TestSharedLiteral: only a number or a short plain text every row
+// shares is written into a batch statement.
+func TestSharedLiteral(t *testing.T) {
+	for _, tc := range []struct {
+		rows [][]any
+		want string
+	}{
+		{[][]any{{int64(7)}, {int64(7)}}, "7"},
+		{[][]any{{"add"}, {"add"}}, "'add'"},
+		{[][]any{{""}, {""}}, "''"},
+		{[][]any{{"2026-12-07T12:00:00Z"}, {"2026-12-07T12:00:00Z"}}, "'2026-12-07T12:00:00Z'"},
+		{[][]any{{"a"}, {"b"}}, ""},
+		{[][]any{{"a"}, {int64(1)}}, ""},
+		{[][]any{{int64(1)}, {"1"}}, ""},
+		{[][]any{{"it's"}, {"it's"}}, ""},
+		{[][]any{{"a?"}, {"a?"}}, ""},
+		{[][]any{{`a\`}, {`a\`}}, ""},
+		{[][]any{{"a\x00"}, {"a\x00"}}, ""},
+		{[][]any{{strings.Repeat("a", 65)}, {strings.Repeat("a", 65)}}, ""},
+		{[][]any{{[]byte("a")}, {[]byte("a")}}, ""},
+	} {
+		if got := sharedLiteral(tc.rows, 0); got != tc.want {
+			t.Errorf("sharedLiteral(%q) = %q, want %q", tc.rows, got, tc.want)
+		}
 	}
 }
 

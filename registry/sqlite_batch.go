@@ -92,22 +92,22 @@ func (b *batch) flush(ctx context.Context, tx sqlTx) error {
 	return nil
 }
 
-// insert writes rows with one statement; a value that every row has in
-// the same column (an import's time, actor, serial, kind...) is bound
-// once, as one numbered parameter that each row names. A statement of a
-// text seen before in the commit is reused.
+// insert writes rows with one statement. A short plain value that every
+// row of several has in the same column (an import's time, actor,
+// serial, kind...) is written once into the statement's text instead of
+// bound for each row: binding is much of a large import's cost. A
+// statement of a text seen before in the commit is reused.
 func (b *batch) insert(ctx context.Context, tx sqlTx, insert string, rows [][]any) error {
 	width := len(rows[0])
-	param := make([]int, width) // the parameter of a shared column; 0: one a row
-	args := make([]any, 0, len(rows)*width)
-	for c := range width {
-		if shared(rows, c) {
-			args = append(args, rows[0][c])
-			param[c] = len(args)
+	literal := make([]string, width) // "": bound for each row
+	if len(rows) > 1 {
+		for c := range width {
+			literal[c] = sharedLiteral(rows, c)
 		}
 	}
 	var q strings.Builder
 	q.WriteString(insert)
+	args := make([]any, 0, len(rows)*width)
 	for i, r := range rows {
 		if i > 0 {
 			q.WriteByte(',')
@@ -117,13 +117,12 @@ func (b *batch) insert(ctx context.Context, tx sqlTx, insert string, rows [][]an
 			if c > 0 {
 				q.WriteByte(',')
 			}
-			n := param[c]
-			if n == 0 {
-				args = append(args, v)
-				n = len(args)
+			if literal[c] != "" {
+				q.WriteString(literal[c])
+				continue
 			}
-			q.WriteByte('$')
-			q.WriteString(strconv.Itoa(n))
+			q.WriteByte('?')
+			args = append(args, v)
 		}
 		q.WriteByte(')')
 	}
@@ -139,22 +138,37 @@ func (b *batch) insert(ctx context.Context, tx sqlTx, insert string, rows [][]an
 	return err
 }
 
-// shared reports whether every row has the same text or number in column
-// c. "$N" names a parameter on both backends, and no "?" is left for
-// rebind to number.
-func shared(rows [][]any, c int) bool {
+// sharedLiteral is the SQL literal of the value every row has in column
+// c, if it is a number or a short text of plain characters only (no
+// quote, backslash or "?", so that the literal reads the same on both
+// backends and rebind has no "?" to number in it); "" if not.
+func sharedLiteral(rows [][]any, c int) string {
 	v := rows[0][c]
 	switch v.(type) {
 	case string, int64:
 	default:
-		return false // a []byte does not compare
+		return "" // a []byte does not compare
 	}
 	for _, r := range rows[1:] {
 		if r[c] != v {
-			return false
+			return ""
 		}
 	}
-	return true
+	switch v := v.(type) {
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case string:
+		if len(v) > 64 || strings.ContainsFunc(v, func(r rune) bool { return !plainRune(r) }) {
+			return ""
+		}
+		return "'" + v + "'"
+	}
+	return ""
+}
+
+// plainRune: r may stand in a literal as itself.
+func plainRune(r rune) bool {
+	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune(" -_.:@+/", r)
 }
 
 // close releases the prepared statements.
