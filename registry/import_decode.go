@@ -10,13 +10,14 @@ import (
 )
 
 // splitMin is the size from which a document's systems are decoded in
-// chunks: below it, one decode is quick enough.
-const splitMin = 1 << 20
+// chunks: below it, one decode is quick enough. A variable only for the
+// registry's tests, which make it and chunkEntries a tenth (TestMain).
+var splitMin = 1 << 20
 
 // chunkEntries is how many systems a chunk holds: small enough that the
 // YAML nodes of the chunks being decoded stay a small part of the
 // document's (decoded whole, 100,000 systems' nodes were 400 MB at once).
-const chunkEntries = 1000
+var chunkEntries = 1000
 
 // decodeDocument decodes an import document (YAML, unknown fields
 // refused). The systems of a large document, most of its bytes, are

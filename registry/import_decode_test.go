@@ -96,7 +96,7 @@ func TestDecodeSplitExport(t *testing.T) {
 // that does not decode, or that conflicts, fails the import with the
 // whole decode's error or the conflict, and nothing is written.
 func TestImportLargeDocument(t *testing.T) {
-	const n = 7000
+	n := 7 * chunkEntries
 	doc := fleetDoc(n)
 	if len(doc) < splitMin {
 		t.Fatalf("the document is %d bytes, under %d: not cut", len(doc), splitMin)
@@ -118,7 +118,7 @@ func TestImportLargeDocument(t *testing.T) {
 		}
 		// each addition's history has the system as added, JSON rendered
 		// once all were checked
-		for _, name := range []string{"h000000", "h003501", "h006999"} {
+		for _, name := range []string{"h000000", fmt.Sprintf("h%06d", n/2+1), fmt.Sprintf("h%06d", n-1)} {
 			h, err := r.History(t.Context(), name, 10)
 			if err != nil || len(h) != 1 || h[0].Op != "add" || !strings.Contains(h[0].New, `"name":"`+name+`"`) {
 				t.Fatalf("history of %s: %v %+v", name, err, h)
@@ -127,7 +127,8 @@ func TestImportLargeDocument(t *testing.T) {
 	})
 	t.Run("late entry does not decode", func(t *testing.T) {
 		r, _ := openInstall(t)
-		bad := []byte(strings.Replace(string(doc), "{name: h005900,", "{nmae: h005900,", 1))
+		late := fmt.Sprintf("h%06d", 59*chunkEntries/10)
+		bad := []byte(strings.Replace(string(doc), "{name: "+late+",", "{nmae: "+late+",", 1))
 		_, whole := decodeWhole(bad)
 		if whole == nil {
 			t.Fatal("the whole decode takes the unknown field")
@@ -142,7 +143,7 @@ func TestImportLargeDocument(t *testing.T) {
 	})
 	t.Run("late entry conflicts", func(t *testing.T) {
 		r, _ := openInstall(t)
-		bad := []byte(strings.Replace(string(doc), "ip: "+benchIP(5900)+",", "ip: "+benchIP(3)+",", 1))
+		bad := []byte(strings.Replace(string(doc), "ip: "+benchIP(59*chunkEntries/10)+",", "ip: "+benchIP(3)+",", 1))
 		_, err := r.Import(t.Context(), bad, false)
 		if err == nil || !strings.Contains(err.Error(), "system h000003") {
 			t.Fatalf("import: %v, want a conflict with h000003", err)

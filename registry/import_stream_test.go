@@ -15,7 +15,7 @@ import (
 // them while it checks them (a document of splitMin bytes or more).
 func streamedDoc(t *testing.T) ([]byte, int) {
 	t.Helper()
-	n := 9000
+	n := 9 * chunkEntries
 	doc := manySystems(n)
 	if len(doc) < splitMin {
 		t.Fatalf("the document is %d bytes, under %d: not written ahead", len(doc), splitMin)
@@ -64,7 +64,8 @@ func TestImportStreamed(t *testing.T) {
 // database and the registry as they were, and takes the next write.
 func TestImportStreamedFails(t *testing.T) {
 	doc, _ := streamedDoc(t)
-	late := fmt.Sprintf("h%06d", 8500)
+	lateN := 85 * chunkEntries / 10 // in the last chunk
+	late := fmt.Sprintf("h%06d", lateN)
 	tests := []struct {
 		name  string
 		doc   string
@@ -72,7 +73,7 @@ func TestImportStreamedFails(t *testing.T) {
 		scope bool // imported by a principal scoped to a site
 		want  string
 	}{
-		{name: "late conflict", doc: strings.Replace(string(doc), "ip: "+benchIP(8500)+"\n", "ip: "+benchIP(3)+"\n", 1), want: "system h000003"},
+		{name: "late conflict", doc: strings.Replace(string(doc), "ip: "+benchIP(lateN)+"\n", "ip: "+benchIP(3)+"\n", 1), want: "system h000003"},
 		{name: "late entry does not decode", doc: strings.Replace(string(doc), "  - name: "+late+"\n", "  - nmae: "+late+"\n", 1), want: "field nmae not found"},
 		{name: "database refuses", doc: string(doc), ghost: true, want: "refused by the database"},
 		{name: "principal's scopes", doc: string(doc), scope: true, want: "subnet big"},
@@ -83,7 +84,7 @@ func TestImportStreamedFails(t *testing.T) {
 			r, _ := openInstall(t)
 			st := r.store.(*SQLStore)
 			if tt.ghost {
-				for _, q := range []string{`INSERT INTO systems VALUES ('ghost', 'ghost.dsas', 'web', '', '{}')`, `INSERT INTO macs VALUES ('` + benchMAC(8500) + `', 'ghost')`} {
+				for _, q := range []string{`INSERT INTO systems VALUES ('ghost', 'ghost.dsas', 'web', '', '{}')`, `INSERT INTO macs VALUES ('` + benchMAC(lateN) + `', 'ghost')`} {
 					if _, err := st.db.ExecContext(ctx, q); err != nil {
 						t.Fatal(err)
 					}

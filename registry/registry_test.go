@@ -3,12 +3,15 @@ package registry
 import (
 	"context"
 	"errors"
+	"flag"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/provision/provision/internal/dbtemplate"
 	"github.com/provision/provision/internal/pgtest"
 )
 
@@ -45,8 +48,18 @@ func reopen(t testing.TB, path string) *Registry {
 	return r
 }
 
-// TestMain stops the PostgreSQL server, if the tests started one.
-func TestMain(m *testing.M) { pgtest.Main(m) }
+// TestMain stops the PostgreSQL server, if the tests started one. The
+// tests cut import documents of 64 KiB or more into chunks of 100
+// systems (splitMin, chunkEntries), not 1 MiB into 1,000: their streamed
+// imports are a tenth the size, with as many chunks, and take seconds
+// under -race, not minutes. Benchmarks keep the real sizes.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if flag.Lookup("test.bench").Value.String() == "" {
+		splitMin, chunkEntries = 64<<10, 100
+	}
+	pgtest.Main(m)
+}
 
 // testStore is the backend the registry's tests run on: SQLite, or with
 // PROVISION_TEST_STORE=postgres a database of a PostgreSQL server that
@@ -65,6 +78,20 @@ func openStore(t testing.TB, path string) *SQLStore {
 	var err error
 	switch testStore {
 	case "", "sqlite":
+		// A new database is a copy of one made once (internal/dbtemplate),
+		// less what each makes its own at its first open.
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			err = dbtemplate.Copy(path, func(p string) error {
+				st, err := OpenSQLite(ctx, p)
+				if err != nil {
+					return err
+				}
+				return st.Close()
+			}, `DELETE FROM meta WHERE key IN ('epoch', 'instance')`)
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
 		st, err = OpenSQLite(ctx, path)
 	case "postgres":
 		url, ok := pgDatabases.Load(path)

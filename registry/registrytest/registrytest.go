@@ -8,6 +8,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/provision/provision/internal/dbtemplate"
 	"github.com/provision/provision/registry"
 )
 
@@ -33,7 +34,11 @@ func OpenZone(t testing.TB, zone string) *registry.Registry {
 func OpenStore(t testing.TB, zone string) (*registry.Registry, *registry.SQLStore) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := registry.OpenSQLite(ctx, filepath.Join(t.TempDir(), "registry.db"))
+	path := filepath.Join(t.TempDir(), "registry.db")
+	if err := FreshSQLite(path); err != nil {
+		t.Fatal(err)
+	}
+	st, err := registry.OpenSQLite(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,3 +107,21 @@ func Import(t testing.TB, r *registry.Registry, doc registry.Document) {
 		t.Fatalf("import: %v", err)
 	}
 }
+
+// FreshSQLite makes path, which must not exist, a new registry database
+// as OpenSQLite would: a copy of one made once per test process
+// (internal/dbtemplate), less its epoch and instance, which its first
+// OpenSQLite makes its own.
+func FreshSQLite(path string) error {
+	return dbtemplate.Copy(path, func(p string) error {
+		st, err := registry.OpenSQLite(context.Background(), p)
+		if err != nil {
+			return err
+		}
+		return st.Close()
+	}, ForgetOwn)
+}
+
+// ForgetOwn removes from a new registry database what no two databases
+// share: the schema's INSERT OR IGNORE makes both anew at the next open.
+const ForgetOwn = `DELETE FROM meta WHERE key IN ('epoch', 'instance')`
