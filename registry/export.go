@@ -111,7 +111,7 @@ type ImportReport struct {
 // later ones are still checked (opStream): a failure rolls it back. With
 // dryRun nothing is written at all.
 func (r *Registry) Import(ctx context.Context, data []byte, dryRun bool) (*ImportReport, error) {
-	d, chunks, err := decodeDocument(data)
+	d, chunks, err := decodeDocument(data, r.Snapshot().Zone)
 	if err != nil {
 		return nil, invalidf("import: %v", err)
 	}
@@ -286,15 +286,15 @@ func (im *importer) run(n *Snapshot, d *Document, chunks *systemChunks) bool {
 		im.ops = append(im.ops, n.followProfile(x.Name, im.now)...)
 	}
 	checked := 0
-	putSystem := func(x System) {
+	putSystem := func(x System, norm *normalized) {
 		old, had := n.systems.Get(x.Name)
-		im.put(ObjSystem, x.Name, had, old, func() (any, error) { return n.putSystem(prevIf(had, x.Name), x, true, im.now) })
+		im.put(ObjSystem, x.Name, had, old, func() (any, error) { return n.putNormalized(prevIf(had, x.Name), x, norm, true, im.now) })
 		if checked++; checked%chunkEntries == 0 {
 			im.send()
 		}
 	}
 	for _, x := range d.Systems {
-		putSystem(x)
+		putSystem(x, nil)
 	}
 	if chunks != nil && !chunks.each(putSystem) {
 		return false

@@ -30,9 +30,11 @@ var chunkEntries = 1000
 // decode makes chunks.each false, and the importer then decodes the
 // whole document for its error: the result and the error are always
 // those of the whole decode.
-func decodeDocument(data []byte) (d Document, chunks *systemChunks, err error) {
+// The workers also normalize each system as a snapshot of zone would
+// (normalized).
+func decodeDocument(data []byte, zone string) (d Document, chunks *systemChunks, err error) {
 	if len(data) >= splitMin {
-		if d, c, ok := startSplit(data, chunkEntries, runtime.GOMAXPROCS(0)); ok {
+		if d, c, ok := startSplit(data, chunkEntries, runtime.GOMAXPROCS(0), zone); ok {
 			return d, c, nil
 		}
 	}
@@ -51,23 +53,25 @@ func decodeWhole(data []byte) (Document, error) {
 // systemChunks are the systems of a document, decoded a chunk at a time
 // by workers in the background.
 type systemChunks struct {
-	count  int        // the entries, decoded or not
-	chunks [][]System // chunk i once done[i] is closed
+	count  int            // the entries, decoded or not
+	chunks [][]System     // chunk i once done[i] is closed
+	norms  [][]normalized // its systems normalized, as well
 	done   []chan struct{}
 	failed atomic.Bool // a chunk did not decode: the rest are not tried
 }
 
-// each calls f with every system in order, waiting for each chunk's
-// decode; false when a chunk did not decode (then f has not seen all).
-// It may be called again: the chunks are kept.
-func (c *systemChunks) each(f func(System)) bool {
+// each calls f with every system in order, and its normalizeSystem,
+// waiting for each chunk's decode; false when a chunk did not decode
+// (then f has not seen all). It may be called again: the chunks are
+// kept.
+func (c *systemChunks) each(f func(System, *normalized)) bool {
 	for i := range c.chunks {
 		<-c.done[i]
 		if c.failed.Load() {
 			return false
 		}
-		for _, s := range c.chunks[i] {
-			f(s)
+		for j, s := range c.chunks[i] {
+			f(s, &c.norms[i][j])
 		}
 	}
 	return true
@@ -79,13 +83,13 @@ func (c *systemChunks) stop() { c.failed.Store(true) }
 // startSplit decodes data as the document without its systems, and
 // starts decoding the systems in chunks of per entries, workers at once;
 // false when data cannot be cut so (splitSystems) or the rest does not
-// decode.
-func startSplit(data []byte, per, workers int) (Document, *systemChunks, bool) {
+// decode. The workers normalize the systems in zone.
+func startSplit(data []byte, per, workers int, zone string) (Document, *systemChunks, bool) {
 	head, parts, line, count, ok := splitSystems(data, per)
 	if !ok {
 		return Document{}, nil, false
 	}
-	c := &systemChunks{count: count, chunks: make([][]System, len(parts)), done: make([]chan struct{}, len(parts))}
+	c := &systemChunks{count: count, chunks: make([][]System, len(parts)), norms: make([][]normalized, len(parts)), done: make([]chan struct{}, len(parts))}
 	for i := range c.done {
 		c.done[i] = make(chan struct{})
 	}
@@ -104,15 +108,15 @@ func startSplit(data []byte, per, workers int) (Document, *systemChunks, bool) {
 				}
 				p := <-parsers
 				defer func() { parsers <- p }()
-				if systems, ok := p.systems(part); ok {
-					c.chunks[i] = systems
-					return nil
+				systems, ok := p.systems(part)
+				if !ok {
+					var err error
+					if systems, err = yamlChunk(part); err != nil {
+						c.failed.Store(true)
+						return nil
+					}
 				}
-				systems, err := yamlChunk(part)
-				c.chunks[i] = systems
-				if err != nil {
-					c.failed.Store(true)
-				}
+				c.chunks[i], c.norms[i] = systems, normalize(zone, systems)
 				return nil
 			})
 		}
@@ -128,12 +132,12 @@ func startSplit(data []byte, per, workers int) (Document, *systemChunks, bool) {
 
 // decodeSplit is startSplit with the systems waited for, in d.Systems.
 func decodeSplit(data []byte, per, workers int) (Document, bool) {
-	d, c, ok := startSplit(data, per, workers)
+	d, c, ok := startSplit(data, per, workers, "")
 	if !ok {
 		return Document{}, false
 	}
 	d.Systems = make([]System, 0, c.count)
-	if !c.each(func(s System) { d.Systems = append(d.Systems, s) }) {
+	if !c.each(func(s System, _ *normalized) { d.Systems = append(d.Systems, s) }) {
 		return Document{}, false
 	}
 	return d, true

@@ -70,7 +70,7 @@ func TestDecodeSplit(t *testing.T) {
 // TestDecodeSplitExport: a registry's own export, cut, decodes as whole.
 func TestDecodeSplitExport(t *testing.T) {
 	r, _ := openInstall(t)
-	d, _, err := decodeDocument(manySystems(50))
+	d, _, err := decodeDocument(manySystems(50), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestImportLargeDocument(t *testing.T) {
 	if len(doc) < splitMin {
 		t.Fatalf("the document is %d bytes, under %d: not cut", len(doc), splitMin)
 	}
-	if _, chunks, err := decodeDocument(doc); err != nil || chunks == nil {
+	if _, chunks, err := decodeDocument(doc, ""); err != nil || chunks == nil {
 		t.Fatalf("not decoded in chunks (%v)", err)
 	}
 	t.Run("ok", func(t *testing.T) {

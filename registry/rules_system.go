@@ -15,12 +15,18 @@ const DefaultBMCProvider = "ipmi"
 // normalizeSystem validates the fields of sys that do not depend on other
 // objects and puts them in canonical form.
 func (s *Snapshot) normalizeSystem(sys System) (System, error) {
+	return normalizeSystemIn(s.Zone, sys)
+}
+
+// normalizeSystemIn is normalizeSystem in a snapshot of zone: it reads
+// nothing else, and a large import's decode workers run it (normalized).
+func normalizeSystemIn(zone string, sys System) (System, error) {
 	sys = sys.Clone()
 	if err := CheckSystemName(sys.Name); err != nil {
 		return sys, err
 	}
 	if sys.Hostname == "" {
-		sys.Hostname = sys.Name + "." + s.Zone
+		sys.Hostname = sys.Name + "." + zone
 	}
 	h, err := CanonicalHostname(sys.Hostname)
 	if err != nil {
@@ -121,10 +127,16 @@ func normalizeTLS(b *BMC) error {
 // the server's: see lifeOf. With imported set, the document's state is
 // kept (a build under way gets a fresh token and deadline).
 func (s *Snapshot) putSystem(prev string, in System, imported bool, now time.Time) (*System, error) {
+	return s.putNormalized(prev, in, nil, imported, now)
+}
+
+// putNormalized is putSystem with in's normalizeSystem already done
+// (norm; nil: not yet).
+func (s *Snapshot) putNormalized(prev string, in System, norm *normalized, imported bool, now time.Time) (*System, error) {
 	if err := checkIfaceRemoval(s.systems.At(prev), in); err != nil {
 		return nil, err
 	}
-	sys, err := s.normalizeSystem(in)
+	sys, err := norm.of(s, in)
 	if err != nil {
 		return nil, err
 	}
