@@ -21,7 +21,12 @@ func (s *Snapshot) normalizeSystem(sys System) (System, error) {
 // normalizeSystemIn is normalizeSystem in a snapshot of zone: it reads
 // nothing else, and a large import's decode workers run it (normalized).
 func normalizeSystemIn(zone string, sys System) (System, error) {
+	// Not copied: only read, and replaced by new ones below (on an
+	// error, sys is dropped).
+	macs, settings := sys.MACs, sys.Settings
+	sys.MACs, sys.Settings = nil, nil
 	sys = sys.Clone()
+	sys.MACs, sys.Settings = macs, settings
 	if err := CheckSystemName(sys.Name); err != nil {
 		return sys, err
 	}
@@ -39,7 +44,7 @@ func normalizeSystemIn(zone string, sys System) (System, error) {
 	if len(sys.MACs) == 0 {
 		return sys, invalidf("system %s: needs at least one MAC", sys.Name)
 	}
-	macs := make([]string, 0, len(sys.MACs))
+	macs = make([]string, 0, len(sys.MACs))
 	for _, m := range sys.MACs {
 		c, err := CanonicalMAC(m)
 		if err != nil {
